@@ -1,0 +1,62 @@
+package io.hubbub;
+
+import io.hubbub.conf.Conf;
+import io.hubbub.conf.ConfException;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code java -jar hubbub.jar}: reads the conf ({@code HUBBUB_CONF}, default {@code conf/hubbub.json},
+ * with the environment's overrides), starts the node, and on SIGTERM or SIGINT stops it gracefully
+ * and exits 0. A bad conf stops start-up with one line on stderr and exit code 2.
+ */
+public final class Main {
+
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+  private static final long STOP_TIMEOUT_S = 30;
+
+  private Main() {
+  }
+
+  public static void main(String[] args) {
+    String file = System.getenv().getOrDefault(Conf.CONF_VARIABLE, Conf.DEFAULT_FILE);
+    Vertx vertx = Node.newVertx();
+    CompletableFuture<Node> started = Conf.load(vertx, file)
+      .compose(conf -> Node.start(vertx, conf))
+      .toCompletionStage().toCompletableFuture();
+    Node node;
+    try {
+      node = started.get();
+    } catch (Exception e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      vertx.close();
+      if (cause instanceof ConfException) {
+        System.err.println("hubbub: bad conf: " + cause.getMessage());
+        System.exit(2);
+      }
+      log.error("start-up failed", cause);
+      System.exit(1);
+      return;
+    }
+    Signal.handle(new Signal("TERM"), signal -> stop(node, signal));
+    Signal.handle(new Signal("INT"), signal -> stop(node, signal));
+    log.info("hubbub started [conf: {}]", file);
+  }
+
+  private static void stop(Node node, Signal signal) {
+    log.info("stopping [signal: {}]", signal.getName());
+    try {
+      node.stop().toCompletionStage().toCompletableFuture().get(STOP_TIMEOUT_S, TimeUnit.SECONDS);
+      log.info("stopped");
+      System.exit(0);
+    } catch (Exception e) {
+      log.error("graceful stop failed", e);
+      System.exit(1);
+    }
+  }
+}

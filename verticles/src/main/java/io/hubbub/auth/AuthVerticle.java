@@ -1,0 +1,228 @@
+package io.hubbub.auth;
+
+import io.hubbub.bus.AuthBus;
+import io.hubbub.bus.Bus;
+import io.hubbub.bus.Failures;
+import io.hubbub.bus.StorageBus;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * Users, sessions and login events. Passwords are hashed off the event loop; sessions are random
+ * 256-bit tokens, stored only as their SHA-256, with an expiry. Every login, failed login and logout
+ * is appended to {@code auth.logins}; every new user to {@code audit.users}.
+ */
+public final class AuthVerticle extends VerticleBase {
+
+  public static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+  public static final String SERVER = "hubbub";
+  private static final Set<String> RESERVED = Set.of(SERVER, "server", "system", "anonymous");
+  private static final int MIN_PASSWORD = 8;
+  private static final int MAX_PASSWORD = 1024;
+  private static final int MAX_CACHED_SESSIONS = 100_000;
+  private static final long BOOTSTRAP_RETRY_MS = 2_000;
+  private static final Logger log = LoggerFactory.getLogger(AuthVerticle.class);
+
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private final Map<String, JsonObject> sessions = new LinkedHashMap<>(1024, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, JsonObject> eldest) {
+      return size() > MAX_CACHED_SESSIONS;
+    }
+  };
+  private Passwords passwords;
+  private Set<String> admins;
+  private long sessionTtlMs;
+  private long storageTimeoutMs;
+
+  @Override
+  public Future<?> start() {
+    JsonObject conf = config().getJsonObject("auth", new JsonObject());
+    sessionTtlMs = conf.getLong("sessionTtlSeconds", 86_400L) * 1000;
+    storageTimeoutMs = config().getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
+    admins = Set.copyOf(config().getJsonArray("admins", new JsonArray()).getList());
+    return vertx.executeBlocking(() -> new Passwords(conf.getInteger("passwordIterations", 210_000)))
+      .compose(p -> {
+        passwords = p;
+        consume(AuthBus.REGISTER, this::register);
+        consume(AuthBus.LOGIN, this::login);
+        consume(AuthBus.LOGOUT, this::logout);
+        consume(AuthBus.VERIFY, this::verify);
+        consumers.add(vertx.eventBus().<JsonObject>consumer(AuthBus.REVOKED,
+          m -> sessions.remove(tokenHash(m.body().getString("token", "")))));
+        return Future.join(consumers.stream().map(MessageConsumer::completion).toList());
+      })
+      .compose(v -> createAdmin(conf.getString("adminPassword")));
+  }
+
+  /** Creates the conf's first admin on first start, with the given password or a random one logged once. */
+  private Future<Void> createAdmin(String configured) {
+    if (admins.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    String admin = config().getJsonArray("admins").getString(0);
+    String password = configured != null && !configured.isEmpty() ? configured : Passwords.randomToken(12);
+    return storage(StorageBus.DOC_FIND, StorageBus.docKey("users", admin))
+      .<Void>mapEmpty()
+      .recover(failure -> {
+        if (Failures.code(failure) != Failures.NOT_FOUND) {
+          return Future.failedFuture(failure);
+        }
+        return register(AuthBus.credentials(admin, password)).map(created -> {
+          if (configured == null || configured.isEmpty()) {
+            log.warn("created admin user [username: {}, password: {}]: store it now, it is not shown again", admin, password);
+          } else {
+            log.info("created admin user [username: {}] with HUBBUB_ADMIN_PASSWORD", admin);
+          }
+          return null;
+        });
+      })
+      .recover(failure -> {
+        if (Failures.code(failure) == Failures.CONFLICT) {
+          return Future.succeededFuture();
+        }
+        log.warn("admin user not checked yet, retrying [error: {}]", failure.getMessage());
+        vertx.setTimer(BOOTSTRAP_RETRY_MS, t -> createAdmin(configured));
+        return Future.succeededFuture();
+      });
+  }
+
+  private Future<JsonObject> register(JsonObject body) {
+    String username = string(body, "username");
+    String password = string(body, "password");
+    if (!USERNAME.matcher(username).matches() || RESERVED.contains(username.toLowerCase())) {
+      throw Failures.badRequest("username must match " + USERNAME.pattern() + " and not be reserved");
+    }
+    if (password.length() < MIN_PASSWORD || password.length() > MAX_PASSWORD) {
+      throw Failures.badRequest("password must be " + MIN_PASSWORD + " to " + MAX_PASSWORD + " characters");
+    }
+    return vertx.executeBlocking(() -> passwords.hash(password), false)
+      .compose(hash -> storage(StorageBus.DOC_INSERT, StorageBus.docInsert("users", new JsonObject()
+        .put("_id", username).put("hash", hash).put("created", Instant.now().toString()))))
+      .recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.CONFLICT
+        ? Failures.of(Failures.CONFLICT, "username '" + username + "' is taken") : failure))
+      .compose(v -> record(AuthBus.USERS_AUDIT_STREAM, "CREATED", new JsonObject().put("username", username), username))
+      .map(v -> new JsonObject().put("username", username));
+  }
+
+  private Future<JsonObject> login(JsonObject body) {
+    String username = string(body, "username");
+    String password = string(body, "password");
+    String remote = body.getValue("remote") instanceof String r ? r : "";
+    Future<JsonObject> user = USERNAME.matcher(username).matches()
+      ? storage(StorageBus.DOC_FIND, StorageBus.docKey("users", username)).map(found -> found.getJsonObject("doc"))
+        .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND
+          ? Future.succeededFuture(null) : Future.failedFuture(failure))
+      : Future.succeededFuture(null);
+    JsonObject who = new JsonObject().put("username", clip(username)).put("remote", remote);
+    return user
+      .compose(doc -> vertx.executeBlocking(() -> passwords.verify(doc == null ? null : doc.getString("hash"), password), false))
+      .compose(ok -> {
+        if (!ok) {
+          return record(AuthBus.LOGINS_STREAM, "LOGIN_FAILED", who, SERVER)
+            .transform(v -> Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, "wrong username or password")));
+        }
+        String token = Passwords.randomToken(32);
+        long expiresAt = System.currentTimeMillis() + sessionTtlMs;
+        JsonObject session = new JsonObject().put("_id", tokenHash(token)).put("username", username).put("expiresAt", expiresAt);
+        return storage(StorageBus.DOC_INSERT, StorageBus.docInsert("sessions", session))
+          .compose(v -> record(AuthBus.LOGINS_STREAM, "LOGIN", who, username))
+          .map(v -> new JsonObject()
+            .put("token", token)
+            .put("username", username)
+            .put("expiresAt", Instant.ofEpochMilli(expiresAt).toString()));
+      });
+  }
+
+  private Future<JsonObject> logout(JsonObject body) {
+    String token = string(body, "token");
+    String hash = tokenHash(token);
+    return session(hash).compose(session -> storage(StorageBus.DOC_DELETE, StorageBus.docKey("sessions", hash))
+      .compose(v -> {
+        vertx.eventBus().publish(AuthBus.REVOKED, AuthBus.token(token));
+        String username = session.getString("username");
+        return record(AuthBus.LOGINS_STREAM, "LOGOUT", new JsonObject().put("username", username), username);
+      })
+      .map(v -> new JsonObject()));
+  }
+
+  private Future<JsonObject> verify(JsonObject body) {
+    String token = string(body, "token");
+    return session(tokenHash(token)).map(session -> {
+      String name = session.getString("username");
+      return AuthBus.principal(name, AuthBus.KIND_USER, admins.contains(name))
+        .put("expiresAt", session.getLong("expiresAt"));
+    });
+  }
+
+  /** A live session by token hash, from the cache or the store; 401 when unknown or expired. */
+  private Future<JsonObject> session(String hash) {
+    JsonObject cached = sessions.get(hash);
+    Future<JsonObject> found = cached != null ? Future.succeededFuture(cached)
+      : storage(StorageBus.DOC_FIND, StorageBus.docKey("sessions", hash)).map(r -> r.getJsonObject("doc"));
+    return found
+      .recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.NOT_FOUND
+        ? Failures.of(Failures.UNAUTHORIZED, "unknown or expired session") : failure))
+      .compose(session -> {
+        if (session.getLong("expiresAt", 0L) <= System.currentTimeMillis()) {
+          sessions.remove(hash);
+          return storage(StorageBus.DOC_DELETE, StorageBus.docKey("sessions", hash))
+            .transform(v -> Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, "unknown or expired session")));
+        }
+        sessions.put(hash, session);
+        return Future.succeededFuture(session);
+      });
+  }
+
+  /** Appends a server event to a stream: login trail and audit. */
+  private Future<Void> record(String stream, String type, JsonObject data, String by) {
+    JsonObject event = new JsonObject().put("stream", stream).put("type", type).put("data", data).put("by", by);
+    return storage(StorageBus.APPEND, StorageBus.appendRequest(new JsonArray().add(event))).mapEmpty();
+  }
+
+  private Future<JsonObject> storage(String address, JsonObject body) {
+    return Bus.request(vertx.eventBus(), address, body, storageTimeoutMs);
+  }
+
+  private <T> void consume(String address, Function<JsonObject, Future<T>> handler) {
+    consumers.add(Bus.serve(vertx.eventBus(), address, handler));
+  }
+
+  private static String string(JsonObject body, String field) {
+    if (!(body.getValue(field) instanceof String value)) {
+      throw Failures.badRequest("'" + field + "' must be a string");
+    }
+    return value;
+  }
+
+  private static String clip(String s) {
+    return s.length() <= 64 ? s : s.substring(0, 64);
+  }
+
+  static String tokenHash(String token) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+}

@@ -1,0 +1,133 @@
+package io.hubbub.bus;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * What an event may look like when a client publishes it (PROTOCOL.md, "Streams and events").
+ * The gateway checks it to answer the client precisely; storage checks it again, since any verticle
+ * may send to it. Nothing that passes can be read by MongoDB as an operator or a path.
+ */
+public final class EventRules {
+
+  public static final Pattern TYPE = Pattern.compile("[A-Z][A-Z0-9_]{0,63}");
+  public static final Pattern ID = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
+  public static final int MAX_DEPTH = 32;
+  public static final int DEFAULT_MAX_DATA_BYTES = 64 * 1024;
+
+  private static final Set<String> EVENT_FIELDS = Set.of("type", "data", "id", "expectedSeq");
+
+  private EventRules() {
+  }
+
+  /**
+   * Checks one event as a client sent it and returns a clean copy of the fields it may set:
+   * {@code type}, {@code data}, and {@code id} and {@code expectedSeq} when given.
+   * {@code extraFields} are fields the entry point itself reads (such as {@code stream}).
+   */
+  public static JsonObject checkEvent(Object value, int maxDataBytes, Set<String> extraFields, String where) {
+    if (!(value instanceof JsonObject event)) {
+      throw Failures.badRequest(where + " must be a JSON object");
+    }
+    for (String field : event.fieldNames()) {
+      if (!EVENT_FIELDS.contains(field) && !extraFields.contains(field)) {
+        throw Failures.badRequest(where + ": unknown field '" + printable(field) + "'");
+      }
+    }
+    JsonObject clean = new JsonObject();
+    Object type = event.getValue("type");
+    if (!(type instanceof String t) || !TYPE.matcher(t).matches()) {
+      throw Failures.badRequest(where + ": 'type' must match " + TYPE.pattern());
+    }
+    clean.put("type", type);
+    Object data = event.getValue("data");
+    if (!(data instanceof JsonObject d)) {
+      throw Failures.badRequest(where + ": 'data' must be a JSON object");
+    }
+    checkDocument(d, "data");
+    int size = d.toBuffer().length();
+    if (size > maxDataBytes) {
+      throw Failures.of(Failures.TOO_LARGE, where + ": 'data' is " + size + " bytes, more than " + maxDataBytes);
+    }
+    clean.put("data", d);
+    if (event.containsKey("id")) {
+      Object id = event.getValue("id");
+      if (!(id instanceof String s) || !ID.matcher(s).matches()) {
+        throw Failures.badRequest(where + ": 'id' must match " + ID.pattern());
+      }
+      clean.put("id", id);
+    }
+    if (event.containsKey("expectedSeq")) {
+      Object expected = event.getValue("expectedSeq");
+      if (!(expected instanceof Integer || expected instanceof Long) || ((Number) expected).longValue() < 0) {
+        throw Failures.badRequest(where + ": 'expectedSeq' must be an integer of 0 or more");
+      }
+      clean.put("expectedSeq", ((Number) expected).longValue());
+    }
+    return clean;
+  }
+
+  /**
+   * Refuses keys MongoDB would treat as operators or paths ($-prefixed, containing '.' or NUL),
+   * nesting deeper than {@link #MAX_DEPTH} and numbers that cannot be stored as they were sent.
+   */
+  public static void checkDocument(JsonObject document, String path) {
+    checkValue(document, path, 0);
+  }
+
+  private static void checkValue(Object value, String path, int depth) {
+    if (depth > MAX_DEPTH) {
+      throw Failures.badRequest("'" + path + "' is nested deeper than " + MAX_DEPTH + " levels");
+    }
+    if (value instanceof JsonObject object) {
+      for (Map.Entry<String, Object> entry : object) {
+        String key = entry.getKey();
+        if (key.startsWith("$") || key.indexOf('.') >= 0 || key.indexOf('\0') >= 0) {
+          throw Failures.badRequest("key '" + printable(key) + "' in '" + path
+            + "' is not allowed: keys may not start with '$' or contain '.' or NUL");
+        }
+        checkValue(entry.getValue(), path + "." + printable(key), depth + 1);
+      }
+    } else if (value instanceof JsonArray array) {
+      for (int i = 0; i < array.size(); i++) {
+        checkValue(array.getValue(i), path + "[" + i + "]", depth + 1);
+      }
+    } else if (value instanceof BigInteger || value instanceof BigDecimal) {
+      throw Failures.badRequest("number at '" + path + "' is out of range");
+    } else if (value instanceof Double d && (d.isNaN() || d.isInfinite())) {
+      throw Failures.badRequest("number at '" + path + "' is not finite");
+    }
+  }
+
+  /** A key as it may appear in an error message: short, with control characters escaped. */
+  public static String printable(String key) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < key.length() && out.length() < 80; i++) {
+      char c = key.charAt(i);
+      out.append(c < 0x20 ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+    }
+    return key.length() > 80 ? out + "…" : out.toString();
+  }
+
+  /** Reads an optional integer field, failing with 400 when it is there and not an integer in range. */
+  public static long optionalLong(JsonObject body, String field, long fallback, long min, long max) {
+    Object value = body.getValue(field);
+    if (value == null) {
+      return fallback;
+    }
+    if (!(value instanceof Integer || value instanceof Long)) {
+      throw Failures.badRequest("'" + field + "' must be an integer");
+    }
+    long n = ((Number) value).longValue();
+    if (n < min || n > max) {
+      throw Failures.badRequest("'" + field + "' must be between " + min + " and " + max);
+    }
+    return n;
+  }
+}

@@ -1,0 +1,61 @@
+package io.hubbub.bus;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The storage verticle's conversations. Never bridged to browsers.
+ *
+ * <ul>
+ *   <li>{@link #APPEND} {@code {events: [{stream, type, data, by, id?, expectedSeq?}]}} →
+ *       {@code {results: [{stream, seq, id, ts, duplicate?}]}}; all or nothing for the request's checks
+ *       (409 when an {@code expectedSeq} does not hold), 503 when the store does not answer in time.</li>
+ *   <li>{@link #READ} {@code {stream, from, limit}} → {@code {stream, events, next, lastSeq}}</li>
+ *   <li>{@link #META} {@code {stream}} → {@code {stream, lastSeq}}</li>
+ *   <li>{@link #PING} {@code {}} → {@code {}} when the store answers, else 503</li>
+ *   <li>{@link #DOC_INSERT} {@code {collection, doc}} → {@code {}}, 409 when {@code doc._id} is taken</li>
+ *   <li>{@link #DOC_FIND} {@code {collection, id}} → {@code {doc}}, 404 when absent</li>
+ *   <li>{@link #DOC_DELETE} {@code {collection, id}} → {@code {deleted}}</li>
+ * </ul>
+ */
+public final class StorageBus {
+
+  public static final String APPEND = "storage.append";
+  public static final String READ = "storage.read";
+  public static final String META = "storage.meta";
+  public static final String PING = "storage.ping";
+  public static final String DOC_INSERT = "storage.docs.insert";
+  public static final String DOC_FIND = "storage.docs.find";
+  public static final String DOC_DELETE = "storage.docs.delete";
+
+  public static final int MAX_READ_LIMIT = 1000;
+  public static final int DEFAULT_READ_LIMIT = 100;
+
+  private StorageBus() {
+  }
+
+  /** One event to append, as storage expects it: already checked by {@link EventRules}, with its author. */
+  public static JsonObject event(String stream, JsonObject checked, String by) {
+    return checked.copy().put("stream", stream).put("by", by);
+  }
+
+  public static JsonObject appendRequest(JsonArray events) {
+    return new JsonObject().put("events", events);
+  }
+
+  public static JsonObject readRequest(String stream, long from, int limit) {
+    return new JsonObject().put("stream", stream).put("from", from).put("limit", limit);
+  }
+
+  public static JsonObject metaRequest(String stream) {
+    return new JsonObject().put("stream", stream);
+  }
+
+  public static JsonObject docInsert(String collection, JsonObject doc) {
+    return new JsonObject().put("collection", collection).put("doc", doc);
+  }
+
+  public static JsonObject docKey(String collection, String id) {
+    return new JsonObject().put("collection", collection).put("id", id);
+  }
+}

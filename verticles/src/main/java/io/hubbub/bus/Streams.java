@@ -1,0 +1,41 @@
+package io.hubbub.bus;
+
+import java.util.regex.Pattern;
+
+/** Stream names (PROTOCOL.md, "Streams and events") and the live address each one publishes on. */
+public final class Streams {
+
+  public static final String LIVE_PREFIX = "streams.live.";
+  public static final Pattern NAMESPACE = Pattern.compile("[a-z][a-z0-9-]{0,31}");
+  public static final Pattern KEY = Pattern.compile("[A-Za-z0-9_-]{1,128}");
+  private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,31}\\.[A-Za-z0-9_-]{1,128}");
+
+  private Streams() {
+  }
+
+  public static boolean isValidName(String stream) {
+    return stream != null && NAME.matcher(stream).matches();
+  }
+
+  /** The namespace of a valid stream name: what stands before the first dot. */
+  public static String namespace(String stream) {
+    return stream.substring(0, stream.indexOf('.'));
+  }
+
+  public static String key(String stream) {
+    return stream.substring(stream.indexOf('.') + 1);
+  }
+
+  public static String liveAddress(String stream) {
+    return LIVE_PREFIX + stream;
+  }
+
+  /** The stream of a live address, or null when the address is not one. */
+  public static String ofLiveAddress(String address) {
+    if (address == null || !address.startsWith(LIVE_PREFIX)) {
+      return null;
+    }
+    String stream = address.substring(LIVE_PREFIX.length());
+    return isValidName(stream) ? stream : null;
+  }
+}

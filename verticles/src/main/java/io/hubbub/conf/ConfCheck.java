@@ -1,0 +1,175 @@
+package io.hubbub.conf;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Checks a whole conf before anything starts, failing on the first problem with a
+ * {@link ConfException} that names the key and what it should be. Unknown keys are errors too:
+ * a misspelt key that silently does nothing is worse than a refusal to start.
+ */
+public final class ConfCheck {
+
+  /** The verticles a conf may name, in the order they are best deployed. */
+  public static final List<String> VERTICLES = List.of("storage", "auth", "gateway");
+  public static final Set<String> RULES = Set.of("none", "anonymous", "authenticated", "admin", "members", "device");
+
+  private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+  private static final Pattern NAMESPACE = Pattern.compile("[a-z][a-z0-9-]{0,31}");
+  private static final Pattern DATABASE = Pattern.compile("[A-Za-z0-9_-]{1,63}");
+
+  private ConfCheck() {
+  }
+
+  public static void check(JsonObject conf) {
+    keys(conf, "", Set.of("http", "mongo", "admins", "limits", "auth", "storage", "namespaces", "verticles", "cluster"));
+
+    JsonObject http = section(conf, "http");
+    keys(http, "http.", Set.of("host", "port", "maxBodyBytes"));
+    integer(http, "http.port", 0, 65_535);
+    string(http, "http.host", false);
+    integer(http, "http.maxBodyBytes", 1_024, 64 * 1_048_576);
+
+    JsonObject mongo = section(conf, "mongo");
+    keys(mongo, "mongo.", Set.of("uri", "database", "dataDir", "timeoutMs"));
+    String uri = string(mongo, "mongo.uri", true);
+    if (uri != null && !uri.isEmpty() && !uri.startsWith("mongodb://") && !uri.startsWith("mongodb+srv://")) {
+      throw new ConfException("mongo.uri (HUBBUB_MONGO_URI)", "a mongodb:// or mongodb+srv:// URI, or nothing for the embedded store", uri);
+    }
+    matches(mongo, "mongo.database", DATABASE);
+    string(mongo, "mongo.dataDir", false);
+    integer(mongo, "mongo.timeoutMs", 100, 600_000);
+
+    Object admins = conf.getValue("admins");
+    if (admins != null) {
+      if (!(admins instanceof JsonArray list)) {
+        throw new ConfException("admins", "an array of user names", admins);
+      }
+      for (int i = 0; i < list.size(); i++) {
+        if (!(list.getValue(i) instanceof String name) || !USERNAME.matcher(name).matches()) {
+          throw new ConfException("admins[" + i + "]", "a user name matching " + USERNAME.pattern(), list.getValue(i));
+        }
+      }
+    }
+
+    JsonObject limits = section(conf, "limits");
+    keys(limits, "limits.", Set.of("maxDataBytes", "maxBatch"));
+    integer(limits, "limits.maxDataBytes", 1, 16 * 1_048_576);
+    integer(limits, "limits.maxBatch", 1, 10_000);
+
+    JsonObject auth = section(conf, "auth");
+    keys(auth, "auth.", Set.of("sessionTtlSeconds", "passwordIterations", "adminPassword"));
+    integer(auth, "auth.sessionTtlSeconds", 60, 365L * 86_400);
+    integer(auth, "auth.passwordIterations", 1_000, 10_000_000);
+    string(auth, "auth.adminPassword", true);
+
+    JsonObject storage = section(conf, "storage");
+    keys(storage, "storage.", Set.of("maxBatchEvents", "seqCacheStreams", "poolSize", "collections"));
+    integer(storage, "storage.maxBatchEvents", 1, 100_000);
+    integer(storage, "storage.seqCacheStreams", 1_000, 100_000_000);
+    integer(storage, "storage.poolSize", 1, 1_000);
+
+    JsonObject namespaces = section(conf, "namespaces");
+    for (String name : namespaces.fieldNames()) {
+      String key = "namespaces." + name;
+      if (!NAMESPACE.matcher(name).matches()) {
+        throw new ConfException(key, "a namespace name matching " + NAMESPACE.pattern(), name);
+      }
+      JsonObject rules = section(namespaces, name);
+      keys(rules, key + ".", Set.of("publish", "read"));
+      for (String action : List.of("publish", "read")) {
+        Object rule = rules.getValue(action);
+        if (!(rule instanceof String r) || !RULES.contains(r)) {
+          throw new ConfException(key + "." + action, "one of " + RULES, rule);
+        }
+      }
+    }
+
+    JsonObject cluster = section(conf, "cluster");
+    keys(cluster, "cluster.", Set.of("enabled", "name", "host", "members"));
+    if (Boolean.TRUE.equals(cluster.getValue("enabled"))) {
+      throw new ConfException("cluster.enabled", "false: this release runs one node", true);
+    }
+
+    verticles(conf.getValue("verticles"));
+  }
+
+  private static void verticles(Object value) {
+    if (!(value instanceof JsonArray list) || list.isEmpty()) {
+      throw new ConfException("verticles", "a non-empty array of {name, instances?, config?}", value);
+    }
+    for (int i = 0; i < list.size(); i++) {
+      String key = "verticles[" + i + "]";
+      if (!(list.getValue(i) instanceof JsonObject entry)) {
+        throw new ConfException(key, "an object {name, instances?, config?}", list.getValue(i));
+      }
+      keys(entry, key + ".", Set.of("name", "instances", "config"));
+      Object name = entry.getValue("name");
+      if (!(name instanceof String n) || !VERTICLES.contains(n)) {
+        throw new ConfException(key + ".name", "one of " + VERTICLES, name);
+      }
+      int max = name.equals("storage") ? 1 : 64;
+      integer(entry, key + ".instances", 1, max);
+      if (entry.containsKey("config") && !(entry.getValue("config") instanceof JsonObject)) {
+        throw new ConfException(key + ".config", "an object", entry.getValue("config"));
+      }
+    }
+  }
+
+  private static JsonObject section(JsonObject parent, String key) {
+    Object value = parent.getValue(key);
+    if (value == null) {
+      return new JsonObject();
+    }
+    if (!(value instanceof JsonObject section)) {
+      throw new ConfException(key, "an object", value);
+    }
+    return section;
+  }
+
+  private static void keys(JsonObject section, String prefix, Set<String> allowed) {
+    for (String key : section.fieldNames()) {
+      if (!allowed.contains(key)) {
+        throw new ConfException(prefix + key + ": unknown key (known here: "
+          + String.join(", ", allowed.stream().sorted().toList()) + ")");
+      }
+    }
+  }
+
+  private static void integer(JsonObject section, String key, long min, long max) {
+    Object value = section.getValue(leaf(key));
+    if (value == null) {
+      return;
+    }
+    if (!(value instanceof Integer || value instanceof Long) || ((Number) value).longValue() < min
+      || ((Number) value).longValue() > max) {
+      throw new ConfException(key, "an integer from " + min + " to " + max, value);
+    }
+  }
+
+  private static String string(JsonObject section, String key, boolean emptyAllowed) {
+    Object value = section.getValue(leaf(key));
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof String s) || (!emptyAllowed && s.isBlank())) {
+      throw new ConfException(key, emptyAllowed ? "a string" : "a non-empty string", value);
+    }
+    return s;
+  }
+
+  private static void matches(JsonObject section, String key, Pattern pattern) {
+    String value = string(section, key, false);
+    if (value != null && !pattern.matcher(value).matches()) {
+      throw new ConfException(key, "a name matching " + pattern.pattern(), value);
+    }
+  }
+
+  private static String leaf(String key) {
+    return key.substring(key.lastIndexOf('.') + 1);
+  }
+}

@@ -1,0 +1,95 @@
+package io.hubbub.gateway;
+
+import io.hubbub.bus.Bus;
+import io.hubbub.bus.EventRules;
+import io.hubbub.bus.Failures;
+import io.hubbub.bus.StorageBus;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.sockjs.SockJSHandler;
+import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The only code that faces the network: the HTTP API, the SockJS event-bus bridge, health, readiness
+ * and metrics. Keeps no domain state, so any number of gateways can run on any nodes.
+ */
+public final class GatewayVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
+  private static final long READY_TIMEOUT_MS = 2_000;
+
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private HttpServer server;
+
+  @Override
+  public Future<?> start() {
+    JsonObject conf = config();
+    JsonObject http = conf.getJsonObject("http", new JsonObject());
+    JsonObject limits = conf.getJsonObject("limits", new JsonObject());
+    long timeoutMs = conf.getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
+    long maxBody = http.getLong("maxBodyBytes", 1_048_576L);
+
+    Principals principals = new Principals(vertx, timeoutMs);
+    StreamAccess streams = new StreamAccess(vertx, new Namespaces(conf.getJsonObject("namespaces", new JsonObject())),
+      limits.getInteger("maxDataBytes", EventRules.DEFAULT_MAX_DATA_BYTES), limits.getInteger("maxBatch", 1_000), timeoutMs);
+    Bridge bridge = new Bridge(principals, streams);
+    consumers.addAll(bridge.consumers(vertx));
+
+    Router router = Router.router(vertx);
+    router.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
+    router.get("/ready").handler(this::ready);
+    router.get("/metrics").handler(PrometheusScrapingHandler.create());
+    new HttpApi(vertx, principals, streams, timeoutMs).mount(router, maxBody);
+    router.route("/eventbus/*").handler(BodyHandler.create(false).setBodyLimit(maxBody));
+    router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, new SockJSHandlerOptions())
+      .bridge(Bridge.options(timeoutMs), bridge::handle));
+
+    HttpServerOptions options = new HttpServerOptions()
+      .setHost(http.getString("host", "0.0.0.0"))
+      .setPort(http.getInteger("port", 8080))
+      .setMaxWebSocketFrameSize((int) maxBody)
+      .setMaxWebSocketMessageSize((int) maxBody);
+    return Future.join(consumers.stream().map(MessageConsumer::completion).toList())
+      .compose(v -> principals.ready())
+      .compose(v -> vertx.createHttpServer(options).requestHandler(router).listen())
+      .onSuccess(s -> {
+        server = s;
+        log.info("gateway listening [port: {}]", s.actualPort());
+      });
+  }
+
+  @Override
+  public Future<?> stop() {
+    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    return Future.join(closed, Future.join(consumers.stream().map(MessageConsumer::unregister).toList()));
+  }
+
+  /** Ready when storage answers a ping within a short time. */
+  private void ready(RoutingContext ctx) {
+    Bus.request(vertx.eventBus(), StorageBus.PING, new JsonObject(), READY_TIMEOUT_MS)
+      .onSuccess(v -> json(ctx, 200, new JsonObject().put("status", "READY").put("storage", "UP")))
+      .onFailure(failure -> {
+        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+        json(ctx, 503, new JsonObject().put("status", "NOT_READY").put("storage", "DOWN")
+          .put("error", new JsonObject().put("code", 503).put("message", Failures.message(failure))));
+      });
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.toBuffer());
+  }
+}

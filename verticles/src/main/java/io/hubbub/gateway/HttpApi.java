@@ -1,0 +1,193 @@
+package io.hubbub.gateway;
+
+import io.hubbub.bus.AuthBus;
+import io.hubbub.bus.Bus;
+import io.hubbub.bus.Failures;
+import io.hubbub.bus.StorageBus;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Set;
+
+/** The HTTP API of PROTOCOL.md: JSON in and out, errors as {@code {"error": {code, message}}}. */
+final class HttpApi {
+
+  private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+  private static final String PRINCIPAL = "hubbub.principal";
+
+  private final Vertx vertx;
+  private final Principals principals;
+  private final StreamAccess streams;
+  private final long timeoutMs;
+
+  HttpApi(Vertx vertx, Principals principals, StreamAccess streams, long timeoutMs) {
+    this.vertx = vertx;
+    this.principals = principals;
+    this.streams = streams;
+    this.timeoutMs = timeoutMs;
+  }
+
+  void mount(Router router, long maxBodyBytes) {
+    router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
+    router.route("/api/*").handler(this::authenticate);
+    router.post("/api/users").handler(ctx -> reply(ctx, 201, auth(AuthBus.REGISTER, credentials(ctx))));
+    router.post("/api/sessions").handler(ctx -> reply(ctx, 201,
+      auth(AuthBus.LOGIN, credentials(ctx).put("remote", ctx.request().remoteAddress().hostAddress()))));
+    router.delete("/api/sessions/current").handler(this::logout);
+    router.post("/api/streams/:stream/events").handler(this::publish);
+    router.get("/api/streams/:stream/events").handler(this::read);
+    router.get("/api/streams/:stream").handler(ctx ->
+      reply(ctx, 200, streams.meta(principal(ctx), ctx.pathParam("stream"))));
+    router.route("/api/*").handler(ctx -> fail(ctx, Failures.of(Failures.NOT_FOUND, "no such resource")));
+    router.route("/api/*").failureHandler(this::failed);
+  }
+
+  /** Resolves the bearer token once per request; a bad token is 401 even where none is needed. */
+  private void authenticate(RoutingContext ctx) {
+    principals.resolve(ctx.request().getHeader(HttpHeaders.AUTHORIZATION))
+      .onSuccess(principal -> {
+        if (principal != null) {
+          ctx.put(PRINCIPAL, principal);
+        }
+        ctx.next();
+      })
+      .onFailure(failure -> fail(ctx, failure));
+  }
+
+  private void logout(RoutingContext ctx) {
+    if (principal(ctx) == null) {
+      fail(ctx, Failures.of(Failures.UNAUTHORIZED, "authentication required"));
+      return;
+    }
+    String token = Principals.token(ctx.request().getHeader(HttpHeaders.AUTHORIZATION));
+    auth(AuthBus.LOGOUT, AuthBus.token(token))
+      .onSuccess(v -> ctx.response().setStatusCode(204).end())
+      .onFailure(failure -> fail(ctx, failure));
+  }
+
+  private void publish(RoutingContext ctx) {
+    Object body = jsonBody(ctx);
+    String stream = ctx.pathParam("stream");
+    if (body instanceof JsonArray array) {
+      reply(ctx, 201, streams.publish(principal(ctx), stream, array.stream().toList(), Set.of()));
+    } else {
+      reply(ctx, 201, streams.publish(principal(ctx), stream, List.of(body), Set.of()).map(r -> r.getJsonObject(0)));
+    }
+  }
+
+  private void read(RoutingContext ctx) {
+    long from = queryLong(ctx, "from", 1, 0, Long.MAX_VALUE);
+    long limit = queryLong(ctx, "limit", StorageBus.DEFAULT_READ_LIMIT, 1, StorageBus.MAX_READ_LIMIT);
+    reply(ctx, 200, streams.read(principal(ctx), ctx.pathParam("stream"), from, (int) limit));
+  }
+
+  private JsonObject credentials(RoutingContext ctx) {
+    if (!(jsonBody(ctx) instanceof JsonObject body)) {
+      throw Failures.badRequest("expected a JSON object {username, password}");
+    }
+    if (!(body.getValue("username") instanceof String username) || !(body.getValue("password") instanceof String password)) {
+      throw Failures.badRequest("'username' and 'password' must be strings");
+    }
+    return AuthBus.credentials(username, password);
+  }
+
+  private Future<JsonObject> auth(String address, JsonObject body) {
+    return Bus.request(vertx.eventBus(), address, body, timeoutMs);
+  }
+
+  private static Object jsonBody(RoutingContext ctx) {
+    Buffer body = ctx.body().buffer();
+    if (body == null || body.length() == 0) {
+      throw Failures.badRequest("a JSON body is required");
+    }
+    try {
+      Object value = Json.decodeValue(body);
+      if (!(value instanceof JsonObject) && !(value instanceof JsonArray)) {
+        throw Failures.badRequest("the body must be a JSON object or array");
+      }
+      return value;
+    } catch (DecodeException e) {
+      throw Failures.badRequest("the body is not valid JSON");
+    }
+  }
+
+  private static long queryLong(RoutingContext ctx, String name, long fallback, long min, long max) {
+    String value = ctx.queryParams().get(name);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      long n = Long.parseLong(value);
+      if (n >= min && n <= max) {
+        return n;
+      }
+    } catch (NumberFormatException ignored) {
+      // answered below
+    }
+    throw Failures.badRequest("'" + name + "' must be an integer between " + min + " and " + max);
+  }
+
+  private static JsonObject principal(RoutingContext ctx) {
+    return ctx.get(PRINCIPAL);
+  }
+
+  private static void reply(RoutingContext ctx, int status, Future<?> result) {
+    result
+      .onSuccess(body -> ctx.response()
+        .setStatusCode(status)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(Json.encodeToBuffer(body)))
+      .onFailure(failure -> fail(ctx, failure));
+  }
+
+  /** Thrown validation failures land here through vert.x-web's failure routing. */
+  private void failed(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    if (failure != null) {
+      fail(ctx, failure);
+    } else {
+      int status = ctx.statusCode();
+      String message = switch (status) {
+        case 413 -> "the body is larger than this server accepts";
+        case 404 -> "no such resource";
+        case 405 -> "method not allowed";
+        default -> status < 500 ? "bad request" : "internal error";
+      };
+      error(ctx, status, message);
+    }
+  }
+
+  static void fail(RoutingContext ctx, Throwable failure) {
+    int code = Failures.code(failure);
+    if (code == Failures.INTERNAL) {
+      log.error("request failed [method: {}, path: {}]", ctx.request().method(), ctx.normalizedPath(), failure);
+    }
+    error(ctx, code, Failures.message(failure));
+  }
+
+  static void error(RoutingContext ctx, int code, String message) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    if (code == Failures.UNAVAILABLE) {
+      ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+    }
+    JsonObject body = new JsonObject().put("error", new JsonObject().put("code", code).put("message", message));
+    ctx.response()
+      .setStatusCode(code)
+      .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+      .end(body.toBuffer());
+  }
+}

@@ -1,0 +1,82 @@
+package io.hubbub.gateway;
+
+import io.hubbub.bus.AuthBus;
+import io.hubbub.bus.Failures;
+import io.hubbub.bus.Streams;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Who may publish to and read the streams of each namespace, as the conf declares them:
+ * {@code "namespaces": {"app": {"publish": "authenticated", "read": "authenticated"}, …}}.
+ * A stream in an undeclared namespace does not exist (404).
+ */
+final class Namespaces {
+
+  private record Rules(String publish, String read) {
+  }
+
+  private final Map<String, Rules> rules = new HashMap<>();
+
+  Namespaces(JsonObject declared) {
+    declared.forEach(entry -> {
+      JsonObject rule = (JsonObject) entry.getValue();
+      rules.put(entry.getKey(), new Rules(rule.getString("publish", "none"), rule.getString("read", "none")));
+    });
+  }
+
+  /** Fails with 400, 404, 401 or 403 unless {@code principal} (null: anonymous) may publish to {@code stream}. */
+  void checkPublish(JsonObject principal, String stream) {
+    check(rulesOf(stream).publish(), principal, stream, "publish to");
+  }
+
+  /** Fails with 400, 404, 401 or 403 unless {@code principal} (null: anonymous) may read {@code stream}. */
+  void checkRead(JsonObject principal, String stream) {
+    check(rulesOf(stream).read(), principal, stream, "read");
+  }
+
+  private Rules rulesOf(String stream) {
+    if (!Streams.isValidName(stream)) {
+      throw Failures.badRequest("'" + clip(stream) + "' is not a stream name: <namespace>.<key>, namespace "
+        + Streams.NAMESPACE.pattern() + ", key " + Streams.KEY.pattern());
+    }
+    Rules found = rules.get(Streams.namespace(stream));
+    if (found == null) {
+      throw Failures.of(Failures.NOT_FOUND, "no namespace '" + Streams.namespace(stream) + "'");
+    }
+    return found;
+  }
+
+  private static void check(String rule, JsonObject principal, String stream, String action) {
+    if (rule.equals("anonymous")) {
+      return;
+    }
+    if (rule.equals("none")) {
+      throw denied("clients may not " + action + " '" + stream + "'");
+    }
+    if (principal == null) {
+      throw Failures.of(Failures.UNAUTHORIZED, "authentication required to " + action + " '" + stream + "'");
+    }
+    boolean allowed = switch (rule) {
+      case "authenticated" -> true;
+      case "admin" -> principal.getBoolean("admin", false);
+      case "device" -> AuthBus.KIND_DEVICE.equals(principal.getString("kind"))
+        && Streams.key(stream).equals(principal.getString("name"));
+      default -> false; // "members": room membership is decided by the chat verticle, not here
+    };
+    if (!allowed) {
+      throw denied(principal.getString("name") + " may not " + action + " '" + stream + "'");
+    }
+  }
+
+  private static ReplyException denied(String message) {
+    return Failures.of(Failures.FORBIDDEN, message);
+  }
+
+  private static String clip(String s) {
+    return s == null ? "null" : s.length() > 200 ? s.substring(0, 200) + "…" : s;
+  }
+}

@@ -1,0 +1,78 @@
+package io.hubbub.gateway;
+
+import io.hubbub.bus.AuthBus;
+import io.hubbub.bus.Bus;
+import io.hubbub.bus.Failures;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Turns an {@code Authorization} value into a principal by asking auth, with a short cache so a
+ * busy socket does not ask on every frame. A logout anywhere ({@link AuthBus#REVOKED}) drops the
+ * token at once.
+ */
+final class Principals {
+
+  static final String BEARER = "Bearer ";
+  private static final long CACHE_MS = 10_000;
+  private static final int MAX_CACHED = 10_000;
+  private static final int MAX_TOKEN_LENGTH = 512;
+
+  private record Cached(JsonObject principal, long until) {
+  }
+
+  private final Vertx vertx;
+  private final long timeoutMs;
+  private final MessageConsumer<JsonObject> revocations;
+  private final Map<String, Cached> cache = new LinkedHashMap<>(256, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Cached> eldest) {
+      return size() > MAX_CACHED;
+    }
+  };
+
+  Principals(Vertx vertx, long timeoutMs) {
+    this.vertx = vertx;
+    this.timeoutMs = timeoutMs;
+    this.revocations = vertx.eventBus().consumer(AuthBus.REVOKED, m -> cache.remove(m.body().getString("token")));
+  }
+
+  Future<Void> ready() {
+    return revocations.completion();
+  }
+
+  /** The principal of an Authorization value; null (anonymous) when there is none; 401 when it is bad. */
+  Future<JsonObject> resolve(String authorization) {
+    if (authorization == null || authorization.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    if (!authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
+      || authorization.length() > BEARER.length() + MAX_TOKEN_LENGTH) {
+      return Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, "expected 'Authorization: Bearer <token>'"));
+    }
+    String token = authorization.substring(BEARER.length()).trim();
+    long now = System.currentTimeMillis();
+    Cached cached = cache.get(token);
+    if (cached != null && cached.until() > now) {
+      return Future.succeededFuture(cached.principal());
+    }
+    return Bus.request(vertx.eventBus(), AuthBus.VERIFY, AuthBus.token(token), timeoutMs).map(principal -> {
+      long until = Math.min(now + CACHE_MS, principal.getLong("expiresAt", now + CACHE_MS));
+      JsonObject clean = AuthBus.principal(principal.getString("name"), principal.getString("kind"),
+        principal.getBoolean("admin", false));
+      cache.put(token, new Cached(clean, until));
+      return clean;
+    });
+  }
+
+  /** The bearer token of an Authorization value, or null. */
+  static String token(String authorization) {
+    return authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
+      ? authorization.substring(BEARER.length()).trim() : null;
+  }
+}

@@ -1,0 +1,87 @@
+package io.hubbub.gateway;
+
+import io.hubbub.bus.Bus;
+import io.hubbub.bus.EventRules;
+import io.hubbub.bus.Failures;
+import io.hubbub.bus.StorageBus;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Publishing and reading streams on behalf of a client, the same for HTTP and the bridge:
+ * namespace rules first, then the events' shape, then storage.
+ */
+final class StreamAccess {
+
+  private final Vertx vertx;
+  private final Namespaces namespaces;
+  private final int maxDataBytes;
+  private final int maxBatch;
+  private final long timeoutMs;
+
+  StreamAccess(Vertx vertx, Namespaces namespaces, int maxDataBytes, int maxBatch, long timeoutMs) {
+    this.vertx = vertx;
+    this.namespaces = namespaces;
+    this.maxDataBytes = maxDataBytes;
+    this.maxBatch = maxBatch;
+    this.timeoutMs = timeoutMs;
+  }
+
+  /** Appends events as {@code principal}; {@code extraFields} are the entry point's own fields in each event. */
+  Future<JsonArray> publish(JsonObject principal, String stream, List<?> events, Set<String> extraFields) {
+    return guarded(() -> {
+      namespaces.checkPublish(principal, stream);
+      if (events.isEmpty()) {
+        throw Failures.badRequest("no events to publish");
+      }
+      if (events.size() > maxBatch) {
+        throw Failures.of(Failures.TOO_LARGE, events.size() + " events in one request, more than " + maxBatch);
+      }
+      String by = principal == null ? "anonymous" : principal.getString("name");
+      JsonArray checked = new JsonArray();
+      for (int i = 0; i < events.size(); i++) {
+        String where = events.size() == 1 ? "event" : "event [" + i + "]";
+        JsonObject event = EventRules.checkEvent(events.get(i), maxDataBytes, extraFields, where);
+        checked.add(StorageBus.event(stream, event, by));
+      }
+      return storage(StorageBus.APPEND, StorageBus.appendRequest(checked)).map(r -> r.getJsonArray("results"));
+    });
+  }
+
+  Future<JsonObject> read(JsonObject principal, String stream, long from, int limit) {
+    return guarded(() -> {
+      namespaces.checkRead(principal, stream);
+      return storage(StorageBus.READ, StorageBus.readRequest(stream, from, limit));
+    });
+  }
+
+  Future<JsonObject> meta(JsonObject principal, String stream) {
+    return guarded(() -> {
+      namespaces.checkRead(principal, stream);
+      return storage(StorageBus.META, StorageBus.metaRequest(stream));
+    });
+  }
+
+  /** Checks read access without reading: for live subscriptions. */
+  void checkRead(JsonObject principal, String stream) {
+    namespaces.checkRead(principal, stream);
+  }
+
+  Future<JsonObject> storage(String address, JsonObject body) {
+    return Bus.request(vertx.eventBus(), address, body, timeoutMs);
+  }
+
+  private static <T> Future<T> guarded(Supplier<Future<T>> action) {
+    try {
+      return action.get();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+}

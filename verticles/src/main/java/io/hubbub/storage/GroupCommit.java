@@ -1,0 +1,229 @@
+package io.hubbub.storage;
+
+import io.hubbub.bus.Failures;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Consumer;
+
+/**
+ * Appends with group commit. One write is in flight at a time; whatever arrives meanwhile waits in
+ * the queue and goes out as the next single ordered bulk write. Seqs are assigned here, when a batch
+ * is formed, from the last durable seq of each stream; a request is acknowledged only after its
+ * batch is on disk, and {@code onStored} (which publishes live) runs only then.
+ *
+ * <p>Runs on one event loop (the storage verticle's): no locking. A failed write forgets the seqs
+ * of its streams, which are read again from the store next time; the unique {@code (stream, seq)}
+ * index fences anything written twice.
+ */
+final class GroupCommit {
+
+  private static final DateTimeFormatter TS =
+    DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+  private record Pending(JsonArray events, Promise<JsonArray> promise) {
+  }
+
+  private final EventStore store;
+  private final SeqCache seqs;
+  private final int maxBatchEvents;
+  private final Consumer<List<JsonObject>> onStored;
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private boolean inFlight;
+  private Promise<Void> idle;
+
+  GroupCommit(EventStore store, SeqCache seqs, int maxBatchEvents, Consumer<List<JsonObject>> onStored) {
+    this.store = store;
+    this.seqs = seqs;
+    this.maxBatchEvents = maxBatchEvents;
+    this.onStored = onStored;
+  }
+
+  /** Queues checked events ({@code {stream, type, data, by, id?, expectedSeq?}}); completes with their results. */
+  Future<JsonArray> submit(JsonArray events) {
+    Promise<JsonArray> promise = Promise.promise();
+    queue.add(new Pending(events, promise));
+    drain();
+    return promise.future();
+  }
+
+  /** Completes when nothing is queued or in flight: for a graceful stop. */
+  Future<Void> whenIdle() {
+    if (!inFlight && queue.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    if (idle == null) {
+      idle = Promise.promise();
+    }
+    return idle.future();
+  }
+
+  private void drain() {
+    if (inFlight) {
+      return;
+    }
+    if (queue.isEmpty()) {
+      if (idle != null) {
+        idle.complete();
+        idle = null;
+      }
+      return;
+    }
+    List<Pending> batch = new ArrayList<>();
+    int size = 0;
+    while (!queue.isEmpty() && (batch.isEmpty() || size + queue.peek().events().size() <= maxBatchEvents)) {
+      Pending next = queue.poll();
+      size += next.events().size();
+      batch.add(next);
+    }
+    inFlight = true;
+    commit(batch).onComplete(done -> {
+      inFlight = false;
+      drain();
+    });
+  }
+
+  private Future<Void> commit(List<Pending> batch) {
+    Map<String, Set<String>> idsByStream = new LinkedHashMap<>();
+    for (Pending pending : batch) {
+      for (Object o : pending.events()) {
+        JsonObject event = (JsonObject) o;
+        Set<String> ids = idsByStream.computeIfAbsent(event.getString("stream"), s -> new HashSet<>());
+        if (event.getString("id") != null) {
+          ids.add(event.getString("id"));
+        }
+      }
+    }
+    Map<String, Map<String, JsonObject>> known = new HashMap<>();
+    Map<String, Long> last = new HashMap<>();
+    List<Future<?>> lookups = new ArrayList<>();
+    for (Map.Entry<String, Set<String>> entry : idsByStream.entrySet()) {
+      String stream = entry.getKey();
+      Map<String, JsonObject> ids = known.computeIfAbsent(stream, s -> new HashMap<>());
+      Long cached = seqs.get(stream);
+      if (cached != null) {
+        last.put(stream, cached);
+      } else {
+        lookups.add(store.lastSeq(stream).onSuccess(seq -> last.put(stream, seq)));
+      }
+      if (!entry.getValue().isEmpty()) {
+        lookups.add(store.withIds(stream, entry.getValue())
+          .onSuccess(found -> found.forEach(e -> ids.put(e.getString("id"), e.put("duplicate", true)))));
+      }
+    }
+    return Future.all(lookups)
+      .recover(failure -> {
+        batch.forEach(p -> p.promise().tryFail(failure));
+        return Future.failedFuture(failure);
+      })
+      .compose(v -> write(batch, known, last));
+  }
+
+  private Future<Void> write(List<Pending> batch, Map<String, Map<String, JsonObject>> known, Map<String, Long> last) {
+    String ts = TS.format(Instant.now());
+    List<JsonObject> documents = new ArrayList<>();
+    List<JsonObject> stored = new ArrayList<>();
+    List<Pending> accepted = new ArrayList<>();
+    List<JsonArray> results = new ArrayList<>();
+    for (Pending pending : batch) {
+      Map<String, Long> trial = new HashMap<>(last);
+      Map<String, Map<String, JsonObject>> trialIds = new HashMap<>();
+      List<JsonObject> events = new ArrayList<>();
+      JsonArray result = new JsonArray();
+      String conflict = null;
+      for (Object o : pending.events()) {
+        JsonObject request = (JsonObject) o;
+        String stream = request.getString("stream");
+        String id = request.getString("id");
+        JsonObject duplicate = id == null ? null : findId(known, trialIds, stream, id);
+        if (duplicate != null) {
+          result.add(duplicate.copy());
+          continue;
+        }
+        long current = trial.get(stream);
+        Long expected = request.getLong("expectedSeq");
+        if (expected != null && expected != current) {
+          conflict = "stream '" + stream + "' is at seq " + current + ", not the expected " + expected;
+          break;
+        }
+        JsonObject event = new JsonObject()
+          .put("stream", stream)
+          .put("seq", current + 1)
+          .put("id", id != null ? id : UUID.randomUUID().toString())
+          .put("type", request.getString("type"))
+          .put("data", request.getJsonObject("data"))
+          .put("by", request.getString("by"))
+          .put("ts", ts);
+        trial.put(stream, current + 1);
+        trialIds.computeIfAbsent(stream, s -> new HashMap<>()).put(event.getString("id"), ack(event).put("duplicate", true));
+        events.add(event);
+        result.add(ack(event));
+      }
+      if (conflict != null) {
+        pending.promise().fail(Failures.of(Failures.CONFLICT, conflict));
+        continue;
+      }
+      last.putAll(trial);
+      trialIds.forEach((stream, ids) -> known.get(stream).putAll(ids));
+      stored.addAll(events);
+      events.forEach(e -> documents.add(e.copy()));
+      accepted.add(pending);
+      results.add(result);
+    }
+    if (documents.isEmpty()) {
+      last.forEach(seqs::put);
+      for (int i = 0; i < accepted.size(); i++) {
+        accepted.get(i).promise().complete(results.get(i));
+      }
+      return Future.succeededFuture();
+    }
+    return store.insert(documents)
+      .onSuccess(v -> {
+        last.forEach(seqs::put);
+        for (int i = 0; i < accepted.size(); i++) {
+          accepted.get(i).promise().complete(results.get(i));
+        }
+        onStored.accept(stored);
+      })
+      .onFailure(failure -> {
+        last.keySet().forEach(seqs::forget);
+        accepted.forEach(p -> p.promise().fail(failure instanceof ReplyException r
+          && r.failureCode() == Failures.CONFLICT
+          ? Failures.unavailable("storage changed under this write, retry with the same id")
+          : failure));
+      });
+  }
+
+  private static JsonObject findId(Map<String, Map<String, JsonObject>> known,
+                                   Map<String, Map<String, JsonObject>> trial, String stream, String id) {
+    JsonObject found = known.get(stream).get(id);
+    if (found == null && trial.containsKey(stream)) {
+      found = trial.get(stream).get(id);
+    }
+    return found;
+  }
+
+  /** What a publisher gets back for a stored event. */
+  static JsonObject ack(JsonObject event) {
+    return new JsonObject()
+      .put("stream", event.getString("stream"))
+      .put("seq", event.getLong("seq"))
+      .put("id", event.getString("id"))
+      .put("ts", event.getString("ts"));
+  }
+}

@@ -1,0 +1,51 @@
+package io.hubbub.storage;
+
+import com.mongodb.ErrorCategory;
+import com.mongodb.MongoBulkWriteException;
+import com.mongodb.MongoWriteException;
+import io.hubbub.bus.Failures;
+import io.vertx.core.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Bounds every store call by the configured timeout and turns store errors into protocol failures:
+ * duplicate keys into 409, anything else into 503. A store that does not answer never holds a caller.
+ */
+final class StoreCalls {
+
+  private static final Logger log = LoggerFactory.getLogger(StoreCalls.class);
+
+  private final long timeoutMs;
+
+  StoreCalls(long timeoutMs) {
+    this.timeoutMs = timeoutMs;
+  }
+
+  <T> Future<T> guard(Future<T> call) {
+    return call.timeout(timeoutMs, TimeUnit.MILLISECONDS).recover(StoreCalls::failure);
+  }
+
+  private static <T> Future<T> failure(Throwable failure) {
+    if (isDuplicateKey(failure)) {
+      return Future.failedFuture(Failures.of(Failures.CONFLICT, "duplicate key"));
+    }
+    log.warn("store call failed [error: {}]", failure.toString());
+    return Future.failedFuture(Failures.unavailable("storage unavailable, retry later"));
+  }
+
+  static boolean isDuplicateKey(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof MongoBulkWriteException bulk) {
+        return bulk.getWriteErrors().stream()
+          .anyMatch(e -> ErrorCategory.fromErrorCode(e.getCode()) == ErrorCategory.DUPLICATE_KEY);
+      }
+      if (t instanceof MongoWriteException write) {
+        return write.getError().getCategory() == ErrorCategory.DUPLICATE_KEY;
+      }
+    }
+    return false;
+  }
+}

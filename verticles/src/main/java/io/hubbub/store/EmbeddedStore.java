@@ -1,0 +1,54 @@
+package io.hubbub.store;
+
+import de.bwaldvogel.mongo.MongoServer;
+import org.h2.mvstore.MVStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The in-process MongoDB-wire-compatible store used when no real MongoDB is configured:
+ * mongo-java-server on its H2 backend, in one file under the data folder, listening on a free
+ * loopback port. Everything talks to it over the wire, exactly as to MongoDB.
+ * Starting and stopping block (file I/O): call them off the event loop.
+ */
+public final class EmbeddedStore implements AutoCloseable {
+
+  public static final String FILE_NAME = "hubbub.mv.db";
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedStore.class);
+
+  private final MongoServer server;
+  private final String uri;
+
+  private EmbeddedStore(MongoServer server, InetSocketAddress address) {
+    this.server = server;
+    this.uri = "mongodb://" + address.getHostString() + ":" + address.getPort();
+  }
+
+  /** Opens (or creates) the store under {@code dataDir} and listens on a free loopback port. */
+  public static EmbeddedStore start(Path dataDir) throws IOException {
+    Files.createDirectories(dataDir);
+    Path file = dataDir.resolve(FILE_NAME).toAbsolutePath();
+    MVStore mvStore = new MVStore.Builder().fileName(file.toString()).open();
+    MongoServer server = new MongoServer(new DurableH2Backend(mvStore));
+    server.bind("127.0.0.1", 0);
+    InetSocketAddress address = server.getLocalAddress();
+    log.info("embedded store started [file: {}, address: {}]", file, address);
+    return new EmbeddedStore(server, address);
+  }
+
+  /** The connection string of the running store. */
+  public String uri() {
+    return uri;
+  }
+
+  @Override
+  public void close() {
+    server.shutdown();
+    log.info("embedded store closed");
+  }
+}
