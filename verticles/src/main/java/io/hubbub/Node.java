@@ -89,7 +89,7 @@ public final class Node {
           return null;
         });
     }
-    return chain.map(node).recover(failure -> node.undeployAll().transform(v -> Future.failedFuture(failure)));
+    return chain.map(node).recover(failure -> node.undeploy().transform(v -> Future.failedFuture(failure)));
   }
 
   public Vertx vertx() {
@@ -98,10 +98,11 @@ public final class Node {
 
   /** Undeploys in reverse order, then closes Vert.x. */
   public Future<Void> stop() {
-    return undeployAll().eventually(vertx::close);
+    return undeploy().eventually(vertx::close);
   }
 
-  private Future<Void> undeployAll() {
+  /** Undeploys the node's verticles in reverse order, leaving Vert.x running. */
+  public Future<Void> undeploy() {
     List<String> reversed = new ArrayList<>(deployments);
     Collections.reverse(reversed);
     deployments.clear();

@@ -31,6 +31,9 @@ public final class GatewayVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
   private static final long READY_TIMEOUT_MS = 2_000;
+  /** Where a gateway leaves the port it listens on, for tools in the same process (tests, benchmarks). */
+  public static final String LOCAL_MAP = "hubbub.gateway";
+  public static final String PORT_KEY = "port";
 
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private HttpServer server;
@@ -54,7 +57,7 @@ public final class GatewayVerticle extends VerticleBase {
     router.get("/ready").handler(this::ready);
     router.get("/metrics").handler(PrometheusScrapingHandler.create());
     new HttpApi(vertx, principals, streams, timeoutMs).mount(router, maxBody);
-    router.route("/eventbus/*").handler(BodyHandler.create(false).setBodyLimit(maxBody));
+    router.post("/eventbus/*").handler(BodyHandler.create(false).setBodyLimit(maxBody));
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, new SockJSHandlerOptions())
       .bridge(Bridge.options(timeoutMs), bridge::handle));
 
@@ -68,6 +71,7 @@ public final class GatewayVerticle extends VerticleBase {
       .compose(v -> vertx.createHttpServer(options).requestHandler(router).listen())
       .onSuccess(s -> {
         server = s;
+        vertx.sharedData().getLocalMap(LOCAL_MAP).put(PORT_KEY, s.actualPort());
         log.info("gateway listening [port: {}]", s.actualPort());
       });
   }

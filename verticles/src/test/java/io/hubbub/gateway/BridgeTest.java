@@ -1,0 +1,156 @@
+package io.hubbub.gateway;
+
+import io.hubbub.bus.Failures;
+import io.hubbub.support.BridgeClient;
+import io.hubbub.support.TestConf;
+import io.hubbub.support.TestNode;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Checkpoint;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The event-bus bridge through a real WebSocket speaking the bridge's frames. */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+class BridgeTest {
+
+  private TestNode node;
+  private final List<BridgeClient> clients = new ArrayList<>();
+
+  @BeforeEach
+  void deploy(Vertx vertx, VertxTestContext ctx) {
+    TestNode.start(vertx, TestConf.node()).onComplete(ctx.succeeding(n -> {
+      node = n;
+      ctx.completeNow();
+    }));
+  }
+
+  @AfterEach
+  void undeploy(VertxTestContext ctx) {
+    Future.join(clients.stream().map(BridgeClient::close).toList())
+      .eventually(() -> node.stop())
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<BridgeClient> client(Vertx vertx, String token) {
+    return BridgeClient.connect(vertx, node.port).map(c -> {
+      clients.add(c);
+      return c.token(token);
+    });
+  }
+
+  private static JsonObject publish(String stream, String type, String id) {
+    JsonObject body = new JsonObject().put("stream", stream).put("type", type).put("data", new JsonObject().put("t", type));
+    return id == null ? body : body.put("id", id);
+  }
+
+  @Test
+  void publishesAndReadsOverTheBridge(Vertx vertx, VertxTestContext ctx) {
+    node.user("gus").compose(token -> client(vertx, token))
+      .compose(c -> c.request("streams.publish", publish("app.b", "ONE", "p1"))
+        .compose(first -> c.request("streams.publish", publish("app.b", "ONE", "p1")).map(again -> List.of(first, again)))
+        .compose(acks -> c.request("streams.read", new JsonObject().put("stream", "app.b").put("from", 1))
+          .map(read -> List.of(acks.get(0), acks.get(1), read))))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals(1, r.get(0).getLong("seq"));
+        assertEquals("p1", r.get(0).getString("id"));
+        assertEquals(true, r.get(1).getBoolean("duplicate"));
+        assertEquals(1, r.get(1).getLong("seq"));
+        JsonObject read = r.get(2);
+        assertEquals(1, read.getJsonArray("events").size());
+        assertEquals("gus", read.getJsonArray("events").getJsonObject(0).getString("by"));
+        assertEquals(1, read.getLong("lastSeq"));
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void subscribersReceiveEveryEventOnceInOrder(Vertx vertx, VertxTestContext ctx) {
+    int count = 40;
+    List<Long> seqs = new ArrayList<>();
+    Checkpoint all = ctx.checkpoint(count);
+    node.user("hal").compose(token -> client(vertx, token).compose(subscriber -> {
+      subscriber.register("streams.live.app.feed", frame -> {
+        ctx.verify(() -> assertEquals("rec", frame.getString("type"), frame.encode()));
+        seqs.add(frame.getJsonObject("body").getLong("seq"));
+        if (seqs.size() == count) {
+          ctx.verify(() -> assertEquals(IntStream.rangeClosed(1, count).mapToObj(Long::valueOf).toList(), seqs));
+        }
+        all.flag();
+      });
+      // the read rule check is asynchronous: a round trip after registering means it is in place
+      return subscriber.request("streams.read", new JsonObject().put("stream", "app.feed"))
+        .compose(v -> client(vertx, token))
+        .compose(publisher -> Future.all(IntStream.range(0, count)
+          .mapToObj(i -> publisher.request("streams.publish", publish("app.feed", "E", null))).toList()));
+    })).onFailure(ctx::failNow);
+  }
+
+  @Test
+  void everyFrameIsAuthenticated(Vertx vertx, VertxTestContext ctx) {
+    node.user("ida").compose(token -> client(vertx, token).compose(c -> c.request("streams.publish", publish("app.i", "A", null))
+      .compose(ok -> node.request(HttpMethod.DELETE, "/api/sessions/current", token, null))
+      .compose(loggedOut -> c.request("streams.publish", publish("app.i", "B", null))
+        .transform(r -> Future.succeededFuture(r.failed() ? Failures.code(r.cause()) : 200)))
+      .compose(afterLogout -> c.token("forged").request("streams.read", new JsonObject().put("stream", "app.i"))
+        .transform(r -> Future.succeededFuture(List.of(afterLogout, r.failed() ? Failures.code(r.cause()) : 200))))
+      .compose(codes -> c.token(null).request("streams.read", new JsonObject().put("stream", "app.i"))
+        .transform(r -> Future.succeededFuture(List.of(codes.get(0), codes.get(1), r.failed() ? Failures.code(r.cause()) : 200))))))
+      .onComplete(ctx.succeeding(codes -> ctx.verify(() -> {
+        assertEquals(List.of(401, 401, 401), codes);
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void clientHeadersCannotClaimAPrincipal(Vertx vertx, VertxTestContext ctx) {
+    client(vertx, null).compose(c -> {
+      JsonObject frame = new JsonObject().put("type", "send").put("address", "streams.publish")
+        .put("replyAddress", "00000000-0000-0000-0000-000000000001")
+        .put("headers", new JsonObject().put(Bridge.PRINCIPAL_HEADER, "{\"name\":\"admin\",\"kind\":\"user\",\"admin\":true}"))
+        .put("body", publish("app.forged", "X", null));
+      c.raw(frame.encode());
+      return vertx.timer(500).map(v -> c);
+    }).onComplete(ctx.succeeding(c -> ctx.verify(() -> {
+      JsonObject reply = c.frames.stream().filter(f -> "00000000-0000-0000-0000-000000000001".equals(f.getString("address")))
+        .findFirst().orElseThrow();
+      assertEquals("err", reply.getString("type"));
+      assertEquals(401, reply.getInteger("failureCode"));
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void subscriptionsFollowTheReadRules(Vertx vertx, VertxTestContext ctx) {
+    List<JsonObject> got = new ArrayList<>();
+    node.user("jay").compose(token -> client(vertx, token)).compose(c -> {
+      c.register("streams.live.audit.users", got::add);
+      c.register("streams.live.nope.x", got::add);
+      c.register("streams.other", got::add);
+      return vertx.timer(500).map(v -> c);
+    }).onComplete(ctx.succeeding(c -> ctx.verify(() -> {
+      assertEquals(2, got.size(), got.toString());
+      assertEquals(403, got.get(0).getInteger("failureCode"));
+      assertEquals(404, got.get(1).getInteger("failureCode"));
+      assertTrue(c.errors.contains("access_denied"), "an address that is not bridged is refused: " + c.errors);
+      assertTrue(c.errors.contains("rejected"), c.errors.toString());
+      ctx.completeNow();
+    })));
+  }
+}

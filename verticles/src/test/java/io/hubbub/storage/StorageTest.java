@@ -1,0 +1,253 @@
+package io.hubbub.storage;
+
+import io.hubbub.bus.Bus;
+import io.hubbub.bus.Failures;
+import io.hubbub.bus.StorageBus;
+import io.hubbub.bus.Streams;
+import io.hubbub.support.TestConf;
+import io.hubbub.support.TestNode;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The storage verticle through its bus contract, on the real store. */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+class StorageTest {
+
+  private TestNode node;
+
+  @BeforeEach
+  void deploy(Vertx vertx, VertxTestContext ctx) {
+    TestNode.start(vertx, TestConf.only(TestConf.node(), "storage"))
+      .onComplete(ctx.succeeding(n -> {
+        node = n;
+        ctx.completeNow();
+      }));
+  }
+
+  @AfterEach
+  void undeploy(VertxTestContext ctx) {
+    node.stop().onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<JsonObject> append(Vertx vertx, JsonObject... events) {
+    return Bus.request(vertx.eventBus(), StorageBus.APPEND, StorageBus.appendRequest(new JsonArray(List.of((Object[]) events))), 10_000);
+  }
+
+  private static JsonObject event(String stream, String type) {
+    return new JsonObject().put("stream", stream).put("type", type).put("data", new JsonObject().put("n", 1)).put("by", "tester");
+  }
+
+  @Test
+  void concurrentPublishersToOneStreamGetConsecutiveSeqsWithNoGap(Vertx vertx, VertxTestContext ctx) {
+    int publishers = 200;
+    List<Future<JsonObject>> acks = IntStream.range(0, publishers)
+      .mapToObj(i -> append(vertx, event("app.race", "E").put("id", "e" + i)))
+      .toList();
+    Future.all(acks).compose(all -> Bus.request(vertx.eventBus(), StorageBus.READ, StorageBus.readRequest("app.race", 1, 1000), 10_000))
+      .onComplete(ctx.succeeding(read -> ctx.verify(() -> {
+        Set<Long> seqs = new HashSet<>();
+        for (Future<JsonObject> ack : acks) {
+          seqs.add(ack.result().getJsonArray("results").getJsonObject(0).getLong("seq"));
+        }
+        assertEquals(publishers, seqs.size(), "every publisher gets its own seq");
+        assertEquals(Set.copyOf(IntStream.rangeClosed(1, publishers).mapToObj(Long::valueOf).toList()), seqs);
+        JsonArray events = read.getJsonArray("events");
+        assertEquals(publishers, events.size());
+        for (int i = 0; i < events.size(); i++) {
+          assertEquals(i + 1, events.getJsonObject(i).getLong("seq"));
+        }
+        assertEquals(publishers, read.getLong("lastSeq"));
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void anIdTheStreamHoldsStoresNothingAndAnswersTheOriginalSeq(Vertx vertx, VertxTestContext ctx) {
+    append(vertx, event("app.dup", "A").put("id", "same"))
+      .compose(first -> append(vertx, event("app.dup", "B").put("id", "same"), event("app.dup", "C").put("id", "other"),
+          event("app.dup", "D").put("id", "other"))
+        .map(second -> List.of(first, second)))
+      .compose(both -> Bus.request(vertx.eventBus(), StorageBus.READ, StorageBus.readRequest("app.dup", 1, 100), 10_000)
+        .map(read -> List.of(both.get(0), both.get(1), read)))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        JsonObject original = all.get(0).getJsonArray("results").getJsonObject(0);
+        JsonArray second = all.get(1).getJsonArray("results");
+        assertEquals(1, original.getLong("seq"));
+        assertFalse(original.containsKey("duplicate"));
+        assertEquals(1, second.getJsonObject(0).getLong("seq"));
+        assertEquals(true, second.getJsonObject(0).getBoolean("duplicate"));
+        assertEquals(original.getString("ts"), second.getJsonObject(0).getString("ts"));
+        assertEquals(2, second.getJsonObject(1).getLong("seq"));
+        assertEquals(2, second.getJsonObject(2).getLong("seq"), "a repeat within one request is a duplicate too");
+        assertEquals(true, second.getJsonObject(2).getBoolean("duplicate"));
+        JsonArray events = all.get(2).getJsonArray("events");
+        assertEquals(2, events.size());
+        assertEquals("A", events.getJsonObject(0).getString("type"));
+        assertEquals("C", events.getJsonObject(1).getString("type"));
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void expectedSeqThatDoesNotHoldStoresNothingAndFailsWith409(Vertx vertx, VertxTestContext ctx) {
+    append(vertx, event("app.occ", "A").put("expectedSeq", 0))
+      .compose(v -> append(vertx, event("app.occ", "B").put("expectedSeq", 1)))
+      .compose(v -> append(vertx, event("app.occ", "C"), event("app.occ", "D").put("expectedSeq", 1))
+        .transform(r -> Future.succeededFuture(r)))
+      .compose(conflict -> Bus.request(vertx.eventBus(), StorageBus.READ, StorageBus.readRequest("app.occ", 1, 100), 10_000)
+        .map(read -> new JsonObject().put("conflict", conflict.failed() ? Failures.code(conflict.cause()) : 0).put("read", read)))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals(409, r.getInteger("conflict"));
+        JsonArray events = r.getJsonObject("read").getJsonArray("events");
+        assertEquals(2, events.size(), "the whole request is refused: C is not stored either");
+        assertEquals(2, r.getJsonObject("read").getLong("lastSeq"));
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void liveEventsArriveOnlyAfterTheyAreStoredAndInOrder(Vertx vertx, VertxTestContext ctx) {
+    int count = 50;
+    List<Long> seen = new ArrayList<>();
+    List<Future<Long>> storedWhenSeen = new ArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(Streams.liveAddress("app.live"), message -> {
+      JsonObject event = message.body();
+      seen.add(event.getLong("seq"));
+      // read the store directly, behind storage's back: the event must already be there
+      storedWhenSeen.add(node.db().count("events", new JsonObject().put("stream", "app.live").put("seq", event.getLong("seq"))));
+      if (seen.size() == count) {
+        Future.all(storedWhenSeen).onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+          for (Future<Long> stored : storedWhenSeen) {
+            assertEquals(1L, stored.result());
+          }
+          assertEquals(IntStream.rangeClosed(1, count).mapToObj(Long::valueOf).toList(), seen);
+          ctx.completeNow();
+        })));
+      }
+    }).completion().onSuccess(v -> IntStream.range(0, count).forEach(i -> append(vertx, event("app.live", "E"))));
+  }
+
+  @Test
+  void readsPageThroughAStreamWithNextAndLastSeq(Vertx vertx, VertxTestContext ctx) {
+    JsonObject[] batch = IntStream.range(0, 25).mapToObj(i -> event("app.pages", "E")).toArray(JsonObject[]::new);
+    append(vertx, batch)
+      .compose(v -> Bus.request(vertx.eventBus(), StorageBus.READ, StorageBus.readRequest("app.pages", 11, 10), 10_000))
+      .compose(page -> Bus.request(vertx.eventBus(), StorageBus.READ, StorageBus.readRequest("app.pages", page.getLong("next"), 10), 10_000)
+        .map(next -> List.of(page, next)))
+      .compose(pages -> Bus.request(vertx.eventBus(), StorageBus.READ, StorageBus.readRequest("app.pages", 26, 10), 10_000)
+        .map(end -> List.of(pages.get(0), pages.get(1), end)))
+      .compose(pages -> Bus.request(vertx.eventBus(), StorageBus.META, StorageBus.metaRequest("app.nothing"), 10_000)
+        .map(meta -> List.of(pages.get(0), pages.get(1), pages.get(2), meta)))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals(11, r.get(0).getJsonArray("events").getJsonObject(0).getLong("seq"));
+        assertEquals(10, r.get(0).getJsonArray("events").size());
+        assertEquals(21, r.get(0).getLong("next"));
+        assertEquals(25, r.get(0).getLong("lastSeq"));
+        assertEquals(5, r.get(1).getJsonArray("events").size());
+        assertEquals(26, r.get(1).getLong("next"));
+        assertTrue(r.get(2).getJsonArray("events").isEmpty());
+        assertEquals(26, r.get(2).getLong("next"));
+        assertEquals(0, r.get(3).getLong("lastSeq"));
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void eventsComeBackExactlyAsGiven(Vertx vertx, VertxTestContext ctx) {
+    JsonObject data = new JsonObject()
+      .put("text", "héllo \u0001 <b>")
+      .put("int", 7).put("long", 9_007_199_254_740_993L).put("double", 1.5).put("whole", 2.0)
+      .put("bool", false).putNull("nothing")
+      .put("list", new JsonArray().add(1).add("two").add(new JsonObject().put("deep", new JsonArray())))
+      .put("nested", new JsonObject().put("a", new JsonObject().put("b", "c")));
+    append(vertx, event("app.exact", "E").put("data", data).put("id", "ex:1"))
+      .compose(v -> Bus.request(vertx.eventBus(), StorageBus.READ, StorageBus.readRequest("app.exact", 1, 1), 10_000))
+      .onComplete(ctx.succeeding(read -> ctx.verify(() -> {
+        JsonObject stored = read.getJsonArray("events").getJsonObject(0);
+        assertEquals(data.encode(), stored.getJsonObject("data").encode());
+        assertEquals("tester", stored.getString("by"));
+        assertEquals("ex:1", stored.getString("id"));
+        assertTrue(stored.getString("ts").matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"), stored.getString("ts"));
+        assertEquals(Set.of("stream", "seq", "id", "type", "data", "by", "ts"), stored.fieldNames());
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void malformedRequestsFailWith400AndStoreNothing(Vertx vertx, VertxTestContext ctx) {
+    List<JsonObject> bad = List.of(
+      new JsonObject(),
+      new JsonObject().put("events", new JsonArray()),
+      new JsonObject().put("events", "nope"),
+      StorageBus.appendRequest(new JsonArray().add(event("bad name", "E"))),
+      StorageBus.appendRequest(new JsonArray().add(event("app.x", "lower"))),
+      StorageBus.appendRequest(new JsonArray().add(event("app.x", "E").put("data", new JsonObject().put("$set", 1)))),
+      StorageBus.appendRequest(new JsonArray().add(event("app.x", "E").put("data", new JsonObject().put("a.b", 1)))),
+      StorageBus.appendRequest(new JsonArray().add(event("app.x", "E").put("by", ""))),
+      StorageBus.appendRequest(new JsonArray().add(event("app.x", "E").put("id", "has space"))),
+      StorageBus.appendRequest(new JsonArray().add(event("app.x", "E").put("expectedSeq", -1))),
+      StorageBus.appendRequest(new JsonArray().add(event("app.x", "E")).add(event("app.x", "E").put("data", "str"))),
+      StorageBus.readRequest("app.x", 1, 5000),
+      new JsonObject().put("stream", new JsonObject().put("$gt", "")));
+    List<Future<Integer>> codes = new ArrayList<>();
+    for (int i = 0; i < bad.size(); i++) {
+      String address = i < 11 ? StorageBus.APPEND : StorageBus.READ;
+      codes.add(Bus.request(vertx.eventBus(), address, bad.get(i), 10_000)
+        .transform(r -> Future.succeededFuture(r.failed() ? Failures.code(r.cause()) : 200)));
+    }
+    Future.all(codes)
+      .compose(v -> node.db().count("events", new JsonObject()))
+      .onComplete(ctx.succeeding(count -> ctx.verify(() -> {
+        for (int i = 0; i < codes.size(); i++) {
+          assertEquals(400, codes.get(i).result(), "request " + i + ": " + bad.get(i).encode());
+        }
+        assertEquals(0L, count);
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void documentsAreInsertedFoundAndDeletedByIdOnlyInKnownCollections(Vertx vertx, VertxTestContext ctx) {
+    JsonObject doc = new JsonObject().put("_id", "u1").put("hash", "h");
+    Bus.request(vertx.eventBus(), StorageBus.DOC_INSERT, StorageBus.docInsert("users", doc), 10_000)
+      .compose(v -> Bus.request(vertx.eventBus(), StorageBus.DOC_INSERT, StorageBus.docInsert("users", doc), 10_000)
+        .transform(r -> Future.succeededFuture(r.failed() ? Failures.code(r.cause()) : 200)))
+      .compose(dup -> Bus.request(vertx.eventBus(), StorageBus.DOC_FIND, StorageBus.docKey("users", "u1"), 10_000)
+        .map(found -> new JsonObject().put("dup", dup).put("found", found.getJsonObject("doc"))))
+      .compose(r -> Bus.request(vertx.eventBus(), StorageBus.DOC_FIND, StorageBus.docKey("events", "x"), 10_000)
+        .transform(x -> Future.succeededFuture(r.put("otherCollection", Failures.code(x.cause())))))
+      .compose(r -> Bus.request(vertx.eventBus(), StorageBus.DOC_DELETE, StorageBus.docKey("users", "u1"), 10_000)
+        .compose(d -> Bus.request(vertx.eventBus(), StorageBus.DOC_FIND, StorageBus.docKey("users", "u1"), 10_000))
+        .transform(x -> Future.succeededFuture(r.put("afterDelete", Failures.code(x.cause())))))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals(409, r.getInteger("dup"));
+        assertNotNull(r.getJsonObject("found"));
+        assertEquals("h", r.getJsonObject("found").getString("hash"));
+        assertEquals(400, r.getInteger("otherCollection"));
+        assertEquals(404, r.getInteger("afterDelete"));
+        ctx.completeNow();
+      })));
+  }
+}

@@ -1,0 +1,114 @@
+package io.hubbub.support;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * A client of the event-bus bridge speaking its raw WebSocket frames at {@code /eventbus/websocket},
+ * as the official JavaScript client does: send with a reply address, register, unregister, ping.
+ */
+public final class BridgeClient {
+
+  private final WebSocketClient client;
+  private final WebSocket socket;
+  private final Map<String, Promise<JsonObject>> replies = new ConcurrentHashMap<>();
+  private final Map<String, Consumer<JsonObject>> handlers = new ConcurrentHashMap<>();
+  /** Every frame received, in order. */
+  public final List<JsonObject> frames = new CopyOnWriteArrayList<>();
+  /** Error frames that name no address (the bridge's own refusals, e.g. access_denied). */
+  public final List<String> errors = new CopyOnWriteArrayList<>();
+  private String token;
+
+  private BridgeClient(WebSocketClient client, WebSocket socket) {
+    this.client = client;
+    this.socket = socket;
+    socket.handler(buffer -> onFrame(buffer.toString()));
+  }
+
+  public static Future<BridgeClient> connect(Vertx vertx, int port) {
+    WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxMessageSize(4 * 1_048_576)
+      .setMaxFrameSize(4 * 1_048_576));
+    return client.connect(port, "127.0.0.1", "/eventbus/websocket").map(ws -> new BridgeClient(client, ws));
+  }
+
+  /** Sets the token sent in the {@code authorization} header of every later frame. */
+  public BridgeClient token(String token) {
+    this.token = token;
+    return this;
+  }
+
+  public WebSocket socket() {
+    return socket;
+  }
+
+  /** Sends to an address and waits for the reply; an error frame fails with its code and message. */
+  public Future<JsonObject> request(String address, Object body) {
+    String replyAddress = UUID.randomUUID().toString();
+    Promise<JsonObject> reply = Promise.promise();
+    replies.put(replyAddress, reply);
+    JsonObject frame = frame("send", address).put("body", body).put("replyAddress", replyAddress);
+    socket.writeTextMessage(frame.encode());
+    return reply.future();
+  }
+
+  /** Registers for an address; each message body (or error frame) goes to the handler. */
+  public void register(String address, Consumer<JsonObject> handler) {
+    handlers.put(address, handler);
+    socket.writeTextMessage(frame("register", address).encode());
+  }
+
+  public void unregister(String address) {
+    handlers.remove(address);
+    socket.writeTextMessage(frame("unregister", address).encode());
+  }
+
+  /** Writes any text as a frame, well-formed or not. */
+  public void raw(String text) {
+    socket.writeTextMessage(text);
+  }
+
+  public Future<Void> close() {
+    return socket.close().eventually(client::close);
+  }
+
+  private JsonObject frame(String type, String address) {
+    JsonObject frame = new JsonObject().put("type", type).put("address", address);
+    if (token != null) {
+      frame.put("headers", new JsonObject().put("authorization", "Bearer " + token));
+    }
+    return frame;
+  }
+
+  private void onFrame(String text) {
+    JsonObject frame = new JsonObject(text);
+    frames.add(frame);
+    String address = frame.getString("address");
+    boolean error = "err".equals(frame.getString("type"));
+    Promise<JsonObject> reply = address == null ? null : replies.remove(address);
+    if (reply != null) {
+      if (error) {
+        reply.fail(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, frame.getInteger("failureCode", -1), frame.getString("message")));
+      } else {
+        reply.complete(frame.getJsonObject("body"));
+      }
+    } else if (address != null && handlers.containsKey(address)) {
+      handlers.get(address).accept(frame);
+    } else if (error) {
+      errors.add(frame.getString("body"));
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package io.hubbub.support;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The default conf of the repository, adjusted for a test: free port, test store, fresh database, cheap hashes. */
+public final class TestConf {
+
+  public static final String ADMIN = "admin";
+  public static final String ADMIN_PASSWORD = "admin-password-1";
+
+  private TestConf() {
+  }
+
+  public static JsonObject defaults() {
+    Path file = Path.of("..", "conf", "hubbub.json");
+    try {
+      return new JsonObject(Files.readString(file));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** All three verticles, one gateway, on the test store in a fresh database. */
+  public static JsonObject node() {
+    JsonObject conf = defaults();
+    conf.getJsonObject("http").put("port", 0);
+    conf.getJsonObject("mongo").put("uri", TestStore.uri()).put("database", TestStore.freshDatabase());
+    conf.getJsonObject("auth").put("passwordIterations", 1_000).put("adminPassword", ADMIN_PASSWORD);
+    conf.put("verticles", new JsonArray()
+      .add(new JsonObject().put("name", "storage"))
+      .add(new JsonObject().put("name", "auth"))
+      .add(new JsonObject().put("name", "gateway")));
+    return conf;
+  }
+
+  /** Only the named verticles. */
+  public static JsonObject only(JsonObject conf, String... verticles) {
+    JsonArray list = new JsonArray();
+    for (String name : verticles) {
+      list.add(new JsonObject().put("name", name));
+    }
+    return conf.put("verticles", list);
+  }
+}
