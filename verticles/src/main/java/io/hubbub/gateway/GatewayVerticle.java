@@ -60,6 +60,7 @@ public final class GatewayVerticle extends VerticleBase {
     router.post("/eventbus/*").handler(BodyHandler.create(false).setBodyLimit(maxBody));
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, new SockJSHandlerOptions())
       .bridge(Bridge.options(timeoutMs), bridge::handle));
+    router.route().last().handler(ctx -> HttpApi.error(ctx, 404, "no such resource"));
 
     HttpServerOptions options = new HttpServerOptions()
       .setHost(http.getString("host", "0.0.0.0"))

@@ -1,0 +1,327 @@
+package io.hubbub.gateway;
+
+import io.hubbub.bus.Bus;
+import io.hubbub.bus.Failures;
+import io.hubbub.bus.StorageBus;
+import io.hubbub.support.BridgeClient;
+import io.hubbub.support.TestConf;
+import io.hubbub.support.TestNode;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.FindOptions;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Hostile and broken input over HTTP and raw bridge frames: each gets the protocol's answer, the
+ * server keeps serving, and the store holds exactly what it held before.
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+class HostileInputTest {
+
+  private record Case(String name, String expected, Supplier<Future<String>> run) {
+  }
+
+  private static final String EXPIRED_TOKEN = "expired-token-for-the-test";
+  private static final List<String> COLLECTIONS = List.of("events", "users", "sessions");
+
+  private TestNode node;
+  private BridgeClient bridge;
+  private String token;
+
+  @BeforeEach
+  void deploy(Vertx vertx, VertxTestContext ctx) {
+    TestNode.start(vertx, TestConf.node())
+      .compose(n -> {
+        node = n;
+        return n.user("mallory");
+      })
+      .compose(t -> {
+        token = t;
+        return BridgeClient.connect(vertx, node.port);
+      })
+      .compose(b -> {
+        bridge = b;
+        JsonObject expired = new JsonObject().put("_id", sha256(EXPIRED_TOKEN)).put("username", "mallory")
+          .put("expiresAt", System.currentTimeMillis() - 1_000);
+        return Bus.request(vertx.eventBus(), StorageBus.DOC_INSERT, StorageBus.docInsert("sessions", expired), 5_000);
+      })
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void undeploy(VertxTestContext ctx) {
+    bridge.close().eventually(() -> node.stop()).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void hostileInputGetsTheProtocolAnswerAndChangesNothing(Vertx vertx, VertxTestContext ctx) {
+    List<Case> cases = new ArrayList<>();
+    cases.addAll(httpCases());
+    cases.addAll(bridgeCases());
+    assertTrue(cases.size() >= 40, "at least 40 hostile inputs, have " + cases.size());
+
+    // an expired token is refused (auth then forgets the session: checked before the snapshot)
+    http(HttpMethod.GET, "/api/streams/app.x", EXPIRED_TOKEN, null)
+      .compose(expired -> snapshot().map(before -> List.of(expired, before)))
+      .compose(r -> runAll(cases).map(outcomes -> List.of(r.get(0), r.get(1), outcomes)))
+      .compose(r -> burst(2_000).map(burst -> List.of(r.get(0), r.get(1), r.get(2), burst)))
+      .compose(r -> snapshot().map(after -> List.of(r.get(0), r.get(1), r.get(2), r.get(3), after)))
+      .compose(r -> stillServes().map(serving -> List.of(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), serving)))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals("401", r.get(0), "expired token");
+        @SuppressWarnings("unchecked") List<String> outcomes = (List<String>) r.get(2);
+        List<String> wrong = new ArrayList<>();
+        for (int i = 0; i < cases.size(); i++) {
+          if (!cases.get(i).expected().equals(outcomes.get(i))) {
+            wrong.add(cases.get(i).name() + ": expected " + cases.get(i).expected() + ", got " + outcomes.get(i));
+          }
+        }
+        assertEquals(List.of(), wrong);
+        assertEquals(List.of("401"), r.get(3), "every request of the burst is refused with 401");
+        assertEquals(r.get(1), r.get(4), "the store holds exactly what it held before");
+        assertEquals(true, r.get(5), "the server still serves");
+        ctx.completeNow();
+      })));
+  }
+
+  private List<Case> httpCases() {
+    String events = "/api/streams/app.h/events";
+    JsonObject ok = new JsonObject().put("type", "OK").put("data", new JsonObject());
+    JsonObject deep = new JsonObject();
+    JsonObject cursor = deep;
+    for (int i = 0; i < 40; i++) {
+      JsonObject next = new JsonObject();
+      cursor.put("d", next);
+      cursor = next;
+    }
+    List<Case> c = new ArrayList<>();
+    c.add(post("signup: malformed JSON", "/api/users", null, "{\"username\":", "400"));
+    c.add(post("signup: an array", "/api/users", null, "[]", "400"));
+    c.add(post("signup: username a number", "/api/users", null, "{\"username\":5,\"password\":\"password1\"}", "400"));
+    c.add(post("signup: operator as username", "/api/users", null,
+      "{\"username\":{\"$gt\":\"\"},\"password\":\"password1\"}", "400"));
+    c.add(post("signup: no password", "/api/users", null, "{\"username\":\"zed\"}", "400"));
+    c.add(post("signup: space in username", "/api/users", null, "{\"username\":\"a b\",\"password\":\"password1\"}", "400"));
+    c.add(post("signup: 1000-char username", "/api/users", null,
+      new JsonObject().put("username", "u".repeat(1000)).put("password", "password1").encode(), "400"));
+    c.add(post("signup: short password", "/api/users", null, "{\"username\":\"zed\",\"password\":\"short\"}", "400"));
+    c.add(post("signup: reserved name", "/api/users", null, "{\"username\":\"hubbub\",\"password\":\"password1\"}", "400"));
+    c.add(post("signup: taken name", "/api/users", null, "{\"username\":\"mallory\",\"password\":\"password1\"}", "409"));
+    c.add(post("login: operators", "/api/sessions", null, "{\"username\":{\"$ne\":null},\"password\":{\"$ne\":null}}", "400"));
+    c.add(post("login: password an array", "/api/sessions", null, "{\"username\":\"admin\",\"password\":[\"x\"]}", "400"));
+    c.add(post("login: empty body", "/api/sessions", null, "", "400"));
+    c.add(post("login: a JSON string", "/api/sessions", null, "\"admin\"", "400"));
+    c.add(post("publish: malformed JSON", events, token, "{\"type\":", "400"));
+    c.add(post("publish: no type", events, token, "{\"data\":{}}", "400"));
+    c.add(post("publish: lower-case type", events, token, "{\"type\":\"hello\",\"data\":{}}", "400"));
+    c.add(post("publish: type a number", events, token, "{\"type\":7,\"data\":{}}", "400"));
+    c.add(post("publish: data a string", events, token, "{\"type\":\"X\",\"data\":\"x\"}", "400"));
+    c.add(post("publish: no data", events, token, "{\"type\":\"X\"}", "400"));
+    c.add(post("publish: $where in data", events, token, "{\"type\":\"X\",\"data\":{\"$where\":\"sleep(1000)\"}}", "400"));
+    c.add(post("publish: dotted key deep in data", events, token, "{\"type\":\"X\",\"data\":{\"a\":{\"b.c\":1}}}", "400"));
+    c.add(post("publish: $ key in an array in data", events, token, "{\"type\":\"X\",\"data\":{\"a\":[{\"$x\":1}]}}", "400"));
+    c.add(post("publish: NUL in a key", events, token, "{\"type\":\"X\",\"data\":{\"a\\u0000b\":1}}", "400"));
+    c.add(post("publish: data nested 40 deep", events, token, ok.copy().put("data", deep).encode(), "400"));
+    c.add(post("publish: huge integer", events, token, "{\"type\":\"X\",\"data\":{\"n\":123456789012345678901234567890}}", "400"));
+    c.add(post("publish: data over 64 KiB", events, token,
+      ok.copy().put("data", new JsonObject().put("s", "x".repeat(70_000))).encode(), "413"));
+    c.add(post("publish: body over 1 MiB", events, token,
+      ok.copy().put("data", new JsonObject().put("s", "x".repeat(1_100_000))).encode(), "413"));
+    c.add(post("publish: id with a slash", events, token, ok.copy().put("id", "../x").encode(), "400"));
+    c.add(post("publish: 65-char id", events, token, ok.copy().put("id", "i".repeat(65)).encode(), "400"));
+    c.add(post("publish: id an operator", events, token, ok.copy().put("id", new JsonObject().put("$gt", "")).encode(), "400"));
+    c.add(post("publish: expectedSeq a string", events, token, ok.copy().put("expectedSeq", "1").encode(), "400"));
+    c.add(post("publish: expectedSeq negative", events, token, ok.copy().put("expectedSeq", -1).encode(), "400"));
+    c.add(post("publish: expectedSeq fractional", events, token, ok.copy().put("expectedSeq", 1.5).encode(), "400"));
+    c.add(post("publish: claims an author", events, token, ok.copy().put("by", "admin").encode(), "400"));
+    c.add(post("publish: 1001 events", events, token,
+      new JsonArray(IntStream.range(0, 1001).mapToObj(i -> (Object) ok).toList()).encode(), "413"));
+    c.add(post("publish: empty array", events, token, "[]", "400"));
+    c.add(post("publish: array with a number", events, token, "[{\"type\":\"X\",\"data\":{}}, 3]", "400"));
+    c.add(post("publish: stream with empty key", "/api/streams/app./events", token, ok.encode(), "400"));
+    c.add(post("publish: upper-case namespace", "/api/streams/App.x/events", token, ok.encode(), "400"));
+    c.add(post("publish: 129-char key", "/api/streams/app." + "k".repeat(129) + "/events", token, ok.encode(), "400"));
+    c.add(post("publish: dotted key", "/api/streams/app.a.b/events", token, ok.encode(), "400"));
+    c.add(post("publish: $ in stream", "/api/streams/app.%24x/events", token, ok.encode(), "400"));
+    c.add(post("publish: undeclared namespace", "/api/streams/secret.x/events", token, ok.encode(), "404"));
+    c.add(post("publish: server-only namespace", "/api/streams/audit.users/events", token, ok.encode(), "403"));
+    c.add(post("publish: forged token", events, "forged", ok.encode(), "401"));
+    c.add(new Case("read: from not a number", "400", () -> http(HttpMethod.GET, events + "?from=abc", token, null)));
+    c.add(new Case("read: limit 5000", "400", () -> http(HttpMethod.GET, events + "?limit=5000", token, null)));
+    c.add(new Case("read: limit 0", "400", () -> http(HttpMethod.GET, events + "?limit=0", token, null)));
+    c.add(new Case("read: from negative", "400", () -> http(HttpMethod.GET, events + "?from=-1", token, null)));
+    c.add(new Case("read: admin stream as user", "403", () -> http(HttpMethod.GET, "/api/streams/auth.logins/events", token, null)));
+    c.add(new Case("auth: Basic scheme", "401", () -> node.request(HttpMethod.GET, "/api/streams/app.x", null, null)
+      .map(r -> String.valueOf(r.status()))));
+    c.add(new Case("auth: 600-char token", "401", () -> http(HttpMethod.GET, "/api/streams/app.x", "t".repeat(600), null)));
+    c.add(new Case("logout: no token", "401", () -> http(HttpMethod.DELETE, "/api/sessions/current", null, null)));
+    c.add(new Case("unknown path", "404", () -> http(HttpMethod.GET, "/api/../../etc/passwd", null, null)));
+    return c;
+  }
+
+  private List<Case> bridgeCases() {
+    JsonObject ok = new JsonObject().put("stream", "app.h").put("type", "OK").put("data", new JsonObject());
+    List<Case> c = new ArrayList<>();
+    c.add(raw("frame: malformed JSON", "{\"type\":", "invalid_json"));
+    c.add(raw("frame: no type", "{\"address\":\"streams.read\"}", "missing_type"));
+    c.add(raw("frame: no address", "{\"type\":\"send\"}", "missing_address"));
+    c.add(raw("frame: unknown type", "{\"type\":\"explode\",\"address\":\"streams.read\"}", "invalid_type"));
+    c.add(raw("frame: internal address storage.append", frame("send", "storage.append", ok), "access_denied"));
+    c.add(raw("frame: internal address auth.verify", frame("send", "auth.verify", new JsonObject().put("token", "x")), "access_denied"));
+    c.add(raw("frame: send to a live address", frame("send", "streams.live.app.h", ok), "access_denied"));
+    c.add(raw("frame: publish (not send) to streams.publish", frame("publish", "streams.publish", ok), "rejected"));
+    c.add(raw("frame: register an internal address", frame("register", "storage.append", null), "access_denied"));
+    c.add(raw("frame: 40-char reply address", new JsonObject(frame("send", "streams.read", ok)).put("replyAddress", "r".repeat(40)).encode(),
+      "invalid_reply_address"));
+    c.add(bridge("bridge publish: body a string", "streams.publish", "hello", token, "400"));
+    c.add(bridge("bridge publish: $set in data", "streams.publish",
+      ok.copy().put("data", new JsonObject().put("$set", new JsonObject())), token, "400"));
+    c.add(bridge("bridge publish: bad stream", "streams.publish", ok.copy().put("stream", "no dots"), token, "400"));
+    c.add(bridge("bridge publish: unknown field", "streams.publish", ok.copy().put("seq", 1), token, "400"));
+    c.add(bridge("bridge publish: forged token", "streams.publish", ok, "forged", "401"));
+    c.add(bridge("bridge publish: no token", "streams.publish", ok, null, "401"));
+    c.add(bridge("bridge publish: data over 64 KiB", "streams.publish",
+      ok.copy().put("data", new JsonObject().put("s", "x".repeat(70_000))), token, "413"));
+    c.add(bridge("bridge read: limit 99999", "streams.read", new JsonObject().put("stream", "app.h").put("limit", 99_999), token, "400"));
+    c.add(bridge("bridge read: operator as stream", "streams.read",
+      new JsonObject().put("stream", new JsonObject().put("$gt", "")), token, "400"));
+    c.add(new Case("bridge register: admin stream as user", "403", () -> {
+      Promise<String> code = Promise.promise();
+      bridge.token(token).register("streams.live.auth.logins", f -> code.tryComplete(String.valueOf(f.getInteger("failureCode"))));
+      return code.future().timeout(5, TimeUnit.SECONDS);
+    }));
+    c.add(new Case("frame: over 1 MiB closes the socket", "closed", () -> BridgeClient.connect(node.vertx, node.port).compose(big -> {
+      Promise<String> closed = Promise.promise();
+      big.socket().closeHandler(v -> closed.tryComplete("closed"));
+      big.raw(frame("send", "streams.publish", ok.copy().put("data", new JsonObject().put("s", "x".repeat(1_200_000)))));
+      return closed.future().timeout(10, TimeUnit.SECONDS);
+    })));
+    return c;
+  }
+
+  private Case post(String name, String path, String token, String body, String expected) {
+    return new Case(name, expected, () -> http(HttpMethod.POST, path, token, body));
+  }
+
+  private Case raw(String name, String frame, String expected) {
+    return new Case(name, expected, () -> {
+      int before = bridge.errors.size();
+      bridge.raw(frame);
+      return waitFor(() -> bridge.errors.size() > before ? bridge.errors.get(before) : null);
+    });
+  }
+
+  private Case bridge(String name, String address, Object body, String token, String expected) {
+    return new Case(name, expected, () -> bridge.token(token).request(address, body)
+      .transform(r -> Future.succeededFuture(r.failed() ? String.valueOf(Failures.code(r.cause())) : "200")));
+  }
+
+  private static String frame(String type, String address, JsonObject body) {
+    JsonObject frame = new JsonObject().put("type", type).put("address", address);
+    if (body != null) {
+      frame.put("body", body);
+    }
+    return frame.encode();
+  }
+
+  private Future<String> http(HttpMethod method, String path, String token, String body) {
+    return node.request(method, path, token, body).map(r -> {
+      if (r.status() >= 400 && r.errorCode() != r.status()) {
+        return "error body says " + r.errorCode() + " for status " + r.status();
+      }
+      return String.valueOf(r.status());
+    });
+  }
+
+  private Future<String> waitFor(Supplier<String> probe) {
+    Promise<String> result = Promise.promise();
+    long timer = node.vertx.setPeriodic(10, id -> {
+      String value = probe.get();
+      if (value != null) {
+        node.vertx.cancelTimer(id);
+        result.tryComplete(value);
+      }
+    });
+    node.vertx.setTimer(5_000, id -> {
+      node.vertx.cancelTimer(timer);
+      result.tryComplete("no answer");
+    });
+    return result.future();
+  }
+
+  private Future<List<String>> runAll(List<Case> cases) {
+    List<String> outcomes = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (Case c : cases) {
+      chain = chain.compose(v -> c.run().get()
+        .recover(failure -> Future.succeededFuture("failed: " + failure))
+        .map(outcome -> {
+          outcomes.add(outcome);
+          return null;
+        }));
+    }
+    return chain.map(outcomes);
+  }
+
+  /** Many requests at once: every distinct answer, expected to be just 401. */
+  private Future<List<String>> burst(int requests) {
+    JsonObject ok = new JsonObject().put("type", "OK").put("data", new JsonObject());
+    List<Future<String>> all = IntStream.range(0, requests)
+      .mapToObj(i -> http(HttpMethod.POST, "/api/streams/app.h/events", "forged-" + i, ok.encode()))
+      .toList();
+    return Future.all(all).map(v -> all.stream().map(Future::result).distinct().toList());
+  }
+
+  private Future<Boolean> stillServes() {
+    JsonObject ok = new JsonObject().put("type", "OK").put("data", new JsonObject());
+    return node.get("/health", null)
+      .compose(health -> node.post("/api/streams/app.after/events", token, ok)
+        .map(published -> health.status() == 200 && published.status() == 201));
+  }
+
+  /** Every document of the collections that matter, in a stable order. */
+  private Future<JsonObject> snapshot() {
+    JsonObject snapshot = new JsonObject();
+    Future<Void> chain = Future.succeededFuture();
+    for (String collection : COLLECTIONS) {
+      chain = chain.compose(v -> node.db()
+        .findWithOptions(collection, new JsonObject(), new FindOptions().setSort(new JsonObject().put("_id", 1)))
+        .map(docs -> {
+          snapshot.put(collection, new JsonArray(new ArrayList<>(docs)));
+          return null;
+        }));
+    }
+    return chain.map(snapshot);
+  }
+
+  private static String sha256(String s) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
