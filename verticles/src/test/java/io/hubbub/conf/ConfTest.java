@@ -1,0 +1,84 @@
+package io.hubbub.conf;
+
+import io.hubbub.support.TestConf;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+/** The conf is checked whole before start-up; each problem is one line naming the key. */
+class ConfTest {
+
+  @Test
+  void theDefaultConfIsValid() {
+    JsonObject conf = Conf.resolve(TestConf.defaults());
+    assertEquals(8080, conf.getJsonObject("http").getInteger("port"));
+    assertEquals("", conf.getJsonObject("mongo").getString("uri"), "no URI: the embedded store");
+  }
+
+  @Test
+  void environmentVariablesOverrideTheFile() {
+    JsonObject merged = TestConf.defaults()
+      .put("HUBBUB_HTTP_PORT", "9090")
+      .put("HUBBUB_MONGO_URI", "mongodb://db.example:27017")
+      .put("HUBBUB_DATA_DIR", "/var/lib/hubbub")
+      .put("HUBBUB_ADMIN_PASSWORD", "s3cret-pass")
+      .put("HUBBUB_CLUSTER_HOST", "10.0.0.5")
+      .put("HUBBUB_CLUSTER_MEMBERS", "10.0.0.5, 10.0.0.6,");
+    JsonObject conf = Conf.resolve(merged);
+    assertEquals(9090, conf.getJsonObject("http").getInteger("port"));
+    assertEquals("mongodb://db.example:27017", conf.getJsonObject("mongo").getString("uri"));
+    assertEquals("/var/lib/hubbub", conf.getJsonObject("mongo").getString("dataDir"));
+    assertEquals("s3cret-pass", conf.getJsonObject("auth").getString("adminPassword"));
+    assertEquals("10.0.0.5", conf.getJsonObject("cluster").getString("host"));
+    assertEquals(new JsonArray().add("10.0.0.5").add("10.0.0.6"), conf.getJsonObject("cluster").getJsonArray("members"));
+    assertFalse(conf.containsKey("HUBBUB_HTTP_PORT"));
+  }
+
+  static Stream<org.junit.jupiter.params.provider.Arguments> badConfs() {
+    return Stream.of(
+      bad("HUBBUB_HTTP_PORT", c -> c.put("HUBBUB_HTTP_PORT", "eighty")),
+      bad("http.port", c -> c.getJsonObject("http").put("port", 70_000)),
+      bad("http.port", c -> c.getJsonObject("http").put("port", "8080")),
+      bad("http.prot", c -> c.getJsonObject("http").put("prot", 1)),
+      bad("colour", c -> c.put("colour", "blue")),
+      bad("mongo", c -> c.put("mongo", "mongodb://x")),
+      bad("mongo.uri", c -> c.put("HUBBUB_MONGO_URI", "http://not-mongo")),
+      bad("mongo.database", c -> c.getJsonObject("mongo").put("database", "a.b")),
+      bad("mongo.timeoutMs", c -> c.getJsonObject("mongo").put("timeoutMs", 0)),
+      bad("admins[0]", c -> c.put("admins", new JsonArray().add("not a name"))),
+      bad("limits.maxBatch", c -> c.getJsonObject("limits").put("maxBatch", -5)),
+      bad("auth.passwordIterations", c -> c.getJsonObject("auth").put("passwordIterations", 10)),
+      bad("namespaces.Bad", c -> c.getJsonObject("namespaces").put("Bad", new JsonObject().put("publish", "none").put("read", "none"))),
+      bad("namespaces.app.read", c -> c.getJsonObject("namespaces").getJsonObject("app").put("read", "everyone")),
+      bad("verticles", c -> c.put("verticles", new JsonArray())),
+      bad("verticles[0].name", c -> c.getJsonArray("verticles").getJsonObject(0).put("name", "teleporter")),
+      bad("verticles[0].instances", c -> c.getJsonArray("verticles").getJsonObject(0).put("instances", 2)),
+      bad("verticles[2].instances", c -> c.getJsonArray("verticles").getJsonObject(2).put("instances", 0)),
+      bad("cluster.enabled", c -> c.getJsonObject("cluster").put("enabled", true)));
+  }
+
+  private static org.junit.jupiter.params.provider.Arguments bad(String key, Consumer<JsonObject> breakIt) {
+    return arguments(key, breakIt);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badConfs")
+  void aBadConfIsOneLineNamingTheKey(String key, Consumer<JsonObject> breakIt) {
+    JsonObject conf = TestConf.defaults();
+    breakIt.accept(conf);
+    ConfException e = assertThrows(ConfException.class, () -> Conf.resolve(conf));
+    assertTrue(e.getMessage().startsWith(key), e.getMessage());
+    assertFalse(e.getMessage().contains("\n"), "one line");
+  }
+}

@@ -1,0 +1,156 @@
+package io.hubbub.launcher;
+
+import io.hubbub.support.HubbubProcess;
+import io.hubbub.support.TestFiles;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Acknowledged means stored: the server is SIGKILLed while publishers are mid-flight, restarted on
+ * the same data, and every acknowledged event is there with its seq, with no gap and no repeat.
+ */
+class CrashRecoveryIT {
+
+  private static final int PUBLISHERS = 32;
+  private static final int PER_PUBLISHER = 25;
+  private static final int KILL_AFTER_ACKS = 500;
+
+  private Vertx vertx;
+  private Path dir;
+  private final List<HubbubProcess> processes = new ArrayList<>();
+
+  @BeforeEach
+  void setUp() throws Exception {
+    vertx = Vertx.vertx();
+    dir = Files.createTempDirectory("hubbub-crash");
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (HubbubProcess p : processes) {
+      p.close();
+    }
+    vertx.close().await(10, TimeUnit.SECONDS);
+    TestFiles.deleteTree(dir);
+  }
+
+  @Test
+  void everyAcknowledgedEventSurvivesSigkill() throws Exception {
+    JsonObject conf = HubbubProcess.conf();
+    HubbubProcess first = start(conf);
+    HttpClient http = client(first.awaitStarted());
+    String token = login(http);
+
+    Map<String, Long> acked = new ConcurrentHashMap<>();
+    CountDownLatch enough = new CountDownLatch(KILL_AFTER_ACKS);
+    for (int p = 0; p < PUBLISHERS; p++) {
+      publishInTurn(http, token, "p" + p, 0, acked, enough);
+    }
+    assertTrue(enough.await(60, TimeUnit.SECONDS), "publishers got " + acked.size() + " acks");
+    first.kill();
+    Map<String, Long> ackedBeforeKill = new HashMap<>(acked);
+    http.close();
+
+    HubbubProcess second = start(conf);
+    HttpClient again = client(second.awaitStarted());
+    List<JsonObject> stored = readAll(again, login(again));
+    again.close();
+
+    Map<String, Long> storedIds = new HashMap<>();
+    for (int i = 0; i < stored.size(); i++) {
+      JsonObject event = stored.get(i);
+      assertEquals(i + 1, event.getLong("seq"), "seqs run 1, 2, 3, … with no gap");
+      assertEquals(null, storedIds.put(event.getString("id"), event.getLong("seq")), "no id stored twice");
+    }
+    for (Map.Entry<String, Long> ack : ackedBeforeKill.entrySet()) {
+      assertEquals(ack.getValue(), storedIds.get(ack.getKey()), "acknowledged event " + ack.getKey() + " is stored with its seq");
+    }
+    assertTrue(stored.size() >= KILL_AFTER_ACKS);
+    assertEquals(0, second.terminate(), "SIGTERM stops the node gracefully with exit code 0");
+  }
+
+  private HubbubProcess start(JsonObject conf) throws Exception {
+    HubbubProcess process = HubbubProcess.start(dir, conf, Map.of());
+    processes.add(process);
+    return process;
+  }
+
+  private HttpClient client(int port) {
+    return vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
+      new PoolOptions().setHttp1MaxSize(PUBLISHERS));
+  }
+
+  /** One publisher: its events one after the other, each with its own id. */
+  private void publishInTurn(HttpClient http, String token, String publisher, int n, Map<String, Long> acked, CountDownLatch enough) {
+    if (n == PER_PUBLISHER) {
+      return;
+    }
+    String id = publisher + "-" + n;
+    JsonObject event = new JsonObject().put("type", "TICK").put("data", new JsonObject().put("n", n)).put("id", id);
+    call(http, HttpMethod.POST, "/api/streams/app.crash/events", token, event).onSuccess(ack -> {
+      acked.put(id, ack.getLong("seq"));
+      enough.countDown();
+      publishInTurn(http, token, publisher, n + 1, acked, enough);
+    });
+  }
+
+  private List<JsonObject> readAll(HttpClient http, String token) throws Exception {
+    List<JsonObject> events = new ArrayList<>();
+    long from = 1;
+    while (true) {
+      JsonObject page = call(http, HttpMethod.GET, "/api/streams/app.crash/events?limit=1000&from=" + from, token, null)
+        .await(30, TimeUnit.SECONDS);
+      JsonArray batch = page.getJsonArray("events");
+      batch.forEach(e -> events.add((JsonObject) e));
+      if (batch.isEmpty()) {
+        return events;
+      }
+      from = page.getLong("next");
+    }
+  }
+
+  private String login(HttpClient http) throws Exception {
+    JsonObject credentials = new JsonObject().put("username", "crash-test").put("password", "crash-test-password");
+    call(http, HttpMethod.POST, "/api/users", null, credentials).otherwiseEmpty().await(30, TimeUnit.SECONDS);
+    return call(http, HttpMethod.POST, "/api/sessions", null, credentials).await(30, TimeUnit.SECONDS).getString("token");
+  }
+
+  static Future<JsonObject> call(HttpClient http, HttpMethod method, String path, String token, JsonObject body) {
+    RequestOptions options = new RequestOptions().setMethod(method).setURI(path);
+    if (token != null) {
+      options.putHeader("Authorization", "Bearer " + token);
+    }
+    return http.request(options)
+      .compose(req -> body == null ? req.send() : req.send(body.toBuffer()))
+      .compose(resp -> resp.body().map(b -> {
+        if (resp.statusCode() >= 300) {
+          throw new IllegalStateException(method + " " + path + ": " + resp.statusCode() + " " + b);
+        }
+        return b.length() == 0 ? new JsonObject() : new JsonObject(b);
+      }));
+  }
+
+}

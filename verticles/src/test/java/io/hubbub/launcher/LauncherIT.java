@@ -1,0 +1,92 @@
+package io.hubbub.launcher;
+
+import io.hubbub.support.HubbubProcess;
+import io.hubbub.support.TestFiles;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The jar as a user runs it: a bad conf refuses to start, SIGTERM stops cleanly, data outlives the process. */
+class LauncherIT {
+
+  private Vertx vertx;
+  private Path dir;
+  private final List<HubbubProcess> processes = new ArrayList<>();
+
+  @BeforeEach
+  void setUp() throws Exception {
+    vertx = Vertx.vertx();
+    dir = Files.createTempDirectory("hubbub-launcher");
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (HubbubProcess p : processes) {
+      p.close();
+    }
+    vertx.close().await(10, TimeUnit.SECONDS);
+    TestFiles.deleteTree(dir);
+  }
+
+  private HubbubProcess start(JsonObject conf, Map<String, String> env) throws Exception {
+    HubbubProcess process = HubbubProcess.start(dir, conf, env);
+    processes.add(process);
+    return process;
+  }
+
+  @Test
+  void aBadConfStopsStartUpWithOneLineAndExitCode2() throws Exception {
+    JsonObject conf = HubbubProcess.conf();
+    conf.getJsonObject("http").put("port", "eighty");
+    HubbubProcess process = start(conf, Map.of("HUBBUB_HTTP_PORT", "8080x"));
+    assertEquals(2, process.awaitExit());
+    List<String> errors = process.output().stream().filter(l -> l.startsWith("hubbub: bad conf:")).toList();
+    assertEquals(List.of("hubbub: bad conf: HUBBUB_HTTP_PORT: expected an integer from 0 to 65535, got '8080x'"), errors);
+  }
+
+  @Test
+  void aMissingConfFileIsNamed() throws Exception {
+    HubbubProcess process = start(HubbubProcess.conf(), Map.of("HUBBUB_CONF", dir.resolve("nowhere.json").toString()));
+    assertEquals(2, process.awaitExit());
+    assertTrue(process.output().stream().anyMatch(l -> l.startsWith("hubbub: bad conf: HUBBUB_CONF: expected a readable conf file")),
+      String.join("\n", process.output()));
+  }
+
+  @Test
+  void sigtermStopsGracefullyAndTheDataStays() throws Exception {
+    JsonObject conf = HubbubProcess.conf();
+    HubbubProcess first = start(conf, Map.of());
+    HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(first.awaitStarted()));
+    JsonObject admin = new JsonObject().put("username", "admin").put("password", io.hubbub.support.TestConf.ADMIN_PASSWORD);
+    String token = CrashRecoveryIT.call(http, HttpMethod.POST, "/api/sessions", null, admin).await(30, TimeUnit.SECONDS).getString("token");
+    CrashRecoveryIT.call(http, HttpMethod.POST, "/api/streams/app.kept/events", token,
+      new JsonObject().put("type", "KEPT").put("data", new JsonObject().put("v", 1))).await(30, TimeUnit.SECONDS);
+    http.close();
+    assertEquals(0, first.terminate());
+    assertTrue(first.output().stream().anyMatch(l -> l.contains("stopped")), "logs a graceful stop");
+
+    HubbubProcess second = start(conf, Map.of());
+    HttpClient again = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(second.awaitStarted()));
+    JsonObject page = CrashRecoveryIT.call(again, HttpMethod.GET, "/api/streams/app.kept/events", token, null).await(30, TimeUnit.SECONDS);
+    again.close();
+    assertEquals(1, page.getJsonArray("events").size(), "the session and the event survive the restart");
+    assertEquals("KEPT", page.getJsonArray("events").getJsonObject(0).getString("type"));
+    assertTrue(second.output().stream().noneMatch(l -> l.contains("created admin user")), "the admin is created once");
+    assertEquals(0, second.terminate());
+  }
+}

@@ -1,0 +1,86 @@
+package io.hubbub.support;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.NetServerOptions;
+
+import java.net.URI;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A TCP proxy in front of the store, to cut it off and bring it back: {@link #cut()} closes the
+ * listener and every connection, {@link #restore()} listens again on the same port.
+ */
+public final class TcpProxy {
+
+  private final Vertx vertx;
+  private final String targetHost;
+  private final int targetPort;
+  private final NetClient client;
+  private final Set<NetSocket> sockets = ConcurrentHashMap.newKeySet();
+  private NetServer server;
+  private int port;
+
+  private TcpProxy(Vertx vertx, String targetHost, int targetPort) {
+    this.vertx = vertx;
+    this.targetHost = targetHost;
+    this.targetPort = targetPort;
+    this.client = vertx.createNetClient();
+  }
+
+  /** A proxy to the host and port of a mongodb:// URI. */
+  public static Future<TcpProxy> to(Vertx vertx, String mongoUri) {
+    URI uri = URI.create(mongoUri.replaceFirst("\\?.*$", ""));
+    TcpProxy proxy = new TcpProxy(vertx, uri.getHost(), uri.getPort() < 0 ? 27017 : uri.getPort());
+    return proxy.listen(0).map(proxy);
+  }
+
+  /** The URI of the store through this proxy. */
+  public String uri() {
+    return "mongodb://127.0.0.1:" + port + "/?directConnection=true";
+  }
+
+  public Future<Void> cut() {
+    NetServer closing = server;
+    server = null;
+    sockets.forEach(NetSocket::close);
+    sockets.clear();
+    return closing == null ? Future.succeededFuture() : closing.close();
+  }
+
+  public Future<Void> restore() {
+    return listen(port).mapEmpty();
+  }
+
+  public Future<Void> close() {
+    return cut().eventually(client::close);
+  }
+
+  private Future<Integer> listen(int onPort) {
+    server = vertx.createNetServer(new NetServerOptions().setHost("127.0.0.1").setPort(onPort).setReuseAddress(true));
+    server.connectHandler(this::accept);
+    return server.listen().map(s -> port = s.actualPort());
+  }
+
+  private void accept(NetSocket front) {
+    front.pause();
+    sockets.add(front);
+    client.connect(targetPort, targetHost).onComplete(ar -> {
+      if (ar.failed()) {
+        front.close();
+        return;
+      }
+      NetSocket back = ar.result();
+      sockets.add(back);
+      front.pipeTo(back);
+      back.pipeTo(front);
+      front.closeHandler(v -> back.close());
+      back.closeHandler(v -> front.close());
+      front.resume();
+    });
+  }
+}
