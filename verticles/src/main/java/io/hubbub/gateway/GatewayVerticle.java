@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The only code that faces the network: the HTTP API, the SockJS event-bus bridge, health, readiness
@@ -31,6 +32,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
   private static final long READY_TIMEOUT_MS = 2_000;
+  private static final long SHUTDOWN_GRACE_S = 5;
   /** Where a gateway leaves the port it listens on, for tools in the same process (tests, benchmarks). */
   public static final String LOCAL_MAP = "hubbub.gateway";
   public static final String PORT_KEY = "port";
@@ -79,7 +81,8 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    // stop accepting, give requests in flight a moment to get their answers, then close
+    Future<Void> closed = server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_S, TimeUnit.SECONDS);
     return Future.join(closed, Future.join(consumers.stream().map(MessageConsumer::unregister).toList()));
   }
 

@@ -1,6 +1,9 @@
 package io.hubbub.storage;
 
 import io.hubbub.bus.Failures;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.ReplyException;
@@ -19,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -43,15 +47,22 @@ final class GroupCommit {
   private final SeqCache seqs;
   private final int maxBatchEvents;
   private final Consumer<List<JsonObject>> onStored;
+  private final DistributionSummary batchSizes;
+  private final Timer writeTimes;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private boolean inFlight;
   private Promise<Void> idle;
 
-  GroupCommit(EventStore store, SeqCache seqs, int maxBatchEvents, Consumer<List<JsonObject>> onStored) {
+  GroupCommit(EventStore store, SeqCache seqs, int maxBatchEvents, Consumer<List<JsonObject>> onStored,
+              MeterRegistry registry) {
     this.store = store;
     this.seqs = seqs;
     this.maxBatchEvents = maxBatchEvents;
     this.onStored = onStored;
+    this.batchSizes = DistributionSummary.builder("hubbub.append.batch.events")
+      .description("Events per group-committed bulk write").register(registry);
+    this.writeTimes = Timer.builder("hubbub.append.write")
+      .description("Time of one group-committed bulk write, until durable").register(registry);
   }
 
   /** Queues checked events ({@code {stream, type, data, by, id?, expectedSeq?}}); completes with their results. */
@@ -84,6 +95,10 @@ final class GroupCommit {
       }
       return;
     }
+    write();
+  }
+
+  private void write() {
     List<Pending> batch = new ArrayList<>();
     int size = 0;
     while (!queue.isEmpty() && (batch.isEmpty() || size + queue.peek().events().size() <= maxBatchEvents)) {
@@ -192,7 +207,10 @@ final class GroupCommit {
       }
       return Future.succeededFuture();
     }
+    batchSizes.record(documents.size());
+    long started = System.nanoTime();
     return store.insert(documents)
+      .onComplete(done -> writeTimes.record(System.nanoTime() - started, TimeUnit.NANOSECONDS))
       .onSuccess(v -> {
         last.forEach(seqs::put);
         for (int i = 0; i < accepted.size(); i++) {

@@ -59,7 +59,8 @@ public final class StorageVerticle extends VerticleBase {
     maxDataBytes = limits.getInteger("maxDataBytes", EventRules.DEFAULT_MAX_DATA_BYTES);
     maxBatch = limits.getInteger("maxBatch", 1_000);
     seqs = new SeqCache(storageConf.getInteger("seqCacheStreams", 100_000));
-    appended = Counter.builder("hubbub.appends").description("Events durably appended").register(registry());
+    MeterRegistry registry = registry();
+    appended = Counter.builder("hubbub.appends").description("Events durably appended").register(registry);
 
     return storeUri(mongoConf).compose(uri -> {
       mongo = MongoClient.create(vertx, new JsonObject()
@@ -71,7 +72,7 @@ public final class StorageVerticle extends VerticleBase {
       StoreCalls calls = new StoreCalls(timeoutMs);
       events = new EventStore(mongo, calls);
       docs = new DocStore(mongo, calls, storageConf.getJsonArray("collections", new JsonArray().add("users").add("sessions")));
-      commits = new GroupCommit(events, seqs, storageConf.getInteger("maxBatchEvents", 2_000), this::published);
+      commits = new GroupCommit(events, seqs, storageConf.getInteger("maxBatchEvents", 2_000), this::published, registry);
       consume(StorageBus.APPEND, this::append);
       consume(StorageBus.READ, this::read);
       consume(StorageBus.META, this::meta);

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -100,6 +101,46 @@ class BridgeTest {
         .compose(publisher -> Future.all(IntStream.range(0, count)
           .mapToObj(i -> publisher.request("streams.publish", publish("app.feed", "E", null))).toList()));
     })).onFailure(ctx::failNow);
+  }
+
+  @Test
+  void aReconnectingClientResumesFromItsLastSeqWithNoGapAndNoRepeat(Vertx vertx, VertxTestContext ctx) {
+    List<Long> seen = new ArrayList<>();
+    node.user("kim").compose(token -> client(vertx, token).compose(first -> {
+      first.register("streams.live.app.resume", f -> seen.add(f.getJsonObject("body").getLong("seq")));
+      return first.request("streams.read", new JsonObject().put("stream", "app.resume"))
+        .compose(v -> publishMany(first, "app.resume", 5))
+        .compose(v -> vertx.timer(200))
+        .compose(v -> first.close())
+        .compose(v -> client(vertx, token))
+        .compose(publisher -> publishMany(publisher, "app.resume", 5))
+        // back again: register live first, then read what was missed after the last seq seen
+        .compose(v -> client(vertx, token))
+        .compose(second -> {
+          List<Long> live = new ArrayList<>();
+          second.register("streams.live.app.resume", f -> live.add(f.getJsonObject("body").getLong("seq")));
+          long last = seen.get(seen.size() - 1);
+          return second.request("streams.read", new JsonObject().put("stream", "app.resume").put("from", last + 1))
+            .compose(missed -> publishMany(second, "app.resume", 2).compose(v -> vertx.timer(200)).map(v -> {
+              List<Long> resumed = new ArrayList<>(seen);
+              missed.getJsonArray("events").forEach(e -> resumed.add(((JsonObject) e).getLong("seq")));
+              live.stream().filter(seq -> seq > resumed.get(resumed.size() - 1)).forEach(resumed::add);
+              return resumed;
+            }));
+        });
+    })).onComplete(ctx.succeeding(resumed -> ctx.verify(() -> {
+      assertEquals(List.of(1L, 2L, 3L, 4L, 5L), seen.subList(0, 5));
+      assertEquals(LongStream.rangeClosed(1, 12).boxed().toList(), resumed);
+      ctx.completeNow();
+    })));
+  }
+
+  private static Future<Void> publishMany(BridgeClient client, String stream, int count) {
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < count; i++) {
+      chain = chain.compose(v -> client.request("streams.publish", publish(stream, "E", null)).mapEmpty());
+    }
+    return chain;
   }
 
   @Test

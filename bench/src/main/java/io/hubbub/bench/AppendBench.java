@@ -1,0 +1,275 @@
+package io.hubbub.bench;
+
+import io.hubbub.Node;
+import io.hubbub.store.EmbeddedStore;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.micrometer.backends.BackendRegistries;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.BulkOperation;
+import io.vertx.ext.mongo.BulkWriteOptions;
+import io.vertx.ext.mongo.IndexOptions;
+import io.vertx.ext.mongo.MongoClient;
+import io.vertx.ext.mongo.WriteOption;
+
+import java.lang.management.ManagementFactory;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+/**
+ * Durable appends per second over HTTP and over the bridge with 1 and 64 concurrent publishers,
+ * beside the embedded store's raw bulk-insert rate of the same documents, measured in the same run
+ * on the same store. Each publisher sends one event at a time and waits for its ack.
+ *
+ * <pre>java -jar bench/target/hubbub-bench.jar [seconds per scenario, default 10]</pre>
+ */
+public final class AppendBench {
+
+  private static final String DATA = "x".repeat(180);
+  private static final int RAW_BULK = 500;
+
+  private final Vertx vertx;
+  private final int seconds;
+  private final List<String[]> rows = new ArrayList<>();
+  private long batchesSeen;
+  private double eventsSeen;
+  private double writeMsSeen;
+  private long cpuMark = cpuNanos();
+  private long wallMark = System.nanoTime();
+
+  private AppendBench(Vertx vertx, int seconds) {
+    this.vertx = vertx;
+    this.seconds = seconds;
+  }
+
+  public static void main(String[] args) throws Exception {
+    int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
+    Path dir = Files.createTempDirectory("hubbub-bench");
+    EmbeddedStore store = EmbeddedStore.start(dir);
+    Vertx vertx = Node.newVertx();
+    try {
+      new AppendBench(vertx, seconds).run(store.uri());
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+      store.close();
+      try (Stream<Path> files = Files.walk(dir)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  private void run(String uri) throws Exception {
+    System.out.printf("hubbub append benchmark: %d s per scenario, 200-byte events, embedded store (H2)%n", seconds);
+    double raw = rawBulkInsert(uri, true);
+    double rawLazy = rawBulkInsert(uri, false);
+    row("store: raw bulk insert of " + RAW_BULK + ", journaled (fsync)", 1, raw, raw);
+    row("store: raw bulk insert of " + RAW_BULK + ", not journaled", 1, rawLazy, raw);
+
+    int port;
+    try (ServerSocket probe = new ServerSocket(0)) {
+      port = probe.getLocalPort();
+    }
+    JsonObject conf = conf(uri, port);
+    Node node = Node.start(vertx, conf).await(60, TimeUnit.SECONDS);
+    HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
+      new PoolOptions().setHttp1MaxSize(64));
+    String token = token(http);
+    for (int publishers : List.of(1, 64)) {
+      row("HTTP POST /api/streams/{s}/events", publishers, http(http, token, publishers), raw);
+      row("bridge streams.publish (raw WebSocket)", publishers, bridge(port, token, publishers), raw);
+    }
+    http.close().await(10, TimeUnit.SECONDS);
+    node.undeploy().await(60, TimeUnit.SECONDS);
+
+    System.out.printf("%n%-48s %10s %12s %10s%n", "scenario", "publishers", "events/s", "vs raw");
+    rows.forEach(r -> System.out.printf("%-48s %10s %12s %10s%n", (Object[]) r));
+  }
+
+  private void row(String scenario, int publishers, double rate, double raw) {
+    long cpuNow = cpuNanos();
+    long wallNow = System.nanoTime();
+    double cpu = (cpuNow - cpuMark) / (double) (wallNow - wallMark);
+    cpuMark = cpuNow;
+    wallMark = wallNow;
+    String batches = String.format(" [cpu %.0f%% of one core]", cpu * 100);
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    DistributionSummary sizes = registry == null ? null : registry.find("hubbub.append.batch.events").summary();
+    Timer writes = registry == null ? null : registry.find("hubbub.append.write").timer();
+    if (sizes != null && writes != null && sizes.count() > batchesSeen) {
+      long count = sizes.count() - batchesSeen;
+      batches += String.format(" (%d bulk writes, %.1f events and %.1f ms each)", count,
+        (sizes.totalAmount() - eventsSeen) / count, (writes.totalTime(TimeUnit.MILLISECONDS) - writeMsSeen) / count);
+      batchesSeen = sizes.count();
+      eventsSeen = sizes.totalAmount();
+      writeMsSeen = writes.totalTime(TimeUnit.MILLISECONDS);
+    }
+    rows.add(new String[] {scenario, String.valueOf(publishers), String.format("%,.0f", rate), String.format("%.0f%%", 100 * rate / raw)});
+    System.out.printf("  %s, %d publisher(s): %,.0f/s%s%n", scenario, publishers, rate, batches);
+  }
+
+  /** The store's own rate: ordered bulk inserts of the same documents into a collection with the same indexes. */
+  private double rawBulkInsert(String uri, boolean journaled) throws Exception {
+    String collection = "raw" + (journaled ? "_j" : "");
+    MongoClient mongo = MongoClient.create(vertx, new JsonObject().put("connection_string", uri).put("db_name", "bench_raw"));
+    mongo.createIndexWithOptions(collection, new JsonObject().put("stream", 1).put("seq", 1), new IndexOptions().unique(true))
+      .compose(v -> mongo.createIndexWithOptions(collection, new JsonObject().put("stream", 1).put("id", 1), new IndexOptions().unique(true)))
+      .await(30, TimeUnit.SECONDS);
+    BulkWriteOptions options = new BulkWriteOptions(true).setWriteOption(journaled ? WriteOption.JOURNALED : WriteOption.ACKNOWLEDGED);
+    AtomicLong seq = new AtomicLong();
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    long start = System.nanoTime();
+    long written = 0;
+    while (System.nanoTime() < end) {
+      List<BulkOperation> bulk = new ArrayList<>(RAW_BULK);
+      for (int i = 0; i < RAW_BULK; i++) {
+        bulk.add(BulkOperation.createInsert(document("app.raw", seq.incrementAndGet())));
+      }
+      mongo.bulkWriteWithOptions(collection, bulk, options).await(60, TimeUnit.SECONDS);
+      written += RAW_BULK;
+    }
+    double rate = written / ((System.nanoTime() - start) / 1e9);
+    mongo.close().await(10, TimeUnit.SECONDS);
+    return rate;
+  }
+
+  /** CPU time of this whole process (server, store and load generator), from the JVM's own counters. */
+  private static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
+  private static JsonObject document(String stream, long seq) {
+    return new JsonObject().put("stream", stream).put("seq", seq).put("id", UUID.randomUUID().toString())
+      .put("type", "BENCH").put("data", new JsonObject().put("text", DATA)).put("by", "bench")
+      .put("ts", "2026-11-22T18:00:00.123Z");
+  }
+
+  private double http(HttpClient http, String token, int publishers) throws Exception {
+    AtomicLong acks = new AtomicLong();
+    long end = System.currentTimeMillis() + seconds * 1000L;
+    long start = System.nanoTime();
+    List<Future<Void>> loops = IntStream.range(0, publishers)
+      .mapToObj(p -> httpLoop(http, token, "app.http-" + publishers + "-" + p, end, acks)).toList();
+    Future.all(loops).await(seconds + 60L, TimeUnit.SECONDS);
+    return acks.get() / ((System.nanoTime() - start) / 1e9);
+  }
+
+  private Future<Void> httpLoop(HttpClient http, String token, String stream, long end, AtomicLong acks) {
+    if (System.currentTimeMillis() >= end) {
+      return Future.succeededFuture();
+    }
+    JsonObject event = new JsonObject().put("type", "BENCH").put("data", new JsonObject().put("text", DATA));
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setURI("/api/streams/" + stream + "/events")
+      .putHeader("Authorization", "Bearer " + token);
+    return http.request(options).compose(req -> req.send(event.toBuffer())).compose(resp -> {
+      if (resp.statusCode() != 201) {
+        return Future.failedFuture("HTTP " + resp.statusCode());
+      }
+      return resp.body();
+    }).compose(body -> {
+      acks.incrementAndGet();
+      return httpLoop(http, token, stream, end, acks);
+    });
+  }
+
+  private double bridge(int port, String token, int publishers) throws Exception {
+    AtomicLong acks = new AtomicLong();
+    long end = System.currentTimeMillis() + seconds * 1000L;
+    var client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(publishers));
+    List<WebSocket> sockets = new ArrayList<>();
+    for (int p = 0; p < publishers; p++) {
+      sockets.add(client.connect(port, "127.0.0.1", "/eventbus/websocket").await(30, TimeUnit.SECONDS));
+    }
+    long start = System.nanoTime();
+    List<Future<Void>> loops = new ArrayList<>();
+    for (int p = 0; p < publishers; p++) {
+      loops.add(bridgeLoop(sockets.get(p), token, "app.bridge-" + publishers + "-" + p, end, acks));
+    }
+    Future.all(loops).await(seconds + 60L, TimeUnit.SECONDS);
+    double rate = acks.get() / ((System.nanoTime() - start) / 1e9);
+    client.close().await(10, TimeUnit.SECONDS);
+    return rate;
+  }
+
+  /** One publisher on one socket: a send with a reply address, wait for the reply, again. */
+  private Future<Void> bridgeLoop(WebSocket socket, String token, String stream, long end, AtomicLong acks) {
+    Promise<Void> done = Promise.promise();
+    Map<String, Boolean> waiting = new ConcurrentHashMap<>();
+    JsonObject headers = new JsonObject().put("authorization", "Bearer " + token);
+    JsonObject body = new JsonObject().put("stream", stream).put("type", "BENCH").put("data", new JsonObject().put("text", DATA));
+    Runnable[] next = new Runnable[1];
+    next[0] = () -> {
+      if (System.currentTimeMillis() >= end) {
+        done.tryComplete();
+        return;
+      }
+      String reply = UUID.randomUUID().toString();
+      waiting.put(reply, true);
+      socket.writeTextMessage(new JsonObject().put("type", "send").put("address", "streams.publish")
+        .put("headers", headers).put("body", body).put("replyAddress", reply).encode());
+    };
+    socket.handler(buffer -> {
+      JsonObject frame = buffer.toJsonObject();
+      if (!"rec".equals(frame.getString("type"))) {
+        done.tryFail("bridge answered " + frame.encode());
+        return;
+      }
+      if (waiting.remove(frame.getString("address")) != null) {
+        acks.incrementAndGet();
+        next[0].run();
+      }
+    });
+    socket.closeHandler(v -> done.tryFail("the bridge closed the socket"));
+    // the bridge closes sockets that do not ping (as the official client does every 5 s)
+    long pings = vertx.setPeriodic(5_000, t -> socket.writeTextMessage("{\"type\":\"ping\"}"));
+    next[0].run();
+    return done.future().eventually(() -> {
+      vertx.cancelTimer(pings);
+      return socket.close();
+    });
+  }
+
+  private String token(HttpClient http) throws Exception {
+    JsonObject credentials = new JsonObject().put("username", "bench").put("password", "bench-password");
+    for (String path : List.of("/api/users", "/api/sessions")) {
+      JsonObject answer = http.request(HttpMethod.POST, path)
+        .compose(req -> req.send(credentials.toBuffer()))
+        .compose(resp -> resp.body().map(b -> new JsonObject(b)))
+        .await(30, TimeUnit.SECONDS);
+      if (answer.containsKey("token")) {
+        return answer.getString("token");
+      }
+    }
+    throw new IllegalStateException("no token");
+  }
+
+  private static JsonObject conf(String uri, int port) throws Exception {
+    JsonObject conf = new JsonObject(Files.readString(Path.of("conf", "hubbub.json")));
+    conf.getJsonObject("http").put("port", port);
+    conf.getJsonObject("mongo").put("uri", uri).put("database", "bench");
+    conf.getJsonObject("auth").put("passwordIterations", 1_000);
+    return conf;
+  }
+
+}
