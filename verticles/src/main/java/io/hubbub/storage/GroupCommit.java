@@ -156,7 +156,7 @@ final class GroupCommit {
     List<Pending> accepted = new ArrayList<>();
     List<JsonArray> results = new ArrayList<>();
     for (Pending pending : batch) {
-      Map<String, Long> trial = new HashMap<>(last);
+      Map<String, Long> trial = new HashMap<>(); // this request's seqs, over last: dropped if it conflicts
       Map<String, Map<String, JsonObject>> trialIds = new HashMap<>();
       List<JsonObject> events = new ArrayList<>();
       JsonArray result = new JsonArray();
@@ -170,7 +170,7 @@ final class GroupCommit {
           result.add(duplicate.copy());
           continue;
         }
-        long current = trial.get(stream);
+        long current = trial.getOrDefault(stream, last.get(stream));
         Long expected = request.getLong("expectedSeq");
         if (expected != null && expected != current) {
           conflict = "stream '" + stream + "' is at seq " + current + ", not the expected " + expected;

@@ -1,22 +1,15 @@
 package io.hubbub.launcher;
 
 import io.hubbub.support.HubbubProcess;
-import io.hubbub.support.TestFiles;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
+import io.hubbub.support.ProcessFixture;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -38,30 +31,23 @@ class CrashRecoveryIT {
   private static final int PER_PUBLISHER = 25;
   private static final int KILL_AFTER_ACKS = 500;
 
-  private Vertx vertx;
-  private Path dir;
-  private final List<HubbubProcess> processes = new ArrayList<>();
+  private ProcessFixture fixture;
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = Vertx.vertx();
-    dir = Files.createTempDirectory("hubbub-crash");
+    fixture = new ProcessFixture("hubbub-crash");
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    for (HubbubProcess p : processes) {
-      p.close();
-    }
-    vertx.close().await(10, TimeUnit.SECONDS);
-    TestFiles.deleteTree(dir);
+    fixture.close();
   }
 
   @Test
   void everyAcknowledgedEventSurvivesSigkill() throws Exception {
     JsonObject conf = HubbubProcess.conf();
-    HubbubProcess first = start(conf);
-    HttpClient http = client(first.awaitStarted());
+    HubbubProcess first = fixture.start(conf, Map.of());
+    HttpClient http = fixture.http(first.awaitStarted(), PUBLISHERS);
     String token = login(http);
 
     Map<String, Long> acked = new ConcurrentHashMap<>();
@@ -74,8 +60,8 @@ class CrashRecoveryIT {
     Map<String, Long> ackedBeforeKill = new HashMap<>(acked);
     http.close();
 
-    HubbubProcess second = start(conf);
-    HttpClient again = client(second.awaitStarted());
+    HubbubProcess second = fixture.start(conf, Map.of());
+    HttpClient again = fixture.http(second.awaitStarted(), 1);
     List<JsonObject> stored = readAll(again, login(again));
     again.close();
 
@@ -92,17 +78,6 @@ class CrashRecoveryIT {
     assertEquals(0, second.terminate(), "SIGTERM stops the node gracefully with exit code 0");
   }
 
-  private HubbubProcess start(JsonObject conf) throws Exception {
-    HubbubProcess process = HubbubProcess.start(dir, conf, Map.of());
-    processes.add(process);
-    return process;
-  }
-
-  private HttpClient client(int port) {
-    return vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
-      new PoolOptions().setHttp1MaxSize(PUBLISHERS));
-  }
-
   /** One publisher: its events one after the other, each with its own id. */
   private void publishInTurn(HttpClient http, String token, String publisher, int n, Map<String, Long> acked, CountDownLatch enough) {
     if (n == PER_PUBLISHER) {
@@ -110,7 +85,7 @@ class CrashRecoveryIT {
     }
     String id = publisher + "-" + n;
     JsonObject event = new JsonObject().put("type", "TICK").put("data", new JsonObject().put("n", n)).put("id", id);
-    call(http, HttpMethod.POST, "/api/streams/app.crash/events", token, event).onSuccess(ack -> {
+    ProcessFixture.call(http, HttpMethod.POST, "/api/streams/app.crash/events", token, event).onSuccess(ack -> {
       acked.put(id, ack.getLong("seq"));
       enough.countDown();
       publishInTurn(http, token, publisher, n + 1, acked, enough);
@@ -121,7 +96,7 @@ class CrashRecoveryIT {
     List<JsonObject> events = new ArrayList<>();
     long from = 1;
     while (true) {
-      JsonObject page = call(http, HttpMethod.GET, "/api/streams/app.crash/events?limit=1000&from=" + from, token, null)
+      JsonObject page = ProcessFixture.call(http, HttpMethod.GET, "/api/streams/app.crash/events?limit=1000&from=" + from, token, null)
         .await(30, TimeUnit.SECONDS);
       JsonArray batch = page.getJsonArray("events");
       batch.forEach(e -> events.add((JsonObject) e));
@@ -134,23 +109,7 @@ class CrashRecoveryIT {
 
   private String login(HttpClient http) throws Exception {
     JsonObject credentials = new JsonObject().put("username", "crash-test").put("password", "crash-test-password");
-    call(http, HttpMethod.POST, "/api/users", null, credentials).otherwiseEmpty().await(30, TimeUnit.SECONDS);
-    return call(http, HttpMethod.POST, "/api/sessions", null, credentials).await(30, TimeUnit.SECONDS).getString("token");
+    ProcessFixture.call(http, HttpMethod.POST, "/api/users", null, credentials).otherwiseEmpty().await(30, TimeUnit.SECONDS);
+    return ProcessFixture.call(http, HttpMethod.POST, "/api/sessions", null, credentials).await(30, TimeUnit.SECONDS).getString("token");
   }
-
-  static Future<JsonObject> call(HttpClient http, HttpMethod method, String path, String token, JsonObject body) {
-    RequestOptions options = new RequestOptions().setMethod(method).setURI(path);
-    if (token != null) {
-      options.putHeader("Authorization", "Bearer " + token);
-    }
-    return http.request(options)
-      .compose(req -> body == null ? req.send() : req.send(body.toBuffer()))
-      .compose(resp -> resp.body().map(b -> {
-        if (resp.statusCode() >= 300) {
-          throw new IllegalStateException(method + " " + path + ": " + resp.statusCode() + " " + b);
-        }
-        return b.length() == 0 ? new JsonObject() : new JsonObject(b);
-      }));
-  }
-
 }

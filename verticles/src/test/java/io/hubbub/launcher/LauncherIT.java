@@ -1,19 +1,15 @@
 package io.hubbub.launcher;
 
 import io.hubbub.support.HubbubProcess;
-import io.hubbub.support.TestFiles;
-import io.vertx.core.Vertx;
+import io.hubbub.support.ProcessFixture;
+import io.hubbub.support.TestConf;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -24,29 +20,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The jar as a user runs it: a bad conf refuses to start, SIGTERM stops cleanly, data outlives the process. */
 class LauncherIT {
 
-  private Vertx vertx;
-  private Path dir;
-  private final List<HubbubProcess> processes = new ArrayList<>();
+  private ProcessFixture fixture;
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = Vertx.vertx();
-    dir = Files.createTempDirectory("hubbub-launcher");
+    fixture = new ProcessFixture("hubbub-launcher");
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    for (HubbubProcess p : processes) {
-      p.close();
-    }
-    vertx.close().await(10, TimeUnit.SECONDS);
-    TestFiles.deleteTree(dir);
+    fixture.close();
   }
 
   private HubbubProcess start(JsonObject conf, Map<String, String> env) throws Exception {
-    HubbubProcess process = HubbubProcess.start(dir, conf, env);
-    processes.add(process);
-    return process;
+    return fixture.start(conf, env);
   }
 
   @Test
@@ -61,7 +48,7 @@ class LauncherIT {
 
   @Test
   void aMissingConfFileIsNamed() throws Exception {
-    HubbubProcess process = start(HubbubProcess.conf(), Map.of("HUBBUB_CONF", dir.resolve("nowhere.json").toString()));
+    HubbubProcess process = start(HubbubProcess.conf(), Map.of("HUBBUB_CONF", fixture.dir.resolve("nowhere.json").toString()));
     assertEquals(2, process.awaitExit());
     assertTrue(process.output().stream().anyMatch(l -> l.startsWith("hubbub: bad conf: HUBBUB_CONF: expected a readable conf file")),
       String.join("\n", process.output()));
@@ -71,18 +58,18 @@ class LauncherIT {
   void sigtermStopsGracefullyAndTheDataStays() throws Exception {
     JsonObject conf = HubbubProcess.conf();
     HubbubProcess first = start(conf, Map.of());
-    HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(first.awaitStarted()));
-    JsonObject admin = new JsonObject().put("username", "admin").put("password", io.hubbub.support.TestConf.ADMIN_PASSWORD);
-    String token = CrashRecoveryIT.call(http, HttpMethod.POST, "/api/sessions", null, admin).await(30, TimeUnit.SECONDS).getString("token");
-    CrashRecoveryIT.call(http, HttpMethod.POST, "/api/streams/app.kept/events", token,
+    HttpClient http = fixture.http(first.awaitStarted(), 1);
+    JsonObject admin = new JsonObject().put("username", "admin").put("password", TestConf.ADMIN_PASSWORD);
+    String token = ProcessFixture.call(http, HttpMethod.POST, "/api/sessions", null, admin).await(30, TimeUnit.SECONDS).getString("token");
+    ProcessFixture.call(http, HttpMethod.POST, "/api/streams/app.kept/events", token,
       new JsonObject().put("type", "KEPT").put("data", new JsonObject().put("v", 1))).await(30, TimeUnit.SECONDS);
     http.close();
     assertEquals(0, first.terminate());
     assertTrue(first.output().stream().anyMatch(l -> l.contains("stopped")), "logs a graceful stop");
 
     HubbubProcess second = start(conf, Map.of());
-    HttpClient again = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(second.awaitStarted()));
-    JsonObject page = CrashRecoveryIT.call(again, HttpMethod.GET, "/api/streams/app.kept/events", token, null).await(30, TimeUnit.SECONDS);
+    HttpClient again = fixture.http(second.awaitStarted(), 1);
+    JsonObject page = ProcessFixture.call(again, HttpMethod.GET, "/api/streams/app.kept/events", token, null).await(30, TimeUnit.SECONDS);
     again.close();
     assertEquals(1, page.getJsonArray("events").size(), "the session and the event survive the restart");
     assertEquals("KEPT", page.getJsonArray("events").getJsonObject(0).getString("type"));
