@@ -13,6 +13,8 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,6 +54,20 @@ class LauncherIT {
     assertEquals(2, process.awaitExit());
     assertTrue(process.output().stream().anyMatch(l -> l.startsWith("hubbub: bad conf: HUBBUB_CONF: expected a readable conf file")),
       String.join("\n", process.output()));
+  }
+
+  @Test
+  void withoutAnAdminPasswordARandomOneIsLoggedOnceAndWorks() throws Exception {
+    HubbubProcess process = start(HubbubProcess.conf(), Map.of("HUBBUB_ADMIN_PASSWORD", ""));
+    HttpClient http = fixture.http(process.awaitStarted(), 1);
+    Pattern created = Pattern.compile("created admin user \\[username: admin, password: ([A-Za-z0-9_-]{16,})]");
+    List<String> passwords = process.output().stream().map(created::matcher).filter(Matcher::find).map(m -> m.group(1)).toList();
+    assertEquals(1, passwords.size(), String.join("\n", process.output()));
+    JsonObject session = ProcessFixture.call(http, HttpMethod.POST, "/api/sessions", null,
+      new JsonObject().put("username", "admin").put("password", passwords.get(0))).await(30, TimeUnit.SECONDS);
+    assertEquals("admin", session.getString("username"));
+    http.close();
+    assertEquals(0, process.terminate());
   }
 
   @Test
