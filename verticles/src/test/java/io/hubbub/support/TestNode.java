@@ -61,10 +61,12 @@ public final class TestNode {
     return Node.start(vertx, conf).map(node -> new TestNode(vertx, conf, node));
   }
 
-  /** Undeploys the node's verticles; the Vert.x instance itself belongs to the test extension. */
+  /** Undeploys the node's verticles and drops its database; the Vert.x instance belongs to the test extension. */
   public Future<Void> stop() {
-    Future<Void> closed = mongo == null ? Future.succeededFuture() : mongo.close();
-    return closed.eventually(http::close).eventually(node::undeploy);
+    return http.close()
+      .eventually(node::undeploy)
+      .eventually(() -> db().runCommand("dropDatabase", new JsonObject().put("dropDatabase", 1)))
+      .eventually(() -> mongo.close());
   }
 
   public Future<Response> request(HttpMethod method, String path, String token, Object body) {
