@@ -9,6 +9,7 @@ import sun.misc.Signal;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@code java -jar hubbub.jar}: reads the conf ({@code HUBBUB_CONF}, default {@code conf/hubbub.json},
@@ -19,6 +20,7 @@ public final class Main {
 
   private static final Logger log = LoggerFactory.getLogger(Main.class);
   private static final long STOP_TIMEOUT_S = 30;
+  private static final AtomicBoolean STOPPING = new AtomicBoolean();
 
   private Main() {
   }
@@ -49,6 +51,10 @@ public final class Main {
   }
 
   private static void stop(Node node, Signal signal) {
+    if (!STOPPING.compareAndSet(false, true)) {
+      log.info("already stopping [signal: {}]", signal.getName());
+      return;
+    }
     log.info("stopping [signal: {}]", signal.getName());
     try {
       node.stop().toCompletionStage().toCompletableFuture().get(STOP_TIMEOUT_S, TimeUnit.SECONDS);
