@@ -4,6 +4,7 @@ import io.hubbub.bus.Failures;
 import io.hubbub.support.BridgeClient;
 import io.hubbub.support.TestConf;
 import io.hubbub.support.TestNode;
+import io.hubbub.support.Waits;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import java.util.stream.LongStream;
@@ -105,23 +107,24 @@ class BridgeTest {
 
   @Test
   void aReconnectingClientResumesFromItsLastSeqWithNoGapAndNoRepeat(Vertx vertx, VertxTestContext ctx) {
-    List<Long> seen = new ArrayList<>();
+    List<Long> seen = new CopyOnWriteArrayList<>();
     node.user("kim").compose(token -> client(vertx, token).compose(first -> {
       first.register("streams.live.app.resume", f -> seen.add(f.getJsonObject("body").getLong("seq")));
       return first.request("streams.read", new JsonObject().put("stream", "app.resume"))
         .compose(v -> publishMany(first, "app.resume", 5))
-        .compose(v -> vertx.timer(200))
+        .compose(v -> Waits.until(vertx, () -> seen.size() == 5))
         .compose(v -> first.close())
         .compose(v -> client(vertx, token))
         .compose(publisher -> publishMany(publisher, "app.resume", 5))
         // back again: register live first, then read what was missed after the last seq seen
         .compose(v -> client(vertx, token))
         .compose(second -> {
-          List<Long> live = new ArrayList<>();
+          List<Long> live = new CopyOnWriteArrayList<>();
           second.register("streams.live.app.resume", f -> live.add(f.getJsonObject("body").getLong("seq")));
           long last = seen.get(seen.size() - 1);
           return second.request("streams.read", new JsonObject().put("stream", "app.resume").put("from", last + 1))
-            .compose(missed -> publishMany(second, "app.resume", 2).compose(v -> vertx.timer(200)).map(v -> {
+            .compose(missed -> publishMany(second, "app.resume", 2)
+              .compose(v -> Waits.until(vertx, () -> live.contains(12L))).map(v -> {
               List<Long> resumed = new ArrayList<>(seen);
               missed.getJsonArray("events").forEach(e -> resumed.add(((JsonObject) e).getLong("seq")));
               live.stream().filter(seq -> seq > resumed.get(resumed.size() - 1)).forEach(resumed::add);
@@ -167,7 +170,8 @@ class BridgeTest {
         .put("headers", new JsonObject().put(Bridge.PRINCIPAL_HEADER, "{\"name\":\"admin\",\"kind\":\"user\",\"admin\":true}"))
         .put("body", publish("app.forged", "X", null));
       c.raw(frame.encode());
-      return vertx.timer(500).map(v -> c);
+      return Waits.until(vertx, () -> c.frames.stream().anyMatch(f -> "00000000-0000-0000-0000-000000000001".equals(f.getString("address"))))
+        .map(v -> c);
     }).onComplete(ctx.succeeding(c -> ctx.verify(() -> {
       JsonObject reply = c.frames.stream().filter(f -> "00000000-0000-0000-0000-000000000001".equals(f.getString("address")))
         .findFirst().orElseThrow();
@@ -179,12 +183,13 @@ class BridgeTest {
 
   @Test
   void subscriptionsFollowTheReadRules(Vertx vertx, VertxTestContext ctx) {
-    List<JsonObject> got = new ArrayList<>();
+    List<JsonObject> got = new CopyOnWriteArrayList<>();
     node.user("jay").compose(token -> client(vertx, token)).compose(c -> {
       c.register("streams.live.audit.users", got::add);
       c.register("streams.live.nope.x", got::add);
       c.register("streams.other", got::add);
-      return vertx.timer(500).map(v -> c);
+      return Waits.until(vertx, () -> got.size() == 2 && c.errors.contains("access_denied") && c.errors.contains("rejected"))
+        .map(v -> c);
     }).onComplete(ctx.succeeding(c -> ctx.verify(() -> {
       assertEquals(2, got.size(), got.toString());
       assertEquals(403, got.get(0).getInteger("failureCode"));
