@@ -15,8 +15,12 @@ import io.vertx.ext.bridge.BridgeEventType;
 import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
+import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -28,6 +32,7 @@ import java.util.Set;
  * rules and answer with the protocol's failure codes, which the bridge hands back to the caller.
  * A registration for {@code streams.live.<stream>} passes only when the principal may read the stream;
  * otherwise the client gets an error frame for that address with the code, then the bridge's refusal.
+ * When the session behind a registration ends (logout), its sockets are closed.
  */
 final class Bridge {
 
@@ -41,9 +46,14 @@ final class Bridge {
   private final Principals principals;
   private final StreamAccess streams;
 
+  /** Sockets with live registrations, by the token that authorised them: a logout closes them. */
+  private final Map<String, Set<SockJSSocket>> subscribers = new HashMap<>();
+  private final Map<SockJSSocket, Set<String>> tokensOf = new HashMap<>();
+
   Bridge(Principals principals, StreamAccess streams) {
     this.principals = principals;
     this.streams = streams;
+    principals.onRevoked(this::closeSocketsOf);
   }
 
   static SockJSBridgeOptions options(long replyTimeoutMs) {
@@ -73,6 +83,9 @@ final class Bridge {
       authenticate(raw).onComplete(done -> event.complete(true));
     } else if (type == BridgeEventType.REGISTER) {
       register(event, raw, address);
+    } else if (type == BridgeEventType.SOCKET_CLOSED) {
+      forget(event.socket());
+      event.complete(true);
     } else {
       event.complete(true);
     }
@@ -102,12 +115,20 @@ final class Bridge {
       event.complete(true); // not a live address: the bridge's own rules refuse it
       return;
     }
-    principals.resolve(authorization(raw))
+    String authorization = authorization(raw);
+    principals.resolve(authorization)
       .compose(principal -> {
         streams.checkRead(principal, stream);
         return Future.succeededFuture();
       })
-      .onSuccess(ok -> event.complete(true))
+      .onSuccess(ok -> {
+        String token = Principals.token(authorization);
+        if (token != null) {
+          subscribers.computeIfAbsent(token, t -> new HashSet<>()).add(event.socket());
+          tokensOf.computeIfAbsent(event.socket(), s -> new HashSet<>()).add(token);
+        }
+        event.complete(true);
+      })
       .onFailure(failure -> {
         JsonObject error = new JsonObject()
           .put("type", "err")
@@ -118,6 +139,29 @@ final class Bridge {
         event.socket().write(Buffer.buffer(error.encode()));
         event.complete(false);
       });
+  }
+
+  /** A logout ends the live subscriptions its token made: their sockets close, and clients must log in again. */
+  private void closeSocketsOf(String token) {
+    Set<SockJSSocket> sockets = subscribers.remove(token);
+    if (sockets != null) {
+      sockets.forEach(socket -> {
+        forget(socket);
+        socket.close(4401, "session ended");
+      });
+    }
+  }
+
+  private void forget(SockJSSocket socket) {
+    Set<String> tokens = tokensOf.remove(socket);
+    if (tokens != null) {
+      tokens.forEach(token -> {
+        Set<SockJSSocket> sockets = subscribers.get(token);
+        if (sockets != null && sockets.remove(socket) && sockets.isEmpty()) {
+          subscribers.remove(token);
+        }
+      });
+    }
   }
 
   private Future<JsonObject> publish(JsonObject body, MultiMap headers) {

@@ -8,8 +8,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Turns an {@code Authorization} value into a principal by asking auth, with a short cache so a
@@ -29,6 +32,7 @@ final class Principals {
   private final Vertx vertx;
   private final long timeoutMs;
   private final MessageConsumer<JsonObject> revocations;
+  private final List<Consumer<String>> revoked = new ArrayList<>();
   private final Map<String, Cached> cache = new LinkedHashMap<>(256, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, Cached> eldest) {
@@ -39,7 +43,16 @@ final class Principals {
   Principals(Vertx vertx, long timeoutMs) {
     this.vertx = vertx;
     this.timeoutMs = timeoutMs;
-    this.revocations = vertx.eventBus().consumer(AuthBus.REVOKED, m -> cache.remove(m.body().getString("token")));
+    this.revocations = vertx.eventBus().consumer(AuthBus.REVOKED, m -> {
+      String token = m.body().getString("token");
+      cache.remove(token);
+      revoked.forEach(listener -> listener.accept(token));
+    });
+  }
+
+  /** Tells {@code listener} of every token revoked anywhere (a logout), after it has left the cache. */
+  void onRevoked(Consumer<String> listener) {
+    revoked.add(listener);
   }
 
   Future<Void> ready() {

@@ -6,6 +6,7 @@ import io.hubbub.support.TestConf;
 import io.hubbub.support.TestNode;
 import io.hubbub.support.Waits;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -160,6 +161,21 @@ class BridgeTest {
         assertEquals(List.of(401, 401, 401), codes);
         ctx.completeNow();
       })));
+  }
+
+  @Test
+  void aLogoutClosesTheSocketsItsSessionSubscribedWith(Vertx vertx, VertxTestContext ctx) {
+    Promise<Short> closed = Promise.promise();
+    node.user("lea").compose(token -> client(vertx, token).compose(c -> {
+      c.socket().closeHandler(v -> closed.tryComplete(c.socket().closeStatusCode()));
+      c.register("streams.live.app.lea", f -> { });
+      return c.request("streams.read", new JsonObject().put("stream", "app.lea"))
+        .compose(v -> node.request(HttpMethod.DELETE, "/api/sessions/current", token, null))
+        .compose(v -> closed.future().timeout(10, TimeUnit.SECONDS));
+    })).onComplete(ctx.succeeding(code -> ctx.verify(() -> {
+      assertEquals((short) 4401, code);
+      ctx.completeNow();
+    })));
   }
 
   @Test
