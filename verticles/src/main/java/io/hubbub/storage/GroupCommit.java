@@ -95,10 +95,6 @@ final class GroupCommit {
       }
       return;
     }
-    write();
-  }
-
-  private void write() {
     List<Pending> batch = new ArrayList<>();
     int size = 0;
     while (!queue.isEmpty() && (batch.isEmpty() || size + queue.peek().events().size() <= maxBatchEvents)) {

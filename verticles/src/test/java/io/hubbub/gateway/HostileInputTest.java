@@ -6,6 +6,7 @@ import io.hubbub.bus.StorageBus;
 import io.hubbub.support.BridgeClient;
 import io.hubbub.support.TestConf;
 import io.hubbub.support.TestNode;
+import io.hubbub.support.Waits;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -230,7 +231,9 @@ class HostileInputTest {
     return new Case(name, expected, () -> {
       int before = bridge.errors.size();
       bridge.raw(frame);
-      return waitFor(() -> bridge.errors.size() > before ? bridge.errors.get(before) : null);
+      return Waits.until(node.vertx, () -> bridge.errors.size() > before)
+        .map(v -> bridge.errors.get(before))
+        .otherwise("no answer");
     });
   }
 
@@ -254,22 +257,6 @@ class HostileInputTest {
       }
       return String.valueOf(r.status());
     });
-  }
-
-  private Future<String> waitFor(Supplier<String> probe) {
-    Promise<String> result = Promise.promise();
-    long timer = node.vertx.setPeriodic(10, id -> {
-      String value = probe.get();
-      if (value != null) {
-        node.vertx.cancelTimer(id);
-        result.tryComplete(value);
-      }
-    });
-    node.vertx.setTimer(5_000, id -> {
-      node.vertx.cancelTimer(timer);
-      result.tryComplete("no answer");
-    });
-    return result.future();
   }
 
   private Future<List<String>> runAll(List<Case> cases) {
