@@ -1,6 +1,7 @@
 package io.hubbub;
 
 import io.hubbub.auth.AuthVerticle;
+import io.hubbub.chat.ChatVerticle;
 import io.hubbub.gateway.GatewayVerticle;
 import io.hubbub.storage.StorageVerticle;
 import io.vertx.core.Deployable;
@@ -38,6 +39,7 @@ public final class Node {
   private static final Map<String, Supplier<Deployable>> VERTICLES = Map.of(
     "storage", StorageVerticle::new,
     "auth", AuthVerticle::new,
+    "chat", ChatVerticle::new,
     "gateway", GatewayVerticle::new);
 
   private final Vertx vertx;

@@ -16,6 +16,9 @@ import io.vertx.core.json.JsonObject;
  *   <li>{@link #DOC_INSERT} {@code {collection, doc}} → {@code {}}, 409 when {@code doc._id} is taken</li>
  *   <li>{@link #DOC_FIND} {@code {collection, id}} → {@code {doc}}, 404 when absent</li>
  *   <li>{@link #DOC_DELETE} {@code {collection, id}} → {@code {deleted}}</li>
+ *   <li>{@link #DOC_ADD} / {@link #DOC_REMOVE} {@code {collection, id, field, value}} → {@code {doc}}: adds the
+ *       string {@code value} to (or removes it from) the array {@code field}; 404 when absent</li>
+ *   <li>{@link #DOC_LIST} {@code {collection, limit?, after?}} → {@code {docs}}, by {@code _id}</li>
  * </ul>
  */
 public final class StorageBus {
@@ -27,6 +30,9 @@ public final class StorageBus {
   public static final String DOC_INSERT = "storage.docs.insert";
   public static final String DOC_FIND = "storage.docs.find";
   public static final String DOC_DELETE = "storage.docs.delete";
+  public static final String DOC_ADD = "storage.docs.add";
+  public static final String DOC_REMOVE = "storage.docs.remove";
+  public static final String DOC_LIST = "storage.docs.list";
 
   public static final int MAX_READ_LIMIT = 1000;
   public static final int DEFAULT_READ_LIMIT = 100;
@@ -57,5 +63,13 @@ public final class StorageBus {
 
   public static JsonObject docKey(String collection, String id) {
     return new JsonObject().put("collection", collection).put("id", id);
+  }
+
+  public static JsonObject docChange(String collection, String id, String field, String value) {
+    return docKey(collection, id).put("field", field).put("value", value);
+  }
+
+  public static JsonObject docList(String collection, int limit) {
+    return new JsonObject().put("collection", collection).put("limit", limit);
   }
 }

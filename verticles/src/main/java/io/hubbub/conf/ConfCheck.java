@@ -15,7 +15,9 @@ import java.util.regex.Pattern;
 public final class ConfCheck {
 
   /** The verticles a conf may name, in the order they are best deployed. */
-  public static final List<String> VERTICLES = List.of("storage", "auth", "gateway");
+  public static final List<String> VERTICLES = List.of("storage", "auth", "chat", "gateway");
+  /** Verticles that keep state one instance must own (seqs; presence and rate limits): one per node. */
+  private static final Set<String> SINGLE = Set.of("storage", "chat");
   public static final Set<String> RULES = Set.of("none", "anonymous", "authenticated", "admin", "members", "device");
 
   private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
@@ -26,7 +28,7 @@ public final class ConfCheck {
   }
 
   public static void check(JsonObject conf) {
-    keys(conf, "", Set.of("http", "mongo", "admins", "limits", "auth", "storage", "namespaces", "verticles", "cluster"));
+    keys(conf, "", Set.of("http", "mongo", "admins", "limits", "auth", "storage", "chat", "namespaces", "verticles", "cluster"));
 
     JsonObject http = section(conf, "http");
     keys(http, "http.", Set.of("host", "port", "maxBodyBytes"));
@@ -73,6 +75,15 @@ public final class ConfCheck {
     integer(storage, "storage.seqCacheStreams", 1_000, 100_000_000);
     integer(storage, "storage.poolSize", 1, 1_000);
 
+    JsonObject chat = section(conf, "chat");
+    keys(chat, "chat.", Set.of("maxTextLength", "typingSeconds", "rateLimit"));
+    integer(chat, "chat.maxTextLength", 1, 60_000);
+    integer(chat, "chat.typingSeconds", 1, 600);
+    JsonObject rate = section(chat, "rateLimit");
+    keys(rate, "chat.rateLimit.", Set.of("messages", "perSeconds"));
+    integer(rate, "chat.rateLimit.messages", 1, 1_000_000);
+    integer(rate, "chat.rateLimit.perSeconds", 1, 86_400);
+
     JsonObject namespaces = section(conf, "namespaces");
     for (String name : namespaces.fieldNames()) {
       String key = "namespaces." + name;
@@ -112,7 +123,7 @@ public final class ConfCheck {
       if (!(name instanceof String n) || !VERTICLES.contains(n)) {
         throw new ConfException(key + ".name", "one of " + VERTICLES, name);
       }
-      int max = name.equals("storage") ? 1 : 64;
+      int max = SINGLE.contains(name) ? 1 : 64;
       integer(entry, key + ".instances", 1, max);
       if (entry.containsKey("config") && !(entry.getValue("config") instanceof JsonObject)) {
         throw new ConfException(key + ".config", "an object", entry.getValue("config"));

@@ -1,6 +1,8 @@
 package io.hubbub.gateway;
 
 import io.hubbub.bus.Bus;
+import io.hubbub.bus.Caller;
+import io.hubbub.bus.ChatBus;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
@@ -22,45 +24,56 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * The browsers' event-bus bridge: which addresses pass, and the hook that authenticates every frame.
  *
- * <p>A frame to {@code streams.publish} or {@code streams.read} is let through with its headers
- * replaced by the principal its bearer token names (or the reason it names none), so the client's
- * own headers never reach the bus; the gateway's consumers of those addresses apply the namespace
+ * <p>A frame sent to an inbound address ({@code streams.publish}, {@code streams.read}, {@code chat.*}) is
+ * let through with its headers replaced by the principal its bearer token names (or the reason it names
+ * none), so the client's own headers never reach the bus; the receivers ({@link Caller}) apply their
  * rules and answer with the protocol's failure codes, which the bridge hands back to the caller.
- * A registration for {@code streams.live.<stream>} passes only when the principal may read the stream;
- * otherwise the client gets an error frame for that address with the code, then the bridge's refusal.
- * When the session behind a registration ends (logout), its sockets are closed.
+ * A registration for {@code streams.live.<stream>} or {@code chat.presence.<room>} passes only when the
+ * principal may read the stream; otherwise the client gets an error frame for that address with the
+ * code, then the bridge's refusal. Presence registrations are reported to chat, which derives who is
+ * online from them. When the session behind a registration ends (logout), its sockets are closed.
  */
 final class Bridge {
 
   static final String PUBLISH = "streams.publish";
   static final String READ = "streams.read";
-  static final String PRINCIPAL_HEADER = "hubbub-principal";
-  static final String AUTH_ERROR_HEADER = "hubbub-auth-error";
-  private static final Set<String> INBOUND = Set.of(PUBLISH, READ);
+  private static final Set<String> INBOUND =
+    Set.of(PUBLISH, READ, ChatBus.SEND, ChatBus.ROOMS, ChatBus.JOIN, ChatBus.LEAVE, ChatBus.TYPING);
   private static final Set<String> PUBLISH_FIELDS = Set.of("stream");
 
+  /** What the bridge knows of one socket: its id for chat, the tokens its registrations used, its presence rooms. */
+  private static final class SocketState {
+    final String id = UUID.randomUUID().toString();
+    final Set<String> tokens = new HashSet<>();
+    final Set<String> presence = new HashSet<>();
+  }
+
+  private final Vertx vertx;
   private final Principals principals;
   private final StreamAccess streams;
 
   /** Sockets with live registrations, by the token that authorised them: a logout closes them. */
   private final Map<String, Set<SockJSSocket>> subscribers = new HashMap<>();
-  private final Map<SockJSSocket, Set<String>> tokensOf = new HashMap<>();
+  private final Map<SockJSSocket, SocketState> sockets = new HashMap<>();
 
-  Bridge(Principals principals, StreamAccess streams) {
+  Bridge(Vertx vertx, Principals principals, StreamAccess streams) {
+    this.vertx = vertx;
     this.principals = principals;
     this.streams = streams;
     principals.onRevoked(this::closeSocketsOf);
   }
 
   static SockJSBridgeOptions options(long replyTimeoutMs) {
-    return new SockJSBridgeOptions()
-      .addInboundPermitted(new PermittedOptions().setAddress(PUBLISH))
-      .addInboundPermitted(new PermittedOptions().setAddress(READ))
+    SockJSBridgeOptions options = new SockJSBridgeOptions();
+    INBOUND.forEach(address -> options.addInboundPermitted(new PermittedOptions().setAddress(address)));
+    return options
       .addOutboundPermitted(new PermittedOptions().setAddressRegex("streams\\.live\\.[a-z][a-z0-9-]{0,31}\\.[A-Za-z0-9_-]{1,128}"))
+      .addOutboundPermitted(new PermittedOptions().setAddressRegex("chat\\.presence\\.[A-Za-z0-9_-]{1,128}"))
       .setMaxAddressLength(Streams.LIVE_PREFIX.length() + 32 + 1 + 128)
       .setMaxHandlersPerSocket(1_000)
       .setReplyTimeout(replyTimeoutMs);
@@ -83,6 +96,12 @@ final class Bridge {
       authenticate(raw).onComplete(done -> event.complete(true));
     } else if (type == BridgeEventType.REGISTER) {
       register(event, raw, address);
+    } else if (type == BridgeEventType.UNREGISTER) {
+      unregistered(event.socket(), address);
+      event.complete(true);
+    } else if (type == BridgeEventType.SOCKET_CREATED) {
+      sockets.put(event.socket(), new SocketState());
+      event.complete(true);
     } else if (type == BridgeEventType.SOCKET_CLOSED) {
       forget(event.socket());
       event.complete(true);
@@ -98,36 +117,46 @@ final class Bridge {
       .map(principal -> {
         JsonObject headers = new JsonObject();
         if (principal != null) {
-          headers.put(PRINCIPAL_HEADER, principal.encode());
+          headers.put(Caller.PRINCIPAL_HEADER, principal.encode());
         }
         raw.put("headers", headers);
         return (Void) null;
       })
       .otherwise(failure -> {
-        raw.put("headers", new JsonObject().put(AUTH_ERROR_HEADER, Failures.code(failure) + " " + Failures.message(failure)));
+        raw.put("headers", new JsonObject().put(Caller.AUTH_ERROR_HEADER, Failures.code(failure) + " " + Failures.message(failure)));
         return null;
       });
   }
 
   private void register(BridgeEvent event, JsonObject raw, String address) {
-    String stream = Streams.ofLiveAddress(address);
+    String room = ChatBus.ofPresenceAddress(address);
+    String stream = room != null ? ChatBus.stream(room) : Streams.ofLiveAddress(address);
     if (stream == null) {
-      event.complete(true); // not a live address: the bridge's own rules refuse it
+      event.complete(true); // neither a live nor a presence address: the bridge's own rules refuse it
       return;
     }
     String authorization = authorization(raw);
     principals.resolve(authorization)
-      .compose(principal -> {
+      .map(principal -> {
         streams.checkRead(principal, stream);
-        return Future.succeededFuture();
+        return principal;
       })
-      .onSuccess(ok -> {
+      .onSuccess(principal -> {
+        SockJSSocket socket = event.socket();
+        SocketState state = sockets.get(socket);
+        if (state == null) {
+          event.complete(false); // the socket closed while its token was checked
+          return;
+        }
         String token = Principals.token(authorization);
         if (token != null) {
-          subscribers.computeIfAbsent(token, t -> new HashSet<>()).add(event.socket());
-          tokensOf.computeIfAbsent(event.socket(), s -> new HashSet<>()).add(token);
+          subscribers.computeIfAbsent(token, t -> new HashSet<>()).add(socket);
+          state.tokens.add(token);
         }
         event.complete(true);
+        if (room != null && principal != null && state.presence.add(room)) {
+          vertx.eventBus().send(ChatBus.SUBSCRIPTIONS, ChatBus.subscription("open", state.id, principal.getString("name"), room));
+        }
       })
       .onFailure(failure -> {
         JsonObject error = new JsonObject()
@@ -139,6 +168,14 @@ final class Bridge {
         event.socket().write(Buffer.buffer(error.encode()));
         event.complete(false);
       });
+  }
+
+  private void unregistered(SockJSSocket socket, String address) {
+    String room = ChatBus.ofPresenceAddress(address);
+    SocketState state = sockets.get(socket);
+    if (room != null && state != null && state.presence.remove(room)) {
+      vertx.eventBus().send(ChatBus.SUBSCRIPTIONS, ChatBus.subscription("close", state.id, null, room));
+    }
   }
 
   /** A logout ends the live subscriptions its token made: their sockets close, and clients must log in again. */
@@ -153,40 +190,33 @@ final class Bridge {
   }
 
   private void forget(SockJSSocket socket) {
-    Set<String> tokens = tokensOf.remove(socket);
-    if (tokens != null) {
-      tokens.forEach(token -> {
-        Set<SockJSSocket> sockets = subscribers.get(token);
-        if (sockets != null && sockets.remove(socket) && sockets.isEmpty()) {
-          subscribers.remove(token);
-        }
-      });
+    SocketState state = sockets.remove(socket);
+    if (state == null) {
+      return;
+    }
+    state.tokens.forEach(token -> {
+      Set<SockJSSocket> tokenSockets = subscribers.get(token);
+      if (tokenSockets != null && tokenSockets.remove(socket) && tokenSockets.isEmpty()) {
+        subscribers.remove(token);
+      }
+    });
+    if (!state.presence.isEmpty()) {
+      vertx.eventBus().send(ChatBus.SUBSCRIPTIONS, ChatBus.subscription("close", state.id, null, null));
     }
   }
 
   private Future<JsonObject> publish(JsonObject body, MultiMap headers) {
-    JsonObject principal = principal(headers);
+    JsonObject principal = Caller.principal(headers);
     String stream = stream(body);
     return streams.publish(principal, stream, List.of(body), PUBLISH_FIELDS).map(results -> results.getJsonObject(0));
   }
 
   private Future<JsonObject> read(JsonObject body, MultiMap headers) {
-    JsonObject principal = principal(headers);
+    JsonObject principal = Caller.principal(headers);
     String stream = stream(body);
     long from = EventRules.optionalLong(body, "from", 1, 0, Long.MAX_VALUE);
     int limit = (int) EventRules.optionalLong(body, "limit", StorageBus.DEFAULT_READ_LIMIT, 1, StorageBus.MAX_READ_LIMIT);
     return streams.read(principal, stream, from, limit);
-  }
-
-  /** The principal the hook put on the message; a token that failed makes every request fail with its code. */
-  private static JsonObject principal(MultiMap headers) {
-    String error = headers.get(AUTH_ERROR_HEADER);
-    if (error != null) {
-      int space = error.indexOf(' ');
-      throw Failures.of(Integer.parseInt(error.substring(0, space)), error.substring(space + 1));
-    }
-    String principal = headers.get(PRINCIPAL_HEADER);
-    return principal == null ? null : new JsonObject(principal);
   }
 
   private static String stream(JsonObject body) {

@@ -51,7 +51,7 @@ public final class GatewayVerticle extends VerticleBase {
     Principals principals = new Principals(vertx, timeoutMs);
     StreamAccess streams = new StreamAccess(vertx, new Namespaces(conf.getJsonObject("namespaces", new JsonObject())),
       limits.getInteger("maxDataBytes", EventRules.DEFAULT_MAX_DATA_BYTES), limits.getInteger("maxBatch", 1_000), timeoutMs);
-    Bridge bridge = new Bridge(principals, streams);
+    Bridge bridge = new Bridge(vertx, principals, streams);
     consumers.addAll(bridge.consumers(vertx));
 
     Router router = Router.router(vertx);

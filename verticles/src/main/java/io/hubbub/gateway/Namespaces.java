@@ -33,6 +33,11 @@ final class Namespaces {
     check(rulesOf(stream).publish(), principal, stream, "publish to");
   }
 
+  /** Whether the stream's publishers are its room's members, which the chat verticle decides (400 or 404 for a bad name). */
+  boolean publishedByMembers(String stream) {
+    return rulesOf(stream).publish().equals("members");
+  }
+
   /** Fails with 400, 404, 401 or 403 unless {@code principal} (null: anonymous) may read {@code stream}. */
   void checkRead(JsonObject principal, String stream) {
     check(rulesOf(stream).read(), principal, stream, "read");
@@ -65,7 +70,7 @@ final class Namespaces {
       case "admin" -> principal.getBoolean("admin", false);
       case "device" -> AuthBus.KIND_DEVICE.equals(principal.getString("kind"))
         && Streams.key(stream).equals(principal.getString("name"));
-      default -> false; // "members": room membership is decided by the chat verticle, not here
+      default -> false; // "members": StreamAccess hands such publishes to the chat verticle
     };
     if (!allowed) {
       throw denied(principal.getString("name") + " may not " + action + " '" + stream + "'");

@@ -9,6 +9,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,8 @@ final class Principals {
   private final long timeoutMs;
   private final MessageConsumer<JsonObject> revocations;
   private final List<Consumer<String>> revoked = new ArrayList<>();
+  /** Lookups in flight, shared by the frames that carry the same token, so they complete in the order they came. */
+  private final Map<String, Future<JsonObject>> pending = new HashMap<>();
   private final Map<String, Cached> cache = new LinkedHashMap<>(256, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, Cached> eldest) {
@@ -74,13 +77,19 @@ final class Principals {
     if (cached != null && cached.until() > now) {
       return Future.succeededFuture(cached.principal());
     }
-    return Bus.request(vertx.eventBus(), AuthBus.VERIFY, AuthBus.token(token), timeoutMs).map(principal -> {
+    Future<JsonObject> inFlight = pending.get(token);
+    if (inFlight != null) {
+      return inFlight;
+    }
+    Future<JsonObject> lookup = Bus.request(vertx.eventBus(), AuthBus.VERIFY, AuthBus.token(token), timeoutMs).map(principal -> {
       long until = Math.min(now + CACHE_MS, principal.getLong("expiresAt", now + CACHE_MS));
       JsonObject clean = AuthBus.principal(principal.getString("name"), principal.getString("kind"),
         principal.getBoolean("admin", false));
       cache.put(token, new Cached(clean, until));
       return clean;
     });
+    pending.put(token, lookup);
+    return lookup.andThen(done -> pending.remove(token));
   }
 
   /** The bearer token of an Authorization value, or null. */

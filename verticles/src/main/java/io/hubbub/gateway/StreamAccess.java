@@ -1,9 +1,12 @@
 package io.hubbub.gateway;
 
+import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Bus;
+import io.hubbub.bus.ChatBus;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
+import io.hubbub.bus.Streams;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -36,6 +39,9 @@ final class StreamAccess {
   /** Appends events as {@code principal}; {@code extraFields} are the entry point's own fields in each event. */
   Future<JsonArray> publish(JsonObject principal, String stream, List<?> events, Set<String> extraFields) {
     return guarded(() -> {
+      if (namespaces.publishedByMembers(stream)) {
+        return publishToRoom(principal, stream, events, extraFields);
+      }
       namespaces.checkPublish(principal, stream);
       if (events.isEmpty()) {
         throw Failures.badRequest("no events to publish");
@@ -52,6 +58,22 @@ final class StreamAccess {
       }
       return storage(StorageBus.APPEND, StorageBus.appendRequest(checked)).map(r -> r.getJsonArray("results"));
     });
+  }
+
+  /** A message to a chat room: the chat verticle checks membership, text and rate, as for chat.send. */
+  private Future<JsonArray> publishToRoom(JsonObject principal, String stream, List<?> events, Set<String> extraFields) {
+    if (principal == null) {
+      throw Failures.of(Failures.UNAUTHORIZED, "authentication required to publish to '" + stream + "'");
+    }
+    if (!AuthBus.KIND_USER.equals(principal.getString("kind"))) {
+      throw Failures.of(Failures.FORBIDDEN, "only users may post to chat rooms");
+    }
+    if (events.size() != 1) {
+      throw Failures.badRequest("post chat messages one at a time");
+    }
+    JsonObject event = EventRules.checkEvent(events.get(0), maxDataBytes, extraFields, "event");
+    JsonObject request = ChatBus.publish(Streams.key(stream), event, principal.getString("name"));
+    return Bus.request(vertx.eventBus(), ChatBus.PUBLISH, request, timeoutMs).map(result -> new JsonArray().add(result));
   }
 
   Future<JsonObject> read(JsonObject principal, String stream, long from, int limit) {

@@ -5,17 +5,24 @@ import io.hubbub.bus.Failures;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.MongoClient;
+import io.vertx.ext.mongo.UpdateOptions;
 import io.vertx.ext.mongo.WriteOption;
 
 import java.util.HashSet;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
- * The narrow document operations the domain verticles need: insert, find and delete by {@code _id}
- * in a fixed set of collections (users, sessions, …). Never a query a caller wrote.
+ * The narrow document operations the domain verticles need: insert, find and delete by {@code _id},
+ * add a string to or remove one from an array field, and list a collection by {@code _id}, in a fixed
+ * set of collections (users, sessions, rooms, …). Never a query a caller wrote.
  */
 final class DocStore {
+
+  private static final Pattern FIELD = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,63}");
+  private static final int MAX_LIST = 10_000;
 
   private final MongoClient mongo;
   private final StoreCalls calls;
@@ -51,6 +58,49 @@ final class DocStore {
     String collection = collection(body);
     return calls.guard(mongo.removeDocumentWithOptions(collection, key(body), WriteOption.JOURNALED))
       .map(result -> new JsonObject().put("deleted", result == null ? 0 : result.getRemovedCount()));
+  }
+
+  /** Adds a string to an array field ({@code $addToSet}); answers the document as it is now, 404 when absent. */
+  Future<JsonObject> add(JsonObject body) {
+    return change(body, "$addToSet");
+  }
+
+  /** Removes a string from an array field ({@code $pull}); answers the document as it is now, 404 when absent. */
+  Future<JsonObject> remove(JsonObject body) {
+    return change(body, "$pull");
+  }
+
+  /** The first {@code limit} documents of a collection by {@code _id}, after {@code after} when given. */
+  Future<JsonObject> list(JsonObject body) {
+    String collection = collection(body);
+    int limit = (int) EventRules.optionalLong(body, "limit", 1_000, 1, MAX_LIST);
+    JsonObject query = new JsonObject();
+    if (body.getValue("after") instanceof String after) {
+      query.put("_id", new JsonObject().put("$gt", after));
+    }
+    FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1)).setLimit(limit);
+    return calls.guard(mongo.findWithOptions(collection, query, options))
+      .map(docs -> new JsonObject().put("docs", new JsonArray(docs)));
+  }
+
+  private Future<JsonObject> change(JsonObject body, String operator) {
+    String collection = collection(body);
+    JsonObject key = key(body);
+    if (!(body.getValue("field") instanceof String field) || !FIELD.matcher(field).matches() || field.equals("_id")) {
+      throw Failures.badRequest("'field' must be a field name matching " + FIELD.pattern());
+    }
+    if (!(body.getValue("value") instanceof String value) || value.length() > 256) {
+      throw Failures.badRequest("'value' must be a string of at most 256 characters");
+    }
+    JsonObject update = new JsonObject().put(operator, new JsonObject().put(field, value));
+    UpdateOptions options = new UpdateOptions().setWriteOption(WriteOption.JOURNALED);
+    return calls.guard(mongo.updateCollectionWithOptions(collection, key, update, options))
+      .compose(result -> {
+        if (result == null || result.getDocMatched() == 0) {
+          throw Failures.of(Failures.NOT_FOUND, "no such document");
+        }
+        return find(body);
+      });
   }
 
   private String collection(JsonObject body) {

@@ -71,7 +71,7 @@ public final class StorageVerticle extends VerticleBase {
         .put("maxPoolSize", storageConf.getInteger("poolSize", 16)));
       StoreCalls calls = new StoreCalls(timeoutMs);
       events = new EventStore(mongo, calls);
-      docs = new DocStore(mongo, calls, storageConf.getJsonArray("collections", new JsonArray().add("users").add("sessions")));
+      docs = new DocStore(mongo, calls, storageConf.getJsonArray("collections", new JsonArray().add("users").add("sessions").add("rooms")));
       commits = new GroupCommit(events, seqs, storageConf.getInteger("maxBatchEvents", 2_000), this::published, registry);
       consume(StorageBus.APPEND, this::append);
       consume(StorageBus.READ, this::read);
@@ -80,6 +80,9 @@ public final class StorageVerticle extends VerticleBase {
       consume(StorageBus.DOC_INSERT, docs::insert);
       consume(StorageBus.DOC_FIND, docs::find);
       consume(StorageBus.DOC_DELETE, docs::delete);
+      consume(StorageBus.DOC_ADD, docs::add);
+      consume(StorageBus.DOC_REMOVE, docs::remove);
+      consume(StorageBus.DOC_LIST, docs::list);
       return Future.join(consumers.stream().map(MessageConsumer::completion).toList())
         .compose(v -> ensureIndexes());
     });

@@ -1,5 +1,6 @@
 package io.hubbub.gateway;
 
+import io.hubbub.bus.Caller;
 import io.hubbub.bus.Failures;
 import io.hubbub.support.BridgeClient;
 import io.hubbub.support.TestConf;
@@ -183,7 +184,7 @@ class BridgeTest {
     client(vertx, null).compose(c -> {
       JsonObject frame = new JsonObject().put("type", "send").put("address", "streams.publish")
         .put("replyAddress", "00000000-0000-0000-0000-000000000001")
-        .put("headers", new JsonObject().put(Bridge.PRINCIPAL_HEADER, "{\"name\":\"admin\",\"kind\":\"user\",\"admin\":true}"))
+        .put("headers", new JsonObject().put(Caller.PRINCIPAL_HEADER, "{\"name\":\"admin\",\"kind\":\"user\",\"admin\":true}"))
         .put("body", publish("app.forged", "X", null));
       c.raw(frame.encode());
       return Waits.until(vertx, () -> c.frames.stream().anyMatch(f -> "00000000-0000-0000-0000-000000000001".equals(f.getString("address"))))

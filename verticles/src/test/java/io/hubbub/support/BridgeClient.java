@@ -65,6 +65,11 @@ public final class BridgeClient {
     return reply.future();
   }
 
+  /** Sends to an address without waiting for a reply. */
+  public void send(String address, Object body) {
+    socket.writeTextMessage(frame("send", address).put("body", body).encode());
+  }
+
   /** Registers for an address; each message body (or error frame) goes to the handler. */
   public void register(String address, Consumer<JsonObject> handler) {
     handlers.put(address, handler);

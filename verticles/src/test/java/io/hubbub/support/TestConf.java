@@ -26,7 +26,7 @@ public final class TestConf {
     }
   }
 
-  /** All three verticles, one gateway, on the test store in a fresh database. */
+  /** storage, auth, chat and one gateway, on the test store in a fresh database. */
   public static JsonObject node() {
     JsonObject conf = defaults();
     conf.getJsonObject("http").put("port", 0);
@@ -35,6 +35,7 @@ public final class TestConf {
     conf.put("verticles", new JsonArray()
       .add(new JsonObject().put("name", "storage"))
       .add(new JsonObject().put("name", "auth"))
+      .add(new JsonObject().put("name", "chat"))
       .add(new JsonObject().put("name", "gateway")));
     return conf;
   }

@@ -1,0 +1,50 @@
+package io.hubbub.bus;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Who sent a bus message from outside: the gateway authenticates every bridge frame and replaces
+ * its headers with the principal its token names ({@link #PRINCIPAL_HEADER}) or the reason it names
+ * none ({@link #AUTH_ERROR_HEADER}), so a client can never claim to be someone else.
+ */
+public final class Caller {
+
+  public static final String PRINCIPAL_HEADER = "hubbub-principal";
+  public static final String AUTH_ERROR_HEADER = "hubbub-auth-error";
+
+  private Caller() {
+  }
+
+  /** The caller's principal {@code {name, kind, admin}}, null when anonymous; fails with the token's problem. */
+  public static JsonObject principal(MultiMap headers) {
+    String error = headers.get(AUTH_ERROR_HEADER);
+    if (error != null) {
+      int space = error.indexOf(' ');
+      throw Failures.of(Integer.parseInt(error.substring(0, space)), error.substring(space + 1));
+    }
+    String principal = headers.get(PRINCIPAL_HEADER);
+    return principal == null ? null : new JsonObject(principal);
+  }
+
+  /** The name of the signed-in user behind a message: 401 when anonymous, 403 for a device. */
+  public static String user(MultiMap headers) {
+    JsonObject principal = principal(headers);
+    if (principal == null) {
+      throw Failures.of(Failures.UNAUTHORIZED, "sign in first: send 'authorization: Bearer <token>' in the frame's headers");
+    }
+    if (!AuthBus.KIND_USER.equals(principal.getString("kind"))) {
+      throw Failures.of(Failures.FORBIDDEN, "only users may do this");
+    }
+    return principal.getString("name");
+  }
+
+  /** The headers that carry a principal on a message the gateway forwards. */
+  public static JsonObject headers(JsonObject principal) {
+    JsonObject headers = new JsonObject();
+    if (principal != null) {
+      headers.put(PRINCIPAL_HEADER, principal.encode());
+    }
+    return headers;
+  }
+}

@@ -1,0 +1,87 @@
+package io.hubbub.bus;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.Collection;
+
+/**
+ * The chat verticle's conversations. The first six are bridged to browsers (PROTOCOL.md,
+ * "Event-bus bridge"); the caller is the principal the gateway put in the headers ({@link Caller}).
+ *
+ * <ul>
+ *   <li>{@link #SEND} {@code {room, text, id?}} → {@code {status: "TEXT_SUCCESS", stream, seq, id, ts, duplicate?}};
+ *       400 empty or too long, 401, 403 not a member, 404 no such room, 429 too fast</li>
+ *   <li>{@link #ROOMS} {@code {}} → {@code {rooms: [{name, members, lastSeq}]}}</li>
+ *   <li>{@link #JOIN} / {@link #LEAVE} {@code {room}} → {@code {room, members}}; a room is created on its first join</li>
+ *   <li>{@link #TYPING} {@code {room}}, no reply: the caller is typing for the next few seconds</li>
+ *   <li>{@code chat.presence.<room>} (published) {@code {room, online, typing}} on every change</li>
+ * </ul>
+ * Internal, never bridged:
+ * <ul>
+ *   <li>{@link #PUBLISH} {@code {room, event, by}} → an append result: a {@code TEXT_MESSAGE} published
+ *       through {@code streams.publish} or HTTP to a {@code chat.<room>} stream, under the same rules as {@link #SEND}</li>
+ *   <li>{@link #SUBSCRIPTIONS} {@code {op: "open"|"close", conn, user?, room}}: a bridge connection
+ *       subscribed to or left a room's presence (the gateway reports them; {@code close} without a room
+ *       means the connection closed)</li>
+ *   <li>{@link #MEMBERS} (published) {@code {room, members}}: membership changed; chat instances refresh their cache</li>
+ * </ul>
+ */
+public final class ChatBus {
+
+  public static final String SEND = "chat.send";
+  public static final String ROOMS = "chat.rooms";
+  public static final String JOIN = "chat.join";
+  public static final String LEAVE = "chat.leave";
+  public static final String TYPING = "chat.typing";
+  public static final String PRESENCE_PREFIX = "chat.presence.";
+
+  public static final String PUBLISH = "chat.internal.publish";
+  public static final String SUBSCRIPTIONS = "chat.internal.subscriptions";
+  public static final String MEMBERS = "chat.internal.members";
+
+  public static final String NAMESPACE = "chat";
+  public static final String MESSAGE_TYPE = "TEXT_MESSAGE";
+  public static final String SUCCESS = "TEXT_SUCCESS";
+  public static final String ROOMS_COLLECTION = "rooms";
+  public static final String AUDIT_STREAM = "audit.rooms";
+
+  private ChatBus() {
+  }
+
+  public static String stream(String room) {
+    return NAMESPACE + "." + room;
+  }
+
+  public static String presenceAddress(String room) {
+    return PRESENCE_PREFIX + room;
+  }
+
+  /** The room of a presence address, or null when the address is not one. */
+  public static String ofPresenceAddress(String address) {
+    if (address == null || !address.startsWith(PRESENCE_PREFIX)) {
+      return null;
+    }
+    String room = address.substring(PRESENCE_PREFIX.length());
+    return Streams.KEY.matcher(room).matches() ? room : null;
+  }
+
+  public static JsonObject members(String room, Collection<String> members) {
+    return new JsonObject().put("room", room).put("members", new JsonArray(members.stream().sorted().toList()));
+  }
+
+  public static JsonObject subscription(String op, String conn, String user, String room) {
+    JsonObject body = new JsonObject().put("op", op).put("conn", conn);
+    if (user != null) {
+      body.put("user", user);
+    }
+    if (room != null) {
+      body.put("room", room);
+    }
+    return body;
+  }
+
+  public static JsonObject publish(String room, JsonObject event, String by) {
+    return new JsonObject().put("room", room).put("event", event).put("by", by);
+  }
+}

@@ -1,0 +1,277 @@
+package io.hubbub.chat;
+
+import io.hubbub.bus.Bus;
+import io.hubbub.bus.Caller;
+import io.hubbub.bus.ChatBus;
+import io.hubbub.bus.EventRules;
+import io.hubbub.bus.Failures;
+import io.hubbub.bus.StorageBus;
+import io.hubbub.bus.Streams;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BiFunction;
+
+/**
+ * Rooms, messages and presence. Rooms live in storage's {@code rooms} collection (created on the
+ * first join, audited on {@code audit.rooms}); messages are {@code TEXT_MESSAGE} events appended to
+ * {@code chat.<room>} for members only, under a per-user rate limit; presence ({@code chat.presence.<room>})
+ * is derived from the bridge subscriptions the gateways report and is never stored.
+ */
+public final class ChatVerticle extends VerticleBase {
+
+  private static final int MAX_CACHED_ROOMS = 10_000;
+  private static final int MAX_LISTED_ROOMS = 1_000;
+  private static final long SWEEP_MS = 1_000;
+
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private final Presence presence = new Presence();
+  /** What {@link #membersOf} answers for a room that does not exist. */
+  private static final Set<String> NO_ROOM = Collections.unmodifiableSet(new HashSet<>());
+
+  /** Members by room, as storage last answered; kept true by {@link ChatBus#MEMBERS}; {@link #NO_ROOM} when absent. */
+  private final Map<String, Set<String>> members = new LinkedHashMap<>(256, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Set<String>> eldest) {
+      return size() > MAX_CACHED_ROOMS;
+    }
+  };
+  private RateLimit rateLimit;
+  private int maxTextLength;
+  private long typingMs;
+  private long timeoutMs;
+  private long sweeper;
+
+  @Override
+  public Future<?> start() {
+    JsonObject conf = config().getJsonObject("chat", new JsonObject());
+    JsonObject limit = conf.getJsonObject("rateLimit", new JsonObject());
+    rateLimit = new RateLimit(limit.getInteger("messages", 20), limit.getInteger("perSeconds", 10) * 1_000L);
+    maxTextLength = conf.getInteger("maxTextLength", 4_000);
+    typingMs = conf.getInteger("typingSeconds", 5) * 1_000L;
+    timeoutMs = config().getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
+
+    serve(ChatBus.SEND, this::send);
+    serve(ChatBus.PUBLISH, (body, headers) -> publish(body));
+    serve(ChatBus.ROOMS, (body, headers) -> rooms(headers));
+    serve(ChatBus.JOIN, this::join);
+    serve(ChatBus.LEAVE, this::leave);
+    serve(ChatBus.TYPING, this::typing);
+    consumers.add(vertx.eventBus().<JsonObject>consumer(ChatBus.SUBSCRIPTIONS, this::subscription));
+    consumers.add(vertx.eventBus().<JsonObject>consumer(ChatBus.MEMBERS, m ->
+      members.put(m.body().getString("room"), new HashSet<>(m.body().getJsonArray("members").getList()))));
+    sweeper = vertx.setPeriodic(SWEEP_MS, t -> sweep());
+    return Future.join(consumers.stream().map(MessageConsumer::completion).toList());
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(sweeper);
+    return Future.join(consumers.stream().map(MessageConsumer::unregister).toList());
+  }
+
+  private Future<JsonObject> send(JsonObject body, MultiMap headers) {
+    String user = Caller.user(headers);
+    String room = room(body);
+    JsonObject event = new JsonObject().put("type", ChatBus.MESSAGE_TYPE).put("data", new JsonObject().put("text", text(body.getValue("text"))));
+    if (body.containsKey("id")) {
+      event.put("id", body.getValue("id"));
+    }
+    return post(user, room, EventRules.checkEvent(event, Integer.MAX_VALUE, Set.of(), "message"))
+      .map(result -> new JsonObject().put("status", ChatBus.SUCCESS).mergeIn(result));
+  }
+
+  /** A {@code TEXT_MESSAGE} that came through {@code streams.publish} or HTTP: the same rules as chat.send. */
+  private Future<JsonObject> publish(JsonObject body) {
+    String room = room(body);
+    String by = body.getString("by");
+    JsonObject event = EventRules.checkEvent(body.getValue("event"), Integer.MAX_VALUE, Set.of(), "event");
+    if (!ChatBus.MESSAGE_TYPE.equals(event.getString("type"))) {
+      throw Failures.badRequest("chat rooms take only '" + ChatBus.MESSAGE_TYPE + "' events");
+    }
+    JsonObject data = event.getJsonObject("data");
+    if (data.size() != 1 || !data.containsKey("text")) {
+      throw Failures.badRequest("a chat message's data is {\"text\": \"...\"}");
+    }
+    text(data.getValue("text"));
+    return post(by, room, event);
+  }
+
+  private Future<JsonObject> post(String user, String room, JsonObject event) {
+    return membersOf(room).compose(found -> {
+      if (found == NO_ROOM) {
+        throw Failures.of(Failures.NOT_FOUND, "no room '" + room + "': chat.join creates it");
+      }
+      if (!found.contains(user)) {
+        throw Failures.of(Failures.FORBIDDEN, user + " is not a member of '" + room + "': chat.join first");
+      }
+      long now = System.currentTimeMillis();
+      if (!rateLimit.tryAcquire(user, now)) {
+        throw Failures.of(Failures.RATE_LIMITED, "too many messages: wait " + rateLimit.retryAfterSeconds(user, now) + " s");
+      }
+      if (presence.stoppedTyping(user, room)) {
+        publishPresence(room);
+      }
+      JsonObject append = StorageBus.event(ChatBus.stream(room), event, user);
+      return storage(StorageBus.APPEND, StorageBus.appendRequest(new JsonArray().add(append)))
+        .map(reply -> reply.getJsonArray("results").getJsonObject(0));
+    });
+  }
+
+  private Future<JsonObject> rooms(MultiMap headers) {
+    Caller.user(headers);
+    return storage(StorageBus.DOC_LIST, StorageBus.docList(ChatBus.ROOMS_COLLECTION, MAX_LISTED_ROOMS))
+      .compose(found -> {
+        List<Future<JsonObject>> rooms = found.getJsonArray("docs").stream().map(JsonObject.class::cast).map(doc -> {
+          String room = doc.getString("_id");
+          return storage(StorageBus.META, StorageBus.metaRequest(ChatBus.stream(room))).map(meta -> new JsonObject()
+            .put("name", room)
+            .put("members", new JsonArray(memberList(doc).stream().sorted().toList()))
+            .put("lastSeq", meta.getLong("lastSeq")));
+        }).toList();
+        return Future.all(rooms).map(all -> new JsonObject().put("rooms", new JsonArray(all.list())));
+      });
+  }
+
+  /** Joins a room, creating it (and its audit record) when nobody has yet. */
+  private Future<JsonObject> join(JsonObject body, MultiMap headers) {
+    String user = Caller.user(headers);
+    String room = room(body);
+    JsonObject doc = new JsonObject().put("_id", room).put("members", new JsonArray().add(user))
+      .put("createdBy", user).put("created", Instant.now().toString());
+    return storage(StorageBus.DOC_INSERT, StorageBus.docInsert(ChatBus.ROOMS_COLLECTION, doc))
+      .compose(created -> audit("CREATED", new JsonObject().put("room", room).put("members", new JsonArray().add(user)), user)
+        .map(v -> Set.of(user)))
+      .recover(failure -> Failures.code(failure) != Failures.CONFLICT ? Future.failedFuture(failure)
+        : change(StorageBus.DOC_ADD, room, user, "joined"))
+      .map(now -> announce(room, now));
+  }
+
+  private Future<JsonObject> leave(JsonObject body, MultiMap headers) {
+    String user = Caller.user(headers);
+    String room = room(body);
+    return change(StorageBus.DOC_REMOVE, room, user, "left")
+      .recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.NOT_FOUND
+        ? Failures.of(Failures.NOT_FOUND, "no room '" + room + "'") : failure))
+      .map(now -> announce(room, now));
+  }
+
+  /** Adds or removes a member in storage; audits it when it changed anything. */
+  private Future<Set<String>> change(String address, String room, String user, String what) {
+    Set<String> before = members.get(room);
+    return storage(address, StorageBus.docChange(ChatBus.ROOMS_COLLECTION, room, "members", user))
+      .compose(reply -> {
+        Set<String> now = memberList(reply.getJsonObject("doc"));
+        boolean changed = before == null || now.contains(user) != before.contains(user);
+        return (changed ? audit("UPDATED", new JsonObject().put("room", room).put(what, user), user) : Future.<Void>succeededFuture())
+          .map(v -> now);
+      });
+  }
+
+  private JsonObject announce(String room, Set<String> now) {
+    JsonObject update = ChatBus.members(room, now);
+    members.put(room, now);
+    vertx.eventBus().publish(ChatBus.MEMBERS, update);
+    return update;
+  }
+
+  private Future<Void> typing(JsonObject body, MultiMap headers) {
+    String user = Caller.user(headers);
+    String room = room(body);
+    return membersOf(room).map(found -> {
+      if (found.contains(user) && presence.typing(user, room, System.currentTimeMillis() + typingMs)) {
+        publishPresence(room);
+      }
+      return null;
+    });
+  }
+
+  private void subscription(Message<JsonObject> message) {
+    JsonObject body = message.body();
+    String conn = body.getString("conn");
+    String room = body.getString("room");
+    if (conn == null) {
+      return;
+    }
+    if ("open".equals(body.getString("op")) && room != null && body.getString("user") != null) {
+      presence.open(conn, body.getString("user"), room);
+      publishPresence(room); // always: the new subscriber needs the current picture
+    } else if ("close".equals(body.getString("op"))) {
+      presence.close(conn, room).forEach(this::publishPresence);
+    }
+  }
+
+  private void sweep() {
+    long now = System.currentTimeMillis();
+    presence.expireTyping(now).forEach(this::publishPresence);
+    rateLimit.sweep(now);
+  }
+
+  private void publishPresence(String room) {
+    vertx.eventBus().publish(ChatBus.presenceAddress(room), presence.picture(room));
+  }
+
+  /** The members of a room ({@link #NO_ROOM} when there is no such room), from the cache or storage. */
+  private Future<Set<String>> membersOf(String room) {
+    Set<String> cached = members.get(room);
+    if (cached != null) {
+      return Future.succeededFuture(cached);
+    }
+    return storage(StorageBus.DOC_FIND, StorageBus.docKey(ChatBus.ROOMS_COLLECTION, room))
+      .map(found -> memberList(found.getJsonObject("doc")))
+      .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND
+        ? Future.succeededFuture(NO_ROOM) : Future.failedFuture(failure))
+      .onSuccess(found -> members.put(room, found));
+  }
+
+  private Future<Void> audit(String type, JsonObject data, String by) {
+    JsonObject event = new JsonObject().put("stream", ChatBus.AUDIT_STREAM).put("type", type).put("data", data).put("by", by);
+    return storage(StorageBus.APPEND, StorageBus.appendRequest(new JsonArray().add(event))).mapEmpty();
+  }
+
+  private Future<JsonObject> storage(String address, JsonObject body) {
+    return Bus.request(vertx.eventBus(), address, body, timeoutMs);
+  }
+
+  private <T> void serve(String address, BiFunction<JsonObject, MultiMap, Future<T>> handler) {
+    consumers.add(Bus.serve(vertx.eventBus(), address, handler));
+  }
+
+  private String text(Object value) {
+    if (!(value instanceof String text) || text.isBlank()) {
+      throw Failures.badRequest("'text' must be a non-empty string");
+    }
+    int length = text.codePointCount(0, text.length());
+    if (length > maxTextLength) {
+      throw Failures.badRequest("'text' is " + length + " characters, more than " + maxTextLength);
+    }
+    return text;
+  }
+
+  private static String room(JsonObject body) {
+    if (!(body.getValue("room") instanceof String room) || !Streams.KEY.matcher(room).matches()) {
+      throw Failures.badRequest("'room' must match " + Streams.KEY.pattern());
+    }
+    return room;
+  }
+
+  private static Set<String> memberList(JsonObject doc) {
+    JsonArray list = doc.getJsonArray("members", new JsonArray());
+    Set<String> names = new HashSet<>();
+    list.forEach(name -> names.add((String) name));
+    return names;
+  }
+}

@@ -1,0 +1,216 @@
+package io.hubbub.chat;
+
+import io.hubbub.bus.Failures;
+import io.hubbub.support.BridgeClient;
+import io.hubbub.support.TestConf;
+import io.hubbub.support.TestNode;
+import io.hubbub.support.Waits;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The chat verticle through the bridge's raw frames: rooms, messages and their rules, presence. */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+class ChatTest {
+
+  private TestNode node;
+  private final List<BridgeClient> clients = new ArrayList<>();
+
+  @BeforeEach
+  void deploy(Vertx vertx, VertxTestContext ctx) {
+    JsonObject conf = TestConf.node();
+    conf.getJsonObject("chat").put("typingSeconds", 1).put("rateLimit", new JsonObject().put("messages", 5).put("perSeconds", 60));
+    TestNode.start(vertx, conf).onComplete(ctx.succeeding(n -> {
+      node = n;
+      ctx.completeNow();
+    }));
+  }
+
+  @AfterEach
+  void undeploy(VertxTestContext ctx) {
+    Future.join(clients.stream().map(BridgeClient::close).toList())
+      .eventually(() -> node.stop())
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<BridgeClient> signedIn(Vertx vertx, String user) {
+    return node.user(user).compose(token -> client(vertx, token));
+  }
+
+  private Future<BridgeClient> client(Vertx vertx, String token) {
+    return BridgeClient.connect(vertx, node.port).map(c -> {
+      clients.add(c);
+      return c.token(token);
+    });
+  }
+
+  private static JsonObject room(String room) {
+    return new JsonObject().put("room", room);
+  }
+
+  private static JsonObject message(String room, String text) {
+    return room(room).put("text", text);
+  }
+
+  /** The failure code of a request that must fail (-1 if it succeeded). */
+  private static Future<Integer> code(Future<?> request) {
+    return request.map(ok -> -1).recover(failure -> Future.succeededFuture(((ReplyException) failure).failureCode()));
+  }
+
+  @Test
+  void membersChatAndEveryoneReadsTheRoom(Vertx vertx, VertxTestContext ctx) {
+    List<JsonObject> r = new CopyOnWriteArrayList<>();
+    Function<JsonObject, Void> keep = reply -> {
+      r.add(reply);
+      return null;
+    };
+    signedIn(vertx, "alice").compose(alice -> signedIn(vertx, "bob").compose(bob ->
+      alice.request("chat.join", room("lobby")).map(keep)
+        .compose(v -> bob.request("chat.join", room("lobby")).map(keep))
+        .compose(v -> alice.request("chat.send", message("lobby", "hi <b>bob</b>").put("id", "m-1")).map(keep))
+        .compose(v -> alice.request("chat.send", message("lobby", "hi <b>bob</b>").put("id", "m-1")).map(keep))
+        .compose(v -> bob.request("streams.read", new JsonObject().put("stream", "chat.lobby")).map(keep))
+        .compose(v -> bob.request("chat.rooms", new JsonObject()).map(keep))))
+      .compose(v -> node.adminToken().compose(admin -> node.get("/api/streams/audit.rooms/events", admin)))
+      .map(audit -> keep.apply(audit.json()))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        assertEquals(new JsonArray().add("alice"), r.get(0).getJsonArray("members"));
+        assertEquals(new JsonArray().add("alice").add("bob"), r.get(1).getJsonArray("members"));
+        JsonObject sent = r.get(2);
+        assertEquals("TEXT_SUCCESS", sent.getString("status"));
+        assertEquals("chat.lobby", sent.getString("stream"));
+        assertEquals(1, sent.getLong("seq"));
+        assertEquals("m-1", sent.getString("id"));
+        assertEquals(1, r.get(3).getLong("seq"), "a retried id is stored once");
+        assertEquals(true, r.get(3).getBoolean("duplicate"));
+        JsonArray events = r.get(4).getJsonArray("events");
+        assertEquals(1, events.size());
+        JsonObject event = events.getJsonObject(0);
+        assertEquals("TEXT_MESSAGE", event.getString("type"));
+        assertEquals("alice", event.getString("by"));
+        assertEquals(new JsonObject().put("text", "hi <b>bob</b>"), event.getJsonObject("data"));
+        JsonObject lobby = r.get(5).getJsonArray("rooms").getJsonObject(0);
+        assertEquals(new JsonObject().put("name", "lobby").put("members", new JsonArray().add("alice").add("bob")).put("lastSeq", 1L), lobby);
+        JsonArray audit = r.get(6).getJsonArray("events");
+        assertEquals(List.of("CREATED", "UPDATED"), audit.stream().map(e -> ((JsonObject) e).getString("type")).toList());
+        assertEquals("bob", audit.getJsonObject(1).getJsonObject("data").getString("joined"));
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void sendingFollowsTheRules(Vertx vertx, VertxTestContext ctx) {
+    List<Integer> codes = new CopyOnWriteArrayList<>();
+    Function<Future<?>, Future<Void>> expect = request -> code(request).map(code -> {
+      codes.add(code);
+      return null;
+    });
+    signedIn(vertx, "carol").compose(carol -> signedIn(vertx, "dave").compose(dave -> client(vertx, null).compose(anonymous ->
+      carol.request("chat.join", room("rules"))
+        .compose(v -> expect.apply(carol.request("chat.send", message("rules", ""))))
+        .compose(v -> expect.apply(carol.request("chat.send", message("rules", " \n\t "))))
+        .compose(v -> expect.apply(carol.request("chat.send", message("rules", "x".repeat(4_001)))))
+        .compose(v -> expect.apply(carol.request("chat.send", room("rules").put("text", 42))))
+        .compose(v -> expect.apply(carol.request("chat.send", message("no such room!", "hi"))))
+        .compose(v -> expect.apply(carol.request("chat.send", message("rules", "hi").put("id", "bad id"))))
+        .compose(v -> expect.apply(dave.request("chat.send", message("rules", "not a member"))))
+        .compose(v -> expect.apply(dave.request("chat.send", message("nowhere", "no room"))))
+        .compose(v -> expect.apply(anonymous.request("chat.send", message("rules", "who am i"))))
+        .compose(v -> expect.apply(anonymous.request("chat.join", room("rules"))))
+        .compose(v -> expect.apply(dave.request("streams.publish", new JsonObject().put("stream", "chat.rules")
+          .put("type", "TEXT_MESSAGE").put("data", new JsonObject().put("text", "via publish, not a member")))))
+        .compose(v -> expect.apply(carol.request("streams.publish", new JsonObject().put("stream", "chat.rules")
+          .put("type", "OTHER").put("data", new JsonObject().put("text", "wrong type")))))
+        .compose(v -> expect.apply(carol.request("streams.publish", new JsonObject().put("stream", "chat.rules")
+          .put("type", "TEXT_MESSAGE").put("data", new JsonObject().put("text", "ok").put("html", "<b>")))))
+        // the five the conf allows in its window: the longest text, a publish, and three more
+        .compose(v -> expect.apply(carol.request("chat.send", message("rules", "x".repeat(4_000)))))
+        .compose(v -> expect.apply(carol.request("streams.publish", new JsonObject().put("stream", "chat.rules")
+          .put("type", "TEXT_MESSAGE").put("data", new JsonObject().put("text", "via publish")))))
+        .compose(v -> expect.apply(carol.request("chat.send", message("rules", "3"))))
+        .compose(v -> expect.apply(carol.request("chat.send", message("rules", "4"))))
+        .compose(v -> expect.apply(carol.request("chat.send", message("rules", "5"))))
+        .compose(v -> expect.apply(carol.request("chat.send", message("rules", "6: too fast"))))
+        .compose(v -> carol.request("streams.read", new JsonObject().put("stream", "chat.rules"))))))
+      .onComplete(ctx.succeeding(read -> ctx.verify(() -> {
+        assertEquals(List.of(400, 400, 400, 400, 400, 400, 403, 404, 401, 401, 403, 400, 400, -1, -1, -1, -1, -1, 429), codes);
+        assertEquals(5, read.getJsonArray("events").size(), "only the accepted messages are stored");
+        assertEquals(5, read.getLong("lastSeq"));
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void leavingEndsSending(Vertx vertx, VertxTestContext ctx) {
+    signedIn(vertx, "erin").compose(erin -> erin.request("chat.join", room("brief"))
+        .compose(v -> erin.request("chat.leave", room("brief")))
+        .compose(left -> code(erin.request("chat.send", message("brief", "still here?")))
+          .compose(sendCode -> code(erin.request("chat.leave", room("never-made")))
+            .map(leaveCode -> List.of(left.getJsonArray("members").size(), sendCode, leaveCode)))))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals(List.of(0, Failures.FORBIDDEN, Failures.NOT_FOUND), r);
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void presenceFollowsConnectionsAndTyping(Vertx vertx, VertxTestContext ctx) {
+    List<JsonObject> seen = new CopyOnWriteArrayList<>();
+    Function<JsonObject, Boolean> last = expected -> !seen.isEmpty() && seen.get(seen.size() - 1).equals(expected);
+    signedIn(vertx, "fay").compose(fay -> signedIn(vertx, "gil").compose(gil ->
+      fay.request("chat.join", room("den"))
+        .compose(v -> gil.request("chat.join", room("den")))
+        .compose(v -> {
+          fay.register("chat.presence.den", frame -> seen.add(frame.getJsonObject("body")));
+          return Waits.until(vertx, () -> last.apply(picture(List.of("fay"), List.of())));
+        })
+        .compose(v -> {
+          gil.register("chat.presence.den", frame -> { });
+          return Waits.until(vertx, () -> last.apply(picture(List.of("fay", "gil"), List.of())));
+        })
+        .compose(v -> {
+          gil.send("chat.typing", room("den"));
+          return Waits.until(vertx, () -> last.apply(picture(List.of("fay", "gil"), List.of("gil"))));
+        })
+        // typing ends by itself (typingSeconds: 1 in this conf)
+        .compose(v -> Waits.until(vertx, () -> last.apply(picture(List.of("fay", "gil"), List.of()))))
+        .compose(v -> gil.close())
+        .compose(v -> Waits.until(vertx, () -> last.apply(picture(List.of("fay"), List.of()))))))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        assertTrue(seen.stream().allMatch(p -> p.getString("room").equals("den")));
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void presenceNeedsASignedInReader(Vertx vertx, VertxTestContext ctx) {
+    client(vertx, null).compose(anonymous -> {
+      anonymous.register("chat.presence.den", frame -> { });
+      return Waits.until(vertx, () -> anonymous.frames.stream().anyMatch(f -> "err".equals(f.getString("type"))
+        && "chat.presence.den".equals(f.getString("address")) && f.getInteger("failureCode") == 401));
+    }).onComplete(ctx.succeedingThenComplete());
+  }
+
+  private static JsonObject picture(List<String> online, List<String> typing) {
+    return new JsonObject().put("room", "den").put("online", new JsonArray(online)).put("typing", new JsonArray(typing));
+  }
+}
