@@ -14,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
 import io.vertx.micrometer.PrometheusScrapingHandler;
@@ -33,6 +34,12 @@ public final class GatewayVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
   private static final long READY_TIMEOUT_MS = 2_000;
   private static final long SHUTDOWN_GRACE_S = 5;
+  /** The pages and their scripts, from the classpath; the browser libraries are under vendor/. */
+  private static final String WEBROOT = "webroot";
+  private static final long PAGE_MAX_AGE_S = 60;
+  /** Pages load only their own scripts and styles and talk only to their own origin: an injected tag runs nothing. */
+  private static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    + "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
   /** Where a gateway leaves the port it listens on, for tools in the same process (tests, benchmarks). */
   public static final String LOCAL_MAP = "hubbub.gateway";
   public static final String PORT_KEY = "port";
@@ -62,6 +69,8 @@ public final class GatewayVerticle extends VerticleBase {
     router.post("/eventbus/*").handler(BodyHandler.create(false).setBodyLimit(maxBody));
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, new SockJSHandlerOptions())
       .bridge(Bridge.options(timeoutMs), bridge::handle));
+    router.get().handler(GatewayVerticle::pageHeaders);
+    router.get().handler(StaticHandler.create(WEBROOT).setMaxAgeSeconds(PAGE_MAX_AGE_S));
     router.route().last().handler(ctx -> HttpApi.error(ctx, 404, "no such resource"));
 
     HttpServerOptions options = new HttpServerOptions()
@@ -95,6 +104,14 @@ public final class GatewayVerticle extends VerticleBase {
         json(ctx, 503, new JsonObject().put("status", "NOT_READY").put("storage", "DOWN")
           .put("error", new JsonObject().put("code", 503).put("message", Failures.message(failure))));
       });
+  }
+
+  private static void pageHeaders(RoutingContext ctx) {
+    ctx.response()
+      .putHeader("Content-Security-Policy", CSP)
+      .putHeader("X-Content-Type-Options", "nosniff")
+      .putHeader("Referrer-Policy", "no-referrer");
+    ctx.next();
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

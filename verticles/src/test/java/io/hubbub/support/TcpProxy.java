@@ -12,7 +12,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A TCP proxy in front of the store, to cut it off and bring it back: {@link #cut()} closes the
+ * A TCP proxy in front of the store or a gateway, to cut it off and bring it back: {@link #cut()} closes the
  * listener and every connection, {@link #restore()} listens again on the same port.
  */
 public final class TcpProxy {
@@ -37,6 +37,16 @@ public final class TcpProxy {
     URI uri = URI.create(mongoUri.replaceFirst("\\?.*$", ""));
     TcpProxy proxy = new TcpProxy(vertx, uri.getHost(), uri.getPort() < 0 ? 27017 : uri.getPort());
     return proxy.listen(0).map(proxy);
+  }
+
+  /** A proxy to any TCP port on this machine (e.g. a gateway, to cut a browser off). */
+  public static Future<TcpProxy> to(Vertx vertx, int targetPort) {
+    TcpProxy proxy = new TcpProxy(vertx, "127.0.0.1", targetPort);
+    return proxy.listen(0).map(proxy);
+  }
+
+  public int port() {
+    return port;
   }
 
   /** The URI of the store through this proxy. */

@@ -1,0 +1,315 @@
+// The chat page: sign in, rooms, history, live messages with delivery states, presence.
+// Everything a user typed is rendered with textContent: never as HTML.
+import { Hubbub, HubbubError, newId } from '/js/hubbub.js';
+
+const PAGE = 50;
+const TYPING_EVERY_MS = 2000;
+const ROOMS_REFRESH_MS = 3000;
+const STATE_TEXT = { connecting: 'Connecting…', open: 'Connected', reconnecting: 'Reconnecting…', closed: 'Offline' };
+
+const $ = id => document.getElementById(id);
+const session = {
+  get: () => JSON.parse(localStorage.getItem('hubbub.session') || 'null'),
+  set: value => value ? localStorage.setItem('hubbub.session', JSON.stringify(value)) : localStorage.removeItem('hubbub.session'),
+};
+
+let hub = null;
+let me = null;
+let current = null; // {name, subscription, presence, firstSeq}
+let lastTyping = 0;
+let roomsRefresh = null;
+
+function showState(state) {
+  const element = $('connection');
+  element.dataset.state = state;
+  element.textContent = STATE_TEXT[state] || state;
+}
+
+async function api(path, body) {
+  const response = await fetch(path, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const json = response.status === 204 ? {} : await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new HubbubError(response.status, json.error ? json.error.message : response.statusText);
+  }
+  return json;
+}
+
+async function signIn(register) {
+  const username = $('username').value.trim();
+  const password = $('password').value;
+  $('login-error').textContent = '';
+  try {
+    if (register) {
+      await api('/api/users', { username, password });
+    }
+    const created = await api('/api/sessions', { username, password });
+    session.set({ token: created.token, username: created.username });
+    $('password').value = '';
+    await start();
+  } catch (error) {
+    $('login-error').textContent = error.message;
+  }
+}
+
+async function start() {
+  const saved = session.get();
+  if (!saved) {
+    return;
+  }
+  me = saved.username;
+  hub = new Hubbub({ token: saved.token, onState: showState });
+  await hub.connect();
+  try {
+    await refreshRooms();
+  } catch (error) {
+    if (error.code === 401) {
+      return signOut();
+    }
+    throw error;
+  }
+  $('login').hidden = true;
+  $('chat').hidden = false;
+  $('me').hidden = false;
+  $('me').textContent = me;
+  $('logout').hidden = false;
+  const last = sessionStorage.getItem('hubbub.room');
+  if (last) {
+    await openRoom(last);
+  }
+}
+
+async function signOut() {
+  const saved = session.get();
+  session.set(null);
+  sessionStorage.removeItem('hubbub.room');
+  if (saved) {
+    fetch('/api/sessions/current', { method: 'DELETE', headers: { authorization: 'Bearer ' + saved.token } }).catch(() => {});
+  }
+  if (hub) {
+    hub.close();
+  }
+  location.reload();
+}
+
+async function refreshRooms() {
+  const { rooms } = await hub.request('chat.rooms', {});
+  const list = $('room-list');
+  list.replaceChildren(...rooms.map(room => {
+    const item = document.createElement('li');
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = `${room.name} (${room.members.length})`;
+    button.setAttribute('aria-current', String(current !== null && current.name === room.name));
+    button.addEventListener('click', () => joinAndOpen(room.name));
+    item.append(button);
+    return item;
+  }));
+}
+
+/** Member counts change as people join: refresh the list now and then while presence moves. */
+function scheduleRoomsRefresh() {
+  if (!roomsRefresh) {
+    roomsRefresh = setTimeout(() => {
+      roomsRefresh = null;
+      refreshRooms().catch(() => {});
+    }, ROOMS_REFRESH_MS);
+  }
+}
+
+async function joinAndOpen(name) {
+  $('join-error').textContent = '';
+  try {
+    await hub.request('chat.join', { room: name });
+    await openRoom(name);
+    await refreshRooms();
+  } catch (error) {
+    $('join-error').textContent = error.message;
+  }
+}
+
+async function openRoom(name) {
+  if (current) {
+    current.subscription.close();
+    current.presence.close();
+  }
+  sessionStorage.setItem('hubbub.room', name);
+  $('room-title').textContent = '# ' + name;
+  $('messages').replaceChildren();
+  $('online').replaceChildren();
+  $('typing').textContent = '';
+  const stream = 'chat.' + name;
+  const { lastSeq } = await hub.read(stream, 1, 1);
+  const afterSeq = Math.max(0, lastSeq - PAGE);
+  current = { name, firstSeq: afterSeq + 1 };
+  current.subscription = hub.subscribe(stream, { afterSeq }, showEvent);
+  current.presence = hub.listen('chat.presence.' + name, showPresence);
+  $('earlier').hidden = afterSeq === 0;
+  $('message').disabled = false;
+  $('send').disabled = false;
+  $('message').focus();
+}
+
+async function loadEarlier() {
+  if (!current || current.firstSeq <= 1) {
+    return;
+  }
+  const room = current;
+  const from = Math.max(1, room.firstSeq - PAGE);
+  const page = await hub.read('chat.' + room.name, from, room.firstSeq - from);
+  if (current !== room) {
+    return;
+  }
+  const list = $('messages');
+  const before = list.scrollHeight;
+  list.prepend(...page.events.map(event => messageItem(event)));
+  room.firstSeq = from;
+  list.scrollTop += list.scrollHeight - before;
+  $('earlier').hidden = from === 1;
+}
+
+function messageItem(event) {
+  const item = document.createElement('li');
+  item.dataset.id = event.id;
+  if (event.seq) {
+    item.dataset.seq = event.seq;
+  }
+  const who = document.createElement('span');
+  who.className = 'who';
+  who.textContent = event.by;
+  const when = document.createElement('time');
+  when.className = 'when';
+  if (event.ts) {
+    when.dateTime = event.ts;
+    when.textContent = new Date(event.ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  }
+  const text = document.createElement('span');
+  text.className = 'text';
+  text.textContent = event.data && typeof event.data.text === 'string' ? event.data.text : JSON.stringify(event.data);
+  const status = document.createElement('span');
+  status.className = 'status';
+  item.append(who, when, status, text);
+  if (event.by === me) {
+    item.classList.add('mine');
+  }
+  return item;
+}
+
+function setStatus(item, status, text) {
+  item.dataset.status = status;
+  item.querySelector('.status').textContent = text;
+  const retry = item.querySelector('.retry');
+  if (retry) {
+    retry.remove();
+  }
+}
+
+function showEvent(event) {
+  const list = $('messages');
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  const own = event.by === me ? list.querySelector(`li[data-id="${CSS.escape(event.id)}"]:not([data-seq])`) : null;
+  const item = messageItem(event);
+  if (own) {
+    own.remove();
+  }
+  if (event.by === me) {
+    setStatus(item, 'delivered', '✓ delivered');
+  }
+  // keep pending messages of mine at the bottom, below what is stored
+  const firstPending = list.querySelector('li:not([data-seq])');
+  list.insertBefore(item, firstPending);
+  if (atBottom || event.by === me) {
+    list.scrollTop = list.scrollHeight;
+  }
+}
+
+function showPresence(picture) {
+  scheduleRoomsRefresh();
+  $('online').replaceChildren(...picture.online.map(name => {
+    const item = document.createElement('li');
+    item.textContent = name;
+    return item;
+  }));
+  const others = picture.typing.filter(name => name !== me);
+  $('typing').textContent = others.length === 0 ? ''
+    : others.join(', ') + (others.length === 1 ? ' is typing…' : ' are typing…');
+}
+
+function send() {
+  const input = $('message');
+  const text = input.value;
+  if (!current || text.trim() === '') {
+    return;
+  }
+  input.value = '';
+  const event = { id: newId(), by: me, data: { text } };
+  const item = messageItem(event);
+  $('messages').append(item);
+  $('messages').scrollTop = $('messages').scrollHeight;
+  deliver(current.name, item, text, event.id);
+}
+
+async function deliver(room, item, text, id) {
+  setStatus(item, 'sending', 'sending…');
+  try {
+    const reply = await hub.request('chat.send', { room, text, id });
+    if (reply.status === 'TEXT_SUCCESS' && !item.dataset.seq) {
+      setStatus(item, 'delivered', '✓ delivered');
+    }
+  } catch (error) {
+    // TEXT_ERROR: show why, and offer to send the same message (same id) again
+    setStatus(item, 'failed', `not sent: ${error.message}`);
+    const retry = document.createElement('button');
+    retry.type = 'button';
+    retry.className = 'retry';
+    retry.textContent = 'Retry';
+    retry.addEventListener('click', () => deliver(room, item, text, id));
+    item.append(retry);
+  }
+}
+
+function typing() {
+  const now = Date.now();
+  if (current && hub && now - lastTyping > TYPING_EVERY_MS) {
+    lastTyping = now;
+    hub.send('chat.typing', { room: current.name });
+  }
+}
+
+$('login-form').addEventListener('submit', event => {
+  event.preventDefault();
+  signIn(false);
+});
+$('register-button').addEventListener('click', () => signIn(true));
+$('logout').addEventListener('click', signOut);
+$('join-form').addEventListener('submit', event => {
+  event.preventDefault();
+  const name = $('room').value.trim();
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(name)) {
+    $('join-error').textContent = 'Room names are 1 to 128 letters, digits, - or _';
+    return;
+  }
+  $('room').value = '';
+  joinAndOpen(name);
+});
+$('send-form').addEventListener('submit', event => {
+  event.preventDefault();
+  send();
+});
+$('message').addEventListener('keydown', event => {
+  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    send();
+  } else {
+    typing();
+  }
+});
+$('earlier').addEventListener('click', loadEarlier);
+$('messages').addEventListener('scroll', () => {
+  if ($('messages').scrollTop === 0 && !$('earlier').hidden) {
+    loadEarlier();
+  }
+});
+
+start().catch(error => console.error('hubbub: could not start', error));

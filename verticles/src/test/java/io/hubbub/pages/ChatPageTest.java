@@ -1,0 +1,215 @@
+package io.hubbub.pages;
+
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.Locator;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.assertions.PlaywrightAssertions;
+import com.microsoft.playwright.options.AriaRole;
+import io.hubbub.support.Chromium;
+import io.hubbub.support.TcpProxy;
+import io.hubbub.support.TestConf;
+import io.hubbub.support.TestNode;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The chat page in a real headless Chromium against a real node, driven by the page's accessible names. */
+class ChatPageTest {
+
+  private static Chromium chromium;
+  private Vertx vertx;
+  private TestNode node;
+  private final List<BrowserContext> contexts = new ArrayList<>();
+  private final List<String> pageErrors = new ArrayList<>();
+
+  @BeforeAll
+  static void launch() {
+    chromium = Chromium.launch();
+    PlaywrightAssertions.setDefaultAssertionTimeout(15_000);
+  }
+
+  @AfterAll
+  static void quit() {
+    if (chromium != null) {
+      chromium.close();
+    }
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    node = await(TestNode.start(vertx, TestConf.node()));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    contexts.forEach(BrowserContext::close);
+    try {
+      await(node.stop());
+    } finally {
+      await(vertx.close());
+    }
+  }
+
+  static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  private Page open(int port, int width, int height) {
+    BrowserContext context = chromium.context(width, height);
+    contexts.add(context);
+    Page page = context.newPage();
+    page.onPageError(error -> pageErrors.add(error));
+    page.onDialog(dialog -> {
+      pageErrors.add("dialog opened: " + dialog.message());
+      dialog.dismiss();
+    });
+    page.navigate("http://127.0.0.1:" + port + "/");
+    return page;
+  }
+
+  private static Locator button(Page page, String name) {
+    return page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName(name).setExact(true));
+  }
+
+  static void createAccount(Page page, String user) {
+    page.getByLabel("Username").fill(user);
+    page.getByLabel("Password").fill("password-" + user);
+    button(page, "Create account").click();
+    assertThat(page.getByRole(AriaRole.STATUS)).hasText("Connected");
+  }
+
+  static void join(Page page, String room) {
+    page.getByLabel("Room").fill(room);
+    button(page, "Join").click();
+    assertThat(page.getByRole(AriaRole.HEADING, new Page.GetByRoleOptions().setName("# " + room))).isVisible();
+  }
+
+  static void say(Page page, String text) {
+    page.getByLabel("Message").fill(text);
+    page.getByLabel("Message").press("Enter");
+  }
+
+  private static Locator log(Page page) {
+    return page.getByRole(AriaRole.LOG);
+  }
+
+  private static Locator online(Page page) {
+    return page.getByRole(AriaRole.LIST, new Page.GetByRoleOptions().setName("Online"));
+  }
+
+  @Test
+  void twoUsersChatSeePresenceAndMarkupStaysText() throws Exception {
+    Page alice = open(node.port, 1280, 800);
+    createAccount(alice, "alice");
+    join(alice, "lobby");
+    Page bob = open(node.port, 1280, 800);
+    createAccount(bob, "bob");
+    join(bob, "lobby");
+
+    assertThat(online(alice).getByRole(AriaRole.LISTITEM)).hasText(new String[] {"alice", "bob"});
+
+    say(bob, "hello alice");
+    assertThat(log(alice).locator("li").last()).containsText("hello alice");
+    assertThat(log(bob).locator("li").last()).containsText("delivered");
+
+    String hostile = "<img src=x onerror=\"window.__pwned = 1; alert('pwned')\"> <b>bold?</b>";
+    say(alice, hostile);
+    assertThat(log(bob).locator("li").last().locator(".text")).hasText(hostile);
+    assertEquals(0, log(bob).locator("img, b").count(), "markup in a message never becomes elements");
+    assertNull(bob.evaluate("() => window.__pwned"), "the message's script never ran");
+
+    // typing shows on the other side, then the screenshots, then a closed tab leaves the list
+    bob.getByLabel("Message").pressSequentially("typing…");
+    assertThat(alice.locator("#typing")).hasText("bob is typing…");
+    Files.createDirectories(Chromium.SCREENSHOTS);
+    alice.screenshot(new Page.ScreenshotOptions().setPath(Chromium.SCREENSHOTS.resolve("chat-desktop.png")));
+    alice.setViewportSize(390, 844);
+    alice.screenshot(new Page.ScreenshotOptions().setPath(Chromium.SCREENSHOTS.resolve("chat-phone.png")).setFullPage(true));
+    assertTrue(alice.getByLabel("Message").isVisible() && button(alice, "Send").isVisible(), "usable at phone width");
+
+    bob.context().close();
+    assertThat(online(alice).getByRole(AriaRole.LISTITEM)).hasText(new String[] {"alice"});
+    assertEquals(List.of(), pageErrors);
+  }
+
+  @Test
+  void aDroppedConnectionCatchesUpWithoutReload() throws Exception {
+    TcpProxy proxy = await(TcpProxy.to(vertx, node.port));
+    try {
+      Page alice = open(proxy.port(), 1280, 800);
+      createAccount(alice, "alice");
+      join(alice, "resume");
+      Page bob = open(node.port, 1280, 800);
+      createAccount(bob, "bob");
+      join(bob, "resume");
+      say(bob, "before");
+      assertThat(log(alice).locator("li").last()).containsText("before");
+      alice.evaluate("() => { window.__loaded = true; }");
+
+      await(proxy.cut());
+      assertThat(alice.getByRole(AriaRole.STATUS)).hasText(Pattern.compile("Reconnecting…|Connecting…"));
+      for (int i = 1; i <= 5; i++) {
+        say(bob, "missed " + i);
+        assertThat(log(bob).locator("li").last()).containsText("delivered");
+      }
+      await(proxy.restore());
+
+      assertThat(alice.getByRole(AriaRole.STATUS)).hasText("Connected");
+      assertThat(log(alice).locator("li .text")).hasText(new String[] {"before", "missed 1", "missed 2", "missed 3", "missed 4", "missed 5"});
+      assertEquals(true, alice.evaluate("() => window.__loaded"), "the page was not reloaded");
+      assertEquals(List.of(), pageErrors);
+    } finally {
+      await(proxy.close());
+    }
+  }
+
+  @Test
+  void aFailedMessageCanBeRetried() throws Exception {
+    Page carol = open(node.port, 1280, 800);
+    createAccount(carol, "carol");
+    join(carol, "solo");
+    say(carol, "x".repeat(10)); // delivered
+    assertThat(log(carol).locator("li").last()).containsText("delivered");
+    // the room's membership ends behind the page's back: the next message fails (TEXT_ERROR) with a retry button
+    leaveBehindThePagesBack("carol", "solo");
+    say(carol, "after leaving");
+    Locator failed = log(carol).locator("li").last();
+    assertThat(failed).containsText("not sent");
+    assertThat(failed.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Retry"))).isVisible();
+    // join again elsewhere (another tab), then retry: the same message is delivered once
+    Page other = carol.context().newPage();
+    other.navigate("http://127.0.0.1:" + node.port + "/");
+    join(other, "solo");
+    failed.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Retry")).click();
+    assertThat(log(carol).locator("li").last()).containsText("delivered");
+    assertThat(log(carol).locator("li .text")).hasText(new String[] {"x".repeat(10), "after leaving"});
+  }
+
+  private void leaveBehindThePagesBack(String user, String room) throws Exception {
+    // the same user, from a raw bridge client: chat.leave
+    String token = await(node.post("/api/sessions", null, new io.vertx.core.json.JsonObject()
+      .put("username", user).put("password", "password-" + user))).json().getString("token");
+    io.hubbub.support.BridgeClient client = await(io.hubbub.support.BridgeClient.connect(vertx, node.port)).token(token);
+    try {
+      await(client.request("chat.leave", new io.vertx.core.json.JsonObject().put("room", room)));
+    } finally {
+      await(client.close());
+    }
+  }
+}
