@@ -202,7 +202,8 @@ export class Hubbub {
 
   /**
    * Every event of `stream` after `afterSeq`, exactly once and in order, live and across reconnects.
-   * Returns {close(), lastSeq()}. options.onError(error) hears of refusals (401, 403, 404).
+   * Returns {close(), lastSeq()}. options.onError(error) hears of a refusal (401, 403, 404), which ends
+   * the subscription.
    */
   subscribe(stream, { afterSeq = 0, onError } = {}, onEvent) {
     const subscription = new Subscription(this, stream, afterSeq, onEvent, onError);
@@ -290,7 +291,13 @@ class Listener {
     this.hub.eb.registerHandler(this.address, this.handler);
   }
 
+  /** A refusal ends the registration for good: it is reported once, and not renewed on reconnects. */
   report(error) {
+    if (this.refused) {
+      return;
+    }
+    this.refused = true;
+    this.close();
     const failure = new HubbubError(error.failureCode, error.message);
     if (this.onError) {
       safely(() => this.onError(failure));

@@ -1,0 +1,183 @@
+package io.hubbub.pages;
+
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.Page;
+import io.hubbub.support.Chromium;
+import io.hubbub.support.TestConf;
+import io.hubbub.support.TestNode;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * hubbub.js, unit by unit, in a real Chromium against a real node: each test runs a script in the
+ * page that imports the module, and checks what it returns.
+ */
+class HubbubJsTest {
+
+  /** In the page: the module, a hub for the token, and a way to wait for a condition. */
+  private static final String PRELUDE = """
+    const { Hubbub, HubbubError } = await import('/js/hubbub.js');
+    const until = (condition, ms = 15000) => new Promise((resolve, reject) => {
+      const deadline = Date.now() + ms;
+      const check = () => condition() ? resolve() : Date.now() > deadline ? reject(new Error('timed out')) : setTimeout(check, 10);
+      check();
+    });
+    const post = (stream, events) => fetch('/api/streams/' + stream + '/events', { method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token }, body: JSON.stringify(events) })
+      .then(r => r.json());
+    const states = [];
+    const hub = new Hubbub({ token, onState: s => states.push(s), reconnectDelayMinMs: 200, reconnectDelayMaxMs: 1000 });
+    await hub.connect();
+    """;
+
+  private static Chromium chromium;
+  private Vertx vertx;
+  private TestNode node;
+  private BrowserContext context;
+  private Page page;
+  private String token;
+
+  @BeforeAll
+  static void launch() {
+    chromium = Chromium.launch();
+  }
+
+  @AfterAll
+  static void quit() {
+    if (chromium != null) {
+      chromium.close();
+    }
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    node = await(TestNode.start(vertx, TestConf.node()));
+    token = await(node.user("js"));
+    context = chromium.context(1024, 768);
+    page = context.newPage();
+    page.navigate("http://127.0.0.1:" + node.port + "/");
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    context.close();
+    try {
+      await(node.stop());
+    } finally {
+      await(vertx.close());
+    }
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  /** Runs {@code body} (after the prelude) as an async function in the page and returns its result. */
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> run(String body) {
+    return (Map<String, Object>) page.evaluate("async token => {\n" + PRELUDE + body + "\n}", token);
+  }
+
+  private static List<Integer> ints(Object list) {
+    List<Integer> out = new ArrayList<>();
+    ((List<?>) list).forEach(n -> out.add(((Number) n).intValue()));
+    return out;
+  }
+
+  private static List<Integer> range(int from, int to) {
+    return IntStream.rangeClosed(from, to).boxed().toList();
+  }
+
+  @Test
+  void subscribeIsGaplessAndExactlyOnceAcrossDroppedConnections() throws Exception {
+    JsonArray history = new JsonArray();
+    for (int i = 1; i <= 10; i++) {
+      history.add(new JsonObject().put("type", "OLD").put("data", new JsonObject().put("n", i)));
+    }
+    assertEquals(201, await(node.post("/api/streams/app.gapless/events", token, history)).status());
+
+    Map<String, Object> result = run("""
+      const seen = [];
+      const sub = hub.subscribe('app.gapless', { afterSeq: 3 }, e => seen.push(e.seq));
+      await until(() => seen.length === 7);                        // catch-up: 4..10
+      for (let i = 0; i < 5; i++) await hub.publish('app.gapless', 'LIVE', { i });
+      await until(() => seen.length === 12);                       // live: 11..15
+      hub.eb.sockJSConn.close();                                   // the network drops
+      await until(() => hub.state === 'reconnecting');
+      await post('app.gapless', [1, 2, 3, 4, 5].map(i => ({ type: 'MISSED', data: { i } })));
+      const offline = hub.publish('app.gapless', 'QUEUED', { i: 0 }); // sent once the connection is back
+      await until(() => hub.state === 'open');
+      await offline;
+      await until(() => seen.length === 18);                       // 16..20 read back, 21 the queued publish
+      await post('app.gapless', [1, 2].map(i => ({ type: 'AFTER', data: { i } })));
+      await until(() => seen.length === 20);                       // 22, 23 live again
+      await new Promise(r => setTimeout(r, 1500));                 // let any stray repeat arrive
+      return { seen, states, last: sub.lastSeq() };
+      """);
+    assertEquals(range(4, 23), ints(result.get("seen")), "every event after seq 3 exactly once, in order");
+    assertEquals(List.of("connecting", "open", "reconnecting", "open"), result.get("states"));
+  }
+
+  @Test
+  void aPublishWhoseReplyIsLostIsRetriedWithTheSameIdAndStoredOnce() throws Exception {
+    Map<String, Object> result = run("""
+      const sending = hub.publish('app.once', 'ONCE', { v: 1 }, { id: 'only-once' });
+      hub.eb.sockJSConn.close();                                   // the frame is out, its reply will not come back
+      const ack = await sending;
+      const again = await hub.publish('app.once', 'ONCE', { v: 1 }, { id: 'only-once' });
+      const auto = await hub.publish('app.once', 'AUTO', { v: 2 });
+      const page = await hub.read('app.once');
+      return { seq: ack.seq, againDuplicate: again.duplicate, againSeq: again.seq, autoId: auto.id,
+               stored: page.events.map(e => e.id), states };
+      """);
+    assertEquals(1, ((Number) result.get("seq")).intValue());
+    assertEquals(true, result.get("againDuplicate"));
+    assertEquals(1, ((Number) result.get("againSeq")).intValue());
+    List<?> stored = (List<?>) result.get("stored");
+    assertEquals(2, stored.size(), "stored once, whatever the connection did: " + stored);
+    assertEquals("only-once", stored.get(0));
+    assertTrue(((String) result.get("autoId")).length() >= 16, "publish() makes an idempotency id");
+  }
+
+  @Test
+  void refusalsComeBackWithTheProtocolCodes() {
+    Map<String, Object> result = run("""
+      const code = p => p.then(() => 0, e => e instanceof HubbubError ? e.code : String(e));
+      const empty = await code(hub.request('chat.send', { room: 'nowhere', text: '' }));
+      const noRoom = await code(hub.request('chat.send', { room: 'nowhere', text: 'hi' }));
+      const badStream = await code(hub.publish('nonamespace.x', 'T', {}));
+      const refused = [];
+      hub.subscribe('auth.logins', { onError: e => refused.push(e.code) }, () => refused.push('event'));
+      await until(() => refused.length > 0);
+      const anonymous = new Hubbub({});
+      await anonymous.connect();
+      const anonymousRead = await code(anonymous.read('app.x'));
+      anonymous.close();
+      const closed = await code(anonymous.read('app.x'));
+      return { empty, noRoom, badStream, refused, anonymousRead, closed };
+      """);
+    assertEquals(400, ((Number) result.get("empty")).intValue());
+    assertEquals(404, ((Number) result.get("noRoom")).intValue());
+    assertEquals(404, ((Number) result.get("badStream")).intValue());
+    assertEquals(List.of(403), ints(result.get("refused")));
+    assertEquals(401, ((Number) result.get("anonymousRead")).intValue());
+    assertEquals(503, ((Number) result.get("closed")).intValue());
+  }
+}
