@@ -46,6 +46,7 @@ public final class HubbubProcess implements AutoCloseable {
     conf.put("verticles", new JsonArray()
       .add(new JsonObject().put("name", "storage"))
       .add(new JsonObject().put("name", "auth"))
+      .add(new JsonObject().put("name", "chat"))
       .add(new JsonObject().put("name", "gateway")));
     if (TestStore.external()) {
       conf.getJsonObject("mongo").put("uri", TestStore.uri()).put("database", TestStore.freshDatabase());

@@ -1,0 +1,95 @@
+package io.hubbub.pages;
+
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.assertions.PlaywrightAssertions;
+import com.microsoft.playwright.options.AriaRole;
+import io.hubbub.support.BridgeClient;
+import io.hubbub.support.Chromium;
+import io.hubbub.support.HubbubProcess;
+import io.hubbub.support.ProcessFixture;
+import io.hubbub.support.TestConf;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The chat page stays open while the server is stopped and started again: it reconnects and misses nothing. */
+class ServerRestartIT {
+
+  private ProcessFixture fixture;
+  private Chromium chromium;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    fixture = new ProcessFixture("restart");
+    chromium = Chromium.launch();
+    PlaywrightAssertions.setDefaultAssertionTimeout(20_000);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    try {
+      chromium.close();
+    } finally {
+      fixture.close();
+    }
+  }
+
+  @Test
+  void theChatPageResumesAfterARestartWithoutReload() throws Exception {
+    JsonObject conf = HubbubProcess.conf();
+    HubbubProcess first = fixture.start(conf, Map.of());
+    int port = first.awaitStarted();
+    HttpClient http = fixture.http(port, 2);
+    JsonObject bob = new JsonObject().put("username", "bob").put("password", "password-bob");
+    ProcessFixture.call(http, HttpMethod.POST, "/api/users", null, bob).await(30, TimeUnit.SECONDS);
+    String bobToken = ProcessFixture.call(http, HttpMethod.POST, "/api/sessions", null, bob).await(30, TimeUnit.SECONDS).getString("token");
+
+    BrowserContext context = chromium.context(1280, 800);
+    Page alice = context.newPage();
+    alice.navigate("http://127.0.0.1:" + port + "/");
+    ChatPageTest.createAccount(alice, "alice");
+    ChatPageTest.join(alice, "restart");
+    BridgeClient bridge = BridgeClient.connect(fixture.vertx, port).await(30, TimeUnit.SECONDS).token(bobToken);
+    bridge.request("chat.join", new JsonObject().put("room", "restart")).await(30, TimeUnit.SECONDS);
+    post(http, bobToken, "before");
+    assertThat(alice.getByRole(AriaRole.LOG).locator("li .text")).hasText(new String[] {"before"});
+    alice.evaluate("() => { window.__loaded = true; }");
+    http.close();
+
+    assertEquals(0, first.terminate());
+    assertThat(alice.getByRole(AriaRole.STATUS)).hasText(Pattern.compile("Reconnecting…|Connecting…"));
+
+    HubbubProcess second = fixture.start(conf, Map.of("HUBBUB_HTTP_PORT", String.valueOf(port)));
+    assertEquals(port, second.awaitStarted());
+    HttpClient again = fixture.http(port, 2);
+    for (int i = 1; i <= 5; i++) {
+      post(again, bobToken, "after " + i);
+    }
+    assertThat(alice.getByRole(AriaRole.STATUS)).hasText("Connected");
+    assertThat(alice.getByRole(AriaRole.LOG).locator("li .text"))
+      .hasText(new String[] {"before", "after 1", "after 2", "after 3", "after 4", "after 5"});
+    ChatPageTest.say(alice, "back again");
+    assertThat(alice.getByRole(AriaRole.LOG).locator("li").last()).containsText("delivered");
+    assertEquals(true, alice.evaluate("() => window.__loaded"), "the page was not reloaded");
+    again.close();
+    context.close();
+    assertEquals(0, second.terminate());
+  }
+
+  private static void post(HttpClient http, String token, String text) throws Exception {
+    ProcessFixture.call(http, HttpMethod.POST, "/api/streams/chat.restart/events", token,
+      new JsonObject().put("type", "TEXT_MESSAGE").put("data", new JsonObject().put("text", text))).await(30, TimeUnit.SECONDS);
+  }
+}
