@@ -46,7 +46,7 @@ class HostileInputTest {
   }
 
   private static final String EXPIRED_TOKEN = "expired-token-for-the-test";
-  private static final List<String> COLLECTIONS = List.of("events", "users", "sessions");
+  private static final List<String> COLLECTIONS = List.of("events", "users", "sessions", "rooms");
 
   private TestNode node;
   private BridgeClient bridge;
@@ -209,6 +209,22 @@ class HostileInputTest {
     c.add(bridge("bridge read: limit 99999", "streams.read", new JsonObject().put("stream", "app.h").put("limit", 99_999), token, "400"));
     c.add(bridge("bridge read: operator as stream", "streams.read",
       new JsonObject().put("stream", new JsonObject().put("$gt", "")), token, "400"));
+    JsonObject hi = new JsonObject().put("room", "nowhere").put("text", "hi");
+    c.add(bridge("chat.send: operator as room", "chat.send", hi.copy().put("room", new JsonObject().put("$ne", "")), token, "400"));
+    c.add(bridge("chat.send: operator as text", "chat.send", hi.copy().put("text", new JsonObject().put("$where", "1")), token, "400"));
+    c.add(bridge("chat.send: operator as id", "chat.send", hi.copy().put("id", "$gt"), token, "400"));
+    c.add(bridge("chat.send: forged token", "chat.send", hi, "forged", "401"));
+    c.add(bridge("chat.join: dotted room", "chat.join", new JsonObject().put("room", "a.b"), token, "400"));
+    c.add(bridge("chat.join: $ room", "chat.join", new JsonObject().put("room", "$where"), token, "400"));
+    c.add(bridge("chat.join: 129-char room", "chat.join", new JsonObject().put("room", "r".repeat(129)), token, "400"));
+    c.add(bridge("chat.join: no token", "chat.join", new JsonObject().put("room", "lobby"), null, "401"));
+    c.add(bridge("chat.leave: body an array", "chat.leave", new JsonArray().add("lobby"), token, "400"));
+    c.add(raw("frame: internal chat address", frame("send", "chat.internal.publish", ok), "access_denied"));
+    c.add(raw("frame: register presence of a bad room", frame("register", "chat.presence.a$b", null), "access_denied"));
+    c.add(post("chat over HTTP: no such room", "/api/streams/chat.nowhere/events", token,
+      "{\"type\":\"TEXT_MESSAGE\",\"data\":{\"text\":\"hi\"}}", "404"));
+    c.add(post("chat over HTTP: two at once", "/api/streams/chat.nowhere/events", token,
+      "[{\"type\":\"TEXT_MESSAGE\",\"data\":{\"text\":\"a\"}},{\"type\":\"TEXT_MESSAGE\",\"data\":{\"text\":\"b\"}}]", "400"));
     c.add(new Case("bridge register: admin stream as user", "403", () -> {
       Promise<String> code = Promise.promise();
       bridge.token(token).register("streams.live.auth.logins", f -> code.tryComplete(String.valueOf(f.getInteger("failureCode"))));
