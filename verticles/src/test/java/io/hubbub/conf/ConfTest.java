@@ -65,6 +65,9 @@ class ConfTest {
       bad("verticles[0].name", c -> c.getJsonArray("verticles").getJsonObject(0).put("name", "teleporter")),
       bad("verticles[0].instances", c -> c.getJsonArray("verticles").getJsonObject(0).put("instances", 2)),
       bad("verticles[2].instances", c -> c.getJsonArray("verticles").getJsonObject(2).put("instances", 0)),
+      bad("chat.rateLimit.messages", c -> c.getJsonObject("chat").getJsonObject("rateLimit").put("messages", 0)),
+      bad("chat.colour", c -> c.getJsonObject("chat").put("colour", "blue")),
+      bad("verticles[0].instances", c -> c.put("verticles", new JsonArray().add(new JsonObject().put("name", "chat").put("instances", 2)))),
       bad("cluster.enabled", c -> c.getJsonObject("cluster").put("enabled", true)));
   }
 

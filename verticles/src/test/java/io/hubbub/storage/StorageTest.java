@@ -21,6 +21,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.function.Function;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
@@ -247,6 +248,37 @@ class StorageTest {
         assertEquals("h", r.getJsonObject("found").getString("hash"));
         assertEquals(400, r.getInteger("otherCollection"));
         assertEquals(404, r.getInteger("afterDelete"));
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void arrayFieldsTakeAndLoseOneStringAndNeverAnOperator(Vertx vertx, VertxTestContext ctx) {
+    List<Integer> refused = new ArrayList<>();
+    Function<JsonObject, Future<Void>> refuse = body -> Bus.request(vertx.eventBus(), StorageBus.DOC_ADD, body, 10_000)
+      .transform(r -> {
+        refused.add(r.failed() ? Failures.code(r.cause()) : 200);
+        return Future.succeededFuture();
+      });
+    JsonObject room = new JsonObject().put("_id", "r1").put("members", new JsonArray().add("a"));
+    Bus.request(vertx.eventBus(), StorageBus.DOC_INSERT, StorageBus.docInsert("rooms", room), 10_000)
+      .compose(v -> Bus.request(vertx.eventBus(), StorageBus.DOC_ADD, StorageBus.docChange("rooms", "r1", "members", "b"), 10_000))
+      .compose(added -> Bus.request(vertx.eventBus(), StorageBus.DOC_ADD, StorageBus.docChange("rooms", "r1", "members", "b"), 10_000)
+        .compose(again -> Bus.request(vertx.eventBus(), StorageBus.DOC_REMOVE, StorageBus.docChange("rooms", "r1", "members", "a"), 10_000)
+          .map(removed -> List.of(added, again, removed))))
+      .compose(r -> refuse.apply(StorageBus.docChange("rooms", "r1", "$set", "x"))
+        .compose(v -> refuse.apply(StorageBus.docChange("rooms", "r1", "members.0", "x")))
+        .compose(v -> refuse.apply(StorageBus.docChange("rooms", "r1", "_id", "x")))
+        .compose(v -> refuse.apply(StorageBus.docChange("rooms", "r1", "members", "x").put("value", new JsonObject().put("$each", new JsonArray()))))
+        .compose(v -> refuse.apply(StorageBus.docChange("rooms", "nope", "members", "x")))
+        .compose(v -> Bus.request(vertx.eventBus(), StorageBus.DOC_LIST, StorageBus.docList("rooms", 10), 10_000))
+        .map(list -> List.of(r.get(0), r.get(1), r.get(2), list)))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals(new JsonArray().add("a").add("b"), r.get(0).getJsonObject("doc").getJsonArray("members"));
+        assertEquals(new JsonArray().add("a").add("b"), r.get(1).getJsonObject("doc").getJsonArray("members"), "a set: added once");
+        assertEquals(new JsonArray().add("b"), r.get(2).getJsonObject("doc").getJsonArray("members"));
+        assertEquals(List.of(400, 400, 400, 400, 404), refused);
+        assertEquals(1, r.get(3).getJsonArray("docs").size());
         ctx.completeNow();
       })));
   }
