@@ -74,7 +74,7 @@ async function start() {
   $('me').hidden = false;
   $('me').textContent = me;
   $('logout').hidden = false;
-  const last = sessionStorage.getItem('hubbub.room');
+  const last = localStorage.getItem('hubbub.room.' + me);
   if (last) {
     await openRoom(last);
   }
@@ -83,7 +83,6 @@ async function start() {
 async function signOut() {
   const saved = session.get();
   session.set(null);
-  sessionStorage.removeItem('hubbub.room');
   if (saved) {
     fetch('/api/sessions/current', { method: 'DELETE', headers: { authorization: 'Bearer ' + saved.token } }).catch(() => {});
   }
@@ -134,7 +133,7 @@ async function openRoom(name) {
     current.subscription.close();
     current.presence.close();
   }
-  sessionStorage.setItem('hubbub.room', name);
+  localStorage.setItem('hubbub.room.' + me, name);
   $('room-title').textContent = '# ' + name;
   $('messages').replaceChildren();
   $('online').replaceChildren();
@@ -214,7 +213,7 @@ function showEvent(event) {
     own.remove();
   }
   if (event.by === me) {
-    setStatus(item, 'delivered', '✓ delivered');
+    setStatus(item, 'TEXT_SUCCESS', '✓ delivered');
   }
   // keep pending messages of mine at the bottom, below what is stored
   const firstPending = list.querySelector('li:not([data-seq])');
@@ -255,11 +254,11 @@ async function deliver(room, item, text, id) {
   try {
     const reply = await hub.request('chat.send', { room, text, id });
     if (reply.status === 'TEXT_SUCCESS' && !item.dataset.seq) {
-      setStatus(item, 'delivered', '✓ delivered');
+      setStatus(item, 'TEXT_SUCCESS', '✓ delivered');
     }
   } catch (error) {
     // TEXT_ERROR: show why, and offer to send the same message (same id) again
-    setStatus(item, 'failed', `not sent: ${error.message}`);
+    setStatus(item, 'TEXT_ERROR', `✗ not sent (${error.code}): ${error.message}`);
     const retry = document.createElement('button');
     retry.type = 'button';
     retry.className = 'retry';

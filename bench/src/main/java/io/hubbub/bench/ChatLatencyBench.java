@@ -107,7 +107,7 @@ public final class ChatLatencyBench {
             const now = performance.timeOrigin + performance.now();
             records.forEach(r => [r.target.closest && r.target.closest('li'), ...r.addedNodes].forEach(li => {
               const text = li && li.querySelector && li.querySelector('.text');
-              if (text && li.dataset.status === 'delivered' && window.__acked[text.textContent] === undefined) {
+              if (text && li.dataset.status === 'TEXT_SUCCESS' && window.__acked[text.textContent] === undefined) {
                 window.__acked[text.textContent] = now;
               }
             }));

@@ -11,6 +11,7 @@ import io.hubbub.support.TestConf;
 import io.hubbub.support.TestNode;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -53,7 +54,9 @@ class ChatPageTest {
   @BeforeEach
   void start() throws Exception {
     vertx = Vertx.vertx();
-    node = await(TestNode.start(vertx, TestConf.node()));
+    JsonObject conf = TestConf.node();
+    conf.getJsonObject("chat").getJsonObject("rateLimit").put("messages", 1_000);
+    node = await(TestNode.start(vertx, conf));
   }
 
   @AfterEach
@@ -190,7 +193,8 @@ class ChatPageTest {
     leaveBehindThePagesBack("carol", "solo");
     say(carol, "after leaving");
     Locator failed = log(carol).locator("li").last();
-    assertThat(failed).containsText("not sent");
+    assertThat(failed).containsText("not sent (403)");
+    assertThat(failed).hasAttribute("data-status", "TEXT_ERROR");
     assertThat(failed.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Retry"))).isVisible();
     // join again elsewhere (another tab), then retry: the same message is delivered once
     Page other = carol.context().newPage();
@@ -201,13 +205,39 @@ class ChatPageTest {
     assertThat(log(carol).locator("li .text")).hasText(new String[] {"x".repeat(10), "after leaving"});
   }
 
+  @Test
+  void historyPagesBackAndAReturningUserLogsIn() throws Exception {
+    Page dana = open(node.port, 1280, 800);
+    createAccount(dana, "dana");
+    join(dana, "history");
+    String token = await(node.post("/api/sessions", null, new JsonObject().put("username", "dana")
+      .put("password", "password-dana"))).json().getString("token");
+    for (int i = 1; i <= 70; i++) {
+      assertEquals(201, await(node.post("/api/streams/chat.history/events", token, new JsonObject()
+        .put("type", "TEXT_MESSAGE").put("data", new JsonObject().put("text", "old " + i)))).status());
+    }
+    button(dana, "Log out").click();
+    assertThat(button(dana, "Log in")).isVisible();
+    dana.getByLabel("Username").fill("dana");
+    dana.getByLabel("Password").fill("password-dana");
+    button(dana, "Log in").click();
+    // back in the room it was in: the last 50 messages, and the earlier ones on demand
+    assertThat(log(dana).locator("li")).hasCount(50);
+    assertThat(log(dana).locator("li .text").first()).hasText("old 21");
+    button(dana, "Load earlier messages").click();
+    assertThat(log(dana).locator("li")).hasCount(70);
+    assertThat(log(dana).locator("li .text").first()).hasText("old 1");
+    assertThat(button(dana, "Load earlier messages")).isHidden();
+    assertEquals(List.of(), pageErrors);
+  }
+
   private void leaveBehindThePagesBack(String user, String room) throws Exception {
     // the same user, from a raw bridge client: chat.leave
-    String token = await(node.post("/api/sessions", null, new io.vertx.core.json.JsonObject()
+    String token = await(node.post("/api/sessions", null, new JsonObject()
       .put("username", user).put("password", "password-" + user))).json().getString("token");
     io.hubbub.support.BridgeClient client = await(io.hubbub.support.BridgeClient.connect(vertx, node.port)).token(token);
     try {
-      await(client.request("chat.leave", new io.vertx.core.json.JsonObject().put("room", room)));
+      await(client.request("chat.leave", new JsonObject().put("room", room)));
     } finally {
       await(client.close());
     }
