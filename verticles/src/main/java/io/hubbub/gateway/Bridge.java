@@ -80,7 +80,7 @@ final class Bridge {
   }
 
   /** The gateway's consumers of the bridge's inbound addresses. */
-  List<MessageConsumer<Object>> consumers(Vertx vertx) {
+  List<MessageConsumer<Object>> consumers() {
     return List.of(
       Bus.serve(vertx.eventBus(), PUBLISH, this::publish),
       Bus.serve(vertx.eventBus(), READ, this::read));

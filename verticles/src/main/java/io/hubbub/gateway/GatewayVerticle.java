@@ -59,7 +59,7 @@ public final class GatewayVerticle extends VerticleBase {
     StreamAccess streams = new StreamAccess(vertx, new Namespaces(conf.getJsonObject("namespaces", new JsonObject())),
       limits.getInteger("maxDataBytes", EventRules.DEFAULT_MAX_DATA_BYTES), limits.getInteger("maxBatch", 1_000), timeoutMs);
     Bridge bridge = new Bridge(vertx, principals, streams);
-    consumers.addAll(bridge.consumers(vertx));
+    consumers.addAll(bridge.consumers());
 
     Router router = Router.router(vertx);
     router.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
