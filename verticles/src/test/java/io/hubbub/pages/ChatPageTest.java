@@ -101,6 +101,8 @@ class ChatPageTest {
     page.getByLabel("Room").fill(room);
     button(page, "Join").click();
     assertThat(page.getByRole(AriaRole.HEADING, new Page.GetByRoleOptions().setName("# " + room))).isVisible();
+    // joined: the room list, refreshed after the join, marks the room as the current one
+    assertThat(page.locator("#room-list button[aria-current=true]")).hasText(Pattern.compile("^" + room + " \\(\\d+\\)$"));
   }
 
   static void say(Page page, String text) {
