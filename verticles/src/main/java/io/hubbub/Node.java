@@ -1,8 +1,10 @@
 package io.hubbub;
 
+import io.hubbub.audit.AuditVerticle;
 import io.hubbub.auth.AuthVerticle;
 import io.hubbub.chat.ChatVerticle;
 import io.hubbub.gateway.GatewayVerticle;
+import io.hubbub.sensors.SensorsVerticle;
 import io.hubbub.storage.StorageVerticle;
 import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
@@ -40,6 +42,8 @@ public final class Node {
     "storage", StorageVerticle::new,
     "auth", AuthVerticle::new,
     "chat", ChatVerticle::new,
+    "sensors", SensorsVerticle::new,
+    "audit", AuditVerticle::new,
     "gateway", GatewayVerticle::new);
 
   private final Vertx vertx;

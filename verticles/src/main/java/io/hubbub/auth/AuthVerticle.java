@@ -1,5 +1,6 @@
 package io.hubbub.auth;
 
+import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Bus;
 import io.hubbub.bus.Failures;
@@ -49,6 +50,7 @@ public final class AuthVerticle extends VerticleBase {
     }
   };
   private Passwords passwords;
+  private Devices devices;
   private Set<String> admins;
   private long sessionTtlMs;
   private long storageTimeoutMs;
@@ -59,6 +61,7 @@ public final class AuthVerticle extends VerticleBase {
     sessionTtlMs = conf.getLong("sessionTtlSeconds", 86_400L) * 1000;
     storageTimeoutMs = config().getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
     admins = Set.copyOf(config().getJsonArray("admins", new JsonArray()).getList());
+    devices = new Devices(vertx, this::storage, this::audit);
     return vertx.executeBlocking(() -> new Passwords(conf.getInteger("passwordIterations", 210_000)))
       .compose(p -> {
         passwords = p;
@@ -66,6 +69,9 @@ public final class AuthVerticle extends VerticleBase {
         consume(AuthBus.LOGIN, this::login);
         consume(AuthBus.LOGOUT, this::logout);
         consume(AuthBus.VERIFY, this::verify);
+        consume(AuthBus.DEVICE_CREATE, devices::create);
+        consume(AuthBus.DEVICE_DELETE, devices::delete);
+        consume(AuthBus.DEVICE_LIST, body -> devices.list());
         consumers.add(vertx.eventBus().<JsonObject>consumer(AuthBus.REVOKED,
           m -> sessions.remove(tokenHash(m.body().getString("token", "")))));
         return Future.join(consumers.stream().map(MessageConsumer::completion).toList());
@@ -119,7 +125,7 @@ public final class AuthVerticle extends VerticleBase {
         .put("_id", username).put("hash", hash).put("created", Instant.now().toString()))))
       .recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.CONFLICT
         ? Failures.of(Failures.CONFLICT, "username '" + username + "' is taken") : failure))
-      .compose(v -> record(AuthBus.USERS_AUDIT_STREAM, "CREATED", new JsonObject().put("username", username), username))
+      .compose(v -> audit(AuditBus.RECORD, AuditBus.record("users", "CREATED", new JsonObject().put("username", username), username)))
       .map(v -> new JsonObject().put("username", username));
   }
 
@@ -166,6 +172,9 @@ public final class AuthVerticle extends VerticleBase {
 
   private Future<JsonObject> verify(JsonObject body) {
     String token = string(body, "token");
+    if (Devices.isKey(token)) {
+      return devices.verify(token);
+    }
     return session(tokenHash(token)).map(session -> {
       String name = session.getString("username");
       return AuthBus.principal(name, AuthBus.KIND_USER, admins.contains(name))
@@ -196,6 +205,15 @@ public final class AuthVerticle extends VerticleBase {
   private Future<Void> record(String stream, String type, JsonObject data, String by) {
     JsonObject event = new JsonObject().put("stream", stream).put("type", type).put("data", data).put("by", by);
     return storage(StorageBus.APPEND, StorageBus.appendRequest(new JsonArray().add(event))).mapEmpty();
+  }
+
+  /** Tells the audit verticle of a change; the change stands even if the audit trail cannot take it now. */
+  private Future<Void> audit(String address, JsonObject record) {
+    return Bus.request(vertx.eventBus(), address, record, storageTimeoutMs).<Void>mapEmpty()
+      .recover(failure -> {
+        log.warn("change not audited [record: {}, error: {}]", record.encode(), failure.getMessage());
+        return Future.succeededFuture();
+      });
   }
 
   private Future<JsonObject> storage(String address, JsonObject body) {

@@ -44,7 +44,6 @@ public final class ChatBus {
   public static final String MESSAGE_TYPE = "TEXT_MESSAGE";
   public static final String SUCCESS = "TEXT_SUCCESS";
   public static final String ROOMS_COLLECTION = "rooms";
-  public static final String AUDIT_STREAM = "audit.rooms";
 
   private ChatBus() {
   }

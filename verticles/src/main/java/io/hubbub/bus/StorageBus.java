@@ -19,6 +19,8 @@ import io.vertx.core.json.JsonObject;
  *   <li>{@link #DOC_ADD} / {@link #DOC_REMOVE} {@code {collection, id, field, value}} → {@code {doc}}: adds the
  *       string {@code value} to (or removes it from) the array {@code field}; 404 when absent</li>
  *   <li>{@link #DOC_LIST} {@code {collection, limit?, after?}} → {@code {docs}}, by {@code _id}</li>
+ *   <li>{@link #DOC_PUT} {@code {collection, docs}} → {@code {}}: writes each document whole under its {@code _id}, in one bulk write</li>
+ *   <li>{@link #DOC_RANGE} {@code {collection, fromId, toId, limit?}} → {@code {docs}} with {@code _id} in the range, by {@code _id}</li>
  * </ul>
  */
 public final class StorageBus {
@@ -33,6 +35,8 @@ public final class StorageBus {
   public static final String DOC_ADD = "storage.docs.add";
   public static final String DOC_REMOVE = "storage.docs.remove";
   public static final String DOC_LIST = "storage.docs.list";
+  public static final String DOC_PUT = "storage.docs.put";
+  public static final String DOC_RANGE = "storage.docs.range";
 
   public static final int MAX_READ_LIMIT = 1000;
   public static final int DEFAULT_READ_LIMIT = 100;
@@ -67,6 +71,14 @@ public final class StorageBus {
 
   public static JsonObject docChange(String collection, String id, String field, String value) {
     return docKey(collection, id).put("field", field).put("value", value);
+  }
+
+  public static JsonObject docPut(String collection, JsonArray docs) {
+    return new JsonObject().put("collection", collection).put("docs", docs);
+  }
+
+  public static JsonObject docRange(String collection, String fromId, String toId, int limit) {
+    return new JsonObject().put("collection", collection).put("fromId", fromId).put("toId", toId).put("limit", limit);
   }
 
   public static JsonObject docList(String collection, int limit) {

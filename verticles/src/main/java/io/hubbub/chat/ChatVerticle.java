@@ -1,5 +1,6 @@
 package io.hubbub.chat;
 
+import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.Bus;
 import io.hubbub.bus.Caller;
 import io.hubbub.bus.ChatBus;
@@ -7,6 +8,7 @@ import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.Streams;
+import io.hubbub.limit.RateLimit;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
@@ -14,6 +16,9 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,6 +38,7 @@ import java.util.function.BiFunction;
  */
 public final class ChatVerticle extends VerticleBase {
 
+  private static final Logger log = LoggerFactory.getLogger(ChatVerticle.class);
   private static final int MAX_CACHED_ROOMS = 10_000;
   private static final int MAX_LISTED_ROOMS = 1_000;
   private static final long SWEEP_MS = 1_000;
@@ -237,9 +243,14 @@ public final class ChatVerticle extends VerticleBase {
       .onSuccess(found -> members.put(room, found));
   }
 
+  /** Tells the audit verticle of a change; the change stands even if the audit trail cannot take it now. */
   private Future<Void> audit(String type, JsonObject data, String by) {
-    JsonObject event = new JsonObject().put("stream", ChatBus.AUDIT_STREAM).put("type", type).put("data", data).put("by", by);
-    return storage(StorageBus.APPEND, StorageBus.appendRequest(new JsonArray().add(event))).mapEmpty();
+    return Bus.request(vertx.eventBus(), AuditBus.RECORD, AuditBus.record(ChatBus.ROOMS_COLLECTION, type, data, by), timeoutMs)
+      .<Void>mapEmpty()
+      .recover(failure -> {
+        log.warn("room change not audited [room: {}, error: {}]", data.getString("room"), failure.getMessage());
+        return Future.succeededFuture();
+      });
   }
 
   private Future<JsonObject> storage(String address, JsonObject body) {

@@ -15,20 +15,21 @@ import java.util.regex.Pattern;
 public final class ConfCheck {
 
   /** The verticles a conf may name, in the order they are best deployed. */
-  public static final List<String> VERTICLES = List.of("storage", "auth", "chat", "gateway");
-  /** Verticles that keep state one instance must own (seqs; presence and rate limits): one per node. */
-  private static final Set<String> SINGLE = Set.of("storage", "chat");
+  public static final List<String> VERTICLES = List.of("storage", "audit", "auth", "chat", "sensors", "gateway");
+  /** Verticles that keep state one instance must own (seqs; presence, rate limits, feeds): one per node. */
+  private static final Set<String> SINGLE = Set.of("storage", "audit", "chat", "sensors");
   public static final Set<String> RULES = Set.of("none", "anonymous", "authenticated", "admin", "members", "device");
 
   private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
   private static final Pattern NAMESPACE = Pattern.compile("[a-z][a-z0-9-]{0,31}");
+  private static final Pattern KIND = Pattern.compile("[a-z][a-z0-9_]{0,31}");
   private static final Pattern DATABASE = Pattern.compile("[A-Za-z0-9_-]{1,63}");
 
   private ConfCheck() {
   }
 
   public static void check(JsonObject conf) {
-    keys(conf, "", Set.of("http", "mongo", "admins", "limits", "auth", "storage", "chat", "namespaces", "verticles", "cluster"));
+    keys(conf, "", Set.of("http", "mongo", "admins", "limits", "auth", "storage", "chat", "sensors", "audit", "namespaces", "verticles", "cluster"));
 
     JsonObject http = section(conf, "http");
     keys(http, "http.", Set.of("host", "port", "maxBodyBytes"));
@@ -84,6 +85,18 @@ public final class ConfCheck {
     integer(rate, "chat.rateLimit.messages", 1, 1_000_000);
     integer(rate, "chat.rateLimit.perSeconds", 1, 86_400);
 
+    JsonObject sensors = section(conf, "sensors");
+    keys(sensors, "sensors.", Set.of("alerts"));
+    alertRules(sensors.getValue("alerts"));
+
+    JsonObject audit = section(conf, "audit");
+    keys(audit, "audit.", Set.of("access"));
+    JsonObject access = section(audit, "access");
+    keys(access, "audit.access.", Set.of("perRemote", "total", "perSeconds"));
+    integer(access, "audit.access.perRemote", 1, 1_000_000);
+    integer(access, "audit.access.total", 1, 1_000_000);
+    integer(access, "audit.access.perSeconds", 1, 86_400);
+
     JsonObject namespaces = section(conf, "namespaces");
     for (String name : namespaces.fieldNames()) {
       String key = "namespaces." + name;
@@ -107,6 +120,38 @@ public final class ConfCheck {
     }
 
     verticles(conf.getValue("verticles"));
+  }
+
+  private static void alertRules(Object value) {
+    if (value == null) {
+      return;
+    }
+    if (!(value instanceof JsonArray list)) {
+      throw new ConfException("sensors.alerts", "an array of {kind, above or below, forSeconds?, hysteresis?}", value);
+    }
+    for (int i = 0; i < list.size(); i++) {
+      String key = "sensors.alerts[" + i + "]";
+      if (!(list.getValue(i) instanceof JsonObject rule)) {
+        throw new ConfException(key, "an object {kind, above or below, forSeconds?, hysteresis?}", list.getValue(i));
+      }
+      keys(rule, key + ".", Set.of("kind", "above", "below", "forSeconds", "hysteresis"));
+      if (!(rule.getValue("kind") instanceof String kind) || !KIND.matcher(kind).matches()) {
+        throw new ConfException(key + ".kind", "a reading kind matching " + KIND.pattern(), rule.getValue("kind"));
+      }
+      if (rule.containsKey("above") == rule.containsKey("below")) {
+        throw new ConfException(key, "exactly one of 'above' and 'below'", rule.encode());
+      }
+      for (String field : List.of("above", "below", "hysteresis")) {
+        Object n = rule.getValue(field);
+        if (n != null && (!(n instanceof Number number) || !Double.isFinite(number.doubleValue()))) {
+          throw new ConfException(key + "." + field, "a number", n);
+        }
+      }
+      if (rule.getValue("hysteresis") instanceof Number h && h.doubleValue() < 0) {
+        throw new ConfException(key + ".hysteresis", "a number of 0 or more", h);
+      }
+      integer(rule, key + ".forSeconds", 0, 86_400);
+    }
   }
 
   private static void verticles(Object value) {

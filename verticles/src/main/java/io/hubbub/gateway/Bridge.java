@@ -93,7 +93,12 @@ final class Bridge {
     if (type == BridgeEventType.PUBLISH && INBOUND.contains(address)) {
       event.complete(false);
     } else if (type == BridgeEventType.SEND && INBOUND.contains(address)) {
-      authenticate(raw).onComplete(done -> event.complete(true));
+      authenticate(event, raw).onComplete(done -> event.complete(true));
+    } else if ((type == BridgeEventType.SEND || type == BridgeEventType.PUBLISH) && address != null) {
+      // the bridge answers access_denied: worth a line in the access trail
+      AccessAudit.refused(vertx, null, event.socket().remoteAddress(), type.name().toLowerCase() + " " + clip(address),
+        "address not permitted", Failures.FORBIDDEN);
+      event.complete(true);
     } else if (type == BridgeEventType.REGISTER) {
       register(event, raw, address);
     } else if (type == BridgeEventType.UNREGISTER) {
@@ -111,7 +116,7 @@ final class Bridge {
   }
 
   /** Replaces the frame's headers by the principal its token names, or the reason it names none. */
-  private Future<Void> authenticate(JsonObject raw) {
+  private Future<Void> authenticate(BridgeEvent event, JsonObject raw) {
     String authorization = authorization(raw);
     return principals.resolve(authorization)
       .map(principal -> {
@@ -123,6 +128,7 @@ final class Bridge {
         return (Void) null;
       })
       .otherwise(failure -> {
+        AccessAudit.refused(vertx, null, event.socket().remoteAddress(), "send " + raw.getString("address"), failure);
         raw.put("headers", new JsonObject().put(Caller.AUTH_ERROR_HEADER, Failures.code(failure) + " " + Failures.message(failure)));
         return null;
       });
@@ -159,6 +165,7 @@ final class Bridge {
         }
       })
       .onFailure(failure -> {
+        AccessAudit.refused(vertx, null, event.socket().remoteAddress(), "register " + clip(address), failure);
         JsonObject error = new JsonObject()
           .put("type", "err")
           .put("address", address)
@@ -208,7 +215,8 @@ final class Bridge {
   private Future<JsonObject> publish(JsonObject body, MultiMap headers) {
     JsonObject principal = Caller.principal(headers);
     String stream = stream(body);
-    return streams.publish(principal, stream, List.of(body), PUBLISH_FIELDS).map(results -> results.getJsonObject(0));
+    return streams.publish(principal, stream, List.of(body), PUBLISH_FIELDS).map(results -> results.getJsonObject(0))
+      .onFailure(failure -> AccessAudit.refused(vertx, principal, null, PUBLISH + " " + clip(stream), failure));
   }
 
   private Future<JsonObject> read(JsonObject body, MultiMap headers) {
@@ -216,7 +224,12 @@ final class Bridge {
     String stream = stream(body);
     long from = EventRules.optionalLong(body, "from", 1, 0, Long.MAX_VALUE);
     int limit = (int) EventRules.optionalLong(body, "limit", StorageBus.DEFAULT_READ_LIMIT, 1, StorageBus.MAX_READ_LIMIT);
-    return streams.read(principal, stream, from, limit);
+    return streams.read(principal, stream, from, limit)
+      .onFailure(failure -> AccessAudit.refused(vertx, principal, null, READ + " " + clip(stream), failure));
+  }
+
+  private static String clip(String s) {
+    return s == null ? "" : s.length() <= 200 ? s : s.substring(0, 200);
   }
 
   private static String stream(JsonObject body) {

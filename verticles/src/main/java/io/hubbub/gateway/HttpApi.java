@@ -50,6 +50,7 @@ final class HttpApi {
     router.get("/api/streams/:stream/events").handler(this::read);
     router.get("/api/streams/:stream").handler(ctx ->
       reply(ctx, 200, streams.meta(principal(ctx), ctx.pathParam("stream"))));
+    new SensorsApi(vertx, streams, timeoutMs).mount(router);
     router.route("/api/*").handler(ctx -> fail(ctx, Failures.of(Failures.NOT_FOUND, "no such resource")));
     router.route("/api/*").failureHandler(this::failed);
   }
@@ -107,7 +108,7 @@ final class HttpApi {
     return Bus.request(vertx.eventBus(), address, body, timeoutMs);
   }
 
-  private static Object jsonBody(RoutingContext ctx) {
+  static Object jsonBody(RoutingContext ctx) {
     Buffer body = ctx.body().buffer();
     if (body == null || body.length() == 0) {
       throw Failures.badRequest("a JSON body is required");
@@ -123,7 +124,7 @@ final class HttpApi {
     }
   }
 
-  private static long queryLong(RoutingContext ctx, String name, long fallback, long min, long max) {
+  static long queryLong(RoutingContext ctx, String name, long fallback, long min, long max) {
     String value = ctx.queryParams().get(name);
     if (value == null) {
       return fallback;
@@ -139,11 +140,11 @@ final class HttpApi {
     throw Failures.badRequest("'" + name + "' must be an integer between " + min + " and " + max);
   }
 
-  private static JsonObject principal(RoutingContext ctx) {
+  static JsonObject principal(RoutingContext ctx) {
     return ctx.get(PRINCIPAL);
   }
 
-  private static void reply(RoutingContext ctx, int status, Future<?> result) {
+  static void reply(RoutingContext ctx, int status, Future<?> result) {
     result
       .onSuccess(body -> ctx.response()
         .setStatusCode(status)
@@ -171,6 +172,8 @@ final class HttpApi {
 
   static void fail(RoutingContext ctx, Throwable failure) {
     int code = Failures.code(failure);
+    AccessAudit.refused(ctx.vertx(), ctx.get(PRINCIPAL), ctx.request().remoteAddress(),
+      ctx.request().method() + " " + ctx.normalizedPath(), failure);
     if (code == Failures.INTERNAL) {
       log.error("request failed [method: {}, path: {}]", ctx.request().method(), ctx.normalizedPath(), failure);
     }

@@ -17,8 +17,8 @@ import java.util.function.Consumer;
 
 /**
  * Turns an {@code Authorization} value into a principal by asking auth, with a short cache so a
- * busy socket does not ask on every frame. A logout anywhere ({@link AuthBus#REVOKED}) drops the
- * token at once.
+ * busy socket does not ask on every frame. A logout or a device's revocation anywhere
+ * ({@link AuthBus#REVOKED}) drops the token at once.
  */
 final class Principals {
 
@@ -36,6 +36,8 @@ final class Principals {
   private final List<Consumer<String>> revoked = new ArrayList<>();
   /** Lookups in flight, shared by the frames that carry the same token, so they complete in the order they came. */
   private final Map<String, Future<JsonObject>> pending = new HashMap<>();
+  /** Counts revocations: a lookup that started before one does not cache what it found. */
+  private long generation;
   private final Map<String, Cached> cache = new LinkedHashMap<>(256, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, Cached> eldest) {
@@ -48,8 +50,16 @@ final class Principals {
     this.timeoutMs = timeoutMs;
     this.revocations = vertx.eventBus().consumer(AuthBus.REVOKED, m -> {
       String token = m.body().getString("token");
-      cache.remove(token);
-      revoked.forEach(listener -> listener.accept(token));
+      String device = m.body().getString("device");
+      generation++;
+      if (device != null) {
+        cache.values().removeIf(c -> AuthBus.KIND_DEVICE.equals(c.principal().getString("kind"))
+          && device.equals(c.principal().getString("name")));
+      }
+      if (token != null) {
+        cache.remove(token);
+        revoked.forEach(listener -> listener.accept(token));
+      }
     });
   }
 
@@ -81,11 +91,14 @@ final class Principals {
     if (inFlight != null) {
       return inFlight;
     }
+    long startedAt = generation;
     Future<JsonObject> lookup = Bus.request(vertx.eventBus(), AuthBus.VERIFY, AuthBus.token(token), timeoutMs).map(principal -> {
       long until = Math.min(now + CACHE_MS, principal.getLong("expiresAt", now + CACHE_MS));
       JsonObject clean = AuthBus.principal(principal.getString("name"), principal.getString("kind"),
         principal.getBoolean("admin", false));
-      cache.put(token, new Cached(clean, until));
+      if (generation == startedAt) {
+        cache.put(token, new Cached(clean, until));
+      }
       return clean;
     });
     pending.put(token, lookup);

@@ -5,12 +5,16 @@ import io.hubbub.bus.Failures;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.BulkOperation;
+import io.vertx.ext.mongo.BulkWriteOptions;
 import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.UpdateOptions;
 import io.vertx.ext.mongo.WriteOption;
 
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -23,6 +27,7 @@ final class DocStore {
 
   private static final Pattern FIELD = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,63}");
   private static final int MAX_LIST = 10_000;
+  private static final int MAX_PUT = 1_000;
 
   private final MongoClient mongo;
   private final StoreCalls calls;
@@ -58,6 +63,38 @@ final class DocStore {
     String collection = collection(body);
     return calls.guard(mongo.removeDocumentWithOptions(collection, key(body), WriteOption.JOURNALED))
       .map(result -> new JsonObject().put("deleted", result == null ? 0 : result.getRemovedCount()));
+  }
+
+  /** Writes whole documents by {@code _id}, each replacing the one there (or created): one journaled bulk write. */
+  Future<JsonObject> put(JsonObject body) {
+    String collection = collection(body);
+    if (!(body.getValue("docs") instanceof JsonArray docs) || docs.isEmpty() || docs.size() > MAX_PUT) {
+      throw Failures.badRequest("'docs' must be an array of 1 to " + MAX_PUT + " documents");
+    }
+    List<BulkOperation> writes = new ArrayList<>();
+    for (int i = 0; i < docs.size(); i++) {
+      if (!(docs.getValue(i) instanceof JsonObject doc) || !(doc.getValue("_id") instanceof String id)
+        || id.isEmpty() || id.length() > 256) {
+        throw Failures.badRequest("docs[" + i + "] must be an object with a string '_id' of 1 to 256 characters");
+      }
+      EventRules.checkDocument(doc, "docs[" + i + "]");
+      writes.add(BulkOperation.createReplace(new JsonObject().put("_id", id), doc, true));
+    }
+    BulkWriteOptions options = new BulkWriteOptions().setOrdered(true).setWriteOption(WriteOption.JOURNALED);
+    return calls.guard(mongo.bulkWriteWithOptions(collection, writes, options)).map(result -> new JsonObject());
+  }
+
+  /** The documents whose {@code _id} lies in {@code [fromId, toId]}, by {@code _id}: a range scan of the primary index. */
+  Future<JsonObject> range(JsonObject body) {
+    String collection = collection(body);
+    if (!(body.getValue("fromId") instanceof String from) || !(body.getValue("toId") instanceof String to)) {
+      throw Failures.badRequest("'fromId' and 'toId' must be strings");
+    }
+    int limit = (int) EventRules.optionalLong(body, "limit", 1_000, 1, MAX_LIST);
+    JsonObject query = new JsonObject().put("_id", new JsonObject().put("$gte", from).put("$lte", to));
+    FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1)).setLimit(limit);
+    return calls.guard(mongo.findWithOptions(collection, query, options))
+      .map(docs -> new JsonObject().put("docs", new JsonArray(docs)));
   }
 
   /** Adds a string to an array field ({@code $addToSet}); answers the document as it is now, 404 when absent. */

@@ -71,7 +71,7 @@ public final class StorageVerticle extends VerticleBase {
         .put("maxPoolSize", storageConf.getInteger("poolSize", 16)));
       StoreCalls calls = new StoreCalls(timeoutMs);
       events = new EventStore(mongo, calls);
-      docs = new DocStore(mongo, calls, storageConf.getJsonArray("collections", new JsonArray().add("users").add("sessions").add("rooms")));
+      docs = new DocStore(mongo, calls, storageConf.getJsonArray("collections", new JsonArray().add("users").add("sessions").add("rooms").add("devices").add("aggregates").add("sensors")));
       commits = new GroupCommit(events, seqs, storageConf.getInteger("maxBatchEvents", 2_000), this::published, registry);
       consume(StorageBus.APPEND, this::append);
       consume(StorageBus.READ, this::read);
@@ -83,6 +83,8 @@ public final class StorageVerticle extends VerticleBase {
       consume(StorageBus.DOC_ADD, docs::add);
       consume(StorageBus.DOC_REMOVE, docs::remove);
       consume(StorageBus.DOC_LIST, docs::list);
+      consume(StorageBus.DOC_PUT, docs::put);
+      consume(StorageBus.DOC_RANGE, docs::range);
       return Future.join(consumers.stream().map(MessageConsumer::completion).toList())
         .compose(v -> ensureIndexes());
     });

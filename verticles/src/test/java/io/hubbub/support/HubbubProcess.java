@@ -45,8 +45,10 @@ public final class HubbubProcess implements AutoCloseable {
     conf.getJsonObject("auth").put("passwordIterations", 1_000);
     conf.put("verticles", new JsonArray()
       .add(new JsonObject().put("name", "storage"))
+      .add(new JsonObject().put("name", "audit"))
       .add(new JsonObject().put("name", "auth"))
       .add(new JsonObject().put("name", "chat"))
+      .add(new JsonObject().put("name", "sensors"))
       .add(new JsonObject().put("name", "gateway")));
     if (TestStore.external()) {
       conf.getJsonObject("mongo").put("uri", TestStore.uri()).put("database", TestStore.freshDatabase());

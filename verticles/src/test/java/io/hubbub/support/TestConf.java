@@ -26,7 +26,7 @@ public final class TestConf {
     }
   }
 
-  /** storage, auth, chat and one gateway, on the test store in a fresh database. */
+  /** Every verticle, one gateway, on the test store in a fresh database. */
   public static JsonObject node() {
     JsonObject conf = defaults();
     conf.getJsonObject("http").put("port", 0);
@@ -34,8 +34,10 @@ public final class TestConf {
     conf.getJsonObject("auth").put("passwordIterations", 1_000).put("adminPassword", ADMIN_PASSWORD);
     conf.put("verticles", new JsonArray()
       .add(new JsonObject().put("name", "storage"))
+      .add(new JsonObject().put("name", "audit"))
       .add(new JsonObject().put("name", "auth"))
       .add(new JsonObject().put("name", "chat"))
+      .add(new JsonObject().put("name", "sensors"))
       .add(new JsonObject().put("name", "gateway")));
     return conf;
   }

@@ -1,4 +1,4 @@
-package io.hubbub.chat;
+package io.hubbub.limit;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -9,19 +9,19 @@ import java.util.Map;
  * A sliding-window limit per key: at most {@code max} events in any {@code windowMs}. Keys whose
  * window has emptied are dropped by {@link #sweep}, so idle users cost nothing.
  */
-final class RateLimit {
+public final class RateLimit {
 
   private final int max;
   private final long windowMs;
   private final Map<String, Deque<Long>> recent = new HashMap<>();
 
-  RateLimit(int max, long windowMs) {
+  public RateLimit(int max, long windowMs) {
     this.max = max;
     this.windowMs = windowMs;
   }
 
   /** Counts one event for {@code key} at {@code now} and answers true, or answers false when over the limit. */
-  boolean tryAcquire(String key, long now) {
+  public boolean tryAcquire(String key, long now) {
     Deque<Long> times = recent.computeIfAbsent(key, k -> new ArrayDeque<>());
     expire(times, now);
     if (times.size() >= max) {
@@ -32,7 +32,7 @@ final class RateLimit {
   }
 
   /** Seconds until {@code key} may send again, at least 1. */
-  long retryAfterSeconds(String key, long now) {
+  public long retryAfterSeconds(String key, long now) {
     Deque<Long> times = recent.get(key);
     if (times == null || times.isEmpty()) {
       return 1;
@@ -40,7 +40,7 @@ final class RateLimit {
     return Math.max(1, (times.peekFirst() + windowMs - now + 999) / 1000);
   }
 
-  void sweep(long now) {
+  public void sweep(long now) {
     recent.values().removeIf(times -> {
       expire(times, now);
       return times.isEmpty();

@@ -1,0 +1,116 @@
+package io.hubbub.audit;
+
+import io.hubbub.bus.AuditBus;
+import io.hubbub.bus.Bus;
+import io.hubbub.bus.EventRules;
+import io.hubbub.bus.Failures;
+import io.hubbub.bus.StorageBus;
+import io.hubbub.limit.RateLimit;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The audit trail: the only writer of the {@code audit.*} streams. Changes to users, rooms and
+ * devices arrive on {@link AuditBus#RECORD} from the verticles that make them; refused requests and
+ * frames arrive on {@link AuditBus#ACCESS} from the gateways and are sampled: at most
+ * {@code audit.access.perRemote} per remote address and {@code audit.access.total} in all per
+ * {@code audit.access.perSeconds}, with one {@code REFUSED_DROPPED} count per window for the rest, so a
+ * flood of bad requests cannot fill the store.
+ */
+public final class AuditVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(AuditVerticle.class);
+  private static final String SERVER = "hubbub";
+  private static final int MAX_FIELD = 256;
+
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private RateLimit perRemote;
+  private RateLimit total;
+  private long windowMs;
+  private long dropped;
+  private long timer;
+  private long timeoutMs;
+
+  @Override
+  public Future<?> start() {
+    JsonObject access = config().getJsonObject("audit", new JsonObject()).getJsonObject("access", new JsonObject());
+    windowMs = access.getInteger("perSeconds", 10) * 1_000L;
+    perRemote = new RateLimit(access.getInteger("perRemote", 5), windowMs);
+    total = new RateLimit(access.getInteger("total", 50), windowMs);
+    timeoutMs = config().getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
+    consumers.add(Bus.serve(vertx.eventBus(), AuditBus.RECORD, this::record));
+    consumers.add(vertx.eventBus().<JsonObject>consumer(AuditBus.ACCESS, this::access));
+    timer = vertx.setPeriodic(windowMs, t -> reportDropped());
+    return Future.join(consumers.stream().map(MessageConsumer::completion).toList());
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(timer);
+    return Future.join(consumers.stream().map(MessageConsumer::unregister).toList());
+  }
+
+  private Future<JsonObject> record(JsonObject body) {
+    String collection = body.getString("collection");
+    String type = body.getString("type");
+    if (!AuditBus.COLLECTIONS.contains(collection) || !AuditBus.TYPES.contains(type)) {
+      throw Failures.badRequest("'collection' must be one of " + AuditBus.COLLECTIONS + " and 'type' one of " + AuditBus.TYPES);
+    }
+    if (!(body.getValue("data") instanceof JsonObject data) || !(body.getValue("by") instanceof String by) || by.isEmpty()) {
+      throw Failures.badRequest("'data' must be an object and 'by' name who did it");
+    }
+    EventRules.checkDocument(data, "data");
+    return append("audit." + collection, type, data, by).map(v -> new JsonObject());
+  }
+
+  private void access(Message<JsonObject> message) {
+    JsonObject body = message.body();
+    String remote = clip(body.getValue("remote"));
+    long now = System.currentTimeMillis();
+    if (!perRemote.tryAcquire(remote, now) || !total.tryAcquire("", now)) {
+      dropped++;
+      return;
+    }
+    JsonObject data = new JsonObject()
+      .put("principal", clip(body.getValue("principal")))
+      .put("remote", remote)
+      .put("target", clip(body.getValue("target")))
+      .put("reason", clip(body.getValue("reason")))
+      .put("code", body.getValue("code") instanceof Integer code ? code : 0);
+    append(AuditBus.ACCESS_STREAM, "REFUSED", data, SERVER)
+      .onFailure(failure -> log.warn("access refusal not recorded [error: {}]", failure.getMessage()));
+  }
+
+  private void reportDropped() {
+    long now = System.currentTimeMillis();
+    perRemote.sweep(now);
+    total.sweep(now);
+    if (dropped > 0) {
+      JsonObject data = new JsonObject().put("count", dropped).put("seconds", windowMs / 1_000);
+      dropped = 0;
+      append(AuditBus.ACCESS_STREAM, "REFUSED_DROPPED", data, SERVER)
+        .onFailure(failure -> log.warn("dropped-refusals count not recorded [error: {}]", failure.getMessage()));
+    }
+  }
+
+  private Future<Void> append(String stream, String type, JsonObject data, String by) {
+    JsonObject event = new JsonObject().put("stream", stream).put("type", type).put("data", data).put("by", by);
+    return Bus.request(vertx.eventBus(), StorageBus.APPEND, StorageBus.appendRequest(new JsonArray().add(event)), timeoutMs)
+      .mapEmpty();
+  }
+
+  /** A value from a refused request, as text short enough to store whatever the client sent. */
+  private static String clip(Object value) {
+    String text = value == null ? "" : String.valueOf(value);
+    return text.length() <= MAX_FIELD ? text : text.substring(0, MAX_FIELD) + "…";
+  }
+}

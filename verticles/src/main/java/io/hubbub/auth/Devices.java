@@ -1,0 +1,114 @@
+package io.hubbub.auth;
+
+import io.hubbub.bus.AuditBus;
+import io.hubbub.bus.AuthBus;
+import io.hubbub.bus.Failures;
+import io.hubbub.bus.StorageBus;
+import io.hubbub.bus.Streams;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.function.BiFunction;
+
+/**
+ * Devices and their keys, for the auth verticle. A key is {@code <deviceId>.<secret>}: the id finds the
+ * device's document, whose SHA-256 of the secret must match (compared in constant time). Only the hash
+ * is stored; the key is shown once, when the device is registered.
+ */
+final class Devices {
+
+  static final String COLLECTION = "devices";
+  private static final int MAX_NAME = 128;
+
+  private final Vertx vertx;
+  private final BiFunction<String, JsonObject, Future<JsonObject>> storage;
+  private final BiFunction<String, JsonObject, Future<Void>> audit;
+
+  Devices(Vertx vertx, BiFunction<String, JsonObject, Future<JsonObject>> storage,
+          BiFunction<String, JsonObject, Future<Void>> audit) {
+    this.vertx = vertx;
+    this.storage = storage;
+    this.audit = audit;
+  }
+
+  /** Whether a bearer token is a device key rather than a session token (those have no dot). */
+  static boolean isKey(String token) {
+    return token.indexOf('.') > 0;
+  }
+
+  Future<JsonObject> create(JsonObject body) {
+    String deviceId = deviceId(body);
+    String by = body.getString("by", "");
+    Object name = body.getValue("name", deviceId);
+    if (!(name instanceof String n) || n.isBlank() || n.length() > MAX_NAME) {
+      throw Failures.badRequest("'name' must be a string of 1 to " + MAX_NAME + " characters");
+    }
+    String secret = Passwords.randomToken(32);
+    JsonObject doc = new JsonObject().put("_id", deviceId).put("name", name).put("keyHash", AuthVerticle.tokenHash(secret))
+      .put("created", Instant.now().toString()).put("createdBy", by);
+    return storage.apply(StorageBus.DOC_INSERT, StorageBus.docInsert(COLLECTION, doc))
+      .recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.CONFLICT
+        ? Failures.of(Failures.CONFLICT, "device '" + deviceId + "' exists") : failure))
+      .compose(v -> audit.apply(AuditBus.RECORD, AuditBus.record(COLLECTION, "CREATED",
+        new JsonObject().put("deviceId", deviceId).put("name", name), by)))
+      .map(v -> {
+        vertx.eventBus().publish(AuthBus.DEVICES_CHANGED, AuthBus.device(deviceId).put("op", "created"));
+        return new JsonObject().put("deviceId", deviceId).put("name", name).put("key", deviceId + "." + secret);
+      });
+  }
+
+  Future<JsonObject> delete(JsonObject body) {
+    String deviceId = deviceId(body);
+    String by = body.getString("by", "");
+    return storage.apply(StorageBus.DOC_DELETE, StorageBus.docKey(COLLECTION, deviceId)).compose(result -> {
+      if (result.getLong("deleted", 0L) == 0) {
+        throw Failures.of(Failures.NOT_FOUND, "no device '" + deviceId + "'");
+      }
+      vertx.eventBus().publish(AuthBus.REVOKED, new JsonObject().put("device", deviceId));
+      vertx.eventBus().publish(AuthBus.DEVICES_CHANGED, AuthBus.device(deviceId).put("op", "deleted"));
+      return audit.apply(AuditBus.RECORD, AuditBus.record(COLLECTION, "DELETED", new JsonObject().put("deviceId", deviceId), by))
+        .map(v -> new JsonObject());
+    });
+  }
+
+  Future<JsonObject> list() {
+    return storage.apply(StorageBus.DOC_LIST, StorageBus.docList(COLLECTION, 10_000)).map(found -> new JsonObject()
+      .put("devices", new JsonArray(found.getJsonArray("docs").stream().map(JsonObject.class::cast)
+        .map(doc -> new JsonObject().put("deviceId", doc.getString("_id")).put("name", doc.getString("name"))
+          .put("created", doc.getString("created")).put("createdBy", doc.getString("createdBy")))
+        .toList())));
+  }
+
+  /** The principal of a device key; 401 for an unknown device or a wrong secret. */
+  Future<JsonObject> verify(String key) {
+    int dot = key.lastIndexOf('.');
+    String deviceId = key.substring(0, dot);
+    byte[] presented = AuthVerticle.tokenHash(key.substring(dot + 1)).getBytes(StandardCharsets.UTF_8);
+    if (!Streams.KEY.matcher(deviceId).matches()) {
+      return Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, "unknown or revoked device key"));
+    }
+    return storage.apply(StorageBus.DOC_FIND, StorageBus.docKey(COLLECTION, deviceId))
+      .map(found -> found.getJsonObject("doc"))
+      .recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.NOT_FOUND
+        ? Failures.of(Failures.UNAUTHORIZED, "unknown or revoked device key") : failure))
+      .map(doc -> {
+        byte[] stored = doc.getString("keyHash", "").getBytes(StandardCharsets.UTF_8);
+        if (!MessageDigest.isEqual(presented, stored)) {
+          throw Failures.of(Failures.UNAUTHORIZED, "unknown or revoked device key");
+        }
+        return AuthBus.principal(deviceId, AuthBus.KIND_DEVICE, false);
+      });
+  }
+
+  private static String deviceId(JsonObject body) {
+    if (!(body.getValue("deviceId") instanceof String id) || !Streams.KEY.matcher(id).matches()) {
+      throw Failures.badRequest("'deviceId' must match " + Streams.KEY.pattern());
+    }
+    return id;
+  }
+}

@@ -1,0 +1,38 @@
+package io.hubbub.bus;
+
+import io.vertx.core.json.JsonObject;
+
+import java.util.Set;
+
+/**
+ * The audit verticle's conversations: it alone appends to the {@code audit.*} streams.
+ *
+ * <ul>
+ *   <li>{@link #RECORD} {@code {collection, type, data, by}} → {@code {}}: a create, update or delete of a
+ *       user, room or device, appended as {@code type} ({@code CREATED}, {@code UPDATED}, {@code DELETED})
+ *       to {@code audit.<collection>}; {@code data} says what changed (never a password or key)</li>
+ *   <li>{@link #ACCESS} (send, no reply) {@code {principal, remote, target, reason, code}}: a refused
+ *       request or bridge frame, appended to {@code audit.access} as {@code REFUSED}, rate-limited</li>
+ * </ul>
+ */
+public final class AuditBus {
+
+  public static final String RECORD = "audit.record";
+  public static final String ACCESS = "audit.access";
+
+  public static final Set<String> COLLECTIONS = Set.of("users", "rooms", "devices");
+  public static final Set<String> TYPES = Set.of("CREATED", "UPDATED", "DELETED");
+  public static final String ACCESS_STREAM = "audit.access";
+
+  private AuditBus() {
+  }
+
+  public static JsonObject record(String collection, String type, JsonObject data, String by) {
+    return new JsonObject().put("collection", collection).put("type", type).put("data", data).put("by", by);
+  }
+
+  public static JsonObject access(String principal, String remote, String target, String reason, int code) {
+    return new JsonObject().put("principal", principal).put("remote", remote).put("target", target)
+      .put("reason", reason).put("code", code);
+  }
+}

@@ -1,0 +1,116 @@
+package io.hubbub.gateway;
+
+import io.hubbub.bus.AuthBus;
+import io.hubbub.bus.Bus;
+import io.hubbub.bus.Failures;
+import io.hubbub.bus.SensorsBus;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * The devices and sensors rows of the HTTP API: admins register and revoke devices, a device posts its
+ * own readings with its key, signed-in users list devices and read aggregates and status.
+ */
+final class SensorsApi {
+
+  private final Vertx vertx;
+  private final StreamAccess streams;
+  private final long timeoutMs;
+
+  SensorsApi(Vertx vertx, StreamAccess streams, long timeoutMs) {
+    this.vertx = vertx;
+    this.streams = streams;
+    this.timeoutMs = timeoutMs;
+  }
+
+  void mount(Router router) {
+    router.post("/api/devices").handler(this::register);
+    router.get("/api/devices").handler(ctx -> HttpApi.reply(ctx, 200, signedIn(ctx).compose(p -> ask(AuthBus.DEVICE_LIST, new JsonObject()))));
+    router.delete("/api/devices/:deviceId").handler(this::revoke);
+    router.post("/api/sensors/:deviceId/readings").handler(this::ingest);
+    router.get("/api/sensors/:deviceId/aggregates").handler(this::aggregates);
+    router.get("/api/sensors/:deviceId").handler(ctx -> HttpApi.reply(ctx, 200, readable(ctx)
+      .compose(device -> ask(SensorsBus.STATUS, AuthBus.device(device)))));
+  }
+
+  private void register(RoutingContext ctx) {
+    JsonObject principal = admin(ctx);
+    if (!(HttpApi.jsonBody(ctx) instanceof JsonObject body)) {
+      throw Failures.badRequest("expected a JSON object {deviceId, name?}");
+    }
+    JsonObject request = AuthBus.device(body.getValue("deviceId") instanceof String id ? id : null).put("by", principal.getString("name"));
+    if (body.containsKey("name")) {
+      request.put("name", body.getValue("name"));
+    }
+    HttpApi.reply(ctx, 201, ask(AuthBus.DEVICE_CREATE, request));
+  }
+
+  private void revoke(RoutingContext ctx) {
+    JsonObject principal = admin(ctx);
+    ask(AuthBus.DEVICE_DELETE, AuthBus.device(ctx.pathParam("deviceId")).put("by", principal.getString("name")))
+      .onSuccess(v -> ctx.response().setStatusCode(204).end())
+      .onFailure(failure -> HttpApi.fail(ctx, failure));
+  }
+
+  private void ingest(RoutingContext ctx) {
+    JsonObject principal = HttpApi.principal(ctx);
+    String device = ctx.pathParam("deviceId");
+    if (principal == null) {
+      throw Failures.of(Failures.UNAUTHORIZED, "a device key is required: 'Authorization: Bearer <key>'");
+    }
+    if (!AuthBus.KIND_DEVICE.equals(principal.getString("kind")) || !principal.getString("name").equals(device)) {
+      throw Failures.of(Failures.FORBIDDEN, principal.getString("name") + " may not post readings of device '" + device + "'");
+    }
+    Object body = HttpApi.jsonBody(ctx);
+    JsonArray readings = body instanceof JsonArray array ? array : new JsonArray().add(body);
+    Future<JsonArray> results = ask(SensorsBus.INGEST, SensorsBus.ingest(device, readings)).map(r -> r.getJsonArray("results"));
+    HttpApi.reply(ctx, 201, body instanceof JsonArray ? results : results.map(r -> r.getJsonObject(0)));
+  }
+
+  private void aggregates(RoutingContext ctx) {
+    JsonObject query = new JsonObject();
+    for (String name : new String[] {"kind", "window", "from", "to"}) {
+      String value = ctx.queryParams().get(name);
+      if (value != null) {
+        query.put(name, value);
+      }
+    }
+    HttpApi.reply(ctx, 200, readable(ctx).compose(device -> ask(SensorsBus.AGGREGATES, query.put("deviceId", device))));
+  }
+
+  /** The path's device, when the caller may read its stream. */
+  private Future<String> readable(RoutingContext ctx) {
+    String device = ctx.pathParam("deviceId");
+    try {
+      streams.checkRead(HttpApi.principal(ctx), SensorsBus.stream(device));
+      return Future.succeededFuture(device);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  private static Future<JsonObject> signedIn(RoutingContext ctx) {
+    JsonObject principal = HttpApi.principal(ctx);
+    return principal != null ? Future.succeededFuture(principal)
+      : Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, "authentication required"));
+  }
+
+  private static JsonObject admin(RoutingContext ctx) {
+    JsonObject principal = HttpApi.principal(ctx);
+    if (principal == null) {
+      throw Failures.of(Failures.UNAUTHORIZED, "authentication required");
+    }
+    if (!principal.getBoolean("admin", false)) {
+      throw Failures.of(Failures.FORBIDDEN, "only admins manage devices");
+    }
+    return principal;
+  }
+
+  private Future<JsonObject> ask(String address, JsonObject body) {
+    return Bus.request(vertx.eventBus(), address, body, timeoutMs);
+  }
+}

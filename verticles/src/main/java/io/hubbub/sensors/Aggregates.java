@@ -1,0 +1,117 @@
+package io.hubbub.sensors;
+
+import io.hubbub.bus.Failures;
+import io.hubbub.bus.SensorsBus;
+import io.hubbub.bus.StorageBus;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.BiFunction;
+
+/**
+ * Per device and kind, 1-minute and 1-hour buckets (count, sum, min, max) kept in storage's
+ * {@code aggregates} collection under {@code <device>|<kind>|<window>|<start ms, 13 digits>}, so a query
+ * is a range scan of the primary index. Each bucket remembers the last stream seq it took in: readings
+ * are applied in seq order, so a bucket skips what it already holds when a feed replays after a
+ * restart, and count, sum, min and max do not care in which order readings arrive in time.
+ */
+final class Aggregates {
+
+  static final String COLLECTION = "aggregates";
+  private static final int MAX_CACHED = 50_000;
+  private static final int MAX_BUCKETS = 10_000;
+  private static final int PUT_CHUNK = 1_000;
+
+  private final BiFunction<String, JsonObject, Future<JsonObject>> storage;
+  private final Map<String, JsonObject> cache = new LinkedHashMap<>(1024, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, JsonObject> eldest) {
+      return size() > MAX_CACHED;
+    }
+  };
+
+  Aggregates(BiFunction<String, JsonObject, Future<JsonObject>> storage) {
+    this.storage = storage;
+  }
+
+  static String id(String device, String kind, String window, long start) {
+    return device + "|" + kind + "|" + window + "|" + String.format(Locale.ROOT, "%013d", start);
+  }
+
+  /** Folds READING events (in seq order) into their buckets and writes the buckets that changed. */
+  Future<Void> apply(String device, List<JsonObject> readings) {
+    List<String> ids = new ArrayList<>();
+    for (JsonObject event : readings) {
+      JsonObject data = event.getJsonObject("data");
+      long at = Instant.parse(data.getString("at")).toEpochMilli();
+      SensorsBus.WINDOWS.forEach((window, width) -> ids.add(id(device, data.getString("kind"), window, Math.floorDiv(at, width) * width)));
+    }
+    return load(ids.stream().distinct().filter(id -> !cache.containsKey(id)).toList()).compose(v -> {
+      Map<String, JsonObject> changed = new LinkedHashMap<>();
+      int i = 0;
+      for (JsonObject event : readings) {
+        long seq = event.getLong("seq");
+        double value = event.getJsonObject("data").getDouble("value");
+        for (int w = 0; w < SensorsBus.WINDOWS.size(); w++) {
+          String id = ids.get(i++);
+          JsonObject bucket = cache.get(id);
+          if (seq > bucket.getLong("seq")) {
+            bucket.put("count", bucket.getLong("count") + 1)
+              .put("sum", bucket.getDouble("sum") + value)
+              .put("min", Math.min(bucket.getDouble("min"), value))
+              .put("max", Math.max(bucket.getDouble("max"), value))
+              .put("seq", seq);
+            changed.put(id, bucket);
+          }
+        }
+      }
+      List<Future<JsonObject>> writes = new ArrayList<>();
+      List<JsonObject> docs = new ArrayList<>(changed.values());
+      for (int from = 0; from < docs.size(); from += PUT_CHUNK) {
+        JsonArray chunk = new JsonArray(new ArrayList<>(docs.subList(from, Math.min(docs.size(), from + PUT_CHUNK))));
+        writes.add(storage.apply(StorageBus.DOC_PUT, StorageBus.docPut(COLLECTION, chunk)));
+      }
+      return Future.all(writes).mapEmpty();
+    });
+  }
+
+  /** Buckets of one device, kind and window whose start lies in [from, to]. */
+  Future<JsonObject> query(String device, String kind, String window, long from, long to) {
+    long width = SensorsBus.WINDOWS.get(window);
+    long first = Math.floorDiv(from, width) * width;
+    if ((to - first) / width >= MAX_BUCKETS) {
+      throw Failures.badRequest("that range holds more than " + MAX_BUCKETS + " " + window + " buckets: narrow 'from'/'to'");
+    }
+    return storage.apply(StorageBus.DOC_RANGE, StorageBus.docRange(COLLECTION, id(device, kind, window, first),
+        id(device, kind, window, to), MAX_BUCKETS))
+      .map(found -> new JsonObject().put("deviceId", device).put("kind", kind).put("window", window)
+        .put("buckets", new JsonArray(found.getJsonArray("docs").stream().map(JsonObject.class::cast).map(b -> new JsonObject()
+          .put("start", Instant.ofEpochMilli(b.getLong("start")).toString())
+          .put("count", b.getLong("count"))
+          .put("min", b.getDouble("min"))
+          .put("max", b.getDouble("max"))
+          .put("avg", b.getDouble("sum") / b.getLong("count"))).toList())));
+  }
+
+  private Future<Void> load(List<String> missing) {
+    List<Future<JsonObject>> finds = missing.stream().map(id -> storage.apply(StorageBus.DOC_FIND, StorageBus.docKey(COLLECTION, id))
+      .map(found -> found.getJsonObject("doc"))
+      .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND ? Future.succeededFuture(empty(id)) : Future.failedFuture(failure))
+      .onSuccess(bucket -> cache.put(id, bucket))).toList();
+    return Future.all(finds).mapEmpty();
+  }
+
+  private static JsonObject empty(String id) {
+    String[] parts = id.split("\\|");
+    return new JsonObject().put("_id", id).put("device", parts[0]).put("kind", parts[1]).put("window", parts[2])
+      .put("start", Long.parseLong(parts[3])).put("count", 0L).put("sum", 0.0)
+      .put("min", Double.MAX_VALUE).put("max", -Double.MAX_VALUE).put("seq", 0L);
+  }
+}

@@ -1,0 +1,102 @@
+package io.hubbub.sensors;
+
+import io.hubbub.bus.SensorsBus;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The conf's alert rules, e.g. {@code {"kind": "temperature", "above": 30, "forSeconds": 60, "hysteresis": 1}}:
+ * an {@code ALERT} once a device's readings of that kind have broken the threshold for that long (by the
+ * readings' own times), one {@code RESOLVED} once a reading is back past the threshold by the hysteresis.
+ * At most one open alert per device and rule. Event ids come from the rule and the reading's seq, so a
+ * feed that replays after a crash cannot raise the same alert twice.
+ */
+final class Alerts {
+
+  record Rule(int index, String kind, Double above, Double below, long forMs, double hysteresis) {
+
+    boolean broken(double value) {
+      return above != null ? value > above : value < below;
+    }
+
+    boolean cleared(double value) {
+      return above != null ? value <= above - hysteresis : value >= below + hysteresis;
+    }
+
+    String condition() {
+      return above != null ? "above " + above : "below " + below;
+    }
+  }
+
+  private final List<Rule> rules = new ArrayList<>();
+
+  Alerts(JsonArray conf) {
+    for (int i = 0; i < conf.size(); i++) {
+      JsonObject r = conf.getJsonObject(i);
+      rules.add(new Rule(i, r.getString("kind"), r.getDouble("above"), r.getDouble("below"),
+        r.getLong("forSeconds", 0L) * 1_000, r.getDouble("hysteresis", 0.0)));
+    }
+  }
+
+  /**
+   * Applies one reading to a device's alert state ({@code {"r<index>": {since, open}}}, changed in place)
+   * and answers the events to append to {@code alerts.<device>}.
+   */
+  List<JsonObject> evaluate(JsonObject state, String device, long seq, String kind, double value, long at) {
+    List<JsonObject> events = new ArrayList<>();
+    for (Rule rule : rules) {
+      if (!rule.kind().equals(kind)) {
+        continue;
+      }
+      JsonObject s = state.getJsonObject("r" + rule.index());
+      if (s == null) {
+        s = new JsonObject().put("open", false);
+        state.put("r" + rule.index(), s);
+      }
+      boolean open = s.getBoolean("open");
+      if (rule.broken(value)) {
+        Long since = s.getLong("since");
+        if (since == null) {
+          since = at;
+          s.put("since", at);
+        }
+        if (!open && at - since >= rule.forMs()) {
+          s.put("open", true).put("openedSeq", seq);
+          events.add(event(SensorsBus.ALERT, "alert-r" + rule.index() + "-" + seq, rule, device, value, at)
+            .put("since", Instant.ofEpochMilli(since).toString()));
+        }
+      } else {
+        s.remove("since");
+        if (open && rule.cleared(value)) {
+          s.put("open", false).remove("openedSeq");
+          events.add(event(SensorsBus.RESOLVED, "resolved-r" + rule.index() + "-" + seq, rule, device, value, at));
+        }
+      }
+    }
+    return events;
+  }
+
+  /** The open alerts of a device state, for status pages. */
+  List<JsonObject> open(JsonObject state) {
+    List<JsonObject> open = new ArrayList<>();
+    for (Rule rule : rules) {
+      JsonObject s = state.getJsonObject("r" + rule.index());
+      if (s != null && s.getBoolean("open", false)) {
+        open.add(new JsonObject().put("rule", rule.index()).put("kind", rule.kind()).put("condition", rule.condition())
+          .put("openedSeq", s.getLong("openedSeq")));
+      }
+    }
+    return open;
+  }
+
+  private static JsonObject event(String type, String id, Rule rule, String device, double value, long at) {
+    JsonObject data = new JsonObject().put("deviceId", device).put("rule", rule.index()).put("kind", rule.kind())
+      .put("condition", rule.condition()).put("forSeconds", rule.forMs() / 1_000).put("value", value)
+      .put("at", Instant.ofEpochMilli(at).toString());
+    return new JsonObject().put("stream", SensorsBus.alertStream(device)).put("type", type).put("id", id).put("data", data);
+  }
+}

@@ -1,0 +1,177 @@
+package io.hubbub.sensors;
+
+import io.hubbub.bus.AuthBus;
+import io.hubbub.bus.Bus;
+import io.hubbub.bus.Failures;
+import io.hubbub.bus.SensorsBus;
+import io.hubbub.bus.StorageBus;
+import io.hubbub.bus.Streams;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Device readings: ingest (checked, one append per batch), rolling 1-minute and 1-hour aggregates and
+ * alerts, both kept from the stored events by one {@link DeviceFeed} per registered device.
+ */
+public final class SensorsVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(SensorsVerticle.class);
+  private static final long DEVICES_RETRY_MS = 2_000;
+  private static final Map<String, Long> DEFAULT_SPAN = Map.of("1m", 3_600_000L, "1h", 7 * 86_400_000L);
+
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private final Map<String, DeviceFeed> feeds = new HashMap<>();
+  private final Map<String, MessageConsumer<?>> live = new HashMap<>();
+  private Aggregates aggregates;
+  private Alerts alerts;
+  private int maxBatch;
+  private long timeoutMs;
+
+  @Override
+  public Future<?> start() {
+    JsonObject conf = config().getJsonObject("sensors", new JsonObject());
+    alerts = new Alerts(conf.getJsonArray("alerts", new JsonArray()));
+    maxBatch = config().getJsonObject("limits", new JsonObject()).getInteger("maxBatch", 1_000);
+    timeoutMs = config().getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
+    aggregates = new Aggregates(this::request);
+    serve(SensorsBus.INGEST, this::ingest);
+    serve(SensorsBus.AGGREGATES, this::aggregates);
+    serve(SensorsBus.STATUS, body -> feed(body).map(DeviceFeed::status));
+    consumers.add(vertx.eventBus().<JsonObject>consumer(AuthBus.DEVICES_CHANGED, m -> {
+      String device = m.body().getString("deviceId");
+      if ("created".equals(m.body().getString("op"))) {
+        follow(device);
+      } else {
+        unfollow(device);
+      }
+    }));
+    return Future.join(consumers.stream().map(MessageConsumer::completion).toList()).onSuccess(v -> followAll());
+  }
+
+  @Override
+  public Future<?> stop() {
+    feeds.values().forEach(DeviceFeed::stop);
+    List<MessageConsumer<?>> all = new ArrayList<>(consumers);
+    all.addAll(live.values());
+    return Future.join(all.stream().map(MessageConsumer::unregister).toList());
+  }
+
+  private Future<JsonObject> ingest(JsonObject body) {
+    String device = device(body);
+    JsonArray events = Readings.events(body.getValue("readings"), maxBatch, System.currentTimeMillis());
+    String stream = SensorsBus.stream(device);
+    JsonArray append = new JsonArray();
+    events.forEach(e -> append.add(StorageBus.event(stream, (JsonObject) e, device)));
+    return request(StorageBus.APPEND, StorageBus.appendRequest(append));
+  }
+
+  private Future<JsonObject> aggregates(JsonObject body) {
+    String device = device(body);
+    if (!(body.getValue("kind") instanceof String kind) || !Readings.KIND.matcher(kind).matches()) {
+      throw Failures.badRequest("'kind' must match " + Readings.KIND.pattern());
+    }
+    String window = body.getString("window", "1m");
+    if (!SensorsBus.WINDOWS.containsKey(window)) {
+      throw Failures.badRequest("'window' must be one of " + SensorsBus.WINDOWS.keySet());
+    }
+    long to = time(body, "to", System.currentTimeMillis());
+    long from = time(body, "from", to - DEFAULT_SPAN.get(window));
+    if (from > to) {
+      throw Failures.badRequest("'from' is after 'to'");
+    }
+    return aggregates.query(device, kind, window, from, to);
+  }
+
+  /** The feed of a known device, 404 otherwise. */
+  private Future<DeviceFeed> feed(JsonObject body) {
+    DeviceFeed feed = feeds.get(device(body));
+    return feed != null ? Future.succeededFuture(feed)
+      : Future.failedFuture(Failures.of(Failures.NOT_FOUND, "no device '" + body.getString("deviceId") + "'"));
+  }
+
+  /** Follows every registered device; until auth answers, tries again now and then. */
+  private void followAll() {
+    request(AuthBus.DEVICE_LIST, new JsonObject())
+      .onSuccess(list -> list.getJsonArray("devices").forEach(d -> follow(((JsonObject) d).getString("deviceId"))))
+      .onFailure(failure -> {
+        log.warn("device list not read yet, retrying [in: {} ms, error: {}]", DEVICES_RETRY_MS, failure.getMessage());
+        vertx.setTimer(DEVICES_RETRY_MS, t -> followAll());
+      });
+  }
+
+  private void follow(String device) {
+    if (feeds.containsKey(device) || !Streams.KEY.matcher(device).matches()) {
+      return;
+    }
+    request(StorageBus.DOC_FIND, StorageBus.docKey(DeviceFeed.COLLECTION, device))
+      .map(found -> found.getJsonObject("doc"))
+      .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND ? Future.succeededFuture(new JsonObject())
+        : Future.failedFuture(failure))
+      .onSuccess(checkpoint -> {
+        if (feeds.containsKey(device)) {
+          return;
+        }
+        DeviceFeed feed = new DeviceFeed(vertx, device, checkpoint, this::request, aggregates, alerts);
+        feeds.put(device, feed);
+        MessageConsumer<Object> consumer = vertx.eventBus().consumer(Streams.liveAddress(SensorsBus.stream(device)), m -> feed.poke());
+        live.put(device, consumer);
+        consumer.completion().onComplete(done -> feed.poke());
+      })
+      .onFailure(failure -> {
+        log.warn("device checkpoint not read, retrying [device: {}, error: {}]", device, failure.getMessage());
+        vertx.setTimer(DEVICES_RETRY_MS, t -> follow(device));
+      });
+  }
+
+  private void unfollow(String device) {
+    DeviceFeed feed = feeds.remove(device);
+    if (feed != null) {
+      feed.stop();
+    }
+    MessageConsumer<?> consumer = live.remove(device);
+    if (consumer != null) {
+      consumer.unregister();
+    }
+  }
+
+  private Future<JsonObject> request(String address, JsonObject body) {
+    return Bus.request(vertx.eventBus(), address, body, timeoutMs);
+  }
+
+  private <T> void serve(String address, Function<JsonObject, Future<T>> handler) {
+    consumers.add(Bus.serve(vertx.eventBus(), address, handler));
+  }
+
+  private static String device(JsonObject body) {
+    if (!(body.getValue("deviceId") instanceof String device) || !Streams.KEY.matcher(device).matches()) {
+      throw Failures.badRequest("'deviceId' must match " + Streams.KEY.pattern());
+    }
+    return device;
+  }
+
+  private static long time(JsonObject body, String field, long fallback) {
+    Object value = body.getValue(field);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      return OffsetDateTime.parse((String) value).toInstant().toEpochMilli();
+    } catch (ClassCastException | DateTimeParseException e) {
+      throw Failures.badRequest("'" + field + "' must be an ISO-8601 time such as " + Instant.EPOCH);
+    }
+  }
+}
