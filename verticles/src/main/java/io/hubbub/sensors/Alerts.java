@@ -17,6 +17,8 @@ import java.util.List;
  */
 final class Alerts {
 
+  private static final String SERVER = "hubbub";
+
   record Rule(int index, String kind, Double above, Double below, long forMs, double hysteresis) {
 
     boolean broken(double value) {
@@ -66,8 +68,9 @@ final class Alerts {
         }
         if (!open && at - since >= rule.forMs()) {
           s.put("open", true).put("openedSeq", seq);
-          events.add(event(SensorsBus.ALERT, "alert-r" + rule.index() + "-" + seq, rule, device, value, at)
-            .put("since", Instant.ofEpochMilli(since).toString()));
+          JsonObject alert = event(SensorsBus.ALERT, "alert-r" + rule.index() + "-" + seq, rule, device, value, at);
+          alert.getJsonObject("data").put("since", Instant.ofEpochMilli(since).toString());
+          events.add(alert);
         }
       } else {
         s.remove("since");
@@ -97,6 +100,7 @@ final class Alerts {
     JsonObject data = new JsonObject().put("deviceId", device).put("rule", rule.index()).put("kind", rule.kind())
       .put("condition", rule.condition()).put("forSeconds", rule.forMs() / 1_000).put("value", value)
       .put("at", Instant.ofEpochMilli(at).toString());
-    return new JsonObject().put("stream", SensorsBus.alertStream(device)).put("type", type).put("id", id).put("data", data);
+    return new JsonObject().put("stream", SensorsBus.alertStream(device)).put("type", type).put("id", id).put("data", data)
+      .put("by", SERVER);
   }
 }

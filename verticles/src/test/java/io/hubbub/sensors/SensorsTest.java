@@ -1,0 +1,308 @@
+package io.hubbub.sensors;
+
+import io.hubbub.support.TestConf;
+import io.hubbub.support.TestNode;
+import io.hubbub.support.TestNode.Response;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Devices, ingest, aggregates and alerts through the real HTTP API. The sensors verticle is deployed
+ * by the test itself, so it can be stopped and started again in the middle.
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+class SensorsTest {
+
+  private static final Instant T0 = Instant.parse("2026-11-22T10:00:00Z");
+
+  private Vertx vertx;
+  private TestNode node;
+  private JsonObject conf;
+  private String sensors;
+  private String admin;
+
+  @BeforeEach
+  void start(Vertx vertx) throws Exception {
+    this.vertx = vertx;
+    conf = TestConf.node();
+    conf.getJsonObject("sensors").put("alerts", new JsonArray()
+      .add(new JsonObject().put("kind", "temperature").put("above", 30).put("forSeconds", 60).put("hysteresis", 1))
+      .add(new JsonObject().put("kind", "humidity").put("below", 20).put("forSeconds", 0)));
+    JsonArray verticles = new JsonArray();
+    conf.getJsonArray("verticles").stream().map(JsonObject.class::cast)
+      .filter(v -> !v.getString("name").equals("sensors")).forEach(verticles::add);
+    conf.put("verticles", verticles);
+    node = await(TestNode.start(vertx, conf));
+    deploySensors();
+    admin = await(node.adminToken());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (sensors != null) {
+      await(vertx.undeploy(sensors));
+    }
+    await(node.stop());
+  }
+
+  private void deploySensors() throws Exception {
+    JsonObject config = conf.copy();
+    config.remove("verticles");
+    sensors = await(vertx.deployVerticle(new SensorsVerticle(), new DeploymentOptions().setConfig(config)));
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  private String device(String id) throws Exception {
+    Response created = await(node.post("/api/devices", admin, new JsonObject().put("deviceId", id).put("name", "Greenhouse " + id)));
+    assertEquals(201, created.status(), created.body().toString());
+    return created.json().getString("key");
+  }
+
+  private Response readings(String device, String key, Object body) throws Exception {
+    return await(node.post("/api/sensors/" + device + "/readings", key, body));
+  }
+
+  private static JsonObject reading(String kind, double value, Instant at) {
+    return new JsonObject().put("kind", kind).put("value", value).put("unit", "C").put("at", at.toString());
+  }
+
+  /** Waits until the device's feed has applied everything in its stream. */
+  private void caughtUp(String device) throws Exception {
+    long last = await(node.get("/api/streams/sensor." + device, admin)).json().getLong("lastSeq");
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (System.currentTimeMillis() < deadline) {
+      Response status = await(node.get("/api/sensors/" + device, admin));
+      if (status.status() == 200 && status.json().getLong("appliedSeq") >= last) {
+        return;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("the sensors feed of " + device + " did not catch up with seq " + last);
+  }
+
+  @Test
+  void devicesAreRegisteredListedAndRevokedWithAnAuditTrail() throws Exception {
+    String user = await(node.user("uma"));
+    assertEquals(403, await(node.post("/api/devices", user, new JsonObject().put("deviceId", "d0"))).status());
+    assertEquals(401, await(node.post("/api/devices", null, new JsonObject().put("deviceId", "d0"))).status());
+    assertEquals(400, await(node.post("/api/devices", admin, new JsonObject().put("deviceId", "bad id"))).status());
+    String key = device("d1");
+    String other = device("d2");
+    assertEquals(409, await(node.post("/api/devices", admin, new JsonObject().put("deviceId", "d1"))).status());
+    assertTrue(key.startsWith("d1.") && key.length() > 40, key);
+
+    JsonArray listed = await(node.get("/api/devices", user)).json().getJsonArray("devices");
+    assertEquals(List.of("d1", "d2"), listed.stream().map(d -> ((JsonObject) d).getString("deviceId")).toList());
+    assertFalse(listed.encode().contains("key"), "no key or hash is ever listed");
+
+    JsonObject one = reading("temperature", 21.5, Instant.now());
+    assertEquals(201, readings("d1", key, one).status());
+    assertEquals(403, readings("d1", other, one).status(), "a device writes only its own stream");
+    assertEquals(403, readings("d1", user, one).status(), "users do not post readings");
+    assertEquals(401, readings("d1", "d1.wrong-secret", one).status());
+    assertEquals(401, readings("d1", null, one).status());
+    assertEquals(403, await(node.post("/api/streams/sensor.d2/events", key,
+      new JsonObject().put("type", "READING").put("data", one))).status(), "nor another device's stream by publishing");
+
+    assertEquals(204, await(node.request(HttpMethod.DELETE, "/api/devices/d1", admin, null)).status());
+    assertEquals(401, readings("d1", key, one).status(), "a revoked key stops working at once");
+    assertEquals(404, await(node.request(HttpMethod.DELETE, "/api/devices/d1", admin, null)).status());
+
+    JsonArray audit = await(node.get("/api/streams/audit.devices/events", admin)).json().getJsonArray("events");
+    assertEquals(List.of("CREATED", "CREATED", "DELETED"), audit.stream().map(e -> ((JsonObject) e).getString("type")).toList());
+    assertEquals("admin", audit.getJsonObject(2).getString("by"));
+    assertEquals("d1", audit.getJsonObject(2).getJsonObject("data").getString("deviceId"));
+    assertFalse(audit.encode().contains(key.substring(3)), "the key never reaches the audit trail");
+  }
+
+  @Test
+  void badReadingsAreRefusedWholeNamingTheFirstBadOne() throws Exception {
+    String key = device("v1");
+    Instant now = Instant.now();
+    JsonObject ok = reading("temperature", 20, now);
+    List<Object> bad = List.of(
+      new JsonObject(),
+      ok.copy().put("kind", "Temperature"),
+      ok.copy().put("kind", "1temp"),
+      ok.copy().put("kind", "t".repeat(33)),
+      ok.copy().put("kind", 5),
+      ok.copy().put("kind", new JsonObject().put("$ne", "")),
+      ok.copy().put("value", "20"),
+      ok.copy().put("value", true),
+      ok.copy().remove("value") == null ? ok : ok.copy().putNull("value"),
+      ok.copy().put("value", new JsonObject().put("$gt", 0)),
+      ok.copy().put("unit", "u".repeat(17)),
+      ok.copy().put("unit", 7),
+      ok.copy().put("at", "yesterday"),
+      ok.copy().put("at", "2026-11-22T10:00:00"),
+      ok.copy().put("at", now.plusSeconds(301).toString()),
+      ok.copy().put("at", 1_700_000_000),
+      ok.copy().put("colour", "red"),
+      ok.copy().put("$where", "1"),
+      ok.copy().put("id", "has space"),
+      "a string",
+      42,
+      new JsonArray(),
+      new JsonArray().add(ok).add(ok.copy().put("value", "NaN")).add(ok),
+      new JsonArray().add(ok).add(ok).add(ok.copy().put("kind", "")));
+    List<String> wrong = new ArrayList<>();
+    for (Object body : bad) {
+      Response r = readings("v1", key, body instanceof String s ? "\"" + s + "\"" : body instanceof Number n ? n.toString() : body);
+      if (r.status() != 400) {
+        wrong.add(body + " → " + r.status() + " " + r.body());
+      }
+    }
+    assertEquals(List.of(), wrong);
+    Response batch = readings("v1", key, new JsonArray().add(ok).add(ok).add(ok.copy().put("value", "x")));
+    assertTrue(batch.errorMessage().startsWith("reading [2]"), batch.errorMessage());
+    JsonArray tooMany = new JsonArray();
+    for (int i = 0; i < 1_001; i++) {
+      tooMany.add(ok);
+    }
+    assertEquals(413, readings("v1", key, tooMany).status());
+    assertEquals(0L, await(node.get("/api/streams/sensor.v1", admin)).json().getLong("lastSeq"), "nothing of a bad batch is stored");
+
+    Response stored = readings("v1", key, new JsonArray().add(ok).add(new JsonObject().put("kind", "light").put("value", 300)));
+    assertEquals(201, stored.status());
+    JsonArray events = await(node.get("/api/streams/sensor.v1/events", admin)).json().getJsonArray("events");
+    assertEquals("READING", events.getJsonObject(1).getString("type"));
+    assertEquals("v1", events.getJsonObject(1).getString("by"));
+    assertEquals(300.0, events.getJsonObject(1).getJsonObject("data").getDouble("value"));
+    assertTrue(events.getJsonObject(1).getJsonObject("data").getString("at").endsWith("Z"), "'at' defaults to now");
+  }
+
+  @Test
+  void aggregatesMatchABruteForceComputationThroughOutOfOrderReadingsAndARestart() throws Exception {
+    String key = device("g1");
+    Random random = new Random(7);
+    List<JsonObject> all = new ArrayList<>();
+    for (int i = 0; i < 900; i++) {
+      String kind = i % 3 == 0 ? "humidity" : "temperature";
+      // three hours of readings, sent in shuffled order within each batch and across batches
+      Instant at = T0.plusMillis((long) (random.nextDouble() * 3 * 3_600_000));
+      all.add(reading(kind, Math.round(random.nextGaussian() * 500) / 100.0 + 22, at));
+    }
+    Collections.shuffle(all, random);
+    for (int b = 0; b < 9; b++) {
+      if (b == 5) {
+        caughtUp("g1");
+        await(vertx.undeploy(sensors)); // a restart in the middle: batches 5 and 6 are stored while it is down
+        sensors = null;
+      }
+      if (b == 7) {
+        deploySensors();
+      }
+      JsonArray batch = new JsonArray(new ArrayList<>(all.subList(b * 100, (b + 1) * 100)));
+      if (sensors == null) {
+        // with the sensors verticle down, the device publishes its READING events to its stream itself
+        JsonArray events = new JsonArray();
+        batch.forEach(r -> events.add(new JsonObject().put("type", "READING").put("data", r)));
+        assertEquals(201, await(node.post("/api/streams/sensor.g1/events", key, events)).status());
+      } else {
+        assertEquals(201, readings("g1", key, batch).status());
+      }
+    }
+    caughtUp("g1");
+    for (String kind : List.of("temperature", "humidity")) {
+      for (String window : List.of("1m", "1h")) {
+        String query = "/api/sensors/g1/aggregates?kind=" + kind + "&window=" + window
+          + "&from=" + T0 + "&to=" + T0.plusSeconds(4 * 3600);
+        JsonArray buckets = await(node.get(query, admin)).json().getJsonArray("buckets");
+        sameBuckets(bruteForce(all, kind, window.equals("1m") ? 60_000 : 3_600_000), buckets, kind + " " + window);
+      }
+    }
+  }
+
+  /** The same buckets: count, min and max exactly, the average up to floating-point summation order. */
+  private static void sameBuckets(JsonArray expected, JsonArray actual, String what) {
+    assertEquals(expected.size(), actual.size(), what + ": buckets");
+    for (int i = 0; i < expected.size(); i++) {
+      JsonObject e = expected.getJsonObject(i);
+      JsonObject a = actual.getJsonObject(i);
+      String where = what + " bucket " + e.getString("start");
+      assertEquals(e.getString("start"), a.getString("start"), where);
+      assertEquals(e.getLong("count"), a.getLong("count"), where);
+      assertEquals(e.getDouble("min"), a.getDouble("min"), where);
+      assertEquals(e.getDouble("max"), a.getDouble("max"), where);
+      assertEquals(e.getDouble("avg"), a.getDouble("avg"), 1e-9, where);
+    }
+  }
+
+  private static JsonArray bruteForce(List<JsonObject> readings, String kind, long width) {
+    Map<Long, List<Double>> buckets = new TreeMap<>();
+    for (JsonObject r : readings) {
+      if (r.getString("kind").equals(kind)) {
+        long at = Instant.parse(r.getString("at")).toEpochMilli();
+        buckets.computeIfAbsent(Math.floorDiv(at, width) * width, k -> new ArrayList<>()).add(r.getDouble("value"));
+      }
+    }
+    JsonArray out = new JsonArray();
+    buckets.forEach((start, values) -> out.add(new JsonObject()
+      .put("start", Instant.ofEpochMilli(start).toString())
+      .put("count", (long) values.size())
+      .put("min", Collections.min(values))
+      .put("max", Collections.max(values))
+      .put("avg", values.stream().mapToDouble(Double::doubleValue).sum() / values.size())));
+    return out;
+  }
+
+  @Test
+  void alertsRaiseAfterTheirTimeResolvePastTheHysteresisAndNeverStorm() throws Exception {
+    String key = device("a1");
+    double[][] readings = {
+      // seconds after T0, temperature: the rule is above 30 for 60 s, hysteresis 1
+      {0, 31}, {30, 32}, {61, 31},   // broken since 0, for 61 s: ALERT
+      {70, 35}, {80, 29.5},          // still open; 29.5 is under 30 but not under 29: not resolved
+      {90, 31}, {95, 33},            // broken again: the alert is still open, no second one
+      {100, 28.9},                   // past the hysteresis: RESOLVED
+      {110, 40}, {150, 40}, {169, 40}, // broken again for 59 s: nothing yet
+      {171, 41},                     // 61 s: ALERT
+    };
+    for (double[] r : readings) {
+      assertEquals(201, readings("a1", key, reading("temperature", r[1], T0.plusSeconds((long) r[0]))).status());
+    }
+    assertEquals(201, readings("a1", key, reading("humidity", 10, T0.plusSeconds(5))).status()); // below 20 at once
+    caughtUp("a1");
+    JsonArray alerts = await(node.get("/api/streams/alerts.a1/events", admin)).json().getJsonArray("events");
+    List<String> seen = alerts.stream().map(JsonObject.class::cast)
+      .map(e -> e.getString("type") + " " + e.getJsonObject("data").getString("kind") + " " + e.getJsonObject("data").getString("at"))
+      .toList();
+    assertEquals(List.of(
+      "ALERT temperature " + T0.plusSeconds(61),
+      "RESOLVED temperature " + T0.plusSeconds(100),
+      "ALERT temperature " + T0.plusSeconds(171),
+      "ALERT humidity " + T0.plusSeconds(5)), seen);
+    JsonObject status = await(node.get("/api/sensors/a1", admin)).json();
+    assertEquals(2, status.getJsonArray("openAlerts").size());
+    assertEquals(41.0, status.getJsonObject("last").getJsonObject("temperature").getDouble("value"));
+    assertEquals(400, await(node.get("/api/sensors/a1/aggregates?kind=temperature&window=5m", admin)).status());
+    assertEquals(401, await(node.get("/api/sensors/a1/aggregates?kind=temperature", null)).status());
+  }
+}
