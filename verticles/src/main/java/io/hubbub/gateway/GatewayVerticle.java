@@ -70,6 +70,7 @@ public final class GatewayVerticle extends VerticleBase {
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, new SockJSHandlerOptions())
       .bridge(Bridge.options(timeoutMs), bridge::handle));
     router.get().handler(GatewayVerticle::pageHeaders);
+    router.get("/sensors").handler(ctx -> ctx.reroute("/sensors.html"));
     router.get().handler(StaticHandler.create(WEBROOT).setMaxAgeSeconds(PAGE_MAX_AGE_S));
     router.route().last().handler(ctx -> HttpApi.error(ctx, 404, "no such resource"));
 

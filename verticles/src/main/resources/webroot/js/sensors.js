@@ -1,0 +1,191 @@
+// The sensor dashboard: devices with their last readings and open alerts, a live chart per kind of the
+// chosen device (history from the 1-minute aggregates, then every reading as it is stored), and the
+// alert feed of every device. Text from devices is rendered with textContent, never as HTML.
+import { Hubbub, HubbubError } from '/js/hubbub.js';
+
+const STATE_TEXT = { connecting: 'Connecting…', open: 'Connected', reconnecting: 'Reconnecting…', closed: 'Offline' };
+const HISTORY_MINUTES = 60;
+const MAX_POINTS = 2000;
+const ALERTS_SHOWN = 200;
+
+const $ = id => document.getElementById(id);
+let hub = null;
+let token = null;
+const devices = new Map(); // id → {info, status, item, subscription}
+let selected = null;       // {id, charts: Map(kind → {plot, xs, ys, figure})}
+
+async function api(method, path, body) {
+  const headers = { 'content-type': 'application/json' };
+  if (token) headers.authorization = 'Bearer ' + token;
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const json = response.status === 204 ? {} : await response.json().catch(() => ({}));
+  if (!response.ok) throw new HubbubError(response.status, json.error ? json.error.message : response.statusText);
+  return json;
+}
+
+async function signIn() {
+  $('login-error').textContent = '';
+  try {
+    const session = await api('POST', '/api/sessions', { username: $('username').value.trim(), password: $('password').value });
+    localStorage.setItem('hubbub.session', JSON.stringify({ token: session.token, username: session.username }));
+    $('password').value = '';
+    await start();
+  } catch (error) {
+    $('login-error').textContent = error.message;
+  }
+}
+
+async function start() {
+  const saved = JSON.parse(localStorage.getItem('hubbub.session') || 'null');
+  if (!saved) return;
+  token = saved.token;
+  let list;
+  try {
+    list = await api('GET', '/api/devices');
+  } catch (error) {
+    if (error.code === 401) { localStorage.removeItem('hubbub.session'); return; }
+    throw error;
+  }
+  $('login').hidden = true;
+  $('dashboard').hidden = false;
+  $('me').hidden = false;
+  $('me').textContent = saved.username;
+  hub = new Hubbub({ token, onState: state => {
+    $('connection').dataset.state = state;
+    $('connection').textContent = STATE_TEXT[state] || state;
+  } });
+  await hub.connect();
+  for (const info of list.devices) await addDevice(info);
+  $('no-devices').hidden = devices.size > 0;
+  if (devices.size > 0) select(list.devices[0].deviceId);
+  setInterval(refreshDevices, 5000); // devices registered later
+}
+
+async function refreshDevices() {
+  const list = await api('GET', '/api/devices').catch(() => null);
+  if (!list) return;
+  for (const info of list.devices) if (!devices.has(info.deviceId)) await addDevice(info);
+  $('no-devices').hidden = devices.size > 0;
+}
+
+async function addDevice(info) {
+  const id = info.deviceId;
+  const status = await api('GET', '/api/sensors/' + encodeURIComponent(id)).catch(() => ({ last: {}, openAlerts: [], appliedSeq: 0 }));
+  const item = document.createElement('li');
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.setAttribute('aria-current', 'false');
+  button.addEventListener('click', () => select(id));
+  item.append(button);
+  $('devices').append(item);
+  const device = { info, status, button, open: status.openAlerts.length };
+  devices.set(id, device);
+  renderDevice(device);
+  // every reading of the device, live: its last values, and the chart when it is the chosen one
+  const { lastSeq } = await hub.read('sensor.' + id, 1, 1);
+  device.subscription = hub.subscribe('sensor.' + id, { afterSeq: lastSeq }, event => onReading(id, event));
+  const alerts = await hub.read('alerts.' + id, 1, 1);
+  device.alertsSeenInStatus = alerts.lastSeq; // those are counted in status.openAlerts already
+  hub.subscribe('alerts.' + id, { afterSeq: Math.max(0, alerts.lastSeq - 20) }, event => onAlert(id, event));
+}
+
+function renderDevice(device) {
+  const name = document.createElement('span');
+  name.className = 'name';
+  name.textContent = device.info.name || device.info.deviceId;
+  const last = document.createElement('span');
+  last.className = 'last';
+  last.textContent = Object.entries(device.status.last || {})
+    .map(([kind, r]) => `${kind} ${format(r.value)}${r.unit ? ' ' + r.unit : ''}`).join(' · ') || 'no readings yet';
+  const parts = [name, last];
+  if (device.open > 0) {
+    const badge = document.createElement('span');
+    badge.className = 'badge';
+    badge.textContent = device.open + (device.open === 1 ? ' alert' : ' alerts');
+    parts.unshift(badge);
+  }
+  device.button.replaceChildren(...parts);
+}
+
+function onReading(id, event) {
+  if (event.type !== 'READING') return;
+  const device = devices.get(id);
+  const data = event.data;
+  const previous = device.status.last[data.kind];
+  if (!previous || data.at >= previous.at) {
+    device.status.last[data.kind] = data;
+    renderDevice(device);
+  }
+  if (selected && selected.id === id) plotPoint(data);
+}
+
+function onAlert(id, event) {
+  const device = devices.get(id);
+  if (event.seq > device.alertsSeenInStatus) {
+    if (event.type === 'ALERT') device.open++;
+    if (event.type === 'RESOLVED') device.open = Math.max(0, device.open - 1);
+    renderDevice(device);
+  }
+  const item = document.createElement('li');
+  item.dataset.type = event.type;
+  const d = event.data;
+  item.textContent = `${event.type} ${id}: ${d.kind} ${d.condition}` +
+    (event.type === 'ALERT' ? ` for ${d.forSeconds} s` : '') + ` (${format(d.value)}) at ${new Date(d.at).toLocaleTimeString()}`;
+  $('alerts').prepend(item);
+  while ($('alerts').children.length > ALERTS_SHOWN) $('alerts').lastChild.remove();
+}
+
+async function select(id) {
+  devices.forEach((d, key) => d.button.setAttribute('aria-current', String(key === id)));
+  const device = devices.get(id);
+  $('device-title').textContent = device.info.name || id;
+  $('charts').replaceChildren();
+  selected = { id, charts: new Map() };
+  const to = new Date();
+  const from = new Date(to.getTime() - HISTORY_MINUTES * 60000);
+  for (const kind of Object.keys(device.status.last || {}).sort()) {
+    const query = `kind=${encodeURIComponent(kind)}&window=1m&from=${from.toISOString()}&to=${to.toISOString()}`;
+    const history = await api('GET', `/api/sensors/${encodeURIComponent(id)}/aggregates?${query}`).catch(() => ({ buckets: [] }));
+    if (!selected || selected.id !== id) return;
+    chart(kind, history.buckets.map(b => [Date.parse(b.start) / 1000 + 30, b.avg]));
+  }
+}
+
+function chart(kind, points) {
+  const figure = document.createElement('figure');
+  figure.className = 'chart';
+  figure.dataset.kind = kind;
+  const caption = document.createElement('figcaption');
+  caption.textContent = kind;
+  figure.append(caption);
+  $('charts').append(figure);
+  const xs = points.map(p => p[0]);
+  const ys = points.map(p => p[1]);
+  const width = Math.max(280, $('charts').clientWidth - 40);
+  const plot = new uPlot({ width, height: 220, series: [{}, { label: kind, stroke: '#1f6feb', width: 2, spanGaps: true }],
+    axes: [{}, {}], scales: { x: { time: true } } }, [xs, ys], figure);
+  const entry = { plot, xs, ys, figure };
+  figure.dataset.points = String(xs.length);
+  selected.charts.set(kind, entry);
+  return entry;
+}
+
+function plotPoint(data) {
+  const entry = selected.charts.get(data.kind) || chart(data.kind, []);
+  const x = Date.parse(data.at) / 1000;
+  // keep the x values sorted: readings may arrive out of order
+  let i = entry.xs.length;
+  while (i > 0 && entry.xs[i - 1] > x) i--;
+  entry.xs.splice(i, 0, x);
+  entry.ys.splice(i, 0, data.value);
+  if (entry.xs.length > MAX_POINTS) { entry.xs.shift(); entry.ys.shift(); }
+  entry.plot.setData([entry.xs, entry.ys]);
+  entry.figure.dataset.points = String(entry.xs.length);
+}
+
+function format(value) {
+  return Number.isInteger(value) ? String(value) : Number(value).toFixed(2);
+}
+
+$('login-form').addEventListener('submit', event => { event.preventDefault(); signIn(); });
+start().catch(error => console.error('hubbub: could not start', error));
