@@ -20,7 +20,7 @@ import io.vertx.core.json.JsonObject;
  *       string {@code value} to (or removes it from) the array {@code field}; 404 when absent</li>
  *   <li>{@link #DOC_LIST} {@code {collection, limit?, after?}} → {@code {docs}}, by {@code _id}</li>
  *   <li>{@link #DOC_PUT} {@code {collection, docs}} → {@code {}}: writes each document whole under its {@code _id}, in one bulk write</li>
- *   <li>{@link #DOC_RANGE} {@code {collection, fromId, toId, limit?}} → {@code {docs}} with {@code _id} in the range, by {@code _id}</li>
+ *   <li>{@link #DOC_GET} {@code {collection, ids}} → {@code {docs}}: those of the ids that exist, by {@code _id}</li>
  * </ul>
  */
 public final class StorageBus {
@@ -36,7 +36,7 @@ public final class StorageBus {
   public static final String DOC_REMOVE = "storage.docs.remove";
   public static final String DOC_LIST = "storage.docs.list";
   public static final String DOC_PUT = "storage.docs.put";
-  public static final String DOC_RANGE = "storage.docs.range";
+  public static final String DOC_GET = "storage.docs.get";
 
   public static final int MAX_READ_LIMIT = 1000;
   public static final int DEFAULT_READ_LIMIT = 100;
@@ -77,8 +77,8 @@ public final class StorageBus {
     return new JsonObject().put("collection", collection).put("docs", docs);
   }
 
-  public static JsonObject docRange(String collection, String fromId, String toId, int limit) {
-    return new JsonObject().put("collection", collection).put("fromId", fromId).put("toId", toId).put("limit", limit);
+  public static JsonObject docGet(String collection, JsonArray ids) {
+    return new JsonObject().put("collection", collection).put("ids", ids);
   }
 
   public static JsonObject docList(String collection, int limit) {

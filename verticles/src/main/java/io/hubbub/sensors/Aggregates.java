@@ -18,7 +18,7 @@ import java.util.function.BiFunction;
 /**
  * Per device and kind, 1-minute and 1-hour buckets (count, sum, min, max) kept in storage's
  * {@code aggregates} collection under {@code <device>|<kind>|<window>|<start ms, 13 digits>}, so a query
- * is a range scan of the primary index. Each bucket remembers the last stream seq it took in: readings
+ * asks for the ids of the buckets in its range: exact lookups in the primary index. Each bucket remembers the last stream seq it took in: readings
  * are applied in seq order, so a bucket skips what it already holds when a feed replays after a
  * restart, and count, sum, min and max do not care in which order readings arrive in time.
  */
@@ -89,8 +89,11 @@ final class Aggregates {
     if ((to - first) / width >= MAX_BUCKETS) {
       throw Failures.badRequest("that range holds more than " + MAX_BUCKETS + " " + window + " buckets: narrow 'from'/'to'");
     }
-    return storage.apply(StorageBus.DOC_RANGE, StorageBus.docRange(COLLECTION, id(device, kind, window, first),
-        id(device, kind, window, to), MAX_BUCKETS))
+    JsonArray ids = new JsonArray();
+    for (long start = first; start <= to; start += width) {
+      ids.add(id(device, kind, window, start));
+    }
+    return storage.apply(StorageBus.DOC_GET, StorageBus.docGet(COLLECTION, ids))
       .map(found -> new JsonObject().put("deviceId", device).put("kind", kind).put("window", window)
         .put("buckets", new JsonArray(found.getJsonArray("docs").stream().map(JsonObject.class::cast).map(b -> new JsonObject()
           .put("start", Instant.ofEpochMilli(b.getLong("start")).toString())

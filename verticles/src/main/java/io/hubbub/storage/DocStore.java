@@ -13,6 +13,7 @@ import io.vertx.ext.mongo.UpdateOptions;
 import io.vertx.ext.mongo.WriteOption;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -84,17 +85,19 @@ final class DocStore {
     return calls.guard(mongo.bulkWriteWithOptions(collection, writes, options)).map(result -> new JsonObject());
   }
 
-  /** The documents whose {@code _id} lies in {@code [fromId, toId]}, by {@code _id}: a range scan of the primary index. */
-  Future<JsonObject> range(JsonObject body) {
+  /** The documents with these {@code _id}s (those that exist), in {@code _id} order: exact lookups in the primary index. */
+  Future<JsonObject> get(JsonObject body) {
     String collection = collection(body);
-    if (!(body.getValue("fromId") instanceof String from) || !(body.getValue("toId") instanceof String to)) {
-      throw Failures.badRequest("'fromId' and 'toId' must be strings");
+    if (!(body.getValue("ids") instanceof JsonArray ids) || ids.size() > MAX_LIST
+      || !ids.stream().allMatch(id -> id instanceof String s && !s.isEmpty() && s.length() <= 256)) {
+      throw Failures.badRequest("'ids' must be an array of at most " + MAX_LIST + " strings of 1 to 256 characters");
     }
-    int limit = (int) EventRules.optionalLong(body, "limit", 1_000, 1, MAX_LIST);
-    JsonObject query = new JsonObject().put("_id", new JsonObject().put("$gte", from).put("$lte", to));
-    FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1)).setLimit(limit);
-    return calls.guard(mongo.findWithOptions(collection, query, options))
-      .map(docs -> new JsonObject().put("docs", new JsonArray(docs)));
+    JsonObject query = new JsonObject().put("_id", new JsonObject().put("$in", ids));
+    return calls.guard(mongo.find(collection, query)).map(docs -> {
+      List<JsonObject> sorted = new ArrayList<>(docs);
+      sorted.sort(Comparator.comparing(doc -> doc.getString("_id")));
+      return new JsonObject().put("docs", new JsonArray(sorted));
+    });
   }
 
   /** Adds a string to an array field ({@code $addToSet}); answers the document as it is now, 404 when absent. */

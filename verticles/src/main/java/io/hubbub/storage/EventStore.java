@@ -10,19 +10,29 @@ import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.WriteOption;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 
 /**
- * The events collection: one document per event, {@code {stream, seq, id, type, data, by, ts}},
- * unique on {@code (stream, seq)} and on {@code (stream, id)}. Every call gives up after the
- * configured timeout with a 503 ({@link StoreCalls}).
+ * The events collection: one document per event, {@code {_id, sid, stream, seq, id, type, data, by, ts}},
+ * keyed so that every lookup is an exact match on a single-field unique index: {@code _id} is
+ * {@code <stream>|<seq, 19 digits>} (unique per stream and seq) and {@code sid} is {@code <stream>|<id>}
+ * (unique per stream and id). Reads ask for the ids of a seq range with {@code $in}. (The embedded store
+ * answers range and compound-index queries by scanning the whole collection; MongoDB answers these
+ * lookups from its indexes too.) Every call gives up after the configured timeout with a 503
+ * ({@link StoreCalls}).
  */
 final class EventStore {
 
   static final String EVENTS = "events";
   private static final JsonObject EVENT_FIELDS = new JsonObject()
     .put("_id", 0).put("stream", 1).put("seq", 1).put("id", 1).put("type", 1).put("data", 1).put("by", 1).put("ts", 1);
+
+  /** Keys probed at once while looking for a stream's last seq. */
+  private static final int PROBES = 64;
 
   private final MongoClient mongo;
   private final StoreCalls calls;
@@ -33,26 +43,61 @@ final class EventStore {
   }
 
   Future<Void> ensureIndexes() {
-    IndexOptions unique = new IndexOptions().unique(true);
-    return calls.guard(mongo.createIndexWithOptions(EVENTS, new JsonObject().put("stream", 1).put("seq", 1),
-        unique.name("stream_seq")))
-      .compose(v -> calls.guard(mongo.createIndexWithOptions(EVENTS, new JsonObject().put("stream", 1).put("id", 1),
-        new IndexOptions().unique(true).name("stream_id"))));
+    return calls.guard(mongo.createIndexWithOptions(EVENTS, new JsonObject().put("sid", 1),
+      new IndexOptions().unique(true).name("stream_id")));
   }
 
-  /** The highest stored seq of a stream, 0 for a stream with no events. */
+  static String key(String stream, long seq) {
+    return stream + "|" + String.format(Locale.ROOT, "%019d", seq);
+  }
+
+  static String idKey(String stream, String id) {
+    return stream + "|" + id;
+  }
+
+  /**
+   * The highest stored seq of a stream, 0 for a stream with no events. Seqs have no gaps, so it is found
+   * by probing which keys exist: powers of two first, then ever narrower evenly spaced samples.
+   */
   Future<Long> lastSeq(String stream) {
-    FindOptions options = new FindOptions()
-      .setSort(new JsonObject().put("seq", -1))
-      .setLimit(1)
-      .setFields(new JsonObject().put("_id", 0).put("seq", 1));
-    return calls.guard(mongo.findWithOptions(EVENTS, new JsonObject().put("stream", stream), options))
-      .map(found -> found.isEmpty() ? 0L : found.get(0).getLong("seq"));
+    List<Long> powers = new ArrayList<>();
+    for (long p = 1; p > 0 && p <= Long.MAX_VALUE / 2; p *= 2) {
+      powers.add(p);
+    }
+    return existing(stream, powers).compose(found -> {
+      long lo = found.stream().max(Long::compare).orElse(0L);
+      return lo == 0 ? Future.succeededFuture(0L) : narrow(stream, lo, lo * 2);
+    });
+  }
+
+  /** The last seq, knowing that {@code lo} exists and {@code hi} does not. */
+  private Future<Long> narrow(String stream, long lo, long hi) {
+    if (hi - lo <= 1) {
+      return Future.succeededFuture(lo);
+    }
+    List<Long> probes = new ArrayList<>();
+    long step = Math.max(1, (hi - lo) / PROBES);
+    for (long s = lo + step; s < hi; s += step) {
+      probes.add(s);
+    }
+    return existing(stream, probes).compose(found -> {
+      long newLo = found.stream().max(Long::compare).orElse(lo);
+      long newHi = probes.stream().filter(p -> p > newLo && !found.contains(p)).min(Long::compare).orElse(hi);
+      return narrow(stream, newLo, newHi);
+    });
+  }
+
+  private Future<List<Long>> existing(String stream, List<Long> seqs) {
+    JsonArray keys = new JsonArray(seqs.stream().map(seq -> (Object) key(stream, seq)).toList());
+    FindOptions options = new FindOptions().setFields(new JsonObject().put("_id", 0).put("seq", 1));
+    return calls.guard(mongo.findWithOptions(EVENTS, new JsonObject().put("_id", new JsonObject().put("$in", keys)), options))
+      .map(found -> found.stream().map(doc -> doc.getLong("seq")).toList());
   }
 
   /** The stored events of a stream that carry one of these ids: {@code {stream, seq, id, ts}}. */
   Future<List<JsonObject>> withIds(String stream, Collection<String> ids) {
-    JsonObject query = new JsonObject().put("stream", stream).put("id", new JsonObject().put("$in", new JsonArray(List.copyOf(ids))));
+    JsonArray keys = new JsonArray(ids.stream().map(id -> (Object) idKey(stream, id)).toList());
+    JsonObject query = new JsonObject().put("sid", new JsonObject().put("$in", keys));
     FindOptions options = new FindOptions()
       .setFields(new JsonObject().put("_id", 0).put("stream", 1).put("seq", 1).put("id", 1).put("ts", 1));
     return calls.guard(mongo.findWithOptions(EVENTS, query, options));
@@ -60,21 +105,30 @@ final class EventStore {
 
   /** Writes events as one ordered, journaled bulk write: done means on disk. */
   Future<Void> insert(List<JsonObject> documents) {
-    List<BulkOperation> inserts = documents.stream().map(BulkOperation::createInsert).toList();
+    List<BulkOperation> inserts = documents.stream().map(doc -> BulkOperation.createInsert(doc.copy()
+      .put("_id", key(doc.getString("stream"), doc.getLong("seq")))
+      .put("sid", idKey(doc.getString("stream"), doc.getString("id"))))).toList();
     BulkWriteOptions options = new BulkWriteOptions(true).setWriteOption(WriteOption.JOURNALED);
     return calls.guard(mongo.bulkWriteWithOptions(EVENTS, inserts, options)).mapEmpty();
   }
 
   /** Events of a stream with {@code from <= seq <= to}, in order, at most {@code limit}. */
   Future<List<JsonObject>> read(String stream, long from, long to, int limit) {
-    JsonObject query = new JsonObject()
-      .put("stream", stream)
-      .put("seq", new JsonObject().put("$gte", from).put("$lte", to));
-    FindOptions options = new FindOptions()
-      .setSort(new JsonObject().put("seq", 1))
-      .setLimit(limit)
-      .setFields(EVENT_FIELDS);
-    return calls.guard(mongo.findWithOptions(EVENTS, query, options));
+    long count = Math.min(limit, to - from + 1);
+    if (count <= 0) {
+      return Future.succeededFuture(List.of());
+    }
+    JsonArray keys = new JsonArray();
+    for (long seq = from; seq < from + count; seq++) {
+      keys.add(key(stream, seq));
+    }
+    FindOptions options = new FindOptions().setFields(EVENT_FIELDS);
+    return calls.guard(mongo.findWithOptions(EVENTS, new JsonObject().put("_id", new JsonObject().put("$in", keys)), options))
+      .map(found -> {
+        List<JsonObject> sorted = new ArrayList<>(found);
+        sorted.sort(Comparator.comparingLong(e -> e.getLong("seq")));
+        return sorted;
+      });
   }
 
   Future<Void> ping() {

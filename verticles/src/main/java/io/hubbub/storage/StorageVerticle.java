@@ -84,7 +84,7 @@ public final class StorageVerticle extends VerticleBase {
       consume(StorageBus.DOC_REMOVE, docs::remove);
       consume(StorageBus.DOC_LIST, docs::list);
       consume(StorageBus.DOC_PUT, docs::put);
-      consume(StorageBus.DOC_RANGE, docs::range);
+      consume(StorageBus.DOC_GET, docs::get);
       return Future.join(consumers.stream().map(MessageConsumer::completion).toList())
         .compose(v -> ensureIndexes());
     });

@@ -1,0 +1,109 @@
+package io.hubbub.bench;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Pretends to be a greenhouse: registers N devices (as an admin) and has each send temperature,
+ * humidity and light readings at a given rate, temperature now and then climbing past 30 °C so that the
+ * default alert rule fires and resolves. Devices that already exist are registered again for a fresh key.
+ *
+ * <pre>java -cp bench/target/hubbub-bench.jar io.hubbub.bench.DeviceSimulator --password ADMIN_PASSWORD
+ *     [--url http://localhost:8080] [--user admin] [--devices 5] [--rate 1 (readings of each kind per device per second)]
+ *     [--seconds 0 (forever)]</pre>
+ */
+public final class DeviceSimulator {
+
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final String url;
+
+  private DeviceSimulator(String url) {
+    this.url = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> options = new HashMap<>(Map.of("--url", "http://localhost:8080", "--user", "admin",
+      "--devices", "5", "--rate", "1", "--seconds", "0"));
+    String password = System.getenv("HUBBUB_ADMIN_PASSWORD");
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      options.put(args[i], args[i + 1]);
+    }
+    password = options.getOrDefault("--password", password);
+    if (password == null || password.isEmpty()) {
+      System.err.println("usage: DeviceSimulator --password ADMIN_PASSWORD [--url U] [--user admin] [--devices N] [--rate R] [--seconds S]");
+      System.exit(2);
+    }
+    new DeviceSimulator(options.get("--url")).run(options.get("--user"), password, Integer.parseInt(options.get("--devices")),
+      Double.parseDouble(options.get("--rate")), Integer.parseInt(options.get("--seconds")));
+  }
+
+  private void run(String user, String password, int devices, double rate, int seconds) throws Exception {
+    String token = call("POST", "/api/sessions", null, new JsonObject().put("username", user).put("password", password))
+      .getString("token");
+    List<String> ids = new ArrayList<>();
+    List<String> keys = new ArrayList<>();
+    for (int d = 1; d <= devices; d++) {
+      String id = "sim-" + d;
+      call("DELETE", "/api/devices/" + id, token, null); // a fresh key if it exists; 404 otherwise
+      keys.add(call("POST", "/api/devices", token, new JsonObject().put("deviceId", id).put("name", "Greenhouse " + d))
+        .getString("key"));
+      ids.add(id);
+    }
+    System.out.printf("simulating %d devices at %.1f readings of each kind per second each: open %s/sensors%n", devices, rate, url);
+    Random random = new Random();
+    double[] temperature = new double[devices];
+    java.util.Arrays.fill(temperature, 22);
+    long periodMs = Math.max(1, Math.round(1000 / rate));
+    long end = seconds > 0 ? System.currentTimeMillis() + seconds * 1000L : Long.MAX_VALUE;
+    long sent = 0;
+    while (System.currentTimeMillis() < end) {
+      long tick = System.currentTimeMillis();
+      for (int d = 0; d < devices; d++) {
+        // a random walk that sometimes heats up past the default alert threshold (30 °C) and cools down again
+        double drift = (tick / 60_000 + d) % 5 == 0 ? 0.4 : -0.15;
+        temperature[d] = Math.max(15, Math.min(38, temperature[d] + drift + random.nextGaussian() * 0.2));
+        String at = Instant.ofEpochMilli(tick).toString();
+        JsonArray readings = new JsonArray()
+          .add(new JsonObject().put("kind", "temperature").put("value", round(temperature[d])).put("unit", "C").put("at", at))
+          .add(new JsonObject().put("kind", "humidity").put("value", round(55 + random.nextGaussian() * 3)).put("unit", "%").put("at", at))
+          .add(new JsonObject().put("kind", "light").put("value", round(300 + 200 * Math.sin(tick / 120_000.0 + d))).put("unit", "lx").put("at", at));
+        call("POST", "/api/sensors/" + ids.get(d) + "/readings", keys.get(d), readings);
+        sent += readings.size();
+      }
+      if (sent % (devices * 3 * 60L) == 0) {
+        System.out.printf("%s: %,d readings sent%n", Instant.now(), sent);
+      }
+      Thread.sleep(Math.max(0, periodMs - (System.currentTimeMillis() - tick)));
+    }
+  }
+
+  private static double round(double value) {
+    return Math.round(value * 100) / 100.0;
+  }
+
+  private JsonObject call(String method, String path, String token, Object body) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(30))
+      .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.toString()))
+      .header("content-type", "application/json");
+    if (token != null) {
+      request.header("authorization", "Bearer " + token);
+    }
+    HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() >= 300 && !(method.equals("DELETE") && response.statusCode() == 404)) {
+      throw new IllegalStateException(method + " " + path + ": " + response.statusCode() + " " + response.body());
+    }
+    return response.body().isEmpty() ? new JsonObject() : new JsonObject(response.body());
+  }
+}

@@ -1,0 +1,232 @@
+package io.hubbub.bench;
+
+import io.hubbub.Node;
+import io.hubbub.store.EmbeddedStore;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.BulkOperation;
+import io.vertx.ext.mongo.BulkWriteOptions;
+import io.vertx.ext.mongo.IndexOptions;
+import io.vertx.ext.mongo.MongoClient;
+import io.vertx.ext.mongo.WriteOption;
+
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+/**
+ * Sensor ingest: readings per second posted by 10 devices over HTTP in batches of 100 and of 1,000 (each
+ * device one batch at a time), beside the store's raw journaled bulk-insert rate of the same documents
+ * into a collection with the same indexes, in the same run; then the aggregates query time for one device
+ * holding {@code readings} readings (default 1,000,000, spread one per second).
+ *
+ * <pre>java -cp bench/target/hubbub-bench.jar io.hubbub.bench.SensorBench [seconds per scenario, default 10] [readings, default 1000000]</pre>
+ */
+public final class SensorBench {
+
+  private static final int DEVICES = 10;
+
+  private final Vertx vertx;
+  private final int seconds;
+
+  private SensorBench(Vertx vertx, int seconds) {
+    this.vertx = vertx;
+    this.seconds = seconds;
+  }
+
+  public static void main(String[] args) throws Exception {
+    int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
+    int readings = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
+    Path dir = Files.createTempDirectory("hubbub-sensor-bench");
+    EmbeddedStore store = EmbeddedStore.start(dir);
+    Vertx vertx = Node.newVertx();
+    try {
+      new SensorBench(vertx, seconds).run(store.uri(), readings);
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+      store.close();
+      try (Stream<Path> files = Files.walk(dir)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  private void run(String uri, int bigDevice) throws Exception {
+    System.out.printf("hubbub sensor benchmark: %d s per scenario, %d devices, embedded store (H2)%n", seconds, DEVICES);
+    raw(uri, "warmup", 1_000, 3);
+    double rawBefore = raw(uri, "raw_before", 1_000, seconds);
+
+    int port;
+    try (ServerSocket probe = new ServerSocket(0)) {
+      port = probe.getLocalPort();
+    }
+    JsonObject conf = new JsonObject(Files.readString(Path.of("conf", "hubbub.json")));
+    conf.getJsonObject("http").put("port", port);
+    conf.getJsonObject("mongo").put("uri", uri).put("database", "bench");
+    conf.getJsonObject("auth").put("passwordIterations", 1_000).put("adminPassword", "bench-admin-password");
+    Node node = Node.start(vertx, conf).await(60, TimeUnit.SECONDS);
+    HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
+      new PoolOptions().setHttp1MaxSize(DEVICES * 2));
+    String admin = call(http, HttpMethod.POST, "/api/sessions", null,
+      new JsonObject().put("username", "admin").put("password", "bench-admin-password")).getString("token");
+    List<String> keys = new ArrayList<>();
+    for (int d = 0; d < DEVICES; d++) {
+      keys.add(call(http, HttpMethod.POST, "/api/devices", admin, new JsonObject().put("deviceId", "bench-" + d)).getString("key"));
+    }
+    ingest(http, keys, 100, 3); // warm-up
+    double b100 = ingest(http, keys, 100, seconds);
+    double b1000 = ingest(http, keys, 1_000, seconds);
+    double rawAfter = raw(uri, "raw_after", 1_000, seconds);
+    double raw = Math.max(rawBefore, rawAfter);
+    System.out.printf("%n%-58s %12s %8s%n", "scenario", "readings/s", "vs raw");
+    System.out.printf("%-58s %,12.0f %8s%n", "store: raw journaled bulk insert of 1000, before", rawBefore, "");
+    System.out.printf("%-58s %,12.0f %8s%n", "store: raw journaled bulk insert of 1000, after", rawAfter, "");
+    System.out.printf("%-58s %,12.0f %7.0f%%%n", "POST /api/sensors/{d}/readings, 10 devices, batches of 100", b100, 100 * b100 / raw);
+    System.out.printf("%-58s %,12.0f %7.0f%%%n", "POST /api/sensors/{d}/readings, 10 devices, batches of 1000", b1000, 100 * b1000 / raw);
+
+    if (bigDevice > 0) {
+      aggregatesOfABigDevice(http, admin, bigDevice);
+    }
+    http.close().await(10, TimeUnit.SECONDS);
+    node.undeploy().await(60, TimeUnit.SECONDS);
+  }
+
+  /** Each device posts one batch at a time, as fast as the acks come back. */
+  private double ingest(HttpClient http, List<String> keys, int batch, int forSeconds) throws Exception {
+    AtomicLong stored = new AtomicLong();
+    long end = System.currentTimeMillis() + forSeconds * 1000L;
+    long start = System.nanoTime();
+    List<Future<Void>> loops = IntStream.range(0, keys.size())
+      .mapToObj(d -> loop(http, "bench-" + d, keys.get(d), batch, end, stored)).toList();
+    Future.all(loops).await(forSeconds + 120L, TimeUnit.SECONDS);
+    return stored.get() / ((System.nanoTime() - start) / 1e9);
+  }
+
+  private Future<Void> loop(HttpClient http, String device, String key, int batch, long end, AtomicLong stored) {
+    if (System.currentTimeMillis() >= end) {
+      return Future.succeededFuture();
+    }
+    JsonArray readings = new JsonArray();
+    long now = System.currentTimeMillis();
+    for (int i = 0; i < batch; i++) {
+      readings.add(new JsonObject().put("kind", i % 2 == 0 ? "temperature" : "humidity").put("value", 20 + (i % 7))
+        .put("unit", "C").put("at", Instant.ofEpochMilli(now - batch + i).toString()));
+    }
+    return post(http, "/api/sensors/" + device + "/readings", key, readings).compose(v -> {
+      stored.addAndGet(batch);
+      return loop(http, device, key, batch, end, stored);
+    });
+  }
+
+  /** One device with {@code count} readings, one a second; then how long its aggregate queries take. */
+  private void aggregatesOfABigDevice(HttpClient http, String admin, int count) throws Exception {
+    String key = call(http, HttpMethod.POST, "/api/devices", admin, new JsonObject().put("deviceId", "big")).getString("key");
+    Instant first = Instant.now().minusSeconds(count + 60L);
+    long started = System.nanoTime();
+    for (int sent = 0; sent < count; sent += 1_000) {
+      JsonArray readings = new JsonArray();
+      for (int i = sent; i < Math.min(count, sent + 1_000); i++) {
+        readings.add(new JsonObject().put("kind", "temperature").put("value", 20 + Math.sin(i / 600.0) * 5)
+          .put("at", first.plusSeconds(i).toString()));
+      }
+      post(http, "/api/sensors/big/readings", key, readings).await(120, TimeUnit.SECONDS);
+    }
+    System.out.printf("%nbig device: %,d readings stored in %.0f s%n", count, (System.nanoTime() - started) / 1e9);
+    long lastSeq = call(http, HttpMethod.GET, "/api/streams/sensor.big", admin, null).getLong("lastSeq");
+    while (call(http, HttpMethod.GET, "/api/sensors/big", admin, null).getLong("appliedSeq") < lastSeq) {
+      Thread.sleep(500);
+    }
+    System.out.printf("big device: aggregates caught up %.0f s after the first reading was sent%n", (System.nanoTime() - started) / 1e9);
+    Instant last = first.plusSeconds(count);
+    String[][] queries = {
+      {"1m", last.minusSeconds(3_600).toString(), last.toString(), "the last hour in 1-minute buckets"},
+      {"1m", last.minusSeconds(86_400).toString(), last.toString(), "the last day in 1-minute buckets"},
+      {"1h", first.toString(), last.toString(), "everything in 1-hour buckets"},
+    };
+    for (String[] q : queries) {
+      String path = "/api/sensors/big/aggregates?kind=temperature&window=" + q[0] + "&from=" + q[1] + "&to=" + q[2];
+      List<Double> times = new ArrayList<>();
+      int buckets = 0;
+      for (int i = 0; i < 25; i++) {
+        long t = System.nanoTime();
+        buckets = call(http, HttpMethod.GET, path, admin, null).getJsonArray("buckets").size();
+        times.add((System.nanoTime() - t) / 1e6);
+      }
+      times = times.subList(5, times.size()); // the first few warm up
+      times.sort(Double::compare);
+      System.out.printf("big device: %-36s %5d buckets, median %6.1f ms, max %6.1f ms%n", q[3], buckets,
+        times.get(times.size() / 2), times.get(times.size() - 1));
+    }
+  }
+
+  private double raw(String uri, String collection, int bulkSize, int forSeconds) throws Exception {
+    MongoClient mongo = MongoClient.create(vertx, new JsonObject().put("connection_string", uri).put("db_name", "bench_raw"));
+    mongo.createIndexWithOptions(collection, new JsonObject().put("stream", 1).put("seq", 1), new IndexOptions().unique(true))
+      .compose(v -> mongo.createIndexWithOptions(collection, new JsonObject().put("stream", 1).put("id", 1), new IndexOptions().unique(true)))
+      .await(30, TimeUnit.SECONDS);
+    BulkWriteOptions options = new BulkWriteOptions(true).setWriteOption(WriteOption.JOURNALED);
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(forSeconds);
+    long start = System.nanoTime();
+    long written = 0;
+    while (System.nanoTime() < end) {
+      List<BulkOperation> bulk = new ArrayList<>(bulkSize);
+      for (int i = 0; i < bulkSize; i++) {
+        long n = written + i + 1;
+        bulk.add(BulkOperation.createInsert(new JsonObject().put("stream", "sensor.raw-" + n % DEVICES).put("seq", n)
+          .put("id", UUID.randomUUID().toString()).put("type", "READING")
+          .put("data", new JsonObject().put("kind", "temperature").put("value", 21.5).put("unit", "C")
+            .put("at", "2026-11-22T18:00:00.123Z"))
+          .put("by", "raw").put("ts", "2026-11-22T18:00:00.123Z")));
+      }
+      mongo.bulkWriteWithOptions(collection, bulk, options).await(60, TimeUnit.SECONDS);
+      written += bulkSize;
+    }
+    double rate = written / ((System.nanoTime() - start) / 1e9);
+    mongo.close().await(10, TimeUnit.SECONDS);
+    System.out.printf("  store: raw journaled bulk insert of %d into %s: %,.0f/s%n", bulkSize, collection, rate);
+    return rate;
+  }
+
+  private static Future<Void> post(HttpClient http, String path, String key, JsonArray body) {
+    return http.request(new RequestOptions().setMethod(HttpMethod.POST).setURI(path).putHeader("Authorization", "Bearer " + key))
+      .compose(req -> req.send(body.toBuffer()))
+      .compose(resp -> resp.body().map(b -> {
+        if (resp.statusCode() != 201) {
+          throw new IllegalStateException(path + ": " + resp.statusCode() + " " + b);
+        }
+        return null;
+      }));
+  }
+
+  private static JsonObject call(HttpClient http, HttpMethod method, String path, String token, JsonObject body) throws Exception {
+    RequestOptions options = new RequestOptions().setMethod(method).setURI(path);
+    if (token != null) {
+      options.putHeader("Authorization", "Bearer " + token);
+    }
+    return http.request(options)
+      .compose(req -> body == null ? req.send() : req.send(body.toBuffer()))
+      .compose(resp -> resp.body().map(b -> {
+        if (resp.statusCode() >= 300) {
+          throw new IllegalStateException(method + " " + path + ": " + resp.statusCode() + " " + b);
+        }
+        return new JsonObject(b);
+      }))
+      .await(60, TimeUnit.SECONDS);
+  }
+}
