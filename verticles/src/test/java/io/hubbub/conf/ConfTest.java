@@ -68,6 +68,11 @@ class ConfTest {
       bad("chat.rateLimit.messages", c -> c.getJsonObject("chat").getJsonObject("rateLimit").put("messages", 0)),
       bad("chat.colour", c -> c.getJsonObject("chat").put("colour", "blue")),
       bad("verticles[0].instances", c -> c.put("verticles", new JsonArray().add(new JsonObject().put("name", "chat").put("instances", 2)))),
+      bad("sensors.alerts[0]", c -> c.getJsonObject("sensors").getJsonArray("alerts").getJsonObject(0).put("below", 5)),
+      bad("sensors.alerts[0].kind", c -> c.getJsonObject("sensors").getJsonArray("alerts").getJsonObject(0).put("kind", "Temp")),
+      bad("sensors.alerts[0].forSeconds", c -> c.getJsonObject("sensors").getJsonArray("alerts").getJsonObject(0).put("forSeconds", -1)),
+      bad("sensors.alerts[0].hysteresis", c -> c.getJsonObject("sensors").getJsonArray("alerts").getJsonObject(0).put("hysteresis", -1)),
+      bad("audit.access.perRemote", c -> c.getJsonObject("audit").getJsonObject("access").put("perRemote", 0)),
       bad("cluster.enabled", c -> c.getJsonObject("cluster").put("enabled", true)));
   }
 
