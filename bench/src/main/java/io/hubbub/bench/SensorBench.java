@@ -170,8 +170,19 @@ public final class SensorBench {
     }
     System.out.printf("%nbig device: %,d readings stored in %.0f s%n", count, (System.nanoTime() - started) / 1e9);
     long lastSeq = call(http, HttpMethod.GET, "/api/streams/sensor.big", admin, null).getLong("lastSeq");
-    while (call(http, HttpMethod.GET, "/api/sensors/big", admin, null).getLong("appliedSeq") < lastSeq) {
+    int stalls = 0;
+    while (true) {
+      try {
+        if (call(http, HttpMethod.GET, "/api/sensors/big", admin, null, 10).getLong("appliedSeq") >= lastSeq) {
+          break;
+        }
+      } catch (java.util.concurrent.TimeoutException e) {
+        stalls++; // noted below: a status request that got no answer within 10 s
+      }
       Thread.sleep(500);
+    }
+    if (stalls > 0) {
+      System.out.printf("big device: %d status requests got no answer within 10 s while it caught up%n", stalls);
     }
     System.out.printf("big device: aggregates caught up %.0f s after the first reading was sent%n", (System.nanoTime() - started) / 1e9);
     Instant last = first.plusSeconds(count);
@@ -237,6 +248,11 @@ public final class SensorBench {
   }
 
   private static JsonObject call(HttpClient http, HttpMethod method, String path, String token, JsonObject body) throws Exception {
+    return call(http, method, path, token, body, 60);
+  }
+
+  private static JsonObject call(HttpClient http, HttpMethod method, String path, String token, JsonObject body,
+                                 int timeoutSeconds) throws Exception {
     RequestOptions options = new RequestOptions().setMethod(method).setURI(path);
     if (token != null) {
       options.putHeader("Authorization", "Bearer " + token);
@@ -249,6 +265,6 @@ public final class SensorBench {
         }
         return new JsonObject(b);
       }))
-      .await(60, TimeUnit.SECONDS);
+      .await(timeoutSeconds, TimeUnit.SECONDS);
   }
 }

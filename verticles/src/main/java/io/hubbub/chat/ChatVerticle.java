@@ -257,8 +257,23 @@ public final class ChatVerticle extends VerticleBase {
     return Bus.request(vertx.eventBus(), address, body, timeoutMs);
   }
 
+  /** Serves a chat address; its 401 and 403 answers go to the access trail, as the gateway's do. */
   private <T> void serve(String address, BiFunction<JsonObject, MultiMap, Future<T>> handler) {
-    consumers.add(Bus.serve(vertx.eventBus(), address, handler));
+    consumers.add(Bus.serve(vertx.eventBus(), address, (body, headers) -> {
+      Future<T> result;
+      try {
+        result = handler.apply(body, headers);
+      } catch (RuntimeException e) {
+        result = Future.failedFuture(e);
+      }
+      return result.onFailure(failure -> {
+        int code = Failures.code(failure);
+        if (code == Failures.UNAUTHORIZED || code == Failures.FORBIDDEN) {
+          String who = headers.get(Caller.PRINCIPAL_HEADER) == null ? "" : new JsonObject(headers.get(Caller.PRINCIPAL_HEADER)).getString("name", "");
+          vertx.eventBus().send(AuditBus.ACCESS, AuditBus.access(who, "", address, Failures.message(failure), code));
+        }
+      });
+    }));
   }
 
   private String text(Object value) {

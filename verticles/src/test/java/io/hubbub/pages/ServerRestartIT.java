@@ -8,7 +8,6 @@ import io.hubbub.support.BridgeClient;
 import io.hubbub.support.Chromium;
 import io.hubbub.support.HubbubProcess;
 import io.hubbub.support.ProcessFixture;
-import io.hubbub.support.TestConf;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -16,7 +15,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
