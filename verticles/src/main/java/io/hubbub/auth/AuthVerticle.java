@@ -125,7 +125,7 @@ public final class AuthVerticle extends VerticleBase {
         .put("_id", username).put("hash", hash).put("created", Instant.now().toString()))))
       .recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.CONFLICT
         ? Failures.of(Failures.CONFLICT, "username '" + username + "' is taken") : failure))
-      .compose(v -> audit(AuditBus.RECORD, AuditBus.record("users", "CREATED", new JsonObject().put("username", username), username)))
+      .compose(v -> audit(AuditBus.record("users", "CREATED", new JsonObject().put("username", username), username)))
       .map(v -> new JsonObject().put("username", username));
   }
 
@@ -207,13 +207,8 @@ public final class AuthVerticle extends VerticleBase {
     return storage(StorageBus.APPEND, StorageBus.appendRequest(new JsonArray().add(event))).mapEmpty();
   }
 
-  /** Tells the audit verticle of a change; the change stands even if the audit trail cannot take it now. */
-  private Future<Void> audit(String address, JsonObject record) {
-    return Bus.request(vertx.eventBus(), address, record, storageTimeoutMs).<Void>mapEmpty()
-      .recover(failure -> {
-        log.warn("change not audited [record: {}, error: {}]", record.encode(), failure.getMessage());
-        return Future.succeededFuture();
-      });
+  private Future<Void> audit(JsonObject record) {
+    return AuditBus.tell(vertx.eventBus(), record, storageTimeoutMs);
   }
 
   private Future<JsonObject> storage(String address, JsonObject body) {

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * Devices and their keys, for the auth verticle. A key is {@code <deviceId>.<secret>}: the id finds the
@@ -27,10 +28,9 @@ final class Devices {
 
   private final Vertx vertx;
   private final BiFunction<String, JsonObject, Future<JsonObject>> storage;
-  private final BiFunction<String, JsonObject, Future<Void>> audit;
+  private final Function<JsonObject, Future<Void>> audit;
 
-  Devices(Vertx vertx, BiFunction<String, JsonObject, Future<JsonObject>> storage,
-          BiFunction<String, JsonObject, Future<Void>> audit) {
+  Devices(Vertx vertx, BiFunction<String, JsonObject, Future<JsonObject>> storage, Function<JsonObject, Future<Void>> audit) {
     this.vertx = vertx;
     this.storage = storage;
     this.audit = audit;
@@ -54,7 +54,7 @@ final class Devices {
     return storage.apply(StorageBus.DOC_INSERT, StorageBus.docInsert(COLLECTION, doc))
       .recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.CONFLICT
         ? Failures.of(Failures.CONFLICT, "device '" + deviceId + "' exists") : failure))
-      .compose(v -> audit.apply(AuditBus.RECORD, AuditBus.record(COLLECTION, "CREATED",
+      .compose(v -> audit.apply(AuditBus.record(COLLECTION, "CREATED",
         new JsonObject().put("deviceId", deviceId).put("name", name), by)))
       .map(v -> {
         vertx.eventBus().publish(AuthBus.DEVICES_CHANGED, AuthBus.device(deviceId).put("op", "created"));
@@ -71,7 +71,7 @@ final class Devices {
       }
       vertx.eventBus().publish(AuthBus.REVOKED, new JsonObject().put("device", deviceId));
       vertx.eventBus().publish(AuthBus.DEVICES_CHANGED, AuthBus.device(deviceId).put("op", "deleted"));
-      return audit.apply(AuditBus.RECORD, AuditBus.record(COLLECTION, "DELETED", new JsonObject().put("deviceId", deviceId), by))
+      return audit.apply(AuditBus.record(COLLECTION, "DELETED", new JsonObject().put("deviceId", deviceId), by))
         .map(v -> new JsonObject());
     });
   }

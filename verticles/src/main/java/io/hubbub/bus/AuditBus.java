@@ -1,6 +1,10 @@
 package io.hubbub.bus;
 
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Set;
 
@@ -23,12 +27,21 @@ public final class AuditBus {
   public static final Set<String> COLLECTIONS = Set.of("users", "rooms", "devices");
   public static final Set<String> TYPES = Set.of("CREATED", "UPDATED", "DELETED");
   public static final String ACCESS_STREAM = "audit.access";
+  private static final Logger log = LoggerFactory.getLogger(AuditBus.class);
 
   private AuditBus() {
   }
 
   public static JsonObject record(String collection, String type, JsonObject data, String by) {
     return new JsonObject().put("collection", collection).put("type", type).put("data", data).put("by", by);
+  }
+
+  /** Sends a change to the audit trail; the change stands (with a warning logged) if the trail cannot take it now. */
+  public static Future<Void> tell(EventBus bus, JsonObject record, long timeoutMs) {
+    return Bus.request(bus, RECORD, record, timeoutMs).<Void>mapEmpty().recover(failure -> {
+      log.warn("change not audited [record: {}, error: {}]", record.encode(), failure.getMessage());
+      return Future.succeededFuture();
+    });
   }
 
   public static JsonObject access(String principal, String remote, String target, String reason, int code) {

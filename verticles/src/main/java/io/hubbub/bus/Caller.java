@@ -27,6 +27,12 @@ public final class Caller {
     return principal == null ? null : new JsonObject(principal);
   }
 
+  /** The principal's name for logs and trails, or "" when there is none (never fails). */
+  public static String name(MultiMap headers) {
+    String principal = headers.get(PRINCIPAL_HEADER);
+    return principal == null ? "" : new JsonObject(principal).getString("name", "");
+  }
+
   /** The name of the signed-in user behind a message: 401 when anonymous, 403 for a device. */
   public static String user(MultiMap headers) {
     JsonObject principal = principal(headers);

@@ -107,6 +107,9 @@ public final class EventRules {
 
   /** A key as it may appear in an error message: short, with control characters escaped. */
   public static String printable(String key) {
+    if (key == null) {
+      return "null";
+    }
     StringBuilder out = new StringBuilder();
     for (int i = 0; i < key.length() && out.length() < 80; i++) {
       char c = key.charAt(i);

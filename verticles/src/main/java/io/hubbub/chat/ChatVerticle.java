@@ -17,9 +17,6 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -38,7 +35,7 @@ import java.util.function.BiFunction;
  */
 public final class ChatVerticle extends VerticleBase {
 
-  private static final Logger log = LoggerFactory.getLogger(ChatVerticle.class);
+
   private static final int MAX_CACHED_ROOMS = 10_000;
   private static final int MAX_LISTED_ROOMS = 1_000;
   private static final long SWEEP_MS = 1_000;
@@ -243,14 +240,8 @@ public final class ChatVerticle extends VerticleBase {
       .onSuccess(found -> members.put(room, found));
   }
 
-  /** Tells the audit verticle of a change; the change stands even if the audit trail cannot take it now. */
   private Future<Void> audit(String type, JsonObject data, String by) {
-    return Bus.request(vertx.eventBus(), AuditBus.RECORD, AuditBus.record(ChatBus.ROOMS_COLLECTION, type, data, by), timeoutMs)
-      .<Void>mapEmpty()
-      .recover(failure -> {
-        log.warn("room change not audited [room: {}, error: {}]", data.getString("room"), failure.getMessage());
-        return Future.succeededFuture();
-      });
+    return AuditBus.tell(vertx.eventBus(), AuditBus.record(ChatBus.ROOMS_COLLECTION, type, data, by), timeoutMs);
   }
 
   private Future<JsonObject> storage(String address, JsonObject body) {
@@ -269,8 +260,7 @@ public final class ChatVerticle extends VerticleBase {
       return result.onFailure(failure -> {
         int code = Failures.code(failure);
         if (code == Failures.UNAUTHORIZED || code == Failures.FORBIDDEN) {
-          String who = headers.get(Caller.PRINCIPAL_HEADER) == null ? "" : new JsonObject(headers.get(Caller.PRINCIPAL_HEADER)).getString("name", "");
-          vertx.eventBus().send(AuditBus.ACCESS, AuditBus.access(who, "", address, Failures.message(failure), code));
+          vertx.eventBus().send(AuditBus.ACCESS, AuditBus.access(Caller.name(headers), "", address, Failures.message(failure), code));
         }
       });
     }));

@@ -96,7 +96,7 @@ final class Bridge {
       authenticate(event, raw).onComplete(done -> event.complete(true));
     } else if ((type == BridgeEventType.SEND || type == BridgeEventType.PUBLISH) && address != null) {
       // the bridge answers access_denied: worth a line in the access trail
-      AccessAudit.refused(vertx, null, event.socket().remoteAddress(), type.name().toLowerCase() + " " + clip(address),
+      AccessAudit.refused(vertx, null, event.socket().remoteAddress(), type.name().toLowerCase() + " " + EventRules.printable(address),
         "address not permitted", Failures.FORBIDDEN);
       event.complete(true);
     } else if (type == BridgeEventType.REGISTER) {
@@ -165,7 +165,7 @@ final class Bridge {
         }
       })
       .onFailure(failure -> {
-        AccessAudit.refused(vertx, null, event.socket().remoteAddress(), "register " + clip(address), failure);
+        AccessAudit.refused(vertx, null, event.socket().remoteAddress(), "register " + EventRules.printable(address), failure);
         JsonObject error = new JsonObject()
           .put("type", "err")
           .put("address", address)
@@ -216,7 +216,7 @@ final class Bridge {
     JsonObject principal = Caller.principal(headers);
     String stream = stream(body);
     return streams.publish(principal, stream, List.of(body), PUBLISH_FIELDS).map(results -> results.getJsonObject(0))
-      .onFailure(failure -> AccessAudit.refused(vertx, principal, null, PUBLISH + " " + clip(stream), failure));
+      .onFailure(failure -> AccessAudit.refused(vertx, principal, null, PUBLISH + " " + EventRules.printable(stream), failure));
   }
 
   private Future<JsonObject> read(JsonObject body, MultiMap headers) {
@@ -225,12 +225,9 @@ final class Bridge {
     long from = EventRules.optionalLong(body, "from", 1, 0, Long.MAX_VALUE);
     int limit = (int) EventRules.optionalLong(body, "limit", StorageBus.DEFAULT_READ_LIMIT, 1, StorageBus.MAX_READ_LIMIT);
     return streams.read(principal, stream, from, limit)
-      .onFailure(failure -> AccessAudit.refused(vertx, principal, null, READ + " " + clip(stream), failure));
+      .onFailure(failure -> AccessAudit.refused(vertx, principal, null, READ + " " + EventRules.printable(stream), failure));
   }
 
-  private static String clip(String s) {
-    return s == null ? "" : s.length() <= 200 ? s : s.substring(0, 200);
-  }
 
   private static String stream(JsonObject body) {
     return body.getValue("stream") instanceof String s ? s : null;
