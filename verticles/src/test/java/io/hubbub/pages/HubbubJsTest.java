@@ -86,7 +86,7 @@ class HubbubJsTest {
   }
 
   private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    return future.await(60, TimeUnit.SECONDS); // Vert.x's own blocking wait: toCompletionStage().get() was seen to hang here
   }
 
   /** Runs {@code body} (after the prelude) as an async function in the page and returns its result. */
