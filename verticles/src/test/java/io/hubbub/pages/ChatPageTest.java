@@ -11,6 +11,7 @@ import io.hubbub.support.TestConf;
 import io.hubbub.support.TestNode;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -212,11 +213,11 @@ class ChatPageTest {
     Page dana = open(node.port, 1280, 800);
     createAccount(dana, "dana");
     join(dana, "history");
-    String token = await(node.post("/api/sessions", null, new JsonObject().put("username", "dana")
-      .put("password", "password-dana"))).json().getString("token");
+    String token = node.call(HttpMethod.POST, "/api/sessions", null, new JsonObject().put("username", "dana")
+      .put("password", "password-dana")).json().getString("token");
     for (int i = 1; i <= 70; i++) {
-      assertEquals(201, await(node.post("/api/streams/chat.history/events", token, new JsonObject()
-        .put("type", "TEXT_MESSAGE").put("data", new JsonObject().put("text", "old " + i)))).status());
+      assertEquals(201, node.call(HttpMethod.POST, "/api/streams/chat.history/events", token, new JsonObject()
+        .put("type", "TEXT_MESSAGE").put("data", new JsonObject().put("text", "old " + i))).status());
     }
     button(dana, "Log out").click();
     assertThat(button(dana, "Log in")).isVisible();
@@ -235,8 +236,8 @@ class ChatPageTest {
 
   private void leaveBehindThePagesBack(String user, String room) throws Exception {
     // the same user, from a raw bridge client: chat.leave
-    String token = await(node.post("/api/sessions", null, new JsonObject()
-      .put("username", user).put("password", "password-" + user))).json().getString("token");
+    String token = node.call(HttpMethod.POST, "/api/sessions", null, new JsonObject()
+      .put("username", user).put("password", "password-" + user)).json().getString("token");
     io.hubbub.support.BridgeClient client = await(io.hubbub.support.BridgeClient.connect(vertx, node.port)).token(token);
     try {
       await(client.request("chat.leave", new JsonObject().put("room", room)));

@@ -58,7 +58,7 @@ class SensorsTest {
     conf.put("verticles", verticles);
     node = await(TestNode.start(vertx, conf));
     deploySensors();
-    admin = await(node.adminToken());
+    admin = login(TestConf.ADMIN, TestConf.ADMIN_PASSWORD);
   }
 
   @AfterEach
@@ -79,14 +79,19 @@ class SensorsTest {
     return future.await(60, TimeUnit.SECONDS); // Vert.x's own blocking wait: toCompletionStage().get() was seen to hang here
   }
 
+  private String login(String username, String password) throws Exception {
+    return node.call(HttpMethod.POST, "/api/sessions", null, new JsonObject().put("username", username).put("password", password))
+      .json().getString("token");
+  }
+
   private String device(String id) throws Exception {
-    Response created = await(node.post("/api/devices", admin, new JsonObject().put("deviceId", id).put("name", "Greenhouse " + id)));
+    Response created = node.call(HttpMethod.POST, "/api/devices", admin, new JsonObject().put("deviceId", id).put("name", "Greenhouse " + id));
     assertEquals(201, created.status(), created.body().toString());
     return created.json().getString("key");
   }
 
   private Response readings(String device, String key, Object body) throws Exception {
-    return await(node.post("/api/sensors/" + device + "/readings", key, body));
+    return node.call(HttpMethod.POST, "/api/sensors/" + device + "/readings", key, body);
   }
 
   private static JsonObject reading(String kind, double value, Instant at) {
@@ -95,10 +100,10 @@ class SensorsTest {
 
   /** Waits until the device's feed has applied everything in its stream. */
   private void caughtUp(String device) throws Exception {
-    long last = await(node.get("/api/streams/sensor." + device, admin)).json().getLong("lastSeq");
+    long last = node.call(HttpMethod.GET, "/api/streams/sensor." + device, admin, null).json().getLong("lastSeq");
     long deadline = System.currentTimeMillis() + 30_000;
     while (System.currentTimeMillis() < deadline) {
-      Response status = await(node.get("/api/sensors/" + device, admin));
+      Response status = node.call(HttpMethod.GET, "/api/sensors/" + device, admin, null);
       if (status.status() == 200 && status.json().getLong("appliedSeq") >= last) {
         return;
       }
@@ -109,16 +114,17 @@ class SensorsTest {
 
   @Test
   void devicesAreRegisteredListedAndRevokedWithAnAuditTrail() throws Exception {
-    String user = await(node.user("uma"));
-    assertEquals(403, await(node.post("/api/devices", user, new JsonObject().put("deviceId", "d0"))).status());
-    assertEquals(401, await(node.post("/api/devices", null, new JsonObject().put("deviceId", "d0"))).status());
-    assertEquals(400, await(node.post("/api/devices", admin, new JsonObject().put("deviceId", "bad id"))).status());
+    node.call(HttpMethod.POST, "/api/users", null, new JsonObject().put("username", "uma").put("password", "password-uma"));
+    String user = login("uma", "password-uma");
+    assertEquals(403, node.call(HttpMethod.POST, "/api/devices", user, new JsonObject().put("deviceId", "d0")).status());
+    assertEquals(401, node.call(HttpMethod.POST, "/api/devices", null, new JsonObject().put("deviceId", "d0")).status());
+    assertEquals(400, node.call(HttpMethod.POST, "/api/devices", admin, new JsonObject().put("deviceId", "bad id")).status());
     String key = device("d1");
     String other = device("d2");
-    assertEquals(409, await(node.post("/api/devices", admin, new JsonObject().put("deviceId", "d1"))).status());
+    assertEquals(409, node.call(HttpMethod.POST, "/api/devices", admin, new JsonObject().put("deviceId", "d1")).status());
     assertTrue(key.startsWith("d1.") && key.length() > 40, key);
 
-    JsonArray listed = await(node.get("/api/devices", user)).json().getJsonArray("devices");
+    JsonArray listed = node.call(HttpMethod.GET, "/api/devices", user, null).json().getJsonArray("devices");
     assertEquals(List.of("d1", "d2"), listed.stream().map(d -> ((JsonObject) d).getString("deviceId")).toList());
     assertFalse(listed.encode().contains("key"), "no key or hash is ever listed");
 
@@ -128,14 +134,14 @@ class SensorsTest {
     assertEquals(403, readings("d1", user, one).status(), "users do not post readings");
     assertEquals(401, readings("d1", "d1.wrong-secret", one).status());
     assertEquals(401, readings("d1", null, one).status());
-    assertEquals(403, await(node.post("/api/streams/sensor.d2/events", key,
-      new JsonObject().put("type", "READING").put("data", one))).status(), "nor another device's stream by publishing");
+    assertEquals(403, node.call(HttpMethod.POST, "/api/streams/sensor.d2/events", key,
+      new JsonObject().put("type", "READING").put("data", one)).status(), "nor another device's stream by publishing");
 
-    assertEquals(204, await(node.request(HttpMethod.DELETE, "/api/devices/d1", admin, null)).status());
+    assertEquals(204, node.call(HttpMethod.DELETE, "/api/devices/d1", admin, null).status());
     assertEquals(401, readings("d1", key, one).status(), "a revoked key stops working at once");
-    assertEquals(404, await(node.request(HttpMethod.DELETE, "/api/devices/d1", admin, null)).status());
+    assertEquals(404, node.call(HttpMethod.DELETE, "/api/devices/d1", admin, null).status());
 
-    JsonArray audit = await(node.get("/api/streams/audit.devices/events", admin)).json().getJsonArray("events");
+    JsonArray audit = node.call(HttpMethod.GET, "/api/streams/audit.devices/events", admin, null).json().getJsonArray("events");
     assertEquals(List.of("CREATED", "CREATED", "DELETED"), audit.stream().map(e -> ((JsonObject) e).getString("type")).toList());
     assertEquals("admin", audit.getJsonObject(2).getString("by"));
     assertEquals("d1", audit.getJsonObject(2).getJsonObject("data").getString("deviceId"));
@@ -187,11 +193,11 @@ class SensorsTest {
       tooMany.add(ok);
     }
     assertEquals(413, readings("v1", key, tooMany).status());
-    assertEquals(0L, await(node.get("/api/streams/sensor.v1", admin)).json().getLong("lastSeq"), "nothing of a bad batch is stored");
+    assertEquals(0L, node.call(HttpMethod.GET, "/api/streams/sensor.v1", admin, null).json().getLong("lastSeq"), "nothing of a bad batch is stored");
 
     Response stored = readings("v1", key, new JsonArray().add(ok).add(new JsonObject().put("kind", "light").put("value", 300)));
     assertEquals(201, stored.status());
-    JsonArray events = await(node.get("/api/streams/sensor.v1/events", admin)).json().getJsonArray("events");
+    JsonArray events = node.call(HttpMethod.GET, "/api/streams/sensor.v1/events", admin, null).json().getJsonArray("events");
     assertEquals("READING", events.getJsonObject(1).getString("type"));
     assertEquals("v1", events.getJsonObject(1).getString("by"));
     assertEquals(300.0, events.getJsonObject(1).getJsonObject("data").getDouble("value"));
@@ -224,7 +230,7 @@ class SensorsTest {
         // with the sensors verticle down, the device publishes its READING events to its stream itself
         JsonArray events = new JsonArray();
         batch.forEach(r -> events.add(new JsonObject().put("type", "READING").put("data", r)));
-        assertEquals(201, await(node.post("/api/streams/sensor.g1/events", key, events)).status());
+        assertEquals(201, node.call(HttpMethod.POST, "/api/streams/sensor.g1/events", key, events).status());
       } else {
         assertEquals(201, readings("g1", key, batch).status());
       }
@@ -234,7 +240,7 @@ class SensorsTest {
       for (String window : List.of("1m", "1h")) {
         String query = "/api/sensors/g1/aggregates?kind=" + kind + "&window=" + window
           + "&from=" + T0 + "&to=" + T0.plusSeconds(4 * 3600);
-        JsonArray buckets = await(node.get(query, admin)).json().getJsonArray("buckets");
+        JsonArray buckets = node.call(HttpMethod.GET, query, admin, null).json().getJsonArray("buckets");
         sameBuckets(bruteForce(all, kind, window.equals("1m") ? 60_000 : 3_600_000), buckets, kind + " " + window);
       }
     }
@@ -290,7 +296,7 @@ class SensorsTest {
     }
     assertEquals(201, readings("a1", key, reading("humidity", 10, T0.plusSeconds(5))).status()); // below 20 at once
     caughtUp("a1");
-    JsonArray alerts = await(node.get("/api/streams/alerts.a1/events", admin)).json().getJsonArray("events");
+    JsonArray alerts = node.call(HttpMethod.GET, "/api/streams/alerts.a1/events", admin, null).json().getJsonArray("events");
     List<String> seen = alerts.stream().map(JsonObject.class::cast)
       .map(e -> e.getString("type") + " " + e.getJsonObject("data").getString("kind") + " " + e.getJsonObject("data").getString("at"))
       .toList();
@@ -299,10 +305,10 @@ class SensorsTest {
       "RESOLVED temperature " + T0.plusSeconds(100),
       "ALERT temperature " + T0.plusSeconds(171),
       "ALERT humidity " + T0.plusSeconds(5)), seen);
-    JsonObject status = await(node.get("/api/sensors/a1", admin)).json();
+    JsonObject status = node.call(HttpMethod.GET, "/api/sensors/a1", admin, null).json();
     assertEquals(2, status.getJsonArray("openAlerts").size());
     assertEquals(41.0, status.getJsonObject("last").getJsonObject("temperature").getDouble("value"));
-    assertEquals(400, await(node.get("/api/sensors/a1/aggregates?kind=temperature&window=5m", admin)).status());
-    assertEquals(401, await(node.get("/api/sensors/a1/aggregates?kind=temperature", null)).status());
+    assertEquals(400, node.call(HttpMethod.GET, "/api/sensors/a1/aggregates?kind=temperature&window=5m", admin, null).status());
+    assertEquals(401, node.call(HttpMethod.GET, "/api/sensors/a1/aggregates?kind=temperature", null, null).status());
   }
 }
