@@ -21,8 +21,9 @@ import java.util.regex.Pattern;
 
 /**
  * The narrow document operations the domain verticles need: insert, find and delete by {@code _id},
- * add a string to or remove one from an array field, and list a collection by {@code _id}, in a fixed
- * set of collections (users, sessions, rooms, …). Never a query a caller wrote.
+ * add a string to or remove one from an array field, write whole documents and fetch many by
+ * {@code _id}, and list a small collection by {@code _id}, in a fixed set of collections (users,
+ * sessions, rooms, devices, …). Never a query a caller wrote.
  */
 final class DocStore {
 
