@@ -30,6 +30,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -153,8 +154,8 @@ public final class AppendBench {
   private double rawBulkInsert(String uri, boolean journaled, String collection, int bulkSize, int streams, int seconds)
     throws Exception {
     MongoClient mongo = MongoClient.create(vertx, new JsonObject().put("connection_string", uri).put("db_name", "bench_raw"));
-    mongo.createIndexWithOptions(collection, new JsonObject().put("stream", 1).put("seq", 1), new IndexOptions().unique(true))
-      .compose(v -> mongo.createIndexWithOptions(collection, new JsonObject().put("stream", 1).put("id", 1), new IndexOptions().unique(true)))
+    // the same keys and indexes as the events collection: _id <stream>|<seq> and a unique sid <stream>|<id>
+    mongo.createIndexWithOptions(collection, new JsonObject().put("sid", 1), new IndexOptions().unique(true))
       .await(30, TimeUnit.SECONDS);
     BulkWriteOptions options = new BulkWriteOptions(true).setWriteOption(journaled ? WriteOption.JOURNALED : WriteOption.ACKNOWLEDGED);
     AtomicLong seq = new AtomicLong();
@@ -183,7 +184,9 @@ public final class AppendBench {
   }
 
   private static JsonObject document(String stream, long seq) {
-    return new JsonObject().put("stream", stream).put("seq", seq).put("id", UUID.randomUUID().toString())
+    String id = UUID.randomUUID().toString();
+    return new JsonObject().put("_id", stream + "|" + String.format(Locale.ROOT, "%019d", seq)).put("sid", stream + "|" + id)
+      .put("stream", stream).put("seq", seq).put("id", id)
       .put("type", "BENCH").put("data", new JsonObject().put("text", DATA)).put("by", "bench")
       .put("ts", "2026-11-22T18:00:00.123Z");
   }
