@@ -1,7 +1,6 @@
 package io.hubbub.bench;
 
 import io.hubbub.Node;
-import io.hubbub.store.EmbeddedStore;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -24,11 +23,7 @@ import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.WriteOption;
 
 import java.lang.management.ManagementFactory;
-import java.net.ServerSocket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -37,7 +32,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 
 /**
  * Durable appends per second over HTTP and over the bridge with 1 and 64 concurrent publishers,
@@ -67,21 +61,13 @@ public final class AppendBench {
 
   public static void main(String[] args) throws Exception {
     int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
-    Path dir = Files.createTempDirectory("hubbub-bench");
-    EmbeddedStore store = EmbeddedStore.start(dir);
-    Vertx vertx = Node.newVertx();
-    try {
-      new AppendBench(vertx, seconds).run(store.uri());
-    } finally {
-      vertx.close().await(30, TimeUnit.SECONDS);
-      store.close();
-      try (Stream<Path> files = Files.walk(dir)) {
-        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+    try (BenchStore bench = BenchStore.start("hubbub-bench")) {
+      new AppendBench(bench.vertx, seconds).run(bench);
     }
   }
 
-  private void run(String uri) throws Exception {
+  private void run(BenchStore bench) throws Exception {
+    String uri = bench.uri();
     System.out.printf("hubbub append benchmark: %d s per scenario, 200-byte events, embedded store (H2)%n", seconds);
     rawBulkInsert(uri, true, "warmup", RAW_BULK, 64, 3); // JIT warm-up of both sides, not counted
     double before = rawBulkInsert(uri, true, "raw_before", RAW_BULK, 64, seconds);
@@ -90,11 +76,8 @@ public final class AppendBench {
     // the most a group commit can gather from 64 publishers that each wait for their ack
     double small = rawBulkInsert(uri, true, "raw_64", 64, 64, seconds);
 
-    int port;
-    try (ServerSocket probe = new ServerSocket(0)) {
-      port = probe.getLocalPort();
-    }
-    JsonObject conf = conf(uri, port);
+    int port = BenchStore.freePort();
+    JsonObject conf = bench.conf(port);
     Node node = Node.start(vertx, conf).await(60, TimeUnit.SECONDS);
     HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
       new PoolOptions().setHttp1MaxSize(64));
@@ -290,12 +273,5 @@ public final class AppendBench {
     throw new IllegalStateException("no token");
   }
 
-  private static JsonObject conf(String uri, int port) throws Exception {
-    JsonObject conf = new JsonObject(Files.readString(Path.of("conf", "hubbub.json")));
-    conf.getJsonObject("http").put("port", port);
-    conf.getJsonObject("mongo").put("uri", uri).put("database", "bench");
-    conf.getJsonObject("auth").put("passwordIterations", 1_000);
-    return conf;
-  }
 
 }

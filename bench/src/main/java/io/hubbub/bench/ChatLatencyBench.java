@@ -5,24 +5,18 @@ import com.microsoft.playwright.BrowserType;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Playwright;
 import io.hubbub.Node;
-import io.hubbub.store.EmbeddedStore;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
 import java.io.ByteArrayOutputStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 
 /**
@@ -44,31 +38,16 @@ public final class ChatLatencyBench {
 
   public static void main(String[] args) throws Exception {
     int messages = args.length > 0 ? Integer.parseInt(args[0]) : 200;
-    Path dir = Files.createTempDirectory("hubbub-chat-bench");
-    EmbeddedStore store = EmbeddedStore.start(dir);
-    Vertx vertx = Node.newVertx();
-    try {
-      int port;
-      try (ServerSocket probe = new ServerSocket(0)) {
-        port = probe.getLocalPort();
-      }
-      JsonObject conf = new JsonObject(Files.readString(Path.of("conf", "hubbub.json")));
-      conf.getJsonObject("http").put("port", port);
-      conf.getJsonObject("mongo").put("uri", store.uri()).put("database", "bench");
-      conf.getJsonObject("auth").put("passwordIterations", 1_000);
+    try (BenchStore bench = BenchStore.start("hubbub-chat-bench")) {
+      int port = BenchStore.freePort();
+      JsonObject conf = bench.conf(port);
       conf.getJsonObject("chat").put("rateLimit", new JsonObject().put("messages", 1_000_000).put("perSeconds", 1));
-      Node node = Node.start(vertx, conf).await(60, TimeUnit.SECONDS);
+      Node node = Node.start(bench.vertx, conf).await(60, TimeUnit.SECONDS);
       try {
         sizes(port);
         latency(port, messages);
       } finally {
         node.undeploy().await(60, TimeUnit.SECONDS);
-      }
-    } finally {
-      vertx.close().await(30, TimeUnit.SECONDS);
-      store.close();
-      try (Stream<Path> files = Files.walk(dir)) {
-        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
   }

@@ -1,7 +1,6 @@
 package io.hubbub.bench;
 
 import io.hubbub.Node;
-import io.hubbub.store.EmbeddedStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -17,18 +16,13 @@ import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.WriteOption;
 
-import java.net.ServerSocket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 
 /**
  * Sensor ingest: readings per second posted by 10 devices over HTTP in batches of 100 and of 1,000 (each
@@ -54,33 +48,20 @@ public final class SensorBench {
   public static void main(String[] args) throws Exception {
     int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
     int readings = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
-    Path dir = Files.createTempDirectory("hubbub-sensor-bench");
-    EmbeddedStore store = EmbeddedStore.start(dir);
-    Vertx vertx = Node.newVertx();
-    try {
-      new SensorBench(vertx, seconds).run(store.uri(), readings);
-    } finally {
-      vertx.close().await(30, TimeUnit.SECONDS);
-      store.close();
-      try (Stream<Path> files = Files.walk(dir)) {
-        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+    try (BenchStore bench = BenchStore.start("hubbub-sensor-bench")) {
+      new SensorBench(bench.vertx, seconds).run(bench, readings);
     }
   }
 
-  private void run(String uri, int bigDevice) throws Exception {
+  private void run(BenchStore bench, int bigDevice) throws Exception {
+    String uri = bench.uri();
     System.out.printf("hubbub sensor benchmark: %d s per scenario, %d devices, embedded store (H2)%n", seconds, DEVICES);
     raw(uri, "warmup", 1_000, 3);
     double rawBefore = raw(uri, "raw_before", 1_000, seconds);
 
-    int port;
-    try (ServerSocket probe = new ServerSocket(0)) {
-      port = probe.getLocalPort();
-    }
-    JsonObject conf = new JsonObject(Files.readString(Path.of("conf", "hubbub.json")));
-    conf.getJsonObject("http").put("port", port);
-    conf.getJsonObject("mongo").put("uri", uri).put("database", "bench");
-    conf.getJsonObject("auth").put("passwordIterations", 1_000).put("adminPassword", "bench-admin-password");
+    int port = BenchStore.freePort();
+    JsonObject conf = bench.conf(port);
+    conf.getJsonObject("auth").put("adminPassword", "bench-admin-password");
     Node node = Node.start(vertx, conf).await(60, TimeUnit.SECONDS);
     HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
       new PoolOptions().setHttp1MaxSize(DEVICES * 2));

@@ -1,6 +1,5 @@
 package io.hubbub.support;
 
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.io.BufferedReader;
@@ -43,13 +42,7 @@ public final class HubbubProcess implements AutoCloseable {
   public static JsonObject conf() {
     JsonObject conf = TestConf.defaults();
     conf.getJsonObject("auth").put("passwordIterations", 1_000);
-    conf.put("verticles", new JsonArray()
-      .add(new JsonObject().put("name", "storage"))
-      .add(new JsonObject().put("name", "audit"))
-      .add(new JsonObject().put("name", "auth"))
-      .add(new JsonObject().put("name", "chat"))
-      .add(new JsonObject().put("name", "sensors"))
-      .add(new JsonObject().put("name", "gateway")));
+    TestConf.only(conf, TestConf.EVERY_VERTICLE);
     if (TestStore.external()) {
       conf.getJsonObject("mongo").put("uri", TestStore.uri()).put("database", TestStore.freshDatabase());
     }

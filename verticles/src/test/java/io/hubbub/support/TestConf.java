@@ -1,5 +1,6 @@
 package io.hubbub.support;
 
+import io.hubbub.conf.ConfCheck;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -13,6 +14,8 @@ public final class TestConf {
 
   public static final String ADMIN = "admin";
   public static final String ADMIN_PASSWORD = "admin-password-1";
+  /** Every verticle once (one gateway, so a test knows its port), in the order they are best deployed. */
+  public static final String[] EVERY_VERTICLE = ConfCheck.VERTICLES.toArray(String[]::new);
 
   private TestConf() {
   }
@@ -32,14 +35,7 @@ public final class TestConf {
     conf.getJsonObject("http").put("port", 0);
     conf.getJsonObject("mongo").put("uri", TestStore.uri()).put("database", TestStore.freshDatabase());
     conf.getJsonObject("auth").put("passwordIterations", 1_000).put("adminPassword", ADMIN_PASSWORD);
-    conf.put("verticles", new JsonArray()
-      .add(new JsonObject().put("name", "storage"))
-      .add(new JsonObject().put("name", "audit"))
-      .add(new JsonObject().put("name", "auth"))
-      .add(new JsonObject().put("name", "chat"))
-      .add(new JsonObject().put("name", "sensors"))
-      .add(new JsonObject().put("name", "gateway")));
-    return conf;
+    return only(conf, EVERY_VERTICLE);
   }
 
   /** Only the named verticles. */

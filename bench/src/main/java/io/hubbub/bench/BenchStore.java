@@ -1,0 +1,64 @@
+package io.hubbub.bench;
+
+import io.hubbub.Node;
+import io.hubbub.store.EmbeddedStore;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * What every benchmark starts from: an embedded store in a temporary folder and a Vert.x with metrics,
+ * as the launcher makes it; closing them deletes the folder.
+ */
+final class BenchStore implements AutoCloseable {
+
+  final Vertx vertx;
+  private final Path dir;
+  private final EmbeddedStore store;
+
+  private BenchStore(Path dir, EmbeddedStore store, Vertx vertx) {
+    this.dir = dir;
+    this.store = store;
+    this.vertx = vertx;
+  }
+
+  static BenchStore start(String name) throws Exception {
+    Path dir = Files.createTempDirectory(name);
+    return new BenchStore(dir, EmbeddedStore.start(dir), Node.newVertx());
+  }
+
+  String uri() {
+    return store.uri();
+  }
+
+  /** The default conf, on this store and {@code port}, with cheap password hashes. */
+  JsonObject conf(int port) throws IOException {
+    JsonObject conf = new JsonObject(Files.readString(Path.of("conf", "hubbub.json")));
+    conf.getJsonObject("http").put("port", port);
+    conf.getJsonObject("mongo").put("uri", uri()).put("database", "bench");
+    conf.getJsonObject("auth").put("passwordIterations", 1_000);
+    return conf;
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket probe = new ServerSocket(0)) {
+      return probe.getLocalPort();
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    vertx.close().await(30, TimeUnit.SECONDS);
+    store.close();
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+}
