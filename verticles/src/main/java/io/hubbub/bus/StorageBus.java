@@ -18,7 +18,7 @@ import io.vertx.core.json.JsonObject;
  *   <li>{@link #DOC_DELETE} {@code {collection, id}} → {@code {deleted}}</li>
  *   <li>{@link #DOC_ADD} / {@link #DOC_REMOVE} {@code {collection, id, field, value}} → {@code {doc}}: adds the
  *       string {@code value} to (or removes it from) the array {@code field}; 404 when absent</li>
- *   <li>{@link #DOC_LIST} {@code {collection, limit?, after?}} → {@code {docs}}, by {@code _id}</li>
+ *   <li>{@link #DOC_LIST} {@code {collection, limit?}} → {@code {docs}}, by {@code _id}</li>
  *   <li>{@link #DOC_PUT} {@code {collection, docs}} → {@code {}}: writes each document whole under its {@code _id}, in one bulk write</li>
  *   <li>{@link #DOC_GET} {@code {collection, ids}} → {@code {docs}}: those of the ids that exist, by {@code _id}</li>
  * </ul>

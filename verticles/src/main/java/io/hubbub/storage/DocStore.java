@@ -111,14 +111,11 @@ final class DocStore {
     return change(body, "$pull");
   }
 
-  /** The first {@code limit} documents of a collection by {@code _id}, after {@code after} when given. */
+  /** The first {@code limit} documents of a collection by {@code _id}: for the small collections (rooms, devices). */
   Future<JsonObject> list(JsonObject body) {
     String collection = collection(body);
     int limit = (int) EventRules.optionalLong(body, "limit", 1_000, 1, MAX_LIST);
     JsonObject query = new JsonObject();
-    if (body.getValue("after") instanceof String after) {
-      query.put("_id", new JsonObject().put("$gt", after));
-    }
     FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1)).setLimit(limit);
     return calls.guard(mongo.findWithOptions(collection, query, options))
       .map(docs -> new JsonObject().put("docs", new JsonArray(docs)));
