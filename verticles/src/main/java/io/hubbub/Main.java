@@ -2,12 +2,13 @@ package io.hubbub;
 
 import io.hubbub.conf.Conf;
 import io.hubbub.conf.ConfException;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -27,16 +28,17 @@ public final class Main {
 
   public static void main(String[] args) {
     String file = System.getenv().getOrDefault(Conf.CONF_VARIABLE, Conf.DEFAULT_FILE);
-    Vertx vertx = Node.newVertx();
-    CompletableFuture<Node> started = Conf.load(vertx, file)
-      .compose(conf -> Node.start(vertx, conf))
-      .toCompletionStage().toCompletableFuture();
+    Vertx vertx = null;
     Node node;
     try {
-      node = started.get();
+      JsonObject conf = readConf(file);
+      vertx = await(Node.newVertx(conf));
+      node = await(Node.start(vertx, conf));
     } catch (Exception e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
-      vertx.close();
+      if (vertx != null) {
+        vertx.close();
+      }
       if (cause instanceof ConfException) {
         System.err.println("hubbub: bad conf: " + cause.getMessage());
         System.exit(2);
@@ -48,6 +50,20 @@ public final class Main {
     Signal.handle(new Signal("TERM"), signal -> stop(node, signal));
     Signal.handle(new Signal("INT"), signal -> stop(node, signal));
     log.info("hubbub started [conf: {}]", file);
+  }
+
+  /** Reads the conf with a short-lived Vert.x: the node's own may be clustered, which the conf decides. */
+  private static JsonObject readConf(String file) throws Exception {
+    Vertx bootstrap = Vertx.vertx();
+    try {
+      return await(Conf.load(bootstrap, file));
+    } finally {
+      await(bootstrap.close());
+    }
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get();
   }
 
   private static void stop(Node node, Signal signal) {

@@ -10,7 +10,11 @@ import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.Label;
@@ -23,6 +27,7 @@ import io.vertx.micrometer.VertxPrometheusOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -53,8 +58,38 @@ public final class Node {
     this.vertx = vertx;
   }
 
-  /** A Vert.x instance with the metrics Hubbub exposes on /metrics. */
+  /** A Vert.x instance with the metrics Hubbub exposes on /metrics, not clustered. */
   public static Vertx newVertx() {
+    return builder().build();
+  }
+
+  /**
+   * The Vert.x instance a conf asks for: clustered over Hazelcast ({@link ClusterConfig}) when
+   * {@code cluster.enabled}, else local. Joining blocks on Hazelcast; the future completes when joined.
+   */
+  public static Future<Vertx> newVertx(JsonObject conf) {
+    JsonObject cluster = conf.getJsonObject("cluster", new JsonObject());
+    if (!cluster.getBoolean("enabled", false)) {
+      return Future.succeededFuture(newVertx());
+    }
+    String host = cluster.getString("host", ClusterConfig.DEFAULT_HOST);
+    VertxOptions options = metricsOptions().setEventBusOptions(new EventBusOptions().setHost(host));
+    long started = System.nanoTime();
+    return Vertx.builder()
+      .with(options)
+      .withMetrics(new MicrometerMetricsFactory())
+      .withClusterManager(new HazelcastClusterManager(ClusterConfig.load(cluster)))
+      .buildClustered()
+      .onSuccess(vertx -> log.info("joined the cluster [name: {}, host: {}, nodes: {}, in: {} ms]",
+        cluster.getString("name", ClusterConfig.DEFAULT_NAME), host,
+        ((VertxInternal) vertx).clusterManager().getNodes().size(), (System.nanoTime() - started) / 1_000_000));
+  }
+
+  private static VertxBuilder builder() {
+    return Vertx.builder().with(metricsOptions()).withMetrics(new MicrometerMetricsFactory());
+  }
+
+  private static VertxOptions metricsOptions() {
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
       .setEnabled(true)
       .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
@@ -71,10 +106,15 @@ public final class Node {
         .setType(MatchType.REGEX)
         .setValue("__vertx\\..*|[0-9a-f-]{36}")
         .setAlias("_reply"));
-    return Vertx.builder()
-      .with(new VertxOptions().setMetricsOptions(metrics))
-      .withMetrics(new MicrometerMetricsFactory())
-      .build();
+    for (String op : List.of("append", "read", "meta")) { // one series per operation, not per partition
+      metrics.addLabelMatch(new Match()
+        .setDomain(MetricsDomain.EVENT_BUS)
+        .setLabel(Label.EB_ADDRESS.toString())
+        .setType(MatchType.REGEX)
+        .setValue("storage\\." + op + "\\.[0-9]+")
+        .setAlias("storage." + op));
+    }
+    return new VertxOptions().setMetricsOptions(metrics);
   }
 
   /** Deploys the conf's verticles on {@code vertx}; fails (undeploying what started) if one fails. */
@@ -82,6 +122,8 @@ public final class Node {
     Node node = new Node(vertx);
     JsonObject shared = conf.copy();
     shared.remove("verticles");
+    JsonObject cluster = shared.getJsonObject("cluster", new JsonObject());
+    shared.put("cluster", cluster.put("node", cluster.getString("node", defaultName())));
     Future<Void> chain = Future.succeededFuture();
     for (Object o : conf.getJsonArray("verticles", new JsonArray())) {
       JsonObject entry = (JsonObject) o;
@@ -96,6 +138,11 @@ public final class Node {
         });
     }
     return chain.map(node).recover(failure -> node.undeploy().transform(v -> Future.failedFuture(failure)));
+  }
+
+  /** A node's name when the conf gives none: {@code <pid>@<host>}, as the JVM names itself. */
+  private static String defaultName() {
+    return ManagementFactory.getRuntimeMXBean().getName();
   }
 
   public Vertx vertx() {

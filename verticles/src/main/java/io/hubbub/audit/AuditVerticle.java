@@ -104,7 +104,8 @@ public final class AuditVerticle extends VerticleBase {
 
   private Future<Void> append(String stream, String type, JsonObject data, String by) {
     JsonObject event = new JsonObject().put("stream", stream).put("type", type).put("data", data).put("by", by);
-    return Bus.request(vertx.eventBus(), StorageBus.APPEND, StorageBus.appendRequest(new JsonArray().add(event)), timeoutMs)
+    JsonObject request = StorageBus.appendRequest(new JsonArray().add(event));
+    return Bus.request(vertx.eventBus(), StorageBus.route(StorageBus.APPEND, request, StorageBus.partitions(config())), request, timeoutMs)
       .mapEmpty();
   }
 

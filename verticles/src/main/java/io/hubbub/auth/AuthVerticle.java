@@ -212,7 +212,7 @@ public final class AuthVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> storage(String address, JsonObject body) {
-    return Bus.request(vertx.eventBus(), address, body, storageTimeoutMs);
+    return Bus.request(vertx.eventBus(), StorageBus.route(address, body, StorageBus.partitions(config())), body, storageTimeoutMs);
   }
 
   private <T> void consume(String address, Function<JsonObject, Future<T>> handler) {

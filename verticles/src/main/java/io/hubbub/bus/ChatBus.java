@@ -21,9 +21,15 @@ import java.util.Collection;
  * <ul>
  *   <li>{@link #PUBLISH} {@code {room, event, by}} → an append result: a {@code TEXT_MESSAGE} published
  *       through {@code streams.publish} or HTTP to a {@code chat.<room>} stream, under the same rules as {@link #SEND}</li>
- *   <li>{@link #SUBSCRIPTIONS} {@code {op: "open"|"close", conn, user?, room}}: a bridge connection
- *       subscribed to or left a room's presence (the gateway reports them; {@code close} without a room
- *       means the connection closed)</li>
+ *   <li>{@link #SUBSCRIPTIONS} (published) {@code {op: "open"|"close", gateway, conn, user?, room}}: a bridge
+ *       connection subscribed to or left a room's presence (each gateway reports its own; {@code close}
+ *       without a room means the connection closed). Every chat instance keeps the whole picture and
+ *       publishes {@code chat.presence.<room>} to its own node's connections.</li>
+ *   <li>{@link #GATEWAYS} (published) {@code {gateway, subscriptions}}: a gateway is alive, with this many
+ *       presence subscriptions; a chat instance that counts otherwise asks it for {@link #snapshotAddress}
+ *       {@code {}} → {@code {gateway, subscriptions: [{conn, user, room}]}}, and forgets a gateway not heard
+ *       from for a while (its node died)</li>
+ *   <li>{@link #TYPING_STATE} (published) {@code {user, room, typing}}: a member started or stopped typing</li>
  *   <li>{@link #MEMBERS} (published) {@code {room, members}}: membership changed; chat instances refresh their cache</li>
  * </ul>
  */
@@ -39,6 +45,11 @@ public final class ChatBus {
   public static final String PUBLISH = "chat.internal.publish";
   public static final String SUBSCRIPTIONS = "chat.internal.subscriptions";
   public static final String MEMBERS = "chat.internal.members";
+  public static final String GATEWAYS = "chat.internal.gateways";
+  public static final String TYPING_STATE = "chat.internal.typing";
+  /** How often a gateway says it is alive, and how long chat waits before forgetting a silent one. */
+  public static final long GATEWAY_BEAT_MS = 2_000;
+  public static final long GATEWAY_SILENCE_MS = 6_000;
 
   public static final String NAMESPACE = "chat";
   public static final String MESSAGE_TYPE = "TEXT_MESSAGE";
@@ -69,8 +80,12 @@ public final class ChatBus {
     return new JsonObject().put("room", room).put("members", new JsonArray(members.stream().sorted().toList()));
   }
 
-  public static JsonObject subscription(String op, String conn, String user, String room) {
-    JsonObject body = new JsonObject().put("op", op).put("conn", conn);
+  public static String snapshotAddress(String gateway) {
+    return "chat.internal.snapshot." + gateway;
+  }
+
+  public static JsonObject subscription(String op, String gateway, String conn, String user, String room) {
+    JsonObject body = new JsonObject().put("op", op).put("gateway", gateway).put("conn", conn);
     if (user != null) {
       body.put("user", user);
     }
@@ -78,6 +93,10 @@ public final class ChatBus {
       body.put("room", room);
     }
     return body;
+  }
+
+  public static JsonObject typing(String user, String room, boolean typing) {
+    return new JsonObject().put("user", user).put("room", room).put("typing", typing);
   }
 
   public static JsonObject publish(String room, JsonObject event, String by) {

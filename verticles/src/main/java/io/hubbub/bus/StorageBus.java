@@ -3,13 +3,21 @@ package io.hubbub.bus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.Collection;
+
 /**
  * The storage verticle's conversations. Never bridged to browsers.
+ *
+ * <p>Streams hash to a fixed number of partitions ({@code storage.partitions}, the same on every node);
+ * each partition is owned by one storage instance in the cluster at a time, which serves its appends,
+ * reads and metadata on {@code <address>.<partition>} ({@link #address}). The document operations and
+ * {@link #PING} are served by every storage instance.
  *
  * <ul>
  *   <li>{@link #APPEND} {@code {events: [{stream, type, data, by, id?, expectedSeq?}]}} →
  *       {@code {results: [{stream, seq, id, ts, duplicate?}]}}; all or nothing for the request's checks
- *       (409 when an {@code expectedSeq} does not hold), 503 when the store does not answer in time.</li>
+ *       (409 when an {@code expectedSeq} does not hold), 503 when the store does not answer in time
+ *       or the partition is changing owner; every event of one request in the address's partition.</li>
  *   <li>{@link #READ} {@code {stream, from, limit}} → {@code {stream, events, next, lastSeq}}</li>
  *   <li>{@link #META} {@code {stream}} → {@code {stream, lastSeq}}</li>
  *   <li>{@link #PING} {@code {}} → {@code {}} when the store answers, else 503</li>
@@ -38,10 +46,53 @@ public final class StorageBus {
   public static final String DOC_PUT = "storage.docs.put";
   public static final String DOC_GET = "storage.docs.get";
 
+  /** Cluster-wide map of the live storage instances: instance id → {@link #instance} (JSON text), with a short TTL. */
+  public static final String INSTANCES_MAP = "hubbub.storage.instances";
+  public static final int DEFAULT_PARTITIONS = 64;
+
   public static final int MAX_READ_LIMIT = 1000;
   public static final int DEFAULT_READ_LIMIT = 100;
 
   private StorageBus() {
+  }
+
+  /** The conf's partition count ({@code storage.partitions}). */
+  public static int partitions(JsonObject conf) {
+    return conf.getJsonObject("storage", new JsonObject()).getInteger("partitions", DEFAULT_PARTITIONS);
+  }
+
+  /** The partition of a stream: a stable hash (Java's specified {@code String.hashCode}), the same on every JVM. */
+  public static int partition(String stream, int partitions) {
+    return Math.floorMod(stream.hashCode(), partitions);
+  }
+
+  /** Where {@link #APPEND}, {@link #READ} or {@link #META} for {@code stream} goes: its partition's owner. */
+  public static String address(String operation, String stream, int partitions) {
+    return operation + "." + partition(stream, partitions);
+  }
+
+  /**
+   * Where a request goes: {@link #APPEND} (by its first event's stream), {@link #READ} and {@link #META}
+   * to the owner of the stream's partition (a request without a stream to the owner of partition 0, which
+   * refuses it with 400); every other address as it is.
+   */
+  public static String route(String address, JsonObject body, int partitions) {
+    Object stream = switch (address) {
+      case APPEND -> body.getValue("events") instanceof JsonArray events && !events.isEmpty()
+        && events.getValue(0) instanceof JsonObject first ? first.getValue("stream") : "";
+      case READ, META -> body.getValue("stream");
+      default -> null;
+    };
+    if (stream == null && !address.equals(READ) && !address.equals(META)) {
+      return address;
+    }
+    return stream instanceof String s ? address(address, s, partitions) : address + ".0";
+  }
+
+  /** What a storage instance announces in {@link #INSTANCES_MAP}. */
+  public static JsonObject instance(String node, String store, Collection<Integer> owned) {
+    return new JsonObject().put("node", node).put("store", store)
+      .put("partitions", new JsonArray(owned.stream().sorted().map(p -> (Object) p).toList()));
   }
 
   /** One event to append, as storage expects it: already checked by {@link EventRules}, with its author. */

@@ -8,18 +8,22 @@ import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.Streams;
-import io.hubbub.limit.RateLimit;
+import io.hubbub.limit.SharedRateLimit;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,9 +40,12 @@ import java.util.function.BiFunction;
 public final class ChatVerticle extends VerticleBase {
 
 
+  private static final Logger log = LoggerFactory.getLogger(ChatVerticle.class);
   private static final int MAX_CACHED_ROOMS = 10_000;
   private static final int MAX_LISTED_ROOMS = 1_000;
   private static final long SWEEP_MS = 1_000;
+  private static final String RATE_LIMIT_MAP = "hubbub.rate.chat";
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final Presence presence = new Presence();
@@ -52,7 +59,9 @@ public final class ChatVerticle extends VerticleBase {
       return size() > MAX_CACHED_ROOMS;
     }
   };
-  private RateLimit rateLimit;
+  private SharedRateLimit rateLimit;
+  /** Gateways by when they last reported: a silent one's presence is dropped. */
+  private final Map<String, Long> gatewaysSeen = new HashMap<>();
   private int maxTextLength;
   private long typingMs;
   private long timeoutMs;
@@ -62,7 +71,7 @@ public final class ChatVerticle extends VerticleBase {
   public Future<?> start() {
     JsonObject conf = config().getJsonObject("chat", new JsonObject());
     JsonObject limit = conf.getJsonObject("rateLimit", new JsonObject());
-    rateLimit = new RateLimit(limit.getInteger("messages", 20), limit.getInteger("perSeconds", 10) * 1_000L);
+    rateLimit = new SharedRateLimit(vertx, RATE_LIMIT_MAP, limit.getInteger("messages", 20), limit.getInteger("perSeconds", 10) * 1_000L);
     maxTextLength = conf.getInteger("maxTextLength", 4_000);
     typingMs = conf.getInteger("typingSeconds", 5) * 1_000L;
     timeoutMs = config().getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
@@ -74,6 +83,8 @@ public final class ChatVerticle extends VerticleBase {
     serve(ChatBus.LEAVE, this::leave);
     serve(ChatBus.TYPING, this::typing);
     consumers.add(vertx.eventBus().<JsonObject>consumer(ChatBus.SUBSCRIPTIONS, this::subscription));
+    consumers.add(vertx.eventBus().<JsonObject>consumer(ChatBus.GATEWAYS, this::gatewayAlive));
+    consumers.add(vertx.eventBus().<JsonObject>consumer(ChatBus.TYPING_STATE, this::typingState));
     consumers.add(vertx.eventBus().<JsonObject>consumer(ChatBus.MEMBERS, m ->
       members.put(m.body().getString("room"), new HashSet<>(m.body().getJsonArray("members").getList()))));
     sweeper = vertx.setPeriodic(SWEEP_MS, t -> sweep());
@@ -121,12 +132,13 @@ public final class ChatVerticle extends VerticleBase {
       if (!found.contains(user)) {
         throw Failures.of(Failures.FORBIDDEN, user + " is not a member of '" + room + "': chat.join first");
       }
-      long now = System.currentTimeMillis();
-      if (!rateLimit.tryAcquire(user, now)) {
-        throw Failures.of(Failures.RATE_LIMITED, "too many messages: wait " + rateLimit.retryAfterSeconds(user, now) + " s");
+      return rateLimit.acquire(user);
+    }).compose(waitSeconds -> {
+      if (waitSeconds > 0) {
+        throw Failures.of(Failures.RATE_LIMITED, "too many messages: wait " + waitSeconds + " s");
       }
-      if (presence.stoppedTyping(user, room)) {
-        publishPresence(room);
+      if (presence.isTyping(user, room)) {
+        vertx.eventBus().publish(ChatBus.TYPING_STATE, ChatBus.typing(user, room, false));
       }
       JsonObject append = StorageBus.event(ChatBus.stream(room), event, user);
       return storage(StorageBus.APPEND, StorageBus.appendRequest(new JsonArray().add(append)))
@@ -195,11 +207,42 @@ public final class ChatVerticle extends VerticleBase {
     String user = Caller.user(headers);
     String room = room(body);
     return membersOf(room).map(found -> {
-      if (found.contains(user) && presence.typing(user, room, System.currentTimeMillis() + typingMs)) {
-        publishPresence(room);
+      if (found.contains(user)) {
+        vertx.eventBus().publish(ChatBus.TYPING_STATE, ChatBus.typing(user, room, true));
       }
       return null;
     });
+  }
+
+  /** Typing, as any chat instance saw it: every instance keeps the same picture. */
+  private void typingState(Message<JsonObject> message) {
+    JsonObject body = message.body();
+    String user = body.getString("user");
+    String room = body.getString("room");
+    if (user == null || room == null) {
+      return;
+    }
+    boolean changed = body.getBoolean("typing", false)
+      ? presence.typing(user, room, System.currentTimeMillis() + typingMs)
+      : presence.stoppedTyping(user, room);
+    if (changed) {
+      publishPresence(room);
+    }
+  }
+
+  /** A gateway's heartbeat: note it, and when its count differs from ours (we missed reports, or just started), take its snapshot. */
+  private void gatewayAlive(Message<JsonObject> message) {
+    String gateway = message.body().getString("gateway");
+    if (gateway == null) {
+      return;
+    }
+    gatewaysSeen.put(gateway, System.currentTimeMillis());
+    Integer count = message.body().getInteger("subscriptions");
+    if (count != null && count != presence.count(gateway)) {
+      Bus.request(vertx.eventBus(), ChatBus.snapshotAddress(gateway), new JsonObject(), timeoutMs)
+        .onSuccess(snapshot -> presence.replace(gateway, snapshot.getJsonArray("subscriptions")).forEach(this::publishPresence))
+        .onFailure(failure -> log.debug("no presence snapshot [gateway: {}, error: {}]", gateway, failure.getMessage()));
+    }
   }
 
   private void subscription(Message<JsonObject> message) {
@@ -209,8 +252,10 @@ public final class ChatVerticle extends VerticleBase {
     if (conn == null) {
       return;
     }
+    String gateway = body.getString("gateway", "");
+    gatewaysSeen.putIfAbsent(gateway, System.currentTimeMillis());
     if ("open".equals(body.getString("op")) && room != null && body.getString("user") != null) {
-      presence.open(conn, body.getString("user"), room);
+      presence.open(gateway, conn, body.getString("user"), room);
       publishPresence(room); // always: the new subscriber needs the current picture
     } else if ("close".equals(body.getString("op"))) {
       presence.close(conn, room).forEach(this::publishPresence);
@@ -220,11 +265,19 @@ public final class ChatVerticle extends VerticleBase {
   private void sweep() {
     long now = System.currentTimeMillis();
     presence.expireTyping(now).forEach(this::publishPresence);
-    rateLimit.sweep(now);
+    gatewaysSeen.entrySet().removeIf(seen -> {
+      if (seen.getValue() > now - ChatBus.GATEWAY_SILENCE_MS) {
+        return false;
+      }
+      log.info("gateway silent, dropping its presence [gateway: {}]", seen.getKey());
+      presence.drop(seen.getKey()).forEach(this::publishPresence);
+      return true;
+    });
   }
 
+  /** To this node's bridge connections only: every node's chat instance serves its own node's. */
   private void publishPresence(String room) {
-    vertx.eventBus().publish(ChatBus.presenceAddress(room), presence.picture(room));
+    vertx.eventBus().publish(ChatBus.presenceAddress(room), presence.picture(room), LOCAL);
   }
 
   /** The members of a room ({@link #NO_ROOM} when there is no such room), from the cache or storage. */
@@ -245,7 +298,7 @@ public final class ChatVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> storage(String address, JsonObject body) {
-    return Bus.request(vertx.eventBus(), address, body, timeoutMs);
+    return Bus.request(vertx.eventBus(), StorageBus.route(address, body, StorageBus.partitions(config())), body, timeoutMs);
   }
 
   /** Serves a chat address; its 401 and 403 answers go to the access trail, as the gateway's do. */

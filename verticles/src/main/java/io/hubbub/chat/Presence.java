@@ -3,6 +3,7 @@ package io.hubbub.chat;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -13,7 +14,8 @@ import java.util.TreeSet;
  * Who is online and who is typing in each room. A user is online in a room while at least one of
  * their bridge connections is subscribed to the room's presence; typing lasts until it expires or
  * the user sends. Ephemeral: nothing here is stored. Every method answers whether the room's
- * picture changed, so the verticle publishes only changes.
+ * picture changed, so the verticle publishes only changes. Connections belong to gateways, so that a
+ * gateway's whole set can be replaced (a snapshot) or dropped (its node died).
  */
 final class Presence {
 
@@ -26,8 +28,11 @@ final class Presence {
   private final Map<String, Map<String, Long>> typing = new HashMap<>();
   /** connection → its subscriptions, to drop them all when it closes. */
   private final Map<String, Set<Subscription>> byConnection = new HashMap<>();
+  /** gateway → its connections. */
+  private final Map<String, Set<String>> byGateway = new HashMap<>();
 
-  boolean open(String conn, String user, String room) {
+  boolean open(String gateway, String conn, String user, String room) {
+    byGateway.computeIfAbsent(gateway, g -> new HashSet<>()).add(conn);
     byConnection.computeIfAbsent(conn, c -> new HashSet<>()).add(new Subscription(user, room));
     Set<String> conns = online.computeIfAbsent(room, r -> new HashMap<>()).computeIfAbsent(user, u -> new HashSet<>());
     boolean first = conns.isEmpty();
@@ -53,8 +58,47 @@ final class Presence {
     });
     if (subscriptions.isEmpty()) {
       byConnection.remove(conn);
+      byGateway.values().forEach(conns -> conns.remove(conn));
+      byGateway.values().removeIf(Set::isEmpty);
     }
     return changed;
+  }
+
+  /** How many presence subscriptions this instance knows of a gateway: to compare with the gateway's own count. */
+  int count(String gateway) {
+    return byGateway.getOrDefault(gateway, Set.of()).stream()
+      .mapToInt(conn -> byConnection.getOrDefault(conn, Set.of()).size()).sum();
+  }
+
+  Set<String> gateways() {
+    return new HashSet<>(byGateway.keySet());
+  }
+
+  /** Forgets every connection of a gateway; answers the rooms whose picture changed. */
+  Set<String> drop(String gateway) {
+    Set<String> changed = new TreeSet<>();
+    for (String conn : new ArrayList<>(byGateway.getOrDefault(gateway, Set.of()))) {
+      changed.addAll(close(conn, null));
+    }
+    byGateway.remove(gateway);
+    return changed;
+  }
+
+  /** Replaces what is known of a gateway by its snapshot ({@code [{conn, user, room}]}); answers the rooms that changed. */
+  Set<String> replace(String gateway, JsonArray subscriptions) {
+    Set<String> rooms = new TreeSet<>();
+    byGateway.getOrDefault(gateway, Set.of()).forEach(conn ->
+      byConnection.getOrDefault(conn, Set.of()).forEach(s -> rooms.add(s.room())));
+    subscriptions.forEach(o -> rooms.add(((JsonObject) o).getString("room")));
+    Map<String, JsonObject> before = new HashMap<>();
+    rooms.forEach(room -> before.put(room, picture(room)));
+    drop(gateway);
+    subscriptions.forEach(o -> {
+      JsonObject s = (JsonObject) o;
+      open(gateway, s.getString("conn"), s.getString("user"), s.getString("room"));
+    });
+    rooms.removeIf(room -> before.get(room).equals(picture(room)));
+    return rooms;
   }
 
   private boolean leave(String conn, Subscription s) {
@@ -76,6 +120,10 @@ final class Presence {
 
   boolean typing(String user, String room, long until) {
     return typing.computeIfAbsent(room, r -> new HashMap<>()).put(user, until) == null;
+  }
+
+  boolean isTyping(String user, String room) {
+    return typing.getOrDefault(room, Map.of()).containsKey(user);
   }
 
   boolean stoppedTyping(String user, String room) {

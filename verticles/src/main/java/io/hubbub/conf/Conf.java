@@ -33,6 +33,7 @@ public final class Conf {
     OVERRIDES.put("HUBBUB_ADMIN_PASSWORD", "auth.adminPassword");
     OVERRIDES.put("HUBBUB_CLUSTER_HOST", "cluster.host");
     OVERRIDES.put("HUBBUB_CLUSTER_MEMBERS", "cluster.members");
+    OVERRIDES.put("HUBBUB_NODE_NAME", "cluster.node");
   }
 
   private Conf() {

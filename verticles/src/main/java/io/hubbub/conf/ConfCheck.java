@@ -24,6 +24,7 @@ public final class ConfCheck {
   private static final Pattern NAMESPACE = Pattern.compile("[a-z][a-z0-9-]{0,31}");
   private static final Pattern KIND = Pattern.compile("[a-z][a-z0-9_]{0,31}");
   private static final Pattern DATABASE = Pattern.compile("[A-Za-z0-9_-]{1,63}");
+  private static final Pattern CLUSTER_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
   private ConfCheck() {
   }
@@ -38,7 +39,7 @@ public final class ConfCheck {
     integer(http, "http.maxBodyBytes", 1_024, 64 * 1_048_576);
 
     JsonObject mongo = section(conf, "mongo");
-    keys(mongo, "mongo.", Set.of("uri", "database", "dataDir", "timeoutMs"));
+    keys(mongo, "mongo.", Set.of("uri", "database", "dataDir", "timeoutMs", "embeddedHost", "embeddedPort"));
     String uri = string(mongo, "mongo.uri", true);
     if (uri != null && !uri.isEmpty() && !uri.startsWith("mongodb://") && !uri.startsWith("mongodb+srv://")) {
       throw new ConfException("mongo.uri (HUBBUB_MONGO_URI)", "a mongodb:// or mongodb+srv:// URI, or nothing for the embedded store", uri);
@@ -46,6 +47,8 @@ public final class ConfCheck {
     matches(mongo, "mongo.database", DATABASE);
     string(mongo, "mongo.dataDir", false);
     integer(mongo, "mongo.timeoutMs", 100, 600_000);
+    string(mongo, "mongo.embeddedHost", false);
+    integer(mongo, "mongo.embeddedPort", 0, 65_535);
 
     Object admins = conf.getValue("admins");
     if (admins != null) {
@@ -71,7 +74,8 @@ public final class ConfCheck {
     string(auth, "auth.adminPassword", true);
 
     JsonObject storage = section(conf, "storage");
-    keys(storage, "storage.", Set.of("maxBatchEvents", "seqCacheStreams", "poolSize", "collections"));
+    keys(storage, "storage.", Set.of("maxBatchEvents", "seqCacheStreams", "poolSize", "collections", "partitions"));
+    integer(storage, "storage.partitions", 1, 4_096);
     integer(storage, "storage.maxBatchEvents", 1, 100_000);
     integer(storage, "storage.seqCacheStreams", 1_000, 100_000_000);
     integer(storage, "storage.poolSize", 1, 1_000);
@@ -114,12 +118,28 @@ public final class ConfCheck {
     }
 
     JsonObject cluster = section(conf, "cluster");
-    keys(cluster, "cluster.", Set.of("enabled", "name", "host", "members"));
-    if (Boolean.TRUE.equals(cluster.getValue("enabled"))) {
-      throw new ConfException("cluster.enabled", "false: this release runs one node", true);
+    keys(cluster, "cluster.", Set.of("enabled", "name", "host", "members", "node"));
+    Object enabled = cluster.getValue("enabled");
+    if (enabled != null && !(enabled instanceof Boolean)) {
+      throw new ConfException("cluster.enabled", "true or false", enabled);
+    }
+    matches(cluster, "cluster.name", CLUSTER_NAME);
+    string(cluster, "cluster.host", false);
+    string(cluster, "cluster.node", false);
+    Object members = cluster.getValue("members");
+    if (members != null && (!(members instanceof JsonArray list) || list.isEmpty()
+      || list.stream().anyMatch(m -> !(m instanceof String s) || s.isBlank()))) {
+      throw new ConfException("cluster.members (HUBBUB_CLUSTER_MEMBERS)", "a non-empty list of host names or addresses", members);
     }
 
     verticles(conf.getValue("verticles"));
+    if (Boolean.TRUE.equals(enabled)) {
+      List<String> names = conf.getJsonArray("verticles").stream().map(v -> ((JsonObject) v).getString("name")).toList();
+      if (names.contains("gateway") && !names.contains("chat")) {
+        throw new ConfException("verticles: a clustered node that runs 'gateway' must run 'chat' too "
+          + "(each node's chat verticle delivers presence to that node's bridge connections)");
+      }
+    }
   }
 
   private static void alertRules(Object value) {

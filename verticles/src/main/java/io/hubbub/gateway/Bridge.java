@@ -12,6 +12,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.BridgeEventType;
 import io.vertx.ext.bridge.PermittedOptions;
@@ -46,12 +47,15 @@ final class Bridge {
     Set.of(PUBLISH, READ, ChatBus.SEND, ChatBus.ROOMS, ChatBus.JOIN, ChatBus.LEAVE, ChatBus.TYPING);
   private static final Set<String> PUBLISH_FIELDS = Set.of("stream");
 
-  /** What the bridge knows of one socket: its id for chat, the tokens its registrations used, its presence rooms. */
+  /** What the bridge knows of one socket: its id for chat, the tokens its registrations used, its presence rooms (→ user). */
   private static final class SocketState {
     final String id = UUID.randomUUID().toString();
     final Set<String> tokens = new HashSet<>();
-    final Set<String> presence = new HashSet<>();
+    final Map<String, String> presence = new HashMap<>();
   }
+
+  /** This bridge's id in presence reports. */
+  private final String gateway = UUID.randomUUID().toString();
 
   private final Vertx vertx;
   private final Principals principals;
@@ -79,11 +83,29 @@ final class Bridge {
       .setReplyTimeout(replyTimeoutMs);
   }
 
-  /** The gateway's consumers of the bridge's inbound addresses. */
+  /** The gateway's consumers of the bridge's inbound addresses and of chat's presence snapshots; starts the heartbeat. */
   List<MessageConsumer<Object>> consumers() {
+    vertx.setPeriodic(ChatBus.GATEWAY_BEAT_MS, t -> vertx.eventBus().publish(ChatBus.GATEWAYS,
+      new JsonObject().put("gateway", gateway).put("subscriptions", presenceCount())));
     return List.of(
       Bus.serve(vertx.eventBus(), PUBLISH, this::publish),
-      Bus.serve(vertx.eventBus(), READ, this::read));
+      Bus.serve(vertx.eventBus(), READ, this::read),
+      Bus.serve(vertx.eventBus(), ChatBus.snapshotAddress(gateway), body -> Future.succeededFuture(snapshot())));
+  }
+
+  private int presenceCount() {
+    return sockets.values().stream().mapToInt(s -> s.presence.size()).sum();
+  }
+
+  private JsonObject snapshot() {
+    JsonArray subscriptions = new JsonArray();
+    sockets.values().forEach(state -> state.presence.forEach((room, user) ->
+      subscriptions.add(new JsonObject().put("conn", state.id).put("user", user).put("room", room))));
+    return new JsonObject().put("gateway", gateway).put("subscriptions", subscriptions);
+  }
+
+  private void report(String op, SocketState state, String user, String room) {
+    vertx.eventBus().publish(ChatBus.SUBSCRIPTIONS, ChatBus.subscription(op, gateway, state.id, user, room));
   }
 
   void handle(BridgeEvent event) {
@@ -160,8 +182,8 @@ final class Bridge {
           state.tokens.add(token);
         }
         event.complete(true);
-        if (room != null && principal != null && state.presence.add(room)) {
-          vertx.eventBus().send(ChatBus.SUBSCRIPTIONS, ChatBus.subscription("open", state.id, principal.getString("name"), room));
+        if (room != null && principal != null && state.presence.putIfAbsent(room, principal.getString("name")) == null) {
+          report("open", state, principal.getString("name"), room);
         }
       })
       .onFailure(failure -> {
@@ -180,8 +202,8 @@ final class Bridge {
   private void unregistered(SockJSSocket socket, String address) {
     String room = ChatBus.ofPresenceAddress(address);
     SocketState state = sockets.get(socket);
-    if (room != null && state != null && state.presence.remove(room)) {
-      vertx.eventBus().send(ChatBus.SUBSCRIPTIONS, ChatBus.subscription("close", state.id, null, room));
+    if (room != null && state != null && state.presence.remove(room) != null) {
+      report("close", state, null, room);
     }
   }
 
@@ -208,7 +230,7 @@ final class Bridge {
       }
     });
     if (!state.presence.isEmpty()) {
-      vertx.eventBus().send(ChatBus.SUBSCRIPTIONS, ChatBus.subscription("close", state.id, null, null));
+      report("close", state, null, null);
     }
   }
 

@@ -32,7 +32,6 @@ import java.util.concurrent.TimeUnit;
 public final class GatewayVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
-  private static final long READY_TIMEOUT_MS = 2_000;
   private static final long SHUTDOWN_GRACE_S = 5;
   /** The pages and their scripts, from the classpath; the browser libraries are under vendor/. */
   private static final String WEBROOT = "webroot";
@@ -46,6 +45,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private HttpServer server;
+  private Readiness readiness;
 
   @Override
   public Future<?> start() {
@@ -57,10 +57,12 @@ public final class GatewayVerticle extends VerticleBase {
 
     Principals principals = new Principals(vertx, timeoutMs);
     StreamAccess streams = new StreamAccess(vertx, new Namespaces(conf.getJsonObject("namespaces", new JsonObject())),
-      limits.getInteger("maxDataBytes", EventRules.DEFAULT_MAX_DATA_BYTES), limits.getInteger("maxBatch", 1_000), timeoutMs);
+      limits.getInteger("maxDataBytes", EventRules.DEFAULT_MAX_DATA_BYTES), limits.getInteger("maxBatch", 1_000),
+      StorageBus.partitions(conf), timeoutMs);
     Bridge bridge = new Bridge(vertx, principals, streams);
     consumers.addAll(bridge.consumers());
 
+    readiness = new Readiness(vertx, conf);
     Router router = Router.router(vertx);
     router.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/ready").handler(this::ready);
@@ -98,13 +100,16 @@ public final class GatewayVerticle extends VerticleBase {
 
   /** Ready when storage answers a ping within a short time. */
   private void ready(RoutingContext ctx) {
-    Bus.request(vertx.eventBus(), StorageBus.PING, new JsonObject(), READY_TIMEOUT_MS)
-      .onSuccess(v -> json(ctx, 200, new JsonObject().put("status", "READY").put("storage", "UP")))
-      .onFailure(failure -> {
+    readiness.check().onComplete(done -> {
+      JsonObject body = done.succeeded() ? done.result() : new JsonObject().put("status", "NOT_READY");
+      if (!"READY".equals(body.getString("status"))) {
         ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
-        json(ctx, 503, new JsonObject().put("status", "NOT_READY").put("storage", "DOWN")
-          .put("error", new JsonObject().put("code", 503).put("message", Failures.message(failure))));
-      });
+        body.put("error", new JsonObject().put("code", 503).put("message", "storage or cluster unavailable"));
+        json(ctx, 503, body);
+      } else {
+        json(ctx, 200, body);
+      }
+    });
   }
 
   private static void pageHeaders(RoutingContext ctx) {

@@ -22,13 +22,15 @@ import java.util.function.Supplier;
  */
 final class StreamAccess {
 
+  private final int partitions;
   private final Vertx vertx;
   private final Namespaces namespaces;
   private final int maxDataBytes;
   private final int maxBatch;
   private final long timeoutMs;
 
-  StreamAccess(Vertx vertx, Namespaces namespaces, int maxDataBytes, int maxBatch, long timeoutMs) {
+  StreamAccess(Vertx vertx, Namespaces namespaces, int maxDataBytes, int maxBatch, int partitions, long timeoutMs) {
+    this.partitions = partitions;
     this.vertx = vertx;
     this.namespaces = namespaces;
     this.maxDataBytes = maxDataBytes;
@@ -96,7 +98,7 @@ final class StreamAccess {
   }
 
   Future<JsonObject> storage(String address, JsonObject body) {
-    return Bus.request(vertx.eventBus(), address, body, timeoutMs);
+    return Bus.request(vertx.eventBus(), StorageBus.route(address, body, partitions), body, timeoutMs);
   }
 
   private static <T> Future<T> guarded(Supplier<Future<T>> action) {

@@ -149,7 +149,7 @@ public final class SensorsVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> request(String address, JsonObject body) {
-    return Bus.request(vertx.eventBus(), address, body, timeoutMs);
+    return Bus.request(vertx.eventBus(), StorageBus.route(address, body, StorageBus.partitions(config())), body, timeoutMs);
   }
 
   private <T> void serve(String address, Function<JsonObject, Future<T>> handler) {

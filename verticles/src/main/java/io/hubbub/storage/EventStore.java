@@ -15,6 +15,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.UUID;
 
 /**
  * The events collection: one document per event, {@code {_id, sid, stream, seq, id, type, data, by, ts}},
@@ -28,6 +29,7 @@ import java.util.Locale;
 final class EventStore {
 
   static final String EVENTS = "events";
+  static final String META = "meta";
   private static final JsonObject EVENT_FIELDS = new JsonObject()
     .put("_id", 0).put("stream", 1).put("seq", 1).put("id", 1).put("type", 1).put("data", 1).put("by", 1).put("ts", 1);
 
@@ -129,6 +131,24 @@ final class EventStore {
         sorted.sort(Comparator.comparingLong(e -> e.getLong("seq")));
         return sorted;
       });
+  }
+
+  /**
+   * The store's identity: a random id kept in the {@code meta} collection, made by the first storage
+   * instance that asks. Storage instances compare it before sharing partitions, so nodes that were
+   * pointed at different stores never split one stream between them.
+   */
+  Future<String> storeId() {
+    JsonObject key = new JsonObject().put("_id", "store");
+    return calls.guard(mongo.findOne(META, key, null)).compose(found -> {
+      if (found != null) {
+        return Future.succeededFuture(found.getString("storeId"));
+      }
+      return calls.guard(mongo.insert(META, key.copy().put("storeId", UUID.randomUUID().toString())))
+        .recover(failure -> Future.succeededFuture()) // another instance made it first
+        .compose(v -> calls.guard(mongo.findOne(META, key, null)))
+        .map(doc -> doc.getString("storeId"));
+    });
   }
 
   Future<Void> ping() {

@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * Appends with group commit. One write is in flight at a time; whatever arrives meanwhile waits in
@@ -32,8 +33,9 @@ import java.util.function.Consumer;
  * batch is on disk, and {@code onStored} (which publishes live) runs only then.
  *
  * <p>Runs on one event loop (the storage verticle's): no locking. A failed write forgets the seqs
- * of its streams, which are read again from the store next time; the unique {@code (stream, seq)}
- * index fences anything written twice.
+ * of its streams, which are read again from the store next time; the unique key of each event
+ * ({@code <stream>|<seq>}) fences anything written twice: a write that collides means another
+ * instance wrote the stream, and its partition is given up ({@code onFenced}).
  */
 final class GroupCommit {
 
@@ -47,18 +49,26 @@ final class GroupCommit {
   private final SeqCache seqs;
   private final int maxBatchEvents;
   private final Consumer<List<JsonObject>> onStored;
+  private final Predicate<String> writable;
+  private final Consumer<Set<String>> onFenced;
   private final DistributionSummary batchSizes;
   private final Timer writeTimes;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private boolean inFlight;
   private Promise<Void> idle;
 
+  /**
+   * @param writable whether this instance may still write a stream (owns its partition); checked when a batch is formed
+   * @param onFenced the streams of a write that collided with stored keys: another writer took them over
+   */
   GroupCommit(EventStore store, SeqCache seqs, int maxBatchEvents, Consumer<List<JsonObject>> onStored,
-              MeterRegistry registry) {
+              Predicate<String> writable, Consumer<Set<String>> onFenced, MeterRegistry registry) {
     this.store = store;
     this.seqs = seqs;
     this.maxBatchEvents = maxBatchEvents;
     this.onStored = onStored;
+    this.writable = writable;
+    this.onFenced = onFenced;
     this.batchSizes = DistributionSummary.builder("hubbub.append.batch.events")
       .description("Events per group-committed bulk write").register(registry);
     this.writeTimes = Timer.builder("hubbub.append.write")
@@ -99,8 +109,16 @@ final class GroupCommit {
     int size = 0;
     while (!queue.isEmpty() && (batch.isEmpty() || size + queue.peek().events().size() <= maxBatchEvents)) {
       Pending next = queue.poll();
+      if (!next.events().stream().allMatch(e -> writable.test(((JsonObject) e).getString("stream")))) {
+        next.promise().fail(Failures.unavailable("the stream's partition is changing owner, retry with the same id"));
+        continue;
+      }
       size += next.events().size();
       batch.add(next);
+    }
+    if (batch.isEmpty()) {
+      drain();
+      return;
     }
     inFlight = true;
     commit(batch).onComplete(done -> {
@@ -216,8 +234,11 @@ final class GroupCommit {
       })
       .onFailure(failure -> {
         last.keySet().forEach(seqs::forget);
-        accepted.forEach(p -> p.promise().fail(failure instanceof ReplyException r
-          && r.failureCode() == Failures.CONFLICT
+        boolean collided = failure instanceof ReplyException r && r.failureCode() == Failures.CONFLICT;
+        if (collided) {
+          onFenced.accept(last.keySet());
+        }
+        accepted.forEach(p -> p.promise().fail(collided
           ? Failures.unavailable("storage changed under this write, retry with the same id")
           : failure));
       });

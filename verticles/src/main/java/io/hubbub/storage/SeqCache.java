@@ -2,6 +2,7 @@ package io.hubbub.storage;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * The last durable seq of recently used streams, bounded (least recently used out). A stream that
@@ -30,5 +31,9 @@ final class SeqCache {
 
   void forget(String stream) {
     lastSeq.remove(stream);
+  }
+
+  void forgetIf(Predicate<String> stream) {
+    lastSeq.keySet().removeIf(stream);
   }
 }

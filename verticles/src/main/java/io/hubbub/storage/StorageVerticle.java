@@ -7,6 +7,7 @@ import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.Streams;
 import io.hubbub.store.EmbeddedStore;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import io.vertx.core.Future;
@@ -21,8 +22,11 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -30,6 +34,10 @@ import java.util.function.Function;
  * The only code that touches MongoDB: appends events with seqs (group-committed), reads ranges and
  * keeps the few documents other verticles need. Publishes each event on its live address once it
  * is durable. Starts the embedded store when no MongoDB URI is configured.
+ *
+ * <p>Streams belong to partitions; this instance serves the appends, reads and metadata of the
+ * partitions it owns ({@link Partitions}), on {@code storage.append.<n>} and so on, and the document
+ * operations of any caller. Seqs and group commit stay local to the owner.
  */
 public final class StorageVerticle extends VerticleBase {
 
@@ -38,6 +46,12 @@ public final class StorageVerticle extends VerticleBase {
   private static final long INDEX_RETRY_MS = 2_000;
 
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private final Map<Integer, List<MessageConsumer<?>>> partitionConsumers = new HashMap<>();
+  private final String instance = UUID.randomUUID().toString();
+  private Partitions partitions;
+  private int partitionCount;
+  private String nodeName;
+  private Counter fenced;
   private EmbeddedStore embedded;
   private MongoClient mongo;
   private EventStore events;
@@ -48,6 +62,8 @@ public final class StorageVerticle extends VerticleBase {
   private int maxDataBytes;
   private int maxBatch;
   private boolean indexed;
+  private long prepareTimer = -1;
+  private boolean stopping;
 
   @Override
   public Future<?> start() {
@@ -59,8 +75,14 @@ public final class StorageVerticle extends VerticleBase {
     maxDataBytes = limits.getInteger("maxDataBytes", EventRules.DEFAULT_MAX_DATA_BYTES);
     maxBatch = limits.getInteger("maxBatch", 1_000);
     seqs = new SeqCache(storageConf.getInteger("seqCacheStreams", 100_000));
+    partitionCount = StorageBus.partitions(conf);
+    nodeName = conf.getJsonObject("cluster", new JsonObject()).getString("node", "local");
     MeterRegistry registry = registry();
     appended = Counter.builder("hubbub.appends").description("Events durably appended").register(registry);
+    fenced = Counter.builder("hubbub.storage.partitions.fenced")
+      .description("Partitions given up because another writer stored under their keys").register(registry);
+    Gauge.builder("hubbub.storage.partitions.owned", this, v -> v.partitions == null ? 0 : v.partitions.ownedCount())
+      .description("Storage partitions this instance owns").tag("instance", instance).register(registry);
 
     return storeUri(mongoConf).compose(uri -> {
       mongo = MongoClient.create(vertx, new JsonObject()
@@ -72,10 +94,8 @@ public final class StorageVerticle extends VerticleBase {
       StoreCalls calls = new StoreCalls(timeoutMs);
       events = new EventStore(mongo, calls);
       docs = new DocStore(mongo, calls, storageConf.getJsonArray("collections", new JsonArray().add("users").add("sessions").add("rooms").add("devices").add("aggregates").add("sensors")));
-      commits = new GroupCommit(events, seqs, storageConf.getInteger("maxBatchEvents", 2_000), this::published, registry);
-      consume(StorageBus.APPEND, this::append);
-      consume(StorageBus.READ, this::read);
-      consume(StorageBus.META, this::meta);
+      commits = new GroupCommit(events, seqs, storageConf.getInteger("maxBatchEvents", 2_000), this::published,
+        stream -> partitions != null && partitions.owns(partition(stream)), this::fenced, registry);
       consume(StorageBus.PING, body -> ping());
       consume(StorageBus.DOC_INSERT, docs::insert);
       consume(StorageBus.DOC_FIND, docs::find);
@@ -86,16 +106,17 @@ public final class StorageVerticle extends VerticleBase {
       consume(StorageBus.DOC_PUT, docs::put);
       consume(StorageBus.DOC_GET, docs::get);
       return Future.join(consumers.stream().map(MessageConsumer::completion).toList())
-        .compose(v -> ensureIndexes());
+        .compose(v -> prepare());
     });
   }
 
   @Override
   public Future<?> stop() {
+    stopping = true;
+    vertx.cancelTimer(prepareTimer);
     Future<?> unregistered = Future.join(consumers.stream().map(MessageConsumer::unregister).toList());
-    Future<Void> drained = commits == null ? Future.succeededFuture()
-      : commits.whenIdle().timeout(10, TimeUnit.SECONDS).otherwiseEmpty();
-    return Future.join(unregistered, drained)
+    Future<Void> released = partitions == null ? Future.succeededFuture() : partitions.stop();
+    return Future.join(unregistered, released)
       .eventually(() -> mongo == null ? Future.succeededFuture() : mongo.close())
       .eventually(() -> embedded == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
         embedded.close();
@@ -110,29 +131,80 @@ public final class StorageVerticle extends VerticleBase {
       return Future.succeededFuture(uri);
     }
     Path dataDir = Path.of(mongoConf.getString("dataDir", "data"));
-    return vertx.executeBlocking(() -> EmbeddedStore.start(dataDir)).map(store -> {
+    String host = mongoConf.getString("embeddedHost", EmbeddedStore.DEFAULT_HOST);
+    int port = mongoConf.getInteger("embeddedPort", 0);
+    return vertx.executeBlocking(() -> EmbeddedStore.start(dataDir, host, port)).map(store -> {
       embedded = store;
       return store.uri();
     });
   }
 
-  /** Creates the indexes; while the store is unreachable, retries in the background and refuses appends. */
-  private Future<Void> ensureIndexes() {
+  /**
+   * Creates the indexes, learns the store's identity and starts claiming partitions. While the store is
+   * unreachable it retries in the background; appends and reads find no owner meanwhile (503).
+   */
+  private Future<Void> prepare() {
     return events.ensureIndexes()
       .onSuccess(v -> indexed = true)
+      .compose(v -> events.storeId())
+      .compose(store -> {
+        if (stopping) {
+          return Future.succeededFuture();
+        }
+        partitions = new Partitions(vertx, partitionCount, instance, nodeName, store, new Partitions.Owner() {
+          @Override
+          public Future<Void> serve(int partition) {
+            return servePartition(partition);
+          }
+
+          @Override
+          public Future<Void> quit(int partition) {
+            return quitPartition(partition);
+          }
+        });
+        log.info("storage ready [store: {}, partitions: {}]", store, partitionCount);
+        return partitions.start();
+      })
       .recover(failure -> {
-        log.warn("indexes not created yet, retrying [in: {} ms]", INDEX_RETRY_MS);
-        vertx.setTimer(INDEX_RETRY_MS, t -> ensureIndexes());
+        log.warn("store not ready yet, retrying [in: {} ms, error: {}]", INDEX_RETRY_MS, failure.getMessage());
+        prepareTimer = vertx.setTimer(INDEX_RETRY_MS, t -> prepare());
         return Future.succeededFuture();
       });
+  }
+
+  private Future<Void> servePartition(int partition) {
+    seqs.forgetIf(stream -> partition(stream) == partition); // another owner may have written since
+    List<MessageConsumer<?>> served = List.of(
+      Bus.serve(vertx.eventBus(), StorageBus.APPEND + "." + partition, body -> append(partition, body)),
+      Bus.serve(vertx.eventBus(), StorageBus.READ + "." + partition, body -> read(partition, body)),
+      Bus.serve(vertx.eventBus(), StorageBus.META + "." + partition, body -> meta(partition, body)));
+    partitionConsumers.put(partition, served);
+    return Future.join(served.stream().map(MessageConsumer::completion).toList()).mapEmpty();
+  }
+
+  private Future<Void> quitPartition(int partition) {
+    List<MessageConsumer<?>> served = partitionConsumers.remove(partition);
+    Future<?> unregistered = served == null ? Future.succeededFuture()
+      : Future.join(served.stream().map(MessageConsumer::unregister).toList());
+    return unregistered.compose(v -> commits.whenIdle().timeout(10, TimeUnit.SECONDS)).otherwiseEmpty();
+  }
+
+  private void fenced(Set<String> streams) {
+    streams.stream().map(this::partition).distinct().forEach(partition -> {
+      fenced.increment();
+      partitions.giveUp(partition, "another writer stored under its keys");
+    });
+  }
+
+  private int partition(String stream) {
+    return StorageBus.partition(stream, partitionCount);
   }
 
   private <T> void consume(String address, Function<JsonObject, Future<T>> handler) {
     consumers.add(Bus.serve(vertx.eventBus(), address, handler));
   }
 
-  private Future<JsonObject> append(JsonObject body) {
-    requireIndexes();
+  private Future<JsonObject> append(int partition, JsonObject body) {
     if (!(body.getValue("events") instanceof JsonArray list) || list.isEmpty() || list.size() > maxBatch) {
       throw Failures.badRequest("'events' must be an array of 1 to " + maxBatch + " events");
     }
@@ -145,6 +217,7 @@ public final class StorageVerticle extends VerticleBase {
       if (!Streams.isValidName(stream)) {
         throw Failures.badRequest(where + ": 'stream' is not a valid stream name");
       }
+      inPartition(stream, partition);
       if (!(raw.getValue("by") instanceof String by) || by.isEmpty()) {
         throw Failures.badRequest(where + ": 'by' must name the publisher");
       }
@@ -153,9 +226,8 @@ public final class StorageVerticle extends VerticleBase {
     return commits.submit(checked).map(results -> new JsonObject().put("results", results));
   }
 
-  private Future<JsonObject> read(JsonObject body) {
-    requireIndexes();
-    String stream = stream(body);
+  private Future<JsonObject> read(int partition, JsonObject body) {
+    String stream = inPartition(stream(body), partition);
     long from = Math.max(1, EventRules.optionalLong(body, "from", 1, 0, Long.MAX_VALUE));
     int limit = (int) EventRules.optionalLong(body, "limit", StorageBus.DEFAULT_READ_LIMIT, 1, StorageBus.MAX_READ_LIMIT);
     return lastSeq(stream).compose(last -> events.read(stream, from, last, limit).map(found -> {
@@ -165,9 +237,8 @@ public final class StorageVerticle extends VerticleBase {
     }));
   }
 
-  private Future<JsonObject> meta(JsonObject body) {
-    requireIndexes();
-    String stream = stream(body);
+  private Future<JsonObject> meta(int partition, JsonObject body) {
+    String stream = inPartition(stream(body), partition);
     return lastSeq(stream).map(last -> new JsonObject().put("stream", stream).put("lastSeq", last));
   }
 
@@ -187,6 +258,14 @@ public final class StorageVerticle extends VerticleBase {
     for (JsonObject event : stored) {
       vertx.eventBus().publish(Streams.liveAddress(event.getString("stream")), event);
     }
+  }
+
+  private String inPartition(String stream, int partition) {
+    if (partition(stream) != partition) {
+      throw Failures.badRequest("stream '" + stream + "' is not in partition " + partition + " of "
+        + partitionCount + ": does storage.partitions differ between nodes?");
+    }
+    return stream;
   }
 
   private void requireIndexes() {

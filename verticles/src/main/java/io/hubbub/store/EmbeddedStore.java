@@ -13,12 +13,14 @@ import java.nio.file.Path;
 /**
  * The in-process MongoDB-wire-compatible store used when no real MongoDB is configured:
  * mongo-java-server on its H2 backend, in one file under the data folder, listening on a free
- * loopback port. Everything talks to it over the wire, exactly as to MongoDB.
+ * loopback port (or the conf's {@code mongo.embeddedHost}/{@code embeddedPort}, for the other nodes of
+ * a local cluster). Everything talks to it over the wire, exactly as to MongoDB.
  * Starting and stopping block (file I/O): call them off the event loop.
  */
 public final class EmbeddedStore implements AutoCloseable {
 
   public static final String FILE_NAME = "hubbub.mv.db";
+  public static final String DEFAULT_HOST = "127.0.0.1";
   private static final Logger log = LoggerFactory.getLogger(EmbeddedStore.class);
 
   private final MongoServer server;
@@ -31,11 +33,16 @@ public final class EmbeddedStore implements AutoCloseable {
 
   /** Opens (or creates) the store under {@code dataDir} and listens on a free loopback port. */
   public static EmbeddedStore start(Path dataDir) throws IOException {
+    return start(dataDir, DEFAULT_HOST, 0);
+  }
+
+  /** Opens (or creates) the store under {@code dataDir} and listens on {@code host:port} (0: a free port). */
+  public static EmbeddedStore start(Path dataDir, String host, int port) throws IOException {
     Files.createDirectories(dataDir);
     Path file = dataDir.resolve(FILE_NAME).toAbsolutePath();
     MVStore mvStore = new MVStore.Builder().fileName(file.toString()).open();
     MongoServer server = new MongoServer(new DurableH2Backend(mvStore));
-    server.bind("127.0.0.1", 0);
+    server.bind(host, port);
     InetSocketAddress address = server.getLocalAddress();
     log.info("embedded store started [file: {}, address: {}]", file, address);
     return new EmbeddedStore(server, address);

@@ -73,7 +73,15 @@ class ConfTest {
       bad("sensors.alerts[0].forSeconds", c -> c.getJsonObject("sensors").getJsonArray("alerts").getJsonObject(0).put("forSeconds", -1)),
       bad("sensors.alerts[0].hysteresis", c -> c.getJsonObject("sensors").getJsonArray("alerts").getJsonObject(0).put("hysteresis", -1)),
       bad("audit.access.perRemote", c -> c.getJsonObject("audit").getJsonObject("access").put("perRemote", 0)),
-      bad("cluster.enabled", c -> c.getJsonObject("cluster").put("enabled", true)));
+      bad("cluster.enabled", c -> c.getJsonObject("cluster").put("enabled", "yes")),
+      bad("cluster.name", c -> c.getJsonObject("cluster").put("name", "a b")),
+      bad("cluster.members", c -> c.getJsonObject("cluster").put("members", new JsonArray())),
+      bad("storage.partitions", c -> c.getJsonObject("storage").put("partitions", 0)),
+      bad("mongo.embeddedPort", c -> c.getJsonObject("mongo").put("embeddedPort", 70_000)),
+      bad("verticles: a clustered node that runs 'gateway' must run 'chat' too", c -> {
+        c.getJsonObject("cluster").put("enabled", true);
+        c.put("verticles", new JsonArray().add(new JsonObject().put("name", "gateway")));
+      }));
   }
 
   private static org.junit.jupiter.params.provider.Arguments bad(String key, Consumer<JsonObject> breakIt) {

@@ -53,7 +53,12 @@ class StorageTest {
   }
 
   private Future<JsonObject> append(Vertx vertx, JsonObject... events) {
-    return Bus.request(vertx.eventBus(), StorageBus.APPEND, StorageBus.appendRequest(new JsonArray(List.of((Object[]) events))), 10_000);
+    return storage(vertx, StorageBus.APPEND, StorageBus.appendRequest(new JsonArray(List.of((Object[]) events))));
+  }
+
+  /** Sends to the owner of the request's partition, as every caller of storage does. */
+  private static Future<JsonObject> storage(Vertx vertx, String address, JsonObject body) {
+    return Bus.request(vertx.eventBus(), StorageBus.route(address, body, StorageBus.DEFAULT_PARTITIONS), body, 10_000);
   }
 
   private static JsonObject event(String stream, String type) {
@@ -66,7 +71,7 @@ class StorageTest {
     List<Future<JsonObject>> acks = IntStream.range(0, publishers)
       .mapToObj(i -> append(vertx, event("app.race", "E").put("id", "e" + i)))
       .toList();
-    Future.all(acks).compose(all -> Bus.request(vertx.eventBus(), StorageBus.READ, StorageBus.readRequest("app.race", 1, 1000), 10_000))
+    Future.all(acks).compose(all -> storage(vertx, StorageBus.READ, StorageBus.readRequest("app.race", 1, 1000)))
       .onComplete(ctx.succeeding(read -> ctx.verify(() -> {
         Set<Long> seqs = new HashSet<>();
         for (Future<JsonObject> ack : acks) {
@@ -90,7 +95,7 @@ class StorageTest {
       .compose(first -> append(vertx, event("app.dup", "B").put("id", "same"), event("app.dup", "C").put("id", "other"),
           event("app.dup", "D").put("id", "other"))
         .map(second -> List.of(first, second)))
-      .compose(both -> Bus.request(vertx.eventBus(), StorageBus.READ, StorageBus.readRequest("app.dup", 1, 100), 10_000)
+      .compose(both -> storage(vertx, StorageBus.READ, StorageBus.readRequest("app.dup", 1, 100))
         .map(read -> List.of(both.get(0), both.get(1), read)))
       .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
         JsonObject original = all.get(0).getJsonArray("results").getJsonObject(0);
@@ -117,7 +122,7 @@ class StorageTest {
       .compose(v -> append(vertx, event("app.occ", "B").put("expectedSeq", 1)))
       .compose(v -> append(vertx, event("app.occ", "C"), event("app.occ", "D").put("expectedSeq", 1))
         .transform(r -> Future.succeededFuture(r)))
-      .compose(conflict -> Bus.request(vertx.eventBus(), StorageBus.READ, StorageBus.readRequest("app.occ", 1, 100), 10_000)
+      .compose(conflict -> storage(vertx, StorageBus.READ, StorageBus.readRequest("app.occ", 1, 100))
         .map(read -> new JsonObject().put("conflict", conflict.failed() ? Failures.code(conflict.cause()) : 0).put("read", read)))
       .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
         assertEquals(409, r.getInteger("conflict"));
@@ -154,12 +159,12 @@ class StorageTest {
   void readsPageThroughAStreamWithNextAndLastSeq(Vertx vertx, VertxTestContext ctx) {
     JsonObject[] batch = IntStream.range(0, 25).mapToObj(i -> event("app.pages", "E")).toArray(JsonObject[]::new);
     append(vertx, batch)
-      .compose(v -> Bus.request(vertx.eventBus(), StorageBus.READ, StorageBus.readRequest("app.pages", 11, 10), 10_000))
-      .compose(page -> Bus.request(vertx.eventBus(), StorageBus.READ, StorageBus.readRequest("app.pages", page.getLong("next"), 10), 10_000)
+      .compose(v -> storage(vertx, StorageBus.READ, StorageBus.readRequest("app.pages", 11, 10)))
+      .compose(page -> storage(vertx, StorageBus.READ, StorageBus.readRequest("app.pages", page.getLong("next"), 10))
         .map(next -> List.of(page, next)))
-      .compose(pages -> Bus.request(vertx.eventBus(), StorageBus.READ, StorageBus.readRequest("app.pages", 26, 10), 10_000)
+      .compose(pages -> storage(vertx, StorageBus.READ, StorageBus.readRequest("app.pages", 26, 10))
         .map(end -> List.of(pages.get(0), pages.get(1), end)))
-      .compose(pages -> Bus.request(vertx.eventBus(), StorageBus.META, StorageBus.metaRequest("app.nothing"), 10_000)
+      .compose(pages -> storage(vertx, StorageBus.META, StorageBus.metaRequest("app.nothing"))
         .map(meta -> List.of(pages.get(0), pages.get(1), pages.get(2), meta)))
       .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
         assertEquals(11, r.get(0).getJsonArray("events").getJsonObject(0).getLong("seq"));
@@ -184,7 +189,7 @@ class StorageTest {
       .put("list", new JsonArray().add(1).add("two").add(new JsonObject().put("deep", new JsonArray())))
       .put("nested", new JsonObject().put("a", new JsonObject().put("b", "c")));
     append(vertx, event("app.exact", "E").put("data", data).put("id", "ex:1"))
-      .compose(v -> Bus.request(vertx.eventBus(), StorageBus.READ, StorageBus.readRequest("app.exact", 1, 1), 10_000))
+      .compose(v -> storage(vertx, StorageBus.READ, StorageBus.readRequest("app.exact", 1, 1)))
       .onComplete(ctx.succeeding(read -> ctx.verify(() -> {
         JsonObject stored = read.getJsonArray("events").getJsonObject(0);
         assertEquals(data.encode(), stored.getJsonObject("data").encode());
@@ -215,7 +220,7 @@ class StorageTest {
     List<Future<Integer>> codes = new ArrayList<>();
     for (int i = 0; i < bad.size(); i++) {
       String address = i < 11 ? StorageBus.APPEND : StorageBus.READ;
-      codes.add(Bus.request(vertx.eventBus(), address, bad.get(i), 10_000)
+      codes.add(storage(vertx, address, bad.get(i))
         .transform(r -> Future.succeededFuture(r.failed() ? Failures.code(r.cause()) : 200)));
     }
     Future.all(codes)

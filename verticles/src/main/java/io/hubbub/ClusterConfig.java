@@ -1,0 +1,49 @@
+package io.hubbub;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.XmlConfigBuilder;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import java.util.stream.Collectors;
+
+/**
+ * The Hazelcast configuration of a clustered node: {@code cluster/cluster.xml} (packaged in the jar as
+ * {@code hubbub/cluster.xml}; {@code HUBBUB_CLUSTER_CONFIG} names a file that replaces it) with the
+ * conf's cluster name, this node's address and the members to join filled in.
+ */
+final class ClusterConfig {
+
+  static final String DEFAULT_NAME = "hubbub";
+  static final String DEFAULT_HOST = "127.0.0.1";
+  static final String FILE_VARIABLE = "HUBBUB_CLUSTER_CONFIG";
+  private static final String RESOURCE = "hubbub/cluster.xml";
+
+  private ClusterConfig() {
+  }
+
+  static Config load(JsonObject cluster) {
+    String host = cluster.getString("host", DEFAULT_HOST);
+    Properties properties = new Properties();
+    properties.setProperty("hubbub.cluster.name", cluster.getString("name", DEFAULT_NAME));
+    properties.setProperty("hubbub.cluster.host", host);
+    properties.setProperty("hubbub.cluster.members", cluster.getJsonArray("members", new JsonArray().add(host))
+      .stream().map(String::valueOf).collect(Collectors.joining(",")));
+    String file = System.getenv(FILE_VARIABLE);
+    try (InputStream xml = file != null && !file.isBlank() ? Files.newInputStream(Path.of(file))
+      : ClusterConfig.class.getClassLoader().getResourceAsStream(RESOURCE)) {
+      if (xml == null) {
+        throw new IllegalStateException(RESOURCE + " is missing from the classpath");
+      }
+      return new XmlConfigBuilder(xml).setProperties(properties).build();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the cluster configuration " + file, e);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package io.hubbub.gateway;
+
+import io.hubbub.bus.Bus;
+import io.hubbub.bus.StorageBus;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.AsyncMap;
+import io.vertx.core.spi.cluster.ClusterManager;
+
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What {@code GET /ready} reports: ready when storage answers and, on a clustered node, the node is an
+ * active cluster member; with the cluster's members and who owns the storage partitions.
+ */
+final class Readiness {
+
+  private static final long TIMEOUT_MS = 2_000;
+
+  private final Vertx vertx;
+  private final int partitions;
+  private final String node;
+
+  Readiness(Vertx vertx, JsonObject conf) {
+    this.vertx = vertx;
+    this.partitions = StorageBus.partitions(conf);
+    this.node = conf.getJsonObject("cluster", new JsonObject()).getString("node", "local");
+  }
+
+  /** {@code {ready, body}}: the body of the answer, {@code ready} whether it is a 200. */
+  Future<JsonObject> check() {
+    ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+    JsonObject body = new JsonObject().put("node", node);
+    if (cluster != null) {
+      body.put("cluster", new JsonObject().put("active", cluster.isActive()).put("members", cluster.getNodes().size()));
+    }
+    Future<Void> storage = Bus.request(vertx.eventBus(), StorageBus.PING, new JsonObject(), TIMEOUT_MS)
+      .onSuccess(v -> body.put("storage", "UP"))
+      .onFailure(failure -> body.put("storage", "DOWN"))
+      .mapEmpty();
+    Future<Void> owners = vertx.sharedData().<String, String>getAsyncMap(StorageBus.INSTANCES_MAP)
+      .compose(AsyncMap::entries)
+      .timeout(TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+      .onSuccess(entries -> body.put("partitions", partitions(entries)))
+      .mapEmpty();
+    return Future.join(storage, owners).otherwiseEmpty().map(v -> {
+      boolean ready = "UP".equals(body.getString("storage")) && (cluster == null || cluster.isActive());
+      return body.put("status", ready ? "READY" : "NOT_READY");
+    });
+  }
+
+  private JsonObject partitions(Map<String, String> entries) {
+    Map<String, Integer> byNode = new TreeMap<>();
+    int owned = 0;
+    for (String value : entries.values()) {
+      JsonObject instance = new JsonObject(value);
+      int count = instance.getJsonArray("partitions", new JsonArray()).size();
+      byNode.merge(instance.getString("node"), count, Integer::sum);
+      owned += count;
+    }
+    JsonArray owners = new JsonArray();
+    byNode.forEach((name, count) -> owners.add(new JsonObject().put("node", name).put("partitions", count)));
+    return new JsonObject().put("total", partitions).put("owned", owned).put("owners", owners);
+  }
+}

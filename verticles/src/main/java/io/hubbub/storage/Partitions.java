@@ -1,0 +1,219 @@
+package io.hubbub.storage;
+
+import io.hubbub.bus.StorageBus;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.AsyncMap;
+import io.vertx.core.shareddata.Lock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Which storage partitions this instance owns. A partition is owned while its cluster-wide lock
+ * ({@code hubbub.partition.<n>}, Vert.x shared data: a Hazelcast lock in a cluster, released when its
+ * member leaves) is held. Every second the instance announces itself and what it owns in
+ * {@link StorageBus#INSTANCES_MAP} (entries live 5 s), then balances: it releases one partition while
+ * it holds more than its fair share ({@code ceil(partitions / instances)}) and tries the locks of the
+ * partitions nobody announces while it holds less, or of any nobody has announced for two rounds.
+ * When a member dies, Hazelcast drops it (5 s without heartbeat), its locks go free and its entry
+ * expires, and the others claim its partitions.
+ *
+ * <p>The lock is not a fence by itself (a paused or cut-off owner may still believe it owns); the
+ * unique key of every stored event is: an owner whose write collides gives the partition up
+ * ({@link #giveUp}). All state is on the storage verticle's event loop.
+ */
+final class Partitions {
+
+  /** What the verticle does when it gains or loses a partition. */
+  interface Owner {
+    /** Starts serving the partition (forget cached seqs, register its consumers). */
+    Future<Void> serve(int partition);
+
+    /** Stops serving it: unregister its consumers and finish what is in flight. */
+    Future<Void> quit(int partition);
+  }
+
+  private static final Logger log = LoggerFactory.getLogger(Partitions.class);
+  static final long ROUND_MS = 1_000;
+  static final long ANNOUNCE_TTL_MS = 5_000;
+  private static final long LOCK_TRY_MS = 20;
+  private static final String LOCK_PREFIX = "hubbub.partition.";
+
+  private final Vertx vertx;
+  private final int count;
+  private final String instance;
+  private final String node;
+  private final String store;
+  private final Owner owner;
+  private final Map<Integer, Lock> owned = new TreeMap<>();
+  private final Set<Integer> changing = new HashSet<>();
+  private Set<Integer> unannouncedLastRound = Set.of();
+  private AsyncMap<String, String> instances;
+  private long timer = -1;
+  private boolean running;
+  private boolean inRound;
+  private String conflict;
+
+  Partitions(Vertx vertx, int count, String instance, String node, String store, Owner owner) {
+    this.vertx = vertx;
+    this.count = count;
+    this.instance = instance;
+    this.node = node;
+    this.store = store;
+    this.owner = owner;
+  }
+
+  /** Announces this instance and runs the first round: on a cluster of one it then owns everything. */
+  Future<Void> start() {
+    running = true;
+    return vertx.sharedData().<String, String>getAsyncMap(StorageBus.INSTANCES_MAP)
+      .compose(map -> {
+        instances = map;
+        return round();
+      })
+      .onSuccess(v -> timer = vertx.setPeriodic(ROUND_MS, t -> round()));
+  }
+
+  boolean owns(int partition) {
+    return owned.containsKey(partition) && !changing.contains(partition);
+  }
+
+  int ownedCount() {
+    return owned.size();
+  }
+
+  /** Fencing: another writer stored under this partition's keys. Stop serving it at once; claim it again later. */
+  void giveUp(int partition, String why) {
+    if (owned.containsKey(partition) && changing.add(partition)) {
+      log.warn("giving up partition [partition: {}, reason: {}]", partition, why);
+      release(partition).onComplete(done -> changing.remove(partition));
+    }
+  }
+
+  /** Releases every partition (their writes finished) and withdraws the announcement. */
+  Future<Void> stop() {
+    running = false;
+    vertx.cancelTimer(timer);
+    List<Future<Void>> released = new ArrayList<>();
+    for (int partition : new ArrayList<>(owned.keySet())) {
+      released.add(release(partition));
+    }
+    return Future.join(released)
+      .eventually(() -> instances == null ? Future.succeededFuture() : instances.remove(instance))
+      .mapEmpty();
+  }
+
+  private Future<Void> round() {
+    if (!running || inRound) {
+      return Future.succeededFuture();
+    }
+    inRound = true;
+    String me = StorageBus.instance(node, store, owned.keySet()).encode();
+    return instances.put(instance, me, ANNOUNCE_TTL_MS)
+      .compose(v -> instances.entries())
+      .compose(this::balance)
+      .onFailure(failure -> log.warn("partition round failed [error: {}]", failure.toString()))
+      .eventually(() -> {
+        inRound = false;
+        return Future.succeededFuture();
+      })
+      .otherwiseEmpty();
+  }
+
+  private Future<Void> balance(Map<String, String> entries) {
+    Set<Integer> announced = new HashSet<>(owned.keySet());
+    int live = 0;
+    for (Map.Entry<String, String> entry : entries.entrySet()) {
+      JsonObject other = new JsonObject(entry.getValue());
+      live++;
+      if (!store.equals(other.getString("store"))) {
+        if (!other.getString("store").equals(conflict)) {
+          conflict = other.getString("store");
+          log.error("storage instances use different stores: claiming nothing until they agree "
+            + "[this: {}, node {}: {}]", store, other.getString("node"), conflict);
+        }
+        return Future.succeededFuture();
+      }
+      other.getJsonArray("partitions").forEach(p -> announced.add((Integer) p));
+    }
+    conflict = null;
+    live = Math.max(live, 1);
+    int fair = (count + live - 1) / live;
+    Set<Integer> unannounced = new HashSet<>();
+    for (int p = 0; p < count; p++) {
+      if (!announced.contains(p)) {
+        unannounced.add(p);
+      }
+    }
+    Set<Integer> orphans = new HashSet<>(unannounced);
+    orphans.retainAll(unannouncedLastRound);
+    unannouncedLastRound = unannounced;
+    if (owned.size() > fair && live > 1) {
+      int surplus = Collections.max(owned.keySet());
+      log.info("handing over partition [partition: {}, owned: {}, fair share: {}]", surplus, owned.size(), fair);
+      return release(surplus);
+    }
+    List<Integer> candidates = new ArrayList<>(unannounced);
+    Collections.shuffle(candidates);
+    return claim(candidates, fair, orphans);
+  }
+
+  /** Tries the candidates' locks one at a time, while under the fair share (or for orphans, always). */
+  private Future<Void> claim(List<Integer> candidates, int fair, Set<Integer> orphans) {
+    if (candidates.isEmpty() || !running) {
+      return Future.succeededFuture();
+    }
+    int partition = candidates.remove(candidates.size() - 1);
+    if (owned.containsKey(partition) || (owned.size() >= fair && !orphans.contains(partition))) {
+      return claim(candidates, fair, orphans);
+    }
+    return vertx.sharedData().getLockWithTimeout(LOCK_PREFIX + partition, LOCK_TRY_MS)
+      .compose(lock -> {
+        if (!running) {
+          lock.release();
+          return Future.succeededFuture();
+        }
+        owned.put(partition, lock);
+        changing.add(partition);
+        return owner.serve(partition)
+          .onSuccess(v -> log.info("claimed partition [partition: {}, owned: {}]", partition, owned.size()))
+          .recover(failure -> {
+            log.warn("could not serve partition [partition: {}, error: {}]", partition, failure.toString());
+            owned.remove(partition);
+            lock.release();
+            return Future.succeededFuture();
+          })
+          .eventually(() -> {
+            changing.remove(partition);
+            return Future.succeededFuture();
+          });
+      }, failure -> Future.succeededFuture()) // held elsewhere: someone owns it
+      .compose(v -> claim(candidates, fair, orphans));
+  }
+
+  private Future<Void> release(int partition) {
+    Lock lock = owned.get(partition);
+    if (lock == null) {
+      return Future.succeededFuture();
+    }
+    changing.add(partition);
+    return owner.quit(partition)
+      .otherwiseEmpty()
+      .onComplete(done -> {
+        owned.remove(partition);
+        changing.remove(partition);
+        lock.release();
+        log.info("released partition [partition: {}, owned: {}]", partition, owned.size());
+      })
+      .mapEmpty();
+  }
+}
