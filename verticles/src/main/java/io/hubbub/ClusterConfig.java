@@ -22,6 +22,7 @@ final class ClusterConfig {
 
   static final String DEFAULT_NAME = "hubbub";
   static final String DEFAULT_HOST = "127.0.0.1";
+  static final int DEFAULT_PORT = 5701;
   static final String FILE_VARIABLE = "HUBBUB_CLUSTER_CONFIG";
   private static final String RESOURCE = "hubbub/cluster.xml";
 
@@ -33,6 +34,7 @@ final class ClusterConfig {
     Properties properties = new Properties();
     properties.setProperty("hubbub.cluster.name", cluster.getString("name", DEFAULT_NAME));
     properties.setProperty("hubbub.cluster.host", host);
+    properties.setProperty("hubbub.cluster.port", String.valueOf(cluster.getInteger("port", DEFAULT_PORT)));
     properties.setProperty("hubbub.cluster.members", cluster.getJsonArray("members", new JsonArray().add(host))
       .stream().map(String::valueOf).collect(Collectors.joining(",")));
     String file = System.getenv(FILE_VARIABLE);

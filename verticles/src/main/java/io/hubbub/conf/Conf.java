@@ -33,6 +33,7 @@ public final class Conf {
     OVERRIDES.put("HUBBUB_ADMIN_PASSWORD", "auth.adminPassword");
     OVERRIDES.put("HUBBUB_CLUSTER_HOST", "cluster.host");
     OVERRIDES.put("HUBBUB_CLUSTER_MEMBERS", "cluster.members");
+    OVERRIDES.put("HUBBUB_CLUSTER_PORT", "cluster.port");
     OVERRIDES.put("HUBBUB_NODE_NAME", "cluster.node");
   }
 
@@ -70,7 +71,7 @@ public final class Conf {
 
   private static Object convert(String variable, String value) {
     return switch (variable) {
-      case "HUBBUB_HTTP_PORT" -> {
+      case "HUBBUB_HTTP_PORT", "HUBBUB_CLUSTER_PORT" -> {
         try {
           yield Integer.parseInt(value.trim());
         } catch (NumberFormatException e) {

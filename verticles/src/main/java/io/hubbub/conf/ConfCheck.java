@@ -118,7 +118,8 @@ public final class ConfCheck {
     }
 
     JsonObject cluster = section(conf, "cluster");
-    keys(cluster, "cluster.", Set.of("enabled", "name", "host", "members", "node"));
+    keys(cluster, "cluster.", Set.of("enabled", "name", "host", "port", "members", "node"));
+    integer(cluster, "cluster.port", 1, 65_535);
     Object enabled = cluster.getValue("enabled");
     if (enabled != null && !(enabled instanceof Boolean)) {
       throw new ConfException("cluster.enabled", "true or false", enabled);

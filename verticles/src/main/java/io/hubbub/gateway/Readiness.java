@@ -54,16 +54,16 @@ final class Readiness {
   }
 
   private JsonObject partitions(Map<String, String> entries) {
-    Map<String, Integer> byNode = new TreeMap<>();
+    Map<String, JsonArray> byNode = new TreeMap<>();
     int owned = 0;
     for (String value : entries.values()) {
       JsonObject instance = new JsonObject(value);
-      int count = instance.getJsonArray("partitions", new JsonArray()).size();
-      byNode.merge(instance.getString("node"), count, Integer::sum);
-      owned += count;
+      JsonArray list = instance.getJsonArray("partitions", new JsonArray());
+      byNode.computeIfAbsent(instance.getString("node"), n -> new JsonArray()).addAll(list);
+      owned += list.size();
     }
     JsonArray owners = new JsonArray();
-    byNode.forEach((name, count) -> owners.add(new JsonObject().put("node", name).put("partitions", count)));
+    byNode.forEach((name, list) -> owners.add(new JsonObject().put("node", name).put("partitions", list)));
     return new JsonObject().put("total", partitions).put("owned", owned).put("owners", owners);
   }
 }

@@ -21,8 +21,8 @@ import java.util.TreeMap;
  * Which storage partitions this instance owns. A partition is owned while its cluster-wide lock
  * ({@code hubbub.partition.<n>}, Vert.x shared data: a Hazelcast lock in a cluster, released when its
  * member leaves) is held. Every second the instance announces itself and what it owns in
- * {@link StorageBus#INSTANCES_MAP} (entries live 5 s), then balances: it releases one partition while
- * it holds more than its fair share ({@code ceil(partitions / instances)}) and tries the locks of the
+ * {@link StorageBus#INSTANCES_MAP} (entries live 5 s), then balances: it releases up to
+ * {@value #HANDOVERS_PER_ROUND} partitions a round while it holds more than its fair share ({@code ceil(partitions / instances)}) and tries the locks of the
  * partitions nobody announces while it holds less, or of any nobody has announced for two rounds.
  * When a member dies, Hazelcast drops it (5 s without heartbeat), its locks go free and its entry
  * expires, and the others claim its partitions.
@@ -46,6 +46,7 @@ final class Partitions {
   static final long ROUND_MS = 1_000;
   static final long ANNOUNCE_TTL_MS = 5_000;
   private static final long LOCK_TRY_MS = 20;
+  static final int HANDOVERS_PER_ROUND = 8;
   private static final String LOCK_PREFIX = "hubbub.partition.";
 
   private final Vertx vertx;
@@ -158,9 +159,9 @@ final class Partitions {
     orphans.retainAll(unannouncedLastRound);
     unannouncedLastRound = unannounced;
     if (owned.size() > fair && live > 1) {
-      int surplus = Collections.max(owned.keySet());
-      log.info("handing over partition [partition: {}, owned: {}, fair share: {}]", surplus, owned.size(), fair);
-      return release(surplus);
+      List<Integer> surplus = new ArrayList<>(owned.keySet()).subList(0, Math.min(owned.size() - fair, HANDOVERS_PER_ROUND));
+      log.info("handing over partitions [partitions: {}, owned: {}, fair share: {}]", surplus, owned.size(), fair);
+      return Future.join(surplus.stream().map(this::release).toList()).mapEmpty();
     }
     List<Integer> candidates = new ArrayList<>(unannounced);
     Collections.shuffle(candidates);

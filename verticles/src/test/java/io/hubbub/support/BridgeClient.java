@@ -81,6 +81,11 @@ public final class BridgeClient {
     socket.writeTextMessage(frame("unregister", address).encode());
   }
 
+  /** Tells the bridge the client is alive (it closes sockets silent for longer than its ping timeout, 10 s). */
+  public void ping() {
+    socket.writeTextMessage(new JsonObject().put("type", "ping").encode());
+  }
+
   /** Writes any text as a frame, well-formed or not. */
   public void raw(String text) {
     socket.writeTextMessage(text);

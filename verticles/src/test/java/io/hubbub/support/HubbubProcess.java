@@ -51,7 +51,12 @@ public final class HubbubProcess implements AutoCloseable {
 
   /** Starts the jar with {@code conf} written to {@code dir}/hubbub.json and data under {@code dir}/data. */
   public static HubbubProcess start(Path dir, JsonObject conf, Map<String, String> env) throws IOException {
-    Path confFile = dir.resolve("hubbub.json");
+    return start(dir, "hubbub", conf, env);
+  }
+
+  /** Starts the jar with {@code conf} written to {@code dir}/{@code name}.json and data under {@code dir}/{@code name}-data. */
+  public static HubbubProcess start(Path dir, String name, JsonObject conf, Map<String, String> env) throws IOException {
+    Path confFile = dir.resolve(name + ".json");
     Files.writeString(confFile, conf.encodePrettily());
     ProcessBuilder builder = new ProcessBuilder(
       Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-jar", jar().toString())
@@ -59,11 +64,11 @@ public final class HubbubProcess implements AutoCloseable {
       .redirectErrorStream(true);
     builder.environment().keySet().removeIf(k -> k.startsWith("HUBBUB_"));
     builder.environment().put("HUBBUB_CONF", confFile.toString());
-    builder.environment().put("HUBBUB_DATA_DIR", dir.resolve("data").toString());
+    builder.environment().put("HUBBUB_DATA_DIR", dir.resolve("hubbub".equals(name) ? "data" : name + "-data").toString());
     builder.environment().put("HUBBUB_HTTP_PORT", "0");
     builder.environment().put("HUBBUB_ADMIN_PASSWORD", TestConf.ADMIN_PASSWORD);
     builder.environment().putAll(env);
-    Path log = Path.of("target", "processes", dir.getFileName() + "-" + System.nanoTime() + ".log");
+    Path log = Path.of("target", "processes", dir.getFileName() + "-" + name + "-" + System.nanoTime() + ".log");
     Files.createDirectories(log.getParent());
     return new HubbubProcess(builder.start(), log);
   }
@@ -76,10 +81,10 @@ public final class HubbubProcess implements AutoCloseable {
     return jar;
   }
 
-  /** The HTTP port, once the node has started (fails if the process ends first). */
+  /** The HTTP port, once the node has started (fails if the process ends first); -1 for a node without a gateway. */
   public int awaitStarted() throws Exception {
-    started.get(60, TimeUnit.SECONDS);
-    return port.get();
+    started.get(90, TimeUnit.SECONDS);
+    return port.getNow(-1);
   }
 
   /** SIGKILL: no shutdown of any kind. (Through the handle: Process.destroy* would close our end of its output.) */
@@ -114,6 +119,10 @@ public final class HubbubProcess implements AutoCloseable {
       // what was read is what there is
     }
     return process.exitValue();
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
   }
 
   public List<String> output() {

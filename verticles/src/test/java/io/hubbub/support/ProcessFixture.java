@@ -36,6 +36,13 @@ public final class ProcessFixture implements AutoCloseable {
     return process;
   }
 
+  /** Starts one of several nodes: its conf goes to {@code name}.json, its data under {@code name}-data. */
+  public HubbubProcess start(String name, JsonObject conf, Map<String, String> env) throws Exception {
+    HubbubProcess process = HubbubProcess.start(dir, name, conf, env);
+    processes.add(process);
+    return process;
+  }
+
   public HttpClient http(int port, int connections) {
     return vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
       new PoolOptions().setHttp1MaxSize(connections));

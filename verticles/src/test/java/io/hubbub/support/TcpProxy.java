@@ -8,6 +8,7 @@ import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.NetServerOptions;
 
 import java.net.URI;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -19,29 +20,37 @@ public final class TcpProxy {
 
   private final Vertx vertx;
   private final String targetHost;
-  private final int targetPort;
+  private final List<Integer> targetPorts;
   private final NetClient client;
   private final Set<NetSocket> sockets = ConcurrentHashMap.newKeySet();
   private NetServer server;
   private int port;
 
-  private TcpProxy(Vertx vertx, String targetHost, int targetPort) {
+  private TcpProxy(Vertx vertx, String targetHost, List<Integer> targetPorts) {
     this.vertx = vertx;
     this.targetHost = targetHost;
-    this.targetPort = targetPort;
+    this.targetPorts = targetPorts;
     this.client = vertx.createNetClient();
   }
 
   /** A proxy to the host and port of a mongodb:// URI. */
   public static Future<TcpProxy> to(Vertx vertx, String mongoUri) {
     URI uri = URI.create(mongoUri.replaceFirst("\\?.*$", ""));
-    TcpProxy proxy = new TcpProxy(vertx, uri.getHost(), uri.getPort() < 0 ? 27017 : uri.getPort());
+    TcpProxy proxy = new TcpProxy(vertx, uri.getHost(), List.of(uri.getPort() < 0 ? 27017 : uri.getPort()));
     return proxy.listen(0).map(proxy);
   }
 
   /** A proxy to any TCP port on this machine (e.g. a gateway, to cut a browser off). */
   public static Future<TcpProxy> to(Vertx vertx, int targetPort) {
-    TcpProxy proxy = new TcpProxy(vertx, "127.0.0.1", targetPort);
+    return to(vertx, List.of(targetPort));
+  }
+
+  /**
+   * A proxy to the first of these ports that accepts a connection, tried in order for each new connection:
+   * a load balancer with failover (e.g. two gateways: when the first dies, clients reconnect to the second).
+   */
+  public static Future<TcpProxy> to(Vertx vertx, List<Integer> targetPorts) {
+    TcpProxy proxy = new TcpProxy(vertx, "127.0.0.1", List.copyOf(targetPorts));
     return proxy.listen(0).map(proxy);
   }
 
@@ -79,7 +88,7 @@ public final class TcpProxy {
   private void accept(NetSocket front) {
     front.pause();
     sockets.add(front);
-    client.connect(targetPort, targetHost).onComplete(ar -> {
+    connect(0).onComplete(ar -> {
       if (ar.failed()) {
         front.close();
         return;
@@ -92,5 +101,10 @@ public final class TcpProxy {
       back.closeHandler(v -> front.close());
       front.resume();
     });
+  }
+
+  private Future<NetSocket> connect(int index) {
+    return client.connect(targetPorts.get(index), targetHost)
+      .recover(failure -> index + 1 < targetPorts.size() ? connect(index + 1) : Future.failedFuture(failure));
   }
 }

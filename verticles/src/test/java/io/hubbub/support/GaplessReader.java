@@ -1,0 +1,104 @@
+package io.hubbub.support;
+
+import io.hubbub.bus.Streams;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+
+/**
+ * A subscriber over the raw bridge that does what hubbub.js does: takes live events in seq order,
+ * drops repeats, and when a seq is skipped reads the missing range ({@code streams.read}) before going
+ * on. What it hands on ({@link #delivered}) is what an application would see.
+ */
+public final class GaplessReader {
+
+  private final Vertx vertx;
+  private final BridgeClient client;
+  private final String stream;
+  private final TreeMap<Long, JsonObject> pending = new TreeMap<>();
+  private final List<JsonObject> delivered = new ArrayList<>();
+  private long next = 1;
+  private boolean reading;
+  private int repeats;
+
+  public GaplessReader(Vertx vertx, BridgeClient client, String stream) {
+    this.vertx = vertx;
+    this.client = client;
+    this.stream = stream;
+    client.register(Streams.liveAddress(stream), this::offer);
+    vertx.setPeriodic(5_000, t -> client.ping());
+  }
+
+  /** Events handed on so far, in order. */
+  public synchronized List<JsonObject> delivered() {
+    return new ArrayList<>(delivered);
+  }
+
+  /** The next seq it waits for. */
+  public synchronized long next() {
+    return next;
+  }
+
+  /** Live events that arrived after they had been handed on already (dropped). */
+  public synchronized int repeats() {
+    return repeats;
+  }
+
+  private synchronized void offer(JsonObject frame) {
+    if (!(frame.getValue("body") instanceof JsonObject event) || event.getLong("seq") == null) {
+      throw new IllegalStateException("not an event: " + frame.encode());
+    }
+    long seq = event.getLong("seq");
+    if (seq < next || pending.containsKey(seq)) {
+      repeats++;
+      return;
+    }
+    pending.put(seq, event);
+    flush();
+  }
+
+  private void flush() {
+    while (!pending.isEmpty() && pending.firstKey() <= next) {
+      JsonObject event = pending.pollFirstEntry().getValue();
+      if (event.getLong("seq") == next) {
+        delivered.add(event);
+        next++;
+      }
+    }
+    if (!pending.isEmpty() && !reading) {
+      readGap();
+    }
+  }
+
+  private void readGap() {
+    reading = true;
+    client.request("streams.read", new JsonObject().put("stream", stream).put("from", next).put("limit", 1_000))
+      .onComplete(done -> {
+        synchronized (this) {
+          reading = false;
+          if (done.failed()) {
+            vertx.setTimer(200, t -> retry());
+            return;
+          }
+          JsonArray events = done.result().getJsonArray("events");
+          for (int i = 0; i < events.size(); i++) {
+            JsonObject event = events.getJsonObject(i);
+            if (event.getLong("seq") >= next) {
+              pending.putIfAbsent(event.getLong("seq"), event);
+            }
+          }
+          flush();
+        }
+      });
+  }
+
+  private synchronized void retry() {
+    if (!reading && !pending.isEmpty()) {
+      readGap();
+    }
+  }
+}
