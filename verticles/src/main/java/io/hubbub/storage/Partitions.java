@@ -118,6 +118,7 @@ final class Partitions {
       return Future.succeededFuture();
     }
     inRound = true;
+    int before = owned.size();
     String me = StorageBus.instance(node, store, owned.keySet()).encode();
     return instances.put(instance, me, ANNOUNCE_TTL_MS)
       .compose(v -> instances.entries())
@@ -125,6 +126,9 @@ final class Partitions {
       .onFailure(failure -> log.warn("partition round failed [error: {}]", failure.toString()))
       .eventually(() -> {
         inRound = false;
+        if (owned.size() != before) {
+          log.info("owning partitions [count: {}, of: {}, partitions: {}]", owned.size(), count, owned.keySet());
+        }
         return Future.succeededFuture();
       })
       .otherwiseEmpty();
@@ -186,7 +190,7 @@ final class Partitions {
         owned.put(partition, lock);
         changing.add(partition);
         return owner.serve(partition)
-          .onSuccess(v -> log.info("claimed partition [partition: {}, owned: {}]", partition, owned.size()))
+          .onSuccess(v -> log.debug("claimed partition [partition: {}, owned: {}]", partition, owned.size()))
           .recover(failure -> {
             log.warn("could not serve partition [partition: {}, error: {}]", partition, failure.toString());
             owned.remove(partition);
@@ -213,7 +217,7 @@ final class Partitions {
         owned.remove(partition);
         changing.remove(partition);
         lock.release();
-        log.info("released partition [partition: {}, owned: {}]", partition, owned.size());
+        log.debug("released partition [partition: {}, owned: {}]", partition, owned.size());
       })
       .mapEmpty();
   }

@@ -11,6 +11,7 @@ import io.hubbub.support.ProcessFixture;
 import io.hubbub.support.TcpProxy;
 import io.hubbub.support.TestConf;
 import io.hubbub.support.TestStore;
+import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -34,6 +35,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -185,6 +187,17 @@ class ClusterIT {
           await hub.connect();
           hub.subscribe('%s', { afterSeq: 0 }, e => window.t.seen.push(e.seq));
         }""".formatted(stream), token);
+      String dave = login("dave", "edge-1");
+      String erin = login("erin", "edge-2");
+      BridgeClient daveOn1 = bridge("edge-1", dave);
+      BridgeClient erinOn2 = bridge("edge-2", erin);
+      daveOn1.request("chat.join", new JsonObject().put("room", "edgy")).await(10, TimeUnit.SECONDS);
+      erinOn2.request("chat.join", new JsonObject().put("room", "edgy")).await(10, TimeUnit.SECONDS);
+      List<JsonObject> seenByErin = new CopyOnWriteArrayList<>();
+      daveOn1.register("chat.presence.edgy", frame -> { });
+      erinOn2.register("chat.presence.edgy", frame -> seenByErin.add(frame.getJsonObject("body")));
+      eventually("erin sees dave online", () -> online(seenByErin).equals(List.of("dave", "erin")), 15);
+
       int total = 300;
       for (int i = 1; i <= total; i++) {
         if (i == 101) {
@@ -205,6 +218,8 @@ class ClusterIT {
       List<?> states = (List<?>) page.evaluate("() => window.t.states");
       assertTrue(states.contains("reconnecting") && "open".equals(states.get(states.size() - 1)),
         "the page noticed the drop and reconnected: " + states);
+      eventually("dave's connections died with edge-1: erin sees him gone", () -> online(seenByErin).equals(List.of("erin")), 30);
+      erinOn2.close().await(10, TimeUnit.SECONDS);
       context.close();
     } finally {
       balancer.close().await(10, TimeUnit.SECONDS);
@@ -215,6 +230,66 @@ class ClusterIT {
     assertEquals(4, ready.getJsonObject("cluster").getInteger("members"), ready.encode());
     Response r = call("edge-1", "GET", "/api/streams/" + stream + "/events?from=300", token, null);
     assertEquals(300, r.json().getJsonArray("events").getJsonObject(0).getLong("seq"));
+  }
+
+  @Test
+  void sessionsPresenceAndRateLimitsHoldAcrossEdges() throws Exception {
+    String alice = login("alice", "edge-1");
+    String bob = login("bob", "edge-2");
+    BridgeClient aliceOn1 = bridge("edge-1", alice);
+    BridgeClient aliceOn2 = bridge("edge-2", alice); // a session made on one edge works on the other
+    BridgeClient bobOn2 = bridge("edge-2", bob);
+    JsonObject room = new JsonObject().put("room", "across");
+    aliceOn1.request("chat.join", room).await(10, TimeUnit.SECONDS);
+    bobOn2.request("chat.join", room).await(10, TimeUnit.SECONDS);
+
+    List<JsonObject> seenByAlice = new CopyOnWriteArrayList<>();
+    aliceOn1.register("chat.presence.across", frame -> seenByAlice.add(frame.getJsonObject("body")));
+    eventually("alice sees herself online", () -> online(seenByAlice).equals(List.of("alice")), 15);
+    bobOn2.register("chat.presence.across", frame -> { });
+    eventually("alice, on edge-1, sees bob, on edge-2, online", () -> online(seenByAlice).equals(List.of("alice", "bob")), 15);
+    bobOn2.send("chat.typing", room);
+    eventually("and typing", () -> last(seenByAlice).getJsonArray("typing").contains("bob"), 15);
+    bobOn2.close().await(10, TimeUnit.SECONDS);
+    eventually("and gone when his connection closes", () -> online(seenByAlice).equals(List.of("alice")), 15);
+
+    int sent = 0;
+    int limited = 0;
+    for (int i = 0; i < 25; i++) { // 20 per 10 s per user, wherever they arrive
+      BridgeClient via = i % 2 == 0 ? aliceOn1 : aliceOn2;
+      try {
+        via.request("chat.send", room.copy().put("text", "message " + i)).await(10, TimeUnit.SECONDS);
+        sent++;
+      } catch (ReplyException e) {
+        assertEquals(429, e.failureCode(), e.getMessage());
+        limited++;
+      }
+    }
+    assertEquals(20, sent, "the limit holds across the two edges and both chat instances");
+    assertEquals(5, limited);
+    aliceOn1.close().await(10, TimeUnit.SECONDS);
+    aliceOn2.close().await(10, TimeUnit.SECONDS);
+  }
+
+  private String login(String user, String edge) throws Exception {
+    JsonObject credentials = new JsonObject().put("username", user).put("password", "password-" + user);
+    call(edge, "POST", "/api/users", null, credentials);
+    return call(edge, "POST", "/api/sessions", null, credentials).json().getString("token");
+  }
+
+  private BridgeClient bridge(String edge, String bearer) throws Exception {
+    BridgeClient client = BridgeClient.connect(fixture.vertx, edge(edge)).await(10, TimeUnit.SECONDS).token(bearer);
+    fixture.vertx.setPeriodic(5_000, t -> client.ping());
+    return client;
+  }
+
+  private static JsonObject last(List<JsonObject> pictures) {
+    return pictures.isEmpty() ? new JsonObject().put("online", new JsonArray()).put("typing", new JsonArray())
+      : pictures.get(pictures.size() - 1);
+  }
+
+  private static List<Object> online(List<JsonObject> pictures) {
+    return last(pictures).getJsonArray("online").getList();
   }
 
   // --- the cluster

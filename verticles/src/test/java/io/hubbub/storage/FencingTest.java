@@ -1,0 +1,92 @@
+package io.hubbub.storage;
+
+import io.hubbub.Node;
+import io.hubbub.bus.Bus;
+import io.hubbub.bus.Failures;
+import io.hubbub.bus.StorageBus;
+import io.hubbub.support.TestConf;
+import io.hubbub.support.TestNode;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A stale owner: another writer stored the next seq of a stream behind this storage instance's back
+ * (as a new owner does while the old one is paused or cut off). The unique key refuses the stale write,
+ * the instance gives the partition up, and once it (or anyone) claims it again, appends go on after
+ * what the other writer stored, with nothing overwritten.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class FencingTest {
+
+  private static final String STREAM = "app.fenced";
+
+  private Vertx vertx;
+  private TestNode node;
+
+  @BeforeEach
+  void start() throws Exception {
+    vertx = Node.newVertx(); // with metrics, to read the fencing counter on /metrics
+    node = TestNode.start(vertx, TestConf.only(TestConf.node(), "storage", "gateway")).await(30, TimeUnit.SECONDS);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    try {
+      node.stop().await(30, TimeUnit.SECONDS);
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private Future<JsonObject> append(String id) {
+    JsonObject body = StorageBus.appendRequest(new JsonArray().add(new JsonObject()
+      .put("stream", STREAM).put("type", "E").put("id", id).put("data", new JsonObject()).put("by", "owner")));
+    return Bus.request(vertx.eventBus(), StorageBus.route(StorageBus.APPEND, body, StorageBus.DEFAULT_PARTITIONS), body, 10_000);
+  }
+
+  @Test
+  void aWriteUnderATakenSeqIsRefusedAndThePartitionIsGivenUp() throws Exception {
+    for (int i = 1; i <= 3; i++) {
+      append("mine-" + i).await(10, TimeUnit.SECONDS);
+    }
+    JsonObject intruder = new JsonObject().put("_id", EventStore.key(STREAM, 4)).put("sid", EventStore.idKey(STREAM, "theirs"))
+      .put("stream", STREAM).put("seq", 4).put("id", "theirs").put("type", "E").put("data", new JsonObject())
+      .put("by", "new-owner").put("ts", "2026-11-23T00:00:00.000Z");
+    node.db().insert(EventStore.EVENTS, intruder).await(10, TimeUnit.SECONDS);
+
+    Throwable refused = append("mine-4").transform(r -> Future.succeededFuture(r.cause())).await(10, TimeUnit.SECONDS);
+    assertNotNull(refused, "a second event under seq 4 was stored");
+    assertEquals(503, Failures.code(refused), "the stale write is refused, and its publisher told to retry: " + refused);
+    String metrics = node.call(io.vertx.core.http.HttpMethod.GET, "/metrics", null, null).body().toString();
+    assertTrue(metrics.matches("(?s).*hubbub_storage_partitions_fenced_total(\\{[^}]*})? 1\\.0.*"), "the partition was given up");
+
+    JsonObject retried = null;
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (retried == null && System.currentTimeMillis() < deadline) { // 503 until the partition has an owner again
+      try {
+        retried = append("mine-4").await(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        assertEquals(503, Failures.code(e), e.toString());
+        Thread.sleep(100);
+      }
+    }
+    assertEquals(5, retried.getJsonArray("results").getJsonObject(0).getLong("seq"), "after what the other writer stored");
+    JsonObject read = StorageBus.readRequest(STREAM, 1, 10);
+    List<Object> events = Bus.request(vertx.eventBus(), StorageBus.route(StorageBus.READ, read, StorageBus.DEFAULT_PARTITIONS), read, 10_000)
+      .await(10, TimeUnit.SECONDS).getJsonArray("events").stream().map(e -> ((JsonObject) e).getString("id")).map(Object.class::cast).toList();
+    assertEquals(List.of("mine-1", "mine-2", "mine-3", "theirs", "mine-4"), events, "nothing overwritten, nothing twice");
+  }
+}
