@@ -11,6 +11,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.Lock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,11 +27,17 @@ import java.util.function.Function;
 /**
  * Device readings: ingest (checked, one append per batch), rolling 1-minute and 1-hour aggregates and
  * alerts, both kept from the stored events by one {@link DeviceFeed} per registered device.
+ *
+ * <p>One sensors instance is active in a cluster: the one holding the cluster-wide lock
+ * {@value #ACTIVE_LOCK} (released when its member dies). Others wait as standbys and take over from
+ * the feeds' stored checkpoints.
  */
 public final class SensorsVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(SensorsVerticle.class);
   private static final long DEVICES_RETRY_MS = 2_000;
+  static final String ACTIVE_LOCK = "hubbub.sensors.active";
+  private static final long STANDBY_WAIT_MS = 10_000;
   private static final Map<String, Long> DEFAULT_SPAN = Map.of("1m", 3_600_000L, "1h", 7 * 86_400_000L);
 
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
@@ -40,9 +47,40 @@ public final class SensorsVerticle extends VerticleBase {
   private Alerts alerts;
   private int maxBatch;
   private long timeoutMs;
+  private Lock active;
+  private boolean stopped;
 
   @Override
   public Future<?> start() {
+    return vertx.sharedData().getLockWithTimeout(ACTIVE_LOCK, 100).transform(attempt -> {
+      if (attempt.succeeded()) {
+        active = attempt.result();
+        return activate();
+      }
+      log.info("standby: another sensors instance is active");
+      standBy();
+      return Future.succeededFuture();
+    });
+  }
+
+  /** Waits for the active instance's lock; takes over when it is free. */
+  private void standBy() {
+    vertx.sharedData().getLockWithTimeout(ACTIVE_LOCK, STANDBY_WAIT_MS).onComplete(attempt -> {
+      if (attempt.failed()) {
+        if (!stopped) {
+          standBy();
+        }
+      } else if (stopped) {
+        attempt.result().release();
+      } else {
+        active = attempt.result();
+        log.info("taking over as the active sensors instance");
+        activate().onFailure(failure -> log.error("sensors could not take over", failure));
+      }
+    });
+  }
+
+  private Future<?> activate() {
     JsonObject conf = config().getJsonObject("sensors", new JsonObject());
     alerts = new Alerts(conf.getJsonArray("alerts", new JsonArray()));
     maxBatch = config().getJsonObject("limits", new JsonObject()).getInteger("maxBatch", 1_000);
@@ -64,10 +102,15 @@ public final class SensorsVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    stopped = true;
     feeds.values().forEach(DeviceFeed::stop);
     List<MessageConsumer<?>> all = new ArrayList<>(consumers);
     all.addAll(live.values());
-    return Future.join(all.stream().map(MessageConsumer::unregister).toList());
+    return Future.join(all.stream().map(MessageConsumer::unregister).toList()).onComplete(done -> {
+      if (active != null) {
+        active.release();
+      }
+    });
   }
 
   private Future<JsonObject> ingest(JsonObject body) {

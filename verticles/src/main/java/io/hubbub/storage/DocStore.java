@@ -10,7 +10,6 @@ import io.vertx.ext.mongo.BulkWriteOptions;
 import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.UpdateOptions;
-import io.vertx.ext.mongo.WriteOption;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -47,7 +46,7 @@ final class DocStore {
       throw Failures.badRequest("'doc' must be an object with a string '_id'");
     }
     EventRules.checkDocument(doc, "doc");
-    return calls.guard(mongo.insertWithOptions(collection, doc, WriteOption.JOURNALED))
+    return calls.guard(mongo.insertWithOptions(collection, doc, calls.writes()))
       .map(id -> new JsonObject());
   }
 
@@ -63,7 +62,7 @@ final class DocStore {
 
   Future<JsonObject> delete(JsonObject body) {
     String collection = collection(body);
-    return calls.guard(mongo.removeDocumentWithOptions(collection, key(body), WriteOption.JOURNALED))
+    return calls.guard(mongo.removeDocumentWithOptions(collection, key(body), calls.writes()))
       .map(result -> new JsonObject().put("deleted", result == null ? 0 : result.getRemovedCount()));
   }
 
@@ -82,7 +81,7 @@ final class DocStore {
       EventRules.checkDocument(doc, "docs[" + i + "]");
       writes.add(BulkOperation.createReplace(new JsonObject().put("_id", id), doc, true));
     }
-    BulkWriteOptions options = new BulkWriteOptions().setOrdered(true).setWriteOption(WriteOption.JOURNALED);
+    BulkWriteOptions options = new BulkWriteOptions().setOrdered(true).setWriteOption(calls.writes());
     return calls.guard(mongo.bulkWriteWithOptions(collection, writes, options)).map(result -> new JsonObject());
   }
 
@@ -131,7 +130,7 @@ final class DocStore {
       throw Failures.badRequest("'value' must be a string of at most 256 characters");
     }
     JsonObject update = new JsonObject().put(operator, new JsonObject().put(field, value));
-    UpdateOptions options = new UpdateOptions().setWriteOption(WriteOption.JOURNALED);
+    UpdateOptions options = new UpdateOptions().setWriteOption(calls.writes());
     return calls.guard(mongo.updateCollectionWithOptions(collection, key, update, options))
       .compose(result -> {
         if (result == null || result.getDocMatched() == 0) {

@@ -8,7 +8,6 @@ import io.vertx.ext.mongo.BulkWriteOptions;
 import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
-import io.vertx.ext.mongo.WriteOption;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -110,7 +109,7 @@ final class EventStore {
     List<BulkOperation> inserts = documents.stream().map(doc -> BulkOperation.createInsert(doc.copy()
       .put("_id", key(doc.getString("stream"), doc.getLong("seq")))
       .put("sid", idKey(doc.getString("stream"), doc.getString("id"))))).toList();
-    BulkWriteOptions options = new BulkWriteOptions(true).setWriteOption(WriteOption.JOURNALED);
+    BulkWriteOptions options = new BulkWriteOptions(true).setWriteOption(calls.writes());
     return calls.guard(mongo.bulkWriteWithOptions(EVENTS, inserts, options)).mapEmpty();
   }
 

@@ -5,6 +5,7 @@ import com.mongodb.MongoBulkWriteException;
 import com.mongodb.MongoWriteException;
 import io.hubbub.bus.Failures;
 import io.vertx.core.Future;
+import io.vertx.ext.mongo.WriteOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,9 +20,25 @@ final class StoreCalls {
   private static final Logger log = LoggerFactory.getLogger(StoreCalls.class);
 
   private final long timeoutMs;
+  private final WriteOption writes;
 
-  StoreCalls(long timeoutMs) {
+  /**
+   * @param writes the write concern of every write: {@code JOURNALED} (on disk before the answer), or null to
+   *               take the connection string's ({@code w=majority&journal=true} for a replica set)
+   */
+  StoreCalls(long timeoutMs, WriteOption writes) {
     this.timeoutMs = timeoutMs;
+    this.writes = writes;
+  }
+
+  /** The write concern for writes: an acknowledged write must survive a crash. */
+  WriteOption writes() {
+    return writes;
+  }
+
+  /** Journaled writes, unless the connection string names its own write concern ({@code w=}). */
+  static WriteOption writesFor(String uri) {
+    return uri != null && uri.matches("(?i).*[?&]w=.*") ? null : WriteOption.JOURNALED;
   }
 
   <T> Future<T> guard(Future<T> call) {
