@@ -49,7 +49,9 @@ public final class Failures {
     if (failure instanceof ReplyException e) {
       return switch (e.failureType()) {
         case TIMEOUT, NO_HANDLERS -> UNAVAILABLE;
-        case RECIPIENT_FAILURE, ERROR -> PROTOCOL_CODES.contains(e.failureCode()) ? e.failureCode() : INTERNAL;
+        case RECIPIENT_FAILURE -> PROTOCOL_CODES.contains(e.failureCode()) ? e.failureCode() : INTERNAL;
+        // the message could not be written to the node of its recipient (a node that just died): try again
+        case ERROR -> PROTOCOL_CODES.contains(e.failureCode()) ? e.failureCode() : UNAVAILABLE;
       };
     }
     if (failure instanceof java.util.concurrent.TimeoutException) {

@@ -89,9 +89,13 @@ public final class StorageBus {
     return stream instanceof String s ? address(address, s, partitions) : address + ".0";
   }
 
-  /** What a storage instance announces in {@link #INSTANCES_MAP}. */
-  public static JsonObject instance(String node, String store, Collection<Integer> owned) {
-    return new JsonObject().put("node", node).put("store", store)
+  /**
+   * What a storage instance announces in {@link #INSTANCES_MAP}: its node's name, its node's cluster id
+   * ({@code member}, null when not clustered: an entry whose member has left the cluster is dead), the
+   * store's identity and the partitions it owns.
+   */
+  public static JsonObject instance(String node, String member, String store, Collection<Integer> owned) {
+    return new JsonObject().put("node", node).put("member", member).put("store", store)
       .put("partitions", new JsonArray(owned.stream().sorted().map(p -> (Object) p).toList()));
   }
 

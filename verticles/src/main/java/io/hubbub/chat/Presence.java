@@ -70,10 +70,6 @@ final class Presence {
       .mapToInt(conn -> byConnection.getOrDefault(conn, Set.of()).size()).sum();
   }
 
-  Set<String> gateways() {
-    return new HashSet<>(byGateway.keySet());
-  }
-
   /** Forgets every connection of a gateway; answers the rooms whose picture changed. */
   Set<String> drop(String gateway) {
     Set<String> changed = new TreeSet<>();

@@ -10,7 +10,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.spi.cluster.ClusterManager;
 
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -56,8 +58,13 @@ final class Readiness {
   private JsonObject partitions(Map<String, String> entries) {
     Map<String, JsonArray> byNode = new TreeMap<>();
     int owned = 0;
+    ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+    Set<String> members = cluster == null ? null : new HashSet<>(cluster.getNodes());
     for (String value : entries.values()) {
       JsonObject instance = new JsonObject(value);
+      if (members != null && !members.contains(instance.getString("member"))) {
+        continue; // a storage node that left the cluster: its announcement has not expired yet
+      }
       JsonArray list = instance.getJsonArray("partitions", new JsonArray());
       byNode.computeIfAbsent(instance.getString("node"), n -> new JsonArray()).addAll(list);
       owned += list.size();

@@ -56,6 +56,7 @@ final class GroupCommit {
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private boolean inFlight;
   private Promise<Void> idle;
+  private Promise<Void> current;
 
   /**
    * @param writable whether this instance may still write a stream (owns its partition); checked when a batch is formed
@@ -81,6 +82,11 @@ final class GroupCommit {
     queue.add(new Pending(events, promise));
     drain();
     return promise.future();
+  }
+
+  /** Completes when the write in flight (if any) is done: what a partition handed over waits for. */
+  Future<Void> whenWritten() {
+    return current == null ? Future.succeededFuture() : current.future();
   }
 
   /** Completes when nothing is queued or in flight: for a graceful stop. */
@@ -121,8 +127,12 @@ final class GroupCommit {
       return;
     }
     inFlight = true;
+    Promise<Void> written = Promise.promise();
+    current = written;
     commit(batch).onComplete(done -> {
       inFlight = false;
+      current = null;
+      written.complete();
       drain();
     });
   }

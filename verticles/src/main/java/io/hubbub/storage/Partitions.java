@@ -3,6 +3,8 @@ package io.hubbub.storage;
 import io.hubbub.bus.StorageBus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.shareddata.Lock;
@@ -24,8 +26,9 @@ import java.util.TreeMap;
  * {@link StorageBus#INSTANCES_MAP} (entries live 5 s), then balances: it releases up to
  * {@value #HANDOVERS_PER_ROUND} partitions a round while it holds more than its fair share ({@code ceil(partitions / instances)}) and tries the locks of the
  * partitions nobody announces while it holds less, or of any nobody has announced for two rounds.
- * When a member dies, Hazelcast drops it (5 s without heartbeat), its locks go free and its entry
- * expires, and the others claim its partitions.
+ * When a member dies, Hazelcast drops it (at once when its connections close, as on SIGKILL; after 5 s
+ * without heartbeat when it hangs), its locks go free, the others stop counting its announcement and
+ * claim its partitions in their next round.
  *
  * <p>The lock is not a fence by itself (a paused or cut-off owner may still believe it owns); the
  * unique key of every stored event is: an owner whose write collides gives the partition up
@@ -119,7 +122,8 @@ final class Partitions {
     }
     inRound = true;
     int before = owned.size();
-    String me = StorageBus.instance(node, store, owned.keySet()).encode();
+    ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+    String me = StorageBus.instance(node, cluster == null ? null : cluster.getNodeId(), store, owned.keySet()).encode();
     return instances.put(instance, me, ANNOUNCE_TTL_MS)
       .compose(v -> instances.entries())
       .compose(this::balance)
@@ -136,9 +140,13 @@ final class Partitions {
 
   private Future<Void> balance(Map<String, String> entries) {
     Set<Integer> announced = new HashSet<>(owned.keySet());
+    Set<String> members = members();
     int live = 0;
     for (Map.Entry<String, String> entry : entries.entrySet()) {
       JsonObject other = new JsonObject(entry.getValue());
+      if (members != null && !members.contains(other.getString("member"))) {
+        continue; // its member left the cluster: its locks are free, its entry not expired yet
+      }
       live++;
       if (!store.equals(other.getString("store"))) {
         if (!other.getString("store").equals(conflict)) {
@@ -170,6 +178,12 @@ final class Partitions {
     List<Integer> candidates = new ArrayList<>(unannounced);
     Collections.shuffle(candidates);
     return claim(candidates, fair, orphans);
+  }
+
+  /** The cluster's members now, or null when not clustered. */
+  private Set<String> members() {
+    ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+    return cluster == null ? null : new HashSet<>(cluster.getNodes());
   }
 
   /** Tries the candidates' locks one at a time, while under the fair share (or for orphans, always). */

@@ -110,13 +110,17 @@ public final class StorageVerticle extends VerticleBase {
     });
   }
 
+  /** Stops taking requests, writes what was accepted, then hands the partitions back and closes the store. */
   @Override
   public Future<?> stop() {
     stopping = true;
     vertx.cancelTimer(prepareTimer);
-    Future<?> unregistered = Future.join(consumers.stream().map(MessageConsumer::unregister).toList());
-    Future<Void> released = partitions == null ? Future.succeededFuture() : partitions.stop();
-    return Future.join(unregistered, released)
+    List<MessageConsumer<?>> all = new ArrayList<>(consumers);
+    partitionConsumers.values().forEach(all::addAll);
+    partitionConsumers.clear();
+    return Future.join(all.stream().map(MessageConsumer::unregister).toList())
+      .eventually(() -> commits == null ? Future.succeededFuture() : commits.whenIdle().timeout(10, TimeUnit.SECONDS))
+      .eventually(() -> partitions == null ? Future.succeededFuture() : partitions.stop())
       .eventually(() -> mongo == null ? Future.succeededFuture() : mongo.close())
       .eventually(() -> embedded == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
         embedded.close();
@@ -186,7 +190,7 @@ public final class StorageVerticle extends VerticleBase {
     List<MessageConsumer<?>> served = partitionConsumers.remove(partition);
     Future<?> unregistered = served == null ? Future.succeededFuture()
       : Future.join(served.stream().map(MessageConsumer::unregister).toList());
-    return unregistered.compose(v -> commits.whenIdle().timeout(10, TimeUnit.SECONDS)).otherwiseEmpty();
+    return unregistered.compose(v -> commits.whenWritten()).otherwiseEmpty(); // queued requests for it are refused (503)
   }
 
   private void fenced(Set<String> streams) {

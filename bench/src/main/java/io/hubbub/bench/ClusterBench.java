@@ -1,0 +1,400 @@
+package io.hubbub.bench;
+
+import io.hubbub.bus.StorageBus;
+import io.hubbub.store.EmbeddedStore;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The cluster on this machine, as real JVMs (the packaged jar), with 1, 2 and 3 nodes:
+ * <ul>
+ *   <li>1 node: everything (clustered, alone);</li>
+ *   <li>2 nodes: core (storage, auth, audit, sensors) + one edge (gateway, chat);</li>
+ *   <li>3 nodes: core + two edges; the publisher on one edge, the subscriber on the other.</li>
+ * </ul>
+ * For each: cluster formation (all nodes launched at once, until the last has started), request/reply
+ * latency through a gateway to storage ({@code GET /api/streams/{s}}: HTTP in, one bus request/reply to the
+ * storage node, out) and publish-to-delivery latency (HTTP publish on one edge, received on a bridge
+ * WebSocket of another edge when there are two). Then failover: two storage nodes and an edge; the first
+ * storage node, owner of a stream, is SIGKILLed and a new publish (its own id) goes to that stream every
+ * 50 ms; the time until the first is acknowledged, what the others got meanwhile, three times. The store is an embedded one in this JVM, reached over the wire.
+ *
+ * <pre>mvn -B -q -DskipTests package && java -cp bench/target/hubbub-bench.jar io.hubbub.bench.ClusterBench [samples, default 500; 0: failover only]</pre>
+ */
+public final class ClusterBench {
+
+  private static final Path JAR = Path.of("verticles", "target", "hubbub.jar");
+  private static final Pattern LISTENING = Pattern.compile("gateway listening \\[port: (\\d+)]");
+  private static final int WARMUP = 300;
+
+  private final Path dir;
+  private final String storeUri;
+  private final Vertx vertx = Vertx.vertx();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final List<Proc> running = new ArrayList<>();
+  private int run;
+
+  private ClusterBench(Path dir, String storeUri) {
+    this.dir = dir;
+    this.storeUri = storeUri;
+  }
+
+  public static void main(String[] args) throws Exception {
+    int samples = args.length > 0 ? Integer.parseInt(args[0]) : 500;
+    if (!Files.isRegularFile(JAR)) {
+      throw new IllegalStateException("no " + JAR + ": run from the repository root after 'mvn -B -q -DskipTests package'");
+    }
+    Path dir = Files.createTempDirectory("hubbub-cluster-bench");
+    EmbeddedStore store = EmbeddedStore.start(dir.resolve("store"));
+    ClusterBench bench = new ClusterBench(dir, store.uri());
+    try {
+      System.out.printf("hubbub cluster benchmark: %d samples per latency, real JVMs, embedded store in the bench JVM%n", samples);
+      System.out.printf("%-6s %12s %22s %22s%n", "nodes", "formation", "request/reply p50/p99", "publish->deliver p50/p99");
+      for (int n = 1; n <= 3 && samples > 0; n++) { // 0 samples: failover only
+        bench.layout(n, samples);
+      }
+      bench.failover(3);
+    } finally {
+      bench.stopAll();
+      bench.vertx.close().await(30, TimeUnit.SECONDS);
+      store.close();
+      try (var files = Files.walk(dir)) {
+        files.sorted(Collections.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  private void layout(int nodes, int samples) throws Exception {
+    Map<String, String[]> roles = new LinkedHashMap<>();
+    if (nodes == 1) {
+      roles.put("all", new String[] {"storage", "audit", "auth", "chat", "sensors", "gateway"});
+    } else {
+      roles.put("core", new String[] {"storage", "audit", "auth", "sensors"});
+      roles.put("edge-1", new String[] {"chat", "gateway"});
+      if (nodes == 3) {
+        roles.put("edge-2", new String[] {"chat", "gateway"});
+      }
+    }
+    String cluster = "bench-" + UUID.randomUUID().toString().substring(0, 8);
+    List<Integer> ports = new ArrayList<>();
+    for (int i = 0; i < roles.size(); i++) {
+      ports.add(BenchStore.freePort());
+    }
+    String database = "bench" + (++run);
+    long launched = System.nanoTime();
+    List<Proc> procs = new ArrayList<>();
+    int i = 0;
+    for (Map.Entry<String, String[]> role : roles.entrySet()) {
+      procs.add(launch(role.getKey(), conf(cluster, database, ports, i++, role.getValue())));
+    }
+    for (Proc p : procs) {
+      p.started.get(120, TimeUnit.SECONDS);
+    }
+    double formation = (System.nanoTime() - launched) / 1e9;
+    List<Proc> edges = procs.stream().filter(p -> p.port.isDone() && p.port.getNow(-1) > 0).toList();
+    Proc publishVia = edges.get(0);
+    Proc subscribeVia = edges.get(edges.size() - 1);
+    waitReady(publishVia.port.get());
+    String token = login(publishVia.port.get());
+
+    String stream = "app.latency";
+    post(publishVia.port.get(), stream, token, 0);
+    long[] rr = new long[samples];
+    for (int s = -WARMUP; s < samples; s++) {
+      long t0 = System.nanoTime();
+      HttpResponse<String> r = get(publishVia.port.get(), "/api/streams/" + stream, token);
+      long t = System.nanoTime() - t0;
+      if (r.statusCode() != 200) {
+        throw new IllegalStateException("meta: " + r.statusCode() + " " + r.body());
+      }
+      if (s >= 0) {
+        rr[s] = t;
+      }
+    }
+    long[] delivery = deliveries(publishVia.port.get(), subscribeVia.port.get(), stream, token, samples);
+    System.out.printf("%-6d %10.1f s %9.2f / %6.2f ms %9.2f / %6.2f ms%n", nodes, formation,
+      pct(rr, 50), pct(rr, 99), pct(delivery, 50), pct(delivery, 99));
+    for (Proc p : procs) {
+      System.out.printf("         %s: %s%n", p.name, p.joined);
+    }
+    stopAll();
+  }
+
+  /** Publishes one event at a time on one edge; a bridge socket on the other receives them. */
+  private long[] deliveries(int publishPort, int subscribePort, String stream, String token, int samples) throws Exception {
+    Map<Long, Long> received = new ConcurrentHashMap<>();
+    WebSocketClient client = vertx.createWebSocketClient();
+    WebSocket ws = client.connect(subscribePort, "127.0.0.1", "/eventbus/websocket").await(10, TimeUnit.SECONDS);
+    ws.handler(buffer -> { // the bridge's raw WebSocket sends its frames as binary messages
+      JsonObject frame = new JsonObject(buffer.toString());
+      if (frame.getValue("body") instanceof JsonObject body && body.containsKey("seq")) {
+        received.put(body.getLong("seq"), System.nanoTime());
+      }
+    });
+    JsonObject headers = new JsonObject().put("authorization", "Bearer " + token);
+    ws.writeTextMessage(new JsonObject().put("type", "register").put("address", "streams.live." + stream).put("headers", headers).encode());
+    long ping = vertx.setPeriodic(5_000, t -> ws.writeTextMessage("{\"type\":\"ping\"}"));
+    Thread.sleep(1_000);
+    long[] latencies = new long[samples];
+    for (int s = -WARMUP; s < samples; s++) {
+      long t0 = System.nanoTime();
+      long seq = post(publishPort, stream, token, s);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!received.containsKey(seq)) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("event " + seq + " never delivered");
+        }
+        Thread.onSpinWait();
+      }
+      if (s >= 0) {
+        latencies[s] = received.get(seq) - t0;
+      }
+    }
+    vertx.cancelTimer(ping);
+    ws.close().await(10, TimeUnit.SECONDS);
+    client.close().await(10, TimeUnit.SECONDS);
+    return latencies;
+  }
+
+  /** Two storage nodes and an edge; SIGKILL the owner of a stream while publishing to it, {@code rounds} times. */
+  private void failover(int rounds) throws Exception {
+    System.out.println();
+    System.out.println("failover: SIGKILL of the storage node owning the stream while a publish goes to it every 50 ms");
+    for (int round = 1; round <= rounds; round++) {
+      String cluster = "bench-" + UUID.randomUUID().toString().substring(0, 8);
+      List<Integer> ports = List.of(BenchStore.freePort(), BenchStore.freePort(), BenchStore.freePort());
+      String database = "failover" + round;
+      String[] storage = {"storage", "auth", "audit"};
+      Proc s1 = launch("storage-1", conf(cluster, database, ports, 0, storage));
+      s1.started.get(120, TimeUnit.SECONDS);
+      Proc s2 = launch("storage-2", conf(cluster, database, ports, 1, storage));
+      Proc edge = launch("edge", conf(cluster, database, ports, 2, new String[] {"chat", "gateway"}));
+      s2.started.get(120, TimeUnit.SECONDS);
+      edge.started.get(120, TimeUnit.SECONDS);
+      int port = edge.port.get();
+      waitReady(port);
+      String token = login(port);
+      String stream = null;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (stream == null) { // once balanced, a stream of storage-1's
+        JsonObject ready = new JsonObject(get(port, "/ready", null).body());
+        JsonArray owners = ready.getJsonObject("partitions").getJsonArray("owners");
+        for (Object o : owners) {
+          JsonObject owner = (JsonObject) o;
+          if (owners.size() == 2 && owner.getString("node").equals("storage-1") && owner.getJsonArray("partitions").size() == 32) {
+            for (int k = 0; stream == null; k++) {
+              if (owner.getJsonArray("partitions").contains(StorageBus.partition("app.f" + k, StorageBus.DEFAULT_PARTITIONS))) {
+                stream = "app.f" + k;
+              }
+            }
+          }
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("partitions never balanced: " + ready.encode());
+        }
+        Thread.sleep(200);
+      }
+      for (int k = 0; k < 50; k++) {
+        post(port, stream, token, k);
+      }
+      s1.process.toHandle().destroyForcibly();
+      long killed = System.nanoTime();
+      // a new publish every 50 ms, each with its own id, answered whenever: as many publishers would
+      Map<Integer, Integer> refusals = new java.util.TreeMap<>();
+      java.util.concurrent.atomic.AtomicLong firstAck = new java.util.concurrent.atomic.AtomicLong();
+      java.util.concurrent.atomic.AtomicLong longest = new java.util.concurrent.atomic.AtomicLong();
+      List<CompletableFuture<?>> sent = new ArrayList<>();
+      for (int k = 0; firstAck.get() == 0 && k < 400; k++) {
+        long at = System.nanoTime();
+        sent.add(postAsync(port, stream, token, "after-kill-" + k).whenComplete((r, e) -> {
+          longest.accumulateAndGet(System.nanoTime() - at, Math::max);
+          int status = r == null ? -1 : r.statusCode();
+          synchronized (refusals) {
+            if (status == 201) {
+              firstAck.compareAndSet(0, System.nanoTime());
+            } else {
+              refusals.merge(status, 1, Integer::sum);
+            }
+          }
+        }));
+        Thread.sleep(50);
+      }
+      CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+      System.out.printf("  round %d: first append acknowledged %.2f s after SIGKILL; refused meanwhile (status=count): %s;"
+        + " longest wait for an answer %.2f s%n", round, (firstAck.get() - killed) / 1e9, refusals, longest.get() / 1e9);
+      stopAll();
+    }
+  }
+
+  private JsonObject conf(String cluster, String database, List<Integer> ports, int index, String[] verticles) throws IOException {
+    JsonObject conf = new JsonObject(Files.readString(Path.of("conf", "hubbub.json")));
+    conf.getJsonObject("http").put("port", 0);
+    conf.getJsonObject("mongo").put("uri", storeUri).put("database", database);
+    conf.getJsonObject("auth").put("passwordIterations", 1_000).put("adminPassword", "admin-password-1");
+    conf.getJsonObject("chat").put("rateLimit", new JsonObject().put("messages", 1_000_000).put("perSeconds", 1));
+    JsonArray list = new JsonArray();
+    for (String v : verticles) {
+      list.add(new JsonObject().put("name", v));
+    }
+    conf.put("verticles", list);
+    conf.put("cluster", new JsonObject().put("enabled", true).put("name", cluster).put("host", "127.0.0.1")
+      .put("port", ports.get(index))
+      .put("members", new JsonArray(ports.stream().map(p -> (Object) ("127.0.0.1:" + p)).toList())));
+    return conf;
+  }
+
+  private Proc launch(String name, JsonObject conf) throws IOException {
+    Path file = dir.resolve(name + "-" + System.nanoTime() + ".json");
+    Files.writeString(file, conf.encodePrettily());
+    ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+      "-Xmx512m", "-jar", JAR.toString()).redirectErrorStream(true);
+    builder.environment().keySet().removeIf(k -> k.startsWith("HUBBUB_"));
+    builder.environment().put("HUBBUB_CONF", file.toString());
+    builder.environment().put("HUBBUB_NODE_NAME", name);
+    Proc proc = new Proc(name, builder.start());
+    running.add(proc);
+    return proc;
+  }
+
+  private void stopAll() throws InterruptedException {
+    for (Proc p : running) {
+      p.process.toHandle().destroy();
+    }
+    for (Proc p : running) {
+      if (!p.process.waitFor(60, TimeUnit.SECONDS)) {
+        p.process.toHandle().destroyForcibly();
+      }
+    }
+    running.clear();
+  }
+
+  private void waitReady(int port) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      HttpResponse<String> r = get(port, "/ready", null);
+      if (r.statusCode() == 200 && new JsonObject(r.body()).getJsonObject("partitions").getInteger("owned") == StorageBus.DEFAULT_PARTITIONS) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("not ready: " + r.body());
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private String login(int port) throws Exception {
+    String credentials = new JsonObject().put("username", "bench").put("password", "password-bench").encode();
+    send(port, "POST", "/api/users", null, credentials);
+    HttpResponse<String> session = send(port, "POST", "/api/sessions", null, credentials);
+    return new JsonObject(session.body()).getString("token");
+  }
+
+  private long post(int port, String stream, String token, int n) throws Exception {
+    HttpResponse<String> r = postRaw(port, stream, token, null);
+    if (r.statusCode() != 201) {
+      throw new IllegalStateException("publish " + n + ": " + r.statusCode() + " " + r.body());
+    }
+    return new JsonObject(r.body()).getLong("seq");
+  }
+
+  private HttpResponse<String> postRaw(int port, String stream, String token, String id) throws Exception {
+    JsonObject event = new JsonObject().put("type", "BENCH").put("data", new JsonObject().put("t", System.nanoTime()));
+    if (id != null) {
+      event.put("id", id);
+    }
+    return send(port, "POST", "/api/streams/" + stream + "/events", token, event.encode());
+  }
+
+  private CompletableFuture<HttpResponse<String>> postAsync(int port, String stream, String token, String id) {
+    String body = new JsonObject().put("type", "BENCH").put("id", id).put("data", new JsonObject()).encode();
+    return http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/streams/" + stream + "/events"))
+      .timeout(Duration.ofSeconds(15)).header("Authorization", "Bearer " + token)
+      .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<String> get(int port, String path, String token) throws Exception {
+    return send(port, "GET", path, token, null);
+  }
+
+  private HttpResponse<String> send(int port, String method, String path, String token, String body) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+      .timeout(Duration.ofSeconds(15))
+      .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static double pct(long[] nanos, int p) {
+    long[] sorted = nanos.clone();
+    java.util.Arrays.sort(sorted);
+    return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)] / 1e6;
+  }
+
+  /** A node: its process, its HTTP port once listening, its start and how long its join took. */
+  private static final class Proc {
+    final String name;
+    final Process process;
+    final CompletableFuture<Integer> port = new CompletableFuture<>();
+    final CompletableFuture<Void> started = new CompletableFuture<>();
+    volatile String joined = "?";
+
+    Proc(String name, Process process) {
+      this.name = name;
+      this.process = process;
+      Thread reader = new Thread(this::read, "node-" + name);
+      reader.setDaemon(true);
+      reader.start();
+    }
+
+    private void read() {
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = in.readLine()) != null) {
+          Matcher m = LISTENING.matcher(line);
+          if (m.find()) {
+            port.complete(Integer.parseInt(m.group(1)));
+          }
+          int at = line.indexOf("joined the cluster");
+          if (at >= 0) {
+            joined = line.substring(at);
+          }
+          if (line.contains("hubbub started")) {
+            port.complete(-1);
+            started.complete(null);
+          }
+        }
+      } catch (IOException e) {
+        // the process is gone
+      }
+      started.completeExceptionally(new IllegalStateException(name + " ended before it started"));
+    }
+  }
+}
