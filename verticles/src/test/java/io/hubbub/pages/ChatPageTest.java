@@ -203,6 +203,8 @@ class ChatPageTest {
     Page other = carol.context().newPage();
     other.navigate("http://127.0.0.1:" + node.port + "/");
     join(other, "solo");
+    // the new tab reopens the last room by itself: wait for the join's own answer (one member again)
+    assertThat(other.locator("#room-list button[aria-current=true]")).hasText("solo (1)");
     failed.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Retry")).click();
     assertThat(log(carol).locator("li").last()).containsText("delivered");
     assertThat(log(carol).locator("li .text")).hasText(new String[] {"x".repeat(10), "after leaving"});
