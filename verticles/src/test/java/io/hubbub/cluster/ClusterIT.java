@@ -139,7 +139,8 @@ class ClusterIT {
     }
     publishers.shutdown();
     double failoverSeconds = (firstAckAfterKill.get() - killedAt.get()) / 1e9;
-    System.out.printf("cluster failover: first append acknowledged %.2f s after SIGKILL of the owner; %d retries%n",
+    System.out.printf("cluster failover: the first append sent after the SIGKILL was acknowledged %.2f s after it"
+      + " (each publisher first waited out the request it had in flight to the dead node); %d retries%n",
       failoverSeconds, retries.get());
 
     List<JsonObject> stored = readAll("edge-2", stream);
