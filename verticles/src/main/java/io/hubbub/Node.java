@@ -60,7 +60,7 @@ public final class Node {
 
   /** A Vert.x instance with the metrics Hubbub exposes on /metrics, not clustered. */
   public static Vertx newVertx() {
-    return builder().build();
+    return builder(metricsOptions()).build();
   }
 
   /**
@@ -75,9 +75,7 @@ public final class Node {
     String host = cluster.getString("host", ClusterConfig.DEFAULT_HOST);
     VertxOptions options = metricsOptions().setEventBusOptions(new EventBusOptions().setHost(host));
     long started = System.nanoTime();
-    return Vertx.builder()
-      .with(options)
-      .withMetrics(new MicrometerMetricsFactory())
+    return builder(options)
       .withClusterManager(new HazelcastClusterManager(ClusterConfig.load(cluster)))
       .buildClustered()
       .onSuccess(vertx -> log.info("joined the cluster [name: {}, host: {}, nodes: {}, in: {} ms]",
@@ -85,8 +83,8 @@ public final class Node {
         ((VertxInternal) vertx).clusterManager().getNodes().size(), (System.nanoTime() - started) / 1_000_000));
   }
 
-  private static VertxBuilder builder() {
-    return Vertx.builder().with(metricsOptions()).withMetrics(new MicrometerMetricsFactory());
+  private static VertxBuilder builder(VertxOptions options) {
+    return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory());
   }
 
   private static VertxOptions metricsOptions() {

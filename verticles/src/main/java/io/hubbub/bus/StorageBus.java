@@ -4,13 +4,14 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.Collection;
+import java.util.Set;
 
 /**
  * The storage verticle's conversations. Never bridged to browsers.
  *
  * <p>Streams hash to a fixed number of partitions ({@code storage.partitions}, the same on every node);
  * each partition is owned by one storage instance in the cluster at a time, which serves its appends,
- * reads and metadata on {@code <address>.<partition>} ({@link #address}). The document operations and
+ * reads and metadata on {@code <address>.<partition>} ({@link #route}). The document operations and
  * {@link #PING} are served by every storage instance.
  *
  * <ul>
@@ -49,6 +50,7 @@ public final class StorageBus {
   /** Cluster-wide map of the live storage instances: instance id → {@link #instance} (JSON text), with a short TTL. */
   public static final String INSTANCES_MAP = "hubbub.storage.instances";
   public static final int DEFAULT_PARTITIONS = 64;
+  private static final Set<String> PARTITIONED = Set.of(APPEND, READ, META);
 
   public static final int MAX_READ_LIMIT = 1000;
   public static final int DEFAULT_READ_LIMIT = 100;
@@ -66,9 +68,9 @@ public final class StorageBus {
     return Math.floorMod(stream.hashCode(), partitions);
   }
 
-  /** Where {@link #APPEND}, {@link #READ} or {@link #META} for {@code stream} goes: its partition's owner. */
-  public static String address(String operation, String stream, int partitions) {
-    return operation + "." + partition(stream, partitions);
+  /** The address of {@link #APPEND}, {@link #READ} or {@link #META} for one partition: its owner serves it. */
+  public static String address(String operation, int partition) {
+    return operation + "." + partition;
   }
 
   /**
@@ -77,16 +79,13 @@ public final class StorageBus {
    * refuses it with 400); every other address as it is.
    */
   public static String route(String address, JsonObject body, int partitions) {
-    Object stream = switch (address) {
-      case APPEND -> body.getValue("events") instanceof JsonArray events && !events.isEmpty()
-        && events.getValue(0) instanceof JsonObject first ? first.getValue("stream") : "";
-      case READ, META -> body.getValue("stream");
-      default -> null;
-    };
-    if (stream == null && !address.equals(READ) && !address.equals(META)) {
+    if (!PARTITIONED.contains(address)) {
       return address;
     }
-    return stream instanceof String s ? address(address, s, partitions) : address + ".0";
+    Object stream = !APPEND.equals(address) ? body.getValue("stream")
+      : body.getValue("events") instanceof JsonArray events && !events.isEmpty()
+        && events.getValue(0) instanceof JsonObject first ? first.getValue("stream") : null;
+    return address(address, stream instanceof String s ? partition(s, partitions) : 0);
   }
 
   /**

@@ -16,7 +16,11 @@ public final class ConfCheck {
 
   /** The verticles a conf may name, in the order they are best deployed. */
   public static final List<String> VERTICLES = List.of("storage", "audit", "auth", "chat", "sensors", "gateway");
-  /** Verticles that keep state one instance must own (seqs; presence, rate limits, feeds): one per node. */
+  /**
+   * At most one instance per node: storage (it may start the node's embedded store), chat (each node's
+   * instance delivers presence to the node's connections), sensors (one active in the cluster) and audit
+   * (its sampling of refusals is per instance).
+   */
   private static final Set<String> SINGLE = Set.of("storage", "audit", "chat", "sensors");
   public static final Set<String> RULES = Set.of("none", "anonymous", "authenticated", "admin", "members", "device");
 

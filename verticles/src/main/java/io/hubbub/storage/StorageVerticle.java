@@ -179,9 +179,9 @@ public final class StorageVerticle extends VerticleBase {
   private Future<Void> servePartition(int partition) {
     seqs.forgetIf(stream -> partition(stream) == partition); // another owner may have written since
     List<MessageConsumer<?>> served = List.of(
-      Bus.serve(vertx.eventBus(), StorageBus.APPEND + "." + partition, body -> append(partition, body)),
-      Bus.serve(vertx.eventBus(), StorageBus.READ + "." + partition, body -> read(partition, body)),
-      Bus.serve(vertx.eventBus(), StorageBus.META + "." + partition, body -> meta(partition, body)));
+      Bus.serve(vertx.eventBus(), StorageBus.address(StorageBus.APPEND, partition), body -> append(partition, body)),
+      Bus.serve(vertx.eventBus(), StorageBus.address(StorageBus.READ, partition), body -> read(partition, body)),
+      Bus.serve(vertx.eventBus(), StorageBus.address(StorageBus.META, partition), body -> meta(partition, body)));
     partitionConsumers.put(partition, served);
     return Future.join(served.stream().map(MessageConsumer::completion).toList()).mapEmpty();
   }
