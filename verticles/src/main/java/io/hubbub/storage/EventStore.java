@@ -95,13 +95,11 @@ final class EventStore {
       .map(found -> found.stream().map(doc -> doc.getLong("seq")).toList());
   }
 
-  /** The stored events of a stream that carry one of these ids: {@code {stream, seq, id, ts}}. */
+  /** The stored events of a stream that carry one of these ids, whole. */
   Future<List<JsonObject>> withIds(String stream, Collection<String> ids) {
     JsonArray keys = new JsonArray(ids.stream().map(id -> (Object) idKey(stream, id)).toList());
     JsonObject query = new JsonObject().put("sid", new JsonObject().put("$in", keys));
-    FindOptions options = new FindOptions()
-      .setFields(new JsonObject().put("_id", 0).put("stream", 1).put("seq", 1).put("id", 1).put("ts", 1));
-    return calls.guard(mongo.findWithOptions(EVENTS, query, options));
+    return calls.guard(mongo.findWithOptions(EVENTS, query, new FindOptions().setFields(EVENT_FIELDS)));
   }
 
   /** Writes events as one ordered, journaled bulk write: done means on disk. */

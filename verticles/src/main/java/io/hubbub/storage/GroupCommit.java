@@ -1,6 +1,7 @@
 package io.hubbub.storage;
 
 import io.hubbub.bus.Failures;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -30,7 +31,7 @@ import java.util.function.Predicate;
  * Appends with group commit. One write is in flight at a time; whatever arrives meanwhile waits in
  * the queue and goes out as the next single ordered bulk write. Seqs are assigned here, when a batch
  * is formed, from the last durable seq of each stream; a request is acknowledged only after its
- * batch is on disk, and {@code onStored} (which publishes live) runs only then.
+ * batch is on disk, and {@code announce} (which publishes live) runs only then.
  *
  * <p>Runs on one event loop (the storage verticle's): no locking. A failed write forgets the seqs
  * of its streams, which are read again from the store next time; the unique key of each event
@@ -48,9 +49,10 @@ final class GroupCommit {
   private final EventStore store;
   private final SeqCache seqs;
   private final int maxBatchEvents;
-  private final Consumer<List<JsonObject>> onStored;
+  private final Consumer<List<JsonObject>> announce;
   private final Predicate<String> writable;
   private final Consumer<Set<String>> onFenced;
+  private final Counter appended;
   private final DistributionSummary batchSizes;
   private final Timer writeTimes;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
@@ -59,15 +61,18 @@ final class GroupCommit {
   private Promise<Void> current;
 
   /**
+   * @param announce publishes events live: those just stored, and stored ones a retried publish found that this
+   *                 instance did not announce itself (their writer may have died between storing and announcing)
    * @param writable whether this instance may still write a stream (owns its partition); checked when a batch is formed
    * @param onFenced the streams of a write that collided with stored keys: another writer took them over
    */
-  GroupCommit(EventStore store, SeqCache seqs, int maxBatchEvents, Consumer<List<JsonObject>> onStored,
+  GroupCommit(EventStore store, SeqCache seqs, int maxBatchEvents, Consumer<List<JsonObject>> announce,
               Predicate<String> writable, Consumer<Set<String>> onFenced, MeterRegistry registry) {
     this.store = store;
     this.seqs = seqs;
     this.maxBatchEvents = maxBatchEvents;
-    this.onStored = onStored;
+    this.announce = announce;
+    this.appended = Counter.builder("hubbub.appends").description("Events durably appended").register(registry);
     this.writable = writable;
     this.onFenced = onFenced;
     this.batchSizes = DistributionSummary.builder("hubbub.append.batch.events")
@@ -149,11 +154,13 @@ final class GroupCommit {
       }
     }
     Map<String, Map<String, JsonObject>> known = new HashMap<>();
+    Map<String, Map<String, JsonObject>> stored = new HashMap<>();
     Map<String, Long> last = new HashMap<>();
     List<Future<?>> lookups = new ArrayList<>();
     for (Map.Entry<String, Set<String>> entry : idsByStream.entrySet()) {
       String stream = entry.getKey();
       Map<String, JsonObject> ids = known.computeIfAbsent(stream, s -> new HashMap<>());
+      Map<String, JsonObject> events = stored.computeIfAbsent(stream, s -> new HashMap<>());
       Long cached = seqs.get(stream);
       if (cached != null) {
         last.put(stream, cached);
@@ -162,7 +169,10 @@ final class GroupCommit {
       }
       if (!entry.getValue().isEmpty()) {
         lookups.add(store.withIds(stream, entry.getValue())
-          .onSuccess(found -> found.forEach(e -> ids.put(e.getString("id"), e.put("duplicate", true)))));
+          .onSuccess(found -> found.forEach(e -> {
+            ids.put(e.getString("id"), ack(e).put("duplicate", true));
+            events.put(e.getString("id"), e);
+          })));
       }
     }
     return Future.all(lookups)
@@ -170,13 +180,19 @@ final class GroupCommit {
         batch.forEach(p -> p.promise().tryFail(failure));
         return Future.failedFuture(failure);
       })
-      .compose(v -> write(batch, known, last));
+      .compose(v -> write(batch, known, stored, last));
   }
 
-  private Future<Void> write(List<Pending> batch, Map<String, Map<String, JsonObject>> known, Map<String, Long> last) {
+  /**
+   * @param known  acks of the ids already taken: in the store, then also those of this batch
+   * @param stored the events the store held under this batch's ids
+   */
+  private Future<Void> write(List<Pending> batch, Map<String, Map<String, JsonObject>> known,
+                             Map<String, Map<String, JsonObject>> stored, Map<String, Long> last) {
     String ts = TS.format(Instant.now());
     List<JsonObject> documents = new ArrayList<>();
-    List<JsonObject> stored = new ArrayList<>();
+    List<JsonObject> written = new ArrayList<>();
+    List<JsonObject> unannounced = new ArrayList<>();
     List<Pending> accepted = new ArrayList<>();
     List<JsonArray> results = new ArrayList<>();
     for (Pending pending : batch) {
@@ -192,6 +208,10 @@ final class GroupCommit {
         JsonObject duplicate = id == null ? null : findId(known, trialIds, stream, id);
         if (duplicate != null) {
           result.add(duplicate.copy());
+          JsonObject old = stored.get(stream).get(id);
+          if (old != null && !seqs.announcedHere(stream, old.getLong("seq")) && !unannounced.contains(old)) {
+            unannounced.add(old);
+          }
           continue;
         }
         long current = trial.getOrDefault(stream, last.get(stream));
@@ -219,7 +239,7 @@ final class GroupCommit {
       }
       last.putAll(trial);
       trialIds.forEach((stream, ids) -> known.get(stream).putAll(ids));
-      stored.addAll(events);
+      written.addAll(events);
       events.forEach(e -> documents.add(e.copy()));
       accepted.add(pending);
       results.add(result);
@@ -229,6 +249,7 @@ final class GroupCommit {
       for (int i = 0; i < accepted.size(); i++) {
         accepted.get(i).promise().complete(results.get(i));
       }
+      announce(unannounced);
       return Future.succeededFuture();
     }
     batchSizes.record(documents.size());
@@ -237,10 +258,13 @@ final class GroupCommit {
       .onComplete(done -> writeTimes.record(System.nanoTime() - started, TimeUnit.NANOSECONDS))
       .onSuccess(v -> {
         last.forEach(seqs::put);
+        written.forEach(e -> seqs.wrote(e.getString("stream"), e.getLong("seq")));
+        appended.increment(written.size());
         for (int i = 0; i < accepted.size(); i++) {
           accepted.get(i).promise().complete(results.get(i));
         }
-        onStored.accept(stored);
+        announce(unannounced);
+        announce(written);
       })
       .onFailure(failure -> {
         last.keySet().forEach(seqs::forget);
@@ -252,6 +276,12 @@ final class GroupCommit {
           ? Failures.unavailable("storage changed under this write, retry with the same id")
           : failure));
       });
+  }
+
+  private void announce(List<JsonObject> events) {
+    if (!events.isEmpty()) {
+      announce.accept(events);
+    }
   }
 
   private static JsonObject findId(Map<String, Map<String, JsonObject>> known,

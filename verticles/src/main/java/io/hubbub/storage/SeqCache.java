@@ -5,35 +5,57 @@ import java.util.Map;
 import java.util.function.Predicate;
 
 /**
- * The last durable seq of recently used streams, bounded (least recently used out). A stream that
- * is not here is read from the store when next needed. Used on the storage verticle's loop only.
+ * The last durable seq of recently used streams, bounded (least recently used out), and the first seq
+ * this instance wrote to each since it loaded it: events from there on were announced live by this
+ * instance. A stream that is not here is read from the store when next needed. Used on the storage
+ * verticle's loop only.
  */
 final class SeqCache {
 
-  private final Map<String, Long> lastSeq;
+  /** {@code firstWritten} 0: nothing written here since the stream was loaded. */
+  private record Entry(long last, long firstWritten) {
+  }
+
+  private final Map<String, Entry> streams;
 
   SeqCache(int maxStreams) {
-    this.lastSeq = new LinkedHashMap<>(1024, 0.75f, true) {
+    this.streams = new LinkedHashMap<>(1024, 0.75f, true) {
       @Override
-      protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+      protected boolean removeEldestEntry(Map.Entry<String, Entry> eldest) {
         return size() > maxStreams;
       }
     };
   }
 
   Long get(String stream) {
-    return lastSeq.get(stream);
+    Entry entry = streams.get(stream);
+    return entry == null ? null : entry.last();
   }
 
   void put(String stream, long seq) {
-    lastSeq.put(stream, seq);
+    Entry entry = streams.get(stream);
+    streams.put(stream, new Entry(seq, entry == null ? 0 : entry.firstWritten()));
+  }
+
+  /** This instance wrote {@code seq} (durably, and announced it live). */
+  void wrote(String stream, long seq) {
+    Entry entry = streams.get(stream);
+    if (entry != null && entry.firstWritten() == 0) {
+      streams.put(stream, new Entry(entry.last(), seq));
+    }
+  }
+
+  /** Whether this instance announced {@code seq} live itself (else another owner wrote it, and may have died first). */
+  boolean announcedHere(String stream, long seq) {
+    Entry entry = streams.get(stream);
+    return entry != null && entry.firstWritten() > 0 && seq >= entry.firstWritten();
   }
 
   void forget(String stream) {
-    lastSeq.remove(stream);
+    streams.remove(stream);
   }
 
   void forgetIf(Predicate<String> stream) {
-    lastSeq.keySet().removeIf(stream);
+    streams.keySet().removeIf(stream);
   }
 }

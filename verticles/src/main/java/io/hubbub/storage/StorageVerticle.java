@@ -58,7 +58,6 @@ public final class StorageVerticle extends VerticleBase {
   private DocStore docs;
   private SeqCache seqs;
   private GroupCommit commits;
-  private Counter appended;
   private int maxDataBytes;
   private int maxBatch;
   private boolean indexed;
@@ -78,7 +77,6 @@ public final class StorageVerticle extends VerticleBase {
     partitionCount = StorageBus.partitions(conf);
     nodeName = conf.getJsonObject("cluster", new JsonObject()).getString("node", "local");
     MeterRegistry registry = registry();
-    appended = Counter.builder("hubbub.appends").description("Events durably appended").register(registry);
     fenced = Counter.builder("hubbub.storage.partitions.fenced")
       .description("Partitions given up because another writer stored under their keys").register(registry);
     Gauge.builder("hubbub.storage.partitions.owned", this, v -> v.partitions == null ? 0 : v.partitions.ownedCount())
@@ -94,7 +92,7 @@ public final class StorageVerticle extends VerticleBase {
       StoreCalls calls = new StoreCalls(timeoutMs, StoreCalls.writesFor(uri));
       events = new EventStore(mongo, calls);
       docs = new DocStore(mongo, calls, storageConf.getJsonArray("collections", new JsonArray().add("users").add("sessions").add("rooms").add("devices").add("aggregates").add("sensors")));
-      commits = new GroupCommit(events, seqs, storageConf.getInteger("maxBatchEvents", 2_000), this::published,
+      commits = new GroupCommit(events, seqs, storageConf.getInteger("maxBatchEvents", 2_000), this::announce,
         stream -> partitions != null && partitions.owns(partition(stream)), this::fenced, registry);
       consume(StorageBus.PING, body -> ping());
       consume(StorageBus.DOC_INSERT, docs::insert);
@@ -257,9 +255,9 @@ public final class StorageVerticle extends VerticleBase {
     return cached != null ? Future.succeededFuture(cached) : events.lastSeq(stream);
   }
 
-  private void published(List<JsonObject> stored) {
-    appended.increment(stored.size());
-    for (JsonObject event : stored) {
+  /** Live delivery: the only way an event reaches subscribers, once it is durable. */
+  private void announce(List<JsonObject> events) {
+    for (JsonObject event : events) {
       vertx.eventBus().publish(Streams.liveAddress(event.getString("stream")), event);
     }
   }

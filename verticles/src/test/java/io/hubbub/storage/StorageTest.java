@@ -287,4 +287,26 @@ class StorageTest {
         ctx.completeNow();
       })));
   }
+
+  @Test
+  void aRetryAnnouncesAnEventItsDeadWriterNeverAnnounced(Vertx vertx, VertxTestContext ctx) {
+    // seq 1 stored by an owner that died before publishing it live: only the store has it
+    String stream = "app.orphaned";
+    JsonObject orphan = new JsonObject().put("_id", EventStore.key(stream, 1)).put("sid", EventStore.idKey(stream, "orphan"))
+      .put("stream", stream).put("seq", 1).put("id", "orphan").put("type", "E").put("data", new JsonObject())
+      .put("by", "tester").put("ts", "2026-11-23T00:00:00.000Z");
+    List<Long> live = new java.util.concurrent.CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(io.hubbub.bus.Streams.liveAddress(stream), m -> live.add(m.body().getLong("seq")))
+      .completion()
+      .compose(v -> node.db().insert(EventStore.EVENTS, orphan))
+      .compose(v -> append(vertx, event(stream, "E").put("id", "orphan")))   // its publisher retries: announced now
+      .compose(v -> append(vertx, event(stream, "E").put("id", "fresh")))    // stored and announced here
+      .compose(v -> append(vertx, event(stream, "E").put("id", "fresh")))    // announced here already: not again
+      .compose(v -> io.hubbub.support.Waits.until(vertx, () -> live.size() >= 2))
+      .compose(v -> vertx.timer(300))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        assertEquals(List.of(1L, 2L), live, "the orphan once, then the new event once");
+        ctx.completeNow();
+      })));
+  }
 }
