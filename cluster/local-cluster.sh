@@ -30,7 +30,10 @@ start_node() { # name conf [VAR=value ...]
 wait_ready() {
   for port in "${ports[@]}"; do
     for _ in $(seq 1 120); do
-      if curl -fs "http://localhost:$port/ready" >/dev/null 2>&1; then
+      ready="$(curl -fs "http://localhost:$port/ready" 2>/dev/null || true)"
+      total="$(grep -o '"total":[0-9]*' <<<"$ready" | cut -d: -f2 || true)"
+      owned="$(grep -o '"owned":[0-9]*' <<<"$ready" | cut -d: -f2 || true)"
+      if [ -n "$total" ] && [ "$total" = "$owned" ]; then # ready, and every storage partition has an owner
         echo "ready: http://localhost:$port"
         continue 2
       fi
