@@ -311,4 +311,27 @@ class SensorsTest {
     assertEquals(400, node.call(HttpMethod.GET, "/api/sensors/a1/aggregates?kind=temperature&window=5m", admin, null).status());
     assertEquals(401, node.call(HttpMethod.GET, "/api/sensors/a1/aggregates?kind=temperature", null, null).status());
   }
+
+  @Test
+  void aSecondSensorsInstanceStandsByAndTakesOverWhenTheActiveOneStops() throws Exception {
+    String key = device("s1");
+    JsonObject config = conf.copy();
+    config.remove("verticles");
+    String standby = await(vertx.deployVerticle(new SensorsVerticle(), new DeploymentOptions().setConfig(config)));
+    assertEquals(201, readings("s1", key, reading("temperature", 20, Instant.now())).status());
+    caughtUp("s1");
+    JsonObject before = node.call(HttpMethod.GET, "/api/sensors/s1", admin, null).json();
+    assertEquals(1L, before.getLong("appliedSeq"), "one feed applied the reading, once: " + before.encode());
+
+    await(vertx.undeploy(sensors)); // the active instance goes: the standby takes the lock and the feeds
+    sensors = standby;
+    assertEquals(201, readings("s1", key, reading("temperature", 24, Instant.now())).status());
+    caughtUp("s1");
+    JsonObject after = node.call(HttpMethod.GET, "/api/sensors/s1", admin, null).json();
+    assertEquals(2L, after.getLong("appliedSeq"), after.encode());
+    assertEquals(24.0, after.getJsonObject("last").getJsonObject("temperature").getDouble("value"));
+    JsonArray buckets = node.call(HttpMethod.GET, "/api/sensors/s1/aggregates?kind=temperature&window=1h", admin, null)
+      .json().getJsonArray("buckets");
+    assertEquals(2, buckets.stream().mapToInt(b -> ((JsonObject) b).getInteger("count")).sum(), "each reading counted once: " + buckets.encode());
+  }
 }
