@@ -6,11 +6,7 @@ import io.hubbub.bus.StorageBus;
 import io.hubbub.support.BridgeClient;
 import io.hubbub.support.Chromium;
 import io.hubbub.support.GaplessReader;
-import io.hubbub.support.HubbubProcess;
-import io.hubbub.support.ProcessFixture;
 import io.hubbub.support.TcpProxy;
-import io.hubbub.support.TestConf;
-import io.hubbub.support.TestStore;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -20,20 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -42,10 +28,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
+import static io.hubbub.cluster.TestCluster.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,45 +47,34 @@ class ClusterIT {
   private static final int EVENTS = 5_000;
   private static final int PUBLISHERS = 16;
 
-  private final String clusterName = "it-" + UUID.randomUUID().toString().substring(0, 8);
-  private final String database = TestStore.freshDatabase();
-  private final Map<String, Integer> clusterPorts = new HashMap<>();
-  private final Map<String, HubbubProcess> nodes = new ConcurrentHashMap<>();
-  private final Map<String, Integer> httpPorts = new ConcurrentHashMap<>();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  private ProcessFixture fixture;
+  private TestCluster cluster;
   private String token;
 
   @BeforeAll
   void startCluster() throws Exception {
-    fixture = new ProcessFixture("hubbub-cluster");
-    for (String name : List.of("storage-1", "storage-2", "edge-1", "edge-2")) {
-      clusterPorts.put(name, freePort());
-    }
-    start("storage-1");
-    start("edge-1");
-    start("storage-2");
-    start("edge-2");
-    eventually("both storage nodes own their share", () -> owners(edge("edge-1")).size() == 2
-      && owners(edge("edge-1")).values().stream().allMatch(n -> n == StorageBus.DEFAULT_PARTITIONS / 2), 60);
-    call("edge-1", "POST", "/api/users", null, new JsonObject().put("username", "carol").put("password", "password-carol"));
-    token = call("edge-2", "POST", "/api/sessions", null, new JsonObject().put("username", "carol").put("password", "password-carol"))
-      .json().getString("token");
+    cluster = new TestCluster("storage-1", "storage-2", "edge-1", "edge-2");
+    cluster.start("storage-1");
+    cluster.start("edge-1");
+    cluster.start("storage-2");
+    cluster.start("edge-2");
+    eventually("both storage nodes own their share", () -> cluster.owners("edge-1").size() == 2
+      && cluster.owners("edge-1").values().stream().allMatch(n -> n == StorageBus.DEFAULT_PARTITIONS / 2), 60);
+    token = login("carol", "edge-1");
   }
 
   @AfterAll
   void stopCluster() throws Exception {
-    if (fixture != null) {
-      fixture.close();
+    if (cluster != null) {
+      cluster.close();
     }
   }
 
   @Test
   void aStorageNodeKilledMidPublishLosesNothingAndTheRestartedNodeTakesWorkAgain() throws Exception {
     String victim = "storage-1";
-    String stream = streamOwnedBy(victim, "app.failover");
-    BridgeClient bridge = BridgeClient.connect(fixture.vertx, edge("edge-2")).await(10, TimeUnit.SECONDS).token(token);
-    GaplessReader subscriber = new GaplessReader(fixture.vertx, bridge, stream);
+    String stream = cluster.streamOwnedBy(victim, "app.failover", "edge-2");
+    BridgeClient bridge = BridgeClient.connect(cluster.vertx(), cluster.port("edge-2")).await(10, TimeUnit.SECONDS).token(token);
+    GaplessReader subscriber = new GaplessReader(cluster.vertx(), bridge, stream);
     Thread.sleep(500); // the registration reaches the bridge before the first event
 
     Map<String, Long> acked = new ConcurrentHashMap<>();
@@ -116,7 +91,7 @@ class ClusterIT {
           JsonObject event = new JsonObject().put("type", "NUMBERED").put("id", id).put("data", new JsonObject().put("i", i));
           while (true) { // a publisher without an ack retries with the same id
             long sent = System.nanoTime();
-            Response r = callQuietly("edge-1", "POST", "/api/streams/" + stream + "/events", token, event);
+            TestCluster.Response r = cluster.callQuietly("edge-1", "POST", "/api/streams/" + stream + "/events", token, event);
             if (r != null && r.status() == 201) {
               acked.put(id, r.json().getLong("seq"));
               if (killedAt.get() != 0 && sent > killedAt.get()) {
@@ -132,7 +107,7 @@ class ClusterIT {
       }));
     }
     eventually("a fifth of the events acknowledged", () -> acked.size() >= EVENTS / 5, 60);
-    nodes.get(victim).kill();
+    cluster.kill(victim);
     killedAt.set(System.nanoTime());
     for (Future<?> f : work) {
       f.get(4, TimeUnit.MINUTES);
@@ -143,7 +118,7 @@ class ClusterIT {
       + " (each publisher first waited out the request it had in flight to the dead node); %d retries%n",
       failoverSeconds, retries.get());
 
-    List<JsonObject> stored = readAll("edge-2", stream);
+    List<JsonObject> stored = cluster.readAll("edge-2", stream, token);
     assertEquals(EVENTS, stored.size(), "every acknowledged event stored exactly once");
     for (int i = 0; i < stored.size(); i++) {
       assertEquals(i + 1, stored.get(i).getLong("seq"), "seqs run with no gap");
@@ -151,8 +126,8 @@ class ClusterIT {
     Map<String, Long> storedIds = stored.stream().collect(Collectors.toMap(e -> e.getString("id"), e -> e.getLong("seq")));
     assertEquals(acked, storedIds, "each id once, under the seq its publisher was told");
     assertTrue(retries.get() > 0, "the kill was felt: some publishes had to be retried");
-    assertEquals(Set.of("storage-2"), owners(edge("edge-1")).keySet(), "the survivor owns every partition");
-    assertEquals(StorageBus.DEFAULT_PARTITIONS, owners(edge("edge-1")).get("storage-2"));
+    assertEquals(Set.of("storage-2"), cluster.owners("edge-1").keySet(), "the survivor owns every partition");
+    assertEquals(StorageBus.DEFAULT_PARTITIONS, cluster.owners("edge-1").get("storage-2"));
 
     eventually("the subscriber on the other edge caught up", () -> subscriber.next() > EVENTS, 60);
     List<JsonObject> seen = subscriber.delivered();
@@ -160,12 +135,12 @@ class ClusterIT {
       seen.stream().map(e -> e.getLong("seq")).toList(), "every event once, in order");
     assertEquals(storedIds.keySet(), seen.stream().map(e -> e.getString("id")).collect(Collectors.toSet()));
 
-    start(victim); // the node comes back: it rejoins and takes its share again
-    eventually("the restarted node owns partitions again", () -> owners(edge("edge-1")).getOrDefault(victim, 0) > 0
-      && owners(edge("edge-1")).values().stream().mapToInt(Integer::intValue).sum() == StorageBus.DEFAULT_PARTITIONS, 60);
-    String again = streamOwnedBy(victim, "app.rejoined");
+    cluster.start(victim); // the node comes back: it rejoins and takes its share again
+    eventually("the restarted node owns partitions again", () -> cluster.owners("edge-1").getOrDefault(victim, 0) > 0
+      && cluster.owners("edge-1").values().stream().mapToInt(Integer::intValue).sum() == StorageBus.DEFAULT_PARTITIONS, 60);
+    String again = cluster.streamOwnedBy(victim, "app.rejoined", "edge-2");
     eventually("an append served by the restarted node", () -> {
-      Response r = callQuietly("edge-2", "POST", "/api/streams/" + again + "/events", token,
+      TestCluster.Response r = cluster.callQuietly("edge-2", "POST", "/api/streams/" + again + "/events", token,
         new JsonObject().put("type", "BACK").put("id", "back-1").put("data", new JsonObject()));
       return r != null && r.status() == 201 && r.json().getLong("seq") == 1;
     }, 30);
@@ -175,7 +150,7 @@ class ClusterIT {
   @Test
   void browsersOfAKilledEdgeResumeOnTheOtherEdgeWithNoGap() throws Exception {
     String stream = "app.edge";
-    TcpProxy balancer = TcpProxy.to(fixture.vertx, List.of(edge("edge-1"), edge("edge-2"))).await(10, TimeUnit.SECONDS);
+    TcpProxy balancer = TcpProxy.to(cluster.vertx(), List.of(cluster.port("edge-1"), cluster.port("edge-2"))).await(10, TimeUnit.SECONDS);
     try (Chromium chromium = Chromium.launch()) {
       BrowserContext context = chromium.context(1024, 768);
       Page page = context.newPage();
@@ -203,9 +178,9 @@ class ClusterIT {
       for (int i = 1; i <= total; i++) {
         if (i == 101) {
           eventually("the page saw the first 100", () -> seen(page).size() == 100, 30);
-          nodes.get("edge-1").kill();
+          cluster.kill("edge-1");
         }
-        Response r = call("edge-2", "POST", "/api/streams/" + stream + "/events", token,
+        TestCluster.Response r = cluster.call("edge-2", "POST", "/api/streams/" + stream + "/events", token,
           new JsonObject().put("type", "TICK").put("id", "tick-" + i).put("data", new JsonObject().put("i", i)));
         assertEquals(201, r.status(), r.body());
         if (i % 25 == 0) {
@@ -225,11 +200,11 @@ class ClusterIT {
     } finally {
       balancer.close().await(10, TimeUnit.SECONDS);
     }
-    start("edge-1"); // the edge comes back and serves again
-    JsonObject ready = call("edge-1", "GET", "/ready", null, null).json();
+    cluster.start("edge-1"); // the edge comes back and serves again
+    JsonObject ready = cluster.call("edge-1", "GET", "/ready", null, null).json();
     assertEquals("READY", ready.getString("status"), ready.encode());
     assertEquals(4, ready.getJsonObject("cluster").getInteger("members"), ready.encode());
-    Response r = call("edge-1", "GET", "/api/streams/" + stream + "/events?from=300", token, null);
+    TestCluster.Response r = cluster.call("edge-1", "GET", "/api/streams/" + stream + "/events?from=300", token, null);
     assertEquals(300, r.json().getJsonArray("events").getJsonObject(0).getLong("seq"));
   }
 
@@ -274,13 +249,13 @@ class ClusterIT {
 
   private String login(String user, String edge) throws Exception {
     JsonObject credentials = new JsonObject().put("username", user).put("password", "password-" + user);
-    call(edge, "POST", "/api/users", null, credentials);
-    return call(edge, "POST", "/api/sessions", null, credentials).json().getString("token");
+    cluster.call(edge, "POST", "/api/users", null, credentials);
+    return cluster.call(edge, "POST", "/api/sessions", null, credentials).json().getString("token");
   }
 
   private BridgeClient bridge(String edge, String bearer) throws Exception {
-    BridgeClient client = BridgeClient.connect(fixture.vertx, edge(edge)).await(10, TimeUnit.SECONDS).token(bearer);
-    fixture.vertx.setPeriodic(5_000, t -> client.ping());
+    BridgeClient client = BridgeClient.connect(cluster.vertx(), cluster.port(edge)).await(10, TimeUnit.SECONDS).token(bearer);
+    cluster.vertx().setPeriodic(5_000, t -> client.ping());
     return client;
   }
 
@@ -293,133 +268,9 @@ class ClusterIT {
     return last(pictures).getJsonArray("online").getList();
   }
 
-  // --- the cluster
-
-  private void start(String name) throws Exception {
-    boolean edge = name.startsWith("edge");
-    JsonObject conf = HubbubProcess.conf();
-    TestConf.only(conf, edge ? new String[] {"chat", "gateway"} : new String[] {"storage", "auth", "audit"});
-    conf.getJsonObject("mongo").put("uri", TestStore.uri()).put("database", database);
-    conf.put("cluster", new JsonObject()
-      .put("enabled", true)
-      .put("name", clusterName)
-      .put("host", "127.0.0.1")
-      .put("port", clusterPorts.get(name))
-      .put("members", new JsonArray(clusterPorts.values().stream().map(p -> (Object) ("127.0.0.1:" + p)).toList())));
-    HubbubProcess process = fixture.start(name, conf, Map.of("HUBBUB_NODE_NAME", name));
-    nodes.put(name, process);
-    int port = process.awaitStarted();
-    if (edge) {
-      httpPorts.put(name, port);
-    }
-  }
-
-  private int edge(String name) {
-    return httpPorts.get(name);
-  }
-
-  /** Storage partitions by owning node, as an edge's /ready reports them. */
-  private Map<String, Integer> owners(int port) {
-    Map<String, Integer> owners = new HashMap<>();
-    partitionLists(port).forEach((node, list) -> owners.put(node, list.size()));
-    return owners;
-  }
-
-  private Map<String, Set<Integer>> partitionLists(int port) {
-    Response r = callQuietly(port, "GET", "/ready", null, null);
-    Map<String, Set<Integer>> owners = new HashMap<>();
-    if (r == null || r.status() != 200) {
-      return owners;
-    }
-    r.json().getJsonObject("partitions").getJsonArray("owners").forEach(o -> {
-      JsonObject owner = (JsonObject) o;
-      Set<Integer> list = new HashSet<>();
-      owner.getJsonArray("partitions").forEach(p -> list.add((Integer) p));
-      owners.put(owner.getString("node"), list);
-    });
-    return owners;
-  }
-
-  /** A stream name starting with {@code prefix} whose partition {@code node} owns now. */
-  private String streamOwnedBy(String node, String prefix) {
-    Set<Integer> owned = partitionLists(edge("edge-2")).getOrDefault(node, Set.of());
-    assertTrue(!owned.isEmpty(), node + " owns no partition");
-    for (int i = 0; ; i++) {
-      String stream = prefix + "-" + i;
-      if (owned.contains(StorageBus.partition(stream, StorageBus.DEFAULT_PARTITIONS))) {
-        return stream;
-      }
-    }
-  }
-
-  private List<JsonObject> readAll(String edge, String stream) throws Exception {
-    List<JsonObject> events = new ArrayList<>();
-    long from = 1;
-    while (true) {
-      JsonObject page = call(edge, "GET", "/api/streams/" + stream + "/events?from=" + from + "&limit=1000", token, null).json();
-      JsonArray list = page.getJsonArray("events");
-      list.forEach(e -> events.add((JsonObject) e));
-      if (list.isEmpty() || page.getLong("next") > page.getLong("lastSeq")) {
-        return events;
-      }
-      from = page.getLong("next");
-    }
-  }
-
   @SuppressWarnings("unchecked")
   private static List<Long> seen(Page page) {
     return ((List<Number>) page.evaluate("() => window.t.seen")).stream().map(Number::longValue).toList();
-  }
-
-  // --- HTTP, with the JDK's client: these tests run step by step on the JUnit thread
-
-  private record Response(int status, String body) {
-    JsonObject json() {
-      return new JsonObject(body);
-    }
-  }
-
-  private Response call(String node, String method, String path, String bearer, JsonObject body) throws Exception {
-    return call(httpPorts.get(node), method, path, bearer, body);
-  }
-
-  private Response call(int port, String method, String path, String bearer, JsonObject body) throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-      .timeout(Duration.ofSeconds(15))
-      .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.encode()));
-    if (bearer != null) {
-      request.header("Authorization", "Bearer " + bearer);
-    }
-    HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    return new Response(response.statusCode(), response.body());
-  }
-
-  /** The call, or null when the connection failed or timed out (a node being killed). */
-  private Response callQuietly(String node, String method, String path, String bearer, JsonObject body) {
-    return callQuietly(httpPorts.get(node), method, path, bearer, body);
-  }
-
-  private Response callQuietly(int port, String method, String path, String bearer, JsonObject body) {
-    try {
-      return call(port, method, path, bearer, body);
-    } catch (IOException e) {
-      return null;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return null;
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static void eventually(String what, BooleanSupplier condition, int seconds) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + seconds + " s: " + what);
-      }
-      Thread.sleep(100);
-    }
   }
 
   private static void sleep(long ms) {
@@ -427,12 +278,6 @@ class ClusterIT {
       Thread.sleep(ms);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
     }
   }
 }

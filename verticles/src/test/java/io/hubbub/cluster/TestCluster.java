@@ -1,0 +1,187 @@
+package io.hubbub.cluster;
+
+import io.hubbub.bus.StorageBus;
+import io.hubbub.support.HubbubProcess;
+import io.hubbub.support.ProcessFixture;
+import io.hubbub.support.TestConf;
+import io.hubbub.support.TestStore;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A cluster of real JVMs (the packaged jar) for tests: nodes named {@code storage-*} run storage, auth
+ * and audit; nodes named {@code edge-*} run chat and gateway. All share one store (the test store, a
+ * fresh database), a random cluster name and free Hazelcast ports, so they join only each other. Nodes
+ * are started, killed and started again by name; closing stops every process it started. HTTP goes
+ * through the JDK's client: the tests run step by step on the JUnit thread.
+ */
+final class TestCluster implements AutoCloseable {
+
+  /** An HTTP answer. */
+  record Response(int status, String body) {
+    JsonObject json() {
+      return new JsonObject(body);
+    }
+  }
+
+  private final String name = "it-" + UUID.randomUUID().toString().substring(0, 8);
+  private final String database = TestStore.freshDatabase();
+  private final Map<String, Integer> clusterPorts = new HashMap<>();
+  private final Map<String, HubbubProcess> nodes = new ConcurrentHashMap<>();
+  private final Map<String, Integer> httpPorts = new ConcurrentHashMap<>();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final ProcessFixture fixture;
+
+  TestCluster(String... names) throws Exception {
+    fixture = new ProcessFixture("hubbub-cluster");
+    for (String node : names) {
+      try (ServerSocket socket = new ServerSocket(0)) {
+        clusterPorts.put(node, socket.getLocalPort());
+      }
+    }
+  }
+
+  Vertx vertx() {
+    return fixture.vertx;
+  }
+
+  /** Starts (or starts again) a node and waits until it has started. */
+  void start(String node) throws Exception {
+    boolean edge = node.startsWith("edge");
+    JsonObject conf = HubbubProcess.conf();
+    TestConf.only(conf, edge ? new String[] {"chat", "gateway"} : new String[] {"storage", "auth", "audit"});
+    conf.getJsonObject("mongo").put("uri", TestStore.uri()).put("database", database);
+    conf.put("cluster", new JsonObject()
+      .put("enabled", true)
+      .put("name", name)
+      .put("host", "127.0.0.1")
+      .put("port", clusterPorts.get(node))
+      .put("members", new JsonArray(clusterPorts.values().stream().map(p -> (Object) ("127.0.0.1:" + p)).toList())));
+    HubbubProcess process = fixture.start(node, conf, Map.of("HUBBUB_NODE_NAME", node));
+    nodes.put(node, process);
+    int port = process.awaitStarted();
+    if (edge) {
+      httpPorts.put(node, port);
+    }
+  }
+
+  /** SIGKILL. */
+  void kill(String node) throws InterruptedException {
+    nodes.get(node).kill();
+  }
+
+  /** An edge's HTTP port. */
+  int port(String edge) {
+    return httpPorts.get(edge);
+  }
+
+  /** Storage partitions by owning node, as an edge's /ready reports them. */
+  Map<String, Integer> owners(String edge) {
+    Map<String, Integer> owners = new HashMap<>();
+    partitions(edge).forEach((node, list) -> owners.put(node, list.size()));
+    return owners;
+  }
+
+  private Map<String, Set<Integer>> partitions(String edge) {
+    Response r = callQuietly(edge, "GET", "/ready", null, null);
+    Map<String, Set<Integer>> owners = new HashMap<>();
+    if (r == null || r.status() != 200) {
+      return owners;
+    }
+    r.json().getJsonObject("partitions").getJsonArray("owners").forEach(o -> {
+      JsonObject owner = (JsonObject) o;
+      Set<Integer> list = new HashSet<>();
+      owner.getJsonArray("partitions").forEach(p -> list.add((Integer) p));
+      owners.put(owner.getString("node"), list);
+    });
+    return owners;
+  }
+
+  /** A stream name starting with {@code prefix} whose partition {@code node} owns now. */
+  String streamOwnedBy(String node, String prefix, String edge) {
+    Set<Integer> owned = partitions(edge).getOrDefault(node, Set.of());
+    if (owned.isEmpty()) {
+      throw new AssertionError(node + " owns no partition");
+    }
+    for (int i = 0; ; i++) {
+      String stream = prefix + "-" + i;
+      if (owned.contains(StorageBus.partition(stream, StorageBus.DEFAULT_PARTITIONS))) {
+        return stream;
+      }
+    }
+  }
+
+  /** A whole stream, read page by page over HTTP. */
+  List<JsonObject> readAll(String edge, String stream, String token) throws Exception {
+    List<JsonObject> events = new ArrayList<>();
+    long from = 1;
+    while (true) {
+      JsonObject page = call(edge, "GET", "/api/streams/" + stream + "/events?from=" + from + "&limit=1000", token, null).json();
+      JsonArray list = page.getJsonArray("events");
+      list.forEach(e -> events.add((JsonObject) e));
+      if (list.isEmpty() || page.getLong("next") > page.getLong("lastSeq")) {
+        return events;
+      }
+      from = page.getLong("next");
+    }
+  }
+
+  Response call(String edge, String method, String path, String bearer, JsonObject body) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port(edge) + path))
+      .timeout(Duration.ofSeconds(15))
+      .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.encode()));
+    if (bearer != null) {
+      request.header("Authorization", "Bearer " + bearer);
+    }
+    HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    return new Response(response.statusCode(), response.body());
+  }
+
+  /** The call, or null when the connection failed or timed out (a node being killed). */
+  Response callQuietly(String edge, String method, String path, String bearer, JsonObject body) {
+    try {
+      return call(edge, method, path, bearer, body);
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static void eventually(String what, BooleanSupplier condition, int seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within " + seconds + " s: " + what);
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    fixture.close();
+  }
+}
