@@ -12,18 +12,13 @@ import io.hubbub.limit.SharedRateLimit;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,20 +30,16 @@ import java.util.function.BiFunction;
  * Rooms, messages and presence. Rooms live in storage's {@code rooms} collection (created on the
  * first join, audited on {@code audit.rooms}); messages are {@code TEXT_MESSAGE} events appended to
  * {@code chat.<room>} for members only, under a per-user rate limit; presence ({@code chat.presence.<room>})
- * is derived from the bridge subscriptions the gateways report and is never stored.
+ * is derived from the bridge subscriptions the gateways report ({@link PresenceRelay}) and is never stored.
  */
 public final class ChatVerticle extends VerticleBase {
 
-
-  private static final Logger log = LoggerFactory.getLogger(ChatVerticle.class);
   private static final int MAX_CACHED_ROOMS = 10_000;
   private static final int MAX_LISTED_ROOMS = 1_000;
   private static final long SWEEP_MS = 1_000;
   private static final String RATE_LIMIT_MAP = "hubbub.rate.chat";
-  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
-  private final Presence presence = new Presence();
   /** What {@link #membersOf} answers for a room that does not exist. */
   private static final Set<String> NO_ROOM = Collections.unmodifiableSet(new HashSet<>());
 
@@ -60,8 +51,7 @@ public final class ChatVerticle extends VerticleBase {
     }
   };
   private SharedRateLimit rateLimit;
-  /** Gateways by when they last reported: a silent one's presence is dropped. */
-  private final Map<String, Long> gatewaysSeen = new HashMap<>();
+  private PresenceRelay relay;
   private int maxTextLength;
   private long typingMs;
   private long timeoutMs;
@@ -82,9 +72,8 @@ public final class ChatVerticle extends VerticleBase {
     serve(ChatBus.JOIN, this::join);
     serve(ChatBus.LEAVE, this::leave);
     serve(ChatBus.TYPING, this::typing);
-    consumers.add(vertx.eventBus().<JsonObject>consumer(ChatBus.SUBSCRIPTIONS, this::subscription));
-    consumers.add(vertx.eventBus().<JsonObject>consumer(ChatBus.GATEWAYS, this::gatewayAlive));
-    consumers.add(vertx.eventBus().<JsonObject>consumer(ChatBus.TYPING_STATE, this::typingState));
+    relay = new PresenceRelay(vertx, typingMs, timeoutMs);
+    consumers.addAll(relay.consumers());
     consumers.add(vertx.eventBus().<JsonObject>consumer(ChatBus.MEMBERS, m ->
       members.put(m.body().getString("room"), new HashSet<>(m.body().getJsonArray("members").getList()))));
     sweeper = vertx.setPeriodic(SWEEP_MS, t -> sweep());
@@ -137,7 +126,7 @@ public final class ChatVerticle extends VerticleBase {
       if (waitSeconds > 0) {
         throw Failures.of(Failures.RATE_LIMITED, "too many messages: wait " + waitSeconds + " s");
       }
-      if (presence.isTyping(user, room)) {
+      if (relay.isTyping(user, room)) {
         vertx.eventBus().publish(ChatBus.TYPING_STATE, ChatBus.typing(user, room, false));
       }
       JsonObject append = StorageBus.event(ChatBus.stream(room), event, user);
@@ -214,70 +203,8 @@ public final class ChatVerticle extends VerticleBase {
     });
   }
 
-  /** Typing, as any chat instance saw it: every instance keeps the same picture. */
-  private void typingState(Message<JsonObject> message) {
-    JsonObject body = message.body();
-    String user = body.getString("user");
-    String room = body.getString("room");
-    if (user == null || room == null) {
-      return;
-    }
-    boolean changed = body.getBoolean("typing", false)
-      ? presence.typing(user, room, System.currentTimeMillis() + typingMs)
-      : presence.stoppedTyping(user, room);
-    if (changed) {
-      publishPresence(room);
-    }
-  }
-
-  /** A gateway's heartbeat: note it, and when its count differs from ours (we missed reports, or just started), take its snapshot. */
-  private void gatewayAlive(Message<JsonObject> message) {
-    String gateway = message.body().getString("gateway");
-    if (gateway == null) {
-      return;
-    }
-    gatewaysSeen.put(gateway, System.currentTimeMillis());
-    Integer count = message.body().getInteger("subscriptions");
-    if (count != null && count != presence.count(gateway)) {
-      Bus.request(vertx.eventBus(), ChatBus.snapshotAddress(gateway), new JsonObject(), timeoutMs)
-        .onSuccess(snapshot -> presence.replace(gateway, snapshot.getJsonArray("subscriptions")).forEach(this::publishPresence))
-        .onFailure(failure -> log.debug("no presence snapshot [gateway: {}, error: {}]", gateway, failure.getMessage()));
-    }
-  }
-
-  private void subscription(Message<JsonObject> message) {
-    JsonObject body = message.body();
-    String conn = body.getString("conn");
-    String room = body.getString("room");
-    if (conn == null) {
-      return;
-    }
-    String gateway = body.getString("gateway", "");
-    gatewaysSeen.putIfAbsent(gateway, System.currentTimeMillis());
-    if ("open".equals(body.getString("op")) && room != null && body.getString("user") != null) {
-      presence.open(gateway, conn, body.getString("user"), room);
-      publishPresence(room); // always: the new subscriber needs the current picture
-    } else if ("close".equals(body.getString("op"))) {
-      presence.close(conn, room).forEach(this::publishPresence);
-    }
-  }
-
   private void sweep() {
-    long now = System.currentTimeMillis();
-    presence.expireTyping(now).forEach(this::publishPresence);
-    gatewaysSeen.entrySet().removeIf(seen -> {
-      if (seen.getValue() > now - ChatBus.GATEWAY_SILENCE_MS) {
-        return false;
-      }
-      log.info("gateway silent, dropping its presence [gateway: {}]", seen.getKey());
-      presence.drop(seen.getKey()).forEach(this::publishPresence);
-      return true;
-    });
-  }
-
-  /** To this node's bridge connections only: every node's chat instance serves its own node's. */
-  private void publishPresence(String room) {
-    vertx.eventBus().publish(ChatBus.presenceAddress(room), presence.picture(room), LOCAL);
+    relay.sweep(System.currentTimeMillis());
   }
 
   /** The members of a room ({@link #NO_ROOM} when there is no such room), from the cache or storage. */
