@@ -172,7 +172,8 @@ class ClusterIT {
       List<JsonObject> seenByErin = new CopyOnWriteArrayList<>();
       daveOn1.register("chat.presence.edgy", frame -> { });
       erinOn2.register("chat.presence.edgy", frame -> seenByErin.add(frame.getJsonObject("body")));
-      eventually("erin sees dave online", () -> online(seenByErin).equals(List.of("dave", "erin")), 15);
+      eventually("erin sees dave online", () -> online(seenByErin).equals(List.of("dave", "erin")), 15,
+        () -> "erin: " + erinOn2.frames + ", dave: " + daveOn1.frames);
 
       int total = 300;
       for (int i = 1; i <= total; i++) {
@@ -223,7 +224,8 @@ class ClusterIT {
     aliceOn1.register("chat.presence.across", frame -> seenByAlice.add(frame.getJsonObject("body")));
     eventually("alice sees herself online", () -> online(seenByAlice).equals(List.of("alice")), 15);
     bobOn2.register("chat.presence.across", frame -> { });
-    eventually("alice, on edge-1, sees bob, on edge-2, online", () -> online(seenByAlice).equals(List.of("alice", "bob")), 15);
+    eventually("alice, on edge-1, sees bob, on edge-2, online", () -> online(seenByAlice).equals(List.of("alice", "bob")), 15,
+      () -> "alice: " + aliceOn1.frames + ", bob: " + bobOn2.frames);
     bobOn2.send("chat.typing", room);
     eventually("and typing", () -> last(seenByAlice).getJsonArray("typing").contains("bob"), 15);
     bobOn2.close().await(10, TimeUnit.SECONDS);

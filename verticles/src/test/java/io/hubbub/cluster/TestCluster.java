@@ -26,6 +26,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * A cluster of real JVMs (the packaged jar) for tests: nodes named {@code storage-*} run storage, auth
@@ -171,10 +172,15 @@ final class TestCluster implements AutoCloseable {
   }
 
   static void eventually(String what, BooleanSupplier condition, int seconds) throws InterruptedException {
+    eventually(what, condition, seconds, () -> "");
+  }
+
+  /** As above; a failure also says what {@code seen} gives then. */
+  static void eventually(String what, BooleanSupplier condition, int seconds, Supplier<Object> seen) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + seconds + " s: " + what);
+        throw new AssertionError("not within " + seconds + " s: " + what + "; seen: " + seen.get());
       }
       Thread.sleep(100);
     }
