@@ -169,8 +169,10 @@ class ClusterIT {
       BridgeClient erinOn2 = bridge("edge-2", erin);
       daveOn1.request("chat.join", new JsonObject().put("room", "edgy")).await(10, TimeUnit.SECONDS);
       erinOn2.request("chat.join", new JsonObject().put("room", "edgy")).await(10, TimeUnit.SECONDS);
+      List<JsonObject> seenByDave = new CopyOnWriteArrayList<>();
       List<JsonObject> seenByErin = new CopyOnWriteArrayList<>();
-      daveOn1.register("chat.presence.edgy", frame -> { });
+      daveOn1.register("chat.presence.edgy", frame -> seenByDave.add(frame.getJsonObject("body")));
+      eventually("dave sees himself online", () -> online(seenByDave).equals(List.of("dave")), 15, () -> daveOn1.frames);
       erinOn2.register("chat.presence.edgy", frame -> seenByErin.add(frame.getJsonObject("body")));
       eventually("erin sees dave online", () -> online(seenByErin).equals(List.of("dave", "erin")), 15,
         () -> "erin: " + erinOn2.frames + ", dave: " + daveOn1.frames);
