@@ -47,11 +47,15 @@ final class Bridge {
     Set.of(PUBLISH, READ, ChatBus.SEND, ChatBus.ROOMS, ChatBus.JOIN, ChatBus.LEAVE, ChatBus.TYPING);
   private static final Set<String> PUBLISH_FIELDS = Set.of("stream");
 
-  /** What the bridge knows of one socket: its id for chat, the tokens its registrations used, its presence rooms (→ user). */
+  /**
+   * What the bridge knows of one socket: its id for chat, the tokens its registrations used, its presence
+   * rooms (→ user), and those allowed but not registered yet (the bridge registers after the hook).
+   */
   private static final class SocketState {
     final String id = UUID.randomUUID().toString();
     final Set<String> tokens = new HashSet<>();
     final Map<String, String> presence = new HashMap<>();
+    final Map<String, String> allowedPresence = new HashMap<>();
   }
 
   /** This bridge's id in presence reports. */
@@ -123,6 +127,9 @@ final class Bridge {
       event.complete(true);
     } else if (type == BridgeEventType.REGISTER) {
       register(event, raw, address);
+    } else if (type == BridgeEventType.REGISTERED) {
+      registered(event.socket(), address);
+      event.complete(true);
     } else if (type == BridgeEventType.UNREGISTER) {
       unregistered(event.socket(), address);
       event.complete(true);
@@ -182,8 +189,8 @@ final class Bridge {
           state.tokens.add(token);
         }
         event.complete(true);
-        if (room != null && principal != null && state.presence.putIfAbsent(room, principal.getString("name")) == null) {
-          report("open", state, principal.getString("name"), room);
+        if (room != null && principal != null && !state.presence.containsKey(room)) {
+          state.allowedPresence.put(room, principal.getString("name")); // reported once registered
         }
       })
       .onFailure(failure -> {
@@ -197,6 +204,19 @@ final class Bridge {
         event.socket().write(Buffer.buffer(error.encode()));
         event.complete(false);
       });
+  }
+
+  /**
+   * The bridge has registered the socket's consumer: only now may chat publish this room's picture to it,
+   * or the first picture (the one a newcomer needs) could reach the node before the consumer does.
+   */
+  private void registered(SockJSSocket socket, String address) {
+    String room = ChatBus.ofPresenceAddress(address);
+    SocketState state = sockets.get(socket);
+    String user = room == null || state == null ? null : state.allowedPresence.remove(room);
+    if (user != null && state.presence.putIfAbsent(room, user) == null) {
+      report("open", state, user, room);
+    }
   }
 
   private void unregistered(SockJSSocket socket, String address) {
