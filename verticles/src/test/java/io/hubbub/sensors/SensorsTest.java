@@ -325,7 +325,14 @@ class SensorsTest {
 
     await(vertx.undeploy(sensors)); // the active instance goes: the standby takes the lock and the feeds
     sensors = standby;
-    assertEquals(201, readings("s1", key, reading("temperature", 24, Instant.now())).status());
+    JsonObject next = reading("temperature", 24, Instant.now()).put("id", "after-takeover");
+    long deadline = System.currentTimeMillis() + 15_000;
+    Response posted = readings("s1", key, next);
+    while (posted.status() == 503 && System.currentTimeMillis() < deadline) { // until the standby serves: a device retries
+      Thread.sleep(50);
+      posted = readings("s1", key, next);
+    }
+    assertEquals(201, posted.status(), posted.body().toString());
     caughtUp("s1");
     JsonObject after = node.call(HttpMethod.GET, "/api/sensors/s1", admin, null).json();
     assertEquals(2L, after.getLong("appliedSeq"), after.encode());
