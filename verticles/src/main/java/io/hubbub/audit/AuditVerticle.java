@@ -39,6 +39,7 @@ public final class AuditVerticle extends VerticleBase {
   private long dropped;
   private long timer;
   private long timeoutMs;
+  private int partitions;
 
   @Override
   public Future<?> start() {
@@ -47,6 +48,7 @@ public final class AuditVerticle extends VerticleBase {
     perRemote = new RateLimit(access.getInteger("perRemote", 5), windowMs);
     total = new RateLimit(access.getInteger("total", 50), windowMs);
     timeoutMs = config().getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
+    partitions = StorageBus.partitions(config());
     consumers.add(Bus.serve(vertx.eventBus(), AuditBus.RECORD, this::record));
     consumers.add(vertx.eventBus().<JsonObject>consumer(AuditBus.ACCESS, this::access));
     timer = vertx.setPeriodic(windowMs, t -> reportDropped());
@@ -105,7 +107,7 @@ public final class AuditVerticle extends VerticleBase {
   private Future<Void> append(String stream, String type, JsonObject data, String by) {
     JsonObject event = new JsonObject().put("stream", stream).put("type", type).put("data", data).put("by", by);
     JsonObject request = StorageBus.appendRequest(new JsonArray().add(event));
-    return Bus.request(vertx.eventBus(), StorageBus.route(StorageBus.APPEND, request, StorageBus.partitions(config())), request, timeoutMs)
+    return StorageBus.request(vertx.eventBus(), partitions, StorageBus.APPEND, request, timeoutMs)
       .mapEmpty();
   }
 

@@ -54,12 +54,14 @@ public final class AuthVerticle extends VerticleBase {
   private Set<String> admins;
   private long sessionTtlMs;
   private long storageTimeoutMs;
+  private int partitions;
 
   @Override
   public Future<?> start() {
     JsonObject conf = config().getJsonObject("auth", new JsonObject());
     sessionTtlMs = conf.getLong("sessionTtlSeconds", 86_400L) * 1000;
     storageTimeoutMs = config().getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
+    partitions = StorageBus.partitions(config());
     admins = Set.copyOf(config().getJsonArray("admins", new JsonArray()).getList());
     devices = new Devices(vertx, this::storage, this::audit);
     return vertx.executeBlocking(() -> new Passwords(conf.getInteger("passwordIterations", 210_000)))
@@ -212,7 +214,7 @@ public final class AuthVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> storage(String address, JsonObject body) {
-    return Bus.request(vertx.eventBus(), StorageBus.route(address, body, StorageBus.partitions(config())), body, storageTimeoutMs);
+    return StorageBus.request(vertx.eventBus(), partitions, address, body, storageTimeoutMs);
   }
 
   private <T> void consume(String address, Function<JsonObject, Future<T>> handler) {

@@ -1,5 +1,7 @@
 package io.hubbub.bus;
 
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -66,6 +68,11 @@ public final class StorageBus {
   /** The partition of a stream: a stable hash (Java's specified {@code String.hashCode}), the same on every JVM. */
   public static int partition(String stream, int partitions) {
     return Math.floorMod(stream.hashCode(), partitions);
+  }
+
+  /** Sends a storage request where {@link #route} says it goes and waits for the answer (failures as {@link Bus#request}). */
+  public static Future<JsonObject> request(EventBus bus, int partitions, String address, JsonObject body, long timeoutMs) {
+    return Bus.request(bus, route(address, body, partitions), body, timeoutMs);
   }
 
   /** The address of {@link #APPEND}, {@link #READ} or {@link #META} for one partition: its owner serves it. */

@@ -55,6 +55,7 @@ public final class ChatVerticle extends VerticleBase {
   private int maxTextLength;
   private long typingMs;
   private long timeoutMs;
+  private int partitions;
   private long sweeper;
 
   @Override
@@ -65,6 +66,7 @@ public final class ChatVerticle extends VerticleBase {
     maxTextLength = conf.getInteger("maxTextLength", 4_000);
     typingMs = conf.getInteger("typingSeconds", 5) * 1_000L;
     timeoutMs = config().getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
+    partitions = StorageBus.partitions(config());
 
     serve(ChatBus.SEND, this::send);
     serve(ChatBus.PUBLISH, (body, headers) -> publish(body));
@@ -225,7 +227,7 @@ public final class ChatVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> storage(String address, JsonObject body) {
-    return Bus.request(vertx.eventBus(), StorageBus.route(address, body, StorageBus.partitions(config())), body, timeoutMs);
+    return StorageBus.request(vertx.eventBus(), partitions, address, body, timeoutMs);
   }
 
   /** Serves a chat address; its 401 and 403 answers go to the access trail, as the gateway's do. */

@@ -98,7 +98,7 @@ final class StreamAccess {
   }
 
   Future<JsonObject> storage(String address, JsonObject body) {
-    return Bus.request(vertx.eventBus(), StorageBus.route(address, body, partitions), body, timeoutMs);
+    return StorageBus.request(vertx.eventBus(), partitions, address, body, timeoutMs);
   }
 
   private static <T> Future<T> guarded(Supplier<Future<T>> action) {

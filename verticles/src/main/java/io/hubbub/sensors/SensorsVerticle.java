@@ -47,6 +47,7 @@ public final class SensorsVerticle extends VerticleBase {
   private Alerts alerts;
   private int maxBatch;
   private long timeoutMs;
+  private int partitions;
   private Lock active;
   private boolean stopped;
 
@@ -85,6 +86,7 @@ public final class SensorsVerticle extends VerticleBase {
     alerts = new Alerts(conf.getJsonArray("alerts", new JsonArray()));
     maxBatch = config().getJsonObject("limits", new JsonObject()).getInteger("maxBatch", 1_000);
     timeoutMs = config().getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
+    partitions = StorageBus.partitions(config());
     aggregates = new Aggregates(this::request);
     serve(SensorsBus.INGEST, this::ingest);
     serve(SensorsBus.AGGREGATES, this::aggregates);
@@ -192,7 +194,7 @@ public final class SensorsVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> request(String address, JsonObject body) {
-    return Bus.request(vertx.eventBus(), StorageBus.route(address, body, StorageBus.partitions(config())), body, timeoutMs);
+    return StorageBus.request(vertx.eventBus(), partitions, address, body, timeoutMs);
   }
 
   private <T> void serve(String address, Function<JsonObject, Future<T>> handler) {

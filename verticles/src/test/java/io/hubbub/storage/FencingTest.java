@@ -1,7 +1,6 @@
 package io.hubbub.storage;
 
 import io.hubbub.Node;
-import io.hubbub.bus.Bus;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.support.TestConf;
@@ -54,7 +53,7 @@ class FencingTest {
   private Future<JsonObject> append(String id) {
     JsonObject body = StorageBus.appendRequest(new JsonArray().add(new JsonObject()
       .put("stream", STREAM).put("type", "E").put("id", id).put("data", new JsonObject()).put("by", "owner")));
-    return Bus.request(vertx.eventBus(), StorageBus.route(StorageBus.APPEND, body, StorageBus.DEFAULT_PARTITIONS), body, 10_000);
+    return StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.APPEND, body, 10_000);
   }
 
   @Test
@@ -85,7 +84,7 @@ class FencingTest {
     }
     assertEquals(5, retried.getJsonArray("results").getJsonObject(0).getLong("seq"), "after what the other writer stored");
     JsonObject read = StorageBus.readRequest(STREAM, 1, 10);
-    List<Object> events = Bus.request(vertx.eventBus(), StorageBus.route(StorageBus.READ, read, StorageBus.DEFAULT_PARTITIONS), read, 10_000)
+    List<Object> events = StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.READ, read, 10_000)
       .await(10, TimeUnit.SECONDS).getJsonArray("events").stream().map(e -> ((JsonObject) e).getString("id")).map(Object.class::cast).toList();
     assertEquals(List.of("mine-1", "mine-2", "mine-3", "theirs", "mine-4"), events, "nothing overwritten, nothing twice");
   }

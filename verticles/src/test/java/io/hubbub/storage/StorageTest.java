@@ -58,7 +58,7 @@ class StorageTest {
 
   /** Sends to the owner of the request's partition, as every caller of storage does. */
   private static Future<JsonObject> storage(Vertx vertx, String address, JsonObject body) {
-    return Bus.request(vertx.eventBus(), StorageBus.route(address, body, StorageBus.DEFAULT_PARTITIONS), body, 10_000);
+    return StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, address, body, 10_000);
   }
 
   private static JsonObject event(String stream, String type) {
