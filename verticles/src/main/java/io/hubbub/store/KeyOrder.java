@@ -1,0 +1,124 @@
+package io.hubbub.store;
+
+import de.bwaldvogel.mongo.backend.KeyValue;
+import org.h2.mvstore.DataUtils;
+import org.h2.mvstore.WriteBuffer;
+import org.h2.mvstore.type.BasicDataType;
+import org.h2.mvstore.type.ObjectDataType;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The key type of the embedded store's index maps. mongo-java-server keys its H2 indexes by {@link KeyValue},
+ * a class H2 does not know, so H2's default type compared two keys by Java-serializing both, and stored
+ * every key of a page it wrote by Java serialization: index maintenance was most of the cost of a write
+ * (a profile of bulk inserts: ~70% of the store's CPU, and a B-tree search serialized ~30 keys). This type
+ * compares the values themselves (strings, numbers, booleans by their natural order) and writes them in
+ * a compact form; other values (documents, dates, ...) are compared and written as before, serialized.
+ * Used only for maps made with it ({@link DurableH2Backend} marks them): the byte format differs.
+ */
+final class KeyOrder extends BasicDataType<KeyValue> {
+
+  private static final byte NULL = 0;
+  private static final byte STRING = 1;
+  private static final byte LONG = 2;
+  private static final byte INTEGER = 3;
+  private static final byte DOUBLE = 4;
+  private static final byte TRUE = 5;
+  private static final byte FALSE = 6;
+  private static final byte SERIALIZED = 7;
+
+  @Override
+  public int compare(KeyValue x, KeyValue y) {
+    int n = Math.min(x.size(), y.size());
+    for (int i = 0; i < n; i++) {
+      int c = compareValues(x.get(i), y.get(i));
+      if (c != 0) {
+        return c;
+      }
+    }
+    return Integer.compare(x.size(), y.size());
+  }
+
+  /** A total order consistent with {@code equals}, which is what the unique index's lookups rely on. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static int compareValues(Object a, Object b) {
+    if (a == b) {
+      return 0;
+    }
+    if (a == null || b == null) {
+      return a == null ? -1 : 1;
+    }
+    if (a.getClass() != b.getClass()) {
+      return a.getClass().getName().compareTo(b.getClass().getName());
+    }
+    if (a instanceof String || a instanceof Long || a instanceof Integer || a instanceof Double || a instanceof Boolean) {
+      return ((Comparable) a).compareTo(b);
+    }
+    return ObjectDataType.compareNotNull(ObjectDataType.serialize(a), ObjectDataType.serialize(b));
+  }
+
+  @Override
+  public int getMemory(KeyValue key) {
+    int size = 24;
+    for (Object value : key) {
+      size += value instanceof String s ? 40 + 2 * s.length() : 32;
+    }
+    return size;
+  }
+
+  @Override
+  public void write(WriteBuffer buff, KeyValue key) {
+    buff.putVarInt(key.size());
+    for (Object value : key) {
+      if (value == null) {
+        buff.put(NULL);
+      } else if (value instanceof String s) {
+        buff.put(STRING).putVarInt(s.length()).putStringData(s, s.length());
+      } else if (value instanceof Long l) {
+        buff.put(LONG).putLong(l);
+      } else if (value instanceof Integer i) {
+        buff.put(INTEGER).putInt(i);
+      } else if (value instanceof Double d) {
+        buff.put(DOUBLE).putDouble(d);
+      } else if (value instanceof Boolean b) {
+        buff.put(b ? TRUE : FALSE);
+      } else {
+        byte[] bytes = ObjectDataType.serialize(value);
+        buff.put(SERIALIZED).putVarInt(bytes.length).put(bytes);
+      }
+    }
+  }
+
+  @Override
+  public KeyValue read(ByteBuffer buff) {
+    int size = DataUtils.readVarInt(buff);
+    List<Object> values = new ArrayList<>(size);
+    for (int i = 0; i < size; i++) {
+      byte tag = buff.get();
+      values.add(switch (tag) {
+        case NULL -> null;
+        case STRING -> DataUtils.readString(buff, DataUtils.readVarInt(buff));
+        case LONG -> buff.getLong();
+        case INTEGER -> buff.getInt();
+        case DOUBLE -> buff.getDouble();
+        case TRUE -> Boolean.TRUE;
+        case FALSE -> Boolean.FALSE;
+        case SERIALIZED -> {
+          byte[] bytes = new byte[DataUtils.readVarInt(buff)];
+          buff.get(bytes);
+          yield ObjectDataType.deserialize(bytes);
+        }
+        default -> throw new IllegalStateException("unknown index key tag " + tag);
+      });
+    }
+    return new KeyValue(values);
+  }
+
+  @Override
+  public KeyValue[] createStorage(int size) {
+    return new KeyValue[size];
+  }
+}

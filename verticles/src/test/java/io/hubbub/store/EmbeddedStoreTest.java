@@ -1,0 +1,140 @@
+package io.hubbub.store;
+
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import io.hubbub.support.TestFiles;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.IndexOptions;
+import io.vertx.ext.mongo.MongoClient;
+import org.h2.mvstore.MVStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The embedded store's own index key type ({@link KeyOrder}): unique indexes made with it find and refuse
+ * keys across restarts, and an index a file got from the plain H2 backend keeps working as it was built.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class EmbeddedStoreTest {
+
+  private Vertx vertx;
+  private Path dir;
+
+  @BeforeEach
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    dir = Files.createTempDirectory("hubbub-store-test");
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    vertx.close().await(30, TimeUnit.SECONDS);
+    TestFiles.deleteTree(dir);
+  }
+
+  private MongoClient client(String uri) {
+    return MongoClient.create(vertx, new JsonObject().put("connection_string", uri).put("db_name", "t"));
+  }
+
+  private static Object key(int i, boolean lookup) {
+    return switch (i % 4) {
+      case 0 -> "key-" + i;
+      case 1 -> (long) i;
+      case 2 -> lookup ? "b-" + i : new JsonArray().add("a-" + i).add("b-" + i); // found by one of its elements
+      default -> new JsonObject().put("x", i);
+    };
+  }
+
+  /** Documents keyed by strings, numbers, arrays and sub-documents under a unique index. */
+  private static void fill(MongoClient db) throws Exception {
+    db.createIndexWithOptions("docs", new JsonObject().put("k", 1), new IndexOptions().unique(true)).await(10, TimeUnit.SECONDS);
+    for (int i = 0; i < 2_000; i++) {
+      db.insert("docs", new JsonObject().put("_id", "d" + i).put("k", key(i, false))).await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static void check(MongoClient db) throws Exception {
+    assertEquals(2_000L, db.count("docs", new JsonObject()).await(10, TimeUnit.SECONDS));
+    for (int i = 0; i < 2_000; i += 37) {
+      List<JsonObject> found = db.find("docs", new JsonObject().put("k", key(i, true))).await(10, TimeUnit.SECONDS);
+      assertEquals(1, found.size(), "k = " + key(i, true));
+      assertEquals("d" + i, found.get(0).getString("_id"));
+      assertEquals("d" + i, db.findOne("docs", new JsonObject().put("_id", "d" + i), null).await(10, TimeUnit.SECONDS).getString("_id"));
+    }
+    for (Object taken : List.of("key-0", 1L, new JsonArray().add("zzz").add("a-2"), new JsonObject().put("x", 3))) {
+      assertThrows(Exception.class, () -> db.insert("docs", new JsonObject().put("k", taken)).await(10, TimeUnit.SECONDS),
+        "a second " + taken);
+    }
+    assertEquals(1L, db.count("docs", new JsonObject().put("k", new JsonObject().put("$in", new JsonArray().add("key-4").add("nope"))))
+      .await(10, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void indexesFindAndRefuseKeysAcrossRestarts() throws Exception {
+    EmbeddedStore store = EmbeddedStore.start(dir);
+    try {
+      MongoClient db = client(store.uri());
+      fill(db);
+      check(db);
+      db.close().await(10, TimeUnit.SECONDS);
+    } finally {
+      store.close();
+    }
+    EmbeddedStore reopened = EmbeddedStore.start(dir);
+    try {
+      MongoClient again = client(reopened.uri());
+      check(again);
+      again.close().await(10, TimeUnit.SECONDS);
+    } finally {
+      reopened.close();
+    }
+  }
+
+  @Test
+  void anIndexMadeByThePlainBackendKeepsItsOrder() throws Exception {
+    MVStore plain = new MVStore.Builder().fileName(dir.resolve(EmbeddedStore.FILE_NAME).toString()).open();
+    MongoServer server = new MongoServer(new H2Backend(plain));
+    try {
+      InetSocketAddress address = server.bind();
+      MongoClient db = client("mongodb://127.0.0.1:" + address.getPort());
+      fill(db);
+      db.close().await(10, TimeUnit.SECONDS);
+    } finally {
+      server.shutdown();
+    }
+    EmbeddedStore reopened = EmbeddedStore.start(dir);
+    try {
+      MongoClient again = client(reopened.uri());
+      check(again);
+      // an index made now, in the same file, gets the new key type
+      again.createIndexWithOptions("other", new JsonObject().put("k", 1), new IndexOptions().unique(true)).await(10, TimeUnit.SECONDS);
+      again.insert("other", new JsonObject().put("k", "one")).await(10, TimeUnit.SECONDS);
+      assertThrows(Exception.class, () -> again.insert("other", new JsonObject().put("k", "one")).await(10, TimeUnit.SECONDS));
+      again.close().await(10, TimeUnit.SECONDS);
+    } finally {
+      reopened.close();
+    }
+    MVStore file = new MVStore.Builder().fileName(dir.resolve(EmbeddedStore.FILE_NAME).toString()).readOnly().open();
+    try {
+      List<String> marked = List.copyOf(file.<String, Integer>openMap(DurableH2Backend.KEY_ORDER_MAP).keySet());
+      assertTrue(marked.stream().anyMatch(name -> name.endsWith(".other._index_k_1")), "new index marked: " + marked);
+      assertTrue(marked.stream().noneMatch(name -> name.endsWith(".docs._index_k_1")), "old index left as it was: " + marked);
+    } finally {
+      file.close();
+    }
+  }
+}
