@@ -1,5 +1,6 @@
 package io.hubbub.storage;
 
+import io.hubbub.bus.Failures;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,28 +13,40 @@ import io.vertx.ext.mongo.MongoClient;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.UUID;
 
 /**
- * The events collection: one document per event, {@code {_id, sid, stream, seq, id, type, data, by, ts}},
- * keyed so that every lookup is an exact match on a single-field unique index: {@code _id} is
- * {@code <stream>|<seq, 19 digits>} (unique per stream and seq) and {@code sid} is {@code <stream>|<id>}
- * (unique per stream and id). Reads ask for the ids of a seq range with {@code $in}. (The embedded store
- * answers range and compound-index queries by scanning the whole collection; MongoDB answers these
- * lookups from its indexes too.) Every call gives up after the configured timeout with a 503
- * ({@link StoreCalls}).
+ * Events are stored in buckets: each group commit writes the events it appends to a stream as one
+ * document of the {@code buckets} collection, {@code {_id, stream, first, last, sids, events}}, at most
+ * {@value #MAX_BUCKET_EVENTS} events each. {@code _id} is {@code <stream>|<first seq, 19 digits>};
+ * {@code events} holds {@code {seq, id, type, data, by, ts}} in seq order; {@code sids} holds
+ * {@code <stream>|<id>} of each event, under a unique (multikey) index: the idempotency lookup, and a
+ * fence against an id stored twice.
+ *
+ * <p>A stream's buckets are contiguous: each starts right after the end of another (a writer knows
+ * where a stream ends only from a bucket it wrote or found), so two writers that both think they may
+ * append the same stream collide on the {@code _id} of the next bucket, and the later one is refused.
+ *
+ * <p>Every lookup is an exact match on a single-field unique index ({@code _id} or {@code sids}): the
+ * bucket holding seq {@code n} starts in {@code [n - MAX_BUCKET_EVENTS + 1, n]}, so reads ask for those
+ * keys with {@code $in}. (The embedded store answers range and compound-index queries by scanning the
+ * whole collection; MongoDB answers these lookups from its indexes too.) Every call gives up after the
+ * configured timeout with a 503 ({@link StoreCalls}).
  */
 final class EventStore {
 
-  static final String EVENTS = "events";
+  static final String BUCKETS = "buckets";
+  /** Where events were kept one document each, before buckets: a store holding any is refused. */
+  static final String LEGACY_EVENTS = "events";
   static final String META = "meta";
-  private static final JsonObject EVENT_FIELDS = new JsonObject()
-    .put("_id", 0).put("stream", 1).put("seq", 1).put("id", 1).put("type", 1).put("data", 1).put("by", 1).put("ts", 1);
+  static final int MAX_BUCKET_EVENTS = 128;
 
-  /** Keys probed at once while looking for a stream's last seq. */
-  private static final int PROBES = 64;
+  /** Seqs probed at once while looking for a stream's last seq. */
+  private static final int PROBES = 16;
 
   private final MongoClient mongo;
   private final StoreCalls calls;
@@ -44,8 +57,15 @@ final class EventStore {
   }
 
   Future<Void> ensureIndexes() {
-    return calls.guard(mongo.createIndexWithOptions(EVENTS, new JsonObject().put("sid", 1),
-      new IndexOptions().unique(true).name("stream_id")));
+    return calls.guard(mongo.count(LEGACY_EVENTS, new JsonObject())).compose(legacy -> {
+      if (legacy > 0) {
+        return Future.failedFuture(Failures.unavailable("the store holds " + legacy + " events in the layout of "
+          + "Hubbub 0.1 (collection '" + LEGACY_EVENTS + "'); this version keeps them in '" + BUCKETS
+          + "' and does not convert them: use an empty database or the version that wrote them"));
+      }
+      return calls.guard(mongo.createIndexWithOptions(BUCKETS, new JsonObject().put("sids", 1),
+        new IndexOptions().unique(true).name("stream_ids")));
+    });
   }
 
   static String key(String stream, long seq) {
@@ -57,17 +77,37 @@ final class EventStore {
   }
 
   /**
+   * The bucket document of consecutive events of one stream ({@code {stream, seq, id, type, data, by, ts}}),
+   * in seq order.
+   */
+  static JsonObject bucket(String stream, List<JsonObject> events) {
+    JsonArray stored = new JsonArray();
+    JsonArray sids = new JsonArray();
+    for (JsonObject event : events) {
+      stored.add(new JsonObject().put("seq", event.getLong("seq")).put("id", event.getString("id"))
+        .put("type", event.getString("type")).put("data", event.getJsonObject("data"))
+        .put("by", event.getString("by")).put("ts", event.getString("ts")));
+      sids.add(idKey(stream, event.getString("id")));
+    }
+    long first = events.get(0).getLong("seq");
+    return new JsonObject().put("_id", key(stream, first)).put("stream", stream)
+      .put("first", first).put("last", events.get(events.size() - 1).getLong("seq"))
+      .put("sids", sids).put("events", stored);
+  }
+
+  /**
    * The highest stored seq of a stream, 0 for a stream with no events. Seqs have no gaps, so it is found
-   * by probing which keys exist: powers of two first, then ever narrower evenly spaced samples.
+   * by probing which seqs exist: powers of two first, then ever narrower evenly spaced samples; every
+   * bucket found also tells where it ends.
    */
   Future<Long> lastSeq(String stream) {
     List<Long> powers = new ArrayList<>();
     for (long p = 1; p > 0 && p <= Long.MAX_VALUE / 2; p *= 2) {
       powers.add(p);
     }
-    return existing(stream, powers).compose(found -> {
-      long lo = found.stream().max(Long::compare).orElse(0L);
-      return lo == 0 ? Future.succeededFuture(0L) : narrow(stream, lo, lo * 2);
+    return buckets(stream, powers).compose(found -> {
+      long lo = highest(found);
+      return lo == 0 ? Future.succeededFuture(0L) : narrow(stream, lo, Math.max(lo + 1, Long.highestOneBit(lo) * 2));
     });
   }
 
@@ -81,53 +121,109 @@ final class EventStore {
     for (long s = lo + step; s < hi; s += step) {
       probes.add(s);
     }
-    return existing(stream, probes).compose(found -> {
-      long newLo = found.stream().max(Long::compare).orElse(lo);
-      long newHi = probes.stream().filter(p -> p > newLo && !found.contains(p)).min(Long::compare).orElse(hi);
+    return buckets(stream, probes).compose(found -> {
+      long newLo = Math.max(lo, highest(found));
+      long newHi = probes.stream().filter(p -> p > newLo).min(Long::compare).orElse(hi);
       return narrow(stream, newLo, newHi);
     });
   }
 
-  private Future<List<Long>> existing(String stream, List<Long> seqs) {
-    JsonArray keys = new JsonArray(seqs.stream().map(seq -> (Object) key(stream, seq)).toList());
-    FindOptions options = new FindOptions().setFields(new JsonObject().put("_id", 0).put("seq", 1));
-    return calls.guard(mongo.findWithOptions(EVENTS, new JsonObject().put("_id", new JsonObject().put("$in", keys)), options))
-      .map(found -> found.stream().map(doc -> doc.getLong("seq")).toList());
+  private static long highest(List<JsonObject> buckets) {
+    return buckets.stream().mapToLong(b -> b.getLong("last")).max().orElse(0);
+  }
+
+  /** The buckets that may hold any of these seqs (those starting up to a bucket's length before each), without events. */
+  private Future<List<JsonObject>> buckets(String stream, List<Long> seqs) {
+    Set<String> keys = new HashSet<>();
+    for (long seq : seqs) {
+      for (long s = Math.max(1, seq - MAX_BUCKET_EVENTS + 1); s <= seq; s++) {
+        keys.add(key(stream, s));
+      }
+    }
+    FindOptions options = new FindOptions().setFields(new JsonObject().put("_id", 0).put("first", 1).put("last", 1));
+    return calls.guard(mongo.findWithOptions(BUCKETS, byIds(keys), options));
   }
 
   /** The stored events of a stream that carry one of these ids, whole. */
   Future<List<JsonObject>> withIds(String stream, Collection<String> ids) {
-    JsonArray keys = new JsonArray(ids.stream().map(id -> (Object) idKey(stream, id)).toList());
-    JsonObject query = new JsonObject().put("sid", new JsonObject().put("$in", keys));
-    return calls.guard(mongo.findWithOptions(EVENTS, query, new FindOptions().setFields(EVENT_FIELDS)));
+    Set<String> keys = new HashSet<>();
+    ids.forEach(id -> keys.add(idKey(stream, id)));
+    JsonObject query = new JsonObject().put("sids", new JsonObject().put("$in", new JsonArray(new ArrayList<>(keys))));
+    FindOptions options = new FindOptions().setFields(new JsonObject().put("_id", 0).put("stream", 1).put("events", 1));
+    return calls.guard(mongo.findWithOptions(BUCKETS, query, options)).map(buckets -> {
+      List<JsonObject> found = new ArrayList<>();
+      for (JsonObject bucket : buckets) {
+        for (JsonObject event : events(bucket)) {
+          if (ids.contains(event.getString("id"))) {
+            found.add(event);
+          }
+        }
+      }
+      return found;
+    });
   }
 
-  /** Writes events as one ordered, journaled bulk write: done means on disk. */
-  Future<Void> insert(List<JsonObject> documents) {
-    List<BulkOperation> inserts = documents.stream().map(doc -> BulkOperation.createInsert(doc.copy()
-      .put("_id", key(doc.getString("stream"), doc.getLong("seq")))
-      .put("sid", idKey(doc.getString("stream"), doc.getString("id"))))).toList();
+  /**
+   * Writes events (each {@code {stream, seq, ...}}, a stream's in seq order) as one ordered, journaled
+   * bulk write of buckets: done means on disk.
+   */
+  Future<Void> insert(List<JsonObject> events) {
+    List<BulkOperation> inserts = new ArrayList<>();
+    java.util.Map<String, List<JsonObject>> byStream = new java.util.LinkedHashMap<>();
+    events.forEach(e -> byStream.computeIfAbsent(e.getString("stream"), s -> new ArrayList<>()).add(e));
+    byStream.forEach((stream, list) -> {
+      for (int from = 0; from < list.size(); from += MAX_BUCKET_EVENTS) {
+        inserts.add(BulkOperation.createInsert(bucket(stream, list.subList(from, Math.min(list.size(), from + MAX_BUCKET_EVENTS)))));
+      }
+    });
     BulkWriteOptions options = new BulkWriteOptions(true).setWriteOption(calls.writes());
-    return calls.guard(mongo.bulkWriteWithOptions(EVENTS, inserts, options)).mapEmpty();
+    return calls.guard(mongo.bulkWriteWithOptions(BUCKETS, inserts, options)).mapEmpty();
   }
 
   /** Events of a stream with {@code from <= seq <= to}, in order, at most {@code limit}. */
   Future<List<JsonObject>> read(String stream, long from, long to, int limit) {
-    long count = Math.min(limit, to - from + 1);
-    if (count <= 0) {
+    long end = Math.min(to, from + limit - 1);
+    if (end < from) {
       return Future.succeededFuture(List.of());
     }
-    JsonArray keys = new JsonArray();
-    for (long seq = from; seq < from + count; seq++) {
-      keys.add(key(stream, seq));
+    Set<String> keys = new HashSet<>();
+    for (long s = Math.max(1, from - MAX_BUCKET_EVENTS + 1); s <= end; s++) {
+      keys.add(key(stream, s));
     }
-    FindOptions options = new FindOptions().setFields(EVENT_FIELDS);
-    return calls.guard(mongo.findWithOptions(EVENTS, new JsonObject().put("_id", new JsonObject().put("$in", keys)), options))
-      .map(found -> {
-        List<JsonObject> sorted = new ArrayList<>(found);
-        sorted.sort(Comparator.comparingLong(e -> e.getLong("seq")));
-        return sorted;
-      });
+    FindOptions options = new FindOptions().setFields(new JsonObject().put("_id", 0).put("stream", 1).put("first", 1).put("events", 1));
+    return calls.guard(mongo.findWithOptions(BUCKETS, byIds(keys), options)).map(buckets -> {
+      List<JsonObject> sorted = new ArrayList<>(buckets);
+      sorted.sort(Comparator.comparingLong(b -> b.getLong("first")));
+      List<JsonObject> found = new ArrayList<>();
+      long expected = from;
+      for (JsonObject bucket : sorted) {
+        for (JsonObject event : events(bucket)) {
+          long seq = event.getLong("seq");
+          if (seq == expected && seq <= end) {
+            found.add(event);
+            expected++;
+          }
+        }
+      }
+      return found;
+    });
+  }
+
+  /** A bucket's events as readers see them: each with its stream. */
+  private static List<JsonObject> events(JsonObject bucket) {
+    String stream = bucket.getString("stream");
+    List<JsonObject> events = new ArrayList<>();
+    for (Object o : bucket.getJsonArray("events")) {
+      JsonObject stored = (JsonObject) o;
+      events.add(new JsonObject().put("stream", stream).put("seq", stored.getLong("seq")).put("id", stored.getString("id"))
+        .put("type", stored.getString("type")).put("data", stored.getJsonObject("data"))
+        .put("by", stored.getString("by")).put("ts", stored.getString("ts")));
+    }
+    return events;
+  }
+
+  private static JsonObject byIds(Collection<String> keys) {
+    return new JsonObject().put("_id", new JsonObject().put("$in", new JsonArray(new ArrayList<>(keys))));
   }
 
   /**

@@ -232,7 +232,7 @@ public final class StorageVerticle extends VerticleBase {
     String stream = inPartition(stream(body), partition);
     long from = Math.max(1, EventRules.optionalLong(body, "from", 1, 0, Long.MAX_VALUE));
     int limit = (int) EventRules.optionalLong(body, "limit", StorageBus.DEFAULT_READ_LIMIT, 1, StorageBus.MAX_READ_LIMIT);
-    return lastSeq(stream).compose(last -> events.read(stream, from, last, limit).map(found -> {
+    return lastSeq(partition, stream).compose(last -> events.read(stream, from, last, limit).map(found -> {
       JsonArray list = new JsonArray(new ArrayList<>(found));
       long next = found.isEmpty() ? from : found.get(found.size() - 1).getLong("seq") + 1;
       return new JsonObject().put("stream", stream).put("events", list).put("next", next).put("lastSeq", last);
@@ -241,7 +241,7 @@ public final class StorageVerticle extends VerticleBase {
 
   private Future<JsonObject> meta(int partition, JsonObject body) {
     String stream = inPartition(stream(body), partition);
-    return lastSeq(stream).map(last -> new JsonObject().put("stream", stream).put("lastSeq", last));
+    return lastSeq(partition, stream).map(last -> new JsonObject().put("stream", stream).put("lastSeq", last));
   }
 
   private Future<JsonObject> ping() {
@@ -249,10 +249,20 @@ public final class StorageVerticle extends VerticleBase {
     return events.ping().map(v -> new JsonObject());
   }
 
-  /** The last durable seq: what readers may see. Never more than what has been acknowledged. */
-  private Future<Long> lastSeq(String stream) {
+  /**
+   * The last durable seq: what readers may see, never more than what has been acknowledged. Found in the
+   * store once, then kept while this instance owns the partition (every write to it goes through here).
+   */
+  private Future<Long> lastSeq(int partition, String stream) {
     Long cached = seqs.get(stream);
-    return cached != null ? Future.succeededFuture(cached) : events.lastSeq(stream);
+    if (cached != null) {
+      return Future.succeededFuture(cached);
+    }
+    return events.lastSeq(stream).onSuccess(last -> {
+      if (partitions.owns(partition) && seqs.get(stream) == null) {
+        seqs.put(stream, last);
+      }
+    });
   }
 
   /** Live delivery: the only way an event reaches subscribers, once it is durable. */

@@ -61,10 +61,9 @@ class FencingTest {
     for (int i = 1; i <= 3; i++) {
       append("mine-" + i).await(10, TimeUnit.SECONDS);
     }
-    JsonObject intruder = new JsonObject().put("_id", EventStore.key(STREAM, 4)).put("sid", EventStore.idKey(STREAM, "theirs"))
-      .put("stream", STREAM).put("seq", 4).put("id", "theirs").put("type", "E").put("data", new JsonObject())
-      .put("by", "new-owner").put("ts", "2026-11-23T00:00:00.000Z");
-    node.db().insert(EventStore.EVENTS, intruder).await(10, TimeUnit.SECONDS);
+    JsonObject intruder = EventStore.bucket(STREAM, List.of(new JsonObject().put("seq", 4).put("id", "theirs").put("type", "E")
+      .put("data", new JsonObject()).put("by", "new-owner").put("ts", "2026-11-23T00:00:00.000Z")));
+    node.db().insert(EventStore.BUCKETS, intruder).await(10, TimeUnit.SECONDS);
 
     Throwable refused = append("mine-4").transform(r -> Future.succeededFuture(r.cause())).await(10, TimeUnit.SECONDS);
     assertNotNull(refused, "a second event under seq 4 was stored");

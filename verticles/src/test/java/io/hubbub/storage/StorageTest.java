@@ -142,7 +142,7 @@ class StorageTest {
       JsonObject event = message.body();
       seen.add(event.getLong("seq"));
       // read the store directly, behind storage's back: the event must already be there
-      storedWhenSeen.add(node.db().count("events", new JsonObject().put("stream", "app.live").put("seq", event.getLong("seq"))));
+      storedWhenSeen.add(node.db().count(EventStore.BUCKETS, new JsonObject().put("stream", "app.live").put("events.seq", event.getLong("seq"))));
       if (seen.size() == count) {
         Future.all(storedWhenSeen).onComplete(ctx.succeeding(all -> ctx.verify(() -> {
           for (Future<Long> stored : storedWhenSeen) {
@@ -224,7 +224,7 @@ class StorageTest {
         .transform(r -> Future.succeededFuture(r.failed() ? Failures.code(r.cause()) : 200)));
     }
     Future.all(codes)
-      .compose(v -> node.db().count("events", new JsonObject()))
+      .compose(v -> node.db().count(EventStore.BUCKETS, new JsonObject()))
       .onComplete(ctx.succeeding(count -> ctx.verify(() -> {
         for (int i = 0; i < codes.size(); i++) {
           assertEquals(400, codes.get(i).result(), "request " + i + ": " + bad.get(i).encode());
@@ -292,13 +292,12 @@ class StorageTest {
   void aRetryAnnouncesAnEventItsDeadWriterNeverAnnounced(Vertx vertx, VertxTestContext ctx) {
     // seq 1 stored by an owner that died before publishing it live: only the store has it
     String stream = "app.orphaned";
-    JsonObject orphan = new JsonObject().put("_id", EventStore.key(stream, 1)).put("sid", EventStore.idKey(stream, "orphan"))
-      .put("stream", stream).put("seq", 1).put("id", "orphan").put("type", "E").put("data", new JsonObject())
-      .put("by", "tester").put("ts", "2026-11-23T00:00:00.000Z");
+    JsonObject orphan = EventStore.bucket(stream, List.of(new JsonObject().put("seq", 1).put("id", "orphan").put("type", "E")
+      .put("data", new JsonObject()).put("by", "tester").put("ts", "2026-11-23T00:00:00.000Z")));
     List<Long> live = new java.util.concurrent.CopyOnWriteArrayList<>();
     vertx.eventBus().<JsonObject>consumer(io.hubbub.bus.Streams.liveAddress(stream), m -> live.add(m.body().getLong("seq")))
       .completion()
-      .compose(v -> node.db().insert(EventStore.EVENTS, orphan))
+      .compose(v -> node.db().insert(EventStore.BUCKETS, orphan))
       .compose(v -> append(vertx, event(stream, "E").put("id", "orphan")))   // its publisher retries: announced now
       .compose(v -> append(vertx, event(stream, "E").put("id", "fresh")))    // stored and announced here
       .compose(v -> append(vertx, event(stream, "E").put("id", "fresh")))    // announced here already: not again

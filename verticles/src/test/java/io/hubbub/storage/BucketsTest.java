@@ -1,0 +1,146 @@
+package io.hubbub.storage;
+
+import io.hubbub.bus.Failures;
+import io.hubbub.bus.StorageBus;
+import io.hubbub.support.TestConf;
+import io.hubbub.support.TestNode;
+import io.hubbub.support.TestStore;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.FindOptions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The bucket layout: a group commit's events of a stream are one document, split at
+ * {@value EventStore#MAX_BUCKET_EVENTS} events; a storage instance that knows nothing of a stream (a
+ * restart, a new owner) finds its end, reads from any seq and recognises any stored id.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class BucketsTest {
+
+  private static final String STREAM = "app.buckets";
+
+  private Vertx vertx;
+  private JsonObject conf;
+  private TestNode node;
+
+  @BeforeEach
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    conf = TestConf.only(TestConf.node(), "storage");
+    node = TestNode.start(vertx, conf).await(30, TimeUnit.SECONDS);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    try {
+      node.stop().await(30, TimeUnit.SECONDS);
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private JsonArray append(String stream, String idPrefix, int count) throws Exception {
+    JsonArray events = new JsonArray();
+    for (int i = 1; i <= count; i++) {
+      events.add(new JsonObject().put("stream", stream).put("type", "E").put("id", idPrefix + i)
+        .put("data", new JsonObject().put("n", i).put("text", "é" + i)).put("by", "tester"));
+    }
+    return StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.APPEND, StorageBus.appendRequest(events), 10_000)
+      .await(10, TimeUnit.SECONDS).getJsonArray("results");
+  }
+
+  private JsonObject read(long from, int limit) throws Exception {
+    return StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.READ,
+      StorageBus.readRequest(STREAM, from, limit), 10_000).await(10, TimeUnit.SECONDS);
+  }
+
+  private void restart() throws Exception {
+    node = node.restart().await(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void batchesAreBucketsThatAFreshInstanceReadsFromAnySeq() throws Exception {
+    append(STREAM, "a", 300);          // 1..300: buckets of 128, 128, 44
+    for (int i = 1; i <= 5; i++) {
+      append(STREAM, "s" + i + "-", 1); // 301..305: one each
+    }
+    append(STREAM, "b", 130);          // 306..435: 128, 2
+
+    List<JsonObject> buckets = node.db().findWithOptions(EventStore.BUCKETS, new JsonObject().put("stream", STREAM),
+      new FindOptions().setSort(new JsonObject().put("first", 1))).await(10, TimeUnit.SECONDS);
+    List<String> shapes = buckets.stream().map(b -> b.getLong("first") + "-" + b.getLong("last")
+      + ":" + b.getJsonArray("events").size() + "/" + b.getJsonArray("sids").size()).toList();
+    assertEquals(List.of("1-128:128/128", "129-256:128/128", "257-300:44/44", "301-301:1/1", "302-302:1/1", "303-303:1/1",
+      "304-304:1/1", "305-305:1/1", "306-433:128/128", "434-435:2/2"), shapes);
+    assertEquals(EventStore.key(STREAM, 306), buckets.get(8).getString("_id"));
+
+    restart();
+    JsonObject meta = StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.META,
+      new JsonObject().put("stream", STREAM), 10_000).await(10, TimeUnit.SECONDS);
+    assertEquals(435, meta.getLong("lastSeq"), "found from the buckets");
+    for (long from : new long[] {1, 2, 128, 129, 200, 256, 257, 300, 301, 303, 305, 306, 400, 433, 434, 435}) {
+      for (int limit : new int[] {1, 7, 1000}) {
+        JsonObject page = read(from, limit);
+        long to = Math.min(435, from + limit - 1);
+        List<Long> seqs = page.getJsonArray("events").stream().map(e -> ((JsonObject) e).getLong("seq")).toList();
+        assertEquals(LongStream.rangeClosed(from, to).boxed().toList(), seqs, "from " + from + ", limit " + limit);
+        assertEquals(to + 1, page.getLong("next"));
+        assertEquals(435, page.getLong("lastSeq"));
+      }
+    }
+    assertTrue(read(436, 10).getJsonArray("events").isEmpty(), "nothing after the end");
+    JsonObject event = read(200, 1).getJsonArray("events").getJsonObject(0);
+    assertEquals(List.of("stream", "seq", "id", "type", "data", "by", "ts"), new ArrayList<>(event.fieldNames()));
+    assertEquals(new JsonObject().put("n", 200).put("text", "é200"), event.getJsonObject("data"), "returned as given");
+    assertEquals("a200", event.getString("id"));
+
+    restart();
+    JsonArray retried = append(STREAM, "a", 300); // every id again, from the middle of buckets: nothing new
+    for (int i = 0; i < 300; i++) {
+      assertEquals(i + 1, retried.getJsonObject(i).getLong("seq"));
+      assertEquals(true, retried.getJsonObject(i).getBoolean("duplicate"));
+    }
+    assertEquals(436, append(STREAM, "c", 1).getJsonObject(0).getLong("seq"), "a new id lands after the end");
+  }
+
+  @Test
+  void aLongStreamFindsItsEndAndReadsAnywhere() throws Exception {
+    // a long stream's buckets, written straight to the store: 1..200,003 in buckets of 100 and a last one of 3
+    String stream = "app.long";
+    for (long first = 1; first <= 200_001; first += 50_000) {
+      List<io.vertx.ext.mongo.BulkOperation> inserts = new ArrayList<>();
+      for (long b = first; b < Math.min(first + 50_000, 200_002); b += 100) {
+        List<JsonObject> events = new ArrayList<>();
+        for (long seq = b; seq < b + (b == 200_001 ? 3 : 100); seq++) {
+          events.add(new JsonObject().put("seq", seq).put("id", "i" + seq).put("type", "E").put("data", new JsonObject())
+            .put("by", "tester").put("ts", "2026-11-23T00:00:00.000Z"));
+        }
+        inserts.add(io.vertx.ext.mongo.BulkOperation.createInsert(EventStore.bucket(stream, events)));
+      }
+      node.db().bulkWrite(EventStore.BUCKETS, inserts).await(60, TimeUnit.SECONDS);
+    }
+    JsonObject page = StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.READ,
+      StorageBus.readRequest(stream, 123_456, 1000), 10_000).await(10, TimeUnit.SECONDS);
+    assertEquals(200_003, page.getLong("lastSeq"), "found from the buckets");
+    assertEquals(LongStream.range(123_456, 124_456).boxed().toList(),
+      page.getJsonArray("events").stream().map(e -> ((JsonObject) e).getLong("seq")).toList());
+    JsonObject dup = StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.APPEND,
+      StorageBus.appendRequest(new JsonArray().add(new JsonObject().put("stream", stream).put("type", "E").put("id", "i150001")
+        .put("data", new JsonObject()).put("by", "tester"))), 10_000).await(10, TimeUnit.SECONDS);
+    assertEquals(150_001, dup.getJsonArray("results").getJsonObject(0).getLong("seq"), "an old id is found");
+    assertEquals(200_004, append(stream, "new", 1).getJsonObject(0).getLong("seq"));
+  }
+}
