@@ -59,6 +59,12 @@ public final class Node {
   }
 
   /** A Vert.x instance with the metrics Hubbub exposes on /metrics, not clustered. */
+  /** The registry Hubbub's own meters go to: the one behind {@code /metrics}, or Micrometer's global one without it. */
+  public static io.micrometer.core.instrument.MeterRegistry registry() {
+    io.micrometer.core.instrument.MeterRegistry registry = io.vertx.micrometer.backends.BackendRegistries.getDefaultNow();
+    return registry != null ? registry : io.micrometer.core.instrument.Metrics.globalRegistry;
+  }
+
   public static Vertx newVertx() {
     return builder(metricsOptions()).build();
   }

@@ -350,6 +350,15 @@ class Subscription extends Listener {
     super.close();
   }
 
+  /** 429 on the live address: this socket fell behind and the server skipped live events; read them. */
+  report(error) {
+    if (error.failureCode === 429) {
+      this.catchUp();
+      return;
+    }
+    super.report(error);
+  }
+
   live(event) {
     if (event.seq <= this.last) {
       return;

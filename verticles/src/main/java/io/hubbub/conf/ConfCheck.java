@@ -67,9 +67,10 @@ public final class ConfCheck {
     }
 
     JsonObject limits = section(conf, "limits");
-    keys(limits, "limits.", Set.of("maxDataBytes", "maxBatch"));
+    keys(limits, "limits.", Set.of("maxDataBytes", "maxBatch", "liveQueueBytes"));
     integer(limits, "limits.maxDataBytes", 1, 16 * 1_048_576);
     integer(limits, "limits.maxBatch", 1, 10_000);
+    integer(limits, "limits.liveQueueBytes", 65_536, 1_073_741_824);
 
     JsonObject auth = section(conf, "auth");
     keys(auth, "auth.", Set.of("sessionTtlSeconds", "passwordIterations", "adminPassword"));

@@ -36,8 +36,11 @@ import java.util.UUID;
  * rules and answer with the protocol's failure codes, which the bridge hands back to the caller.
  * A registration for {@code streams.live.<stream>} or {@code chat.presence.<room>} passes only when the
  * principal may read the stream; otherwise the client gets an error frame for that address with the
- * code, then the bridge's refusal. Presence registrations are reported to chat, which derives who is
- * online from them. When the session behind a registration ends (logout), its sockets are closed.
+ * code, then the bridge's refusal. Live events reach the socket through {@link LiveFanout} (one consumer
+ * per stream, each event encoded once, a bound on what a slow socket may have queued); the bridge keeps
+ * the registration itself, under an address nothing is sent to. Presence registrations are reported to
+ * chat, which derives who is online from them. When the session behind a registration ends (logout), its
+ * sockets are closed.
  */
 final class Bridge {
 
@@ -46,6 +49,11 @@ final class Bridge {
   private static final Set<String> INBOUND =
     Set.of(PUBLISH, READ, ChatBus.SEND, ChatBus.ROOMS, ChatBus.JOIN, ChatBus.LEAVE, ChatBus.TYPING);
   private static final Set<String> PUBLISH_FIELDS = Set.of("stream");
+  /**
+   * Where the bridge registers a socket's {@code streams.live.<stream>}: an address nothing is sent to.
+   * The socket's events come from {@link LiveFanout}; the bridge keeps the registration's bookkeeping.
+   */
+  private static final String FANOUT_PREFIX = "bridge.live.";
 
   /**
    * What the bridge knows of one socket: its id for chat, the tokens its registrations used, its presence
@@ -64,15 +72,17 @@ final class Bridge {
   private final Vertx vertx;
   private final Principals principals;
   private final StreamAccess streams;
+  private final LiveFanout live;
 
   /** Sockets with live registrations, by the token that authorised them: a logout closes them. */
   private final Map<String, Set<SockJSSocket>> subscribers = new HashMap<>();
   private final Map<SockJSSocket, SocketState> sockets = new HashMap<>();
 
-  Bridge(Vertx vertx, Principals principals, StreamAccess streams) {
+  Bridge(Vertx vertx, Principals principals, StreamAccess streams, LiveFanout live) {
     this.vertx = vertx;
     this.principals = principals;
     this.streams = streams;
+    this.live = live;
     principals.onRevoked(this::closeSocketsOf);
   }
 
@@ -80,8 +90,8 @@ final class Bridge {
     SockJSBridgeOptions options = new SockJSBridgeOptions();
     INBOUND.forEach(address -> options.addInboundPermitted(new PermittedOptions().setAddress(address)));
     return options
-      .addOutboundPermitted(new PermittedOptions().setAddressRegex("streams\\.live\\.[a-z][a-z0-9-]{0,31}\\.[A-Za-z0-9_-]{1,128}"))
       .addOutboundPermitted(new PermittedOptions().setAddressRegex("chat\\.presence\\.[A-Za-z0-9_-]{1,128}"))
+      .addOutboundPermitted(new PermittedOptions().setAddressRegex("bridge\\.live\\.[a-z][a-z0-9-]{0,31}\\.[A-Za-z0-9_-]{1,128}"))
       .setMaxAddressLength(Streams.LIVE_PREFIX.length() + 32 + 1 + 128)
       .setMaxHandlersPerSocket(1_000)
       .setReplyTimeout(replyTimeoutMs);
@@ -125,13 +135,15 @@ final class Bridge {
       AccessAudit.refused(vertx, null, event.socket().remoteAddress(), type.name().toLowerCase() + " " + EventRules.printable(address),
         "address not permitted", Failures.FORBIDDEN);
       event.complete(true);
+    } else if (type == BridgeEventType.REGISTER && address != null && address.startsWith(FANOUT_PREFIX)) {
+      event.complete(false); // only the bridge itself registers there
     } else if (type == BridgeEventType.REGISTER) {
       register(event, raw, address);
     } else if (type == BridgeEventType.REGISTERED) {
       registered(event.socket(), address);
       event.complete(true);
     } else if (type == BridgeEventType.UNREGISTER) {
-      unregistered(event.socket(), address);
+      unregistered(event.socket(), raw, address);
       event.complete(true);
     } else if (type == BridgeEventType.SOCKET_CREATED) {
       sockets.put(event.socket(), new SocketState());
@@ -188,6 +200,11 @@ final class Bridge {
           subscribers.computeIfAbsent(token, t -> new HashSet<>()).add(socket);
           state.tokens.add(token);
         }
+        if (room == null) {
+          raw.put("address", FANOUT_PREFIX + stream);
+          live.add(socket, stream).onComplete(done -> event.complete(true));
+          return;
+        }
         event.complete(true);
         if (room != null && principal != null && !state.presence.containsKey(room)) {
           state.allowedPresence.put(room, principal.getString("name")); // reported once registered
@@ -219,7 +236,13 @@ final class Bridge {
     }
   }
 
-  private void unregistered(SockJSSocket socket, String address) {
+  private void unregistered(SockJSSocket socket, JsonObject raw, String address) {
+    String stream = Streams.ofLiveAddress(address);
+    if (stream != null) {
+      raw.put("address", FANOUT_PREFIX + stream);
+      live.remove(socket, stream);
+      return;
+    }
     String room = ChatBus.ofPresenceAddress(address);
     SocketState state = sockets.get(socket);
     if (room != null && state != null && state.presence.remove(room) != null) {
@@ -239,6 +262,7 @@ final class Bridge {
   }
 
   private void forget(SockJSSocket socket) {
+    live.removeAll(socket);
     SocketState state = sockets.remove(socket);
     if (state == null) {
       return;

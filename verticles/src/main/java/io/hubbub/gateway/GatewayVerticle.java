@@ -59,7 +59,8 @@ public final class GatewayVerticle extends VerticleBase {
     StreamAccess streams = new StreamAccess(vertx, new Namespaces(conf.getJsonObject("namespaces", new JsonObject())),
       limits.getInteger("maxDataBytes", EventRules.DEFAULT_MAX_DATA_BYTES), limits.getInteger("maxBatch", 1_000),
       StorageBus.partitions(conf), timeoutMs);
-    Bridge bridge = new Bridge(vertx, principals, streams);
+    LiveFanout live = new LiveFanout(vertx, limits.getLong("liveQueueBytes", LiveFanout.DEFAULT_QUEUE_BYTES), io.hubbub.Node.registry());
+    Bridge bridge = new Bridge(vertx, principals, streams, live);
     consumers.addAll(bridge.consumers());
 
     readiness = new Readiness(vertx, conf);

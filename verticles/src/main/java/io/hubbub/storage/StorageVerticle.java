@@ -1,5 +1,6 @@
 package io.hubbub.storage;
 
+import io.hubbub.Node;
 import io.hubbub.bus.Bus;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
@@ -9,14 +10,12 @@ import io.hubbub.store.EmbeddedStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
-import io.vertx.micrometer.backends.BackendRegistries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,7 +75,7 @@ public final class StorageVerticle extends VerticleBase {
     seqs = new SeqCache(storageConf.getInteger("seqCacheStreams", 100_000));
     partitionCount = StorageBus.partitions(conf);
     nodeName = conf.getJsonObject("cluster", new JsonObject()).getString("node", "local");
-    MeterRegistry registry = registry();
+    MeterRegistry registry = Node.registry();
     fenced = Counter.builder("hubbub.storage.partitions.fenced")
       .description("Partitions given up because another writer stored under their keys").register(registry);
     Gauge.builder("hubbub.storage.partitions.owned", this, v -> v.partitions == null ? 0 : v.partitions.ownedCount())
@@ -294,10 +293,6 @@ public final class StorageVerticle extends VerticleBase {
     return s;
   }
 
-  private static MeterRegistry registry() {
-    MeterRegistry registry = BackendRegistries.getDefaultNow();
-    return registry != null ? registry : Metrics.globalRegistry;
-  }
 
   private static String redact(String uri) {
     return uri.replaceAll("//[^@/]*@", "//***@");

@@ -36,12 +36,19 @@ public final class BridgeClient {
   private BridgeClient(WebSocketClient client, WebSocket socket) {
     this.client = client;
     this.socket = socket;
-    socket.handler(buffer -> onFrame(buffer.toString()));
+    // whole messages (a large one comes in several WebSocket frames); the bridge sends binary ones
+    socket.binaryMessageHandler(buffer -> onFrame(buffer.toString()));
+    socket.textMessageHandler(this::onFrame);
   }
 
   public static Future<BridgeClient> connect(Vertx vertx, int port) {
-    WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxMessageSize(4 * 1_048_576)
-      .setMaxFrameSize(4 * 1_048_576));
+    return connect(vertx, port, -1);
+  }
+
+  /** With a TCP receive buffer of this size ({@code -1}: the system's): a small one makes a paused client back up sooner. */
+  public static Future<BridgeClient> connect(Vertx vertx, int port, int receiveBufferBytes) {
+    WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxMessageSize(64 * 1_048_576)
+      .setMaxFrameSize(4 * 1_048_576).setReceiveBufferSize(receiveBufferBytes));
     return client.connect(port, "127.0.0.1", "/eventbus/websocket").map(ws -> new BridgeClient(client, ws));
   }
 

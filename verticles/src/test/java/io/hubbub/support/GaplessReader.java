@@ -24,6 +24,9 @@ public final class GaplessReader {
   private long next = 1;
   private boolean reading;
   private int repeats;
+  private int notices;
+  private boolean behind;
+  private boolean again;
 
   public GaplessReader(Vertx vertx, BridgeClient client, String stream) {
     this.vertx = vertx;
@@ -43,12 +46,27 @@ public final class GaplessReader {
     return next;
   }
 
+  /** Notices that live delivery skipped events (429 error frames). */
+  public synchronized int notices() {
+    return notices;
+  }
+
   /** Live events that arrived after they had been handed on already (dropped). */
   public synchronized int repeats() {
     return repeats;
   }
 
   private synchronized void offer(JsonObject frame) {
+    if ("err".equals(frame.getString("type")) && frame.getInteger("failureCode", 0) == 429) {
+      notices++;
+      behind = true; // the server skipped live events: read until the end, as hubbub.js does
+      if (reading) {
+        again = true; // the read in flight may have been answered before the skipped events were stored
+      } else {
+        readGap();
+      }
+      return;
+    }
     if (!(frame.getValue("body") instanceof JsonObject event) || event.getLong("seq") == null) {
       throw new IllegalStateException("not an event: " + frame.encode());
     }
@@ -69,7 +87,7 @@ public final class GaplessReader {
         next++;
       }
     }
-    if (!pending.isEmpty() && !reading) {
+    if ((!pending.isEmpty() || behind) && !reading) {
       readGap();
     }
   }
@@ -85,6 +103,10 @@ public final class GaplessReader {
             return;
           }
           JsonArray events = done.result().getJsonArray("events");
+          if (!again && (events.isEmpty() || done.result().getLong("next") > done.result().getLong("lastSeq"))) {
+            behind = false; // read to the end
+          }
+          again = false;
           for (int i = 0; i < events.size(); i++) {
             JsonObject event = events.getJsonObject(i);
             if (event.getLong("seq") >= next) {
@@ -97,7 +119,7 @@ public final class GaplessReader {
   }
 
   private synchronized void retry() {
-    if (!reading && !pending.isEmpty()) {
+    if (!reading && (!pending.isEmpty() || behind)) {
       readGap();
     }
   }

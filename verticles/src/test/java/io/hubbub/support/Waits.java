@@ -27,4 +27,15 @@ public final class Waits {
     });
     return done.future();
   }
+
+  /** Blocks the calling test thread until {@code condition} holds (checked every 10 ms); fails after {@code timeoutMs}. */
+  public static void until(BooleanSupplier condition, long timeoutMs) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    while (!condition.getAsBoolean()) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError("not seen within " + timeoutMs + " ms");
+      }
+      Thread.sleep(10);
+    }
+  }
 }
