@@ -24,7 +24,7 @@ import java.util.UUID;
  * document of the {@code buckets} collection, {@code {_id, stream, first, last, sids, events}}, at most
  * {@value #MAX_BUCKET_EVENTS} events each. {@code _id} is {@code <stream>|<first seq, 19 digits>};
  * {@code events} holds {@code {seq, id, type, data, by, ts}} in seq order; {@code sids} holds
- * {@code <stream>|<id>} of each event, under a unique (multikey) index: the idempotency lookup, and a
+ * {@code <id>|<stream>} of each event, under a unique (multikey) index: the idempotency lookup, and a
  * fence against an id stored twice.
  *
  * <p>A stream's buckets are contiguous: each starts right after the end of another (a writer knows
@@ -72,8 +72,13 @@ final class EventStore {
     return stream + "|" + String.format(Locale.ROOT, "%019d", seq);
   }
 
+  /**
+   * The {@code sids} entry of an event: id first, so that the server-made ids of one group commit, which
+   * are time-ordered, sit side by side in the index whatever their streams (the embedded store rewrites
+   * every index page a commit touches).
+   */
   static String idKey(String stream, String id) {
-    return stream + "|" + id;
+    return id + "|" + stream;
   }
 
   /**
