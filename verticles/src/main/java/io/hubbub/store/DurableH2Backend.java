@@ -6,6 +6,8 @@ import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
+import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
 import io.netty.channel.Channel;
@@ -22,13 +24,17 @@ import java.util.Set;
  * synced to disk before it is answered. Storage asks for journaled writes, so an acknowledged event
  * survives a SIGKILL.
  *
- * <p>Indexes created by this backend order their keys with {@link KeyOrder}; the names of those maps
- * are kept in the map {@value #KEY_ORDER_MAP}, and an index a file already held without that mark
- * (made by the plain backend) keeps the order it was built with.
+ * <p>Collections created by this backend keep their documents as BSON ({@link BsonDocuments}) and
+ * their indexes order and write keys with {@link KeyOrder}, instead of by Java serialization; the names
+ * of those maps are kept in the map {@value #MAP_TYPES}, and a map a file already held without that
+ * mark (made by the plain backend) is opened as it was built.
  */
 final class DurableH2Backend extends H2Backend {
 
-  static final String KEY_ORDER_MAP = "hubbub.keyOrder";
+  /** The maps this backend made with its own types: name → {@link #ORDERED_INDEX} or {@link #BSON_DOCUMENTS}. */
+  static final String MAP_TYPES = "hubbub.mapTypes";
+  static final int ORDERED_INDEX = 1;
+  static final int BSON_DOCUMENTS = 2;
   private static final Set<String> WRITES = Set.of("insert", "update", "delete", "findandmodify");
 
   DurableH2Backend(MVStore store) {
@@ -65,29 +71,67 @@ final class DurableH2Backend extends H2Backend {
    */
   private final class Database extends H2Database {
 
+    private static final String DATA_PREFIX = "databases.";
+    private static final String META_PREFIX = "meta.";
+
     Database(String name) {
       super(name, DurableH2Backend.this.getMvStore(), DurableH2Backend.this.getCursorRegistry());
     }
 
     @Override
+    protected MongoCollection<Object> openOrCreateCollection(String collectionName, CollectionOptions options) {
+      MVStore store = getMvStore();
+      String name = DATA_PREFIX + getFullCollectionNamespace(collectionName); // as H2Database names them
+      if (!ours(name, BSON_DOCUMENTS)) {
+        return super.openOrCreateCollection(collectionName, options);
+      }
+      MVMap<Object, Document> data = store.openMap(name, new MVMap.Builder<Object, Document>().valueType(new BsonDocuments()));
+      MVMap<String, Object> meta = store.openMap(META_PREFIX + getFullCollectionNamespace(collectionName));
+      return new H2Collection(this, collectionName, options, data, meta, DurableH2Backend.this.getCursorRegistry());
+    }
+
+    @Override
     protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys,
                                                     boolean sparse) {
-      MVStore store = getMvStore();
-      String name = getFullCollectionNamespace(collectionName) + "._index_" + indexName; // as H2Database names it
-      MVMap<String, Integer> ordered = store.openMap(KEY_ORDER_MAP);
-      if (store.hasMap(name) && !ordered.containsKey(name)) {
+      String name = indexMap(collectionName, indexName);
+      if (!ours(name, ORDERED_INDEX)) {
         return super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse);
       }
-      ordered.put(name, 1);
-      MVMap<KeyValue, Object> map = store.openMap(name, new MVMap.Builder<KeyValue, Object>().keyType(new KeyOrder()));
+      MVMap<KeyValue, Object> map = getMvStore().openMap(name, new MVMap.Builder<KeyValue, Object>().keyType(new KeyOrder()));
       return new OrderedIndex(map, indexName, keys, sparse);
     }
 
     @Override
     protected void dropIndex(MongoCollection<Object> collection, String indexName) {
       super.dropIndex(collection, indexName);
-      getMvStore().<String, Integer>openMap(KEY_ORDER_MAP)
-        .remove(getFullCollectionNamespace(collection.getCollectionName()) + "._index_" + indexName);
+      getMvStore().<String, Integer>openMap(MAP_TYPES).remove(indexMap(collection.getCollectionName(), indexName));
+    }
+
+    @Override
+    public void dropCollection(String collectionName, de.bwaldvogel.mongo.oplog.Oplog oplog) {
+      super.dropCollection(collectionName, oplog);
+      getMvStore().<String, Integer>openMap(MAP_TYPES).remove(DATA_PREFIX + getFullCollectionNamespace(collectionName));
+    }
+
+    private String indexMap(String collectionName, String indexName) {
+      return getFullCollectionNamespace(collectionName) + "._index_" + indexName; // as H2Database names it
+    }
+
+    /**
+     * Whether the map is (or, being new, now becomes) one of this backend's own type: a map the file holds
+     * without the mark was made by the plain backend and keeps its format.
+     */
+    private boolean ours(String name, int type) {
+      MVMap<String, Integer> types = getMvStore().openMap(MAP_TYPES);
+      Integer marked = types.get(name);
+      if (marked != null) {
+        return marked == type;
+      }
+      if (getMvStore().hasMap(name)) {
+        return false;
+      }
+      types.put(name, type);
+      return true;
     }
   }
 }

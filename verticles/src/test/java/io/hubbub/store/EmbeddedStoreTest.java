@@ -25,8 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The embedded store's own index key type ({@link KeyOrder}): unique indexes made with it find and refuse
- * keys across restarts, and an index a file got from the plain H2 backend keeps working as it was built.
+ * The embedded store's own map types ({@link KeyOrder} for index keys, {@link BsonDocuments} for documents):
+ * documents come back as stored and unique indexes find and refuse keys across restarts, and what a file
+ * got from the plain H2 backend keeps working as it was built.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class EmbeddedStoreTest {
@@ -63,7 +64,9 @@ class EmbeddedStoreTest {
   private static void fill(MongoClient db) throws Exception {
     db.createIndexWithOptions("docs", new JsonObject().put("k", 1), new IndexOptions().unique(true)).await(10, TimeUnit.SECONDS);
     for (int i = 0; i < 2_000; i++) {
-      db.insert("docs", new JsonObject().put("_id", "d" + i).put("k", key(i, false))).await(10, TimeUnit.SECONDS);
+      db.insert("docs", new JsonObject().put("_id", "d" + i).put("k", key(i, false))
+        .put("at", new JsonObject().put("$date", "2026-11-23T00:00:00Z")).put("n", 1.5 * i).put("nested", new JsonObject()
+          .put("list", new JsonArray().add(i).add("é").add(true).addNull()))).await(10, TimeUnit.SECONDS);
     }
   }
 
@@ -73,7 +76,11 @@ class EmbeddedStoreTest {
       List<JsonObject> found = db.find("docs", new JsonObject().put("k", key(i, true))).await(10, TimeUnit.SECONDS);
       assertEquals(1, found.size(), "k = " + key(i, true));
       assertEquals("d" + i, found.get(0).getString("_id"));
-      assertEquals("d" + i, db.findOne("docs", new JsonObject().put("_id", "d" + i), null).await(10, TimeUnit.SECONDS).getString("_id"));
+      JsonObject doc = db.findOne("docs", new JsonObject().put("_id", "d" + i), null).await(10, TimeUnit.SECONDS);
+      assertEquals("d" + i, doc.getString("_id"));
+      assertEquals(1.5 * i, doc.getDouble("n"));
+      assertEquals(new JsonArray().add(i).add("é").add(true).addNull(), doc.getJsonObject("nested").getJsonArray("list"));
+      assertEquals("2026-11-23T00:00:00Z", doc.getJsonObject("at").getString("$date"));
     }
     for (Object taken : List.of("key-0", 1L, new JsonArray().add("zzz").add("a-2"), new JsonObject().put("x", 3))) {
       assertThrows(Exception.class, () -> db.insert("docs", new JsonObject().put("k", taken)).await(10, TimeUnit.SECONDS),
@@ -130,9 +137,10 @@ class EmbeddedStoreTest {
     }
     MVStore file = new MVStore.Builder().fileName(dir.resolve(EmbeddedStore.FILE_NAME).toString()).readOnly().open();
     try {
-      List<String> marked = List.copyOf(file.<String, Integer>openMap(DurableH2Backend.KEY_ORDER_MAP).keySet());
+      List<String> marked = List.copyOf(file.<String, Integer>openMap(DurableH2Backend.MAP_TYPES).keySet());
       assertTrue(marked.stream().anyMatch(name -> name.endsWith(".other._index_k_1")), "new index marked: " + marked);
-      assertTrue(marked.stream().noneMatch(name -> name.endsWith(".docs._index_k_1")), "old index left as it was: " + marked);
+      assertTrue(marked.stream().anyMatch(name -> name.endsWith("t.other")), "new collection marked: " + marked);
+      assertTrue(marked.stream().noneMatch(name -> name.contains(".docs")), "old collection and index left as they were: " + marked);
     } finally {
       file.close();
     }
