@@ -108,6 +108,12 @@ public final class Node {
         .setDomain(MetricsDomain.EVENT_BUS)
         .setLabel(Label.EB_ADDRESS.toString())
         .setType(MatchType.REGEX)
+        .setValue("bridge\\.live\\..*")
+        .setAlias("bridge.live.*"))
+      .addLabelMatch(new Match()
+        .setDomain(MetricsDomain.EVENT_BUS)
+        .setLabel(Label.EB_ADDRESS.toString())
+        .setType(MatchType.REGEX)
         .setValue("__vertx\\..*|[0-9a-f-]{36}")
         .setAlias("_reply"));
     for (String op : List.of("append", "read", "meta")) { // one series per operation, not per partition
