@@ -37,8 +37,9 @@ public final class ConfCheck {
     keys(conf, "", Set.of("http", "mongo", "admins", "limits", "auth", "storage", "chat", "sensors", "audit", "namespaces", "verticles", "cluster"));
 
     JsonObject http = section(conf, "http");
-    keys(http, "http.", Set.of("host", "port", "maxBodyBytes"));
+    keys(http, "http.", Set.of("host", "port", "maxBodyBytes", "websocketCompression"));
     integer(http, "http.port", 0, 65_535);
+    bool(http, "http.websocketCompression");
     string(http, "http.host", false);
     integer(http, "http.maxBodyBytes", 1_024, 64 * 1_048_576);
 
@@ -125,10 +126,7 @@ public final class ConfCheck {
     JsonObject cluster = section(conf, "cluster");
     keys(cluster, "cluster.", Set.of("enabled", "name", "host", "port", "members", "node"));
     integer(cluster, "cluster.port", 1, 65_535);
-    Object enabled = cluster.getValue("enabled");
-    if (enabled != null && !(enabled instanceof Boolean)) {
-      throw new ConfException("cluster.enabled", "true or false", enabled);
-    }
+    bool(cluster, "cluster.enabled");
     matches(cluster, "cluster.name", CLUSTER_NAME);
     string(cluster, "cluster.host", false);
     string(cluster, "cluster.node", false);
@@ -139,7 +137,7 @@ public final class ConfCheck {
     }
 
     verticles(conf.getValue("verticles"));
-    if (Boolean.TRUE.equals(enabled)) {
+    if (Boolean.TRUE.equals(cluster.getValue("enabled"))) {
       List<String> names = conf.getJsonArray("verticles").stream().map(v -> ((JsonObject) v).getString("name")).toList();
       if (names.contains("gateway") && !names.contains("chat")) {
         throw new ConfException("verticles: a clustered node that runs 'gateway' must run 'chat' too "
@@ -230,6 +228,13 @@ public final class ConfCheck {
     if (!(value instanceof Integer || value instanceof Long) || ((Number) value).longValue() < min
       || ((Number) value).longValue() > max) {
       throw new ConfException(key, "an integer from " + min + " to " + max, value);
+    }
+  }
+
+  private static void bool(JsonObject section, String key) {
+    Object value = section.getValue(leaf(key));
+    if (value != null && !(value instanceof Boolean)) {
+      throw new ConfException(key, "true or false", value);
     }
   }
 

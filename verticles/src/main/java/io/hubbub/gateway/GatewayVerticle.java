@@ -81,7 +81,10 @@ public final class GatewayVerticle extends VerticleBase {
       .setHost(http.getString("host", "0.0.0.0"))
       .setPort(http.getInteger("port", 8080))
       .setMaxWebSocketFrameSize((int) maxBody)
-      .setMaxWebSocketMessageSize((int) maxBody);
+      .setMaxWebSocketMessageSize((int) maxBody)
+      // off unless asked: deflating every frame for every socket halves the fan-out (bench/README.md)
+      .setPerMessageWebSocketCompressionSupported(http.getBoolean("websocketCompression", false))
+      .setPerFrameWebSocketCompressionSupported(http.getBoolean("websocketCompression", false));
     return Future.join(consumers.stream().map(MessageConsumer::completion).toList())
       .compose(v -> principals.ready())
       .compose(v -> vertx.createHttpServer(options).requestHandler(router).listen())

@@ -58,6 +58,7 @@ class ConfTest {
       bad("mongo.timeoutMs", c -> c.getJsonObject("mongo").put("timeoutMs", 0)),
       bad("admins[0]", c -> c.put("admins", new JsonArray().add("not a name"))),
       bad("limits.maxBatch", c -> c.getJsonObject("limits").put("maxBatch", -5)),
+      bad("http.websocketCompression", c -> c.getJsonObject("http").put("websocketCompression", "yes")),
       bad("limits.liveQueueBytes", c -> c.getJsonObject("limits").put("liveQueueBytes", 1_000)),
       bad("auth.passwordIterations", c -> c.getJsonObject("auth").put("passwordIterations", 10)),
       bad("namespaces.Bad", c -> c.getJsonObject("namespaces").put("Bad", new JsonObject().put("publish", "none").put("read", "none"))),
