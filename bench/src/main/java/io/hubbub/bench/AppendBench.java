@@ -24,6 +24,7 @@ import io.vertx.ext.mongo.WriteOption;
 
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -34,11 +35,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 
 /**
- * Durable appends per second over HTTP and over the bridge with 1 and 64 concurrent publishers,
+ * Durable appends per second over HTTP and over the bridge with 1, 16, 64 and 256 concurrent publishers
+ * (each on its own stream, then 64 on 4 shared streams),
  * beside the embedded store's raw bulk-insert rate of the same documents, measured in the same run
  * on the same store. Each publisher sends one event at a time and waits for its ack.
  *
- * <pre>java -jar bench/target/hubbub-bench.jar [seconds per scenario, default 10]</pre>
+ * <pre>java -jar bench/target/hubbub-bench.jar append [seconds=10] [publishers=1,16,64,256] [sharedStreams=4]</pre>
  */
 public final class AppendBench {
 
@@ -47,7 +49,7 @@ public final class AppendBench {
 
   private final Vertx vertx;
   private final int seconds;
-  private final List<String[]> rows = new ArrayList<>();
+  private final List<Object[]> rows = new ArrayList<>();
   private long batchesSeen;
   private double eventsSeen;
   private double writeMsSeen;
@@ -59,14 +61,18 @@ public final class AppendBench {
     this.seconds = seconds;
   }
 
-  public static void main(String[] args) throws Exception {
-    int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
+  public static void main(String[] argv) throws Exception {
+    Map<String, String> args = Args.parse(argv);
+    int seconds = Integer.parseInt(args.getOrDefault("seconds", "10"));
+    List<Integer> publishers = java.util.Arrays.stream(args.getOrDefault("publishers", "1,16,64,256").split(","))
+      .map(Integer::parseInt).toList();
+    int shared = Integer.parseInt(args.getOrDefault("sharedStreams", "4"));
     try (BenchStore bench = BenchStore.start("hubbub-bench")) {
-      new AppendBench(bench.vertx, seconds).run(bench);
+      new AppendBench(bench.vertx, seconds).run(bench, publishers, shared);
     }
   }
 
-  private void run(BenchStore bench) throws Exception {
+  private void run(BenchStore bench, List<Integer> publisherCounts, int sharedStreams) throws Exception {
     String uri = bench.uri();
     System.out.printf("hubbub append benchmark: %d s per scenario, 200-byte events, embedded store (H2)%n", seconds);
     rawBulkInsert(uri, true, "warmup", RAW_BULK, 64, 3); // JIT warm-up of both sides, not counted
@@ -80,28 +86,36 @@ public final class AppendBench {
     JsonObject conf = bench.conf(port);
     Node node = Node.start(vertx, conf).await(60, TimeUnit.SECONDS);
     HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
-      new PoolOptions().setHttp1MaxSize(64));
-    String token = token(http);
-    for (int publishers : List.of(1, 64)) {
+      new PoolOptions().setHttp1MaxSize(Collections.max(publisherCounts)));
+    String token = Sessions.token(port);
+    for (int publishers : publisherCounts) {
       markCpu();
-      row("HTTP POST /api/streams/{s}/events", publishers, http(http, token, publishers));
+      row("HTTP POST /api/streams/{s}/events", publishers, publishers, http(http, token, publishers, publishers));
       markCpu();
-      row("bridge streams.publish (raw WebSocket)", publishers, bridge(port, token, publishers));
+      row("bridge streams.publish (raw WebSocket)", publishers, publishers, bridge(port, token, publishers, publishers));
     }
+    // many publishers on a few streams: a busy chat room, a fleet writing to shared streams
+    int many = publisherCounts.contains(64) ? 64 : Collections.max(publisherCounts);
+    markCpu();
+    row("bridge streams.publish (raw WebSocket)", many, sharedStreams, bridge(port, token, many, sharedStreams));
+    markCpu();
+    row("HTTP POST /api/streams/{s}/events", many, sharedStreams, http(http, token, many, sharedStreams));
     http.close().await(10, TimeUnit.SECONDS);
     node.undeploy().await(60, TimeUnit.SECONDS);
     double after = rawBulkInsert(uri, true, "raw_after", RAW_BULK, 64, seconds);
     // the reference is the better of the two raw runs around the scenarios
     double raw = Math.max(before, after);
-    rows.add(0, cells("store: raw bulk of " + RAW_BULK + ", 64 streams, journaled, before", 1, before, raw));
-    rows.add(1, cells("store: raw bulk of " + RAW_BULK + ", 64 streams, journaled, after", 1, after, raw));
-    rows.add(2, cells("store: raw bulk of " + RAW_BULK + ", 64 streams, not journaled", 1, lazy, raw));
-    rows.add(3, cells("store: raw bulk of " + RAW_BULK + ", 1 stream, journaled", 1, oneStream, raw));
-    rows.add(4, cells("store: raw bulk of 64, 64 streams, journaled", 1, small, raw));
-    rows.replaceAll(r -> r[3] == null ? cells(r[0], Integer.parseInt(r[1]), Double.parseDouble(r[2]), raw) : r);
-
-    System.out.printf("%n%-52s %10s %12s %10s%n", "scenario", "publishers", "events/s", "vs raw");
-    rows.forEach(r -> System.out.printf("%-52s %10s %12s %10s%n", (Object[]) r));
+    Results results = new Results("append", new JsonObject().put("seconds", seconds).put("eventBytes", 200)
+      .put("rawReference", raw), List.of("scenario", "publishers", "streams", "events/s", "vs raw", "cpu %", "events/write", "ms/write"));
+    results.add("store: raw bulk of " + RAW_BULK + ", journaled, before", 1, 64, before, before / raw, 0.0, (double) RAW_BULK, 0.0);
+    results.add("store: raw bulk of " + RAW_BULK + ", journaled, after", 1, 64, after, after / raw, 0.0, (double) RAW_BULK, 0.0);
+    results.add("store: raw bulk of " + RAW_BULK + ", not journaled", 1, 64, lazy, lazy / raw, 0.0, (double) RAW_BULK, 0.0);
+    results.add("store: raw bulk of " + RAW_BULK + ", 1 stream, journaled", 1, 1, oneStream, oneStream / raw, 0.0, (double) RAW_BULK, 0.0);
+    results.add("store: raw bulk of 64, journaled", 1, 64, small, small / raw, 0.0, 64.0, 0.0);
+    for (Object[] row : rows) {
+      results.add(row[0], row[1], row[2], row[3], (Double) row[3] / raw, row[4], row[5], row[6]);
+    }
+    results.finish();
   }
 
   private void markCpu() {
@@ -109,27 +123,25 @@ public final class AppendBench {
     wallMark = System.nanoTime();
   }
 
-  /** Records a scenario's rate (its share of the raw rate is filled in at the end) and prints it now. */
-  private void row(String scenario, int publishers, double rate) {
+  /** Records a scenario's rate, with the process CPU and the group commit's writes meanwhile, and prints it now. */
+  private void row(String scenario, int publishers, int streams, double rate) {
     double cpu = (cpuNanos() - cpuMark) / (double) (System.nanoTime() - wallMark);
-    String batches = String.format(" [cpu %.0f%% of one core]", cpu * 100);
     MeterRegistry registry = BackendRegistries.getDefaultNow();
     DistributionSummary sizes = registry == null ? null : registry.find("hubbub.append.batch.events").summary();
     Timer writes = registry == null ? null : registry.find("hubbub.append.write").timer();
+    double perWrite = 0;
+    double msPerWrite = 0;
     if (sizes != null && writes != null && sizes.count() > batchesSeen) {
       long count = sizes.count() - batchesSeen;
-      batches += String.format(" (%d bulk writes, %.1f events and %.1f ms each)", count,
-        (sizes.totalAmount() - eventsSeen) / count, (writes.totalTime(TimeUnit.MILLISECONDS) - writeMsSeen) / count);
+      perWrite = (sizes.totalAmount() - eventsSeen) / count;
+      msPerWrite = (writes.totalTime(TimeUnit.MILLISECONDS) - writeMsSeen) / count;
       batchesSeen = sizes.count();
       eventsSeen = sizes.totalAmount();
       writeMsSeen = writes.totalTime(TimeUnit.MILLISECONDS);
     }
-    rows.add(new String[] {scenario, String.valueOf(publishers), String.valueOf(rate), null});
-    System.out.printf("  %s, %d publisher(s): %,.0f/s%s%n", scenario, publishers, rate, batches);
-  }
-
-  private static String[] cells(String scenario, int publishers, double rate, double raw) {
-    return new String[] {scenario, String.valueOf(publishers), String.format("%,.0f", rate), String.format("%.0f%%", 100 * rate / raw)};
+    rows.add(new Object[] {scenario, publishers, streams, rate, 100 * cpu, perWrite, msPerWrite});
+    System.out.printf("  %s, %d publisher(s) on %d stream(s): %,.0f/s [cpu %.0f%% of one core] (%.1f events and %.1f ms per write)%n",
+      scenario, publishers, streams, rate, 100 * cpu, perWrite, msPerWrite);
   }
 
   /** The store's own rate: ordered bulk inserts of the same documents into a collection with the same indexes. */
@@ -174,12 +186,12 @@ public final class AppendBench {
       .put("ts", "2026-11-22T18:00:00.123Z");
   }
 
-  private double http(HttpClient http, String token, int publishers) throws Exception {
+  private double http(HttpClient http, String token, int publishers, int streams) throws Exception {
     AtomicLong acks = new AtomicLong();
     long end = System.currentTimeMillis() + seconds * 1000L;
     long start = System.nanoTime();
     List<Future<Void>> loops = IntStream.range(0, publishers)
-      .mapToObj(p -> httpLoop(http, token, "app.http-" + publishers + "-" + p, end, acks)).toList();
+      .mapToObj(p -> httpLoop(http, token, "app.http-" + publishers + "-" + streams + "-" + p % streams, end, acks)).toList();
     Future.all(loops).await(seconds + 60L, TimeUnit.SECONDS);
     return acks.get() / ((System.nanoTime() - start) / 1e9);
   }
@@ -202,7 +214,7 @@ public final class AppendBench {
     });
   }
 
-  private double bridge(int port, String token, int publishers) throws Exception {
+  private double bridge(int port, String token, int publishers, int streams) throws Exception {
     AtomicLong acks = new AtomicLong();
     long end = System.currentTimeMillis() + seconds * 1000L;
     var client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(publishers));
@@ -213,7 +225,7 @@ public final class AppendBench {
     long start = System.nanoTime();
     List<Future<Void>> loops = new ArrayList<>();
     for (int p = 0; p < publishers; p++) {
-      loops.add(bridgeLoop(sockets.get(p), token, "app.bridge-" + publishers + "-" + p, end, acks));
+      loops.add(bridgeLoop(sockets.get(p), token, "app.bridge-" + publishers + "-" + streams + "-" + p % streams, end, acks));
     }
     Future.all(loops).await(seconds + 60L, TimeUnit.SECONDS);
     double rate = acks.get() / ((System.nanoTime() - start) / 1e9);
@@ -259,19 +271,6 @@ public final class AppendBench {
     });
   }
 
-  private String token(HttpClient http) throws Exception {
-    JsonObject credentials = new JsonObject().put("username", "bench").put("password", "bench-password");
-    for (String path : List.of("/api/users", "/api/sessions")) {
-      JsonObject answer = http.request(HttpMethod.POST, path)
-        .compose(req -> req.send(credentials.toBuffer()))
-        .compose(resp -> resp.body().map(b -> new JsonObject(b)))
-        .await(30, TimeUnit.SECONDS);
-      if (answer.containsKey("token")) {
-        return answer.getString("token");
-      }
-    }
-    throw new IllegalStateException("no token");
-  }
 
 
 }

@@ -34,6 +34,11 @@ final class BenchStore implements AutoCloseable {
     return new BenchStore(dir, EmbeddedStore.start(dir), Node.newVertx());
   }
 
+  /** The store's file, for its size. */
+  Path file() {
+    return dir.resolve(EmbeddedStore.FILE_NAME);
+  }
+
   String uri() {
     return store.uri();
   }
@@ -57,6 +62,10 @@ final class BenchStore implements AutoCloseable {
   public void close() throws Exception {
     vertx.close().await(30, TimeUnit.SECONDS);
     store.close();
+    deleteTree(dir);
+  }
+
+  static void deleteTree(Path dir) throws IOException {
     try (Stream<Path> files = Files.walk(dir)) {
       files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }

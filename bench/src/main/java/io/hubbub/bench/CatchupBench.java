@@ -1,0 +1,215 @@
+package io.hubbub.bench;
+
+import io.hubbub.Node;
+import io.hubbub.bus.StorageBus;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Catch-up: a client reading 100,000 events of history page by page (1,000 a page, each page asked for
+ * when the last arrived, as hubbub.js does), over HTTP and over the bridge, from the start of a long
+ * stream and from seq 1,000,001. The stream (1,100,000 events of 200-byte data) is appended first,
+ * 1,000 events a request.
+ *
+ * <pre>java -jar bench/target/hubbub-bench.jar catchup [events=1100000] [read=100000]</pre>
+ */
+public final class CatchupBench {
+
+  private static final String STREAM = "app.long";
+  private static final String DATA = "x".repeat(180);
+  private static final int PAGE = StorageBus.MAX_READ_LIMIT;
+
+  public static void main(String[] argv) throws Exception {
+    Map<String, String> args = Args.parse(argv);
+    long events = Long.parseLong(args.getOrDefault("events", "1100000"));
+    long read = Long.parseLong(args.getOrDefault("read", "100000"));
+    try (BenchStore bench = BenchStore.start("hubbub-catchup")) {
+      Vertx vertx = bench.vertx;
+      int port = BenchStore.freePort();
+      Node node = Node.start(vertx, bench.conf(port)).await(60, TimeUnit.SECONDS);
+      String token = Sessions.token(port);
+      fill(vertx, events);
+      long jsonBytes = jsonBytes(vertx, events);
+      long fileAfterFill = java.nio.file.Files.size(bench.file());
+      HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port));
+      WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxMessageSize(64 * 1_048_576)
+        .setMaxFrameSize(1_048_576));
+      WebSocket socket = ws.connect(port, "127.0.0.1", "/eventbus/websocket").await(30, TimeUnit.SECONDS);
+      Bridge bridge = new Bridge(vertx, socket, token);
+      Results results = new Results("catchup", new JsonObject().put("events", events).put("read", read).put("page", PAGE),
+        List.of("over", "from", "events", "seconds", "events/s"));
+      long far = events - read + 1;
+      for (int round = 0; round < 2; round++) { // the first round warms up
+        for (long from : List.of(1L, far)) {
+          long t0 = System.nanoTime();
+          long got = readHttp(http, token, from, read);
+          double s = (System.nanoTime() - t0) / 1e9;
+          if (round == 1) {
+            results.add("HTTP", String.format("%,d", from), got, s, got / s);
+          }
+          t0 = System.nanoTime();
+          got = bridge.read(from, read);
+          s = (System.nanoTime() - t0) / 1e9;
+          if (round == 1) {
+            results.add("bridge", String.format("%,d", from), got, s, got / s);
+          }
+        }
+      }
+      long fileAtEnd = java.nio.file.Files.size(bench.file());
+      // small buckets: 64 publishers, each on its own stream, one event at a time (what a group commit makes of them)
+      long smallJson = fillSmall(vertx, 64, 1_000);
+      long fileAfterSmall = java.nio.file.Files.size(bench.file());
+      System.out.printf("disk, one-event appends: 64,000 events are %,d bytes of JSON; the file grew by %,d bytes (%.2fx)%n",
+        smallJson, fileAfterSmall - fileAtEnd, (fileAfterSmall - fileAtEnd) / (double) smallJson);
+      results.add("disk: file growth / JSON", "one-event appends", 64_000L, 0.0, (fileAfterSmall - fileAtEnd) / (double) smallJson);
+      System.out.printf("%ndisk: %,d events are %,d bytes of JSON as readers get them; the store's file holds %,d bytes after "
+          + "appending them (%.2fx) and %,d bytes after the reads (%.2fx)%n", events, jsonBytes, fileAfterFill,
+        fileAfterFill / (double) jsonBytes, fileAtEnd, fileAtEnd / (double) jsonBytes);
+      results.add("disk: store file / JSON", "after appending", events, 0.0, fileAfterFill / (double) jsonBytes);
+      results.finish();
+      socket.close().await(10, TimeUnit.SECONDS);
+      node.undeploy().await(60, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Appends the stream through storage, a thousand events a request. */
+  private static void fill(Vertx vertx, long events) throws Exception {
+    long t0 = System.nanoTime();
+    for (long first = 1; first <= events; first += PAGE) {
+      JsonArray batch = new JsonArray();
+      for (long seq = first; seq < Math.min(events + 1, first + PAGE); seq++) {
+        batch.add(new JsonObject().put("stream", STREAM).put("type", "BENCH").put("data", new JsonObject().put("n", seq).put("text", DATA))
+          .put("by", "bench"));
+      }
+      StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.APPEND, StorageBus.appendRequest(batch), 60_000)
+        .await(60, TimeUnit.SECONDS);
+      if (first % 100_000 == 1) {
+        System.out.printf("  appended %,d of %,d%n", first - 1, events);
+      }
+    }
+    System.out.printf("  appended %,d events in %.1f s%n", events, (System.nanoTime() - t0) / 1e9);
+  }
+
+  /**
+   * {@code streams} publishers, each appending {@code each} events to its own stream one at a time; returns the
+   * JSON size of what they stored.
+   */
+  private static long fillSmall(Vertx vertx, int streams, int each) throws Exception {
+    List<io.vertx.core.Future<Long>> loops = new java.util.ArrayList<>();
+    for (int p = 0; p < streams; p++) {
+      String stream = "app.small-" + p;
+      io.vertx.core.Future<Long> loop = io.vertx.core.Future.succeededFuture(0L);
+      for (int i = 0; i < each; i++) {
+        JsonArray one = new JsonArray().add(new JsonObject().put("stream", stream).put("type", "BENCH")
+          .put("data", new JsonObject().put("n", i).put("text", DATA)).put("by", "bench"));
+        loop = loop.compose(bytes -> StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.APPEND,
+          StorageBus.appendRequest(one), 60_000).map(ack -> bytes));
+      }
+      loops.add(loop);
+    }
+    io.vertx.core.Future.all(loops).await(600, TimeUnit.SECONDS);
+    long bytes = 0;
+    for (int p = 0; p < streams; p++) {
+      for (long from = 1; from <= each; from += PAGE) {
+        JsonObject page = StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.READ,
+          StorageBus.readRequest("app.small-" + p, from, PAGE), 60_000).await(60, TimeUnit.SECONDS);
+        for (Object event : page.getJsonArray("events")) {
+          bytes += ((JsonObject) event).toBuffer().length();
+        }
+      }
+    }
+    return bytes;
+  }
+
+  /** The JSON size of every stored event as readers get them: pages of the stream, encoded. */
+  private static long jsonBytes(Vertx vertx, long events) throws Exception {
+    long bytes = 0;
+    for (long from = 1; from <= events; from += PAGE) {
+      JsonObject page = StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.READ,
+        StorageBus.readRequest(STREAM, from, PAGE), 60_000).await(60, TimeUnit.SECONDS);
+      for (Object event : page.getJsonArray("events")) {
+        bytes += ((JsonObject) event).toBuffer().length();
+      }
+    }
+    return bytes;
+  }
+
+  private static long readHttp(HttpClient http, String token, long from, long count) throws Exception {
+    long got = 0;
+    long next = from;
+    while (got < count) {
+      RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET)
+        .setURI("/api/streams/" + STREAM + "/events?from=" + next + "&limit=" + PAGE).putHeader("Authorization", "Bearer " + token);
+      JsonObject page = http.request(options).compose(req -> req.send()).compose(resp -> resp.body()).map(JsonObject::new)
+        .await(60, TimeUnit.SECONDS);
+      int n = page.getJsonArray("events").size();
+      if (n == 0) {
+        break;
+      }
+      got += n;
+      next = page.getLong("next");
+    }
+    return got;
+  }
+
+  /** streams.read over a raw bridge WebSocket, one page at a time. */
+  private static final class Bridge {
+    private final WebSocket socket;
+    private final String token;
+    private final Map<String, Promise<JsonObject>> replies = new ConcurrentHashMap<>();
+    private final AtomicLong ids = new AtomicLong();
+
+    Bridge(Vertx vertx, WebSocket socket, String token) {
+      this.socket = socket;
+      this.token = token;
+      socket.binaryMessageHandler(buffer -> {
+        JsonObject frame = buffer.toJsonObject();
+        Promise<JsonObject> reply = replies.remove(frame.getString("address"));
+        if (reply != null) {
+          if ("err".equals(frame.getString("type"))) {
+            reply.fail(frame.getString("message"));
+          } else {
+            reply.complete(frame.getJsonObject("body"));
+          }
+        }
+      });
+      vertx.setPeriodic(5_000, t -> socket.writeTextMessage("{\"type\":\"ping\"}"));
+    }
+
+    long read(long from, long count) throws Exception {
+      long got = 0;
+      long next = from;
+      while (got < count) {
+        String reply = "r" + ids.incrementAndGet();
+        Promise<JsonObject> promise = Promise.promise();
+        replies.put(reply, promise);
+        socket.writeTextMessage(new JsonObject().put("type", "send").put("address", "streams.read").put("replyAddress", reply)
+          .put("headers", new JsonObject().put("authorization", "Bearer " + token))
+          .put("body", new JsonObject().put("stream", STREAM).put("from", next).put("limit", PAGE)).encode());
+        JsonObject page = promise.future().await(60, TimeUnit.SECONDS);
+        int n = page.getJsonArray("events").size();
+        if (n == 0) {
+          break;
+        }
+        got += n;
+        next = page.getLong("next");
+      }
+      return got;
+    }
+  }
+}

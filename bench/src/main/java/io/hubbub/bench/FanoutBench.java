@@ -1,0 +1,361 @@
+package io.hubbub.bench;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * Fan-out: R rooms × M subscribers, a publish-rate sweep up to saturation, against Hubbub (durable
+ * appends over the bridge, live delivery to raw bridge WebSockets) and its peer, a Socket.IO 4 server
+ * ({@code bench/peers/socketio}: room broadcast; with {@code store=on} after inserting each message into the
+ * same embedded store), run one after the other in one command. Each server runs in its own process; its CPU
+ * time comes from its own counters. The load generator (this JVM, which also hosts the embedded store)
+ * publishes open-loop at the step's rate, one publisher socket per room, and timestamps every message;
+ * latency is publish to receive on the subscriber's socket.
+ *
+ * <pre>java -cp bench/target/hubbub-bench.jar io.hubbub.bench.FanoutBench [rooms=10] [subscribers=20]
+ *   [seconds=5] [rates=250,500,1000,2000,4000,8000] [targets=hubbub|socketio|hubbub,socketio] [compression=off|on|both]
+ *   [store=off|on] [rounds=1] [warmup=10] [jfr=file: profile the Hubbub server]</pre>
+ */
+public final class FanoutBench {
+
+  private static final String TEXT = "x".repeat(100);
+  private static final int MAX_IN_FLIGHT = 200; // per room: an open-loop publisher still must not queue without bound
+
+  /** What differs between the servers: how to connect, subscribe, publish, and where a message's timestamp is. */
+  private interface Protocol {
+    String path();
+
+    void opened(WebSocket ws, int room, boolean subscriber);
+
+    void publish(WebSocket ws, int room, long sentNanos);
+
+    /** Handles a frame: a delivery calls {@code delivered} with its timestamp, an ack {@code acked}. */
+    void frame(WebSocket ws, String text, int room, boolean subscriber, Consumer<Long> delivered, Runnable acked);
+
+    void ping(WebSocket ws);
+  }
+
+  private final Vertx vertx = Vertx.vertx();
+  private final Map<String, String> args;
+  private final int rooms;
+  private final int subscribers;
+  private final int seconds;
+  private final int warmup;
+  private final List<Integer> rates;
+  private final Results results;
+  private final Path dir;
+  private int run;
+
+  private FanoutBench(Map<String, String> args, Path dir) {
+    this.args = args;
+    this.dir = dir;
+    this.rooms = Integer.parseInt(args.getOrDefault("rooms", "10"));
+    this.subscribers = Integer.parseInt(args.getOrDefault("subscribers", "20"));
+    this.seconds = Integer.parseInt(args.getOrDefault("seconds", "5"));
+    this.warmup = Integer.parseInt(args.getOrDefault("warmup", "10"));
+    this.rates = Arrays.stream(args.getOrDefault("rates", "250,500,1000,2000,4000,8000").split(",")).map(Integer::parseInt).toList();
+    this.results = new Results("fanout", new JsonObject(new HashMap<>(args)).put("rooms", rooms).put("subscribers", subscribers)
+      .put("seconds", seconds), List.of("target", "compression", "offered/s", "published/s", "delivered/s", "expected/s",
+      "p50 ms", "p99 ms", "p999 ms", "server cpu %", "cpu us/delivery", "server rss MB"));
+  }
+
+  public static void main(String[] argv) throws Exception {
+    Map<String, String> args = Args.parse(argv);
+    Path dir = Files.createTempDirectory("hubbub-fanout");
+    try (BenchStore store = BenchStore.start("hubbub-fanout-store")) {
+      FanoutBench bench = new FanoutBench(args, dir);
+      bench.run(store);
+      bench.vertx.close().await(30, TimeUnit.SECONDS);
+    } finally {
+      BenchStore.deleteTree(dir);
+    }
+  }
+
+  private void run(BenchStore store) throws Exception {
+    String compression = args.getOrDefault("compression", "off");
+    List<Boolean> modes = compression.equals("both") ? List.of(false, true) : List.of(compression.equals("on"));
+    List<String> targets = List.of(args.getOrDefault("targets", "hubbub").split(","));
+    boolean socketIoStore = "on".equals(args.get("store"));
+    int rounds = Integer.parseInt(args.getOrDefault("rounds", "1"));
+    System.out.printf("fan-out: %d rooms x %d subscribers, %d s per step, rates %s, peer store %s%n", rooms, subscribers, seconds,
+      rates, socketIoStore ? "on" : "off");
+    for (int round = 0; round < rounds; round++) {
+      for (boolean compressed : modes) {
+        for (String target : targets) {
+          if (target.equals("hubbub")) {
+            List<String> jvm = new ArrayList<>(List.of("-Xmx1g"));
+            if (args.containsKey("jfr")) { // a profile of the server: jfr=<file>
+              jvm.add("-XX:StartFlightRecording=filename=" + args.get("jfr") + ",settings=profile");
+            }
+            try (Server server = Server.hubbub(dir, hubbubConf(store, compressed), jvm)) {
+              sweep("hubbub", compressed, server, new Hubbub(Sessions.token(server.port())));
+            }
+          } else {
+            try (Server server = Server.socketIo(socketIoStore ? store.uri() : null, compressed)) {
+              sweep("socket.io" + (socketIoStore ? "+store" : ""), compressed, server, new SocketIo());
+            }
+          }
+        }
+      }
+    }
+    results.finish();
+  }
+
+  private JsonObject hubbubConf(BenchStore store, boolean compressed) throws Exception {
+    JsonObject conf = store.conf(0);
+    conf.getJsonObject("http").put("websocketCompression", compressed);
+    conf.getJsonObject("mongo").put("database", "fanout-" + (++run));
+    conf.getJsonObject("auth").put("adminPassword", "bench-admin-1");
+    conf.put("verticles", new JsonArray().add(new JsonObject().put("name", "storage")).add(new JsonObject().put("name", "auth"))
+      .add(new JsonObject().put("name", "audit")).add(new JsonObject().put("name", "gateway")));
+    return conf;
+  }
+
+  private void sweep(String target, boolean compressed, Server server, Protocol protocol) throws Exception {
+    int port = server.port();
+    WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(100_000)
+      .setTryUsePerMessageCompression(compressed).setMaxMessageSize(16 * 1_048_576));
+    Recorder recorder = new Recorder();
+    AtomicLong acks = new AtomicLong();
+    List<AtomicInteger> inFlight = new ArrayList<>();
+    List<WebSocket> publishers = new ArrayList<>();
+    List<WebSocket> all = new ArrayList<>();
+    for (int room = 0; room < rooms; room++) {
+      inFlight.add(new AtomicInteger());
+      for (int s = 0; s < subscribers; s++) {
+        all.add(connect(client, port, protocol, room, true, recorder::record, () -> { }));
+      }
+      AtomicInteger pending = inFlight.get(room);
+      WebSocket publisher = connect(client, port, protocol, room, false, t -> { }, () -> {
+        pending.decrementAndGet();
+        acks.incrementAndGet();
+      });
+      publishers.add(publisher);
+      all.add(publisher);
+    }
+    long pinger = vertx.setPeriodic(5_000, t -> all.forEach(protocol::ping));
+    Thread.sleep(1_000); // registrations and joins have no answer: let them settle
+    System.out.printf("%s (compression %s): %d sockets open, pid %d%n", target, compressed ? "on" : "off", all.size(), server.pid());
+    // warm-up (the JIT of a fresh server), not recorded
+    step(protocol, publishers, inFlight, recorder, acks, rates.get(0), warmup, null, server, target, compressed);
+    for (int rate : rates) {
+      boolean saturated = step(protocol, publishers, inFlight, recorder, acks, rate, seconds, results, server, target, compressed);
+      if (saturated) {
+        break;
+      }
+    }
+    vertx.cancelTimer(pinger);
+    client.close().await(30, TimeUnit.SECONDS);
+  }
+
+  /** One rate for {@code secs} seconds; records a row unless warming up. True when the server did not keep up. */
+  private boolean step(Protocol protocol, List<WebSocket> publishers, List<AtomicInteger> inFlight, Recorder recorder,
+                       AtomicLong acks, int rate, int secs, Results out, Server server, String target, boolean compressed)
+    throws Exception {
+    recorder.reset();
+    long acksBefore = acks.get();
+    long cpuBefore = server.cpuNanos();
+    long started = System.nanoTime();
+    AtomicLong offered = new AtomicLong();
+    double[] credit = {0};
+    int[] next = {0};
+    long timer = vertx.setPeriodic(10, t -> {
+      credit[0] += rate / 100.0;
+      while (credit[0] >= 1) {
+        credit[0] -= 1;
+        int room = next[0]++ % publishers.size();
+        offered.incrementAndGet();
+        if (inFlight.get(room).get() < MAX_IN_FLIGHT) {
+          inFlight.get(room).incrementAndGet();
+          protocol.publish(publishers.get(room), room, System.nanoTime());
+        }
+      }
+    });
+    Thread.sleep(secs * 1_000L);
+    vertx.cancelTimer(timer);
+    double wall = (System.nanoTime() - started) / 1e9;
+    long cpu = server.cpuNanos() - cpuBefore;
+    long[] latencies = recorder.snapshot();
+    long published = acks.get() - acksBefore;
+    Thread.sleep(1_500); // what is in flight lands before the next step
+    if (out == null) {
+      return false;
+    }
+    double delivered = latencies.length / wall;
+    double expected = published * (double) subscribers / wall;
+    double p99 = percentile(latencies, 0.99);
+    out.add(target, compressed ? "on" : "off", (double) rate, published / wall, delivered, rate * (double) subscribers,
+      percentile(latencies, 0.50), p99, percentile(latencies, 0.999), 100.0 * cpu / (wall * 1e9),
+      latencies.length == 0 ? 0.0 : cpu / 1e3 / latencies.length, server.rssBytes() / 1_048_576.0);
+    return delivered < 0.85 * rate * subscribers || p99 > 1_000;
+  }
+
+  private static double percentile(long[] sorted, double p) {
+    return sorted.length == 0 ? 0.0 : sorted[Math.min(sorted.length - 1, (int) (p * sorted.length))] / 1e6;
+  }
+
+  private WebSocket connect(WebSocketClient client, int port, Protocol protocol, int room, boolean subscriber,
+                            Consumer<Long> delivered, Runnable acked) throws Exception {
+    WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(protocol.path());
+    // handlers set on the event loop as the connection completes: Socket.IO's server speaks first
+    return client.connect(options).map(ws -> {
+      ws.textMessageHandler(text -> protocol.frame(ws, text, room, subscriber, delivered, acked));
+      ws.binaryMessageHandler(buffer -> protocol.frame(ws, buffer.toString(), room, subscriber, delivered, acked));
+      protocol.opened(ws, room, subscriber);
+      return ws;
+    }).await(30, TimeUnit.SECONDS);
+  }
+
+  /** The send timestamp in a frame: the number after {@code "t":}. */
+  private static long timestamp(String text) {
+    int at = text.indexOf("\"t\":");
+    if (at < 0) {
+      return -1;
+    }
+    long value = 0;
+    for (int i = at + 4; i < text.length() && Character.isDigit(text.charAt(i)); i++) {
+      value = value * 10 + (text.charAt(i) - '0');
+    }
+    return value;
+  }
+
+  private static String data(long sentNanos) {
+    return "{\"t\":" + sentNanos + ",\"text\":\"" + TEXT + "\"}";
+  }
+
+  /** Hubbub's bridge, raw WebSocket frames: register for the room's live stream, publish with streams.publish. */
+  private static final class Hubbub implements Protocol {
+    private final String auth;
+    private final AtomicLong replies = new AtomicLong();
+
+    Hubbub(String token) {
+      this.auth = "{\"authorization\":\"Bearer " + token + "\"}";
+    }
+
+    @Override
+    public String path() {
+      return "/eventbus/websocket";
+    }
+
+    @Override
+    public void opened(WebSocket ws, int room, boolean subscriber) {
+      if (subscriber) {
+        ws.writeTextMessage("{\"type\":\"register\",\"address\":\"streams.live.app.room-" + room + "\",\"headers\":" + auth + "}");
+      }
+    }
+
+    @Override
+    public void publish(WebSocket ws, int room, long sentNanos) {
+      ws.writeTextMessage("{\"type\":\"send\",\"address\":\"streams.publish\",\"replyAddress\":\"r" + replies.incrementAndGet()
+        + "\",\"headers\":" + auth + ",\"body\":{\"stream\":\"app.room-" + room + "\",\"type\":\"MSG\",\"data\":" + data(sentNanos) + "}}");
+    }
+
+    @Override
+    public void frame(WebSocket ws, String text, int room, boolean subscriber, Consumer<Long> delivered, Runnable acked) {
+      if (subscriber) {
+        long t = timestamp(text);
+        if (t > 0) {
+          delivered.accept(t);
+        }
+      } else {
+        acked.run(); // a publisher socket gets only replies
+      }
+    }
+
+    @Override
+    public void ping(WebSocket ws) {
+      ws.writeTextMessage("{\"type\":\"ping\"}");
+    }
+  }
+
+  /** Socket.IO 4 over its WebSocket transport (Engine.IO 4 framing, written out: the bench's one client for both). */
+  private static final class SocketIo implements Protocol {
+    private final AtomicLong ackIds = new AtomicLong();
+
+    @Override
+    public String path() {
+      return "/socket.io/?EIO=4&transport=websocket";
+    }
+
+    @Override
+    public void opened(WebSocket ws, int room, boolean subscriber) {
+      // the server speaks first ("0{...}"), answered in frame()
+    }
+
+    @Override
+    public void publish(WebSocket ws, int room, long sentNanos) {
+      ws.writeTextMessage("42" + ackIds.incrementAndGet() + "[\"publish\",{\"room\":\"room-" + room + "\",\"data\":" + data(sentNanos) + "}]");
+    }
+
+    @Override
+    public void frame(WebSocket ws, String text, int room, boolean subscriber, Consumer<Long> delivered, Runnable acked) {
+      if (text.startsWith("0")) {
+        ws.writeTextMessage("40"); // connect to the main namespace
+      } else if (text.startsWith("40")) {
+        if (subscriber) {
+          ws.writeTextMessage("42[\"join\",\"room-" + room + "\"]");
+        }
+      } else if (text.equals("2")) {
+        ws.writeTextMessage("3");
+      } else if (text.startsWith("42")) {
+        long t = timestamp(text);
+        if (t > 0) {
+          delivered.accept(t);
+        }
+      } else if (text.startsWith("43")) {
+        acked.run();
+      }
+    }
+
+    @Override
+    public void ping(WebSocket ws) {
+      // Socket.IO's server pings; the client answers
+    }
+  }
+
+  /** Latencies (ns) of the deliveries of one step, from every event loop. */
+  private static final class Recorder {
+    private long[] values = new long[1 << 16];
+    private int size;
+    private boolean on;
+
+    synchronized void reset() {
+      size = 0;
+      on = true;
+    }
+
+    synchronized void record(long sentNanos) {
+      if (!on) {
+        return;
+      }
+      if (size == values.length) {
+        values = Arrays.copyOf(values, size * 2);
+      }
+      values[size++] = System.nanoTime() - sentNanos;
+    }
+
+    synchronized long[] snapshot() {
+      on = false;
+      long[] copy = Arrays.copyOf(values, size);
+      Arrays.sort(copy);
+      return copy;
+    }
+  }
+}

@@ -1,0 +1,125 @@
+package io.hubbub.bench;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.internal.chartpart.Chart;
+import org.knowm.xchart.style.Styler;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/**
+ * Draws a benchmark's JSON results (bench/results) as a PNG beside the file, with XChart: fan-out and
+ * peer runs as delivered/s, p99 latency and CPU per delivery against the publish rate, one series per
+ * server and compression; append, catch-up and connections as bars.
+ */
+public final class Report {
+
+  private static final int WIDTH = 900;
+  private static final int HEIGHT = 420;
+
+  public static void main(String[] args) throws Exception {
+    List<Path> files = new ArrayList<>();
+    for (String arg : args) {
+      files.add(Path.of(arg));
+    }
+    if (files.isEmpty()) {
+      files.addAll(latestOfEachScenario());
+    }
+    if (files.isEmpty()) {
+      throw new IllegalStateException("no results under " + Results.DIR + ": run a scenario first");
+    }
+    for (Path file : files) {
+      JsonObject results = new JsonObject(Files.readString(file));
+      List<Chart<?, ?>> charts = charts(results);
+      String png = file.toString().replaceAll("\\.json$", "");
+      BitmapEncoder.saveBitmap(charts, charts.size(), 1, png, BitmapEncoder.BitmapFormat.PNG);
+      System.out.println("chart " + png + ".png");
+    }
+  }
+
+  private static List<Path> latestOfEachScenario() throws IOException {
+    if (!Files.isDirectory(Results.DIR)) {
+      return List.of();
+    }
+    Map<String, Path> latest = new LinkedHashMap<>();
+    try (Stream<Path> list = Files.list(Results.DIR)) {
+      list.filter(p -> p.toString().endsWith(".json")).sorted(Comparator.comparing(Path::toString))
+        .forEach(p -> latest.put(p.getFileName().toString().replaceAll("-\\d{8}-\\d{6}\\.json$", ""), p));
+    }
+    return new ArrayList<>(latest.values());
+  }
+
+  private static List<Chart<?, ?>> charts(JsonObject results) {
+    String scenario = results.getString("scenario");
+    String title = scenario + " " + results.getString("date", "").replaceAll("\\.\\d+Z$", "Z") + ", "
+      + results.getJsonObject("machine", new JsonObject()).getInteger("cores", 0) + " cores";
+    List<JsonObject> rows = results.getJsonArray("rows", new JsonArray()).stream().map(JsonObject.class::cast).toList();
+    return switch (scenario) {
+      case "fanout" -> List.of(
+        xy(title + ": delivered messages/s", "publishes/s offered", "delivered/s", rows, "offered/s", "delivered/s", false),
+        xy("publish to receive, p99", "publishes/s offered", "ms", rows, "offered/s", "p99 ms", true),
+        xy("server CPU per delivered message", "publishes/s offered", "µs", rows, "offered/s", "cpu us/delivery", false));
+      case "append" -> List.of(bars(title + ": durable appends/s", "events/s", rows, r -> r.getString("scenario"),
+        r -> r.getString("scenario").startsWith("store") ? "the store, raw"
+          : r.getValue("publishers") + " publishers on " + r.getValue("streams") + " streams", "events/s"));
+      case "catchup" -> List.of(bars(title + ": catch-up reads, events/s", "events/s", rows, r -> r.getString("over"),
+        r -> r.getString("from"), "events/s"));
+      case "connections" -> List.of(
+        bars(title + ": memory per idle connection", "bytes", rows, r -> "heap after GC", r -> String.valueOf(r.getValue("connections")),
+          "heap bytes/conn"),
+        bars("resident memory per idle connection", "bytes", rows, r -> "RSS", r -> String.valueOf(r.getValue("connections")),
+          "rss bytes/conn"));
+      default -> throw new IllegalArgumentException("no chart for scenario '" + scenario + "'");
+    };
+  }
+
+  /** One line per (target, compression). */
+  private static XYChart xy(String title, String x, String y, List<JsonObject> rows, String xKey, String yKey, boolean log) {
+    XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(x).yAxisTitle(y).build();
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+    chart.getStyler().setXAxisLogarithmic(true);
+    chart.getStyler().setYAxisLogarithmic(log);
+    chart.getStyler().setYAxisDecimalPattern("#,##0.##");
+    chart.getStyler().setXAxisDecimalPattern("#,##0");
+    Map<String, List<JsonObject>> series = new LinkedHashMap<>();
+    rows.forEach(r -> series.computeIfAbsent(r.getString("target") + ", compression " + r.getString("compression"),
+      k -> new ArrayList<>()).add(r));
+    series.forEach((name, list) -> chart.addSeries(name,
+      list.stream().map(r -> number(r, xKey)).toList(), list.stream().map(r -> Math.max(number(r, yKey), log ? 0.01 : 0)).toList()));
+    return chart;
+  }
+
+  /** Bars of {@code yKey}, grouped by {@code category}, one colour per {@code series}. */
+  private static CategoryChart bars(String title, String y, List<JsonObject> rows, Function<JsonObject, String> series,
+                                    Function<JsonObject, String> category, String yKey) {
+    CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT).title(title).yAxisTitle(y).build();
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+    chart.getStyler().setOverlapped(false);
+    chart.getStyler().setYAxisDecimalPattern("#,##0");
+    List<String> categories = rows.stream().map(category).distinct().toList();
+    Map<String, Map<String, Double>> values = new LinkedHashMap<>();
+    rows.forEach(r -> values.computeIfAbsent(series.apply(r), k -> new LinkedHashMap<>()).put(category.apply(r), number(r, yKey)));
+    values.forEach((name, byCategory) -> chart.addSeries(name, categories,
+      categories.stream().map(c -> byCategory.getOrDefault(c, 0.0)).toList()));
+    return chart;
+  }
+
+  private static double number(JsonObject row, String key) {
+    Object v = row.getValue(key);
+    return v instanceof Number n ? n.doubleValue() : 0.0;
+  }
+}

@@ -1,0 +1,141 @@
+package io.hubbub.bench;
+
+import io.vertx.core.json.JsonObject;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A server under test in its own process (Hubbub's jar, or the Socket.IO peer under Node), so that its CPU
+ * time and memory are read from its own counters ({@code /proc/<pid>}), apart from the load generator's.
+ */
+final class Server implements AutoCloseable {
+
+  static final Path HUBBUB_JAR = Path.of("verticles", "target", "hubbub.jar");
+  static final Path SOCKETIO = Path.of("bench", "peers", "socketio");
+  private static final Pattern HUBBUB_LISTENING = Pattern.compile("gateway listening \\[port: (\\d+)]");
+  private static final Pattern NODE_LISTENING = Pattern.compile("listening on (\\d+)");
+  private static final long CLOCK_TICKS = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
+
+  final String name;
+  private final Process process;
+  private final CompletableFuture<Integer> port = new CompletableFuture<>();
+
+  private Server(String name, ProcessBuilder builder, Pattern listening) throws IOException {
+    this.name = name;
+    this.process = builder.redirectErrorStream(true).start();
+    Thread reader = new Thread(() -> read(listening), "server-" + name);
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /** Hubbub from its jar, with this conf (written to {@code dir}); {@code jvmOptions} e.g. the heap. */
+  static Server hubbub(Path dir, JsonObject conf, List<String> jvmOptions) throws IOException {
+    if (!Files.isRegularFile(HUBBUB_JAR)) {
+      throw new IllegalStateException("no " + HUBBUB_JAR + ": run from the repository root after 'mvn -B -q -DskipTests package'");
+    }
+    Path file = dir.resolve("hubbub-" + System.nanoTime() + ".json");
+    Files.writeString(file, conf.encodePrettily());
+    List<String> command = new java.util.ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-jar", HUBBUB_JAR.toString()));
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().keySet().removeIf(k -> k.startsWith("HUBBUB_"));
+    builder.environment().put("HUBBUB_CONF", file.toString());
+    return new Server("hubbub", builder, HUBBUB_LISTENING);
+  }
+
+  /** The Socket.IO 4 peer ({@code bench/peers/socketio}); {@code mongoUri} null: no store. */
+  static Server socketIo(String mongoUri, boolean compression) throws IOException {
+    if (!Files.isDirectory(SOCKETIO.resolve("node_modules"))) {
+      throw new IllegalStateException("the Socket.IO peer is not installed: run 'npm ci --prefix " + SOCKETIO + "'");
+    }
+    ProcessBuilder builder = new ProcessBuilder("node", SOCKETIO.resolve("server.js").toString());
+    builder.environment().put("PORT", "0");
+    builder.environment().put("COMPRESSION", compression ? "1" : "0");
+    if (mongoUri != null) {
+      builder.environment().put("MONGO_URI", mongoUri);
+    }
+    return new Server("socket.io", builder, NODE_LISTENING);
+  }
+
+  int port() throws Exception {
+    return port.get(90, TimeUnit.SECONDS);
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  /** CPU time (user + system) the process has used so far, in nanoseconds. */
+  long cpuNanos() throws IOException {
+    String stat = Files.readString(Path.of("/proc", String.valueOf(pid()), "stat"));
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime (fields 14 and 15)
+    return ticks * (1_000_000_000L / CLOCK_TICKS);
+  }
+
+  /** Resident memory of the process, in bytes. */
+  long rssBytes() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid()), "status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+      }
+    }
+    return -1;
+  }
+
+  /** A JVM's heap in use right after a full GC, in bytes (asks {@code jcmd}). */
+  long heapAfterGc() throws Exception {
+    jcmd("GC.run");
+    String info = jcmd("GC.heap_info");
+    Matcher m = Pattern.compile("used (\\d+)K").matcher(info);
+    return m.find() ? Long.parseLong(m.group(1)) * 1024 : -1;
+  }
+
+  private String jcmd(String command) throws Exception {
+    Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+      String.valueOf(pid()), command).redirectErrorStream(true).start();
+    String out = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    jcmd.waitFor(60, TimeUnit.SECONDS);
+    return out;
+  }
+
+  private void read(Pattern listening) {
+    try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = in.readLine()) != null) {
+        Matcher m = listening.matcher(line);
+        if (m.find()) {
+          port.complete(Integer.parseInt(m.group(1)));
+        }
+        if (line.contains("ERROR") || line.contains("Error")) {
+          System.err.println("  [" + name + "] " + line);
+        }
+      }
+    } catch (IOException e) {
+      // the process is gone
+    }
+    port.completeExceptionally(new IllegalStateException(name + " ended before it listened"));
+  }
+
+  /** Stops the process (SIGTERM, then SIGKILL after 30 s) and waits for it. */
+  @Override
+  public void close() throws InterruptedException {
+    process.toHandle().destroy();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      process.toHandle().destroyForcibly();
+      process.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+}
