@@ -23,6 +23,7 @@ public final class TcpProxy {
   private final List<Integer> targetPorts;
   private final NetClient client;
   private final Set<NetSocket> sockets = ConcurrentHashMap.newKeySet();
+  private final Set<NetSocket> backs = ConcurrentHashMap.newKeySet();
   private NetServer server;
   private int port;
 
@@ -75,6 +76,16 @@ public final class TcpProxy {
     return listen(port).mapEmpty();
   }
 
+  /** Stops reading what the target sends (a client that stalls): its writes back up in TCP buffers. */
+  public void stall() {
+    backs.forEach(NetSocket::pause);
+  }
+
+  /** Reads what the target sends again. */
+  public void flow() {
+    backs.forEach(NetSocket::resume);
+  }
+
   public Future<Void> close() {
     return cut().eventually(client::close);
   }
@@ -95,10 +106,14 @@ public final class TcpProxy {
       }
       NetSocket back = ar.result();
       sockets.add(back);
+      backs.add(back);
       front.pipeTo(back);
       back.pipeTo(front);
       front.closeHandler(v -> back.close());
-      back.closeHandler(v -> front.close());
+      back.closeHandler(v -> {
+        backs.remove(back);
+        front.close();
+      });
       front.resume();
     });
   }
