@@ -13,7 +13,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 
 import java.util.HashMap;
-import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
@@ -33,21 +33,36 @@ import java.util.Set;
  */
 final class LiveFanout {
 
+  static final long DEFAULT_QUEUE_BYTES = 1_048_576;
+
   /** What this gateway sends one socket. */
   private static final class Outbox {
+    final SockJSSocket socket;
     long queued;
     boolean paused;
-    final Map<String, Long> lastSent = new HashMap<>();
-    /** Streams that skipped events since the socket paused: told again when it resumes. */
-    final Set<String> skipped = new LinkedHashSet<>();
+    boolean closed;
+    /** Streams that skipped events since the socket paused, with the last seq sent before: told again when it resumes. */
+    final Map<String, Long> skipped = new LinkedHashMap<>();
+
+    Outbox(SockJSSocket socket) {
+      this.socket = socket;
+    }
   }
 
-  static final long DEFAULT_QUEUE_BYTES = 1_048_576;
+  /** One stream's subscribers here, and the seq of its last event (what every socket not paused was sent). */
+  private static final class Subscribers {
+    final MessageConsumer<JsonObject> consumer;
+    final Set<Outbox> outboxes = new LinkedHashSet<>();
+    long lastSeq;
+
+    Subscribers(MessageConsumer<JsonObject> consumer) {
+      this.consumer = consumer;
+    }
+  }
 
   private final Vertx vertx;
   private final long maxQueuedBytes;
-  private final Map<String, MessageConsumer<JsonObject>> consumers = new HashMap<>();
-  private final Map<String, Set<SockJSSocket>> subscribers = new HashMap<>();
+  private final Map<String, Subscribers> streams = new HashMap<>();
   private final Map<SockJSSocket, Outbox> outboxes = new HashMap<>();
   private final Counter pauses;
   private final Counter skippedEvents;
@@ -68,94 +83,87 @@ final class LiveFanout {
 
   /** The socket receives the stream's events from now on; completes once the stream's consumer is registered. */
   Future<Void> add(SockJSSocket socket, String stream) {
-    subscribers.computeIfAbsent(stream, s -> new HashSet<>()).add(socket);
-    outboxes.computeIfAbsent(socket, s -> new Outbox());
-    MessageConsumer<JsonObject> consumer = consumers.get(stream);
-    if (consumer == null) {
-      consumer = vertx.eventBus().consumer(Streams.liveAddress(stream), message -> deliver(stream, message));
-      consumers.put(stream, consumer);
-    }
-    return consumer.completion();
+    Subscribers subscribers = streams.computeIfAbsent(stream, s -> new Subscribers(
+      vertx.eventBus().consumer(Streams.liveAddress(s), message -> deliver(s, message))));
+    subscribers.outboxes.add(outboxes.computeIfAbsent(socket, Outbox::new));
+    return subscribers.consumer.completion();
   }
 
   void remove(SockJSSocket socket, String stream) {
-    Set<SockJSSocket> sockets = subscribers.get(stream);
-    if (sockets != null && sockets.remove(socket) && sockets.isEmpty()) {
-      subscribers.remove(stream);
-      MessageConsumer<JsonObject> consumer = consumers.remove(stream);
-      if (consumer != null) {
-        consumer.unregister();
-      }
-    }
     Outbox outbox = outboxes.get(socket);
-    if (outbox != null) {
-      outbox.lastSent.remove(stream);
-      outbox.skipped.remove(stream);
+    Subscribers subscribers = streams.get(stream);
+    if (outbox == null || subscribers == null) {
+      return;
+    }
+    outbox.skipped.remove(stream);
+    if (subscribers.outboxes.remove(outbox) && subscribers.outboxes.isEmpty()) {
+      streams.remove(stream);
+      subscribers.consumer.unregister();
     }
   }
 
   void removeAll(SockJSSocket socket) {
-    for (String stream : Set.copyOf(subscribers.keySet())) {
+    for (String stream : Set.copyOf(streams.keySet())) {
       remove(socket, stream);
     }
-    outboxes.remove(socket);
+    Outbox outbox = outboxes.remove(socket);
+    if (outbox != null) {
+      outbox.closed = true;
+    }
   }
 
   private void deliver(String stream, Message<JsonObject> message) {
-    Set<SockJSSocket> sockets = subscribers.get(stream);
-    if (sockets == null || sockets.isEmpty()) {
+    Subscribers subscribers = streams.get(stream);
+    if (subscribers == null) {
       return;
     }
+    long previous = subscribers.lastSeq;
     long seq = message.body().getLong("seq", 0L);
+    subscribers.lastSeq = seq;
     Buffer frame = new JsonObject().put("type", "rec").put("address", Streams.liveAddress(stream))
       .put("body", message.body()).toBuffer();
     int size = frame.length();
-    for (SockJSSocket socket : sockets) {
-      Outbox outbox = outboxes.get(socket);
-      if (outbox == null) {
-        continue;
-      }
+    for (Outbox outbox : subscribers.outboxes) {
       if (!outbox.paused && outbox.queued + size > maxQueuedBytes && outbox.queued > 0) {
         outbox.paused = true;
         pauses.increment();
       }
       if (outbox.paused) {
         skippedEvents.increment();
-        outbox.lastSent.putIfAbsent(stream, seq - 1);
-        if (outbox.skipped.add(stream)) {
-          tell(socket, stream, outbox, "this socket fell behind: live events of '" + stream + "' after seq "
-            + outbox.lastSent.getOrDefault(stream, 0L) + " are not sent to it until it catches up; read them");
+        if (!outbox.skipped.containsKey(stream)) {
+          // every socket not paused got the stream's previous event: this one got up to it
+          long sent = previous > 0 && previous < seq ? previous : seq - 1;
+          outbox.skipped.put(stream, sent);
+          tell(outbox.socket, stream, sent, "this socket fell behind: live events of '" + stream + "' after seq "
+            + sent + " are not sent to it until it catches up; read them");
         }
         continue;
       }
-      outbox.lastSent.put(stream, seq);
       outbox.queued += size;
       queuedPeak = Math.max(queuedPeak, outbox.queued);
-      socket.write(frame).onComplete(done -> written(socket, outbox, size));
+      outbox.socket.write(frame).onComplete(done -> written(outbox, size));
     }
   }
 
-  private void written(SockJSSocket socket, Outbox outbox, int size) {
+  private void written(Outbox outbox, int size) {
     outbox.queued -= size;
-    if (outbox.paused && outbox.queued <= maxQueuedBytes / 2 && outboxes.get(socket) == outbox) {
+    if (outbox.paused && !outbox.closed && outbox.queued <= maxQueuedBytes / 2) {
       outbox.paused = false;
-      for (String stream : outbox.skipped) {
-        tell(socket, stream, outbox, "live delivery of '" + stream + "' goes on; events after seq "
-          + outbox.lastSent.getOrDefault(stream, 0L) + " were skipped: read them");
-      }
+      outbox.skipped.forEach((stream, sent) -> tell(outbox.socket, stream, sent, "live delivery of '" + stream
+        + "' goes on; events after seq " + sent + " were skipped: read them"));
       outbox.skipped.clear();
     }
   }
 
   /** An error frame (429) for the stream's live address: where live delivery to this socket stopped. */
-  private static void tell(SockJSSocket socket, String stream, Outbox outbox, String message) {
+  private static void tell(SockJSSocket socket, String stream, long lastSeq, String message) {
     JsonObject notice = new JsonObject()
       .put("type", "err")
       .put("address", Streams.liveAddress(stream))
       .put("failureCode", 429)
       .put("failureType", "RECIPIENT_FAILURE")
       .put("message", message)
-      .put("lastSeq", outbox.lastSent.getOrDefault(stream, 0L));
+      .put("lastSeq", lastSeq);
     socket.write(notice.toBuffer());
   }
 }
