@@ -44,7 +44,7 @@ public final class CatchupBench {
       Node node = Node.start(vertx, bench.conf(port)).await(60, TimeUnit.SECONDS);
       String token = Sessions.token(port);
       fill(vertx, events);
-      long jsonBytes = jsonBytes(vertx, events);
+      long jsonBytes = jsonBytes(vertx, STREAM, events);
       long fileAfterFill = java.nio.file.Files.size(bench.file());
       HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port));
       WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxMessageSize(64 * 1_048_576)
@@ -125,46 +125,54 @@ public final class CatchupBench {
     io.vertx.core.Future.all(loops).await(600, TimeUnit.SECONDS);
     long bytes = 0;
     for (int p = 0; p < streams; p++) {
-      for (long from = 1; from <= each; from += PAGE) {
-        JsonObject page = StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.READ,
-          StorageBus.readRequest("app.small-" + p, from, PAGE), 60_000).await(60, TimeUnit.SECONDS);
-        for (Object event : page.getJsonArray("events")) {
-          bytes += ((JsonObject) event).toBuffer().length();
-        }
-      }
+      bytes += jsonBytes(vertx, "app.small-" + p, each);
     }
     return bytes;
   }
 
-  /** The JSON size of every stored event as readers get them: pages of the stream, encoded. */
-  private static long jsonBytes(Vertx vertx, long events) throws Exception {
-    long bytes = 0;
-    for (long from = 1; from <= events; from += PAGE) {
-      JsonObject page = StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.READ,
-        StorageBus.readRequest(STREAM, from, PAGE), 60_000).await(60, TimeUnit.SECONDS);
-      for (Object event : page.getJsonArray("events")) {
-        bytes += ((JsonObject) event).toBuffer().length();
-      }
-    }
-    return bytes;
+  /** A page of a stream from a seq: {@code {events, next}}. */
+  private interface Pages {
+    JsonObject from(long seq) throws Exception;
   }
 
-  private static long readHttp(HttpClient http, String token, long from, long count) throws Exception {
+  /** Reads pages one after the other from {@code from}, until {@code count} events or the end; returns how many. */
+  private static long readPages(long from, long count, Pages pages, java.util.function.Consumer<JsonObject> onEvent)
+    throws Exception {
     long got = 0;
     long next = from;
     while (got < count) {
-      RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET)
-        .setURI("/api/streams/" + STREAM + "/events?from=" + next + "&limit=" + PAGE).putHeader("Authorization", "Bearer " + token);
-      JsonObject page = http.request(options).compose(req -> req.send()).compose(resp -> resp.body()).map(JsonObject::new)
-        .await(60, TimeUnit.SECONDS);
-      int n = page.getJsonArray("events").size();
-      if (n == 0) {
+      JsonObject page = pages.from(next);
+      JsonArray list = page.getJsonArray("events");
+      if (list.isEmpty()) {
         break;
       }
-      got += n;
+      list.forEach(e -> onEvent.accept((JsonObject) e));
+      got += list.size();
       next = page.getLong("next");
     }
     return got;
+  }
+
+  /** Pages read straight from storage. */
+  private static Pages storage(Vertx vertx, String stream) {
+    return seq -> StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.READ,
+      StorageBus.readRequest(stream, seq, PAGE), 60_000).await(60, TimeUnit.SECONDS);
+  }
+
+  /** The JSON size of events as readers get them. */
+  private static long jsonBytes(Vertx vertx, String stream, long events) throws Exception {
+    long[] bytes = {0};
+    readPages(1, events, storage(vertx, stream), e -> bytes[0] += e.toBuffer().length());
+    return bytes[0];
+  }
+
+  private static long readHttp(HttpClient http, String token, long from, long count) throws Exception {
+    return readPages(from, count, seq -> {
+      RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET)
+        .setURI("/api/streams/" + STREAM + "/events?from=" + seq + "&limit=" + PAGE).putHeader("Authorization", "Bearer " + token);
+      return http.request(options).compose(req -> req.send()).compose(resp -> resp.body()).map(JsonObject::new)
+        .await(60, TimeUnit.SECONDS);
+    }, e -> { });
   }
 
   /** streams.read over a raw bridge WebSocket, one page at a time. */
@@ -192,24 +200,15 @@ public final class CatchupBench {
     }
 
     long read(long from, long count) throws Exception {
-      long got = 0;
-      long next = from;
-      while (got < count) {
+      return readPages(from, count, seq -> {
         String reply = "r" + ids.incrementAndGet();
         Promise<JsonObject> promise = Promise.promise();
         replies.put(reply, promise);
         socket.writeTextMessage(new JsonObject().put("type", "send").put("address", "streams.read").put("replyAddress", reply)
           .put("headers", new JsonObject().put("authorization", "Bearer " + token))
-          .put("body", new JsonObject().put("stream", STREAM).put("from", next).put("limit", PAGE)).encode());
-        JsonObject page = promise.future().await(60, TimeUnit.SECONDS);
-        int n = page.getJsonArray("events").size();
-        if (n == 0) {
-          break;
-        }
-        got += n;
-        next = page.getLong("next");
-      }
-      return got;
+          .put("body", new JsonObject().put("stream", STREAM).put("from", seq).put("limit", PAGE)).encode());
+        return promise.future().await(60, TimeUnit.SECONDS);
+      }, e -> { });
     }
   }
 }
