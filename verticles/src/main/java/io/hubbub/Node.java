@@ -6,6 +6,8 @@ import io.hubbub.chat.ChatVerticle;
 import io.hubbub.gateway.GatewayVerticle;
 import io.hubbub.sensors.SensorsVerticle;
 import io.hubbub.storage.StorageVerticle;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
 import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -24,6 +26,7 @@ import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
+import io.vertx.micrometer.backends.BackendRegistries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,13 +61,13 @@ public final class Node {
     this.vertx = vertx;
   }
 
-  /** A Vert.x instance with the metrics Hubbub exposes on /metrics, not clustered. */
   /** The registry Hubbub's own meters go to: the one behind {@code /metrics}, or Micrometer's global one without it. */
-  public static io.micrometer.core.instrument.MeterRegistry registry() {
-    io.micrometer.core.instrument.MeterRegistry registry = io.vertx.micrometer.backends.BackendRegistries.getDefaultNow();
-    return registry != null ? registry : io.micrometer.core.instrument.Metrics.globalRegistry;
+  public static MeterRegistry registry() {
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    return registry != null ? registry : Metrics.globalRegistry;
   }
 
+  /** A Vert.x instance with the metrics Hubbub exposes on /metrics, not clustered. */
   public static Vertx newVertx() {
     return builder(metricsOptions()).build();
   }

@@ -206,7 +206,7 @@ final class Bridge {
           return;
         }
         event.complete(true);
-        if (room != null && principal != null && !state.presence.containsKey(room)) {
+        if (principal != null && !state.presence.containsKey(room)) {
           state.allowedPresence.put(room, principal.getString("name")); // reported once registered
         }
       })

@@ -13,6 +13,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -41,6 +42,7 @@ final class LiveFanout {
     long queued;
     boolean paused;
     boolean closed;
+    final Set<String> streams = new HashSet<>();
     /** Streams that skipped events since the socket paused, with the last seq sent before: told again when it resumes. */
     final Map<String, Long> skipped = new LinkedHashMap<>();
 
@@ -85,7 +87,9 @@ final class LiveFanout {
   Future<Void> add(SockJSSocket socket, String stream) {
     Subscribers subscribers = streams.computeIfAbsent(stream, s -> new Subscribers(
       vertx.eventBus().consumer(Streams.liveAddress(s), message -> deliver(s, message))));
-    subscribers.outboxes.add(outboxes.computeIfAbsent(socket, Outbox::new));
+    Outbox outbox = outboxes.computeIfAbsent(socket, Outbox::new);
+    outbox.streams.add(stream);
+    subscribers.outboxes.add(outbox);
     return subscribers.consumer.completion();
   }
 
@@ -95,6 +99,7 @@ final class LiveFanout {
     if (outbox == null || subscribers == null) {
       return;
     }
+    outbox.streams.remove(stream);
     outbox.skipped.remove(stream);
     if (subscribers.outboxes.remove(outbox) && subscribers.outboxes.isEmpty()) {
       streams.remove(stream);
@@ -103,13 +108,15 @@ final class LiveFanout {
   }
 
   void removeAll(SockJSSocket socket) {
-    for (String stream : Set.copyOf(streams.keySet())) {
+    Outbox outbox = outboxes.get(socket);
+    if (outbox == null) {
+      return;
+    }
+    for (String stream : Set.copyOf(outbox.streams)) {
       remove(socket, stream);
     }
-    Outbox outbox = outboxes.remove(socket);
-    if (outbox != null) {
-      outbox.closed = true;
-    }
+    outboxes.remove(socket);
+    outbox.closed = true;
   }
 
   private void deliver(String stream, Message<JsonObject> message) {

@@ -14,8 +14,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
@@ -174,7 +176,7 @@ final class EventStore {
    */
   Future<Void> insert(List<JsonObject> events) {
     List<BulkOperation> inserts = new ArrayList<>();
-    java.util.Map<String, List<JsonObject>> byStream = new java.util.LinkedHashMap<>();
+    Map<String, List<JsonObject>> byStream = new LinkedHashMap<>();
     events.forEach(e -> byStream.computeIfAbsent(e.getString("stream"), s -> new ArrayList<>()).add(e));
     byStream.forEach((stream, list) -> {
       for (int from = 0; from < list.size(); from += MAX_BUCKET_EVENTS) {

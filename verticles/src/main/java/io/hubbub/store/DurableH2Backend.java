@@ -2,14 +2,15 @@ package io.hubbub.store;
 
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
-import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.oplog.Oplog;
 import io.netty.channel.Channel;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
@@ -66,8 +67,9 @@ final class DurableH2Backend extends H2Backend {
   }
 
   /**
-   * An H2 database whose new indexes use {@link KeyOrder}. An inner class: H2Database's constructor opens
-   * the indexes a file holds, before a subclass's own fields are set, and the outer backend is already there.
+   * An H2 database whose new collections and indexes use this backend's types. An inner class: H2Database's
+   * constructor opens the collections and indexes a file holds, before a subclass's own fields are set, and
+   * the outer backend is already there.
    */
   private final class Database extends H2Database {
 
@@ -108,9 +110,19 @@ final class DurableH2Backend extends H2Backend {
     }
 
     @Override
-    public void dropCollection(String collectionName, de.bwaldvogel.mongo.oplog.Oplog oplog) {
+    public void dropCollection(String collectionName, Oplog oplog) {
       super.dropCollection(collectionName, oplog);
       getMvStore().<String, Integer>openMap(MAP_TYPES).remove(DATA_PREFIX + getFullCollectionNamespace(collectionName));
+    }
+
+    @Override
+    public void drop(Oplog oplog) {
+      super.drop(oplog);
+      String database = getDatabaseName() + ".";
+      MVMap<String, Integer> types = getMvStore().openMap(MAP_TYPES);
+      List.copyOf(types.keySet()).stream()
+        .filter(name -> name.startsWith(database) || name.startsWith(DATA_PREFIX + database))
+        .forEach(types::remove);
     }
 
     private String indexMap(String collectionName, String indexName) {

@@ -105,9 +105,17 @@ class EmbeddedStoreTest {
     try {
       MongoClient again = client(reopened.uri());
       check(again);
+      again.runCommand("dropDatabase", new JsonObject().put("dropDatabase", 1)).await(10, TimeUnit.SECONDS);
       again.close().await(10, TimeUnit.SECONDS);
     } finally {
       reopened.close();
+    }
+    MVStore file = new MVStore.Builder().fileName(dir.resolve(EmbeddedStore.FILE_NAME).toString()).readOnly().open();
+    try {
+      assertEquals(List.of(), List.copyOf(file.<String, Integer>openMap(DurableH2Backend.MAP_TYPES).keySet()),
+        "a dropped database's maps are forgotten");
+    } finally {
+      file.close();
     }
   }
 
