@@ -85,7 +85,7 @@ class BucketsTest {
       + ":" + b.getJsonArray("events").size() + "/" + b.getJsonArray("sids").size()).toList();
     assertEquals(List.of("1-128:128/128", "129-256:128/128", "257-300:44/44", "301-301:1/1", "302-302:1/1", "303-303:1/1",
       "304-304:1/1", "305-305:1/1", "306-433:128/128", "434-435:2/2"), shapes);
-    assertEquals(EventStore.key(STREAM, 306), buckets.get(8).getString("_id"));
+    assertEquals("app.buckets|0000000000000000306", buckets.get(8).getString("_id"), "the stored key format");
 
     restart();
     JsonObject meta = StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.META,
