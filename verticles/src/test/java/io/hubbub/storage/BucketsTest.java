@@ -143,4 +143,32 @@ class BucketsTest {
     assertEquals(150_001, dup.getJsonArray("results").getJsonObject(0).getLong("seq"), "an old id is found");
     assertEquals(200_004, append(stream, "new", 1).getJsonObject(0).getLong("seq"));
   }
+
+  @Test
+  void aStoreInTheOldOneDocumentPerEventLayoutIsRefused() throws Exception {
+    JsonObject old = TestConf.only(TestConf.node(), "storage");
+    Vertx other = Vertx.vertx(); // this test's node alone on its bus
+    io.vertx.ext.mongo.MongoClient db = io.vertx.ext.mongo.MongoClient.create(other, new JsonObject()
+      .put("connection_string", TestStore.uri()).put("db_name", old.getJsonObject("mongo").getString("database")));
+    try {
+      db.insert(EventStore.LEGACY_EVENTS, new JsonObject().put("_id", "app.old|0000000000000000001").put("stream", "app.old")
+        .put("seq", 1)).await(10, TimeUnit.SECONDS);
+      TestNode refused = TestNode.start(other, old).await(30, TimeUnit.SECONDS);
+      try {
+        Thread.sleep(500);
+        Throwable failure = StorageBus.request(other.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.APPEND,
+            StorageBus.appendRequest(new JsonArray().add(new JsonObject().put("stream", "app.old").put("type", "E")
+              .put("data", new JsonObject()).put("by", "tester"))), 5_000)
+          .transform(r -> io.vertx.core.Future.succeededFuture(r.cause())).await(10, TimeUnit.SECONDS);
+        assertEquals(503, Failures.code(failure), "no partition is served on a store this version cannot read: " + failure);
+        assertEquals(0L, db.count(EventStore.BUCKETS, new JsonObject()).await(10, TimeUnit.SECONDS), "nothing written beside it");
+        assertEquals(1L, db.count(EventStore.LEGACY_EVENTS, new JsonObject()).await(10, TimeUnit.SECONDS), "the old data untouched");
+      } finally {
+        refused.stop().await(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      db.close().await(10, TimeUnit.SECONDS);
+      other.close().await(30, TimeUnit.SECONDS);
+    }
+  }
 }
