@@ -202,7 +202,12 @@ final class Bridge {
         }
         if (room == null) {
           raw.put("address", FANOUT_PREFIX + stream);
-          live.add(socket, stream).onComplete(done -> event.complete(true));
+          live.add(socket, stream).onComplete(done -> {
+            if (done.failed()) {
+              live.remove(socket, stream); // the stream's consumer could not register: the bridge refuses
+            }
+            event.complete(done.succeeded());
+          });
           return;
         }
         event.complete(true);
