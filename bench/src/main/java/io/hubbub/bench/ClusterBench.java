@@ -8,14 +8,11 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,8 +25,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The cluster on this machine, as real JVMs (the packaged jar), with 1, 2 and 3 nodes:
@@ -49,15 +44,13 @@ import java.util.regex.Pattern;
  */
 public final class ClusterBench {
 
-  private static final Path JAR = Path.of("verticles", "target", "hubbub.jar");
-  private static final Pattern LISTENING = Pattern.compile("gateway listening \\[port: (\\d+)]");
   private static final int WARMUP = 300;
 
   private final Path dir;
   private final String storeUri;
   private final Vertx vertx = Vertx.vertx();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  private final List<Proc> running = new ArrayList<>();
+  private final List<Server> running = new ArrayList<>();
   private int run;
 
   private ClusterBench(Path dir, String storeUri) {
@@ -67,8 +60,8 @@ public final class ClusterBench {
 
   public static void main(String[] args) throws Exception {
     int samples = args.length > 0 ? Integer.parseInt(args[0]) : 500;
-    if (!Files.isRegularFile(JAR)) {
-      throw new IllegalStateException("no " + JAR + ": run from the repository root after 'mvn -B -q -DskipTests package'");
+    if (!Files.isRegularFile(Server.HUBBUB_JAR)) {
+      throw new IllegalStateException("no " + Server.HUBBUB_JAR + ": run from the repository root after 'mvn -B -q -DskipTests package'");
     }
     Path dir = Files.createTempDirectory("hubbub-cluster-bench");
     EmbeddedStore store = EmbeddedStore.start(dir.resolve("store"));
@@ -108,27 +101,27 @@ public final class ClusterBench {
     }
     String database = "bench" + (++run);
     long launched = System.nanoTime();
-    List<Proc> procs = new ArrayList<>();
+    List<Server> procs = new ArrayList<>();
     int i = 0;
     for (Map.Entry<String, String[]> role : roles.entrySet()) {
       procs.add(launch(role.getKey(), conf(cluster, database, ports, i++, role.getValue())));
     }
-    for (Proc p : procs) {
-      p.started.get(120, TimeUnit.SECONDS);
+    for (Server p : procs) {
+      p.awaitStarted();
     }
     double formation = (System.nanoTime() - launched) / 1e9;
-    List<Proc> edges = procs.stream().filter(p -> p.port.isDone() && p.port.getNow(-1) > 0).toList();
-    Proc publishVia = edges.get(0);
-    Proc subscribeVia = edges.get(edges.size() - 1);
-    waitReady(publishVia.port.get());
-    String token = login(publishVia.port.get());
+    List<Server> edges = procs.stream().filter(Server::hasGateway).toList();
+    Server publishVia = edges.get(0);
+    Server subscribeVia = edges.get(edges.size() - 1);
+    waitReady(publishVia.port());
+    String token = login(publishVia.port());
 
     String stream = "app.latency";
-    post(publishVia.port.get(), stream, token, 0);
+    post(publishVia.port(), stream, token, 0);
     long[] rr = new long[samples];
     for (int s = -WARMUP; s < samples; s++) {
       long t0 = System.nanoTime();
-      HttpResponse<String> r = get(publishVia.port.get(), "/api/streams/" + stream, token);
+      HttpResponse<String> r = get(publishVia.port(), "/api/streams/" + stream, token);
       long t = System.nanoTime() - t0;
       if (r.statusCode() != 200) {
         throw new IllegalStateException("meta: " + r.statusCode() + " " + r.body());
@@ -137,11 +130,11 @@ public final class ClusterBench {
         rr[s] = t;
       }
     }
-    long[] delivery = deliveries(publishVia.port.get(), subscribeVia.port.get(), stream, token, samples);
+    long[] delivery = deliveries(publishVia.port(), subscribeVia.port(), stream, token, samples);
     System.out.printf("%-6d %10.1f s %9.2f / %6.2f ms %9.2f / %6.2f ms%n", nodes, formation,
       pct(rr, 50), pct(rr, 99), pct(delivery, 50), pct(delivery, 99));
-    for (Proc p : procs) {
-      System.out.printf("         %s: %s%n", p.name, p.joined);
+    for (Server p : procs) {
+      System.out.printf("         %s: %s%n", p.name, p.joined());
     }
     stopAll();
   }
@@ -191,13 +184,13 @@ public final class ClusterBench {
       List<Integer> ports = List.of(BenchStore.freePort(), BenchStore.freePort(), BenchStore.freePort());
       String database = "failover" + round;
       String[] storage = {"storage", "auth", "audit"};
-      Proc s1 = launch("storage-1", conf(cluster, database, ports, 0, storage));
-      s1.started.get(120, TimeUnit.SECONDS);
-      Proc s2 = launch("storage-2", conf(cluster, database, ports, 1, storage));
-      Proc edge = launch("edge", conf(cluster, database, ports, 2, new String[] {"chat", "gateway"}));
-      s2.started.get(120, TimeUnit.SECONDS);
-      edge.started.get(120, TimeUnit.SECONDS);
-      int port = edge.port.get();
+      Server s1 = launch("storage-1", conf(cluster, database, ports, 0, storage));
+      s1.awaitStarted();
+      Server s2 = launch("storage-2", conf(cluster, database, ports, 1, storage));
+      Server edge = launch("edge", conf(cluster, database, ports, 2, new String[] {"chat", "gateway"}));
+      s2.awaitStarted();
+      edge.awaitStarted();
+      int port = edge.port();
       waitReady(port);
       String token = login(port);
       String stream = null;
@@ -223,7 +216,7 @@ public final class ClusterBench {
       for (int k = 0; k < 50; k++) {
         post(port, stream, token, k);
       }
-      s1.process.toHandle().destroyForcibly();
+      s1.kill();
       long killed = System.nanoTime();
       // a new publish every 50 ms, each with its own id, answered whenever: as many publishers would
       Map<Integer, Integer> refusals = new java.util.TreeMap<>();
@@ -269,27 +262,15 @@ public final class ClusterBench {
     return conf;
   }
 
-  private Proc launch(String name, JsonObject conf) throws IOException {
-    Path file = dir.resolve(name + "-" + System.nanoTime() + ".json");
-    Files.writeString(file, conf.encodePrettily());
-    ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-      "-Xmx512m", "-jar", JAR.toString()).redirectErrorStream(true);
-    builder.environment().keySet().removeIf(k -> k.startsWith("HUBBUB_"));
-    builder.environment().put("HUBBUB_CONF", file.toString());
-    builder.environment().put("HUBBUB_NODE_NAME", name);
-    Proc proc = new Proc(name, builder.start());
-    running.add(proc);
-    return proc;
+  private Server launch(String name, JsonObject conf) throws IOException {
+    Server server = Server.hubbub(name, dir, conf, List.of("-Xmx512m"));
+    running.add(server);
+    return server;
   }
 
   private void stopAll() throws InterruptedException {
-    for (Proc p : running) {
-      p.process.toHandle().destroy();
-    }
-    for (Proc p : running) {
-      if (!p.process.waitFor(60, TimeUnit.SECONDS)) {
-        p.process.toHandle().destroyForcibly();
-      }
+    for (Server server : running) {
+      server.close();
     }
     running.clear();
   }
@@ -356,45 +337,5 @@ public final class ClusterBench {
     long[] sorted = nanos.clone();
     java.util.Arrays.sort(sorted);
     return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)] / 1e6;
-  }
-
-  /** A node: its process, its HTTP port once listening, its start and how long its join took. */
-  private static final class Proc {
-    final String name;
-    final Process process;
-    final CompletableFuture<Integer> port = new CompletableFuture<>();
-    final CompletableFuture<Void> started = new CompletableFuture<>();
-    volatile String joined = "?";
-
-    Proc(String name, Process process) {
-      this.name = name;
-      this.process = process;
-      Thread reader = new Thread(this::read, "node-" + name);
-      reader.setDaemon(true);
-      reader.start();
-    }
-
-    private void read() {
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = in.readLine()) != null) {
-          Matcher m = LISTENING.matcher(line);
-          if (m.find()) {
-            port.complete(Integer.parseInt(m.group(1)));
-          }
-          int at = line.indexOf("joined the cluster");
-          if (at >= 0) {
-            joined = line.substring(at);
-          }
-          if (line.contains("hubbub started")) {
-            port.complete(-1);
-            started.complete(null);
-          }
-        }
-      } catch (IOException e) {
-        // the process is gone
-      }
-      started.completeExceptionally(new IllegalStateException(name + " ended before it started"));
-    }
   }
 }

@@ -29,6 +29,8 @@ final class Server implements AutoCloseable {
   final String name;
   private final Process process;
   private final CompletableFuture<Integer> port = new CompletableFuture<>();
+  private final CompletableFuture<Void> started = new CompletableFuture<>();
+  private volatile String joined = "?";
 
   private Server(String name, ProcessBuilder builder, Pattern listening) throws IOException {
     this.name = name;
@@ -40,10 +42,15 @@ final class Server implements AutoCloseable {
 
   /** Hubbub from its jar, with this conf (written to {@code dir}); {@code jvmOptions} e.g. the heap. */
   static Server hubbub(Path dir, JsonObject conf, List<String> jvmOptions) throws IOException {
+    return hubbub("hubbub", dir, conf, jvmOptions);
+  }
+
+  /** A named Hubbub node ({@code HUBBUB_NODE_NAME}), e.g. one of a cluster. */
+  static Server hubbub(String name, Path dir, JsonObject conf, List<String> jvmOptions) throws IOException {
     if (!Files.isRegularFile(HUBBUB_JAR)) {
       throw new IllegalStateException("no " + HUBBUB_JAR + ": run from the repository root after 'mvn -B -q -DskipTests package'");
     }
-    Path file = dir.resolve("hubbub-" + System.nanoTime() + ".json");
+    Path file = dir.resolve(name + "-" + System.nanoTime() + ".json");
     Files.writeString(file, conf.encodePrettily());
     List<String> command = new java.util.ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -52,7 +59,8 @@ final class Server implements AutoCloseable {
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().keySet().removeIf(k -> k.startsWith("HUBBUB_"));
     builder.environment().put("HUBBUB_CONF", file.toString());
-    return new Server("hubbub", builder, HUBBUB_LISTENING);
+    builder.environment().put("HUBBUB_NODE_NAME", name);
+    return new Server(name, builder, HUBBUB_LISTENING);
   }
 
   /** The Socket.IO 4 peer ({@code bench/peers/socketio}); {@code mongoUri} null: no store. */
@@ -69,8 +77,29 @@ final class Server implements AutoCloseable {
     return new Server("socket.io", builder, NODE_LISTENING);
   }
 
+  /** The HTTP port its gateway listens on, once it does; -1 for a node without a gateway (once started). */
   int port() throws Exception {
-    return port.get(90, TimeUnit.SECONDS);
+    return port.get(120, TimeUnit.SECONDS);
+  }
+
+  /** Waits until the node has started all its verticles. */
+  void awaitStarted() throws Exception {
+    started.get(120, TimeUnit.SECONDS);
+  }
+
+  /** Whether it listens on HTTP (known once started). */
+  boolean hasGateway() {
+    return port.isDone() && port.getNow(-1) > 0;
+  }
+
+  /** Its log line on joining the cluster, from "joined the cluster" on ("?" before). */
+  String joined() {
+    return joined;
+  }
+
+  /** SIGKILL: the node dies at once, as in a crash. */
+  void kill() {
+    process.toHandle().destroyForcibly();
   }
 
   long pid() {
@@ -119,6 +148,14 @@ final class Server implements AutoCloseable {
         if (m.find()) {
           port.complete(Integer.parseInt(m.group(1)));
         }
+        int at = line.indexOf("joined the cluster");
+        if (at >= 0) {
+          joined = line.substring(at);
+        }
+        if (line.contains("hubbub started")) {
+          port.complete(-1); // no gateway
+          started.complete(null);
+        }
         if (line.contains("ERROR") || line.contains("Error")) {
           System.err.println("  [" + name + "] " + line);
         }
@@ -127,13 +164,14 @@ final class Server implements AutoCloseable {
       // the process is gone
     }
     port.completeExceptionally(new IllegalStateException(name + " ended before it listened"));
+    started.completeExceptionally(new IllegalStateException(name + " ended before it started"));
   }
 
-  /** Stops the process (SIGTERM, then SIGKILL after 30 s) and waits for it. */
+  /** Stops the process (SIGTERM, then SIGKILL after 60 s) and waits for it. */
   @Override
   public void close() throws InterruptedException {
     process.toHandle().destroy();
-    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
       process.toHandle().destroyForcibly();
       process.waitFor(30, TimeUnit.SECONDS);
     }
