@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * Live delivery to this gateway's sockets: one event-bus consumer per stream (not one per socket), and
@@ -68,6 +69,8 @@ final class LiveFanout {
   private final Map<SockJSSocket, Outbox> outboxes = new HashMap<>();
   private final Counter pauses;
   private final Counter skippedEvents;
+  /** Read by the meters from other threads: plain fields written on this loop only. */
+  private long queuedTotal;
   private long queuedPeak;
 
   LiveFanout(Vertx vertx, long maxQueuedBytes, MeterRegistry registry) {
@@ -77,9 +80,10 @@ final class LiveFanout {
       .description("Times live delivery to a socket paused because it had too many bytes queued").register(registry);
     this.skippedEvents = Counter.builder("hubbub.live.skipped")
       .description("Live events not sent to a paused socket (it reads them)").register(registry);
-    Gauge.builder("hubbub.live.queued.bytes", this, f -> f.outboxes.values().stream().mapToLong(o -> o.queued).sum())
+    String instance = UUID.randomUUID().toString(); // one series per gateway instance
+    Gauge.builder("hubbub.live.queued.bytes", this, f -> f.queuedTotal).tag("instance", instance)
       .description("Live frames written to sockets and not yet handed to the network").register(registry);
-    Gauge.builder("hubbub.live.queued.peak.bytes", this, f -> f.queuedPeak)
+    Gauge.builder("hubbub.live.queued.peak.bytes", this, f -> f.queuedPeak).tag("instance", instance)
       .description("The most one socket has had queued").register(registry);
   }
 
@@ -147,6 +151,7 @@ final class LiveFanout {
         continue;
       }
       outbox.queued += size;
+      queuedTotal += size;
       queuedPeak = Math.max(queuedPeak, outbox.queued);
       outbox.socket.write(frame).onComplete(done -> written(outbox, size));
     }
@@ -154,6 +159,7 @@ final class LiveFanout {
 
   private void written(Outbox outbox, int size) {
     outbox.queued -= size;
+    queuedTotal -= size;
     if (outbox.paused && !outbox.closed && outbox.queued <= maxQueuedBytes / 2) {
       outbox.paused = false;
       outbox.skipped.forEach((stream, sent) -> tell(outbox.socket, stream, sent, "live delivery of '" + stream
