@@ -5,10 +5,13 @@ import de.bwaldvogel.mongo.wire.bson.BsonDecoder;
 import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import org.h2.mvstore.DataUtils;
 import org.h2.mvstore.WriteBuffer;
 import org.h2.mvstore.type.BasicDataType;
 
 import java.nio.ByteBuffer;
+import java.util.Collection;
+import java.util.Map;
 
 /**
  * The value type of the embedded store's collections: each document as BSON, with mongo-java-server's own
@@ -25,14 +28,14 @@ final class BsonDocuments extends BasicDataType<Document> {
   }
 
   private static long estimate(Object value) {
-    if (value instanceof java.util.Map<?, ?> map) {
+    if (value instanceof Map<?, ?> map) {
       long size = 48;
-      for (java.util.Map.Entry<?, ?> entry : map.entrySet()) {
+      for (Map.Entry<?, ?> entry : map.entrySet()) {
         size += 32 + estimate(entry.getKey()) + estimate(entry.getValue());
       }
       return size;
     }
-    if (value instanceof java.util.Collection<?> list) {
+    if (value instanceof Collection<?> list) {
       long size = 32;
       for (Object item : list) {
         size += 8 + estimate(item);
@@ -50,7 +53,7 @@ final class BsonDocuments extends BasicDataType<Document> {
 
   @Override
   public void write(WriteBuffer buff, Document document) {
-    ByteBuf bson = Unpooled.buffer(getMemory(document));
+    ByteBuf bson = Unpooled.buffer(512); // grows as needed: sizing it by getMemory would walk the document twice
     try {
       BsonEncoder.encodeDocument(document, bson);
       buff.putVarInt(bson.readableBytes()).put(bson.nioBuffer());
@@ -61,7 +64,7 @@ final class BsonDocuments extends BasicDataType<Document> {
 
   @Override
   public Document read(ByteBuffer buff) {
-    int length = org.h2.mvstore.DataUtils.readVarInt(buff);
+    int length = DataUtils.readVarInt(buff);
     ByteBuffer slice = buff.slice();
     slice.limit(length);
     buff.position(buff.position() + length);
