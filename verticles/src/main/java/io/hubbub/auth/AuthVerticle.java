@@ -35,7 +35,6 @@ public final class AuthVerticle extends VerticleBase {
 
   public static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
   public static final String SERVER = "hubbub";
-  private static final Set<String> RESERVED = Set.of(SERVER, "server", "system", "anonymous");
   private static final int MIN_PASSWORD = 8;
   private static final int MAX_PASSWORD = 1024;
   private static final int MAX_CACHED_SESSIONS = 100_000;
@@ -51,6 +50,7 @@ public final class AuthVerticle extends VerticleBase {
   };
   private Passwords passwords;
   private Devices devices;
+  private Names names;
   private Set<String> admins;
   private long sessionTtlMs;
   private long storageTimeoutMs;
@@ -63,7 +63,8 @@ public final class AuthVerticle extends VerticleBase {
     storageTimeoutMs = config().getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
     partitions = StorageBus.partitions(config());
     admins = Set.copyOf(config().getJsonArray("admins", new JsonArray()).getList());
-    devices = new Devices(vertx, this::storage, this::audit);
+    names = new Names(this::storage);
+    devices = new Devices(vertx, this::storage, this::audit, names);
     return vertx.executeBlocking(() -> new Passwords(conf.getInteger("passwordIterations", 210_000)))
       .compose(p -> {
         passwords = p;
@@ -116,17 +117,16 @@ public final class AuthVerticle extends VerticleBase {
   private Future<JsonObject> register(JsonObject body) {
     String username = string(body, "username");
     String password = string(body, "password");
-    if (!USERNAME.matcher(username).matches() || RESERVED.contains(username.toLowerCase())) {
-      throw Failures.badRequest("username must match " + USERNAME.pattern() + " and not be reserved");
+    if (!USERNAME.matcher(username).matches()) {
+      throw Failures.badRequest("username must be 1 to 64 letters, digits, '_' or '-'");
     }
+    Names.checkNotReserved(username);
     if (password.length() < MIN_PASSWORD || password.length() > MAX_PASSWORD) {
       throw Failures.badRequest("password must be " + MIN_PASSWORD + " to " + MAX_PASSWORD + " characters");
     }
     return vertx.executeBlocking(() -> passwords.hash(password), false)
-      .compose(hash -> storage(StorageBus.DOC_INSERT, StorageBus.docInsert("users", new JsonObject()
-        .put("_id", username).put("hash", hash).put("created", Instant.now().toString()))))
-      .recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.CONFLICT
-        ? Failures.of(Failures.CONFLICT, "username '" + username + "' is taken") : failure))
+      .compose(hash -> names.claim(username, AuthBus.KIND_USER, () -> storage(StorageBus.DOC_INSERT,
+        StorageBus.docInsert("users", new JsonObject().put("_id", username).put("hash", hash).put("created", Instant.now().toString())))))
       .compose(v -> audit(AuditBus.record("users", "CREATED", new JsonObject().put("username", username), username)))
       .map(v -> new JsonObject().put("username", username));
   }

@@ -29,11 +29,14 @@ final class Devices {
   private final Vertx vertx;
   private final BiFunction<String, JsonObject, Future<JsonObject>> storage;
   private final Function<JsonObject, Future<Void>> audit;
+  private final Names names;
 
-  Devices(Vertx vertx, BiFunction<String, JsonObject, Future<JsonObject>> storage, Function<JsonObject, Future<Void>> audit) {
+  Devices(Vertx vertx, BiFunction<String, JsonObject, Future<JsonObject>> storage, Function<JsonObject, Future<Void>> audit,
+          Names names) {
     this.vertx = vertx;
     this.storage = storage;
     this.audit = audit;
+    this.names = names;
   }
 
   /** Whether a bearer token is a device key rather than a session token (those have no dot). */
@@ -51,9 +54,8 @@ final class Devices {
     String secret = Passwords.randomToken(32);
     JsonObject doc = new JsonObject().put("_id", deviceId).put("name", name).put("keyHash", AuthVerticle.tokenHash(secret))
       .put("created", Instant.now().toString()).put("createdBy", by);
-    return storage.apply(StorageBus.DOC_INSERT, StorageBus.docInsert(COLLECTION, doc))
-      .recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.CONFLICT
-        ? Failures.of(Failures.CONFLICT, "device '" + deviceId + "' exists") : failure))
+    Names.checkNotReserved(deviceId);
+    return names.claim(deviceId, AuthBus.KIND_DEVICE, () -> storage.apply(StorageBus.DOC_INSERT, StorageBus.docInsert(COLLECTION, doc)))
       .compose(v -> audit.apply(AuditBus.record(COLLECTION, "CREATED",
         new JsonObject().put("deviceId", deviceId).put("name", name), by)))
       .map(v -> {
@@ -71,7 +73,7 @@ final class Devices {
       }
       vertx.eventBus().publish(AuthBus.REVOKED, new JsonObject().put("device", deviceId));
       vertx.eventBus().publish(AuthBus.DEVICES_CHANGED, AuthBus.device(deviceId).put("op", "deleted"));
-      return audit.apply(AuditBus.record(COLLECTION, "DELETED", new JsonObject().put("deviceId", deviceId), by))
+      return names.release(deviceId).compose(v -> audit.apply(AuditBus.record(COLLECTION, "DELETED", new JsonObject().put("deviceId", deviceId), by)))
         .map(v -> new JsonObject());
     });
   }

@@ -30,7 +30,9 @@ final class Namespaces {
 
   /** Fails with 400, 404, 401 or 403 unless {@code principal} (null: anonymous) may publish to {@code stream}. */
   void checkPublish(JsonObject principal, String stream) {
-    check(rulesOf(stream).publish(), principal, stream, "publish to");
+    Rules rules = rulesOf(stream);
+    checkDevice(rules, principal, stream);
+    check(rules.publish(), principal, stream, "publish to");
   }
 
   /** Whether the stream's publishers are its room's members, which the chat verticle decides (400 or 404 for a bad name). */
@@ -40,7 +42,20 @@ final class Namespaces {
 
   /** Fails with 400, 404, 401 or 403 unless {@code principal} (null: anonymous) may read {@code stream}. */
   void checkRead(JsonObject principal, String stream) {
-    check(rulesOf(stream).read(), principal, stream, "read");
+    Rules rules = rulesOf(stream);
+    checkDevice(rules, principal, stream);
+    check(rules.read(), principal, stream, "read");
+  }
+
+  /**
+   * A device key opens one stream: its own in a namespace its devices publish to ({@code sensor.<deviceId>}).
+   * Everything else is 403 for it, whatever the namespace lets signed-in users do.
+   */
+  private static void checkDevice(Rules rules, JsonObject principal, String stream) {
+    if (principal != null && AuthBus.KIND_DEVICE.equals(principal.getString("kind"))
+      && !(rules.publish().equals("device") && Streams.key(stream).equals(principal.getString("name")))) {
+      throw denied("a device may only publish to and read its own stream, not '" + stream + "'");
+    }
   }
 
   private Rules rulesOf(String stream) {

@@ -29,7 +29,7 @@ final class SensorsApi {
 
   void mount(Router router) {
     router.post("/api/devices").handler(this::register);
-    router.get("/api/devices").handler(ctx -> HttpApi.reply(ctx, 200, signedIn(ctx).compose(p -> ask(AuthBus.DEVICE_LIST, new JsonObject()))));
+    router.get("/api/devices").handler(ctx -> HttpApi.reply(ctx, 200, user(ctx).compose(p -> ask(AuthBus.DEVICE_LIST, new JsonObject()))));
     router.delete("/api/devices/:deviceId").handler(this::revoke);
     router.post("/api/sensors/:deviceId/readings").handler(this::ingest);
     router.get("/api/sensors/:deviceId/aggregates").handler(this::aggregates);
@@ -93,10 +93,14 @@ final class SensorsApi {
     }
   }
 
-  private static Future<JsonObject> signedIn(RoutingContext ctx) {
+  /** The signed-in user: 401 when anonymous, 403 for a device (a device key only reaches its own stream). */
+  private static Future<JsonObject> user(RoutingContext ctx) {
     JsonObject principal = HttpApi.principal(ctx);
-    return principal != null ? Future.succeededFuture(principal)
-      : Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, "authentication required"));
+    if (principal == null) {
+      return Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, "authentication required"));
+    }
+    return AuthBus.KIND_USER.equals(principal.getString("kind")) ? Future.succeededFuture(principal)
+      : Future.failedFuture(Failures.of(Failures.FORBIDDEN, "a device may not list devices"));
   }
 
   private static JsonObject admin(RoutingContext ctx) {

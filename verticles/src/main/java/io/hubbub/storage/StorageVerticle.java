@@ -90,7 +90,7 @@ public final class StorageVerticle extends VerticleBase {
         .put("maxPoolSize", storageConf.getInteger("poolSize", 16)));
       StoreCalls calls = new StoreCalls(timeoutMs, StoreCalls.writesFor(uri));
       events = new EventStore(mongo, calls);
-      docs = new DocStore(mongo, calls, storageConf.getJsonArray("collections", new JsonArray().add("users").add("sessions").add("rooms").add("devices").add("aggregates").add("sensors")));
+      docs = new DocStore(mongo, calls, storageConf.getJsonArray("collections", new JsonArray().add("users").add("names").add("sessions").add("rooms").add("devices").add("aggregates").add("sensors")));
       commits = new GroupCommit(events, seqs, storageConf.getInteger("maxBatchEvents", 2_000), this::announce,
         stream -> partitions != null && partitions.owns(partition(stream)), this::fenced, registry);
       consume(StorageBus.PING, body -> ping());

@@ -46,11 +46,14 @@ class HostileInputTest {
   }
 
   private static final String EXPIRED_TOKEN = "expired-token-for-the-test";
-  private static final List<String> COLLECTIONS = List.of("buckets", "users", "sessions", "rooms", "devices", "aggregates", "sensors");
+  private static final List<String> COLLECTIONS = List.of("buckets", "users", "names", "sessions", "rooms", "devices", "aggregates", "sensors");
 
   private TestNode node;
   private BridgeClient bridge;
   private String token;
+  /** The key of device "probe-1", which may reach only its own stream. */
+  private String deviceKey;
+  private String adminToken;
 
   @BeforeEach
   void deploy(Vertx vertx, VertxTestContext ctx) {
@@ -61,8 +64,17 @@ class HostileInputTest {
       })
       .compose(t -> {
         token = t;
-        return BridgeClient.connect(vertx, node.port);
+        return node.adminToken();
       })
+      .compose(admin -> {
+        adminToken = admin;
+        return node.post("/api/devices", admin, new JsonObject().put("deviceId", "probe-1"));
+      })
+      .compose(device -> {
+        deviceKey = device.json().getString("key");
+        return node.post("/api/streams/app.h/events", token, new JsonObject().put("type", "OK").put("data", new JsonObject()));
+      })
+      .compose(published -> BridgeClient.connect(vertx, node.port))
       .compose(b -> {
         bridge = b;
         JsonObject expired = new JsonObject().put("_id", sha256(EXPIRED_TOKEN)).put("username", "mallory")
@@ -184,7 +196,49 @@ class HostileInputTest {
     c.add(new Case("auth: 600-char token", "401", () -> http(HttpMethod.GET, "/api/streams/app.x", "t".repeat(600), null)));
     c.add(new Case("logout: no token", "401", () -> http(HttpMethod.DELETE, "/api/sessions/current", null, null)));
     c.add(new Case("unknown path", "404", () -> http(HttpMethod.GET, "/api/../../etc/passwd", null, null)));
+    c.addAll(principalCases());
     return c;
+  }
+
+  /** PROTOCOL v1.1 "Principals and scope": a device key reaches its own stream only; one name space, without case. */
+  private List<Case> principalCases() {
+    String reading = new JsonObject().put("type", "OK").put("data", new JsonObject()).encode();
+    List<Case> c = new ArrayList<>();
+    c.add(post("device: publish to app", "/api/streams/app.h/events", deviceKey, reading, "403"));
+    c.add(post("device: publish to another device's stream", "/api/streams/sensor.probe-2/events", deviceKey, reading, "403"));
+    c.add(post("device: readings of another device", "/api/sensors/probe-2/readings", deviceKey,
+      "{\"kind\":\"t\",\"value\":1}", "403"));
+    c.add(new Case("device: read app", "403", () -> http(HttpMethod.GET, "/api/streams/app.h/events", deviceKey, null)));
+    c.add(new Case("device: read another device's stream", "403",
+      () -> http(HttpMethod.GET, "/api/streams/sensor.probe-2/events", deviceKey, null)));
+    c.add(new Case("device: a chat room's history", "403", () -> http(HttpMethod.GET, "/api/streams/chat.lobby/events", deviceKey, null)));
+    c.add(new Case("device: stream info of app", "403", () -> http(HttpMethod.GET, "/api/streams/app.h", deviceKey, null)));
+    c.add(new Case("device: list devices", "403", () -> http(HttpMethod.GET, "/api/devices", deviceKey, null)));
+    c.add(new Case("device: another device's status", "403", () -> http(HttpMethod.GET, "/api/sensors/probe-2", deviceKey, null)));
+    c.add(new Case("device: another device's aggregates", "403",
+      () -> http(HttpMethod.GET, "/api/sensors/probe-2/aggregates?kind=t", deviceKey, null)));
+    c.add(bridge("device: bridge publish to app", "streams.publish",
+      new JsonObject().put("stream", "app.h").put("type", "OK").put("data", new JsonObject()), deviceKey, "403"));
+    c.add(bridge("device: bridge read of app", "streams.read", new JsonObject().put("stream", "app.h"), deviceKey, "403"));
+    c.add(bridge("device: chat.rooms", "chat.rooms", new JsonObject(), deviceKey, "403"));
+    c.add(registration("device: live of app", "streams.live.app.h", deviceKey, "403"));
+    c.add(registration("device: live of another device", "streams.live.sensor.probe-2", deviceKey, "403"));
+    c.add(registration("device: presence of a room", "chat.presence.lobby", deviceKey, "403"));
+    c.add(post("signup: a taken name in other case", "/api/users", null, "{\"username\":\"Mallory\",\"password\":\"password1\"}", "409"));
+    c.add(post("signup: a device's name", "/api/users", null, "{\"username\":\"PROBE-1\",\"password\":\"password1\"}", "409"));
+    c.add(post("signup: reserved deleted-user", "/api/users", null, "{\"username\":\"Deleted-User\",\"password\":\"password1\"}", "400"));
+    c.add(post("signup: reserved system", "/api/users", null, "{\"username\":\"SYSTEM\",\"password\":\"password1\"}", "400"));
+    c.add(new Case("device: named like a user", "409", () -> http(HttpMethod.POST, "/api/devices", adminToken, "{\"deviceId\":\"MALLORY\"}")));
+    c.add(new Case("device: named hubbub", "400", () -> http(HttpMethod.POST, "/api/devices", adminToken, "{\"deviceId\":\"Hubbub\"}")));
+    return c;
+  }
+
+  private Case registration(String name, String address, String token, String expected) {
+    return new Case(name, expected, () -> {
+      Promise<String> code = Promise.promise();
+      bridge.token(token).register(address, f -> code.tryComplete(String.valueOf(f.getInteger("failureCode"))));
+      return code.future().timeout(5, TimeUnit.SECONDS);
+    });
   }
 
   private List<Case> bridgeCases() {

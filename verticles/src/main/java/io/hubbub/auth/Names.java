@@ -1,0 +1,58 @@
+package io.hubbub.auth;
+
+import io.hubbub.bus.Failures;
+import io.hubbub.bus.StorageBus;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.function.Supplier;
+
+/**
+ * The one name space of users and devices: a name is claimed in {@code names} under its lower-case form
+ * before its user or device is created, so {@code Alice} cannot appear beside {@code alice}, nor a device
+ * beside a user of the same name (both would publish with the same {@code by}). Reserved names are the
+ * server's own and the one erased users' events carry.
+ */
+final class Names {
+
+  static final String COLLECTION = "names";
+  static final Set<String> RESERVED = Set.of(AuthVerticle.SERVER, "system", "deleted-user", "server", "anonymous");
+
+  private final BiFunction<String, JsonObject, Future<JsonObject>> storage;
+
+  Names(BiFunction<String, JsonObject, Future<JsonObject>> storage) {
+    this.storage = storage;
+  }
+
+  static String key(String name) {
+    return name.toLowerCase(Locale.ROOT);
+  }
+
+  /** 400 for a reserved name, in any case. */
+  static void checkNotReserved(String name) {
+    if (RESERVED.contains(key(name))) {
+      throw Failures.badRequest("'" + name + "' is reserved: choose another name");
+    }
+  }
+
+  /**
+   * Claims {@code name} for a user or device, then runs {@code create}; 409 when the name (in any case) is
+   * taken. When {@code create} fails the claim is released, so a failed sign-up leaves nothing behind.
+   */
+  Future<Void> claim(String name, String kind, Supplier<Future<JsonObject>> create) {
+    JsonObject doc = new JsonObject().put("_id", key(name)).put("name", name).put("kind", kind);
+    return storage.apply(StorageBus.DOC_INSERT, StorageBus.docInsert(COLLECTION, doc))
+      .recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.CONFLICT
+        ? Failures.of(Failures.CONFLICT, "the name '" + name + "' is taken") : failure))
+      .compose(claimed -> create.get().transform(created -> created.succeeded() ? Future.succeededFuture()
+        : release(name).transform(released -> Future.failedFuture(created.cause()))));
+  }
+
+  /** Frees a name whose user or device is gone (or was never created). */
+  Future<Void> release(String name) {
+    return storage.apply(StorageBus.DOC_DELETE, StorageBus.docKey(COLLECTION, key(name))).mapEmpty();
+  }
+}
