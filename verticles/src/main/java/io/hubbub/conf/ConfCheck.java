@@ -37,7 +37,9 @@ public final class ConfCheck {
     keys(conf, "", Set.of("http", "mongo", "admins", "limits", "auth", "storage", "chat", "sensors", "audit", "namespaces", "verticles", "cluster"));
 
     JsonObject http = section(conf, "http");
-    keys(http, "http.", Set.of("host", "port", "maxBodyBytes", "websocketCompression"));
+    keys(http, "http.", Set.of("host", "port", "maxBodyBytes", "websocketCompression", "idleTimeoutSeconds", "requestTimeoutSeconds"));
+    integer(http, "http.idleTimeoutSeconds", 1, 86_400);
+    integer(http, "http.requestTimeoutSeconds", 1, 3_600);
     integer(http, "http.port", 0, 65_535);
     bool(http, "http.websocketCompression");
     string(http, "http.host", false);

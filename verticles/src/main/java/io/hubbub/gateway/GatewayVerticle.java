@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
@@ -42,6 +43,9 @@ public final class GatewayVerticle extends VerticleBase {
   /** Where a gateway leaves the port it listens on, for tools in the same process (tests, benchmarks). */
   public static final String LOCAL_MAP = "hubbub.gateway";
   public static final String PORT_KEY = "port";
+  private static final String SOCKJS_LIBRARY = "/vendor/sockjs.min.js";
+  /** A connection with nothing to read or write this long is closed (the bridge's clients ping every few seconds). */
+  private static final int DEFAULT_IDLE_TIMEOUT_S = 60;
 
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private HttpServer server;
@@ -65,12 +69,16 @@ public final class GatewayVerticle extends VerticleBase {
 
     readiness = new Readiness(vertx, conf);
     Router router = Router.router(vertx);
+    router.route().handler(new RequestTimeout(http.getInteger("requestTimeoutSeconds", RequestTimeout.DEFAULT_SECONDS)));
+    // HEAD wherever GET is: the same route answers, Vert.x leaves the body out for a HEAD request
+    router.route().method(HttpMethod.HEAD).handler(ctx -> ctx.reroute(HttpMethod.GET, ctx.request().uri()));
     router.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/ready").handler(this::ready);
     router.get("/metrics").handler(PrometheusScrapingHandler.create());
     new HttpApi(vertx, principals, streams, timeoutMs).mount(router, maxBody);
     router.post("/eventbus/*").handler(BodyHandler.create(false).setBodyLimit(maxBody));
-    router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, new SockJSHandlerOptions())
+    // the SockJS iframe (old browsers' fallback) loads the client from this gateway, never from a CDN
+    router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, new SockJSHandlerOptions().setLibraryURL(SOCKJS_LIBRARY))
       .bridge(Bridge.options(timeoutMs), bridge::handle));
     router.get().handler(GatewayVerticle::pageHeaders);
     router.get("/sensors").handler(ctx -> ctx.reroute("/sensors.html"));
@@ -80,6 +88,8 @@ public final class GatewayVerticle extends VerticleBase {
     HttpServerOptions options = new HttpServerOptions()
       .setHost(http.getString("host", "0.0.0.0"))
       .setPort(http.getInteger("port", 8080))
+      .setIdleTimeout(http.getInteger("idleTimeoutSeconds", DEFAULT_IDLE_TIMEOUT_S))
+      .setIdleTimeoutUnit(TimeUnit.SECONDS)
       .setMaxWebSocketFrameSize((int) maxBody)
       .setMaxWebSocketMessageSize((int) maxBody)
       // off unless asked: deflating every frame for every socket halves the fan-out (bench/README.md)

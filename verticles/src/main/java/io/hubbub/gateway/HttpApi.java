@@ -40,6 +40,7 @@ final class HttpApi {
   }
 
   void mount(Router router, long maxBodyBytes) {
+    router.route("/api/*").handler(HttpApi::contentType);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
     router.route("/api/*").handler(this::authenticate);
     router.post("/api/users").handler(ctx -> reply(ctx, 201, auth(AuthBus.REGISTER, credentials(ctx))));
@@ -53,6 +54,25 @@ final class HttpApi {
     new SensorsApi(vertx, streams, timeoutMs).mount(router);
     router.route("/api/*").handler(ctx -> fail(ctx, Failures.of(Failures.NOT_FOUND, "no such resource")));
     router.route("/api/*").failureHandler(this::failed);
+  }
+
+  /**
+   * Every body of the API is JSON, whatever the client called it: curl's {@code -d} says it is a form, and is
+   * read as JSON (a form decoder would refuse large bodies). A multipart body is not JSON: 415.
+   */
+  private static void contentType(RoutingContext ctx) {
+    String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    if (type != null) {
+      String lower = type.toLowerCase(java.util.Locale.ROOT);
+      if (lower.startsWith("multipart/")) {
+        error(ctx, 415, "the body must be JSON (Content-Type: application/json)");
+        return;
+      }
+      if (lower.startsWith("application/x-www-form-urlencoded")) {
+        ctx.request().headers().set(HttpHeaders.CONTENT_TYPE, "application/json");
+      }
+    }
+    ctx.next();
   }
 
   /** Resolves the bearer token once per request; a bad token is 401 even where none is needed. */
