@@ -2,6 +2,7 @@ package io.hubbub.auth;
 
 import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.AuthBus;
+import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.Streams;
@@ -48,9 +49,10 @@ final class Devices {
     String deviceId = deviceId(body);
     String by = body.getString("by", "");
     Object name = body.getValue("name", deviceId);
-    if (!(name instanceof String n) || n.isBlank() || n.length() > MAX_NAME) {
-      throw Failures.badRequest("'name' must be a string of 1 to " + MAX_NAME + " characters");
+    if (!(name instanceof String n) || EventRules.isInvisible(n) || n.length() > MAX_NAME) {
+      throw Failures.badRequest("'name' must be a string of 1 to " + MAX_NAME + " characters, not only spaces");
     }
+    EventRules.checkUnicode(n, "name");
     String secret = Passwords.randomToken(32);
     JsonObject doc = new JsonObject().put("_id", deviceId).put("name", name).put("keyHash", AuthVerticle.tokenHash(secret))
       .put("created", Instant.now().toString()).put("createdBy", by);

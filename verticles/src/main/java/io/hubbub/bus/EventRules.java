@@ -85,9 +85,12 @@ public final class EventRules {
     if (depth > MAX_DEPTH) {
       throw Failures.badRequest("'" + path + "' is nested deeper than " + MAX_DEPTH + " levels");
     }
-    if (value instanceof JsonObject object) {
+    if (value instanceof String text) {
+      checkUnicode(text, path);
+    } else if (value instanceof JsonObject object) {
       for (Map.Entry<String, Object> entry : object) {
         String key = entry.getKey();
+        checkUnicode(key, path);
         if (key.startsWith("$") || key.indexOf('.') >= 0 || key.indexOf('\0') >= 0) {
           throw Failures.badRequest("key '" + printable(key) + "' in '" + path
             + "' is not allowed: keys may not start with '$' or contain '.' or NUL");
@@ -103,6 +106,29 @@ public final class EventRules {
     } else if (value instanceof Double d && (d.isNaN() || d.isInfinite())) {
       throw Failures.badRequest("number at '" + path + "' is not finite");
     }
+  }
+
+  /**
+   * 400 for a string holding half of a UTF-16 surrogate pair: it has no UTF-8 form, so storing it would
+   * replace it with U+FFFD, and data is returned exactly as given or refused.
+   */
+  public static void checkUnicode(String text, String path) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw Failures.badRequest("'" + path + "' holds an unpaired UTF-16 surrogate (\\u" + Integer.toHexString(c)
+          + " at " + i + "): it is not a character and cannot be stored");
+      }
+    }
+  }
+
+  /** Whether a text shows nothing: only spaces of any kind, format and control characters, and blank fillers. */
+  public static boolean isInvisible(String text) {
+    return text.codePoints().allMatch(c -> Character.isWhitespace(c) || Character.isSpaceChar(c)
+      || Character.getType(c) == Character.FORMAT || Character.getType(c) == Character.CONTROL
+      || c == 0x115F || c == 0x1160 || c == 0x3164 || c == 0xFFA0 || c == 0x2800);
   }
 
   /** A key as it may appear in an error message: short, with control characters escaped. */

@@ -252,6 +252,10 @@ public final class ChatVerticle extends VerticleBase {
     if (!(value instanceof String text) || text.isBlank()) {
       throw Failures.badRequest("'text' must be a non-empty string");
     }
+    EventRules.checkUnicode(text, "text");
+    if (EventRules.isInvisible(text)) {
+      throw Failures.badRequest("'text' shows nothing: it is only spaces or invisible characters");
+    }
     int length = text.codePointCount(0, text.length());
     if (length > maxTextLength) {
       throw Failures.badRequest("'text' is " + length + " characters, more than " + maxTextLength);

@@ -5,6 +5,8 @@ import io.hubbub.bus.Bus;
 import io.hubbub.bus.ChatBus;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
+import io.hubbub.bus.Readings;
+import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.Streams;
 import io.vertx.core.Future;
@@ -52,10 +54,15 @@ final class StreamAccess {
         throw Failures.of(Failures.TOO_LARGE, events.size() + " events in one request, more than " + maxBatch);
       }
       String by = principal == null ? "anonymous" : principal.getString("name");
+      boolean readings = Streams.namespace(stream).equals(SensorsBus.NAMESPACE);
+      long now = System.currentTimeMillis();
       JsonArray checked = new JsonArray();
       for (int i = 0; i < events.size(); i++) {
         String where = events.size() == 1 ? "event" : "event [" + i + "]";
         JsonObject event = EventRules.checkEvent(events.get(i), maxDataBytes, extraFields, where);
+        if (readings && SensorsBus.READING.equals(event.getString("type"))) {
+          Readings.checkEventData(event.getJsonObject("data"), where, now);
+        }
         checked.add(StorageBus.event(stream, event, by));
       }
       return storage(StorageBus.APPEND, StorageBus.appendRequest(checked)).map(r -> r.getJsonArray("results"));

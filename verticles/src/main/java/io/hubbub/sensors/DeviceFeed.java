@@ -1,5 +1,6 @@
 package io.hubbub.sensors;
 
+import io.hubbub.bus.Readings;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.StorageBus;
 import io.vertx.core.Future;

@@ -3,6 +3,7 @@ package io.hubbub.sensors;
 import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Bus;
 import io.hubbub.bus.Failures;
+import io.hubbub.bus.Readings;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.Streams;

@@ -162,6 +162,11 @@ class HostileInputTest {
     c.add(post("publish: $ key in an array in data", events, token, "{\"type\":\"X\",\"data\":{\"a\":[{\"$x\":1}]}}", "400"));
     c.add(post("publish: NUL in a key", events, token, "{\"type\":\"X\",\"data\":{\"a\\u0000b\":1}}", "400"));
     c.add(post("publish: data nested 40 deep", events, token, ok.copy().put("data", deep).encode(), "400"));
+    c.add(post("publish: lone surrogate in a value", events, token, "{\"type\":\"X\",\"data\":{\"t\":\"a\\ud800b\"}}", "400"));
+    c.add(post("publish: lone low surrogate in a key", events, token, "{\"type\":\"X\",\"data\":{\"\\udc00\":1}}", "400"));
+    c.add(post("publish: reversed pair deep in an array", events, token,
+      "{\"type\":\"X\",\"data\":{\"a\":[\"\\udc00\\ud800\"]}}", "400"));
+    c.add(post("device: name of spaces", "/api/devices", adminToken, "{\"deviceId\":\"blank-1\",\"name\":\"\\u00a0\\u200b\"}", "400"));
     c.add(post("publish: huge integer", events, token, "{\"type\":\"X\",\"data\":{\"n\":123456789012345678901234567890}}", "400"));
     c.add(post("publish: data over 64 KiB", events, token,
       ok.copy().put("data", new JsonObject().put("s", "x".repeat(70_000))).encode(), "413"));
@@ -224,6 +229,18 @@ class HostileInputTest {
     c.add(registration("device: live of app", "streams.live.app.h", deviceKey, "403"));
     c.add(registration("device: live of another device", "streams.live.sensor.probe-2", deviceKey, "403"));
     c.add(registration("device: presence of a room", "chat.presence.lobby", deviceKey, "403"));
+    String own = "/api/streams/sensor.probe-1/events";
+    JsonObject good = new JsonObject().put("kind", "temperature").put("value", 21.5).put("at", "2026-01-01T00:00:00Z");
+    JsonObject raw = new JsonObject().put("type", "READING");
+    c.add(post("device: raw READING in 2999", own, deviceKey, raw.copy().put("data", good.copy().put("at", "2999-01-01T00:00:00Z")).encode(), "400"));
+    c.add(post("device: raw READING without at", own, deviceKey, raw.copy().put("data", good.copy().put("at", null)).encode(), "400"));
+    c.add(post("device: raw READING before 1970", own, deviceKey, raw.copy().put("data", good.copy().put("at", "1969-12-31T23:59:59Z")).encode(), "400"));
+    c.add(post("device: raw READING, value a string", own, deviceKey, raw.copy().put("data", good.copy().put("value", "hot")).encode(), "400"));
+    c.add(post("device: raw READING, extra field", own, deviceKey, raw.copy().put("data", good.copy().put("extra", 1)).encode(), "400"));
+    c.add(bridge("device: bridge raw READING in 2999", "streams.publish", raw.copy().put("stream", "sensor.probe-1")
+      .put("data", good.copy().put("at", "2999-01-01T00:00:00Z")), deviceKey, "400"));
+    c.add(post("admin: raw READING in 2999 to a device's stream", own, adminToken,
+      raw.copy().put("data", good.copy().put("at", "2999-01-01T00:00:00Z")).encode(), "403"));
     c.add(post("signup: a taken name in other case", "/api/users", null, "{\"username\":\"Mallory\",\"password\":\"password1\"}", "409"));
     c.add(post("signup: a device's name", "/api/users", null, "{\"username\":\"PROBE-1\",\"password\":\"password1\"}", "409"));
     c.add(post("signup: reserved deleted-user", "/api/users", null, "{\"username\":\"Deleted-User\",\"password\":\"password1\"}", "400"));
@@ -272,6 +289,11 @@ class HostileInputTest {
     c.add(bridge("chat.send: operator as text", "chat.send", hi.copy().put("text", new JsonObject().put("$where", "1")), token, "400"));
     c.add(bridge("chat.send: operator as id", "chat.send", hi.copy().put("id", "$gt"), token, "400"));
     c.add(bridge("chat.send: forged token", "chat.send", hi, "forged", "401"));
+    c.add(bridge("chat.send: no-break spaces only", "chat.send", hi.copy().put("text", "\u00a0\u00a0 \u3000"), token, "400"));
+    c.add(bridge("chat.send: invisible characters only", "chat.send", hi.copy().put("text", "\u200b\u2060\ufeff\u3164"), token, "400"));
+    c.add(bridge("chat.send: lone surrogate", "chat.send", hi.copy().put("text", "hi \ud83d"), token, "400"));
+    c.add(bridge("bridge publish: lone surrogate", "streams.publish",
+      ok.copy().put("data", new JsonObject().put("t", "\udfff")), token, "400"));
     c.add(bridge("chat.join: dotted room", "chat.join", new JsonObject().put("room", "a.b"), token, "400"));
     c.add(bridge("chat.join: $ room", "chat.join", new JsonObject().put("room", "$where"), token, "400"));
     c.add(bridge("chat.join: 129-char room", "chat.join", new JsonObject().put("room", "r".repeat(129)), token, "400"));

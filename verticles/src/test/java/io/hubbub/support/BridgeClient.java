@@ -68,13 +68,13 @@ public final class BridgeClient {
     Promise<JsonObject> reply = Promise.promise();
     replies.put(replyAddress, reply);
     JsonObject frame = frame("send", address).put("body", body).put("replyAddress", replyAddress);
-    socket.writeTextMessage(frame.encode());
+    socket.writeTextMessage(ascii(frame.encode()));
     return reply.future();
   }
 
   /** Sends to an address without waiting for a reply. */
   public void send(String address, Object body) {
-    socket.writeTextMessage(frame("send", address).put("body", body).encode());
+    socket.writeTextMessage(ascii(frame("send", address).put("body", body).encode()));
   }
 
   /** Registers for an address; each message body (or error frame) goes to the handler. */
@@ -94,6 +94,16 @@ public final class BridgeClient {
   }
 
   /** Writes any text as a frame, well-formed or not. */
+  /**
+   * JSON with every non-ASCII character escaped, as a browser's {@code JSON.stringify} escapes lone surrogates:
+   * a text frame carries UTF-8, which has no form for half a surrogate pair.
+   */
+  private static String ascii(String json) {
+    StringBuilder out = new StringBuilder(json.length());
+    json.chars().forEach(c -> out.append(c < 0x7f ? String.valueOf((char) c) : String.format("\\u%04x", c)));
+    return out.toString();
+  }
+
   public void raw(String text) {
     socket.writeTextMessage(text);
   }
