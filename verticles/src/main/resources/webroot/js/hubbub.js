@@ -414,7 +414,10 @@ class Subscription extends Listener {
         }
       } while (this.again || this.pending.size > 0 && this.gapBehindPending());
     } catch (error) {
-      if (error.code !== 503) {
+      if (error.code === 429) {
+        // the server bounds the reads one user has in flight (many subscriptions catching up at once): later
+        setTimeout(() => this.catchUp(), 200 + Math.random() * 800);
+      } else if (error.code !== 503) {
         this.report({ failureCode: error.code, message: error.message });
       } // 503: the next connection reads again
     } finally {

@@ -56,6 +56,8 @@ public final class StorageBus {
 
   public static final int MAX_READ_LIMIT = 1000;
   public static final int DEFAULT_READ_LIMIT = 100;
+  /** A read page also ends once its events' data add up to this many bytes (limits.maxReadBytes). */
+  public static final long DEFAULT_MAX_READ_BYTES = 4L * 1_048_576;
 
   private StorageBus() {
   }

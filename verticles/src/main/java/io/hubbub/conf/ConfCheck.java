@@ -70,7 +70,9 @@ public final class ConfCheck {
     }
 
     JsonObject limits = section(conf, "limits");
-    keys(limits, "limits.", Set.of("maxDataBytes", "maxBatch", "liveQueueBytes"));
+    keys(limits, "limits.", Set.of("maxDataBytes", "maxBatch", "liveQueueBytes", "maxReadBytes", "readsInFlight"));
+    integer(limits, "limits.maxReadBytes", 1_024, 1_073_741_824);
+    integer(limits, "limits.readsInFlight", 1, 10_000);
     integer(limits, "limits.maxDataBytes", 1, 16 * 1_048_576);
     integer(limits, "limits.maxBatch", 1, 10_000);
     integer(limits, "limits.liveQueueBytes", 65_536, 1_073_741_824);

@@ -46,6 +46,8 @@ public final class GatewayVerticle extends VerticleBase {
   private static final String SOCKJS_LIBRARY = "/vendor/sockjs.min.js";
   /** A connection with nothing to read or write this long is closed (the bridge's clients ping every few seconds). */
   private static final int DEFAULT_IDLE_TIMEOUT_S = 60;
+  /** Reads one principal may have waiting on storage at once, per gateway instance. */
+  private static final int DEFAULT_READS_IN_FLIGHT = 4;
 
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private HttpServer server;
@@ -62,7 +64,7 @@ public final class GatewayVerticle extends VerticleBase {
     Principals principals = new Principals(vertx, timeoutMs);
     StreamAccess streams = new StreamAccess(vertx, new Namespaces(conf.getJsonObject("namespaces", new JsonObject())),
       limits.getInteger("maxDataBytes", EventRules.DEFAULT_MAX_DATA_BYTES), limits.getInteger("maxBatch", 1_000),
-      StorageBus.partitions(conf), timeoutMs);
+      limits.getInteger("readsInFlight", DEFAULT_READS_IN_FLIGHT), StorageBus.partitions(conf), timeoutMs);
     LiveFanout live = new LiveFanout(vertx, limits.getLong("liveQueueBytes", LiveFanout.DEFAULT_QUEUE_BYTES), io.hubbub.Node.registry());
     Bridge bridge = new Bridge(vertx, principals, streams, live);
     consumers.addAll(bridge.consumers());

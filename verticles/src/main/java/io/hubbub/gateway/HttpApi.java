@@ -204,7 +204,7 @@ final class HttpApi {
     if (ctx.response().ended()) {
       return;
     }
-    if (code == Failures.UNAVAILABLE) {
+    if ((code == Failures.UNAVAILABLE || code == Failures.RATE_LIMITED) && !ctx.response().headers().contains(HttpHeaders.RETRY_AFTER)) {
       ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
     }
     JsonObject body = new JsonObject().put("error", new JsonObject().put("code", code).put("message", message));

@@ -14,7 +14,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -30,8 +32,12 @@ final class StreamAccess {
   private final int maxDataBytes;
   private final int maxBatch;
   private final long timeoutMs;
+  private final int maxReadsInFlight;
+  private final Map<String, Integer> readsInFlight = new HashMap<>();
 
-  StreamAccess(Vertx vertx, Namespaces namespaces, int maxDataBytes, int maxBatch, int partitions, long timeoutMs) {
+  StreamAccess(Vertx vertx, Namespaces namespaces, int maxDataBytes, int maxBatch, int maxReadsInFlight, int partitions,
+               long timeoutMs) {
+    this.maxReadsInFlight = maxReadsInFlight;
     this.partitions = partitions;
     this.vertx = vertx;
     this.namespaces = namespaces;
@@ -85,11 +91,26 @@ final class StreamAccess {
     return Bus.request(vertx.eventBus(), ChatBus.PUBLISH, request, timeoutMs).map(result -> new JsonArray().add(result));
   }
 
+  /**
+   * A page of a stream. Each principal has at most {@code readsInFlight} reads waiting on storage at once
+   * (more: 429), so one client's parallel large reads cannot fill the heap or the store's time for others.
+   */
   Future<JsonObject> read(JsonObject principal, String stream, long from, int limit) {
     return guarded(() -> {
       namespaces.checkRead(principal, stream);
-      return storage(StorageBus.READ, StorageBus.readRequest(stream, from, limit));
+      String reader = principal == null ? "" : principal.getString("kind") + ":" + principal.getString("name");
+      int inFlight = readsInFlight.merge(reader, 1, Integer::sum);
+      if (inFlight > maxReadsInFlight) {
+        release(reader);
+        throw Failures.of(Failures.RATE_LIMITED, "more than " + maxReadsInFlight
+          + " reads in flight: wait for an answer before the next read");
+      }
+      return storage(StorageBus.READ, StorageBus.readRequest(stream, from, limit)).andThen(done -> release(reader));
     });
+  }
+
+  private void release(String reader) {
+    readsInFlight.computeIfPresent(reader, (k, n) -> n == 1 ? null : n - 1);
   }
 
   Future<JsonObject> meta(JsonObject principal, String stream) {

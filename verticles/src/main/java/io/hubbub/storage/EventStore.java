@@ -192,8 +192,11 @@ final class EventStore {
     return calls.guard(mongo.bulkWriteWithOptions(BUCKETS, inserts, options)).mapEmpty();
   }
 
-  /** Events of a stream with {@code from <= seq <= to}, in order, at most {@code limit}. */
-  Future<List<JsonObject>> read(String stream, long from, long to, int limit) {
+  /**
+   * Events of a stream with {@code from <= seq <= to}, in order, at most {@code limit}, and no more once
+   * their {@code data} adds up to {@code maxBytes} encoded (the first event always comes, so a reader moves on).
+   */
+  Future<List<JsonObject>> read(String stream, long from, long to, int limit, long maxBytes) {
     long end = Math.min(to, from + limit - 1);
     if (end < from) {
       return Future.succeededFuture(List.of());
@@ -208,10 +211,15 @@ final class EventStore {
       sorted.sort(Comparator.comparingLong(b -> b.getLong("first")));
       List<JsonObject> found = new ArrayList<>();
       long expected = from;
+      long bytes = 0;
       for (JsonObject bucket : sorted) {
         for (JsonObject event : events(bucket)) {
           long seq = event.getLong("seq");
           if (seq == expected && seq <= end) {
+            bytes += event.getJsonObject("data").toBuffer().length();
+            if (bytes > maxBytes && !found.isEmpty()) {
+              return found;
+            }
             found.add(event);
             expected++;
           }

@@ -59,6 +59,7 @@ public final class StorageVerticle extends VerticleBase {
   private GroupCommit commits;
   private int maxDataBytes;
   private int maxBatch;
+  private long maxReadBytes;
   private boolean indexed;
   private long prepareTimer = -1;
   private boolean stopping;
@@ -72,6 +73,7 @@ public final class StorageVerticle extends VerticleBase {
     long timeoutMs = mongoConf.getLong("timeoutMs", 5_000L);
     maxDataBytes = limits.getInteger("maxDataBytes", EventRules.DEFAULT_MAX_DATA_BYTES);
     maxBatch = limits.getInteger("maxBatch", 1_000);
+    maxReadBytes = limits.getLong("maxReadBytes", StorageBus.DEFAULT_MAX_READ_BYTES);
     seqs = new SeqCache(storageConf.getInteger("seqCacheStreams", 100_000));
     partitionCount = StorageBus.partitions(conf);
     nodeName = conf.getJsonObject("cluster", new JsonObject()).getString("node", "local");
@@ -231,7 +233,7 @@ public final class StorageVerticle extends VerticleBase {
     String stream = inPartition(stream(body), partition);
     long from = Math.max(1, EventRules.optionalLong(body, "from", 1, 0, Long.MAX_VALUE));
     int limit = (int) EventRules.optionalLong(body, "limit", StorageBus.DEFAULT_READ_LIMIT, 1, StorageBus.MAX_READ_LIMIT);
-    return lastSeq(partition, stream).compose(last -> events.read(stream, from, last, limit).map(found -> {
+    return lastSeq(partition, stream).compose(last -> events.read(stream, from, last, limit, maxReadBytes).map(found -> {
       JsonArray list = new JsonArray(new ArrayList<>(found));
       long next = found.isEmpty() ? from : found.get(found.size() - 1).getLong("seq") + 1;
       return new JsonObject().put("stream", stream).put("events", list).put("next", next).put("lastSeq", last);
