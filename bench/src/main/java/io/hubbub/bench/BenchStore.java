@@ -48,7 +48,9 @@ final class BenchStore implements AutoCloseable {
     JsonObject conf = new JsonObject(Files.readString(Path.of("conf", "hubbub.json")));
     conf.getJsonObject("http").put("port", port);
     conf.getJsonObject("mongo").put("uri", uri()).put("database", "bench");
-    conf.getJsonObject("auth").put("passwordIterations", 1_000);
+    conf.getJsonObject("auth").put("passwordIterations", 1_000)
+      // every simulated user signs up from this one address
+      .put("throttle", new JsonObject().put("perUser", 1_000).put("perAddress", 1_000_000));
     return conf;
   }
 

@@ -249,7 +249,9 @@ public final class ClusterBench {
     JsonObject conf = new JsonObject(Files.readString(Path.of("conf", "hubbub.json")));
     conf.getJsonObject("http").put("port", 0);
     conf.getJsonObject("mongo").put("uri", storeUri).put("database", database);
-    conf.getJsonObject("auth").put("passwordIterations", 1_000).put("adminPassword", "admin-password-1");
+    conf.getJsonObject("auth").put("passwordIterations", 1_000).put("adminPassword", "admin-password-1")
+      // every simulated user signs up from this one address
+      .put("throttle", new JsonObject().put("perUser", 1_000).put("perAddress", 1_000_000));
     conf.getJsonObject("chat").put("rateLimit", new JsonObject().put("messages", 1_000_000).put("perSeconds", 1));
     JsonArray list = new JsonArray();
     for (String v : verticles) {

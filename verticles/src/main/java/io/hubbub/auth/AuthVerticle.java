@@ -39,6 +39,9 @@ public final class AuthVerticle extends VerticleBase {
   private static final int MAX_PASSWORD = 1024;
   private static final int MAX_CACHED_SESSIONS = 100_000;
   private static final long BOOTSTRAP_RETRY_MS = 2_000;
+  private static final int DEFAULT_HASH_THREADS = 2;
+  private static final int QUEUED_PER_HASH_THREAD = 32;
+  private static final long SWEEP_MS = 60_000;
   private static final Logger log = LoggerFactory.getLogger(AuthVerticle.class);
 
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
@@ -51,6 +54,9 @@ public final class AuthVerticle extends VerticleBase {
   private Passwords passwords;
   private Devices devices;
   private Names names;
+  private Throttle throttle;
+  private Hashing hashing;
+  private long sweeper;
   private Set<String> admins;
   private long sessionTtlMs;
   private long storageTimeoutMs;
@@ -65,6 +71,10 @@ public final class AuthVerticle extends VerticleBase {
     admins = Set.copyOf(config().getJsonArray("admins", new JsonArray()).getList());
     names = new Names(this::storage);
     devices = new Devices(vertx, this::storage, this::audit, names);
+    throttle = new Throttle(conf.getJsonObject("throttle", new JsonObject()));
+    int hashThreads = conf.getInteger("hashThreads", DEFAULT_HASH_THREADS);
+    hashing = new Hashing(vertx, hashThreads, QUEUED_PER_HASH_THREAD * hashThreads, storageTimeoutMs);
+    sweeper = vertx.setPeriodic(SWEEP_MS, t -> throttle.sweep(System.currentTimeMillis()));
     return vertx.executeBlocking(() -> new Passwords(conf.getInteger("passwordIterations", 210_000)))
       .compose(p -> {
         passwords = p;
@@ -80,6 +90,12 @@ public final class AuthVerticle extends VerticleBase {
         return Future.join(consumers.stream().map(MessageConsumer::completion).toList());
       })
       .compose(v -> createAdmin(conf.getString("adminPassword")));
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(sweeper);
+    return hashing.close();
   }
 
   /** Creates the conf's first admin on first start, with the given password or a random one logged once. */
@@ -124,17 +140,50 @@ public final class AuthVerticle extends VerticleBase {
     if (password.length() < MIN_PASSWORD || password.length() > MAX_PASSWORD) {
       throw Failures.badRequest("password must be " + MIN_PASSWORD + " to " + MAX_PASSWORD + " characters");
     }
-    return vertx.executeBlocking(() -> passwords.hash(password), false)
-      .compose(hash -> names.claim(username, AuthBus.KIND_USER, () -> storage(StorageBus.DOC_INSERT,
-        StorageBus.docInsert("users", new JsonObject().put("_id", username).put("hash", hash).put("created", Instant.now().toString())))))
-      .compose(v -> audit(AuditBus.record("users", "CREATED", new JsonObject().put("username", username), username)))
-      .map(v -> new JsonObject().put("username", username));
+    if (body.getValue("remote") instanceof String remote) {
+      throttle.attempt(username, remote, System.currentTimeMillis());
+    }
+    return hashing.run(() -> passwords.hash(password))
+      .compose(hash -> names.claim(username, AuthBus.KIND_USER, () -> insertUser(username, hash))
+        .recover(failure -> Failures.code(failure) == Failures.CONFLICT
+          ? sameSignUp(username, password, hash, failure) : Future.failedFuture(failure)))
+      .map(v -> {
+        // the account exists now: a trail that cannot be written is logged, not turned into a false 503
+        audit(AuditBus.record("users", "CREATED", new JsonObject().put("username", username), username))
+          .onFailure(failure -> log.warn("sign-up not audited [username: {}, error: {}]", username, failure.getMessage()));
+        return new JsonObject().put("username", username);
+      });
+  }
+
+  private Future<JsonObject> insertUser(String username, String hash) {
+    return storage(StorageBus.DOC_INSERT, StorageBus.docInsert("users", new JsonObject()
+      .put("_id", username).put("hash", hash).put("created", Instant.now().toString())));
+  }
+
+  /**
+   * A sign-up whose name is taken is answered as the first one was when it is the same sign-up again (the
+   * client lost the answer and retried): the account exists with this password, or the name is claimed for
+   * this user and the account was never written. Anything else is 409.
+   */
+  private Future<Void> sameSignUp(String username, String password, String hash, Throwable taken) {
+    return storage(StorageBus.DOC_FIND, StorageBus.docKey("users", username))
+      .compose(found -> hashing.run(() -> passwords.verify(found.getJsonObject("doc").getString("hash"), password))
+        .compose(same -> same ? Future.<Void>succeededFuture() : Future.failedFuture(taken)))
+      .recover(failure -> Failures.code(failure) != Failures.NOT_FOUND ? Future.failedFuture(failure)
+        : storage(StorageBus.DOC_FIND, StorageBus.docKey(Names.COLLECTION, Names.key(username)))
+          .compose(claim -> {
+            JsonObject doc = claim.getJsonObject("doc");
+            return AuthBus.KIND_USER.equals(doc.getString("kind")) && username.equals(doc.getString("name"))
+              ? insertUser(username, hash).<Void>mapEmpty() : Future.failedFuture(taken);
+          })
+          .recover(none -> Future.failedFuture(Failures.code(none) == Failures.NOT_FOUND ? taken : none)));
   }
 
   private Future<JsonObject> login(JsonObject body) {
     String username = string(body, "username");
     String password = string(body, "password");
     String remote = body.getValue("remote") instanceof String r ? r : "";
+    throttle.attempt(username, remote, System.currentTimeMillis());
     Future<JsonObject> user = USERNAME.matcher(username).matches()
       ? storage(StorageBus.DOC_FIND, StorageBus.docKey("users", username)).map(found -> found.getJsonObject("doc"))
         .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND
@@ -142,7 +191,7 @@ public final class AuthVerticle extends VerticleBase {
       : Future.succeededFuture(null);
     JsonObject who = new JsonObject().put("username", clip(username)).put("remote", remote);
     return user
-      .compose(doc -> vertx.executeBlocking(() -> passwords.verify(doc == null ? null : doc.getString("hash"), password), false))
+      .compose(doc -> hashing.run(() -> passwords.verify(doc == null ? null : doc.getString("hash"), password)))
       .compose(ok -> {
         if (!ok) {
           return record(AuthBus.LOGINS_STREAM, "LOGIN_FAILED", who, SERVER)
@@ -151,8 +200,11 @@ public final class AuthVerticle extends VerticleBase {
         String token = Passwords.randomToken(32);
         long expiresAt = System.currentTimeMillis() + sessionTtlMs;
         JsonObject session = new JsonObject().put("_id", tokenHash(token)).put("username", username).put("expiresAt", expiresAt);
+        // a login whose LOGIN event cannot be stored did not happen: its session goes again
         return storage(StorageBus.DOC_INSERT, StorageBus.docInsert("sessions", session))
-          .compose(v -> record(AuthBus.LOGINS_STREAM, "LOGIN", who, username))
+          .compose(v -> record(AuthBus.LOGINS_STREAM, "LOGIN", who, username)
+            .recover(failure -> storage(StorageBus.DOC_DELETE, StorageBus.docKey("sessions", tokenHash(token)))
+              .transform(deleted -> Future.failedFuture(failure))))
           .map(v -> new JsonObject()
             .put("token", token)
             .put("username", username)

@@ -40,15 +40,21 @@ final class Names {
 
   /**
    * Claims {@code name} for a user or device, then runs {@code create}; 409 when the name (in any case) is
-   * taken. When {@code create} fails the claim is released, so a failed sign-up leaves nothing behind.
+   * taken. When {@code create} fails for certain the claim is released, so a failed sign-up leaves nothing behind.
    */
   Future<Void> claim(String name, String kind, Supplier<Future<JsonObject>> create) {
     JsonObject doc = new JsonObject().put("_id", key(name)).put("name", name).put("kind", kind);
     return storage.apply(StorageBus.DOC_INSERT, StorageBus.docInsert(COLLECTION, doc))
       .recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.CONFLICT
         ? Failures.of(Failures.CONFLICT, "the name '" + name + "' is taken") : failure))
-      .compose(claimed -> create.get().transform(created -> created.succeeded() ? Future.succeededFuture()
-        : release(name).transform(released -> Future.failedFuture(created.cause()))));
+      .compose(claimed -> create.get().transform(created -> {
+        if (created.succeeded()) {
+          return Future.succeededFuture();
+        }
+        // a 503 may hide a write that happened: the claim stays, and a retry finds out (AuthVerticle.sameSignUp)
+        Future<Void> released = Failures.code(created.cause()) == Failures.UNAVAILABLE ? Future.succeededFuture() : release(name);
+        return released.transform(r -> Future.failedFuture(created.cause()));
+      }));
   }
 
   /** Frees a name whose user or device is gone (or was never created). */

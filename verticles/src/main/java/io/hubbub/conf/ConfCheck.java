@@ -78,7 +78,13 @@ public final class ConfCheck {
     integer(limits, "limits.liveQueueBytes", 65_536, 1_073_741_824);
 
     JsonObject auth = section(conf, "auth");
-    keys(auth, "auth.", Set.of("sessionTtlSeconds", "passwordIterations", "adminPassword"));
+    keys(auth, "auth.", Set.of("sessionTtlSeconds", "passwordIterations", "adminPassword", "throttle", "hashThreads"));
+    integer(auth, "auth.hashThreads", 1, 64);
+    JsonObject throttle = section(auth, "throttle");
+    keys(throttle, "auth.throttle.", Set.of("perUser", "perAddress", "perSeconds"));
+    integer(throttle, "auth.throttle.perUser", 1, 1_000_000);
+    integer(throttle, "auth.throttle.perAddress", 1, 1_000_000);
+    integer(throttle, "auth.throttle.perSeconds", 1, 86_400);
     integer(auth, "auth.sessionTtlSeconds", 60, 365L * 86_400);
     integer(auth, "auth.passwordIterations", 1_000, 10_000_000);
     string(auth, "auth.adminPassword", true);

@@ -43,9 +43,8 @@ final class HttpApi {
     router.route("/api/*").handler(HttpApi::contentType);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
     router.route("/api/*").handler(this::authenticate);
-    router.post("/api/users").handler(ctx -> reply(ctx, 201, auth(AuthBus.REGISTER, credentials(ctx))));
-    router.post("/api/sessions").handler(ctx -> reply(ctx, 201,
-      auth(AuthBus.LOGIN, credentials(ctx).put("remote", ctx.request().remoteAddress().hostAddress()))));
+    router.post("/api/users").handler(ctx -> reply(ctx, 201, login(AuthBus.REGISTER, ctx)));
+    router.post("/api/sessions").handler(ctx -> reply(ctx, 201, login(AuthBus.LOGIN, ctx)));
     router.delete("/api/sessions/current").handler(this::logout);
     router.post("/api/streams/:stream/events").handler(this::publish);
     router.get("/api/streams/:stream/events").handler(this::read);
@@ -126,6 +125,20 @@ final class HttpApi {
 
   private Future<JsonObject> auth(String address, JsonObject body) {
     return Bus.request(vertx.eventBus(), address, body, timeoutMs);
+  }
+
+  /**
+   * A sign-up or login: auth throttles by name and remote address and may queue the hash, so the answer is
+   * waited for longer than other calls; a 429 says when to come back.
+   */
+  private Future<JsonObject> login(String address, RoutingContext ctx) {
+    JsonObject body = credentials(ctx).put("remote", ctx.request().remoteAddress().hostAddress());
+    return Bus.request(vertx.eventBus(), address, body, timeoutMs * AuthBus.TIMEOUTS_PER_LOGIN)
+      .onFailure(failure -> {
+        if (Failures.code(failure) == Failures.RATE_LIMITED) {
+          ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(AuthBus.retryAfter(failure.getMessage())));
+        }
+      });
   }
 
   static Object jsonBody(RoutingContext ctx) {

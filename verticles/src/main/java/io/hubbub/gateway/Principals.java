@@ -24,10 +24,12 @@ final class Principals {
 
   static final String BEARER = "Bearer ";
   private static final long CACHE_MS = 10_000;
+  private static final long REFUSED_MS = 30_000;
   private static final int MAX_CACHED = 10_000;
   private static final int MAX_TOKEN_LENGTH = 512;
 
-  private record Cached(JsonObject principal, long until) {
+  /** A token's principal until {@code until}, or (principal null) the reason it was refused. */
+  private record Cached(JsonObject principal, long until, String refusal) {
   }
 
   private final Vertx vertx;
@@ -53,7 +55,7 @@ final class Principals {
       String device = m.body().getString("device");
       generation++;
       if (device != null) {
-        cache.values().removeIf(c -> AuthBus.KIND_DEVICE.equals(c.principal().getString("kind"))
+        cache.values().removeIf(c -> c.principal() != null && AuthBus.KIND_DEVICE.equals(c.principal().getString("kind"))
           && device.equals(c.principal().getString("name")));
       }
       if (token != null) {
@@ -82,10 +84,14 @@ final class Principals {
       return Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, "expected 'Authorization: Bearer <token>'"));
     }
     String token = authorization.substring(BEARER.length()).trim();
+    if (!AuthBus.isWellFormed(token)) {
+      return Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, "unknown or expired session"));
+    }
     long now = System.currentTimeMillis();
     Cached cached = cache.get(token);
     if (cached != null && cached.until() > now) {
-      return Future.succeededFuture(cached.principal());
+      return cached.principal() != null ? Future.succeededFuture(cached.principal())
+        : Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, cached.refusal()));
     }
     Future<JsonObject> inFlight = pending.get(token);
     if (inFlight != null) {
@@ -97,9 +103,14 @@ final class Principals {
       JsonObject clean = AuthBus.principal(principal.getString("name"), principal.getString("kind"),
         principal.getBoolean("admin", false));
       if (generation == startedAt) {
-        cache.put(token, new Cached(clean, until));
+        cache.put(token, new Cached(clean, until, null));
       }
       return clean;
+    }).onFailure(failure -> {
+      if (Failures.code(failure) == Failures.UNAUTHORIZED) {
+        // a bad token is refused from here for a while: a client retrying it costs no store lookups
+        cache.put(token, new Cached(null, now + REFUSED_MS, Failures.message(failure)));
+      }
     });
     pending.put(token, lookup);
     return lookup.andThen(done -> pending.remove(token));

@@ -45,7 +45,7 @@ class HostileInputTest {
   private record Case(String name, String expected, Supplier<Future<String>> run) {
   }
 
-  private static final String EXPIRED_TOKEN = "expired-token-for-the-test";
+  private static final String EXPIRED_TOKEN = "expired_" + "x".repeat(35);
   private static final List<String> COLLECTIONS = List.of("buckets", "users", "names", "sessions", "rooms", "devices", "aggregates", "sensors");
 
   private TestNode node;

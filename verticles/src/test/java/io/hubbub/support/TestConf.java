@@ -34,7 +34,9 @@ public final class TestConf {
     JsonObject conf = defaults();
     conf.getJsonObject("http").put("port", 0);
     conf.getJsonObject("mongo").put("uri", TestStore.uri()).put("database", TestStore.freshDatabase());
-    conf.getJsonObject("auth").put("passwordIterations", 1_000).put("adminPassword", ADMIN_PASSWORD);
+    // tests sign many users up from one address; ThrottleTest checks the throttle itself
+    conf.getJsonObject("auth").put("passwordIterations", 1_000).put("adminPassword", ADMIN_PASSWORD)
+      .put("throttle", new JsonObject().put("perUser", 1_000).put("perAddress", 10_000));
     return only(conf, EVERY_VERTICLE);
   }
 

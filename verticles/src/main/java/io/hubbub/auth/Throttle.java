@@ -1,0 +1,42 @@
+package io.hubbub.auth;
+
+import io.hubbub.bus.AuthBus;
+import io.hubbub.limit.RateLimit;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * {@code auth.throttle}: how many sign-ups and logins one user name and one remote address may try in a
+ * window. Past either, the attempt is refused with 429 before any password is hashed. Counted per auth
+ * instance (a cluster with n auth instances allows up to n times as many).
+ */
+final class Throttle {
+
+  static final int DEFAULT_PER_USER = 10;
+  static final int DEFAULT_PER_ADDRESS = 60;
+  static final int DEFAULT_PER_SECONDS = 60;
+
+  private final RateLimit perUser;
+  private final RateLimit perAddress;
+
+  Throttle(JsonObject conf) {
+    long windowMs = conf.getInteger("perSeconds", DEFAULT_PER_SECONDS) * 1_000L;
+    perUser = new RateLimit(conf.getInteger("perUser", DEFAULT_PER_USER), windowMs);
+    perAddress = new RateLimit(conf.getInteger("perAddress", DEFAULT_PER_ADDRESS), windowMs);
+  }
+
+  /** Counts one attempt; fails with 429 (carrying the seconds to wait) when the name or the address is over. */
+  void attempt(String username, String remote, long now) {
+    String user = Names.key(username);
+    if (!perAddress.tryAcquire(remote, now)) {
+      throw AuthBus.throttled(perAddress.retryAfterSeconds(remote, now));
+    }
+    if (!perUser.tryAcquire(user, now)) {
+      throw AuthBus.throttled(perUser.retryAfterSeconds(user, now));
+    }
+  }
+
+  void sweep(long now) {
+    perUser.sweep(now);
+    perAddress.sweep(now);
+  }
+}
