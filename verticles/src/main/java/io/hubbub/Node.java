@@ -15,6 +15,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.vertx.core.json.JsonArray;
@@ -82,7 +85,7 @@ public final class Node {
       return Future.succeededFuture(newVertx());
     }
     String host = cluster.getString("host", ClusterConfig.DEFAULT_HOST);
-    VertxOptions options = metricsOptions().setEventBusOptions(new EventBusOptions().setHost(host));
+    VertxOptions options = metricsOptions().setEventBusOptions(eventBusOptions(host, cluster.getJsonObject("tls", new JsonObject())));
     long started = System.nanoTime();
     return builder(options)
       .withClusterManager(new HazelcastClusterManager(ClusterConfig.load(cluster)))
@@ -90,6 +93,23 @@ public final class Node {
       .onSuccess(vertx -> log.info("joined the cluster [name: {}, host: {}, nodes: {}, in: {} ms]",
         cluster.getString("name", ClusterConfig.DEFAULT_NAME), host,
         ((VertxInternal) vertx).clusterManager().getNodes().size(), (System.nanoTime() - started) / 1_000_000));
+  }
+
+  /**
+   * The clustered event bus: with {@code cluster.tls}, mutual TLS — each node presents its certificate and
+   * accepts only peers (as server and as client) whose certificate the conf's CA signed, so a process without
+   * one can neither send to the nodes nor receive what they send. Peers are known by certificate, not host name.
+   */
+  static EventBusOptions eventBusOptions(String host, JsonObject tls) {
+    EventBusOptions options = new EventBusOptions().setHost(host);
+    if (!tls.isEmpty()) {
+      options.setSsl(true)
+        .setKeyCertOptions(new PemKeyCertOptions().setCertPath(tls.getString("cert")).setKeyPath(tls.getString("key")))
+        .setTrustOptions(new PemTrustOptions().addCertPath(tls.getString("ca")))
+        .setTrustAll(false)
+        .setClientAuth(ClientAuth.REQUIRED);
+    }
+    return options;
   }
 
   private static VertxBuilder builder(VertxOptions options) {

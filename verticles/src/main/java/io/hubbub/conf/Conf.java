@@ -35,6 +35,8 @@ public final class Conf {
     OVERRIDES.put("HUBBUB_CLUSTER_MEMBERS", "cluster.members");
     OVERRIDES.put("HUBBUB_CLUSTER_PORT", "cluster.port");
     OVERRIDES.put("HUBBUB_NODE_NAME", "cluster.node");
+    OVERRIDES.put("HUBBUB_TLS_CERT", "http.tls.cert");
+    OVERRIDES.put("HUBBUB_TLS_KEY", "http.tls.key");
   }
 
   private Conf() {
@@ -86,8 +88,13 @@ public final class Conf {
 
   private static void set(JsonObject conf, String path, Object value) {
     String[] parts = path.split("\\.");
-    JsonObject section = conf.getValue(parts[0]) instanceof JsonObject s ? s : new JsonObject();
-    conf.put(parts[0], section.put(parts[1], value));
+    JsonObject section = conf;
+    for (int i = 0; i < parts.length - 1; i++) {
+      JsonObject inner = section.getValue(parts[i]) instanceof JsonObject s ? s : new JsonObject();
+      section.put(parts[i], inner);
+      section = inner;
+    }
+    section.put(parts[parts.length - 1], value);
   }
 
   private static String firstLine(Throwable failure) {

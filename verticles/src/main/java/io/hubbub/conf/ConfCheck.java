@@ -3,6 +3,8 @@ package io.hubbub.conf;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -37,7 +39,8 @@ public final class ConfCheck {
     keys(conf, "", Set.of("http", "mongo", "admins", "limits", "auth", "storage", "chat", "sensors", "audit", "namespaces", "verticles", "cluster"));
 
     JsonObject http = section(conf, "http");
-    keys(http, "http.", Set.of("host", "port", "maxBodyBytes", "websocketCompression", "idleTimeoutSeconds", "requestTimeoutSeconds"));
+    keys(http, "http.", Set.of("host", "port", "maxBodyBytes", "websocketCompression", "idleTimeoutSeconds", "requestTimeoutSeconds", "tls"));
+    pemFiles(section(http, "tls"), "http.tls", List.of("cert", "key"), "HUBBUB_TLS_CERT and HUBBUB_TLS_KEY");
     integer(http, "http.idleTimeoutSeconds", 1, 86_400);
     integer(http, "http.requestTimeoutSeconds", 1, 3_600);
     integer(http, "http.port", 0, 65_535);
@@ -134,7 +137,8 @@ public final class ConfCheck {
     }
 
     JsonObject cluster = section(conf, "cluster");
-    keys(cluster, "cluster.", Set.of("enabled", "name", "host", "port", "members", "node"));
+    keys(cluster, "cluster.", Set.of("enabled", "name", "host", "port", "members", "node", "tls"));
+    pemFiles(section(cluster, "tls"), "cluster.tls", List.of("cert", "key", "ca"), "cluster.tls.cert, .key and .ca");
     integer(cluster, "cluster.port", 1, 65_535);
     bool(cluster, "cluster.enabled");
     matches(cluster, "cluster.name", CLUSTER_NAME);
@@ -152,6 +156,23 @@ public final class ConfCheck {
       if (names.contains("gateway") && !names.contains("chat")) {
         throw new ConfException("verticles: a clustered node that runs 'gateway' must run 'chat' too "
           + "(each node's chat verticle delivers presence to that node's bridge connections)");
+      }
+    }
+  }
+
+  /** A TLS section: nothing, or every one of {@code files} naming a readable PEM file. */
+  private static void pemFiles(JsonObject tls, String key, List<String> files, String together) {
+    if (tls.isEmpty()) {
+      return;
+    }
+    keys(tls, key + ".", Set.copyOf(files));
+    for (String file : files) {
+      Object path = tls.getValue(file);
+      if (path == null) {
+        throw new ConfException(key + "." + file + ": missing (" + together + " go together)");
+      }
+      if (!(path instanceof String p) || !Files.isReadable(Path.of(p))) {
+        throw new ConfException(key + "." + file, "a readable PEM file", path);
       }
     }
   }

@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -97,13 +98,17 @@ public final class GatewayVerticle extends VerticleBase {
       // off unless asked: deflating every frame for every socket halves the fan-out (bench/README.md)
       .setPerMessageWebSocketCompressionSupported(http.getBoolean("websocketCompression", false))
       .setPerFrameWebSocketCompressionSupported(http.getBoolean("websocketCompression", false));
+    JsonObject tls = http.getJsonObject("tls", new JsonObject());
+    if (!tls.isEmpty()) { // HTTPS and WSS on the same port
+      options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(tls.getString("cert")).setKeyPath(tls.getString("key")));
+    }
     return Future.join(consumers.stream().map(MessageConsumer::completion).toList())
       .compose(v -> principals.ready())
       .compose(v -> vertx.createHttpServer(options).requestHandler(router).listen())
       .onSuccess(s -> {
         server = s;
         vertx.sharedData().getLocalMap(LOCAL_MAP).put(PORT_KEY, s.actualPort());
-        log.info("gateway listening [port: {}]", s.actualPort());
+        log.info("gateway listening [port: {}]{}", s.actualPort(), options.isSsl() ? " (HTTPS and WSS)" : "");
       });
   }
 

@@ -51,6 +51,8 @@ final class TestCluster implements AutoCloseable {
   private final Map<String, Integer> httpPorts = new ConcurrentHashMap<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final ProcessFixture fixture;
+  /** Per node, its {@code cluster.tls} ({@code {cert, key, ca}}), for clusters whose event bus is mutual TLS. */
+  private final Map<String, JsonObject> tls = new HashMap<>();
 
   TestCluster(String... names) throws Exception {
     fixture = new ProcessFixture("hubbub-cluster");
@@ -71,18 +73,31 @@ final class TestCluster implements AutoCloseable {
     JsonObject conf = HubbubProcess.conf();
     TestConf.only(conf, edge ? new String[] {"chat", "gateway"} : new String[] {"storage", "auth", "audit"});
     conf.getJsonObject("mongo").put("uri", TestStore.uri()).put("database", database);
-    conf.put("cluster", new JsonObject()
-      .put("enabled", true)
-      .put("name", name)
-      .put("host", "127.0.0.1")
-      .put("port", clusterPorts.get(node))
-      .put("members", new JsonArray(clusterPorts.values().stream().map(p -> (Object) ("127.0.0.1:" + p)).toList())));
+    conf.put("cluster", member(clusterPorts.get(node)));
+    if (tls.containsKey(node)) {
+      conf.getJsonObject("cluster").put("tls", tls.get(node));
+    }
     HubbubProcess process = fixture.start(node, conf, Map.of("HUBBUB_NODE_NAME", node));
     nodes.put(node, process);
     int port = process.awaitStarted();
     if (edge) {
       httpPorts.put(node, port);
     }
+  }
+
+  /** The {@code cluster} section of a member of this cluster whose Hazelcast listens on {@code port}. */
+  JsonObject member(int port) {
+    return new JsonObject()
+      .put("enabled", true)
+      .put("name", name)
+      .put("host", "127.0.0.1")
+      .put("port", port)
+      .put("members", new JsonArray(clusterPorts.values().stream().map(p -> (Object) ("127.0.0.1:" + p)).toList()));
+  }
+
+  /** Gives {@code node} this {@code cluster.tls} from its next start on. */
+  void tls(String node, JsonObject files) {
+    tls.put(node, files);
   }
 
   /** SIGKILL. */
