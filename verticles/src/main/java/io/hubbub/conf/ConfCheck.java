@@ -49,7 +49,8 @@ public final class ConfCheck {
     integer(http, "http.maxBodyBytes", 1_024, 64 * 1_048_576);
 
     JsonObject mongo = section(conf, "mongo");
-    keys(mongo, "mongo.", Set.of("uri", "database", "dataDir", "timeoutMs", "embeddedHost", "embeddedPort"));
+    keys(mongo, "mongo.", Set.of("uri", "database", "dataDir", "timeoutMs", "embeddedHost", "embeddedPort", "credentialsFile"));
+    string(mongo, "mongo.credentialsFile", false);
     String uri = string(mongo, "mongo.uri", true);
     if (uri != null && !uri.isEmpty() && !uri.startsWith("mongodb://") && !uri.startsWith("mongodb+srv://")) {
       throw new ConfException("mongo.uri (HUBBUB_MONGO_URI)", "a mongodb:// or mongodb+srv:// URI, or nothing for the embedded store", uri);

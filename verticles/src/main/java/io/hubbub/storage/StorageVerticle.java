@@ -7,6 +7,7 @@ import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.Streams;
 import io.hubbub.store.EmbeddedStore;
+import io.hubbub.store.StoreCredentials;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -129,6 +130,12 @@ public final class StorageVerticle extends VerticleBase {
 
   private Future<String> storeUri(JsonObject mongoConf) {
     String uri = mongoConf.getString("uri", "");
+    String credentialsFile = mongoConf.getString("credentialsFile");
+    if (!uri.isBlank() && credentialsFile != null && !uri.contains("@")) {
+      // another node's embedded store: sign in with the credentials it keeps beside its data
+      log.info("using MongoDB [uri: {}, credentials: {}]", redact(uri), credentialsFile);
+      return vertx.executeBlocking(() -> StoreCredentials.read(Path.of(credentialsFile)).into(uri));
+    }
     if (!uri.isBlank()) {
       log.info("using MongoDB [uri: {}]", redact(uri));
       return Future.succeededFuture(uri);

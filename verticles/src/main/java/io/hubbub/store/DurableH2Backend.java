@@ -6,11 +6,13 @@ import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
+import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.oplog.Oplog;
+import de.bwaldvogel.mongo.wire.message.MongoQuery;
 import io.netty.channel.Channel;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
@@ -38,17 +40,39 @@ final class DurableH2Backend extends H2Backend {
   static final int BSON_DOCUMENTS = 2;
   private static final Set<String> WRITES = Set.of("insert", "update", "delete", "findandmodify");
 
-  DurableH2Backend(MVStore store) {
+  private final ScramServer auth;
+
+  /** {@code auth}: the sign-in every connection must pass first, or null for none (tests of the store itself). */
+  DurableH2Backend(MVStore store, ScramServer auth) {
     super(store);
+    this.auth = auth;
   }
 
   @Override
   public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
+    if (auth != null) {
+      if (command.equalsIgnoreCase("saslStart")) {
+        return auth.saslStart(channel, query);
+      }
+      if (command.equalsIgnoreCase("saslContinue")) {
+        return auth.saslContinue(channel, query);
+      }
+      auth.check(channel, command);
+    }
     Document response = super.handleCommand(channel, databaseName, command, query);
     if (WRITES.contains(command.toLowerCase()) && journaled(query)) {
       syncToDisk();
     }
     return response;
+  }
+
+  /** The legacy OP_QUERY path (no driver of today uses it; an old client could): signed in first, too. */
+  @Override
+  public QueryResult handleQuery(MongoQuery query) {
+    if (auth != null) {
+      auth.check(query.getChannel(), "query");
+    }
+    return super.handleQuery(query);
   }
 
   @Override

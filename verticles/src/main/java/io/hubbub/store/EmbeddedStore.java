@@ -14,7 +14,9 @@ import java.nio.file.Path;
  * The in-process MongoDB-wire-compatible store used when no real MongoDB is configured:
  * mongo-java-server on its H2 backend, in one file under the data folder, listening on a free
  * loopback port (or the conf's {@code mongo.embeddedHost}/{@code embeddedPort}, for the other nodes of
- * a local cluster). Everything talks to it over the wire, exactly as to MongoDB.
+ * a local cluster). Everything talks to it over the wire, exactly as to MongoDB, and signs in first
+ * ({@link StoreCredentials}, SCRAM-SHA-256): another local process cannot read or write it without the
+ * credentials file, which only the store's owner can read.
  * Starting and stopping block (file I/O): call them off the event loop.
  */
 public final class EmbeddedStore implements AutoCloseable {
@@ -26,9 +28,9 @@ public final class EmbeddedStore implements AutoCloseable {
   private final MongoServer server;
   private final String uri;
 
-  private EmbeddedStore(MongoServer server, InetSocketAddress address) {
+  private EmbeddedStore(MongoServer server, String uri) {
     this.server = server;
-    this.uri = "mongodb://" + address.getHostString() + ":" + address.getPort();
+    this.uri = uri;
   }
 
   /** Opens (or creates) the store under {@code dataDir} and listens on a free loopback port. */
@@ -40,15 +42,17 @@ public final class EmbeddedStore implements AutoCloseable {
   public static EmbeddedStore start(Path dataDir, String host, int port) throws IOException {
     Files.createDirectories(dataDir);
     Path file = dataDir.resolve(FILE_NAME).toAbsolutePath();
+    StoreCredentials credentials = StoreCredentials.loadOrCreate(dataDir);
     MVStore mvStore = new MVStore.Builder().fileName(file.toString()).open();
-    MongoServer server = new MongoServer(new DurableH2Backend(mvStore));
+    MongoServer server = new MongoServer(new DurableH2Backend(mvStore, new ScramServer(credentials)));
     server.bind(host, port);
     InetSocketAddress address = server.getLocalAddress();
-    log.info("embedded store started [file: {}, address: {}]", file, address);
-    return new EmbeddedStore(server, address);
+    log.info("embedded store started [file: {}, address: {}, credentials: {}]", file, address,
+      dataDir.resolve(StoreCredentials.FILE_NAME).toAbsolutePath());
+    return new EmbeddedStore(server, credentials.into("mongodb://" + address.getHostString() + ":" + address.getPort()));
   }
 
-  /** The connection string of the running store. */
+  /** The connection string of the running store, with its credentials: never log it whole. */
   public String uri() {
     return uri;
   }
