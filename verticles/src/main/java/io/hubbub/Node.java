@@ -21,6 +21,9 @@ import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.vertx.core.json.JsonArray;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.Match;
@@ -62,6 +65,16 @@ public final class Node {
 
   private Node(Vertx vertx) {
     this.vertx = vertx;
+  }
+
+  private static final Map<String, AtomicInteger> METER_INSTANCES = new ConcurrentHashMap<>();
+
+  /**
+   * A label value for the meters of one verticle instance: {@code 0}, {@code 1}, … in deployment order per
+   * kind, the same at every start of the same conf (a random id would make new series at every restart).
+   */
+  public static String meterInstance(String kind) {
+    return Integer.toString(METER_INSTANCES.computeIfAbsent(kind, k -> new AtomicInteger()).getAndIncrement());
   }
 
   /** The registry Hubbub's own meters go to: the one behind {@code /metrics}, or Micrometer's global one without it. */
@@ -138,7 +151,20 @@ public final class Node {
         .setLabel(Label.EB_ADDRESS.toString())
         .setType(MatchType.REGEX)
         .setValue("__vertx\\..*|[0-9a-f-]{36}")
-        .setAlias("_reply"));
+        .setAlias("_reply"))
+      // one series per kind of address, never one per room or per gateway (clients choose room names)
+      .addLabelMatch(new Match()
+        .setDomain(MetricsDomain.EVENT_BUS)
+        .setLabel(Label.EB_ADDRESS.toString())
+        .setType(MatchType.REGEX)
+        .setValue("chat\\.presence\\..*")
+        .setAlias("chat.presence.*"))
+      .addLabelMatch(new Match()
+        .setDomain(MetricsDomain.EVENT_BUS)
+        .setLabel(Label.EB_ADDRESS.toString())
+        .setType(MatchType.REGEX)
+        .setValue("chat\\.internal\\.snapshot\\..*")
+        .setAlias("chat.internal.snapshot.*"));
     for (String op : List.of("append", "read", "meta")) { // one series per operation, not per partition
       metrics.addLabelMatch(new Match()
         .setDomain(MetricsDomain.EVENT_BUS)

@@ -45,6 +45,8 @@ public final class ChatBus {
   public static final String PUBLISH = "chat.internal.publish";
   public static final String SUBSCRIPTIONS = "chat.internal.subscriptions";
   public static final String MEMBERS = "chat.internal.members";
+  /** {@code {room}} with the caller's principal → {@code {}} when it is a member; 404 no such room, 403 not a member. */
+  public static final String MEMBER = "chat.internal.member";
   public static final String GATEWAYS = "chat.internal.gateways";
   public static final String TYPING_STATE = "chat.internal.typing";
   /** How often a gateway says it is alive, and how long chat waits before forgetting a silent one. */

@@ -74,6 +74,7 @@ public final class ChatVerticle extends VerticleBase {
     serve(ChatBus.JOIN, this::join);
     serve(ChatBus.LEAVE, this::leave);
     serve(ChatBus.TYPING, this::typing);
+    serve(ChatBus.MEMBER, this::member);
     relay = new PresenceRelay(vertx, typingMs, timeoutMs);
     consumers.addAll(relay.consumers());
     consumers.add(vertx.eventBus().<JsonObject>consumer(ChatBus.MEMBERS, m ->
@@ -202,6 +203,21 @@ public final class ChatVerticle extends VerticleBase {
         vertx.eventBus().publish(ChatBus.TYPING_STATE, ChatBus.typing(user, room, true));
       }
       return null;
+    });
+  }
+
+  /** Whether the caller may watch a room's presence: the room exists and the caller is one of its members. */
+  private Future<JsonObject> member(JsonObject body, MultiMap headers) {
+    String user = Caller.user(headers);
+    String room = room(body);
+    return membersOf(room).map(found -> {
+      if (found == NO_ROOM) {
+        throw Failures.of(Failures.NOT_FOUND, "no room '" + room + "'");
+      }
+      if (!found.contains(user)) {
+        throw Failures.of(Failures.FORBIDDEN, user + " is not a member of '" + room + "': join it first");
+      }
+      return new JsonObject();
     });
   }
 

@@ -11,6 +11,7 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -73,13 +74,15 @@ final class Bridge {
   private final Principals principals;
   private final StreamAccess streams;
   private final LiveFanout live;
+  private final long timeoutMs;
 
   /** Sockets with live registrations, by the token that authorised them: a logout closes them. */
   private final Map<String, Set<SockJSSocket>> subscribers = new HashMap<>();
   private final Map<SockJSSocket, SocketState> sockets = new HashMap<>();
 
-  Bridge(Vertx vertx, Principals principals, StreamAccess streams, LiveFanout live) {
+  Bridge(Vertx vertx, Principals principals, StreamAccess streams, LiveFanout live, long timeoutMs) {
     this.vertx = vertx;
+    this.timeoutMs = timeoutMs;
     this.principals = principals;
     this.streams = streams;
     this.live = live;
@@ -188,6 +191,7 @@ final class Bridge {
         streams.checkRead(principal, stream);
         return principal;
       })
+      .compose(principal -> room == null ? Future.succeededFuture(principal) : member(principal, room))
       .onSuccess(principal -> {
         SockJSSocket socket = event.socket();
         SocketState state = sockets.get(socket);
@@ -210,10 +214,11 @@ final class Bridge {
           });
           return;
         }
-        event.complete(true);
         if (principal != null && !state.presence.containsKey(room)) {
-          state.allowedPresence.put(room, principal.getString("name")); // reported once registered
+          // recorded before the hook completes: the bridge fires REGISTERED from inside complete()
+          state.allowedPresence.put(room, principal.getString("name"));
         }
+        event.complete(true);
       })
       .onFailure(failure -> {
         AccessAudit.refused(vertx, null, event.socket().remoteAddress(), "register " + EventRules.printable(address), failure);
@@ -226,6 +231,16 @@ final class Bridge {
         event.socket().write(Buffer.buffer(error.encode()));
         event.complete(false);
       });
+  }
+
+  /** A room's presence is for its members: chat says whether the room exists and the principal is one. */
+  private Future<JsonObject> member(JsonObject principal, String room) {
+    if (principal == null) {
+      return Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, "sign in to see who is in '" + room + "'"));
+    }
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs);
+    Caller.headers(principal).forEach(header -> options.addHeader(header.getKey(), (String) header.getValue()));
+    return Bus.request(vertx.eventBus(), ChatBus.MEMBER, new JsonObject().put("room", room), options).map(ok -> principal);
   }
 
   /**

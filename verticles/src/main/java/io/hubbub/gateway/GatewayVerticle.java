@@ -67,7 +67,7 @@ public final class GatewayVerticle extends VerticleBase {
       limits.getInteger("maxDataBytes", EventRules.DEFAULT_MAX_DATA_BYTES), limits.getInteger("maxBatch", 1_000),
       limits.getInteger("readsInFlight", DEFAULT_READS_IN_FLIGHT), StorageBus.partitions(conf), timeoutMs);
     LiveFanout live = new LiveFanout(vertx, limits.getLong("liveQueueBytes", LiveFanout.DEFAULT_QUEUE_BYTES), io.hubbub.Node.registry());
-    Bridge bridge = new Bridge(vertx, principals, streams, live);
+    Bridge bridge = new Bridge(vertx, principals, streams, live, timeoutMs);
     consumers.addAll(bridge.consumers());
 
     readiness = new Readiness(vertx, conf);

@@ -1,5 +1,6 @@
 package io.hubbub.gateway;
 
+import io.hubbub.Node;
 import io.hubbub.bus.Streams;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -18,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 
 /**
  * Live delivery to this gateway's sockets: one event-bus consumer per stream (not one per socket), and
@@ -80,10 +80,10 @@ final class LiveFanout {
       .description("Times live delivery to a socket paused because it had too many bytes queued").register(registry);
     this.skippedEvents = Counter.builder("hubbub.live.skipped")
       .description("Live events not sent to a paused socket (it reads them)").register(registry);
-    String instance = UUID.randomUUID().toString(); // one series per gateway instance
-    Gauge.builder("hubbub.live.queued.bytes", this, f -> f.queuedTotal).tag("instance", instance)
+    String instance = Node.meterInstance("gateway"); // one series per gateway instance
+    Gauge.builder("hubbub.live.queued.bytes", this, f -> f.queuedTotal).tag("verticle", instance)
       .description("Live frames written to sockets and not yet handed to the network").register(registry);
-    Gauge.builder("hubbub.live.queued.peak.bytes", this, f -> f.queuedPeak).tag("instance", instance)
+    Gauge.builder("hubbub.live.queued.peak.bytes", this, f -> f.queuedPeak).tag("verticle", instance)
       .description("The most one socket has had queued").register(registry);
   }
 

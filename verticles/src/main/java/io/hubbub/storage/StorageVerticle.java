@@ -82,7 +82,7 @@ public final class StorageVerticle extends VerticleBase {
     fenced = Counter.builder("hubbub.storage.partitions.fenced")
       .description("Partitions given up because another writer stored under their keys").register(registry);
     Gauge.builder("hubbub.storage.partitions.owned", this, v -> v.partitions == null ? 0 : v.partitions.ownedCount())
-      .description("Storage partitions this instance owns").tag("instance", instance).register(registry);
+      .description("Storage partitions this instance owns").tag("verticle", Node.meterInstance("storage")).register(registry);
 
     return storeUri(mongoConf).compose(uri -> {
       mongo = MongoClient.create(vertx, new JsonObject()

@@ -77,6 +77,9 @@ class HostileInputTest {
       .compose(published -> BridgeClient.connect(vertx, node.port))
       .compose(b -> {
         bridge = b;
+        return b.token(adminToken).request("chat.join", new JsonObject().put("room", "staff"));
+      })
+      .compose(staff -> {
         JsonObject expired = new JsonObject().put("_id", sha256(EXPIRED_TOKEN)).put("username", "mallory")
           .put("expiresAt", System.currentTimeMillis() - 1_000);
         return Bus.request(vertx.eventBus(), StorageBus.DOC_INSERT, StorageBus.docInsert("sessions", expired), 5_000);
@@ -226,6 +229,9 @@ class HostileInputTest {
       new JsonObject().put("stream", "app.h").put("type", "OK").put("data", new JsonObject()), deviceKey, "403"));
     c.add(bridge("device: bridge read of app", "streams.read", new JsonObject().put("stream", "app.h"), deviceKey, "403"));
     c.add(bridge("device: chat.rooms", "chat.rooms", new JsonObject(), deviceKey, "403"));
+    c.add(registration("presence: a room that does not exist", "chat.presence.nowhere", token, "404"));
+    c.add(registration("presence: a room one is not a member of", "chat.presence.staff", token, "403"));
+    c.add(registration("presence: anonymous", "chat.presence.staff", null, "401"));
     c.add(registration("device: live of app", "streams.live.app.h", deviceKey, "403"));
     c.add(registration("device: live of another device", "streams.live.sensor.probe-2", deviceKey, "403"));
     c.add(registration("device: presence of a room", "chat.presence.lobby", deviceKey, "403"));

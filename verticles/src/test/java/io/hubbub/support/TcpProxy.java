@@ -27,6 +27,9 @@ public final class TcpProxy {
   private NetServer server;
   private int port;
 
+  private String userInfo = "";
+  private String options = "";
+
   private TcpProxy(Vertx vertx, String targetHost, List<Integer> targetPorts) {
     this.vertx = vertx;
     this.targetHost = targetHost;
@@ -36,8 +39,11 @@ public final class TcpProxy {
 
   /** A proxy to the host and port of a mongodb:// URI. */
   public static Future<TcpProxy> to(Vertx vertx, String mongoUri) {
-    URI uri = URI.create(mongoUri.replaceFirst("\\?.*$", ""));
+    URI uri = URI.create(mongoUri);
     TcpProxy proxy = new TcpProxy(vertx, uri.getHost(), List.of(uri.getPort() < 0 ? 27017 : uri.getPort()));
+    // the store's credentials and options go through the proxy too
+    proxy.userInfo = uri.getRawUserInfo() == null ? "" : uri.getRawUserInfo() + "@";
+    proxy.options = uri.getRawQuery() == null ? "" : uri.getRawQuery() + "&";
     return proxy.listen(0).map(proxy);
   }
 
@@ -61,7 +67,7 @@ public final class TcpProxy {
 
   /** The URI of the store through this proxy. */
   public String uri() {
-    return "mongodb://127.0.0.1:" + port + "/?directConnection=true";
+    return "mongodb://" + userInfo + "127.0.0.1:" + port + "/?" + options + "directConnection=true";
   }
 
   public Future<Void> cut() {
