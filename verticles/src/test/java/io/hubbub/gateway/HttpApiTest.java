@@ -1,9 +1,11 @@
 package io.hubbub.gateway;
 
 import io.hubbub.Node;
+import io.hubbub.support.BridgeClient;
 import io.hubbub.support.TestConf;
 import io.hubbub.support.TestNode;
 import io.hubbub.support.TestNode.Response;
+import io.hubbub.support.Waits;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -190,7 +192,15 @@ class HttpApiTest {
     // A Vert.x with metrics, as the launcher makes it, to see them on /metrics.
     Vertx metered = Node.newVertx();
     TestNode.start(metered, TestConf.node()).compose(m -> m.user("fay")
-        .compose(token -> m.post("/api/streams/app.m/events", token, new JsonObject().put("type", "X").put("data", new JsonObject())))
+        .compose(token -> m.post("/api/streams/app.m/events", token, new JsonObject().put("type", "X").put("data", new JsonObject()))
+          .compose(v -> BridgeClient.connect(metered, m.port))
+          .compose(bridge -> bridge.token(token).request("chat.join", new JsonObject().put("room", "den")).compose(v -> {
+            // one real room and twenty made-up ones: no series per room either way
+            bridge.register("chat.presence.den", frame -> { });
+            IntStream.range(0, 20).forEach(i -> bridge.register("chat.presence.made-up-" + i, frame -> { }));
+            return Waits.until(metered, () -> bridge.frames.stream().filter(f -> "err".equals(f.getString("type"))).count() >= 20
+              && bridge.frames.stream().anyMatch(f -> "chat.presence.den".equals(f.getString("address"))));
+          })))
         .compose(v -> Future.all(m.get("/health", null), m.get("/ready", null), m.get("/metrics", null)))
         .eventually(m::stop))
       .eventually(metered::close)
@@ -207,6 +217,11 @@ class HttpApiTest {
         assertTrue(text.contains("vertx_http_server_requests_total"), "HTTP metrics");
         assertTrue(text.matches("(?s).*route=\"[^\"]*/api/streams/:stream/events\".*"), "HTTP metrics per route");
         assertFalse(text.contains("streams.live.app.m"), "live addresses are folded into one label");
+        assertFalse(text.contains("chat.presence.den") || text.contains("made-up"), "presence addresses are folded into one label");
+        assertTrue(text.contains("address=\"chat.presence.*\""), "presence has one series per metric");
+        assertFalse(text.contains("instance=\""), "no label clashes with Prometheus's own 'instance'");
+        assertFalse(text.matches("(?s).*\"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\".*"), "no random ids as label values");
+        assertTrue(text.matches("(?s).*hubbub_storage_partitions_owned\\{[^}]*verticle=\"[0-9]+\".*"), "a stable index per verticle");
         ctx.completeNow();
       })));
   }
