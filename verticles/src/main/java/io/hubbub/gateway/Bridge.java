@@ -55,6 +55,12 @@ final class Bridge {
    * The socket's events come from {@link LiveFanout}; the bridge keeps the registration's bookkeeping.
    */
   private static final String FANOUT_PREFIX = "bridge.live.";
+  /** Requests one socket may have waiting for their answers. */
+  static final int MAX_AWAITING = 500;
+  /** Live and presence registrations one socket may hold. */
+  static final int MAX_REGISTRATIONS = 500;
+  /** The bridge answers nothing to a longer reply address (it refuses the frame). */
+  private static final int MAX_REPLY_ADDRESS = 36;
 
   /**
    * What the bridge knows of one socket: its id for chat, the tokens its registrations used, its presence
@@ -65,6 +71,10 @@ final class Bridge {
     final Set<String> tokens = new HashSet<>();
     final Map<String, String> presence = new HashMap<>();
     final Map<String, String> allowedPresence = new HashMap<>();
+    /** Requests sent and not answered yet (reply address → when the bridge gives up on it). */
+    final Map<String, Long> awaiting = new HashMap<>();
+    /** The client's live and presence addresses the bridge has admitted. */
+    final Set<String> registered = new HashSet<>();
   }
 
   /** This bridge's id in presence reports. */
@@ -75,6 +85,8 @@ final class Bridge {
   private final StreamAccess streams;
   private final LiveFanout live;
   private final long timeoutMs;
+  /** How long the bridge waits for an answer (its reply timeout, {@link #options}). */
+  private final long replyTimeoutMs;
 
   /** Sockets with live registrations, by the token that authorised them: a logout closes them. */
   private final Map<String, Set<SockJSSocket>> subscribers = new HashMap<>();
@@ -83,6 +95,7 @@ final class Bridge {
   Bridge(Vertx vertx, Principals principals, StreamAccess streams, LiveFanout live, long timeoutMs) {
     this.vertx = vertx;
     this.timeoutMs = timeoutMs;
+    this.replyTimeoutMs = timeoutMs;
     this.principals = principals;
     this.streams = streams;
     this.live = live;
@@ -96,7 +109,8 @@ final class Bridge {
       .addOutboundPermitted(new PermittedOptions().setAddressRegex("chat\\.presence\\.[A-Za-z0-9_-]{1,128}"))
       .addOutboundPermitted(new PermittedOptions().setAddressRegex("bridge\\.live\\.[a-z][a-z0-9-]{0,31}\\.[A-Za-z0-9_-]{1,128}"))
       .setMaxAddressLength(Streams.LIVE_PREFIX.length() + 32 + 1 + 128)
-      .setMaxHandlersPerSocket(1_000)
+      // the bridge's own cap is never reached: this hook refuses first, answering each refused frame (429)
+      .setMaxHandlersPerSocket(MAX_AWAITING + MAX_REGISTRATIONS + 16)
       .setReplyTimeout(replyTimeoutMs);
   }
 
@@ -132,7 +146,14 @@ final class Bridge {
     if (type == BridgeEventType.PUBLISH && INBOUND.contains(address)) {
       event.complete(false);
     } else if (type == BridgeEventType.SEND && INBOUND.contains(address)) {
-      authenticate(event, raw).onComplete(done -> event.complete(true));
+      if (admitRequest(event.socket(), raw)) {
+        authenticate(event, raw).onComplete(done -> event.complete(true));
+      } else {
+        event.complete(false);
+      }
+    } else if (type == BridgeEventType.RECEIVE) {
+      answered(event.socket(), address);
+      event.complete(true);
     } else if ((type == BridgeEventType.SEND || type == BridgeEventType.PUBLISH) && address != null) {
       // the bridge answers access_denied: worth a line in the access trail
       AccessAudit.refused(vertx, null, event.socket().remoteAddress(), type.name().toLowerCase() + " " + EventRules.printable(address),
@@ -157,6 +178,48 @@ final class Bridge {
     } else {
       event.complete(true);
     }
+  }
+
+  /**
+   * Counts a request that waits for an answer; past {@link #MAX_AWAITING} on one socket it is refused with 429
+   * on its own reply address, so the client can match the refusal (the bridge's own cap would log a line and
+   * answer without the address). A failed answer skips the hook, so an entry also ends when the bridge gives up.
+   */
+  private boolean admitRequest(SockJSSocket socket, JsonObject raw) {
+    String replyAddress = raw.getValue("replyAddress") instanceof String r && r.length() <= MAX_REPLY_ADDRESS ? r : null;
+    SocketState state = sockets.get(socket);
+    if (replyAddress == null || state == null) {
+      return true;
+    }
+    long now = System.currentTimeMillis();
+    if (state.awaiting.size() >= MAX_AWAITING) {
+      state.awaiting.values().removeIf(until -> until <= now);
+    }
+    if (state.awaiting.size() >= MAX_AWAITING) {
+      refuse(socket, replyAddress, Failures.of(Failures.RATE_LIMITED,
+        "more than " + MAX_AWAITING + " requests waiting for answers on this connection: wait for some"));
+      return false;
+    }
+    state.awaiting.put(replyAddress, now + replyTimeoutMs);
+    return true;
+  }
+
+  private void answered(SockJSSocket socket, String replyAddress) {
+    SocketState state = sockets.get(socket);
+    if (state != null && replyAddress != null) {
+      state.awaiting.remove(replyAddress);
+    }
+  }
+
+  /** The bridge's standard error frame for {@code address}, with the failure's code and message. */
+  private static void refuse(SockJSSocket socket, String address, Throwable failure) {
+    JsonObject error = new JsonObject()
+      .put("type", "err")
+      .put("address", address)
+      .put("failureCode", Failures.code(failure))
+      .put("failureType", "RECIPIENT_FAILURE")
+      .put("message", Failures.message(failure));
+    socket.write(Buffer.buffer(error.encode()));
   }
 
   /** Replaces the frame's headers by the principal its token names, or the reason it names none. */
@@ -186,6 +249,13 @@ final class Bridge {
       return;
     }
     String authorization = authorization(raw);
+    SocketState counted = sockets.get(event.socket());
+    if (counted != null && counted.registered.size() >= MAX_REGISTRATIONS && !counted.registered.contains(address)) {
+      refuse(event.socket(), address, Failures.of(Failures.RATE_LIMITED,
+        "more than " + MAX_REGISTRATIONS + " registrations on this connection"));
+      event.complete(false);
+      return;
+    }
     principals.resolve(authorization)
       .map(principal -> {
         streams.checkRead(principal, stream);
@@ -209,6 +279,8 @@ final class Bridge {
           live.add(socket, stream).onComplete(done -> {
             if (done.failed()) {
               live.remove(socket, stream); // the stream's consumer could not register: the bridge refuses
+            } else {
+              state.registered.add(address);
             }
             event.complete(done.succeeded());
           });
@@ -218,17 +290,12 @@ final class Bridge {
           // recorded before the hook completes: the bridge fires REGISTERED from inside complete()
           state.allowedPresence.put(room, principal.getString("name"));
         }
+        state.registered.add(address);
         event.complete(true);
       })
       .onFailure(failure -> {
         AccessAudit.refused(vertx, null, event.socket().remoteAddress(), "register " + EventRules.printable(address), failure);
-        JsonObject error = new JsonObject()
-          .put("type", "err")
-          .put("address", address)
-          .put("failureCode", Failures.code(failure))
-          .put("failureType", "RECIPIENT_FAILURE")
-          .put("message", Failures.message(failure));
-        event.socket().write(Buffer.buffer(error.encode()));
+        refuse(event.socket(), address, failure);
         event.complete(false);
       });
   }
@@ -257,6 +324,10 @@ final class Bridge {
   }
 
   private void unregistered(SockJSSocket socket, JsonObject raw, String address) {
+    SocketState registeredBy = sockets.get(socket);
+    if (registeredBy != null) {
+      registeredBy.registered.remove(address);
+    }
     String stream = Streams.ofLiveAddress(address);
     if (stream != null) {
       raw.put("address", FANOUT_PREFIX + stream);

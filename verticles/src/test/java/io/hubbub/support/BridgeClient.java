@@ -93,7 +93,6 @@ public final class BridgeClient {
     socket.writeTextMessage(new JsonObject().put("type", "ping").encode());
   }
 
-  /** Writes any text as a frame, well-formed or not. */
   /**
    * JSON with every non-ASCII character escaped, as a browser's {@code JSON.stringify} escapes lone surrogates:
    * a text frame carries UTF-8, which has no form for half a surrogate pair.
@@ -104,6 +103,7 @@ public final class BridgeClient {
     return out.toString();
   }
 
+  /** Writes any text as a frame, well-formed or not. */
   public void raw(String text) {
     socket.writeTextMessage(text);
   }

@@ -1,0 +1,91 @@
+package io.hubbub.log;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.turbo.TurboFilter;
+import ch.qos.logback.core.spi.FilterReply;
+import org.slf4j.LoggerFactory;
+import org.slf4j.Marker;
+import org.slf4j.helpers.MessageFormatter;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Keeps what clients cause out of the log but for one line a window. Libraries that face clients log
+ * each bad frame, oversize message or dropped connection at WARN or ERROR, often with a stack trace
+ * (the SockJS bridge; the embedded store's wire handler, which also prints the command it refused).
+ * For the loggers named in {@code logback.xml}, the first such line of each window is written as one
+ * short line without stack trace, with how many more the previous window had; the rest are dropped.
+ */
+public final class ClientNoise extends TurboFilter {
+
+  private static final org.slf4j.Logger out = LoggerFactory.getLogger(ClientNoise.class);
+  private static final int MAX_TEXT = 200;
+
+  private final List<String> sources = new ArrayList<>();
+  private long windowMs = 60_000;
+  private final Map<String, long[]> windows = new HashMap<>(); // source → {window start, lines in it}
+
+  /** A logger (or a prefix of logger names) whose WARN and ERROR lines are client-caused. */
+  public void addLogger(String name) {
+    sources.add(name.trim());
+  }
+
+  public void setWindowSeconds(int seconds) {
+    this.windowMs = seconds * 1_000L;
+  }
+
+  @Override
+  public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params, Throwable t) {
+    if (level == null || !level.isGreaterOrEqual(Level.WARN) || logger == null) {
+      return FilterReply.NEUTRAL;
+    }
+    String source = source(logger.getName());
+    if (source == null) {
+      return FilterReply.NEUTRAL;
+    }
+    long now = System.currentTimeMillis();
+    long previous;
+    synchronized (windows) {
+      long[] window = windows.computeIfAbsent(source, s -> new long[] {Long.MIN_VALUE, 0});
+      if (now - window[0] < windowMs) {
+        window[1]++;
+        return FilterReply.DENY;
+      }
+      previous = Math.max(0, window[1] - 1);
+      window[0] = now;
+      window[1] = 1;
+    }
+    Throwable cause = t != null ? t : MessageFormatter.getThrowableCandidate(params);
+    String text = MessageFormatter.arrayFormat(format, params).getMessage();
+    out.warn("client-caused [source: {}, level: {}, message: {}{}]{}", logger.getName(), level, clip(text),
+      cause == null ? "" : ", error: " + clip(cause.getClass().getSimpleName() + ": " + cause.getMessage()),
+      previous > 0 ? " (" + previous + " more like it in the last " + windowMs / 1_000 + " s)" : "");
+    return FilterReply.DENY;
+  }
+
+  private String source(String logger) {
+    for (String source : sources) {
+      if (logger.startsWith(source)) {
+        return source;
+      }
+    }
+    return null;
+  }
+
+  /** Short, one line, no control characters: a client chose part of this text. */
+  private static String clip(String text) {
+    if (text == null) {
+      return "null";
+    }
+    StringBuilder clean = new StringBuilder();
+    for (int i = 0; i < text.length() && clean.length() < MAX_TEXT; i++) {
+      char c = text.charAt(i);
+      clean.append(c < 0x20 || c == 0x7f ? ' ' : c);
+    }
+    return text.length() > MAX_TEXT ? clean + "…" : clean.toString();
+  }
+}
