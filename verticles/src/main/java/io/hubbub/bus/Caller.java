@@ -12,6 +12,10 @@ public final class Caller {
 
   public static final String PRINCIPAL_HEADER = "hubbub-principal";
   public static final String AUTH_ERROR_HEADER = "hubbub-auth-error";
+  /** The client's network address, as the gateway saw it. */
+  public static final String REMOTE_HEADER = "hubbub-remote";
+  /** What the client itself called, e.g. {@code send chat.send}: for the access trail. */
+  public static final String TARGET_HEADER = "hubbub-target";
 
   private Caller() {
   }
@@ -25,6 +29,12 @@ public final class Caller {
     }
     String principal = headers.get(PRINCIPAL_HEADER);
     return principal == null ? null : new JsonObject(principal);
+  }
+
+  /** The client's address as the gateway saw it, or "". */
+  public static String remote(MultiMap headers) {
+    String remote = headers.get(REMOTE_HEADER);
+    return remote == null ? "" : remote;
   }
 
   /** The principal's name for logs and trails, or "" when there is none (never fails). */

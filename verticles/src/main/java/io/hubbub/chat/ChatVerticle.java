@@ -246,7 +246,7 @@ public final class ChatVerticle extends VerticleBase {
     return StorageBus.request(vertx.eventBus(), partitions, address, body, timeoutMs);
   }
 
-  /** Serves a chat address; its 401 and 403 answers go to the access trail, as the gateway's do. */
+  /** Serves a chat address; its 401 and 403 answers to clients' frames go to the access trail, as the gateway's do. */
   private <T> void serve(String address, BiFunction<JsonObject, MultiMap, Future<T>> handler) {
     consumers.add(Bus.serve(vertx.eventBus(), address, (body, headers) -> {
       Future<T> result;
@@ -257,8 +257,12 @@ public final class ChatVerticle extends VerticleBase {
       }
       return result.onFailure(failure -> {
         int code = Failures.code(failure);
-        if (code == Failures.UNAUTHORIZED || code == Failures.FORBIDDEN) {
-          vertx.eventBus().send(AuditBus.ACCESS, AuditBus.access(Caller.name(headers), "", address, Failures.message(failure), code));
+        // a client's frame, forwarded by the bridge, is recorded here; requests the gateway makes itself
+        // (chat.internal.*) are recorded by the gateway, under what the client called
+        String target = headers.get(Caller.TARGET_HEADER);
+        if (target != null && (code == Failures.UNAUTHORIZED || code == Failures.FORBIDDEN)) {
+          vertx.eventBus().send(AuditBus.ACCESS, AuditBus.access(Caller.name(headers), Caller.remote(headers), target,
+            Failures.message(failure), code));
         }
       });
     }));

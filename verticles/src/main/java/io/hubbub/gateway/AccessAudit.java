@@ -20,8 +20,19 @@ final class AccessAudit {
   }
 
   static void refused(Vertx vertx, JsonObject principal, SocketAddress remote, String target, String reason, int code) {
+    refused(vertx, principal, remote == null ? "" : remote.hostAddress(), target, reason, code);
+  }
+
+  /** As above, with the remote address as the gateway put it in a forwarded frame's headers. */
+  static void refused(Vertx vertx, JsonObject principal, String remote, String target, Throwable failure) {
+    int code = Failures.code(failure);
+    if (code == Failures.UNAUTHORIZED || code == Failures.FORBIDDEN) {
+      refused(vertx, principal, remote, target, Failures.message(failure), code);
+    }
+  }
+
+  private static void refused(Vertx vertx, JsonObject principal, String remote, String target, String reason, int code) {
     String who = principal == null ? "" : principal.getString("name", "");
-    String from = remote == null ? "" : remote.hostAddress();
-    vertx.eventBus().send(AuditBus.ACCESS, AuditBus.access(who, from, target, reason, code));
+    vertx.eventBus().send(AuditBus.ACCESS, AuditBus.access(who, remote, target, reason, code));
   }
 }

@@ -155,9 +155,10 @@ final class Bridge {
       answered(event.socket(), address);
       event.complete(true);
     } else if ((type == BridgeEventType.SEND || type == BridgeEventType.PUBLISH) && address != null) {
-      // the bridge answers access_denied: worth a line in the access trail
-      AccessAudit.refused(vertx, null, event.socket().remoteAddress(), type.name().toLowerCase() + " " + EventRules.printable(address),
-        "address not permitted", Failures.FORBIDDEN);
+      // the bridge answers access_denied: worth a line in the access trail, with whoever the token names
+      String target = type.name().toLowerCase() + " " + EventRules.printable(address);
+      principals.resolve(authorization(raw)).otherwiseEmpty().onComplete(who -> AccessAudit.refused(vertx, who.result(),
+        event.socket().remoteAddress(), target, "address not permitted", Failures.FORBIDDEN));
       event.complete(true);
     } else if (type == BridgeEventType.REGISTER && address != null && address.startsWith(FANOUT_PREFIX)) {
       event.complete(false); // only the bridge itself registers there
@@ -227,7 +228,7 @@ final class Bridge {
     String authorization = authorization(raw);
     return principals.resolve(authorization)
       .map(principal -> {
-        JsonObject headers = new JsonObject();
+        JsonObject headers = origin(event.socket(), raw);
         if (principal != null) {
           headers.put(Caller.PRINCIPAL_HEADER, principal.encode());
         }
@@ -236,9 +237,17 @@ final class Bridge {
       })
       .otherwise(failure -> {
         AccessAudit.refused(vertx, null, event.socket().remoteAddress(), "send " + raw.getString("address"), failure);
-        raw.put("headers", new JsonObject().put(Caller.AUTH_ERROR_HEADER, Failures.code(failure) + " " + Failures.message(failure)));
+        raw.put("headers", origin(event.socket(), raw)
+          .put(Caller.AUTH_ERROR_HEADER, Failures.code(failure) + " " + Failures.message(failure)));
         return null;
       });
+  }
+
+  /** Where a frame came from and what it called, for the access trail of whoever refuses it. */
+  private static JsonObject origin(SockJSSocket socket, JsonObject raw) {
+    return new JsonObject()
+      .put(Caller.REMOTE_HEADER, socket.remoteAddress() == null ? "" : socket.remoteAddress().hostAddress())
+      .put(Caller.TARGET_HEADER, "send " + raw.getString("address"));
   }
 
   private void register(BridgeEvent event, JsonObject raw, String address) {
@@ -256,8 +265,10 @@ final class Bridge {
       event.complete(false);
       return;
     }
+    JsonObject[] who = new JsonObject[1];
     principals.resolve(authorization)
       .map(principal -> {
+        who[0] = principal;
         streams.checkRead(principal, stream);
         return principal;
       })
@@ -294,7 +305,7 @@ final class Bridge {
         event.complete(true);
       })
       .onFailure(failure -> {
-        AccessAudit.refused(vertx, null, event.socket().remoteAddress(), "register " + EventRules.printable(address), failure);
+        AccessAudit.refused(vertx, who[0], event.socket().remoteAddress(), "register " + EventRules.printable(address), failure);
         refuse(event.socket(), address, failure);
         event.complete(false);
       });
@@ -373,7 +384,8 @@ final class Bridge {
     JsonObject principal = Caller.principal(headers);
     String stream = stream(body);
     return streams.publish(principal, stream, List.of(body), PUBLISH_FIELDS).map(results -> results.getJsonObject(0))
-      .onFailure(failure -> AccessAudit.refused(vertx, principal, null, PUBLISH + " " + EventRules.printable(stream), failure));
+      .onFailure(failure -> AccessAudit.refused(vertx, principal, Caller.remote(headers),
+        "send " + PUBLISH + " " + EventRules.printable(stream), failure));
   }
 
   private Future<JsonObject> read(JsonObject body, MultiMap headers) {
@@ -382,7 +394,8 @@ final class Bridge {
     long from = EventRules.optionalLong(body, "from", 1, 0, Long.MAX_VALUE);
     int limit = (int) EventRules.optionalLong(body, "limit", StorageBus.DEFAULT_READ_LIMIT, 1, StorageBus.MAX_READ_LIMIT);
     return streams.read(principal, stream, from, limit)
-      .onFailure(failure -> AccessAudit.refused(vertx, principal, null, READ + " " + EventRules.printable(stream), failure));
+      .onFailure(failure -> AccessAudit.refused(vertx, principal, Caller.remote(headers),
+        "send " + READ + " " + EventRules.printable(stream), failure));
   }
 
 
