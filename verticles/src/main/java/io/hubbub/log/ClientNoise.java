@@ -60,7 +60,8 @@ public final class ClientNoise extends TurboFilter {
       window[1] = 1;
     }
     Throwable cause = t != null ? t : MessageFormatter.getThrowableCandidate(params);
-    String text = MessageFormatter.arrayFormat(format, params).getMessage();
+    // the message without its arguments: those may be whole documents a client sent or the store refused
+    String text = format;
     out.warn("client-caused [source: {}, level: {}, message: {}{}]{}", logger.getName(), level, clip(text),
       cause == null ? "" : ", error: " + clip(cause.getClass().getSimpleName() + ": " + cause.getMessage()),
       previous > 0 ? " (" + previous + " more like it in the last " + windowMs / 1_000 + " s)" : "");
