@@ -45,6 +45,12 @@ class ConfTest {
     assertFalse(conf.containsKey("HUBBUB_HTTP_PORT"));
   }
 
+  @Test
+  void tlsFilesComeFromTheEnvironmentToo() {
+    JsonObject conf = Conf.resolve(TestConf.defaults().put("HUBBUB_TLS_CERT", "pom.xml").put("HUBBUB_TLS_KEY", "pom.xml"));
+    assertEquals(new JsonObject().put("cert", "pom.xml").put("key", "pom.xml"), conf.getJsonObject("http").getJsonObject("tls"));
+  }
+
   static Stream<org.junit.jupiter.params.provider.Arguments> badConfs() {
     return Stream.of(
       bad("HUBBUB_HTTP_PORT", c -> c.put("HUBBUB_HTTP_PORT", "eighty")),
@@ -61,6 +67,17 @@ class ConfTest {
       bad("http.websocketCompression", c -> c.getJsonObject("http").put("websocketCompression", "yes")),
       bad("limits.liveQueueBytes", c -> c.getJsonObject("limits").put("liveQueueBytes", 1_000)),
       bad("auth.passwordIterations", c -> c.getJsonObject("auth").put("passwordIterations", 10)),
+      bad("auth.throttle.perUser", c -> c.getJsonObject("auth").put("throttle", new JsonObject().put("perUser", 0))),
+      bad("auth.throttle.perMinute", c -> c.getJsonObject("auth").put("throttle", new JsonObject().put("perMinute", 5))),
+      bad("auth.hashThreads", c -> c.getJsonObject("auth").put("hashThreads", 0)),
+      bad("limits.maxReadBytes", c -> c.getJsonObject("limits").put("maxReadBytes", 10)),
+      bad("limits.readsInFlight", c -> c.getJsonObject("limits").put("readsInFlight", 0)),
+      bad("http.idleTimeoutSeconds", c -> c.getJsonObject("http").put("idleTimeoutSeconds", 0)),
+      bad("http.requestTimeoutSeconds", c -> c.getJsonObject("http").put("requestTimeoutSeconds", "30")),
+      bad("http.tls.key", c -> c.getJsonObject("http").put("tls", new JsonObject().put("cert", "pom.xml"))),
+      bad("http.tls.cert", c -> c.put("HUBBUB_TLS_CERT", "/no/such/cert.pem").put("HUBBUB_TLS_KEY", "pom.xml")),
+      bad("cluster.tls.ca", c -> c.getJsonObject("cluster").put("tls", new JsonObject().put("cert", "pom.xml").put("key", "pom.xml"))),
+      bad("mongo.credentialsFile", c -> c.getJsonObject("mongo").put("credentialsFile", "")),
       bad("namespaces.Bad", c -> c.getJsonObject("namespaces").put("Bad", new JsonObject().put("publish", "none").put("read", "none"))),
       bad("namespaces.app.read", c -> c.getJsonObject("namespaces").getJsonObject("app").put("read", "everyone")),
       bad("verticles", c -> c.put("verticles", new JsonArray())),
