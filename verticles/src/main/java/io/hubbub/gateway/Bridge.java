@@ -36,8 +36,9 @@ import java.util.UUID;
  * none), so the client's own headers never reach the bus; the receivers ({@link Caller}) apply their
  * rules and answer with the protocol's failure codes, which the bridge hands back to the caller.
  * A registration for {@code streams.live.<stream>} or {@code chat.presence.<room>} passes only when the
- * principal may read the stream; otherwise the client gets an error frame for that address with the
- * code, then the bridge's refusal. Live events reach the socket through {@link LiveFanout} (one consumer
+ * principal may read the stream (and, for presence, is a member of the room); otherwise the client gets an
+ * error frame for that address with the code, then the bridge's refusal. Each socket's sends awaiting
+ * answers and its registrations are bounded ({@link BridgeSocket}), refused past that with 429. Live events reach the socket through {@link LiveFanout} (one consumer
  * per stream, each event encoded once, a bound on what a slow socket may have queued); the bridge keeps
  * the registration itself, under an address nothing is sent to. Presence registrations are reported to
  * chat, which derives who is online from them. When the session behind a registration ends (logout), its
@@ -55,27 +56,8 @@ final class Bridge {
    * The socket's events come from {@link LiveFanout}; the bridge keeps the registration's bookkeeping.
    */
   private static final String FANOUT_PREFIX = "bridge.live.";
-  /** Requests one socket may have waiting for their answers. */
-  static final int MAX_AWAITING = 500;
-  /** Live and presence registrations one socket may hold. */
-  static final int MAX_REGISTRATIONS = 500;
   /** The bridge answers nothing to a longer reply address (it refuses the frame). */
   private static final int MAX_REPLY_ADDRESS = 36;
-
-  /**
-   * What the bridge knows of one socket: its id for chat, the tokens its registrations used, its presence
-   * rooms (→ user), and those allowed but not registered yet (the bridge registers after the hook).
-   */
-  private static final class SocketState {
-    final String id = UUID.randomUUID().toString();
-    final Set<String> tokens = new HashSet<>();
-    final Map<String, String> presence = new HashMap<>();
-    final Map<String, String> allowedPresence = new HashMap<>();
-    /** Requests sent and not answered yet (reply address → when the bridge gives up on it). */
-    final Map<String, Long> awaiting = new HashMap<>();
-    /** The client's live and presence addresses the bridge has admitted. */
-    final Set<String> registered = new HashSet<>();
-  }
 
   /** This bridge's id in presence reports. */
   private final String gateway = UUID.randomUUID().toString();
@@ -84,18 +66,16 @@ final class Bridge {
   private final Principals principals;
   private final StreamAccess streams;
   private final LiveFanout live;
+  /** Bus requests' timeout, and how long the bridge waits for an answer (its reply timeout, {@link #options}). */
   private final long timeoutMs;
-  /** How long the bridge waits for an answer (its reply timeout, {@link #options}). */
-  private final long replyTimeoutMs;
 
   /** Sockets with live registrations, by the token that authorised them: a logout closes them. */
   private final Map<String, Set<SockJSSocket>> subscribers = new HashMap<>();
-  private final Map<SockJSSocket, SocketState> sockets = new HashMap<>();
+  private final Map<SockJSSocket, BridgeSocket> sockets = new HashMap<>();
 
   Bridge(Vertx vertx, Principals principals, StreamAccess streams, LiveFanout live, long timeoutMs) {
     this.vertx = vertx;
     this.timeoutMs = timeoutMs;
-    this.replyTimeoutMs = timeoutMs;
     this.principals = principals;
     this.streams = streams;
     this.live = live;
@@ -110,7 +90,7 @@ final class Bridge {
       .addOutboundPermitted(new PermittedOptions().setAddressRegex("bridge\\.live\\.[a-z][a-z0-9-]{0,31}\\.[A-Za-z0-9_-]{1,128}"))
       .setMaxAddressLength(Streams.LIVE_PREFIX.length() + 32 + 1 + 128)
       // the bridge's own cap is never reached: this hook refuses first, answering each refused frame (429)
-      .setMaxHandlersPerSocket(MAX_AWAITING + MAX_REGISTRATIONS + 16)
+      .setMaxHandlersPerSocket(BridgeSocket.MAX_AWAITING + BridgeSocket.MAX_REGISTRATIONS + 16)
       .setReplyTimeout(replyTimeoutMs);
   }
 
@@ -135,7 +115,7 @@ final class Bridge {
     return new JsonObject().put("gateway", gateway).put("subscriptions", subscriptions);
   }
 
-  private void report(String op, SocketState state, String user, String room) {
+  private void report(String op, BridgeSocket state, String user, String room) {
     vertx.eventBus().publish(ChatBus.SUBSCRIPTIONS, ChatBus.subscription(op, gateway, state.id, user, room));
   }
 
@@ -157,7 +137,7 @@ final class Bridge {
     } else if ((type == BridgeEventType.SEND || type == BridgeEventType.PUBLISH) && address != null) {
       // the bridge answers access_denied: worth a line in the access trail, with whoever the token names
       String target = type.name().toLowerCase() + " " + EventRules.printable(address);
-      principals.resolve(authorization(raw)).otherwiseEmpty().onComplete(who -> AccessAudit.refused(vertx, who.result(),
+      principals.resolve(BridgeSocket.authorization(raw)).otherwiseEmpty().onComplete(who -> AccessAudit.refused(vertx, who.result(),
         event.socket().remoteAddress(), target, "address not permitted", Failures.FORBIDDEN));
       event.complete(true);
     } else if (type == BridgeEventType.REGISTER && address != null && address.startsWith(FANOUT_PREFIX)) {
@@ -171,7 +151,7 @@ final class Bridge {
       unregistered(event.socket(), raw, address);
       event.complete(true);
     } else if (type == BridgeEventType.SOCKET_CREATED) {
-      sockets.put(event.socket(), new SocketState());
+      sockets.put(event.socket(), new BridgeSocket());
       event.complete(true);
     } else if (type == BridgeEventType.SOCKET_CLOSED) {
       forget(event.socket());
@@ -182,53 +162,35 @@ final class Bridge {
   }
 
   /**
-   * Counts a request that waits for an answer; past {@link #MAX_AWAITING} on one socket it is refused with 429
-   * on its own reply address, so the client can match the refusal (the bridge's own cap would log a line and
-   * answer without the address). A failed answer skips the hook, so an entry also ends when the bridge gives up.
+   * Counts a request that waits for an answer; past {@link BridgeSocket#MAX_AWAITING} on one socket it is
+   * refused with 429 on its own reply address, so the client can match the refusal (the bridge's own cap
+   * would log a line and answer without the address).
    */
   private boolean admitRequest(SockJSSocket socket, JsonObject raw) {
     String replyAddress = raw.getValue("replyAddress") instanceof String r && r.length() <= MAX_REPLY_ADDRESS ? r : null;
-    SocketState state = sockets.get(socket);
-    if (replyAddress == null || state == null) {
+    BridgeSocket state = sockets.get(socket);
+    long now = System.currentTimeMillis();
+    if (replyAddress == null || state == null || state.await(replyAddress, now, now + timeoutMs)) {
       return true;
     }
-    long now = System.currentTimeMillis();
-    if (state.awaiting.size() >= MAX_AWAITING) {
-      state.awaiting.values().removeIf(until -> until <= now);
-    }
-    if (state.awaiting.size() >= MAX_AWAITING) {
-      refuse(socket, replyAddress, Failures.of(Failures.RATE_LIMITED,
-        "more than " + MAX_AWAITING + " requests waiting for answers on this connection: wait for some"));
-      return false;
-    }
-    state.awaiting.put(replyAddress, now + replyTimeoutMs);
-    return true;
+    BridgeSocket.refuse(socket, replyAddress, Failures.of(Failures.RATE_LIMITED,
+      "more than " + BridgeSocket.MAX_AWAITING + " requests waiting for answers on this connection: wait for some"));
+    return false;
   }
 
   private void answered(SockJSSocket socket, String replyAddress) {
-    SocketState state = sockets.get(socket);
+    BridgeSocket state = sockets.get(socket);
     if (state != null && replyAddress != null) {
-      state.awaiting.remove(replyAddress);
+      state.answered(replyAddress);
     }
-  }
-
-  /** The bridge's standard error frame for {@code address}, with the failure's code and message. */
-  private static void refuse(SockJSSocket socket, String address, Throwable failure) {
-    JsonObject error = new JsonObject()
-      .put("type", "err")
-      .put("address", address)
-      .put("failureCode", Failures.code(failure))
-      .put("failureType", "RECIPIENT_FAILURE")
-      .put("message", Failures.message(failure));
-    socket.write(Buffer.buffer(error.encode()));
   }
 
   /** Replaces the frame's headers by the principal its token names, or the reason it names none. */
   private Future<Void> authenticate(BridgeEvent event, JsonObject raw) {
-    String authorization = authorization(raw);
+    String authorization = BridgeSocket.authorization(raw);
     return principals.resolve(authorization)
       .map(principal -> {
-        JsonObject headers = origin(event.socket(), raw);
+        JsonObject headers = BridgeSocket.origin(event.socket(), raw);
         if (principal != null) {
           headers.put(Caller.PRINCIPAL_HEADER, principal.encode());
         }
@@ -237,17 +199,10 @@ final class Bridge {
       })
       .otherwise(failure -> {
         AccessAudit.refused(vertx, null, event.socket().remoteAddress(), "send " + raw.getString("address"), failure);
-        raw.put("headers", origin(event.socket(), raw)
+        raw.put("headers", BridgeSocket.origin(event.socket(), raw)
           .put(Caller.AUTH_ERROR_HEADER, Failures.code(failure) + " " + Failures.message(failure)));
         return null;
       });
-  }
-
-  /** Where a frame came from and what it called, for the access trail of whoever refuses it. */
-  private static JsonObject origin(SockJSSocket socket, JsonObject raw) {
-    return new JsonObject()
-      .put(Caller.REMOTE_HEADER, socket.remoteAddress() == null ? "" : socket.remoteAddress().hostAddress())
-      .put(Caller.TARGET_HEADER, "send " + raw.getString("address"));
   }
 
   private void register(BridgeEvent event, JsonObject raw, String address) {
@@ -257,11 +212,11 @@ final class Bridge {
       event.complete(true); // neither a live nor a presence address: the bridge's own rules refuse it
       return;
     }
-    String authorization = authorization(raw);
-    SocketState counted = sockets.get(event.socket());
-    if (counted != null && counted.registered.size() >= MAX_REGISTRATIONS && !counted.registered.contains(address)) {
-      refuse(event.socket(), address, Failures.of(Failures.RATE_LIMITED,
-        "more than " + MAX_REGISTRATIONS + " registrations on this connection"));
+    String authorization = BridgeSocket.authorization(raw);
+    BridgeSocket counted = sockets.get(event.socket());
+    if (counted != null && !counted.mayRegister(address)) {
+      BridgeSocket.refuse(event.socket(), address, Failures.of(Failures.RATE_LIMITED,
+        "more than " + BridgeSocket.MAX_REGISTRATIONS + " registrations on this connection"));
       event.complete(false);
       return;
     }
@@ -275,7 +230,7 @@ final class Bridge {
       .compose(principal -> room == null ? Future.succeededFuture(principal) : member(principal, room))
       .onSuccess(principal -> {
         SockJSSocket socket = event.socket();
-        SocketState state = sockets.get(socket);
+        BridgeSocket state = sockets.get(socket);
         if (state == null) {
           event.complete(false); // the socket closed while its token was checked
           return;
@@ -291,7 +246,7 @@ final class Bridge {
             if (done.failed()) {
               live.remove(socket, stream); // the stream's consumer could not register: the bridge refuses
             } else {
-              state.registered.add(address);
+              state.registered(address);
             }
             event.complete(done.succeeded());
           });
@@ -301,12 +256,12 @@ final class Bridge {
           // recorded before the hook completes: the bridge fires REGISTERED from inside complete()
           state.allowedPresence.put(room, principal.getString("name"));
         }
-        state.registered.add(address);
+        state.registered(address);
         event.complete(true);
       })
       .onFailure(failure -> {
         AccessAudit.refused(vertx, who[0], event.socket().remoteAddress(), "register " + EventRules.printable(address), failure);
-        refuse(event.socket(), address, failure);
+        BridgeSocket.refuse(event.socket(), address, failure);
         event.complete(false);
       });
   }
@@ -327,7 +282,7 @@ final class Bridge {
    */
   private void registered(SockJSSocket socket, String address) {
     String room = ChatBus.ofPresenceAddress(address);
-    SocketState state = sockets.get(socket);
+    BridgeSocket state = sockets.get(socket);
     String user = room == null || state == null ? null : state.allowedPresence.remove(room);
     if (user != null && state.presence.putIfAbsent(room, user) == null) {
       report("open", state, user, room);
@@ -335,9 +290,9 @@ final class Bridge {
   }
 
   private void unregistered(SockJSSocket socket, JsonObject raw, String address) {
-    SocketState registeredBy = sockets.get(socket);
+    BridgeSocket registeredBy = sockets.get(socket);
     if (registeredBy != null) {
-      registeredBy.registered.remove(address);
+      registeredBy.unregistered(address);
     }
     String stream = Streams.ofLiveAddress(address);
     if (stream != null) {
@@ -346,7 +301,7 @@ final class Bridge {
       return;
     }
     String room = ChatBus.ofPresenceAddress(address);
-    SocketState state = sockets.get(socket);
+    BridgeSocket state = sockets.get(socket);
     if (room != null && state != null && state.presence.remove(room) != null) {
       report("close", state, null, room);
     }
@@ -365,7 +320,7 @@ final class Bridge {
 
   private void forget(SockJSSocket socket) {
     live.removeAll(socket);
-    SocketState state = sockets.remove(socket);
+    BridgeSocket state = sockets.remove(socket);
     if (state == null) {
       return;
     }
@@ -398,18 +353,7 @@ final class Bridge {
         "send " + READ + " " + EventRules.printable(stream), failure));
   }
 
-
   private static String stream(JsonObject body) {
     return body.getValue("stream") instanceof String s ? s : null;
   }
-
-  private static String authorization(JsonObject raw) {
-    Object headers = raw.getValue("headers");
-    if (headers instanceof JsonObject h) {
-      Object value = h.containsKey("authorization") ? h.getValue("authorization") : h.getValue("Authorization");
-      return value instanceof String s ? s : null;
-    }
-    return null;
-  }
-
 }

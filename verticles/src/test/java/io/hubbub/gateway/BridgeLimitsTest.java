@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * One bridge connection cannot have more than {@link Bridge#MAX_AWAITING} requests waiting: the rest are
+ * One bridge connection cannot have more than {@link BridgeSocket#MAX_AWAITING} requests waiting: the rest are
  * refused with 429 on their own reply address. Client-caused noise (bad frames, refusals) leaves one short
  * log line a window, never a line per frame or a stack trace.
  */
@@ -66,7 +66,7 @@ class BridgeLimitsTest {
   @Test
   void requestsPastTheCapAre429OnTheirReplyAddressAndTheLogStaysQuiet(VertxTestContext ctx) {
     // refused requests (403: the namespace is the server's) count until the bridge's reply timeout: the hook never sees failed answers
-    int sent = Bridge.MAX_AWAITING + 40;
+    int sent = BridgeSocket.MAX_AWAITING + 40;
     JsonObject refusedBody = new JsonObject().put("stream", "audit.users").put("type", "X").put("data", new JsonObject());
     List<Future<String>> answers = IntStream.range(0, sent)
       .mapToObj(i -> bridge.request("streams.publish", refusedBody)
@@ -80,7 +80,7 @@ class BridgeLimitsTest {
       .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
         Map<String, Long> counts = new TreeMap<>();
         answers.forEach(a -> counts.merge(a.result(), 1L, Long::sum));
-        assertEquals(Map.of("403", (long) Bridge.MAX_AWAITING, "429", 40L), counts,
+        assertEquals(Map.of("403", (long) BridgeSocket.MAX_AWAITING, "429", 40L), counts,
           "every request answered on its own reply address: " + counts);
         List<ILoggingEvent> bridgeLines = log.list.stream()
           .filter(e -> e.getLoggerName().startsWith("io.vertx.ext.web.handler.sockjs")).toList();
