@@ -14,6 +14,8 @@ final class Throttle {
   static final int DEFAULT_PER_USER = 10;
   static final int DEFAULT_PER_ADDRESS = 60;
   static final int DEFAULT_PER_SECONDS = 60;
+  /** Longer names are counted by their first characters: no name is longer (and a key stays small). */
+  private static final int MAX_NAME = 128;
 
   private final RateLimit perUser;
   private final RateLimit perAddress;
@@ -26,7 +28,7 @@ final class Throttle {
 
   /** Counts one attempt; fails with 429 (carrying the seconds to wait) when the name or the address is over. */
   void attempt(String username, String remote, long now) {
-    String user = Names.key(username);
+    String user = Names.key(username.length() > MAX_NAME ? username.substring(0, MAX_NAME) : username);
     if (!perAddress.tryAcquire(remote, now)) {
       throw AuthBus.throttled(perAddress.retryAfterSeconds(remote, now));
     }

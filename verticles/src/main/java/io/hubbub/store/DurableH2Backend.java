@@ -60,6 +60,9 @@ final class DurableH2Backend extends H2Backend {
       auth.check(channel, command);
     }
     Document response = super.handleCommand(channel, databaseName, command, query);
+    if (auth != null && command.equalsIgnoreCase("ismaster") && query.containsKey("saslSupportedMechs")) {
+      response.put("saslSupportedMechs", List.of(ScramServer.MECHANISM)); // a URI without authMechanism finds it
+    }
     if (WRITES.contains(command.toLowerCase()) && journaled(query)) {
       syncToDisk();
     }

@@ -27,7 +27,7 @@ import java.util.Set;
  */
 final class ScramServer {
 
-  private static final String MECHANISM = "SCRAM-SHA-256";
+  static final String MECHANISM = "SCRAM-SHA-256";
   /** The fewest iterations MongoDB's drivers accept for SCRAM-SHA-256. */
   private static final int ITERATIONS = 4096;
   /** What a connection may ask before it signs in: the handshake, and signing in. */

@@ -71,6 +71,11 @@ class StoreAuthTest {
       Throwable guessed = assertThrows(Exception.class, () -> guesser.find("users", new JsonObject()).await(10, TimeUnit.SECONDS));
       assertTrue(String.valueOf(guessed.getMessage()).toLowerCase().contains("auth"), guessed.getMessage());
 
+      String password = uri.substring(uri.indexOf(':', "mongodb://".length()) + 1, uri.indexOf('@'));
+      MongoClient plainUri = client("mongodb://hubbub:" + password + "@" + address + "/?authSource=admin");
+      assertEquals(1L, plainUri.count("users", new JsonObject()).await(10, TimeUnit.SECONDS),
+        "a URI that names no mechanism learns SCRAM-SHA-256 from the handshake");
+
       assertTrue(legacyQueryRefused(address), "an OP_QUERY of the users collection without signing in is refused");
       assertEquals(0L, owner.count("sessions", new JsonObject()).await(10, TimeUnit.SECONDS), "nothing was written by strangers");
       owner.close().await(10, TimeUnit.SECONDS);
