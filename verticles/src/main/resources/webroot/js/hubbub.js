@@ -188,9 +188,22 @@ export class Hubbub {
     return this.request('streams.publish', body);
   }
 
-  /** One page of a stream's history: {stream, events, next, lastSeq}. */
-  read(stream, from = 1, limit = 100) {
-    return this.request('streams.read', { stream, from, limit });
+  /**
+   * One page of a stream's history: {stream, events, next, lastSeq}. The server bounds the reads one user
+   * has waiting (429 past it: many tabs or subscriptions catching up at once), so a 429 is tried again
+   * a moment later, a few times, before it is reported.
+   */
+  async read(stream, from = 1, limit = 100) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.request('streams.read', { stream, from, limit });
+      } catch (error) {
+        if (error.code !== 429 || attempt >= 5) {
+          throw error;
+        }
+        await new Promise(resolve => setTimeout(resolve, attempt * (100 + Math.random() * 300)));
+      }
+    }
   }
 
   /** Sends without waiting for an answer (e.g. chat.typing); dropped when not connected. */
@@ -415,8 +428,8 @@ class Subscription extends Listener {
       } while (this.again || this.pending.size > 0 && this.gapBehindPending());
     } catch (error) {
       if (error.code === 429) {
-        // the server bounds the reads one user has in flight (many subscriptions catching up at once): later
-        setTimeout(() => this.catchUp(), 200 + Math.random() * 800);
+        // still bounded after read()'s own tries (many subscriptions catching up at once): later
+        setTimeout(() => this.catchUp(), 500 + Math.random() * 1500);
       } else if (error.code !== 503) {
         this.report({ failureCode: error.code, message: error.message });
       } // 503: the next connection reads again

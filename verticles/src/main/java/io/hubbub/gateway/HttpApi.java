@@ -19,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /** The HTTP API of PROTOCOL.md: JSON in and out, errors as {@code {"error": {code, message}}}. */
@@ -62,7 +63,7 @@ final class HttpApi {
   private static void contentType(RoutingContext ctx) {
     String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
     if (type != null) {
-      String lower = type.toLowerCase(java.util.Locale.ROOT);
+      String lower = type.toLowerCase(Locale.ROOT);
       if (lower.startsWith("multipart/")) {
         error(ctx, 415, "the body must be JSON (Content-Type: application/json)");
         return;

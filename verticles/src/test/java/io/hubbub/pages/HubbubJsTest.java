@@ -181,4 +181,23 @@ class HubbubJsTest {
     assertEquals(401, ((Number) result.get("anonymousRead")).intValue());
     assertEquals(503, ((Number) result.get("closed")).intValue());
   }
+
+  @Test
+  void manySubscriptionsCatchingUpAtOnceGetEverythingThoughReadsAreBounded() {
+    // 12 streams of 250 events, followed at once: 12 catch-ups of 3 pages each against a bound of 4 reads in flight
+    Map<String, Object> result = run("""
+      const streams = [...Array(12).keys()].map(i => 'app.many-' + i);
+      for (const stream of streams) {
+        await post(stream, [...Array(250).keys()].map(n => ({ type: 'N', data: { n } })));
+      }
+      const seen = Object.fromEntries(streams.map(s => [s, []]));
+      const errors = [];
+      streams.forEach(stream => hub.subscribe(stream, { onError: e => errors.push(e.code) }, e => seen[stream].push(e.seq)));
+      await until(() => streams.every(s => seen[s].length >= 250), 30000);
+      const inOrder = streams.every(s => seen[s].every((seq, i) => seq === i + 1) && seen[s].length === 250);
+      return { inOrder, errors };
+      """);
+    assertEquals(true, result.get("inOrder"), "every stream's 250 events once, in order");
+    assertEquals(List.of(), result.get("errors"), "no refusal reached the page");
+  }
 }
