@@ -36,6 +36,8 @@ final class ScramServer {
   private static final AttributeKey<Boolean> SIGNED_IN = AttributeKey.valueOf("hubbub.signedIn");
   private static final AttributeKey<String[]> CONVERSATION = AttributeKey.valueOf("hubbub.scram");
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** {@code c=} of a client that asked for no channel binding: base64 of its GS2 header {@code n,,}. */
+  private static final String NO_CHANNEL_BINDING = Base64.getEncoder().encodeToString("n,,".getBytes(StandardCharsets.US_ASCII));
 
   private final String user;
   private final byte[] salt = new byte[16];
@@ -101,6 +103,9 @@ final class ScramServer {
     Map<String, String> fields = fields(withoutProof);
     if (!conversation[2].equals(fields.get("r"))) {
       throw failed("nonce mismatch");
+    }
+    if (!NO_CHANNEL_BINDING.equals(fields.get("c"))) {
+      throw failed("channel binding does not match the first message");
     }
     String authMessage = conversation[0] + "," + conversation[1] + "," + withoutProof;
     byte[] proof;

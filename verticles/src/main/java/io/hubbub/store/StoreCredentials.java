@@ -23,6 +23,11 @@ public record StoreCredentials(String user, String password) {
   static StoreCredentials loadOrCreate(Path dataDir) throws IOException {
     Path file = dataDir.resolve(FILE_NAME);
     if (Files.isRegularFile(file)) {
+      try {
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------")); // e.g. after a restore
+      } catch (UnsupportedOperationException notPosix) {
+        // nothing to narrow
+      }
       return read(file);
     }
     byte[] secret = new byte[32];
