@@ -30,14 +30,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
 class SignUpLoadTest {
 
-  private static final int SIGN_UPS = 120;
+  private static final int SIGN_UPS = 60;
   private TestNode node;
 
   @BeforeEach
   void deploy(Vertx vertx, VertxTestContext ctx) {
     JsonObject conf = TestConf.node();
     // slow hashes on one thread: 32 may wait, the rest are refused
-    conf.getJsonObject("auth").put("passwordIterations", 100_000).put("hashThreads", 1);
+    conf.getJsonObject("auth").put("passwordIterations", 60_000).put("hashThreads", 1);
     TestNode.start(vertx, conf).onComplete(ctx.succeeding(n -> {
       node = n;
       ctx.completeNow();
