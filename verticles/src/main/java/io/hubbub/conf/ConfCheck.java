@@ -39,7 +39,12 @@ public final class ConfCheck {
     keys(conf, "", Set.of("http", "mongo", "admins", "limits", "auth", "storage", "chat", "sensors", "audit", "namespaces", "verticles", "cluster"));
 
     JsonObject http = section(conf, "http");
-    keys(http, "http.", Set.of("host", "port", "maxBodyBytes", "websocketCompression", "idleTimeoutSeconds", "requestTimeoutSeconds", "tls"));
+    keys(http, "http.", Set.of("host", "port", "maxBodyBytes", "websocketCompression", "idleTimeoutSeconds", "requestTimeoutSeconds", "tls",
+      "metrics"));
+    Object metrics = http.getValue("metrics");
+    if (metrics != null && !"public".equals(metrics) && !"admin".equals(metrics)) {
+      throw new ConfException("http.metrics", "\"public\" or \"admin\"", metrics);
+    }
     pemFiles(section(http, "tls"), "http.tls", List.of("cert", "key"), "HUBBUB_TLS_CERT and HUBBUB_TLS_KEY");
     integer(http, "http.idleTimeoutSeconds", 1, 86_400);
     integer(http, "http.requestTimeoutSeconds", 1, 3_600);

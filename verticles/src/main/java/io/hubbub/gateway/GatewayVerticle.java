@@ -77,6 +77,17 @@ public final class GatewayVerticle extends VerticleBase {
     router.route().method(HttpMethod.HEAD).handler(ctx -> ctx.reroute(HttpMethod.GET, ctx.request().uri()));
     router.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/ready").handler(this::ready);
+    if ("admin".equals(http.getString("metrics", "public"))) { // it names nodes and routes: for monitoring only
+      router.get("/metrics").handler(ctx -> principals.resolve(ctx.request().getHeader(HttpHeaders.AUTHORIZATION))
+        .onSuccess(principal -> {
+          if (principal != null && principal.getBoolean("admin", false)) {
+            ctx.next();
+          } else {
+            HttpApi.error(ctx, principal == null ? 401 : 403, "metrics are for admins: 'Authorization: Bearer <admin token>'");
+          }
+        })
+        .onFailure(failure -> HttpApi.error(ctx, Failures.code(failure), Failures.message(failure))));
+    }
     router.get("/metrics").handler(PrometheusScrapingHandler.create());
     new HttpApi(vertx, principals, streams, timeoutMs).mount(router, maxBody);
     router.post("/eventbus/*").handler(BodyHandler.create(false).setBodyLimit(maxBody));

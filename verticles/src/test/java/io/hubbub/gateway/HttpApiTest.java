@@ -227,6 +227,28 @@ class HttpApiTest {
   }
 
   @Test
+  void metricsCanBeForAdminsOnly(VertxTestContext ctx) {
+    Vertx metered = Node.newVertx();
+    JsonObject conf = TestConf.node();
+    conf.getJsonObject("http").put("metrics", "admin");
+    TestNode.start(metered, conf).compose(m -> m.user("gus")
+        .compose(user -> m.adminToken().compose(admin -> Future.all(
+          m.get("/metrics", null), m.get("/metrics", user), m.get("/metrics", admin))))
+        .eventually(m::stop))
+      .eventually(metered::close)
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        Response anonymous = all.resultAt(0);
+        Response user = all.resultAt(1);
+        Response admin = all.resultAt(2);
+        assertEquals(401, anonymous.status());
+        assertEquals(403, user.status());
+        assertEquals(200, admin.status());
+        assertTrue(admin.body().toString().contains("vertx_http_server_requests_total"));
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
   void errorsAreJsonWithTheStatusAndNoStackTrace(VertxTestContext ctx) {
     Future.all(
         node.get("/api/nothing-here", null),
