@@ -78,6 +78,7 @@ class ConfTest {
       bad("http.tls.cert", c -> c.put("HUBBUB_TLS_CERT", "/no/such/cert.pem").put("HUBBUB_TLS_KEY", "pom.xml")),
       bad("cluster.tls.ca", c -> c.getJsonObject("cluster").put("tls", new JsonObject().put("cert", "pom.xml").put("key", "pom.xml"))),
       bad("mongo.credentialsFile", c -> c.getJsonObject("mongo").put("credentialsFile", "")),
+      bad("http.metrics", c -> c.getJsonObject("http").put("metrics", "secret")),
       bad("namespaces.Bad", c -> c.getJsonObject("namespaces").put("Bad", new JsonObject().put("publish", "none").put("read", "none"))),
       bad("namespaces.app.read", c -> c.getJsonObject("namespaces").getJsonObject("app").put("read", "everyone")),
       bad("verticles", c -> c.put("verticles", new JsonArray())),
