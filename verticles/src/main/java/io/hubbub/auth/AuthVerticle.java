@@ -170,13 +170,8 @@ public final class AuthVerticle extends VerticleBase {
       .compose(found -> hashing.run(() -> passwords.verify(found.getJsonObject("doc").getString("hash"), password))
         .compose(same -> same ? Future.<Void>succeededFuture() : Future.failedFuture(taken)))
       .recover(failure -> Failures.code(failure) != Failures.NOT_FOUND ? Future.failedFuture(failure)
-        : storage(StorageBus.DOC_FIND, StorageBus.docKey(Names.COLLECTION, Names.key(username)))
-          .compose(claim -> {
-            JsonObject doc = claim.getJsonObject("doc");
-            return AuthBus.KIND_USER.equals(doc.getString("kind")) && username.equals(doc.getString("name"))
-              ? insertUser(username, hash).<Void>mapEmpty() : Future.failedFuture(taken);
-          })
-          .recover(none -> Future.failedFuture(Failures.code(none) == Failures.NOT_FOUND ? taken : none)));
+        : names.claimedAs(username, AuthBus.KIND_USER)
+          .compose(ours -> ours ? insertUser(username, hash).<Void>mapEmpty() : Future.failedFuture(taken)));
   }
 
   private Future<JsonObject> login(JsonObject body) {

@@ -16,6 +16,7 @@ import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Devices and their keys, for the auth verticle. A key is {@code <deviceId>.<secret>}: the id finds the
@@ -57,7 +58,13 @@ final class Devices {
     JsonObject doc = new JsonObject().put("_id", deviceId).put("name", name).put("keyHash", AuthVerticle.tokenHash(secret))
       .put("created", Instant.now().toString()).put("createdBy", by);
     Names.checkNotReserved(deviceId);
-    return names.claim(deviceId, AuthBus.KIND_DEVICE, () -> storage.apply(StorageBus.DOC_INSERT, StorageBus.docInsert(COLLECTION, doc)))
+    Supplier<Future<JsonObject>> insert = () -> storage.apply(StorageBus.DOC_INSERT, StorageBus.docInsert(COLLECTION, doc));
+    return names.claim(deviceId, AuthBus.KIND_DEVICE, insert)
+      // the same registration again after a 503 that wrote the claim but not the device: it goes on
+      .recover(taken -> Failures.code(taken) != Failures.CONFLICT ? Future.failedFuture(taken)
+        : names.claimedAs(deviceId, AuthBus.KIND_DEVICE).compose(ours -> !ours ? Future.failedFuture(taken)
+          : insert.get().<Void>mapEmpty().recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.CONFLICT
+            ? Failures.of(Failures.CONFLICT, "device '" + deviceId + "' exists") : failure))))
       .compose(v -> audit.apply(AuditBus.record(COLLECTION, "CREATED",
         new JsonObject().put("deviceId", deviceId).put("name", name), by)))
       .map(v -> {

@@ -57,6 +57,16 @@ final class Names {
       }));
   }
 
+  /**
+   * Whether the name is claimed in exactly this spelling for this kind: with no user or device behind it, the
+   * claim of a creation that answered 503 without writing, which the same creation may take up again.
+   */
+  Future<Boolean> claimedAs(String name, String kind) {
+    return storage.apply(StorageBus.DOC_FIND, StorageBus.docKey(COLLECTION, key(name)))
+      .map(found -> kind.equals(found.getJsonObject("doc").getString("kind")) && name.equals(found.getJsonObject("doc").getString("name")))
+      .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND ? Future.succeededFuture(false) : Future.failedFuture(failure));
+  }
+
   /** Frees a name whose user or device is gone (or was never created). */
   Future<Void> release(String name) {
     return storage.apply(StorageBus.DOC_DELETE, StorageBus.docKey(COLLECTION, key(name))).mapEmpty();

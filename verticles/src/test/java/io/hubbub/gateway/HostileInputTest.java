@@ -252,6 +252,8 @@ class HostileInputTest {
     c.add(post("signup: reserved deleted-user", "/api/users", null, "{\"username\":\"Deleted-User\",\"password\":\"password1\"}", "400"));
     c.add(post("signup: reserved system", "/api/users", null, "{\"username\":\"SYSTEM\",\"password\":\"password1\"}", "400"));
     c.add(new Case("device: named like a user", "409", () -> http(HttpMethod.POST, "/api/devices", adminToken, "{\"deviceId\":\"MALLORY\"}")));
+    c.add(new Case("device: registered twice", "409", () -> http(HttpMethod.POST, "/api/devices", adminToken, "{\"deviceId\":\"probe-1\"}")));
+    c.add(new Case("device: the same in other case", "409", () -> http(HttpMethod.POST, "/api/devices", adminToken, "{\"deviceId\":\"Probe-1\"}")));
     c.add(new Case("device: named hubbub", "400", () -> http(HttpMethod.POST, "/api/devices", adminToken, "{\"deviceId\":\"Hubbub\"}")));
     return c;
   }
