@@ -202,6 +202,28 @@ class ChatTest {
   }
 
   @Test
+  void aSocketWhoseFirstFrameIsThePresenceRegistrationSeesItselfOnline(Vertx vertx, VertxTestContext ctx) {
+    // the order of hubbub.js's every reconnect: a new socket registers presence before anything else; ten
+    // sockets one after another, each must get a picture listing its user (the room was once recorded only
+    // after the bridge's REGISTERED had fired, and the socket got no picture)
+    node.user("hal").compose(token -> client(vertx, token).compose(first -> first.request("chat.join", room("den")))
+        .compose(joined -> {
+          Future<Void> chain = Future.succeededFuture();
+          for (int i = 0; i < 10; i++) {
+            chain = chain.compose(v -> client(vertx, token).compose(socket -> {
+              List<JsonObject> pictures = new CopyOnWriteArrayList<>();
+              socket.register("chat.presence.den", frame -> pictures.add(frame.getJsonObject("body")));
+              return Waits.until(vertx, () -> pictures.stream().anyMatch(p -> p != null
+                  && p.getJsonArray("online", new JsonArray()).contains("hal")))
+                .compose(seen -> socket.close());
+            }));
+          }
+          return chain;
+        }))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
   void presenceNeedsASignedInReader(Vertx vertx, VertxTestContext ctx) {
     client(vertx, null).compose(anonymous -> {
       anonymous.register("chat.presence.den", frame -> { });
