@@ -45,7 +45,7 @@ public final class AuthBus {
   /** A session token: 256 random bits, base64url. */
   public static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_-]{43}");
   /** A device key: {@code <deviceId>.<256 random bits, base64url>}. */
-  public static final Pattern DEVICE_KEY = Pattern.compile("[A-Za-z0-9_-]{1,128}\\.[A-Za-z0-9_-]{43}");
+  public static final Pattern DEVICE_KEY = Pattern.compile(Streams.KEY.pattern() + "\\.[A-Za-z0-9_-]{43}");
   private static final String THROTTLED = "too many attempts: retry in ";
   /**
    * How many store timeouts a sign-up or login may take: its hash waits at most one for its turn, then up to

@@ -1,6 +1,5 @@
 package io.hubbub.gateway;
 
-import io.hubbub.bus.Bus;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
