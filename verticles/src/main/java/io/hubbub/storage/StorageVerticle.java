@@ -48,6 +48,9 @@ public final class StorageVerticle extends VerticleBase {
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final Map<Integer, List<MessageConsumer<?>>> partitionConsumers = new HashMap<>();
   private final String instance = UUID.randomUUID().toString();
+  /** The collections the domain verticles keep documents in. */
+  private static final List<String> DOCUMENT_COLLECTIONS =
+    List.of("users", "names", "sessions", "rooms", "devices", "aggregates", "sensors");
   private Partitions partitions;
   private int partitionCount;
   private String nodeName;
@@ -93,7 +96,14 @@ public final class StorageVerticle extends VerticleBase {
         .put("maxPoolSize", storageConf.getInteger("poolSize", 16)));
       StoreCalls calls = new StoreCalls(timeoutMs, StoreCalls.writesFor(uri));
       events = new EventStore(mongo, calls);
-      docs = new DocStore(mongo, calls, storageConf.getJsonArray("collections", new JsonArray().add("users").add("names").add("sessions").add("rooms").add("devices").add("aggregates").add("sensors")));
+      // the verticles' own collections always, and any the conf adds (a conf written before one was added keeps working)
+      JsonArray collections = new JsonArray(new ArrayList<>(DOCUMENT_COLLECTIONS));
+      storageConf.getJsonArray("collections", new JsonArray()).forEach(c -> {
+        if (!collections.contains(c)) {
+          collections.add(c);
+        }
+      });
+      docs = new DocStore(mongo, calls, collections);
       commits = new GroupCommit(events, seqs, storageConf.getInteger("maxBatchEvents", 2_000), this::announce,
         stream -> partitions != null && partitions.owns(partition(stream)), this::fenced, registry);
       consume(StorageBus.PING, body -> ping());

@@ -227,6 +227,19 @@ class HttpApiTest {
   }
 
   @Test
+  void aConfWrittenBeforeTheNamesCollectionStillSignsUp(Vertx vertx, VertxTestContext ctx) {
+    JsonObject conf = TestConf.node();
+    conf.getJsonObject("storage").put("collections", new JsonArray().add("users").add("sessions").add("rooms")
+      .add("devices").add("aggregates").add("sensors"));
+    TestNode.start(vertx, conf).compose(old -> old.post("/api/users", null,
+        new JsonObject().put("username", "ivy").put("password", "password-ivy")).eventually(old::stop))
+      .onComplete(ctx.succeeding(created -> ctx.verify(() -> {
+        assertEquals(201, created.status(), created.body().toString());
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
   void metricsCanBeForAdminsOnly(VertxTestContext ctx) {
     Vertx metered = Node.newVertx();
     JsonObject conf = TestConf.node();
