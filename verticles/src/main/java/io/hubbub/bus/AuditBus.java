@@ -44,6 +44,17 @@ public final class AuditBus {
     });
   }
 
+  /**
+   * Tells the access trail of a refused request or frame, when the refusal is one it keeps (401, 403): fire and
+   * forget, the audit verticle samples them.
+   */
+  public static void refused(EventBus bus, String principal, String remote, String target, Throwable failure) {
+    int code = Failures.code(failure);
+    if (code == Failures.UNAUTHORIZED || code == Failures.FORBIDDEN) {
+      bus.send(ACCESS, access(principal, remote, target, Failures.message(failure), code));
+    }
+  }
+
   public static JsonObject access(String principal, String remote, String target, String reason, int code) {
     return new JsonObject().put("principal", principal).put("remote", remote).put("target", target)
       .put("reason", reason).put("code", code);

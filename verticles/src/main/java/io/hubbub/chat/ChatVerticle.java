@@ -256,13 +256,11 @@ public final class ChatVerticle extends VerticleBase {
         result = Future.failedFuture(e);
       }
       return result.onFailure(failure -> {
-        int code = Failures.code(failure);
         // a client's frame, forwarded by the bridge, is recorded here; requests the gateway makes itself
         // (chat.internal.*) are recorded by the gateway, under what the client called
         String target = headers.get(Caller.TARGET_HEADER);
-        if (target != null && (code == Failures.UNAUTHORIZED || code == Failures.FORBIDDEN)) {
-          vertx.eventBus().send(AuditBus.ACCESS, AuditBus.access(Caller.name(headers), Caller.remote(headers), target,
-            Failures.message(failure), code));
+        if (target != null) {
+          AuditBus.refused(vertx.eventBus(), Caller.name(headers), Caller.remote(headers), target, failure);
         }
       });
     }));

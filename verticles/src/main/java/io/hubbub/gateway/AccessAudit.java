@@ -13,26 +13,16 @@ final class AccessAudit {
   }
 
   static void refused(Vertx vertx, JsonObject principal, SocketAddress remote, String target, Throwable failure) {
-    int code = Failures.code(failure);
-    if (code == Failures.UNAUTHORIZED || code == Failures.FORBIDDEN) {
-      refused(vertx, principal, remote, target, Failures.message(failure), code);
-    }
-  }
-
-  static void refused(Vertx vertx, JsonObject principal, SocketAddress remote, String target, String reason, int code) {
-    refused(vertx, principal, remote == null ? "" : remote.hostAddress(), target, reason, code);
+    refused(vertx, principal, remote == null ? "" : remote.hostAddress(), target, failure);
   }
 
   /** As above, with the remote address as the gateway put it in a forwarded frame's headers. */
   static void refused(Vertx vertx, JsonObject principal, String remote, String target, Throwable failure) {
-    int code = Failures.code(failure);
-    if (code == Failures.UNAUTHORIZED || code == Failures.FORBIDDEN) {
-      refused(vertx, principal, remote, target, Failures.message(failure), code);
-    }
+    AuditBus.refused(vertx.eventBus(), principal == null ? "" : principal.getString("name", ""), remote, target, failure);
   }
 
-  private static void refused(Vertx vertx, JsonObject principal, String remote, String target, String reason, int code) {
-    String who = principal == null ? "" : principal.getString("name", "");
-    vertx.eventBus().send(AuditBus.ACCESS, AuditBus.access(who, remote, target, reason, code));
+  /** A refusal the bridge itself makes (an address not permitted). */
+  static void refused(Vertx vertx, JsonObject principal, SocketAddress remote, String target, String reason, int code) {
+    refused(vertx, principal, remote, target, Failures.of(code, reason));
   }
 }
