@@ -1,7 +1,6 @@
 package io.hubbub.gateway;
 
 import io.hubbub.bus.EventRules;
-import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -78,14 +77,9 @@ public final class GatewayVerticle extends VerticleBase {
     router.get("/ready").handler(this::ready);
     if ("admin".equals(http.getString("metrics", "public"))) { // it names nodes and routes: for monitoring only
       router.get("/metrics").handler(ctx -> principals.resolve(ctx.request().getHeader(HttpHeaders.AUTHORIZATION))
-        .onSuccess(principal -> {
-          if (principal != null && principal.getBoolean("admin", false)) {
-            ctx.next();
-          } else {
-            HttpApi.error(ctx, principal == null ? 401 : 403, "metrics are for admins: 'Authorization: Bearer <admin token>'");
-          }
-        })
-        .onFailure(failure -> HttpApi.error(ctx, Failures.code(failure), Failures.message(failure))));
+        .map(principal -> HttpApi.admin(principal, "metrics are for admins"))
+        .onSuccess(admin -> ctx.next())
+        .onFailure(failure -> HttpApi.fail(ctx, failure)));
     }
     router.get("/metrics").handler(PrometheusScrapingHandler.create());
     new HttpApi(vertx, principals, streams, timeoutMs).mount(router, maxBody);

@@ -174,6 +174,17 @@ final class HttpApi {
     throw Failures.badRequest("'" + name + "' must be an integer between " + min + " and " + max);
   }
 
+  /** The principal when it is an admin's: 401 when there is none, 403 (saying {@code refusal}) for anyone else. */
+  static JsonObject admin(JsonObject principal, String refusal) {
+    if (principal == null) {
+      throw Failures.of(Failures.UNAUTHORIZED, "authentication required");
+    }
+    if (!principal.getBoolean("admin", false)) {
+      throw Failures.of(Failures.FORBIDDEN, refusal);
+    }
+    return principal;
+  }
+
   static JsonObject principal(RoutingContext ctx) {
     return ctx.get(PRINCIPAL);
   }

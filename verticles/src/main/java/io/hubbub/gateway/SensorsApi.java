@@ -104,14 +104,7 @@ final class SensorsApi {
   }
 
   private static JsonObject admin(RoutingContext ctx) {
-    JsonObject principal = HttpApi.principal(ctx);
-    if (principal == null) {
-      throw Failures.of(Failures.UNAUTHORIZED, "authentication required");
-    }
-    if (!principal.getBoolean("admin", false)) {
-      throw Failures.of(Failures.FORBIDDEN, "only admins manage devices");
-    }
-    return principal;
+    return HttpApi.admin(HttpApi.principal(ctx), "only admins manage devices");
   }
 
   private Future<JsonObject> ask(String address, JsonObject body) {

@@ -97,13 +97,8 @@ public final class StorageVerticle extends VerticleBase {
       StoreCalls calls = new StoreCalls(timeoutMs, StoreCalls.writesFor(uri));
       events = new EventStore(mongo, calls);
       // the verticles' own collections always, and any the conf adds (a conf written before one was added keeps working)
-      JsonArray collections = new JsonArray(new ArrayList<>(DOCUMENT_COLLECTIONS));
-      storageConf.getJsonArray("collections", new JsonArray()).forEach(c -> {
-        if (!collections.contains(c)) {
-          collections.add(c);
-        }
-      });
-      docs = new DocStore(mongo, calls, collections);
+      docs = new DocStore(mongo, calls, new JsonArray(new ArrayList<>(DOCUMENT_COLLECTIONS))
+        .addAll(storageConf.getJsonArray("collections", new JsonArray())));
       commits = new GroupCommit(events, seqs, storageConf.getInteger("maxBatchEvents", 2_000), this::announce,
         stream -> partitions != null && partitions.owns(partition(stream)), this::fenced, registry);
       consume(StorageBus.PING, body -> ping());
