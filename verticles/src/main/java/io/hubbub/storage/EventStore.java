@@ -38,7 +38,7 @@ import java.util.UUID;
  * whole collection; MongoDB answers these lookups from its indexes too.) Every call gives up after the
  * configured timeout with a 503 ({@link StoreCalls}).
  */
-final class EventStore {
+final class EventStore implements EventLog {
 
   static final String BUCKETS = "buckets";
   /** Where events were kept one document each, before buckets: a store holding any is refused. */
@@ -114,7 +114,8 @@ final class EventStore {
    * by probing which seqs exist: powers of two first, then ever narrower evenly spaced samples; every
    * bucket found also tells where it ends.
    */
-  Future<Long> lastSeq(String stream) {
+  @Override
+  public Future<Long> lastSeq(String stream) {
     List<Long> powers = new ArrayList<>();
     for (long p = 1; p > 0 && p <= Long.MAX_VALUE / 2; p *= 2) {
       powers.add(p);
@@ -159,7 +160,8 @@ final class EventStore {
   }
 
   /** The stored events of a stream that carry one of these ids, whole. */
-  Future<List<JsonObject>> withIds(String stream, Collection<String> ids) {
+  @Override
+  public Future<List<JsonObject>> withIds(String stream, Collection<String> ids) {
     Set<String> keys = new HashSet<>();
     ids.forEach(id -> keys.add(idKey(stream, id)));
     JsonObject query = new JsonObject().put("sids", new JsonObject().put("$in", new JsonArray(new ArrayList<>(keys))));
@@ -181,7 +183,8 @@ final class EventStore {
    * Writes events (each {@code {stream, seq, ...}}, a stream's in seq order) as one ordered, journaled
    * bulk write of buckets: done means on disk.
    */
-  Future<Void> insert(List<JsonObject> events) {
+  @Override
+  public Future<Void> insert(List<JsonObject> events) {
     List<BulkOperation> inserts = new ArrayList<>();
     Map<String, List<JsonObject>> byStream = new LinkedHashMap<>();
     events.forEach(e -> byStream.computeIfAbsent(e.getString("stream"), s -> new ArrayList<>()).add(e));

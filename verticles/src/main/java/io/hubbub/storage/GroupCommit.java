@@ -10,6 +10,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -41,13 +43,14 @@ import java.util.function.Predicate;
  */
 final class GroupCommit {
 
+  private static final Logger log = LoggerFactory.getLogger(GroupCommit.class);
   private static final DateTimeFormatter TS =
     DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
   private record Pending(JsonArray events, Promise<JsonArray> promise) {
   }
 
-  private final EventStore store;
+  private final EventLog store;
   private final SeqCache seqs;
   private final int maxBatchEvents;
   private final Consumer<List<JsonObject>> announce;
@@ -67,7 +70,7 @@ final class GroupCommit {
    * @param writable whether this instance may still write a stream (owns its partition); checked when a batch is formed
    * @param onFenced the streams of a write that collided with stored keys: another writer took them over
    */
-  GroupCommit(EventStore store, SeqCache seqs, int maxBatchEvents, Consumer<List<JsonObject>> announce,
+  GroupCommit(EventLog store, SeqCache seqs, int maxBatchEvents, Consumer<List<JsonObject>> announce,
               Predicate<String> writable, Consumer<Set<String>> onFenced, MeterRegistry registry) {
     this.store = store;
     this.seqs = seqs;
@@ -136,6 +139,11 @@ final class GroupCommit {
     Promise<Void> written = Promise.promise();
     current = written;
     commit(batch).onComplete(done -> {
+      if (done.failed()) {
+        // whatever went wrong (a bug in forming the batch included), no caller waits for the bus timeout
+        batch.forEach(p -> p.promise().tryFail(done.cause() instanceof ReplyException ? done.cause()
+          : Failures.unavailable("storage could not write this batch, retry with the same id")));
+      }
       inFlight = false;
       current = null;
       written.complete();
@@ -144,6 +152,15 @@ final class GroupCommit {
   }
 
   private Future<Void> commit(List<Pending> batch) {
+    try {
+      return lookUp(batch);
+    } catch (RuntimeException e) {
+      log.error("group commit failed to form a batch", e);
+      return Future.failedFuture(e);
+    }
+  }
+
+  private Future<Void> lookUp(List<Pending> batch) {
     Map<String, Set<String>> idsByStream = new LinkedHashMap<>();
     for (Pending pending : batch) {
       for (Object o : pending.events()) {
@@ -181,7 +198,15 @@ final class GroupCommit {
         batch.forEach(p -> p.promise().tryFail(failure));
         return Future.failedFuture(failure);
       })
-      .compose(v -> write(batch, known, stored, last));
+      .compose(v -> {
+        try {
+          return write(batch, known, stored, last);
+        } catch (RuntimeException e) {
+          last.keySet().forEach(seqs::forget);
+          log.error("group commit failed to form a write", e);
+          return Future.failedFuture(e);
+        }
+      });
   }
 
   /**

@@ -1,0 +1,24 @@
+package io.hubbub.storage;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * What group commit needs of the store: {@link EventStore} on MongoDB, or a small in-process fake in the
+ * unit tests that can fail or delay any call. Failures are protocol failures: 409 ({@code CONFLICT}) when
+ * an inserted key is taken, 503 otherwise.
+ */
+interface EventLog {
+
+  /** The highest stored seq of a stream, 0 for a stream with no events. */
+  Future<Long> lastSeq(String stream);
+
+  /** The stored events of a stream that carry one of these ids, whole. */
+  Future<List<JsonObject>> withIds(String stream, Collection<String> ids);
+
+  /** Writes events (a stream's in seq order) durably, all or, on a failure, possibly some. */
+  Future<Void> insert(List<JsonObject> events);
+}

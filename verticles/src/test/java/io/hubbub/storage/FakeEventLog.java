@@ -1,0 +1,106 @@
+package io.hubbub.storage;
+
+import io.hubbub.bus.Failures;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * An in-process {@link EventLog} for unit tests: a map of streams, the store's unique key per
+ * {@code <stream>|<seq>} (a taken one fails the whole insert with 409, nothing written), and a script of
+ * what the next calls do: answer, fail, or wait until the test releases them. Calls answer at once, on the
+ * calling thread, unless told to wait.
+ */
+final class FakeEventLog implements EventLog {
+
+  enum Call { LAST_SEQ, WITH_IDS, INSERT }
+
+  final Map<String, TreeMap<Long, JsonObject>> streams = new HashMap<>();
+  final List<String> calls = new ArrayList<>();
+  private final Map<Call, Queue<Function<Supplier<Future<?>>, Future<?>>>> script = new HashMap<>();
+  private final List<Promise<Void>> held = new ArrayList<>();
+
+  /** The next call of this kind fails with 503 and does nothing. */
+  FakeEventLog failNext(Call call) {
+    return next(call, work -> Future.failedFuture(Failures.unavailable("fake store failure")));
+  }
+
+  /** The next call of this kind waits until {@link #release}, then does its work and answers. */
+  FakeEventLog holdNext(Call call) {
+    return next(call, work -> {
+      Promise<Void> gate = Promise.promise();
+      held.add(gate);
+      return gate.future().compose(v -> work.get());
+    });
+  }
+
+  /** The next call of this kind answers what {@code step} makes of its work (which it may skip, or do). */
+  FakeEventLog next(Call call, Function<Supplier<Future<?>>, Future<?>> step) {
+    script.computeIfAbsent(call, c -> new ArrayDeque<>()).add(step);
+    return this;
+  }
+
+  /** Lets every held call go on. */
+  void release() {
+    List<Promise<Void>> gates = new ArrayList<>(held);
+    held.clear();
+    gates.forEach(Promise::complete);
+  }
+
+  /** A stream's stored events in seq order. */
+  List<JsonObject> events(String stream) {
+    return new ArrayList<>(streams.getOrDefault(stream, new TreeMap<>()).values());
+  }
+
+  @Override
+  public Future<Long> lastSeq(String stream) {
+    calls.add("lastSeq " + stream);
+    return call(Call.LAST_SEQ, () -> {
+      TreeMap<Long, JsonObject> events = streams.get(stream);
+      return Future.succeededFuture(events == null || events.isEmpty() ? 0L : events.lastKey());
+    });
+  }
+
+  @Override
+  public Future<List<JsonObject>> withIds(String stream, Collection<String> ids) {
+    calls.add("withIds " + stream);
+    return call(Call.WITH_IDS, () -> Future.succeededFuture(streams.getOrDefault(stream, new TreeMap<>()).values().stream()
+      .filter(e -> ids.contains(e.getString("id"))).map(JsonObject::copy).toList()));
+  }
+
+  /** All or nothing: a taken key fails the whole insert with 409, like an ordered bulk write refused at its first bucket. */
+  @Override
+  public Future<Void> insert(List<JsonObject> events) {
+    calls.add("insert " + events.size());
+    List<JsonObject> copies = events.stream().map(JsonObject::copy).toList();
+    return call(Call.INSERT, () -> {
+      for (JsonObject event : copies) {
+        if (streams.getOrDefault(event.getString("stream"), new TreeMap<>()).containsKey(event.getLong("seq"))) {
+          return Future.failedFuture(Failures.of(Failures.CONFLICT, "duplicate key"));
+        }
+      }
+      copies.forEach(e -> streams.computeIfAbsent(e.getString("stream"), s -> new TreeMap<>()).put(e.getLong("seq"), e));
+      return Future.succeededFuture();
+    });
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> Future<T> call(Call call, Supplier<Future<T>> work) {
+    Queue<Function<Supplier<Future<?>>, Future<?>>> steps = script.get(call);
+    if (steps == null || steps.isEmpty()) {
+      return work.get();
+    }
+    return (Future<T>) steps.poll().apply(work::get);
+  }
+}

@@ -1,0 +1,176 @@
+package io.hubbub.storage;
+
+import io.hubbub.bus.Failures;
+import io.hubbub.storage.FakeEventLog.Call;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Group commit's logic against an in-process store that fails and delays on cue: no Vert.x, no store. */
+class GroupCommitTest {
+
+  private final FakeEventLog store = new FakeEventLog();
+  private final List<JsonObject> announced = new ArrayList<>();
+  private final Set<String> fenced = new HashSet<>();
+  private final Set<String> lost = new HashSet<>(); // streams this instance no longer owns
+  private final GroupCommit commits = new GroupCommit(store, new SeqCache(100), 10, announced::addAll,
+    stream -> !lost.contains(stream), fenced::addAll, new SimpleMeterRegistry());
+
+  private static JsonObject event(String stream, String id) {
+    JsonObject event = new JsonObject().put("stream", stream).put("type", "T").put("data", new JsonObject()).put("by", "u");
+    return id == null ? event : event.put("id", id);
+  }
+
+  private static JsonArray of(JsonObject... events) {
+    return new JsonArray(List.of((Object[]) events));
+  }
+
+  private static long seq(Future<JsonArray> acks, int i) {
+    assertTrue(acks.succeeded(), () -> "failed: " + acks.cause());
+    return acks.result().getJsonObject(i).getLong("seq");
+  }
+
+  @Test
+  void seqsFollowEachStreamGaplessInSubmitOrder() {
+    Future<JsonArray> first = commits.submit(of(event("a", null), event("b", null), event("a", null)));
+    Future<JsonArray> second = commits.submit(of(event("a", null)));
+    assertEquals(List.of(1L, 1L, 2L), List.of(seq(first, 0), seq(first, 1), seq(first, 2)));
+    assertEquals(3L, seq(second, 0));
+    assertEquals(List.of(1L, 2L, 3L), store.events("a").stream().map(e -> e.getLong("seq")).toList());
+    assertEquals(4, announced.size(), "each stored event is announced once, after it is durable");
+  }
+
+  @Test
+  void whatArrivesDuringAWriteGoesOutAsTheNextSingleWrite() {
+    store.holdNext(Call.INSERT);
+    Future<JsonArray> first = commits.submit(of(event("s", null)));
+    List<Future<JsonArray>> waiting = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      waiting.add(commits.submit(of(event("s", null), event("t", null))));
+    }
+    assertFalse(first.isComplete(), "not acknowledged before it is durable");
+    assertTrue(announced.isEmpty(), "nothing announced before it is durable");
+    store.release();
+    assertEquals(1L, seq(first, 0));
+    for (int i = 0; i < 4; i++) {
+      assertEquals(2L + i, seq(waiting.get(i), 0));
+      assertEquals(1L + i, seq(waiting.get(i), 1));
+    }
+    assertEquals(List.of("insert 1", "insert 8"), store.calls.stream().filter(c -> c.startsWith("insert")).toList());
+  }
+
+  @Test
+  void aBatchStopsAtMaxBatchEvents() {
+    store.holdNext(Call.INSERT);
+    commits.submit(of(event("s", null)));
+    for (int i = 0; i < 3; i++) {
+      commits.submit(of(event("s", null), event("s", null), event("s", null), event("s", null)));
+    }
+    store.release();
+    assertEquals(List.of("insert 1", "insert 8", "insert 4"), store.calls.stream().filter(c -> c.startsWith("insert")).toList());
+    assertEquals(13, store.events("s").size());
+  }
+
+  @Test
+  void aRepeatedIdAnswersTheStoredEventAndWritesNothing() {
+    Future<JsonArray> original = commits.submit(of(event("s", "e-1")));
+    Future<JsonArray> again = commits.submit(of(event("s", "e-1"), event("s", "e-2"), event("s", "e-2")));
+    assertEquals(1L, seq(again, 0));
+    assertTrue(again.result().getJsonObject(0).getBoolean("duplicate"));
+    assertEquals(original.result().getJsonObject(0).getString("ts"), again.result().getJsonObject(0).getString("ts"));
+    assertEquals(2L, seq(again, 1));
+    assertEquals(2L, seq(again, 2), "a repeat inside one batch is the same event");
+    assertTrue(again.result().getJsonObject(2).getBoolean("duplicate"));
+    assertEquals(2, store.events("s").size());
+  }
+
+  @Test
+  void aRetryFindsAnEventAnotherOwnerStoredAndAnnouncesIt() {
+    store.streams.computeIfAbsent("s", s -> new java.util.TreeMap<>())
+      .put(1L, event("s", "e-1").put("seq", 1L).put("ts", "2026-01-01T00:00:00.000Z"));
+    Future<JsonArray> retry = commits.submit(of(event("s", "e-1")));
+    assertEquals(1L, seq(retry, 0));
+    assertEquals(1, announced.size(), "its writer may have died before announcing it");
+    commits.submit(of(event("s", "e-2")));
+    commits.submit(of(event("s", "e-2")));
+    assertEquals(2, announced.size(), "what this instance wrote and announced itself is not announced again");
+  }
+
+  @Test
+  void expectedSeqIsCheckedPerRequestAgainstWhatComesBeforeIt() {
+    commits.submit(of(event("s", null), event("s", null)));
+    store.holdNext(Call.INSERT);
+    commits.submit(of(event("x", null)));
+    Future<JsonArray> right = commits.submit(of(event("s", null).put("expectedSeq", 2L)));
+    Future<JsonArray> stale = commits.submit(of(event("t", null), event("s", null).put("expectedSeq", 2L)));
+    Future<JsonArray> next = commits.submit(of(event("s", null).put("expectedSeq", 3L)));
+    store.release();
+    assertEquals(3L, seq(right, 0));
+    assertEquals(Failures.CONFLICT, Failures.code(stale.cause()));
+    assertTrue(stale.cause().getMessage().contains("at seq 3"), stale.cause().getMessage());
+    assertEquals(4L, seq(next, 0));
+    assertTrue(store.events("t").isEmpty(), "a refused request writes none of its events");
+  }
+
+  @Test
+  void aFailedWriteFailsItsCallersAndTheNextWriteReadsSeqsAgain() {
+    commits.submit(of(event("s", null)));
+    store.failNext(Call.INSERT);
+    Future<JsonArray> failed = commits.submit(of(event("s", "e-2")));
+    assertEquals(Failures.UNAVAILABLE, Failures.code(failed.cause()));
+    store.calls.clear();
+    Future<JsonArray> retried = commits.submit(of(event("s", "e-2")));
+    assertEquals(2L, seq(retried, 0));
+    assertTrue(store.calls.contains("lastSeq s"), "after a failure the stream's seq is read again, not trusted");
+    assertEquals(List.of(1L, 2L), store.events("s").stream().map(e -> e.getLong("seq")).toList());
+  }
+
+  @Test
+  void aFailedLookupFailsTheBatchAndTheNextGoesOn() {
+    store.failNext(Call.LAST_SEQ);
+    Future<JsonArray> failed = commits.submit(of(event("s", null)));
+    assertEquals(Failures.UNAVAILABLE, Failures.code(failed.cause()));
+    store.failNext(Call.WITH_IDS);
+    assertEquals(Failures.UNAVAILABLE, Failures.code(commits.submit(of(event("s", "e"))).cause()));
+    assertEquals(1L, seq(commits.submit(of(event("s", "e"))), 0));
+  }
+
+  @Test
+  void anExceptionWhileFormingAWriteFailsItsCallersAtOnce() {
+    store.next(Call.LAST_SEQ, work -> Future.succeededFuture(null)); // a store answer the write cannot use
+    Future<JsonArray> broken = commits.submit(of(event("s", null)));
+    assertTrue(broken.failed(), "the caller is answered now, not after the bus timeout");
+    assertEquals(Failures.UNAVAILABLE, Failures.code(broken.cause()));
+    assertEquals(1L, seq(commits.submit(of(event("s", null))), 0), "and the next batch is written");
+  }
+
+  @Test
+  void aCollisionFencesTheStreamsAndAsksForARetry() {
+    commits.submit(of(event("s", null)));
+    store.streams.get("s").put(2L, event("s", "other").put("seq", 2L)); // another writer took seq 2
+    Future<JsonArray> collided = commits.submit(of(event("s", "mine")));
+    assertEquals(Failures.UNAVAILABLE, Failures.code(collided.cause()));
+    assertEquals(Set.of("s"), fenced);
+    assertEquals(3L, seq(commits.submit(of(event("s", "mine"))), 0));
+  }
+
+  @Test
+  void aStreamThisInstanceNoLongerOwnsIsRefusedWithoutAStoreCall() {
+    lost.add("gone");
+    Future<JsonArray> refused = commits.submit(of(event("ok", null), event("gone", null)));
+    assertEquals(Failures.UNAVAILABLE, Failures.code(refused.cause()));
+    assertTrue(store.calls.isEmpty());
+    assertTrue(commits.whenIdle().succeeded());
+  }
+}
