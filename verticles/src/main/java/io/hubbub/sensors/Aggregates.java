@@ -9,7 +9,9 @@ import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -30,22 +32,32 @@ final class Aggregates {
   private static final int PUT_CHUNK = 1_000;
 
   private final BiFunction<String, JsonObject, Future<JsonObject>> storage;
-  private final Map<String, JsonObject> cache = new LinkedHashMap<>(1024, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, JsonObject> eldest) {
-      return size() > MAX_CACHED;
-    }
-  };
+  private final Map<String, JsonObject> cache;
 
   Aggregates(BiFunction<String, JsonObject, Future<JsonObject>> storage) {
+    this(storage, MAX_CACHED);
+  }
+
+  /** @param maxCached buckets kept in memory, least recently used out */
+  Aggregates(BiFunction<String, JsonObject, Future<JsonObject>> storage, int maxCached) {
     this.storage = storage;
+    this.cache = new LinkedHashMap<>(1024, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, JsonObject> eldest) {
+        return size() > maxCached;
+      }
+    };
   }
 
   static String id(String device, String kind, String window, long start) {
     return device + "|" + kind + "|" + window + "|" + String.format(Locale.ROOT, "%013d", start);
   }
 
-  /** Folds READING events (in seq order) into their buckets and writes the buckets that changed. */
+  /**
+   * Folds READING events (in seq order) into their buckets and writes the buckets that changed. The fold works
+   * on copies: the cache takes them only once they are written, so a failed write leaves it as it was and the
+   * retry folds the same readings again (a bucket written before the failure skips them by its seq).
+   */
   Future<Void> apply(String device, List<JsonObject> readings) {
     List<String> ids = new ArrayList<>();
     for (JsonObject event : readings) {
@@ -53,7 +65,18 @@ final class Aggregates {
       long at = Instant.parse(data.getString("at")).toEpochMilli();
       SensorsBus.WINDOWS.forEach((window, width) -> ids.add(id(device, data.getString("kind"), window, Math.floorDiv(at, width) * width)));
     }
-    return load(ids.stream().distinct().filter(id -> !cache.containsKey(id)).toList()).compose(v -> {
+    Map<String, JsonObject> working = new HashMap<>();
+    List<String> missing = new ArrayList<>();
+    for (String id : new LinkedHashSet<>(ids)) {
+      JsonObject cached = cache.get(id);
+      if (cached != null) {
+        working.put(id, cached.copy());
+      } else {
+        missing.add(id);
+      }
+    }
+    return load(missing).compose(loaded -> {
+      working.putAll(loaded);
       Map<String, JsonObject> changed = new LinkedHashMap<>();
       int i = 0;
       for (JsonObject event : readings) {
@@ -61,13 +84,8 @@ final class Aggregates {
         double value = event.getJsonObject("data").getDouble("value");
         for (int w = 0; w < SensorsBus.WINDOWS.size(); w++) {
           String id = ids.get(i++);
-          JsonObject bucket = cache.get(id);
-          if (seq > bucket.getLong("seq")) {
-            bucket.put("count", bucket.getLong("count") + 1)
-              .put("sum", bucket.getDouble("sum") + value)
-              .put("min", Math.min(bucket.getDouble("min"), value))
-              .put("max", Math.max(bucket.getDouble("max"), value))
-              .put("seq", seq);
+          JsonObject bucket = working.get(id);
+          if (fold(bucket, seq, value)) {
             changed.put(id, bucket);
           }
         }
@@ -78,8 +96,21 @@ final class Aggregates {
         JsonArray chunk = new JsonArray(new ArrayList<>(docs.subList(from, Math.min(docs.size(), from + PUT_CHUNK))));
         writes.add(storage.apply(StorageBus.DOC_PUT, StorageBus.docPut(COLLECTION, chunk)));
       }
-      return Future.all(writes).mapEmpty();
+      return Future.all(writes).onSuccess(done -> cache.putAll(working)).mapEmpty();
     });
+  }
+
+  /** Takes one reading into a bucket unless the bucket already holds its seq; answers whether it did. */
+  static boolean fold(JsonObject bucket, long seq, double value) {
+    if (seq <= bucket.getLong("seq")) {
+      return false;
+    }
+    bucket.put("count", bucket.getLong("count") + 1)
+      .put("sum", bucket.getDouble("sum") + value)
+      .put("min", Math.min(bucket.getDouble("min"), value))
+      .put("max", Math.max(bucket.getDouble("max"), value))
+      .put("seq", seq);
+    return true;
   }
 
   /** Buckets of one device, kind and window whose start lies in [from, to]. */
@@ -103,12 +134,14 @@ final class Aggregates {
           .put("avg", b.getDouble("sum") / b.getLong("count"))).toList())));
   }
 
-  private Future<Void> load(List<String> missing) {
+  /** The stored state of these buckets (empty ones for those not stored yet). */
+  private Future<Map<String, JsonObject>> load(List<String> missing) {
+    Map<String, JsonObject> loaded = new HashMap<>();
     List<Future<JsonObject>> finds = missing.stream().map(id -> storage.apply(StorageBus.DOC_FIND, StorageBus.docKey(COLLECTION, id))
       .map(found -> found.getJsonObject("doc"))
       .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND ? Future.succeededFuture(empty(id)) : Future.failedFuture(failure))
-      .onSuccess(bucket -> cache.put(id, bucket))).toList();
-    return Future.all(finds).mapEmpty();
+      .onSuccess(bucket -> loaded.put(id, bucket))).toList();
+    return Future.all(finds).map(loaded);
   }
 
   private static JsonObject empty(String id) {

@@ -1,0 +1,148 @@
+package io.hubbub.sensors;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Aggregate folding against a brute-force computation, through store failures, cache evictions and replays. */
+class AggregatesTest {
+
+  private static final long T0 = Instant.parse("2026-11-30T22:00:00Z").toEpochMilli();
+  private static final List<String> KINDS = List.of("temperature", "humidity");
+
+  private static JsonObject reading(long seq, String kind, double value, long at) {
+    return new JsonObject().put("seq", seq).put("type", "READING")
+      .put("data", new JsonObject().put("kind", kind).put("value", value).put("at", Instant.ofEpochMilli(at).toString()));
+  }
+
+  /** count, sum, min, max per bucket, computed the obvious way. */
+  private static Map<String, double[]> bruteForce(List<JsonObject> readings, String kind, long width) {
+    Map<String, double[]> buckets = new TreeMap<>();
+    for (JsonObject r : readings) {
+      JsonObject d = r.getJsonObject("data");
+      if (!d.getString("kind").equals(kind)) {
+        continue;
+      }
+      long at = Instant.parse(d.getString("at")).toEpochMilli();
+      String start = Instant.ofEpochMilli(Math.floorDiv(at, width) * width).toString();
+      double v = d.getDouble("value");
+      double[] b = buckets.computeIfAbsent(start, s -> new double[] {0, 0, Double.MAX_VALUE, -Double.MAX_VALUE});
+      b[0]++;
+      b[1] += v;
+      b[2] = Math.min(b[2], v);
+      b[3] = Math.max(b[3], v);
+    }
+    return buckets;
+  }
+
+  private static Map<String, double[]> queried(Aggregates aggregates, String kind, String window) {
+    Future<JsonObject> answer = aggregates.query("dev", kind, window, T0 - 86_400_000L, T0 + 86_400_000L);
+    assertTrue(answer.succeeded(), () -> "query failed: " + answer.cause());
+    Map<String, double[]> buckets = new TreeMap<>();
+    for (Object o : answer.result().getJsonArray("buckets")) {
+      JsonObject b = (JsonObject) o;
+      long count = b.getLong("count");
+      buckets.put(b.getString("start"), new double[] {count, b.getDouble("avg") * count, b.getDouble("min"), b.getDouble("max")});
+    }
+    return buckets;
+  }
+
+  private static void assertSame(Map<String, double[]> expected, Map<String, double[]> actual, String what) {
+    assertEquals(expected.keySet(), actual.keySet(), what + ": buckets");
+    expected.forEach((start, e) -> {
+      double[] a = actual.get(start);
+      assertEquals(e[0], a[0], what + " count at " + start);
+      assertEquals(e[1], a[1], 1e-6 * Math.max(1, Math.abs(e[1])), what + " sum at " + start);
+      assertEquals(e[2], a[2], what + " min at " + start);
+      assertEquals(e[3], a[3], what + " max at " + start);
+    });
+  }
+
+  /** Applies one page as a device feed does: again and again until it is written (the checkpoint moves only then). */
+  private static void applyUntilWritten(Aggregates aggregates, List<JsonObject> page) {
+    for (int attempt = 0; attempt < 200; attempt++) {
+      Future<Void> done = aggregates.apply("dev", page);
+      assertTrue(done.isComplete(), "the fake answers at once");
+      if (done.succeeded()) {
+        return;
+      }
+    }
+    throw new AssertionError("a page never got written");
+  }
+
+  @Test
+  void foldTakesEachSeqOnce() {
+    JsonObject bucket = new JsonObject().put("count", 0L).put("sum", 0.0).put("min", Double.MAX_VALUE)
+      .put("max", -Double.MAX_VALUE).put("seq", 0L);
+    assertTrue(Aggregates.fold(bucket, 1, 4.0));
+    assertTrue(Aggregates.fold(bucket, 3, -2.0));
+    assertFalse(Aggregates.fold(bucket, 3, 100.0), "a seq the bucket holds");
+    assertFalse(Aggregates.fold(bucket, 2, 100.0), "a seq before the bucket's last");
+    assertEquals(new JsonObject().put("count", 2L).put("sum", 2.0).put("min", -2.0).put("max", 4.0).put("seq", 3L), bucket);
+  }
+
+  @Test
+  void storeFailuresEvictionsAndReplaysGiveTheBruteForceAnswer() {
+    for (long seed = 1; seed <= 20; seed++) {
+      Random random = new Random(seed);
+      FakeDocs store = new FakeDocs(seed).failing(0.03);
+      Aggregates aggregates = new Aggregates(store, 1 + random.nextInt(8)); // a small cache: evictions all the time
+      List<JsonObject> readings = new ArrayList<>();
+      long seq = 0;
+      int checkpoint = 0; // readings applied and checkpointed
+      for (int page = 0; page < 30; page++) {
+        List<JsonObject> batch = new ArrayList<>();
+        for (int i = random.nextInt(40); i >= 0; i--) {
+          // times jump around within four hours: out of order, across many 1m and a few 1h buckets
+          long at = T0 + random.nextInt(4 * 3_600) * 1_000L;
+          batch.add(reading(++seq, KINDS.get(random.nextInt(2)), Math.round(random.nextGaussian() * 1000) / 10.0, at));
+        }
+        readings.addAll(batch);
+        applyUntilWritten(aggregates, batch);
+        if (random.nextInt(5) == 0) {
+          // a crash after writing buckets but before the checkpoint: a new instance replays from the last checkpoint
+          aggregates = new Aggregates(store, 1 + random.nextInt(8));
+          applyUntilWritten(aggregates, readings.subList(checkpoint, readings.size()));
+        }
+        checkpoint = readings.size();
+      }
+      assertTrue(store.failures > 5, "failures were injected: " + store.failures);
+      store.failing(0);
+      for (String kind : KINDS) {
+        for (Map.Entry<String, Long> window : io.hubbub.bus.SensorsBus.WINDOWS.entrySet()) {
+          assertSame(bruteForce(readings, kind, window.getValue()), queried(aggregates, kind, window.getKey()),
+            "seed " + seed + ", " + kind + " " + window.getKey());
+        }
+      }
+    }
+  }
+
+  @Test
+  void aFailedWriteLeavesNothingBehindForTheRetryToSkip() {
+    FakeDocs store = new FakeDocs(7);
+    Aggregates aggregates = new Aggregates(store);
+    List<JsonObject> page = List.of(reading(1, "temperature", 20.0, T0), reading(2, "temperature", 22.0, T0 + 1_000));
+    applyUntilWritten(aggregates, page.subList(0, 1));
+    store.failing(1.0); // every call fails, puts before or after writing
+    for (int i = 0; i < 5; i++) {
+      assertTrue(aggregates.apply("dev", page.subList(1, 2)).failed());
+    }
+    store.failing(0);
+    applyUntilWritten(aggregates, page.subList(1, 2));
+    JsonArray buckets = aggregates.query("dev", "temperature", "1m", T0, T0).result().getJsonArray("buckets");
+    assertEquals(2L, buckets.getJsonObject(0).getLong("count"));
+    assertEquals(21.0, buckets.getJsonObject(0).getDouble("avg"));
+  }
+}
