@@ -4,10 +4,13 @@ import io.hubbub.bus.Failures;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.AsyncMap;
+import io.vertx.core.shareddata.Lock;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -20,7 +23,8 @@ public final class SharedRateLimit {
 
   private static final long LOCK_WAIT_MS = 2_000;
 
-  private final Vertx vertx;
+  private final Supplier<Future<AsyncMap<String, String>>> maps;
+  private final Function<String, Future<Lock>> locks;
   private final String name;
   private final int max;
   private final long windowMs;
@@ -28,7 +32,15 @@ public final class SharedRateLimit {
 
   /** @param name the limit's name in the cluster's shared data, e.g. {@code hubbub.rate.chat} */
   public SharedRateLimit(Vertx vertx, String name, int max, long windowMs) {
-    this.vertx = vertx;
+    this(() -> vertx.sharedData().getAsyncMap(name), lock -> vertx.sharedData().getLockWithTimeout(lock, LOCK_WAIT_MS),
+      name, max, windowMs);
+  }
+
+  /** Over any shared map and locks: the cluster's, or in a unit test ones that fail on cue. */
+  SharedRateLimit(Supplier<Future<AsyncMap<String, String>>> maps, Function<String, Future<Lock>> locks,
+                  String name, int max, long windowMs) {
+    this.maps = maps;
+    this.locks = locks;
     this.name = name;
     this.max = max;
     this.windowMs = windowMs;
@@ -36,10 +48,10 @@ public final class SharedRateLimit {
 
   /** Counts one event for {@code key}: 0 when allowed, else the seconds to wait (at least 1); 503 when the cluster does not answer. */
   public Future<Long> acquire(String key) {
-    if (map == null) {
-      map = vertx.sharedData().getAsyncMap(name);
+    if (map == null || map.failed()) {
+      map = maps.get(); // a map that could not be had is asked for again: one cluster hiccup is not for ever
     }
-    return map.compose(times -> vertx.sharedData().getLockWithTimeout(name + "." + key, LOCK_WAIT_MS)
+    return map.compose(times -> locks.apply(name + "." + key)
       .compose(lock -> count(times, key).eventually(() -> {
         lock.release();
         return Future.succeededFuture();
