@@ -15,7 +15,6 @@ import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
@@ -40,15 +39,13 @@ final class LiveFanout {
   /** What this gateway sends one socket. */
   private static final class Outbox {
     final SockJSSocket socket;
-    long queued;
-    boolean paused;
+    final Backlog backlog;
     boolean closed;
     final Set<String> streams = new HashSet<>();
-    /** Streams that skipped events since the socket paused, with the last seq sent before: told again when it resumes. */
-    final Map<String, Long> skipped = new LinkedHashMap<>();
 
-    Outbox(SockJSSocket socket) {
+    Outbox(SockJSSocket socket, long maxQueuedBytes) {
       this.socket = socket;
+      this.backlog = new Backlog(maxQueuedBytes);
     }
   }
 
@@ -91,7 +88,7 @@ final class LiveFanout {
   Future<Void> add(SockJSSocket socket, String stream) {
     Subscribers subscribers = streams.computeIfAbsent(stream, s -> new Subscribers(
       vertx.eventBus().consumer(Streams.liveAddress(s), message -> deliver(s, message))));
-    Outbox outbox = outboxes.computeIfAbsent(socket, Outbox::new);
+    Outbox outbox = outboxes.computeIfAbsent(socket, sock -> new Outbox(sock, maxQueuedBytes));
     outbox.streams.add(stream);
     subscribers.outboxes.add(outbox);
     return subscribers.consumer.completion();
@@ -104,7 +101,7 @@ final class LiveFanout {
       return;
     }
     outbox.streams.remove(stream);
-    outbox.skipped.remove(stream);
+    outbox.backlog.forget(stream);
     if (subscribers.outboxes.remove(outbox) && subscribers.outboxes.isEmpty()) {
       streams.remove(stream);
       subscribers.consumer.unregister();
@@ -135,36 +132,31 @@ final class LiveFanout {
       .put("body", message.body()).toBuffer();
     int size = frame.length();
     for (Outbox outbox : subscribers.outboxes) {
-      if (!outbox.paused && outbox.queued + size > maxQueuedBytes && outbox.queued > 0) {
-        outbox.paused = true;
+      Backlog.Admit admit = outbox.backlog.admit(size);
+      if (admit == Backlog.Admit.PAUSED) {
         pauses.increment();
       }
-      if (outbox.paused) {
+      if (admit != Backlog.Admit.SEND) {
         skippedEvents.increment();
-        if (!outbox.skipped.containsKey(stream)) {
-          // every socket not paused got the stream's previous event: this one got up to it
-          long sent = previous > 0 && previous < seq ? previous : seq - 1;
-          outbox.skipped.put(stream, sent);
+        long sent = outbox.backlog.skip(stream, previous, seq);
+        if (sent >= 0) {
           tell(outbox.socket, stream, sent, "this socket fell behind: live events of '" + stream + "' after seq "
             + sent + " are not sent to it until it catches up; read them");
         }
         continue;
       }
-      outbox.queued += size;
       queuedTotal += size;
-      queuedPeak = Math.max(queuedPeak, outbox.queued);
+      queuedPeak = Math.max(queuedPeak, outbox.backlog.queued());
       outbox.socket.write(frame).onComplete(done -> written(outbox, size));
     }
   }
 
   private void written(Outbox outbox, int size) {
-    outbox.queued -= size;
     queuedTotal -= size;
-    if (outbox.paused && !outbox.closed && outbox.queued <= maxQueuedBytes / 2) {
-      outbox.paused = false;
-      outbox.skipped.forEach((stream, sent) -> tell(outbox.socket, stream, sent, "live delivery of '" + stream
+    Map<String, Long> resumed = outbox.backlog.written(size);
+    if (!outbox.closed) {
+      resumed.forEach((stream, sent) -> tell(outbox.socket, stream, sent, "live delivery of '" + stream
         + "' goes on; events after seq " + sent + " were skipped: read them"));
-      outbox.skipped.clear();
     }
   }
 

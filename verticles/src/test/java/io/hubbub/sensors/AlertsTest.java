@@ -1,0 +1,70 @@
+package io.hubbub.sensors;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Alert rules over sequences of readings: duration, hysteresis, one open alert per rule, replay-safe ids. */
+class AlertsTest {
+
+  private final Alerts alerts = new Alerts(new JsonArray()
+    .add(new JsonObject().put("kind", "temperature").put("above", 30).put("forSeconds", 60).put("hysteresis", 2))
+    .add(new JsonObject().put("kind", "battery").put("below", 10)));
+  private final JsonObject state = new JsonObject();
+  private long seq;
+
+  /** Readings of one kind at the given seconds; answers the types of the events raised, in order. */
+  private List<String> feed(String kind, double[][] secondsAndValues) {
+    List<String> raised = new ArrayList<>();
+    for (double[] r : secondsAndValues) {
+      alerts.evaluate(state, "d1", ++seq, kind, r[1], (long) (r[0] * 1000)).forEach(e -> raised.add(e.getString("type")));
+    }
+    return raised;
+  }
+
+  @Test
+  void opensOnlyOnceTheThresholdIsBrokenForTheWholeDuration() {
+    assertEquals(List.of(), feed("temperature", new double[][] {{0, 31}, {30, 32}, {59, 33}}));
+    assertEquals(List.of("ALERT"), feed("temperature", new double[][] {{60, 31}}));
+    assertEquals(List.of(), feed("temperature", new double[][] {{61, 35}, {500, 40}}), "one open alert per rule");
+  }
+
+  @Test
+  void aReadingBackUnderTheThresholdRestartsTheDuration() {
+    assertEquals(List.of(), feed("temperature", new double[][] {{0, 31}, {50, 29}, {70, 31}, {120, 31}}));
+    assertEquals(List.of("ALERT"), feed("temperature", new double[][] {{130, 31}}));
+  }
+
+  @Test
+  void resolvesOnlyPastTheHysteresisBand() {
+    feed("temperature", new double[][] {{0, 31}, {60, 31}});
+    assertEquals(List.of(), feed("temperature", new double[][] {{70, 29}, {80, 28.5}, {90, 31}}), "within 2 of 30: still open");
+    assertEquals(List.of("RESOLVED"), feed("temperature", new double[][] {{100, 28}}));
+    assertEquals(List.of(), feed("temperature", new double[][] {{110, 20}}), "resolved once");
+    assertTrue(alerts.open(state).isEmpty());
+  }
+
+  @Test
+  void belowRulesWithoutDurationOpenAtOnceAndOtherKindsAreIgnored() {
+    assertEquals(List.of(), feed("humidity", new double[][] {{0, 1}}));
+    assertEquals(List.of("ALERT"), feed("battery", new double[][] {{0, 9}}));
+    assertEquals(List.of(1), alerts.open(state).stream().map(a -> a.getInteger("rule")).toList());
+    assertEquals(List.of("RESOLVED"), feed("battery", new double[][] {{1, 10}}));
+  }
+
+  @Test
+  void eventIdsComeFromTheRuleAndTheSeqSoAReplayRaisesTheSameEvent() {
+    JsonObject before = state.copy();
+    JsonObject first = alerts.evaluate(state, "d1", 7, "battery", 5, 0).get(0);
+    JsonObject replayed = alerts.evaluate(before, "d1", 7, "battery", 5, 0).get(0);
+    assertEquals("alert-r1-7", first.getString("id"));
+    assertEquals(first, replayed);
+    assertEquals("alerts.d1", first.getString("stream"));
+  }
+}
