@@ -407,8 +407,17 @@ class Subscription extends Listener {
       return;
     }
     this.reading = true;
+    let pause = 0;
     try {
       do {
+        if (pause > 0) {
+          // a live event waits beyond a seq the last read did not return yet: not a busy loop of reads
+          await new Promise(resolve => setTimeout(resolve, pause));
+          if (!this.hub.subscriptions.has(this)) {
+            return;
+          }
+        }
+        const before = this.last;
         this.again = false;
         for (;;) {
           const page = await this.hub.read(this.stream, this.last + 1, this.hub.options.pageSize);
@@ -425,6 +434,7 @@ class Subscription extends Listener {
             break;
           }
         }
+        pause = this.last > before ? 0 : Math.min(Math.max(2 * pause, 50), 2000);
       } while (this.again || this.pending.size > 0 && this.gapBehindPending());
     } catch (error) {
       if (error.code === 429) {

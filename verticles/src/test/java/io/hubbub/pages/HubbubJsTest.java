@@ -200,4 +200,51 @@ class HubbubJsTest {
     assertEquals(true, result.get("inOrder"), "every stream's 250 events once, in order");
     assertEquals(List.of(), result.get("errors"), "no refusal reached the page");
   }
+
+  @Test
+  void aLiveEventBeyondAGapIsWaitedForWithoutABusyLoopOfReads() {
+    Map<String, Object> result = run("""
+      await post('app.gap', [1, 2, 3].map(n => ({ type: 'N', data: { n } })));
+      const seen = [];
+      const sub = hub.subscribe('app.gap', {}, e => seen.push(e.seq));
+      await until(() => seen.length === 3);
+      let reads = 0;
+      const read = hub.read.bind(hub);
+      hub.read = (...args) => { reads++; return read(...args); };
+      sub.live({ seq: 6, type: 'N', data: { n: 6 } });             // ahead of a gap no read fills yet
+      await new Promise(r => setTimeout(r, 2000));
+      const readsWhileWaiting = reads;
+      await post('app.gap', [4, 5, 6].map(n => ({ type: 'N', data: { n } })));
+      await until(() => seen.length === 6);
+      return { readsWhileWaiting, seen };
+      """);
+    int reads = ((Number) result.get("readsWhileWaiting")).intValue();
+    assertTrue(reads >= 2 && reads <= 12, "reads in 2 s while the gap stays open, backing off: " + reads);
+    assertEquals(range(1, 6), ints(result.get("seen")), "the gap filled: every event once, in order");
+  }
+
+  @Test
+  void presenceListsTheUserAgainAfterEveryReconnect() {
+    Map<String, Object> result = run("""
+      await hub.request('chat.join', { room: 'lobby' });
+      const pictures = [];
+      hub.listen('chat.presence.lobby', p => pictures.push(p));
+      const online = () => pictures.length > 0 && pictures[pictures.length - 1].online.includes('js');
+      await until(online);
+      const missed = [];
+      for (let i = 0; i < 6; i++) {
+        hub.eb.sockJSConn.close();                                  // the network drops
+        await until(() => hub.state === 'reconnecting');
+        pictures.length = 0;
+        await until(() => hub.state === 'open');
+        try {
+          await until(online, 5000);                                // a picture that lists this user again
+        } catch (e) {
+          missed.push(i);
+        }
+      }
+      return { missed };
+      """);
+    assertEquals(List.of(), result.get("missed"), "reconnects after which the user was not listed online");
+  }
 }
