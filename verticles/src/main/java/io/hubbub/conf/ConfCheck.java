@@ -36,6 +36,35 @@ public final class ConfCheck {
   }
 
   public static void check(JsonObject conf) {
+    sections(conf);
+    verticles(conf.getValue("verticles"));
+    JsonArray verticles = conf.getJsonArray("verticles");
+    for (int i = 0; i < verticles.size(); i++) {
+      JsonObject own = verticles.getJsonObject(i).getJsonObject("config");
+      if (own == null) {
+        continue;
+      }
+      // a verticle's own config is merged over the conf it is deployed with: that whole conf must hold, too
+      String key = "verticles[" + i + "].config";
+      if (own.containsKey("verticles")) {
+        throw new ConfException(key + ".verticles: a verticle's config cannot name verticles");
+      }
+      JsonObject merged = conf.copy().mergeIn(own, true);
+      try {
+        sections(merged);
+      } catch (ConfException e) {
+        throw new ConfException(key + ": " + e.getMessage());
+      }
+    }
+    List<String> names = verticles.stream().map(v -> ((JsonObject) v).getString("name")).toList();
+    if (Boolean.TRUE.equals(section(conf, "cluster").getValue("enabled")) && names.contains("gateway") && !names.contains("chat")) {
+      throw new ConfException("verticles: a clustered node that runs 'gateway' must run 'chat' too "
+        + "(each node's chat verticle delivers presence to that node's bridge connections)");
+    }
+  }
+
+  /** Every section but {@code verticles}. */
+  private static void sections(JsonObject conf) {
     keys(conf, "", Set.of("http", "mongo", "admins", "limits", "auth", "storage", "chat", "sensors", "audit", "namespaces", "verticles", "cluster"));
 
     JsonObject http = section(conf, "http");
@@ -156,14 +185,6 @@ public final class ConfCheck {
       throw new ConfException("cluster.members (HUBBUB_CLUSTER_MEMBERS)", "a non-empty list of host names or addresses", members);
     }
 
-    verticles(conf.getValue("verticles"));
-    if (Boolean.TRUE.equals(cluster.getValue("enabled"))) {
-      List<String> names = conf.getJsonArray("verticles").stream().map(v -> ((JsonObject) v).getString("name")).toList();
-      if (names.contains("gateway") && !names.contains("chat")) {
-        throw new ConfException("verticles: a clustered node that runs 'gateway' must run 'chat' too "
-          + "(each node's chat verticle delivers presence to that node's bridge connections)");
-      }
-    }
   }
 
   /** A TLS section: nothing, or every one of {@code files} naming a readable PEM file. */

@@ -98,6 +98,14 @@ class ConfTest {
       bad("cluster.members", c -> c.getJsonObject("cluster").put("members", new JsonArray())),
       bad("storage.partitions", c -> c.getJsonObject("storage").put("partitions", 0)),
       bad("mongo.embeddedPort", c -> c.getJsonObject("mongo").put("embeddedPort", 70_000)),
+      bad("verticles[0].config: mongo.timeoutMs", c -> c.getJsonArray("verticles").getJsonObject(0)
+        .put("config", new JsonObject().put("mongo", new JsonObject().put("timeoutMs", "5000")))),
+      bad("verticles[1].config: chat.ratelimit", c -> c.getJsonArray("verticles").getJsonObject(1)
+        .put("config", new JsonObject().put("chat", new JsonObject().put("ratelimit", new JsonObject())))),
+      bad("verticles[0].config: storag", c -> c.getJsonArray("verticles").getJsonObject(0)
+        .put("config", new JsonObject().put("storag", new JsonObject()))),
+      bad("verticles[0].config.verticles", c -> c.getJsonArray("verticles").getJsonObject(0)
+        .put("config", new JsonObject().put("verticles", new JsonArray()))),
       bad("verticles: a clustered node that runs 'gateway' must run 'chat' too", c -> {
         c.getJsonObject("cluster").put("enabled", true);
         c.put("verticles", new JsonArray().add(new JsonObject().put("name", "gateway")));
@@ -106,6 +114,15 @@ class ConfTest {
 
   private static org.junit.jupiter.params.provider.Arguments bad(String key, Consumer<JsonObject> breakIt) {
     return arguments(key, breakIt);
+  }
+
+  @Test
+  void aVerticlesOwnConfigIsCheckedMergedOverTheConf() {
+    JsonObject conf = TestConf.defaults();
+    conf.getJsonArray("verticles").getJsonObject(0)
+      .put("config", new JsonObject().put("storage", new JsonObject().put("maxBatchEvents", 500)));
+    assertEquals(500, Conf.resolve(conf).getJsonArray("verticles").getJsonObject(0).getJsonObject("config")
+      .getJsonObject("storage").getInteger("maxBatchEvents"));
   }
 
   @ParameterizedTest(name = "{0}")
