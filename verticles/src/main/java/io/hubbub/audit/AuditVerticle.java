@@ -5,6 +5,7 @@ import io.hubbub.bus.Bus;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
+import io.hubbub.bus.StorageClient;
 import io.hubbub.limit.RateLimit;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -39,7 +40,7 @@ public final class AuditVerticle extends VerticleBase {
   private long dropped;
   private long timer;
   private long timeoutMs;
-  private int partitions;
+  private StorageClient storage;
 
   @Override
   public Future<?> start() {
@@ -48,7 +49,7 @@ public final class AuditVerticle extends VerticleBase {
     perRemote = new RateLimit(access.getInteger("perRemote", 5), windowMs);
     total = new RateLimit(access.getInteger("total", 50), windowMs);
     timeoutMs = config().getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
-    partitions = StorageBus.partitions(config());
+    storage = new StorageClient(vertx, StorageBus.partitions(config()), timeoutMs);
     consumers.add(Bus.serve(vertx.eventBus(), AuditBus.RECORD, this::record));
     consumers.add(vertx.eventBus().<JsonObject>consumer(AuditBus.ACCESS, this::access));
     timer = vertx.setPeriodic(windowMs, t -> reportDropped());
@@ -107,7 +108,7 @@ public final class AuditVerticle extends VerticleBase {
   private Future<Void> append(String stream, String type, JsonObject data, String by) {
     JsonObject event = new JsonObject().put("stream", stream).put("type", type).put("data", data).put("by", by);
     JsonObject request = StorageBus.appendRequest(new JsonArray().add(event));
-    return StorageBus.request(vertx.eventBus(), partitions, StorageBus.APPEND, request, timeoutMs)
+    return storage.request(StorageBus.APPEND, request)
       .mapEmpty();
   }
 

@@ -5,6 +5,7 @@ import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Bus;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
+import io.hubbub.bus.StorageClient;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -60,14 +61,14 @@ public final class AuthVerticle extends VerticleBase {
   private Set<String> admins;
   private long sessionTtlMs;
   private long storageTimeoutMs;
-  private int partitions;
+  private StorageClient storage;
 
   @Override
   public Future<?> start() {
     JsonObject conf = config().getJsonObject("auth", new JsonObject());
     sessionTtlMs = conf.getLong("sessionTtlSeconds", 86_400L) * 1000;
     storageTimeoutMs = config().getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
-    partitions = StorageBus.partitions(config());
+    storage = new StorageClient(vertx, StorageBus.partitions(config()), storageTimeoutMs);
     admins = Set.copyOf(config().getJsonArray("admins", new JsonArray()).getList());
     names = new Names(this::storage);
     devices = new Devices(vertx, this::storage, this::audit, names);
@@ -261,7 +262,7 @@ public final class AuthVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> storage(String address, JsonObject body) {
-    return StorageBus.request(vertx.eventBus(), partitions, address, body, storageTimeoutMs);
+    return storage.request(address, body);
   }
 
   private <T> void consume(String address, Function<JsonObject, Future<T>> handler) {

@@ -38,7 +38,22 @@ public final class Bus {
   /** {@link #serve(EventBus, String, Function)} for handlers that read the message's headers too. */
   public static <T> MessageConsumer<Object> serve(EventBus bus, String address,
                                                   BiFunction<JsonObject, MultiMap, Future<T>> handler) {
-    return bus.consumer(address, message -> {
+    return serve(bus.consumer(address), handler);
+  }
+
+  /**
+   * {@link #serve(EventBus, String, BiFunction)} for this node only: a clustered bus does not offer the address to
+   * other nodes, and a request sent to it from here (by the SockJS bridge, say) is served here, so it never
+   * waits on another node, alive or not.
+   */
+  public static <T> MessageConsumer<Object> serveLocal(EventBus bus, String address,
+                                                       BiFunction<JsonObject, MultiMap, Future<T>> handler) {
+    return serve(bus.localConsumer(address), handler);
+  }
+
+  private static <T> MessageConsumer<Object> serve(MessageConsumer<Object> consumer,
+                                                   BiFunction<JsonObject, MultiMap, Future<T>> handler) {
+    return consumer.handler(message -> {
       Future<T> result;
       try {
         if (!(message.body() instanceof JsonObject body)) {

@@ -82,6 +82,19 @@ public final class StorageBus {
     return operation + "." + partition;
   }
 
+  /** The partition an address returned by {@link #route} belongs to, or -1 for an address served by every instance. */
+  public static int partitionOf(String routed) {
+    int dot = routed.lastIndexOf('.');
+    if (dot < 0 || !PARTITIONED.contains(routed.substring(0, dot))) {
+      return -1;
+    }
+    try {
+      return Integer.parseInt(routed.substring(dot + 1));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
   /**
    * Where a request goes: {@link #APPEND} (by its first event's stream), {@link #READ} and {@link #META}
    * to the owner of the stream's partition (a request without a stream to the owner of partition 0, which

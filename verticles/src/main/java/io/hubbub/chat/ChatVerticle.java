@@ -7,6 +7,7 @@ import io.hubbub.bus.ChatBus;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
+import io.hubbub.bus.StorageClient;
 import io.hubbub.bus.Streams;
 import io.hubbub.limit.SharedRateLimit;
 import io.vertx.core.Future;
@@ -55,7 +56,7 @@ public final class ChatVerticle extends VerticleBase {
   private int maxTextLength;
   private long typingMs;
   private long timeoutMs;
-  private int partitions;
+  private StorageClient storage;
   private long sweeper;
 
   @Override
@@ -66,7 +67,7 @@ public final class ChatVerticle extends VerticleBase {
     maxTextLength = conf.getInteger("maxTextLength", 4_000);
     typingMs = conf.getInteger("typingSeconds", 5) * 1_000L;
     timeoutMs = config().getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
-    partitions = StorageBus.partitions(config());
+    storage = new StorageClient(vertx, StorageBus.partitions(config()), timeoutMs);
 
     serve(ChatBus.SEND, this::send);
     serve(ChatBus.PUBLISH, (body, headers) -> publish(body));
@@ -243,7 +244,7 @@ public final class ChatVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> storage(String address, JsonObject body) {
-    return StorageBus.request(vertx.eventBus(), partitions, address, body, timeoutMs);
+    return storage.request(address, body);
   }
 
   /** Serves a chat address; its 401 and 403 answers to clients' frames go to the access trail, as the gateway's do. */

@@ -8,6 +8,7 @@ import io.hubbub.bus.Failures;
 import io.hubbub.bus.Readings;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.StorageBus;
+import io.hubbub.bus.StorageClient;
 import io.hubbub.bus.Streams;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -26,7 +27,7 @@ import java.util.function.Supplier;
  */
 final class StreamAccess {
 
-  private final int partitions;
+  private final StorageClient storage;
   private final Vertx vertx;
   private final Namespaces namespaces;
   private final int maxDataBytes;
@@ -38,7 +39,7 @@ final class StreamAccess {
   StreamAccess(Vertx vertx, Namespaces namespaces, int maxDataBytes, int maxBatch, int maxReadsInFlight, int partitions,
                long timeoutMs) {
     this.maxReadsInFlight = maxReadsInFlight;
-    this.partitions = partitions;
+    this.storage = new StorageClient(vertx, partitions, timeoutMs);
     this.vertx = vertx;
     this.namespaces = namespaces;
     this.maxDataBytes = maxDataBytes;
@@ -126,7 +127,7 @@ final class StreamAccess {
   }
 
   Future<JsonObject> storage(String address, JsonObject body) {
-    return StorageBus.request(vertx.eventBus(), partitions, address, body, timeoutMs);
+    return storage.request(address, body);
   }
 
   private static <T> Future<T> guarded(Supplier<Future<T>> action) {

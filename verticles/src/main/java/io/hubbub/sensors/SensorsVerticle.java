@@ -6,6 +6,7 @@ import io.hubbub.bus.Failures;
 import io.hubbub.bus.Readings;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.StorageBus;
+import io.hubbub.bus.StorageClient;
 import io.hubbub.bus.Streams;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -48,7 +49,7 @@ public final class SensorsVerticle extends VerticleBase {
   private Alerts alerts;
   private int maxBatch;
   private long timeoutMs;
-  private int partitions;
+  private StorageClient storage;
   private Lock active;
   private boolean stopped;
 
@@ -87,7 +88,7 @@ public final class SensorsVerticle extends VerticleBase {
     alerts = new Alerts(conf.getJsonArray("alerts", new JsonArray()));
     maxBatch = config().getJsonObject("limits", new JsonObject()).getInteger("maxBatch", 1_000);
     timeoutMs = config().getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
-    partitions = StorageBus.partitions(config());
+    storage = new StorageClient(vertx, StorageBus.partitions(config()), timeoutMs);
     aggregates = new Aggregates(this::request);
     serve(SensorsBus.INGEST, this::ingest);
     serve(SensorsBus.AGGREGATES, this::aggregates);
@@ -195,7 +196,7 @@ public final class SensorsVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> request(String address, JsonObject body) {
-    return StorageBus.request(vertx.eventBus(), partitions, address, body, timeoutMs);
+    return storage.request(address, body);
   }
 
   private <T> void serve(String address, Function<JsonObject, Future<T>> handler) {

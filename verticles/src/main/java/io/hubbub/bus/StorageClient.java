@@ -1,0 +1,123 @@
+package io.hubbub.bus;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.AsyncMap;
+import io.vertx.core.spi.cluster.ClusterManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One verticle's requests to storage ({@link StorageBus#route routed} by partition), answered even when the
+ * node serving them dies: a request already written to a node that is then dropped from the cluster would
+ * otherwise wait for its send timeout, since no reply comes from a dead node. So requests to a partition
+ * ({@code append}, {@code read}, {@code meta}) are tracked until answered, the cluster's members are checked
+ * every {@value #MEMBERS_CHECK_MS} ms (a local list, no network), and when members leave, the partitions they
+ * owned (their last announcement in {@link StorageBus#INSTANCES_MAP}, which outlives them by a few seconds)
+ * have their waiting requests failed with 503 at once. A publisher retries those with the same id: the new
+ * owner answers the stored event if the dead one had written it. Not clustered, requests go as they are.
+ *
+ * <p>Used on its verticle's event loop; {@link #close} when the verticle stops.
+ */
+public final class StorageClient {
+
+  private static final Logger log = LoggerFactory.getLogger(StorageClient.class);
+  static final long MEMBERS_CHECK_MS = 200;
+
+  private final Vertx vertx;
+  private final int partitions;
+  private final long timeoutMs;
+  private final ClusterManager cluster;
+  private final Map<Integer, Set<Promise<JsonObject>>> waiting = new HashMap<>();
+  private Set<String> members;
+  private long timer = -1;
+
+  public StorageClient(Vertx vertx, int partitions, long timeoutMs) {
+    this.vertx = vertx;
+    this.partitions = partitions;
+    this.timeoutMs = timeoutMs;
+    this.cluster = ((VertxInternal) vertx).clusterManager();
+    if (cluster != null) {
+      members = new HashSet<>(cluster.getNodes());
+      timer = vertx.setPeriodic(MEMBERS_CHECK_MS, t -> checkMembers());
+    }
+  }
+
+  public Future<JsonObject> request(String address, JsonObject body) {
+    return request(address, body, timeoutMs);
+  }
+
+  public Future<JsonObject> request(String address, JsonObject body, long timeoutMs) {
+    String routed = StorageBus.route(address, body, partitions);
+    Future<JsonObject> reply = Bus.request(vertx.eventBus(), routed, body, timeoutMs);
+    int partition = StorageBus.partitionOf(routed);
+    if (cluster == null || partition < 0) {
+      return reply;
+    }
+    Promise<JsonObject> answer = Promise.promise();
+    Set<Promise<JsonObject>> promises = waiting.computeIfAbsent(partition, p -> new HashSet<>());
+    promises.add(answer);
+    reply.onComplete(done -> {
+      Set<Promise<JsonObject>> still = waiting.get(partition);
+      if (still != null && still.remove(answer) && still.isEmpty()) {
+        waiting.remove(partition);
+      }
+      if (done.succeeded()) {
+        answer.tryComplete(done.result());
+      } else {
+        answer.tryFail(done.cause());
+      }
+    });
+    return answer.future();
+  }
+
+  /** How many requests wait for an answer: for tests and metrics. */
+  public int waiting() {
+    return waiting.values().stream().mapToInt(Set::size).sum();
+  }
+
+  public void close() {
+    vertx.cancelTimer(timer);
+  }
+
+  private void checkMembers() {
+    Set<String> now = new HashSet<>(cluster.getNodes());
+    Set<String> gone = new HashSet<>(members);
+    gone.removeAll(now);
+    members = now;
+    if (gone.isEmpty() || waiting.isEmpty()) {
+      return;
+    }
+    vertx.sharedData().<String, String>getAsyncMap(StorageBus.INSTANCES_MAP)
+      .compose(AsyncMap::entries)
+      .onSuccess(entries -> entries.values().stream().map(JsonObject::new)
+        .filter(instance -> gone.contains(instance.getString("member")))
+        .forEach(instance -> dropped(instance.getString("node"), instance.getJsonArray("partitions").stream().map(p -> (Integer) p).toList())))
+      .onFailure(failure -> log.warn("could not tell which partitions a departed node served [error: {}]", failure.toString()));
+  }
+
+  private void dropped(String node, List<Integer> owned) {
+    int failed = 0;
+    for (int partition : owned) {
+      Set<Promise<JsonObject>> promises = waiting.remove(partition);
+      if (promises != null) {
+        for (Promise<JsonObject> promise : promises) {
+          failed += promise.tryFail(Failures.unavailable("the storage node serving this stream left the cluster; "
+            + "retry (with the same id, for a publish)")) ? 1 : 0;
+        }
+      }
+    }
+    if (failed > 0) {
+      log.info("answered requests to a departed storage node [node: {}, requests: {}]", node, failed);
+    }
+  }
+}
