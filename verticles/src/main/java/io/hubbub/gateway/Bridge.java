@@ -20,6 +20,7 @@ import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -93,13 +94,21 @@ final class Bridge {
       .setReplyTimeout(replyTimeoutMs);
   }
 
+  /** Closes every bridge connection (1001, going away) so that a stopping server waits for none; answers how many. */
+  int closeAll() {
+    List<SockJSSocket> open = new ArrayList<>(sockets.keySet());
+    open.forEach(socket -> socket.close(1001, "server stopping"));
+    return open.size();
+  }
+
   /** The gateway's consumers of the bridge's inbound addresses and of chat's presence snapshots; starts the heartbeat. */
   List<MessageConsumer<Object>> consumers() {
     vertx.setPeriodic(ChatBus.GATEWAY_BEAT_MS, t -> vertx.eventBus().publish(ChatBus.GATEWAYS,
       new JsonObject().put("gateway", gateway).put("subscriptions", presenceCount())));
     return List.of(
-      Bus.serve(vertx.eventBus(), PUBLISH, this::publish),
-      Bus.serve(vertx.eventBus(), READ, this::read),
+      // served on the node whose socket sent the frame: a browser's request never waits on another edge
+      Bus.serveLocal(vertx.eventBus(), PUBLISH, this::publish),
+      Bus.serveLocal(vertx.eventBus(), READ, this::read),
       Bus.serve(vertx.eventBus(), ChatBus.snapshotAddress(gateway), body -> Future.succeededFuture(snapshot())));
   }
 
