@@ -9,13 +9,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@code java -jar hubbub.jar}: reads the conf ({@code HUBBUB_CONF}, default {@code conf/hubbub.json},
  * with the environment's overrides), starts the node, and on SIGTERM or SIGINT stops it gracefully
- * and exits 0. A bad conf stops start-up with one line on stderr and exit code 2.
+ * and exits 0. A bad conf stops start-up with one line on stderr and exit code 2; a node that cannot run
+ * (a port taken, a data folder in use, a store that does not answer) with one line and exit code 1.
  */
 public final class Main {
 
@@ -35,13 +37,17 @@ public final class Main {
       vertx = await(Node.newVertx(conf));
       node = await(Node.start(vertx, conf));
     } catch (Exception e) {
-      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
       if (vertx != null) {
         vertx.close();
       }
       if (cause instanceof ConfException) {
         System.err.println("hubbub: bad conf: " + cause.getMessage());
         System.exit(2);
+      }
+      if (cause instanceof StartupException) {
+        System.err.println("hubbub: cannot start: " + cause.getMessage());
+        System.exit(1);
       }
       log.error("start-up failed", cause);
       System.exit(1);
@@ -52,11 +58,16 @@ public final class Main {
     log.info("hubbub started [conf: {}]", file);
   }
 
-  /** Reads the conf with a short-lived Vert.x: the node's own may be clustered, which the conf decides. */
+  /**
+   * Reads the conf and runs the {@link Preflight} checks with a short-lived Vert.x: the node's own may be
+   * clustered, which the conf decides, and joining is for a node that can run.
+   */
   private static JsonObject readConf(String file) throws Exception {
     Vertx bootstrap = Vertx.vertx();
     try {
-      return await(Conf.load(bootstrap, file));
+      JsonObject conf = await(Conf.load(bootstrap, file));
+      await(Preflight.check(bootstrap, conf));
+      return conf;
     } finally {
       await(bootstrap.close());
     }

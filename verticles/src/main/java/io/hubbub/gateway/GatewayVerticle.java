@@ -1,5 +1,6 @@
 package io.hubbub.gateway;
 
+import io.hubbub.StartupException;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.StorageBus;
 import io.vertx.core.Future;
@@ -21,6 +22,7 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.BindException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -33,6 +35,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
   private static final long SHUTDOWN_GRACE_S = 5;
+  private static final int WEBSOCKET_CLOSING_TIMEOUT_S = 1;
   /** The pages and their scripts, from the classpath; the browser libraries are under vendor/. */
   private static final String WEBROOT = "webroot";
   private static final long PAGE_MAX_AGE_S = 60;
@@ -50,6 +53,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private HttpServer server;
+  private Bridge bridge;
   private Readiness readiness;
 
   @Override
@@ -65,7 +69,7 @@ public final class GatewayVerticle extends VerticleBase {
       limits.getInteger("maxDataBytes", EventRules.DEFAULT_MAX_DATA_BYTES), limits.getInteger("maxBatch", 1_000),
       limits.getInteger("readsInFlight", DEFAULT_READS_IN_FLIGHT), StorageBus.partitions(conf), timeoutMs);
     LiveFanout live = new LiveFanout(vertx, limits.getLong("liveQueueBytes", LiveFanout.DEFAULT_QUEUE_BYTES), io.hubbub.Node.registry());
-    Bridge bridge = new Bridge(vertx, principals, streams, live, timeoutMs);
+    bridge = new Bridge(vertx, principals, streams, live, timeoutMs);
     consumers.addAll(bridge.consumers());
 
     readiness = new Readiness(vertx, conf);
@@ -97,6 +101,8 @@ public final class GatewayVerticle extends VerticleBase {
       .setPort(http.getInteger("port", 8080))
       .setIdleTimeout(http.getInteger("idleTimeoutSeconds", DEFAULT_IDLE_TIMEOUT_S))
       .setIdleTimeoutUnit(TimeUnit.SECONDS)
+      // a closed WebSocket whose client does not answer the close frame is dropped after this, not 10 s
+      .setWebSocketClosingTimeout(WEBSOCKET_CLOSING_TIMEOUT_S)
       .setMaxWebSocketFrameSize((int) maxBody)
       .setMaxWebSocketMessageSize((int) maxBody)
       // off unless asked: deflating every frame for every socket halves the fan-out (bench/README.md)
@@ -108,7 +114,9 @@ public final class GatewayVerticle extends VerticleBase {
     }
     return Future.join(consumers.stream().map(MessageConsumer::completion).toList())
       .compose(v -> principals.ready())
-      .compose(v -> vertx.createHttpServer(options).requestHandler(router).listen())
+      .compose(v -> vertx.createHttpServer(options).requestHandler(router).listen()
+        .recover(failure -> Future.failedFuture(failure instanceof BindException
+          ? StartupException.portTaken(options.getHost(), options.getPort(), failure) : failure)))
       .onSuccess(s -> {
         server = s;
         vertx.sharedData().getLocalMap(LOCAL_MAP).put(PORT_KEY, s.actualPort());
@@ -118,7 +126,12 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    // stop accepting, give requests in flight a moment to get their answers, then close
+    // stop accepting, close the bridge's connections (they would hold the shutdown for its whole grace),
+    // give HTTP requests in flight a moment to get their answers, then close
+    int sockets = bridge == null ? 0 : bridge.closeAll();
+    if (sockets > 0) {
+      log.info("closing bridge connections [count: {}]", sockets);
+    }
     Future<Void> closed = server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_S, TimeUnit.SECONDS);
     return Future.join(closed, Future.join(consumers.stream().map(MessageConsumer::unregister).toList()));
   }

@@ -4,7 +4,6 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.turbo.TurboFilter;
 import ch.qos.logback.core.spi.FilterReply;
-import org.slf4j.LoggerFactory;
 import org.slf4j.Marker;
 import org.slf4j.helpers.MessageFormatter;
 
@@ -19,10 +18,11 @@ import java.util.Map;
  * (the SockJS bridge; the embedded store's wire handler, which also prints the command it refused).
  * For the loggers named in {@code logback.xml}, the first such line of each window is written as one
  * short line without stack trace, with how many more the previous window had; the rest are dropped.
+ * A disconnect (a connection reset or closed by the client, which those libraries log as an error) is
+ * written at DEBUG and counts for nothing.
  */
 public final class ClientNoise extends TurboFilter {
 
-  private static final org.slf4j.Logger out = LoggerFactory.getLogger(ClientNoise.class);
   private static final int MAX_TEXT = 200;
 
   private final List<String> sources = new ArrayList<>();
@@ -47,10 +47,17 @@ public final class ClientNoise extends TurboFilter {
     if (source == null) {
       return FilterReply.NEUTRAL;
     }
+    Logger out = logger.getLoggerContext().getLogger(ClientNoise.class); // this filter's own lines, in the same context
+    Throwable thrown = t != null ? t : MessageFormatter.getThrowableCandidate(params);
+    if (isDisconnect(thrown)) {
+      // a browser that closes its tab or loses its network: normal life, not an error
+      out.debug("client disconnected [source: {}, error: {}]", logger.getName(), clip(String.valueOf(thrown.getMessage())));
+      return FilterReply.DENY;
+    }
     long now = System.currentTimeMillis();
     long previous;
     synchronized (windows) {
-      long[] window = windows.computeIfAbsent(source, s -> new long[] {Long.MIN_VALUE, 0});
+      long[] window = windows.computeIfAbsent(source, s -> new long[] {0, 0});
       if (now - window[0] < windowMs) {
         window[1]++;
         return FilterReply.DENY;
@@ -59,13 +66,27 @@ public final class ClientNoise extends TurboFilter {
       window[0] = now;
       window[1] = 1;
     }
-    Throwable cause = t != null ? t : MessageFormatter.getThrowableCandidate(params);
     // the message without its arguments: those may be whole documents a client sent or the store refused
     String text = format;
     out.warn("client-caused [source: {}, level: {}, message: {}{}]{}", logger.getName(), level, clip(text),
-      cause == null ? "" : ", error: " + clip(cause.getClass().getSimpleName() + ": " + cause.getMessage()),
+      thrown == null ? "" : ", error: " + clip(thrown.getClass().getSimpleName() + ": " + thrown.getMessage()),
       previous > 0 ? " (" + previous + " more like it in the last " + windowMs / 1_000 + " s)" : "");
     return FilterReply.DENY;
+  }
+
+  /** A connection the other end closed or reset: what a normal disconnect looks like to the socket. */
+  static boolean isDisconnect(Throwable thrown) {
+    for (Throwable t = thrown; t != null; t = t.getCause()) {
+      if (t instanceof java.nio.channels.ClosedChannelException) {
+        return true;
+      }
+      String message = String.valueOf(t.getMessage());
+      if (t instanceof java.io.IOException && (message.contains("Connection reset") || message.contains("Broken pipe"))
+        || message.equals("Connection was closed")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private String source(String logger) {

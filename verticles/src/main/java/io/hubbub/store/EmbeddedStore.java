@@ -1,7 +1,10 @@
 package io.hubbub.store;
 
 import de.bwaldvogel.mongo.MongoServer;
+import io.hubbub.StartupException;
+import org.h2.mvstore.DataUtils;
 import org.h2.mvstore.MVStore;
+import org.h2.mvstore.MVStoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,13 +46,34 @@ public final class EmbeddedStore implements AutoCloseable {
     Files.createDirectories(dataDir);
     Path file = dataDir.resolve(FILE_NAME).toAbsolutePath();
     StoreCredentials credentials = StoreCredentials.loadOrCreate(dataDir);
-    MVStore mvStore = new MVStore.Builder().fileName(file.toString()).open();
+    MVStore mvStore;
+    try {
+      mvStore = new MVStore.Builder().fileName(file.toString()).open();
+    } catch (MVStoreException e) {
+      if (e.getErrorCode() == DataUtils.ERROR_FILE_LOCKED) {
+        throw inUse(dataDir, e);
+      }
+      throw e;
+    }
     MongoServer server = new MongoServer(new DurableH2Backend(mvStore, new ScramServer(credentials)));
-    server.bind(host, port);
+    try {
+      server.bind(host, port);
+    } catch (RuntimeException e) {
+      server.shutdownNow();
+      mvStore.close();
+      throw new StartupException("mongo.embeddedPort " + port + " on " + host + " cannot be listened on ("
+        + e.getMessage() + "): another process has it?", e);
+    }
     InetSocketAddress address = server.getLocalAddress();
     log.info("embedded store started [file: {}, address: {}, credentials: {}]", file, address,
       dataDir.resolve(StoreCredentials.FILE_NAME).toAbsolutePath());
     return new EmbeddedStore(server, credentials.into("mongodb://" + address.getHostString() + ":" + address.getPort()));
+  }
+
+  /** A data folder whose store another process (or this one) has open: H2 locks the file while it is open. */
+  public static StartupException inUse(Path dataDir, Throwable cause) {
+    return new StartupException("data folder " + dataDir.toAbsolutePath() + " (HUBBUB_DATA_DIR) is in use by another "
+      + "Hubbub process: stop that one, or give this one a folder of its own", cause);
   }
 
   /** The connection string of the running store, with its credentials: never log it whole. */

@@ -1,0 +1,69 @@
+package io.hubbub.log;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The filter on its own logback context: what clients cause becomes one line a window, a disconnect a DEBUG line. */
+class ClientNoiseTest {
+
+  private final LoggerContext context = new LoggerContext();
+  private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
+
+  @BeforeEach
+  void setUp() {
+    ClientNoise filter = new ClientNoise();
+    filter.addLogger("io.vertx.ext.web.handler.sockjs");
+    filter.setWindowSeconds(60);
+    filter.setContext(context);
+    filter.start();
+    context.addTurboFilter(filter);
+    lines.setContext(context);
+    lines.start();
+    Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+    root.setLevel(Level.DEBUG);
+    root.addAppender(lines);
+  }
+
+  private Logger bridge() {
+    return context.getLogger("io.vertx.ext.web.handler.sockjs.impl.EventBusBridgeImpl");
+  }
+
+  @Test
+  void aClientThatResetsItsConnectionIsADebugLine() {
+    bridge().error("SockJSSocket exception", new IOException("Connection reset by peer"));
+    bridge().error("SockJSSocket exception", new RuntimeException("wrapped", new IOException("Broken pipe")));
+    assertEquals(List.of(Level.DEBUG, Level.DEBUG), lines.list.stream().map(ILoggingEvent::getLevel).toList());
+    assertTrue(lines.list.get(0).getFormattedMessage().startsWith("client disconnected"), lines.list.get(0).getFormattedMessage());
+  }
+
+  @Test
+  void otherClientCausedErrorsAreOneShortLineAWindow() {
+    for (int i = 0; i < 5; i++) {
+      bridge().error("Invalid type in incoming message: {}", "x\n\u001b[31m", new IllegalStateException("bad frame"));
+    }
+    assertEquals(1, lines.list.size());
+    ILoggingEvent line = lines.list.get(0);
+    assertEquals(Level.WARN, line.getLevel());
+    assertNull(line.getThrowableProxy(), "no stack trace");
+    assertFalse(line.getFormattedMessage().contains("\n"));
+  }
+
+  @Test
+  void otherLoggersAreLeftAlone() {
+    context.getLogger("io.hubbub.Main").error("real trouble", new IOException("Connection reset by peer"));
+    assertEquals(Level.ERROR, lines.list.get(0).getLevel());
+  }
+}
