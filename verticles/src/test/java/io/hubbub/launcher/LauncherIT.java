@@ -3,13 +3,16 @@ package io.hubbub.launcher;
 import io.hubbub.support.HubbubProcess;
 import io.hubbub.support.ProcessFixture;
 import io.hubbub.support.TestConf;
+import io.hubbub.support.TestStore;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.net.ServerSocket;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -91,5 +94,79 @@ class LauncherIT {
     assertEquals("KEPT", page.getJsonArray("events").getJsonObject(0).getString("type"));
     assertTrue(second.output().stream().noneMatch(l -> l.contains("created admin user")), "the admin is created once");
     assertEquals(0, second.terminate());
+  }
+
+  /** The one line that says why start-up stopped; and nothing was created, nothing printed a stack trace. */
+  private static void assertStoppedWithOneLine(HubbubProcess process, String start) {
+    String output = String.join("\n", process.output());
+    List<String> errors = process.output().stream().filter(l -> l.startsWith("hubbub: ")).toList();
+    assertEquals(1, errors.size(), output);
+    assertTrue(errors.get(0).startsWith(start), errors.get(0));
+    assertTrue(process.output().stream().noneMatch(l -> l.startsWith("\tat ") || l.contains(" ERROR ")), "no stack trace:\n" + output);
+    assertTrue(process.output().stream().noneMatch(l -> l.contains("created admin user") || l.contains("deployed [")),
+      "stopped before anything was created:\n" + output);
+  }
+
+  @Test
+  void aTakenPortStopsStartUpWithOneLineNamingIt() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0)) {
+      int port = taken.getLocalPort();
+      HubbubProcess process = start(HubbubProcess.conf(), Map.of("HUBBUB_HTTP_PORT", String.valueOf(port), "HUBBUB_ADMIN_PASSWORD", ""));
+      assertEquals(1, process.awaitExit());
+      assertStoppedWithOneLine(process, "hubbub: cannot start: http.port " + port + " on 0.0.0.0 cannot be listened on");
+    }
+  }
+
+  @Test
+  void aDataFolderInUseStopsTheSecondProcessWithOneLine() throws Exception {
+    HubbubProcess first = start(HubbubProcess.conf(), Map.of());
+    first.awaitStarted();
+    HubbubProcess second = fixture.start("second", HubbubProcess.conf(), Map.of("HUBBUB_DATA_DIR", fixture.dir.resolve("data").toString()));
+    assertEquals(1, second.awaitExit());
+    if (!TestStore.external()) { // with an external MongoDB there is no data folder to share
+      assertStoppedWithOneLine(second, "hubbub: cannot start: data folder " + fixture.dir.resolve("data").toAbsolutePath() + " (HUBBUB_DATA_DIR) is in use");
+    }
+    assertEquals(0, first.terminate(), "the first one runs on");
+  }
+
+  @Test
+  void anUnreachableStoreStopsStartUpWithOneLine() throws Exception {
+    int closed;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closed = socket.getLocalPort();
+    }
+    JsonObject conf = HubbubProcess.conf();
+    conf.getJsonObject("mongo").put("timeoutMs", 1_000);
+    HubbubProcess process = start(conf, Map.of("HUBBUB_MONGO_URI", "mongodb://127.0.0.1:" + closed));
+    assertEquals(1, process.awaitExit());
+    assertStoppedWithOneLine(process, "hubbub: cannot start: MongoDB at 127.0.0.1:" + closed + " (HUBBUB_MONGO_URI) did not answer within 1000 ms");
+  }
+
+  @Test
+  void aBadVerticleConfigIsABadConf() throws Exception {
+    JsonObject conf = HubbubProcess.conf();
+    conf.getJsonArray("verticles").getJsonObject(0).put("config", new JsonObject().put("mongo", new JsonObject().put("timeoutMs", "5000")));
+    HubbubProcess process = start(conf, Map.of());
+    assertEquals(2, process.awaitExit());
+    assertStoppedWithOneLine(process, "hubbub: bad conf: verticles[0].config: mongo.timeoutMs: expected an integer");
+  }
+
+  @Test
+  void sigtermWithOpenWebSocketsClosesThemAndExitsAtOnce() throws Exception {
+    HubbubProcess process = start(HubbubProcess.conf(), Map.of());
+    int port = process.awaitStarted();
+    WebSocketClient client = fixture.vertx.createWebSocketClient();
+    for (int i = 0; i < 3; i++) {
+      client.connect(port, "127.0.0.1", "/eventbus/websocket").await(30, TimeUnit.SECONDS);
+    }
+    long started = System.nanoTime();
+    assertEquals(0, process.terminate());
+    long ms = (System.nanoTime() - started) / 1_000_000;
+    System.out.println("SIGTERM with 3 open WebSockets: exited in " + ms + " ms");
+    // the server used to wait out its 5 s shutdown grace for them; it exits in about 1 s now (not a timing target)
+    assertTrue(ms < 5_000, "exited in " + ms + " ms");
+    assertTrue(process.output().stream().anyMatch(l -> l.contains("closing bridge connections [count: 3]")),
+      String.join("\n", process.output()));
+    client.close();
   }
 }
