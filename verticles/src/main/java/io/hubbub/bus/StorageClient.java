@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.spi.cluster.ClusterManager;
@@ -23,8 +24,10 @@ import java.util.Set;
  * ({@code append}, {@code read}, {@code meta}) are tracked until answered, the cluster's members are checked
  * every {@value #MEMBERS_CHECK_MS} ms (a local list, no network), and when members leave, the partitions they
  * owned (their last announcement in {@link StorageBus#INSTANCES_MAP}, which outlives them by a few seconds)
- * have their waiting requests failed with 503 at once. A publisher retries those with the same id: the new
- * owner answers the stored event if the dead one had written it. Not clustered, requests go as they are.
+ * have their waiting requests failed with 503 at once. Until a live instance announces those partitions, new
+ * requests to them are answered 503 at once too, not sent: for a moment the bus still routes them to the dead
+ * node, where a message waits for its timeout. A publisher retries with the same id: the new owner answers the
+ * stored event if the dead one had written it. Not clustered, requests go as they are.
  *
  * <p>Used on its verticle's event loop; {@link #close} when the verticle stops.
  */
@@ -32,12 +35,16 @@ public final class StorageClient {
 
   private static final Logger log = LoggerFactory.getLogger(StorageClient.class);
   static final long MEMBERS_CHECK_MS = 200;
+  static final long ORPHAN_MAX_MS = 10_000;
 
   private final Vertx vertx;
   private final int partitions;
   private final long timeoutMs;
   private final ClusterManager cluster;
   private final Map<Integer, Set<Promise<JsonObject>>> waiting = new HashMap<>();
+  /** Partitions whose node left, until a live instance announces them (or {@value #ORPHAN_MAX_MS} ms pass): when. */
+  private final Map<Integer, Long> orphaned = new HashMap<>();
+  private boolean reading;
   private Set<String> members;
   private long timer = -1;
 
@@ -58,11 +65,16 @@ public final class StorageClient {
 
   public Future<JsonObject> request(String address, JsonObject body, long timeoutMs) {
     String routed = StorageBus.route(address, body, partitions);
-    Future<JsonObject> reply = Bus.request(vertx.eventBus(), routed, body, timeoutMs);
     int partition = StorageBus.partitionOf(routed);
     if (cluster == null || partition < 0) {
-      return reply;
+      return Bus.request(vertx.eventBus(), routed, body, timeoutMs);
     }
+    if (orphaned.containsKey(partition)) {
+      // the cluster still routes to the dead node for a moment, and a message it cannot deliver waits for its timeout
+      return Future.failedFuture(Failures.unavailable("the storage node serving this stream left the cluster and another "
+        + "takes it over: retry in a moment (with the same id, for a publish)"));
+    }
+    Future<JsonObject> reply = Bus.request(vertx.eventBus(), routed, body, timeoutMs);
     Promise<JsonObject> answer = Promise.promise();
     Set<Promise<JsonObject>> promises = waiting.computeIfAbsent(partition, p -> new HashSet<>());
     promises.add(answer);
@@ -90,24 +102,42 @@ public final class StorageClient {
   }
 
   private void checkMembers() {
+    if (reading) {
+      return;
+    }
     Set<String> now = new HashSet<>(cluster.getNodes());
     Set<String> gone = new HashSet<>(members);
     gone.removeAll(now);
     members = now;
-    if (gone.isEmpty() || waiting.isEmpty()) {
+    if (gone.isEmpty() && orphaned.isEmpty()) {
       return;
     }
+    reading = true;
     vertx.sharedData().<String, String>getAsyncMap(StorageBus.INSTANCES_MAP)
       .compose(AsyncMap::entries)
-      .onSuccess(entries -> entries.values().stream().map(JsonObject::new)
-        .filter(instance -> gone.contains(instance.getString("member")))
-        .forEach(instance -> dropped(instance.getString("node"), instance.getJsonArray("partitions").stream().map(p -> (Integer) p).toList())))
-      .onFailure(failure -> log.warn("could not tell which partitions a departed node served [error: {}]", failure.toString()));
+      .onSuccess(entries -> {
+        List<JsonObject> instances = entries.values().stream().map(JsonObject::new).toList();
+        instances.stream().filter(instance -> gone.contains(instance.getString("member")))
+          .forEach(instance -> dropped(instance.getString("node"), partitions(instance)));
+        // a partition is back once a live instance announces it
+        instances.stream().filter(instance -> now.contains(instance.getString("member")))
+          .forEach(instance -> partitions(instance).forEach(orphaned::remove));
+        long stale = System.currentTimeMillis() - ORPHAN_MAX_MS;
+        orphaned.values().removeIf(since -> since < stale);
+      })
+      .onFailure(failure -> log.warn("could not tell which partitions a departed node served [error: {}]", failure.toString()))
+      .onComplete(done -> reading = false);
+  }
+
+  private static List<Integer> partitions(JsonObject instance) {
+    return instance.getJsonArray("partitions", new JsonArray()).stream().map(p -> (Integer) p).toList();
   }
 
   private void dropped(String node, List<Integer> owned) {
     int failed = 0;
+    long now = System.currentTimeMillis();
     for (int partition : owned) {
+      orphaned.put(partition, now);
       Set<Promise<JsonObject>> promises = waiting.remove(partition);
       if (promises != null) {
         for (Promise<JsonObject> promise : promises) {

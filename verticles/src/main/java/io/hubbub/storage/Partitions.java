@@ -122,11 +122,11 @@ final class Partitions {
     }
     inRound = true;
     int before = owned.size();
-    ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
-    String me = StorageBus.instance(node, cluster == null ? null : cluster.getNodeId(), store, owned.keySet()).encode();
-    return instances.put(instance, me, ANNOUNCE_TTL_MS)
+    return announce()
       .compose(v -> instances.entries())
       .compose(this::balance)
+      // what changed is told at once, not next round: requesters hold back from a dead node's partitions until then
+      .compose(v -> owned.size() != before ? announce() : Future.succeededFuture())
       .onFailure(failure -> log.warn("partition round failed [error: {}]", failure.toString()))
       .eventually(() -> {
         inRound = false;
@@ -136,6 +136,12 @@ final class Partitions {
         return Future.succeededFuture();
       })
       .otherwiseEmpty();
+  }
+
+  private Future<Void> announce() {
+    ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+    String me = StorageBus.instance(node, cluster == null ? null : cluster.getNodeId(), store, owned.keySet()).encode();
+    return instances.put(instance, me, ANNOUNCE_TTL_MS);
   }
 
   private Future<Void> balance(Map<String, String> entries) {

@@ -19,8 +19,10 @@ import org.junit.jupiter.api.Timeout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -81,6 +83,8 @@ class ClusterIT {
     AtomicInteger retries = new AtomicInteger();
     AtomicLong killedAt = new AtomicLong();
     AtomicLong firstAckAfterKill = new AtomicLong();
+    AtomicLong longestWait = new AtomicLong(); // of one request answered after the kill, from sending it to its answer
+    Queue<Long> ackTimes = new ConcurrentLinkedQueue<>();
     ExecutorService publishers = Executors.newFixedThreadPool(PUBLISHERS);
     List<Future<?>> work = new ArrayList<>();
     for (int p = 0; p < PUBLISHERS; p++) {
@@ -91,9 +95,19 @@ class ClusterIT {
           JsonObject event = new JsonObject().put("type", "NUMBERED").put("id", id).put("data", new JsonObject().put("i", i));
           while (true) { // a publisher without an ack retries with the same id
             long sent = System.nanoTime();
-            TestCluster.Response r = cluster.callQuietly("edge-1", "POST", "/api/streams/" + stream + "/events", token, event);
+            TestCluster.Response r = cluster.callQuietly(publisher % 2 == 0 ? "edge-1" : "edge-2", "POST",
+              "/api/streams/" + stream + "/events", token, event);
+            long answered = System.nanoTime();
+            if (killedAt.get() != 0) {
+              longestWait.accumulateAndGet(answered - sent, Math::max);
+              if (answered - sent > TimeUnit.SECONDS.toNanos(2)) {
+                System.out.printf("slow publish: %s via edge-%d, %d ms after the kill, waited %d ms, answered %s%n", id, 1 + publisher % 2,
+                  (sent - killedAt.get()) / 1_000_000, (answered - sent) / 1_000_000, r == null ? "nothing" : r.status() + " " + r.body());
+              }
+            }
             if (r != null && r.status() == 201) {
               acked.put(id, r.json().getLong("seq"));
+              ackTimes.add(answered);
               if (killedAt.get() != 0 && sent > killedAt.get()) {
                 firstAckAfterKill.compareAndSet(0, System.nanoTime());
               }
@@ -109,14 +123,25 @@ class ClusterIT {
     eventually("a fifth of the events acknowledged", () -> acked.size() >= EVENTS / 5, 60);
     cluster.kill(victim);
     killedAt.set(System.nanoTime());
+    System.out.println("killed " + victim + " at " + java.time.LocalTime.now());
     for (Future<?> f : work) {
       f.get(4, TimeUnit.MINUTES);
     }
     publishers.shutdown();
     double failoverSeconds = (firstAckAfterKill.get() - killedAt.get()) / 1e9;
-    System.out.printf("cluster failover: the first append sent after the SIGKILL was acknowledged %.2f s after it"
-      + " (each publisher first waited out the request it had in flight to the dead node); %d retries%n",
-      failoverSeconds, retries.get());
+    List<Long> times = ackTimes.stream().sorted().toList();
+    long longestPause = 0;
+    for (int i = 1; i < times.size(); i++) {
+      if (times.get(i) > killedAt.get()) {
+        longestPause = Math.max(longestPause, times.get(i) - Math.max(times.get(i - 1), killedAt.get()));
+      }
+    }
+    System.out.printf("cluster failover: longest pause between acknowledgements after the SIGKILL %.2f s; longest wait of"
+      + " one publish for its answer %.2f s; first append sent after the kill acknowledged %.2f s after it; %d retries%n",
+      longestPause / 1e9, longestWait.get() / 1e9, failoverSeconds, retries.get());
+    // requests in flight to the dead node are answered (503, retried with the same id) once the cluster drops
+    // it, not after the 6 s send timeout: what this checks, not a timing target (bench/ measures those)
+    assertTrue(longestWait.get() < TimeUnit.SECONDS.toNanos(4), "a publish waited " + longestWait.get() / 1e9 + " s");
 
     List<JsonObject> stored = cluster.readAll("edge-2", stream, token);
     assertEquals(EVENTS, stored.size(), "every acknowledged event stored exactly once");
