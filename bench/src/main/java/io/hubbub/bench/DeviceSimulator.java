@@ -3,6 +3,7 @@ package io.hubbub.bench;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -33,7 +34,7 @@ public final class DeviceSimulator {
     this.url = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
   }
 
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] args) throws InterruptedException {
     Map<String, String> options = new HashMap<>(Map.of("--url", "http://localhost:8080", "--user", "admin",
       "--devices", "5", "--rate", "1", "--seconds", "0"));
     String password = System.getenv("HUBBUB_ADMIN_PASSWORD");
@@ -45,13 +46,30 @@ public final class DeviceSimulator {
       System.err.println("usage: DeviceSimulator --password ADMIN_PASSWORD [--url U] [--user admin] [--devices N] [--rate R] [--seconds S]");
       System.exit(2);
     }
-    new DeviceSimulator(options.get("--url")).run(options.get("--user"), password, Integer.parseInt(options.get("--devices")),
-      Double.parseDouble(options.get("--rate")), Integer.parseInt(options.get("--seconds")));
+    try {
+      new DeviceSimulator(options.get("--url")).run(options.get("--user"), password, Integer.parseInt(options.get("--devices")),
+        Double.parseDouble(options.get("--rate")), Integer.parseInt(options.get("--seconds")));
+    } catch (Refused e) {
+      System.err.println("simulator: " + e.getMessage());
+      System.exit(1);
+    }
   }
 
-  private void run(String user, String password, int devices, double rate, int seconds) throws Exception {
-    String token = call("POST", "/api/sessions", null, new JsonObject().put("username", user).put("password", password))
-      .getString("token");
+  /** An answer that retrying will not change: a wrong password, a refused key, a bad request. One line, no trace. */
+  static final class Refused extends RuntimeException {
+    Refused(String message) {
+      super(message);
+    }
+  }
+
+  private void run(String user, String password, int devices, double rate, int seconds) throws InterruptedException {
+    String token;
+    try {
+      token = call("POST", "/api/sessions", null, new JsonObject().put("username", user).put("password", password)).getString("token");
+    } catch (Refused e) {
+      throw e.getMessage().contains(": 401 ") ? new Refused("wrong password for user '" + user + "' at " + url
+        + " (--password or HUBBUB_ADMIN_PASSWORD)") : e;
+    }
     List<String> ids = new ArrayList<>();
     List<String> keys = new ArrayList<>();
     for (int d = 1; d <= devices; d++) {
@@ -93,17 +111,52 @@ public final class DeviceSimulator {
     return Math.round(value * 100) / 100.0;
   }
 
-  private JsonObject call(String method, String path, String token, Object body) throws Exception {
+  /**
+   * One request, tried again with backoff (0.5 s doubling to 10 s) while the server does not answer or answers
+   * 503 or 429: a restarting server is waited for, each outage told in one line. Other failures are {@link Refused}.
+   */
+  private JsonObject call(String method, String path, String token, Object body) throws InterruptedException {
+    long backoffMs = 500;
+    boolean told = false;
+    while (true) {
+      String trouble;
+      try {
+        HttpResponse<String> response = http.send(request(method, path, token, body), HttpResponse.BodyHandlers.ofString());
+        int status = response.statusCode();
+        if (status < 300 || (method.equals("DELETE") && status == 404)) {
+          if (told) {
+            System.out.printf("%s: the server answers again%n", Instant.now());
+          }
+          return response.body().startsWith("{") ? new JsonObject(response.body()) : new JsonObject(); // readings answer an array of acks
+        }
+        if (status != 503 && status != 429 && status != 502 && status != 504) {
+          throw new Refused(method + " " + path + ": " + status + " " + oneLine(response.body()));
+        }
+        trouble = "it answers " + status;
+      } catch (IOException e) {
+        trouble = "it does not answer (" + e.getClass().getSimpleName() + ")";
+      }
+      if (!told) {
+        System.out.printf("%s: %s: %s; trying again with backoff%n", Instant.now(), url, trouble);
+        told = true;
+      }
+      Thread.sleep(backoffMs);
+      backoffMs = Math.min(10_000, backoffMs * 2);
+    }
+  }
+
+  private HttpRequest request(String method, String path, String token, Object body) {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(30))
       .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.toString()))
       .header("content-type", "application/json");
     if (token != null) {
       request.header("authorization", "Bearer " + token);
     }
-    HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    if (response.statusCode() >= 300 && !(method.equals("DELETE") && response.statusCode() == 404)) {
-      throw new IllegalStateException(method + " " + path + ": " + response.statusCode() + " " + response.body());
-    }
-    return response.body().startsWith("{") ? new JsonObject(response.body()) : new JsonObject(); // readings answer an array of acks
+    return request.build();
+  }
+
+  private static String oneLine(String text) {
+    String line = text.replaceAll("\\s+", " ");
+    return line.length() > 200 ? line.substring(0, 200) + "…" : line;
   }
 }
