@@ -30,7 +30,7 @@ public final class DeviceSimulator {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final String url;
 
-  private DeviceSimulator(String url) {
+  DeviceSimulator(String url) {
     this.url = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
   }
 
@@ -63,13 +63,7 @@ public final class DeviceSimulator {
   }
 
   private void run(String user, String password, int devices, double rate, int seconds) throws InterruptedException {
-    String token;
-    try {
-      token = call("POST", "/api/sessions", null, new JsonObject().put("username", user).put("password", password)).getString("token");
-    } catch (Refused e) {
-      throw e.getMessage().contains(": 401 ") ? new Refused("wrong password for user '" + user + "' at " + url
-        + " (--password or HUBBUB_ADMIN_PASSWORD)") : e;
-    }
+    String token = login(user, password);
     List<String> ids = new ArrayList<>();
     List<String> keys = new ArrayList<>();
     for (int d = 1; d <= devices; d++) {
@@ -107,6 +101,16 @@ public final class DeviceSimulator {
     }
   }
 
+  /** A session for the admin; a wrong password is one line, not a stack trace. */
+  String login(String user, String password) throws InterruptedException {
+    try {
+      return call("POST", "/api/sessions", null, new JsonObject().put("username", user).put("password", password)).getString("token");
+    } catch (Refused e) {
+      throw e.getMessage().contains(": 401 ") ? new Refused("wrong password for user '" + user + "' at " + url
+        + " (--password or HUBBUB_ADMIN_PASSWORD)") : e;
+    }
+  }
+
   private static double round(double value) {
     return Math.round(value * 100) / 100.0;
   }
@@ -115,7 +119,7 @@ public final class DeviceSimulator {
    * One request, tried again with backoff (0.5 s doubling to 10 s) while the server does not answer or answers
    * 503 or 429: a restarting server is waited for, each outage told in one line. Other failures are {@link Refused}.
    */
-  private JsonObject call(String method, String path, String token, Object body) throws InterruptedException {
+  JsonObject call(String method, String path, String token, Object body) throws InterruptedException {
     long backoffMs = 500;
     boolean told = false;
     while (true) {
