@@ -173,6 +173,25 @@ class ClusterIT {
   }
 
   @Test
+  void aBridgeFrameIsServedByTheEdgeThatReceivedItEvenWhileAnotherEdgeHangs() throws Exception {
+    BridgeClient onEdge2 = bridge("edge-2", token);
+    onEdge2.request("streams.publish", new JsonObject().put("stream", "app.local").put("type", "WARM")
+      .put("data", new JsonObject())).await(10, TimeUnit.SECONDS); // the token is resolved and cached before the pause
+    cluster.pause("edge-1"); // hung, not dead: for 5 s the cluster still counts it, and would route to it
+    try {
+      for (int i = 0; i < 12; i++) {
+        // served by edge-1's consumer, a frame would wait for its timeout: served here, each is answered at once
+        JsonObject ack = onEdge2.request("streams.publish", new JsonObject().put("stream", "app.local").put("type", "LOCAL")
+          .put("id", "local-" + i).put("data", new JsonObject().put("i", i))).await(2, TimeUnit.SECONDS);
+        assertEquals("local-" + i, ack.getString("id"));
+      }
+    } finally {
+      cluster.resume("edge-1");
+      onEdge2.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void browsersOfAKilledEdgeResumeOnTheOtherEdgeWithNoGap() throws Exception {
     String stream = "app.edge";
     TcpProxy balancer = TcpProxy.to(cluster.vertx(), List.of(cluster.port("edge-1"), cluster.port("edge-2"))).await(10, TimeUnit.SECONDS);

@@ -105,6 +105,16 @@ final class TestCluster implements AutoCloseable {
     nodes.get(node).kill();
   }
 
+  /** SIGSTOP: the node hangs, its connections stay open. */
+  void pause(String node) throws Exception {
+    nodes.get(node).signal("STOP");
+  }
+
+  /** SIGCONT: a paused node goes on. */
+  void resume(String node) throws Exception {
+    nodes.get(node).signal("CONT");
+  }
+
   /** An edge's HTTP port. */
   int port(String edge) {
     return httpPorts.get(edge);

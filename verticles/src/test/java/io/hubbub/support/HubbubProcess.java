@@ -121,6 +121,14 @@ public final class HubbubProcess implements AutoCloseable {
     return process.exitValue();
   }
 
+  /** Sends a signal by name ({@code STOP}, {@code CONT}) to this process, by its pid. */
+  public void signal(String name) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+    }
+  }
+
   public boolean isAlive() {
     return process.isAlive();
   }
