@@ -25,6 +25,8 @@ final class ClusterConfig {
   static final int DEFAULT_PORT = 5701;
   static final String FILE_VARIABLE = "HUBBUB_CLUSTER_CONFIG";
   private static final String RESOURCE = "hubbub/cluster.xml";
+  /** How long the others wait for a silent member before they drop it (Hazelcast's default: 60 s). */
+  static final String HEARTBEAT_TIMEOUT = "hazelcast.max.no.heartbeat.seconds";
 
   private ClusterConfig() {
   }

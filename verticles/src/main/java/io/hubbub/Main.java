@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code java -jar hubbub.jar}: reads the conf ({@code HUBBUB_CONF}, default {@code conf/hubbub.json},
  * with the environment's overrides), starts the node, and on SIGTERM or SIGINT stops it gracefully
  * and exits 0. A bad conf stops start-up with one line on stderr and exit code 2; a node that cannot run
- * (a port taken, a data folder in use, a store that does not answer) with one line and exit code 1.
+ * (a port taken, a data folder in use, a store that does not answer) with one line and exit code 1. A node
+ * dropped from its cluster after a pause ({@link ClusterGuard}) exits with code 3, for its supervisor to restart it.
  */
 public final class Main {
 
@@ -53,6 +54,11 @@ public final class Main {
       System.exit(1);
       return;
     }
+    ClusterGuard.of(node.vertx()).dropped().thenAccept(reason -> {
+      // its partitions and locks are the others' now: no graceful stop, a fresh start rejoins the cluster
+      System.err.println("hubbub: dropped from the cluster: " + reason + "; exiting (code 3) for its supervisor to start it again");
+      System.exit(3);
+    });
     Signal.handle(new Signal("TERM"), signal -> stop(node, signal));
     Signal.handle(new Signal("INT"), signal -> stop(node, signal));
     log.info("hubbub started [conf: {}]", file);

@@ -99,9 +99,13 @@ public final class Node {
     String host = cluster.getString("host", ClusterConfig.DEFAULT_HOST);
     VertxOptions options = metricsOptions().setEventBusOptions(eventBusOptions(host, cluster.getJsonObject("tls", new JsonObject())));
     long started = System.nanoTime();
+    com.hazelcast.config.Config hazelcast = ClusterConfig.load(cluster);
+    long heartbeatMs = 1_000L * Integer.parseInt(hazelcast.getProperty(ClusterConfig.HEARTBEAT_TIMEOUT) != null
+      ? hazelcast.getProperty(ClusterConfig.HEARTBEAT_TIMEOUT) : "60");
     return builder(options)
-      .withClusterManager(new HazelcastClusterManager(ClusterConfig.load(cluster)))
+      .withClusterManager(new HazelcastClusterManager(hazelcast))
       .buildClustered()
+      .onSuccess(vertx -> ClusterGuard.install(vertx, cluster.getInteger("quorum", 1), heartbeatMs))
       .onSuccess(vertx -> log.info("joined the cluster [name: {}, host: {}, nodes: {}, in: {} ms]",
         cluster.getString("name", ClusterConfig.DEFAULT_NAME), host,
         ((VertxInternal) vertx).clusterManager().getNodes().size(), (System.nanoTime() - started) / 1_000_000));
@@ -209,6 +213,7 @@ public final class Node {
 
   /** Undeploys in reverse order, then closes Vert.x. */
   public Future<Void> stop() {
+    ClusterGuard.of(vertx).close(); // a node that leaves is not "below quorum"
     return undeploy().eventually(vertx::close);
   }
 

@@ -172,7 +172,8 @@ public final class ConfCheck {
     }
 
     JsonObject cluster = section(conf, "cluster");
-    keys(cluster, "cluster.", Set.of("enabled", "name", "host", "port", "members", "node", "tls"));
+    keys(cluster, "cluster.", Set.of("enabled", "name", "host", "port", "members", "node", "tls", "quorum"));
+    integer(cluster, "cluster.quorum", 1, 1_000);
     pemFiles(section(cluster, "tls"), "cluster.tls", List.of("cert", "key", "ca"), "cluster.tls.cert, .key and .ca");
     integer(cluster, "cluster.port", 1, 65_535);
     bool(cluster, "cluster.enabled");

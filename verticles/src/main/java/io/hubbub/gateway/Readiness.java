@@ -1,5 +1,6 @@
 package io.hubbub.gateway;
 
+import io.hubbub.ClusterGuard;
 import io.hubbub.bus.Bus;
 import io.hubbub.bus.StorageBus;
 import io.vertx.core.Future;
@@ -37,8 +38,10 @@ final class Readiness {
   Future<JsonObject> check() {
     ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
     JsonObject body = new JsonObject().put("node", node);
+    ClusterGuard guard = ClusterGuard.of(vertx);
     if (cluster != null) {
-      body.put("cluster", new JsonObject().put("active", cluster.isActive()).put("members", cluster.getNodes().size()));
+      body.put("cluster", new JsonObject().put("active", cluster.isActive()).put("members", cluster.getNodes().size())
+        .put("quorum", guard.quorum()).put("trusted", guard.trusted()));
     }
     Future<Void> storage = Bus.request(vertx.eventBus(), StorageBus.PING, new JsonObject(), TIMEOUT_MS)
       .onSuccess(v -> body.put("storage", "UP"))
@@ -50,7 +53,7 @@ final class Readiness {
       .onSuccess(entries -> body.put("partitions", partitions(entries)))
       .mapEmpty();
     return Future.join(storage, owners).otherwiseEmpty().map(v -> {
-      boolean ready = "UP".equals(body.getString("storage")) && (cluster == null || cluster.isActive());
+      boolean ready = "UP".equals(body.getString("storage")) && (cluster == null || cluster.isActive() && guard.trusted());
       return body.put("status", ready ? "READY" : "NOT_READY");
     });
   }

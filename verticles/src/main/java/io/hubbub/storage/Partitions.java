@@ -1,5 +1,6 @@
 package io.hubbub.storage;
 
+import io.hubbub.ClusterGuard;
 import io.hubbub.bus.StorageBus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -32,7 +33,9 @@ import java.util.TreeMap;
  *
  * <p>The lock is not a fence by itself (a paused or cut-off owner may still believe it owns); the
  * unique key of every stored event is: an owner whose write collides gives the partition up
- * ({@link #giveUp}). All state is on the storage verticle's event loop.
+ * ({@link #giveUp}). And an instance whose node is below the cluster's quorum, or was dropped from the cluster
+ * after a pause ({@link ClusterGuard}), serves nothing from that moment and gives every partition up in its
+ * next round. All state is on the storage verticle's event loop.
  */
 final class Partitions {
 
@@ -58,6 +61,7 @@ final class Partitions {
   private final String node;
   private final String store;
   private final Owner owner;
+  private final ClusterGuard guard;
   private final Map<Integer, Lock> owned = new TreeMap<>();
   private final Set<Integer> changing = new HashSet<>();
   private Set<Integer> unannouncedLastRound = Set.of();
@@ -74,6 +78,7 @@ final class Partitions {
     this.node = node;
     this.store = store;
     this.owner = owner;
+    this.guard = ClusterGuard.of(vertx);
   }
 
   /** Announces this instance and runs the first round: on a cluster of one it then owns everything. */
@@ -87,8 +92,9 @@ final class Partitions {
       .onSuccess(v -> timer = vertx.setPeriodic(ROUND_MS, t -> round()));
   }
 
+  /** Whether this instance serves the partition now: it holds its lock, and this node is in the cluster's majority. */
   boolean owns(int partition) {
-    return owned.containsKey(partition) && !changing.contains(partition);
+    return owned.containsKey(partition) && !changing.contains(partition) && guard.trusted();
   }
 
   int ownedCount() {
@@ -122,6 +128,18 @@ final class Partitions {
     }
     inRound = true;
     int before = owned.size();
+    if (!guard.trusted()) {
+      // a minority (or a node that was dropped) owns nothing: give everything up, claim nothing, announce nothing
+      List<Integer> all = new ArrayList<>(owned.keySet());
+      if (!all.isEmpty()) {
+        log.warn("releasing every partition: {} [partitions: {}]", guard.why(), all.size());
+      }
+      return Future.join(all.stream().map(this::release).toList()).<Void>mapEmpty()
+        .eventually(() -> {
+          inRound = false;
+          return Future.succeededFuture();
+        }).otherwiseEmpty();
+    }
     return announce()
       .compose(v -> instances.entries())
       .compose(this::balance)

@@ -1,5 +1,6 @@
 package io.hubbub.storage;
 
+import io.hubbub.ClusterGuard;
 import io.hubbub.Node;
 import io.hubbub.bus.Bus;
 import io.hubbub.bus.EventRules;
@@ -220,6 +221,7 @@ public final class StorageVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> append(int partition, JsonObject body) {
+    serving(partition);
     if (!(body.getValue("events") instanceof JsonArray list) || list.isEmpty() || list.size() > maxBatch) {
       throw Failures.badRequest("'events' must be an array of 1 to " + maxBatch + " events");
     }
@@ -242,6 +244,7 @@ public final class StorageVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> read(int partition, JsonObject body) {
+    serving(partition);
     String stream = inPartition(stream(body), partition);
     long from = Math.max(1, EventRules.optionalLong(body, "from", 1, 0, Long.MAX_VALUE));
     int limit = (int) EventRules.optionalLong(body, "limit", StorageBus.DEFAULT_READ_LIMIT, 1, StorageBus.MAX_READ_LIMIT);
@@ -253,6 +256,7 @@ public final class StorageVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> meta(int partition, JsonObject body) {
+    serving(partition);
     String stream = inPartition(stream(body), partition);
     return lastSeq(partition, stream).map(last -> new JsonObject().put("stream", stream).put("lastSeq", last));
   }
@@ -282,6 +286,14 @@ public final class StorageVerticle extends VerticleBase {
   private void announce(List<JsonObject> events) {
     for (JsonObject event : events) {
       vertx.eventBus().publish(Streams.liveAddress(event.getString("stream")), event);
+    }
+  }
+
+  /** 503 unless this instance serves the partition now (a minority, or a node just dropped, serves nothing). */
+  private void serving(int partition) {
+    if (partitions == null || !partitions.owns(partition)) {
+      String why = ClusterGuard.of(vertx).trusted() ? "partition " + partition + " is changing owner" : ClusterGuard.of(vertx).why();
+      throw Failures.unavailable(why + ": retry (with the same id, for a publish)");
     }
   }
 

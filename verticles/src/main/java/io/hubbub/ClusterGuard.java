@@ -1,0 +1,141 @@
+package io.hubbub;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.shareddata.LocalMap;
+import io.vertx.core.shareddata.Shareable;
+import io.vertx.core.spi.cluster.ClusterManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
+
+/**
+ * Whether this node may act as part of the cluster: what storage asks before it serves or claims a partition.
+ * Two things make it stop trusting itself:
+ * <ul>
+ *   <li><b>Below quorum</b> ({@code cluster.quorum}, default 1: off): fewer members than that in its view of
+ *   the cluster, the side of a split that must not own anything. It trusts itself again once back.</li>
+ *   <li><b>Dropped</b>: the process did not run for longer than the cluster's heartbeat timeout (SIGSTOP, a
+ *   stop-the-world pause, a suspended VM) while it had peers. The others have dropped it by then and taken
+ *   over its partitions; Hazelcast would have it form a cluster of its own, whose locks prove nothing. It
+ *   never trusts itself again: {@link #dropped()} completes, and {@link Main} exits (code 3) so that its
+ *   supervisor starts it afresh, into the cluster.</li>
+ * </ul>
+ * Time is watched from a thread of its own (not an event loop, whose blocking would not stop Hazelcast's
+ * heartbeats), ticking every {@value #TICK_MS} ms; a request that comes in before the first tick after a
+ * pause is refused too, since the last tick is too old. One guard per Vert.x instance, in its local shared data.
+ */
+public final class ClusterGuard implements Shareable {
+
+  private static final Logger log = LoggerFactory.getLogger(ClusterGuard.class);
+  static final long TICK_MS = 200;
+  private static final String MAP = "hubbub.node";
+  private static final String KEY = "guard";
+  /** The guard of a node that is not clustered: always trusted. */
+  private static final ClusterGuard ALONE = new ClusterGuard(1, Long.MAX_VALUE / 4, () -> 1, System::nanoTime);
+
+  private final int quorum;
+  private final long heartbeatNs;
+  private final IntSupplier members;
+  private final LongSupplier clock;
+  private final CompletableFuture<String> dropped = new CompletableFuture<>();
+  private volatile long lastTick;
+  private volatile boolean quorate = true;
+  private volatile int lastMembers;
+  private volatile boolean closed;
+
+  ClusterGuard(int quorum, long heartbeatNs, IntSupplier members, LongSupplier clock) {
+    this.quorum = quorum;
+    this.heartbeatNs = heartbeatNs;
+    this.members = members;
+    this.clock = clock;
+    this.lastTick = clock.getAsLong();
+    this.lastMembers = members.getAsInt();
+  }
+
+  /** Starts the guard of a clustered Vert.x instance. */
+  static ClusterGuard install(Vertx vertx, int quorum, long heartbeatMs) {
+    ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+    ClusterGuard guard = new ClusterGuard(quorum, TimeUnit.MILLISECONDS.toNanos(heartbeatMs), () -> cluster.getNodes().size(), System::nanoTime);
+    vertx.sharedData().<String, ClusterGuard>getLocalMap(MAP).put(KEY, guard);
+    Thread ticker = new Thread(() -> {
+      while (!guard.closed) {
+        guard.tick();
+        try {
+          Thread.sleep(TICK_MS);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }, "hubbub-cluster-guard");
+    ticker.setDaemon(true);
+    ticker.start();
+    log.info("cluster guard [quorum: {}, heartbeat timeout: {} ms]", quorum, heartbeatMs);
+    return guard;
+  }
+
+  /** The guard of this Vert.x instance; for one that is not clustered, one that always trusts. */
+  public static ClusterGuard of(Vertx vertx) {
+    LocalMap<String, ClusterGuard> map = vertx.sharedData().getLocalMap(MAP);
+    ClusterGuard guard = map.get(KEY);
+    return guard != null ? guard : ALONE;
+  }
+
+  /** One look at the clock and the members. */
+  void tick() {
+    long now = clock.getAsLong();
+    int count = members.getAsInt();
+    long stalled = now - lastTick;
+    if (stalled > heartbeatNs && lastMembers > 1 && !dropped.isDone()) {
+      String reason = String.format(Locale.ROOT, "this node did not run for %.1f s, longer than the cluster's %d s heartbeat "
+        + "timeout, so the others have dropped it and taken over its work", stalled / 1e9, TimeUnit.NANOSECONDS.toSeconds(heartbeatNs));
+      log.error("dropped from the cluster: {}", reason);
+      dropped.complete(reason);
+    }
+    lastTick = now;
+    boolean enough = count >= quorum;
+    if (enough != quorate) {
+      if (enough) {
+        log.info("back in the cluster's majority [members: {}, quorum: {}]", count, quorum);
+      } else {
+        log.warn("below the cluster's quorum, serving no storage partitions until back [members: {}, quorum: {}]", count, quorum);
+      }
+      quorate = enough;
+    }
+    lastMembers = count;
+  }
+
+  /** Whether this node may serve and claim storage partitions now. */
+  public boolean trusted() {
+    return !dropped.isDone() && quorate && clock.getAsLong() - lastTick <= heartbeatNs;
+  }
+
+  /** Why it is not trusted, for a 503. */
+  public String why() {
+    if (dropped.isDone()) {
+      return "this node was dropped from the cluster and is leaving it";
+    }
+    if (!quorate) {
+      return "this node sees " + lastMembers + " cluster members, fewer than the quorum of " + quorum;
+    }
+    return "this node has just resumed from a pause";
+  }
+
+  public int quorum() {
+    return quorum;
+  }
+
+  /** Completes, with the reason, when this node learns it was dropped from the cluster. */
+  public CompletableFuture<String> dropped() {
+    return dropped;
+  }
+
+  void close() {
+    closed = true;
+  }
+}
