@@ -56,6 +56,7 @@ public final class ClusterGuard implements Shareable {
     this.clock = clock;
     this.lastTick = clock.getAsLong();
     this.lastMembers = members.getAsInt();
+    this.quorate = lastMembers >= quorum;
   }
 
   /** Starts the guard of a clustered Vert.x instance. */
@@ -75,7 +76,8 @@ public final class ClusterGuard implements Shareable {
     }, "hubbub-cluster-guard");
     ticker.setDaemon(true);
     ticker.start();
-    log.info("cluster guard [quorum: {}, heartbeat timeout: {} ms]", quorum, heartbeatMs);
+    log.info("cluster guard [quorum: {}, members: {}, heartbeat timeout: {} ms]{}", quorum, guard.lastMembers, heartbeatMs,
+      guard.quorate ? "" : ": serving no storage partitions until the quorum is reached");
     return guard;
   }
 

@@ -16,20 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Queue;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -79,78 +69,19 @@ class ClusterIT {
     GaplessReader subscriber = new GaplessReader(cluster.vertx(), bridge, stream);
     Thread.sleep(500); // the registration reaches the bridge before the first event
 
-    Map<String, Long> acked = new ConcurrentHashMap<>();
-    AtomicInteger retries = new AtomicInteger();
-    AtomicLong killedAt = new AtomicLong();
-    AtomicLong firstAckAfterKill = new AtomicLong();
-    AtomicLong longestWait = new AtomicLong(); // of one request answered after the kill, from sending it to its answer
-    Queue<Long> ackTimes = new ConcurrentLinkedQueue<>();
-    ExecutorService publishers = Executors.newFixedThreadPool(PUBLISHERS);
-    List<Future<?>> work = new ArrayList<>();
-    for (int p = 0; p < PUBLISHERS; p++) {
-      int publisher = p;
-      work.add(publishers.submit(() -> {
-        for (int i = publisher; i < EVENTS; i += PUBLISHERS) {
-          String id = "ev-" + i;
-          JsonObject event = new JsonObject().put("type", "NUMBERED").put("id", id).put("data", new JsonObject().put("i", i));
-          while (true) { // a publisher without an ack retries with the same id
-            long sent = System.nanoTime();
-            TestCluster.Response r = cluster.callQuietly(publisher % 2 == 0 ? "edge-1" : "edge-2", "POST",
-              "/api/streams/" + stream + "/events", token, event);
-            long answered = System.nanoTime();
-            if (killedAt.get() != 0) {
-              longestWait.accumulateAndGet(answered - sent, Math::max);
-              if (answered - sent > TimeUnit.SECONDS.toNanos(2)) {
-                System.out.printf("slow publish: %s via edge-%d, %d ms after the kill, waited %d ms, answered %s%n", id, 1 + publisher % 2,
-                  (sent - killedAt.get()) / 1_000_000, (answered - sent) / 1_000_000, r == null ? "nothing" : r.status() + " " + r.body());
-              }
-            }
-            if (r != null && r.status() == 201) {
-              acked.put(id, r.json().getLong("seq"));
-              ackTimes.add(answered);
-              if (killedAt.get() != 0 && sent > killedAt.get()) {
-                firstAckAfterKill.compareAndSet(0, System.nanoTime());
-              }
-              break;
-            }
-            retries.incrementAndGet();
-            sleep(100);
-          }
-        }
-        return null;
-      }));
-    }
-    eventually("a fifth of the events acknowledged", () -> acked.size() >= EVENTS / 5, 60);
+    Publishers publishers = new Publishers(cluster, token, stream, EVENTS, PUBLISHERS, List.of("edge-1", "edge-2"));
+    eventually("a fifth of the events acknowledged", () -> publishers.acked.size() >= EVENTS / 5, 60);
     cluster.kill(victim);
-    killedAt.set(System.nanoTime());
-    System.out.println("killed " + victim + " at " + java.time.LocalTime.now());
-    for (Future<?> f : work) {
-      f.get(4, TimeUnit.MINUTES);
-    }
-    publishers.shutdown();
-    double failoverSeconds = (firstAckAfterKill.get() - killedAt.get()) / 1e9;
-    List<Long> times = ackTimes.stream().sorted().toList();
-    long longestPause = 0;
-    for (int i = 1; i < times.size(); i++) {
-      if (times.get(i) > killedAt.get()) {
-        longestPause = Math.max(longestPause, times.get(i) - Math.max(times.get(i - 1), killedAt.get()));
-      }
-    }
-    System.out.printf("cluster failover: longest pause between acknowledgements after the SIGKILL %.2f s; longest wait of"
-      + " one publish for its answer %.2f s; first append sent after the kill acknowledged %.2f s after it; %d retries%n",
-      longestPause / 1e9, longestWait.get() / 1e9, failoverSeconds, retries.get());
+    publishers.mark();
+    publishers.await();
+    System.out.println("cluster failover, a storage node SIGKILLed: " + publishers.summary());
     // requests in flight to the dead node are answered (503, retried with the same id) once the cluster drops
     // it, not after the 6 s send timeout: what this checks, not a timing target (bench/ measures those)
-    assertTrue(longestWait.get() < TimeUnit.SECONDS.toNanos(4), "a publish waited " + longestWait.get() / 1e9 + " s");
+    assertTrue(publishers.longestWaitNs() < TimeUnit.SECONDS.toNanos(4), "a publish waited " + publishers.longestWaitNs() / 1e9 + " s");
 
     List<JsonObject> stored = cluster.readAll("edge-2", stream, token);
-    assertEquals(EVENTS, stored.size(), "every acknowledged event stored exactly once");
-    for (int i = 0; i < stored.size(); i++) {
-      assertEquals(i + 1, stored.get(i).getLong("seq"), "seqs run with no gap");
-    }
-    Map<String, Long> storedIds = stored.stream().collect(Collectors.toMap(e -> e.getString("id"), e -> e.getLong("seq")));
-    assertEquals(acked, storedIds, "each id once, under the seq its publisher was told");
-    assertTrue(retries.get() > 0, "the kill was felt: some publishes had to be retried");
+    publishers.assertStoredOnce(stored);
+    assertTrue(publishers.retries.get() > 0, "the kill was felt: some publishes had to be retried");
     assertEquals(Set.of("storage-2"), cluster.owners("edge-1").keySet(), "the survivor owns every partition");
     assertEquals(StorageBus.DEFAULT_PARTITIONS, cluster.owners("edge-1").get("storage-2"));
 
@@ -158,7 +89,7 @@ class ClusterIT {
     List<JsonObject> seen = subscriber.delivered();
     assertEquals(IntStream.rangeClosed(1, EVENTS).boxed().map(Long::valueOf).toList(),
       seen.stream().map(e -> e.getLong("seq")).toList(), "every event once, in order");
-    assertEquals(storedIds.keySet(), seen.stream().map(e -> e.getString("id")).collect(Collectors.toSet()));
+    assertEquals(publishers.acked.keySet(), seen.stream().map(e -> e.getString("id")).collect(Collectors.toSet()));
 
     cluster.start(victim); // the node comes back: it rejoins and takes its share again
     eventually("the restarted node owns partitions again", () -> cluster.owners("edge-1").getOrDefault(victim, 0) > 0
@@ -320,13 +251,5 @@ class ClusterIT {
   @SuppressWarnings("unchecked")
   private static List<Long> seen(Page page) {
     return ((List<Number>) page.evaluate("() => window.t.seen")).stream().map(Number::longValue).toList();
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 }

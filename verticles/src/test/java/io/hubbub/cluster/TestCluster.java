@@ -53,6 +53,7 @@ final class TestCluster implements AutoCloseable {
   private final ProcessFixture fixture;
   /** Per node, its {@code cluster.tls} ({@code {cert, key, ca}}), for clusters whose event bus is mutual TLS. */
   private final Map<String, JsonObject> tls = new HashMap<>();
+  private int quorum = 1;
 
   TestCluster(String... names) throws Exception {
     fixture = new ProcessFixture("hubbub-cluster");
@@ -74,6 +75,9 @@ final class TestCluster implements AutoCloseable {
     TestConf.only(conf, edge ? new String[] {"chat", "gateway"} : new String[] {"storage", "auth", "audit"});
     conf.getJsonObject("mongo").put("uri", TestStore.uri()).put("database", database);
     conf.put("cluster", member(clusterPorts.get(node)));
+    if (quorum > 1) {
+      conf.getJsonObject("cluster").put("quorum", quorum);
+    }
     if (tls.containsKey(node)) {
       conf.getJsonObject("cluster").put("tls", tls.get(node));
     }
@@ -105,6 +109,21 @@ final class TestCluster implements AutoCloseable {
     nodes.get(node).kill();
   }
 
+  /** {@code cluster.quorum} for the nodes started from now on. */
+  void quorum(int members) {
+    this.quorum = members;
+  }
+
+  /** Waits for a node's process to end; its exit code. */
+  int awaitExit(String node) throws InterruptedException {
+    return nodes.get(node).awaitExit();
+  }
+
+  /** What a node's process printed so far. */
+  List<String> output(String node) {
+    return nodes.get(node).output();
+  }
+
   /** SIGSTOP: the node hangs, its connections stay open. */
   void pause(String node) throws Exception {
     nodes.get(node).signal("STOP");
@@ -127,7 +146,8 @@ final class TestCluster implements AutoCloseable {
     return owners;
   }
 
-  private Map<String, Set<Integer>> partitions(String edge) {
+  /** Storage partitions by owning node, as an edge's /ready reports them: empty when it does not answer. */
+  Map<String, Set<Integer>> partitions(String edge) {
     Response r = callQuietly(edge, "GET", "/ready", null, null);
     Map<String, Set<Integer>> owners = new HashMap<>();
     if (r == null || r.status() != 200) {
