@@ -29,7 +29,7 @@ import java.util.Set;
  * node, where a message waits for its timeout. A publisher retries with the same id: the new owner answers the
  * stored event if the dead one had written it. Not clustered, requests go as they are.
  *
- * <p>Used on its verticle's event loop; {@link #close} when the verticle stops.
+ * <p>Made in a verticle's start and used on its event loop: its timer ends with the verticle.
  */
 public final class StorageClient {
 
@@ -46,7 +46,6 @@ public final class StorageClient {
   private final Map<Integer, Long> orphaned = new HashMap<>();
   private boolean reading;
   private Set<String> members;
-  private long timer = -1;
 
   public StorageClient(Vertx vertx, int partitions, long timeoutMs) {
     this.vertx = vertx;
@@ -55,7 +54,7 @@ public final class StorageClient {
     this.cluster = ((VertxInternal) vertx).clusterManager();
     if (cluster != null) {
       members = new HashSet<>(cluster.getNodes());
-      timer = vertx.setPeriodic(MEMBERS_CHECK_MS, t -> checkMembers());
+      vertx.setPeriodic(MEMBERS_CHECK_MS, t -> checkMembers());
     }
   }
 
@@ -90,15 +89,6 @@ public final class StorageClient {
       }
     });
     return answer.future();
-  }
-
-  /** How many requests wait for an answer: for tests and metrics. */
-  public int waiting() {
-    return waiting.values().stream().mapToInt(Set::size).sum();
-  }
-
-  public void close() {
-    vertx.cancelTimer(timer);
   }
 
   private void checkMembers() {
