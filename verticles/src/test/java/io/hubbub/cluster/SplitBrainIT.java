@@ -120,8 +120,8 @@ class SplitBrainIT {
       publishers.await();
       System.out.println("a storage node frozen for " + FROZEN_MS / 1000 + " s: " + publishers.summary());
       // in-flight requests are answered within the 5 s heartbeat timeout plus 1 s (Hazelcast checks heartbeats
-      // every second; the send timeout is 6 s too): a bound, not a timing target
-      assertTrue(publishers.longestWaitNs() < TimeUnit.MILLISECONDS.toNanos(6_500), publishers.summary());
+      // every second; the send timeout is 6 s too), with a second to spare for a loaded machine: a bound, not a target
+      assertTrue(publishers.longestWaitNs() < TimeUnit.SECONDS.toNanos(7), publishers.summary());
       publishers.assertStoredOnce(cluster.readAll("edge-2", stream, token));
       assertEquals(Map.of("storage-1", StorageBus.DEFAULT_PARTITIONS), cluster.owners("edge-1"), "the survivor owns all");
 
