@@ -2,6 +2,7 @@ package io.hubbub.audit;
 
 import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.Bus;
+import io.hubbub.bus.Caller;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
@@ -30,7 +31,6 @@ import java.util.List;
 public final class AuditVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(AuditVerticle.class);
-  private static final String SERVER = "hubbub";
   private static final int MAX_FIELD = 256;
 
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
@@ -89,7 +89,7 @@ public final class AuditVerticle extends VerticleBase {
       .put("target", clip(body.getValue("target")))
       .put("reason", clip(body.getValue("reason")))
       .put("code", body.getValue("code") instanceof Integer code ? code : 0);
-    append(AuditBus.ACCESS_STREAM, "REFUSED", data, SERVER)
+    append(AuditBus.ACCESS_STREAM, "REFUSED", data, Caller.SERVER)
       .onFailure(failure -> log.warn("access refusal not recorded [error: {}]", failure.getMessage()));
   }
 
@@ -100,7 +100,7 @@ public final class AuditVerticle extends VerticleBase {
     if (dropped > 0) {
       JsonObject data = new JsonObject().put("count", dropped).put("seconds", windowMs / 1_000);
       dropped = 0;
-      append(AuditBus.ACCESS_STREAM, "REFUSED_DROPPED", data, SERVER)
+      append(AuditBus.ACCESS_STREAM, "REFUSED_DROPPED", data, Caller.SERVER)
         .onFailure(failure -> log.warn("dropped-refusals count not recorded [error: {}]", failure.getMessage()));
     }
   }
@@ -114,7 +114,6 @@ public final class AuditVerticle extends VerticleBase {
 
   /** A value from a refused request, as text short enough to store whatever the client sent. */
   private static String clip(Object value) {
-    String text = value == null ? "" : String.valueOf(value);
-    return text.length() <= MAX_FIELD ? text : text.substring(0, MAX_FIELD) + "…";
+    return value == null ? "" : EventRules.clip(String.valueOf(value), MAX_FIELD);
   }
 }

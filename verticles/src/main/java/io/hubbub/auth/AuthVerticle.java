@@ -3,6 +3,8 @@ package io.hubbub.auth;
 import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Bus;
+import io.hubbub.bus.Caller;
+import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.StorageClient;
@@ -34,8 +36,6 @@ import java.util.regex.Pattern;
  */
 public final class AuthVerticle extends VerticleBase {
 
-  public static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
-  public static final String SERVER = "hubbub";
   private static final int MIN_PASSWORD = 8;
   private static final int MAX_PASSWORD = 1024;
   private static final int MAX_CACHED_SESSIONS = 100_000;
@@ -134,7 +134,7 @@ public final class AuthVerticle extends VerticleBase {
   private Future<JsonObject> register(JsonObject body) {
     String username = string(body, "username");
     String password = string(body, "password");
-    if (!USERNAME.matcher(username).matches()) {
+    if (!AuthBus.USERNAME.matcher(username).matches()) {
       throw Failures.badRequest("username must be 1 to 64 letters, digits, '_' or '-'");
     }
     Names.checkNotReserved(username);
@@ -180,17 +180,17 @@ public final class AuthVerticle extends VerticleBase {
     String password = string(body, "password");
     String remote = body.getValue("remote") instanceof String r ? r : "";
     throttle.attempt(username, remote, System.currentTimeMillis());
-    Future<JsonObject> user = USERNAME.matcher(username).matches()
+    Future<JsonObject> user = AuthBus.USERNAME.matcher(username).matches()
       ? storage(StorageBus.DOC_FIND, StorageBus.docKey("users", username)).map(found -> found.getJsonObject("doc"))
         .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND
           ? Future.succeededFuture(null) : Future.failedFuture(failure))
       : Future.succeededFuture(null);
-    JsonObject who = new JsonObject().put("username", clip(username)).put("remote", remote);
+    JsonObject who = new JsonObject().put("username", EventRules.clip(username, 64)).put("remote", remote);
     return user
       .compose(doc -> hashing.run(() -> passwords.verify(doc == null ? null : doc.getString("hash"), password)))
       .compose(ok -> {
         if (!ok) {
-          return record(AuthBus.LOGINS_STREAM, "LOGIN_FAILED", who, SERVER)
+          return record(AuthBus.LOGINS_STREAM, "LOGIN_FAILED", who, Caller.SERVER)
             .transform(v -> Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, "wrong username or password")));
         }
         String token = Passwords.randomToken(32);
@@ -274,10 +274,6 @@ public final class AuthVerticle extends VerticleBase {
       throw Failures.badRequest("'" + field + "' must be a string");
     }
     return value;
-  }
-
-  private static String clip(String s) {
-    return s.length() <= 64 ? s : s.substring(0, 64);
   }
 
   static String tokenHash(String token) {

@@ -1,5 +1,6 @@
 package io.hubbub.auth;
 
+import io.hubbub.bus.Caller;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.vertx.core.Future;
@@ -19,7 +20,7 @@ import java.util.function.Supplier;
 final class Names {
 
   static final String COLLECTION = "names";
-  static final Set<String> RESERVED = Set.of(AuthVerticle.SERVER, "system", "deleted-user", "server", "anonymous");
+  static final Set<String> RESERVED = Set.of(Caller.SERVER, "system", "deleted-user", "server", "anonymous");
 
   private final BiFunction<String, JsonObject, Future<JsonObject>> storage;
 

@@ -27,6 +27,9 @@ import java.util.regex.Pattern;
  */
 public final class AuthBus {
 
+  /** What a user name may be. */
+  public static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
   public static final String REGISTER = "auth.register";
   public static final String LOGIN = "auth.login";
   public static final String LOGOUT = "auth.logout";

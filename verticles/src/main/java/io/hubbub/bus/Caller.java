@@ -16,6 +16,8 @@ public final class Caller {
   public static final String REMOTE_HEADER = "hubbub-remote";
   /** What the client itself called, e.g. {@code send chat.send}: for the access trail. */
   public static final String TARGET_HEADER = "hubbub-target";
+  /** The author ({@code by}) of the events the server writes itself: logins, alerts, the access trail. A reserved name. */
+  public static final String SERVER = "hubbub";
 
   private Caller() {
   }

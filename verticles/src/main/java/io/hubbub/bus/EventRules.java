@@ -144,6 +144,14 @@ public final class EventRules {
     return key.length() > 80 ? out + "…" : out.toString();
   }
 
+  /** At most {@code max} characters of a text, with "…" when cut; "null" for none. */
+  public static String clip(String text, int max) {
+    if (text == null) {
+      return "null";
+    }
+    return text.length() <= max ? text : text.substring(0, max) + "…";
+  }
+
   /** Reads an optional integer field, failing with 400 when it is there and not an integer in range. */
   public static long optionalLong(JsonObject body, String field, long fallback, long min, long max) {
     Object value = body.getValue(field);

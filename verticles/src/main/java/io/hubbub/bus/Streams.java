@@ -8,7 +8,9 @@ public final class Streams {
   public static final String LIVE_PREFIX = "streams.live.";
   public static final Pattern NAMESPACE = Pattern.compile("[a-z][a-z0-9-]{0,31}");
   public static final Pattern KEY = Pattern.compile("[A-Za-z0-9_-]{1,128}");
-  private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,31}\\.[A-Za-z0-9_-]{1,128}");
+  /** A stream name, {@code <namespace>.<key>}, as a regular expression. */
+  public static final String NAME_REGEX = NAMESPACE.pattern() + "\\." + KEY.pattern();
+  private static final Pattern NAME = Pattern.compile(NAME_REGEX);
 
   private Streams() {
   }

@@ -1,5 +1,8 @@
 package io.hubbub.conf;
 
+import io.hubbub.bus.AuthBus;
+import io.hubbub.bus.Readings;
+import io.hubbub.bus.Streams;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -26,9 +29,9 @@ public final class ConfCheck {
   private static final Set<String> SINGLE = Set.of("storage", "audit", "chat", "sensors");
   public static final Set<String> RULES = Set.of("none", "anonymous", "authenticated", "admin", "members", "device");
 
-  private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
-  private static final Pattern NAMESPACE = Pattern.compile("[a-z][a-z0-9-]{0,31}");
-  private static final Pattern KIND = Pattern.compile("[a-z][a-z0-9_]{0,31}");
+  private static final Pattern USERNAME = AuthBus.USERNAME;
+  private static final Pattern NAMESPACE = Streams.NAMESPACE;
+  private static final Pattern KIND = Readings.KIND;
   private static final Pattern DATABASE = Pattern.compile("[A-Za-z0-9_-]{1,63}");
   private static final Pattern CLUSTER_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 

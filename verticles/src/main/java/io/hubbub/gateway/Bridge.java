@@ -87,7 +87,7 @@ final class Bridge {
     INBOUND.forEach(address -> options.addInboundPermitted(new PermittedOptions().setAddress(address)));
     return options
       .addOutboundPermitted(new PermittedOptions().setAddressRegex("chat\\.presence\\.[A-Za-z0-9_-]{1,128}"))
-      .addOutboundPermitted(new PermittedOptions().setAddressRegex("bridge\\.live\\.[a-z][a-z0-9-]{0,31}\\.[A-Za-z0-9_-]{1,128}"))
+      .addOutboundPermitted(new PermittedOptions().setAddressRegex("bridge\\.live\\." + Streams.NAME_REGEX))
       .setMaxAddressLength(Streams.LIVE_PREFIX.length() + 32 + 1 + 128)
       // the bridge's own cap is never reached: this hook refuses first, answering each refused frame (429)
       .setMaxHandlersPerSocket(BridgeSocket.MAX_AWAITING + BridgeSocket.MAX_REGISTRATIONS + 16)

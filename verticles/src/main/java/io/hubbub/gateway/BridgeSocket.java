@@ -2,7 +2,6 @@ package io.hubbub.gateway;
 
 import io.hubbub.bus.Caller;
 import io.hubbub.bus.Failures;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 
@@ -67,13 +66,17 @@ final class BridgeSocket {
 
   /** The bridge's standard error frame for {@code address}, with the failure's protocol code and message. */
   static void refuse(SockJSSocket socket, String address, Throwable failure) {
-    JsonObject error = new JsonObject()
+    socket.write(errorFrame(address, Failures.code(failure), Failures.message(failure)).toBuffer());
+  }
+
+  /** The bridge's error frame, as SockJS clients ({@code vertx-eventbus.js}, hubbub.js) read it. */
+  static JsonObject errorFrame(String address, int code, String message) {
+    return new JsonObject()
       .put("type", "err")
       .put("address", address)
-      .put("failureCode", Failures.code(failure))
+      .put("failureCode", code)
       .put("failureType", "RECIPIENT_FAILURE")
-      .put("message", Failures.message(failure));
-    socket.write(Buffer.buffer(error.encode()));
+      .put("message", message);
   }
 
   /** Where a frame came from and what it called, for the access trail of whoever refuses it. */

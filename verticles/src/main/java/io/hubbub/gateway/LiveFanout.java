@@ -1,6 +1,7 @@
 package io.hubbub.gateway;
 
 import io.hubbub.Node;
+import io.hubbub.bus.Failures;
 import io.hubbub.bus.Streams;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -162,13 +163,6 @@ final class LiveFanout {
 
   /** An error frame (429) for the stream's live address: where live delivery to this socket stopped. */
   private static void tell(SockJSSocket socket, String stream, long lastSeq, String message) {
-    JsonObject notice = new JsonObject()
-      .put("type", "err")
-      .put("address", Streams.liveAddress(stream))
-      .put("failureCode", 429)
-      .put("failureType", "RECIPIENT_FAILURE")
-      .put("message", message)
-      .put("lastSeq", lastSeq);
-    socket.write(notice.toBuffer());
+    socket.write(BridgeSocket.errorFrame(Streams.liveAddress(stream), Failures.RATE_LIMITED, message).put("lastSeq", lastSeq).toBuffer());
   }
 }

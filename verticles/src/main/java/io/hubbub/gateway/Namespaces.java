@@ -1,6 +1,7 @@
 package io.hubbub.gateway;
 
 import io.hubbub.bus.AuthBus;
+import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.Streams;
 import io.vertx.core.eventbus.ReplyException;
@@ -60,7 +61,7 @@ final class Namespaces {
 
   private Rules rulesOf(String stream) {
     if (!Streams.isValidName(stream)) {
-      throw Failures.badRequest("'" + clip(stream) + "' is not a stream name: <namespace>.<key>, namespace "
+      throw Failures.badRequest("'" + EventRules.clip(stream, 200) + "' is not a stream name: <namespace>.<key>, namespace "
         + Streams.NAMESPACE.pattern() + ", key " + Streams.KEY.pattern());
     }
     Rules found = rules.get(Streams.namespace(stream));
@@ -94,9 +95,5 @@ final class Namespaces {
 
   private static ReplyException denied(String message) {
     return Failures.of(Failures.FORBIDDEN, message);
-  }
-
-  private static String clip(String s) {
-    return s == null ? "null" : s.length() > 200 ? s.substring(0, 200) + "…" : s;
   }
 }

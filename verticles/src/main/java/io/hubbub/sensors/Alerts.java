@@ -1,5 +1,6 @@
 package io.hubbub.sensors;
 
+import io.hubbub.bus.Caller;
 import io.hubbub.bus.SensorsBus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -16,8 +17,6 @@ import java.util.List;
  * feed that replays after a crash cannot raise the same alert twice.
  */
 final class Alerts {
-
-  private static final String SERVER = "hubbub";
 
   record Rule(int index, String kind, Double above, Double below, long forMs, double hysteresis) {
 
@@ -101,6 +100,6 @@ final class Alerts {
       .put("condition", rule.condition()).put("forSeconds", rule.forMs() / 1_000).put("value", value)
       .put("at", Instant.ofEpochMilli(at).toString());
     return new JsonObject().put("stream", SensorsBus.alertStream(device)).put("type", type).put("id", id).put("data", data)
-      .put("by", SERVER);
+      .put("by", Caller.SERVER);
   }
 }
