@@ -1,8 +1,8 @@
 package io.hubbub;
 
 import com.mongodb.ConnectionString;
-import io.hubbub.store.EmbeddedStore;
-import io.hubbub.store.StoreCredentials;
+import io.hubbub.embedded.EmbeddedStore;
+import io.hubbub.embedded.StoreCredentials;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;

@@ -1,7 +1,7 @@
 package io.hubbub.bench;
 
 import io.hubbub.bus.StorageBus;
-import io.hubbub.store.EmbeddedStore;
+import io.hubbub.embedded.EmbeddedStore;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;

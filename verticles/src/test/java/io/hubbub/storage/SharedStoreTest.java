@@ -1,7 +1,7 @@
 package io.hubbub.storage;
 
-import io.hubbub.store.EmbeddedStore;
-import io.hubbub.store.StoreCredentials;
+import io.hubbub.embedded.EmbeddedStore;
+import io.hubbub.embedded.StoreCredentials;
 import io.hubbub.support.TestConf;
 import io.hubbub.support.TestFiles;
 import io.hubbub.support.TestNode;

@@ -1,6 +1,6 @@
 package io.hubbub.support;
 
-import io.hubbub.store.EmbeddedStore;
+import io.hubbub.embedded.EmbeddedStore;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

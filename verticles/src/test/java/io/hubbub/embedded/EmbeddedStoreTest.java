@@ -1,4 +1,4 @@
-package io.hubbub.store;
+package io.hubbub.embedded;
 
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;

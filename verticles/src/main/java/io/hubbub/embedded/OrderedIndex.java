@@ -1,4 +1,4 @@
-package io.hubbub.store;
+package io.hubbub.embedded;
 
 import de.bwaldvogel.mongo.backend.AbstractUniqueIndex;
 import de.bwaldvogel.mongo.backend.IndexKey;

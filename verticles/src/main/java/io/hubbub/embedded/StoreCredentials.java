@@ -1,4 +1,4 @@
-package io.hubbub.store;
+package io.hubbub.embedded;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package io.hubbub.store;
+package io.hubbub.embedded;
 
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
