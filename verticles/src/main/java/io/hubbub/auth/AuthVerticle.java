@@ -1,5 +1,6 @@
 package io.hubbub.auth;
 
+import io.hubbub.Backoff;
 import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Bus;
@@ -39,7 +40,7 @@ public final class AuthVerticle extends VerticleBase {
   private static final int MIN_PASSWORD = 8;
   private static final int MAX_PASSWORD = 1024;
   private static final int MAX_CACHED_SESSIONS = 100_000;
-  private static final long BOOTSTRAP_RETRY_MS = 2_000;
+  private final Backoff bootstrap = new Backoff(500, 30_000);
   private static final int DEFAULT_HASH_THREADS = 2;
   private static final int QUEUED_PER_HASH_THREAD = 32;
   private static final long SWEEP_MS = 60_000;
@@ -125,8 +126,9 @@ public final class AuthVerticle extends VerticleBase {
         if (Failures.code(failure) == Failures.CONFLICT) {
           return Future.succeededFuture();
         }
-        log.warn("admin user not checked yet, retrying [error: {}]", failure.getMessage());
-        vertx.setTimer(BOOTSTRAP_RETRY_MS, t -> createAdmin(configured));
+        long delay = bootstrap.next();
+        log.warn("admin user not checked yet, retrying [in: {} ms, error: {}]", delay, failure.getMessage());
+        vertx.setTimer(delay, t -> createAdmin(configured));
         return Future.succeededFuture();
       });
   }

@@ -1,5 +1,6 @@
 package io.hubbub.sensors;
 
+import io.hubbub.Backoff;
 import io.hubbub.bus.Readings;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.StorageBus;
@@ -27,13 +28,13 @@ final class DeviceFeed {
   static final String COLLECTION = "sensors";
   private static final Logger log = LoggerFactory.getLogger(DeviceFeed.class);
   private static final int PAGE = 1_000;
-  private static final long RETRY_MS = 1_000;
 
   final String device;
   private final Vertx vertx;
   private final BiFunction<String, JsonObject, Future<JsonObject>> storage;
   private final Aggregates aggregates;
   private final Alerts alerts;
+  private final Backoff retries = new Backoff(250, 30_000);
   private long applied;
   private JsonObject alertState;
   private JsonObject last;
@@ -86,6 +87,7 @@ final class DeviceFeed {
         return apply(events).map(v -> true);
       })
       .onSuccess(more -> {
+        retries.reset();
         if (more || again) {
           again = false;
           next();
@@ -94,8 +96,9 @@ final class DeviceFeed {
         }
       })
       .onFailure(failure -> {
-        log.warn("sensor feed paused, retrying [device: {}, in: {} ms, error: {}]", device, RETRY_MS, failure.getMessage());
-        vertx.setTimer(RETRY_MS, t -> next());
+        long delay = retries.next();
+        log.warn("sensor feed paused, retrying [device: {}, in: {} ms, error: {}]", device, delay, failure.getMessage());
+        vertx.setTimer(delay, t -> next());
       });
   }
 

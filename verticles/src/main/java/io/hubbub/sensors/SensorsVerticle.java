@@ -1,5 +1,6 @@
 package io.hubbub.sensors;
 
+import io.hubbub.Backoff;
 import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Bus;
 import io.hubbub.bus.Failures;
@@ -37,7 +38,6 @@ import java.util.function.Function;
 public final class SensorsVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(SensorsVerticle.class);
-  private static final long DEVICES_RETRY_MS = 2_000;
   static final String ACTIVE_LOCK = "hubbub.sensors.active";
   private static final long STANDBY_WAIT_MS = 10_000;
   private static final Map<String, Long> DEFAULT_SPAN = Map.of("1m", 3_600_000L, "1h", 7 * 86_400_000L);
@@ -45,6 +45,7 @@ public final class SensorsVerticle extends VerticleBase {
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final Map<String, DeviceFeed> feeds = new HashMap<>();
   private final Map<String, MessageConsumer<?>> live = new HashMap<>();
+  private final Backoff deviceList = new Backoff(500, 30_000);
   private Aggregates aggregates;
   private Alerts alerts;
   private int maxBatch;
@@ -155,12 +156,17 @@ public final class SensorsVerticle extends VerticleBase {
     request(AuthBus.DEVICE_LIST, new JsonObject())
       .onSuccess(list -> list.getJsonArray("devices").forEach(d -> follow(((JsonObject) d).getString("deviceId"))))
       .onFailure(failure -> {
-        log.warn("device list not read yet, retrying [in: {} ms, error: {}]", DEVICES_RETRY_MS, failure.getMessage());
-        vertx.setTimer(DEVICES_RETRY_MS, t -> followAll());
+        long delay = deviceList.next();
+        log.warn("device list not read yet, retrying [in: {} ms, error: {}]", delay, failure.getMessage());
+        vertx.setTimer(delay, t -> followAll());
       });
   }
 
   private void follow(String device) {
+    follow(device, new Backoff(500, 30_000));
+  }
+
+  private void follow(String device, Backoff backoff) {
     if (feeds.containsKey(device) || !Streams.KEY.matcher(device).matches()) {
       return;
     }
@@ -179,8 +185,9 @@ public final class SensorsVerticle extends VerticleBase {
         consumer.completion().onComplete(done -> feed.poke());
       })
       .onFailure(failure -> {
-        log.warn("device checkpoint not read, retrying [device: {}, error: {}]", device, failure.getMessage());
-        vertx.setTimer(DEVICES_RETRY_MS, t -> follow(device));
+        long delay = backoff.next();
+        log.warn("device checkpoint not read, retrying [device: {}, in: {} ms, error: {}]", device, delay, failure.getMessage());
+        vertx.setTimer(delay, t -> follow(device, backoff));
       });
   }
 

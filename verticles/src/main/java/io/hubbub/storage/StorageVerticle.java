@@ -1,5 +1,6 @@
 package io.hubbub.storage;
 
+import io.hubbub.Backoff;
 import io.hubbub.ClusterGuard;
 import io.hubbub.Node;
 import io.hubbub.bus.Bus;
@@ -44,7 +45,6 @@ public final class StorageVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(StorageVerticle.class);
   private static final Set<String> APPEND_FIELDS = Set.of("stream", "by");
-  private static final long INDEX_RETRY_MS = 2_000;
 
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final Map<Integer, List<MessageConsumer<?>>> partitionConsumers = new HashMap<>();
@@ -67,6 +67,7 @@ public final class StorageVerticle extends VerticleBase {
   private long maxReadBytes;
   private boolean indexed;
   private long prepareTimer = -1;
+  private final Backoff preparing = new Backoff(500, 30_000);
   private boolean stopping;
 
   @Override
@@ -182,8 +183,9 @@ public final class StorageVerticle extends VerticleBase {
         return partitions.start();
       })
       .recover(failure -> {
-        log.warn("store not ready yet, retrying [in: {} ms, error: {}]", INDEX_RETRY_MS, failure.getMessage());
-        prepareTimer = vertx.setTimer(INDEX_RETRY_MS, t -> prepare());
+        long delay = preparing.next();
+        log.warn("store not ready yet, retrying [in: {} ms, error: {}]", delay, failure.getMessage());
+        prepareTimer = vertx.setTimer(delay, t -> prepare());
         return Future.succeededFuture();
       });
   }
