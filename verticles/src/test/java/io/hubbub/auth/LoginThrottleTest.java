@@ -1,19 +1,17 @@
 package io.hubbub.auth;
 
 import io.hubbub.bus.AuthBus;
-import io.hubbub.support.TestConf;
+import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
 import io.hubbub.support.TestNode.Response;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -32,22 +30,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class LoginThrottleTest {
 
+  @RegisterExtension
+  final NodeExtension running = NodeExtension.with(conf -> conf.getJsonObject("auth")
+    .put("throttle", new JsonObject().put("perUser", 3).put("perAddress", 12).put("perSeconds", 60)));
   private TestNode node;
-
-  @BeforeEach
-  void deploy(Vertx vertx, VertxTestContext ctx) {
-    JsonObject conf = TestConf.node();
-    conf.getJsonObject("auth").put("throttle", new JsonObject().put("perUser", 3).put("perAddress", 12).put("perSeconds", 60));
-    TestNode.start(vertx, conf).onComplete(ctx.succeeding(n -> {
-      node = n;
-      ctx.completeNow();
-    }));
-  }
-
-  @AfterEach
-  void undeploy(VertxTestContext ctx) {
-    node.stop().onComplete(ctx.succeedingThenComplete());
-  }
 
   @Test
   void guessesPastTheThrottleAre429PerNameThenPerAddress(VertxTestContext ctx) {
@@ -92,9 +78,9 @@ class LoginThrottleTest {
   }
 
   @Test
-  void badTokensAreRememberedAndMalformedOnesNeverAsked(Vertx vertx, VertxTestContext ctx) {
+  void badTokensAreRememberedAndMalformedOnesNeverAsked(VertxTestContext ctx) {
     AtomicInteger verifies = new AtomicInteger();
-    vertx.eventBus().addOutboundInterceptor(delivery -> {
+    node.vertx.eventBus().addOutboundInterceptor(delivery -> { // the node's bus: what the gateway asks auth
       if (AuthBus.VERIFY.equals(delivery.message().address())) {
         verifies.incrementAndGet();
       }

@@ -1,18 +1,16 @@
 package io.hubbub.auth;
 
-import io.hubbub.support.TestConf;
+import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
 import io.hubbub.support.TestNode.Response;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -31,23 +29,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SignUpLoadTest {
 
   private static final int SIGN_UPS = 60;
+  /** Slow hashes on one thread: 32 may wait, the rest are refused. */
+  @RegisterExtension
+  final NodeExtension running = NodeExtension.with(conf -> conf.getJsonObject("auth")
+    .put("passwordIterations", 60_000).put("hashThreads", 1));
   private TestNode node;
-
-  @BeforeEach
-  void deploy(Vertx vertx, VertxTestContext ctx) {
-    JsonObject conf = TestConf.node();
-    // slow hashes on one thread: 32 may wait, the rest are refused
-    conf.getJsonObject("auth").put("passwordIterations", 60_000).put("hashThreads", 1);
-    TestNode.start(vertx, conf).onComplete(ctx.succeeding(n -> {
-      node = n;
-      ctx.completeNow();
-    }));
-  }
-
-  @AfterEach
-  void undeploy(VertxTestContext ctx) {
-    node.stop().onComplete(ctx.succeedingThenComplete());
-  }
 
   @Test
   void aSaturatedHashPoolRefusesWithoutWritingAndEveryAnswerIsTrue(VertxTestContext ctx) {

@@ -2,7 +2,7 @@ package io.hubbub.chat;
 
 import io.hubbub.bus.Failures;
 import io.hubbub.support.BridgeClient;
-import io.hubbub.support.TestConf;
+import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
 import io.hubbub.support.Waits;
 import io.vertx.core.Future;
@@ -14,9 +14,9 @@ import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -32,24 +32,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class ChatTest {
 
+  @RegisterExtension
+  final NodeExtension running = NodeExtension.with(conf -> conf.getJsonObject("chat")
+    .put("typingSeconds", 1).put("rateLimit", new JsonObject().put("messages", 5).put("perSeconds", 60)));
   private TestNode node;
   private final List<BridgeClient> clients = new ArrayList<>();
 
-  @BeforeEach
-  void deploy(Vertx vertx, VertxTestContext ctx) {
-    JsonObject conf = TestConf.node();
-    conf.getJsonObject("chat").put("typingSeconds", 1).put("rateLimit", new JsonObject().put("messages", 5).put("perSeconds", 60));
-    TestNode.start(vertx, conf).onComplete(ctx.succeeding(n -> {
-      node = n;
-      ctx.completeNow();
-    }));
-  }
-
   @AfterEach
-  void undeploy(VertxTestContext ctx) {
-    Future.join(clients.stream().map(BridgeClient::close).toList())
-      .eventually(() -> node.stop())
-      .onComplete(ctx.succeedingThenComplete());
+  void closeClients(VertxTestContext ctx) {
+    Future.join(clients.stream().map(BridgeClient::close).toList()).onComplete(ctx.succeedingThenComplete());
   }
 
   private Future<BridgeClient> signedIn(Vertx vertx, String user) {

@@ -3,6 +3,7 @@ package io.hubbub.gateway;
 import io.hubbub.Node;
 import io.hubbub.support.BridgeClient;
 import io.hubbub.support.TestConf;
+import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
 import io.hubbub.support.TestNode.Response;
 import io.hubbub.support.Waits;
@@ -14,10 +15,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -34,20 +34,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class HttpApiTest {
 
+  @RegisterExtension
+  final NodeExtension running = NodeExtension.node();
   private TestNode node;
-
-  @BeforeEach
-  void deploy(Vertx vertx, VertxTestContext ctx) {
-    TestNode.start(vertx, TestConf.node()).onComplete(ctx.succeeding(n -> {
-      node = n;
-      ctx.completeNow();
-    }));
-  }
-
-  @AfterEach
-  void undeploy(VertxTestContext ctx) {
-    node.stop().onComplete(ctx.succeedingThenComplete());
-  }
 
   @Test
   void usersSignUpLogInAndOut(VertxTestContext ctx) {

@@ -1,16 +1,14 @@
 package io.hubbub.gateway;
 
-import io.hubbub.support.TestConf;
+import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -35,22 +33,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HttpEdgesTest {
 
   private final HttpClient client = HttpClient.newHttpClient();
+  @RegisterExtension
+  final NodeExtension running = NodeExtension.with(conf -> conf.getJsonObject("http").put("idleTimeoutSeconds", 2).put("requestTimeoutSeconds", 2));
   private TestNode node;
-
-  @BeforeEach
-  void deploy(Vertx vertx, VertxTestContext ctx) {
-    JsonObject conf = TestConf.node();
-    conf.getJsonObject("http").put("idleTimeoutSeconds", 2).put("requestTimeoutSeconds", 2);
-    TestNode.start(vertx, conf).onComplete(ctx.succeeding(n -> {
-      node = n;
-      ctx.completeNow();
-    }));
-  }
-
-  @AfterEach
-  void undeploy(VertxTestContext ctx) {
-    node.stop().onComplete(ctx.succeedingThenComplete());
-  }
 
   @Test
   void curlsFormTypedBodiesAreReadAsJson() throws Exception {
