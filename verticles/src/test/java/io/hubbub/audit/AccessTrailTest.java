@@ -1,7 +1,7 @@
 package io.hubbub.audit;
 
 import io.hubbub.support.BridgeClient;
-import io.hubbub.support.TestConf;
+import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
 import io.hubbub.support.Waits;
 import io.vertx.core.Future;
@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -30,20 +31,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class AccessTrailTest {
 
+  @RegisterExtension
+  final NodeExtension running = NodeExtension.with(conf -> conf.getJsonObject("audit")
+    .put("access", new JsonObject().put("perRemote", 100).put("total", 100).put("perSeconds", 10)));
   private TestNode node;
   private BridgeClient bridge;
   private String mallory;
   private String admin;
 
   @BeforeEach
-  void deploy(Vertx vertx, VertxTestContext ctx) {
-    JsonObject conf = TestConf.node();
-    conf.getJsonObject("audit").put("access", new JsonObject().put("perRemote", 100).put("total", 100).put("perSeconds", 10));
-    TestNode.start(vertx, conf)
-      .compose(n -> {
-        node = n;
-        return n.user("mallory");
-      })
+  void signIn(Vertx vertx, VertxTestContext ctx) {
+    node.user("mallory")
       .compose(t -> {
         mallory = t;
         return node.adminToken();
@@ -60,8 +58,8 @@ class AccessTrailTest {
   }
 
   @AfterEach
-  void undeploy(VertxTestContext ctx) {
-    bridge.close().eventually(() -> node.stop()).onComplete(ctx.succeedingThenComplete());
+  void closeBridge(VertxTestContext ctx) {
+    bridge.close().onComplete(ctx.succeedingThenComplete());
   }
 
   @Test

@@ -5,7 +5,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.hubbub.bus.Failures;
 import io.hubbub.support.BridgeClient;
-import io.hubbub.support.TestConf;
+import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -17,6 +17,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
@@ -37,20 +38,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class BridgeLimitsTest {
 
+  @RegisterExtension
+  final NodeExtension running = NodeExtension.node();
   private TestNode node;
   private BridgeClient bridge;
   private ListAppender<ILoggingEvent> log;
 
   @BeforeEach
-  void deploy(Vertx vertx, VertxTestContext ctx) {
+  void connect(Vertx vertx, VertxTestContext ctx) {
     log = new ListAppender<>();
     log.start();
     ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger("ROOT").addAppender(log);
-    TestNode.start(vertx, TestConf.node())
-      .compose(n -> {
-        node = n;
-        return BridgeClient.connect(vertx, n.port);
-      })
+    BridgeClient.connect(vertx, node.port)
       .onComplete(ctx.succeeding(b -> {
         bridge = b;
         ctx.completeNow();
@@ -58,9 +57,9 @@ class BridgeLimitsTest {
   }
 
   @AfterEach
-  void undeploy(VertxTestContext ctx) {
+  void disconnect(VertxTestContext ctx) {
     ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger("ROOT").detachAppender(log);
-    bridge.close().eventually(() -> node.stop()).onComplete(ctx.succeedingThenComplete());
+    bridge.close().onComplete(ctx.succeedingThenComplete());
   }
 
   @Test

@@ -4,7 +4,7 @@ import io.hubbub.bus.Bus;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.support.BridgeClient;
-import io.hubbub.support.TestConf;
+import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
 import io.hubbub.support.Waits;
 import io.vertx.core.Future;
@@ -21,6 +21,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -48,6 +49,8 @@ class HostileInputTest {
   private static final String EXPIRED_TOKEN = "expired_" + "x".repeat(35);
   private static final List<String> COLLECTIONS = List.of("buckets", "users", "names", "sessions", "rooms", "devices", "aggregates", "sensors");
 
+  @RegisterExtension
+  final NodeExtension running = NodeExtension.node();
   private TestNode node;
   private BridgeClient bridge;
   private String token;
@@ -56,12 +59,8 @@ class HostileInputTest {
   private String adminToken;
 
   @BeforeEach
-  void deploy(Vertx vertx, VertxTestContext ctx) {
-    TestNode.start(vertx, TestConf.node())
-      .compose(n -> {
-        node = n;
-        return n.user("mallory");
-      })
+  void prepare(Vertx vertx, VertxTestContext ctx) {
+    node.user("mallory")
       .compose(t -> {
         token = t;
         return node.adminToken();
@@ -82,14 +81,14 @@ class HostileInputTest {
       .compose(staff -> {
         JsonObject expired = new JsonObject().put("_id", sha256(EXPIRED_TOKEN)).put("username", "mallory")
           .put("expiresAt", System.currentTimeMillis() - 1_000);
-        return Bus.request(vertx.eventBus(), StorageBus.DOC_INSERT, StorageBus.docInsert("sessions", expired), 5_000);
+        return Bus.request(node.vertx.eventBus(), StorageBus.DOC_INSERT, StorageBus.docInsert("sessions", expired), 5_000);
       })
       .onComplete(ctx.succeedingThenComplete());
   }
 
   @AfterEach
-  void undeploy(VertxTestContext ctx) {
-    bridge.close().eventually(() -> node.stop()).onComplete(ctx.succeedingThenComplete());
+  void closeBridge(VertxTestContext ctx) {
+    bridge.close().onComplete(ctx.succeedingThenComplete());
   }
 
   @Test

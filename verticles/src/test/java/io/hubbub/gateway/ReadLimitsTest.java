@@ -1,19 +1,18 @@
 package io.hubbub.gateway;
 
-import io.hubbub.support.TestConf;
+import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
 import io.hubbub.support.TestNode.Response;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -38,19 +37,16 @@ class ReadLimitsTest {
   private static final int DATA_BYTES = 60_000;
   private static final int MAX_READ_BYTES = 1_048_576;
 
+  @RegisterExtension
+  final NodeExtension running = NodeExtension.with(conf -> conf.getJsonObject("limits")
+    .put("maxReadBytes", MAX_READ_BYTES).put("readsInFlight", 2));
   private TestNode node;
   private String reader;
   private String writer;
 
   @BeforeEach
-  void deploy(Vertx vertx, VertxTestContext ctx) {
-    JsonObject conf = TestConf.node();
-    conf.getJsonObject("limits").put("maxReadBytes", MAX_READ_BYTES).put("readsInFlight", 2);
-    TestNode.start(vertx, conf)
-      .compose(n -> {
-        node = n;
-        return n.user("reader");
-      })
+  void fill(VertxTestContext ctx) {
+    node.user("reader")
       .compose(t -> {
         reader = t;
         return node.user("writer");
@@ -71,11 +67,6 @@ class ReadLimitsTest {
         return filled;
       })
       .onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void undeploy(VertxTestContext ctx) {
-    node.stop().onComplete(ctx.succeedingThenComplete());
   }
 
   @Test
