@@ -1,6 +1,8 @@
 package io.hubbub.auth;
 
+import com.github.benmanes.caffeine.cache.Cache;
 import io.hubbub.Backoff;
+import io.hubbub.Caches;
 import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Bus;
@@ -23,9 +25,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -47,12 +47,7 @@ public final class AuthVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(AuthVerticle.class);
 
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
-  private final Map<String, JsonObject> sessions = new LinkedHashMap<>(1024, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, JsonObject> eldest) {
-      return size() > MAX_CACHED_SESSIONS;
-    }
-  };
+  private final Cache<String, JsonObject> sessions = Caches.bounded(MAX_CACHED_SESSIONS);
   private Passwords passwords;
   private Devices devices;
   private Names names;
@@ -88,7 +83,7 @@ public final class AuthVerticle extends VerticleBase {
         consume(AuthBus.DEVICE_DELETE, devices::delete);
         consume(AuthBus.DEVICE_LIST, body -> devices.list());
         consumers.add(vertx.eventBus().<JsonObject>consumer(AuthBus.REVOKED,
-          m -> sessions.remove(tokenHash(m.body().getString("token", "")))));
+          m -> sessions.invalidate(tokenHash(m.body().getString("token", "")))));
         return Future.join(consumers.stream().map(MessageConsumer::completion).toList());
       })
       .compose(v -> createAdmin(conf.getString("adminPassword")));
@@ -236,7 +231,7 @@ public final class AuthVerticle extends VerticleBase {
 
   /** A live session by token hash, from the cache or the store; 401 when unknown or expired. */
   private Future<JsonObject> session(String hash) {
-    JsonObject cached = sessions.get(hash);
+    JsonObject cached = sessions.getIfPresent(hash);
     Future<JsonObject> found = cached != null ? Future.succeededFuture(cached)
       : storage(StorageBus.DOC_FIND, StorageBus.docKey("sessions", hash)).map(r -> r.getJsonObject("doc"));
     return found
@@ -244,7 +239,7 @@ public final class AuthVerticle extends VerticleBase {
         ? Failures.of(Failures.UNAUTHORIZED, "unknown or expired session") : failure))
       .compose(session -> {
         if (session.getLong("expiresAt", 0L) <= System.currentTimeMillis()) {
-          sessions.remove(hash);
+          sessions.invalidate(hash);
           return storage(StorageBus.DOC_DELETE, StorageBus.docKey("sessions", hash))
             .transform(v -> Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, "unknown or expired session")));
         }

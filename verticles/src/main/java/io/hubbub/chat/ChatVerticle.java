@@ -1,5 +1,7 @@
 package io.hubbub.chat;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import io.hubbub.Caches;
 import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.Bus;
 import io.hubbub.bus.Caller;
@@ -21,9 +23,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.BiFunction;
 
@@ -45,12 +45,7 @@ public final class ChatVerticle extends VerticleBase {
   private static final Set<String> NO_ROOM = Collections.unmodifiableSet(new HashSet<>());
 
   /** Members by room, as storage last answered; kept true by {@link ChatBus#MEMBERS}; {@link #NO_ROOM} when absent. */
-  private final Map<String, Set<String>> members = new LinkedHashMap<>(256, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Set<String>> eldest) {
-      return size() > MAX_CACHED_ROOMS;
-    }
-  };
+  private final Cache<String, Set<String>> members = Caches.bounded(MAX_CACHED_ROOMS);
   private SharedRateLimit rateLimit;
   private PresenceRelay relay;
   private int maxTextLength;
@@ -179,7 +174,7 @@ public final class ChatVerticle extends VerticleBase {
 
   /** Adds or removes a member in storage; audits it when it changed anything. */
   private Future<Set<String>> change(String address, String room, String user, String what) {
-    Set<String> before = members.get(room);
+    Set<String> before = members.getIfPresent(room);
     return storage(address, StorageBus.docChange(ChatBus.ROOMS_COLLECTION, room, "members", user))
       .compose(reply -> {
         Set<String> now = memberList(reply.getJsonObject("doc"));
@@ -228,7 +223,7 @@ public final class ChatVerticle extends VerticleBase {
 
   /** The members of a room ({@link #NO_ROOM} when there is no such room), from the cache or storage. */
   private Future<Set<String>> membersOf(String room) {
-    Set<String> cached = members.get(room);
+    Set<String> cached = members.getIfPresent(room);
     if (cached != null) {
       return Future.succeededFuture(cached);
     }

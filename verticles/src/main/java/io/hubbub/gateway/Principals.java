@@ -1,5 +1,7 @@
 package io.hubbub.gateway;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import io.hubbub.Caches;
 import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Bus;
 import io.hubbub.bus.Failures;
@@ -10,7 +12,6 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -40,12 +41,7 @@ final class Principals {
   private final Map<String, Future<JsonObject>> pending = new HashMap<>();
   /** Counts revocations: a lookup that started before one does not cache what it found. */
   private long generation;
-  private final Map<String, Cached> cache = new LinkedHashMap<>(256, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Cached> eldest) {
-      return size() > MAX_CACHED;
-    }
-  };
+  private final Cache<String, Cached> cache = Caches.bounded(MAX_CACHED);
 
   Principals(Vertx vertx, long timeoutMs) {
     this.vertx = vertx;
@@ -55,11 +51,11 @@ final class Principals {
       String device = m.body().getString("device");
       generation++;
       if (device != null) {
-        cache.values().removeIf(c -> c.principal() != null && AuthBus.KIND_DEVICE.equals(c.principal().getString("kind"))
+        cache.asMap().values().removeIf(c -> c.principal() != null && AuthBus.KIND_DEVICE.equals(c.principal().getString("kind"))
           && device.equals(c.principal().getString("name")));
       }
       if (token != null) {
-        cache.remove(token);
+        cache.invalidate(token);
         revoked.forEach(listener -> listener.accept(token));
       }
     });
@@ -88,7 +84,7 @@ final class Principals {
       return Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, "unknown or expired session"));
     }
     long now = System.currentTimeMillis();
-    Cached cached = cache.get(token);
+    Cached cached = cache.getIfPresent(token);
     if (cached != null && cached.until() > now) {
       return cached.principal() != null ? Future.succeededFuture(cached.principal())
         : Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, cached.refusal()));

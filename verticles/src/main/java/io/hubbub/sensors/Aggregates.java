@@ -1,5 +1,7 @@
 package io.hubbub.sensors;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import io.hubbub.Caches;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.StorageBus;
@@ -32,21 +34,16 @@ final class Aggregates {
   private static final int PUT_CHUNK = 1_000;
 
   private final BiFunction<String, JsonObject, Future<JsonObject>> storage;
-  private final Map<String, JsonObject> cache;
+  private final Cache<String, JsonObject> cache;
 
   Aggregates(BiFunction<String, JsonObject, Future<JsonObject>> storage) {
     this(storage, MAX_CACHED);
   }
 
-  /** @param maxCached buckets kept in memory, least recently used out */
+  /** @param maxCached buckets kept in memory at most */
   Aggregates(BiFunction<String, JsonObject, Future<JsonObject>> storage, int maxCached) {
     this.storage = storage;
-    this.cache = new LinkedHashMap<>(1024, 0.75f, true) {
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<String, JsonObject> eldest) {
-        return size() > maxCached;
-      }
-    };
+    this.cache = Caches.bounded(maxCached);
   }
 
   static String id(String device, String kind, String window, long start) {
@@ -68,7 +65,7 @@ final class Aggregates {
     Map<String, JsonObject> working = new HashMap<>();
     List<String> missing = new ArrayList<>();
     for (String id : new LinkedHashSet<>(ids)) {
-      JsonObject cached = cache.get(id);
+      JsonObject cached = cache.getIfPresent(id);
       if (cached != null) {
         working.put(id, cached.copy());
       } else {

@@ -1,11 +1,12 @@
 package io.hubbub.storage;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
+import com.github.benmanes.caffeine.cache.Cache;
+import io.hubbub.Caches;
+
 import java.util.function.Predicate;
 
 /**
- * The last durable seq of recently used streams, bounded (least recently used out), and the first seq
+ * The last durable seq of recently used streams, bounded ({@link Caches}), and the first seq
  * this instance wrote to each since it loaded it: events from there on were announced live by this
  * instance. A stream that is not here is read from the store when next needed. Used on the storage
  * verticle's loop only.
@@ -16,30 +17,25 @@ final class SeqCache {
   private record Entry(long last, long firstWritten) {
   }
 
-  private final Map<String, Entry> streams;
+  private final Cache<String, Entry> streams;
 
   SeqCache(int maxStreams) {
-    this.streams = new LinkedHashMap<>(1024, 0.75f, true) {
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<String, Entry> eldest) {
-        return size() > maxStreams;
-      }
-    };
+    this.streams = Caches.bounded(maxStreams);
   }
 
   Long get(String stream) {
-    Entry entry = streams.get(stream);
+    Entry entry = streams.getIfPresent(stream);
     return entry == null ? null : entry.last();
   }
 
   void put(String stream, long seq) {
-    Entry entry = streams.get(stream);
+    Entry entry = streams.getIfPresent(stream);
     streams.put(stream, new Entry(seq, entry == null ? 0 : entry.firstWritten()));
   }
 
   /** This instance wrote {@code seq} (durably, and announced it live). */
   void wrote(String stream, long seq) {
-    Entry entry = streams.get(stream);
+    Entry entry = streams.getIfPresent(stream);
     if (entry != null && entry.firstWritten() == 0) {
       streams.put(stream, new Entry(entry.last(), seq));
     }
@@ -47,15 +43,15 @@ final class SeqCache {
 
   /** Whether this instance announced {@code seq} live itself (else another owner wrote it, and may have died first). */
   boolean announcedHere(String stream, long seq) {
-    Entry entry = streams.get(stream);
+    Entry entry = streams.getIfPresent(stream);
     return entry != null && entry.firstWritten() > 0 && seq >= entry.firstWritten();
   }
 
   void forget(String stream) {
-    streams.remove(stream);
+    streams.invalidate(stream);
   }
 
   void forgetIf(Predicate<String> stream) {
-    streams.keySet().removeIf(stream);
+    streams.asMap().keySet().removeIf(stream);
   }
 }
