@@ -7,7 +7,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import sun.misc.Signal;
 
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -16,7 +15,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * {@code java -jar hubbub.jar}: reads the conf ({@code HUBBUB_CONF}, default {@code conf/hubbub.json},
  * with the environment's overrides), starts the node, and on SIGTERM or SIGINT stops it gracefully
- * and exits 0. A bad conf stops start-up with one line on stderr and exit code 2; a node that cannot run
+ * (a shutdown hook) and exits 0. A bad conf stops start-up with one line on stderr and exit code 2; a node that cannot run
  * (a port taken, a data folder in use, a store that does not answer) with one line and exit code 1. A node
  * dropped from its cluster after a pause ({@link ClusterGuard}) exits with code 3, for its supervisor to restart it.
  */
@@ -54,13 +53,14 @@ public final class Main {
       System.exit(1);
       return;
     }
-    ClusterGuard.of(node.vertx()).dropped().thenAccept(reason -> {
+    var unused = ClusterGuard.of(node.vertx()).dropped().thenAccept(reason -> {
       // its partitions and locks are the others' now: no graceful stop, a fresh start rejoins the cluster
+      STOPPING.set(true);
       System.err.println("hubbub: dropped from the cluster: " + reason + "; exiting (code 3) for its supervisor to start it again");
       System.exit(3);
     });
-    Signal.handle(new Signal("TERM"), signal -> stop(node, signal));
-    Signal.handle(new Signal("INT"), signal -> stop(node, signal));
+    // SIGTERM and SIGINT (Ctrl-C) run the JVM's shutdown hooks: this one stops the node gracefully
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(node), "hubbub-stop"));
     log.info("hubbub started [conf: {}]", file);
   }
 
@@ -83,19 +83,23 @@ public final class Main {
     return future.toCompletionStage().toCompletableFuture().get();
   }
 
-  private static void stop(Node node, Signal signal) {
+  /**
+   * In the shutdown hook: undeploys the verticles in order and closes the store, then ends the process with 0
+   * (1 if the stop failed), not the 143 of a JVM ended by SIGTERM: a stop that was asked for is a success.
+   */
+  private static void stop(Node node) {
     if (!STOPPING.compareAndSet(false, true)) {
-      log.info("already stopping [signal: {}]", signal.getName());
-      return;
+      return; // the process is leaving for its own reason (dropped from the cluster)
     }
-    log.info("stopping [signal: {}]", signal.getName());
+    log.info("stopping");
+    int code = 0;
     try {
       node.stop().toCompletionStage().toCompletableFuture().get(STOP_TIMEOUT_S, TimeUnit.SECONDS);
       log.info("stopped");
-      System.exit(0);
     } catch (Exception e) {
       log.error("graceful stop failed", e);
-      System.exit(1);
+      code = 1;
     }
+    Runtime.getRuntime().halt(code);
   }
 }

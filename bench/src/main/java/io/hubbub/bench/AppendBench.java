@@ -153,14 +153,14 @@ public final class AppendBench {
     mongo.createIndexWithOptions(collection, new JsonObject().put("sid", 1), new IndexOptions().unique(true))
       .await(30, TimeUnit.SECONDS);
     BulkWriteOptions options = new BulkWriteOptions(true).setWriteOption(journaled ? WriteOption.JOURNALED : WriteOption.ACKNOWLEDGED);
-    AtomicLong seq = new AtomicLong();
+    long seq = 0;
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     long start = System.nanoTime();
     long written = 0;
     while (System.nanoTime() < end) {
       List<BulkOperation> bulk = new ArrayList<>(bulkSize);
       for (int i = 0; i < bulkSize; i++) {
-        long n = seq.incrementAndGet();
+        long n = ++seq;
         bulk.add(BulkOperation.createInsert(document("app.raw-" + n % streams, n)));
       }
       mongo.bulkWriteWithOptions(collection, bulk, options).await(60, TimeUnit.SECONDS);

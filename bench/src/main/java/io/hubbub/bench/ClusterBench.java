@@ -99,7 +99,7 @@ public final class ClusterBench {
     for (int i = 0; i < roles.size(); i++) {
       ports.add(BenchStore.freePort());
     }
-    String database = "bench" + (++run);
+    String database = "bench" + ++run;
     long launched = System.nanoTime();
     List<Server> procs = new ArrayList<>();
     int i = 0;

@@ -94,7 +94,7 @@ public final class DeviceSimulator {
         call("POST", "/api/sensors/" + ids.get(d) + "/readings", keys.get(d), readings);
         sent += readings.size();
       }
-      if (sent % (devices * 3 * 60L) == 0) {
+      if (sent % (devices * 3L * 60) == 0) {
         System.out.printf("%s: %,d readings sent%n", Instant.now(), sent);
       }
       Thread.sleep(Math.max(0, periodMs - (System.currentTimeMillis() - tick)));

@@ -121,7 +121,7 @@ public final class FanoutBench {
   private JsonObject hubbubConf(BenchStore store, boolean compressed) throws Exception {
     JsonObject conf = store.conf(0);
     conf.getJsonObject("http").put("websocketCompression", compressed);
-    conf.getJsonObject("mongo").put("database", "fanout-" + (++run));
+    conf.getJsonObject("mongo").put("database", "fanout-" + ++run);
     conf.getJsonObject("auth").put("adminPassword", "bench-admin-1");
     conf.put("verticles", new JsonArray().add(new JsonObject().put("name", "storage")).add(new JsonObject().put("name", "auth"))
       .add(new JsonObject().put("name", "audit")).add(new JsonObject().put("name", "gateway")));
@@ -199,7 +199,6 @@ public final class FanoutBench {
       return false;
     }
     double delivered = latencies.length / wall;
-    double expected = published * (double) subscribers / wall;
     double p99 = percentile(latencies, 0.99);
     out.add(target, compressed ? "on" : "off", (double) rate, published / wall, delivered, rate * (double) subscribers,
       percentile(latencies, 0.50), p99, percentile(latencies, 0.999), 100.0 * cpu / (wall * 1e9),

@@ -109,7 +109,7 @@ final class Server implements AutoCloseable {
   /** CPU time (user + system) the process has used so far, in nanoseconds. */
   long cpuNanos() throws IOException {
     String stat = Files.readString(Path.of("/proc", String.valueOf(pid()), "stat"));
-    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
     long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime (fields 14 and 15)
     return ticks * (1_000_000_000L / CLOCK_TICKS);
   }

@@ -87,7 +87,7 @@ public final class Conf {
   }
 
   private static void set(JsonObject conf, String path, Object value) {
-    String[] parts = path.split("\\.");
+    String[] parts = path.split("\\.", -1);
     JsonObject section = conf;
     for (int i = 0; i < parts.length - 1; i++) {
       JsonObject inner = section.getValue(parts[i]) instanceof JsonObject s ? s : new JsonObject();

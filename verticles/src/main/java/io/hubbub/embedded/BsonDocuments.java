@@ -43,10 +43,10 @@ final class BsonDocuments extends BasicDataType<Document> {
       return size;
     }
     if (value instanceof String s) {
-      return 40 + s.length();
+      return 40L + s.length();
     }
     if (value instanceof byte[] bytes) {
-      return 16 + bytes.length;
+      return 16L + bytes.length;
     }
     return 16;
   }
@@ -77,7 +77,7 @@ final class BsonDocuments extends BasicDataType<Document> {
   }
 
   @Override
-  public int compare(Document a, Document b) {
+  public int compare(Document unusedLeft, Document unusedRight) {
     throw new UnsupportedOperationException("documents are values, never keys");
   }
 }

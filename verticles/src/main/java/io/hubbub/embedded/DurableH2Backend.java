@@ -1,5 +1,6 @@
 package io.hubbub.embedded;
 
+import java.util.Locale;
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
@@ -63,7 +64,7 @@ final class DurableH2Backend extends H2Backend {
     if (auth != null && command.equalsIgnoreCase("ismaster") && query.containsKey("saslSupportedMechs")) {
       response.put("saslSupportedMechs", List.of(ScramServer.MECHANISM)); // a URI without authMechanism finds it
     }
-    if (WRITES.contains(command.toLowerCase()) && journaled(query)) {
+    if (WRITES.contains(command.toLowerCase(Locale.ROOT)) && journaled(query)) {
       syncToDisk();
     }
     return response;

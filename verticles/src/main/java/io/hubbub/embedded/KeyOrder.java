@@ -104,8 +104,8 @@ final class KeyOrder extends BasicDataType<KeyValue> {
         case LONG -> buff.getLong();
         case INTEGER -> buff.getInt();
         case DOUBLE -> buff.getDouble();
-        case TRUE -> Boolean.TRUE;
-        case FALSE -> Boolean.FALSE;
+        case TRUE -> true;
+        case FALSE -> false;
         case SERIALIZED -> {
           byte[] bytes = new byte[DataUtils.readVarInt(buff)];
           buff.get(bytes);

@@ -1,5 +1,6 @@
 package io.hubbub.embedded;
 
+import java.util.Locale;
 import de.bwaldvogel.mongo.bson.BinData;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.exception.MongoServerError;
@@ -59,7 +60,7 @@ final class ScramServer {
 
   /** Fails with Unauthorized unless the connection has signed in or the command is one of the handshake's. */
   void check(Channel channel, String command) {
-    if (!OPEN.contains(command.toLowerCase()) && !Boolean.TRUE.equals(channel.attr(SIGNED_IN).get())) {
+    if (!OPEN.contains(command.toLowerCase(Locale.ROOT)) && !Boolean.TRUE.equals(channel.attr(SIGNED_IN).get())) {
       throw new MongoServerError(13, "Unauthorized", "command " + command + " requires authentication");
     }
   }
@@ -158,7 +159,7 @@ final class ScramServer {
 
   private static Map<String, String> fields(String message) {
     Map<String, String> fields = new HashMap<>();
-    for (String part : message.split(",")) {
+    for (String part : message.split(",", -1)) {
       if (part.length() >= 2 && part.charAt(1) == '=') {
         fields.put(part.substring(0, 1), part.substring(2).replace("=2C", ",").replace("=3D", "="));
       }

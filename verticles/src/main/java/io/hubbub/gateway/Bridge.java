@@ -1,5 +1,6 @@
 package io.hubbub.gateway;
 
+import java.util.Locale;
 import io.hubbub.bus.Bus;
 import io.hubbub.bus.Caller;
 import io.hubbub.bus.ChatBus;
@@ -144,7 +145,7 @@ final class Bridge {
       event.complete(true);
     } else if ((type == BridgeEventType.SEND || type == BridgeEventType.PUBLISH) && address != null) {
       // the bridge answers access_denied: worth a line in the access trail, with whoever the token names
-      String target = type.name().toLowerCase() + " " + EventRules.printable(address);
+      String target = type.name().toLowerCase(Locale.ROOT) + " " + EventRules.printable(address);
       principals.resolve(BridgeSocket.authorization(raw)).otherwiseEmpty().onComplete(who -> AccessAudit.refused(vertx, who.result(),
         event.socket().remoteAddress(), target, "address not permitted", Failures.FORBIDDEN));
       event.complete(true);

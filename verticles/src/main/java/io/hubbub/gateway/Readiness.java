@@ -53,7 +53,7 @@ final class Readiness {
       .onSuccess(entries -> body.put("partitions", partitions(entries)))
       .mapEmpty();
     return Future.join(storage, owners).otherwiseEmpty().map(v -> {
-      boolean ready = "UP".equals(body.getString("storage")) && (cluster == null || cluster.isActive() && guard.trusted());
+      boolean ready = "UP".equals(body.getString("storage")) && (cluster == null || (cluster.isActive() && guard.trusted()));
       return body.put("status", ready ? "READY" : "NOT_READY");
     });
   }

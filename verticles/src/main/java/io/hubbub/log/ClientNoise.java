@@ -81,7 +81,7 @@ public final class ClientNoise extends TurboFilter {
         return true;
       }
       String message = String.valueOf(t.getMessage());
-      if (t instanceof java.io.IOException && (message.contains("Connection reset") || message.contains("Broken pipe"))
+      if ((t instanceof java.io.IOException && (message.contains("Connection reset") || message.contains("Broken pipe")))
         || message.equals("Connection was closed")) {
         return true;
       }

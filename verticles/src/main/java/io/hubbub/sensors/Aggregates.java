@@ -142,7 +142,7 @@ final class Aggregates {
   }
 
   private static JsonObject empty(String id) {
-    String[] parts = id.split("\\|");
+    String[] parts = id.split("\\|", -1);
     return new JsonObject().put("_id", id).put("device", parts[0]).put("kind", parts[1]).put("window", parts[2])
       .put("start", Long.parseLong(parts[3])).put("count", 0L).put("sum", 0.0)
       .put("min", Double.MAX_VALUE).put("max", -Double.MAX_VALUE).put("seq", 0L);

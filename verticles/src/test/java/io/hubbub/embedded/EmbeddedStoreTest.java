@@ -1,5 +1,6 @@
 package io.hubbub.embedded;
 
+import java.util.Locale;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import io.hubbub.support.TestFiles;
@@ -180,7 +181,7 @@ class EmbeddedStoreTest {
 
       MongoClient guesser = client("mongodb://hubbub:not-the-password@" + address + "/?authSource=admin&authMechanism=SCRAM-SHA-256");
       Throwable guessed = assertThrows(Exception.class, () -> guesser.find("users", new JsonObject()).await(10, TimeUnit.SECONDS));
-      assertTrue(String.valueOf(guessed.getMessage()).toLowerCase().contains("auth"), guessed.getMessage());
+      assertTrue(String.valueOf(guessed.getMessage()).toLowerCase(Locale.ROOT).contains("auth"), guessed.getMessage());
 
       String password = uri.substring(uri.indexOf(':', "mongodb://".length()) + 1, uri.indexOf('@'));
       MongoClient plainUri = client("mongodb://hubbub:" + password + "@" + address + "/?authSource=admin");
@@ -218,7 +219,7 @@ class EmbeddedStoreTest {
 
   /** One OP_QUERY; its reply as text, or null when the server closed the connection instead. */
   private static String legacyQuery(String address, String namespace, byte[] query) throws Exception {
-    String[] hostPort = address.split(":");
+    String[] hostPort = address.split(":", -1);
     byte[] collection = (namespace + "\0").getBytes(StandardCharsets.US_ASCII);
     ByteBuffer message = ByteBuffer.allocate(16 + 4 + collection.length + 8 + query.length).order(ByteOrder.LITTLE_ENDIAN);
     message.putInt(message.capacity()).putInt(1).putInt(0).putInt(2004); // header: length, id, responseTo, OP_QUERY

@@ -1,5 +1,6 @@
 package io.hubbub.gateway;
 
+import java.util.Locale;
 import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
 import io.vertx.core.json.JsonObject;
@@ -12,6 +13,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -68,7 +70,7 @@ class HttpEdgesTest {
       assertTrue(head.startsWith("HTTP/1.1 " + get.statusCode() + " "), "HEAD " + path + ": " + head);
       assertTrue(head.endsWith("\r\n\r\n"), "HEAD " + path + " has no body: " + head);
       String type = get.headers().firstValue("content-type").orElseThrow();
-      assertTrue(head.toLowerCase().contains("content-type: " + type.toLowerCase()), "HEAD " + path + ": " + head);
+      assertTrue(head.toLowerCase(Locale.ROOT).contains("content-type: " + type.toLowerCase(Locale.ROOT)), "HEAD " + path + ": " + head);
     }
     assertTrue(head("/nothing-here").startsWith("HTTP/1.1 404 "));
   }
@@ -83,10 +85,10 @@ class HttpEdgesTest {
 
   @Test
   void aHalfSentRequestIsAnswered408AndClosed() throws Exception {
-    try (Socket socket = new Socket("127.0.0.1", node.port)) {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), node.port)) {
       socket.setSoTimeout(15_000);
       OutputStream out = socket.getOutputStream();
-      out.write(("POST /api/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"user")
+      out.write("POST /api/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"user"
         .getBytes(StandardCharsets.US_ASCII));
       out.flush();
       long started = System.nanoTime();
@@ -111,7 +113,7 @@ class HttpEdgesTest {
 
   @Test
   void anIdleConnectionIsClosed() throws Exception {
-    try (Socket socket = new Socket("127.0.0.1", node.port)) {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), node.port)) {
       socket.setSoTimeout(15_000);
       long started = System.nanoTime();
       assertEquals(-1, socket.getInputStream().read(), "closed by the server");
@@ -122,7 +124,7 @@ class HttpEdgesTest {
 
   /** A HEAD request on its own connection: everything the server wrote until it closed. */
   private String head(String path) throws Exception {
-    try (Socket socket = new Socket("127.0.0.1", node.port)) {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), node.port)) {
       socket.setSoTimeout(10_000);
       socket.getOutputStream().write(("HEAD " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .getBytes(StandardCharsets.US_ASCII));

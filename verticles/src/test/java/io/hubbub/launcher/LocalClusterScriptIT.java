@@ -1,5 +1,6 @@
 package io.hubbub.launcher;
 
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,7 +41,7 @@ class LocalClusterScriptIT {
     Process process = builder.start();
     started.add(process);
     assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the script ends");
-    return new Result(process.exitValue(), new String(process.getInputStream().readAllBytes()));
+    return new Result(process.exitValue(), new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
   }
 
   /** A process standing in for a node the script started earlier and that still runs. */

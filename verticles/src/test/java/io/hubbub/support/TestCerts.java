@@ -1,5 +1,6 @@
 package io.hubbub.support;
 
+import java.nio.charset.StandardCharsets;
 import io.vertx.core.json.JsonObject;
 
 import java.io.InputStream;
@@ -85,7 +86,7 @@ public final class TestCerts {
     PrivateKey key = (PrivateKey) keys.getKey(name, PASSWORD.toCharArray());
     Path keyPem = dir.resolve(name + ".key");
     Files.writeString(keyPem, "-----BEGIN PRIVATE KEY-----\n"
-      + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(key.getEncoded()) + "\n-----END PRIVATE KEY-----\n");
+      + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(key.getEncoded()) + "\n-----END PRIVATE KEY-----\n");
     return new JsonObject().put("cert", cert.toString()).put("key", keyPem.toString()).put("ca", caPem.toString());
   }
 
@@ -94,7 +95,7 @@ public final class TestCerts {
     command.addAll(List.of(args));
     command.addAll(List.of("-storepass", PASSWORD, "-keypass", PASSWORD, "-storetype", "PKCS12", "-noprompt"));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes());
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
       process.destroyForcibly();
       throw new IllegalStateException("keytool " + String.join(" ", args) + ": " + output);
