@@ -1,6 +1,7 @@
 package io.hubbub;
 
 import com.mongodb.ConnectionString;
+import io.hubbub.bus.EventRules;
 import io.hubbub.embedded.EmbeddedStore;
 import io.hubbub.embedded.StoreCredentials;
 import io.vertx.core.Future;
@@ -123,6 +124,6 @@ final class Preflight {
       Matcher m = EXCEPTION.matcher(text);
       reason = m.find() ? m.group(1) : failure.getClass().getSimpleName() + ": " + text;
     }
-    return reason.length() > 200 ? reason.substring(0, 200) + "…" : reason;
+    return EventRules.clip(reason, 200);
   }
 }
