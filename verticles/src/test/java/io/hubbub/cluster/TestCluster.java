@@ -8,6 +8,8 @@ import io.hubbub.support.TestStore;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -216,18 +218,17 @@ final class TestCluster implements AutoCloseable {
     }
   }
 
-  static void eventually(String what, BooleanSupplier condition, int seconds) throws InterruptedException {
+  static void eventually(String what, BooleanSupplier condition, int seconds) {
     eventually(what, condition, seconds, () -> "");
   }
 
   /** As above; a failure also says what {@code seen} gives then. */
-  static void eventually(String what, BooleanSupplier condition, int seconds, Supplier<Object> seen) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + seconds + " s: " + what + "; seen: " + seen.get());
-      }
-      Thread.sleep(100);
+  static void eventually(String what, BooleanSupplier condition, int seconds, Supplier<Object> seen) {
+    try {
+      Awaitility.await(what).atMost(Duration.ofSeconds(seconds)).pollInterval(Duration.ofMillis(100))
+        .until(condition::getAsBoolean);
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError("not within " + seconds + " s: " + what + "; seen: " + seen.get(), e);
     }
   }
 

@@ -6,7 +6,6 @@ import io.hubbub.support.BridgeClient;
 import io.hubbub.support.GaplessReader;
 import io.hubbub.support.TestConf;
 import io.hubbub.support.TestNode;
-import io.hubbub.support.Waits;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
@@ -16,6 +15,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +23,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.LongStream;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -88,13 +89,13 @@ class SlowConsumerTest {
     BridgeClient slowClient = clients.get(3);
 
     publish(token, 1, BATCH);
-    Waits.until(() -> slow.next() > BATCH && fast.stream().allMatch(r -> r.next() > BATCH), 20_000);
+    await().atMost(Duration.ofSeconds(20)).until(() -> slow.next() > BATCH && fast.stream().allMatch(r -> r.next() > BATCH));
     slowClient.socket().pause(); // stops reading: its TCP buffers fill, then the gateway's writes to it wait
 
     for (int first = BATCH + 1; first <= EVENTS; first += BATCH) {
       publish(token, first, BATCH);
     }
-    Waits.until(() -> fast.stream().allMatch(r -> r.next() > EVENTS), 60_000);
+    await().atMost(Duration.ofSeconds(60)).until(() -> fast.stream().allMatch(r -> r.next() > EVENTS));
     for (GaplessReader reader : fast) {
       assertEquals(LongStream.rangeClosed(1, EVENTS).boxed().toList(), seqs(reader), "a fast socket saw every event in order");
       assertEquals(0, reader.notices(), "a fast socket is never paused");
@@ -109,7 +110,7 @@ class SlowConsumerTest {
     assertTrue(slow.next() <= EVENTS, "the slow socket has not seen everything yet: " + slow.next());
 
     slowClient.socket().resume();
-    Waits.until(() -> slow.next() > EVENTS, 60_000);
+    await().atMost(Duration.ofSeconds(60)).until(() -> slow.next() > EVENTS);
     assertEquals(LongStream.rangeClosed(1, EVENTS).boxed().toList(), seqs(slow), "the slow socket ends with every event once, in order");
     assertTrue(slow.notices() >= 1, "it was told where live delivery stopped");
     assertEquals(0, slow.repeats(), "nothing twice");

@@ -6,7 +6,10 @@ import io.vertx.core.Vertx;
 
 import java.util.function.BooleanSupplier;
 
-/** Waiting for something asynchronous to be seen, without guessing how long it takes. */
+/**
+ * Waiting, inside a chain of futures, for something asynchronous to be seen, without guessing how long it takes
+ * (a test thread that can block uses Awaitility).
+ */
 public final class Waits {
 
   private Waits() {
@@ -26,16 +29,5 @@ public final class Waits {
       }
     });
     return done.future();
-  }
-
-  /** Blocks the calling test thread until {@code condition} holds (checked every 10 ms); fails after {@code timeoutMs}. */
-  public static void until(BooleanSupplier condition, long timeoutMs) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + timeoutMs;
-    while (!condition.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("not seen within " + timeoutMs + " ms");
-      }
-      Thread.sleep(10);
-    }
   }
 }
