@@ -13,7 +13,6 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.BridgeEventType;
 import io.vertx.ext.bridge.PermittedOptions;
@@ -23,11 +22,9 @@ import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 
 /**
  * The browsers' event-bus bridge: which addresses pass, and the hook that authenticates every frame.
@@ -42,8 +39,8 @@ import java.util.UUID;
  * answers and its registrations are bounded ({@link BridgeSocket}), refused past that with 429. Live events reach the socket through {@link LiveFanout} (one consumer
  * per stream, each event encoded once, a bound on what a slow socket may have queued); the bridge keeps
  * the registration itself, under an address nothing is sent to. Presence registrations are reported to
- * chat, which derives who is online from them. When the session behind a registration ends (logout), its
- * sockets are closed.
+ * chat ({@link PresenceReports}), which derives who is online from them. When the session behind a registration
+ * ends (logout), its sockets are closed ({@link TokenSockets}).
  */
 final class Bridge {
 
@@ -60,9 +57,6 @@ final class Bridge {
   /** The bridge answers nothing to a longer reply address (it refuses the frame). */
   private static final int MAX_REPLY_ADDRESS = 36;
 
-  /** This bridge's id in presence reports. */
-  private final String gateway = UUID.randomUUID().toString();
-
   private final Vertx vertx;
   private final Principals principals;
   private final StreamAccess streams;
@@ -70,9 +64,10 @@ final class Bridge {
   /** Bus requests' timeout, and how long the bridge waits for an answer (its reply timeout, {@link #options}). */
   private final long timeoutMs;
 
-  /** Sockets with live registrations, by the token that authorised them: a logout closes them. */
-  private final Map<String, Set<SockJSSocket>> subscribers = new HashMap<>();
+  /** Sockets with registrations, by the token that authorised them: a logout closes them. */
+  private final TokenSockets subscribers = new TokenSockets();
   private final Map<SockJSSocket, BridgeSocket> sockets = new HashMap<>();
+  private final PresenceReports presence;
 
   Bridge(Vertx vertx, Principals principals, StreamAccess streams, LiveFanout live, long timeoutMs) {
     this.vertx = vertx;
@@ -80,6 +75,7 @@ final class Bridge {
     this.principals = principals;
     this.streams = streams;
     this.live = live;
+    this.presence = new PresenceReports(vertx, sockets::values);
     principals.onRevoked(this::closeSocketsOf);
   }
 
@@ -104,28 +100,11 @@ final class Bridge {
 
   /** The gateway's consumers of the bridge's inbound addresses and of chat's presence snapshots; starts the heartbeat. */
   List<MessageConsumer<Object>> consumers() {
-    vertx.setPeriodic(ChatBus.GATEWAY_BEAT_MS, t -> vertx.eventBus().publish(ChatBus.GATEWAYS,
-      new JsonObject().put("gateway", gateway).put("subscriptions", presenceCount())));
     return List.of(
       // served on the node whose socket sent the frame: a browser's request never waits on another edge
       Bus.serveLocal(vertx.eventBus(), PUBLISH, this::publish),
       Bus.serveLocal(vertx.eventBus(), READ, this::read),
-      Bus.serve(vertx.eventBus(), ChatBus.snapshotAddress(gateway), body -> Future.succeededFuture(snapshot())));
-  }
-
-  private int presenceCount() {
-    return sockets.values().stream().mapToInt(s -> s.presence.size()).sum();
-  }
-
-  private JsonObject snapshot() {
-    JsonArray subscriptions = new JsonArray();
-    sockets.values().forEach(state -> state.presence.forEach((room, user) ->
-      subscriptions.add(new JsonObject().put("conn", state.id).put("user", user).put("room", room))));
-    return new JsonObject().put("gateway", gateway).put("subscriptions", subscriptions);
-  }
-
-  private void report(String op, BridgeSocket state, String user, String room) {
-    vertx.eventBus().publish(ChatBus.SUBSCRIPTIONS, ChatBus.subscription(op, gateway, state.id, user, room));
+      presence.start());
   }
 
   void handle(BridgeEvent event) {
@@ -246,7 +225,7 @@ final class Bridge {
         }
         String token = Principals.token(authorization);
         if (token != null) {
-          subscribers.computeIfAbsent(token, t -> new HashSet<>()).add(socket);
+          subscribers.add(token, socket);
           state.tokens.add(token);
         }
         if (room == null) {
@@ -294,7 +273,7 @@ final class Bridge {
     BridgeSocket state = sockets.get(socket);
     String user = room == null || state == null ? null : state.allowedPresence.remove(room);
     if (user != null && state.presence.putIfAbsent(room, user) == null) {
-      report("open", state, user, room);
+      presence.opened(state, user, room);
     }
   }
 
@@ -312,19 +291,16 @@ final class Bridge {
     String room = ChatBus.ofPresenceAddress(address);
     BridgeSocket state = sockets.get(socket);
     if (room != null && state != null && state.presence.remove(room) != null) {
-      report("close", state, null, room);
+      presence.closed(state, room);
     }
   }
 
   /** A logout ends the live subscriptions its token made: their sockets close, and clients must log in again. */
   private void closeSocketsOf(String token) {
-    Set<SockJSSocket> sockets = subscribers.remove(token);
-    if (sockets != null) {
-      sockets.forEach(socket -> {
-        forget(socket);
-        socket.close(4401, "session ended");
-      });
-    }
+    subscribers.end(token).forEach(socket -> {
+      forget(socket);
+      socket.close(4401, "session ended");
+    });
   }
 
   private void forget(SockJSSocket socket) {
@@ -333,14 +309,9 @@ final class Bridge {
     if (state == null) {
       return;
     }
-    state.tokens.forEach(token -> {
-      Set<SockJSSocket> tokenSockets = subscribers.get(token);
-      if (tokenSockets != null && tokenSockets.remove(socket) && tokenSockets.isEmpty()) {
-        subscribers.remove(token);
-      }
-    });
+    subscribers.remove(socket, state.tokens);
     if (!state.presence.isEmpty()) {
-      report("close", state, null, null);
+      presence.closed(state, null);
     }
   }
 
