@@ -3,7 +3,7 @@ package io.hubbub;
 import com.mongodb.ConnectionString;
 import io.hubbub.bus.EventRules;
 import io.hubbub.embedded.EmbeddedStore;
-import io.hubbub.embedded.StoreCredentials;
+import io.hubbub.storage.StoreConnection;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -89,13 +89,11 @@ final class Preflight {
 
   private static Future<Void> storeAnswers(Vertx vertx, JsonObject mongo) {
     String uri = mongo.getString("uri");
-    String credentialsFile = mongo.getString("credentialsFile");
     long timeoutMs = mongo.getLong("timeoutMs", 5_000L);
     String where = "MongoDB at " + String.join(",", new ConnectionString(uri).getHosts()) + " (HUBBUB_MONGO_URI)";
-    Future<String> signedIn = credentialsFile == null || uri.contains("@") ? Future.succeededFuture(uri)
-      : vertx.executeBlocking(() -> StoreCredentials.read(Path.of(credentialsFile)).into(uri))
-        .recover(failure -> Future.failedFuture(new StartupException("mongo.credentialsFile " + credentialsFile
-          + " cannot be read (" + failure.getMessage() + "): it is the store.credentials file in the data folder of the node whose embedded store this is")));
+    Future<String> signedIn = StoreConnection.signedIn(vertx, mongo)
+      .recover(failure -> Future.failedFuture(new StartupException("mongo.credentialsFile " + mongo.getString("credentialsFile")
+        + " cannot be read (" + failure.getMessage() + "): it is the store.credentials file in the data folder of the node whose embedded store this is")));
     return signedIn.compose(full -> {
       MongoClient client = MongoClient.create(vertx, new JsonObject()
         .put("connection_string", full)

@@ -8,8 +8,6 @@ import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.Streams;
-import io.hubbub.embedded.EmbeddedStore;
-import io.hubbub.embedded.StoreCredentials;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -22,7 +20,6 @@ import io.vertx.ext.mongo.MongoClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -56,8 +53,7 @@ public final class StorageVerticle extends VerticleBase {
   private int partitionCount;
   private String nodeName;
   private Counter fenced;
-  private EmbeddedStore embedded;
-  private MongoClient mongo;
+  private StoreConnection store;
   private EventStore events;
   private DocStore docs;
   private SeqCache seqs;
@@ -89,14 +85,10 @@ public final class StorageVerticle extends VerticleBase {
     Gauge.builder("hubbub.storage.partitions.owned", this, v -> v.partitions == null ? 0 : v.partitions.ownedCount())
       .description("Storage partitions this instance owns").tag("verticle", Node.meterInstance("storage")).register(registry);
 
-    return storeUri(mongoConf).compose(uri -> {
-      mongo = MongoClient.create(vertx, new JsonObject()
-        .put("connection_string", uri)
-        .put("db_name", mongoConf.getString("database", "hubbub"))
-        .put("serverSelectionTimeoutMS", timeoutMs)
-        .put("connectTimeoutMS", timeoutMs)
-        .put("maxPoolSize", storageConf.getInteger("poolSize", 16)));
-      StoreCalls calls = new StoreCalls(timeoutMs, StoreCalls.writesFor(uri));
+    return StoreConnection.open(vertx, mongoConf, timeoutMs, storageConf.getInteger("poolSize", 16)).compose(connection -> {
+      store = connection;
+      MongoClient mongo = connection.mongo;
+      StoreCalls calls = new StoreCalls(timeoutMs, StoreCalls.writesFor(connection.uri));
       events = new EventStore(mongo, calls);
       // the verticles' own collections always, and any the conf adds (a conf written before one was added keeps working)
       docs = new DocStore(mongo, calls, new JsonArray(new ArrayList<>(DOCUMENT_COLLECTIONS))
@@ -128,32 +120,7 @@ public final class StorageVerticle extends VerticleBase {
     return Future.join(all.stream().map(MessageConsumer::unregister).toList())
       .eventually(() -> commits == null ? Future.succeededFuture() : commits.whenIdle().timeout(10, TimeUnit.SECONDS))
       .eventually(() -> partitions == null ? Future.succeededFuture() : partitions.stop())
-      .eventually(() -> mongo == null ? Future.succeededFuture() : mongo.close())
-      .eventually(() -> embedded == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
-        embedded.close();
-        return null;
-      }));
-  }
-
-  private Future<String> storeUri(JsonObject mongoConf) {
-    String uri = mongoConf.getString("uri", "");
-    String credentialsFile = mongoConf.getString("credentialsFile");
-    if (!uri.isBlank() && credentialsFile != null && !uri.contains("@")) {
-      // another node's embedded store: sign in with the credentials it keeps beside its data
-      log.info("using MongoDB [uri: {}, credentials: {}]", redact(uri), credentialsFile);
-      return vertx.executeBlocking(() -> StoreCredentials.read(Path.of(credentialsFile)).into(uri));
-    }
-    if (!uri.isBlank()) {
-      log.info("using MongoDB [uri: {}]", redact(uri));
-      return Future.succeededFuture(uri);
-    }
-    Path dataDir = Path.of(mongoConf.getString("dataDir", "data"));
-    String host = mongoConf.getString("embeddedHost", EmbeddedStore.DEFAULT_HOST);
-    int port = mongoConf.getInteger("embeddedPort", 0);
-    return vertx.executeBlocking(() -> EmbeddedStore.start(dataDir, host, port)).map(store -> {
-      embedded = store;
-      return store.uri();
-    });
+      .eventually(() -> store == null ? Future.succeededFuture() : store.close(vertx));
   }
 
   /**
@@ -319,10 +286,5 @@ public final class StorageVerticle extends VerticleBase {
       throw Failures.badRequest("'stream' is not a valid stream name");
     }
     return s;
-  }
-
-
-  private static String redact(String uri) {
-    return uri.replaceAll("//[^@/]*@", "//***@");
   }
 }

@@ -1,0 +1,82 @@
+package io.hubbub.storage;
+
+import io.hubbub.embedded.EmbeddedStore;
+import io.hubbub.embedded.StoreCredentials;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.MongoClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+
+/**
+ * Storage's way to its store, from the conf's {@code mongo} section: the MongoDB of {@code mongo.uri} (signed in
+ * with another node's embedded-store credentials when {@code mongo.credentialsFile} names them), or, with no URI,
+ * an embedded store started here under {@code mongo.dataDir}; and the one client every store call goes through.
+ */
+public final class StoreConnection {
+
+  private static final Logger log = LoggerFactory.getLogger(StoreConnection.class);
+
+  final MongoClient mongo;
+  /** The connection string, with its credentials: never log it whole ({@link #redact}). */
+  final String uri;
+  private final EmbeddedStore embedded;
+
+  private StoreConnection(MongoClient mongo, String uri, EmbeddedStore embedded) {
+    this.mongo = mongo;
+    this.uri = uri;
+    this.embedded = embedded;
+  }
+
+  static Future<StoreConnection> open(Vertx vertx, JsonObject mongoConf, long timeoutMs, int poolSize) {
+    String uri = mongoConf.getString("uri", "");
+    Future<EmbeddedStore> embedded;
+    Future<String> connection;
+    if (!uri.isBlank()) {
+      log.info("using MongoDB [uri: {}{}]", redact(uri),
+        mongoConf.getString("credentialsFile") == null ? "" : ", credentials: " + mongoConf.getString("credentialsFile"));
+      embedded = Future.succeededFuture();
+      connection = signedIn(vertx, mongoConf);
+    } else {
+      Path dataDir = Path.of(mongoConf.getString("dataDir", "data"));
+      String host = mongoConf.getString("embeddedHost", EmbeddedStore.DEFAULT_HOST);
+      int port = mongoConf.getInteger("embeddedPort", 0);
+      embedded = vertx.executeBlocking(() -> EmbeddedStore.start(dataDir, host, port));
+      connection = embedded.map(EmbeddedStore::uri);
+    }
+    return connection.map(full -> new StoreConnection(MongoClient.create(vertx, new JsonObject()
+      .put("connection_string", full)
+      .put("db_name", mongoConf.getString("database", "hubbub"))
+      .put("serverSelectionTimeoutMS", timeoutMs)
+      .put("connectTimeoutMS", timeoutMs)
+      .put("maxPoolSize", poolSize)), full, embedded.result()));
+  }
+
+  /**
+   * {@code mongo.uri}, signed in with the credentials of {@code mongo.credentialsFile} when it names one and the URI
+   * carries none (another node's embedded store keeps them beside its data).
+   */
+  public static Future<String> signedIn(Vertx vertx, JsonObject mongoConf) {
+    String uri = mongoConf.getString("uri", "");
+    String credentialsFile = mongoConf.getString("credentialsFile");
+    if (credentialsFile == null || uri.contains("@")) {
+      return Future.succeededFuture(uri);
+    }
+    return vertx.executeBlocking(() -> StoreCredentials.read(Path.of(credentialsFile)).into(uri));
+  }
+
+  /** Closes the client, then the embedded store if this node runs one (blocking file I/O, off the loop). */
+  Future<Void> close(Vertx vertx) {
+    return mongo.close().eventually(() -> embedded == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+      embedded.close();
+      return null;
+    }));
+  }
+
+  static String redact(String uri) {
+    return uri.replaceAll("//[^@/]*@", "//***@");
+  }
+}
