@@ -7,7 +7,7 @@ import com.microsoft.playwright.assertions.PlaywrightAssertions;
 import com.microsoft.playwright.options.AriaRole;
 import io.hubbub.support.Chromium;
 import io.hubbub.support.TcpProxy;
-import io.hubbub.support.TestConf;
+import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -16,8 +16,8 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -35,6 +35,8 @@ class ChatPageTest {
 
   private static Chromium chromium;
   private Vertx vertx;
+  @RegisterExtension
+  final NodeExtension running = NodeExtension.with(conf -> conf.getJsonObject("chat").getJsonObject("rateLimit").put("messages", 1_000));
   private TestNode node;
   private final List<BrowserContext> contexts = new ArrayList<>();
   private final List<String> pageErrors = new ArrayList<>();
@@ -52,22 +54,9 @@ class ChatPageTest {
     }
   }
 
-  @BeforeEach
-  void start() throws Exception {
-    vertx = Vertx.vertx();
-    JsonObject conf = TestConf.node();
-    conf.getJsonObject("chat").getJsonObject("rateLimit").put("messages", 1_000);
-    node = await(TestNode.start(vertx, conf));
-  }
-
   @AfterEach
   void stop() throws Exception {
     contexts.forEach(BrowserContext::close);
-    try {
-      await(node.stop());
-    } finally {
-      await(vertx.close());
-    }
   }
 
   static <T> T await(Future<T> future) throws Exception {

@@ -7,15 +7,16 @@ import com.microsoft.playwright.assertions.PlaywrightAssertions;
 import com.microsoft.playwright.options.AriaRole;
 import io.hubbub.support.Chromium;
 import io.hubbub.support.TestConf;
+import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
 import java.time.Instant;
@@ -32,7 +33,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DashboardPageTest {
 
   private Chromium chromium;
-  private Vertx vertx;
+  @RegisterExtension
+  final NodeExtension running = NodeExtension.with(conf -> conf.getJsonObject("sensors").put("alerts", new JsonArray()
+    .add(new JsonObject().put("kind", "temperature").put("above", 30).put("forSeconds", 0).put("hysteresis", 1))));
   private TestNode node;
   private final List<String> pageErrors = new ArrayList<>();
 
@@ -40,21 +43,11 @@ class DashboardPageTest {
   void start() throws Exception {
     chromium = Chromium.launch();
     PlaywrightAssertions.setDefaultAssertionTimeout(15_000);
-    vertx = Vertx.vertx();
-    JsonObject conf = TestConf.node();
-    conf.getJsonObject("sensors").put("alerts", new JsonArray()
-      .add(new JsonObject().put("kind", "temperature").put("above", 30).put("forSeconds", 0).put("hysteresis", 1)));
-    node = await(TestNode.start(vertx, conf));
   }
 
   @AfterEach
   void stop() throws Exception {
-    try {
-      chromium.close();
-      await(node.stop());
-    } finally {
-      await(vertx.close());
-    }
+    chromium.close();
   }
 
   private static <T> T await(Future<T> future) throws Exception {

@@ -3,10 +3,9 @@ package io.hubbub.pages;
 import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
 import io.hubbub.support.Chromium;
-import io.hubbub.support.TestConf;
+import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -15,6 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +48,8 @@ class HubbubJsTest {
     """;
 
   private static Chromium chromium;
-  private Vertx vertx;
+  @RegisterExtension
+  final NodeExtension running = NodeExtension.node();
   private TestNode node;
   private BrowserContext context;
   private Page page;
@@ -68,8 +69,6 @@ class HubbubJsTest {
 
   @BeforeEach
   void start() throws Exception {
-    vertx = Vertx.vertx();
-    node = await(TestNode.start(vertx, TestConf.node()));
     token = await(node.user("js"));
     context = chromium.context(1024, 768);
     page = context.newPage();
@@ -79,11 +78,6 @@ class HubbubJsTest {
   @AfterEach
   void stop() throws Exception {
     context.close();
-    try {
-      await(node.stop());
-    } finally {
-      await(vertx.close());
-    }
   }
 
   private static <T> T await(Future<T> future) throws Exception {

@@ -2,10 +2,9 @@ package io.hubbub.pages;
 
 import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
-import io.hubbub.Node;
 import io.hubbub.support.Chromium;
 import io.hubbub.support.TcpProxy;
-import io.hubbub.support.TestConf;
+import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -15,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +41,9 @@ class SlowPageTest {
 
   private Chromium chromium;
   private Vertx vertx;
+  @RegisterExtension
+  final NodeExtension running = NodeExtension.with(conf -> conf.getJsonObject("limits").put("liveQueueBytes", QUEUE_BYTES))
+    .withMetrics();
   private TestNode node;
   private TcpProxy proxy;
   private BrowserContext context;
@@ -49,10 +52,6 @@ class SlowPageTest {
   @BeforeEach
   void start() throws Exception {
     chromium = Chromium.launch();
-    vertx = Node.newVertx(); // with metrics: the test reads the gateway's pause counter
-    JsonObject conf = TestConf.node();
-    conf.getJsonObject("limits").put("liveQueueBytes", QUEUE_BYTES);
-    node = await(TestNode.start(vertx, conf));
     token = await(node.user("slow"));
     proxy = await(TcpProxy.to(vertx, node.port));
     context = chromium.context(1024, 768);
@@ -63,10 +62,8 @@ class SlowPageTest {
     try {
       context.close();
       chromium.close();
-      await(proxy.close());
-      await(node.stop());
     } finally {
-      await(vertx.close());
+      await(proxy.close());
     }
   }
 

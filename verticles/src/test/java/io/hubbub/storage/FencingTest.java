@@ -1,17 +1,16 @@
 package io.hubbub.storage;
 
-import io.hubbub.Node;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.support.TestConf;
+import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.List;
@@ -33,22 +32,10 @@ class FencingTest {
   private static final String STREAM = "app.fenced";
 
   private Vertx vertx;
+  @RegisterExtension
+  final NodeExtension running = NodeExtension.with(conf -> TestConf.only(conf, "storage", "gateway"))
+    .withMetrics(); // to read the fencing counter on /metrics
   private TestNode node;
-
-  @BeforeEach
-  void start() throws Exception {
-    vertx = Node.newVertx(); // with metrics, to read the fencing counter on /metrics
-    node = TestNode.start(vertx, TestConf.only(TestConf.node(), "storage", "gateway")).await(30, TimeUnit.SECONDS);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    try {
-      node.stop().await(30, TimeUnit.SECONDS);
-    } finally {
-      vertx.close().await(30, TimeUnit.SECONDS);
-    }
-  }
 
   private Future<JsonObject> append(String id) {
     JsonObject body = StorageBus.appendRequest(new JsonArray().add(new JsonObject()

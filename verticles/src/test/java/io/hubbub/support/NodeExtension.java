@@ -1,5 +1,6 @@
 package io.hubbub.support;
 
+import io.hubbub.Node;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -12,8 +13,8 @@ import java.util.function.Consumer;
 
 /**
  * A running node for each test: before it, the test conf (changed as the test asks) is started on a Vert.x of
- * its own and put in the test's {@link TestNode} field; after it (and after the test's own {@code @AfterEach}),
- * the node stops and its Vert.x closes.
+ * its own and put in the test's {@link TestNode} field (and that Vert.x in its {@link Vertx} field, if it has
+ * one); after it (and after the test's own {@code @AfterEach}), the node stops and its Vert.x closes.
  *
  * <pre>{@code
  * @RegisterExtension
@@ -24,6 +25,7 @@ import java.util.function.Consumer;
 public final class NodeExtension implements BeforeEachCallback, AfterEachCallback {
 
   private final Consumer<JsonObject> changes;
+  private boolean metrics;
   private Vertx vertx;
   private TestNode node;
 
@@ -41,6 +43,12 @@ public final class NodeExtension implements BeforeEachCallback, AfterEachCallbac
     return new NodeExtension(changes);
   }
 
+  /** The node's Vert.x with the metrics of {@code /metrics} (for tests that read them). */
+  public NodeExtension withMetrics() {
+    metrics = true;
+    return this;
+  }
+
   public TestNode get() {
     return node;
   }
@@ -49,14 +57,14 @@ public final class NodeExtension implements BeforeEachCallback, AfterEachCallbac
   public void beforeEach(ExtensionContext context) throws Exception {
     JsonObject conf = TestConf.node();
     changes.accept(conf);
-    vertx = Vertx.vertx();
+    vertx = metrics ? Node.newVertx() : Vertx.vertx();
     node = TestNode.start(vertx, conf).await(60, TimeUnit.SECONDS);
     Object test = context.getRequiredTestInstance();
     for (Class<?> type = test.getClass(); type != Object.class; type = type.getSuperclass()) {
       for (Field field : type.getDeclaredFields()) {
-        if (field.getType() == TestNode.class) {
+        if (field.getType() == TestNode.class || field.getType() == Vertx.class) {
           field.setAccessible(true);
-          field.set(test, node);
+          field.set(test, field.getType() == TestNode.class ? node : vertx);
         }
       }
     }
