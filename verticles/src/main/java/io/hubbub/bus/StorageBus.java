@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -118,6 +119,16 @@ public final class StorageBus {
   public static JsonObject instance(String node, String member, String store, Collection<Integer> owned) {
     return new JsonObject().put("node", node).put("member", member).put("store", store)
       .put("partitions", new JsonArray(owned.stream().sorted().map(p -> (Object) p).toList()));
+  }
+
+  /** An entry of {@link #INSTANCES_MAP} read back: what {@link #instance} wrote. */
+  public record Instance(String node, String member, String store, List<Integer> partitions) {
+
+    public static Instance parse(String entry) {
+      JsonObject json = new JsonObject(entry);
+      return new Instance(json.getString("node"), json.getString("member"), json.getString("store"),
+        json.getJsonArray("partitions", new JsonArray()).stream().map(p -> (Integer) p).toList());
+    }
   }
 
   /** One event to append, as storage expects it: already checked by {@link EventRules}, with its author. */

@@ -4,7 +4,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.spi.cluster.ClusterManager;
@@ -106,21 +105,17 @@ public final class StorageClient {
     vertx.sharedData().<String, String>getAsyncMap(StorageBus.INSTANCES_MAP)
       .compose(AsyncMap::entries)
       .onSuccess(entries -> {
-        List<JsonObject> instances = entries.values().stream().map(JsonObject::new).toList();
-        instances.stream().filter(instance -> gone.contains(instance.getString("member")))
-          .forEach(instance -> dropped(instance.getString("node"), partitions(instance)));
+        List<StorageBus.Instance> instances = entries.values().stream().map(StorageBus.Instance::parse).toList();
+        instances.stream().filter(instance -> gone.contains(instance.member()))
+          .forEach(instance -> dropped(instance.node(), instance.partitions()));
         // a partition is back once a live instance announces it
-        instances.stream().filter(instance -> now.contains(instance.getString("member")))
-          .forEach(instance -> partitions(instance).forEach(orphaned::remove));
+        instances.stream().filter(instance -> now.contains(instance.member()))
+          .forEach(instance -> instance.partitions().forEach(orphaned::remove));
         long stale = System.currentTimeMillis() - ORPHAN_MAX_MS;
         orphaned.values().removeIf(since -> since < stale);
       })
       .onFailure(failure -> log.warn("could not tell which partitions a departed node served [error: {}]", failure.toString()))
       .onComplete(done -> reading = false);
-  }
-
-  private static List<Integer> partitions(JsonObject instance) {
-    return instance.getJsonArray("partitions", new JsonArray()).stream().map(p -> (Integer) p).toList();
   }
 
   private void dropped(String node, List<Integer> owned) {

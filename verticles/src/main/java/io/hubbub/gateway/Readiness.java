@@ -64,13 +64,12 @@ final class Readiness {
     ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
     Set<String> members = cluster == null ? null : new HashSet<>(cluster.getNodes());
     for (String value : entries.values()) {
-      JsonObject instance = new JsonObject(value);
-      if (members != null && !members.contains(instance.getString("member"))) {
+      StorageBus.Instance instance = StorageBus.Instance.parse(value);
+      if (members != null && !members.contains(instance.member())) {
         continue; // a storage node that left the cluster: its announcement has not expired yet
       }
-      JsonArray list = instance.getJsonArray("partitions", new JsonArray());
-      byNode.computeIfAbsent(instance.getString("node"), n -> new JsonArray()).addAll(list);
-      owned += list.size();
+      instance.partitions().forEach(byNode.computeIfAbsent(instance.node(), n -> new JsonArray())::add);
+      owned += instance.partitions().size();
     }
     JsonArray owners = new JsonArray();
     byNode.forEach((name, list) -> owners.add(new JsonObject().put("node", name).put("partitions", list)));

@@ -6,7 +6,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.spi.cluster.ClusterManager;
-import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.shareddata.Lock;
 import org.slf4j.Logger;
@@ -166,21 +165,21 @@ final class Partitions {
     Set<Integer> announced = new HashSet<>(owned.keySet());
     Set<String> members = members();
     int live = 0;
-    for (Map.Entry<String, String> entry : entries.entrySet()) {
-      JsonObject other = new JsonObject(entry.getValue());
-      if (members != null && !members.contains(other.getString("member"))) {
+    for (String entry : entries.values()) {
+      StorageBus.Instance other = StorageBus.Instance.parse(entry);
+      if (members != null && !members.contains(other.member())) {
         continue; // its member left the cluster: its locks are free, its entry not expired yet
       }
       live++;
-      if (!store.equals(other.getString("store"))) {
-        if (!other.getString("store").equals(conflict)) {
-          conflict = other.getString("store");
+      if (!store.equals(other.store())) {
+        if (!other.store().equals(conflict)) {
+          conflict = other.store();
           log.error("storage instances use different stores: claiming nothing until they agree "
-            + "[this: {}, node {}: {}]", store, other.getString("node"), conflict);
+            + "[this: {}, node {}: {}]", store, other.node(), conflict);
         }
         return Future.succeededFuture();
       }
-      other.getJsonArray("partitions").forEach(p -> announced.add((Integer) p));
+      announced.addAll(other.partitions());
     }
     conflict = null;
     live = Math.max(live, 1);
