@@ -45,7 +45,7 @@ public final class ClusterGuard implements Shareable {
   private final LongSupplier clock;
   private final CompletableFuture<String> dropped = new CompletableFuture<>();
   private volatile long lastTick;
-  private volatile boolean quorate = true;
+  private volatile boolean quorate;
   private volatile int lastMembers;
   private volatile boolean closed;
 

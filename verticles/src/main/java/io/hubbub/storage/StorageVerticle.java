@@ -261,7 +261,8 @@ public final class StorageVerticle extends VerticleBase {
   /** 503 unless this instance serves the partition now (a minority, or a node just dropped, serves nothing). */
   private void serving(int partition) {
     if (partitions == null || !partitions.owns(partition)) {
-      String why = ClusterGuard.of(vertx).trusted() ? "partition " + partition + " is changing owner" : ClusterGuard.of(vertx).why();
+      ClusterGuard guard = ClusterGuard.of(vertx);
+      String why = guard.trusted() ? "partition " + partition + " is changing owner" : guard.why();
       throw Failures.unavailable(why + ": retry (with the same id, for a publish)");
     }
   }
