@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.turbo.TurboFilter;
 import ch.qos.logback.core.spi.FilterReply;
+import io.hubbub.bus.EventRules;
 import org.slf4j.Marker;
 import org.slf4j.helpers.MessageFormatter;
 
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Keeps what clients cause out of the log but for one line a window. Libraries that face clients log
@@ -24,6 +26,7 @@ import java.util.Map;
 public final class ClientNoise extends TurboFilter {
 
   private static final int MAX_TEXT = 200;
+  private static final Pattern CONTROL = Pattern.compile("[\\x00-\\x1f\\x7f]");
 
   private final List<String> sources = new ArrayList<>();
   private long windowMs = 60_000;
@@ -100,14 +103,6 @@ public final class ClientNoise extends TurboFilter {
 
   /** Short, one line, no control characters: a client chose part of this text. */
   private static String clip(String text) {
-    if (text == null) {
-      return "null";
-    }
-    StringBuilder clean = new StringBuilder();
-    for (int i = 0; i < text.length() && clean.length() < MAX_TEXT; i++) {
-      char c = text.charAt(i);
-      clean.append(c < 0x20 || c == 0x7f ? ' ' : c);
-    }
-    return text.length() > MAX_TEXT ? clean + "…" : clean.toString();
+    return CONTROL.matcher(EventRules.clip(text, MAX_TEXT)).replaceAll(" ");
   }
 }
