@@ -2,16 +2,15 @@ package io.hubbub;
 
 import com.hazelcast.config.Config;
 import com.hazelcast.config.XmlConfigBuilder;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
+import io.hubbub.conf.HubbubConf;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Properties;
-import java.util.stream.Collectors;
 
 /**
  * The Hazelcast configuration of a clustered node: {@code cluster/cluster.xml} (packaged in the jar as
@@ -20,9 +19,6 @@ import java.util.stream.Collectors;
  */
 final class ClusterConfig {
 
-  static final String DEFAULT_NAME = "hubbub";
-  static final String DEFAULT_HOST = "127.0.0.1";
-  static final int DEFAULT_PORT = 5701;
   static final String FILE_VARIABLE = "HUBBUB_CLUSTER_CONFIG";
   private static final String RESOURCE = "hubbub/cluster.xml";
   /** How long the others wait for a silent member before they drop it (Hazelcast's default: 60 s). */
@@ -31,14 +27,12 @@ final class ClusterConfig {
   private ClusterConfig() {
   }
 
-  static Config load(JsonObject cluster) {
-    String host = cluster.getString("host", DEFAULT_HOST);
+  static Config load(HubbubConf.Cluster cluster) {
     Properties properties = new Properties();
-    properties.setProperty("hubbub.cluster.name", cluster.getString("name", DEFAULT_NAME));
-    properties.setProperty("hubbub.cluster.host", host);
-    properties.setProperty("hubbub.cluster.port", String.valueOf(cluster.getInteger("port", DEFAULT_PORT)));
-    properties.setProperty("hubbub.cluster.members", cluster.getJsonArray("members", new JsonArray().add(host))
-      .stream().map(String::valueOf).collect(Collectors.joining(",")));
+    properties.setProperty("hubbub.cluster.name", cluster.name());
+    properties.setProperty("hubbub.cluster.host", cluster.host());
+    properties.setProperty("hubbub.cluster.port", String.valueOf(cluster.port()));
+    properties.setProperty("hubbub.cluster.members", String.join(",", cluster.members().isEmpty() ? List.of(cluster.host()) : cluster.members()));
     String file = System.getenv(FILE_VARIABLE);
     try (InputStream xml = file != null && !file.isBlank() ? Files.newInputStream(Path.of(file))
       : ClusterConfig.class.getClassLoader().getResourceAsStream(RESOURCE)) {

@@ -2,6 +2,7 @@ package io.hubbub;
 
 import io.hubbub.conf.Conf;
 import io.hubbub.conf.ConfException;
+import io.hubbub.conf.HubbubConf;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -33,7 +34,7 @@ public final class Main {
     Vertx vertx = null;
     Node node;
     try {
-      JsonObject conf = readConf(file);
+      HubbubConf conf = readConf(file);
       vertx = await(Node.newVertx(conf));
       node = await(Node.start(vertx, conf));
     } catch (Exception e) {
@@ -68,10 +69,10 @@ public final class Main {
    * Reads the conf and runs the {@link Preflight} checks with a short-lived Vert.x: the node's own may be
    * clustered, which the conf decides, and joining is for a node that can run.
    */
-  private static JsonObject readConf(String file) throws Exception {
+  private static HubbubConf readConf(String file) throws Exception {
     Vertx bootstrap = Vertx.vertx();
     try {
-      JsonObject conf = await(Conf.load(bootstrap, file));
+      HubbubConf conf = HubbubConf.of(await(Conf.load(bootstrap, file)));
       await(Preflight.check(bootstrap, conf));
       return conf;
     } finally {

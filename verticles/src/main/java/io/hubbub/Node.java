@@ -3,6 +3,7 @@ package io.hubbub;
 import io.hubbub.audit.AuditVerticle;
 import io.hubbub.auth.AuthVerticle;
 import io.hubbub.chat.ChatVerticle;
+import io.hubbub.conf.HubbubConf;
 import io.hubbub.gateway.GatewayVerticle;
 import io.hubbub.sensors.SensorsVerticle;
 import io.hubbub.storage.StorageVerticle;
@@ -33,14 +34,13 @@ import io.vertx.micrometer.backends.BackendRegistries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
  * One Hubbub node: a Vert.x instance with Prometheus metrics, running the verticles its conf names,
@@ -51,7 +51,7 @@ import java.util.function.Supplier;
 public final class Node {
 
   private static final Logger log = LoggerFactory.getLogger(Node.class);
-  private static final Map<String, Supplier<Deployable>> VERTICLES = Map.of(
+  private static final Map<String, Function<HubbubConf, Deployable>> VERTICLES = Map.of(
     "storage", StorageVerticle::new,
     "auth", AuthVerticle::new,
     "chat", ChatVerticle::new,
@@ -91,13 +91,12 @@ public final class Node {
    * The Vert.x instance a conf asks for: clustered over Hazelcast ({@link ClusterConfig}) when
    * {@code cluster.enabled}, else local. Joining blocks on Hazelcast; the future completes when joined.
    */
-  public static Future<Vertx> newVertx(JsonObject conf) {
-    JsonObject cluster = conf.getJsonObject("cluster", new JsonObject());
-    if (!cluster.getBoolean("enabled", false)) {
+  public static Future<Vertx> newVertx(HubbubConf conf) {
+    HubbubConf.Cluster cluster = conf.cluster();
+    if (!cluster.enabled()) {
       return Future.succeededFuture(newVertx());
     }
-    String host = cluster.getString("host", ClusterConfig.DEFAULT_HOST);
-    VertxOptions options = metricsOptions().setEventBusOptions(eventBusOptions(host, cluster.getJsonObject("tls", new JsonObject())));
+    VertxOptions options = metricsOptions().setEventBusOptions(eventBusOptions(cluster.host(), cluster.tls()));
     long started = System.nanoTime();
     com.hazelcast.config.Config hazelcast = ClusterConfig.load(cluster);
     long heartbeatMs = 1_000L * Integer.parseInt(hazelcast.getProperty(ClusterConfig.HEARTBEAT_TIMEOUT) != null
@@ -105,9 +104,8 @@ public final class Node {
     return builder(options)
       .withClusterManager(new HazelcastClusterManager(hazelcast))
       .buildClustered()
-      .onSuccess(vertx -> ClusterGuard.install(vertx, cluster.getInteger("quorum", 1), heartbeatMs))
-      .onSuccess(vertx -> log.info("joined the cluster [name: {}, host: {}, nodes: {}, in: {} ms]",
-        cluster.getString("name", ClusterConfig.DEFAULT_NAME), host,
+      .onSuccess(vertx -> ClusterGuard.install(vertx, cluster.quorum(), heartbeatMs))
+      .onSuccess(vertx -> log.info("joined the cluster [name: {}, host: {}, nodes: {}, in: {} ms]", cluster.name(), cluster.host(),
         ((VertxInternal) vertx).clusterManager().getNodes().size(), (System.nanoTime() - started) / 1_000_000));
   }
 
@@ -116,12 +114,12 @@ public final class Node {
    * accepts only peers (as server and as client) whose certificate the conf's CA signed, so a process without
    * one can neither send to the nodes nor receive what they send. Peers are known by certificate, not host name.
    */
-  static EventBusOptions eventBusOptions(String host, JsonObject tls) {
+  static EventBusOptions eventBusOptions(String host, HubbubConf.Tls tls) {
     EventBusOptions options = new EventBusOptions().setHost(host);
-    if (!tls.isEmpty()) {
+    if (tls.enabled()) {
       options.setSsl(true)
-        .setKeyCertOptions(new PemKeyCertOptions().setCertPath(tls.getString("cert")).setKeyPath(tls.getString("key")))
-        .setTrustOptions(new PemTrustOptions().addCertPath(tls.getString("ca")))
+        .setKeyCertOptions(new PemKeyCertOptions().setCertPath(tls.cert()).setKeyPath(tls.key()))
+        .setTrustOptions(new PemTrustOptions().addCertPath(tls.ca()))
         .setTrustAll(false)
         .setClientAuth(ClientAuth.REQUIRED);
     }
@@ -179,32 +177,26 @@ public final class Node {
     return new VertxOptions().setMetricsOptions(metrics);
   }
 
-  /** Deploys the conf's verticles on {@code vertx}; fails (undeploying what started) if one fails. */
+  /** Deploys the verticles of a JSON conf (see {@link HubbubConf#of}). */
   public static Future<Node> start(Vertx vertx, JsonObject conf) {
+    return start(vertx, HubbubConf.of(conf));
+  }
+
+  /** Deploys the conf's verticles on {@code vertx}, each handed its own conf; fails (undeploying what started) if one fails. */
+  public static Future<Node> start(Vertx vertx, HubbubConf conf) {
     Node node = new Node(vertx);
-    JsonObject shared = conf.copy();
-    shared.remove("verticles");
-    JsonObject cluster = shared.getJsonObject("cluster", new JsonObject());
-    shared.put("cluster", cluster.put("node", cluster.getString("node", defaultName())));
     Future<Void> chain = Future.succeededFuture();
-    for (Object o : conf.getJsonArray("verticles", new JsonArray())) {
-      JsonObject entry = (JsonObject) o;
-      String name = entry.getString("name");
-      JsonObject config = shared.copy().mergeIn(entry.getJsonObject("config", new JsonObject()), true);
-      DeploymentOptions options = new DeploymentOptions().setInstances(entry.getInteger("instances", 1)).setConfig(config);
-      chain = chain.compose(v -> vertx.deployVerticle(VERTICLES.get(name), options))
+    for (HubbubConf.Deployment deployment : conf.verticles()) {
+      Function<HubbubConf, Deployable> verticle = VERTICLES.get(deployment.name());
+      DeploymentOptions options = new DeploymentOptions().setInstances(deployment.instances());
+      chain = chain.compose(v -> vertx.deployVerticle(() -> verticle.apply(deployment.conf()), options))
         .map(id -> {
           node.deployments.add(id);
-          log.info("deployed [verticle: {}, instances: {}]", name, options.getInstances());
+          log.info("deployed [verticle: {}, instances: {}]", deployment.name(), deployment.instances());
           return null;
         });
     }
     return chain.map(node).recover(failure -> node.undeploy().transform(v -> Future.failedFuture(failure)));
-  }
-
-  /** A node's name when the conf gives none: {@code <pid>@<host>}, as the JVM names itself. */
-  private static String defaultName() {
-    return ManagementFactory.getRuntimeMXBean().getName();
   }
 
   public Vertx vertx() {

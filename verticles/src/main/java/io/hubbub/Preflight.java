@@ -4,6 +4,7 @@ import com.mongodb.ConnectionString;
 import io.hubbub.bus.EventRules;
 import io.hubbub.embedded.EmbeddedStore;
 import io.hubbub.storage.StoreConnection;
+import io.hubbub.conf.HubbubConf;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -39,21 +40,20 @@ final class Preflight {
   }
 
   /** Completes when the node may start; fails with a {@link StartupException} otherwise. */
-  static Future<Void> check(Vertx vertx, JsonObject conf) {
-    JsonArray verticles = conf.getJsonArray("verticles", new JsonArray());
-    boolean storage = verticles.stream().anyMatch(v -> "storage".equals(((JsonObject) v).getString("name")));
-    boolean gateway = verticles.stream().anyMatch(v -> "gateway".equals(((JsonObject) v).getString("name")));
-    JsonObject http = conf.getJsonObject("http", new JsonObject());
-    JsonObject mongo = conf.getJsonObject("mongo", new JsonObject());
+  static Future<Void> check(Vertx vertx, HubbubConf conf) {
+    boolean storage = conf.runs("storage");
+    boolean gateway = conf.runs("gateway");
+    HubbubConf.Http http = conf.http();
+    HubbubConf.Mongo mongo = conf.mongo();
     return vertx.executeBlocking(() -> {
       if (gateway) {
-        portFree(http.getString("host", "0.0.0.0"), http.getInteger("port", 8080));
+        portFree(http.host(), http.port());
       }
-      if (storage && mongo.getString("uri", "").isBlank()) {
-        dataFolderFree(Path.of(mongo.getString("dataDir", "data")));
+      if (storage && mongo.embedded()) {
+        dataFolderFree(Path.of(mongo.dataDir()));
       }
       return null;
-    }).compose(v -> storage && !mongo.getString("uri", "").isBlank() ? storeAnswers(vertx, mongo) : Future.succeededFuture());
+    }).compose(v -> storage && !mongo.embedded() ? storeAnswers(vertx, mongo) : Future.succeededFuture());
   }
 
   static void portFree(String host, int port) {
@@ -87,12 +87,12 @@ final class Preflight {
     }
   }
 
-  private static Future<Void> storeAnswers(Vertx vertx, JsonObject mongo) {
-    String uri = mongo.getString("uri");
-    long timeoutMs = mongo.getLong("timeoutMs", 5_000L);
+  private static Future<Void> storeAnswers(Vertx vertx, HubbubConf.Mongo mongo) {
+    String uri = mongo.uri();
+    long timeoutMs = mongo.timeoutMs();
     String where = "MongoDB at " + String.join(",", new ConnectionString(uri).getHosts()) + " (HUBBUB_MONGO_URI)";
     Future<String> signedIn = StoreConnection.signedIn(vertx, mongo)
-      .recover(failure -> Future.failedFuture(new StartupException("mongo.credentialsFile " + mongo.getString("credentialsFile")
+      .recover(failure -> Future.failedFuture(new StartupException("mongo.credentialsFile " + mongo.credentialsFile()
         + " cannot be read (" + failure.getMessage() + "): it is the store.credentials file in the data folder of the node whose embedded store this is")));
     return signedIn.compose(full -> {
       MongoClient client = MongoClient.create(vertx, new JsonObject()

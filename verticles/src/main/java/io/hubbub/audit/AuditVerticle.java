@@ -8,6 +8,7 @@ import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.StorageClient;
 import io.hubbub.limit.RateLimit;
+import io.hubbub.conf.HubbubConf;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -36,20 +37,24 @@ public final class AuditVerticle extends VerticleBase {
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private RateLimit perRemote;
   private RateLimit total;
-  private long windowMs;
+  private final HubbubConf conf;
+  private final long windowMs;
+  private final long timeoutMs;
   private long dropped;
   private long timer;
-  private long timeoutMs;
   private StorageClient storage;
+
+  public AuditVerticle(HubbubConf conf) {
+    this.conf = conf;
+    this.windowMs = conf.audit().perSeconds() * 1_000L;
+    this.timeoutMs = conf.mongo().busTimeoutMs();
+  }
 
   @Override
   public Future<?> start() {
-    JsonObject access = config().getJsonObject("audit", new JsonObject()).getJsonObject("access", new JsonObject());
-    windowMs = access.getInteger("perSeconds", 10) * 1_000L;
-    perRemote = new RateLimit(access.getInteger("perRemote", 5), windowMs);
-    total = new RateLimit(access.getInteger("total", 50), windowMs);
-    timeoutMs = config().getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
-    storage = new StorageClient(vertx, StorageBus.partitions(config()), timeoutMs);
+    perRemote = new RateLimit(conf.audit().perRemote(), windowMs);
+    total = new RateLimit(conf.audit().total(), windowMs);
+    storage = new StorageClient(vertx, conf.storage().partitions(), timeoutMs);
     consumers.add(Bus.serve(vertx.eventBus(), AuditBus.RECORD, this::record));
     consumers.add(vertx.eventBus().<JsonObject>consumer(AuditBus.ACCESS, this::access));
     timer = vertx.setPeriodic(windowMs, t -> reportDropped());

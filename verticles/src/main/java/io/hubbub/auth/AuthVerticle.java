@@ -11,6 +11,7 @@ import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.StorageClient;
+import io.hubbub.conf.HubbubConf;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -41,7 +42,6 @@ public final class AuthVerticle extends VerticleBase {
   private static final int MAX_PASSWORD = 1024;
   private static final int MAX_CACHED_SESSIONS = 100_000;
   private final Backoff bootstrap = new Backoff(500, 30_000);
-  private static final int DEFAULT_HASH_THREADS = 2;
   private static final int QUEUED_PER_HASH_THREAD = 32;
   private static final long SWEEP_MS = 60_000;
   private static final Logger log = LoggerFactory.getLogger(AuthVerticle.class);
@@ -54,25 +54,30 @@ public final class AuthVerticle extends VerticleBase {
   private Throttle throttle;
   private Hashing hashing;
   private long sweeper;
-  private Set<String> admins;
-  private long sessionTtlMs;
-  private long storageTimeoutMs;
+  private final HubbubConf conf;
+  private final Set<String> admins;
+  private final long sessionTtlMs;
+  private final long storageTimeoutMs;
   private StorageClient storage;
+
+  public AuthVerticle(HubbubConf conf) {
+    this.conf = conf;
+    this.admins = Set.copyOf(conf.admins());
+    this.sessionTtlMs = conf.auth().sessionTtlSeconds() * 1_000;
+    this.storageTimeoutMs = conf.mongo().busTimeoutMs();
+  }
 
   @Override
   public Future<?> start() {
-    JsonObject conf = config().getJsonObject("auth", new JsonObject());
-    sessionTtlMs = conf.getLong("sessionTtlSeconds", 86_400L) * 1000;
-    storageTimeoutMs = config().getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
-    storage = new StorageClient(vertx, StorageBus.partitions(config()), storageTimeoutMs);
-    admins = Set.copyOf(config().getJsonArray("admins", new JsonArray()).getList());
+    HubbubConf.Auth auth = conf.auth();
+    storage = new StorageClient(vertx, conf.storage().partitions(), storageTimeoutMs);
     names = new Names(this::storage);
     devices = new Devices(vertx, this::storage, this::audit, names);
-    throttle = new Throttle(conf.getJsonObject("throttle", new JsonObject()));
-    int hashThreads = conf.getInteger("hashThreads", DEFAULT_HASH_THREADS);
+    throttle = new Throttle(auth.throttle());
+    int hashThreads = auth.hashThreads();
     hashing = new Hashing(vertx, hashThreads, QUEUED_PER_HASH_THREAD * hashThreads, storageTimeoutMs);
     sweeper = vertx.setPeriodic(SWEEP_MS, t -> throttle.sweep(System.currentTimeMillis()));
-    return vertx.executeBlocking(() -> new Passwords(conf.getInteger("passwordIterations", 210_000)))
+    return vertx.executeBlocking(() -> new Passwords(auth.passwordIterations()))
       .compose(p -> {
         passwords = p;
         consume(AuthBus.REGISTER, this::register);
@@ -86,7 +91,7 @@ public final class AuthVerticle extends VerticleBase {
           m -> sessions.invalidate(tokenHash(m.body().getString("token", "")))));
         return Future.join(consumers.stream().map(MessageConsumer::completion).toList());
       })
-      .compose(v -> createAdmin(conf.getString("adminPassword")));
+      .compose(v -> createAdmin(auth.adminPassword()));
   }
 
   @Override
@@ -97,10 +102,7 @@ public final class AuthVerticle extends VerticleBase {
 
   /** Creates the conf's first admin on first start, with the given password or a random one logged once. */
   private Future<Void> createAdmin(String configured) {
-    if (admins.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    String admin = config().getJsonArray("admins").getString(0);
+    String admin = conf.firstAdmin();
     String password = configured != null && !configured.isEmpty() ? configured : Passwords.randomToken(12);
     return storage(StorageBus.DOC_FIND, StorageBus.docKey("users", admin))
       .<Void>mapEmpty()

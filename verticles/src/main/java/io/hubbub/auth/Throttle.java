@@ -2,7 +2,7 @@ package io.hubbub.auth;
 
 import io.hubbub.bus.AuthBus;
 import io.hubbub.limit.RateLimit;
-import io.vertx.core.json.JsonObject;
+import io.hubbub.conf.HubbubConf;
 
 /**
  * {@code auth.throttle}: how many sign-ups and logins one user name and one remote address may try in a
@@ -11,19 +11,16 @@ import io.vertx.core.json.JsonObject;
  */
 final class Throttle {
 
-  static final int DEFAULT_PER_USER = 10;
-  static final int DEFAULT_PER_ADDRESS = 60;
-  static final int DEFAULT_PER_SECONDS = 60;
   /** Longer names are counted by their first characters: no name is longer (and a key stays small). */
   private static final int MAX_NAME = 128;
 
   private final RateLimit perUser;
   private final RateLimit perAddress;
 
-  Throttle(JsonObject conf) {
-    long windowMs = conf.getInteger("perSeconds", DEFAULT_PER_SECONDS) * 1_000L;
-    perUser = new RateLimit(conf.getInteger("perUser", DEFAULT_PER_USER), windowMs);
-    perAddress = new RateLimit(conf.getInteger("perAddress", DEFAULT_PER_ADDRESS), windowMs);
+  Throttle(HubbubConf.Auth.Window conf) {
+    long windowMs = conf.perSeconds() * 1_000L;
+    perUser = new RateLimit(conf.perUser(), windowMs);
+    perAddress = new RateLimit(conf.perAddress(), windowMs);
   }
 
   /** Counts one attempt; fails with 429 (carrying the seconds to wait) when the name or the address is over. */

@@ -19,7 +19,6 @@ public final class EventRules {
   public static final Pattern TYPE = Pattern.compile("[A-Z][A-Z0-9_]{0,63}");
   public static final Pattern ID = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
   public static final int MAX_DEPTH = 32;
-  public static final int DEFAULT_MAX_DATA_BYTES = 64 * 1024;
 
   private static final Set<String> EVENT_FIELDS = Set.of("type", "data", "id", "expectedSeq");
 

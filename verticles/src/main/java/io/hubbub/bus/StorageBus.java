@@ -1,5 +1,6 @@
 package io.hubbub.bus;
 
+import io.hubbub.conf.ConfSchema;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
@@ -52,20 +53,14 @@ public final class StorageBus {
 
   /** Cluster-wide map of the live storage instances: instance id → {@link #instance} (JSON text), with a short TTL. */
   public static final String INSTANCES_MAP = "hubbub.storage.instances";
-  public static final int DEFAULT_PARTITIONS = 64;
+  /** {@code storage.partitions} when the conf does not say (the conf schema's default). */
+  public static final int DEFAULT_PARTITIONS = ((Number) ConfSchema.defaultOf("storage.partitions")).intValue();
   private static final Set<String> PARTITIONED = Set.of(APPEND, READ, META);
 
   public static final int MAX_READ_LIMIT = 1000;
   public static final int DEFAULT_READ_LIMIT = 100;
-  /** A read page also ends once its events' data add up to this many bytes (limits.maxReadBytes). */
-  public static final long DEFAULT_MAX_READ_BYTES = 4L * 1_048_576;
 
   private StorageBus() {
-  }
-
-  /** The conf's partition count ({@code storage.partitions}). */
-  public static int partitions(JsonObject conf) {
-    return conf.getJsonObject("storage", new JsonObject()).getInteger("partitions", DEFAULT_PARTITIONS);
   }
 
   /** The partition of a stream: a stable hash (Java's specified {@code String.hashCode}), the same on every JVM. */

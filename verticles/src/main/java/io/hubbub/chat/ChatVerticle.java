@@ -12,6 +12,7 @@ import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.StorageClient;
 import io.hubbub.bus.Streams;
 import io.hubbub.limit.SharedRateLimit;
+import io.hubbub.conf.HubbubConf;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
@@ -48,21 +49,24 @@ public final class ChatVerticle extends VerticleBase {
   private final Cache<String, Set<String>> members = Caches.bounded(MAX_CACHED_ROOMS);
   private SharedRateLimit rateLimit;
   private PresenceRelay relay;
-  private int maxTextLength;
-  private long typingMs;
-  private long timeoutMs;
+  private final HubbubConf conf;
+  private final int maxTextLength;
+  private final long typingMs;
+  private final long timeoutMs;
   private StorageClient storage;
   private long sweeper;
 
+  public ChatVerticle(HubbubConf conf) {
+    this.conf = conf;
+    this.maxTextLength = conf.chat().maxTextLength();
+    this.typingMs = conf.chat().typingSeconds() * 1_000L;
+    this.timeoutMs = conf.mongo().busTimeoutMs();
+  }
+
   @Override
   public Future<?> start() {
-    JsonObject conf = config().getJsonObject("chat", new JsonObject());
-    JsonObject limit = conf.getJsonObject("rateLimit", new JsonObject());
-    rateLimit = new SharedRateLimit(vertx, RATE_LIMIT_MAP, limit.getInteger("messages", 20), limit.getInteger("perSeconds", 10) * 1_000L);
-    maxTextLength = conf.getInteger("maxTextLength", 4_000);
-    typingMs = conf.getInteger("typingSeconds", 5) * 1_000L;
-    timeoutMs = config().getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
-    storage = new StorageClient(vertx, StorageBus.partitions(config()), timeoutMs);
+    rateLimit = new SharedRateLimit(vertx, RATE_LIMIT_MAP, conf.chat().rateMessages(), conf.chat().ratePerSeconds() * 1_000L);
+    storage = new StorageClient(vertx, conf.storage().partitions(), timeoutMs);
 
     serve(ChatBus.SEND, this::send);
     serve(ChatBus.PUBLISH, (body, headers) -> publish(body));

@@ -16,7 +16,7 @@ import java.util.Map;
 
 /**
  * Reads a node's conf: the JSON file, then the environment variables of PROTOCOL.md's "Running",
- * which win; then checks it whole.
+ * which win; then checks it whole and fills in the defaults.
  */
 public final class Conf {
 
@@ -38,6 +38,10 @@ public final class Conf {
     OVERRIDES.put("HUBBUB_TLS_CERT", "http.tls.cert");
     OVERRIDES.put("HUBBUB_TLS_KEY", "http.tls.key");
   }
+
+  /** Each conf key a variable sets, and the variable. */
+  static final Map<String, String> VARIABLES = OVERRIDES.entrySet().stream()
+    .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getValue, Map.Entry::getKey));
 
   private Conf() {
   }
@@ -67,8 +71,8 @@ public final class Conf {
         set(conf, override.getValue(), convert(override.getKey(), String.valueOf(value)));
       }
     }
-    ConfCheck.check(conf);
-    return conf;
+    ConfCheck.check(conf, VARIABLES);
+    return ConfSchema.withDefaults(conf);
   }
 
   private static Object convert(String variable, String value) {

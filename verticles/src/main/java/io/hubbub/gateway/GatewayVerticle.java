@@ -3,6 +3,7 @@ package io.hubbub.gateway;
 import io.hubbub.StartupException;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.StorageBus;
+import io.hubbub.conf.HubbubConf;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -46,40 +47,39 @@ public final class GatewayVerticle extends VerticleBase {
   public static final String LOCAL_MAP = "hubbub.gateway";
   public static final String PORT_KEY = "port";
   private static final String SOCKJS_LIBRARY = "/vendor/sockjs.min.js";
-  /** A connection with nothing to read or write this long is closed (the bridge's clients ping every few seconds). */
-  private static final int DEFAULT_IDLE_TIMEOUT_S = 60;
-  /** Reads one principal may have waiting on storage at once, per gateway instance. */
-  private static final int DEFAULT_READS_IN_FLIGHT = 4;
 
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private final HubbubConf conf;
   private HttpServer server;
   private Bridge bridge;
   private Readiness readiness;
 
+  public GatewayVerticle(HubbubConf conf) {
+    this.conf = conf;
+  }
+
   @Override
   public Future<?> start() {
-    JsonObject conf = config();
-    JsonObject http = conf.getJsonObject("http", new JsonObject());
-    JsonObject limits = conf.getJsonObject("limits", new JsonObject());
-    long timeoutMs = conf.getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
-    long maxBody = http.getLong("maxBodyBytes", 1_048_576L);
+    HubbubConf.Http http = conf.http();
+    HubbubConf.Limits limits = conf.limits();
+    long timeoutMs = conf.mongo().busTimeoutMs();
+    long maxBody = http.maxBodyBytes();
 
     Principals principals = new Principals(vertx, timeoutMs);
-    StreamAccess streams = new StreamAccess(vertx, new Namespaces(conf.getJsonObject("namespaces", new JsonObject())),
-      limits.getInteger("maxDataBytes", EventRules.DEFAULT_MAX_DATA_BYTES), limits.getInteger("maxBatch", 1_000),
-      limits.getInteger("readsInFlight", DEFAULT_READS_IN_FLIGHT), StorageBus.partitions(conf), timeoutMs);
-    LiveFanout live = new LiveFanout(vertx, limits.getLong("liveQueueBytes", LiveFanout.DEFAULT_QUEUE_BYTES), io.hubbub.Node.registry());
+    StreamAccess streams = new StreamAccess(vertx, new Namespaces(conf.namespaces()), limits.maxDataBytes(), limits.maxBatch(),
+      limits.readsInFlight(), conf.storage().partitions(), timeoutMs);
+    LiveFanout live = new LiveFanout(vertx, limits.liveQueueBytes(), io.hubbub.Node.registry());
     bridge = new Bridge(vertx, principals, streams, live, timeoutMs);
     consumers.addAll(bridge.consumers());
 
     readiness = new Readiness(vertx, conf);
     Router router = Router.router(vertx);
-    router.route().handler(new RequestTimeout(http.getInteger("requestTimeoutSeconds", RequestTimeout.DEFAULT_SECONDS)));
+    router.route().handler(new RequestTimeout(http.requestTimeoutSeconds()));
     // HEAD wherever GET is: the same route answers, Vert.x leaves the body out for a HEAD request
     router.route().method(HttpMethod.HEAD).handler(ctx -> ctx.reroute(HttpMethod.GET, ctx.request().uri()));
     router.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/ready").handler(this::ready);
-    if ("admin".equals(http.getString("metrics", "public"))) { // it names nodes and routes: for monitoring only
+    if (http.adminMetrics()) { // it names nodes and routes: for monitoring only
       router.get("/metrics").handler(ctx -> principals.resolve(ctx.request().getHeader(HttpHeaders.AUTHORIZATION))
         .map(principal -> HttpApi.admin(principal, "metrics are for admins"))
         .onSuccess(admin -> ctx.next())
@@ -97,20 +97,19 @@ public final class GatewayVerticle extends VerticleBase {
     router.route().last().handler(ctx -> HttpApi.error(ctx, 404, "no such resource"));
 
     HttpServerOptions options = new HttpServerOptions()
-      .setHost(http.getString("host", "0.0.0.0"))
-      .setPort(http.getInteger("port", 8080))
-      .setIdleTimeout(http.getInteger("idleTimeoutSeconds", DEFAULT_IDLE_TIMEOUT_S))
+      .setHost(http.host())
+      .setPort(http.port())
+      .setIdleTimeout(http.idleTimeoutSeconds())
       .setIdleTimeoutUnit(TimeUnit.SECONDS)
       // a closed WebSocket whose client does not answer the close frame is dropped after this, not 10 s
       .setWebSocketClosingTimeout(WEBSOCKET_CLOSING_TIMEOUT_S)
       .setMaxWebSocketFrameSize((int) maxBody)
       .setMaxWebSocketMessageSize((int) maxBody)
       // off unless asked: deflating every frame for every socket halves the fan-out (bench/README.md)
-      .setPerMessageWebSocketCompressionSupported(http.getBoolean("websocketCompression", false))
-      .setPerFrameWebSocketCompressionSupported(http.getBoolean("websocketCompression", false));
-    JsonObject tls = http.getJsonObject("tls", new JsonObject());
-    if (!tls.isEmpty()) { // HTTPS and WSS on the same port
-      options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(tls.getString("cert")).setKeyPath(tls.getString("key")));
+      .setPerMessageWebSocketCompressionSupported(http.websocketCompression())
+      .setPerFrameWebSocketCompressionSupported(http.websocketCompression());
+    if (http.tls().enabled()) { // HTTPS and WSS on the same port
+      options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(http.tls().cert()).setKeyPath(http.tls().key()));
     }
     return Future.join(consumers.stream().map(MessageConsumer::completion).toList())
       .compose(v -> principals.ready())

@@ -35,7 +35,6 @@ import java.util.Set;
  */
 final class LiveFanout {
 
-  static final long DEFAULT_QUEUE_BYTES = 1_048_576;
 
   /** What this gateway sends one socket. */
   private static final class Outbox {

@@ -4,10 +4,10 @@ import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.Streams;
+import io.hubbub.conf.HubbubConf;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 
-import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -17,21 +17,15 @@ import java.util.Map;
  */
 final class Namespaces {
 
-  private record Rules(String publish, String read) {
-  }
+  private final Map<String, HubbubConf.Access> rules;
 
-  private final Map<String, Rules> rules = new HashMap<>();
-
-  Namespaces(JsonObject declared) {
-    declared.forEach(entry -> {
-      JsonObject rule = (JsonObject) entry.getValue();
-      rules.put(entry.getKey(), new Rules(rule.getString("publish", "none"), rule.getString("read", "none")));
-    });
+  Namespaces(Map<String, HubbubConf.Access> declared) {
+    this.rules = Map.copyOf(declared);
   }
 
   /** Fails with 400, 404, 401 or 403 unless {@code principal} (null: anonymous) may publish to {@code stream}. */
   void checkPublish(JsonObject principal, String stream) {
-    Rules rules = rulesOf(stream);
+    HubbubConf.Access rules = rulesOf(stream);
     checkDevice(rules, principal, stream);
     check(rules.publish(), principal, stream, "publish to");
   }
@@ -43,7 +37,7 @@ final class Namespaces {
 
   /** Fails with 400, 404, 401 or 403 unless {@code principal} (null: anonymous) may read {@code stream}. */
   void checkRead(JsonObject principal, String stream) {
-    Rules rules = rulesOf(stream);
+    HubbubConf.Access rules = rulesOf(stream);
     checkDevice(rules, principal, stream);
     check(rules.read(), principal, stream, "read");
   }
@@ -52,19 +46,19 @@ final class Namespaces {
    * A device key opens one stream: its own in a namespace its devices publish to ({@code sensor.<deviceId>}).
    * Everything else is 403 for it, whatever the namespace lets signed-in users do.
    */
-  private static void checkDevice(Rules rules, JsonObject principal, String stream) {
+  private static void checkDevice(HubbubConf.Access rules, JsonObject principal, String stream) {
     if (principal != null && AuthBus.KIND_DEVICE.equals(principal.getString("kind"))
       && !(rules.publish().equals("device") && Streams.key(stream).equals(principal.getString("name")))) {
       throw denied("a device may only publish to and read its own stream, not '" + stream + "'");
     }
   }
 
-  private Rules rulesOf(String stream) {
+  private HubbubConf.Access rulesOf(String stream) {
     if (!Streams.isValidName(stream)) {
       throw Failures.badRequest("'" + EventRules.clip(stream, 200) + "' is not a stream name: <namespace>.<key>, namespace "
         + Streams.NAMESPACE.pattern() + ", key " + Streams.KEY.pattern());
     }
-    Rules found = rules.get(Streams.namespace(stream));
+    HubbubConf.Access found = rules.get(Streams.namespace(stream));
     if (found == null) {
       throw Failures.of(Failures.NOT_FOUND, "no namespace '" + Streams.namespace(stream) + "'");
     }

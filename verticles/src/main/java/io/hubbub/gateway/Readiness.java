@@ -3,6 +3,7 @@ package io.hubbub.gateway;
 import io.hubbub.ClusterGuard;
 import io.hubbub.bus.Bus;
 import io.hubbub.bus.StorageBus;
+import io.hubbub.conf.HubbubConf;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
@@ -28,10 +29,10 @@ final class Readiness {
   private final int partitions;
   private final String node;
 
-  Readiness(Vertx vertx, JsonObject conf) {
+  Readiness(Vertx vertx, HubbubConf conf) {
     this.vertx = vertx;
-    this.partitions = StorageBus.partitions(conf);
-    this.node = conf.getJsonObject("cluster", new JsonObject()).getString("node", "local");
+    this.partitions = conf.storage().partitions();
+    this.node = conf.cluster().node();
   }
 
   /** {@code {ready, body}}: the body of the answer, {@code ready} whether it is a 200. */

@@ -11,7 +11,6 @@ import io.vertx.ext.web.RoutingContext;
  */
 final class RequestTimeout implements Handler<RoutingContext> {
 
-  static final int DEFAULT_SECONDS = 30;
 
   private final long timeoutMs;
 

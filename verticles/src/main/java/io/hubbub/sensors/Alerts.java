@@ -2,6 +2,7 @@ package io.hubbub.sensors;
 
 import io.hubbub.bus.Caller;
 import io.hubbub.bus.SensorsBus;
+import io.hubbub.conf.HubbubConf;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -35,11 +36,10 @@ final class Alerts {
 
   private final List<Rule> rules = new ArrayList<>();
 
-  Alerts(JsonArray conf) {
+  Alerts(List<HubbubConf.AlertRule> conf) {
     for (int i = 0; i < conf.size(); i++) {
-      JsonObject r = conf.getJsonObject(i);
-      rules.add(new Rule(i, r.getString("kind"), r.getDouble("above"), r.getDouble("below"),
-        r.getLong("forSeconds", 0L) * 1_000, r.getDouble("hysteresis", 0.0)));
+      HubbubConf.AlertRule r = conf.get(i);
+      rules.add(new Rule(i, r.kind(), r.above(), r.below(), r.forSeconds() * 1_000L, r.hysteresis()));
     }
   }
 

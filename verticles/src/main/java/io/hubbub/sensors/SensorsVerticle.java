@@ -9,6 +9,7 @@ import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.StorageClient;
 import io.hubbub.bus.Streams;
+import io.hubbub.conf.HubbubConf;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -46,13 +47,20 @@ public final class SensorsVerticle extends VerticleBase {
   private final Map<String, DeviceFeed> feeds = new HashMap<>();
   private final Map<String, MessageConsumer<?>> live = new HashMap<>();
   private final Backoff deviceList = new Backoff(500, 30_000);
+  private final HubbubConf conf;
+  private final int maxBatch;
+  private final long timeoutMs;
   private Aggregates aggregates;
   private Alerts alerts;
-  private int maxBatch;
-  private long timeoutMs;
   private StorageClient storage;
   private Lock active;
   private boolean stopped;
+
+  public SensorsVerticle(HubbubConf conf) {
+    this.conf = conf;
+    this.maxBatch = conf.limits().maxBatch();
+    this.timeoutMs = conf.mongo().busTimeoutMs();
+  }
 
   @Override
   public Future<?> start() {
@@ -85,11 +93,8 @@ public final class SensorsVerticle extends VerticleBase {
   }
 
   private Future<?> activate() {
-    JsonObject conf = config().getJsonObject("sensors", new JsonObject());
-    alerts = new Alerts(conf.getJsonArray("alerts", new JsonArray()));
-    maxBatch = config().getJsonObject("limits", new JsonObject()).getInteger("maxBatch", 1_000);
-    timeoutMs = config().getJsonObject("mongo", new JsonObject()).getLong("timeoutMs", 5_000L) + 1_000;
-    storage = new StorageClient(vertx, StorageBus.partitions(config()), timeoutMs);
+    alerts = new Alerts(conf.sensors().alerts());
+    storage = new StorageClient(vertx, conf.storage().partitions(), timeoutMs);
     aggregates = new Aggregates(this::request);
     serve(SensorsBus.INGEST, this::ingest);
     serve(SensorsBus.AGGREGATES, this::aggregates);

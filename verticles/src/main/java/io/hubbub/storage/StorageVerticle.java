@@ -8,6 +8,7 @@ import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.Streams;
+import io.hubbub.conf.HubbubConf;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -49,51 +50,51 @@ public final class StorageVerticle extends VerticleBase {
   /** The collections the domain verticles keep documents in. */
   private static final List<String> DOCUMENT_COLLECTIONS =
     List.of("users", "names", "sessions", "rooms", "devices", "aggregates", "sensors");
+  private final HubbubConf conf;
+  private final int partitionCount;
+  private final int maxDataBytes;
+  private final int maxBatch;
+  private final long maxReadBytes;
   private Partitions partitions;
-  private int partitionCount;
-  private String nodeName;
   private Counter fenced;
   private StoreConnection store;
   private EventStore events;
   private DocStore docs;
   private SeqCache seqs;
   private GroupCommit commits;
-  private int maxDataBytes;
-  private int maxBatch;
-  private long maxReadBytes;
   private boolean indexed;
   private long prepareTimer = -1;
   private final Backoff preparing = new Backoff(500, 30_000);
   private boolean stopping;
 
+  public StorageVerticle(HubbubConf conf) {
+    this.conf = conf;
+    this.partitionCount = conf.storage().partitions();
+    this.maxDataBytes = conf.limits().maxDataBytes();
+    this.maxBatch = conf.limits().maxBatch();
+    this.maxReadBytes = conf.limits().maxReadBytes();
+  }
+
   @Override
   public Future<?> start() {
-    JsonObject conf = config();
-    JsonObject mongoConf = conf.getJsonObject("mongo", new JsonObject());
-    JsonObject storageConf = conf.getJsonObject("storage", new JsonObject());
-    JsonObject limits = conf.getJsonObject("limits", new JsonObject());
-    long timeoutMs = mongoConf.getLong("timeoutMs", 5_000L);
-    maxDataBytes = limits.getInteger("maxDataBytes", EventRules.DEFAULT_MAX_DATA_BYTES);
-    maxBatch = limits.getInteger("maxBatch", 1_000);
-    maxReadBytes = limits.getLong("maxReadBytes", StorageBus.DEFAULT_MAX_READ_BYTES);
-    seqs = new SeqCache(storageConf.getInteger("seqCacheStreams", 100_000));
-    partitionCount = StorageBus.partitions(conf);
-    nodeName = conf.getJsonObject("cluster", new JsonObject()).getString("node", "local");
+    HubbubConf.Storage storageConf = conf.storage();
+    long timeoutMs = conf.mongo().timeoutMs();
+    seqs = new SeqCache(storageConf.seqCacheStreams());
     MeterRegistry registry = Node.registry();
     fenced = Counter.builder("hubbub.storage.partitions.fenced")
       .description("Partitions given up because another writer stored under their keys").register(registry);
     Gauge.builder("hubbub.storage.partitions.owned", this, v -> v.partitions == null ? 0 : v.partitions.ownedCount())
       .description("Storage partitions this instance owns").tag("verticle", Node.meterInstance("storage")).register(registry);
 
-    return StoreConnection.open(vertx, mongoConf, timeoutMs, storageConf.getInteger("poolSize", 16)).compose(connection -> {
+    return StoreConnection.open(vertx, conf.mongo(), storageConf.poolSize()).compose(connection -> {
       store = connection;
       MongoClient mongo = connection.mongo;
       StoreCalls calls = new StoreCalls(timeoutMs, StoreCalls.writesFor(connection.uri));
       events = new EventStore(mongo, calls);
       // the verticles' own collections always, and any the conf adds (a conf written before one was added keeps working)
       docs = new DocStore(mongo, calls, new JsonArray(new ArrayList<>(DOCUMENT_COLLECTIONS))
-        .addAll(storageConf.getJsonArray("collections", new JsonArray())));
-      commits = new GroupCommit(events, seqs, storageConf.getInteger("maxBatchEvents", 2_000), this::announce,
+        .addAll(new JsonArray(storageConf.collections())));
+      commits = new GroupCommit(events, seqs, storageConf.maxBatchEvents(), this::announce,
         stream -> partitions != null && partitions.owns(partition(stream)), this::fenced, registry);
       consume(StorageBus.PING, body -> ping());
       consume(StorageBus.DOC_INSERT, docs::insert);
@@ -135,7 +136,7 @@ public final class StorageVerticle extends VerticleBase {
         if (stopping) {
           return Future.succeededFuture();
         }
-        partitions = new Partitions(vertx, partitionCount, instance, nodeName, store, new Partitions.Owner() {
+        partitions = new Partitions(vertx, partitionCount, instance, conf.cluster().node(), store, new Partitions.Owner() {
           @Override
           public Future<Void> serve(int partition) {
             return servePartition(partition);

@@ -2,6 +2,7 @@ package io.hubbub.storage;
 
 import io.hubbub.embedded.EmbeddedStore;
 import io.hubbub.embedded.StoreCredentials;
+import io.hubbub.conf.HubbubConf;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -31,27 +32,24 @@ public final class StoreConnection {
     this.embedded = embedded;
   }
 
-  static Future<StoreConnection> open(Vertx vertx, JsonObject mongoConf, long timeoutMs, int poolSize) {
-    String uri = mongoConf.getString("uri", "");
+  static Future<StoreConnection> open(Vertx vertx, HubbubConf.Mongo mongoConf, int poolSize) {
     Future<EmbeddedStore> embedded;
     Future<String> connection;
-    if (!uri.isBlank()) {
-      log.info("using MongoDB [uri: {}{}]", redact(uri),
-        mongoConf.getString("credentialsFile") == null ? "" : ", credentials: " + mongoConf.getString("credentialsFile"));
+    if (!mongoConf.embedded()) {
+      log.info("using MongoDB [uri: {}{}]", redact(mongoConf.uri()),
+        mongoConf.credentialsFile() == null ? "" : ", credentials: " + mongoConf.credentialsFile());
       embedded = Future.succeededFuture();
       connection = signedIn(vertx, mongoConf);
     } else {
-      Path dataDir = Path.of(mongoConf.getString("dataDir", "data"));
-      String host = mongoConf.getString("embeddedHost", EmbeddedStore.DEFAULT_HOST);
-      int port = mongoConf.getInteger("embeddedPort", 0);
-      embedded = vertx.executeBlocking(() -> EmbeddedStore.start(dataDir, host, port));
+      Path dataDir = Path.of(mongoConf.dataDir());
+      embedded = vertx.executeBlocking(() -> EmbeddedStore.start(dataDir, mongoConf.embeddedHost(), mongoConf.embeddedPort()));
       connection = embedded.map(EmbeddedStore::uri);
     }
     return connection.map(full -> new StoreConnection(MongoClient.create(vertx, new JsonObject()
       .put("connection_string", full)
-      .put("db_name", mongoConf.getString("database", "hubbub"))
-      .put("serverSelectionTimeoutMS", timeoutMs)
-      .put("connectTimeoutMS", timeoutMs)
+      .put("db_name", mongoConf.database())
+      .put("serverSelectionTimeoutMS", mongoConf.timeoutMs())
+      .put("connectTimeoutMS", mongoConf.timeoutMs())
       .put("maxPoolSize", poolSize)), full, embedded.result()));
   }
 
@@ -59,9 +57,9 @@ public final class StoreConnection {
    * {@code mongo.uri}, signed in with the credentials of {@code mongo.credentialsFile} when it names one and the URI
    * carries none (another node's embedded store keeps them beside its data).
    */
-  public static Future<String> signedIn(Vertx vertx, JsonObject mongoConf) {
-    String uri = mongoConf.getString("uri", "");
-    String credentialsFile = mongoConf.getString("credentialsFile");
+  public static Future<String> signedIn(Vertx vertx, HubbubConf.Mongo mongoConf) {
+    String uri = mongoConf.uri();
+    String credentialsFile = mongoConf.credentialsFile();
     if (credentialsFile == null || uri.contains("@")) {
       return Future.succeededFuture(uri);
     }

@@ -4,6 +4,7 @@ import io.hubbub.Node;
 import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Streams;
 import io.hubbub.support.TestCerts;
+import io.hubbub.conf.HubbubConf;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.internal.VertxInternal;
@@ -66,7 +67,7 @@ class ClusterTlsIT {
     if (tls != null) {
       member.put("tls", tls);
     }
-    Vertx intruder = Node.newVertx(new JsonObject().put("cluster", member)).await(60, TimeUnit.SECONDS);
+    Vertx intruder = Node.newVertx(HubbubConf.of(new JsonObject().put("cluster", member))).await(60, TimeUnit.SECONDS);
     try {
       eventually("the intruder is a Hazelcast member (Hazelcast's own port trusts anyone who reaches it)",
         () -> ((VertxInternal) intruder).clusterManager().getNodes().size() == 3, 30);

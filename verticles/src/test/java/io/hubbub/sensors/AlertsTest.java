@@ -1,6 +1,6 @@
 package io.hubbub.sensors;
 
-import io.vertx.core.json.JsonArray;
+import io.hubbub.conf.HubbubConf;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
@@ -13,9 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Alert rules over sequences of readings: duration, hysteresis, one open alert per rule, replay-safe ids. */
 class AlertsTest {
 
-  private final Alerts alerts = new Alerts(new JsonArray()
-    .add(new JsonObject().put("kind", "temperature").put("above", 30).put("forSeconds", 60).put("hysteresis", 2))
-    .add(new JsonObject().put("kind", "battery").put("below", 10)));
+  private final Alerts alerts = new Alerts(List.of(
+    new HubbubConf.AlertRule("temperature", 30.0, null, 60, 2),
+    new HubbubConf.AlertRule("battery", null, 10.0, 0, 0)));
   private final JsonObject state = new JsonObject();
   private long seq;
 

@@ -1,5 +1,6 @@
 package io.hubbub.sensors;
 
+import io.hubbub.conf.HubbubConf;
 import io.hubbub.support.TestConf;
 import io.hubbub.support.TestNode;
 import io.hubbub.support.TestNode.Response;
@@ -72,7 +73,7 @@ class SensorsTest {
   private void deploySensors() throws Exception {
     JsonObject config = conf.copy();
     config.remove("verticles");
-    sensors = await(vertx.deployVerticle(new SensorsVerticle(), new DeploymentOptions().setConfig(config)));
+    sensors = await(vertx.deployVerticle(new SensorsVerticle(HubbubConf.of(config)), new DeploymentOptions()));
   }
 
   private static <T> T await(Future<T> future) throws Exception {
@@ -317,7 +318,7 @@ class SensorsTest {
     String key = device("s1");
     JsonObject config = conf.copy();
     config.remove("verticles");
-    String standby = await(vertx.deployVerticle(new SensorsVerticle(), new DeploymentOptions().setConfig(config)));
+    String standby = await(vertx.deployVerticle(new SensorsVerticle(HubbubConf.of(config)), new DeploymentOptions()));
     assertEquals(201, readings("s1", key, reading("temperature", 20, Instant.now())).status());
     caughtUp("s1");
     JsonObject before = node.call(HttpMethod.GET, "/api/sensors/s1", admin, null).json();
