@@ -1,14 +1,17 @@
 package io.hubbub;
 
+import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.shareddata.Shareable;
 import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.HashSet;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
@@ -39,6 +42,9 @@ public final class ClusterGuard implements Shareable {
   /** The guard of a node that is not clustered: always trusted. */
   private static final ClusterGuard ALONE = new ClusterGuard(1, Long.MAX_VALUE / 4, () -> 1, System::nanoTime);
 
+  /** Hazelcast's view of the cluster, as Node built it; null for the unit tests' guards and a node alone. */
+  private ClusterManager cluster;
+
   private final int quorum;
   private final long heartbeatNs;
   private final IntSupplier members;
@@ -60,9 +66,9 @@ public final class ClusterGuard implements Shareable {
   }
 
   /** Starts the guard of a clustered Vert.x instance. */
-  static ClusterGuard install(Vertx vertx, int quorum, long heartbeatMs) {
-    ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+  static ClusterGuard install(Vertx vertx, ClusterManager cluster, int quorum, long heartbeatMs) {
     ClusterGuard guard = new ClusterGuard(quorum, TimeUnit.MILLISECONDS.toNanos(heartbeatMs), () -> cluster.getNodes().size(), System::nanoTime);
+    guard.cluster = cluster;
     vertx.sharedData().<String, ClusterGuard>getLocalMap(MAP).put(KEY, guard);
     Thread ticker = new Thread(() -> {
       while (!guard.closed) {
@@ -126,6 +132,31 @@ public final class ClusterGuard implements Shareable {
       return "this node sees " + lastMembers + " cluster members, fewer than the quorum of " + quorum;
     }
     return "this node has just resumed from a pause";
+  }
+
+  /** Whether this node is a cluster member (of a clustered Vert.x). */
+  public boolean clustered() {
+    return cluster != null;
+  }
+
+  /** The ids of the cluster's members now, this node's included; empty for a node alone. */
+  public Set<String> members() {
+    return cluster == null ? Set.of() : new HashSet<>(cluster.getNodes());
+  }
+
+  /** This node's member id; null for a node alone. */
+  public String memberId() {
+    return cluster == null ? null : cluster.getNodeId();
+  }
+
+  /** The Hazelcast instance this node runs, for cluster-wide data Vert.x's shared data cannot express; null for a node alone. */
+  public HazelcastInstance hazelcast() {
+    return cluster instanceof HazelcastClusterManager hazelcast ? hazelcast.getHazelcastInstance() : null;
+  }
+
+  /** Whether Hazelcast counts this node a live member (true for a node alone). */
+  public boolean active() {
+    return cluster == null || cluster.isActive();
   }
 
   public int quorum() {

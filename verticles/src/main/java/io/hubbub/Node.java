@@ -17,7 +17,6 @@ import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.http.ClientAuth;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -101,12 +100,13 @@ public final class Node {
     com.hazelcast.config.Config hazelcast = ClusterConfig.load(cluster);
     long heartbeatMs = 1_000L * Integer.parseInt(hazelcast.getProperty(ClusterConfig.HEARTBEAT_TIMEOUT) != null
       ? hazelcast.getProperty(ClusterConfig.HEARTBEAT_TIMEOUT) : "60");
+    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast);
     return builder(options)
-      .withClusterManager(new HazelcastClusterManager(hazelcast))
+      .withClusterManager(manager)
       .buildClustered()
-      .onSuccess(vertx -> ClusterGuard.install(vertx, cluster.quorum(), heartbeatMs))
+      .onSuccess(vertx -> ClusterGuard.install(vertx, manager, cluster.quorum(), heartbeatMs))
       .onSuccess(vertx -> log.info("joined the cluster [name: {}, host: {}, nodes: {}, in: {} ms]", cluster.name(), cluster.host(),
-        ((VertxInternal) vertx).clusterManager().getNodes().size(), (System.nanoTime() - started) / 1_000_000));
+        manager.getNodes().size(), (System.nanoTime() - started) / 1_000_000));
   }
 
   /**

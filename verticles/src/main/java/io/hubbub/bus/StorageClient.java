@@ -1,12 +1,11 @@
 package io.hubbub.bus;
 
+import io.hubbub.ClusterGuard;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
-import io.vertx.core.spi.cluster.ClusterManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +38,7 @@ public final class StorageClient {
   private final Vertx vertx;
   private final int partitions;
   private final long timeoutMs;
-  private final ClusterManager cluster;
+  private final ClusterGuard cluster;
   private final Map<Integer, Set<Promise<JsonObject>>> waiting = new HashMap<>();
   /** Partitions whose node left, until a live instance announces them (or {@value #ORPHAN_MAX_MS} ms pass): when. */
   private final Map<Integer, Long> orphaned = new HashMap<>();
@@ -50,9 +49,9 @@ public final class StorageClient {
     this.vertx = vertx;
     this.partitions = partitions;
     this.timeoutMs = timeoutMs;
-    this.cluster = ((VertxInternal) vertx).clusterManager();
-    if (cluster != null) {
-      members = new HashSet<>(cluster.getNodes());
+    this.cluster = ClusterGuard.of(vertx);
+    if (cluster.clustered()) {
+      members = cluster.members();
       vertx.setPeriodic(MEMBERS_CHECK_MS, t -> checkMembers());
     }
   }
@@ -64,7 +63,7 @@ public final class StorageClient {
   public Future<JsonObject> request(String address, JsonObject body, long timeoutMs) {
     String routed = StorageBus.route(address, body, partitions);
     int partition = StorageBus.partitionOf(routed);
-    if (cluster == null || partition < 0) {
+    if (!cluster.clustered() || partition < 0) {
       return Bus.request(vertx.eventBus(), routed, body, timeoutMs);
     }
     if (orphaned.containsKey(partition)) {
@@ -94,7 +93,7 @@ public final class StorageClient {
     if (reading) {
       return;
     }
-    Set<String> now = new HashSet<>(cluster.getNodes());
+    Set<String> now = cluster.members();
     Set<String> gone = new HashSet<>(members);
     gone.removeAll(now);
     members = now;

@@ -4,8 +4,6 @@ import io.hubbub.ClusterGuard;
 import io.hubbub.bus.StorageBus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.VertxInternal;
-import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.shareddata.Lock;
 import org.slf4j.Logger;
@@ -156,8 +154,7 @@ final class Partitions {
   }
 
   private Future<Void> announce() {
-    ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
-    String me = StorageBus.instance(node, cluster == null ? null : cluster.getNodeId(), store, owned.keySet()).encode();
+    String me = StorageBus.instance(node, ClusterGuard.of(vertx).memberId(), store, owned.keySet()).encode();
     return instances.put(instance, me, ANNOUNCE_TTL_MS);
   }
 
@@ -205,8 +202,8 @@ final class Partitions {
 
   /** The cluster's members now, or null when not clustered. */
   private Set<String> members() {
-    ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
-    return cluster == null ? null : new HashSet<>(cluster.getNodes());
+    ClusterGuard cluster = ClusterGuard.of(vertx);
+    return cluster.clustered() ? cluster.members() : null;
   }
 
   /** Tries the candidates' locks one at a time, while under the fair share (or for orphans, always). */
