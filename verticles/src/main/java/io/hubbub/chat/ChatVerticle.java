@@ -65,7 +65,7 @@ public final class ChatVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    rateLimit = new SharedRateLimit(vertx, RATE_LIMIT_MAP, conf.chat().rateMessages(), conf.chat().ratePerSeconds() * 1_000L);
+    rateLimit = SharedRateLimit.create(vertx, RATE_LIMIT_MAP, conf.chat().rateMessages(), conf.chat().ratePerSeconds() * 1_000L);
     storage = new StorageClient(vertx, conf.storage().partitions(), timeoutMs);
 
     serve(ChatBus.SEND, this::send);

@@ -1,77 +1,76 @@
 package io.hubbub.limit;
 
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import io.hubbub.ClusterGuard;
 import io.hubbub.bus.Failures;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.shareddata.AsyncMap;
-import io.vertx.core.shareddata.Lock;
 
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.function.Function;
-import java.util.function.Supplier;
-import java.util.stream.Collectors;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A sliding-window limit per key that holds across the cluster: at most {@code max} events in any
- * {@code windowMs}, wherever they arrive. Each key's recent times live in a cluster-wide map (an entry
- * expires with its window, so idle keys cost nothing) and are read and written under the key's
- * cluster-wide lock. On one node, the same shared data is local.
+ * {@code windowMs}, wherever they arrive. Each key's recent times live in one entry of a cluster-wide Hazelcast
+ * map (it expires with its window, so idle keys cost nothing), and each event is one {@link SlidingWindow} entry
+ * processor run where the entry lives: one round trip, no lock. A node that is not clustered keeps the entries in
+ * memory, stepped by {@link ConcurrentHashMap#compute}.
  */
 public final class SharedRateLimit {
 
-  private static final long LOCK_WAIT_MS = 2_000;
-
-  private final Supplier<Future<AsyncMap<String, String>>> maps;
-  private final Function<String, Future<Lock>> locks;
-  private final String name;
-  private final int max;
-  private final long windowMs;
-  private Future<AsyncMap<String, String>> map;
-
-  /** @param name the limit's name in the cluster's shared data, e.g. {@code hubbub.rate.chat} */
-  public SharedRateLimit(Vertx vertx, String name, int max, long windowMs) {
-    this(() -> vertx.sharedData().getAsyncMap(name), lock -> vertx.sharedData().getLockWithTimeout(lock, LOCK_WAIT_MS),
-      name, max, windowMs);
+  /** Where the windows live: runs one step on one key's entry, atomically. */
+  interface Windows {
+    Future<Long> step(String key, SlidingWindow window);
   }
 
-  /** Over any shared map and locks: the cluster's, or in a unit test ones that fail on cue. */
-  SharedRateLimit(Supplier<Future<AsyncMap<String, String>>> maps, Function<String, Future<Lock>> locks,
-                  String name, int max, long windowMs) {
-    this.maps = maps;
-    this.locks = locks;
-    this.name = name;
+  private final Windows windows;
+  private final int max;
+  private final long windowMs;
+
+  /** The limit of this node: cluster-wide when it is clustered ({@code name}: its map, e.g. {@code hubbub.rate.chat}). */
+  public static SharedRateLimit create(Vertx vertx, String name, int max, long windowMs) {
+    HazelcastInstance hazelcast = ClusterGuard.of(vertx).hazelcast();
+    return new SharedRateLimit(hazelcast != null ? clustered(vertx, hazelcast.getMap(name)) : new InMemory(), max, windowMs);
+  }
+
+  /** Over any windows: the cluster's, this JVM's, or in a unit test ones that fail on cue. */
+  SharedRateLimit(Windows windows, int max, long windowMs) {
+    this.windows = windows;
     this.max = max;
     this.windowMs = windowMs;
   }
 
   /** Counts one event for {@code key}: 0 when allowed, else the seconds to wait (at least 1); 503 when the cluster does not answer. */
   public Future<Long> acquire(String key) {
-    if (map == null || map.failed()) {
-      map = maps.get(); // a map that could not be had is asked for again: one cluster hiccup is not for ever
-    }
-    return map.compose(times -> locks.apply(name + "." + key)
-      .compose(lock -> count(times, key).eventually(() -> {
-        lock.release();
-        return Future.succeededFuture();
-      })))
+    return windows.step(key, new SlidingWindow(max, windowMs, System.currentTimeMillis()))
       .recover(failure -> Future.failedFuture(Failures.unavailable("rate limit unavailable, retry later")));
   }
 
-  private Future<Long> count(AsyncMap<String, String> map, String key) {
-    return map.get(key).compose(value -> {
-      long now = System.currentTimeMillis();
-      List<Long> recent = new ArrayList<>();
-      if (value != null && !value.isEmpty()) {
-        Arrays.stream(value.split(",")).map(Long::parseLong).filter(t -> t > now - windowMs).forEach(recent::add);
+  private static Windows clustered(Vertx vertx, IMap<String, String> map) {
+    return (key, window) -> Future.fromCompletionStage(map.submitToKey(key, window), vertx.getOrCreateContext());
+  }
+
+  /** A node alone: the entries in memory, the expired ones dropped now and then. */
+  static final class InMemory implements Windows {
+    private static final int SWEEP_EVERY = 1_024;
+    private final Map<String, String> entries = new ConcurrentHashMap<>();
+    private final AtomicInteger steps = new AtomicInteger();
+
+    @Override
+    public Future<Long> step(String key, SlidingWindow window) {
+      long[] wait = new long[1];
+      entries.compute(key, (k, value) -> {
+        SlidingWindow.Step step = window.next(value);
+        wait[0] = step.waitSeconds();
+        return step.value();
+      });
+      if (steps.incrementAndGet() % SWEEP_EVERY == 0) {
+        entries.replaceAll((k, value) -> window.trim(value)); // drops the times the window has passed
+        entries.values().removeIf(String::isEmpty);
       }
-      if (recent.size() >= max) {
-        return Future.succeededFuture(Math.max(1, (recent.get(0) + windowMs - now + 999) / 1000));
-      }
-      recent.add(now);
-      String encoded = recent.stream().map(String::valueOf).collect(Collectors.joining(","));
-      return map.put(key, encoded, windowMs).map(0L);
-    });
+      return Future.succeededFuture(wait[0]);
+    }
   }
 }
