@@ -4,7 +4,6 @@ import io.hubbub.Node;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.vertx.micrometer.backends.BackendRegistries;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -21,6 +20,7 @@ import io.vertx.ext.mongo.BulkWriteOptions;
 import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.WriteOption;
+import io.vertx.micrometer.backends.BackendRegistries;
 
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -61,12 +61,7 @@ public final class AppendBench {
     this.seconds = seconds;
   }
 
-  public static void main(String[] argv) throws Exception {
-    Map<String, String> args = Args.parse(argv);
-    int seconds = Integer.parseInt(args.getOrDefault("seconds", "10"));
-    List<Integer> publishers = java.util.Arrays.stream(args.getOrDefault("publishers", "1,16,64,256").split(","))
-      .map(Integer::parseInt).toList();
-    int shared = Integer.parseInt(args.getOrDefault("sharedStreams", "4"));
+  static void run(int seconds, List<Integer> publishers, int shared) throws Exception {
     try (BenchStore bench = BenchStore.start("hubbub-bench")) {
       new AppendBench(bench.vertx, seconds).run(bench, publishers, shared);
     }

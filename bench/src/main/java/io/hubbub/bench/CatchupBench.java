@@ -34,10 +34,7 @@ public final class CatchupBench {
   private static final String DATA = "x".repeat(180);
   private static final int PAGE = StorageBus.MAX_READ_LIMIT;
 
-  public static void main(String[] argv) throws Exception {
-    Map<String, String> args = Args.parse(argv);
-    long events = Long.parseLong(args.getOrDefault("events", "1100000"));
-    long read = Long.parseLong(args.getOrDefault("read", "100000"));
+  static void run(long events, long read) throws Exception {
     try (BenchStore bench = BenchStore.start("hubbub-catchup")) {
       Vertx vertx = bench.vertx;
       int port = BenchStore.freePort();

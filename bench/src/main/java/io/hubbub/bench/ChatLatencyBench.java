@@ -6,6 +6,7 @@ import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Playwright;
 import io.hubbub.Node;
 import io.vertx.core.json.JsonObject;
+import org.HdrHistogram.Histogram;
 
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
@@ -13,7 +14,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -36,8 +36,7 @@ public final class ChatLatencyBench {
   private ChatLatencyBench() {
   }
 
-  public static void main(String[] args) throws Exception {
-    int messages = args.length > 0 ? Integer.parseInt(args[0]) : 200;
+  static void run(int messages) throws Exception {
     try (BenchStore bench = BenchStore.start("hubbub-chat-bench")) {
       int port = BenchStore.freePort();
       JsonObject conf = bench.conf(port);
@@ -103,8 +102,8 @@ public final class ChatLatencyBench {
             }));
           }).observe(document.getElementById('messages'), { childList: true });
         }""");
-      List<Double> latencies = new ArrayList<>();
-      List<Double> acks = new ArrayList<>();
+      Histogram latencies = new Histogram(3); // microseconds
+      Histogram acks = new Histogram(3);
       for (int i = 1; i <= WARMUP + messages; i++) {
         String text = "lat " + i;
         double sent = ((Number) sender.evaluate("""
@@ -119,8 +118,8 @@ public final class ChatLatencyBench {
         sender.waitForFunction("text => window.__acked[text] !== undefined", text);
         double acked = ((Number) sender.evaluate("text => window.__acked[text]", text)).doubleValue();
         if (i > WARMUP) {
-          latencies.add(seen - sent);
-          acks.add(acked - sent);
+          latencies.recordValue(Math.round((seen - sent) * 1_000));
+          acks.recordValue(Math.round((acked - sent) * 1_000));
         }
       }
       System.out.printf("%d messages one at a time (after %d warm-up):%n", messages, WARMUP);
@@ -143,14 +142,9 @@ public final class ChatLatencyBench {
     return page;
   }
 
-  private static void print(String what, List<Double> latencies) {
-    latencies.sort(Double::compare);
+  private static void print(String what, Histogram micros) {
     System.out.printf("  %-42s median %5.1f ms, p90 %5.1f ms, p99 %5.1f ms, max %5.1f ms, mean %5.1f ms%n", what,
-      at(latencies, 0.50), at(latencies, 0.90), at(latencies, 0.99), latencies.get(latencies.size() - 1),
-      latencies.stream().mapToDouble(Double::doubleValue).average().orElse(0));
-  }
-
-  private static double at(List<Double> sorted, double quantile) {
-    return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(quantile * sorted.size()) - 1));
+      micros.getValueAtPercentile(50) / 1e3, micros.getValueAtPercentile(90) / 1e3, micros.getValueAtPercentile(99) / 1e3,
+      micros.getMaxValue() / 1e3, micros.getMean() / 1e3);
   }
 }

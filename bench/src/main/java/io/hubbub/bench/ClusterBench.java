@@ -7,6 +7,7 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.HdrHistogram.Histogram;
 
 import java.io.IOException;
 import java.net.URI;
@@ -58,8 +59,7 @@ public final class ClusterBench {
     this.storeUri = storeUri;
   }
 
-  public static void main(String[] args) throws Exception {
-    int samples = args.length > 0 ? Integer.parseInt(args[0]) : 500;
+  static void run(int samples) throws Exception {
     if (!Files.isRegularFile(Server.HUBBUB_JAR)) {
       throw new IllegalStateException("no " + Server.HUBBUB_JAR + ": run from the repository root after 'mvn -B -q -DskipTests package'");
     }
@@ -118,7 +118,7 @@ public final class ClusterBench {
 
     String stream = "app.latency";
     post(publishVia.port(), stream, token, 0);
-    long[] rr = new long[samples];
+    Histogram rr = new Histogram(3);
     for (int s = -WARMUP; s < samples; s++) {
       long t0 = System.nanoTime();
       HttpResponse<String> r = get(publishVia.port(), "/api/streams/" + stream, token);
@@ -127,12 +127,12 @@ public final class ClusterBench {
         throw new IllegalStateException("meta: " + r.statusCode() + " " + r.body());
       }
       if (s >= 0) {
-        rr[s] = t;
+        rr.recordValue(t);
       }
     }
-    long[] delivery = deliveries(publishVia.port(), subscribeVia.port(), stream, token, samples);
+    Histogram delivery = deliveries(publishVia.port(), subscribeVia.port(), stream, token, samples);
     System.out.printf("%-6d %10.1f s %9.2f / %6.2f ms %9.2f / %6.2f ms%n", nodes, formation,
-      pct(rr, 50), pct(rr, 99), pct(delivery, 50), pct(delivery, 99));
+      ms(rr, 50), ms(rr, 99), ms(delivery, 50), ms(delivery, 99));
     for (Server p : procs) {
       System.out.printf("         %s: %s%n", p.name, p.joined());
     }
@@ -140,7 +140,7 @@ public final class ClusterBench {
   }
 
   /** Publishes one event at a time on one edge; a bridge socket on the other receives them. */
-  private long[] deliveries(int publishPort, int subscribePort, String stream, String token, int samples) throws Exception {
+  private Histogram deliveries(int publishPort, int subscribePort, String stream, String token, int samples) throws Exception {
     Map<Long, Long> received = new ConcurrentHashMap<>();
     WebSocketClient client = vertx.createWebSocketClient();
     WebSocket ws = client.connect(subscribePort, "127.0.0.1", "/eventbus/websocket").await(10, TimeUnit.SECONDS);
@@ -154,7 +154,7 @@ public final class ClusterBench {
     ws.writeTextMessage(new JsonObject().put("type", "register").put("address", "streams.live." + stream).put("headers", headers).encode());
     long ping = vertx.setPeriodic(5_000, t -> ws.writeTextMessage("{\"type\":\"ping\"}"));
     Thread.sleep(1_000);
-    long[] latencies = new long[samples];
+    Histogram latencies = new Histogram(3);
     for (int s = -WARMUP; s < samples; s++) {
       long t0 = System.nanoTime();
       long seq = post(publishPort, stream, token, s);
@@ -166,7 +166,7 @@ public final class ClusterBench {
         Thread.onSpinWait();
       }
       if (s >= 0) {
-        latencies[s] = received.get(seq) - t0;
+        latencies.recordValue(received.get(seq) - t0);
       }
     }
     vertx.cancelTimer(ping);
@@ -335,9 +335,7 @@ public final class ClusterBench {
     return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  private static double pct(long[] nanos, int p) {
-    long[] sorted = nanos.clone();
-    java.util.Arrays.sort(sorted);
-    return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)] / 1e6;
+  private static double ms(Histogram nanos, double percentile) {
+    return nanos.getValueAtPercentile(percentile) / 1e6;
   }
 }

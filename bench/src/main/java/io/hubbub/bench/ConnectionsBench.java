@@ -10,9 +10,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,9 +25,7 @@ public final class ConnectionsBench {
 
   private static final int PARALLEL_CONNECTS = 100;
 
-  public static void main(String[] argv) throws Exception {
-    Map<String, String> args = Args.parse(argv);
-    List<Integer> steps = Arrays.stream(args.getOrDefault("steps", "1000,5000,10000").split(",")).map(Integer::parseInt).toList();
+  static void run(List<Integer> steps) throws Exception {
     Path dir = Files.createTempDirectory("hubbub-connections");
     Vertx vertx = Vertx.vertx();
     try (BenchStore store = BenchStore.start("hubbub-connections-store");

@@ -2,6 +2,9 @@ package io.hubbub.bench;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 import java.io.IOException;
 import java.net.URI;
@@ -11,10 +14,9 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.Callable;
 
 /**
  * Pretends to be a greenhouse: registers N devices (as an admin) and has each send temperature,
@@ -34,24 +36,36 @@ public final class DeviceSimulator {
     this.url = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
   }
 
-  public static void main(String[] args) throws InterruptedException {
-    Map<String, String> options = new HashMap<>(Map.of("--url", "http://localhost:8080", "--user", "admin",
-      "--devices", "5", "--rate", "1", "--seconds", "0"));
-    String password = System.getenv("HUBBUB_ADMIN_PASSWORD");
-    for (int i = 0; i + 1 < args.length; i += 2) {
-      options.put(args[i], args[i + 1]);
-    }
-    password = options.getOrDefault("--password", password);
-    if (password == null || password.isEmpty()) {
-      System.err.println("usage: DeviceSimulator --password ADMIN_PASSWORD [--url U] [--user admin] [--devices N] [--rate R] [--seconds S]");
-      System.exit(2);
-    }
-    try {
-      new DeviceSimulator(options.get("--url")).run(options.get("--user"), password, Integer.parseInt(options.get("--devices")),
-        Double.parseDouble(options.get("--rate")), Integer.parseInt(options.get("--seconds")));
-    } catch (Refused e) {
-      System.err.println("simulator: " + e.getMessage());
-      System.exit(1);
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Cli()).execute(args));
+  }
+
+  /** The simulator's command line (also {@code hubbub-bench.jar devices}). */
+  @Command(name = "devices", mixinStandardHelpOptions = true, description = "Simulated greenhouse devices sending readings to a running Hubbub.")
+  static final class Cli implements Callable<Integer> {
+    @Option(names = "--url", defaultValue = "http://localhost:8080", description = "Hubbub's URL (default: ${DEFAULT-VALUE})")
+    String url;
+    @Option(names = "--user", defaultValue = "admin", description = "an admin's user name (default: ${DEFAULT-VALUE})")
+    String user;
+    @Option(names = "--password", required = true, defaultValue = "${env:HUBBUB_ADMIN_PASSWORD}",
+      description = "the admin's password (default: $HUBBUB_ADMIN_PASSWORD)")
+    String password;
+    @Option(names = "--devices", defaultValue = "5", description = "devices (default: ${DEFAULT-VALUE})")
+    int devices;
+    @Option(names = "--rate", defaultValue = "1", description = "readings of each kind per device per second (default: ${DEFAULT-VALUE})")
+    double rate;
+    @Option(names = "--seconds", defaultValue = "0", description = "how long; 0: until stopped (default: ${DEFAULT-VALUE})")
+    int seconds;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      try {
+        new DeviceSimulator(url).run(user, password, devices, rate, seconds);
+        return 0;
+      } catch (Refused e) {
+        System.err.println("simulator: " + e.getMessage());
+        return 1;
+      }
     }
   }
 

@@ -7,14 +7,13 @@ import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -53,7 +52,7 @@ public final class FanoutBench {
   }
 
   private final Vertx vertx = Vertx.vertx();
-  private final Map<String, String> args;
+  private final Options options;
   private final int rooms;
   private final int subscribers;
   private final int seconds;
@@ -63,24 +62,32 @@ public final class FanoutBench {
   private final Path dir;
   private int run;
 
-  private FanoutBench(Map<String, String> args, Path dir) {
-    this.args = args;
+  /** The sweep's options (see {@link Bench}); {@code jfr} may be null. */
+  record Options(int rooms, int subscribers, int seconds, int warmup, List<Integer> rates, String compression,
+                 List<String> targets, boolean store, int rounds, String jfr) {
+    JsonObject json() {
+      return new JsonObject().put("rooms", rooms).put("subscribers", subscribers).put("seconds", seconds).put("warmup", warmup)
+        .put("rates", rates.toString()).put("compression", compression).put("targets", String.join(",", targets))
+        .put("store", store ? "on" : "off").put("rounds", rounds).put("jfr", jfr);
+    }
+  }
+
+  private FanoutBench(Options options, Path dir) {
+    this.options = options;
     this.dir = dir;
-    this.rooms = Integer.parseInt(args.getOrDefault("rooms", "10"));
-    this.subscribers = Integer.parseInt(args.getOrDefault("subscribers", "20"));
-    this.seconds = Integer.parseInt(args.getOrDefault("seconds", "5"));
-    this.warmup = Integer.parseInt(args.getOrDefault("warmup", "10"));
-    this.rates = Arrays.stream(args.getOrDefault("rates", "250,500,1000,2000,4000,8000").split(",")).map(Integer::parseInt).toList();
-    this.results = new Results("fanout", new JsonObject(new HashMap<>(args)).put("rooms", rooms).put("subscribers", subscribers)
-      .put("seconds", seconds), List.of("target", "compression", "offered/s", "published/s", "delivered/s", "expected/s",
+    this.rooms = options.rooms();
+    this.subscribers = options.subscribers();
+    this.seconds = options.seconds();
+    this.warmup = options.warmup();
+    this.rates = options.rates();
+    this.results = new Results("fanout", options.json(), List.of("target", "compression", "offered/s", "published/s", "delivered/s", "expected/s",
       "p50 ms", "p99 ms", "p999 ms", "server cpu %", "cpu us/delivery", "server rss MB"));
   }
 
-  public static void main(String[] argv) throws Exception {
-    Map<String, String> args = Args.parse(argv);
+  static void run(Options options) throws Exception {
     Path dir = Files.createTempDirectory("hubbub-fanout");
     try (BenchStore store = BenchStore.start("hubbub-fanout-store")) {
-      FanoutBench bench = new FanoutBench(args, dir);
+      FanoutBench bench = new FanoutBench(options, dir);
       bench.run(store);
       bench.vertx.close().await(30, TimeUnit.SECONDS);
     } finally {
@@ -89,11 +96,11 @@ public final class FanoutBench {
   }
 
   private void run(BenchStore store) throws Exception {
-    String compression = args.getOrDefault("compression", "off");
+    String compression = options.compression();
     List<Boolean> modes = compression.equals("both") ? List.of(false, true) : List.of(compression.equals("on"));
-    List<String> targets = List.of(args.getOrDefault("targets", "hubbub").split(","));
-    boolean socketIoStore = "on".equals(args.get("store"));
-    int rounds = Integer.parseInt(args.getOrDefault("rounds", "1"));
+    List<String> targets = options.targets();
+    boolean socketIoStore = options.store();
+    int rounds = options.rounds();
     System.out.printf("fan-out: %d rooms x %d subscribers, %d s per step, rates %s, peer store %s%n", rooms, subscribers, seconds,
       rates, socketIoStore ? "on" : "off");
     for (int round = 0; round < rounds; round++) {
@@ -101,8 +108,8 @@ public final class FanoutBench {
         for (String target : targets) {
           if (target.equals("hubbub")) {
             List<String> jvm = new ArrayList<>(List.of("-Xmx1g"));
-            if (args.containsKey("jfr")) { // a profile of the server: jfr=<file>
-              jvm.add("-XX:StartFlightRecording=filename=" + args.get("jfr") + ",settings=profile");
+            if (options.jfr() != null) { // a profile of the server: jfr=<file>
+              jvm.add("-XX:StartFlightRecording=filename=" + options.jfr() + ",settings=profile");
             }
             try (Server server = Server.hubbub(dir, hubbubConf(store, compressed), jvm)) {
               sweep("hubbub", compressed, server, new Hubbub(Sessions.token(server.port())));
@@ -132,7 +139,7 @@ public final class FanoutBench {
     int port = server.port();
     WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(100_000)
       .setTryUsePerMessageCompression(compressed).setMaxMessageSize(16 * 1_048_576));
-    Recorder recorder = new Recorder();
+    Recorder recorder = new Recorder(3); // latencies (ns) of the deliveries, from every event loop
     AtomicLong acks = new AtomicLong();
     List<AtomicInteger> inFlight = new ArrayList<>();
     List<WebSocket> publishers = new ArrayList<>();
@@ -140,7 +147,7 @@ public final class FanoutBench {
     for (int room = 0; room < rooms; room++) {
       inFlight.add(new AtomicInteger());
       for (int s = 0; s < subscribers; s++) {
-        all.add(connect(client, port, protocol, room, true, recorder::record, () -> { }));
+        all.add(connect(client, port, protocol, room, true, sent -> recorder.recordValue(System.nanoTime() - sent), () -> { }));
       }
       AtomicInteger pending = inFlight.get(room);
       WebSocket publisher = connect(client, port, protocol, room, false, t -> { }, () -> {
@@ -169,7 +176,7 @@ public final class FanoutBench {
   private boolean step(Protocol protocol, List<WebSocket> publishers, List<AtomicInteger> inFlight, Recorder recorder,
                        AtomicLong acks, int rate, int secs, Results out, Server server, String target, boolean compressed)
     throws Exception {
-    recorder.reset();
+    recorder.reset(); // what arrived between steps is not this step's
     long acksBefore = acks.get();
     long cpuBefore = server.cpuNanos();
     long started = System.nanoTime();
@@ -192,22 +199,19 @@ public final class FanoutBench {
     vertx.cancelTimer(timer);
     double wall = (System.nanoTime() - started) / 1e9;
     long cpu = server.cpuNanos() - cpuBefore;
-    long[] latencies = recorder.snapshot();
+    Histogram latencies = recorder.getIntervalHistogram(); // the deliveries since the step began
     long published = acks.get() - acksBefore;
     Thread.sleep(1_500); // what is in flight lands before the next step
     if (out == null) {
       return false;
     }
-    double delivered = latencies.length / wall;
-    double p99 = percentile(latencies, 0.99);
+    long count = latencies.getTotalCount();
+    double delivered = count / wall;
+    double p99 = latencies.getValueAtPercentile(99) / 1e6;
     out.add(target, compressed ? "on" : "off", (double) rate, published / wall, delivered, rate * (double) subscribers,
-      percentile(latencies, 0.50), p99, percentile(latencies, 0.999), 100.0 * cpu / (wall * 1e9),
-      latencies.length == 0 ? 0.0 : cpu / 1e3 / latencies.length, server.rssBytes() / 1_048_576.0);
+      latencies.getValueAtPercentile(50) / 1e6, p99, latencies.getValueAtPercentile(99.9) / 1e6, 100.0 * cpu / (wall * 1e9),
+      count == 0 ? 0.0 : cpu / 1e3 / count, server.rssBytes() / 1_048_576.0);
     return delivered < 0.85 * rate * subscribers || p99 > 1_000;
-  }
-
-  private static double percentile(long[] sorted, double p) {
-    return sorted.length == 0 ? 0.0 : sorted[Math.min(sorted.length - 1, (int) (p * sorted.length))] / 1e6;
   }
 
   private WebSocket connect(WebSocketClient client, int port, Protocol protocol, int room, boolean subscriber,
@@ -329,32 +333,4 @@ public final class FanoutBench {
     }
   }
 
-  /** Latencies (ns) of the deliveries of one step, from every event loop. */
-  private static final class Recorder {
-    private long[] values = new long[1 << 16];
-    private int size;
-    private boolean on;
-
-    synchronized void reset() {
-      size = 0;
-      on = true;
-    }
-
-    synchronized void record(long sentNanos) {
-      if (!on) {
-        return;
-      }
-      if (size == values.length) {
-        values = Arrays.copyOf(values, size * 2);
-      }
-      values[size++] = System.nanoTime() - sentNanos;
-    }
-
-    synchronized long[] snapshot() {
-      on = false;
-      long[] copy = Arrays.copyOf(values, size);
-      Arrays.sort(copy);
-      return copy;
-    }
-  }
 }

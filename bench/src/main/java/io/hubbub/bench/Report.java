@@ -31,11 +31,8 @@ public final class Report {
   private static final int WIDTH = 900;
   private static final int HEIGHT = 420;
 
-  public static void main(String[] args) throws Exception {
-    List<Path> files = new ArrayList<>();
-    for (String arg : args) {
-      files.add(Path.of(arg));
-    }
+  static void run(List<Path> given) throws Exception {
+    List<Path> files = new ArrayList<>(given);
     if (files.isEmpty()) {
       files.addAll(latestOfEachScenario());
     }

@@ -15,6 +15,7 @@ import io.vertx.ext.mongo.BulkWriteOptions;
 import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.WriteOption;
+import org.HdrHistogram.Histogram;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -45,9 +46,7 @@ public final class SensorBench {
     this.seconds = seconds;
   }
 
-  public static void main(String[] args) throws Exception {
-    int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
-    int readings = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
+  static void run(int seconds, int readings) throws Exception {
     try (BenchStore bench = BenchStore.start("hubbub-sensor-bench")) {
       new SensorBench(bench.vertx, seconds).run(bench, readings);
     }
@@ -174,17 +173,17 @@ public final class SensorBench {
     };
     for (String[] q : queries) {
       String path = "/api/sensors/big/aggregates?kind=temperature&window=" + q[0] + "&from=" + q[1] + "&to=" + q[2];
-      List<Double> times = new ArrayList<>();
+      Histogram micros = new Histogram(3);
       int buckets = 0;
       for (int i = 0; i < 25; i++) {
         long t = System.nanoTime();
         buckets = call(http, HttpMethod.GET, path, admin, null).getJsonArray("buckets").size();
-        times.add((System.nanoTime() - t) / 1e6);
+        if (i >= 5) { // the first few warm up
+          micros.recordValue((System.nanoTime() - t) / 1_000);
+        }
       }
-      times = times.subList(5, times.size()); // the first few warm up
-      times.sort(Double::compare);
       System.out.printf("big device: %-36s %5d buckets, median %6.1f ms, max %6.1f ms%n", q[3], buckets,
-        times.get(times.size() / 2), times.get(times.size() - 1));
+        micros.getValueAtPercentile(50) / 1e3, micros.getMaxValue() / 1e3);
     }
   }
 
