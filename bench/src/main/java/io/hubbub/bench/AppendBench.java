@@ -1,19 +1,15 @@
 package io.hubbub.bench;
 
 import io.hubbub.Node;
+import io.hubbub.client.BridgeClient;
+import io.hubbub.client.HubbubHttp;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.BulkOperation;
 import io.vertx.ext.mongo.BulkWriteOptions;
@@ -27,9 +23,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
@@ -80,8 +74,7 @@ public final class AppendBench {
     int port = BenchStore.freePort();
     JsonObject conf = bench.conf(port);
     Node node = Node.start(vertx, conf).await(60, TimeUnit.SECONDS);
-    HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
-      new PoolOptions().setHttp1MaxSize(Collections.max(publisherCounts)));
+    HubbubHttp http = HubbubHttp.create(vertx, "127.0.0.1", port, Collections.max(publisherCounts));
     String token = Sessions.token(port);
     for (int publishers : publisherCounts) {
       markCpu();
@@ -181,7 +174,7 @@ public final class AppendBench {
       .put("ts", "2026-11-22T18:00:00.123Z");
   }
 
-  private double http(HttpClient http, String token, int publishers, int streams) throws Exception {
+  private double http(HubbubHttp http, String token, int publishers, int streams) throws Exception {
     AtomicLong acks = new AtomicLong();
     long end = System.currentTimeMillis() + seconds * 1000L;
     long start = System.nanoTime();
@@ -191,19 +184,15 @@ public final class AppendBench {
     return acks.get() / ((System.nanoTime() - start) / 1e9);
   }
 
-  private Future<Void> httpLoop(HttpClient http, String token, String stream, long end, AtomicLong acks) {
+  private Future<Void> httpLoop(HubbubHttp http, String token, String stream, long end, AtomicLong acks) {
     if (System.currentTimeMillis() >= end) {
       return Future.succeededFuture();
     }
     JsonObject event = new JsonObject().put("type", "BENCH").put("data", new JsonObject().put("text", DATA));
-    RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setURI("/api/streams/" + stream + "/events")
-      .putHeader("Authorization", "Bearer " + token);
-    return http.request(options).compose(req -> req.send(event.toBuffer())).compose(resp -> {
-      if (resp.statusCode() != 201) {
-        return Future.failedFuture("HTTP " + resp.statusCode());
+    return http.request(HttpMethod.POST, "/api/streams/" + stream + "/events", token, event).compose(response -> {
+      if (response.status() != 201) {
+        return Future.failedFuture("HTTP " + response.status());
       }
-      return resp.body();
-    }).compose(body -> {
       acks.incrementAndGet();
       return httpLoop(http, token, stream, end, acks);
     });
@@ -212,60 +201,31 @@ public final class AppendBench {
   private double bridge(int port, String token, int publishers, int streams) throws Exception {
     AtomicLong acks = new AtomicLong();
     long end = System.currentTimeMillis() + seconds * 1000L;
-    var client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(publishers));
-    List<WebSocket> sockets = new ArrayList<>();
+    List<BridgeClient> sockets = new ArrayList<>();
     for (int p = 0; p < publishers; p++) {
-      sockets.add(client.connect(port, "127.0.0.1", "/eventbus/websocket").await(30, TimeUnit.SECONDS));
+      // the bridge closes sockets that do not ping (as the official client does every 5 s)
+      sockets.add(BridgeClient.connect(vertx, port).await(30, TimeUnit.SECONDS).token(token).keepFrames(false).pingEvery(vertx, 5_000));
     }
     long start = System.nanoTime();
     List<Future<Void>> loops = new ArrayList<>();
     for (int p = 0; p < publishers; p++) {
-      loops.add(bridgeLoop(sockets.get(p), token, "app.bridge-" + publishers + "-" + streams + "-" + p % streams, end, acks));
+      loops.add(bridgeLoop(sockets.get(p), "app.bridge-" + publishers + "-" + streams + "-" + p % streams, end, acks));
     }
     Future.all(loops).await(seconds + 60L, TimeUnit.SECONDS);
     double rate = acks.get() / ((System.nanoTime() - start) / 1e9);
-    client.close().await(10, TimeUnit.SECONDS);
+    Future.join(sockets.stream().map(BridgeClient::close).toList()).await(10, TimeUnit.SECONDS);
     return rate;
   }
 
   /** One publisher on one socket: a send with a reply address, wait for the reply, again. */
-  private Future<Void> bridgeLoop(WebSocket socket, String token, String stream, long end, AtomicLong acks) {
-    Promise<Void> done = Promise.promise();
-    Map<String, Boolean> waiting = new ConcurrentHashMap<>();
-    JsonObject headers = new JsonObject().put("authorization", "Bearer " + token);
+  private Future<Void> bridgeLoop(BridgeClient socket, String stream, long end, AtomicLong acks) {
+    if (System.currentTimeMillis() >= end) {
+      return Future.succeededFuture();
+    }
     JsonObject body = new JsonObject().put("stream", stream).put("type", "BENCH").put("data", new JsonObject().put("text", DATA));
-    Runnable[] next = new Runnable[1];
-    next[0] = () -> {
-      if (System.currentTimeMillis() >= end) {
-        done.tryComplete();
-        return;
-      }
-      String reply = UUID.randomUUID().toString();
-      waiting.put(reply, true);
-      socket.writeTextMessage(new JsonObject().put("type", "send").put("address", "streams.publish")
-        .put("headers", headers).put("body", body).put("replyAddress", reply).encode());
-    };
-    socket.handler(buffer -> {
-      JsonObject frame = buffer.toJsonObject();
-      if (!"rec".equals(frame.getString("type"))) {
-        done.tryFail("bridge answered " + frame.encode());
-        return;
-      }
-      if (waiting.remove(frame.getString("address")) != null) {
-        acks.incrementAndGet();
-        next[0].run();
-      }
-    });
-    socket.closeHandler(v -> done.tryFail("the bridge closed the socket"));
-    // the bridge closes sockets that do not ping (as the official client does every 5 s)
-    long pings = vertx.setPeriodic(5_000, t -> socket.writeTextMessage("{\"type\":\"ping\"}"));
-    next[0].run();
-    return done.future().eventually(() -> {
-      vertx.cancelTimer(pings);
-      return socket.close();
+    return socket.request("streams.publish", body).compose(ack -> {
+      acks.incrementAndGet();
+      return bridgeLoop(socket, stream, end, acks);
     });
   }
-
-
-
 }

@@ -2,23 +2,15 @@ package io.hubbub.bench;
 
 import io.hubbub.Node;
 import io.hubbub.bus.StorageBus;
-import io.vertx.core.Promise;
+import io.hubbub.client.BridgeClient;
+import io.hubbub.client.HubbubHttp;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.RequestOptions;
-import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketClient;
-import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Catch-up: a client reading 100,000 events of history page by page (1,000 a page, each page asked for
@@ -43,11 +35,9 @@ public final class CatchupBench {
       fill(vertx, events);
       long jsonBytes = jsonBytes(vertx, STREAM, events);
       long fileAfterFill = java.nio.file.Files.size(bench.file());
-      HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port));
-      WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxMessageSize(64 * 1_048_576)
-        .setMaxFrameSize(1_048_576));
-      WebSocket socket = ws.connect(port, "127.0.0.1", "/eventbus/websocket").await(30, TimeUnit.SECONDS);
-      Bridge bridge = new Bridge(vertx, socket, token);
+      HubbubHttp http = HubbubHttp.local(vertx, port);
+      BridgeClient bridge = BridgeClient.connect(vertx, port).await(30, TimeUnit.SECONDS).token(token).keepFrames(false)
+        .pingEvery(vertx, 5_000);
       Results results = new Results("catchup", new JsonObject().put("events", events).put("read", read).put("page", PAGE),
         List.of("over", "from", "events", "seconds", "events/s"));
       long far = events - read + 1;
@@ -60,7 +50,7 @@ public final class CatchupBench {
             results.add("HTTP", String.format("%,d", from), got, s, got / s);
           }
           t0 = System.nanoTime();
-          got = bridge.read(from, read);
+          got = readBridge(bridge, from, read);
           s = (System.nanoTime() - t0) / 1e9;
           if (round == 1) {
             results.add("bridge", String.format("%,d", from), got, s, got / s);
@@ -79,7 +69,7 @@ public final class CatchupBench {
         fileAfterFill / (double) jsonBytes, fileAtEnd, fileAtEnd / (double) jsonBytes);
       results.add("disk: store file / JSON", "after appending", events, 0.0, fileAfterFill / (double) jsonBytes);
       results.finish();
-      socket.close().await(10, TimeUnit.SECONDS);
+      bridge.close().await(10, TimeUnit.SECONDS);
       node.undeploy().await(60, TimeUnit.SECONDS);
     }
   }
@@ -163,49 +153,14 @@ public final class CatchupBench {
     return bytes[0];
   }
 
-  private static long readHttp(HttpClient http, String token, long from, long count) throws Exception {
-    return readPages(from, count, seq -> {
-      RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET)
-        .setURI("/api/streams/" + STREAM + "/events?from=" + seq + "&limit=" + PAGE).putHeader("Authorization", "Bearer " + token);
-      return http.request(options).compose(req -> req.send()).compose(resp -> resp.body()).map(JsonObject::new)
-        .await(60, TimeUnit.SECONDS);
-    }, e -> { });
+  private static long readHttp(HubbubHttp http, String token, long from, long count) throws Exception {
+    return readPages(from, count, seq -> http.call(HttpMethod.GET, "/api/streams/" + STREAM + "/events?from=" + seq + "&limit=" + PAGE,
+      token, null).await(60, TimeUnit.SECONDS), e -> { });
   }
 
-  /** streams.read over a raw bridge WebSocket, one page at a time. */
-  private static final class Bridge {
-    private final WebSocket socket;
-    private final String token;
-    private final Map<String, Promise<JsonObject>> replies = new ConcurrentHashMap<>();
-    private final AtomicLong ids = new AtomicLong();
-
-    Bridge(Vertx vertx, WebSocket socket, String token) {
-      this.socket = socket;
-      this.token = token;
-      socket.binaryMessageHandler(buffer -> {
-        JsonObject frame = buffer.toJsonObject();
-        Promise<JsonObject> reply = replies.remove(frame.getString("address"));
-        if (reply != null) {
-          if ("err".equals(frame.getString("type"))) {
-            reply.fail(frame.getString("message"));
-          } else {
-            reply.complete(frame.getJsonObject("body"));
-          }
-        }
-      });
-      vertx.setPeriodic(5_000, t -> socket.writeTextMessage("{\"type\":\"ping\"}"));
-    }
-
-    long read(long from, long count) throws Exception {
-      return readPages(from, count, seq -> {
-        String reply = "r" + ids.incrementAndGet();
-        Promise<JsonObject> promise = Promise.promise();
-        replies.put(reply, promise);
-        socket.writeTextMessage(new JsonObject().put("type", "send").put("address", "streams.read").put("replyAddress", reply)
-          .put("headers", new JsonObject().put("authorization", "Bearer " + token))
-          .put("body", new JsonObject().put("stream", STREAM).put("from", seq).put("limit", PAGE)).encode());
-        return promise.future().await(60, TimeUnit.SECONDS);
-      }, e -> { });
-    }
+  /** streams.read over the bridge, one page at a time. */
+  private static long readBridge(BridgeClient bridge, long from, long count) throws Exception {
+    return readPages(from, count, seq -> bridge.request("streams.read",
+      new JsonObject().put("stream", STREAM).put("from", seq).put("limit", PAGE)).await(60, TimeUnit.SECONDS), e -> { });
   }
 }

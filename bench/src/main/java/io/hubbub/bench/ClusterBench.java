@@ -1,19 +1,20 @@
 package io.hubbub.bench;
 
 import io.hubbub.bus.StorageBus;
+import io.hubbub.client.BlockingHttp;
+import io.hubbub.client.BridgeClient;
+import io.hubbub.client.HubbubHttp;
+import io.hubbub.client.Response;
 import io.hubbub.embedded.EmbeddedStore;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.HdrHistogram.Histogram;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,7 +51,8 @@ public final class ClusterBench {
   private final Path dir;
   private final String storeUri;
   private final Vertx vertx = Vertx.vertx();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  /** Per port, an HTTP client of that node, for the publishes that overlap. */
+  private final Map<Integer, HubbubHttp> async = new ConcurrentHashMap<>();
   private final List<Server> running = new ArrayList<>();
   private int run;
 
@@ -121,10 +123,10 @@ public final class ClusterBench {
     Histogram rr = new Histogram(3);
     for (int s = -WARMUP; s < samples; s++) {
       long t0 = System.nanoTime();
-      HttpResponse<String> r = get(publishVia.port(), "/api/streams/" + stream, token);
+      Response r = get(publishVia.port(), "/api/streams/" + stream, token);
       long t = System.nanoTime() - t0;
-      if (r.statusCode() != 200) {
-        throw new IllegalStateException("meta: " + r.statusCode() + " " + r.body());
+      if (r.status() != 200) {
+        throw new IllegalStateException("meta: " + r.status() + " " + r.text());
       }
       if (s >= 0) {
         rr.recordValue(t);
@@ -142,17 +144,13 @@ public final class ClusterBench {
   /** Publishes one event at a time on one edge; a bridge socket on the other receives them. */
   private Histogram deliveries(int publishPort, int subscribePort, String stream, String token, int samples) throws Exception {
     Map<Long, Long> received = new ConcurrentHashMap<>();
-    WebSocketClient client = vertx.createWebSocketClient();
-    WebSocket ws = client.connect(subscribePort, "127.0.0.1", "/eventbus/websocket").await(10, TimeUnit.SECONDS);
-    ws.handler(buffer -> { // the bridge's raw WebSocket sends its frames as binary messages
-      JsonObject frame = new JsonObject(buffer.toString());
+    BridgeClient bridge = BridgeClient.connect(vertx, subscribePort).await(10, TimeUnit.SECONDS).token(token).keepFrames(false)
+      .pingEvery(vertx, 5_000);
+    bridge.register(BridgeClient.liveAddress(stream), frame -> {
       if (frame.getValue("body") instanceof JsonObject body && body.containsKey("seq")) {
         received.put(body.getLong("seq"), System.nanoTime());
       }
     });
-    JsonObject headers = new JsonObject().put("authorization", "Bearer " + token);
-    ws.writeTextMessage(new JsonObject().put("type", "register").put("address", "streams.live." + stream).put("headers", headers).encode());
-    long ping = vertx.setPeriodic(5_000, t -> ws.writeTextMessage("{\"type\":\"ping\"}"));
     Thread.sleep(1_000);
     Histogram latencies = new Histogram(3);
     for (int s = -WARMUP; s < samples; s++) {
@@ -169,9 +167,7 @@ public final class ClusterBench {
         latencies.recordValue(received.get(seq) - t0);
       }
     }
-    vertx.cancelTimer(ping);
-    ws.close().await(10, TimeUnit.SECONDS);
-    client.close().await(10, TimeUnit.SECONDS);
+    bridge.close().await(10, TimeUnit.SECONDS);
     return latencies;
   }
 
@@ -196,7 +192,7 @@ public final class ClusterBench {
       String stream = null;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (stream == null) { // once balanced, a stream of storage-1's
-        JsonObject ready = new JsonObject(get(port, "/ready", null).body());
+        JsonObject ready = get(port, "/ready", null).json();
         JsonArray owners = ready.getJsonObject("partitions").getJsonArray("owners");
         for (Object o : owners) {
           JsonObject owner = (JsonObject) o;
@@ -225,9 +221,9 @@ public final class ClusterBench {
       List<CompletableFuture<?>> sent = new ArrayList<>();
       for (int k = 0; firstAck.get() == 0 && k < 400; k++) {
         long at = System.nanoTime();
-        sent.add(postAsync(port, stream, token, "after-kill-" + k).whenComplete((r, e) -> {
+        sent.add(postAsync(port, stream, token, "after-kill-" + k).toCompletionStage().toCompletableFuture().whenComplete((r, e) -> {
           longest.accumulateAndGet(System.nanoTime() - at, Math::max);
-          int status = r == null ? -1 : r.statusCode();
+          int status = r == null ? -1 : r.status();
           synchronized (refusals) {
             if (status == 201) {
               firstAck.compareAndSet(0, System.nanoTime());
@@ -280,59 +276,50 @@ public final class ClusterBench {
   private void waitReady(int port) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (true) {
-      HttpResponse<String> r = get(port, "/ready", null);
-      if (r.statusCode() == 200 && new JsonObject(r.body()).getJsonObject("partitions").getInteger("owned") == StorageBus.DEFAULT_PARTITIONS) {
+      Response r = get(port, "/ready", null);
+      if (r.status() == 200 && new JsonObject(r.text()).getJsonObject("partitions").getInteger("owned") == StorageBus.DEFAULT_PARTITIONS) {
         return;
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("not ready: " + r.body());
+        throw new IllegalStateException("not ready: " + r.text());
       }
       Thread.sleep(100);
     }
   }
 
   private String login(int port) throws Exception {
-    String credentials = new JsonObject().put("username", "bench").put("password", "password-bench").encode();
-    send(port, "POST", "/api/users", null, credentials);
-    HttpResponse<String> session = send(port, "POST", "/api/sessions", null, credentials);
-    return new JsonObject(session.body()).getString("token");
+    return BlockingHttp.local(port).signUpAndLogin("bench", "password-bench");
   }
 
   private long post(int port, String stream, String token, int n) throws Exception {
-    HttpResponse<String> r = postRaw(port, stream, token, null);
-    if (r.statusCode() != 201) {
-      throw new IllegalStateException("publish " + n + ": " + r.statusCode() + " " + r.body());
+    Response r = postRaw(port, stream, token, null);
+    if (r.status() != 201) {
+      throw new IllegalStateException("publish " + n + ": " + r.status() + " " + r.text());
     }
-    return new JsonObject(r.body()).getLong("seq");
+    return r.json().getLong("seq");
   }
 
-  private HttpResponse<String> postRaw(int port, String stream, String token, String id) throws Exception {
+  private Response postRaw(int port, String stream, String token, String id) throws Exception {
     JsonObject event = new JsonObject().put("type", "BENCH").put("data", new JsonObject().put("t", System.nanoTime()));
     if (id != null) {
       event.put("id", id);
     }
-    return send(port, "POST", "/api/streams/" + stream + "/events", token, event.encode());
+    return send(port, HttpMethod.POST, "/api/streams/" + stream + "/events", token, event);
   }
 
-  private CompletableFuture<HttpResponse<String>> postAsync(int port, String stream, String token, String id) {
-    String body = new JsonObject().put("type", "BENCH").put("id", id).put("data", new JsonObject()).encode();
-    return http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/streams/" + stream + "/events"))
-      .timeout(Duration.ofSeconds(15)).header("Authorization", "Bearer " + token)
-      .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  private Future<Response> postAsync(int port, String stream, String token, String id) {
+    JsonObject event = new JsonObject().put("type", "BENCH").put("id", id).put("data", new JsonObject());
+    return async.computeIfAbsent(port, p -> HubbubHttp.create(vertx, "127.0.0.1", p, 64))
+      .post("/api/streams/" + stream + "/events", token, event)
+      .timeout(15, TimeUnit.SECONDS);
   }
 
-  private HttpResponse<String> get(int port, String path, String token) throws Exception {
-    return send(port, "GET", path, token, null);
+  private Response get(int port, String path, String token) throws Exception {
+    return send(port, HttpMethod.GET, path, token, null);
   }
 
-  private HttpResponse<String> send(int port, String method, String path, String token, String body) throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-      .timeout(Duration.ofSeconds(15))
-      .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    if (token != null) {
-      request.header("Authorization", "Bearer " + token);
-    }
-    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  private Response send(int port, HttpMethod method, String path, String token, JsonObject body) throws Exception {
+    return new BlockingHttp("127.0.0.1", port, Duration.ofSeconds(15)).send(method, path, token, body);
   }
 
   private static double ms(Histogram nanos, double percentile) {

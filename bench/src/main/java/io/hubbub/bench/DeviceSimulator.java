@@ -1,5 +1,8 @@
 package io.hubbub.bench;
 
+import io.hubbub.client.BlockingHttp;
+import io.hubbub.client.Response;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;
@@ -7,10 +10,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -29,11 +28,12 @@ import java.util.concurrent.Callable;
  */
 public final class DeviceSimulator {
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final BlockingHttp http;
   private final String url;
 
   DeviceSimulator(String url) {
-    this.url = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    this.url = url;
+    this.http = new BlockingHttp(url, Duration.ofSeconds(30));
   }
 
   public static void main(String[] args) {
@@ -139,16 +139,16 @@ public final class DeviceSimulator {
     while (true) {
       String trouble;
       try {
-        HttpResponse<String> response = http.send(request(method, path, token, body), HttpResponse.BodyHandlers.ofString());
-        int status = response.statusCode();
+        Response response = http.send(HttpMethod.valueOf(method), path, token, body);
+        int status = response.status();
         if (status < 300 || (method.equals("DELETE") && status == 404)) {
           if (told) {
             System.out.printf("%s: the server answers again%n", Instant.now());
           }
-          return response.body().startsWith("{") ? new JsonObject(response.body()) : new JsonObject(); // readings answer an array of acks
+          return response.text().startsWith("{") ? response.json() : new JsonObject(); // readings answer an array of acks
         }
         if (status != 503 && status != 429 && status != 502 && status != 504) {
-          throw new Refused(method + " " + path + ": " + status + " " + oneLine(response.body()));
+          throw new Refused(method + " " + path + ": " + status + " " + oneLine(response.text()));
         }
         trouble = "it answers " + status;
       } catch (IOException e) {
@@ -161,16 +161,6 @@ public final class DeviceSimulator {
       Thread.sleep(backoffMs);
       backoffMs = Math.min(10_000, backoffMs * 2);
     }
-  }
-
-  private HttpRequest request(String method, String path, String token, Object body) {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(30))
-      .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.toString()))
-      .header("content-type", "application/json");
-    if (token != null) {
-      request.header("authorization", "Bearer " + token);
-    }
-    return request.build();
   }
 
   private static String oneLine(String text) {

@@ -1,13 +1,10 @@
 package io.hubbub.bench;
 
 import io.hubbub.Node;
+import io.hubbub.client.HubbubHttp;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.BulkOperation;
@@ -62,8 +59,7 @@ public final class SensorBench {
     JsonObject conf = bench.conf(port);
     conf.getJsonObject("auth").put("adminPassword", "bench-admin-password");
     Node node = Node.start(vertx, conf).await(60, TimeUnit.SECONDS);
-    HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
-      new PoolOptions().setHttp1MaxSize(DEVICES * 2));
+    HubbubHttp http = HubbubHttp.create(vertx, "127.0.0.1", port, DEVICES * 2);
     String admin = call(http, HttpMethod.POST, "/api/sessions", null,
       new JsonObject().put("username", "admin").put("password", "bench-admin-password")).getString("token");
     List<String> keys = new ArrayList<>();
@@ -94,7 +90,7 @@ public final class SensorBench {
   }
 
   /** Each device posts one batch at a time, as fast as the acks come back. */
-  private double ingest(HttpClient http, List<String> keys, int batch, int forSeconds) throws Exception {
+  private double ingest(HubbubHttp http, List<String> keys, int batch, int forSeconds) throws Exception {
     AtomicLong stored = new AtomicLong();
     long end = System.currentTimeMillis() + forSeconds * 1000L;
     long start = System.nanoTime();
@@ -104,7 +100,7 @@ public final class SensorBench {
     return stored.get() / ((System.nanoTime() - start) / 1e9);
   }
 
-  private Future<Void> loop(HttpClient http, String device, String key, int batch, long end, AtomicLong stored) {
+  private Future<Void> loop(HubbubHttp http, String device, String key, int batch, long end, AtomicLong stored) {
     if (System.currentTimeMillis() >= end) {
       return Future.succeededFuture();
     }
@@ -122,7 +118,7 @@ public final class SensorBench {
   }
 
   /** Posts until acknowledged: a 503 is retried with the same ids, as a device should (counted in {@link #retries}). */
-  private Future<Void> deliver(HttpClient http, String path, String key, JsonArray readings) {
+  private Future<Void> deliver(HubbubHttp http, String path, String key, JsonArray readings) {
     return post(http, path, key, readings).recover(failure -> {
       if (!String.valueOf(failure.getMessage()).contains(": 503 ")) {
         return Future.failedFuture(failure);
@@ -133,7 +129,7 @@ public final class SensorBench {
   }
 
   /** One device with {@code count} readings, one a second; then how long its aggregate queries take. */
-  private void aggregatesOfABigDevice(HttpClient http, String admin, int count) throws Exception {
+  private void aggregatesOfABigDevice(HubbubHttp http, String admin, int count) throws Exception {
     String key = call(http, HttpMethod.POST, "/api/devices", admin, new JsonObject().put("deviceId", "big")).getString("key");
     Instant first = Instant.now().minusSeconds(count + 60L);
     long started = System.nanoTime();
@@ -216,35 +212,16 @@ public final class SensorBench {
     return rate;
   }
 
-  private static Future<Void> post(HttpClient http, String path, String key, JsonArray body) {
-    return http.request(new RequestOptions().setMethod(HttpMethod.POST).setURI(path).putHeader("Authorization", "Bearer " + key))
-      .compose(req -> req.send(body.toBuffer()))
-      .compose(resp -> resp.body().map(b -> {
-        if (resp.statusCode() != 201) {
-          throw new IllegalStateException(path + ": " + resp.statusCode() + " " + b);
-        }
-        return null;
-      }));
+  private static Future<Void> post(HubbubHttp http, String path, String key, JsonArray body) {
+    return http.call(HttpMethod.POST, path, key, body).mapEmpty();
   }
 
-  private static JsonObject call(HttpClient http, HttpMethod method, String path, String token, JsonObject body) throws Exception {
+  private static JsonObject call(HubbubHttp http, HttpMethod method, String path, String token, JsonObject body) throws Exception {
     return call(http, method, path, token, body, 60);
   }
 
-  private static JsonObject call(HttpClient http, HttpMethod method, String path, String token, JsonObject body,
+  private static JsonObject call(HubbubHttp http, HttpMethod method, String path, String token, JsonObject body,
                                  int timeoutSeconds) throws Exception {
-    RequestOptions options = new RequestOptions().setMethod(method).setURI(path);
-    if (token != null) {
-      options.putHeader("Authorization", "Bearer " + token);
-    }
-    return http.request(options)
-      .compose(req -> body == null ? req.send() : req.send(body.toBuffer()))
-      .compose(resp -> resp.body().map(b -> {
-        if (resp.statusCode() >= 300) {
-          throw new IllegalStateException(method + " " + path + ": " + resp.statusCode() + " " + b);
-        }
-        return new JsonObject(b);
-      }))
-      .await(timeoutSeconds, TimeUnit.SECONDS);
+    return http.call(method, path, token, body).await(timeoutSeconds, TimeUnit.SECONDS);
   }
 }

@@ -1,6 +1,6 @@
 package io.hubbub.audit;
 
-import io.hubbub.support.BridgeClient;
+import io.hubbub.client.BridgeClient;
 import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
 import io.hubbub.support.Waits;

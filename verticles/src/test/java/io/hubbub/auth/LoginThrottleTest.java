@@ -1,9 +1,9 @@
 package io.hubbub.auth;
 
 import io.hubbub.bus.AuthBus;
+import io.hubbub.client.Response;
 import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
-import io.hubbub.support.TestNode.Response;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;

@@ -3,9 +3,10 @@ package io.hubbub.cluster;
 import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
 import io.hubbub.bus.StorageBus;
-import io.hubbub.support.BridgeClient;
+import io.hubbub.client.BridgeClient;
+import io.hubbub.client.GaplessReader;
+import io.hubbub.client.Response;
 import io.hubbub.support.Chromium;
-import io.hubbub.support.GaplessReader;
 import io.hubbub.support.TcpProxy;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
@@ -96,7 +97,7 @@ class ClusterIT {
       && cluster.owners("edge-1").values().stream().mapToInt(Integer::intValue).sum() == StorageBus.DEFAULT_PARTITIONS, 60);
     String again = cluster.streamOwnedBy(victim, "app.rejoined", "edge-2");
     eventually("an append served by the restarted node", () -> {
-      TestCluster.Response r = cluster.callQuietly("edge-2", "POST", "/api/streams/" + again + "/events", token,
+      Response r = cluster.callQuietly("edge-2", "POST", "/api/streams/" + again + "/events", token,
         new JsonObject().put("type", "BACK").put("id", "back-1").put("data", new JsonObject()));
       return r != null && r.status() == 201 && r.json().getLong("seq") == 1;
     }, 30);
@@ -169,9 +170,9 @@ class ClusterIT {
           eventually("the page saw the first 100", () -> seen(page).size() == 100, 30);
           cluster.kill("edge-1");
         }
-        TestCluster.Response r = cluster.call("edge-2", "POST", "/api/streams/" + stream + "/events", token,
+        Response r = cluster.call("edge-2", "POST", "/api/streams/" + stream + "/events", token,
           new JsonObject().put("type", "TICK").put("id", "tick-" + i).put("data", new JsonObject().put("i", i)));
-        assertEquals(201, r.status(), r.body());
+        assertEquals(201, r.status(), r.text());
         if (i % 25 == 0) {
           seen(page); // keeps the page's work flowing while the test publishes
         }
@@ -193,7 +194,7 @@ class ClusterIT {
     JsonObject ready = cluster.call("edge-1", "GET", "/ready", null, null).json();
     assertEquals("READY", ready.getString("status"), ready.encode());
     assertEquals(4, ready.getJsonObject("cluster").getInteger("members"), ready.encode());
-    TestCluster.Response r = cluster.call("edge-1", "GET", "/api/streams/" + stream + "/events?from=300", token, null);
+    Response r = cluster.call("edge-1", "GET", "/api/streams/" + stream + "/events?from=300", token, null);
     assertEquals(300, r.json().getJsonArray("events").getJsonObject(0).getLong("seq"));
   }
 

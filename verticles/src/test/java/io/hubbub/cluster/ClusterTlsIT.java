@@ -3,8 +3,9 @@ package io.hubbub.cluster;
 import io.hubbub.Node;
 import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Streams;
-import io.hubbub.support.TestCerts;
+import io.hubbub.client.Response;
 import io.hubbub.conf.HubbubConf;
+import io.hubbub.support.TestCerts;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.internal.VertxInternal;
@@ -48,8 +49,8 @@ class ClusterTlsIT {
       // gateway → auth → storage, across the two JVMs over TLS
       String token = signUpAndLogIn(cluster, "erin");
       JsonObject event = new JsonObject().put("type", "SECURE").put("data", new JsonObject().put("n", 1));
-      TestCluster.Response first = cluster.call("edge-1", "POST", "/api/streams/app.tls/events", token, event);
-      assertEquals(201, first.status(), first.body());
+      Response first = cluster.call("edge-1", "POST", "/api/streams/app.tls/events", token, event);
+      assertEquals(201, first.status(), first.text());
 
       // one intruder speaks plain TCP (it would pass on a cluster without TLS), one presents a certificate the
       // CA did not sign (it would pass on a cluster whose nodes do not check client certificates)
@@ -82,16 +83,16 @@ class ClusterTlsIT {
       Thread.sleep(1_000); // the intruder's registration has spread through Hazelcast
       JsonObject event = new JsonObject().put("type", "SECURE");
       for (int i = 0; i < 3; i++) {
-        TestCluster.Response next = cluster.call("edge-1", "POST", "/api/streams/app.tls/events", token,
+        Response next = cluster.call("edge-1", "POST", "/api/streams/app.tls/events", token,
           event.copy().put("data", new JsonObject().put("n", nextSeq + i)));
-        assertEquals(201, next.status(), next.body());
+        assertEquals(201, next.status(), next.text());
       }
       Thread.sleep(2_000);
       assertEquals(List.of(), received, "nothing stored reaches a process without a signed certificate");
 
-      TestCluster.Response real = cluster.call("edge-1", "POST", "/api/users", null,
+      Response real = cluster.call("edge-1", "POST", "/api/users", null,
         new JsonObject().put("username", name).put("password", "the-real-" + name));
-      assertEquals(201, real.status(), "the intruder's sign-up never happened: " + real.body());
+      assertEquals(201, real.status(), "the intruder's sign-up never happened: " + real.text());
       assertEquals(nextSeq + 2, cluster.readAll("edge-1", "app.tls", token).size(), "the cluster kept working meanwhile");
     } finally {
       intruder.close().await(30, TimeUnit.SECONDS);

@@ -1,5 +1,6 @@
 package io.hubbub.cluster;
 
+import io.hubbub.client.Response;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
@@ -62,14 +63,14 @@ final class Publishers {
       JsonObject event = new JsonObject().put("type", "NUMBERED").put("id", id).put("data", new JsonObject().put("i", i));
       while (true) {
         long sent = System.nanoTime();
-        TestCluster.Response r = cluster.callQuietly(edge, "POST", "/api/streams/" + stream + "/events", token, event);
+        Response r = cluster.callQuietly(edge, "POST", "/api/streams/" + stream + "/events", token, event);
         long answered = System.nanoTime();
         long marked = markedAt.get();
         if (marked != 0 && answered > marked) {
           longestWait.accumulateAndGet(answered - sent, Math::max);
           if (answered - sent > TimeUnit.SECONDS.toNanos(2)) {
             System.out.printf("slow publish: %s via %s, sent %d ms after the fault, waited %d ms, answered %s%n", id, edge,
-              (sent - marked) / 1_000_000, (answered - sent) / 1_000_000, r == null ? "nothing" : r.status() + " " + r.body());
+              (sent - marked) / 1_000_000, (answered - sent) / 1_000_000, r == null ? "nothing" : r.status() + " " + r.text());
           }
         }
         if (r != null && r.status() == 201) {

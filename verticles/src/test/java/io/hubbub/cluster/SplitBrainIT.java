@@ -1,6 +1,7 @@
 package io.hubbub.cluster;
 
 import io.hubbub.bus.StorageBus;
+import io.hubbub.client.Response;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -170,18 +171,18 @@ class SplitBrainIT {
     cluster.kill("storage-2");
     cluster.kill("edge-2"); // two of four left, below the quorum of 3: the side of a split that must not own
     eventually("the minority owns nothing and says so", () -> {
-      TestCluster.Response ready = cluster.callQuietly("edge-1", "GET", "/ready", null, null);
+      Response ready = cluster.callQuietly("edge-1", "GET", "/ready", null, null);
       return ready != null && ready.status() == 503 && !ready.json().getJsonObject("cluster").getBoolean("trusted")
         && ready.json().getJsonObject("partitions").getInteger("owned") == 0;
     }, 30);
-    TestCluster.Response refused = cluster.call("edge-1", "POST", "/api/streams/" + stream + "/events", token, event);
-    assertEquals(503, refused.status(), refused.body());
+    Response refused = cluster.call("edge-1", "POST", "/api/streams/" + stream + "/events", token, event);
+    assertEquals(503, refused.status(), refused.text());
     assertEquals(503, cluster.call("edge-1", "GET", "/api/streams/" + stream + "/events", token, null).status());
 
     cluster.start("storage-2");
     cluster.start("edge-2");
     eventually("the majority is back and serves", () -> {
-      TestCluster.Response r = cluster.callQuietly("edge-1", "POST", "/api/streams/" + stream + "/events", token,
+      Response r = cluster.callQuietly("edge-1", "POST", "/api/streams/" + stream + "/events", token,
         event.copy().put("id", "after"));
       return r != null && r.status() == 201;
     }, 60);

@@ -1,11 +1,14 @@
 package io.hubbub.cluster;
 
 import io.hubbub.bus.StorageBus;
+import io.hubbub.client.BlockingHttp;
+import io.hubbub.client.Response;
 import io.hubbub.support.HubbubProcess;
 import io.hubbub.support.ProcessFixture;
 import io.hubbub.support.TestConf;
 import io.hubbub.support.TestStore;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.awaitility.Awaitility;
@@ -13,10 +16,6 @@ import org.awaitility.core.ConditionTimeoutException;
 
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,7 +25,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -39,19 +37,11 @@ import java.util.function.Supplier;
  */
 final class TestCluster implements AutoCloseable {
 
-  /** An HTTP answer. */
-  record Response(int status, String body) {
-    JsonObject json() {
-      return new JsonObject(body);
-    }
-  }
-
   private final String name = "it-" + UUID.randomUUID().toString().substring(0, 8);
   private final String database = TestStore.freshDatabase();
   private final Map<String, Integer> clusterPorts = new HashMap<>();
   private final Map<String, HubbubProcess> nodes = new ConcurrentHashMap<>();
   private final Map<String, Integer> httpPorts = new ConcurrentHashMap<>();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final ProcessFixture fixture;
   /** Per node, its {@code cluster.tls} ({@code {cert, key, ca}}), for clusters whose event bus is mutual TLS. */
   private final Map<String, JsonObject> tls = new HashMap<>();
@@ -194,14 +184,7 @@ final class TestCluster implements AutoCloseable {
   }
 
   Response call(String edge, String method, String path, String bearer, JsonObject body) throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port(edge) + path))
-      .timeout(Duration.ofSeconds(15))
-      .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.encode()));
-    if (bearer != null) {
-      request.header("Authorization", "Bearer " + bearer);
-    }
-    HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    return new Response(response.statusCode(), response.body());
+    return new BlockingHttp("127.0.0.1", port(edge), Duration.ofSeconds(15)).send(HttpMethod.valueOf(method), path, bearer, body);
   }
 
   /** The call, or null when the connection failed or timed out (a node being killed). */

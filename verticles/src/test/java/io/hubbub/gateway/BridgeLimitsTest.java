@@ -4,7 +4,7 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.hubbub.bus.Failures;
-import io.hubbub.support.BridgeClient;
+import io.hubbub.client.BridgeClient;
 import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
 import io.vertx.core.Future;

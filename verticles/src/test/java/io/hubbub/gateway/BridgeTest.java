@@ -2,7 +2,7 @@ package io.hubbub.gateway;
 
 import io.hubbub.bus.Caller;
 import io.hubbub.bus.Failures;
-import io.hubbub.support.BridgeClient;
+import io.hubbub.client.BridgeClient;
 import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
 import io.hubbub.support.Waits;

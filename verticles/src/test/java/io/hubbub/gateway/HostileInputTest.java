@@ -3,7 +3,7 @@ package io.hubbub.gateway;
 import io.hubbub.bus.Bus;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
-import io.hubbub.support.BridgeClient;
+import io.hubbub.client.BridgeClient;
 import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
 import io.hubbub.support.Waits;

@@ -1,11 +1,11 @@
 package io.hubbub.gateway;
 
 import io.hubbub.Node;
-import io.hubbub.support.BridgeClient;
-import io.hubbub.support.TestConf;
+import io.hubbub.client.BridgeClient;
+import io.hubbub.client.Response;
 import io.hubbub.support.NodeExtension;
+import io.hubbub.support.TestConf;
 import io.hubbub.support.TestNode;
-import io.hubbub.support.TestNode.Response;
 import io.hubbub.support.Waits;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,8 +1,8 @@
 package io.hubbub.gateway;
 
+import io.hubbub.client.Response;
 import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
-import io.hubbub.support.TestNode.Response;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -2,8 +2,9 @@ package io.hubbub.gateway;
 
 import io.hubbub.Node;
 import io.hubbub.bus.Streams;
-import io.hubbub.support.BridgeClient;
-import io.hubbub.support.GaplessReader;
+import io.hubbub.client.BridgeClient;
+import io.hubbub.client.GaplessReader;
+import io.hubbub.client.Response;
 import io.hubbub.support.TestConf;
 import io.hubbub.support.TestNode;
 import io.vertx.core.Vertx;
@@ -121,7 +122,7 @@ class SlowConsumerTest {
     for (int i = first; i < first + count; i++) {
       events.add(new JsonObject().put("type", "FLOOD").put("id", "f" + i).put("data", new JsonObject().put("n", i).put("text", TEXT)));
     }
-    TestNode.Response response = node.call(HttpMethod.POST, "/api/streams/" + STREAM + "/events", token, events);
+    Response response = node.call(HttpMethod.POST, "/api/streams/" + STREAM + "/events", token, events);
     assertEquals(201, response.status(), response.body().toString());
   }
 

@@ -1,8 +1,8 @@
 package io.hubbub.launcher;
 
+import io.hubbub.client.HubbubHttp;
 import io.hubbub.support.HubbubProcess;
 import io.hubbub.support.ProcessFixture;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -47,7 +47,7 @@ class CrashRecoveryIT {
   void everyAcknowledgedEventSurvivesSigkill() throws Exception {
     JsonObject conf = HubbubProcess.conf();
     HubbubProcess first = fixture.start(conf, Map.of());
-    HttpClient http = fixture.http(first.awaitStarted(), PUBLISHERS);
+    HubbubHttp http = fixture.http(first.awaitStarted(), PUBLISHERS);
     String token = login(http);
 
     Map<String, Long> acked = new ConcurrentHashMap<>();
@@ -61,7 +61,7 @@ class CrashRecoveryIT {
     http.close();
 
     HubbubProcess second = fixture.start(conf, Map.of());
-    HttpClient again = fixture.http(second.awaitStarted(), 1);
+    HubbubHttp again = fixture.http(second.awaitStarted(), 1);
     List<JsonObject> stored = readAll(again, login(again));
     again.close();
 
@@ -79,24 +79,24 @@ class CrashRecoveryIT {
   }
 
   /** One publisher: its events one after the other, each with its own id. */
-  private void publishInTurn(HttpClient http, String token, String publisher, int n, Map<String, Long> acked, CountDownLatch enough) {
+  private void publishInTurn(HubbubHttp http, String token, String publisher, int n, Map<String, Long> acked, CountDownLatch enough) {
     if (n == PER_PUBLISHER) {
       return;
     }
     String id = publisher + "-" + n;
     JsonObject event = new JsonObject().put("type", "TICK").put("data", new JsonObject().put("n", n)).put("id", id);
-    ProcessFixture.call(http, HttpMethod.POST, "/api/streams/app.crash/events", token, event).onSuccess(ack -> {
+    http.call(HttpMethod.POST, "/api/streams/app.crash/events", token, event).onSuccess(ack -> {
       acked.put(id, ack.getLong("seq"));
       enough.countDown();
       publishInTurn(http, token, publisher, n + 1, acked, enough);
     });
   }
 
-  private List<JsonObject> readAll(HttpClient http, String token) throws Exception {
+  private List<JsonObject> readAll(HubbubHttp http, String token) throws Exception {
     List<JsonObject> events = new ArrayList<>();
     long from = 1;
     while (true) {
-      JsonObject page = ProcessFixture.call(http, HttpMethod.GET, "/api/streams/app.crash/events?limit=1000&from=" + from, token, null)
+      JsonObject page = http.call(HttpMethod.GET, "/api/streams/app.crash/events?limit=1000&from=" + from, token, null)
         .await(30, TimeUnit.SECONDS);
       JsonArray batch = page.getJsonArray("events");
       batch.forEach(e -> events.add((JsonObject) e));
@@ -107,9 +107,9 @@ class CrashRecoveryIT {
     }
   }
 
-  private String login(HttpClient http) throws Exception {
+  private String login(HubbubHttp http) throws Exception {
     JsonObject credentials = new JsonObject().put("username", "crash-test").put("password", "crash-test-password");
-    ProcessFixture.call(http, HttpMethod.POST, "/api/users", null, credentials).otherwiseEmpty().await(30, TimeUnit.SECONDS);
-    return ProcessFixture.call(http, HttpMethod.POST, "/api/sessions", null, credentials).await(30, TimeUnit.SECONDS).getString("token");
+    http.call(HttpMethod.POST, "/api/users", null, credentials).otherwiseEmpty().await(30, TimeUnit.SECONDS);
+    return http.call(HttpMethod.POST, "/api/sessions", null, credentials).await(30, TimeUnit.SECONDS).getString("token");
   }
 }

@@ -1,10 +1,10 @@
 package io.hubbub.launcher;
 
+import io.hubbub.client.HubbubHttp;
 import io.hubbub.support.HubbubProcess;
 import io.hubbub.support.ProcessFixture;
 import io.hubbub.support.TestConf;
 import io.hubbub.support.TestStore;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
@@ -62,11 +62,11 @@ class LauncherIT {
   @Test
   void withoutAnAdminPasswordARandomOneIsLoggedOnceAndWorks() throws Exception {
     HubbubProcess process = start(HubbubProcess.conf(), Map.of("HUBBUB_ADMIN_PASSWORD", ""));
-    HttpClient http = fixture.http(process.awaitStarted(), 1);
+    HubbubHttp http = fixture.http(process.awaitStarted(), 1);
     Pattern created = Pattern.compile("created admin user \\[username: admin, password: ([A-Za-z0-9_-]{16,})]");
     List<String> passwords = process.output().stream().map(created::matcher).filter(Matcher::find).map(m -> m.group(1)).toList();
     assertEquals(1, passwords.size(), String.join("\n", process.output()));
-    JsonObject session = ProcessFixture.call(http, HttpMethod.POST, "/api/sessions", null,
+    JsonObject session = http.call(HttpMethod.POST, "/api/sessions", null,
       new JsonObject().put("username", "admin").put("password", passwords.get(0))).await(30, TimeUnit.SECONDS);
     assertEquals("admin", session.getString("username"));
     http.close();
@@ -77,18 +77,18 @@ class LauncherIT {
   void sigtermStopsGracefullyAndTheDataStays() throws Exception {
     JsonObject conf = HubbubProcess.conf();
     HubbubProcess first = start(conf, Map.of());
-    HttpClient http = fixture.http(first.awaitStarted(), 1);
+    HubbubHttp http = fixture.http(first.awaitStarted(), 1);
     JsonObject admin = new JsonObject().put("username", "admin").put("password", TestConf.ADMIN_PASSWORD);
-    String token = ProcessFixture.call(http, HttpMethod.POST, "/api/sessions", null, admin).await(30, TimeUnit.SECONDS).getString("token");
-    ProcessFixture.call(http, HttpMethod.POST, "/api/streams/app.kept/events", token,
+    String token = http.call(HttpMethod.POST, "/api/sessions", null, admin).await(30, TimeUnit.SECONDS).getString("token");
+    http.call(HttpMethod.POST, "/api/streams/app.kept/events", token,
       new JsonObject().put("type", "KEPT").put("data", new JsonObject().put("v", 1))).await(30, TimeUnit.SECONDS);
     http.close();
     assertEquals(0, first.terminate());
     assertTrue(first.output().stream().anyMatch(l -> l.contains("stopped")), "logs a graceful stop");
 
     HubbubProcess second = start(conf, Map.of());
-    HttpClient again = fixture.http(second.awaitStarted(), 1);
-    JsonObject page = ProcessFixture.call(again, HttpMethod.GET, "/api/streams/app.kept/events", token, null).await(30, TimeUnit.SECONDS);
+    HubbubHttp again = fixture.http(second.awaitStarted(), 1);
+    JsonObject page = again.call(HttpMethod.GET, "/api/streams/app.kept/events", token, null).await(30, TimeUnit.SECONDS);
     again.close();
     assertEquals(1, page.getJsonArray("events").size(), "the session and the event survive the restart");
     assertEquals("KEPT", page.getJsonArray("events").getJsonObject(0).getString("type"));

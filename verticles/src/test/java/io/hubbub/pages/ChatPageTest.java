@@ -225,7 +225,7 @@ class ChatPageTest {
   private void behindThePagesBack(String user, String address, String room) throws Exception {
     String token = node.call(HttpMethod.POST, "/api/sessions", null, new JsonObject()
       .put("username", user).put("password", "password-" + user)).json().getString("token");
-    io.hubbub.support.BridgeClient client = await(io.hubbub.support.BridgeClient.connect(vertx, node.port)).token(token);
+    io.hubbub.client.BridgeClient client = await(io.hubbub.client.BridgeClient.connect(vertx, node.port)).token(token);
     try {
       await(client.request(address, new JsonObject().put("room", room)));
     } finally {

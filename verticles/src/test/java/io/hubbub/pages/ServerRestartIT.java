@@ -4,11 +4,11 @@ import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.assertions.PlaywrightAssertions;
 import com.microsoft.playwright.options.AriaRole;
-import io.hubbub.support.BridgeClient;
+import io.hubbub.client.BridgeClient;
+import io.hubbub.client.HubbubHttp;
 import io.hubbub.support.Chromium;
 import io.hubbub.support.HubbubProcess;
 import io.hubbub.support.ProcessFixture;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
@@ -49,10 +49,10 @@ class ServerRestartIT {
     JsonObject conf = HubbubProcess.conf();
     HubbubProcess first = fixture.start(conf, Map.of());
     int port = first.awaitStarted();
-    HttpClient http = fixture.http(port, 2);
+    HubbubHttp http = fixture.http(port, 2);
     JsonObject bob = new JsonObject().put("username", "bob").put("password", "password-bob");
-    ProcessFixture.call(http, HttpMethod.POST, "/api/users", null, bob).await(30, TimeUnit.SECONDS);
-    String bobToken = ProcessFixture.call(http, HttpMethod.POST, "/api/sessions", null, bob).await(30, TimeUnit.SECONDS).getString("token");
+    http.call(HttpMethod.POST, "/api/users", null, bob).await(30, TimeUnit.SECONDS);
+    String bobToken = http.call(HttpMethod.POST, "/api/sessions", null, bob).await(30, TimeUnit.SECONDS).getString("token");
 
     BrowserContext context = chromium.context(1280, 800);
     Page alice = context.newPage();
@@ -71,7 +71,7 @@ class ServerRestartIT {
 
     HubbubProcess second = fixture.start(conf, Map.of("HUBBUB_HTTP_PORT", String.valueOf(port)));
     assertEquals(port, second.awaitStarted());
-    HttpClient again = fixture.http(port, 2);
+    HubbubHttp again = fixture.http(port, 2);
     for (int i = 1; i <= 5; i++) {
       post(again, bobToken, "after " + i);
     }
@@ -86,8 +86,8 @@ class ServerRestartIT {
     assertEquals(0, second.terminate());
   }
 
-  private static void post(HttpClient http, String token, String text) throws Exception {
-    ProcessFixture.call(http, HttpMethod.POST, "/api/streams/chat.restart/events", token,
+  private static void post(HubbubHttp http, String token, String text) throws Exception {
+    http.call(HttpMethod.POST, "/api/streams/chat.restart/events", token,
       new JsonObject().put("type", "TEXT_MESSAGE").put("data", new JsonObject().put("text", text))).await(30, TimeUnit.SECONDS);
   }
 }

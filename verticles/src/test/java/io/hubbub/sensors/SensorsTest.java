@@ -1,9 +1,9 @@
 package io.hubbub.sensors;
 
+import io.hubbub.client.Response;
 import io.hubbub.conf.HubbubConf;
 import io.hubbub.support.TestConf;
 import io.hubbub.support.TestNode;
-import io.hubbub.support.TestNode.Response;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,9 +1,9 @@
 package io.hubbub.storage;
 
+import io.hubbub.client.Response;
 import io.hubbub.support.TcpProxy;
 import io.hubbub.support.TestConf;
 import io.hubbub.support.TestNode;
-import io.hubbub.support.TestNode.Response;
 import io.hubbub.support.TestStore;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

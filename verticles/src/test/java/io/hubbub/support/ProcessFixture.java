@@ -1,12 +1,7 @@
 package io.hubbub.support;
 
-import io.vertx.core.Future;
+import io.hubbub.client.HubbubHttp;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Files;
@@ -43,25 +38,9 @@ public final class ProcessFixture implements AutoCloseable {
     return process;
   }
 
-  public HttpClient http(int port, int connections) {
-    return vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
-      new PoolOptions().setHttp1MaxSize(connections));
-  }
-
-  /** A JSON call; any status from 300 up fails the future with the status and body. */
-  public static Future<JsonObject> call(HttpClient http, HttpMethod method, String path, String token, JsonObject body) {
-    RequestOptions options = new RequestOptions().setMethod(method).setURI(path);
-    if (token != null) {
-      options.putHeader("Authorization", "Bearer " + token);
-    }
-    return http.request(options)
-      .compose(req -> body == null ? req.send() : req.send(body.toBuffer()))
-      .compose(resp -> resp.body().map(b -> {
-        if (resp.statusCode() >= 300) {
-          throw new IllegalStateException(method + " " + path + ": " + resp.statusCode() + " " + b);
-        }
-        return b.length() == 0 ? new JsonObject() : new JsonObject(b);
-      }));
+  /** The HTTP API of the process listening on {@code port}, with up to {@code connections} at once. */
+  public HubbubHttp http(int port, int connections) {
+    return HubbubHttp.create(vertx, "127.0.0.1", port, connections);
   }
 
   @Override

@@ -1,9 +1,9 @@
 package io.hubbub.support;
 
-import java.nio.charset.StandardCharsets;
 import io.vertx.core.json.JsonObject;
 
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;

@@ -1,17 +1,13 @@
 package io.hubbub.support;
 
 import io.hubbub.Node;
+import io.hubbub.client.BlockingHttp;
+import io.hubbub.client.HubbubHttp;
+import io.hubbub.client.Response;
 import io.hubbub.gateway.GatewayVerticle;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
-import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
 
@@ -21,31 +17,13 @@ import io.vertx.ext.mongo.MongoClient;
  */
 public final class TestNode {
 
-  /** An HTTP answer: status, headers and body. */
-  public record Response(int status, MultiMap headers, Buffer body) {
-    public JsonObject json() {
-      return body.length() == 0 ? null : new JsonObject(body);
-    }
-
-    public Object value() {
-      return Json.decodeValue(body);
-    }
-
-    public int errorCode() {
-      return json().getJsonObject("error").getInteger("code");
-    }
-
-    public String errorMessage() {
-      return json().getJsonObject("error").getString("message");
-    }
-  }
-
   public final Vertx vertx;
   public final JsonObject conf;
   public final int port;
   private final Node node;
-  private final HttpClient http;
-  private final java.net.http.HttpClient blocking = java.net.http.HttpClient.newHttpClient();
+  /** The node's HTTP API, through the Java client. */
+  public final HubbubHttp http;
+  private final BlockingHttp blocking;
   private MongoClient mongo;
 
   private TestNode(Vertx vertx, JsonObject conf, Node node) {
@@ -54,8 +32,8 @@ public final class TestNode {
     this.node = node;
     Integer bound = (Integer) vertx.sharedData().getLocalMap(GatewayVerticle.LOCAL_MAP).get(GatewayVerticle.PORT_KEY);
     this.port = bound == null ? -1 : bound;
-    this.http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
-      new PoolOptions().setHttp1MaxSize(64));
+    this.http = HubbubHttp.local(vertx, port);
+    this.blocking = BlockingHttp.local(port);
   }
 
   public static Future<TestNode> start(Vertx vertx, JsonObject conf) {
@@ -79,35 +57,16 @@ public final class TestNode {
   }
 
   public Future<Response> request(HttpMethod method, String path, String token, Object body) {
-    RequestOptions options = new RequestOptions().setMethod(method).setURI(path);
-    if (token != null) {
-      options.putHeader("Authorization", "Bearer " + token);
-    }
-    Buffer payload = body == null ? null : body instanceof Buffer b ? b
-      : body instanceof String s ? Buffer.buffer(s) : Json.encodeToBuffer(body);
-    return http.request(options)
-      .compose(req -> payload == null ? req.send() : req.send(payload))
-      .compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), resp.headers(), b)));
+    return http.request(method, path, token, body);
   }
 
   /**
    * The same request, answered on the calling thread, for tests that run step by step on the JUnit
-   * thread. It uses the JDK's HTTP client: a blocked test thread is no Vert.x context, and the Vert.x
-   * client waited on from one was seen, rarely, never to deliver an answer.
+   * thread: a blocked test thread is no Vert.x context, and the Vert.x client waited on from one was seen,
+   * rarely, never to deliver an answer.
    */
   public Response call(HttpMethod method, String path, String token, Object body) throws Exception {
-    java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(
-        java.net.URI.create("http://127.0.0.1:" + port + path))
-      .timeout(java.time.Duration.ofSeconds(60))
-      .method(method.name(), body == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
-        : java.net.http.HttpRequest.BodyPublishers.ofString(body instanceof String s ? s : Json.encode(body)));
-    if (token != null) {
-      request.header("Authorization", "Bearer " + token);
-    }
-    java.net.http.HttpResponse<byte[]> response = blocking.send(request.build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
-    MultiMap headers = MultiMap.caseInsensitiveMultiMap();
-    response.headers().map().forEach(headers::add);
-    return new Response(response.statusCode(), headers, Buffer.buffer(response.body()));
+    return blocking.send(method, path, token, body);
   }
 
   public Future<Response> get(String path, String token) {

@@ -1,6 +1,5 @@
-package io.hubbub.support;
+package io.hubbub.client;
 
-import io.hubbub.bus.Streams;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -32,8 +31,8 @@ public final class GaplessReader {
     this.vertx = vertx;
     this.client = client;
     this.stream = stream;
-    client.register(Streams.liveAddress(stream), this::offer);
-    vertx.setPeriodic(5_000, t -> client.ping());
+    client.register(BridgeClient.liveAddress(stream), this::offer);
+    client.pingEvery(vertx, 5_000);
   }
 
   /** Events handed on so far, in order. */

@@ -1,4 +1,4 @@
-package io.hubbub.support;
+package io.hubbub.client;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -19,16 +19,23 @@ import java.util.function.Consumer;
 
 /**
  * A client of the event-bus bridge speaking its raw WebSocket frames at {@code /eventbus/websocket},
- * as the official JavaScript client does: send with a reply address, register, unregister, ping.
+ * as the official JavaScript client does: send with a reply address (the reply or the error frame completes
+ * the future: a {@link ReplyException} carrying the failure code), register, unregister, ping.
  */
 public final class BridgeClient {
+
+  /** Where a stream's live events are delivered: register here (PROTOCOL's bridge addresses). */
+  public static String liveAddress(String stream) {
+    return "streams.live." + stream;
+  }
 
   private final WebSocketClient client;
   private final WebSocket socket;
   private final Map<String, Promise<JsonObject>> replies = new ConcurrentHashMap<>();
   private final Map<String, Consumer<JsonObject>> handlers = new ConcurrentHashMap<>();
-  /** Every frame received, in order. */
+  /** Every frame received, in order (unless {@link #keepFrames} said not to). */
   public final List<JsonObject> frames = new CopyOnWriteArrayList<>();
+  private volatile boolean keepFrames = true;
   /** Error frames that name no address (the bridge's own refusals, e.g. access_denied). */
   public final List<String> errors = new CopyOnWriteArrayList<>();
   private String token;
@@ -41,20 +48,31 @@ public final class BridgeClient {
     socket.textMessageHandler(this::onFrame);
   }
 
+  /** A bridge socket to the Hubbub on this machine's {@code port}. */
   public static Future<BridgeClient> connect(Vertx vertx, int port) {
     return connect(vertx, port, -1);
   }
 
   /** With a TCP receive buffer of this size ({@code -1}: the system's): a small one makes a paused client back up sooner. */
   public static Future<BridgeClient> connect(Vertx vertx, int port, int receiveBufferBytes) {
+    return connect(vertx, "127.0.0.1", port, receiveBufferBytes);
+  }
+
+  public static Future<BridgeClient> connect(Vertx vertx, String host, int port, int receiveBufferBytes) {
     WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxMessageSize(64 * 1_048_576)
       .setMaxFrameSize(4 * 1_048_576).setReceiveBufferSize(receiveBufferBytes));
-    return client.connect(port, "127.0.0.1", "/eventbus/websocket").map(ws -> new BridgeClient(client, ws));
+    return client.connect(port, host, "/eventbus/websocket").map(ws -> new BridgeClient(client, ws));
   }
 
   /** Sets the token sent in the {@code authorization} header of every later frame. */
   public BridgeClient token(String token) {
     this.token = token;
+    return this;
+  }
+
+  /** Whether to keep every frame in {@link #frames} (tests look at them; a long-running client should not). */
+  public BridgeClient keepFrames(boolean keep) {
+    this.keepFrames = keep;
     return this;
   }
 
@@ -93,13 +111,32 @@ public final class BridgeClient {
     socket.writeTextMessage(new JsonObject().put("type", "ping").encode());
   }
 
+  /** Pings every {@code ms} until the socket closes. */
+  public BridgeClient pingEvery(Vertx vertx, long ms) {
+    vertx.setPeriodic(ms, timer -> {
+      if (socket.isClosed()) {
+        vertx.cancelTimer(timer);
+      } else {
+        ping();
+      }
+    });
+    return this;
+  }
+
   /**
    * JSON with every non-ASCII character escaped, as a browser's {@code JSON.stringify} escapes lone surrogates:
    * a text frame carries UTF-8, which has no form for half a surrogate pair.
    */
   private static String ascii(String json) {
     StringBuilder out = new StringBuilder(json.length());
-    json.chars().forEach(c -> out.append(c < 0x7f ? String.valueOf((char) c) : String.format("\\u%04x", c)));
+    for (int i = 0; i < json.length(); i++) {
+      char c = json.charAt(i);
+      if (c < 0x7f) {
+        out.append(c);
+      } else {
+        out.append(String.format("\\u%04x", (int) c));
+      }
+    }
     return out.toString();
   }
 
@@ -115,14 +152,16 @@ public final class BridgeClient {
   private JsonObject frame(String type, String address) {
     JsonObject frame = new JsonObject().put("type", type).put("address", address);
     if (token != null) {
-      frame.put("headers", new JsonObject().put("authorization", "Bearer " + token));
+      frame.put("headers", new JsonObject().put("authorization", HubbubHttp.bearer(token)));
     }
     return frame;
   }
 
   private void onFrame(String text) {
     JsonObject frame = new JsonObject(text);
-    frames.add(frame);
+    if (keepFrames) {
+      frames.add(frame);
+    }
     String address = frame.getString("address");
     boolean error = "err".equals(frame.getString("type"));
     Promise<JsonObject> reply = address == null ? null : replies.remove(address);
