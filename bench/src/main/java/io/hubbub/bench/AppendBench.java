@@ -11,11 +11,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.mongo.BulkOperation;
-import io.vertx.ext.mongo.BulkWriteOptions;
-import io.vertx.ext.mongo.IndexOptions;
-import io.vertx.ext.mongo.MongoClient;
-import io.vertx.ext.mongo.WriteOption;
 import io.vertx.micrometer.backends.BackendRegistries;
 
 import java.lang.management.ManagementFactory;
@@ -62,14 +57,13 @@ public final class AppendBench {
   }
 
   private void run(BenchStore bench, List<Integer> publisherCounts, int sharedStreams) throws Exception {
-    String uri = bench.uri();
     System.out.printf("hubbub append benchmark: %d s per scenario, 200-byte events, embedded store (H2)%n", seconds);
-    rawBulkInsert(uri, true, "warmup", RAW_BULK, 64, 3); // JIT warm-up of both sides, not counted
-    double before = rawBulkInsert(uri, true, "raw_before", RAW_BULK, 64, seconds);
-    double lazy = rawBulkInsert(uri, false, "raw_lazy", RAW_BULK, 64, seconds);
-    double oneStream = rawBulkInsert(uri, true, "raw_one_stream", RAW_BULK, 1, seconds);
+    rawBulkInsert(bench, true, "warmup", RAW_BULK, 64, 3); // JIT warm-up of both sides, not counted
+    double before = rawBulkInsert(bench, true, "raw_before", RAW_BULK, 64, seconds);
+    double lazy = rawBulkInsert(bench, false, "raw_lazy", RAW_BULK, 64, seconds);
+    double oneStream = rawBulkInsert(bench, true, "raw_one_stream", RAW_BULK, 1, seconds);
     // the most a group commit can gather from 64 publishers that each wait for their ack
-    double small = rawBulkInsert(uri, true, "raw_64", 64, 64, seconds);
+    double small = rawBulkInsert(bench, true, "raw_64", 64, 64, seconds);
 
     int port = BenchStore.freePort();
     JsonObject conf = bench.conf(port);
@@ -90,7 +84,7 @@ public final class AppendBench {
     row("HTTP POST /api/streams/{s}/events", many, sharedStreams, http(http, token, many, sharedStreams));
     http.close().await(10, TimeUnit.SECONDS);
     node.undeploy().await(60, TimeUnit.SECONDS);
-    double after = rawBulkInsert(uri, true, "raw_after", RAW_BULK, 64, seconds);
+    double after = rawBulkInsert(bench, true, "raw_after", RAW_BULK, 64, seconds);
     // the reference is the better of the two raw runs around the scenarios
     double raw = Math.max(before, after);
     Results results = new Results("append", new JsonObject().put("seconds", seconds).put("eventBytes", 200)
@@ -134,31 +128,10 @@ public final class AppendBench {
 
   /** The store's own rate: ordered bulk inserts of the same documents into a collection with the same indexes. */
   /** Documents spread round-robin over {@code streams} streams, as the publishers below spread theirs. */
-  private double rawBulkInsert(String uri, boolean journaled, String collection, int bulkSize, int streams, int seconds)
+  private double rawBulkInsert(BenchStore bench, boolean journaled, String collection, int bulkSize, int streams, int seconds)
     throws Exception {
-    MongoClient mongo = MongoClient.create(vertx, new JsonObject().put("connection_string", uri).put("db_name", "bench_raw"));
     // the same keys and indexes as the events collection: _id <stream>|<seq> and a unique sid <stream>|<id>
-    mongo.createIndexWithOptions(collection, new JsonObject().put("sid", 1), new IndexOptions().unique(true))
-      .await(30, TimeUnit.SECONDS);
-    BulkWriteOptions options = new BulkWriteOptions(true).setWriteOption(journaled ? WriteOption.JOURNALED : WriteOption.ACKNOWLEDGED);
-    long seq = 0;
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    long start = System.nanoTime();
-    long written = 0;
-    while (System.nanoTime() < end) {
-      List<BulkOperation> bulk = new ArrayList<>(bulkSize);
-      for (int i = 0; i < bulkSize; i++) {
-        long n = ++seq;
-        bulk.add(BulkOperation.createInsert(document("app.raw-" + n % streams, n)));
-      }
-      mongo.bulkWriteWithOptions(collection, bulk, options).await(60, TimeUnit.SECONDS);
-      written += bulkSize;
-    }
-    double rate = written / ((System.nanoTime() - start) / 1e9);
-    mongo.close().await(10, TimeUnit.SECONDS);
-    System.out.printf("  store: raw bulk insert of %d over %d stream(s) into %s%s: %,.0f/s%n", bulkSize, streams, collection,
-      journaled ? " (journaled)" : "", rate);
-    return rate;
+    return bench.rawInsertRate(collection, bulkSize, journaled, seconds, n -> document("app.raw-" + n % streams, n));
   }
 
   /** CPU time of this whole process (server, store and load generator), from the JVM's own counters. */

@@ -4,13 +4,21 @@ import io.hubbub.Node;
 import io.hubbub.embedded.EmbeddedStore;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.BulkOperation;
+import io.vertx.ext.mongo.BulkWriteOptions;
+import io.vertx.ext.mongo.IndexOptions;
+import io.vertx.ext.mongo.MongoClient;
+import io.vertx.ext.mongo.WriteOption;
 
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
 import java.util.stream.Stream;
 
 /**
@@ -41,6 +49,34 @@ final class BenchStore implements AutoCloseable {
 
   String uri() {
     return store.uri();
+  }
+
+  /**
+   * The store's own rate, the ceiling Hubbub's appends are read against: documents as stored events are (made by
+   * {@code document} from 1, 2, …), {@code bulkSize} per bulk write, journaled or not, for {@code seconds}, into a
+   * collection with the events' unique {@code sid} index. Prints and answers documents/s.
+   */
+  double rawInsertRate(String collection, int bulkSize, boolean journaled, int seconds, LongFunction<JsonObject> document)
+    throws Exception {
+    MongoClient mongo = MongoClient.create(vertx, new JsonObject().put("connection_string", uri()).put("db_name", "bench_raw"));
+    mongo.createIndexWithOptions(collection, new JsonObject().put("sid", 1), new IndexOptions().unique(true))
+      .await(30, TimeUnit.SECONDS);
+    BulkWriteOptions options = new BulkWriteOptions(true).setWriteOption(journaled ? WriteOption.JOURNALED : WriteOption.ACKNOWLEDGED);
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    long start = System.nanoTime();
+    long written = 0;
+    while (System.nanoTime() < end) {
+      List<BulkOperation> bulk = new ArrayList<>(bulkSize);
+      for (int i = 1; i <= bulkSize; i++) {
+        bulk.add(BulkOperation.createInsert(document.apply(written + i)));
+      }
+      mongo.bulkWriteWithOptions(collection, bulk, options).await(60, TimeUnit.SECONDS);
+      written += bulkSize;
+    }
+    double rate = written / ((System.nanoTime() - start) / 1e9);
+    mongo.close().await(10, TimeUnit.SECONDS);
+    System.out.printf("  store: raw bulk insert of %d into %s%s: %,.0f/s%n", bulkSize, collection, journaled ? " (journaled)" : "", rate);
+    return rate;
   }
 
   /** The default conf, on this store and {@code port}, with cheap password hashes. */

@@ -5,9 +5,6 @@ import io.hubbub.client.Response;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -15,14 +12,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.Callable;
 
 /**
  * Pretends to be a greenhouse: registers N devices (as an admin) and has each send temperature,
  * humidity and light readings at a given rate, temperature now and then climbing past 30 °C so that the
  * default alert rule fires and resolves. Devices that already exist are registered again for a fresh key.
  *
- * <pre>java -cp bench/target/hubbub-bench.jar io.hubbub.bench.DeviceSimulator --password ADMIN_PASSWORD
+ * <pre>java -jar bench/target/hubbub-bench.jar devices --password ADMIN_PASSWORD
  *     [--url http://localhost:8080] [--user admin] [--devices 5] [--rate 1 (readings of each kind per device per second)]
  *     [--seconds 0 (forever)]</pre>
  */
@@ -36,39 +32,6 @@ public final class DeviceSimulator {
     this.http = new BlockingHttp(url, Duration.ofSeconds(30));
   }
 
-  public static void main(String[] args) {
-    System.exit(new CommandLine(new Cli()).execute(args));
-  }
-
-  /** The simulator's command line (also {@code hubbub-bench.jar devices}). */
-  @Command(name = "devices", mixinStandardHelpOptions = true, description = "Simulated greenhouse devices sending readings to a running Hubbub.")
-  static final class Cli implements Callable<Integer> {
-    @Option(names = "--url", defaultValue = "http://localhost:8080", description = "Hubbub's URL (default: ${DEFAULT-VALUE})")
-    String url;
-    @Option(names = "--user", defaultValue = "admin", description = "an admin's user name (default: ${DEFAULT-VALUE})")
-    String user;
-    @Option(names = "--password", required = true, defaultValue = "${env:HUBBUB_ADMIN_PASSWORD}",
-      description = "the admin's password (default: $HUBBUB_ADMIN_PASSWORD)")
-    String password;
-    @Option(names = "--devices", defaultValue = "5", description = "devices (default: ${DEFAULT-VALUE})")
-    int devices;
-    @Option(names = "--rate", defaultValue = "1", description = "readings of each kind per device per second (default: ${DEFAULT-VALUE})")
-    double rate;
-    @Option(names = "--seconds", defaultValue = "0", description = "how long; 0: until stopped (default: ${DEFAULT-VALUE})")
-    int seconds;
-
-    @Override
-    public Integer call() throws InterruptedException {
-      try {
-        new DeviceSimulator(url).run(user, password, devices, rate, seconds);
-        return 0;
-      } catch (Refused e) {
-        System.err.println("simulator: " + e.getMessage());
-        return 1;
-      }
-    }
-  }
-
   /** An answer that retrying will not change: a wrong password, a refused key, a bad request. One line, no trace. */
   static final class Refused extends RuntimeException {
     Refused(String message) {
@@ -76,7 +39,7 @@ public final class DeviceSimulator {
     }
   }
 
-  private void run(String user, String password, int devices, double rate, int seconds) throws InterruptedException {
+  void run(String user, String password, int devices, double rate, int seconds) throws InterruptedException {
     String token = login(user, password);
     List<String> ids = new ArrayList<>();
     List<String> keys = new ArrayList<>();

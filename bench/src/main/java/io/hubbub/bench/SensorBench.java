@@ -7,11 +7,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.mongo.BulkOperation;
-import io.vertx.ext.mongo.BulkWriteOptions;
-import io.vertx.ext.mongo.IndexOptions;
-import io.vertx.ext.mongo.MongoClient;
-import io.vertx.ext.mongo.WriteOption;
 import org.HdrHistogram.Histogram;
 
 import java.time.Instant;
@@ -50,10 +45,9 @@ public final class SensorBench {
   }
 
   private void run(BenchStore bench, int bigDevice) throws Exception {
-    String uri = bench.uri();
     System.out.printf("hubbub sensor benchmark: %d s per scenario, %d devices, embedded store (H2)%n", seconds, DEVICES);
-    raw(uri, "warmup", 1_000, 3);
-    double rawBefore = raw(uri, "raw_before", 1_000, seconds);
+    raw(bench, "warmup", 1_000, 3);
+    double rawBefore = raw(bench, "raw_before", 1_000, seconds);
 
     int port = BenchStore.freePort();
     JsonObject conf = bench.conf(port);
@@ -72,7 +66,7 @@ public final class SensorBench {
     long retries100 = retries.getAndSet(0);
     double b1000 = ingest(http, keys, 1_000, seconds);
     long retries1000 = retries.getAndSet(0);
-    double rawAfter = raw(uri, "raw_after", 1_000, seconds);
+    double rawAfter = raw(bench, "raw_after", 1_000, seconds);
     double raw = Math.max(rawBefore, rawAfter);
     System.out.printf("%n%-58s %12s %8s%n", "scenario", "readings/s", "vs raw");
     System.out.printf("%-58s %,12.0f %8s%n", "store: raw journaled bulk insert of 1000, before", rawBefore, "");
@@ -183,33 +177,16 @@ public final class SensorBench {
     }
   }
 
-  private double raw(String uri, String collection, int bulkSize, int forSeconds) throws Exception {
-    MongoClient mongo = MongoClient.create(vertx, new JsonObject().put("connection_string", uri).put("db_name", "bench_raw"));
-    mongo.createIndexWithOptions(collection, new JsonObject().put("sid", 1), new IndexOptions().unique(true))
-      .await(30, TimeUnit.SECONDS);
-    BulkWriteOptions options = new BulkWriteOptions(true).setWriteOption(WriteOption.JOURNALED);
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(forSeconds);
-    long start = System.nanoTime();
-    long written = 0;
-    while (System.nanoTime() < end) {
-      List<BulkOperation> bulk = new ArrayList<>(bulkSize);
-      for (int i = 0; i < bulkSize; i++) {
-        long n = written + i + 1;
-        String stream = "sensor.raw-" + n % DEVICES;
-        String id = UUID.randomUUID().toString();
-        bulk.add(BulkOperation.createInsert(new JsonObject().put("_id", stream + "|" + String.format("%019d", n))
-          .put("sid", stream + "|" + id).put("stream", stream).put("seq", n).put("id", id).put("type", "READING")
-          .put("data", new JsonObject().put("kind", "temperature").put("value", 21.5).put("unit", "C")
-            .put("at", "2026-11-22T18:00:00.123Z"))
-          .put("by", "raw").put("ts", "2026-11-22T18:00:00.123Z")));
-      }
-      mongo.bulkWriteWithOptions(collection, bulk, options).await(60, TimeUnit.SECONDS);
-      written += bulkSize;
-    }
-    double rate = written / ((System.nanoTime() - start) / 1e9);
-    mongo.close().await(10, TimeUnit.SECONDS);
-    System.out.printf("  store: raw journaled bulk insert of %d into %s: %,.0f/s%n", bulkSize, collection, rate);
-    return rate;
+  private static double raw(BenchStore bench, String collection, int bulkSize, int forSeconds) throws Exception {
+    return bench.rawInsertRate(collection, bulkSize, true, forSeconds, n -> {
+      String stream = "sensor.raw-" + n % DEVICES;
+      String id = UUID.randomUUID().toString();
+      return new JsonObject().put("_id", stream + "|" + String.format("%019d", n))
+        .put("sid", stream + "|" + id).put("stream", stream).put("seq", n).put("id", id).put("type", "READING")
+        .put("data", new JsonObject().put("kind", "temperature").put("value", 21.5).put("unit", "C")
+          .put("at", "2026-11-22T18:00:00.123Z"))
+        .put("by", "raw").put("ts", "2026-11-22T18:00:00.123Z");
+    });
   }
 
   private static Future<Void> post(HubbubHttp http, String path, String key, JsonArray body) {

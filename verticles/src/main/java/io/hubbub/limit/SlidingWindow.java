@@ -15,22 +15,10 @@ import java.util.stream.Collectors;
  * processor it runs where the entry lives, one key at a time, so no lock is needed; {@link #next} is the same step
  * for any other map.
  */
-final class SlidingWindow implements EntryProcessor<String, String, Long> {
+record SlidingWindow(int max, long windowMs, long now) implements EntryProcessor<String, String, Long> {
 
-  private static final long serialVersionUID = 1L;
-
-  /** What a step leaves in the entry (null: nothing to keep) and answers: 0 when allowed, else the seconds to wait. */
+  /** What a step leaves in the entry and answers: 0 when allowed, else the seconds to wait. */
   record Step(String value, long waitSeconds) {
-  }
-
-  private final int max;
-  private final long windowMs;
-  private final long now;
-
-  SlidingWindow(int max, long windowMs, long now) {
-    this.max = max;
-    this.windowMs = windowMs;
-    this.now = now;
   }
 
   /** Counts one event at {@code now} against the times in {@code value}, if the window has room for it. */

@@ -13,12 +13,10 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -36,22 +34,9 @@ class ChatTest {
   final NodeExtension running = NodeExtension.with(conf -> conf.getJsonObject("chat")
     .put("typingSeconds", 1).put("rateLimit", new JsonObject().put("messages", 5).put("perSeconds", 60)));
   private TestNode node;
-  private final List<BridgeClient> clients = new ArrayList<>();
 
-  @AfterEach
-  void closeClients(VertxTestContext ctx) {
-    Future.join(clients.stream().map(BridgeClient::close).toList()).onComplete(ctx.succeedingThenComplete());
-  }
-
-  private Future<BridgeClient> signedIn(Vertx vertx, String user) {
-    return node.user(user).compose(token -> client(vertx, token));
-  }
-
-  private Future<BridgeClient> client(Vertx vertx, String token) {
-    return BridgeClient.connect(vertx, node.port).map(c -> {
-      clients.add(c);
-      return c.token(token);
-    });
+  private Future<BridgeClient> signedIn(String user) {
+    return node.user(user).compose(token -> node.bridge(token));
   }
 
   private static JsonObject room(String room) {
@@ -68,13 +53,13 @@ class ChatTest {
   }
 
   @Test
-  void membersChatAndEveryoneReadsTheRoom(Vertx vertx, VertxTestContext ctx) {
+  void membersChatAndEveryoneReadsTheRoom(VertxTestContext ctx) {
     List<JsonObject> r = new CopyOnWriteArrayList<>();
     Function<JsonObject, Void> keep = reply -> {
       r.add(reply);
       return null;
     };
-    signedIn(vertx, "alice").compose(alice -> signedIn(vertx, "bob").compose(bob ->
+    signedIn("alice").compose(alice -> signedIn("bob").compose(bob ->
       alice.request("chat.join", room("lobby")).map(keep)
         .compose(v -> bob.request("chat.join", room("lobby")).map(keep))
         .compose(v -> alice.request("chat.send", message("lobby", "hi <b>bob</b>").put("id", "m-1")).map(keep))
@@ -109,13 +94,13 @@ class ChatTest {
   }
 
   @Test
-  void sendingFollowsTheRules(Vertx vertx, VertxTestContext ctx) {
+  void sendingFollowsTheRules(VertxTestContext ctx) {
     List<Integer> codes = new CopyOnWriteArrayList<>();
     Function<Future<?>, Future<Void>> expect = request -> code(request).map(code -> {
       codes.add(code);
       return null;
     });
-    signedIn(vertx, "carol").compose(carol -> signedIn(vertx, "dave").compose(dave -> client(vertx, null).compose(anonymous ->
+    signedIn("carol").compose(carol -> signedIn("dave").compose(dave -> node.bridge(null).compose(anonymous ->
       carol.request("chat.join", room("rules"))
         .compose(v -> expect.apply(carol.request("chat.send", message("rules", ""))))
         .compose(v -> expect.apply(carol.request("chat.send", message("rules", " \n\t "))))
@@ -151,8 +136,8 @@ class ChatTest {
   }
 
   @Test
-  void leavingEndsSending(Vertx vertx, VertxTestContext ctx) {
-    signedIn(vertx, "erin").compose(erin -> erin.request("chat.join", room("brief"))
+  void leavingEndsSending(VertxTestContext ctx) {
+    signedIn("erin").compose(erin -> erin.request("chat.join", room("brief"))
         .compose(v -> erin.request("chat.leave", room("brief")))
         .compose(left -> code(erin.request("chat.send", message("brief", "still here?")))
           .compose(sendCode -> code(erin.request("chat.leave", room("never-made")))
@@ -167,7 +152,7 @@ class ChatTest {
   void presenceFollowsConnectionsAndTyping(Vertx vertx, VertxTestContext ctx) {
     List<JsonObject> seen = new CopyOnWriteArrayList<>();
     Function<JsonObject, Boolean> last = expected -> !seen.isEmpty() && seen.get(seen.size() - 1).equals(expected);
-    signedIn(vertx, "fay").compose(fay -> signedIn(vertx, "gil").compose(gil ->
+    signedIn("fay").compose(fay -> signedIn("gil").compose(gil ->
       fay.request("chat.join", room("den"))
         .compose(v -> gil.request("chat.join", room("den")))
         .compose(v -> {
@@ -197,11 +182,11 @@ class ChatTest {
     // the order of hubbub.js's every reconnect: a new socket registers presence before anything else; ten
     // sockets one after another, each must get a picture listing its user (the room was once recorded only
     // after the bridge's REGISTERED had fired, and the socket got no picture)
-    node.user("hal").compose(token -> client(vertx, token).compose(first -> first.request("chat.join", room("den")))
+    node.user("hal").compose(token -> node.bridge(token).compose(first -> first.request("chat.join", room("den")))
         .compose(joined -> {
           Future<Void> chain = Future.succeededFuture();
           for (int i = 0; i < 10; i++) {
-            chain = chain.compose(v -> client(vertx, token).compose(socket -> {
+            chain = chain.compose(v -> node.bridge(token).compose(socket -> {
               List<JsonObject> pictures = new CopyOnWriteArrayList<>();
               socket.register("chat.presence.den", frame -> pictures.add(frame.getJsonObject("body")));
               return Waits.until(vertx, () -> pictures.stream().anyMatch(p -> p != null
@@ -216,7 +201,7 @@ class ChatTest {
 
   @Test
   void presenceNeedsASignedInReader(Vertx vertx, VertxTestContext ctx) {
-    client(vertx, null).compose(anonymous -> {
+    node.bridge(null).compose(anonymous -> {
       anonymous.register("chat.presence.den", frame -> { });
       return Waits.until(vertx, () -> anonymous.frames.stream().anyMatch(f -> "err".equals(f.getString("type"))
         && "chat.presence.den".equals(f.getString("address")) && f.getInteger("failureCode") == 401));

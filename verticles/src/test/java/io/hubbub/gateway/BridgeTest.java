@@ -15,7 +15,6 @@ import io.vertx.junit5.Checkpoint;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -38,19 +37,6 @@ class BridgeTest {
   @RegisterExtension
   final NodeExtension running = NodeExtension.node();
   private TestNode node;
-  private final List<BridgeClient> clients = new ArrayList<>();
-
-  @AfterEach
-  void closeClients(VertxTestContext ctx) {
-    Future.join(clients.stream().map(BridgeClient::close).toList()).onComplete(ctx.succeedingThenComplete());
-  }
-
-  private Future<BridgeClient> client(Vertx vertx, String token) {
-    return BridgeClient.connect(vertx, node.port).map(c -> {
-      clients.add(c);
-      return c.token(token);
-    });
-  }
 
   private static JsonObject publish(String stream, String type, String id) {
     JsonObject body = new JsonObject().put("stream", stream).put("type", type).put("data", new JsonObject().put("t", type));
@@ -58,8 +44,8 @@ class BridgeTest {
   }
 
   @Test
-  void publishesAndReadsOverTheBridge(Vertx vertx, VertxTestContext ctx) {
-    node.user("gus").compose(token -> client(vertx, token))
+  void publishesAndReadsOverTheBridge(VertxTestContext ctx) {
+    node.user("gus").compose(token -> node.bridge(token))
       .compose(c -> c.request("streams.publish", publish("app.b", "ONE", "p1"))
         .compose(first -> c.request("streams.publish", publish("app.b", "ONE", "p1")).map(again -> List.of(first, again)))
         .compose(acks -> c.request("streams.read", new JsonObject().put("stream", "app.b").put("from", 1))
@@ -78,11 +64,11 @@ class BridgeTest {
   }
 
   @Test
-  void subscribersReceiveEveryEventOnceInOrder(Vertx vertx, VertxTestContext ctx) {
+  void subscribersReceiveEveryEventOnceInOrder(VertxTestContext ctx) {
     int count = 40;
     List<Long> seqs = new ArrayList<>();
     Checkpoint all = ctx.checkpoint(count);
-    node.user("hal").compose(token -> client(vertx, token).compose(subscriber -> {
+    node.user("hal").compose(token -> node.bridge(token).compose(subscriber -> {
       subscriber.register("streams.live.app.feed", frame -> {
         ctx.verify(() -> assertEquals("rec", frame.getString("type"), frame.encode()));
         seqs.add(frame.getJsonObject("body").getLong("seq"));
@@ -93,7 +79,7 @@ class BridgeTest {
       });
       // the read rule check is asynchronous: a round trip after registering means it is in place
       return subscriber.request("streams.read", new JsonObject().put("stream", "app.feed"))
-        .compose(v -> client(vertx, token))
+        .compose(v -> node.bridge(token))
         .compose(publisher -> Future.all(IntStream.range(0, count)
           .mapToObj(i -> publisher.request("streams.publish", publish("app.feed", "E", null))).toList()));
     })).onFailure(ctx::failNow);
@@ -102,16 +88,16 @@ class BridgeTest {
   @Test
   void aReconnectingClientResumesFromItsLastSeqWithNoGapAndNoRepeat(Vertx vertx, VertxTestContext ctx) {
     List<Long> seen = new CopyOnWriteArrayList<>();
-    node.user("kim").compose(token -> client(vertx, token).compose(first -> {
+    node.user("kim").compose(token -> node.bridge(token).compose(first -> {
       first.register("streams.live.app.resume", f -> seen.add(f.getJsonObject("body").getLong("seq")));
       return first.request("streams.read", new JsonObject().put("stream", "app.resume"))
         .compose(v -> publishMany(first, "app.resume", 5))
         .compose(v -> Waits.until(vertx, () -> seen.size() == 5))
         .compose(v -> first.close())
-        .compose(v -> client(vertx, token))
+        .compose(v -> node.bridge(token))
         .compose(publisher -> publishMany(publisher, "app.resume", 5))
         // back again: register live first, then read what was missed after the last seq seen
-        .compose(v -> client(vertx, token))
+        .compose(v -> node.bridge(token))
         .compose(second -> {
           List<Long> live = new CopyOnWriteArrayList<>();
           second.register("streams.live.app.resume", f -> live.add(f.getJsonObject("body").getLong("seq")));
@@ -141,8 +127,8 @@ class BridgeTest {
   }
 
   @Test
-  void everyFrameIsAuthenticated(Vertx vertx, VertxTestContext ctx) {
-    node.user("ida").compose(token -> client(vertx, token).compose(c -> c.request("streams.publish", publish("app.i", "A", null))
+  void everyFrameIsAuthenticated(VertxTestContext ctx) {
+    node.user("ida").compose(token -> node.bridge(token).compose(c -> c.request("streams.publish", publish("app.i", "A", null))
       .compose(ok -> node.request(HttpMethod.DELETE, "/api/sessions/current", token, null))
       .compose(loggedOut -> c.request("streams.publish", publish("app.i", "B", null))
         .transform(r -> Future.succeededFuture(r.failed() ? Failures.code(r.cause()) : 200)))
@@ -157,9 +143,9 @@ class BridgeTest {
   }
 
   @Test
-  void aLogoutClosesTheSocketsItsSessionSubscribedWith(Vertx vertx, VertxTestContext ctx) {
+  void aLogoutClosesTheSocketsItsSessionSubscribedWith(VertxTestContext ctx) {
     Promise<Short> closed = Promise.promise();
-    node.user("lea").compose(token -> client(vertx, token).compose(c -> {
+    node.user("lea").compose(token -> node.bridge(token).compose(c -> {
       c.socket().closeHandler(v -> closed.tryComplete(c.socket().closeStatusCode()));
       c.register("streams.live.app.lea", f -> { });
       return c.request("streams.read", new JsonObject().put("stream", "app.lea"))
@@ -173,7 +159,7 @@ class BridgeTest {
 
   @Test
   void clientHeadersCannotClaimAPrincipal(Vertx vertx, VertxTestContext ctx) {
-    client(vertx, null).compose(c -> {
+    node.bridge(null).compose(c -> {
       JsonObject frame = new JsonObject().put("type", "send").put("address", "streams.publish")
         .put("replyAddress", "00000000-0000-0000-0000-000000000001")
         .put("headers", new JsonObject().put(Caller.PRINCIPAL_HEADER, "{\"name\":\"admin\",\"kind\":\"user\",\"admin\":true}"))
@@ -193,7 +179,7 @@ class BridgeTest {
   @Test
   void subscriptionsFollowTheReadRules(Vertx vertx, VertxTestContext ctx) {
     List<JsonObject> got = new CopyOnWriteArrayList<>();
-    node.user("jay").compose(token -> client(vertx, token)).compose(c -> {
+    node.user("jay").compose(token -> node.bridge(token)).compose(c -> {
       c.register("streams.live.audit.users", got::add);
       c.register("streams.live.nope.x", got::add);
       c.register("streams.other", got::add);

@@ -2,6 +2,7 @@ package io.hubbub.support;
 
 import io.hubbub.Node;
 import io.hubbub.client.BlockingHttp;
+import io.hubbub.client.BridgeClient;
 import io.hubbub.client.HubbubHttp;
 import io.hubbub.client.Response;
 import io.hubbub.gateway.GatewayVerticle;
@@ -10,6 +11,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A real node (the conf's verticles on a real Vert.x, HTTP server on a free port, test store) plus
@@ -24,6 +28,7 @@ public final class TestNode {
   /** The node's HTTP API, through the Java client. */
   public final HubbubHttp http;
   private final BlockingHttp blocking;
+  private final List<BridgeClient> bridges = new CopyOnWriteArrayList<>();
   private MongoClient mongo;
 
   private TestNode(Vertx vertx, JsonObject conf, Node node) {
@@ -48,9 +53,18 @@ public final class TestNode {
       .compose(v -> start(vertx, conf));
   }
 
+  /** A bridge socket to the node, signed in with {@code token} (null: anonymous); closed when the node stops. */
+  public Future<BridgeClient> bridge(String token) {
+    return BridgeClient.connect(vertx, port).map(client -> {
+      bridges.add(client);
+      return client.token(token);
+    });
+  }
+
   /** Undeploys the node's verticles and drops its database; the Vert.x instance belongs to the test extension. */
   public Future<Void> stop() {
-    return http.close()
+    return Future.join(bridges.stream().map(BridgeClient::close).toList()).<Void>mapEmpty()
+      .eventually(http::close)
       .eventually(node::undeploy)
       .eventually(() -> db().runCommand("dropDatabase", new JsonObject().put("dropDatabase", 1)))
       .eventually(() -> mongo.close());
