@@ -1,25 +1,21 @@
 package io.hubbub.audit;
 
 import io.hubbub.bus.AuditBus;
-import io.hubbub.bus.Bus;
 import io.hubbub.bus.Caller;
+import io.hubbub.bus.Consumers;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.StorageClient;
-import io.hubbub.limit.RateLimit;
 import io.hubbub.conf.HubbubConf;
+import io.hubbub.limit.RateLimit;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The audit trail: the only writer of the {@code audit.*} streams. Changes to users, rooms and
@@ -34,7 +30,7 @@ public final class AuditVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(AuditVerticle.class);
   private static final int MAX_FIELD = 256;
 
-  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private Consumers consumers;
   private RateLimit perRemote;
   private RateLimit total;
   private final HubbubConf conf;
@@ -55,16 +51,17 @@ public final class AuditVerticle extends VerticleBase {
     perRemote = new RateLimit(conf.audit().perRemote(), windowMs);
     total = new RateLimit(conf.audit().total(), windowMs);
     storage = new StorageClient(vertx, conf.storage().partitions(), timeoutMs);
-    consumers.add(Bus.serve(vertx.eventBus(), AuditBus.RECORD, this::record));
+    consumers = new Consumers(vertx.eventBus());
+    consumers.serve(AuditBus.RECORD, this::record);
     consumers.add(vertx.eventBus().<JsonObject>consumer(AuditBus.ACCESS, this::access));
     timer = vertx.setPeriodic(windowMs, t -> reportDropped());
-    return Future.join(consumers.stream().map(MessageConsumer::completion).toList());
+    return consumers.ready();
   }
 
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(timer);
-    return Future.join(consumers.stream().map(MessageConsumer::unregister).toList());
+    return consumers.unregister();
   }
 
   private Future<JsonObject> record(JsonObject body) {

@@ -5,8 +5,8 @@ import io.hubbub.Backoff;
 import io.hubbub.Caches;
 import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.AuthBus;
-import io.hubbub.bus.Bus;
 import io.hubbub.bus.Caller;
+import io.hubbub.bus.Consumers;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
@@ -14,7 +14,6 @@ import io.hubbub.bus.StorageClient;
 import io.hubbub.conf.HubbubConf;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
@@ -24,12 +23,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Set;
-import java.util.function.Function;
-import java.util.regex.Pattern;
 
 /**
  * Users, sessions and login events. Passwords are hashed off the event loop; sessions are random
@@ -46,7 +41,7 @@ public final class AuthVerticle extends VerticleBase {
   private static final long SWEEP_MS = 60_000;
   private static final Logger log = LoggerFactory.getLogger(AuthVerticle.class);
 
-  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private Consumers consumers;
   private final Cache<String, JsonObject> sessions = Caches.bounded(MAX_CACHED_SESSIONS);
   private Passwords passwords;
   private Devices devices;
@@ -80,16 +75,17 @@ public final class AuthVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> new Passwords(auth.passwordIterations()))
       .compose(p -> {
         passwords = p;
-        consume(AuthBus.REGISTER, this::register);
-        consume(AuthBus.LOGIN, this::login);
-        consume(AuthBus.LOGOUT, this::logout);
-        consume(AuthBus.VERIFY, this::verify);
-        consume(AuthBus.DEVICE_CREATE, devices::create);
-        consume(AuthBus.DEVICE_DELETE, devices::delete);
-        consume(AuthBus.DEVICE_LIST, body -> devices.list());
+        consumers = new Consumers(vertx.eventBus());
+        consumers.serve(AuthBus.REGISTER, this::register);
+        consumers.serve(AuthBus.LOGIN, this::login);
+        consumers.serve(AuthBus.LOGOUT, this::logout);
+        consumers.serve(AuthBus.VERIFY, this::verify);
+        consumers.serve(AuthBus.DEVICE_CREATE, devices::create);
+        consumers.serve(AuthBus.DEVICE_DELETE, devices::delete);
+        consumers.serve(AuthBus.DEVICE_LIST, body -> devices.list());
         consumers.add(vertx.eventBus().<JsonObject>consumer(AuthBus.REVOKED,
           m -> sessions.invalidate(tokenHash(m.body().getString("token", "")))));
-        return Future.join(consumers.stream().map(MessageConsumer::completion).toList());
+        return consumers.ready();
       })
       .compose(v -> createAdmin(auth.adminPassword()));
   }
@@ -264,9 +260,6 @@ public final class AuthVerticle extends VerticleBase {
     return storage.request(address, body);
   }
 
-  private <T> void consume(String address, Function<JsonObject, Future<T>> handler) {
-    consumers.add(Bus.serve(vertx.eventBus(), address, handler));
-  }
 
   private static String string(JsonObject body, String field) {
     if (!(body.getValue(field) instanceof String value)) {

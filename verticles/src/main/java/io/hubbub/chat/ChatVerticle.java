@@ -6,22 +6,21 @@ import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.Bus;
 import io.hubbub.bus.Caller;
 import io.hubbub.bus.ChatBus;
+import io.hubbub.bus.Consumers;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.StorageClient;
 import io.hubbub.bus.Streams;
-import io.hubbub.limit.SharedRateLimit;
 import io.hubbub.conf.HubbubConf;
+import io.hubbub.limit.SharedRateLimit;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -41,7 +40,7 @@ public final class ChatVerticle extends VerticleBase {
   private static final long SWEEP_MS = 1_000;
   private static final String RATE_LIMIT_MAP = "hubbub.rate.chat";
 
-  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private Consumers consumers;
   /** What {@link #membersOf} answers for a room that does not exist. */
   private static final Set<String> NO_ROOM = Collections.unmodifiableSet(new HashSet<>());
 
@@ -67,7 +66,7 @@ public final class ChatVerticle extends VerticleBase {
   public Future<?> start() {
     rateLimit = SharedRateLimit.create(vertx, RATE_LIMIT_MAP, conf.chat().rateMessages(), conf.chat().ratePerSeconds() * 1_000L);
     storage = new StorageClient(vertx, conf.storage().partitions(), timeoutMs);
-
+    consumers = new Consumers(vertx.eventBus());
     serve(ChatBus.SEND, this::send);
     serve(ChatBus.PUBLISH, (body, headers) -> publish(body));
     serve(ChatBus.ROOMS, (body, headers) -> rooms(headers));
@@ -80,13 +79,13 @@ public final class ChatVerticle extends VerticleBase {
     consumers.add(vertx.eventBus().<JsonObject>consumer(ChatBus.MEMBERS, m ->
       members.put(m.body().getString("room"), new HashSet<>(m.body().getJsonArray("members").getList()))));
     sweeper = vertx.setPeriodic(SWEEP_MS, t -> sweep());
-    return Future.join(consumers.stream().map(MessageConsumer::completion).toList());
+    return consumers.ready();
   }
 
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(sweeper);
-    return Future.join(consumers.stream().map(MessageConsumer::unregister).toList());
+    return consumers.unregister();
   }
 
   private Future<JsonObject> send(JsonObject body, MultiMap headers) {

@@ -1,12 +1,10 @@
 package io.hubbub.gateway;
 
 import io.hubbub.StartupException;
-import io.hubbub.bus.EventRules;
-import io.hubbub.bus.StorageBus;
+import io.hubbub.bus.Consumers;
 import io.hubbub.conf.HubbubConf;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -24,8 +22,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.BindException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -48,7 +44,7 @@ public final class GatewayVerticle extends VerticleBase {
   public static final String PORT_KEY = "port";
   private static final String SOCKJS_LIBRARY = "/vendor/sockjs.min.js";
 
-  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private Consumers consumers;
   private final HubbubConf conf;
   private HttpServer server;
   private Bridge bridge;
@@ -70,6 +66,7 @@ public final class GatewayVerticle extends VerticleBase {
       limits.readsInFlight(), conf.storage().partitions(), timeoutMs);
     LiveFanout live = new LiveFanout(vertx, limits.liveQueueBytes(), io.hubbub.Node.registry());
     bridge = new Bridge(vertx, principals, streams, live, timeoutMs);
+    consumers = new Consumers(vertx.eventBus());
     consumers.addAll(bridge.consumers());
 
     readiness = new Readiness(vertx, conf);
@@ -111,7 +108,7 @@ public final class GatewayVerticle extends VerticleBase {
     if (http.tls().enabled()) { // HTTPS and WSS on the same port
       options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(http.tls().cert()).setKeyPath(http.tls().key()));
     }
-    return Future.join(consumers.stream().map(MessageConsumer::completion).toList())
+    return consumers.ready()
       .compose(v -> principals.ready())
       .compose(v -> vertx.createHttpServer(options).requestHandler(router).listen()
         .recover(failure -> Future.failedFuture(failure instanceof BindException
@@ -132,7 +129,7 @@ public final class GatewayVerticle extends VerticleBase {
       log.info("closing bridge connections [count: {}]", sockets);
     }
     Future<Void> closed = server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_S, TimeUnit.SECONDS);
-    return Future.join(closed, Future.join(consumers.stream().map(MessageConsumer::unregister).toList()));
+    return Future.join(closed, consumers.unregister());
   }
 
   /** Ready when storage answers a ping within a short time. */

@@ -2,7 +2,7 @@ package io.hubbub.sensors;
 
 import io.hubbub.Backoff;
 import io.hubbub.bus.AuthBus;
-import io.hubbub.bus.Bus;
+import io.hubbub.bus.Consumers;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.Readings;
 import io.hubbub.bus.SensorsBus;
@@ -22,11 +22,8 @@ import org.slf4j.LoggerFactory;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * Device readings: ingest (checked, one append per batch), rolling 1-minute and 1-hour aggregates and
@@ -43,7 +40,7 @@ public final class SensorsVerticle extends VerticleBase {
   private static final long STANDBY_WAIT_MS = 10_000;
   private static final Map<String, Long> DEFAULT_SPAN = Map.of("1m", 3_600_000L, "1h", 7 * 86_400_000L);
 
-  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private Consumers consumers;
   private final Map<String, DeviceFeed> feeds = new HashMap<>();
   private final Map<String, MessageConsumer<?>> live = new HashMap<>();
   private final Backoff deviceList = new Backoff(500, 30_000);
@@ -64,6 +61,7 @@ public final class SensorsVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    consumers = new Consumers(vertx.eventBus());
     return vertx.sharedData().getLockWithTimeout(ACTIVE_LOCK, 100).transform(attempt -> {
       if (attempt.succeeded()) {
         active = attempt.result();
@@ -96,9 +94,9 @@ public final class SensorsVerticle extends VerticleBase {
     alerts = new Alerts(conf.sensors().alerts());
     storage = new StorageClient(vertx, conf.storage().partitions(), timeoutMs);
     aggregates = new Aggregates(this::request);
-    serve(SensorsBus.INGEST, this::ingest);
-    serve(SensorsBus.AGGREGATES, this::aggregates);
-    serve(SensorsBus.STATUS, body -> feed(body).map(DeviceFeed::status));
+    consumers.serve(SensorsBus.INGEST, this::ingest);
+    consumers.serve(SensorsBus.AGGREGATES, this::aggregates);
+    consumers.serve(SensorsBus.STATUS, body -> feed(body).map(DeviceFeed::status));
     consumers.add(vertx.eventBus().<JsonObject>consumer(AuthBus.DEVICES_CHANGED, m -> {
       String device = m.body().getString("deviceId");
       if ("created".equals(m.body().getString("op"))) {
@@ -107,16 +105,15 @@ public final class SensorsVerticle extends VerticleBase {
         unfollow(device);
       }
     }));
-    return Future.join(consumers.stream().map(MessageConsumer::completion).toList()).onSuccess(v -> followAll());
+    return consumers.ready().onSuccess(v -> followAll());
   }
 
   @Override
   public Future<?> stop() {
     stopped = true;
     feeds.values().forEach(DeviceFeed::stop);
-    List<MessageConsumer<?>> all = new ArrayList<>(consumers);
-    all.addAll(live.values());
-    return Future.join(all.stream().map(MessageConsumer::unregister).toList()).onComplete(done -> {
+    Future<?> unregistered = Future.join(live.values().stream().map(MessageConsumer::unregister).toList());
+    return Future.join(consumers.unregister(), unregistered).onComplete(done -> {
       if (active != null) {
         active.release();
       }
@@ -209,10 +206,6 @@ public final class SensorsVerticle extends VerticleBase {
 
   private Future<JsonObject> request(String address, JsonObject body) {
     return storage.request(address, body);
-  }
-
-  private <T> void serve(String address, Function<JsonObject, Future<T>> handler) {
-    consumers.add(Bus.serve(vertx.eventBus(), address, handler));
   }
 
   private static String device(JsonObject body) {

@@ -3,7 +3,7 @@ package io.hubbub.storage;
 import io.hubbub.Backoff;
 import io.hubbub.ClusterGuard;
 import io.hubbub.Node;
-import io.hubbub.bus.Bus;
+import io.hubbub.bus.Consumers;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
@@ -14,7 +14,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
@@ -28,7 +27,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 
 /**
  * The only code that touches MongoDB: appends events with seqs (group-committed), reads ranges and
@@ -44,8 +42,8 @@ public final class StorageVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(StorageVerticle.class);
   private static final Set<String> APPEND_FIELDS = Set.of("stream", "by");
 
-  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
-  private final Map<Integer, List<MessageConsumer<?>>> partitionConsumers = new HashMap<>();
+  private Consumers consumers;
+  private final Map<Integer, Consumers> partitionConsumers = new HashMap<>();
   private final String instance = UUID.randomUUID().toString();
   /** The collections the domain verticles keep documents in. */
   private static final List<String> DOCUMENT_COLLECTIONS =
@@ -77,6 +75,7 @@ public final class StorageVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    consumers = new Consumers(vertx.eventBus());
     HubbubConf.Storage storageConf = conf.storage();
     long timeoutMs = conf.mongo().timeoutMs();
     seqs = new SeqCache(storageConf.seqCacheStreams());
@@ -96,17 +95,16 @@ public final class StorageVerticle extends VerticleBase {
         .addAll(new JsonArray(storageConf.collections())));
       commits = new GroupCommit(events, seqs, storageConf.maxBatchEvents(), this::announce,
         stream -> partitions != null && partitions.owns(partition(stream)), this::fenced, registry);
-      consume(StorageBus.PING, body -> ping());
-      consume(StorageBus.DOC_INSERT, docs::insert);
-      consume(StorageBus.DOC_FIND, docs::find);
-      consume(StorageBus.DOC_DELETE, docs::delete);
-      consume(StorageBus.DOC_ADD, docs::add);
-      consume(StorageBus.DOC_REMOVE, docs::remove);
-      consume(StorageBus.DOC_LIST, docs::list);
-      consume(StorageBus.DOC_PUT, docs::put);
-      consume(StorageBus.DOC_GET, docs::get);
-      return Future.join(consumers.stream().map(MessageConsumer::completion).toList())
-        .compose(v -> prepare());
+      consumers.serve(StorageBus.PING, body -> ping());
+      consumers.serve(StorageBus.DOC_INSERT, docs::insert);
+      consumers.serve(StorageBus.DOC_FIND, docs::find);
+      consumers.serve(StorageBus.DOC_DELETE, docs::delete);
+      consumers.serve(StorageBus.DOC_ADD, docs::add);
+      consumers.serve(StorageBus.DOC_REMOVE, docs::remove);
+      consumers.serve(StorageBus.DOC_LIST, docs::list);
+      consumers.serve(StorageBus.DOC_PUT, docs::put);
+      consumers.serve(StorageBus.DOC_GET, docs::get);
+      return consumers.ready().compose(v -> prepare());
     });
   }
 
@@ -115,10 +113,10 @@ public final class StorageVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     vertx.cancelTimer(prepareTimer);
-    List<MessageConsumer<?>> all = new ArrayList<>(consumers);
-    partitionConsumers.values().forEach(all::addAll);
+    List<Future<Void>> unregistered = new ArrayList<>(List.of(consumers.unregister()));
+    partitionConsumers.values().forEach(served -> unregistered.add(served.unregister()));
     partitionConsumers.clear();
-    return Future.join(all.stream().map(MessageConsumer::unregister).toList())
+    return Future.join(unregistered)
       .eventually(() -> commits == null ? Future.succeededFuture() : commits.whenIdle().timeout(10, TimeUnit.SECONDS))
       .eventually(() -> partitions == null ? Future.succeededFuture() : partitions.stop())
       .eventually(() -> store == null ? Future.succeededFuture() : store.close(vertx));
@@ -160,18 +158,17 @@ public final class StorageVerticle extends VerticleBase {
 
   private Future<Void> servePartition(int partition) {
     seqs.forgetIf(stream -> partition(stream) == partition); // another owner may have written since
-    List<MessageConsumer<?>> served = List.of(
-      Bus.serve(vertx.eventBus(), StorageBus.address(StorageBus.APPEND, partition), body -> append(partition, body)),
-      Bus.serve(vertx.eventBus(), StorageBus.address(StorageBus.READ, partition), body -> read(partition, body)),
-      Bus.serve(vertx.eventBus(), StorageBus.address(StorageBus.META, partition), body -> meta(partition, body)));
+    Consumers served = new Consumers(vertx.eventBus());
+    served.serve(StorageBus.address(StorageBus.APPEND, partition), body -> append(partition, body));
+    served.serve(StorageBus.address(StorageBus.READ, partition), body -> read(partition, body));
+    served.serve(StorageBus.address(StorageBus.META, partition), body -> meta(partition, body));
     partitionConsumers.put(partition, served);
-    return Future.join(served.stream().map(MessageConsumer::completion).toList()).mapEmpty();
+    return served.ready();
   }
 
   private Future<Void> quitPartition(int partition) {
-    List<MessageConsumer<?>> served = partitionConsumers.remove(partition);
-    Future<?> unregistered = served == null ? Future.succeededFuture()
-      : Future.join(served.stream().map(MessageConsumer::unregister).toList());
+    Consumers served = partitionConsumers.remove(partition);
+    Future<Void> unregistered = served == null ? Future.succeededFuture() : served.unregister();
     return unregistered.compose(v -> commits.whenWritten()).otherwiseEmpty(); // queued requests for it are refused (503)
   }
 
@@ -184,10 +181,6 @@ public final class StorageVerticle extends VerticleBase {
 
   private int partition(String stream) {
     return StorageBus.partition(stream, partitionCount);
-  }
-
-  private <T> void consume(String address, Function<JsonObject, Future<T>> handler) {
-    consumers.add(Bus.serve(vertx.eventBus(), address, handler));
   }
 
   private Future<JsonObject> append(int partition, JsonObject body) {

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,9 +35,9 @@ class ConfSchemaTest {
     String readme = Files.readString(Path.of("..", "README.md"));
     List<String> keys = new ArrayList<>();
     leaves(ConfSchema.schema(), "", keys);
-    assertTrue(keys.size() > 40, "the walk found the keys: " + keys);
-    List<String> missing = keys.stream().filter(key -> !readme.contains("`" + key + "`")).toList();
-    assertEquals(List.of(), missing, "keys of the schema the README's configuration tables do not name");
+    assertThat(keys).as("the walk finds the keys").hasSizeGreaterThan(40);
+    assertThat(keys).as("keys of the schema the README's configuration tables name")
+      .allSatisfy(key -> assertThat(readme).contains("`" + key + "`"));
   }
 
   /** The keys a user writes: each scalar, and each list or map as a whole. */

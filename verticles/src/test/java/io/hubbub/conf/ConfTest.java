@@ -3,13 +3,14 @@ package io.hubbub.conf;
 import io.hubbub.support.TestConf;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
 
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -130,8 +131,7 @@ class ConfTest {
   void aBadConfIsOneLineNamingTheKey(String key, Consumer<JsonObject> breakIt) {
     JsonObject conf = TestConf.defaults();
     breakIt.accept(conf);
-    ConfException e = assertThrows(ConfException.class, () -> Conf.resolve(conf));
-    assertTrue(e.getMessage().startsWith(key), e.getMessage());
-    assertFalse(e.getMessage().contains("\n"), "one line");
+    assertThatThrownBy(() -> Conf.resolve(conf)).isInstanceOf(ConfException.class)
+      .message().startsWith(key).doesNotContain("\n");
   }
 }

@@ -1,12 +1,9 @@
 package io.hubbub.gateway;
 
-import io.hubbub.Node;
-import io.hubbub.client.BridgeClient;
 import io.hubbub.client.Response;
 import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestConf;
 import io.hubbub.support.TestNode;
-import io.hubbub.support.Waits;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -177,45 +174,6 @@ class HttpApiTest {
   }
 
   @Test
-  void healthReadyAndMetricsAnswer(VertxTestContext ctx) {
-    // A Vert.x with metrics, as the launcher makes it, to see them on /metrics.
-    Vertx metered = Node.newVertx();
-    TestNode.start(metered, TestConf.node()).compose(m -> m.user("fay")
-        .compose(token -> m.post("/api/streams/app.m/events", token, new JsonObject().put("type", "X").put("data", new JsonObject()))
-          .compose(v -> BridgeClient.connect(metered, m.port))
-          .compose(bridge -> bridge.token(token).request("chat.join", new JsonObject().put("room", "den")).compose(v -> {
-            // one real room and twenty made-up ones: no series per room either way
-            bridge.register("chat.presence.den", frame -> { });
-            IntStream.range(0, 20).forEach(i -> bridge.register("chat.presence.made-up-" + i, frame -> { }));
-            return Waits.until(metered, () -> bridge.frames.stream().filter(f -> "err".equals(f.getString("type"))).count() >= 20
-              && bridge.frames.stream().anyMatch(f -> "chat.presence.den".equals(f.getString("address"))));
-          })))
-        .compose(v -> Future.all(m.get("/health", null), m.get("/ready", null), m.get("/metrics", null)))
-        .eventually(m::stop))
-      .eventually(metered::close)
-      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
-        Response health = all.resultAt(0);
-        Response ready = all.resultAt(1);
-        Response metrics = all.resultAt(2);
-        assertEquals(200, health.status());
-        assertEquals(200, ready.status());
-        assertEquals(200, metrics.status());
-        String text = metrics.body().toString();
-        assertTrue(text.matches("(?s).*hubbub_appends_total(\\{[^}]*})? [1-9].*"), "appends counter");
-        assertTrue(text.contains("address=\"storage.append\""), "per-address bus metrics");
-        assertTrue(text.contains("vertx_http_server_requests_total"), "HTTP metrics");
-        assertTrue(text.matches("(?s).*route=\"[^\"]*/api/streams/:stream/events\".*"), "HTTP metrics per route");
-        assertFalse(text.contains("streams.live.app.m"), "live addresses are folded into one label");
-        assertFalse(text.contains("chat.presence.den") || text.contains("made-up"), "presence addresses are folded into one label");
-        assertTrue(text.contains("address=\"chat.presence.*\""), "presence has one series per metric");
-        assertFalse(text.contains("instance=\""), "no label clashes with Prometheus's own 'instance'");
-        assertFalse(text.matches("(?s).*\"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\".*"), "no random ids as label values");
-        assertTrue(text.matches("(?s).*hubbub_storage_partitions_owned\\{[^}]*verticle=\"[0-9]+\".*"), "a stable index per verticle");
-        ctx.completeNow();
-      })));
-  }
-
-  @Test
   void aConfWrittenBeforeTheNamesCollectionStillSignsUp(Vertx vertx, VertxTestContext ctx) {
     JsonObject conf = TestConf.node();
     conf.getJsonObject("storage").put("collections", new JsonArray().add("users").add("sessions").add("rooms")
@@ -224,28 +182,6 @@ class HttpApiTest {
         new JsonObject().put("username", "ivy").put("password", "password-ivy")).eventually(old::stop))
       .onComplete(ctx.succeeding(created -> ctx.verify(() -> {
         assertEquals(201, created.status(), created.body().toString());
-        ctx.completeNow();
-      })));
-  }
-
-  @Test
-  void metricsCanBeForAdminsOnly(VertxTestContext ctx) {
-    Vertx metered = Node.newVertx();
-    JsonObject conf = TestConf.node();
-    conf.getJsonObject("http").put("metrics", "admin");
-    TestNode.start(metered, conf).compose(m -> m.user("gus")
-        .compose(user -> m.adminToken().compose(admin -> Future.all(
-          m.get("/metrics", null), m.get("/metrics", user), m.get("/metrics", admin))))
-        .eventually(m::stop))
-      .eventually(metered::close)
-      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
-        Response anonymous = all.resultAt(0);
-        Response user = all.resultAt(1);
-        Response admin = all.resultAt(2);
-        assertEquals(401, anonymous.status());
-        assertEquals(403, user.status());
-        assertEquals(200, admin.status());
-        assertTrue(admin.body().toString().contains("vertx_http_server_requests_total"));
         ctx.completeNow();
       })));
   }
