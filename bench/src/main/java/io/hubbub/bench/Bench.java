@@ -42,24 +42,15 @@ public final class Bench implements Runnable {
 
   /** The fan-out sweep's options, for {@code fanout} and {@code peer}. */
   static final class Sweep {
-    @Option(names = "rooms", defaultValue = "10", description = "rooms" + DEFAULT)
-    int rooms;
-    @Option(names = "subscribers", defaultValue = "20", description = "subscribers per room" + DEFAULT)
-    int subscribers;
-    @Option(names = "seconds", defaultValue = "5", description = "seconds per rate" + DEFAULT)
-    int seconds;
-    @Option(names = "warmup", defaultValue = "10", description = "warm-up seconds" + DEFAULT)
-    int warmup;
-    @Option(names = "rates", defaultValue = "250,500,1000,2000,4000,8000", split = ",", description = "publishes/s offered" + DEFAULT)
-    List<Integer> rates;
-    @Option(names = "compression", defaultValue = "off", description = "permessage-deflate: off, on or both" + DEFAULT)
-    String compression;
-    @Option(names = "store", defaultValue = "off", description = "the Socket.IO peer stores each message too: on or off" + DEFAULT)
-    String store;
-    @Option(names = "rounds", defaultValue = "1", description = "rounds of the whole sweep" + DEFAULT)
-    int rounds;
-    @Option(names = "jfr", description = "a flight recording of the Hubbub server to this file")
-    String jfr;
+    @Option(names = "rooms", defaultValue = "10", description = "rooms" + DEFAULT) int rooms;
+    @Option(names = "subscribers", defaultValue = "20", description = "subscribers per room" + DEFAULT) int subscribers;
+    @Option(names = "seconds", defaultValue = "5", description = "seconds per rate" + DEFAULT) int seconds;
+    @Option(names = "warmup", defaultValue = "10", description = "warm-up seconds" + DEFAULT) int warmup;
+    @Option(names = "rates", defaultValue = "250,500,1000,2000,4000,8000", split = ",", description = "offered/s" + DEFAULT) List<Integer> rates;
+    @Option(names = "compression", defaultValue = "off", description = "permessage-deflate: off, on or both" + DEFAULT) String compression;
+    @Option(names = "store", defaultValue = "off", description = "Socket.IO stores each message: on or off" + DEFAULT) String store;
+    @Option(names = "rounds", defaultValue = "1", description = "rounds of the whole sweep" + DEFAULT) int rounds;
+    @Option(names = "jfr", description = "a flight recording of the Hubbub server to this file") String jfr;
 
     void run(List<String> targets) throws Exception {
       FanoutBench.run(new FanoutBench.Options(rooms, subscribers, seconds, warmup, rates, compression, targets,

@@ -23,22 +23,10 @@ import java.util.Locale;
 import java.util.Set;
 
 /** The HTTP API of PROTOCOL.md: JSON in and out, errors as {@code {"error": {code, message}}}. */
-final class HttpApi {
+record HttpApi(Vertx vertx, Principals principals, StreamAccess streams, long timeoutMs) {
 
   private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
   private static final String PRINCIPAL = "hubbub.principal";
-
-  private final Vertx vertx;
-  private final Principals principals;
-  private final StreamAccess streams;
-  private final long timeoutMs;
-
-  HttpApi(Vertx vertx, Principals principals, StreamAccess streams, long timeoutMs) {
-    this.vertx = vertx;
-    this.principals = principals;
-    this.streams = streams;
-    this.timeoutMs = timeoutMs;
-  }
 
   void mount(Router router, long maxBodyBytes) {
     router.route("/api/*").handler(HttpApi::contentType);

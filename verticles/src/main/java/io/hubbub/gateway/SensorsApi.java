@@ -15,17 +15,7 @@ import io.vertx.ext.web.RoutingContext;
  * The devices and sensors rows of the HTTP API: admins register and revoke devices, a device posts its
  * own readings with its key, signed-in users list devices and read aggregates and status.
  */
-final class SensorsApi {
-
-  private final Vertx vertx;
-  private final StreamAccess streams;
-  private final long timeoutMs;
-
-  SensorsApi(Vertx vertx, StreamAccess streams, long timeoutMs) {
-    this.vertx = vertx;
-    this.streams = streams;
-    this.timeoutMs = timeoutMs;
-  }
+record SensorsApi(Vertx vertx, StreamAccess streams, long timeoutMs) {
 
   void mount(Router router) {
     router.post("/api/devices").handler(this::register);

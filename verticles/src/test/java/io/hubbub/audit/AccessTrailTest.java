@@ -11,7 +11,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -39,27 +38,16 @@ class AccessTrailTest {
   private String mallory;
   private String admin;
 
+  /** Mallory signed in; an admin's bridge socket, in the room "staff". */
   @BeforeEach
-  void signIn(Vertx vertx, VertxTestContext ctx) {
-    node.user("mallory")
-      .compose(t -> {
-        mallory = t;
-        return node.adminToken();
+  void signIn(VertxTestContext ctx) {
+    node.userAndAdmin("mallory").onSuccess(tokens -> {
+        mallory = tokens.user();
+        admin = tokens.admin();
       })
-      .compose(t -> {
-        admin = t;
-        return BridgeClient.connect(vertx, node.port);
-      })
-      .compose(b -> {
-        bridge = b;
-        return b.token(admin).request("chat.join", new JsonObject().put("room", "staff"));
-      })
+      .compose(tokens -> node.bridge(admin)).onSuccess(b -> bridge = b)
+      .compose(b -> b.request("chat.join", new JsonObject().put("room", "staff")))
       .onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void closeBridge(VertxTestContext ctx) {
-    bridge.close().onComplete(ctx.succeedingThenComplete());
   }
 
   @Test

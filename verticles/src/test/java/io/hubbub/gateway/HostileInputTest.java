@@ -17,7 +17,6 @@ import io.vertx.ext.mongo.FindOptions;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -59,36 +58,22 @@ class HostileInputTest {
   private String adminToken;
 
   @BeforeEach
-  void prepare(Vertx vertx, VertxTestContext ctx) {
-    node.user("mallory")
-      .compose(t -> {
-        token = t;
-        return node.adminToken();
+  void prepare(VertxTestContext ctx) {
+    node.userAndAdmin("mallory").onSuccess(tokens -> {
+        token = tokens.user();
+        adminToken = tokens.admin();
       })
-      .compose(admin -> {
-        adminToken = admin;
-        return node.post("/api/devices", admin, new JsonObject().put("deviceId", "probe-1"));
-      })
-      .compose(device -> {
-        deviceKey = device.json().getString("key");
-        return node.post("/api/streams/app.h/events", token, new JsonObject().put("type", "OK").put("data", new JsonObject()));
-      })
-      .compose(published -> BridgeClient.connect(vertx, node.port))
-      .compose(b -> {
-        bridge = b;
-        return b.token(adminToken).request("chat.join", new JsonObject().put("room", "staff"));
-      })
+      .compose(tokens -> node.post("/api/devices", adminToken, new JsonObject().put("deviceId", "probe-1")))
+      .onSuccess(device -> deviceKey = device.json().getString("key"))
+      .compose(device -> node.post("/api/streams/app.h/events", token, new JsonObject().put("type", "OK").put("data", new JsonObject())))
+      .compose(published -> node.bridge(adminToken)).onSuccess(b -> bridge = b)
+      .compose(b -> b.request("chat.join", new JsonObject().put("room", "staff")))
       .compose(staff -> {
         JsonObject expired = new JsonObject().put("_id", sha256(EXPIRED_TOKEN)).put("username", "mallory")
           .put("expiresAt", System.currentTimeMillis() - 1_000);
         return Bus.request(node.vertx.eventBus(), StorageBus.DOC_INSERT, StorageBus.docInsert("sessions", expired), 5_000);
       })
       .onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterEach
-  void closeBridge(VertxTestContext ctx) {
-    bridge.close().onComplete(ctx.succeedingThenComplete());
   }
 
   @Test

@@ -63,7 +63,8 @@ public final class TestNode {
 
   /** Undeploys the node's verticles and drops its database; the Vert.x instance belongs to the test extension. */
   public Future<Void> stop() {
-    return Future.join(bridges.stream().map(BridgeClient::close).toList()).<Void>mapEmpty()
+    // a socket the test closed, or the server did, closes again quietly
+    return Future.join(bridges.stream().map(BridgeClient::close).toList()).<Void>mapEmpty().otherwiseEmpty()
       .eventually(http::close)
       .eventually(node::undeploy)
       .eventually(() -> db().runCommand("dropDatabase", new JsonObject().put("dropDatabase", 1)))
@@ -102,6 +103,15 @@ public final class TestNode {
         }
         return session.json().getString("token");
       });
+  }
+
+  /** A user's token and the admin's. */
+  public record Tokens(String user, String admin) {
+  }
+
+  /** Creates a user as {@link #user} does and signs the admin in. */
+  public Future<Tokens> userAndAdmin(String name) {
+    return user(name).compose(user -> adminToken().map(admin -> new Tokens(user, admin)));
   }
 
   public Future<String> adminToken() {
