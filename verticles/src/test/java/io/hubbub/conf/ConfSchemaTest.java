@@ -54,6 +54,18 @@ class ConfSchemaTest {
   }
 
   @Test
+  void everyShippedConfIsValid() throws Exception {
+    try (var files = Files.list(Path.of("..", "conf"))) {
+      List<Path> confs = files.filter(f -> f.toString().endsWith(".json")).toList();
+      assertThat(confs).hasSizeGreaterThanOrEqualTo(4);
+      for (Path file : confs) {
+        HubbubConf conf = HubbubConf.of(Conf.resolve(new JsonObject(Files.readString(file))));
+        assertThat(conf.verticles()).as(file.toString()).isNotEmpty();
+      }
+    }
+  }
+
+  @Test
   void theSchemaIsAValidDraft202012Schema() throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
