@@ -4,7 +4,6 @@ import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.Caller;
 import io.hubbub.bus.Consumers;
 import io.hubbub.bus.EventRules;
-import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.StorageClient;
 import io.hubbub.conf.HubbubConf;
@@ -64,33 +63,20 @@ public final class AuditVerticle extends VerticleBase {
     return consumers.unregister();
   }
 
-  private Future<JsonObject> record(JsonObject body) {
-    String collection = body.getString("collection");
-    String type = body.getString("type");
-    if (!AuditBus.COLLECTIONS.contains(collection) || !AuditBus.TYPES.contains(type)) {
-      throw Failures.badRequest("'collection' must be one of " + AuditBus.COLLECTIONS + " and 'type' one of " + AuditBus.TYPES);
-    }
-    if (!(body.getValue("data") instanceof JsonObject data) || !(body.getValue("by") instanceof String by) || by.isEmpty()) {
-      throw Failures.badRequest("'data' must be an object and 'by' name who did it");
-    }
-    EventRules.checkDocument(data, "data");
-    return append("audit." + collection, type, data, by).map(v -> new JsonObject());
+  private Future<Void> record(AuditBus.Change change) {
+    return append("audit." + change.collection(), change.type(), change.data(), change.by());
   }
 
   private void access(Message<JsonObject> message) {
-    JsonObject body = message.body();
-    String remote = clip(body.getValue("remote"));
+    AuditBus.Refusal refusal = AuditBus.Refusal.fromJson(message.body());
+    String remote = clip(refusal.remote());
     long now = System.currentTimeMillis();
     if (!perRemote.tryAcquire(remote, now) || !total.tryAcquire("", now)) {
       dropped++;
       return;
     }
-    JsonObject data = new JsonObject()
-      .put("principal", clip(body.getValue("principal")))
-      .put("remote", remote)
-      .put("target", clip(body.getValue("target")))
-      .put("reason", clip(body.getValue("reason")))
-      .put("code", body.getValue("code") instanceof Integer code ? code : 0);
+    JsonObject data = new AuditBus.Refusal(clip(refusal.principal()), remote, clip(refusal.target()), clip(refusal.reason()),
+      refusal.code()).toJson();
     append(AuditBus.ACCESS_STREAM, "REFUSED", data, Caller.SERVER)
       .onFailure(failure -> log.warn("access refusal not recorded [error: {}]", failure.getMessage()));
   }
@@ -115,7 +101,7 @@ public final class AuditVerticle extends VerticleBase {
   }
 
   /** A value from a refused request, as text short enough to store whatever the client sent. */
-  private static String clip(Object value) {
-    return value == null ? "" : EventRules.clip(String.valueOf(value), MAX_FIELD);
+  private static String clip(String value) {
+    return EventRules.clip(value, MAX_FIELD);
   }
 }

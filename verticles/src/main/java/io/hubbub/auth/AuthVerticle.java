@@ -145,7 +145,7 @@ public final class AuthVerticle extends VerticleBase {
           ? sameSignUp(username, password, hash, failure) : Future.failedFuture(failure)))
       .map(v -> {
         // the account exists now: a trail that cannot be written is logged, not turned into a false 503
-        audit(AuditBus.record("users", "CREATED", new JsonObject().put("username", username), username))
+        audit(new AuditBus.Change("users", "CREATED", new JsonObject().put("username", username), username))
           .onFailure(failure -> log.warn("sign-up not audited [username: {}, error: {}]", username, failure.getMessage()));
         return new JsonObject().put("username", username);
       });
@@ -252,7 +252,7 @@ public final class AuthVerticle extends VerticleBase {
     return storage(StorageBus.APPEND, StorageBus.appendRequest(new JsonArray().add(event))).mapEmpty();
   }
 
-  private Future<Void> audit(JsonObject record) {
+  private Future<Void> audit(AuditBus.Change record) {
     return AuditBus.tell(vertx.eventBus(), record, storageTimeoutMs);
   }
 

@@ -30,10 +30,10 @@ final class Devices {
 
   private final Vertx vertx;
   private final BiFunction<String, JsonObject, Future<JsonObject>> storage;
-  private final Function<JsonObject, Future<Void>> audit;
+  private final Function<AuditBus.Change, Future<Void>> audit;
   private final Names names;
 
-  Devices(Vertx vertx, BiFunction<String, JsonObject, Future<JsonObject>> storage, Function<JsonObject, Future<Void>> audit,
+  Devices(Vertx vertx, BiFunction<String, JsonObject, Future<JsonObject>> storage, Function<AuditBus.Change, Future<Void>> audit,
           Names names) {
     this.vertx = vertx;
     this.storage = storage;
@@ -65,7 +65,7 @@ final class Devices {
         : names.claimedAs(deviceId, AuthBus.KIND_DEVICE).compose(ours -> !ours ? Future.failedFuture(taken)
           : insert.get().<Void>mapEmpty().recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.CONFLICT
             ? Failures.of(Failures.CONFLICT, "device '" + deviceId + "' exists") : failure))))
-      .compose(v -> audit.apply(AuditBus.record(COLLECTION, "CREATED",
+      .compose(v -> audit.apply(new AuditBus.Change(COLLECTION, "CREATED",
         new JsonObject().put("deviceId", deviceId).put("name", name), by)))
       .map(v -> {
         vertx.eventBus().publish(AuthBus.DEVICES_CHANGED, AuthBus.device(deviceId).put("op", "created"));
@@ -82,7 +82,7 @@ final class Devices {
       }
       vertx.eventBus().publish(AuthBus.REVOKED, new JsonObject().put("device", deviceId));
       vertx.eventBus().publish(AuthBus.DEVICES_CHANGED, AuthBus.device(deviceId).put("op", "deleted"));
-      return names.release(deviceId).compose(v -> audit.apply(AuditBus.record(COLLECTION, "DELETED", new JsonObject().put("deviceId", deviceId), by)))
+      return names.release(deviceId).compose(v -> audit.apply(new AuditBus.Change(COLLECTION, "DELETED", new JsonObject().put("deviceId", deviceId), by)))
         .map(v -> new JsonObject());
     });
   }

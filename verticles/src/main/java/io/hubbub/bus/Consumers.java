@@ -28,6 +28,11 @@ public final class Consumers {
     registered.add(Bus.serve(bus, address, handler));
   }
 
+  /** Serves a typed conversation ({@link Contract#serve}). */
+  public <Q, R> void serve(Contract<Q, R> contract, Function<Q, Future<R>> handler) {
+    registered.add(contract.serve(bus, handler));
+  }
+
   public <T> MessageConsumer<T> add(MessageConsumer<T> consumer) {
     registered.add(consumer);
     return consumer;

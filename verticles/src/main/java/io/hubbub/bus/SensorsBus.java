@@ -3,24 +3,27 @@ package io.hubbub.bus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.Map;
 
 /**
- * The sensors verticle's conversations.
+ * The sensors verticle's conversations. Their replies are the HTTP API's bodies, passed on as they are.
  *
  * <ul>
- *   <li>{@link #INGEST} {@code {deviceId, readings: [{kind, value, unit?, at?, id?}]}} → {@code {results: [acks]}}:
- *       all or nothing, one append of {@code READING} events to {@code sensor.<deviceId>}; 400 names the first bad reading</li>
- *   <li>{@link #AGGREGATES} {@code {deviceId, kind, window: "1m"|"1h", from?, to?}} →
- *       {@code {deviceId, kind, window, buckets: [{start, count, min, max, avg}]}}</li>
- *   <li>{@link #STATUS} {@code {deviceId}} → {@code {deviceId, appliedSeq, last: {<kind>: {value, unit, at, seq}}, openAlerts: [...]}}</li>
+ *   <li>{@link #INGEST}: an {@link Ingest} → {@code {results: [acks]}}: all or nothing, one append of
+ *       {@code READING} events to {@code sensor.<deviceId>}; 400 names the first bad reading</li>
+ *   <li>{@link #AGGREGATES}: an {@link AggregatesQuery} → {@code {deviceId, kind, window, buckets: [{start, count, min, max, avg}]}}</li>
+ *   <li>{@link #STATUS}: a {@link Device} → {@code {deviceId, appliedSeq, last: {<kind>: {value, unit, at, seq}}, openAlerts: [...]}}</li>
  * </ul>
  */
 public final class SensorsBus {
 
-  public static final String INGEST = "sensors.ingest";
-  public static final String AGGREGATES = "sensors.aggregates";
-  public static final String STATUS = "sensors.status";
+  public static final Contract<Ingest, JsonObject> INGEST = Contract.jsonReply("sensors.ingest", Ingest::toJson, Ingest::fromJson);
+  public static final Contract<AggregatesQuery, JsonObject> AGGREGATES =
+    Contract.jsonReply("sensors.aggregates", AggregatesQuery::toJson, AggregatesQuery::fromJson);
+  public static final Contract<Device, JsonObject> STATUS = Contract.jsonReply("sensors.status", Device::toJson, Device::fromJson);
 
   public static final String NAMESPACE = "sensor";
   public static final String ALERTS_NAMESPACE = "alerts";
@@ -41,7 +44,80 @@ public final class SensorsBus {
     return ALERTS_NAMESPACE + "." + deviceId;
   }
 
-  public static JsonObject ingest(String deviceId, JsonArray readings) {
-    return new JsonObject().put("deviceId", deviceId).put("readings", readings);
+  /** A device's id, as every sensors request names it: 400 unless it is a stream key. */
+  private static String readDeviceId(JsonObject body) {
+    if (!(body.getValue("deviceId") instanceof String device) || !Streams.KEY.matcher(device).matches()) {
+      throw Failures.badRequest("'deviceId' must match " + Streams.KEY.pattern());
+    }
+    return device;
+  }
+
+  /** One device. */
+  public record Device(String deviceId) {
+    public JsonObject toJson() {
+      return new JsonObject().put("deviceId", deviceId);
+    }
+
+    public static Device fromJson(JsonObject body) {
+      return new Device(readDeviceId(body));
+    }
+  }
+
+  /** Readings of one device ({@code [{kind, value, unit?, at?, id?}]}, checked whole by {@link Readings} when stored). */
+  public record Ingest(String deviceId, JsonArray readings) {
+    public JsonObject toJson() {
+      return new JsonObject().put("deviceId", deviceId).put("readings", readings);
+    }
+
+    public static Ingest fromJson(JsonObject body) {
+      if (!(body.getValue("readings") instanceof JsonArray readings)) {
+        throw Failures.badRequest("'readings' must be an array of readings");
+      }
+      return new Ingest(readDeviceId(body), readings);
+    }
+  }
+
+  /**
+   * A device's aggregates of one kind in one window ({@link #WINDOWS}, default 1m) between two times (null: the
+   * window's default span before {@code to}; {@code to} null: now).
+   */
+  public record AggregatesQuery(String deviceId, String kind, String window, Instant from, Instant to) {
+    public JsonObject toJson() {
+      JsonObject json = new JsonObject().put("deviceId", deviceId).put("kind", kind).put("window", window);
+      if (from != null) {
+        json.put("from", from.toString());
+      }
+      return to == null ? json : json.put("to", to.toString());
+    }
+
+    /** The query a request (or the HTTP API's query string) makes; 400 names the first bad value. */
+    public static AggregatesQuery fromJson(JsonObject body) {
+      String device = readDeviceId(body);
+      if (!(body.getValue("kind") instanceof String kind) || !Readings.KIND.matcher(kind).matches()) {
+        throw Failures.badRequest("'kind' must match " + Readings.KIND.pattern());
+      }
+      String window = body.getValue("window") instanceof String w ? w : "1m";
+      if (!WINDOWS.containsKey(window)) {
+        throw Failures.badRequest("'window' must be one of " + WINDOWS.keySet());
+      }
+      Instant from = time(body, "from");
+      Instant to = time(body, "to");
+      if (from != null && to != null && from.isAfter(to)) {
+        throw Failures.badRequest("'from' is after 'to'");
+      }
+      return new AggregatesQuery(device, kind, window, from, to);
+    }
+
+    private static Instant time(JsonObject body, String field) {
+      Object value = body.getValue(field);
+      if (value == null) {
+        return null;
+      }
+      try {
+        return OffsetDateTime.parse((String) value).toInstant();
+      } catch (ClassCastException | DateTimeParseException e) {
+        throw Failures.badRequest("'" + field + "' must be an ISO-8601 time such as " + Instant.EPOCH);
+      }
+    }
   }
 }

@@ -238,7 +238,7 @@ public final class ChatVerticle extends VerticleBase {
   }
 
   private Future<Void> audit(String type, JsonObject data, String by) {
-    return AuditBus.tell(vertx.eventBus(), AuditBus.record(ChatBus.ROOMS_COLLECTION, type, data, by), timeoutMs);
+    return AuditBus.tell(vertx.eventBus(), new AuditBus.Change(ChatBus.ROOMS_COLLECTION, type, data, by), timeoutMs);
   }
 
   private Future<JsonObject> storage(String address, JsonObject body) {

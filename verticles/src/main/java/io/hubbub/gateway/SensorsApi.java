@@ -24,7 +24,7 @@ record SensorsApi(Vertx vertx, StreamAccess streams, long timeoutMs) {
     router.post("/api/sensors/:deviceId/readings").handler(this::ingest);
     router.get("/api/sensors/:deviceId/aggregates").handler(this::aggregates);
     router.get("/api/sensors/:deviceId").handler(ctx -> HttpApi.reply(ctx, 200, readable(ctx)
-      .compose(device -> ask(SensorsBus.STATUS, AuthBus.device(device)))));
+      .compose(device -> SensorsBus.STATUS.request(vertx.eventBus(), new SensorsBus.Device(device), timeoutMs))));
   }
 
   private void register(RoutingContext ctx) {
@@ -57,7 +57,8 @@ record SensorsApi(Vertx vertx, StreamAccess streams, long timeoutMs) {
     }
     Object body = HttpApi.jsonBody(ctx);
     JsonArray readings = body instanceof JsonArray array ? array : new JsonArray().add(body);
-    Future<JsonArray> results = ask(SensorsBus.INGEST, SensorsBus.ingest(device, readings)).map(r -> r.getJsonArray("results"));
+    Future<JsonArray> results = SensorsBus.INGEST.request(vertx.eventBus(), new SensorsBus.Ingest(device, readings), timeoutMs)
+      .map(r -> r.getJsonArray("results"));
     HttpApi.reply(ctx, 201, body instanceof JsonArray ? results : results.map(r -> r.getJsonObject(0)));
   }
 
@@ -69,7 +70,8 @@ record SensorsApi(Vertx vertx, StreamAccess streams, long timeoutMs) {
         query.put(name, value);
       }
     }
-    HttpApi.reply(ctx, 200, readable(ctx).compose(device -> ask(SensorsBus.AGGREGATES, query.put("deviceId", device))));
+    HttpApi.reply(ctx, 200, readable(ctx).compose(device -> SensorsBus.AGGREGATES.request(vertx.eventBus(),
+      SensorsBus.AggregatesQuery.fromJson(query.put("deviceId", device)), timeoutMs)));
   }
 
   /** The path's device, when the caller may read its stream. */

@@ -19,9 +19,6 @@ import io.vertx.core.shareddata.Lock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -96,7 +93,7 @@ public final class SensorsVerticle extends VerticleBase {
     aggregates = new Aggregates(this::request);
     consumers.serve(SensorsBus.INGEST, this::ingest);
     consumers.serve(SensorsBus.AGGREGATES, this::aggregates);
-    consumers.serve(SensorsBus.STATUS, body -> feed(body).map(DeviceFeed::status));
+    consumers.serve(SensorsBus.STATUS, device -> feed(device.deviceId()).map(DeviceFeed::status));
     consumers.add(vertx.eventBus().<JsonObject>consumer(AuthBus.DEVICES_CHANGED, m -> {
       String device = m.body().getString("deviceId");
       if ("created".equals(m.body().getString("op"))) {
@@ -120,37 +117,28 @@ public final class SensorsVerticle extends VerticleBase {
     });
   }
 
-  private Future<JsonObject> ingest(JsonObject body) {
-    String device = device(body);
-    JsonArray events = Readings.events(body.getValue("readings"), maxBatch, System.currentTimeMillis());
+  private Future<JsonObject> ingest(SensorsBus.Ingest request) {
+    String device = request.deviceId();
+    JsonArray events = Readings.events(request.readings(), maxBatch, System.currentTimeMillis());
     String stream = SensorsBus.stream(device);
     JsonArray append = new JsonArray();
     events.forEach(e -> append.add(StorageBus.event(stream, (JsonObject) e, device)));
     return request(StorageBus.APPEND, StorageBus.appendRequest(append));
   }
 
-  private Future<JsonObject> aggregates(JsonObject body) {
-    String device = device(body);
-    if (!(body.getValue("kind") instanceof String kind) || !Readings.KIND.matcher(kind).matches()) {
-      throw Failures.badRequest("'kind' must match " + Readings.KIND.pattern());
-    }
-    String window = body.getString("window", "1m");
-    if (!SensorsBus.WINDOWS.containsKey(window)) {
-      throw Failures.badRequest("'window' must be one of " + SensorsBus.WINDOWS.keySet());
-    }
-    long to = time(body, "to", System.currentTimeMillis());
-    long from = time(body, "from", to - DEFAULT_SPAN.get(window));
+  private Future<JsonObject> aggregates(SensorsBus.AggregatesQuery query) {
+    long to = query.to() != null ? query.to().toEpochMilli() : System.currentTimeMillis();
+    long from = query.from() != null ? query.from().toEpochMilli() : to - DEFAULT_SPAN.get(query.window());
     if (from > to) {
       throw Failures.badRequest("'from' is after 'to'");
     }
-    return aggregates.query(device, kind, window, from, to);
+    return aggregates.query(query.deviceId(), query.kind(), query.window(), from, to);
   }
 
   /** The feed of a known device, 404 otherwise. */
-  private Future<DeviceFeed> feed(JsonObject body) {
-    DeviceFeed feed = feeds.get(device(body));
-    return feed != null ? Future.succeededFuture(feed)
-      : Future.failedFuture(Failures.of(Failures.NOT_FOUND, "no device '" + body.getString("deviceId") + "'"));
+  private Future<DeviceFeed> feed(String device) {
+    DeviceFeed feed = feeds.get(device);
+    return feed != null ? Future.succeededFuture(feed) : Future.failedFuture(Failures.of(Failures.NOT_FOUND, "no device '" + device + "'"));
   }
 
   /** Follows every registered device; until auth answers, tries again now and then. */
@@ -206,24 +194,5 @@ public final class SensorsVerticle extends VerticleBase {
 
   private Future<JsonObject> request(String address, JsonObject body) {
     return storage.request(address, body);
-  }
-
-  private static String device(JsonObject body) {
-    if (!(body.getValue("deviceId") instanceof String device) || !Streams.KEY.matcher(device).matches()) {
-      throw Failures.badRequest("'deviceId' must match " + Streams.KEY.pattern());
-    }
-    return device;
-  }
-
-  private static long time(JsonObject body, String field, long fallback) {
-    Object value = body.getValue(field);
-    if (value == null) {
-      return fallback;
-    }
-    try {
-      return OffsetDateTime.parse((String) value).toInstant().toEpochMilli();
-    } catch (ClassCastException | DateTimeParseException e) {
-      throw Failures.badRequest("'" + field + "' must be an ISO-8601 time such as " + Instant.EPOCH);
-    }
   }
 }

@@ -1,0 +1,59 @@
+package io.hubbub.bus;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The typed requests read back what they write, and a request that does not hold what its contract says is a 400. */
+class ContractsTest {
+
+  private static void refused(Runnable read, String message) {
+    assertThatThrownBy(read::run).satisfies(e -> {
+      assertThat(Failures.code(e)).isEqualTo(Failures.BAD_REQUEST);
+      assertThat(e.getMessage()).contains(message);
+    });
+  }
+
+  @Test
+  void anAuditChangeRoundTripsAndIsChecked() {
+    AuditBus.Change change = new AuditBus.Change("rooms", "CREATED", new JsonObject().put("room", "den"), "ada");
+    assertThat(AuditBus.Change.fromJson(AuditBus.RECORD.writeRequest().apply(change))).isEqualTo(change);
+    refused(() -> AuditBus.Change.fromJson(change.toJson().put("collection", "sessions")), "'collection' must be one of");
+    refused(() -> AuditBus.Change.fromJson(change.toJson().put("type", "ERASED")), "'type' one of");
+    refused(() -> AuditBus.Change.fromJson(change.toJson().put("by", "")), "'by' name who did it");
+    refused(() -> AuditBus.Change.fromJson(change.toJson().put("data", "text")), "'data' must be an object");
+    refused(() -> AuditBus.Change.fromJson(change.toJson().put("data", new JsonObject().put("$set", 1))), "data");
+  }
+
+  @Test
+  void aRefusalIsReadLeniently() {
+    AuditBus.Refusal refusal = AuditBus.Refusal.fromJson(new JsonObject().put("remote", 42).put("code", "403"));
+    assertThat(refusal).isEqualTo(new AuditBus.Refusal("", "42", "", "", 0));
+    AuditBus.Refusal full = new AuditBus.Refusal("mallory", "10.0.0.9", "streams.publish", "not a member", 403);
+    assertThat(AuditBus.Refusal.fromJson(full.toJson())).isEqualTo(full);
+  }
+
+  @Test
+  void sensorsRequestsRoundTripAndAreChecked() {
+    SensorsBus.Ingest ingest = new SensorsBus.Ingest("probe-1", new JsonArray().add(new JsonObject().put("kind", "temperature")));
+    assertThat(SensorsBus.Ingest.fromJson(ingest.toJson())).isEqualTo(ingest);
+    refused(() -> SensorsBus.Ingest.fromJson(ingest.toJson().put("deviceId", "no spaces")), "'deviceId' must match");
+    refused(() -> SensorsBus.Ingest.fromJson(ingest.toJson().put("readings", new JsonObject())), "'readings' must be an array");
+    assertThat(SensorsBus.Device.fromJson(new SensorsBus.Device("probe-1").toJson())).isEqualTo(new SensorsBus.Device("probe-1"));
+
+    SensorsBus.AggregatesQuery query = SensorsBus.AggregatesQuery.fromJson(new JsonObject().put("deviceId", "probe-1")
+      .put("kind", "temperature").put("from", "2026-12-01T10:00:00Z"));
+    assertThat(query).isEqualTo(new SensorsBus.AggregatesQuery("probe-1", "temperature", "1m", Instant.parse("2026-12-01T10:00:00Z"), null));
+    assertThat(SensorsBus.AggregatesQuery.fromJson(query.toJson())).isEqualTo(query);
+    JsonObject base = query.toJson();
+    refused(() -> SensorsBus.AggregatesQuery.fromJson(base.copy().put("kind", "Temp")), "'kind' must match");
+    refused(() -> SensorsBus.AggregatesQuery.fromJson(base.copy().put("window", "1d")), "'window' must be one of");
+    refused(() -> SensorsBus.AggregatesQuery.fromJson(base.copy().put("to", "yesterday")), "'to' must be an ISO-8601 time");
+    refused(() -> SensorsBus.AggregatesQuery.fromJson(base.copy().put("to", "2026-12-01T09:00:00Z")), "'from' is after 'to'");
+  }
+}
