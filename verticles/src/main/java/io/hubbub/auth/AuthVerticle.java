@@ -82,7 +82,7 @@ public final class AuthVerticle extends VerticleBase {
         consumers.serve(AuthBus.VERIFY, this::verify);
         consumers.serve(AuthBus.DEVICE_CREATE, devices::create);
         consumers.serve(AuthBus.DEVICE_DELETE, devices::delete);
-        consumers.serve(AuthBus.DEVICE_LIST, body -> devices.list());
+        consumers.serve(AuthBus.DEVICE_LIST, none -> devices.list());
         consumers.add(vertx.eventBus().<JsonObject>consumer(AuthBus.REVOKED,
           m -> sessions.invalidate(tokenHash(m.body().getString("token", "")))));
         return consumers.ready();
@@ -106,7 +106,7 @@ public final class AuthVerticle extends VerticleBase {
         if (Failures.code(failure) != Failures.NOT_FOUND) {
           return Future.failedFuture(failure);
         }
-        return register(AuthBus.credentials(admin, password)).map(created -> {
+        return register(new AuthBus.Credentials(admin, password, null)).map(created -> {
           if (configured == null || configured.isEmpty()) {
             log.warn("created admin user [username: {}, password: {}]: store it now, it is not shown again", admin, password);
           } else {
@@ -126,9 +126,9 @@ public final class AuthVerticle extends VerticleBase {
       });
   }
 
-  private Future<JsonObject> register(JsonObject body) {
-    String username = string(body, "username");
-    String password = string(body, "password");
+  private Future<JsonObject> register(AuthBus.Credentials credentials) {
+    String username = credentials.username();
+    String password = credentials.password();
     if (!AuthBus.USERNAME.matcher(username).matches()) {
       throw Failures.badRequest("username must be 1 to 64 letters, digits, '_' or '-'");
     }
@@ -136,8 +136,8 @@ public final class AuthVerticle extends VerticleBase {
     if (password.length() < MIN_PASSWORD || password.length() > MAX_PASSWORD) {
       throw Failures.badRequest("password must be " + MIN_PASSWORD + " to " + MAX_PASSWORD + " characters");
     }
-    if (body.getValue("remote") instanceof String remote) {
-      throttle.attempt(username, remote, System.currentTimeMillis());
+    if (credentials.remote() != null) {
+      throttle.attempt(username, credentials.remote(), System.currentTimeMillis());
     }
     return hashing.run(() -> passwords.hash(password))
       .compose(hash -> names.claim(username, AuthBus.KIND_USER, () -> insertUser(username, hash))
@@ -170,10 +170,10 @@ public final class AuthVerticle extends VerticleBase {
           .compose(ours -> ours ? insertUser(username, hash).<Void>mapEmpty() : Future.failedFuture(taken)));
   }
 
-  private Future<JsonObject> login(JsonObject body) {
-    String username = string(body, "username");
-    String password = string(body, "password");
-    String remote = body.getValue("remote") instanceof String r ? r : "";
+  private Future<JsonObject> login(AuthBus.Credentials credentials) {
+    String username = credentials.username();
+    String password = credentials.password();
+    String remote = credentials.remote() == null ? "" : credentials.remote();
     throttle.attempt(username, remote, System.currentTimeMillis());
     Future<JsonObject> user = AuthBus.USERNAME.matcher(username).matches()
       ? storage(StorageBus.DOC_FIND, StorageBus.docKey("users", username)).map(found -> found.getJsonObject("doc"))
@@ -203,20 +203,20 @@ public final class AuthVerticle extends VerticleBase {
       });
   }
 
-  private Future<JsonObject> logout(JsonObject body) {
-    String token = string(body, "token");
+  private Future<JsonObject> logout(AuthBus.Token request) {
+    String token = request.token();
     String hash = tokenHash(token);
     return session(hash).compose(session -> storage(StorageBus.DOC_DELETE, StorageBus.docKey("sessions", hash))
       .compose(v -> {
-        vertx.eventBus().publish(AuthBus.REVOKED, AuthBus.token(token));
+        vertx.eventBus().publish(AuthBus.REVOKED, request.toJson());
         String username = session.getString("username");
         return record(AuthBus.LOGINS_STREAM, "LOGOUT", new JsonObject().put("username", username), username);
       })
       .map(v -> new JsonObject()));
   }
 
-  private Future<JsonObject> verify(JsonObject body) {
-    String token = string(body, "token");
+  private Future<JsonObject> verify(AuthBus.Token request) {
+    String token = request.token();
     if (Devices.isKey(token)) {
       return devices.verify(token);
     }
@@ -260,13 +260,6 @@ public final class AuthVerticle extends VerticleBase {
     return storage.request(address, body);
   }
 
-
-  private static String string(JsonObject body, String field) {
-    if (!(body.getValue(field) instanceof String value)) {
-      throw Failures.badRequest("'" + field + "' must be a string");
-    }
-    return value;
-  }
 
   static String tokenHash(String token) {
     try {

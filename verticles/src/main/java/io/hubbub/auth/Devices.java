@@ -2,7 +2,6 @@ package io.hubbub.auth;
 
 import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.AuthBus;
-import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.Streams;
@@ -26,7 +25,6 @@ import java.util.function.Supplier;
 final class Devices {
 
   static final String COLLECTION = "devices";
-  private static final int MAX_NAME = 128;
 
   private final Vertx vertx;
   private final BiFunction<String, JsonObject, Future<JsonObject>> storage;
@@ -46,14 +44,10 @@ final class Devices {
     return token.indexOf('.') > 0;
   }
 
-  Future<JsonObject> create(JsonObject body) {
-    String deviceId = deviceId(body);
-    String by = body.getString("by", "");
-    Object name = body.getValue("name", deviceId);
-    if (!(name instanceof String n) || EventRules.isInvisible(n) || n.length() > MAX_NAME) {
-      throw Failures.badRequest("'name' must be a string of 1 to " + MAX_NAME + " characters, not only spaces");
-    }
-    EventRules.checkUnicode(n, "name");
+  Future<JsonObject> create(AuthBus.NewDevice device) {
+    String deviceId = device.deviceId();
+    String by = device.by();
+    String name = device.name();
     String secret = Passwords.randomToken(32);
     JsonObject doc = new JsonObject().put("_id", deviceId).put("name", name).put("keyHash", AuthVerticle.tokenHash(secret))
       .put("created", Instant.now().toString()).put("createdBy", by);
@@ -68,20 +62,20 @@ final class Devices {
       .compose(v -> audit.apply(new AuditBus.Change(COLLECTION, "CREATED",
         new JsonObject().put("deviceId", deviceId).put("name", name), by)))
       .map(v -> {
-        vertx.eventBus().publish(AuthBus.DEVICES_CHANGED, AuthBus.device(deviceId).put("op", "created"));
+        vertx.eventBus().publish(AuthBus.DEVICES_CHANGED, new AuthBus.DeviceChanged(deviceId, true).toJson());
         return new JsonObject().put("deviceId", deviceId).put("name", name).put("key", deviceId + "." + secret);
       });
   }
 
-  Future<JsonObject> delete(JsonObject body) {
-    String deviceId = deviceId(body);
-    String by = body.getString("by", "");
+  Future<JsonObject> delete(AuthBus.DeviceRemoval removal) {
+    String deviceId = removal.deviceId();
+    String by = removal.by();
     return storage.apply(StorageBus.DOC_DELETE, StorageBus.docKey(COLLECTION, deviceId)).compose(result -> {
       if (result.getLong("deleted", 0L) == 0) {
         throw Failures.of(Failures.NOT_FOUND, "no device '" + deviceId + "'");
       }
       vertx.eventBus().publish(AuthBus.REVOKED, new JsonObject().put("device", deviceId));
-      vertx.eventBus().publish(AuthBus.DEVICES_CHANGED, AuthBus.device(deviceId).put("op", "deleted"));
+      vertx.eventBus().publish(AuthBus.DEVICES_CHANGED, new AuthBus.DeviceChanged(deviceId, false).toJson());
       return names.release(deviceId).compose(v -> audit.apply(new AuditBus.Change(COLLECTION, "DELETED", new JsonObject().put("deviceId", deviceId), by)))
         .map(v -> new JsonObject());
     });
@@ -114,12 +108,5 @@ final class Devices {
         }
         return AuthBus.principal(deviceId, AuthBus.KIND_DEVICE, false);
       });
-  }
-
-  private static String deviceId(JsonObject body) {
-    if (!(body.getValue("deviceId") instanceof String id) || !Streams.KEY.matcher(id).matches()) {
-      throw Failures.badRequest("'deviceId' must match " + Streams.KEY.pattern());
-    }
-    return id;
   }
 }

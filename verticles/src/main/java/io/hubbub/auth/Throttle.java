@@ -1,8 +1,8 @@
 package io.hubbub.auth;
 
 import io.hubbub.bus.AuthBus;
-import io.hubbub.limit.RateLimit;
 import io.hubbub.conf.HubbubConf;
+import io.hubbub.limit.RateLimit;
 
 /**
  * {@code auth.throttle}: how many sign-ups and logins one user name and one remote address may try in a

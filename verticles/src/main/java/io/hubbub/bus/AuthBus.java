@@ -6,23 +6,24 @@ import io.vertx.core.json.JsonObject;
 import java.util.regex.Pattern;
 
 /**
- * The auth verticle's conversations.
+ * The auth verticle's conversations. Requests are records (read and checked by their contract); replies are the
+ * HTTP API's bodies, or a principal, passed on as JSON.
  *
  * <ul>
- *   <li>{@link #REGISTER} {@code {username, password, remote}} → {@code {username}}; 400 invalid, 409 taken; the
- *       same credentials again answer as the first time did (a retry after a lost answer is not 409)</li>
- *   <li>{@link #LOGIN} {@code {username, password, remote}} → {@code {token, username, expiresAt}}; 401</li>
+ *   <li>{@link #REGISTER}: {@link Credentials} → {@code {username}}; 400 invalid, 409 taken; the same credentials
+ *       again answer as the first time did (a retry after a lost answer is not 409)</li>
+ *   <li>{@link #LOGIN}: {@link Credentials} → {@code {token, username, expiresAt}}; 401</li>
  *   <li>both: 429 past {@code auth.throttle} ({@link #retryAfter} reads the seconds to wait from it), 503 when
  *       hashing is saturated (nothing was done)</li>
- *   <li>{@link #LOGOUT} {@code {token}} → {@code {}}</li>
- *   <li>{@link #VERIFY} {@code {token}} → a principal {@code {name, kind, admin}}; 401 unknown or expired</li>
+ *   <li>{@link #LOGOUT}: a {@link Token} → {@code {}}</li>
+ *   <li>{@link #VERIFY}: a {@link Token} → a principal {@code {name, kind, admin, expiresAt?}}; 401 unknown or expired</li>
  *   <li>{@link #REVOKED} (published) {@code {token}}: a session ended, or {@code {device}}: a device's key was
  *       revoked; caches drop it</li>
- *   <li>{@link #DEVICE_CREATE} {@code {deviceId, name?, by}} → {@code {deviceId, name, key}}: the key is shown
- *       this once (stored as a hash); 400 invalid, 409 taken</li>
- *   <li>{@link #DEVICE_DELETE} {@code {deviceId, by}} → {@code {}}: its key stops working at once; 404</li>
- *   <li>{@link #DEVICE_LIST} {@code {}} → {@code {devices: [{deviceId, name, created, createdBy}]}}</li>
- *   <li>{@link #DEVICES_CHANGED} (published) {@code {deviceId, op: "created"|"deleted"}}</li>
+ *   <li>{@link #DEVICE_CREATE}: a {@link NewDevice} → {@code {deviceId, name, key}}: the key is shown this once
+ *       (stored as a hash); 400 invalid, 409 taken</li>
+ *   <li>{@link #DEVICE_DELETE}: a {@link DeviceRemoval} → {@code {}}: its key stops working at once; 404</li>
+ *   <li>{@link #DEVICE_LIST}: nothing → {@code {devices: [{deviceId, name, created, createdBy}]}}</li>
+ *   <li>{@link #DEVICES_CHANGED} (published): a {@link DeviceChanged}</li>
  * </ul>
  */
 public final class AuthBus {
@@ -30,15 +31,20 @@ public final class AuthBus {
   /** What a user name may be. */
   public static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
-  public static final String REGISTER = "auth.register";
-  public static final String LOGIN = "auth.login";
-  public static final String LOGOUT = "auth.logout";
-  public static final String VERIFY = "auth.verify";
+  public static final Contract<Credentials, JsonObject> REGISTER =
+    Contract.jsonReply("auth.register", Credentials::toJson, Credentials::fromJson);
+  public static final Contract<Credentials, JsonObject> LOGIN = Contract.jsonReply("auth.login", Credentials::toJson, Credentials::fromJson);
+  public static final Contract<Token, JsonObject> LOGOUT = Contract.jsonReply("auth.logout", Token::toJson, Token::fromJson);
+  public static final Contract<Token, JsonObject> VERIFY = Contract.jsonReply("auth.verify", Token::toJson, Token::fromJson);
+  public static final Contract<NewDevice, JsonObject> DEVICE_CREATE =
+    Contract.jsonReply("auth.devices.create", NewDevice::toJson, NewDevice::fromJson);
+  public static final Contract<DeviceRemoval, JsonObject> DEVICE_DELETE =
+    Contract.jsonReply("auth.devices.delete", DeviceRemoval::toJson, DeviceRemoval::fromJson);
+  public static final Contract<Void, JsonObject> DEVICE_LIST = Contract.jsonReply("auth.devices.list", none -> new JsonObject(), json -> null);
   public static final String REVOKED = "auth.revoked";
-  public static final String DEVICE_CREATE = "auth.devices.create";
-  public static final String DEVICE_DELETE = "auth.devices.delete";
-  public static final String DEVICE_LIST = "auth.devices.list";
   public static final String DEVICES_CHANGED = "auth.devices.changed";
+  /** The longest device name. */
+  public static final int MAX_DEVICE_NAME = 128;
 
   public static final String LOGINS_STREAM = "auth.logins";
 
@@ -81,16 +87,82 @@ public final class AuthBus {
     return 1;
   }
 
-  public static JsonObject credentials(String username, String password) {
-    return new JsonObject().put("username", username).put("password", password);
+  private static String string(JsonObject body, String field) {
+    if (!(body.getValue(field) instanceof String value)) {
+      throw Failures.badRequest("'" + field + "' must be a string");
+    }
+    return value;
   }
 
-  public static JsonObject token(String token) {
-    return new JsonObject().put("token", token);
+  private static String readDeviceId(JsonObject body) {
+    if (!(body.getValue("deviceId") instanceof String id) || !Streams.KEY.matcher(id).matches()) {
+      throw Failures.badRequest("'deviceId' must match " + Streams.KEY.pattern());
+    }
+    return id;
   }
 
-  public static JsonObject device(String deviceId) {
-    return new JsonObject().put("deviceId", deviceId);
+  /** A sign-up or login: the user name and password as given (checked by auth), and where it came from (null: inside). */
+  public record Credentials(String username, String password, String remote) {
+    public JsonObject toJson() {
+      JsonObject json = new JsonObject().put("username", username).put("password", password);
+      return remote == null ? json : json.put("remote", remote);
+    }
+
+    public static Credentials fromJson(JsonObject body) {
+      return new Credentials(string(body, "username"), string(body, "password"),
+        body.getValue("remote") instanceof String remote ? remote : null);
+    }
+  }
+
+  /** A session token or a device key, as a bearer gives it. */
+  public record Token(String token) {
+    public JsonObject toJson() {
+      return new JsonObject().put("token", token);
+    }
+
+    public static Token fromJson(JsonObject body) {
+      return new Token(string(body, "token"));
+    }
+  }
+
+  /** A device to register: its id, its name (the id when none is given), and the admin who registers it. */
+  public record NewDevice(String deviceId, String name, String by) {
+    public JsonObject toJson() {
+      return new JsonObject().put("deviceId", deviceId).put("name", name).put("by", by);
+    }
+
+    /** 400 for an id that is no stream key or a name that is not 1 to {@value #MAX_DEVICE_NAME} visible characters. */
+    public static NewDevice fromJson(JsonObject body) {
+      String deviceId = readDeviceId(body);
+      Object name = body.getValue("name", deviceId);
+      if (!(name instanceof String n) || EventRules.isInvisible(n) || n.length() > MAX_DEVICE_NAME) {
+        throw Failures.badRequest("'name' must be a string of 1 to " + MAX_DEVICE_NAME + " characters, not only spaces");
+      }
+      EventRules.checkUnicode(n, "name");
+      return new NewDevice(deviceId, n, body.getValue("by") instanceof String by ? by : "");
+    }
+  }
+
+  /** A device to remove, and the admin who removes it. */
+  public record DeviceRemoval(String deviceId, String by) {
+    public JsonObject toJson() {
+      return new JsonObject().put("deviceId", deviceId).put("by", by);
+    }
+
+    public static DeviceRemoval fromJson(JsonObject body) {
+      return new DeviceRemoval(readDeviceId(body), body.getValue("by") instanceof String by ? by : "");
+    }
+  }
+
+  /** A device was created or deleted (published to every node). */
+  public record DeviceChanged(String deviceId, boolean created) {
+    public JsonObject toJson() {
+      return new JsonObject().put("deviceId", deviceId).put("op", created ? "created" : "deleted");
+    }
+
+    public static DeviceChanged fromJson(JsonObject body) {
+      return new DeviceChanged(body.getString("deviceId"), "created".equals(body.getString("op")));
+    }
   }
 
   public static JsonObject principal(String name, String kind, boolean admin) {

@@ -1,6 +1,5 @@
 package io.hubbub.gateway;
 
-import java.util.Locale;
 import io.hubbub.bus.Bus;
 import io.hubbub.bus.Caller;
 import io.hubbub.bus.ChatBus;
@@ -23,6 +22,7 @@ import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 

@@ -1,7 +1,7 @@
 package io.hubbub.gateway;
 
 import io.hubbub.bus.AuthBus;
-import io.hubbub.bus.Bus;
+import io.hubbub.bus.Contract;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.vertx.core.Future;
@@ -81,7 +81,7 @@ record HttpApi(Vertx vertx, Principals principals, StreamAccess streams, long ti
       return;
     }
     String token = Principals.token(ctx.request().getHeader(HttpHeaders.AUTHORIZATION));
-    auth(AuthBus.LOGOUT, AuthBus.token(token))
+    AuthBus.LOGOUT.request(vertx.eventBus(), new AuthBus.Token(token), timeoutMs)
       .onSuccess(v -> ctx.response().setStatusCode(204).end())
       .onFailure(failure -> fail(ctx, failure));
   }
@@ -102,27 +102,22 @@ record HttpApi(Vertx vertx, Principals principals, StreamAccess streams, long ti
     reply(ctx, 200, streams.read(principal(ctx), ctx.pathParam("stream"), from, (int) limit));
   }
 
-  private JsonObject credentials(RoutingContext ctx) {
+  private static AuthBus.Credentials credentials(RoutingContext ctx) {
     if (!(jsonBody(ctx) instanceof JsonObject body)) {
       throw Failures.badRequest("expected a JSON object {username, password}");
     }
     if (!(body.getValue("username") instanceof String username) || !(body.getValue("password") instanceof String password)) {
       throw Failures.badRequest("'username' and 'password' must be strings");
     }
-    return AuthBus.credentials(username, password);
-  }
-
-  private Future<JsonObject> auth(String address, JsonObject body) {
-    return Bus.request(vertx.eventBus(), address, body, timeoutMs);
+    return new AuthBus.Credentials(username, password, ctx.request().remoteAddress().hostAddress());
   }
 
   /**
    * A sign-up or login: auth throttles by name and remote address and may queue the hash, so the answer is
    * waited for longer than other calls; a 429 says when to come back.
    */
-  private Future<JsonObject> login(String address, RoutingContext ctx) {
-    JsonObject body = credentials(ctx).put("remote", ctx.request().remoteAddress().hostAddress());
-    return Bus.request(vertx.eventBus(), address, body, timeoutMs * AuthBus.TIMEOUTS_PER_LOGIN)
+  private Future<JsonObject> login(Contract<AuthBus.Credentials, JsonObject> contract, RoutingContext ctx) {
+    return contract.request(vertx.eventBus(), credentials(ctx), timeoutMs * AuthBus.TIMEOUTS_PER_LOGIN)
       .onFailure(failure -> {
         if (Failures.code(failure) == Failures.RATE_LIMITED) {
           ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(AuthBus.retryAfter(failure.getMessage())));

@@ -3,7 +3,6 @@ package io.hubbub.gateway;
 import com.github.benmanes.caffeine.cache.Cache;
 import io.hubbub.Caches;
 import io.hubbub.bus.AuthBus;
-import io.hubbub.bus.Bus;
 import io.hubbub.bus.Failures;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -94,7 +93,7 @@ final class Principals {
       return inFlight;
     }
     long startedAt = generation;
-    Future<JsonObject> lookup = Bus.request(vertx.eventBus(), AuthBus.VERIFY, AuthBus.token(token), timeoutMs).map(principal -> {
+    Future<JsonObject> lookup = AuthBus.VERIFY.request(vertx.eventBus(), new AuthBus.Token(token), timeoutMs).map(principal -> {
       long until = Math.min(now + CACHE_MS, principal.getLong("expiresAt", now + CACHE_MS));
       JsonObject clean = AuthBus.principal(principal.getString("name"), principal.getString("kind"),
         principal.getBoolean("admin", false));

@@ -1,7 +1,6 @@
 package io.hubbub.gateway;
 
 import io.hubbub.bus.AuthBus;
-import io.hubbub.bus.Bus;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.SensorsBus;
 import io.vertx.core.Future;
@@ -19,7 +18,8 @@ record SensorsApi(Vertx vertx, StreamAccess streams, long timeoutMs) {
 
   void mount(Router router) {
     router.post("/api/devices").handler(this::register);
-    router.get("/api/devices").handler(ctx -> HttpApi.reply(ctx, 200, user(ctx).compose(p -> ask(AuthBus.DEVICE_LIST, new JsonObject()))));
+    router.get("/api/devices").handler(ctx -> HttpApi.reply(ctx, 200, user(ctx)
+      .compose(p -> AuthBus.DEVICE_LIST.request(vertx.eventBus(), null, timeoutMs))));
     router.delete("/api/devices/:deviceId").handler(this::revoke);
     router.post("/api/sensors/:deviceId/readings").handler(this::ingest);
     router.get("/api/sensors/:deviceId/aggregates").handler(this::aggregates);
@@ -32,16 +32,17 @@ record SensorsApi(Vertx vertx, StreamAccess streams, long timeoutMs) {
     if (!(HttpApi.jsonBody(ctx) instanceof JsonObject body)) {
       throw Failures.badRequest("expected a JSON object {deviceId, name?}");
     }
-    JsonObject request = AuthBus.device(body.getValue("deviceId") instanceof String id ? id : null).put("by", principal.getString("name"));
+    JsonObject request = new JsonObject().put("deviceId", body.getValue("deviceId")).put("by", principal.getString("name"));
     if (body.containsKey("name")) {
       request.put("name", body.getValue("name"));
     }
-    HttpApi.reply(ctx, 201, ask(AuthBus.DEVICE_CREATE, request));
+    HttpApi.reply(ctx, 201, AuthBus.DEVICE_CREATE.request(vertx.eventBus(), AuthBus.NewDevice.fromJson(request), timeoutMs));
   }
 
   private void revoke(RoutingContext ctx) {
     JsonObject principal = admin(ctx);
-    ask(AuthBus.DEVICE_DELETE, AuthBus.device(ctx.pathParam("deviceId")).put("by", principal.getString("name")))
+    AuthBus.DEVICE_DELETE.request(vertx.eventBus(), new AuthBus.DeviceRemoval(ctx.pathParam("deviceId"), principal.getString("name")),
+        timeoutMs)
       .onSuccess(v -> ctx.response().setStatusCode(204).end())
       .onFailure(failure -> HttpApi.fail(ctx, failure));
   }
@@ -97,9 +98,5 @@ record SensorsApi(Vertx vertx, StreamAccess streams, long timeoutMs) {
 
   private static JsonObject admin(RoutingContext ctx) {
     return HttpApi.admin(HttpApi.principal(ctx), "only admins manage devices");
-  }
-
-  private Future<JsonObject> ask(String address, JsonObject body) {
-    return Bus.request(vertx.eventBus(), address, body, timeoutMs);
   }
 }

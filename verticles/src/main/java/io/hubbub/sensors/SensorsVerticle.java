@@ -95,11 +95,11 @@ public final class SensorsVerticle extends VerticleBase {
     consumers.serve(SensorsBus.AGGREGATES, this::aggregates);
     consumers.serve(SensorsBus.STATUS, device -> feed(device.deviceId()).map(DeviceFeed::status));
     consumers.add(vertx.eventBus().<JsonObject>consumer(AuthBus.DEVICES_CHANGED, m -> {
-      String device = m.body().getString("deviceId");
-      if ("created".equals(m.body().getString("op"))) {
-        follow(device);
+      AuthBus.DeviceChanged change = AuthBus.DeviceChanged.fromJson(m.body());
+      if (change.created()) {
+        follow(change.deviceId());
       } else {
-        unfollow(device);
+        unfollow(change.deviceId());
       }
     }));
     return consumers.ready().onSuccess(v -> followAll());
@@ -143,7 +143,7 @@ public final class SensorsVerticle extends VerticleBase {
 
   /** Follows every registered device; until auth answers, tries again now and then. */
   private void followAll() {
-    request(AuthBus.DEVICE_LIST, new JsonObject())
+    AuthBus.DEVICE_LIST.request(vertx.eventBus(), null, timeoutMs)
       .onSuccess(list -> list.getJsonArray("devices").forEach(d -> follow(((JsonObject) d).getString("deviceId"))))
       .onFailure(failure -> {
         long delay = deviceList.next();

@@ -81,7 +81,7 @@ class LoginThrottleTest {
   void badTokensAreRememberedAndMalformedOnesNeverAsked(VertxTestContext ctx) {
     AtomicInteger verifies = new AtomicInteger();
     node.vertx.eventBus().addOutboundInterceptor(delivery -> { // the node's bus: what the gateway asks auth
-      if (AuthBus.VERIFY.equals(delivery.message().address())) {
+      if (AuthBus.VERIFY.address().equals(delivery.message().address())) {
         verifies.incrementAndGet();
       }
       delivery.next();

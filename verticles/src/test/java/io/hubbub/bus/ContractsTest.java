@@ -56,4 +56,23 @@ class ContractsTest {
     refused(() -> SensorsBus.AggregatesQuery.fromJson(base.copy().put("to", "yesterday")), "'to' must be an ISO-8601 time");
     refused(() -> SensorsBus.AggregatesQuery.fromJson(base.copy().put("to", "2026-12-01T09:00:00Z")), "'from' is after 'to'");
   }
+
+  @Test
+  void authRequestsRoundTripAndAreChecked() {
+    AuthBus.Credentials credentials = new AuthBus.Credentials("ada", "a-long-password", "10.0.0.1");
+    assertThat(AuthBus.Credentials.fromJson(credentials.toJson())).isEqualTo(credentials);
+    assertThat(AuthBus.Credentials.fromJson(new AuthBus.Credentials("ada", "pw", null).toJson()).remote()).as("from inside").isNull();
+    refused(() -> AuthBus.Credentials.fromJson(credentials.toJson().put("password", 12345678)), "'password' must be a string");
+    refused(() -> AuthBus.Token.fromJson(new JsonObject()), "'token' must be a string");
+
+    AuthBus.NewDevice named = AuthBus.NewDevice.fromJson(new JsonObject().put("deviceId", "probe-1").put("by", "admin"));
+    assertThat(named).as("named after its id when no name is given").isEqualTo(new AuthBus.NewDevice("probe-1", "probe-1", "admin"));
+    assertThat(AuthBus.NewDevice.fromJson(named.toJson())).isEqualTo(named);
+    refused(() -> AuthBus.NewDevice.fromJson(named.toJson().put("name", "   ")), "'name' must be a string of 1 to 128");
+    refused(() -> AuthBus.NewDevice.fromJson(named.toJson().put("name", "x".repeat(129))), "'name' must be a string of 1 to 128");
+    refused(() -> AuthBus.DeviceRemoval.fromJson(new JsonObject().put("deviceId", "a/b")), "'deviceId' must match");
+    AuthBus.DeviceChanged created = new AuthBus.DeviceChanged("probe-1", true);
+    assertThat(AuthBus.DeviceChanged.fromJson(created.toJson())).isEqualTo(created);
+    assertThat(created.toJson().getString("op")).isEqualTo("created");
+  }
 }

@@ -77,7 +77,7 @@ class ClusterTlsIT {
 
       JsonObject signUp = new JsonObject().put("username", name).put("password", "intruder-password").put("remote", "127.0.0.1");
       Throwable refused = assertThrows(Exception.class, () -> intruder.eventBus()
-        .request(AuthBus.REGISTER, signUp, new DeliveryOptions().setSendTimeout(5_000)).await(20, TimeUnit.SECONDS));
+        .request(AuthBus.REGISTER.address(), signUp, new DeliveryOptions().setSendTimeout(5_000)).await(20, TimeUnit.SECONDS));
       assertTrue(refused.getMessage() != null, "the intruder's send failed: " + refused);
 
       Thread.sleep(1_000); // the intruder's registration has spread through Hazelcast
