@@ -64,6 +64,7 @@ class ConfTest {
       bad("mongo.database", c -> c.getJsonObject("mongo").put("database", "a.b")),
       bad("mongo.timeoutMs", c -> c.getJsonObject("mongo").put("timeoutMs", 0)),
       bad("admins[0]", c -> c.put("admins", new JsonArray().add("not a name"))),
+      bad("admins: expected a non-empty array of user names", c -> c.put("admins", new JsonArray())),
       bad("limits.maxBatch", c -> c.getJsonObject("limits").put("maxBatch", -5)),
       bad("http.websocketCompression", c -> c.getJsonObject("http").put("websocketCompression", "yes")),
       bad("limits.liveQueueBytes", c -> c.getJsonObject("limits").put("liveQueueBytes", 1_000)),
