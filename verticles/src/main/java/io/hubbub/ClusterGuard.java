@@ -43,7 +43,7 @@ public final class ClusterGuard implements Shareable {
   private static final ClusterGuard ALONE = new ClusterGuard(1, Long.MAX_VALUE / 4, () -> 1, System::nanoTime);
 
   /** Hazelcast's view of the cluster, as Node built it; null for the unit tests' guards and a node alone. */
-  private ClusterManager cluster;
+  private final ClusterManager cluster;
 
   private final int quorum;
   private final long heartbeatNs;
@@ -56,6 +56,11 @@ public final class ClusterGuard implements Shareable {
   private volatile boolean closed;
 
   ClusterGuard(int quorum, long heartbeatNs, IntSupplier members, LongSupplier clock) {
+    this(null, quorum, heartbeatNs, members, clock);
+  }
+
+  private ClusterGuard(ClusterManager cluster, int quorum, long heartbeatNs, IntSupplier members, LongSupplier clock) {
+    this.cluster = cluster;
     this.quorum = quorum;
     this.heartbeatNs = heartbeatNs;
     this.members = members;
@@ -67,8 +72,8 @@ public final class ClusterGuard implements Shareable {
 
   /** Starts the guard of a clustered Vert.x instance. */
   static ClusterGuard install(Vertx vertx, ClusterManager cluster, int quorum, long heartbeatMs) {
-    ClusterGuard guard = new ClusterGuard(quorum, TimeUnit.MILLISECONDS.toNanos(heartbeatMs), () -> cluster.getNodes().size(), System::nanoTime);
-    guard.cluster = cluster;
+    ClusterGuard guard = new ClusterGuard(cluster, quorum, TimeUnit.MILLISECONDS.toNanos(heartbeatMs), () -> cluster.getNodes().size(),
+      System::nanoTime);
     vertx.sharedData().<String, ClusterGuard>getLocalMap(MAP).put(KEY, guard);
     Thread ticker = new Thread(() -> {
       while (!guard.closed) {
