@@ -7,6 +7,7 @@ import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Caller;
 import io.hubbub.bus.Consumers;
+import io.hubbub.bus.Contract;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
@@ -258,6 +259,10 @@ public final class AuthVerticle extends VerticleBase {
 
   private Future<JsonObject> storage(String address, JsonObject body) {
     return storage.request(address, body);
+  }
+
+  private <Q> Future<JsonObject> storage(Contract<Q, JsonObject> contract, Q request) {
+    return storage.request(contract, request);
   }
 
 

@@ -4,6 +4,7 @@ import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
+import io.hubbub.bus.StorageRequests;
 import io.hubbub.bus.Streams;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -13,7 +14,6 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
-import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -27,11 +27,11 @@ final class Devices {
   static final String COLLECTION = "devices";
 
   private final Vertx vertx;
-  private final BiFunction<String, JsonObject, Future<JsonObject>> storage;
+  private final StorageRequests storage;
   private final Function<AuditBus.Change, Future<Void>> audit;
   private final Names names;
 
-  Devices(Vertx vertx, BiFunction<String, JsonObject, Future<JsonObject>> storage, Function<AuditBus.Change, Future<Void>> audit,
+  Devices(Vertx vertx, StorageRequests storage, Function<AuditBus.Change, Future<Void>> audit,
           Names names) {
     this.vertx = vertx;
     this.storage = storage;
@@ -52,7 +52,7 @@ final class Devices {
     JsonObject doc = new JsonObject().put("_id", deviceId).put("name", name).put("keyHash", AuthVerticle.tokenHash(secret))
       .put("created", Instant.now().toString()).put("createdBy", by);
     Names.checkNotReserved(deviceId);
-    Supplier<Future<JsonObject>> insert = () -> storage.apply(StorageBus.DOC_INSERT, StorageBus.docInsert(COLLECTION, doc));
+    Supplier<Future<JsonObject>> insert = () -> storage.request(StorageBus.DOC_INSERT, StorageBus.docInsert(COLLECTION, doc));
     return names.claim(deviceId, AuthBus.KIND_DEVICE, insert)
       // the same registration again after a 503 that wrote the claim but not the device: it goes on
       .recover(taken -> Failures.code(taken) != Failures.CONFLICT ? Future.failedFuture(taken)
@@ -70,7 +70,7 @@ final class Devices {
   Future<JsonObject> delete(AuthBus.DeviceRemoval removal) {
     String deviceId = removal.deviceId();
     String by = removal.by();
-    return storage.apply(StorageBus.DOC_DELETE, StorageBus.docKey(COLLECTION, deviceId)).compose(result -> {
+    return storage.request(StorageBus.DOC_DELETE, StorageBus.docKey(COLLECTION, deviceId)).compose(result -> {
       if (result.getLong("deleted", 0L) == 0) {
         throw Failures.of(Failures.NOT_FOUND, "no device '" + deviceId + "'");
       }
@@ -82,7 +82,7 @@ final class Devices {
   }
 
   Future<JsonObject> list() {
-    return storage.apply(StorageBus.DOC_LIST, StorageBus.docList(COLLECTION, 10_000)).map(found -> new JsonObject()
+    return storage.request(StorageBus.DOC_LIST, StorageBus.docList(COLLECTION, 10_000)).map(found -> new JsonObject()
       .put("devices", new JsonArray(found.getJsonArray("docs").stream().map(JsonObject.class::cast)
         .map(doc -> new JsonObject().put("deviceId", doc.getString("_id")).put("name", doc.getString("name"))
           .put("created", doc.getString("created")).put("createdBy", doc.getString("createdBy")))
@@ -97,7 +97,7 @@ final class Devices {
     if (!Streams.KEY.matcher(deviceId).matches()) {
       return Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, "unknown or revoked device key"));
     }
-    return storage.apply(StorageBus.DOC_FIND, StorageBus.docKey(COLLECTION, deviceId))
+    return storage.request(StorageBus.DOC_FIND, StorageBus.docKey(COLLECTION, deviceId))
       .map(found -> found.getJsonObject("doc"))
       .recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.NOT_FOUND
         ? Failures.of(Failures.UNAUTHORIZED, "unknown or revoked device key") : failure))

@@ -3,12 +3,12 @@ package io.hubbub.auth;
 import io.hubbub.bus.Caller;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
+import io.hubbub.bus.StorageRequests;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
 import java.util.Locale;
 import java.util.Set;
-import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
 /**
@@ -22,9 +22,9 @@ final class Names {
   static final String COLLECTION = "names";
   static final Set<String> RESERVED = Set.of(Caller.SERVER, "system", "deleted-user", "server", "anonymous");
 
-  private final BiFunction<String, JsonObject, Future<JsonObject>> storage;
+  private final StorageRequests storage;
 
-  Names(BiFunction<String, JsonObject, Future<JsonObject>> storage) {
+  Names(StorageRequests storage) {
     this.storage = storage;
   }
 
@@ -45,7 +45,7 @@ final class Names {
    */
   Future<Void> claim(String name, String kind, Supplier<Future<JsonObject>> create) {
     JsonObject doc = new JsonObject().put("_id", key(name)).put("name", name).put("kind", kind);
-    return storage.apply(StorageBus.DOC_INSERT, StorageBus.docInsert(COLLECTION, doc))
+    return storage.request(StorageBus.DOC_INSERT, StorageBus.docInsert(COLLECTION, doc))
       .recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.CONFLICT
         ? Failures.of(Failures.CONFLICT, "the name '" + name + "' is taken") : failure))
       .compose(claimed -> create.get().transform(created -> {
@@ -63,13 +63,13 @@ final class Names {
    * claim of a creation that answered 503 without writing, which the same creation may take up again.
    */
   Future<Boolean> claimedAs(String name, String kind) {
-    return storage.apply(StorageBus.DOC_FIND, StorageBus.docKey(COLLECTION, key(name)))
+    return storage.request(StorageBus.DOC_FIND, StorageBus.docKey(COLLECTION, key(name)))
       .map(found -> kind.equals(found.getJsonObject("doc").getString("kind")) && name.equals(found.getJsonObject("doc").getString("name")))
       .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND ? Future.succeededFuture(false) : Future.failedFuture(failure));
   }
 
   /** Frees a name whose user or device is gone (or was never created). */
   Future<Void> release(String name) {
-    return storage.apply(StorageBus.DOC_DELETE, StorageBus.docKey(COLLECTION, key(name))).mapEmpty();
+    return storage.request(StorageBus.DOC_DELETE, StorageBus.docKey(COLLECTION, key(name))).mapEmpty();
   }
 }

@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The storage verticle's conversations. Never bridged to browsers.
@@ -26,15 +27,18 @@ import java.util.Set;
  *   <li>{@link #READ} {@code {stream, from, limit}} → {@code {stream, events, next, lastSeq}}</li>
  *   <li>{@link #META} {@code {stream}} → {@code {stream, lastSeq}}</li>
  *   <li>{@link #PING} {@code {}} → {@code {}} when the store answers, else 503</li>
- *   <li>{@link #DOC_INSERT} {@code {collection, doc}} → {@code {}}, 409 when {@code doc._id} is taken</li>
- *   <li>{@link #DOC_FIND} {@code {collection, id}} → {@code {doc}}, 404 when absent</li>
- *   <li>{@link #DOC_DELETE} {@code {collection, id}} → {@code {deleted}}</li>
- *   <li>{@link #DOC_ADD} / {@link #DOC_REMOVE} {@code {collection, id, field, value}} → {@code {doc}}: adds the
- *       string {@code value} to (or removes it from) the array {@code field}; 404 when absent</li>
- *   <li>{@link #DOC_LIST} {@code {collection, limit?}} → {@code {docs}}, by {@code _id}</li>
- *   <li>{@link #DOC_PUT} {@code {collection, docs}} → {@code {}}: writes each document whole under its {@code _id}, in one bulk write</li>
- *   <li>{@link #DOC_GET} {@code {collection, ids}} → {@code {docs}}: those of the ids that exist, by {@code _id}</li>
+ *   <li>{@link #DOC_INSERT}: a {@link DocInsert} → {@code {}}, 409 when {@code doc._id} is taken</li>
+ *   <li>{@link #DOC_FIND}: a {@link DocKey} → {@code {doc}}, 404 when absent</li>
+ *   <li>{@link #DOC_DELETE}: a {@link DocKey} → {@code {deleted}}</li>
+ *   <li>{@link #DOC_ADD} / {@link #DOC_REMOVE}: a {@link DocChange} → {@code {doc}}: adds the string {@code value}
+ *       to (or removes it from) the array {@code field}; 404 when absent</li>
+ *   <li>{@link #DOC_LIST}: a {@link DocList} → {@code {docs}}, by {@code _id}</li>
+ *   <li>{@link #DOC_PUT}: a {@link DocPut} → {@code {}}: writes each document whole under its {@code _id}, in one bulk write</li>
+ *   <li>{@link #DOC_GET}: a {@link DocGet} → {@code {docs}}: those of the ids that exist, by {@code _id}</li>
  * </ul>
+ *
+ * <p>The document requests are records, read and checked by their contracts; the collection must also be one
+ * the storage verticle serves (it alone knows which: {@code storage.collections}).</p>
  */
 public final class StorageBus {
 
@@ -42,14 +46,21 @@ public final class StorageBus {
   public static final String READ = "storage.read";
   public static final String META = "storage.meta";
   public static final String PING = "storage.ping";
-  public static final String DOC_INSERT = "storage.docs.insert";
-  public static final String DOC_FIND = "storage.docs.find";
-  public static final String DOC_DELETE = "storage.docs.delete";
-  public static final String DOC_ADD = "storage.docs.add";
-  public static final String DOC_REMOVE = "storage.docs.remove";
-  public static final String DOC_LIST = "storage.docs.list";
-  public static final String DOC_PUT = "storage.docs.put";
-  public static final String DOC_GET = "storage.docs.get";
+  public static final Contract<DocInsert, JsonObject> DOC_INSERT =
+    Contract.jsonReply("storage.docs.insert", DocInsert::toJson, DocInsert::fromJson);
+  public static final Contract<DocKey, JsonObject> DOC_FIND = Contract.jsonReply("storage.docs.find", DocKey::toJson, DocKey::fromJson);
+  public static final Contract<DocKey, JsonObject> DOC_DELETE = Contract.jsonReply("storage.docs.delete", DocKey::toJson, DocKey::fromJson);
+  public static final Contract<DocChange, JsonObject> DOC_ADD = Contract.jsonReply("storage.docs.add", DocChange::toJson, DocChange::fromJson);
+  public static final Contract<DocChange, JsonObject> DOC_REMOVE =
+    Contract.jsonReply("storage.docs.remove", DocChange::toJson, DocChange::fromJson);
+  public static final Contract<DocList, JsonObject> DOC_LIST = Contract.jsonReply("storage.docs.list", DocList::toJson, DocList::fromJson);
+  public static final Contract<DocPut, JsonObject> DOC_PUT = Contract.jsonReply("storage.docs.put", DocPut::toJson, DocPut::fromJson);
+  public static final Contract<DocGet, JsonObject> DOC_GET = Contract.jsonReply("storage.docs.get", DocGet::toJson, DocGet::fromJson);
+  /** The most documents one list or get answers, and one put writes. */
+  public static final int MAX_DOCS = 10_000;
+  public static final int MAX_PUT = 1_000;
+  /** What an array field that {@link #DOC_ADD} and {@link #DOC_REMOVE} change may be named. */
+  private static final Pattern FIELD = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,63}");
 
   /** Cluster-wide map of the live storage instances: instance id → {@link #instance} (JSON text), with a short TTL. */
   public static final String INSTANCES_MAP = "hubbub.storage.instances";
@@ -143,27 +154,140 @@ public final class StorageBus {
     return new JsonObject().put("stream", stream);
   }
 
-  public static JsonObject docInsert(String collection, JsonObject doc) {
-    return new JsonObject().put("collection", collection).put("doc", doc);
+  public static DocInsert docInsert(String collection, JsonObject doc) {
+    return new DocInsert(collection, doc);
   }
 
-  public static JsonObject docKey(String collection, String id) {
-    return new JsonObject().put("collection", collection).put("id", id);
+  public static DocKey docKey(String collection, String id) {
+    return new DocKey(collection, id);
   }
 
-  public static JsonObject docChange(String collection, String id, String field, String value) {
-    return docKey(collection, id).put("field", field).put("value", value);
+  public static DocChange docChange(String collection, String id, String field, String value) {
+    return new DocChange(collection, id, field, value);
   }
 
-  public static JsonObject docPut(String collection, JsonArray docs) {
-    return new JsonObject().put("collection", collection).put("docs", docs);
+  public static DocPut docPut(String collection, JsonArray docs) {
+    return new DocPut(collection, docs);
   }
 
-  public static JsonObject docGet(String collection, JsonArray ids) {
-    return new JsonObject().put("collection", collection).put("ids", ids);
+  public static DocGet docGet(String collection, JsonArray ids) {
+    return new DocGet(collection, ids);
   }
 
-  public static JsonObject docList(String collection, int limit) {
-    return new JsonObject().put("collection", collection).put("limit", limit);
+  public static DocList docList(String collection, int limit) {
+    return new DocList(collection, limit);
+  }
+
+  private static String readCollection(JsonObject body) {
+    if (!(body.getValue("collection") instanceof String collection)) {
+      throw Failures.badRequest("'collection' must name a collection");
+    }
+    return collection;
+  }
+
+  private static String readId(JsonObject body, String field) {
+    if (!(body.getValue(field) instanceof String id) || id.isEmpty() || id.length() > 256) {
+      throw Failures.badRequest("'" + field + "' must be a string of 1 to 256 characters");
+    }
+    return id;
+  }
+
+  /** A new document: an object with a string {@code _id}, whose field names are no operators. */
+  public record DocInsert(String collection, JsonObject doc) {
+    public JsonObject toJson() {
+      return new JsonObject().put("collection", collection).put("doc", doc);
+    }
+
+    public static DocInsert fromJson(JsonObject body) {
+      String collection = readCollection(body);
+      if (!(body.getValue("doc") instanceof JsonObject doc) || !(doc.getValue("_id") instanceof String)) {
+        throw Failures.badRequest("'doc' must be an object with a string '_id'");
+      }
+      EventRules.checkDocument(doc, "doc");
+      return new DocInsert(collection, doc);
+    }
+  }
+
+  /** One document, by {@code _id}. */
+  public record DocKey(String collection, String id) {
+    public JsonObject toJson() {
+      return new JsonObject().put("collection", collection).put("id", id);
+    }
+
+    public static DocKey fromJson(JsonObject body) {
+      return new DocKey(readCollection(body), readId(body, "id"));
+    }
+  }
+
+  /** A string to add to, or remove from, an array field of one document. */
+  public record DocChange(String collection, String id, String field, String value) {
+    public JsonObject toJson() {
+      return new JsonObject().put("collection", collection).put("id", id).put("field", field).put("value", value);
+    }
+
+    public DocKey key() {
+      return new DocKey(collection, id);
+    }
+
+    public static DocChange fromJson(JsonObject body) {
+      String collection = readCollection(body);
+      String id = readId(body, "id");
+      if (!(body.getValue("field") instanceof String field) || !FIELD.matcher(field).matches() || field.equals("_id")) {
+        throw Failures.badRequest("'field' must be a field name matching " + FIELD.pattern());
+      }
+      if (!(body.getValue("value") instanceof String value) || value.length() > 256) {
+        throw Failures.badRequest("'value' must be a string of at most 256 characters");
+      }
+      return new DocChange(collection, id, field, value);
+    }
+  }
+
+  /** Whole documents to write under their {@code _id}s. */
+  public record DocPut(String collection, JsonArray docs) {
+    public JsonObject toJson() {
+      return new JsonObject().put("collection", collection).put("docs", docs);
+    }
+
+    public static DocPut fromJson(JsonObject body) {
+      String collection = readCollection(body);
+      if (!(body.getValue("docs") instanceof JsonArray docs) || docs.isEmpty() || docs.size() > MAX_PUT) {
+        throw Failures.badRequest("'docs' must be an array of 1 to " + MAX_PUT + " documents");
+      }
+      for (int i = 0; i < docs.size(); i++) {
+        if (!(docs.getValue(i) instanceof JsonObject doc) || !(doc.getValue("_id") instanceof String id)
+          || id.isEmpty() || id.length() > 256) {
+          throw Failures.badRequest("docs[" + i + "] must be an object with a string '_id' of 1 to 256 characters");
+        }
+        EventRules.checkDocument(doc, "docs[" + i + "]");
+      }
+      return new DocPut(collection, docs);
+    }
+  }
+
+  /** The documents with these {@code _id}s. */
+  public record DocGet(String collection, JsonArray ids) {
+    public JsonObject toJson() {
+      return new JsonObject().put("collection", collection).put("ids", ids);
+    }
+
+    public static DocGet fromJson(JsonObject body) {
+      String collection = readCollection(body);
+      if (!(body.getValue("ids") instanceof JsonArray ids) || ids.size() > MAX_DOCS
+        || !ids.stream().allMatch(id -> id instanceof String s && !s.isEmpty() && s.length() <= 256)) {
+        throw Failures.badRequest("'ids' must be an array of at most " + MAX_DOCS + " strings of 1 to 256 characters");
+      }
+      return new DocGet(collection, ids);
+    }
+  }
+
+  /** The first {@code limit} documents of a collection, by {@code _id}. */
+  public record DocList(String collection, int limit) {
+    public JsonObject toJson() {
+      return new JsonObject().put("collection", collection).put("limit", limit);
+    }
+
+    public static DocList fromJson(JsonObject body) {
+      return new DocList(readCollection(body), (int) EventRules.optionalLong(body, "limit", 1_000, 1, MAX_DOCS));
+    }
   }
 }

@@ -29,7 +29,7 @@ import java.util.Set;
  *
  * <p>Made in a verticle's start and used on its event loop: its timer ends with the verticle.
  */
-public final class StorageClient {
+public final class StorageClient implements StorageRequests {
 
   private static final Logger log = LoggerFactory.getLogger(StorageClient.class);
   static final long MEMBERS_CHECK_MS = 200;
@@ -56,6 +56,7 @@ public final class StorageClient {
     }
   }
 
+  @Override
   public Future<JsonObject> request(String address, JsonObject body) {
     return request(address, body, timeoutMs);
   }

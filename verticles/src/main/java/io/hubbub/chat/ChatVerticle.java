@@ -7,6 +7,7 @@ import io.hubbub.bus.Bus;
 import io.hubbub.bus.Caller;
 import io.hubbub.bus.ChatBus;
 import io.hubbub.bus.Consumers;
+import io.hubbub.bus.Contract;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
@@ -176,7 +177,7 @@ public final class ChatVerticle extends VerticleBase {
   }
 
   /** Adds or removes a member in storage; audits it when it changed anything. */
-  private Future<Set<String>> change(String address, String room, String user, String what) {
+  private Future<Set<String>> change(Contract<StorageBus.DocChange, JsonObject> address, String room, String user, String what) {
     Set<String> before = members.getIfPresent(room);
     return storage(address, StorageBus.docChange(ChatBus.ROOMS_COLLECTION, room, "members", user))
       .compose(reply -> {
@@ -243,6 +244,10 @@ public final class ChatVerticle extends VerticleBase {
 
   private Future<JsonObject> storage(String address, JsonObject body) {
     return storage.request(address, body);
+  }
+
+  private <Q> Future<JsonObject> storage(Contract<Q, JsonObject> contract, Q request) {
+    return storage.request(contract, request);
   }
 
   /** Serves a chat address; its 401 and 403 answers to clients' frames go to the access trail, as the gateway's do. */

@@ -5,6 +5,7 @@ import io.hubbub.Caches;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.StorageBus;
+import io.hubbub.bus.StorageRequests;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -17,7 +18,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.BiFunction;
 
 /**
  * Per device and kind, 1-minute and 1-hour buckets (count, sum, min, max) kept in storage's
@@ -33,15 +33,15 @@ final class Aggregates {
   private static final int MAX_BUCKETS = 10_000;
   private static final int PUT_CHUNK = 1_000;
 
-  private final BiFunction<String, JsonObject, Future<JsonObject>> storage;
+  private final StorageRequests storage;
   private final Cache<String, JsonObject> cache;
 
-  Aggregates(BiFunction<String, JsonObject, Future<JsonObject>> storage) {
+  Aggregates(StorageRequests storage) {
     this(storage, MAX_CACHED);
   }
 
   /** @param maxCached buckets kept in memory at most */
-  Aggregates(BiFunction<String, JsonObject, Future<JsonObject>> storage, int maxCached) {
+  Aggregates(StorageRequests storage, int maxCached) {
     this.storage = storage;
     this.cache = Caches.bounded(maxCached);
   }
@@ -91,7 +91,7 @@ final class Aggregates {
       List<JsonObject> docs = new ArrayList<>(changed.values());
       for (int from = 0; from < docs.size(); from += PUT_CHUNK) {
         JsonArray chunk = new JsonArray(new ArrayList<>(docs.subList(from, Math.min(docs.size(), from + PUT_CHUNK))));
-        writes.add(storage.apply(StorageBus.DOC_PUT, StorageBus.docPut(COLLECTION, chunk)));
+        writes.add(storage.request(StorageBus.DOC_PUT, StorageBus.docPut(COLLECTION, chunk)));
       }
       return Future.all(writes).onSuccess(done -> cache.putAll(working)).mapEmpty();
     });
@@ -121,7 +121,7 @@ final class Aggregates {
     for (long start = first; start <= to; start += width) {
       ids.add(id(device, kind, window, start));
     }
-    return storage.apply(StorageBus.DOC_GET, StorageBus.docGet(COLLECTION, ids))
+    return storage.request(StorageBus.DOC_GET, StorageBus.docGet(COLLECTION, ids))
       .map(found -> new JsonObject().put("deviceId", device).put("kind", kind).put("window", window)
         .put("buckets", new JsonArray(found.getJsonArray("docs").stream().map(JsonObject.class::cast).map(b -> new JsonObject()
           .put("start", Instant.ofEpochMilli(b.getLong("start")).toString())
@@ -134,7 +134,7 @@ final class Aggregates {
   /** The stored state of these buckets (empty ones for those not stored yet). */
   private Future<Map<String, JsonObject>> load(List<String> missing) {
     Map<String, JsonObject> loaded = new HashMap<>();
-    List<Future<JsonObject>> finds = missing.stream().map(id -> storage.apply(StorageBus.DOC_FIND, StorageBus.docKey(COLLECTION, id))
+    List<Future<JsonObject>> finds = missing.stream().map(id -> storage.request(StorageBus.DOC_FIND, StorageBus.docKey(COLLECTION, id))
       .map(found -> found.getJsonObject("doc"))
       .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND ? Future.succeededFuture(empty(id)) : Future.failedFuture(failure))
       .onSuccess(bucket -> loaded.put(id, bucket))).toList();

@@ -3,7 +3,6 @@ package io.hubbub.sensors;
 import io.hubbub.bus.Caller;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.conf.HubbubConf;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;

@@ -4,6 +4,7 @@ import io.hubbub.Backoff;
 import io.hubbub.bus.Readings;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.StorageBus;
+import io.hubbub.bus.StorageRequests;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -14,7 +15,6 @@ import org.slf4j.LoggerFactory;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BiFunction;
 
 /**
  * Follows one device's stream from its checkpoint: reads pages of stored events in seq order, folds
@@ -31,7 +31,7 @@ final class DeviceFeed {
 
   final String device;
   private final Vertx vertx;
-  private final BiFunction<String, JsonObject, Future<JsonObject>> storage;
+  private final StorageRequests storage;
   private final Aggregates aggregates;
   private final Alerts alerts;
   private final Backoff retries = new Backoff(250, 30_000);
@@ -42,7 +42,7 @@ final class DeviceFeed {
   private boolean again;
   private boolean stopped;
 
-  DeviceFeed(Vertx vertx, String device, JsonObject checkpoint, BiFunction<String, JsonObject, Future<JsonObject>> storage,
+  DeviceFeed(Vertx vertx, String device, JsonObject checkpoint, StorageRequests storage,
              Aggregates aggregates, Alerts alerts) {
     this.vertx = vertx;
     this.device = device;
@@ -78,7 +78,7 @@ final class DeviceFeed {
   }
 
   private void next() {
-    storage.apply(StorageBus.READ, StorageBus.readRequest(SensorsBus.stream(device), applied + 1, PAGE))
+    storage.request(StorageBus.READ, StorageBus.readRequest(SensorsBus.stream(device), applied + 1, PAGE))
       .compose(page -> {
         JsonArray events = page.getJsonArray("events");
         if (events.isEmpty() || stopped) {
@@ -126,10 +126,10 @@ final class DeviceFeed {
     }
     long through = lastSeq;
     Future<?> alertsStored = raised.isEmpty() ? Future.succeededFuture()
-      : storage.apply(StorageBus.APPEND, StorageBus.appendRequest(raised));
+      : storage.request(StorageBus.APPEND, StorageBus.appendRequest(raised));
     return aggregates.apply(device, readings)
       .compose(v -> alertsStored)
-      .compose(v -> storage.apply(StorageBus.DOC_PUT, StorageBus.docPut(COLLECTION, new JsonArray().add(new JsonObject()
+      .compose(v -> storage.request(StorageBus.DOC_PUT, StorageBus.docPut(COLLECTION, new JsonArray().add(new JsonObject()
         .put("_id", device).put("lastSeq", through).put("alerts", state).put("last", latest)))))
       .map(v -> {
         applied = through;

@@ -3,6 +3,7 @@ package io.hubbub.sensors;
 import io.hubbub.Backoff;
 import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Consumers;
+import io.hubbub.bus.Contract;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.Readings;
 import io.hubbub.bus.SensorsBus;
@@ -160,7 +161,7 @@ public final class SensorsVerticle extends VerticleBase {
     if (feeds.containsKey(device) || !Streams.KEY.matcher(device).matches()) {
       return;
     }
-    request(StorageBus.DOC_FIND, StorageBus.docKey(DeviceFeed.COLLECTION, device))
+    storage.request(StorageBus.DOC_FIND, StorageBus.docKey(DeviceFeed.COLLECTION, device))
       .map(found -> found.getJsonObject("doc"))
       .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND ? Future.succeededFuture(new JsonObject())
         : Future.failedFuture(failure))

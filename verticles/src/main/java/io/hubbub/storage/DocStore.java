@@ -1,7 +1,7 @@
 package io.hubbub.storage;
 
-import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
+import io.hubbub.bus.StorageBus;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -16,7 +16,6 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * The narrow document operations the domain verticles need: insert, find and delete by {@code _id},
@@ -25,10 +24,6 @@ import java.util.regex.Pattern;
  * sessions, rooms, devices, …). Never a query a caller wrote.
  */
 final class DocStore {
-
-  private static final Pattern FIELD = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,63}");
-  private static final int MAX_LIST = 10_000;
-  private static final int MAX_PUT = 1_000;
 
   private final MongoClient mongo;
   private final StoreCalls calls;
@@ -40,19 +35,13 @@ final class DocStore {
     collections.forEach(c -> this.collections.add((String) c));
   }
 
-  Future<JsonObject> insert(JsonObject body) {
-    String collection = collection(body);
-    if (!(body.getValue("doc") instanceof JsonObject doc) || !(doc.getValue("_id") instanceof String)) {
-      throw Failures.badRequest("'doc' must be an object with a string '_id'");
-    }
-    EventRules.checkDocument(doc, "doc");
-    return calls.guard(mongo.insertWithOptions(collection, doc, calls.writes()))
+  Future<JsonObject> insert(StorageBus.DocInsert insert) {
+    return calls.guard(mongo.insertWithOptions(collection(insert.collection()), insert.doc(), calls.writes()))
       .map(id -> new JsonObject());
   }
 
-  Future<JsonObject> find(JsonObject body) {
-    String collection = collection(body);
-    return calls.guard(mongo.findOne(collection, key(body), null)).map(doc -> {
+  Future<JsonObject> find(StorageBus.DocKey key) {
+    return calls.guard(mongo.findOne(collection(key.collection()), id(key.id()), null)).map(doc -> {
       if (doc == null) {
         throw Failures.of(Failures.NOT_FOUND, "no such document");
       }
@@ -60,40 +49,24 @@ final class DocStore {
     });
   }
 
-  Future<JsonObject> delete(JsonObject body) {
-    String collection = collection(body);
-    return calls.guard(mongo.removeDocumentWithOptions(collection, key(body), calls.writes()))
+  Future<JsonObject> delete(StorageBus.DocKey key) {
+    return calls.guard(mongo.removeDocumentWithOptions(collection(key.collection()), id(key.id()), calls.writes()))
       .map(result -> new JsonObject().put("deleted", result == null ? 0 : result.getRemovedCount()));
   }
 
   /** Writes whole documents by {@code _id}, each replacing the one there (or created): one journaled bulk write. */
-  Future<JsonObject> put(JsonObject body) {
-    String collection = collection(body);
-    if (!(body.getValue("docs") instanceof JsonArray docs) || docs.isEmpty() || docs.size() > MAX_PUT) {
-      throw Failures.badRequest("'docs' must be an array of 1 to " + MAX_PUT + " documents");
-    }
+  Future<JsonObject> put(StorageBus.DocPut put) {
+    String collection = collection(put.collection());
     List<BulkOperation> writes = new ArrayList<>();
-    for (int i = 0; i < docs.size(); i++) {
-      if (!(docs.getValue(i) instanceof JsonObject doc) || !(doc.getValue("_id") instanceof String id)
-        || id.isEmpty() || id.length() > 256) {
-        throw Failures.badRequest("docs[" + i + "] must be an object with a string '_id' of 1 to 256 characters");
-      }
-      EventRules.checkDocument(doc, "docs[" + i + "]");
-      writes.add(BulkOperation.createReplace(new JsonObject().put("_id", id), doc, true));
-    }
+    put.docs().forEach(doc -> writes.add(BulkOperation.createReplace(id(((JsonObject) doc).getString("_id")), (JsonObject) doc, true)));
     BulkWriteOptions options = new BulkWriteOptions().setOrdered(true).setWriteOption(calls.writes());
     return calls.guard(mongo.bulkWriteWithOptions(collection, writes, options)).map(result -> new JsonObject());
   }
 
   /** The documents with these {@code _id}s (those that exist), in {@code _id} order: exact lookups in the primary index. */
-  Future<JsonObject> get(JsonObject body) {
-    String collection = collection(body);
-    if (!(body.getValue("ids") instanceof JsonArray ids) || ids.size() > MAX_LIST
-      || !ids.stream().allMatch(id -> id instanceof String s && !s.isEmpty() && s.length() <= 256)) {
-      throw Failures.badRequest("'ids' must be an array of at most " + MAX_LIST + " strings of 1 to 256 characters");
-    }
-    JsonObject query = new JsonObject().put("_id", new JsonObject().put("$in", ids));
-    return calls.guard(mongo.find(collection, query)).map(docs -> {
+  Future<JsonObject> get(StorageBus.DocGet get) {
+    JsonObject query = new JsonObject().put("_id", new JsonObject().put("$in", get.ids()));
+    return calls.guard(mongo.find(collection(get.collection()), query)).map(docs -> {
       List<JsonObject> sorted = new ArrayList<>(docs);
       sorted.sort(Comparator.comparing(doc -> doc.getString("_id")));
       return new JsonObject().put("docs", new JsonArray(sorted));
@@ -101,57 +74,44 @@ final class DocStore {
   }
 
   /** Adds a string to an array field ({@code $addToSet}); answers the document as it is now, 404 when absent. */
-  Future<JsonObject> add(JsonObject body) {
-    return change(body, "$addToSet");
+  Future<JsonObject> add(StorageBus.DocChange change) {
+    return change(change, "$addToSet");
   }
 
   /** Removes a string from an array field ({@code $pull}); answers the document as it is now, 404 when absent. */
-  Future<JsonObject> remove(JsonObject body) {
-    return change(body, "$pull");
+  Future<JsonObject> remove(StorageBus.DocChange change) {
+    return change(change, "$pull");
   }
 
   /** The first {@code limit} documents of a collection by {@code _id}: for the small collections (rooms, devices). */
-  Future<JsonObject> list(JsonObject body) {
-    String collection = collection(body);
-    int limit = (int) EventRules.optionalLong(body, "limit", 1_000, 1, MAX_LIST);
-    JsonObject query = new JsonObject();
-    FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1)).setLimit(limit);
-    return calls.guard(mongo.findWithOptions(collection, query, options))
+  Future<JsonObject> list(StorageBus.DocList list) {
+    FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1)).setLimit(list.limit());
+    return calls.guard(mongo.findWithOptions(collection(list.collection()), new JsonObject(), options))
       .map(docs -> new JsonObject().put("docs", new JsonArray(docs)));
   }
 
-  private Future<JsonObject> change(JsonObject body, String operator) {
-    String collection = collection(body);
-    JsonObject key = key(body);
-    if (!(body.getValue("field") instanceof String field) || !FIELD.matcher(field).matches() || field.equals("_id")) {
-      throw Failures.badRequest("'field' must be a field name matching " + FIELD.pattern());
-    }
-    if (!(body.getValue("value") instanceof String value) || value.length() > 256) {
-      throw Failures.badRequest("'value' must be a string of at most 256 characters");
-    }
-    JsonObject update = new JsonObject().put(operator, new JsonObject().put(field, value));
+  private Future<JsonObject> change(StorageBus.DocChange change, String operator) {
+    String collection = collection(change.collection());
+    JsonObject update = new JsonObject().put(operator, new JsonObject().put(change.field(), change.value()));
     UpdateOptions options = new UpdateOptions().setWriteOption(calls.writes());
-    return calls.guard(mongo.updateCollectionWithOptions(collection, key, update, options))
+    return calls.guard(mongo.updateCollectionWithOptions(collection, id(change.id()), update, options))
       .compose(result -> {
         if (result == null || result.getDocMatched() == 0) {
           throw Failures.of(Failures.NOT_FOUND, "no such document");
         }
-        return find(body);
+        return find(change.key());
       });
   }
 
-  private String collection(JsonObject body) {
-    Object collection = body.getValue("collection");
-    if (!(collection instanceof String c) || !collections.contains(c)) {
+  /** The collection, if it is one of those this store serves; 400 otherwise. */
+  private String collection(String collection) {
+    if (!collections.contains(collection)) {
       throw Failures.badRequest("'collection' must be one of " + collections);
     }
-    return c;
+    return collection;
   }
 
-  private static JsonObject key(JsonObject body) {
-    if (!(body.getValue("id") instanceof String id) || id.isEmpty() || id.length() > 256) {
-      throw Failures.badRequest("'id' must be a string of 1 to 256 characters");
-    }
+  private static JsonObject id(String id) {
     return new JsonObject().put("_id", id);
   }
 }

@@ -75,4 +75,23 @@ class ContractsTest {
     assertThat(AuthBus.DeviceChanged.fromJson(created.toJson())).isEqualTo(created);
     assertThat(created.toJson().getString("op")).isEqualTo("created");
   }
+
+  @Test
+  void documentRequestsRoundTripAndAreChecked() {
+    StorageBus.DocChange change = StorageBus.docChange("rooms", "r1", "members", "ada");
+    assertThat(StorageBus.DocChange.fromJson(change.toJson())).isEqualTo(change);
+    assertThat(change.key()).isEqualTo(StorageBus.docKey("rooms", "r1"));
+    refused(() -> StorageBus.DocChange.fromJson(change.toJson().put("field", "$set")), "'field' must be a field name");
+    refused(() -> StorageBus.DocChange.fromJson(change.toJson().put("field", "_id")), "'field' must be a field name");
+    refused(() -> StorageBus.DocChange.fromJson(change.toJson().put("value", new JsonObject())), "'value' must be a string");
+    refused(() -> StorageBus.DocKey.fromJson(new JsonObject().put("collection", "users").put("id", "")), "'id' must be a string of 1 to 256");
+    refused(() -> StorageBus.DocKey.fromJson(new JsonObject().put("id", "u1")), "'collection' must name a collection");
+    refused(() -> StorageBus.DocInsert.fromJson(StorageBus.docInsert("users", new JsonObject().put("_id", 7)).toJson()), "string '_id'");
+    refused(() -> StorageBus.DocInsert.fromJson(StorageBus.docInsert("users", new JsonObject().put("_id", "u").put("$where", 1)).toJson()),
+      "doc");
+    refused(() -> StorageBus.DocPut.fromJson(StorageBus.docPut("aggregates", new JsonArray()).toJson()), "'docs' must be an array of 1 to");
+    refused(() -> StorageBus.DocGet.fromJson(StorageBus.docGet("aggregates", new JsonArray().add(1)).toJson()), "'ids' must be an array");
+    assertThat(StorageBus.DocList.fromJson(new JsonObject().put("collection", "rooms")).limit()).as("the default limit").isEqualTo(1_000);
+    refused(() -> StorageBus.DocList.fromJson(StorageBus.docList("rooms", 0).toJson()), "limit");
+  }
 }

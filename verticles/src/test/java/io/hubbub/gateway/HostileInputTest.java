@@ -1,6 +1,5 @@
 package io.hubbub.gateway;
 
-import io.hubbub.bus.Bus;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.client.BridgeClient;
@@ -71,7 +70,7 @@ class HostileInputTest {
       .compose(staff -> {
         JsonObject expired = new JsonObject().put("_id", sha256(EXPIRED_TOKEN)).put("username", "mallory")
           .put("expiresAt", System.currentTimeMillis() - 1_000);
-        return Bus.request(node.vertx.eventBus(), StorageBus.DOC_INSERT, StorageBus.docInsert("sessions", expired), 5_000);
+        return StorageBus.DOC_INSERT.request(node.vertx.eventBus(), StorageBus.docInsert("sessions", expired), 5_000);
       })
       .onComplete(ctx.succeedingThenComplete());
   }

@@ -2,6 +2,7 @@ package io.hubbub.sensors;
 
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
+import io.hubbub.bus.StorageRequests;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -9,7 +10,6 @@ import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
-import java.util.function.BiFunction;
 
 /**
  * Storage's document calls ({@code storage.docs.find/put/get}) in process, for unit tests: documents are
@@ -17,7 +17,7 @@ import java.util.function.BiFunction;
  * before it writes or after (the answer lost, as on a timeout), and all from one seed, so a failing run
  * can be run again.
  */
-final class FakeDocs implements BiFunction<String, JsonObject, Future<JsonObject>> {
+final class FakeDocs implements StorageRequests {
 
   final Map<String, Map<String, JsonObject>> collections = new HashMap<>();
   private final Random random;
@@ -34,35 +34,33 @@ final class FakeDocs implements BiFunction<String, JsonObject, Future<JsonObject
   }
 
   @Override
-  public Future<JsonObject> apply(String address, JsonObject body) {
+  public Future<JsonObject> request(String address, JsonObject body) {
     Map<String, JsonObject> docs = collections.computeIfAbsent(body.getString("collection"), c -> new HashMap<>());
     boolean fail = random.nextDouble() < failureRate;
     boolean afterWriting = random.nextBoolean();
-    if (fail && !(address.equals(StorageBus.DOC_PUT) && afterWriting)) {
+    if (fail && !(address.equals(StorageBus.DOC_PUT.address()) && afterWriting)) {
       failures++;
       return Future.failedFuture(Failures.unavailable("fake storage failure"));
     }
-    switch (address) {
-      case StorageBus.DOC_FIND -> {
-        JsonObject doc = docs.get(body.getString("id"));
-        return doc == null ? Future.failedFuture(Failures.of(Failures.NOT_FOUND, "no such doc"))
-          : Future.succeededFuture(new JsonObject().put("doc", doc.copy()));
-      }
-      case StorageBus.DOC_PUT -> {
-        body.getJsonArray("docs").forEach(d -> docs.put(((JsonObject) d).getString("_id"), ((JsonObject) d).copy()));
-        if (fail) {
-          failures++;
-          return Future.failedFuture(Failures.unavailable("fake storage failure after the write"));
-        }
-        return Future.succeededFuture(new JsonObject());
-      }
-      case StorageBus.DOC_GET -> {
-        JsonArray found = new JsonArray();
-        body.getJsonArray("ids").stream().map(String.class::cast).sorted().map(docs::get)
-          .filter(d -> d != null).forEach(d -> found.add(d.copy()));
-        return Future.succeededFuture(new JsonObject().put("docs", found));
-      }
-      default -> throw new IllegalArgumentException("not faked: " + address);
+    if (address.equals(StorageBus.DOC_FIND.address())) {
+      JsonObject doc = docs.get(body.getString("id"));
+      return doc == null ? Future.failedFuture(Failures.of(Failures.NOT_FOUND, "no such doc"))
+        : Future.succeededFuture(new JsonObject().put("doc", doc.copy()));
     }
+    if (address.equals(StorageBus.DOC_PUT.address())) {
+      body.getJsonArray("docs").forEach(d -> docs.put(((JsonObject) d).getString("_id"), ((JsonObject) d).copy()));
+      if (fail) {
+        failures++;
+        return Future.failedFuture(Failures.unavailable("fake storage failure after the write"));
+      }
+      return Future.succeededFuture(new JsonObject());
+    }
+    if (address.equals(StorageBus.DOC_GET.address())) {
+      JsonArray found = new JsonArray();
+      body.getJsonArray("ids").stream().map(String.class::cast).sorted().map(docs::get)
+        .filter(d -> d != null).forEach(d -> found.add(d.copy()));
+      return Future.succeededFuture(new JsonObject().put("docs", found));
+    }
+    throw new IllegalArgumentException("not faked: " + address);
   }
 }

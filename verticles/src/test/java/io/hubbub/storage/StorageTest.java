@@ -21,9 +21,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.function.Function;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -237,15 +237,15 @@ class StorageTest {
   @Test
   void documentsAreInsertedFoundAndDeletedByIdOnlyInKnownCollections(Vertx vertx, VertxTestContext ctx) {
     JsonObject doc = new JsonObject().put("_id", "u1").put("hash", "h");
-    Bus.request(vertx.eventBus(), StorageBus.DOC_INSERT, StorageBus.docInsert("users", doc), 10_000)
-      .compose(v -> Bus.request(vertx.eventBus(), StorageBus.DOC_INSERT, StorageBus.docInsert("users", doc), 10_000)
+    StorageBus.DOC_INSERT.request(vertx.eventBus(), StorageBus.docInsert("users", doc), 10_000)
+      .compose(v -> StorageBus.DOC_INSERT.request(vertx.eventBus(), StorageBus.docInsert("users", doc), 10_000)
         .transform(r -> Future.succeededFuture(r.failed() ? Failures.code(r.cause()) : 200)))
-      .compose(dup -> Bus.request(vertx.eventBus(), StorageBus.DOC_FIND, StorageBus.docKey("users", "u1"), 10_000)
+      .compose(dup -> StorageBus.DOC_FIND.request(vertx.eventBus(), StorageBus.docKey("users", "u1"), 10_000)
         .map(found -> new JsonObject().put("dup", dup).put("found", found.getJsonObject("doc"))))
-      .compose(r -> Bus.request(vertx.eventBus(), StorageBus.DOC_FIND, StorageBus.docKey("events", "x"), 10_000)
+      .compose(r -> StorageBus.DOC_FIND.request(vertx.eventBus(), StorageBus.docKey("events", "x"), 10_000)
         .transform(x -> Future.succeededFuture(r.put("otherCollection", Failures.code(x.cause())))))
-      .compose(r -> Bus.request(vertx.eventBus(), StorageBus.DOC_DELETE, StorageBus.docKey("users", "u1"), 10_000)
-        .compose(d -> Bus.request(vertx.eventBus(), StorageBus.DOC_FIND, StorageBus.docKey("users", "u1"), 10_000))
+      .compose(r -> StorageBus.DOC_DELETE.request(vertx.eventBus(), StorageBus.docKey("users", "u1"), 10_000)
+        .compose(d -> StorageBus.DOC_FIND.request(vertx.eventBus(), StorageBus.docKey("users", "u1"), 10_000))
         .transform(x -> Future.succeededFuture(r.put("afterDelete", Failures.code(x.cause())))))
       .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
         assertEquals(409, r.getInteger("dup"));
@@ -260,23 +260,23 @@ class StorageTest {
   @Test
   void arrayFieldsTakeAndLoseOneStringAndNeverAnOperator(Vertx vertx, VertxTestContext ctx) {
     List<Integer> refused = new ArrayList<>();
-    Function<JsonObject, Future<Void>> refuse = body -> Bus.request(vertx.eventBus(), StorageBus.DOC_ADD, body, 10_000)
+    Function<JsonObject, Future<Void>> refuse = body -> Bus.request(vertx.eventBus(), StorageBus.DOC_ADD.address(), body, 10_000)
       .transform(r -> {
         refused.add(r.failed() ? Failures.code(r.cause()) : 200);
         return Future.succeededFuture();
       });
     JsonObject room = new JsonObject().put("_id", "r1").put("members", new JsonArray().add("a"));
-    Bus.request(vertx.eventBus(), StorageBus.DOC_INSERT, StorageBus.docInsert("rooms", room), 10_000)
-      .compose(v -> Bus.request(vertx.eventBus(), StorageBus.DOC_ADD, StorageBus.docChange("rooms", "r1", "members", "b"), 10_000))
-      .compose(added -> Bus.request(vertx.eventBus(), StorageBus.DOC_ADD, StorageBus.docChange("rooms", "r1", "members", "b"), 10_000)
-        .compose(again -> Bus.request(vertx.eventBus(), StorageBus.DOC_REMOVE, StorageBus.docChange("rooms", "r1", "members", "a"), 10_000)
+    StorageBus.DOC_INSERT.request(vertx.eventBus(), StorageBus.docInsert("rooms", room), 10_000)
+      .compose(v -> StorageBus.DOC_ADD.request(vertx.eventBus(), StorageBus.docChange("rooms", "r1", "members", "b"), 10_000))
+      .compose(added -> StorageBus.DOC_ADD.request(vertx.eventBus(), StorageBus.docChange("rooms", "r1", "members", "b"), 10_000)
+        .compose(again -> StorageBus.DOC_REMOVE.request(vertx.eventBus(), StorageBus.docChange("rooms", "r1", "members", "a"), 10_000)
           .map(removed -> List.of(added, again, removed))))
-      .compose(r -> refuse.apply(StorageBus.docChange("rooms", "r1", "$set", "x"))
-        .compose(v -> refuse.apply(StorageBus.docChange("rooms", "r1", "members.0", "x")))
-        .compose(v -> refuse.apply(StorageBus.docChange("rooms", "r1", "_id", "x")))
-        .compose(v -> refuse.apply(StorageBus.docChange("rooms", "r1", "members", "x").put("value", new JsonObject().put("$each", new JsonArray()))))
-        .compose(v -> refuse.apply(StorageBus.docChange("rooms", "nope", "members", "x")))
-        .compose(v -> Bus.request(vertx.eventBus(), StorageBus.DOC_LIST, StorageBus.docList("rooms", 10), 10_000))
+      .compose(r -> refuse.apply(StorageBus.docChange("rooms", "r1", "$set", "x").toJson())
+        .compose(v -> refuse.apply(StorageBus.docChange("rooms", "r1", "members.0", "x").toJson()))
+        .compose(v -> refuse.apply(StorageBus.docChange("rooms", "r1", "_id", "x").toJson()))
+        .compose(v -> refuse.apply(StorageBus.docChange("rooms", "r1", "members", "x").toJson().put("value", new JsonObject().put("$each", new JsonArray()))))
+        .compose(v -> refuse.apply(StorageBus.docChange("rooms", "nope", "members", "x").toJson()))
+        .compose(v -> StorageBus.DOC_LIST.request(vertx.eventBus(), StorageBus.docList("rooms", 10), 10_000))
         .map(list -> List.of(r.get(0), r.get(1), r.get(2), list)))
       .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
         assertEquals(new JsonArray().add("a").add("b"), r.get(0).getJsonObject("doc").getJsonArray("members"));
