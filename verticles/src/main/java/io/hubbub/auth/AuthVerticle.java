@@ -265,7 +265,6 @@ public final class AuthVerticle extends VerticleBase {
     return storage.request(contract, request);
   }
 
-
   static String tokenHash(String token) {
     try {
       byte[] digest = MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));

@@ -35,7 +35,6 @@ import java.util.Set;
  */
 final class LiveFanout {
 
-
   /** What this gateway sends one socket. */
   private static final class Outbox {
     final SockJSSocket socket;

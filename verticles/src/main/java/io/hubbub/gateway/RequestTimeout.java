@@ -11,7 +11,6 @@ import io.vertx.ext.web.RoutingContext;
  */
 final class RequestTimeout implements Handler<RoutingContext> {
 
-
   private final long timeoutMs;
 
   RequestTimeout(int seconds) {
