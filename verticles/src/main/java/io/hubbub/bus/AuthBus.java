@@ -94,13 +94,6 @@ public final class AuthBus {
     return value;
   }
 
-  private static String readDeviceId(JsonObject body) {
-    if (!(body.getValue("deviceId") instanceof String id) || !Streams.KEY.matcher(id).matches()) {
-      throw Failures.badRequest("'deviceId' must match " + Streams.KEY.pattern());
-    }
-    return id;
-  }
-
   /** A sign-up or login: the user name and password as given (checked by auth), and where it came from (null: inside). */
   public record Credentials(String username, String password, String remote) {
     public JsonObject toJson() {
@@ -133,7 +126,7 @@ public final class AuthBus {
 
     /** 400 for an id that is no stream key or a name that is not 1 to {@value #MAX_DEVICE_NAME} visible characters. */
     public static NewDevice fromJson(JsonObject body) {
-      String deviceId = readDeviceId(body);
+      String deviceId = EventRules.key(body, "deviceId");
       Object name = body.getValue("name", deviceId);
       if (!(name instanceof String n) || EventRules.isInvisible(n) || n.length() > MAX_DEVICE_NAME) {
         throw Failures.badRequest("'name' must be a string of 1 to " + MAX_DEVICE_NAME + " characters, not only spaces");
@@ -150,7 +143,7 @@ public final class AuthBus {
     }
 
     public static DeviceRemoval fromJson(JsonObject body) {
-      return new DeviceRemoval(readDeviceId(body), body.getValue("by") instanceof String by ? by : "");
+      return new DeviceRemoval(EventRules.key(body, "deviceId"), body.getValue("by") instanceof String by ? by : "");
     }
   }
 

@@ -151,6 +151,14 @@ public final class EventRules {
     return text.length() <= max ? text : text.substring(0, max) + "…";
   }
 
+  /** Reads a field that must be a stream key ({@link Streams#KEY}: a device id, a room), failing with 400 otherwise. */
+  public static String key(JsonObject body, String field) {
+    if (!(body.getValue(field) instanceof String key) || !Streams.KEY.matcher(key).matches()) {
+      throw Failures.badRequest("'" + field + "' must match " + Streams.KEY.pattern());
+    }
+    return key;
+  }
+
   /** Reads an optional integer field, failing with 400 when it is there and not an integer in range. */
   public static long optionalLong(JsonObject body, String field, long fallback, long min, long max) {
     Object value = body.getValue(field);

@@ -44,14 +44,6 @@ public final class SensorsBus {
     return ALERTS_NAMESPACE + "." + deviceId;
   }
 
-  /** A device's id, as every sensors request names it: 400 unless it is a stream key. */
-  private static String readDeviceId(JsonObject body) {
-    if (!(body.getValue("deviceId") instanceof String device) || !Streams.KEY.matcher(device).matches()) {
-      throw Failures.badRequest("'deviceId' must match " + Streams.KEY.pattern());
-    }
-    return device;
-  }
-
   /** One device. */
   public record Device(String deviceId) {
     public JsonObject toJson() {
@@ -59,7 +51,7 @@ public final class SensorsBus {
     }
 
     public static Device fromJson(JsonObject body) {
-      return new Device(readDeviceId(body));
+      return new Device(EventRules.key(body, "deviceId"));
     }
   }
 
@@ -73,7 +65,7 @@ public final class SensorsBus {
       if (!(body.getValue("readings") instanceof JsonArray readings)) {
         throw Failures.badRequest("'readings' must be an array of readings");
       }
-      return new Ingest(readDeviceId(body), readings);
+      return new Ingest(EventRules.key(body, "deviceId"), readings);
     }
   }
 
@@ -92,7 +84,7 @@ public final class SensorsBus {
 
     /** The query a request (or the HTTP API's query string) makes; 400 names the first bad value. */
     public static AggregatesQuery fromJson(JsonObject body) {
-      String device = readDeviceId(body);
+      String device = EventRules.key(body, "deviceId");
       if (!(body.getValue("kind") instanceof String kind) || !Readings.KIND.matcher(kind).matches()) {
         throw Failures.badRequest("'kind' must match " + Readings.KIND.pattern());
       }

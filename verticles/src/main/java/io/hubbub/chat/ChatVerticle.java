@@ -12,7 +12,6 @@ import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.StorageClient;
-import io.hubbub.bus.Streams;
 import io.hubbub.conf.HubbubConf;
 import io.hubbub.limit.SharedRateLimit;
 import io.vertx.core.Future;
@@ -286,10 +285,7 @@ public final class ChatVerticle extends VerticleBase {
   }
 
   private static String room(JsonObject body) {
-    if (!(body.getValue("room") instanceof String room) || !Streams.KEY.matcher(room).matches()) {
-      throw Failures.badRequest("'room' must match " + Streams.KEY.pattern());
-    }
-    return room;
+    return EventRules.key(body, "room");
   }
 
   private static Set<String> memberList(JsonObject doc) {

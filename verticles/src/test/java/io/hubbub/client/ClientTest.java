@@ -31,7 +31,7 @@ class ClientTest {
     JsonObject hello = new JsonObject().put("type", "HELLO").put("data", new JsonObject().put("n", 1));
     assertThat(http.call(HttpMethod.POST, "/api/streams/app.demo/events", token, hello).getLong("seq")).isEqualTo(1L);
 
-    BridgeClient bridge = node.bridge(token).await(10, TimeUnit.SECONDS).pingEvery(vertx, 5_000);
+    BridgeClient bridge = node.bridge(token).await(10, TimeUnit.SECONDS);
     GaplessReader reader = new GaplessReader(vertx, bridge, "app.demo");
     HubbubHttp async = HubbubHttp.local(vertx, node.port);
     async.call(HttpMethod.POST, "/api/streams/app.demo/events", token, hello.copy().put("data", new JsonObject().put("n", 2)))
