@@ -35,15 +35,17 @@ final class Readiness {
   private final int partitions;
   private final String node;
   private final HealthChecks checks;
+  private final ClusterGuard cluster;
 
   Readiness(Vertx vertx, HubbubConf conf) {
     this.vertx = vertx;
+    this.cluster = ClusterGuard.of(vertx);
     this.partitions = conf.storage().partitions();
     this.node = conf.cluster().node();
     this.checks = HealthChecks.create(vertx)
       .register(STORAGE, TIMEOUT_MS, this::storage)
       .register(PARTITIONS, TIMEOUT_MS, this::partitions);
-    if (ClusterGuard.of(vertx).clustered()) {
+    if (cluster.clustered()) {
       checks.register(CLUSTER, TIMEOUT_MS, this::cluster);
     }
   }
@@ -80,10 +82,9 @@ final class Readiness {
   }
 
   private void cluster(Promise<Status> done) {
-    ClusterGuard guard = ClusterGuard.of(vertx);
-    JsonObject data = new JsonObject().put("active", guard.active()).put("members", guard.members().size())
-      .put("quorum", guard.quorum()).put("trusted", guard.trusted());
-    done.complete(guard.active() && guard.trusted() ? Status.OK(data) : Status.KO(data));
+    JsonObject data = new JsonObject().put("active", cluster.active()).put("members", cluster.members().size())
+      .put("quorum", cluster.quorum()).put("trusted", cluster.trusted());
+    done.complete(cluster.active() && cluster.trusted() ? Status.OK(data) : Status.KO(data));
   }
 
   private void partitions(Promise<Status> done) {
@@ -95,7 +96,6 @@ final class Readiness {
   private JsonObject owners(Map<String, String> entries) {
     Map<String, JsonArray> byNode = new TreeMap<>();
     int owned = 0;
-    ClusterGuard cluster = ClusterGuard.of(vertx);
     Set<String> members = cluster.members();
     for (String value : entries.values()) {
       StorageBus.Instance instance = StorageBus.Instance.parse(value);
