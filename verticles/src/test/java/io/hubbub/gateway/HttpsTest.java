@@ -80,15 +80,11 @@ class HttpsTest {
       .POST(HttpRequest.BodyPublishers.ofString(credentials)).build(), HttpResponse.BodyHandlers.ofString());
     String token = new JsonObject(login.body()).getString("token");
 
-    // a client that does not trust the CA refuses the server; plain HTTP on the TLS port gets no answer
-    assertThrows(SSLHandshakeException.class, () -> HttpClient.newHttpClient().send(
-      HttpRequest.newBuilder(URI.create("https://localhost:" + node.port + "/health")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()));
-    assertThrows(IOException.class, () -> HttpClient.newHttpClient().send(
-      HttpRequest.newBuilder(URI.create("http://localhost:" + node.port + "/health")).timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString()));
-
     WebSocketClient wss = client.createWebSocketClient(new WebSocketClientOptions().setSsl(true)
       .setTrustOptions(new PemTrustOptions().addCertPath(certs.caPem.toString())));
-    wss.connect(new WebSocketConnectOptions().setHost("localhost").setPort(node.port).setURI("/eventbus/websocket")
+    // WSS before the refused connections below: with them just before it, the upgrade was sometimes closed unanswered
+    // (about one run in seven; not yet understood, and not seen with WSS first)
+    JsonObject frame = wss.connect(new WebSocketConnectOptions().setHost("localhost").setPort(node.port).setURI("/eventbus/websocket")
         .setTimeout(10_000))
       .compose(socket -> {
         io.vertx.core.Promise<JsonObject> reply = io.vertx.core.Promise.promise();
@@ -99,11 +95,17 @@ class HttpsTest {
             .put("body", new JsonObject().put("stream", "app.tls").put("type", "SECURE").put("data", new JsonObject())).encode())
           .compose(v -> reply.future().timeout(10, TimeUnit.SECONDS));
       })
-      .onComplete(ctx.succeeding(frame -> ctx.verify(() -> {
-        assertEquals("reply-1", frame.getString("address"), frame.encode());
-        assertEquals(1L, frame.getJsonObject("body").getLong("seq"), frame.encode());
-        assertTrue(frame.getJsonObject("body").getString("id").length() > 0);
-        ctx.completeNow();
-      })));
+      .await(30, TimeUnit.SECONDS);
+    assertEquals("reply-1", frame.getString("address"), frame.encode());
+    assertEquals(1L, frame.getJsonObject("body").getLong("seq"), frame.encode());
+    assertTrue(frame.getJsonObject("body").getString("id").length() > 0);
+
+    // a client that does not trust the CA refuses the server; plain HTTP on the TLS port gets no answer
+    assertThrows(SSLHandshakeException.class, () -> HttpClient.newHttpClient().send(
+      HttpRequest.newBuilder(URI.create("https://localhost:" + node.port + "/health")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()));
+    assertThrows(IOException.class, () -> HttpClient.newHttpClient().send(
+      HttpRequest.newBuilder(URI.create("http://localhost:" + node.port + "/health")).timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString()));
+
+    ctx.completeNow();
   }
 }
