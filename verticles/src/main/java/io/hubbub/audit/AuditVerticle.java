@@ -11,7 +11,6 @@ import io.hubbub.limit.RateLimit;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,9 +94,7 @@ public final class AuditVerticle extends VerticleBase {
 
   private Future<Void> append(String stream, String type, JsonObject data, String by) {
     JsonObject event = new JsonObject().put("stream", stream).put("type", type).put("data", data).put("by", by);
-    JsonObject request = StorageBus.appendRequest(new JsonArray().add(event));
-    return storage.request(StorageBus.APPEND, request)
-      .mapEmpty();
+    return storage.request(StorageBus.APPEND, StorageBus.Append.of(event)).mapEmpty();
   }
 
   /** A value from a refused request, as text short enough to store whatever the client sent. */

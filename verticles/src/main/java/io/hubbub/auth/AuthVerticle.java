@@ -15,7 +15,6 @@ import io.hubbub.bus.StorageClient;
 import io.hubbub.conf.HubbubConf;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,8 +66,8 @@ public final class AuthVerticle extends VerticleBase {
   public Future<?> start() {
     HubbubConf.Auth auth = conf.auth();
     storage = new StorageClient(vertx, conf.storage().partitions(), storageTimeoutMs);
-    names = new Names(this::storage);
-    devices = new Devices(vertx, this::storage, this::audit, names);
+    names = new Names(storage);
+    devices = new Devices(vertx, storage, this::audit, names);
     throttle = new Throttle(auth.throttle());
     int hashThreads = auth.hashThreads();
     hashing = new Hashing(vertx, hashThreads, QUEUED_PER_HASH_THREAD * hashThreads, storageTimeoutMs);
@@ -84,8 +83,11 @@ public final class AuthVerticle extends VerticleBase {
         consumers.serve(AuthBus.DEVICE_CREATE, devices::create);
         consumers.serve(AuthBus.DEVICE_DELETE, devices::delete);
         consumers.serve(AuthBus.DEVICE_LIST, none -> devices.list());
-        consumers.add(vertx.eventBus().<JsonObject>consumer(AuthBus.REVOKED,
-          m -> sessions.invalidate(tokenHash(m.body().getString("token", "")))));
+        consumers.add(AuthBus.REVOKED.consumer(vertx.eventBus(), revoked -> {
+          if (revoked.token() != null) {
+            sessions.invalidate(tokenHash(revoked.token()));
+          }
+        }));
         return consumers.ready();
       })
       .compose(v -> createAdmin(auth.adminPassword()));
@@ -152,7 +154,7 @@ public final class AuthVerticle extends VerticleBase {
       });
   }
 
-  private Future<JsonObject> insertUser(String username, String hash) {
+  private Future<Void> insertUser(String username, String hash) {
     return storage(StorageBus.DOC_INSERT, StorageBus.docInsert("users", new JsonObject()
       .put("_id", username).put("hash", hash).put("created", Instant.now().toString())));
   }
@@ -164,7 +166,7 @@ public final class AuthVerticle extends VerticleBase {
    */
   private Future<Void> sameSignUp(String username, String password, String hash, Throwable taken) {
     return storage(StorageBus.DOC_FIND, StorageBus.docKey("users", username))
-      .compose(found -> hashing.run(() -> passwords.verify(found.getJsonObject("doc").getString("hash"), password))
+      .compose(found -> hashing.run(() -> passwords.verify(found.getString("hash"), password))
         .compose(same -> same ? Future.<Void>succeededFuture() : Future.failedFuture(taken)))
       .recover(failure -> Failures.code(failure) != Failures.NOT_FOUND ? Future.failedFuture(failure)
         : names.claimedAs(username, AuthBus.KIND_USER)
@@ -177,7 +179,7 @@ public final class AuthVerticle extends VerticleBase {
     String remote = credentials.remote() == null ? "" : credentials.remote();
     throttle.attempt(username, remote, System.currentTimeMillis());
     Future<JsonObject> user = AuthBus.USERNAME.matcher(username).matches()
-      ? storage(StorageBus.DOC_FIND, StorageBus.docKey("users", username)).map(found -> found.getJsonObject("doc"))
+      ? storage(StorageBus.DOC_FIND, StorageBus.docKey("users", username))
         .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND
           ? Future.succeededFuture(null) : Future.failedFuture(failure))
       : Future.succeededFuture(null);
@@ -209,7 +211,7 @@ public final class AuthVerticle extends VerticleBase {
     String hash = tokenHash(token);
     return session(hash).compose(session -> storage(StorageBus.DOC_DELETE, StorageBus.docKey("sessions", hash))
       .compose(v -> {
-        vertx.eventBus().publish(AuthBus.REVOKED, request.toJson());
+        AuthBus.REVOKED.publish(vertx.eventBus(), AuthBus.Revoked.session(token));
         String username = session.getString("username");
         return record(AuthBus.LOGINS_STREAM, "LOGOUT", new JsonObject().put("username", username), username);
       })
@@ -232,7 +234,7 @@ public final class AuthVerticle extends VerticleBase {
   private Future<JsonObject> session(String hash) {
     JsonObject cached = sessions.getIfPresent(hash);
     Future<JsonObject> found = cached != null ? Future.succeededFuture(cached)
-      : storage(StorageBus.DOC_FIND, StorageBus.docKey("sessions", hash)).map(r -> r.getJsonObject("doc"));
+      : storage(StorageBus.DOC_FIND, StorageBus.docKey("sessions", hash));
     return found
       .recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.NOT_FOUND
         ? Failures.of(Failures.UNAUTHORIZED, "unknown or expired session") : failure))
@@ -250,18 +252,14 @@ public final class AuthVerticle extends VerticleBase {
   /** Appends a server event to a stream: login trail and audit. */
   private Future<Void> record(String stream, String type, JsonObject data, String by) {
     JsonObject event = new JsonObject().put("stream", stream).put("type", type).put("data", data).put("by", by);
-    return storage(StorageBus.APPEND, StorageBus.appendRequest(new JsonArray().add(event))).mapEmpty();
+    return storage.request(StorageBus.APPEND, StorageBus.Append.of(event)).mapEmpty();
   }
 
   private Future<Void> audit(AuditBus.Change record) {
     return AuditBus.tell(vertx.eventBus(), record, storageTimeoutMs);
   }
 
-  private Future<JsonObject> storage(String address, JsonObject body) {
-    return storage.request(address, body);
-  }
-
-  private <Q> Future<JsonObject> storage(Contract<Q, JsonObject> contract, Q request) {
+  private <Q, R> Future<R> storage(Contract<Q, R> contract, Q request) {
     return storage.request(contract, request);
   }
 

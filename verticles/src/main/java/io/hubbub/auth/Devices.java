@@ -52,7 +52,7 @@ final class Devices {
     JsonObject doc = new JsonObject().put("_id", deviceId).put("name", name).put("keyHash", AuthVerticle.tokenHash(secret))
       .put("created", Instant.now().toString()).put("createdBy", by);
     Names.checkNotReserved(deviceId);
-    Supplier<Future<JsonObject>> insert = () -> storage.request(StorageBus.DOC_INSERT, StorageBus.docInsert(COLLECTION, doc));
+    Supplier<Future<Void>> insert = () -> storage.request(StorageBus.DOC_INSERT, StorageBus.docInsert(COLLECTION, doc));
     return names.claim(deviceId, AuthBus.KIND_DEVICE, insert)
       // the same registration again after a 503 that wrote the claim but not the device: it goes on
       .recover(taken -> Failures.code(taken) != Failures.CONFLICT ? Future.failedFuture(taken)
@@ -62,7 +62,7 @@ final class Devices {
       .compose(v -> audit.apply(new AuditBus.Change(COLLECTION, "CREATED",
         new JsonObject().put("deviceId", deviceId).put("name", name), by)))
       .map(v -> {
-        vertx.eventBus().publish(AuthBus.DEVICES_CHANGED, new AuthBus.DeviceChanged(deviceId, true).toJson());
+        AuthBus.DEVICES_CHANGED.publish(vertx.eventBus(), new AuthBus.DeviceChanged(deviceId, true));
         return new JsonObject().put("deviceId", deviceId).put("name", name).put("key", deviceId + "." + secret);
       });
   }
@@ -70,12 +70,12 @@ final class Devices {
   Future<JsonObject> delete(AuthBus.DeviceRemoval removal) {
     String deviceId = removal.deviceId();
     String by = removal.by();
-    return storage.request(StorageBus.DOC_DELETE, StorageBus.docKey(COLLECTION, deviceId)).compose(result -> {
-      if (result.getLong("deleted", 0L) == 0) {
+    return storage.request(StorageBus.DOC_DELETE, StorageBus.docKey(COLLECTION, deviceId)).compose(deleted -> {
+      if (deleted == 0) {
         throw Failures.of(Failures.NOT_FOUND, "no device '" + deviceId + "'");
       }
-      vertx.eventBus().publish(AuthBus.REVOKED, new JsonObject().put("device", deviceId));
-      vertx.eventBus().publish(AuthBus.DEVICES_CHANGED, new AuthBus.DeviceChanged(deviceId, false).toJson());
+      AuthBus.REVOKED.publish(vertx.eventBus(), AuthBus.Revoked.device(deviceId));
+      AuthBus.DEVICES_CHANGED.publish(vertx.eventBus(), new AuthBus.DeviceChanged(deviceId, false));
       return names.release(deviceId).compose(v -> audit.apply(new AuditBus.Change(COLLECTION, "DELETED", new JsonObject().put("deviceId", deviceId), by)))
         .map(v -> new JsonObject());
     });
@@ -83,7 +83,7 @@ final class Devices {
 
   Future<JsonObject> list() {
     return storage.request(StorageBus.DOC_LIST, StorageBus.docList(COLLECTION, 10_000)).map(found -> new JsonObject()
-      .put("devices", new JsonArray(found.getJsonArray("docs").stream().map(JsonObject.class::cast)
+      .put("devices", new JsonArray(found.stream()
         .map(doc -> new JsonObject().put("deviceId", doc.getString("_id")).put("name", doc.getString("name"))
           .put("created", doc.getString("created")).put("createdBy", doc.getString("createdBy")))
         .toList())));
@@ -98,7 +98,6 @@ final class Devices {
       return Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, "unknown or revoked device key"));
     }
     return storage.request(StorageBus.DOC_FIND, StorageBus.docKey(COLLECTION, deviceId))
-      .map(found -> found.getJsonObject("doc"))
       .recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.NOT_FOUND
         ? Failures.of(Failures.UNAUTHORIZED, "unknown or revoked device key") : failure))
       .map(doc -> {

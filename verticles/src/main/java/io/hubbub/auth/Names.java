@@ -43,7 +43,7 @@ final class Names {
    * Claims {@code name} for a user or device, then runs {@code create}; 409 when the name (in any case) is
    * taken. When {@code create} fails for certain the claim is released, so a failed sign-up leaves nothing behind.
    */
-  Future<Void> claim(String name, String kind, Supplier<Future<JsonObject>> create) {
+  Future<Void> claim(String name, String kind, Supplier<Future<Void>> create) {
     JsonObject doc = new JsonObject().put("_id", key(name)).put("name", name).put("kind", kind);
     return storage.request(StorageBus.DOC_INSERT, StorageBus.docInsert(COLLECTION, doc))
       .recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.CONFLICT
@@ -64,7 +64,7 @@ final class Names {
    */
   Future<Boolean> claimedAs(String name, String kind) {
     return storage.request(StorageBus.DOC_FIND, StorageBus.docKey(COLLECTION, key(name)))
-      .map(found -> kind.equals(found.getJsonObject("doc").getString("kind")) && name.equals(found.getJsonObject("doc").getString("name")))
+      .map(found -> kind.equals(found.getString("kind")) && name.equals(found.getString("name")))
       .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND ? Future.succeededFuture(false) : Future.failedFuture(failure));
   }
 

@@ -17,8 +17,8 @@ import java.util.regex.Pattern;
  *       hashing is saturated (nothing was done)</li>
  *   <li>{@link #LOGOUT}: a {@link Token} → {@code {}}</li>
  *   <li>{@link #VERIFY}: a {@link Token} → a principal {@code {name, kind, admin, expiresAt?}}; 401 unknown or expired</li>
- *   <li>{@link #REVOKED} (published) {@code {token}}: a session ended, or {@code {device}}: a device's key was
- *       revoked; caches drop it</li>
+ *   <li>{@link #REVOKED} (published): a {@link Revoked}, a session ended ({@code {token}}) or a device's key was
+ *       revoked ({@code {device}}); caches drop it</li>
  *   <li>{@link #DEVICE_CREATE}: a {@link NewDevice} → {@code {deviceId, name, key}}: the key is shown this once
  *       (stored as a hash); 400 invalid, 409 taken</li>
  *   <li>{@link #DEVICE_DELETE}: a {@link DeviceRemoval} → {@code {}}: its key stops working at once; 404</li>
@@ -41,8 +41,9 @@ public final class AuthBus {
   public static final Contract<DeviceRemoval, JsonObject> DEVICE_DELETE =
     Contract.jsonReply("auth.devices.delete", DeviceRemoval::toJson, DeviceRemoval::fromJson);
   public static final Contract<Void, JsonObject> DEVICE_LIST = Contract.jsonReply("auth.devices.list", none -> new JsonObject(), json -> null);
-  public static final String REVOKED = "auth.revoked";
-  public static final String DEVICES_CHANGED = "auth.devices.changed";
+  public static final Topic<Revoked> REVOKED = new Topic<>("auth.revoked", Revoked::toJson, Revoked::fromJson);
+  public static final Topic<DeviceChanged> DEVICES_CHANGED =
+    new Topic<>("auth.devices.changed", DeviceChanged::toJson, DeviceChanged::fromJson);
   /** The longest device name. */
   public static final int MAX_DEVICE_NAME = 128;
 
@@ -154,7 +155,33 @@ public final class AuthBus {
     }
 
     public static DeviceChanged fromJson(JsonObject body) {
-      return new DeviceChanged(body.getString("deviceId"), "created".equals(body.getString("op")));
+      return new DeviceChanged(EventRules.key(body, "deviceId"), "created".equals(body.getString("op")));
+    }
+  }
+
+  /** A session's token that ended, or a device whose key was revoked: exactly one of the two. */
+  public record Revoked(String token, String device) {
+
+    public static Revoked session(String token) {
+      return new Revoked(token, null);
+    }
+
+    public static Revoked device(String deviceId) {
+      return new Revoked(null, deviceId);
+    }
+
+    public JsonObject toJson() {
+      return token != null ? new JsonObject().put("token", token) : new JsonObject().put("device", device);
+    }
+
+    public static Revoked fromJson(JsonObject body) {
+      if (body.getValue("token") instanceof String token) {
+        return session(token);
+      }
+      if (body.getValue("device") instanceof String device) {
+        return device(device);
+      }
+      throw Failures.badRequest("a revocation names a 'token' or a 'device'");
     }
   }
 

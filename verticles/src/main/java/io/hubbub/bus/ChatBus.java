@@ -3,7 +3,10 @@ package io.hubbub.bus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The chat verticle's conversations. The first six are bridged to browsers (PROTOCOL.md,
@@ -17,20 +20,21 @@ import java.util.Collection;
  *   <li>{@link #TYPING} {@code {room}}, no reply: the caller is typing for the next few seconds</li>
  *   <li>{@code chat.presence.<room>} (published) {@code {room, online, typing}} on every change</li>
  * </ul>
- * Internal, never bridged:
+ * Internal, never bridged, typed ({@link Contract}, {@link Topic}):
  * <ul>
- *   <li>{@link #PUBLISH} {@code {room, event, by}} → an append result: a {@code TEXT_MESSAGE} published
- *       through {@code streams.publish} or HTTP to a {@code chat.<room>} stream, under the same rules as {@link #SEND}</li>
- *   <li>{@link #SUBSCRIPTIONS} (published) {@code {op: "open"|"close", gateway, conn, user?, room}}: a bridge
- *       connection subscribed to or left a room's presence (each gateway reports its own; {@code close}
- *       without a room means the connection closed). Every chat instance keeps the whole picture and
- *       publishes {@code chat.presence.<room>} to its own node's connections.</li>
- *   <li>{@link #GATEWAYS} (published) {@code {gateway, subscriptions}}: a gateway is alive, with this many
- *       presence subscriptions; a chat instance that counts otherwise asks it for {@link #snapshotAddress}
- *       {@code {}} → {@code {gateway, subscriptions: [{conn, user, room}]}}, and forgets a gateway not heard
- *       from for a while (its node died)</li>
- *   <li>{@link #TYPING_STATE} (published) {@code {user, room, typing}}: a member started or stopped typing</li>
- *   <li>{@link #MEMBERS} (published) {@code {room, members}}: membership changed; chat instances refresh their cache</li>
+ *   <li>{@link #PUBLISH}: a {@link Post} → an append result: a {@code TEXT_MESSAGE} published through
+ *       {@code streams.publish} or HTTP to a {@code chat.<room>} stream, under the same rules as {@link #SEND}</li>
+ *   <li>{@link #MEMBER}: a {@link RoomKey} with the caller's principal → {@code {}} when it is a member;
+ *       404 no such room, 403 not a member</li>
+ *   <li>{@link #SUBSCRIPTIONS} (published): a {@link Subscription}, a bridge connection subscribed to or left a
+ *       room's presence (each gateway reports its own; {@code close} without a room means the connection closed).
+ *       Every chat instance keeps the whole picture and publishes {@code chat.presence.<room>} to its own node's
+ *       connections.</li>
+ *   <li>{@link #GATEWAYS} (published): a {@link GatewayBeat}, a gateway is alive with this many presence
+ *       subscriptions; a chat instance that counts otherwise asks it for its {@link #SNAPSHOT} (on
+ *       {@link #snapshotAddress}), and forgets a gateway not heard from for a while (its node died)</li>
+ *   <li>{@link #TYPING_STATE} (published): a {@link TypingState}, a member started or stopped typing</li>
+ *   <li>{@link #MEMBERS} (published): a room's {@link RoomMembers} changed; chat instances refresh their cache</li>
  * </ul>
  */
 public final class ChatBus {
@@ -42,13 +46,16 @@ public final class ChatBus {
   public static final String TYPING = "chat.typing";
   public static final String PRESENCE_PREFIX = "chat.presence.";
 
-  public static final String PUBLISH = "chat.internal.publish";
-  public static final String SUBSCRIPTIONS = "chat.internal.subscriptions";
-  public static final String MEMBERS = "chat.internal.members";
-  /** {@code {room}} with the caller's principal → {@code {}} when it is a member; 404 no such room, 403 not a member. */
-  public static final String MEMBER = "chat.internal.member";
-  public static final String GATEWAYS = "chat.internal.gateways";
-  public static final String TYPING_STATE = "chat.internal.typing";
+  public static final Contract<Post, JsonObject> PUBLISH = Contract.jsonReply("chat.internal.publish", Post::toJson, Post::fromJson);
+  public static final Contract<RoomKey, JsonObject> MEMBER = Contract.jsonReply("chat.internal.member", RoomKey::toJson, RoomKey::fromJson);
+  public static final Topic<Subscription> SUBSCRIPTIONS =
+    new Topic<>("chat.internal.subscriptions", Subscription::toJson, Subscription::fromJson);
+  public static final Topic<RoomMembers> MEMBERS = new Topic<>("chat.internal.members", RoomMembers::toJson, RoomMembers::fromJson);
+  public static final Topic<GatewayBeat> GATEWAYS = new Topic<>("chat.internal.gateways", GatewayBeat::toJson, GatewayBeat::fromJson);
+  public static final Topic<TypingState> TYPING_STATE = new Topic<>("chat.internal.typing", TypingState::toJson, TypingState::fromJson);
+  /** A gateway's presence subscriptions, asked of it by name (the request) on {@link #snapshotAddress}. */
+  public static final Contract<String, Snapshot> SNAPSHOT = new Contract<>("chat.internal.snapshot",
+    gateway -> new JsonObject().put("gateway", gateway), body -> body.getString("gateway"), Snapshot::toJson, Snapshot::fromJson);
   /** How often a gateway says it is alive, and how long chat waits before forgetting a silent one. */
   public static final long GATEWAY_BEAT_MS = 2_000;
   public static final long GATEWAY_SILENCE_MS = 6_000;
@@ -78,30 +85,148 @@ public final class ChatBus {
     return Streams.KEY.matcher(room).matches() ? room : null;
   }
 
-  public static JsonObject members(String room, Collection<String> members) {
-    return new JsonObject().put("room", room).put("members", new JsonArray(members.stream().sorted().toList()));
-  }
-
   public static String snapshotAddress(String gateway) {
-    return "chat.internal.snapshot." + gateway;
+    return SNAPSHOT.address() + "." + gateway;
   }
 
-  public static JsonObject subscription(String op, String gateway, String conn, String user, String room) {
-    JsonObject body = new JsonObject().put("op", op).put("gateway", gateway).put("conn", conn);
-    if (user != null) {
-      body.put("user", user);
+  private static String text(JsonObject body, String field) {
+    if (!(body.getValue(field) instanceof String value) || value.isEmpty()) {
+      throw Failures.badRequest("'" + field + "' must be a non-empty string");
     }
-    if (room != null) {
-      body.put("room", room);
+    return value;
+  }
+
+  /** A message posted to a room through {@code streams.publish} or HTTP: the event as checked there, and its author. */
+  public record Post(String room, JsonObject event, String by) {
+    public JsonObject toJson() {
+      return new JsonObject().put("room", room).put("event", event).put("by", by);
     }
-    return body;
+
+    public static Post fromJson(JsonObject body) {
+      return new Post(EventRules.key(body, "room"), EventRules.checkEvent(body.getValue("event"), Integer.MAX_VALUE, Set.of(), "event"),
+        text(body, "by"));
+    }
   }
 
-  public static JsonObject typing(String user, String room, boolean typing) {
-    return new JsonObject().put("user", user).put("room", room).put("typing", typing);
+  /** One room, by name. */
+  public record RoomKey(String room) {
+    public JsonObject toJson() {
+      return new JsonObject().put("room", room);
+    }
+
+    public static RoomKey fromJson(JsonObject body) {
+      return new RoomKey(EventRules.key(body, "room"));
+    }
   }
 
-  public static JsonObject publish(String room, JsonObject event, String by) {
-    return new JsonObject().put("room", room).put("event", event).put("by", by);
+  /** A room's members; also the reply to {@link #JOIN} and {@link #LEAVE}. */
+  public record RoomMembers(String room, Set<String> members) {
+
+    public RoomMembers {
+      members = Set.copyOf(members);
+    }
+
+    public JsonObject toJson() {
+      return new JsonObject().put("room", room).put("members", new JsonArray(members.stream().sorted().toList()));
+    }
+
+    public static RoomMembers fromJson(JsonObject body) {
+      if (!(body.getValue("members") instanceof JsonArray list) || !list.stream().allMatch(String.class::isInstance)) {
+        throw Failures.badRequest("'members' must be an array of names");
+      }
+      return new RoomMembers(EventRules.key(body, "room"), list.stream().map(String.class::cast).collect(Collectors.toSet()));
+    }
+  }
+
+  /**
+   * A gateway's report of one bridge connection's presence subscription: {@code open} (with the user) or
+   * {@code close}; a {@code close} without a room means the connection closed.
+   */
+  public record Subscription(boolean open, String gateway, String conn, String user, String room) {
+
+    public static Subscription opened(String gateway, String conn, String user, String room) {
+      return new Subscription(true, gateway, conn, Objects.requireNonNull(user), Objects.requireNonNull(room));
+    }
+
+    public static Subscription closed(String gateway, String conn, String room) {
+      return new Subscription(false, gateway, conn, null, room);
+    }
+
+    public JsonObject toJson() {
+      JsonObject body = new JsonObject().put("op", open ? "open" : "close").put("gateway", gateway).put("conn", conn);
+      if (user != null) {
+        body.put("user", user);
+      }
+      if (room != null) {
+        body.put("room", room);
+      }
+      return body;
+    }
+
+    public static Subscription fromJson(JsonObject body) {
+      String op = body.getString("op");
+      String gateway = text(body, "gateway");
+      String conn = text(body, "conn");
+      if ("open".equals(op)) {
+        return opened(gateway, conn, text(body, "user"), EventRules.key(body, "room"));
+      }
+      if ("close".equals(op)) {
+        return closed(gateway, conn, body.getValue("room") == null ? null : EventRules.key(body, "room"));
+      }
+      throw Failures.badRequest("'op' must be \"open\" or \"close\"");
+    }
+  }
+
+  /** A gateway is alive, with this many presence subscriptions. */
+  public record GatewayBeat(String gateway, int subscriptions) {
+    public JsonObject toJson() {
+      return new JsonObject().put("gateway", gateway).put("subscriptions", subscriptions);
+    }
+
+    public static GatewayBeat fromJson(JsonObject body) {
+      return new GatewayBeat(text(body, "gateway"), (int) EventRules.optionalLong(body, "subscriptions", 0, 0, Integer.MAX_VALUE));
+    }
+  }
+
+  /** One presence subscription a gateway holds. */
+  public record Held(String conn, String user, String room) {
+    public JsonObject toJson() {
+      return new JsonObject().put("conn", conn).put("user", user).put("room", room);
+    }
+
+    public static Held fromJson(JsonObject body) {
+      return new Held(text(body, "conn"), text(body, "user"), EventRules.key(body, "room"));
+    }
+  }
+
+  /** Every presence subscription a gateway holds. */
+  public record Snapshot(String gateway, List<Held> subscriptions) {
+
+    public Snapshot {
+      subscriptions = List.copyOf(subscriptions);
+    }
+
+    public JsonObject toJson() {
+      return new JsonObject().put("gateway", gateway)
+        .put("subscriptions", new JsonArray(subscriptions.stream().map(Held::toJson).map(Object.class::cast).toList()));
+    }
+
+    public static Snapshot fromJson(JsonObject body) {
+      if (!(body.getValue("subscriptions") instanceof JsonArray list) || !list.stream().allMatch(JsonObject.class::isInstance)) {
+        throw Failures.badRequest("'subscriptions' must be an array of objects");
+      }
+      return new Snapshot(text(body, "gateway"), list.stream().map(JsonObject.class::cast).map(Held::fromJson).toList());
+    }
+  }
+
+  /** A member started or stopped typing in a room. */
+  public record TypingState(String user, String room, boolean typing) {
+    public JsonObject toJson() {
+      return new JsonObject().put("user", user).put("room", room).put("typing", typing);
+    }
+
+    public static TypingState fromJson(JsonObject body) {
+      return new TypingState(text(body, "user"), EventRules.key(body, "room"), Boolean.TRUE.equals(body.getValue("typing")));
+    }
   }
 }

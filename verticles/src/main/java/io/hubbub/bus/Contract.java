@@ -1,10 +1,13 @@
 package io.hubbub.bus;
 
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -25,13 +28,31 @@ public record Contract<Q, R>(String address, Function<Q, JsonObject> writeReques
     return new Contract<>(address, writeRequest, readRequest, Function.identity(), Function.identity());
   }
 
+  /** The same conversation on another address: one partition's, one gateway's. */
+  public Contract<Q, R> at(String other) {
+    return new Contract<>(other, writeRequest, readRequest, writeReply, readReply);
+  }
+
   /** Asks, with a send timeout: a missing or stuck server is a 503, never a hang. */
   public Future<R> request(EventBus bus, Q request, long timeoutMs) {
     return Bus.request(bus, address, writeRequest.apply(request), timeoutMs).map(readReply);
   }
 
+  /** {@link #request(EventBus, Object, long)} with the caller's headers (the principal it asks for) and send timeout. */
+  public Future<R> request(EventBus bus, Q request, DeliveryOptions options) {
+    return Bus.request(bus, address, writeRequest.apply(request), options).map(readReply);
+  }
+
   /** Serves the address ({@link Bus#serve}): the handler gets the request read and checked, its result is the reply. */
   public MessageConsumer<Object> serve(EventBus bus, Function<Q, Future<R>> handler) {
     return Bus.serve(bus, address, body -> handler.apply(readRequest.apply(body)).map(writeReply));
+  }
+
+  /**
+   * What {@link Bus#serve(EventBus, String, BiFunction)} takes, from a handler of the read request and the message's
+   * headers (the caller): for servers that wrap every handler alike (chat audits its refusals).
+   */
+  public BiFunction<JsonObject, MultiMap, Future<JsonObject>> rawHandler(BiFunction<Q, MultiMap, Future<R>> handler) {
+    return (body, headers) -> handler.apply(readRequest.apply(body), headers).map(writeReply);
   }
 }

@@ -6,6 +6,7 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
@@ -20,42 +21,52 @@ import java.util.regex.Pattern;
  * {@link #PING} are served by every storage instance.
  *
  * <ul>
- *   <li>{@link #APPEND} {@code {events: [{stream, type, data, by, id?, expectedSeq?}]}} →
- *       {@code {results: [{stream, seq, id, ts, duplicate?}]}}; all or nothing for the request's checks
- *       (409 when an {@code expectedSeq} does not hold), 503 when the store does not answer in time
- *       or the partition is changing owner; every event of one request in the address's partition.</li>
- *   <li>{@link #READ} {@code {stream, from, limit}} → {@code {stream, events, next, lastSeq}}</li>
- *   <li>{@link #META} {@code {stream}} → {@code {stream, lastSeq}}</li>
+ *   <li>{@link #APPEND}: an {@link Append} ({@code {events: [{stream, type, data, by, id?, expectedSeq?}]}}) →
+ *       an {@link Appended} ({@code {results: [{stream, seq, id, ts, duplicate?}]}}); all or nothing for the
+ *       request's checks (409 when an {@code expectedSeq} does not hold), 503 when the store does not answer in
+ *       time or the partition is changing owner; every event of one request in the address's partition.</li>
+ *   <li>{@link #READ}: a {@link Read} ({@code {stream, from, limit}}) → a {@link Page} ({@code {stream, events,
+ *       next, lastSeq}})</li>
+ *   <li>{@link #META}: a {@link StreamKey} ({@code {stream}}) → a {@link StreamInfo} ({@code {stream, lastSeq}})</li>
  *   <li>{@link #PING} {@code {}} → {@code {}} when the store answers, else 503</li>
- *   <li>{@link #DOC_INSERT}: a {@link DocInsert} → {@code {}}, 409 when {@code doc._id} is taken</li>
- *   <li>{@link #DOC_FIND}: a {@link DocKey} → {@code {doc}}, 404 when absent</li>
- *   <li>{@link #DOC_DELETE}: a {@link DocKey} → {@code {deleted}}</li>
- *   <li>{@link #DOC_ADD} / {@link #DOC_REMOVE}: a {@link DocChange} → {@code {doc}}: adds the string {@code value}
- *       to (or removes it from) the array {@code field}; 404 when absent</li>
- *   <li>{@link #DOC_LIST}: a {@link DocList} → {@code {docs}}, by {@code _id}</li>
- *   <li>{@link #DOC_PUT}: a {@link DocPut} → {@code {}}: writes each document whole under its {@code _id}, in one bulk write</li>
- *   <li>{@link #DOC_GET}: a {@link DocGet} → {@code {docs}}: those of the ids that exist, by {@code _id}</li>
+ *   <li>{@link #DOC_INSERT}: a {@link DocInsert} → nothing ({@code {}}), 409 when {@code doc._id} is taken</li>
+ *   <li>{@link #DOC_FIND}: a {@link DocKey} → the document ({@code {doc}}), 404 when absent</li>
+ *   <li>{@link #DOC_DELETE}: a {@link DocKey} → how many were deleted ({@code {deleted}})</li>
+ *   <li>{@link #DOC_ADD} / {@link #DOC_REMOVE}: a {@link DocChange} → the document as it is now ({@code {doc}}): adds
+ *       the string {@code value} to (or removes it from) the array {@code field}; 404 when absent</li>
+ *   <li>{@link #DOC_LIST}: a {@link DocList} → the documents ({@code {docs}}), by {@code _id}</li>
+ *   <li>{@link #DOC_PUT}: a {@link DocPut} → nothing ({@code {}}): writes each document whole under its {@code _id},
+ *       in one bulk write</li>
+ *   <li>{@link #DOC_GET}: a {@link DocGet} → the documents of the ids that exist ({@code {docs}}), by {@code _id}</li>
  * </ul>
  *
- * <p>The document requests are records, read and checked by their contracts; the collection must also be one
- * the storage verticle serves (it alone knows which: {@code storage.collections}).</p>
+ * <p>Requests and replies are records, read and checked by their contracts. What only the storage verticle's
+ * conf says is checked there: an append's batch and data sizes ({@code storage.maxBatch},
+ * {@code http.maxDataBytes}) and a document's collection ({@code storage.collections}).</p>
  */
 public final class StorageBus {
 
-  public static final String APPEND = "storage.append";
-  public static final String READ = "storage.read";
-  public static final String META = "storage.meta";
+  public static final Contract<Append, Appended> APPEND =
+    new Contract<>("storage.append", Append::toJson, Append::fromJson, Appended::toJson, Appended::fromJson);
+  public static final Contract<Read, Page> READ = new Contract<>("storage.read", Read::toJson, Read::fromJson, Page::toJson, Page::fromJson);
+  public static final Contract<StreamKey, StreamInfo> META =
+    new Contract<>("storage.meta", StreamKey::toJson, StreamKey::fromJson, StreamInfo::toJson, StreamInfo::fromJson);
   public static final String PING = "storage.ping";
-  public static final Contract<DocInsert, JsonObject> DOC_INSERT =
-    Contract.jsonReply("storage.docs.insert", DocInsert::toJson, DocInsert::fromJson);
-  public static final Contract<DocKey, JsonObject> DOC_FIND = Contract.jsonReply("storage.docs.find", DocKey::toJson, DocKey::fromJson);
-  public static final Contract<DocKey, JsonObject> DOC_DELETE = Contract.jsonReply("storage.docs.delete", DocKey::toJson, DocKey::fromJson);
-  public static final Contract<DocChange, JsonObject> DOC_ADD = Contract.jsonReply("storage.docs.add", DocChange::toJson, DocChange::fromJson);
+  public static final Contract<DocInsert, Void> DOC_INSERT =
+    new Contract<>("storage.docs.insert", DocInsert::toJson, DocInsert::fromJson, StorageBus::done, StorageBus::done);
+  public static final Contract<DocKey, JsonObject> DOC_FIND =
+    new Contract<>("storage.docs.find", DocKey::toJson, DocKey::fromJson, StorageBus::writeDoc, StorageBus::readDoc);
+  public static final Contract<DocKey, Long> DOC_DELETE = new Contract<>("storage.docs.delete", DocKey::toJson, DocKey::fromJson,
+    deleted -> new JsonObject().put("deleted", deleted), body -> body.getLong("deleted"));
+  public static final Contract<DocChange, JsonObject> DOC_ADD =
+    new Contract<>("storage.docs.add", DocChange::toJson, DocChange::fromJson, StorageBus::writeDoc, StorageBus::readDoc);
   public static final Contract<DocChange, JsonObject> DOC_REMOVE =
-    Contract.jsonReply("storage.docs.remove", DocChange::toJson, DocChange::fromJson);
-  public static final Contract<DocList, JsonObject> DOC_LIST = Contract.jsonReply("storage.docs.list", DocList::toJson, DocList::fromJson);
-  public static final Contract<DocPut, JsonObject> DOC_PUT = Contract.jsonReply("storage.docs.put", DocPut::toJson, DocPut::fromJson);
-  public static final Contract<DocGet, JsonObject> DOC_GET = Contract.jsonReply("storage.docs.get", DocGet::toJson, DocGet::fromJson);
+    new Contract<>("storage.docs.remove", DocChange::toJson, DocChange::fromJson, StorageBus::writeDoc, StorageBus::readDoc);
+  public static final Contract<DocList, List<JsonObject>> DOC_LIST =
+    new Contract<>("storage.docs.list", DocList::toJson, DocList::fromJson, StorageBus::writeDocs, StorageBus::readDocs);
+  public static final Contract<DocPut, Void> DOC_PUT = new Contract<>("storage.docs.put", DocPut::toJson, DocPut::fromJson, StorageBus::done, StorageBus::done);
+  public static final Contract<DocGet, List<JsonObject>> DOC_GET =
+    new Contract<>("storage.docs.get", DocGet::toJson, DocGet::fromJson, StorageBus::writeDocs, StorageBus::readDocs);
   /** The most documents one list or get answers, and one put writes. */
   public static final int MAX_DOCS = 10_000;
   public static final int MAX_PUT = 1_000;
@@ -66,7 +77,9 @@ public final class StorageBus {
   public static final String INSTANCES_MAP = "hubbub.storage.instances";
   /** {@code storage.partitions} when the conf does not say (the conf schema's default). */
   public static final int DEFAULT_PARTITIONS = ((Number) ConfSchema.defaultOf("storage.partitions")).intValue();
-  private static final Set<String> PARTITIONED = Set.of(APPEND, READ, META);
+  private static final Set<String> PARTITIONED = Set.of(APPEND.address(), READ.address(), META.address());
+  /** The most events one append request may carry, whatever {@code limits.maxBatch} says (its schema's maximum). */
+  public static final int MAX_APPEND = 10_000;
 
   public static final int MAX_READ_LIMIT = 1000;
   public static final int DEFAULT_READ_LIMIT = 100;
@@ -84,9 +97,14 @@ public final class StorageBus {
     return Bus.request(bus, route(address, body, partitions), body, timeoutMs);
   }
 
-  /** The address of {@link #APPEND}, {@link #READ} or {@link #META} for one partition: its owner serves it. */
-  public static String address(String operation, int partition) {
-    return operation + "." + partition;
+  /** {@link #request(EventBus, int, String, JsonObject, long)} through a contract. */
+  public static <Q, R> Future<R> request(EventBus bus, int partitions, Contract<Q, R> contract, Q request, long timeoutMs) {
+    return request(bus, partitions, contract.address(), contract.writeRequest().apply(request), timeoutMs).map(contract.readReply());
+  }
+
+  /** {@link #APPEND}, {@link #READ} or {@link #META} for one partition: its owner serves it (as {@link #route} says). */
+  public static <Q, R> Contract<Q, R> of(Contract<Q, R> operation, int partition) {
+    return operation.at(operation.address() + "." + partition);
   }
 
   /** The partition an address returned by {@link #route} belongs to, or -1 for an address served by every instance. */
@@ -111,10 +129,10 @@ public final class StorageBus {
     if (!PARTITIONED.contains(address)) {
       return address;
     }
-    Object stream = !APPEND.equals(address) ? body.getValue("stream")
+    Object stream = !APPEND.address().equals(address) ? body.getValue("stream")
       : body.getValue("events") instanceof JsonArray events && !events.isEmpty()
         && events.getValue(0) instanceof JsonObject first ? first.getValue("stream") : null;
-    return address(address, stream instanceof String s ? partition(s, partitions) : 0);
+    return address + "." + (stream instanceof String s ? partition(s, partitions) : 0);
   }
 
   /**
@@ -142,18 +160,6 @@ public final class StorageBus {
     return checked.copy().put("stream", stream).put("by", by);
   }
 
-  public static JsonObject appendRequest(JsonArray events) {
-    return new JsonObject().put("events", events);
-  }
-
-  public static JsonObject readRequest(String stream, long from, int limit) {
-    return new JsonObject().put("stream", stream).put("from", from).put("limit", limit);
-  }
-
-  public static JsonObject metaRequest(String stream) {
-    return new JsonObject().put("stream", stream);
-  }
-
   public static DocInsert docInsert(String collection, JsonObject doc) {
     return new DocInsert(collection, doc);
   }
@@ -176,6 +182,30 @@ public final class StorageBus {
 
   public static DocList docList(String collection, int limit) {
     return new DocList(collection, limit);
+  }
+
+  private static JsonObject done(Void nothing) {
+    return new JsonObject();
+  }
+
+  private static Void done(JsonObject nothing) {
+    return null;
+  }
+
+  private static JsonObject writeDoc(JsonObject doc) {
+    return new JsonObject().put("doc", doc);
+  }
+
+  private static JsonObject readDoc(JsonObject reply) {
+    return reply.getJsonObject("doc");
+  }
+
+  private static JsonObject writeDocs(List<JsonObject> docs) {
+    return new JsonObject().put("docs", new JsonArray(new ArrayList<>(docs)));
+  }
+
+  private static List<JsonObject> readDocs(JsonObject reply) {
+    return reply.getJsonArray("docs").stream().map(JsonObject.class::cast).toList();
   }
 
   private static String readCollection(JsonObject body) {
@@ -288,6 +318,126 @@ public final class StorageBus {
 
     public static DocList fromJson(JsonObject body) {
       return new DocList(readCollection(body), (int) EventRules.optionalLong(body, "limit", 1_000, 1, MAX_DOCS));
+    }
+  }
+
+  /**
+   * Events to append ({@link #event}), each naming its stream and its author. Reading checks those two and the
+   * shape; storage checks each event's own fields, against its conf's sizes, when it serves the request.
+   */
+  public record Append(List<JsonObject> events) {
+
+    public Append {
+      events = List.copyOf(events);
+    }
+
+    public static Append of(JsonObject... events) {
+      return new Append(List.of(events));
+    }
+
+    public static Append of(JsonArray events) {
+      return new Append(events.stream().map(JsonObject.class::cast).toList());
+    }
+
+    public JsonObject toJson() {
+      return new JsonObject().put("events", new JsonArray(new ArrayList<>(events)));
+    }
+
+    public static Append fromJson(JsonObject body) {
+      if (!(body.getValue("events") instanceof JsonArray list) || list.isEmpty() || list.size() > MAX_APPEND) {
+        throw Failures.badRequest("'events' must be an array of 1 to " + MAX_APPEND + " events");
+      }
+      List<JsonObject> events = new ArrayList<>(list.size());
+      for (int i = 0; i < list.size(); i++) {
+        String where = "events[" + i + "]";
+        if (!(list.getValue(i) instanceof JsonObject event)) {
+          throw Failures.badRequest(where + " must be an object");
+        }
+        if (!(event.getValue("stream") instanceof String stream) || !Streams.isValidName(stream)) {
+          throw Failures.badRequest(where + ": 'stream' is not a valid stream name");
+        }
+        if (!(event.getValue("by") instanceof String by) || by.isEmpty()) {
+          throw Failures.badRequest(where + ": 'by' must name the publisher");
+        }
+        events.add(event);
+      }
+      return new Append(events);
+    }
+  }
+
+  /** What an append stored, one result per event, in the request's order: {@code {stream, seq, id, ts, duplicate?}}. */
+  public record Appended(List<JsonObject> results) {
+
+    public Appended {
+      results = List.copyOf(results);
+    }
+
+    /** The result of a request's only (or first) event. */
+    public JsonObject first() {
+      return results.get(0);
+    }
+
+    public JsonArray toJsonArray() {
+      return new JsonArray(new ArrayList<>(results));
+    }
+
+    public JsonObject toJson() {
+      return new JsonObject().put("results", toJsonArray());
+    }
+
+    public static Appended fromJson(JsonObject body) {
+      return new Appended(body.getJsonArray("results").stream().map(JsonObject.class::cast).toList());
+    }
+  }
+
+  /** Up to {@code limit} events of a stream from seq {@code from} (below 1 reads from the first). */
+  public record Read(String stream, long from, int limit) {
+    public JsonObject toJson() {
+      return new JsonObject().put("stream", stream).put("from", from).put("limit", limit);
+    }
+
+    public static Read fromJson(JsonObject body) {
+      return new Read(StreamKey.fromJson(body).stream(), Math.max(1, EventRules.optionalLong(body, "from", 1, 0, Long.MAX_VALUE)),
+        (int) EventRules.optionalLong(body, "limit", DEFAULT_READ_LIMIT, 1, MAX_READ_LIMIT));
+    }
+  }
+
+  /**
+   * A page of a stream: its events in seq order, the seq to read {@code next}, and the stream's last durable seq
+   * when the page was read. The HTTP API answers it as it is.
+   */
+  public record Page(String stream, JsonArray events, long next, long lastSeq) {
+    public JsonObject toJson() {
+      return new JsonObject().put("stream", stream).put("events", events).put("next", next).put("lastSeq", lastSeq);
+    }
+
+    public static Page fromJson(JsonObject body) {
+      return new Page(body.getString("stream"), body.getJsonArray("events"), body.getLong("next"), body.getLong("lastSeq"));
+    }
+  }
+
+  /** One stream, by name. */
+  public record StreamKey(String stream) {
+    public JsonObject toJson() {
+      return new JsonObject().put("stream", stream);
+    }
+
+    public static StreamKey fromJson(JsonObject body) {
+      if (!(body.getValue("stream") instanceof String stream) || !Streams.isValidName(stream)) {
+        throw Failures.badRequest("'stream' is not a valid stream name");
+      }
+      return new StreamKey(stream);
+    }
+  }
+
+  /** What is known of a stream: its last durable seq (0 when it holds nothing). */
+  public record StreamInfo(String stream, long lastSeq) {
+    public JsonObject toJson() {
+      return new JsonObject().put("stream", stream).put("lastSeq", lastSeq);
+    }
+
+    public static StreamInfo fromJson(JsonObject body) {
+      return new StreamInfo(body.getString("stream"), body.getLong("lastSeq"));
     }
   }
 }

@@ -10,8 +10,8 @@ public interface StorageRequests {
   /** A request on a storage address ({@link StorageBus}), routed to the partition of its stream where it has one. */
   Future<JsonObject> request(String address, JsonObject body);
 
-  /** A typed request: a document operation, say. */
-  default <Q> Future<JsonObject> request(Contract<Q, JsonObject> contract, Q request) {
-    return request(contract.address(), contract.writeRequest().apply(request));
+  /** A typed request: an append, a read, a document operation. */
+  default <Q, R> Future<R> request(Contract<Q, R> contract, Q request) {
+    return request(contract.address(), contract.writeRequest().apply(request)).map(contract.readReply());
   }
 }

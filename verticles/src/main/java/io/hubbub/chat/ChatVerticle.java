@@ -1,6 +1,5 @@
-package io.hubbub.chat;
+package io.hubbub.chat;import com.github.benmanes.caffeine.cache.Cache;
 
-import com.github.benmanes.caffeine.cache.Cache;
 import io.hubbub.Caches;
 import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.Bus;
@@ -68,16 +67,15 @@ public final class ChatVerticle extends VerticleBase {
     storage = new StorageClient(vertx, conf.storage().partitions(), timeoutMs);
     consumers = new Consumers(vertx.eventBus());
     serve(ChatBus.SEND, this::send);
-    serve(ChatBus.PUBLISH, (body, headers) -> publish(body));
+    serve(ChatBus.PUBLISH.address(), ChatBus.PUBLISH.rawHandler((post, headers) -> publish(post)));
     serve(ChatBus.ROOMS, (body, headers) -> rooms(headers));
     serve(ChatBus.JOIN, this::join);
     serve(ChatBus.LEAVE, this::leave);
     serve(ChatBus.TYPING, this::typing);
-    serve(ChatBus.MEMBER, this::member);
+    serve(ChatBus.MEMBER.address(), ChatBus.MEMBER.rawHandler(this::member));
     relay = new PresenceRelay(vertx, typingMs, timeoutMs);
     consumers.addAll(relay.consumers());
-    consumers.add(vertx.eventBus().<JsonObject>consumer(ChatBus.MEMBERS, m ->
-      members.put(m.body().getString("room"), new HashSet<>(m.body().getJsonArray("members").getList()))));
+    consumers.add(ChatBus.MEMBERS.consumer(vertx.eventBus(), changed -> members.put(changed.room(), changed.members())));
     sweeper = vertx.setPeriodic(SWEEP_MS, t -> sweep());
     return consumers.ready();
   }
@@ -100,10 +98,8 @@ public final class ChatVerticle extends VerticleBase {
   }
 
   /** A {@code TEXT_MESSAGE} that came through {@code streams.publish} or HTTP: the same rules as chat.send. */
-  private Future<JsonObject> publish(JsonObject body) {
-    String room = room(body);
-    String by = body.getString("by");
-    JsonObject event = EventRules.checkEvent(body.getValue("event"), Integer.MAX_VALUE, Set.of(), "event");
+  private Future<JsonObject> publish(ChatBus.Post post) {
+    JsonObject event = post.event();
     if (!ChatBus.MESSAGE_TYPE.equals(event.getString("type"))) {
       throw Failures.badRequest("chat rooms take only '" + ChatBus.MESSAGE_TYPE + "' events");
     }
@@ -112,7 +108,7 @@ public final class ChatVerticle extends VerticleBase {
       throw Failures.badRequest("a chat message's data is {\"text\": \"...\"}");
     }
     text(data.getValue("text"));
-    return post(by, room, event);
+    return post(post.by(), post.room(), event);
   }
 
   private Future<JsonObject> post(String user, String room, JsonObject event) {
@@ -129,11 +125,10 @@ public final class ChatVerticle extends VerticleBase {
         throw Failures.of(Failures.RATE_LIMITED, "too many messages: wait " + waitSeconds + " s");
       }
       if (relay.isTyping(user, room)) {
-        vertx.eventBus().publish(ChatBus.TYPING_STATE, ChatBus.typing(user, room, false));
+        ChatBus.TYPING_STATE.publish(vertx.eventBus(), new ChatBus.TypingState(user, room, false));
       }
       JsonObject append = StorageBus.event(ChatBus.stream(room), event, user);
-      return storage(StorageBus.APPEND, StorageBus.appendRequest(new JsonArray().add(append)))
-        .map(reply -> reply.getJsonArray("results").getJsonObject(0));
+      return storage.request(StorageBus.APPEND, StorageBus.Append.of(append)).map(StorageBus.Appended::first);
     });
   }
 
@@ -141,12 +136,12 @@ public final class ChatVerticle extends VerticleBase {
     Caller.user(headers);
     return storage(StorageBus.DOC_LIST, StorageBus.docList(ChatBus.ROOMS_COLLECTION, MAX_LISTED_ROOMS))
       .compose(found -> {
-        List<Future<JsonObject>> rooms = found.getJsonArray("docs").stream().map(JsonObject.class::cast).map(doc -> {
+        List<Future<JsonObject>> rooms = found.stream().map(doc -> {
           String room = doc.getString("_id");
-          return storage(StorageBus.META, StorageBus.metaRequest(ChatBus.stream(room))).map(meta -> new JsonObject()
+          return storage.request(StorageBus.META, new StorageBus.StreamKey(ChatBus.stream(room))).map(meta -> new JsonObject()
             .put("name", room)
             .put("members", new JsonArray(memberList(doc).stream().sorted().toList()))
-            .put("lastSeq", meta.getLong("lastSeq")));
+            .put("lastSeq", meta.lastSeq()));
         }).toList();
         return Future.all(rooms).map(all -> new JsonObject().put("rooms", new JsonArray(all.list())));
       });
@@ -180,7 +175,7 @@ public final class ChatVerticle extends VerticleBase {
     Set<String> before = members.getIfPresent(room);
     return storage(address, StorageBus.docChange(ChatBus.ROOMS_COLLECTION, room, "members", user))
       .compose(reply -> {
-        Set<String> now = memberList(reply.getJsonObject("doc"));
+        Set<String> now = memberList(reply);
         boolean changed = before == null || now.contains(user) != before.contains(user);
         return (changed ? audit("UPDATED", new JsonObject().put("room", room).put(what, user), user) : Future.<Void>succeededFuture())
           .map(v -> now);
@@ -188,10 +183,10 @@ public final class ChatVerticle extends VerticleBase {
   }
 
   private JsonObject announce(String room, Set<String> now) {
-    JsonObject update = ChatBus.members(room, now);
-    members.put(room, now);
-    vertx.eventBus().publish(ChatBus.MEMBERS, update);
-    return update;
+    ChatBus.RoomMembers update = new ChatBus.RoomMembers(room, now);
+    members.put(room, update.members());
+    ChatBus.MEMBERS.publish(vertx.eventBus(), update);
+    return update.toJson();
   }
 
   private Future<Void> typing(JsonObject body, MultiMap headers) {
@@ -199,16 +194,16 @@ public final class ChatVerticle extends VerticleBase {
     String room = room(body);
     return membersOf(room).map(found -> {
       if (found.contains(user)) {
-        vertx.eventBus().publish(ChatBus.TYPING_STATE, ChatBus.typing(user, room, true));
+        ChatBus.TYPING_STATE.publish(vertx.eventBus(), new ChatBus.TypingState(user, room, true));
       }
       return null;
     });
   }
 
   /** Whether the caller may watch a room's presence: the room exists and the caller is one of its members. */
-  private Future<JsonObject> member(JsonObject body, MultiMap headers) {
+  private Future<JsonObject> member(ChatBus.RoomKey key, MultiMap headers) {
     String user = Caller.user(headers);
-    String room = room(body);
+    String room = key.room();
     return membersOf(room).map(found -> {
       if (found == NO_ROOM) {
         throw Failures.of(Failures.NOT_FOUND, "no room '" + room + "'");
@@ -231,7 +226,7 @@ public final class ChatVerticle extends VerticleBase {
       return Future.succeededFuture(cached);
     }
     return storage(StorageBus.DOC_FIND, StorageBus.docKey(ChatBus.ROOMS_COLLECTION, room))
-      .map(found -> memberList(found.getJsonObject("doc")))
+      .map(ChatVerticle::memberList)
       .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND
         ? Future.succeededFuture(NO_ROOM) : Future.failedFuture(failure))
       .onSuccess(found -> members.put(room, found));
@@ -241,11 +236,7 @@ public final class ChatVerticle extends VerticleBase {
     return AuditBus.tell(vertx.eventBus(), new AuditBus.Change(ChatBus.ROOMS_COLLECTION, type, data, by), timeoutMs);
   }
 
-  private Future<JsonObject> storage(String address, JsonObject body) {
-    return storage.request(address, body);
-  }
-
-  private <Q> Future<JsonObject> storage(Contract<Q, JsonObject> contract, Q request) {
+  private <Q, R> Future<R> storage(Contract<Q, R> contract, Q request) {
     return storage.request(contract, request);
   }
 

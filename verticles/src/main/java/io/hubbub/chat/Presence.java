@@ -1,11 +1,13 @@
 package io.hubbub.chat;
 
+import io.hubbub.bus.ChatBus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -80,19 +82,16 @@ final class Presence {
     return changed;
   }
 
-  /** Replaces what is known of a gateway by its snapshot ({@code [{conn, user, room}]}); answers the rooms that changed. */
-  Set<String> replace(String gateway, JsonArray subscriptions) {
+  /** Replaces what is known of a gateway by its snapshot; answers the rooms that changed. */
+  Set<String> replace(String gateway, List<ChatBus.Held> subscriptions) {
     Set<String> rooms = new TreeSet<>();
     byGateway.getOrDefault(gateway, Set.of()).forEach(conn ->
       byConnection.getOrDefault(conn, Set.of()).forEach(s -> rooms.add(s.room())));
-    subscriptions.forEach(o -> rooms.add(((JsonObject) o).getString("room")));
+    subscriptions.forEach(held -> rooms.add(held.room()));
     Map<String, JsonObject> before = new HashMap<>();
     rooms.forEach(room -> before.put(room, picture(room)));
     drop(gateway);
-    subscriptions.forEach(o -> {
-      JsonObject s = (JsonObject) o;
-      open(gateway, s.getString("conn"), s.getString("user"), s.getString("room"));
-    });
+    subscriptions.forEach(held -> open(gateway, held.conn(), held.user(), held.room()));
     rooms.removeIf(room -> before.get(room).equals(picture(room)));
     return rooms;
   }

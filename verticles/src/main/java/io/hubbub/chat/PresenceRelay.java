@@ -1,12 +1,9 @@
 package io.hubbub.chat;
 
-import io.hubbub.bus.Bus;
 import io.hubbub.bus.ChatBus;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,11 +35,11 @@ final class PresenceRelay {
     this.timeoutMs = timeoutMs;
   }
 
-  List<MessageConsumer<JsonObject>> consumers() {
+  List<MessageConsumer<Object>> consumers() {
     return List.of(
-      vertx.eventBus().consumer(ChatBus.SUBSCRIPTIONS, this::subscription),
-      vertx.eventBus().consumer(ChatBus.GATEWAYS, this::gatewayAlive),
-      vertx.eventBus().consumer(ChatBus.TYPING_STATE, this::typingState));
+      ChatBus.SUBSCRIPTIONS.consumer(vertx.eventBus(), this::subscription),
+      ChatBus.GATEWAYS.consumer(vertx.eventBus(), this::gatewayAlive),
+      ChatBus.TYPING_STATE.consumer(vertx.eventBus(), this::typingState));
   }
 
   boolean isTyping(String user, String room) {
@@ -63,50 +60,33 @@ final class PresenceRelay {
   }
 
   /** Typing, as any chat instance saw it: every instance keeps the same picture. */
-  private void typingState(Message<JsonObject> message) {
-    JsonObject body = message.body();
-    String user = body.getString("user");
-    String room = body.getString("room");
-    if (user == null || room == null) {
-      return;
-    }
-    boolean changed = body.getBoolean("typing", false)
-      ? presence.typing(user, room, System.currentTimeMillis() + typingMs)
-      : presence.stoppedTyping(user, room);
+  private void typingState(ChatBus.TypingState state) {
+    boolean changed = state.typing()
+      ? presence.typing(state.user(), state.room(), System.currentTimeMillis() + typingMs)
+      : presence.stoppedTyping(state.user(), state.room());
     if (changed) {
-      publish(room);
+      publish(state.room());
     }
   }
 
   /** A gateway's heartbeat: note it, and when its count differs from ours (we missed reports, or just started), take its snapshot. */
-  private void gatewayAlive(Message<JsonObject> message) {
-    String gateway = message.body().getString("gateway");
-    if (gateway == null) {
-      return;
-    }
+  private void gatewayAlive(ChatBus.GatewayBeat beat) {
+    String gateway = beat.gateway();
     gatewaysSeen.put(gateway, System.currentTimeMillis());
-    Integer count = message.body().getInteger("subscriptions");
-    if (count != null && count != presence.count(gateway)) {
-      Bus.request(vertx.eventBus(), ChatBus.snapshotAddress(gateway), new JsonObject(), timeoutMs)
-        .onSuccess(snapshot -> presence.replace(gateway, snapshot.getJsonArray("subscriptions")).forEach(this::publish))
+    if (beat.subscriptions() != presence.count(gateway)) {
+      ChatBus.SNAPSHOT.at(ChatBus.snapshotAddress(gateway)).request(vertx.eventBus(), gateway, timeoutMs)
+        .onSuccess(snapshot -> presence.replace(gateway, snapshot.subscriptions()).forEach(this::publish))
         .onFailure(failure -> log.debug("no presence snapshot [gateway: {}, error: {}]", gateway, failure.getMessage()));
     }
   }
 
-  private void subscription(Message<JsonObject> message) {
-    JsonObject body = message.body();
-    String conn = body.getString("conn");
-    String room = body.getString("room");
-    if (conn == null) {
-      return;
-    }
-    String gateway = body.getString("gateway", "");
-    gatewaysSeen.putIfAbsent(gateway, System.currentTimeMillis());
-    if ("open".equals(body.getString("op")) && room != null && body.getString("user") != null) {
-      presence.open(gateway, conn, body.getString("user"), room);
-      publish(room); // always: the new subscriber needs the current picture
-    } else if ("close".equals(body.getString("op"))) {
-      presence.close(conn, room).forEach(this::publish);
+  private void subscription(ChatBus.Subscription report) {
+    gatewaysSeen.putIfAbsent(report.gateway(), System.currentTimeMillis());
+    if (report.open()) {
+      presence.open(report.gateway(), report.conn(), report.user(), report.room());
+      publish(report.room()); // always: the new subscriber needs the current picture
+    } else {
+      presence.close(report.conn(), report.room()).forEach(this::publish);
     }
   }
 

@@ -261,7 +261,7 @@ final class Bridge {
     }
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs);
     Caller.headers(principal).forEach(header -> options.addHeader(header.getKey(), (String) header.getValue()));
-    return Bus.request(vertx.eventBus(), ChatBus.MEMBER, new JsonObject().put("room", room), options).map(ok -> principal);
+    return ChatBus.MEMBER.request(vertx.eventBus(), new ChatBus.RoomKey(room), options).map(ok -> principal);
   }
 
   /**

@@ -1,14 +1,13 @@
 package io.hubbub.gateway;
 
-import io.hubbub.bus.Bus;
 import io.hubbub.bus.ChatBus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.UUID;
 import java.util.function.Supplier;
 
@@ -31,33 +30,27 @@ final class PresenceReports {
 
   /** Starts the heartbeat; the consumer that answers chat's snapshot requests. */
   MessageConsumer<Object> start() {
-    vertx.setPeriodic(ChatBus.GATEWAY_BEAT_MS, t -> vertx.eventBus().publish(ChatBus.GATEWAYS,
-      new JsonObject().put("gateway", gateway).put("subscriptions", count())));
-    return Bus.serve(vertx.eventBus(), ChatBus.snapshotAddress(gateway), body -> Future.succeededFuture(snapshot()));
+    vertx.setPeriodic(ChatBus.GATEWAY_BEAT_MS, t -> ChatBus.GATEWAYS.publish(vertx.eventBus(), new ChatBus.GatewayBeat(gateway, count())));
+    return ChatBus.SNAPSHOT.at(ChatBus.snapshotAddress(gateway)).serve(vertx.eventBus(), asked -> Future.succeededFuture(snapshot()));
   }
 
   /** A socket's registration for a room's presence is in place. */
   void opened(BridgeSocket socket, String user, String room) {
-    report("open", socket, user, room);
+    ChatBus.SUBSCRIPTIONS.publish(vertx.eventBus(), ChatBus.Subscription.opened(gateway, socket.id, user, room));
   }
 
   /** A socket left a room's presence ({@code room} null: every room, it closed). */
   void closed(BridgeSocket socket, String room) {
-    report("close", socket, null, room);
-  }
-
-  private void report(String op, BridgeSocket socket, String user, String room) {
-    vertx.eventBus().publish(ChatBus.SUBSCRIPTIONS, ChatBus.subscription(op, gateway, socket.id, user, room));
+    ChatBus.SUBSCRIPTIONS.publish(vertx.eventBus(), ChatBus.Subscription.closed(gateway, socket.id, room));
   }
 
   private int count() {
     return sockets.get().stream().mapToInt(s -> s.presence.size()).sum();
   }
 
-  private JsonObject snapshot() {
-    JsonArray subscriptions = new JsonArray();
-    sockets.get().forEach(state -> state.presence.forEach((room, user) ->
-      subscriptions.add(new JsonObject().put("conn", state.id).put("user", user).put("room", room))));
-    return new JsonObject().put("gateway", gateway).put("subscriptions", subscriptions);
+  private ChatBus.Snapshot snapshot() {
+    List<ChatBus.Held> subscriptions = new ArrayList<>();
+    sockets.get().forEach(state -> state.presence.forEach((room, user) -> subscriptions.add(new ChatBus.Held(state.id, user, room))));
+    return new ChatBus.Snapshot(gateway, subscriptions);
   }
 }

@@ -34,7 +34,7 @@ final class Principals {
 
   private final Vertx vertx;
   private final long timeoutMs;
-  private final MessageConsumer<JsonObject> revocations;
+  private final MessageConsumer<Object> revocations;
   private final List<Consumer<String>> revoked = new ArrayList<>();
   /** Lookups in flight, shared by the frames that carry the same token, so they complete in the order they came. */
   private final Map<String, Future<JsonObject>> pending = new HashMap<>();
@@ -45,9 +45,9 @@ final class Principals {
   Principals(Vertx vertx, long timeoutMs) {
     this.vertx = vertx;
     this.timeoutMs = timeoutMs;
-    this.revocations = vertx.eventBus().consumer(AuthBus.REVOKED, m -> {
-      String token = m.body().getString("token");
-      String device = m.body().getString("device");
+    this.revocations = AuthBus.REVOKED.consumer(vertx.eventBus(), ended -> {
+      String token = ended.token();
+      String device = ended.device();
       generation++;
       if (device != null) {
         cache.asMap().values().removeIf(c -> c.principal() != null && AuthBus.KIND_DEVICE.equals(c.principal().getString("kind"))

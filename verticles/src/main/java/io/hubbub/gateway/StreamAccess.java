@@ -1,7 +1,5 @@
-package io.hubbub.gateway;
+package io.hubbub.gateway;import io.hubbub.bus.AuthBus;
 
-import io.hubbub.bus.AuthBus;
-import io.hubbub.bus.Bus;
 import io.hubbub.bus.ChatBus;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
@@ -72,7 +70,7 @@ final class StreamAccess {
         }
         checked.add(StorageBus.event(stream, event, by));
       }
-      return storage(StorageBus.APPEND, StorageBus.appendRequest(checked)).map(r -> r.getJsonArray("results"));
+      return storage.request(StorageBus.APPEND, StorageBus.Append.of(checked)).map(StorageBus.Appended::toJsonArray);
     });
   }
 
@@ -88,8 +86,8 @@ final class StreamAccess {
       throw Failures.badRequest("post chat messages one at a time");
     }
     JsonObject event = EventRules.checkEvent(events.get(0), maxDataBytes, extraFields, "event");
-    JsonObject request = ChatBus.publish(Streams.key(stream), event, principal.getString("name"));
-    return Bus.request(vertx.eventBus(), ChatBus.PUBLISH, request, timeoutMs).map(result -> new JsonArray().add(result));
+    ChatBus.Post post = new ChatBus.Post(Streams.key(stream), event, principal.getString("name"));
+    return ChatBus.PUBLISH.request(vertx.eventBus(), post, timeoutMs).map(result -> new JsonArray().add(result));
   }
 
   /**
@@ -106,7 +104,8 @@ final class StreamAccess {
         throw Failures.of(Failures.RATE_LIMITED, "more than " + maxReadsInFlight
           + " reads in flight: wait for an answer before the next read");
       }
-      return storage(StorageBus.READ, StorageBus.readRequest(stream, from, limit)).andThen(done -> release(reader));
+      return storage.request(StorageBus.READ, new StorageBus.Read(stream, from, limit)).map(StorageBus.Page::toJson)
+        .andThen(done -> release(reader));
     });
   }
 
@@ -117,17 +116,13 @@ final class StreamAccess {
   Future<JsonObject> meta(JsonObject principal, String stream) {
     return guarded(() -> {
       namespaces.checkRead(principal, stream);
-      return storage(StorageBus.META, StorageBus.metaRequest(stream));
+      return storage.request(StorageBus.META, new StorageBus.StreamKey(stream)).map(StorageBus.StreamInfo::toJson);
     });
   }
 
   /** Checks read access without reading: for live subscriptions. */
   void checkRead(JsonObject principal, String stream) {
     namespaces.checkRead(principal, stream);
-  }
-
-  Future<JsonObject> storage(String address, JsonObject body) {
-    return storage.request(address, body);
   }
 
   private static <T> Future<T> guarded(Supplier<Future<T>> action) {

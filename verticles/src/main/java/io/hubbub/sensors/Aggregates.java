@@ -87,7 +87,7 @@ final class Aggregates {
           }
         }
       }
-      List<Future<JsonObject>> writes = new ArrayList<>();
+      List<Future<Void>> writes = new ArrayList<>();
       List<JsonObject> docs = new ArrayList<>(changed.values());
       for (int from = 0; from < docs.size(); from += PUT_CHUNK) {
         JsonArray chunk = new JsonArray(new ArrayList<>(docs.subList(from, Math.min(docs.size(), from + PUT_CHUNK))));
@@ -123,7 +123,7 @@ final class Aggregates {
     }
     return storage.request(StorageBus.DOC_GET, StorageBus.docGet(COLLECTION, ids))
       .map(found -> new JsonObject().put("deviceId", device).put("kind", kind).put("window", window)
-        .put("buckets", new JsonArray(found.getJsonArray("docs").stream().map(JsonObject.class::cast).map(b -> new JsonObject()
+        .put("buckets", new JsonArray(found.stream().map(b -> new JsonObject()
           .put("start", Instant.ofEpochMilli(b.getLong("start")).toString())
           .put("count", b.getLong("count"))
           .put("min", b.getDouble("min"))
@@ -135,7 +135,6 @@ final class Aggregates {
   private Future<Map<String, JsonObject>> load(List<String> missing) {
     Map<String, JsonObject> loaded = new HashMap<>();
     List<Future<JsonObject>> finds = missing.stream().map(id -> storage.request(StorageBus.DOC_FIND, StorageBus.docKey(COLLECTION, id))
-      .map(found -> found.getJsonObject("doc"))
       .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND ? Future.succeededFuture(empty(id)) : Future.failedFuture(failure))
       .onSuccess(bucket -> loaded.put(id, bucket))).toList();
     return Future.all(finds).map(loaded);

@@ -78,9 +78,9 @@ final class DeviceFeed {
   }
 
   private void next() {
-    storage.request(StorageBus.READ, StorageBus.readRequest(SensorsBus.stream(device), applied + 1, PAGE))
+    storage.request(StorageBus.READ, new StorageBus.Read(SensorsBus.stream(device), applied + 1, PAGE))
       .compose(page -> {
-        JsonArray events = page.getJsonArray("events");
+        JsonArray events = page.events();
         if (events.isEmpty() || stopped) {
           return Future.succeededFuture(false);
         }
@@ -126,7 +126,7 @@ final class DeviceFeed {
     }
     long through = lastSeq;
     Future<?> alertsStored = raised.isEmpty() ? Future.succeededFuture()
-      : storage.request(StorageBus.APPEND, StorageBus.appendRequest(raised));
+      : storage.request(StorageBus.APPEND, StorageBus.Append.of(raised));
     return aggregates.apply(device, readings)
       .compose(v -> alertsStored)
       .compose(v -> storage.request(StorageBus.DOC_PUT, StorageBus.docPut(COLLECTION, new JsonArray().add(new JsonObject()

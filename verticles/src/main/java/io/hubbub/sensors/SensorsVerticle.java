@@ -3,7 +3,6 @@ package io.hubbub.sensors;
 import io.hubbub.Backoff;
 import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Consumers;
-import io.hubbub.bus.Contract;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.Readings;
 import io.hubbub.bus.SensorsBus;
@@ -91,12 +90,11 @@ public final class SensorsVerticle extends VerticleBase {
   private Future<?> activate() {
     alerts = new Alerts(conf.sensors().alerts());
     storage = new StorageClient(vertx, conf.storage().partitions(), timeoutMs);
-    aggregates = new Aggregates(this::request);
+    aggregates = new Aggregates(storage);
     consumers.serve(SensorsBus.INGEST, this::ingest);
     consumers.serve(SensorsBus.AGGREGATES, this::aggregates);
     consumers.serve(SensorsBus.STATUS, device -> feed(device.deviceId()).map(DeviceFeed::status));
-    consumers.add(vertx.eventBus().<JsonObject>consumer(AuthBus.DEVICES_CHANGED, m -> {
-      AuthBus.DeviceChanged change = AuthBus.DeviceChanged.fromJson(m.body());
+    consumers.add(AuthBus.DEVICES_CHANGED.consumer(vertx.eventBus(), change -> {
       if (change.created()) {
         follow(change.deviceId());
       } else {
@@ -124,7 +122,7 @@ public final class SensorsVerticle extends VerticleBase {
     String stream = SensorsBus.stream(device);
     JsonArray append = new JsonArray();
     events.forEach(e -> append.add(StorageBus.event(stream, (JsonObject) e, device)));
-    return request(StorageBus.APPEND, StorageBus.appendRequest(append));
+    return storage.request(StorageBus.APPEND, StorageBus.Append.of(append)).map(StorageBus.Appended::toJson);
   }
 
   private Future<JsonObject> aggregates(SensorsBus.AggregatesQuery query) {
@@ -162,14 +160,13 @@ public final class SensorsVerticle extends VerticleBase {
       return;
     }
     storage.request(StorageBus.DOC_FIND, StorageBus.docKey(DeviceFeed.COLLECTION, device))
-      .map(found -> found.getJsonObject("doc"))
       .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND ? Future.succeededFuture(new JsonObject())
         : Future.failedFuture(failure))
       .onSuccess(checkpoint -> {
         if (feeds.containsKey(device)) {
           return;
         }
-        DeviceFeed feed = new DeviceFeed(vertx, device, checkpoint, this::request, aggregates, alerts);
+        DeviceFeed feed = new DeviceFeed(vertx, device, checkpoint, storage, aggregates, alerts);
         feeds.put(device, feed);
         MessageConsumer<Object> consumer = vertx.eventBus().consumer(Streams.liveAddress(SensorsBus.stream(device)), m -> feed.poke());
         live.put(device, consumer);
@@ -191,9 +188,5 @@ public final class SensorsVerticle extends VerticleBase {
     if (consumer != null) {
       consumer.unregister();
     }
-  }
-
-  private Future<JsonObject> request(String address, JsonObject body) {
-    return storage.request(address, body);
   }
 }

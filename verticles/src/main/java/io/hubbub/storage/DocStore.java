@@ -35,9 +35,8 @@ final class DocStore {
     collections.forEach(c -> this.collections.add((String) c));
   }
 
-  Future<JsonObject> insert(StorageBus.DocInsert insert) {
-    return calls.guard(mongo.insertWithOptions(collection(insert.collection()), insert.doc(), calls.writes()))
-      .map(id -> new JsonObject());
+  Future<Void> insert(StorageBus.DocInsert insert) {
+    return calls.guard(mongo.insertWithOptions(collection(insert.collection()), insert.doc(), calls.writes())).mapEmpty();
   }
 
   Future<JsonObject> find(StorageBus.DocKey key) {
@@ -45,31 +44,31 @@ final class DocStore {
       if (doc == null) {
         throw Failures.of(Failures.NOT_FOUND, "no such document");
       }
-      return new JsonObject().put("doc", doc);
+      return doc;
     });
   }
 
-  Future<JsonObject> delete(StorageBus.DocKey key) {
+  Future<Long> delete(StorageBus.DocKey key) {
     return calls.guard(mongo.removeDocumentWithOptions(collection(key.collection()), id(key.id()), calls.writes()))
-      .map(result -> new JsonObject().put("deleted", result == null ? 0 : result.getRemovedCount()));
+      .map(result -> result == null ? 0L : result.getRemovedCount());
   }
 
   /** Writes whole documents by {@code _id}, each replacing the one there (or created): one journaled bulk write. */
-  Future<JsonObject> put(StorageBus.DocPut put) {
+  Future<Void> put(StorageBus.DocPut put) {
     String collection = collection(put.collection());
     List<BulkOperation> writes = new ArrayList<>();
     put.docs().forEach(doc -> writes.add(BulkOperation.createReplace(id(((JsonObject) doc).getString("_id")), (JsonObject) doc, true)));
     BulkWriteOptions options = new BulkWriteOptions().setOrdered(true).setWriteOption(calls.writes());
-    return calls.guard(mongo.bulkWriteWithOptions(collection, writes, options)).map(result -> new JsonObject());
+    return calls.guard(mongo.bulkWriteWithOptions(collection, writes, options)).mapEmpty();
   }
 
   /** The documents with these {@code _id}s (those that exist), in {@code _id} order: exact lookups in the primary index. */
-  Future<JsonObject> get(StorageBus.DocGet get) {
+  Future<List<JsonObject>> get(StorageBus.DocGet get) {
     JsonObject query = new JsonObject().put("_id", new JsonObject().put("$in", get.ids()));
     return calls.guard(mongo.find(collection(get.collection()), query)).map(docs -> {
       List<JsonObject> sorted = new ArrayList<>(docs);
       sorted.sort(Comparator.comparing(doc -> doc.getString("_id")));
-      return new JsonObject().put("docs", new JsonArray(sorted));
+      return sorted;
     });
   }
 
@@ -84,10 +83,10 @@ final class DocStore {
   }
 
   /** The first {@code limit} documents of a collection by {@code _id}: for the small collections (rooms, devices). */
-  Future<JsonObject> list(StorageBus.DocList list) {
+  Future<List<JsonObject>> list(StorageBus.DocList list) {
     FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1)).setLimit(list.limit());
     return calls.guard(mongo.findWithOptions(collection(list.collection()), new JsonObject(), options))
-      .map(docs -> new JsonObject().put("docs", new JsonArray(docs)));
+      .map(docs -> docs);
   }
 
   private Future<JsonObject> change(StorageBus.DocChange change, String operator) {

@@ -6,6 +6,12 @@ import io.hubbub.Node;
 import io.hubbub.bus.Consumers;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
+import io.hubbub.bus.StorageBus.Append;
+import io.hubbub.bus.StorageBus.Appended;
+import io.hubbub.bus.StorageBus.Page;
+import io.hubbub.bus.StorageBus.Read;
+import io.hubbub.bus.StorageBus.StreamInfo;
+import io.hubbub.bus.StorageBus.StreamKey;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.Streams;
 import io.hubbub.conf.HubbubConf;
@@ -159,9 +165,9 @@ public final class StorageVerticle extends VerticleBase {
   private Future<Void> servePartition(int partition) {
     seqs.forgetIf(stream -> partition(stream) == partition); // another owner may have written since
     Consumers served = new Consumers(vertx.eventBus());
-    served.serve(StorageBus.address(StorageBus.APPEND, partition), body -> append(partition, body));
-    served.serve(StorageBus.address(StorageBus.READ, partition), body -> read(partition, body));
-    served.serve(StorageBus.address(StorageBus.META, partition), body -> meta(partition, body));
+    served.serve(StorageBus.of(StorageBus.APPEND, partition), request -> append(partition, request));
+    served.serve(StorageBus.of(StorageBus.READ, partition), request -> read(partition, request));
+    served.serve(StorageBus.of(StorageBus.META, partition), request -> meta(partition, request));
     partitionConsumers.put(partition, served);
     return served.ready();
   }
@@ -183,45 +189,36 @@ public final class StorageVerticle extends VerticleBase {
     return StorageBus.partition(stream, partitionCount);
   }
 
-  private Future<JsonObject> append(int partition, JsonObject body) {
+  private Future<Appended> append(int partition, Append request) {
     serving(partition);
-    if (!(body.getValue("events") instanceof JsonArray list) || list.isEmpty() || list.size() > maxBatch) {
+    List<JsonObject> list = request.events();
+    if (list.size() > maxBatch) {
       throw Failures.badRequest("'events' must be an array of 1 to " + maxBatch + " events");
     }
     JsonArray checked = new JsonArray();
     for (int i = 0; i < list.size(); i++) {
-      String where = "events[" + i + "]";
-      JsonObject event = EventRules.checkEvent(list.getValue(i), maxDataBytes, APPEND_FIELDS, where);
-      JsonObject raw = list.getJsonObject(i);
-      String stream = raw.getValue("stream") instanceof String s ? s : null;
-      if (!Streams.isValidName(stream)) {
-        throw Failures.badRequest(where + ": 'stream' is not a valid stream name");
-      }
-      inPartition(stream, partition);
-      if (!(raw.getValue("by") instanceof String by) || by.isEmpty()) {
-        throw Failures.badRequest(where + ": 'by' must name the publisher");
-      }
-      checked.add(StorageBus.event(stream, event, by));
+      JsonObject raw = list.get(i);
+      JsonObject event = EventRules.checkEvent(raw, maxDataBytes, APPEND_FIELDS, "events[" + i + "]");
+      String stream = inPartition(raw.getString("stream"), partition);
+      checked.add(StorageBus.event(stream, event, raw.getString("by")));
     }
-    return commits.submit(checked).map(results -> new JsonObject().put("results", results));
+    return commits.submit(checked).map(results -> new Appended(results.stream().map(JsonObject.class::cast).toList()));
   }
 
-  private Future<JsonObject> read(int partition, JsonObject body) {
+  private Future<Page> read(int partition, Read request) {
     serving(partition);
-    String stream = inPartition(stream(body), partition);
-    long from = Math.max(1, EventRules.optionalLong(body, "from", 1, 0, Long.MAX_VALUE));
-    int limit = (int) EventRules.optionalLong(body, "limit", StorageBus.DEFAULT_READ_LIMIT, 1, StorageBus.MAX_READ_LIMIT);
-    return lastSeq(partition, stream).compose(last -> events.read(stream, from, last, limit, maxReadBytes).map(found -> {
-      JsonArray list = new JsonArray(new ArrayList<>(found));
+    String stream = inPartition(request.stream(), partition);
+    long from = request.from();
+    return lastSeq(partition, stream).compose(last -> events.read(stream, from, last, request.limit(), maxReadBytes).map(found -> {
       long next = found.isEmpty() ? from : found.get(found.size() - 1).getLong("seq") + 1;
-      return new JsonObject().put("stream", stream).put("events", list).put("next", next).put("lastSeq", last);
+      return new Page(stream, new JsonArray(new ArrayList<>(found)), next, last);
     }));
   }
 
-  private Future<JsonObject> meta(int partition, JsonObject body) {
+  private Future<StreamInfo> meta(int partition, StreamKey request) {
     serving(partition);
-    String stream = inPartition(stream(body), partition);
-    return lastSeq(partition, stream).map(last -> new JsonObject().put("stream", stream).put("lastSeq", last));
+    String stream = inPartition(request.stream(), partition);
+    return lastSeq(partition, stream).map(last -> new StreamInfo(stream, last));
   }
 
   private Future<JsonObject> ping() {
@@ -273,13 +270,5 @@ public final class StorageVerticle extends VerticleBase {
     if (!indexed) {
       throw Failures.unavailable("storage is not ready yet, retry later");
     }
-  }
-
-  private static String stream(JsonObject body) {
-    Object stream = body.getValue("stream");
-    if (!(stream instanceof String s) || !Streams.isValidName(s)) {
-      throw Failures.badRequest("'stream' is not a valid stream name");
-    }
-    return s;
   }
 }

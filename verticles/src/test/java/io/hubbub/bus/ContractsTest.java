@@ -74,6 +74,9 @@ class ContractsTest {
     AuthBus.DeviceChanged created = new AuthBus.DeviceChanged("probe-1", true);
     assertThat(AuthBus.DeviceChanged.fromJson(created.toJson())).isEqualTo(created);
     assertThat(created.toJson().getString("op")).isEqualTo("created");
+    assertThat(AuthBus.Revoked.fromJson(AuthBus.Revoked.session("t0k").toJson())).isEqualTo(AuthBus.Revoked.session("t0k"));
+    assertThat(AuthBus.Revoked.fromJson(AuthBus.Revoked.device("probe-1").toJson())).isEqualTo(AuthBus.Revoked.device("probe-1"));
+    refused(() -> AuthBus.Revoked.fromJson(new JsonObject()), "names a 'token' or a 'device'");
   }
 
   @Test
@@ -93,5 +96,49 @@ class ContractsTest {
     refused(() -> StorageBus.DocGet.fromJson(StorageBus.docGet("aggregates", new JsonArray().add(1)).toJson()), "'ids' must be an array");
     assertThat(StorageBus.DocList.fromJson(new JsonObject().put("collection", "rooms")).limit()).as("the default limit").isEqualTo(1_000);
     refused(() -> StorageBus.DocList.fromJson(StorageBus.docList("rooms", 0).toJson()), "limit");
+  }
+
+  @Test
+  void streamRequestsRoundTripAndAreChecked() {
+    JsonObject event = StorageBus.event("app.orders", new JsonObject().put("type", "PLACED").put("data", new JsonObject()), "ada");
+    StorageBus.Append append = StorageBus.Append.of(event);
+    assertThat(StorageBus.Append.fromJson(StorageBus.APPEND.writeRequest().apply(append))).isEqualTo(append);
+    refused(() -> StorageBus.Append.fromJson(new JsonObject().put("events", new JsonArray())), "'events' must be an array of 1 to");
+    refused(() -> StorageBus.Append.fromJson(new JsonObject().put("events", new JsonArray().add("x"))), "events[0] must be an object");
+    refused(() -> StorageBus.Append.fromJson(StorageBus.Append.of(event.copy().put("stream", "Bad")).toJson()), "'stream' is not a valid");
+    refused(() -> StorageBus.Append.fromJson(StorageBus.Append.of(event.copy().put("by", "")).toJson()), "'by' must name");
+    StorageBus.Appended appended = new StorageBus.Appended(java.util.List.of(new JsonObject().put("seq", 1)));
+    assertThat(StorageBus.Appended.fromJson(appended.toJson())).isEqualTo(appended);
+
+    assertThat(StorageBus.Read.fromJson(new JsonObject().put("stream", "app.orders").put("from", 0)))
+      .as("from 0 reads from the first, 100 at a time by default").isEqualTo(new StorageBus.Read("app.orders", 1, 100));
+    refused(() -> StorageBus.Read.fromJson(new StorageBus.Read("app.orders", 1, 5000).toJson()), "limit");
+    refused(() -> StorageBus.Read.fromJson(new JsonObject().put("stream", new JsonObject().put("$gt", ""))), "'stream' is not a valid");
+    StorageBus.Page page = new StorageBus.Page("app.orders", new JsonArray(), 1, 0);
+    assertThat(StorageBus.Page.fromJson(page.toJson())).isEqualTo(page);
+    StorageBus.StreamInfo info = new StorageBus.StreamInfo("app.orders", 7);
+    assertThat(StorageBus.StreamInfo.fromJson(info.toJson())).isEqualTo(info);
+  }
+
+  @Test
+  void chatConversationsRoundTripAndAreChecked() {
+    ChatBus.Post post = new ChatBus.Post("den", new JsonObject().put("type", "TEXT_MESSAGE").put("data", new JsonObject().put("text", "hi")), "ada");
+    assertThat(ChatBus.Post.fromJson(post.toJson())).isEqualTo(post);
+    refused(() -> ChatBus.Post.fromJson(post.toJson().put("room", "a b")), "'room'");
+    refused(() -> ChatBus.Post.fromJson(post.toJson().put("event", new JsonObject().put("type", "lower"))), "event");
+    ChatBus.Subscription opened = ChatBus.Subscription.opened("g1", "c1", "ada", "den");
+    ChatBus.Subscription closedAll = ChatBus.Subscription.closed("g1", "c1", null);
+    assertThat(ChatBus.Subscription.fromJson(opened.toJson())).isEqualTo(opened);
+    assertThat(ChatBus.Subscription.fromJson(closedAll.toJson())).as("a close without a room: every room").isEqualTo(closedAll);
+    refused(() -> ChatBus.Subscription.fromJson(opened.toJson().put("op", "reopen")), "'op' must be");
+    refused(() -> ChatBus.Subscription.fromJson(opened.toJson().putNull("user")), "'user' must be");
+    ChatBus.Snapshot snapshot = new ChatBus.Snapshot("g1", java.util.List.of(new ChatBus.Held("c1", "ada", "den")));
+    assertThat(ChatBus.Snapshot.fromJson(snapshot.toJson())).isEqualTo(snapshot);
+    ChatBus.RoomMembers members = new ChatBus.RoomMembers("den", java.util.Set.of("bo", "ada"));
+    assertThat(members.toJson().getJsonArray("members")).as("sorted, as join and leave answer").containsExactly("ada", "bo");
+    assertThat(ChatBus.RoomMembers.fromJson(members.toJson())).isEqualTo(members);
+    ChatBus.TypingState typing = new ChatBus.TypingState("ada", "den", true);
+    assertThat(ChatBus.TypingState.fromJson(typing.toJson())).isEqualTo(typing);
+    assertThat(ChatBus.GatewayBeat.fromJson(new ChatBus.GatewayBeat("g1", 3).toJson())).isEqualTo(new ChatBus.GatewayBeat("g1", 3));
   }
 }

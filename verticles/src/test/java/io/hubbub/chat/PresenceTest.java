@@ -1,7 +1,6 @@
 package io.hubbub.chat;
 
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
+import io.hubbub.bus.ChatBus;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -57,9 +56,9 @@ class PresenceTest {
   void aSnapshotReplacesAGatewaysConnectionsAndReportsOnlyRealChanges() {
     presence.open("g1", "c1", "alice", "a");
     presence.open("g1", "c2", "bob", "b");
-    JsonArray snapshot = new JsonArray()
-      .add(new JsonObject().put("conn", "c1").put("user", "alice").put("room", "a")) // unchanged
-      .add(new JsonObject().put("conn", "c9").put("user", "carol").put("room", "c")); // missed open
+    List<ChatBus.Held> snapshot = List.of(
+      new ChatBus.Held("c1", "alice", "a"), // unchanged
+      new ChatBus.Held("c9", "carol", "c")); // missed open
     assertEquals(Set.of("b", "c"), presence.replace("g1", snapshot));
     assertEquals(List.of(), online("b"));
     assertEquals(List.of("carol"), online("c"));

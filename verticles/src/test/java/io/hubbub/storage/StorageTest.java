@@ -53,7 +53,7 @@ class StorageTest {
   }
 
   private Future<JsonObject> append(Vertx vertx, JsonObject... events) {
-    return storage(vertx, StorageBus.APPEND, StorageBus.appendRequest(new JsonArray(List.of((Object[]) events))));
+    return storage(vertx, StorageBus.APPEND.address(), appendRequest(new JsonArray(List.of((Object[]) events))));
   }
 
   /** Sends to the owner of the request's partition, as every caller of storage does. */
@@ -71,7 +71,7 @@ class StorageTest {
     List<Future<JsonObject>> acks = IntStream.range(0, publishers)
       .mapToObj(i -> append(vertx, event("app.race", "E").put("id", "e" + i)))
       .toList();
-    Future.all(acks).compose(all -> storage(vertx, StorageBus.READ, StorageBus.readRequest("app.race", 1, 1000)))
+    Future.all(acks).compose(all -> storage(vertx, StorageBus.READ.address(), new StorageBus.Read("app.race", 1, 1000).toJson()))
       .onComplete(ctx.succeeding(read -> ctx.verify(() -> {
         Set<Long> seqs = new HashSet<>();
         for (Future<JsonObject> ack : acks) {
@@ -95,7 +95,7 @@ class StorageTest {
       .compose(first -> append(vertx, event("app.dup", "B").put("id", "same"), event("app.dup", "C").put("id", "other"),
           event("app.dup", "D").put("id", "other"))
         .map(second -> List.of(first, second)))
-      .compose(both -> storage(vertx, StorageBus.READ, StorageBus.readRequest("app.dup", 1, 100))
+      .compose(both -> storage(vertx, StorageBus.READ.address(), new StorageBus.Read("app.dup", 1, 100).toJson())
         .map(read -> List.of(both.get(0), both.get(1), read)))
       .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
         JsonObject original = all.get(0).getJsonArray("results").getJsonObject(0);
@@ -122,7 +122,7 @@ class StorageTest {
       .compose(v -> append(vertx, event("app.occ", "B").put("expectedSeq", 1)))
       .compose(v -> append(vertx, event("app.occ", "C"), event("app.occ", "D").put("expectedSeq", 1))
         .transform(r -> Future.succeededFuture(r)))
-      .compose(conflict -> storage(vertx, StorageBus.READ, StorageBus.readRequest("app.occ", 1, 100))
+      .compose(conflict -> storage(vertx, StorageBus.READ.address(), new StorageBus.Read("app.occ", 1, 100).toJson())
         .map(read -> new JsonObject().put("conflict", conflict.failed() ? Failures.code(conflict.cause()) : 0).put("read", read)))
       .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
         assertEquals(409, r.getInteger("conflict"));
@@ -159,12 +159,12 @@ class StorageTest {
   void readsPageThroughAStreamWithNextAndLastSeq(Vertx vertx, VertxTestContext ctx) {
     JsonObject[] batch = IntStream.range(0, 25).mapToObj(i -> event("app.pages", "E")).toArray(JsonObject[]::new);
     append(vertx, batch)
-      .compose(v -> storage(vertx, StorageBus.READ, StorageBus.readRequest("app.pages", 11, 10)))
-      .compose(page -> storage(vertx, StorageBus.READ, StorageBus.readRequest("app.pages", page.getLong("next"), 10))
+      .compose(v -> storage(vertx, StorageBus.READ.address(), new StorageBus.Read("app.pages", 11, 10).toJson()))
+      .compose(page -> storage(vertx, StorageBus.READ.address(), new StorageBus.Read("app.pages", page.getLong("next"), 10).toJson())
         .map(next -> List.of(page, next)))
-      .compose(pages -> storage(vertx, StorageBus.READ, StorageBus.readRequest("app.pages", 26, 10))
+      .compose(pages -> storage(vertx, StorageBus.READ.address(), new StorageBus.Read("app.pages", 26, 10).toJson())
         .map(end -> List.of(pages.get(0), pages.get(1), end)))
-      .compose(pages -> storage(vertx, StorageBus.META, StorageBus.metaRequest("app.nothing"))
+      .compose(pages -> storage(vertx, StorageBus.META.address(), new StorageBus.StreamKey("app.nothing").toJson())
         .map(meta -> List.of(pages.get(0), pages.get(1), pages.get(2), meta)))
       .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
         assertEquals(11, r.get(0).getJsonArray("events").getJsonObject(0).getLong("seq"));
@@ -189,7 +189,7 @@ class StorageTest {
       .put("list", new JsonArray().add(1).add("two").add(new JsonObject().put("deep", new JsonArray())))
       .put("nested", new JsonObject().put("a", new JsonObject().put("b", "c")));
     append(vertx, event("app.exact", "E").put("data", data).put("id", "ex:1"))
-      .compose(v -> storage(vertx, StorageBus.READ, StorageBus.readRequest("app.exact", 1, 1)))
+      .compose(v -> storage(vertx, StorageBus.READ.address(), new StorageBus.Read("app.exact", 1, 1).toJson()))
       .onComplete(ctx.succeeding(read -> ctx.verify(() -> {
         JsonObject stored = read.getJsonArray("events").getJsonObject(0);
         assertEquals(data.encode(), stored.getJsonObject("data").encode());
@@ -207,19 +207,19 @@ class StorageTest {
       new JsonObject(),
       new JsonObject().put("events", new JsonArray()),
       new JsonObject().put("events", "nope"),
-      StorageBus.appendRequest(new JsonArray().add(event("bad name", "E"))),
-      StorageBus.appendRequest(new JsonArray().add(event("app.x", "lower"))),
-      StorageBus.appendRequest(new JsonArray().add(event("app.x", "E").put("data", new JsonObject().put("$set", 1)))),
-      StorageBus.appendRequest(new JsonArray().add(event("app.x", "E").put("data", new JsonObject().put("a.b", 1)))),
-      StorageBus.appendRequest(new JsonArray().add(event("app.x", "E").put("by", ""))),
-      StorageBus.appendRequest(new JsonArray().add(event("app.x", "E").put("id", "has space"))),
-      StorageBus.appendRequest(new JsonArray().add(event("app.x", "E").put("expectedSeq", -1))),
-      StorageBus.appendRequest(new JsonArray().add(event("app.x", "E")).add(event("app.x", "E").put("data", "str"))),
-      StorageBus.readRequest("app.x", 1, 5000),
+      appendRequest(new JsonArray().add(event("bad name", "E"))),
+      appendRequest(new JsonArray().add(event("app.x", "lower"))),
+      appendRequest(new JsonArray().add(event("app.x", "E").put("data", new JsonObject().put("$set", 1)))),
+      appendRequest(new JsonArray().add(event("app.x", "E").put("data", new JsonObject().put("a.b", 1)))),
+      appendRequest(new JsonArray().add(event("app.x", "E").put("by", ""))),
+      appendRequest(new JsonArray().add(event("app.x", "E").put("id", "has space"))),
+      appendRequest(new JsonArray().add(event("app.x", "E").put("expectedSeq", -1))),
+      appendRequest(new JsonArray().add(event("app.x", "E")).add(event("app.x", "E").put("data", "str"))),
+      new StorageBus.Read("app.x", 1, 5000).toJson(),
       new JsonObject().put("stream", new JsonObject().put("$gt", "")));
     List<Future<Integer>> codes = new ArrayList<>();
     for (int i = 0; i < bad.size(); i++) {
-      String address = i < 11 ? StorageBus.APPEND : StorageBus.READ;
+      String address = i < 11 ? StorageBus.APPEND.address() : StorageBus.READ.address();
       codes.add(storage(vertx, address, bad.get(i))
         .transform(r -> Future.succeededFuture(r.failed() ? Failures.code(r.cause()) : 200)));
     }
@@ -241,7 +241,7 @@ class StorageTest {
       .compose(v -> StorageBus.DOC_INSERT.request(vertx.eventBus(), StorageBus.docInsert("users", doc), 10_000)
         .transform(r -> Future.succeededFuture(r.failed() ? Failures.code(r.cause()) : 200)))
       .compose(dup -> StorageBus.DOC_FIND.request(vertx.eventBus(), StorageBus.docKey("users", "u1"), 10_000)
-        .map(found -> new JsonObject().put("dup", dup).put("found", found.getJsonObject("doc"))))
+        .map(found -> new JsonObject().put("dup", dup).put("found", found)))
       .compose(r -> StorageBus.DOC_FIND.request(vertx.eventBus(), StorageBus.docKey("events", "x"), 10_000)
         .transform(x -> Future.succeededFuture(r.put("otherCollection", Failures.code(x.cause())))))
       .compose(r -> StorageBus.DOC_DELETE.request(vertx.eventBus(), StorageBus.docKey("users", "u1"), 10_000)
@@ -277,11 +277,11 @@ class StorageTest {
         .compose(v -> refuse.apply(StorageBus.docChange("rooms", "r1", "members", "x").toJson().put("value", new JsonObject().put("$each", new JsonArray()))))
         .compose(v -> refuse.apply(StorageBus.docChange("rooms", "nope", "members", "x").toJson()))
         .compose(v -> StorageBus.DOC_LIST.request(vertx.eventBus(), StorageBus.docList("rooms", 10), 10_000))
-        .map(list -> List.of(r.get(0), r.get(1), r.get(2), list)))
+        .map(list -> List.of(r.get(0), r.get(1), r.get(2), new JsonObject().put("docs", new JsonArray(list)))))
       .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
-        assertEquals(new JsonArray().add("a").add("b"), r.get(0).getJsonObject("doc").getJsonArray("members"));
-        assertEquals(new JsonArray().add("a").add("b"), r.get(1).getJsonObject("doc").getJsonArray("members"), "a set: added once");
-        assertEquals(new JsonArray().add("b"), r.get(2).getJsonObject("doc").getJsonArray("members"));
+        assertEquals(new JsonArray().add("a").add("b"), r.get(0).getJsonArray("members"));
+        assertEquals(new JsonArray().add("a").add("b"), r.get(1).getJsonArray("members"), "a set: added once");
+        assertEquals(new JsonArray().add("b"), r.get(2).getJsonArray("members"));
         assertEquals(List.of(400, 400, 400, 400, 404), refused);
         assertEquals(1, r.get(3).getJsonArray("docs").size());
         ctx.completeNow();
@@ -307,5 +307,10 @@ class StorageTest {
         assertEquals(List.of(1L, 2L), live, "the orphan once, then the new event once");
         ctx.completeNow();
       })));
+  }
+
+  /** An append request as it travels on the bus (some of these tests send ones that break its contract). */
+  private static JsonObject appendRequest(JsonArray events) {
+    return new JsonObject().put("events", events);
   }
 }
