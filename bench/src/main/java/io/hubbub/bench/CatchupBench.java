@@ -83,7 +83,7 @@ public final class CatchupBench {
         batch.add(new JsonObject().put("stream", STREAM).put("type", "BENCH").put("data", new JsonObject().put("n", seq).put("text", DATA))
           .put("by", "bench"));
       }
-      StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.APPEND, StorageBus.appendRequest(batch), 60_000)
+      StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.APPEND, StorageBus.Append.of(batch), 60_000)
         .await(60, TimeUnit.SECONDS);
       if (first % 100_000 == 1) {
         System.out.printf("  appended %,d of %,d%n", first - 1, events);
@@ -105,7 +105,7 @@ public final class CatchupBench {
         JsonArray one = new JsonArray().add(new JsonObject().put("stream", stream).put("type", "BENCH")
           .put("data", new JsonObject().put("n", i).put("text", DATA)).put("by", "bench"));
         loop = loop.compose(bytes -> StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.APPEND,
-          StorageBus.appendRequest(one), 60_000).map(ack -> bytes));
+          StorageBus.Append.of(one), 60_000).map(ack -> bytes));
       }
       loops.add(loop);
     }
@@ -143,7 +143,7 @@ public final class CatchupBench {
   /** Pages read straight from storage. */
   private static Pages storage(Vertx vertx, String stream) {
     return seq -> StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.READ,
-      StorageBus.readRequest(stream, seq, PAGE), 60_000).await(60, TimeUnit.SECONDS);
+      new StorageBus.Read(stream, seq, PAGE), 60_000).await(60, TimeUnit.SECONDS).toJson();
   }
 
   /** The JSON size of events as readers get them. */
