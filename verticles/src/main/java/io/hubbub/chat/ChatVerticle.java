@@ -1,5 +1,6 @@
-package io.hubbub.chat;import com.github.benmanes.caffeine.cache.Cache;
+package io.hubbub.chat;
 
+import com.github.benmanes.caffeine.cache.Cache;
 import io.hubbub.Caches;
 import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.Bus;

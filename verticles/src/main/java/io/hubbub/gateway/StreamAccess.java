@@ -1,5 +1,6 @@
-package io.hubbub.gateway;import io.hubbub.bus.AuthBus;
+package io.hubbub.gateway;
 
+import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.ChatBus;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
