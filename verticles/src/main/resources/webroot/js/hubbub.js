@@ -12,6 +12,7 @@
  * - subscribe() hands every event of the stream after `afterSeq` to its callback exactly once, in seq
  *   order, across reconnects and server restarts: it registers for the live address, reads the
  *   catch-up range, merges both by seq and drops repeats; a seq gap in the live feed triggers a read.
+ *   History the server no longer holds (retention, truncation) is reported to onTruncated(firstSeq).
  * - publish() gives each event an idempotency id and retries it after a reconnect with the same id,
  *   so an event is stored once whatever the network did. request() retries the same way; Hubbub's
  *   requests are idempotent (chat.send and streams.publish get an id when they have none).
@@ -216,10 +217,12 @@ export class Hubbub {
   /**
    * Every event of `stream` after `afterSeq`, exactly once and in order, live and across reconnects.
    * Returns {close(), lastSeq()}. options.onError(error) hears of a refusal (401, 403, 404), which ends
-   * the subscription.
+   * the subscription. options.onTruncated(firstSeq) hears that the events the subscription still needed
+   * below `firstSeq` are gone (retention, or an admin's truncation): it goes on from `firstSeq`, and that
+   * is not a gap.
    */
-  subscribe(stream, { afterSeq = 0, onError } = {}, onEvent) {
-    const subscription = new Subscription(this, stream, afterSeq, onEvent, onError);
+  subscribe(stream, { afterSeq = 0, onError, onTruncated } = {}, onEvent) {
+    const subscription = new Subscription(this, stream, afterSeq, onEvent, onError, onTruncated);
     this.subscriptions.add(subscription);
     if (this.state === 'open') {
       subscription.start();
@@ -334,11 +337,12 @@ class Listener {
 
 /** Live events merged with reads of the stream, by seq: gapless and without repeats. */
 class Subscription extends Listener {
-  constructor(hub, stream, afterSeq, onEvent, onError) {
+  constructor(hub, stream, afterSeq, onEvent, onError, onTruncated) {
     super(hub, 'streams.live.' + stream, event => this.live(event), onError);
     this.stream = stream;
     this.last = afterSeq;
     this.onEvent = onEvent;
+    this.onTruncated = onTruncated;
     this.pending = new Map(); // live events ahead of what has been delivered, by seq
     this.reading = false;
     this.again = false;
@@ -423,6 +427,13 @@ class Subscription extends Listener {
           const page = await this.hub.read(this.stream, this.last + 1, this.hub.options.pageSize);
           if (!this.hub.subscriptions.has(this)) {
             return;
+          }
+          if (page.firstSeq > this.last + 1) {
+            // what was still needed is gone for good: go on from where the stream now starts
+            this.last = page.firstSeq - 1;
+            if (this.onTruncated) {
+              safely(() => this.onTruncated(page.firstSeq));
+            }
           }
           page.events.forEach(event => {
             if (event.seq === this.last + 1) {

@@ -24,7 +24,7 @@ public final class AuditBus {
     nothing -> new JsonObject(), json -> null);
   public static final String ACCESS = "audit.access";
 
-  public static final Set<String> COLLECTIONS = Set.of("users", "rooms", "devices");
+  public static final Set<String> COLLECTIONS = Set.of("users", "rooms", "devices", "streams");
   public static final Set<String> TYPES = Set.of("CREATED", "UPDATED", "DELETED");
   public static final String ACCESS_STREAM = "audit.access";
   private static final Logger log = LoggerFactory.getLogger(AuditBus.class);

@@ -26,8 +26,10 @@ import java.util.regex.Pattern;
  *       request's checks (409 when an {@code expectedSeq} does not hold), 503 when the store does not answer in
  *       time or the partition is changing owner; every event of one request in the address's partition.</li>
  *   <li>{@link #READ}: a {@link Read} ({@code {stream, from, limit}}) → a {@link Page} ({@code {stream, events,
- *       next, lastSeq}})</li>
- *   <li>{@link #META}: a {@link StreamKey} ({@code {stream}}) → a {@link StreamInfo} ({@code {stream, lastSeq}})</li>
+ *       next, firstSeq, lastSeq}}); a read from below {@code firstSeq} starts there</li>
+ *   <li>{@link #META}: a {@link StreamKey} ({@code {stream}}) → a {@link StreamInfo} ({@code {stream, firstSeq, lastSeq}})</li>
+ *   <li>{@link #TRUNCATE}: a {@link Truncate} ({@code {stream, before}}) → a {@link StreamInfo}: drops the events below
+ *       {@code before} (nothing when they are gone already); 400 when {@code before} is beyond {@code lastSeq + 1}</li>
  *   <li>{@link #PING} {@code {}} → {@code {}} when the store answers, else 503</li>
  *   <li>{@link #DOC_INSERT}: a {@link DocInsert} → nothing ({@code {}}), 409 when {@code doc._id} is taken</li>
  *   <li>{@link #DOC_FIND}: a {@link DocKey} → the document ({@code {doc}}), 404 when absent</li>
@@ -51,6 +53,8 @@ public final class StorageBus {
   public static final Contract<Read, Page> READ = new Contract<>("storage.read", Read::toJson, Read::fromJson, Page::toJson, Page::fromJson);
   public static final Contract<StreamKey, StreamInfo> META =
     new Contract<>("storage.meta", StreamKey::toJson, StreamKey::fromJson, StreamInfo::toJson, StreamInfo::fromJson);
+  public static final Contract<Truncate, StreamInfo> TRUNCATE =
+    new Contract<>("storage.truncate", Truncate::toJson, Truncate::fromJson, StreamInfo::toJson, StreamInfo::fromJson);
   public static final String PING = "storage.ping";
   public static final Contract<DocInsert, Void> DOC_INSERT =
     new Contract<>("storage.docs.insert", DocInsert::toJson, DocInsert::fromJson, StorageBus::done, StorageBus::done);
@@ -77,7 +81,7 @@ public final class StorageBus {
   public static final String INSTANCES_MAP = "hubbub.storage.instances";
   /** {@code storage.partitions} when the conf does not say (the conf schema's default). */
   public static final int DEFAULT_PARTITIONS = ((Number) ConfSchema.defaultOf("storage.partitions")).intValue();
-  private static final Set<String> PARTITIONED = Set.of(APPEND.address(), READ.address(), META.address());
+  private static final Set<String> PARTITIONED = Set.of(APPEND.address(), READ.address(), META.address(), TRUNCATE.address());
   /** The most events one append request may carry, whatever {@code limits.maxBatch} says (its schema's maximum). */
   public static final int MAX_APPEND = 10_000;
 
@@ -403,16 +407,18 @@ public final class StorageBus {
   }
 
   /**
-   * A page of a stream: its events in seq order, the seq to read {@code next}, and the stream's last durable seq
-   * when the page was read. The HTTP API answers it as it is.
+   * A page of a stream: its events in seq order, the seq to read {@code next}, and the oldest seq the stream still
+   * holds and its last durable seq when the page was read. The HTTP API answers it as it is.
    */
-  public record Page(String stream, JsonArray events, long next, long lastSeq) {
+  public record Page(String stream, JsonArray events, long next, long firstSeq, long lastSeq) {
     public JsonObject toJson() {
-      return new JsonObject().put("stream", stream).put("events", events).put("next", next).put("lastSeq", lastSeq);
+      return new JsonObject().put("stream", stream).put("events", events).put("next", next).put("firstSeq", firstSeq)
+        .put("lastSeq", lastSeq);
     }
 
     public static Page fromJson(JsonObject body) {
-      return new Page(body.getString("stream"), body.getJsonArray("events"), body.getLong("next"), body.getLong("lastSeq"));
+      return new Page(body.getString("stream"), body.getJsonArray("events"), body.getLong("next"), body.getLong("firstSeq"),
+        body.getLong("lastSeq"));
     }
   }
 
@@ -430,14 +436,32 @@ public final class StorageBus {
     }
   }
 
-  /** What is known of a stream: its last durable seq (0 when it holds nothing). */
-  public record StreamInfo(String stream, long lastSeq) {
+  /**
+   * What is known of a stream: the oldest seq it still holds ({@code lastSeq + 1} when it holds none: never
+   * written, or all of it dropped) and its last durable seq (0 when nothing was ever stored).
+   */
+  public record StreamInfo(String stream, long firstSeq, long lastSeq) {
     public JsonObject toJson() {
-      return new JsonObject().put("stream", stream).put("lastSeq", lastSeq);
+      return new JsonObject().put("stream", stream).put("firstSeq", firstSeq).put("lastSeq", lastSeq);
     }
 
     public static StreamInfo fromJson(JsonObject body) {
-      return new StreamInfo(body.getString("stream"), body.getLong("lastSeq"));
+      return new StreamInfo(body.getString("stream"), body.getLong("firstSeq"), body.getLong("lastSeq"));
+    }
+  }
+
+  /** Drop a stream's events below {@code before} (at least 1). */
+  public record Truncate(String stream, long before) {
+    public JsonObject toJson() {
+      return new JsonObject().put("stream", stream).put("before", before);
+    }
+
+    public static Truncate fromJson(JsonObject body) {
+      if (!(body.getValue("before") instanceof Number before) || !(before instanceof Integer || before instanceof Long)
+        || before.longValue() < 1) {
+        throw Failures.badRequest("'before' must be a seq (an integer of at least 1)");
+      }
+      return new Truncate(StreamKey.fromJson(body).stream(), before.longValue());
     }
   }
 }

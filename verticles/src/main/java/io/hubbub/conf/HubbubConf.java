@@ -127,10 +127,11 @@ public record HubbubConf(Http http, Mongo mongo, List<String> admins, Limits lim
   }
 
   /** {@code storage}. */
-  public record Storage(int maxBatchEvents, int seqCacheStreams, int poolSize, int partitions, List<String> collections) {
+  public record Storage(int maxBatchEvents, int seqCacheStreams, int poolSize, int partitions, int retentionSweepSeconds,
+                        List<String> collections) {
     static Storage of(JsonObject j) {
       return new Storage(j.getInteger("maxBatchEvents"), j.getInteger("seqCacheStreams"), j.getInteger("poolSize"),
-        j.getInteger("partitions"), strings(j.getJsonArray("collections")));
+        j.getInteger("partitions"), j.getInteger("retentionSweepSeconds"), strings(j.getJsonArray("collections")));
     }
   }
 
@@ -165,10 +166,24 @@ public record HubbubConf(Http http, Mongo mongo, List<String> admins, Limits lim
     }
   }
 
-  /** One of {@code namespaces}: who may publish to and read its streams. */
-  public record Access(String publish, String read) {
+  /** One of {@code namespaces}: who may publish to and read its streams, and how long they keep events. */
+  public record Access(String publish, String read, Retention retention) {
     static Access of(JsonObject j) {
-      return new Access(j.getString("publish"), j.getString("read"));
+      return new Access(j.getString("publish"), j.getString("read"), Retention.of(j.getJsonObject("retention")));
+    }
+  }
+
+  /** A namespace's {@code retention}; 0 means no bound of that kind ({@link #NONE}: keep everything). */
+  public record Retention(long maxAgeSeconds, long maxEvents) {
+
+    public static final Retention NONE = new Retention(0, 0);
+
+    static Retention of(JsonObject j) {
+      return j == null ? NONE : new Retention(j.getLong("maxAgeSeconds", 0L), j.getLong("maxEvents", 0L));
+    }
+
+    public boolean bounded() {
+      return maxAgeSeconds > 0 || maxEvents > 0;
     }
   }
 

@@ -37,6 +37,8 @@ record HttpApi(Vertx vertx, Principals principals, StreamAccess streams, long ti
     router.delete("/api/sessions/current").handler(this::logout);
     router.post("/api/streams/:stream/events").handler(this::publish);
     router.get("/api/streams/:stream/events").handler(this::read);
+    router.post("/api/streams/:stream/truncate").handler(ctx ->
+      reply(ctx, 200, streams.truncate(principal(ctx), ctx.pathParam("stream"), () -> jsonBody(ctx))));
     router.get("/api/streams/:stream").handler(ctx ->
       reply(ctx, 200, streams.meta(principal(ctx), ctx.pathParam("stream"))));
     new SensorsApi(vertx, streams, timeoutMs).mount(router);

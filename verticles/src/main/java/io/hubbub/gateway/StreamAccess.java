@@ -1,5 +1,6 @@
 package io.hubbub.gateway;
 
+import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.ChatBus;
 import io.hubbub.bus.EventRules;
@@ -13,6 +14,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.HashMap;
 import java.util.List;
@@ -25,6 +28,8 @@ import java.util.function.Supplier;
  * namespace rules first, then the events' shape, then storage.
  */
 final class StreamAccess {
+
+  private static final Logger log = LoggerFactory.getLogger(StreamAccess.class);
 
   private final StorageClient storage;
   private final Vertx vertx;
@@ -118,6 +123,28 @@ final class StreamAccess {
     return guarded(() -> {
       namespaces.checkRead(principal, stream);
       return storage.request(StorageBus.META, new StorageBus.StreamKey(stream)).map(StorageBus.StreamInfo::toJson);
+    });
+  }
+
+  /**
+   * Drops a stream's history below {@code before} (admins only; the stream's namespace must be declared), and
+   * records it on {@code audit.streams}: once the events are gone, a trail that cannot be written is logged, not
+   * answered as a failure.
+   */
+  Future<JsonObject> truncate(JsonObject principal, String stream, Supplier<Object> body) {
+    return guarded(() -> {
+      JsonObject admin = HttpApi.admin(principal, "only admins truncate streams");
+      namespaces.checkRead(admin, stream);
+      if (!(body.get() instanceof JsonObject request)) {
+        throw Failures.badRequest("expected a JSON object {before}");
+      }
+      StorageBus.Truncate truncate = StorageBus.Truncate.fromJson(request.copy().put("stream", stream));
+      return storage.request(StorageBus.TRUNCATE, truncate).map(info -> {
+        AuditBus.tell(vertx.eventBus(), new AuditBus.Change("streams", "UPDATED", new JsonObject().put("stream", stream)
+          .put("truncatedBefore", truncate.before()).put("firstSeq", info.firstSeq()), admin.getString("name")), timeoutMs)
+          .onFailure(failure -> log.warn("truncation not audited [stream: {}, error: {}]", stream, failure.getMessage()));
+        return info.toJson();
+      });
     });
   }
 

@@ -22,8 +22,9 @@ import java.util.UUID;
 
 /**
  * Events are stored in buckets: each group commit writes the events it appends to a stream as one
- * document of the {@code buckets} collection, {@code {_id, stream, first, last, sids, events}}, at most
- * {@value #MAX_BUCKET_EVENTS} events each. {@code _id} is {@code <stream>|<first seq, 19 digits>};
+ * document of the {@code buckets} collection, {@code {_id, stream, first, last, ts, sids, events}}, at most
+ * {@value #MAX_BUCKET_EVENTS} events each ({@code ts}: the time of its newest event, for retention; buckets
+ * written before it was added lack it). {@code _id} is {@code <stream>|<first seq, 19 digits>};
  * {@code events} holds {@code {seq, id, type, data, by, ts}} in seq order; {@code sids} holds
  * {@code <id>|<stream>} of each event, under a unique (multikey) index: the idempotency lookup, and a
  * fence against an id stored twice.
@@ -37,6 +38,9 @@ import java.util.UUID;
  * keys with {@code $in}. (The embedded store answers range and compound-index queries by scanning the
  * whole collection; MongoDB answers these lookups from its indexes too.) Every call gives up after the
  * configured timeout with a 503 ({@link StoreCalls}).
+ *
+ * <p>Retention and truncation drop whole buckets from the oldest on ({@link #drop}); where a stream's history now
+ * starts is kept in {@link StreamBounds}, which also lists every stream.
  */
 final class EventStore implements EventLog {
 
@@ -51,12 +55,17 @@ final class EventStore implements EventLog {
   /** Seqs probed at once while looking for a stream's last seq. */
   private static final int PROBES = 16;
 
+  /** How many seqs one step of {@link #drop} or {@link #heads} looks at. */
+  static final int SPAN = 1024;
+
   private final MongoClient mongo;
   private final StoreCalls calls;
+  private final StreamBounds bounds;
 
-  EventStore(MongoClient mongo, StoreCalls calls) {
+  EventStore(MongoClient mongo, StoreCalls calls, StreamBounds bounds) {
     this.mongo = mongo;
     this.calls = calls;
+    this.bounds = bounds;
   }
 
   Future<Void> ensureIndexes() {
@@ -104,25 +113,33 @@ final class EventStore implements EventLog {
       sids.add(idKey(stream, event.getString("id")));
     }
     long first = events.get(0).getLong("seq");
+    JsonObject newest = events.get(events.size() - 1);
     return new JsonObject().put("_id", key(stream, first)).put("stream", stream)
-      .put("first", first).put("last", events.get(events.size() - 1).getLong("seq"))
+      .put("first", first).put("last", newest.getLong("seq")).put("ts", newest.getString("ts"))
       .put("sids", sids).put("events", stored);
   }
 
   /**
-   * The highest stored seq of a stream, 0 for a stream with no events. Seqs have no gaps, so it is found
-   * by probing which seqs exist: powers of two first, then ever narrower evenly spaced samples; every
-   * bucket found also tells where it ends.
+   * The highest seq a stream was given, 0 for a stream never written. Seqs have no gaps from the oldest one
+   * still held ({@link StreamBounds}), so it is found by probing which seqs exist: that one plus powers of
+   * two first, then ever narrower evenly spaced samples; every bucket found also tells where it ends. A
+   * stream whose every event was dropped ends just before its {@code firstSeq}: seqs are never given twice.
    */
   @Override
   public Future<Long> lastSeq(String stream) {
-    List<Long> powers = new ArrayList<>();
-    for (long p = 1; p > 0 && p <= Long.MAX_VALUE / 2; p *= 2) {
-      powers.add(p);
-    }
-    return buckets(stream, powers).compose(found -> {
-      long lo = highest(found);
-      return lo == 0 ? Future.succeededFuture(0L) : narrow(stream, lo, Math.max(lo + 1, Long.highestOneBit(lo) * 2));
+    return bounds.get(stream).compose(held -> {
+      long base = held.firstSeq();
+      List<Long> probes = new ArrayList<>();
+      for (long p = 1; p > 0 && p <= Long.MAX_VALUE / 2 && base - 1 <= Long.MAX_VALUE - p; p *= 2) {
+        probes.add(base - 1 + p);
+      }
+      return buckets(stream, probes).compose(found -> {
+        long lo = highest(found);
+        if (lo < base) {
+          return Future.succeededFuture(base - 1);
+        }
+        return narrow(stream, lo, probes.stream().filter(p -> p > lo).min(Long::compare).orElse(Long.MAX_VALUE));
+      });
     });
   }
 
@@ -185,6 +202,17 @@ final class EventStore implements EventLog {
    */
   @Override
   public Future<Void> insert(List<JsonObject> events) {
+    // a stream's first event: list the stream first, so that retention finds all it has
+    Set<String> created = new HashSet<>();
+    events.forEach(e -> {
+      if (e.getLong("seq") == 1) {
+        created.add(e.getString("stream"));
+      }
+    });
+    return bounds.created(created).compose(v -> insertBuckets(events));
+  }
+
+  private Future<Void> insertBuckets(List<JsonObject> events) {
     List<BulkOperation> inserts = new ArrayList<>();
     Map<String, List<JsonObject>> byStream = new LinkedHashMap<>();
     events.forEach(e -> byStream.computeIfAbsent(e.getString("stream"), s -> new ArrayList<>()).add(e));
@@ -279,6 +307,57 @@ final class EventStore implements EventLog {
       long average = Math.max(1, bytes / Math.max(1, events.size()));
       return Math.max(1, Math.min(left, (maxBytes - bytes) / average + 1));
     }
+  }
+
+  /**
+   * The buckets of a stream that start from {@code from - 127} to {@code from + SPAN - 1}, by {@code first}, each as
+   * {@code {_id, first, last, ts}}: where retention looks for what has expired. A bucket written before buckets
+   * had {@code ts} is read whole once, to take its newest event's.
+   */
+  Future<List<JsonObject>> heads(String stream, long from) {
+    Set<String> keys = new HashSet<>();
+    for (long s = Math.max(1, from - MAX_BUCKET_EVENTS + 1); s < from + SPAN; s++) {
+      keys.add(key(stream, s));
+    }
+    FindOptions options = new FindOptions().setFields(new JsonObject().put("first", 1).put("last", 1).put("ts", 1));
+    return calls.guard(mongo.findWithOptions(BUCKETS, byIds(keys), options)).compose(found -> {
+      List<String> untimed = found.stream().filter(b -> b.getString("ts") == null).map(b -> b.getString("_id")).toList();
+      Future<List<JsonObject>> timed = untimed.isEmpty() ? Future.succeededFuture(List.of())
+        : calls.guard(mongo.find(BUCKETS, byIds(untimed))).map(whole -> whole.stream().map(b -> {
+          JsonArray list = b.getJsonArray("events");
+          return new JsonObject().put("_id", b.getString("_id")).put("first", b.getLong("first")).put("last", b.getLong("last"))
+            .put("ts", list.getJsonObject(list.size() - 1).getString("ts"));
+        }).toList());
+      return timed.map(filled -> {
+        List<JsonObject> heads = new ArrayList<>(found.stream().filter(b -> b.getString("ts") != null).toList());
+        heads.addAll(filled);
+        heads.sort(Comparator.comparingLong(b -> b.getLong("first")));
+        return heads;
+      });
+    });
+  }
+
+  /**
+   * Deletes the buckets of a stream that hold only seqs below {@code cut}, looking from {@code floor} (the lowest seq
+   * whose bucket may be left) a {@value #SPAN}-seq span at a time; a bucket holding {@code cut} or later stays (its
+   * older events are not read: reads start at {@code firstSeq}). Answers how many buckets it deleted.
+   */
+  Future<Integer> drop(String stream, long floor, long cut) {
+    if (floor >= cut) {
+      return Future.succeededFuture(0);
+    }
+    long spanEnd = Math.min(cut - 1, floor + SPAN - 1);
+    Set<String> keys = new HashSet<>();
+    for (long s = Math.max(1, floor - MAX_BUCKET_EVENTS + 1); s <= spanEnd; s++) {
+      keys.add(key(stream, s));
+    }
+    FindOptions options = new FindOptions().setFields(new JsonObject().put("last", 1));
+    return calls.guard(mongo.findWithOptions(BUCKETS, byIds(keys), options)).compose(found -> {
+      List<String> gone = found.stream().filter(b -> b.getLong("last") < cut).map(b -> b.getString("_id")).toList();
+      Future<Integer> deleted = gone.isEmpty() ? Future.succeededFuture(0)
+        : calls.guard(mongo.removeDocumentsWithOptions(BUCKETS, byIds(gone), calls.writes())).map(r -> gone.size());
+      return deleted.compose(n -> drop(stream, spanEnd + 1, cut).map(more -> n + more));
+    });
   }
 
   /** A bucket's events as readers see them: each with its stream. */

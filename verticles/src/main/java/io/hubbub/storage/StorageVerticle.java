@@ -65,6 +65,10 @@ public final class StorageVerticle extends VerticleBase {
   private EventStore events;
   private DocStore docs;
   private SeqCache seqs;
+  private StreamBounds bounds;
+  private Retention retention;
+  /** Cuts under way, by stream: the next one for a stream waits for the one before. */
+  private final Map<String, Future<Integer>> cutting = new HashMap<>();
   private GroupCommit commits;
   private boolean indexed;
   private long prepareTimer = -1;
@@ -95,7 +99,25 @@ public final class StorageVerticle extends VerticleBase {
       store = connection;
       MongoClient mongo = connection.mongo;
       StoreCalls calls = new StoreCalls(timeoutMs, StoreCalls.writesFor(connection.uri));
-      events = new EventStore(mongo, calls);
+      bounds = new StreamBounds(mongo, calls, storageConf.seqCacheStreams());
+      events = new EventStore(mongo, calls, bounds);
+      retention = new Retention(vertx, conf, bounds, events, new Retention.Owner() {
+        @Override
+        public boolean owns(String stream) {
+          return partitions != null && partitions.owns(partition(stream));
+        }
+
+        @Override
+        public Future<long[]> range(String stream) {
+          int partition = partition(stream);
+          return lastSeq(partition, stream).compose(last -> bounds.get(stream).map(held -> new long[] {held.firstSeq(), last}));
+        }
+
+        @Override
+        public Future<Integer> cut(String stream, long firstSeq) {
+          return StorageVerticle.this.cut(stream, firstSeq);
+        }
+      });
       // the verticles' own collections always, and any the conf adds (a conf written before one was added keeps working)
       docs = new DocStore(mongo, calls, new JsonArray(new ArrayList<>(DOCUMENT_COLLECTIONS))
         .addAll(new JsonArray(storageConf.collections())));
@@ -119,6 +141,9 @@ public final class StorageVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     vertx.cancelTimer(prepareTimer);
+    if (retention != null) {
+      retention.stop();
+    }
     List<Future<Void>> unregistered = new ArrayList<>(List.of(consumers.unregister()));
     partitionConsumers.values().forEach(served -> unregistered.add(served.unregister()));
     partitionConsumers.clear();
@@ -129,12 +154,14 @@ public final class StorageVerticle extends VerticleBase {
   }
 
   /**
-   * Creates the indexes, learns the store's identity and starts claiming partitions. While the store is
-   * unreachable it retries in the background; appends and reads find no owner meanwhile (503).
+   * Creates the indexes, lists the streams of a store from before they were listed, learns the store's identity
+   * and starts claiming partitions and applying retention. While the store is unreachable it retries in the
+   * background; appends and reads find no owner meanwhile (503).
    */
   private Future<Void> prepare() {
     return events.ensureIndexes()
       .onSuccess(v -> indexed = true)
+      .compose(v -> bounds.listExisting())
       .compose(v -> events.storeId())
       .compose(store -> {
         if (stopping) {
@@ -152,6 +179,7 @@ public final class StorageVerticle extends VerticleBase {
           }
         });
         log.info("storage ready [store: {}, partitions: {}]", store, partitionCount);
+        retention.start();
         return partitions.start();
       })
       .recover(failure -> {
@@ -164,10 +192,12 @@ public final class StorageVerticle extends VerticleBase {
 
   private Future<Void> servePartition(int partition) {
     seqs.forgetIf(stream -> partition(stream) == partition); // another owner may have written since
+    bounds.forgetIf(stream -> partition(stream) == partition); // or cut
     Consumers served = new Consumers(vertx.eventBus());
     served.serve(StorageBus.of(StorageBus.APPEND, partition), request -> append(partition, request));
     served.serve(StorageBus.of(StorageBus.READ, partition), request -> read(partition, request));
     served.serve(StorageBus.of(StorageBus.META, partition), request -> meta(partition, request));
+    served.serve(StorageBus.of(StorageBus.TRUNCATE, partition), request -> truncate(partition, request));
     partitionConsumers.put(partition, served);
     return served.ready();
   }
@@ -205,20 +235,60 @@ public final class StorageVerticle extends VerticleBase {
     return commits.submit(checked).map(results -> new Appended(results.stream().map(JsonObject.class::cast).toList()));
   }
 
+  /** A page from {@code from}, or from the oldest seq the stream holds when that is later. */
   private Future<Page> read(int partition, Read request) {
     serving(partition);
     String stream = inPartition(request.stream(), partition);
-    long from = request.from();
-    return lastSeq(partition, stream).compose(last -> events.read(stream, from, last, request.limit(), maxReadBytes).map(found -> {
-      long next = found.isEmpty() ? from : found.get(found.size() - 1).getLong("seq") + 1;
-      return new Page(stream, new JsonArray(new ArrayList<>(found)), next, last);
-    }));
+    return info(partition, stream).compose(info -> {
+      long from = Math.max(request.from(), info.firstSeq());
+      return events.read(stream, from, info.lastSeq(), request.limit(), maxReadBytes).map(found -> {
+        long next = found.isEmpty() ? from : found.get(found.size() - 1).getLong("seq") + 1;
+        return new Page(stream, new JsonArray(new ArrayList<>(found)), next, info.firstSeq(), info.lastSeq());
+      });
+    });
   }
 
   private Future<StreamInfo> meta(int partition, StreamKey request) {
     serving(partition);
+    return info(partition, inPartition(request.stream(), partition));
+  }
+
+  /** Drops a stream's history below {@code before}; nothing when it starts there or later already. */
+  private Future<StreamInfo> truncate(int partition, StorageBus.Truncate request) {
+    serving(partition);
     String stream = inPartition(request.stream(), partition);
-    return lastSeq(partition, stream).map(last -> new StreamInfo(stream, last));
+    return info(partition, stream).compose(info -> {
+      if (request.before() > info.lastSeq() + 1) {
+        throw Failures.badRequest("'before' is past the end of '" + stream + "': its last seq is " + info.lastSeq()
+          + ", so 'before' may be at most " + (info.lastSeq() + 1));
+      }
+      return cut(stream, request.before()).compose(v -> info(partition, stream));
+    });
+  }
+
+  /** Where a stream's history starts and ends; {@code firstSeq} is {@code lastSeq + 1} when it holds nothing. */
+  private Future<StreamInfo> info(int partition, String stream) {
+    return lastSeq(partition, stream).compose(last -> bounds.get(stream)
+      .map(held -> new StreamInfo(stream, Math.min(held.firstSeq(), last + 1), last)));
+  }
+
+  /**
+   * Moves the start of a stream's history to {@code firstSeq} (never back) and deletes the buckets below it: the new
+   * start is written first, so readers never look for what is being deleted, and the floor after, so a drop cut
+   * short by a crash is finished by the next. One cut of a stream at a time. Answers the buckets deleted.
+   */
+  private Future<Integer> cut(String stream, long firstSeq) {
+    Future<Integer> before = cutting.getOrDefault(stream, Future.succeededFuture(0));
+    Future<Integer> done = before.transform(previous -> bounds.get(stream)).compose(held -> {
+      long first = Math.max(held.firstSeq(), firstSeq);
+      Future<Void> moved = first == held.firstSeq() ? Future.succeededFuture()
+        : bounds.save(stream, new StreamBounds.Bounds(first, held.floor()));
+      return moved.compose(v -> events.drop(stream, held.floor(), first))
+        .compose(dropped -> held.floor() == first ? Future.succeededFuture(dropped)
+          : bounds.save(stream, new StreamBounds.Bounds(first, first)).map(dropped));
+    });
+    cutting.put(stream, done);
+    return done.andThen(finished -> cutting.remove(stream, done));
   }
 
   private Future<JsonObject> ping() {

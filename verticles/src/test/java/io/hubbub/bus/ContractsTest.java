@@ -114,9 +114,9 @@ class ContractsTest {
       .as("from 0 reads from the first, 100 at a time by default").isEqualTo(new StorageBus.Read("app.orders", 1, 100));
     refused(() -> StorageBus.Read.fromJson(new StorageBus.Read("app.orders", 1, 5000).toJson()), "limit");
     refused(() -> StorageBus.Read.fromJson(new JsonObject().put("stream", new JsonObject().put("$gt", ""))), "'stream' is not a valid");
-    StorageBus.Page page = new StorageBus.Page("app.orders", new JsonArray(), 1, 0);
+    StorageBus.Page page = new StorageBus.Page("app.orders", new JsonArray(), 1, 1, 0);
     assertThat(StorageBus.Page.fromJson(page.toJson())).isEqualTo(page);
-    StorageBus.StreamInfo info = new StorageBus.StreamInfo("app.orders", 7);
+    StorageBus.StreamInfo info = new StorageBus.StreamInfo("app.orders", 3, 7);
     assertThat(StorageBus.StreamInfo.fromJson(info.toJson())).isEqualTo(info);
   }
 

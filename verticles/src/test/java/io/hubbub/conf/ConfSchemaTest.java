@@ -131,6 +131,9 @@ class ConfSchemaTest {
     assertEquals(conf.cluster().node(), conf.verticles().get(3).conf().cluster().node(), "one node name for all");
     HubbubConf.AlertRule rule = conf.sensors().alerts().get(0);
     assertEquals(new HubbubConf.AlertRule("temperature", 30.0, null, 60, 1.0), rule);
-    assertEquals(new HubbubConf.Access("members", "authenticated"), conf.namespaces().get("chat"));
+    assertEquals(new HubbubConf.Access("members", "authenticated", HubbubConf.Retention.NONE), conf.namespaces().get("chat"),
+      "chat keeps its history unless configured");
+    assertEquals(new HubbubConf.Retention(30 * 86_400, 0), conf.namespaces().get("sensor").retention(), "raw readings: 30 days");
+    assertEquals(new HubbubConf.Retention(365 * 86_400, 0), conf.namespaces().get("audit").retention(), "the audit trail: a year");
   }
 }

@@ -131,6 +131,31 @@ class HubbubJsTest {
   }
 
   @Test
+  void historyThatIsGoneIsReportedAsTruncatedNotTreatedAsAGap() throws Exception {
+    for (int batch = 0; batch < 3; batch++) {
+      JsonArray events = new JsonArray();
+      IntStream.range(0, 10).forEach(i -> events.add(new JsonObject().put("type", "OLD").put("data", new JsonObject())));
+      assertEquals(201, node.call(HttpMethod.POST, "/api/streams/app.trimmed/events", token, events).status());
+    }
+    String admin = await(node.adminToken());
+    assertEquals(200, node.call(HttpMethod.POST, "/api/streams/app.trimmed/truncate", admin, new JsonObject().put("before", 21)).status());
+
+    Map<String, Object> result = run("""
+      const seen = [], truncated = [], lateSeen = [], lateTruncated = [];
+      hub.subscribe('app.trimmed', { afterSeq: 5, onTruncated: first => truncated.push(first) }, e => seen.push(e.seq));
+      hub.subscribe('app.trimmed', { afterSeq: 25, onTruncated: first => lateTruncated.push(first) }, e => lateSeen.push(e.seq));
+      await until(() => seen.length === 10 && lateSeen.length === 5);
+      await hub.publish('app.trimmed', 'LIVE', {});
+      await until(() => seen.length === 11 && lateSeen.length === 6);
+      return { seen, truncated, lateSeen, lateTruncated };
+      """);
+    assertEquals(range(21, 31), ints(result.get("seen")), "from where the stream now starts, then live");
+    assertEquals(List.of(21), ints(result.get("truncated")), "told once, with where the history starts");
+    assertEquals(range(26, 31), ints(result.get("lateSeen")));
+    assertEquals(List.of(), ints(result.get("lateTruncated")), "a subscription that needed nothing that is gone hears nothing");
+  }
+
+  @Test
   void aPublishWhoseReplyIsLostIsRetriedWithTheSameIdAndStoredOnce() throws Exception {
     Map<String, Object> result = run("""
       const sending = hub.publish('app.once', 'ONCE', { v: 1 }, { id: 'only-once' });

@@ -1,0 +1,165 @@
+package io.hubbub.storage;
+
+import io.hubbub.bus.Streams;
+import io.hubbub.conf.HubbubConf;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiFunction;
+
+/**
+ * Applies the namespaces' {@code retention} to the streams this storage instance owns, every
+ * {@code storage.retentionSweepSeconds}: one stream at a time, in the background, so appends and reads wait on
+ * it for no more than a store call. {@code maxEvents} keeps each stream's newest events (the cut is exact:
+ * readers see no more than that many); {@code maxAge} drops whole buckets whose newest event is older (so up to a
+ * bucket's worth of older events may stay readable). A sweep that finds a stream with nothing to drop costs one
+ * look at its oldest bucket.
+ */
+final class Retention {
+
+  private static final Logger log = LoggerFactory.getLogger(Retention.class);
+  /** The most spans of buckets one sweep looks through per stream: a long backlog is worked off over several sweeps. */
+  private static final int MAX_SPANS = 64;
+
+  /** What the sweep needs of storage, answered on its loop. */
+  interface Owner {
+    /** Whether this instance owns the stream's partition now. */
+    boolean owns(String stream);
+
+    /** Where the stream's history starts, and its last seq. */
+    Future<long[]> range(String stream);
+
+    /** Drops the stream's history below {@code firstSeq}; answers the buckets deleted. */
+    Future<Integer> cut(String stream, long firstSeq);
+  }
+
+  private final Vertx vertx;
+  private final Map<String, HubbubConf.Access> namespaces;
+  private final long sweepMs;
+  private final StreamBounds bounds;
+  private final BiFunction<String, Long, Future<List<JsonObject>>> heads;
+  private final Owner streams;
+  private boolean stopped;
+  private long timer = -1;
+
+  Retention(Vertx vertx, HubbubConf conf, StreamBounds bounds, EventStore events, Owner streams) {
+    this.vertx = vertx;
+    this.namespaces = conf.namespaces();
+    this.sweepMs = conf.storage().retentionSweepSeconds() * 1_000L;
+    this.bounds = bounds;
+    this.heads = events::heads;
+    this.streams = streams;
+  }
+
+  /** Whether any namespace bounds its streams: else there is nothing to sweep. */
+  boolean needed() {
+    return namespaces.values().stream().anyMatch(access -> access.retention().bounded());
+  }
+
+  void start() {
+    if (needed()) {
+      timer = vertx.setTimer(sweepMs, t -> sweep());
+    }
+  }
+
+  void stop() {
+    stopped = true;
+    vertx.cancelTimer(timer);
+  }
+
+  private void sweep() {
+    long started = System.currentTimeMillis();
+    int[] dropped = {0, 0};
+    bounds.list()
+      .compose(all -> next(all.stream().filter(this::bounded).filter(streams::owns).iterator(), started, dropped))
+      .onSuccess(v -> {
+        if (dropped[1] > 0) {
+          log.info("retention dropped old events [streams: {}, buckets: {}, ms: {}]", dropped[0], dropped[1],
+            System.currentTimeMillis() - started);
+        }
+      })
+      .onFailure(failure -> log.warn("retention sweep cut short, retried at the next [error: {}]", failure.getMessage()))
+      .onComplete(done -> {
+        if (!stopped) {
+          timer = vertx.setTimer(sweepMs, t -> sweep());
+        }
+      });
+  }
+
+  private Future<Void> next(Iterator<String> pending, long now, int[] dropped) {
+    if (stopped || !pending.hasNext()) {
+      return Future.succeededFuture();
+    }
+    String stream = pending.next();
+    return apply(stream, policy(stream), now).map(buckets -> {
+      if (buckets > 0) {
+        dropped[0]++;
+        dropped[1] += buckets;
+      }
+      return null;
+    }).compose(v -> next(pending, now, dropped));
+  }
+
+  /** Applies a policy to one stream now: answers the buckets dropped. */
+  Future<Integer> apply(String stream, HubbubConf.Retention policy, long now) {
+    return streams.range(stream).compose(range -> {
+      long first = range[0];
+      long last = range[1];
+      long byCount = countCut(policy, first, last);
+      Future<Long> cut = policy.maxAgeSeconds() == 0 ? Future.succeededFuture(byCount)
+        : ageCut(stream, byCount, last, now - policy.maxAgeSeconds() * 1_000L, 0);
+      return cut.compose(at -> at > first ? streams.cut(stream, at) : Future.succeededFuture(0));
+    });
+  }
+
+  /** Where {@code maxEvents} cuts a stream holding {@code first..last}: no lower than it starts. */
+  static long countCut(HubbubConf.Retention policy, long first, long last) {
+    return policy.maxEvents() == 0 ? first : Math.max(first, last - policy.maxEvents() + 1);
+  }
+
+  /**
+   * Where {@code maxAge} cuts, looking from {@code from}: after the last of the oldest buckets whose newest event is
+   * older than {@code oldest} (ms); {@code from} when the first bucket is young enough.
+   */
+  private Future<Long> ageCut(String stream, long from, long last, long oldest, int spans) {
+    if (from > last || spans >= MAX_SPANS) {
+      return Future.succeededFuture(from);
+    }
+    return heads.apply(stream, from).compose(found -> {
+      long cut = ageCut(found, from, oldest);
+      boolean more = cut > from && found.stream().allMatch(b -> b.getLong("last") < cut); // every bucket of the span expired
+      return more ? ageCut(stream, cut, last, oldest, spans + 1) : Future.succeededFuture(cut);
+    });
+  }
+
+  /** Within one span of bucket heads (by {@code first}): past every expired bucket from {@code from} on. */
+  static long ageCut(List<JsonObject> heads, long from, long oldest) {
+    long cut = from;
+    for (JsonObject head : heads) {
+      if (head.getLong("last") < cut) {
+        continue; // below where readers start: already dropped from view
+      }
+      if (head.getLong("first") > cut || Instant.parse(head.getString("ts")).toEpochMilli() >= oldest) {
+        break;
+      }
+      cut = head.getLong("last") + 1;
+    }
+    return cut;
+  }
+
+  private boolean bounded(String stream) {
+    return policy(stream).bounded();
+  }
+
+  private HubbubConf.Retention policy(String stream) {
+    HubbubConf.Access access = namespaces.get(Streams.namespace(stream));
+    return access == null ? HubbubConf.Retention.NONE : access.retention();
+  }
+}
