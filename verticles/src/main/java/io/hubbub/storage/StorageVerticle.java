@@ -205,7 +205,9 @@ public final class StorageVerticle extends VerticleBase {
   private Future<Void> quitPartition(int partition) {
     Consumers served = partitionConsumers.remove(partition);
     Future<Void> unregistered = served == null ? Future.succeededFuture() : served.unregister();
-    return unregistered.compose(v -> commits.whenWritten()).otherwiseEmpty(); // queued requests for it are refused (503)
+    // queued requests for it are refused (503); its next owner reads the bounds of its streams once cuts are done
+    List<Future<Integer>> cuts = cutting.entrySet().stream().filter(e -> partition(e.getKey()) == partition).map(Map.Entry::getValue).toList();
+    return unregistered.compose(v -> commits.whenWritten()).eventually(() -> Future.join(cuts)).<Void>mapEmpty().otherwiseEmpty();
   }
 
   private void fenced(Set<String> streams) {
@@ -239,11 +241,20 @@ public final class StorageVerticle extends VerticleBase {
   private Future<Page> read(int partition, Read request) {
     serving(partition);
     String stream = inPartition(request.stream(), partition);
+    return page(partition, stream, request, true);
+  }
+
+  private Future<Page> page(int partition, String stream, Read request, boolean firstTry) {
     return info(partition, stream).compose(info -> {
       long from = Math.max(request.from(), info.firstSeq());
-      return events.read(stream, from, info.lastSeq(), request.limit(), maxReadBytes).map(found -> {
+      return events.read(stream, from, info.lastSeq(), request.limit(), maxReadBytes).compose(found -> {
+        if (found.isEmpty() && from <= info.lastSeq() && firstTry) {
+          // the stream's start moved since it was cached (a cut just now): read where it starts now
+          bounds.forget(stream);
+          return page(partition, stream, request, false);
+        }
         long next = found.isEmpty() ? from : found.get(found.size() - 1).getLong("seq") + 1;
-        return new Page(stream, new JsonArray(new ArrayList<>(found)), next, info.firstSeq(), info.lastSeq());
+        return Future.succeededFuture(new Page(stream, new JsonArray(new ArrayList<>(found)), next, info.firstSeq(), info.lastSeq()));
       });
     });
   }
@@ -279,7 +290,10 @@ public final class StorageVerticle extends VerticleBase {
    */
   private Future<Integer> cut(String stream, long firstSeq) {
     Future<Integer> before = cutting.getOrDefault(stream, Future.succeededFuture(0));
-    Future<Integer> done = before.transform(previous -> bounds.get(stream)).compose(held -> {
+    Future<Integer> done = before.transform(previous -> {
+      serving(partition(stream)); // the partition may have moved meanwhile: its new owner cuts
+      return bounds.get(stream);
+    }).compose(held -> {
       long first = Math.max(held.firstSeq(), firstSeq);
       Future<Void> moved = first == held.firstSeq() ? Future.succeededFuture()
         : bounds.save(stream, new StreamBounds.Bounds(first, held.floor()));

@@ -95,6 +95,10 @@ final class StreamBounds {
         .mapEmpty());
   }
 
+  void forget(String stream) {
+    cache.invalidate(stream);
+  }
+
   void forgetIf(Predicate<String> stream) {
     cache.asMap().keySet().removeIf(stream);
   }
