@@ -40,6 +40,17 @@ public final class Bench implements Runnable {
     AppendBench.run(seconds, publishers, sharedStreams);
   }
 
+  @Command(name = "retention", description = "Appends and reads with and without retention dropping buckets beside them.")
+  void retention(@Option(names = "seconds", defaultValue = "20", description = "seconds per run" + DEFAULT) int seconds,
+                 @Option(names = "publishers", defaultValue = "16", description = "publishers, each on its own stream" + DEFAULT)
+                 int publishers,
+                 @Option(names = "keep", defaultValue = "500", description = "events each stream keeps in the second run" + DEFAULT)
+                 int keep,
+                 @Option(names = "rounds", defaultValue = "2", description = "rounds of the two runs" + DEFAULT) int rounds)
+    throws Exception {
+    RetentionBench.run(seconds, publishers, keep, rounds);
+  }
+
   /** The fan-out sweep's options, for {@code fanout} and {@code peer}. */
   static final class Sweep {
     @Option(names = "rooms", defaultValue = "10", description = "rooms" + DEFAULT) int rooms;

@@ -51,6 +51,16 @@ final class BenchStore implements AutoCloseable {
     return store.uri();
   }
 
+  /** How many documents a collection of a database of the store holds. */
+  long count(String database, String collection) throws Exception {
+    MongoClient mongo = MongoClient.create(vertx, new JsonObject().put("connection_string", uri()).put("db_name", database));
+    try {
+      return mongo.count(collection, new JsonObject()).await(60, TimeUnit.SECONDS);
+    } finally {
+      mongo.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
   /**
    * The store's own rate, the ceiling Hubbub's appends are read against: documents as stored events are (made by
    * {@code document} from 1, 2, …), {@code bulkSize} per bulk write, journaled or not, for {@code seconds}, into a
