@@ -5,6 +5,7 @@ import io.hubbub.Backoff;
 import io.hubbub.Caches;
 import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.AuthBus;
+import io.hubbub.bus.ChatBus;
 import io.hubbub.bus.Caller;
 import io.hubbub.bus.Consumers;
 import io.hubbub.bus.Contract;
@@ -87,7 +88,11 @@ public final class AuthVerticle extends VerticleBase {
           if (revoked.token() != null) {
             sessions.invalidate(tokenHash(revoked.token()));
           }
+          if (revoked.user() != null) {
+            sessions.asMap().values().removeIf(session -> revoked.user().equals(session.getString("username")));
+          }
         }));
+        consumers.serve(AuthBus.USER_DELETE, this::deleteUser);
         return consumers.ready();
       })
       .compose(v -> createAdmin(auth.adminPassword()));
@@ -228,6 +233,36 @@ public final class AuthVerticle extends VerticleBase {
       return AuthBus.principal(name, AuthBus.KIND_USER, admins.contains(name))
         .put("expiresAt", session.getLong("expiresAt"));
     });
+  }
+
+  /**
+   * Deletes a user: their sessions first (every gateway drops the tokens at once), so that nothing more is done in
+   * their name, then chat is asked to erase them (queued durably before it answers), then the account and its
+   * name. A retry after a failure goes on where it stopped; the name of an account already gone is freed.
+   */
+  private Future<JsonObject> deleteUser(AuthBus.UserRemoval removal) {
+    String username = removal.username();
+    if (admins.contains(username)) {
+      throw Failures.of(Failures.FORBIDDEN, "'" + username + "' is an admin named in the conf: take it out of 'admins' first");
+    }
+    return storage(StorageBus.DOC_FIND, StorageBus.docKey("users", username))
+      .recover(failure -> Failures.code(failure) != Failures.NOT_FOUND ? Future.failedFuture(failure)
+        : names.claimedAs(username, AuthBus.KIND_USER)
+          .compose(claimed -> claimed ? names.release(username) : Future.succeededFuture())
+          .transform(v -> Future.failedFuture(Failures.of(Failures.NOT_FOUND, "no user '" + username + "'"))))
+      .compose(user -> storage(StorageBus.DOC_DELETE_WHERE, new StorageBus.DocWhere("sessions", "username", username, false)))
+      .compose(ended -> {
+        AuthBus.REVOKED.publish(vertx.eventBus(), AuthBus.Revoked.user(username));
+        return ChatBus.ERASE.request(vertx.eventBus(), new ChatBus.Erasure(username), storageTimeoutMs);
+      })
+      .compose(queued -> storage(StorageBus.DOC_DELETE, StorageBus.docKey("users", username)))
+      .compose(deleted -> names.release(username))
+      .map(v -> {
+        // the account is gone: a trail that cannot be written is logged, not turned into a false 503
+        audit(new AuditBus.Change("users", "DELETED", new JsonObject().put("username", username), removal.by()))
+          .onFailure(failure -> log.warn("user deletion not audited [username: {}, error: {}]", username, failure.getMessage()));
+        return new JsonObject();
+      });
   }
 
   /** A live session by token hash, from the cache or the store; 401 when unknown or expired. */

@@ -19,6 +19,9 @@ import java.util.regex.Pattern;
  *   <li>{@link #VERIFY}: a {@link Token} → a principal {@code {name, kind, admin, expiresAt?}}; 401 unknown or expired</li>
  *   <li>{@link #REVOKED} (published): a {@link Revoked}, a session ended ({@code {token}}) or a device's key was
  *       revoked ({@code {device}}); caches drop it</li>
+ *   <li>{@link #USER_DELETE}: a {@link UserRemoval} → {@code {}}: the account, its sessions and its name go (every
+ *       session revoked at once), and chat erases the user ({@code chat.internal.erase}); 404 no such user, 403 for an
+ *       admin the conf names</li>
  *   <li>{@link #DEVICE_CREATE}: a {@link NewDevice} → {@code {deviceId, name, key}}: the key is shown this once
  *       (stored as a hash); 400 invalid, 409 taken</li>
  *   <li>{@link #DEVICE_DELETE}: a {@link DeviceRemoval} → {@code {}}: its key stops working at once; 404</li>
@@ -41,6 +44,8 @@ public final class AuthBus {
   public static final Contract<DeviceRemoval, JsonObject> DEVICE_DELETE =
     Contract.jsonReply("auth.devices.delete", DeviceRemoval::toJson, DeviceRemoval::fromJson);
   public static final Contract<Void, JsonObject> DEVICE_LIST = Contract.jsonReply("auth.devices.list", none -> new JsonObject(), json -> null);
+  public static final Contract<UserRemoval, JsonObject> USER_DELETE =
+    Contract.jsonReply("auth.users.delete", UserRemoval::toJson, UserRemoval::fromJson);
   public static final Topic<Revoked> REVOKED = new Topic<>("auth.revoked", Revoked::toJson, Revoked::fromJson);
   public static final Topic<DeviceChanged> DEVICES_CHANGED =
     new Topic<>("auth.devices.changed", DeviceChanged::toJson, DeviceChanged::fromJson);
@@ -159,19 +164,27 @@ public final class AuthBus {
     }
   }
 
-  /** A session's token that ended, or a device whose key was revoked: exactly one of the two. */
-  public record Revoked(String token, String device) {
+  /**
+   * A session's token that ended, a device whose key was revoked, or a user who was deleted (every session of
+   * theirs): exactly one of the three.
+   */
+  public record Revoked(String token, String device, String user) {
 
     public static Revoked session(String token) {
-      return new Revoked(token, null);
+      return new Revoked(token, null, null);
     }
 
     public static Revoked device(String deviceId) {
-      return new Revoked(null, deviceId);
+      return new Revoked(null, deviceId, null);
+    }
+
+    public static Revoked user(String username) {
+      return new Revoked(null, null, username);
     }
 
     public JsonObject toJson() {
-      return token != null ? new JsonObject().put("token", token) : new JsonObject().put("device", device);
+      return token != null ? new JsonObject().put("token", token)
+        : device != null ? new JsonObject().put("device", device) : new JsonObject().put("user", user);
     }
 
     public static Revoked fromJson(JsonObject body) {
@@ -181,7 +194,27 @@ public final class AuthBus {
       if (body.getValue("device") instanceof String device) {
         return device(device);
       }
-      throw Failures.badRequest("a revocation names a 'token' or a 'device'");
+      if (body.getValue("user") instanceof String user) {
+        return user(user);
+      }
+      throw Failures.badRequest("a revocation names a 'token', a 'device' or a 'user'");
+    }
+  }
+
+  /** A user to delete, and who asks (an admin, or the user). */
+  public record UserRemoval(String username, String by) {
+    public JsonObject toJson() {
+      return new JsonObject().put("username", username).put("by", by);
+    }
+
+    public static UserRemoval fromJson(JsonObject body) {
+      if (!(body.getValue("username") instanceof String username) || !USERNAME.matcher(username).matches()) {
+        throw Failures.badRequest("'username' must match " + USERNAME.pattern());
+      }
+      if (!(body.getValue("by") instanceof String by) || by.isEmpty()) {
+        throw Failures.badRequest("'by' must name who deletes the user");
+      }
+      return new UserRemoval(username, by);
     }
   }
 

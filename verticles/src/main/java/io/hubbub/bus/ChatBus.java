@@ -24,6 +24,12 @@ import java.util.stream.Collectors;
  * <ul>
  *   <li>{@link #PUBLISH}: a {@link Post} → an append result: a {@code TEXT_MESSAGE} published through
  *       {@code streams.publish} or HTTP to a {@code chat.<room>} stream, under the same rules as {@link #SEND}</li>
+ *   <li>{@link #DELETE_ROOM}: a {@link RoomKey} with the caller's principal → {@code {}}: the room and its history
+ *       are gone (admin or the room's creator; 403 anyone else, 404 no such room); {@link #ROOM_DELETED} tells every
+ *       chat instance</li>
+ *   <li>{@link #ERASE}: a {@link Erasure} → {@code {}} once queued (durably, in the {@code erasures} collection): then,
+ *       in the background, the user's membership of every room ends and their messages are redacted; an erasure cut
+ *       short is finished at the next start of a chat instance</li>
  *   <li>{@link #MEMBER}: a {@link RoomKey} with the caller's principal → {@code {}} when it is a member;
  *       404 no such room, 403 not a member</li>
  *   <li>{@link #SUBSCRIPTIONS} (published): a {@link Subscription}, a bridge connection subscribed to or left a
@@ -50,6 +56,11 @@ public final class ChatBus {
   public static final Contract<RoomKey, JsonObject> MEMBER = Contract.jsonReply("chat.internal.member", RoomKey::toJson, RoomKey::fromJson);
   public static final Topic<Subscription> SUBSCRIPTIONS =
     new Topic<>("chat.internal.subscriptions", Subscription::toJson, Subscription::fromJson);
+  public static final Contract<RoomKey, JsonObject> DELETE_ROOM =
+    Contract.jsonReply("chat.internal.deleteRoom", RoomKey::toJson, RoomKey::fromJson);
+  public static final Topic<RoomKey> ROOM_DELETED = new Topic<>("chat.internal.roomDeleted", RoomKey::toJson, RoomKey::fromJson);
+  public static final Contract<Erasure, JsonObject> ERASE = Contract.jsonReply("chat.internal.erase", Erasure::toJson, Erasure::fromJson);
+  public static final String ERASURES_COLLECTION = "erasures";
   public static final Topic<RoomMembers> MEMBERS = new Topic<>("chat.internal.members", RoomMembers::toJson, RoomMembers::fromJson);
   public static final Topic<GatewayBeat> GATEWAYS = new Topic<>("chat.internal.gateways", GatewayBeat::toJson, GatewayBeat::fromJson);
   public static final Topic<TypingState> TYPING_STATE = new Topic<>("chat.internal.typing", TypingState::toJson, TypingState::fromJson);
@@ -105,6 +116,17 @@ public final class ChatBus {
     public static Post fromJson(JsonObject body) {
       return new Post(EventRules.key(body, "room"), EventRules.checkEvent(body.getValue("event"), Integer.MAX_VALUE, Set.of(), "event"),
         text(body, "by"));
+    }
+  }
+
+  /** A deleted user whose chat presence is to be erased: memberships ended, messages redacted. */
+  public record Erasure(String user) {
+    public JsonObject toJson() {
+      return new JsonObject().put("user", user);
+    }
+
+    public static Erasure fromJson(JsonObject body) {
+      return new Erasure(text(body, "user"));
     }
   }
 

@@ -24,6 +24,11 @@ public final class SensorsBus {
   public static final Contract<AggregatesQuery, JsonObject> AGGREGATES =
     Contract.jsonReply("sensors.aggregates", AggregatesQuery::toJson, AggregatesQuery::fromJson);
   public static final Contract<Device, JsonObject> STATUS = Contract.jsonReply("sensors.status", Device::toJson, Device::fromJson);
+  /**
+   * A device's data, dropped: its stream's events, its aggregates and its checkpoint (after its key was revoked, so
+   * nothing new comes) → {@code {events, aggregates}}: how many of each it deleted.
+   */
+  public static final Contract<Device, JsonObject> PURGE = Contract.jsonReply("sensors.purge", Device::toJson, Device::fromJson);
 
   public static final String NAMESPACE = "sensor";
   public static final String ALERTS_NAMESPACE = "alerts";

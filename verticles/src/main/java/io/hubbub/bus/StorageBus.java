@@ -28,6 +28,9 @@ import java.util.regex.Pattern;
  *   <li>{@link #READ}: a {@link Read} ({@code {stream, from, limit}}) → a {@link Page} ({@code {stream, events,
  *       next, firstSeq, lastSeq}}); a read from below {@code firstSeq} starts there</li>
  *   <li>{@link #META}: a {@link StreamKey} ({@code {stream}}) → a {@link StreamInfo} ({@code {stream, firstSeq, lastSeq}})</li>
+ *   <li>{@link #REDACT}: a {@link Redact} ({@code {stream, by}}) → how many events it redacted ({@code {redacted}}):
+ *       each event {@code by} that author keeps its seq, id, type and time, its {@code data} becomes
+ *       {@code {"redacted": true}} and its {@code by} {@link #DELETED_USER}</li>
  *   <li>{@link #TRUNCATE}: a {@link Truncate} ({@code {stream, before}}) → a {@link StreamInfo}: drops the events below
  *       {@code before} (nothing when they are gone already); 400 when {@code before} is beyond {@code lastSeq + 1}</li>
  *   <li>{@link #PING} {@code {}} → {@code {}} when the store answers, else 503</li>
@@ -40,6 +43,8 @@ import java.util.regex.Pattern;
  *   <li>{@link #DOC_PUT}: a {@link DocPut} → nothing ({@code {}}): writes each document whole under its {@code _id},
  *       in one bulk write</li>
  *   <li>{@link #DOC_GET}: a {@link DocGet} → the documents of the ids that exist ({@code {docs}}), by {@code _id}</li>
+ *   <li>{@link #DOC_DELETE_WHERE}: a {@link DocWhere} → how many it deleted ({@code {deleted}}): the documents whose
+ *       string {@code field} is {@code value}, or (field {@code _id}, {@code prefix}) whose {@code _id} starts with it</li>
  * </ul>
  *
  * <p>Requests and replies are records, read and checked by their contracts. What only the storage verticle's
@@ -53,6 +58,10 @@ public final class StorageBus {
   public static final Contract<Read, Page> READ = new Contract<>("storage.read", Read::toJson, Read::fromJson, Page::toJson, Page::fromJson);
   public static final Contract<StreamKey, StreamInfo> META =
     new Contract<>("storage.meta", StreamKey::toJson, StreamKey::fromJson, StreamInfo::toJson, StreamInfo::fromJson);
+  public static final Contract<Redact, Long> REDACT = new Contract<>("storage.redact", Redact::toJson, Redact::fromJson,
+    redacted -> new JsonObject().put("redacted", redacted), body -> body.getLong("redacted"));
+  /** Who a redacted event is by. */
+  public static final String DELETED_USER = "deleted-user";
   public static final Contract<Truncate, StreamInfo> TRUNCATE =
     new Contract<>("storage.truncate", Truncate::toJson, Truncate::fromJson, StreamInfo::toJson, StreamInfo::fromJson);
   public static final String PING = "storage.ping";
@@ -69,6 +78,8 @@ public final class StorageBus {
   public static final Contract<DocList, List<JsonObject>> DOC_LIST =
     new Contract<>("storage.docs.list", DocList::toJson, DocList::fromJson, StorageBus::writeDocs, StorageBus::readDocs);
   public static final Contract<DocPut, Void> DOC_PUT = new Contract<>("storage.docs.put", DocPut::toJson, DocPut::fromJson, StorageBus::done, StorageBus::done);
+  public static final Contract<DocWhere, Long> DOC_DELETE_WHERE = new Contract<>("storage.docs.deleteWhere", DocWhere::toJson,
+    DocWhere::fromJson, deleted -> new JsonObject().put("deleted", deleted), body -> body.getLong("deleted"));
   public static final Contract<DocGet, List<JsonObject>> DOC_GET =
     new Contract<>("storage.docs.get", DocGet::toJson, DocGet::fromJson, StorageBus::writeDocs, StorageBus::readDocs);
   /** The most documents one list or get answers, and one put writes. */
@@ -81,7 +92,8 @@ public final class StorageBus {
   public static final String INSTANCES_MAP = "hubbub.storage.instances";
   /** {@code storage.partitions} when the conf does not say (the conf schema's default). */
   public static final int DEFAULT_PARTITIONS = ((Number) ConfSchema.defaultOf("storage.partitions")).intValue();
-  private static final Set<String> PARTITIONED = Set.of(APPEND.address(), READ.address(), META.address(), TRUNCATE.address());
+  private static final Set<String> PARTITIONED = Set.of(APPEND.address(), READ.address(), META.address(), TRUNCATE.address(),
+    REDACT.address());
   /** The most events one append request may carry, whatever {@code limits.maxBatch} says (its schema's maximum). */
   public static final int MAX_APPEND = 10_000;
 
@@ -314,6 +326,23 @@ public final class StorageBus {
     }
   }
 
+  /** The documents whose {@code field} is {@code value}; with {@code prefix}, those whose {@code _id} starts with {@code value}. */
+  public record DocWhere(String collection, String field, String value, boolean prefix) {
+    public JsonObject toJson() {
+      return new JsonObject().put("collection", collection).put("field", field).put("value", value).put("prefix", prefix);
+    }
+
+    public static DocWhere fromJson(JsonObject body) {
+      String collection = readCollection(body);
+      boolean prefix = Boolean.TRUE.equals(body.getValue("prefix"));
+      if (!(body.getValue("field") instanceof String field) || !(field.equals("_id") || FIELD.matcher(field).matches())
+        || (prefix && !field.equals("_id"))) {
+        throw Failures.badRequest("'field' must be '_id' or a field name matching " + FIELD.pattern() + " ('_id' for a prefix)");
+      }
+      return new DocWhere(collection, field, readId(body, "value"), prefix);
+    }
+  }
+
   /** The first {@code limit} documents of a collection, by {@code _id}. */
   public record DocList(String collection, int limit) {
     public JsonObject toJson() {
@@ -447,6 +476,20 @@ public final class StorageBus {
 
     public static StreamInfo fromJson(JsonObject body) {
       return new StreamInfo(body.getString("stream"), body.getLong("firstSeq"), body.getLong("lastSeq"));
+    }
+  }
+
+  /** Redact the events of a stream by one author. */
+  public record Redact(String stream, String by) {
+    public JsonObject toJson() {
+      return new JsonObject().put("stream", stream).put("by", by);
+    }
+
+    public static Redact fromJson(JsonObject body) {
+      if (!(body.getValue("by") instanceof String by) || by.isEmpty() || by.length() > 256) {
+        throw Failures.badRequest("'by' must name the author whose events are redacted");
+      }
+      return new Redact(StreamKey.fromJson(body).stream(), by);
     }
   }
 

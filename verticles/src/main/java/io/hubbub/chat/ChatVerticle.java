@@ -3,6 +3,7 @@ package io.hubbub.chat;
 import com.github.benmanes.caffeine.cache.Cache;
 import io.hubbub.Caches;
 import io.hubbub.bus.AuditBus;
+import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Bus;
 import io.hubbub.bus.Caller;
 import io.hubbub.bus.ChatBus;
@@ -19,6 +20,8 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.util.Collections;
@@ -35,6 +38,7 @@ import java.util.function.BiFunction;
  */
 public final class ChatVerticle extends VerticleBase {
 
+  private static final Logger log = LoggerFactory.getLogger(ChatVerticle.class);
   private static final int MAX_CACHED_ROOMS = 10_000;
   private static final int MAX_LISTED_ROOMS = 1_000;
   private static final long SWEEP_MS = 1_000;
@@ -74,11 +78,14 @@ public final class ChatVerticle extends VerticleBase {
     serve(ChatBus.LEAVE, this::leave);
     serve(ChatBus.TYPING, this::typing);
     serve(ChatBus.MEMBER.address(), ChatBus.MEMBER.rawHandler(this::member));
+    serve(ChatBus.DELETE_ROOM.address(), ChatBus.DELETE_ROOM.rawHandler(this::deleteRoom));
+    serve(ChatBus.ERASE.address(), ChatBus.ERASE.rawHandler((erasure, headers) -> erase(erasure)));
+    consumers.add(ChatBus.ROOM_DELETED.consumer(vertx.eventBus(), gone -> members.invalidate(gone.room())));
     relay = new PresenceRelay(vertx, typingMs, timeoutMs);
     consumers.addAll(relay.consumers());
     consumers.add(ChatBus.MEMBERS.consumer(vertx.eventBus(), changed -> members.put(changed.room(), changed.members())));
     sweeper = vertx.setPeriodic(SWEEP_MS, t -> sweep());
-    return consumers.ready();
+    return consumers.ready().onSuccess(v -> resumeErasures());
   }
 
   @Override
@@ -214,6 +221,95 @@ public final class ChatVerticle extends VerticleBase {
       }
       return new JsonObject();
     });
+  }
+
+  /**
+   * Deletes a room (its admin or creator only): the room first, so that no new message is accepted, then its
+   * history; a message whose membership check passed just before is caught by a second truncation a send timeout
+   * later (unless the room was created again meanwhile). Audited as {@code DELETED} on {@code audit.rooms}.
+   */
+  private Future<JsonObject> deleteRoom(ChatBus.RoomKey key, MultiMap headers) {
+    JsonObject principal = Caller.principal(headers);
+    if (principal == null) {
+      throw Failures.of(Failures.UNAUTHORIZED, "authentication required");
+    }
+    String room = key.room();
+    String by = principal.getString("name");
+    return storage(StorageBus.DOC_FIND, StorageBus.docKey(ChatBus.ROOMS_COLLECTION, room))
+      .recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.NOT_FOUND
+        ? Failures.of(Failures.NOT_FOUND, "no room '" + room + "'") : failure))
+      .compose(doc -> {
+        boolean creator = AuthBus.KIND_USER.equals(principal.getString("kind")) && by.equals(doc.getString("createdBy"));
+        if (!principal.getBoolean("admin", false) && !creator) {
+          throw Failures.of(Failures.FORBIDDEN, "only an admin or the room's creator deletes '" + room + "'");
+        }
+        return storage(StorageBus.DOC_DELETE, StorageBus.docKey(ChatBus.ROOMS_COLLECTION, room));
+      })
+      .compose(deleted -> {
+        members.put(room, NO_ROOM);
+        ChatBus.ROOM_DELETED.publish(vertx.eventBus(), new ChatBus.RoomKey(room));
+        return forgetHistory(room);
+      })
+      .compose(v -> {
+        vertx.setTimer(timeoutMs, t -> membersOf(room).compose(now -> now == NO_ROOM ? forgetHistory(room) : Future.succeededFuture())
+          .onFailure(failure -> log.warn("room history not checked again [room: {}, error: {}]", room, failure.getMessage())));
+        return audit("DELETED", new JsonObject().put("room", room), by);
+      })
+      .map(v -> new JsonObject());
+  }
+
+  /** Drops every event a room's stream holds now. */
+  private Future<Void> forgetHistory(String room) {
+    String stream = ChatBus.stream(room);
+    return storage.request(StorageBus.META, new StorageBus.StreamKey(stream))
+      .compose(info -> info.firstSeq() > info.lastSeq() ? Future.succeededFuture()
+        : storage.request(StorageBus.TRUNCATE, new StorageBus.Truncate(stream, info.lastSeq() + 1)).mapEmpty());
+  }
+
+  /**
+   * Erases a deleted user from chat: answered once queued durably (a document of {@link ChatBus#ERASURES_COLLECTION}); then, in the
+   * background, every room's membership ends and every room's messages by the user are redacted, and the queue
+   * entry goes once all is done. An erasure cut short (a failure, a node that died) is taken up again at the next
+   * start of a chat instance.
+   */
+  private Future<JsonObject> erase(ChatBus.Erasure erasure) {
+    JsonObject queued = new JsonObject().put("_id", erasure.user()).put("queued", Instant.now().toString());
+    return storage(StorageBus.DOC_PUT, StorageBus.docPut(ChatBus.ERASURES_COLLECTION, new JsonArray().add(queued)))
+      .onSuccess(v -> eraseNow(erasure.user())
+        .onFailure(failure -> log.warn("erasure cut short, resumed at the next start [user: {}, error: {}]", erasure.user(),
+          failure.getMessage())))
+      .map(v -> new JsonObject());
+  }
+
+  private Future<Void> eraseNow(String user) {
+    return storage(StorageBus.DOC_LIST, StorageBus.docList(ChatBus.ROOMS_COLLECTION, StorageBus.MAX_DOCS))
+      .compose(rooms -> {
+        Future<Void> done = Future.succeededFuture();
+        for (JsonObject doc : rooms) { // one room after another: an erasure is background work
+          String room = doc.getString("_id");
+          done = done.compose(v -> (memberList(doc).contains(user) ? change(StorageBus.DOC_REMOVE, room, user, "left").map(now -> announce(room, now))
+              : Future.succeededFuture())
+            .compose(left -> storage.request(StorageBus.REDACT, new StorageBus.Redact(ChatBus.stream(room), user)))
+            .mapEmpty());
+        }
+        return done;
+      })
+      .compose(v -> storage(StorageBus.DOC_DELETE, StorageBus.docKey(ChatBus.ERASURES_COLLECTION, user)))
+      .onSuccess(v -> log.info("user erased from chat [user: {}]", user))
+      .mapEmpty();
+  }
+
+  /** Erasures a node that died left unfinished, one after another, retried at the next start when they fail again. */
+  private void resumeErasures() {
+    storage(StorageBus.DOC_LIST, StorageBus.docList(ChatBus.ERASURES_COLLECTION, StorageBus.MAX_DOCS))
+      .compose(pending -> {
+        Future<Void> done = Future.succeededFuture();
+        for (JsonObject entry : pending) {
+          done = done.compose(v -> eraseNow(entry.getString("_id")));
+        }
+        return done;
+      })
+      .onFailure(failure -> log.warn("unfinished erasures not resumed [error: {}]", failure.getMessage()));
   }
 
   private void sweep() {

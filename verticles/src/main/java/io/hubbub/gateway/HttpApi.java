@@ -1,12 +1,15 @@
 package io.hubbub.gateway;
 
 import io.hubbub.bus.AuthBus;
+import io.hubbub.bus.Caller;
+import io.hubbub.bus.ChatBus;
 import io.hubbub.bus.Contract;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
@@ -35,6 +38,8 @@ record HttpApi(Vertx vertx, Principals principals, StreamAccess streams, long ti
     router.post("/api/users").handler(ctx -> reply(ctx, 201, login(AuthBus.REGISTER, ctx)));
     router.post("/api/sessions").handler(ctx -> reply(ctx, 201, login(AuthBus.LOGIN, ctx)));
     router.delete("/api/sessions/current").handler(this::logout);
+    router.delete("/api/users/:username").handler(this::deleteUser);
+    router.delete("/api/rooms/:room").handler(this::deleteRoom);
     router.post("/api/streams/:stream/events").handler(this::publish);
     router.get("/api/streams/:stream/events").handler(this::read);
     router.post("/api/streams/:stream/truncate").handler(ctx ->
@@ -86,6 +91,36 @@ record HttpApi(Vertx vertx, Principals principals, StreamAccess streams, long ti
     AuthBus.LOGOUT.request(vertx.eventBus(), new AuthBus.Token(token), timeoutMs)
       .onSuccess(v -> ctx.response().setStatusCode(204).end())
       .onFailure(failure -> fail(ctx, failure));
+  }
+
+  /** An admin deletes any user but those the conf names; a user deletes themselves. */
+  private void deleteUser(RoutingContext ctx) {
+    JsonObject principal = principal(ctx);
+    String username = ctx.pathParam("username");
+    if (principal == null) {
+      throw Failures.of(Failures.UNAUTHORIZED, "authentication required");
+    }
+    boolean self = AuthBus.KIND_USER.equals(principal.getString("kind")) && username.equals(principal.getString("name"));
+    if (!self && !principal.getBoolean("admin", false)) {
+      throw Failures.of(Failures.FORBIDDEN, "only an admin or the user deletes a user");
+    }
+    noContent(ctx, AuthBus.USER_DELETE.request(vertx.eventBus(), new AuthBus.UserRemoval(username, principal.getString("name")),
+      timeoutMs));
+  }
+
+  /** A room and its history, deleted by an admin or its creator (chat checks which). */
+  private void deleteRoom(RoutingContext ctx) {
+    JsonObject principal = principal(ctx);
+    if (principal == null) {
+      throw Failures.of(Failures.UNAUTHORIZED, "authentication required");
+    }
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs);
+    Caller.headers(principal).forEach(header -> options.addHeader(header.getKey(), (String) header.getValue()));
+    noContent(ctx, ChatBus.DELETE_ROOM.request(vertx.eventBus(), new ChatBus.RoomKey(ctx.pathParam("room")), options));
+  }
+
+  private static void noContent(RoutingContext ctx, Future<?> result) {
+    result.onSuccess(v -> ctx.response().setStatusCode(204).end()).onFailure(failure -> fail(ctx, failure));
   }
 
   private void publish(RoutingContext ctx) {

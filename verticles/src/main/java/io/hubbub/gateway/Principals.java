@@ -48,10 +48,13 @@ final class Principals {
     this.revocations = AuthBus.REVOKED.consumer(vertx.eventBus(), ended -> {
       String token = ended.token();
       String device = ended.device();
+      String user = ended.user();
       generation++;
-      if (device != null) {
-        cache.asMap().values().removeIf(c -> c.principal() != null && AuthBus.KIND_DEVICE.equals(c.principal().getString("kind"))
-          && device.equals(c.principal().getString("name")));
+      if (device != null || user != null) {
+        String kind = device != null ? AuthBus.KIND_DEVICE : AuthBus.KIND_USER;
+        String name = device != null ? device : user;
+        cache.asMap().values().removeIf(c -> c.principal() != null && kind.equals(c.principal().getString("kind"))
+          && name.equals(c.principal().getString("name")));
       }
       if (token != null) {
         cache.invalidate(token);

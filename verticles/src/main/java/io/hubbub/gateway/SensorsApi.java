@@ -39,12 +39,26 @@ record SensorsApi(Vertx vertx, StreamAccess streams, long timeoutMs) {
     HttpApi.reply(ctx, 201, AuthBus.DEVICE_CREATE.request(vertx.eventBus(), AuthBus.NewDevice.fromJson(request), timeoutMs));
   }
 
+  /**
+   * Revokes a device; with {@code ?data=true} its data goes too (its stream's events, aggregates and checkpoint),
+   * after its key stopped working. A retry of a deletion whose data was not all gone deletes what is left (404 only
+   * when there is neither device nor data).
+   */
   private void revoke(RoutingContext ctx) {
     JsonObject principal = admin(ctx);
-    AuthBus.DEVICE_DELETE.request(vertx.eventBus(), new AuthBus.DeviceRemoval(ctx.pathParam("deviceId"), principal.getString("name")),
-        timeoutMs)
-      .onSuccess(v -> ctx.response().setStatusCode(204).end())
-      .onFailure(failure -> HttpApi.fail(ctx, failure));
+    String device = ctx.pathParam("deviceId");
+    String data = ctx.queryParams().get("data");
+    if (data != null && !data.equals("true") && !data.equals("false")) {
+      throw Failures.badRequest("'data' must be true or false");
+    }
+    Future<JsonObject> revoked = AuthBus.DEVICE_DELETE.request(vertx.eventBus(),
+      new AuthBus.DeviceRemoval(device, principal.getString("name")), timeoutMs);
+    Future<?> done = !"true".equals(data) ? revoked : revoked
+      .compose(v -> SensorsBus.PURGE.request(vertx.eventBus(), new SensorsBus.Device(device), timeoutMs))
+      .recover(failure -> Failures.code(failure) != Failures.NOT_FOUND ? Future.failedFuture(failure)
+        : SensorsBus.PURGE.request(vertx.eventBus(), new SensorsBus.Device(device), timeoutMs).compose(purged ->
+          purged.getLong("events", 0L) + purged.getLong("aggregates", 0L) > 0 ? Future.succeededFuture(purged) : Future.failedFuture(failure)));
+    done.onSuccess(v -> ctx.response().setStatusCode(204).end()).onFailure(failure -> HttpApi.fail(ctx, failure));
   }
 
   private void ingest(RoutingContext ctx) {

@@ -46,6 +46,11 @@ final class Aggregates {
     this.cache = Caches.bounded(maxCached);
   }
 
+  /** Forgets what is cached of a device's buckets: its data is being deleted. */
+  void forget(String device) {
+    cache.asMap().keySet().removeIf(id -> id.startsWith(device + "|"));
+  }
+
   static String id(String device, String kind, String window, long start) {
     return device + "|" + kind + "|" + window + "|" + String.format(Locale.ROOT, "%013d", start);
   }

@@ -94,6 +94,7 @@ public final class SensorsVerticle extends VerticleBase {
     consumers.serve(SensorsBus.INGEST, this::ingest);
     consumers.serve(SensorsBus.AGGREGATES, this::aggregates);
     consumers.serve(SensorsBus.STATUS, device -> feed(device.deviceId()).map(DeviceFeed::status));
+    consumers.serve(SensorsBus.PURGE, device -> purge(device.deviceId()));
     consumers.add(AuthBus.DEVICES_CHANGED.consumer(vertx.eventBus(), change -> {
       if (change.created()) {
         follow(change.deviceId());
@@ -177,6 +178,22 @@ public final class SensorsVerticle extends VerticleBase {
         log.warn("device checkpoint not read, retrying [device: {}, in: {} ms, error: {}]", device, delay, failure.getMessage());
         vertx.setTimer(delay, t -> follow(device, backoff));
       });
+  }
+
+  /** Drops a device's data: its feed stops, then its stream's events, its aggregates and its checkpoint go. */
+  private Future<JsonObject> purge(String device) {
+    unfollow(device);
+    aggregates.forget(device);
+    String stream = SensorsBus.stream(device);
+    Future<Long> events = storage.request(StorageBus.META, new StorageBus.StreamKey(stream)).compose(info -> {
+      long held = info.lastSeq() - info.firstSeq() + 1;
+      return held <= 0 ? Future.succeededFuture(0L)
+        : storage.request(StorageBus.TRUNCATE, new StorageBus.Truncate(stream, info.lastSeq() + 1)).map(held);
+    });
+    return events.compose(dropped -> storage.request(StorageBus.DOC_DELETE_WHERE,
+          new StorageBus.DocWhere(Aggregates.COLLECTION, "_id", device + "|", true))
+        .compose(buckets -> storage.request(StorageBus.DOC_DELETE, StorageBus.docKey(DeviceFeed.COLLECTION, device))
+          .map(v -> new JsonObject().put("events", dropped).put("aggregates", buckets))));
   }
 
   private void unfollow(String device) {

@@ -72,6 +72,37 @@ final class DocStore {
     });
   }
 
+  /**
+   * Deletes the documents whose field is the value, or whose {@code _id} starts with it: a query on an unindexed field
+   * or an anchored {@code _id} pattern (MongoDB walks its index for it; the embedded store scans the collection), for
+   * rare deletions (a user's sessions, a device's aggregates). The value is matched as text, never as a pattern.
+   */
+  Future<Long> deleteWhere(StorageBus.DocWhere where) {
+    JsonObject query = where.prefix()
+      ? new JsonObject().put("_id", new JsonObject().put("$regex", "^" + literal(where.value())))
+      : new JsonObject().put(where.field(), where.value());
+    return calls.guard(mongo.removeDocumentsWithOptions(collection(where.collection()), query, calls.writes()))
+      .map(result -> result == null ? 0L : result.getRemovedCount());
+  }
+
+  /**
+   * A regular expression matching exactly this text, for Java's and MongoDB's (PCRE) alike: ASCII letters and digits
+   * as they are, other ASCII characters escaped, the rest as {@code \x{hex}}.
+   */
+  static String literal(String text) {
+    StringBuilder pattern = new StringBuilder(text.length() * 2);
+    text.codePoints().forEach(c -> {
+      if (c < 128 && Character.isLetterOrDigit(c)) {
+        pattern.appendCodePoint(c);
+      } else if (c < 128) {
+        pattern.append('\\').appendCodePoint(c);
+      } else {
+        pattern.append("\\x{").append(Integer.toHexString(c)).append('}');
+      }
+    });
+    return pattern.toString();
+  }
+
   /** Adds a string to an array field ({@code $addToSet}); answers the document as it is now, 404 when absent. */
   Future<JsonObject> add(StorageBus.DocChange change) {
     return change(change, "$addToSet");

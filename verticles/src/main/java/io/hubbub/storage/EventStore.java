@@ -360,6 +360,45 @@ final class EventStore implements EventLog {
     });
   }
 
+  /**
+   * Redacts the events by {@code author} in a stream's buckets that hold seqs from {@code from} to {@code to}, a
+   * {@value #SPAN}-seq span at a time: each bucket that holds one is written again whole (seqs, ids, types and times
+   * kept; {@code data} {@code {"redacted": true}}, {@code by} {@code replacement}), never created again if retention
+   * deleted it meanwhile. Appends only ever add buckets, so they go on beside it. Answers how many it redacted.
+   */
+  Future<Long> redact(String stream, long from, long to, String author, String replacement) {
+    if (from > to) {
+      return Future.succeededFuture(0L);
+    }
+    long spanEnd = Math.min(to, from + SPAN - 1);
+    Set<String> keys = new HashSet<>();
+    for (long s = Math.max(1, from - MAX_BUCKET_EVENTS + 1); s <= spanEnd; s++) {
+      keys.add(key(stream, s));
+    }
+    return calls.guard(mongo.find(BUCKETS, byIds(keys))).compose(buckets -> {
+      List<BulkOperation> rewrites = new ArrayList<>();
+      long redacted = 0;
+      for (JsonObject bucket : buckets) {
+        boolean changed = false;
+        for (Object o : bucket.getJsonArray("events")) {
+          JsonObject event = (JsonObject) o;
+          if (author.equals(event.getString("by"))) {
+            event.put("data", new JsonObject().put("redacted", true)).put("by", replacement);
+            changed = true;
+            redacted++;
+          }
+        }
+        if (changed) {
+          rewrites.add(BulkOperation.createReplace(new JsonObject().put("_id", bucket.getString("_id")), bucket, false));
+        }
+      }
+      long count = redacted;
+      Future<Void> written = rewrites.isEmpty() ? Future.succeededFuture()
+        : calls.guard(mongo.bulkWriteWithOptions(BUCKETS, rewrites, new BulkWriteOptions(true).setWriteOption(calls.writes()))).mapEmpty();
+      return written.compose(v -> redact(stream, spanEnd + 1, to, author, replacement)).map(more -> count + more);
+    });
+  }
+
   /** A bucket's events as readers see them: each with its stream. */
   private static List<JsonObject> events(JsonObject bucket) {
     String stream = bucket.getString("stream");

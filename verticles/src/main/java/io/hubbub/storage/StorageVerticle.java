@@ -53,7 +53,7 @@ public final class StorageVerticle extends VerticleBase {
   private final String instance = UUID.randomUUID().toString();
   /** The collections the domain verticles keep documents in. */
   private static final List<String> DOCUMENT_COLLECTIONS =
-    List.of("users", "names", "sessions", "rooms", "devices", "aggregates", "sensors");
+    List.of("users", "names", "sessions", "rooms", "devices", "aggregates", "sensors", "erasures");
   private final HubbubConf conf;
   private final int partitionCount;
   private final int maxDataBytes;
@@ -132,6 +132,7 @@ public final class StorageVerticle extends VerticleBase {
       consumers.serve(StorageBus.DOC_LIST, docs::list);
       consumers.serve(StorageBus.DOC_PUT, docs::put);
       consumers.serve(StorageBus.DOC_GET, docs::get);
+      consumers.serve(StorageBus.DOC_DELETE_WHERE, docs::deleteWhere);
       return consumers.ready().compose(v -> prepare());
     });
   }
@@ -198,6 +199,7 @@ public final class StorageVerticle extends VerticleBase {
     served.serve(StorageBus.of(StorageBus.READ, partition), request -> read(partition, request));
     served.serve(StorageBus.of(StorageBus.META, partition), request -> meta(partition, request));
     served.serve(StorageBus.of(StorageBus.TRUNCATE, partition), request -> truncate(partition, request));
+    served.serve(StorageBus.of(StorageBus.REDACT, partition), request -> redact(partition, request));
     partitionConsumers.put(partition, served);
     return served.ready();
   }
@@ -275,6 +277,17 @@ public final class StorageVerticle extends VerticleBase {
       }
       return cut(stream, request.before()).compose(v -> info(partition, stream));
     });
+  }
+
+  /**
+   * Redacts an author's events in a stream, from where it starts to its last seq now (what is appended meanwhile is
+   * not looked at: the author is gone by then). Live readers are not told; what they read next is redacted.
+   */
+  private Future<Long> redact(int partition, StorageBus.Redact request) {
+    serving(partition);
+    String stream = inPartition(request.stream(), partition);
+    return info(partition, stream)
+      .compose(info -> events.redact(stream, info.firstSeq(), info.lastSeq(), request.by(), StorageBus.DELETED_USER));
   }
 
   /** Where a stream's history starts and ends; {@code firstSeq} is {@code lastSeq + 1} when it holds nothing. */
