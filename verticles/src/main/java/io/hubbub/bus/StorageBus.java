@@ -43,6 +43,7 @@ import java.util.regex.Pattern;
  *   <li>{@link #DOC_PUT}: a {@link DocPut} → nothing ({@code {}}): writes each document whole under its {@code _id},
  *       in one bulk write</li>
  *   <li>{@link #DOC_GET}: a {@link DocGet} → the documents of the ids that exist ({@code {docs}}), by {@code _id}</li>
+ *   <li>{@link #DOC_DELETE_MANY}: a {@link DocGet} → how many it deleted ({@code {deleted}}): the documents of these ids</li>
  *   <li>{@link #DOC_DELETE_WHERE}: a {@link DocWhere} → how many it deleted ({@code {deleted}}): the documents whose
  *       string {@code field} is {@code value}, or (field {@code _id}, {@code prefix}) whose {@code _id} starts with it</li>
  * </ul>
@@ -80,6 +81,8 @@ public final class StorageBus {
   public static final Contract<DocPut, Void> DOC_PUT = new Contract<>("storage.docs.put", DocPut::toJson, DocPut::fromJson, StorageBus::done, StorageBus::done);
   public static final Contract<DocWhere, Long> DOC_DELETE_WHERE = new Contract<>("storage.docs.deleteWhere", DocWhere::toJson,
     DocWhere::fromJson, deleted -> new JsonObject().put("deleted", deleted), body -> body.getLong("deleted"));
+  public static final Contract<DocGet, Long> DOC_DELETE_MANY = new Contract<>("storage.docs.deleteMany", DocGet::toJson,
+    DocGet::fromJson, deleted -> new JsonObject().put("deleted", deleted), body -> body.getLong("deleted"));
   public static final Contract<DocGet, List<JsonObject>> DOC_GET =
     new Contract<>("storage.docs.get", DocGet::toJson, DocGet::fromJson, StorageBus::writeDocs, StorageBus::readDocs);
   /** The most documents one list or get answers, and one put writes. */
@@ -326,10 +329,19 @@ public final class StorageBus {
     }
   }
 
-  /** The documents whose {@code field} is {@code value}; with {@code prefix}, those whose {@code _id} starts with {@code value}. */
-  public record DocWhere(String collection, String field, String value, boolean prefix) {
+  /**
+   * The documents whose {@code field} is {@code value}; with {@code prefix}, those whose {@code _id} starts with
+   * {@code value}, and (with {@code before} not null) sorts before {@code before}.
+   */
+  public record DocWhere(String collection, String field, String value, boolean prefix, String before) {
+
+    public DocWhere(String collection, String field, String value, boolean prefix) {
+      this(collection, field, value, prefix, null);
+    }
+
     public JsonObject toJson() {
-      return new JsonObject().put("collection", collection).put("field", field).put("value", value).put("prefix", prefix);
+      JsonObject json = new JsonObject().put("collection", collection).put("field", field).put("value", value).put("prefix", prefix);
+      return before == null ? json : json.put("before", before);
     }
 
     public static DocWhere fromJson(JsonObject body) {
@@ -339,7 +351,12 @@ public final class StorageBus {
         || (prefix && !field.equals("_id"))) {
         throw Failures.badRequest("'field' must be '_id' or a field name matching " + FIELD.pattern() + " ('_id' for a prefix)");
       }
-      return new DocWhere(collection, field, readId(body, "value"), prefix);
+      String value = readId(body, "value");
+      String before = body.getValue("before") == null ? null : readId(body, "before");
+      if (before != null && (!prefix || !before.startsWith(value))) {
+        throw Failures.badRequest("'before' goes with a prefix, and begins with it");
+      }
+      return new DocWhere(collection, field, value, prefix, before);
     }
   }
 

@@ -145,12 +145,26 @@ public record HubbubConf(Http http, Mongo mongo, List<String> admins, Limits lim
   }
 
   /** {@code sensors}. */
-  public record Sensors(List<AlertRule> alerts) {
+  public record Sensors(List<AlertRule> alerts, SensorRetention retention) {
     static Sensors of(JsonObject j) {
+      JsonObject r = j.getJsonObject("retention");
       return new Sensors(j.getJsonArray("alerts").stream().map(JsonObject.class::cast)
-        .map(r -> new AlertRule(r.getString("kind"), r.getDouble("above"), r.getDouble("below"), r.getInteger("forSeconds"),
-          r.getDouble("hysteresis")))
-        .toList());
+        .map(a -> new AlertRule(a.getString("kind"), a.getDouble("above"), a.getDouble("below"), a.getInteger("forSeconds"),
+          a.getDouble("hysteresis")))
+        .toList(),
+        new SensorRetention(r.getLong("minuteSeconds"), r.getLong("hourSeconds"), r.getInteger("sweepSeconds")));
+    }
+  }
+
+  /** {@code sensors.retention}: how long each window's aggregates are kept, and how often they are swept. */
+  public record SensorRetention(long minuteSeconds, long hourSeconds, int sweepSeconds) {
+
+    /** Keeps everything: for tests of the fold itself. */
+    public static final SensorRetention FOREVER = new SensorRetention(Long.MAX_VALUE / 2_000, Long.MAX_VALUE / 2_000, 86_400);
+
+    /** How long a window's aggregates are kept, in ms ({@code 1m} or {@code 1h}). */
+    public long keepMs(String window) {
+      return ("1m".equals(window) ? minuteSeconds : hourSeconds) * 1_000L;
     }
   }
 

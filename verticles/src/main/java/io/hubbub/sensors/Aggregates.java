@@ -6,6 +6,7 @@ import io.hubbub.bus.Failures;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.StorageRequests;
+import io.hubbub.conf.HubbubConf;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -18,6 +19,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * Per device and kind, 1-minute and 1-hour buckets (count, sum, min, max) kept in storage's
@@ -35,20 +37,41 @@ final class Aggregates {
 
   private final StorageRequests storage;
   private final Cache<String, JsonObject> cache;
+  private final HubbubConf.SensorRetention retention;
+  private final LongSupplier clock;
 
-  Aggregates(StorageRequests storage) {
-    this(storage, MAX_CACHED);
+  Aggregates(StorageRequests storage, HubbubConf.SensorRetention retention) {
+    this(storage, MAX_CACHED, retention, System::currentTimeMillis);
   }
 
-  /** @param maxCached buckets kept in memory at most */
-  Aggregates(StorageRequests storage, int maxCached) {
+  /**
+   * @param maxCached buckets kept in memory at most
+   * @param retention how long each window's buckets are kept: a reading older than that is not folded into them
+   */
+  Aggregates(StorageRequests storage, int maxCached, HubbubConf.SensorRetention retention, LongSupplier clock) {
     this.storage = storage;
     this.cache = Caches.bounded(maxCached);
+    this.retention = retention;
+    this.clock = clock;
   }
 
   /** Forgets what is cached of a device's buckets: its data is being deleted. */
   void forget(String device) {
     cache.asMap().keySet().removeIf(id -> id.startsWith(device + "|"));
+  }
+
+  /** The windows, in one order. */
+  static final List<String> WINDOWS = SensorsBus.WINDOWS.keySet().stream().sorted().toList();
+
+  /** The start of the window's bucket holding {@code at}. */
+  static long start(long at, String window) {
+    long width = SensorsBus.WINDOWS.get(window);
+    return Math.floorDiv(at, width) * width;
+  }
+
+  /** The start of the oldest bucket of a window still kept at {@code now}. */
+  long oldestKept(String window, long now) {
+    return start(now - Math.min(now, retention.keepMs(window)), window);
   }
 
   static String id(String device, String kind, String window, long start) {
@@ -61,15 +84,21 @@ final class Aggregates {
    * retry folds the same readings again (a bucket written before the failure skips them by its seq).
    */
   Future<Void> apply(String device, List<JsonObject> readings) {
-    List<String> ids = new ArrayList<>();
+    List<String> ids = new ArrayList<>(); // per reading, per window; null: the reading is too old for that window's buckets
+    long now = clock.getAsLong();
     for (JsonObject event : readings) {
       JsonObject data = event.getJsonObject("data");
       long at = Instant.parse(data.getString("at")).toEpochMilli();
-      SensorsBus.WINDOWS.forEach((window, width) -> ids.add(id(device, data.getString("kind"), window, Math.floorDiv(at, width) * width)));
+      WINDOWS.forEach(window -> {
+        long start = start(at, window);
+        ids.add(start < oldestKept(window, now) ? null : id(device, data.getString("kind"), window, start));
+      });
     }
     Map<String, JsonObject> working = new HashMap<>();
     List<String> missing = new ArrayList<>();
-    for (String id : new LinkedHashSet<>(ids)) {
+    LinkedHashSet<String> distinct = new LinkedHashSet<>(ids);
+    distinct.remove(null);
+    for (String id : distinct) {
       JsonObject cached = cache.getIfPresent(id);
       if (cached != null) {
         working.put(id, cached.copy());
@@ -84,10 +113,10 @@ final class Aggregates {
       for (JsonObject event : readings) {
         long seq = event.getLong("seq");
         double value = event.getJsonObject("data").getDouble("value");
-        for (int w = 0; w < SensorsBus.WINDOWS.size(); w++) {
+        for (int w = 0; w < WINDOWS.size(); w++) {
           String id = ids.get(i++);
-          JsonObject bucket = working.get(id);
-          if (fold(bucket, seq, value)) {
+          JsonObject bucket = id == null ? null : working.get(id);
+          if (bucket != null && fold(bucket, seq, value)) {
             changed.put(id, bucket);
           }
         }

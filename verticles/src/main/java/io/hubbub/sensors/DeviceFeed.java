@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Follows one device's stream from its checkpoint: reads pages of stored events in seq order, folds
@@ -70,6 +71,11 @@ final class DeviceFeed {
 
   void stop() {
     stopped = true;
+  }
+
+  /** The kinds of reading this device has sent (those its latest readings hold). */
+  Set<String> kinds() {
+    return Set.copyOf(last.fieldNames());
   }
 
   JsonObject status() {

@@ -20,6 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -45,6 +46,8 @@ public final class SensorsVerticle extends VerticleBase {
   private final int maxBatch;
   private final long timeoutMs;
   private Aggregates aggregates;
+  private AggregateRetention retention;
+  private long sweeper = -1;
   private Alerts alerts;
   private StorageClient storage;
   private Lock active;
@@ -90,7 +93,8 @@ public final class SensorsVerticle extends VerticleBase {
   private Future<?> activate() {
     alerts = new Alerts(conf.sensors().alerts());
     storage = new StorageClient(vertx, conf.storage().partitions(), timeoutMs);
-    aggregates = new Aggregates(storage);
+    aggregates = new Aggregates(storage, conf.sensors().retention());
+    retention = new AggregateRetention(storage, conf.sensors().retention());
     consumers.serve(SensorsBus.INGEST, this::ingest);
     consumers.serve(SensorsBus.AGGREGATES, this::aggregates);
     consumers.serve(SensorsBus.STATUS, device -> feed(device.deviceId()).map(DeviceFeed::status));
@@ -102,12 +106,36 @@ public final class SensorsVerticle extends VerticleBase {
         unfollow(change.deviceId());
       }
     }));
-    return consumers.ready().onSuccess(v -> followAll());
+    return consumers.ready().onSuccess(v -> {
+      followAll();
+      sweeper = vertx.setTimer(conf.sensors().retention().sweepSeconds() * 1_000L, t -> sweep());
+    });
+  }
+
+  /** Drops the aggregates past their time, one device after another, then waits for the next sweep. */
+  private void sweep() {
+    long now = System.currentTimeMillis();
+    Future<Long> done = Future.succeededFuture(0L);
+    for (Map.Entry<String, DeviceFeed> feed : List.copyOf(feeds.entrySet())) {
+      done = done.compose(n -> stopped ? Future.succeededFuture(n)
+        : retention.sweep(feed.getKey(), feed.getValue().kinds(), now).map(m -> n + m));
+    }
+    done.onSuccess(n -> {
+      if (n > 0) {
+        log.info("aggregates past their time dropped [buckets: {}]", n);
+      }
+    }).onFailure(failure -> log.warn("aggregate retention cut short, retried at the next sweep [error: {}]", failure.getMessage()))
+      .onComplete(v -> {
+        if (!stopped) {
+          sweeper = vertx.setTimer(conf.sensors().retention().sweepSeconds() * 1_000L, t -> sweep());
+        }
+      });
   }
 
   @Override
   public Future<?> stop() {
     stopped = true;
+    vertx.cancelTimer(sweeper);
     feeds.values().forEach(DeviceFeed::stop);
     Future<?> unregistered = Future.join(live.values().stream().map(MessageConsumer::unregister).toList());
     return Future.join(consumers.unregister(), unregistered).onComplete(done -> {
@@ -193,6 +221,7 @@ public final class SensorsVerticle extends VerticleBase {
     return events.compose(dropped -> storage.request(StorageBus.DOC_DELETE_WHERE,
           new StorageBus.DocWhere(Aggregates.COLLECTION, "_id", device + "|", true))
         .compose(buckets -> storage.request(StorageBus.DOC_DELETE, StorageBus.docKey(DeviceFeed.COLLECTION, device))
+          .compose(v -> storage.request(StorageBus.DOC_DELETE, StorageBus.docKey(DeviceFeed.COLLECTION, AggregateRetention.key(device))))
           .map(v -> new JsonObject().put("events", dropped).put("aggregates", buckets))));
   }
 

@@ -72,15 +72,24 @@ final class DocStore {
     });
   }
 
+  /** Deletes the documents with these {@code _id}s: exact lookups in the primary index. */
+  Future<Long> deleteMany(StorageBus.DocGet ids) {
+    JsonObject query = new JsonObject().put("_id", new JsonObject().put("$in", ids.ids()));
+    return calls.guard(mongo.removeDocumentsWithOptions(collection(ids.collection()), query, calls.writes()))
+      .map(result -> result == null ? 0L : result.getRemovedCount());
+  }
+
   /**
    * Deletes the documents whose field is the value, or whose {@code _id} starts with it: a query on an unindexed field
    * or an anchored {@code _id} pattern (MongoDB walks its index for it; the embedded store scans the collection), for
    * rare deletions (a user's sessions, a device's aggregates). The value is matched as text, never as a pattern.
    */
   Future<Long> deleteWhere(StorageBus.DocWhere where) {
-    JsonObject query = where.prefix()
-      ? new JsonObject().put("_id", new JsonObject().put("$regex", "^" + literal(where.value())))
-      : new JsonObject().put(where.field(), where.value());
+    // with an end: the ids from the prefix up to it, a range (that begins with the prefix, when the end does)
+    JsonObject ids = where.before() != null && where.before().startsWith(where.value())
+      ? new JsonObject().put("$gte", where.value()).put("$lt", where.before())
+      : new JsonObject().put("$regex", "^" + literal(where.value()));
+    JsonObject query = !where.prefix() ? new JsonObject().put(where.field(), where.value()) : new JsonObject().put("_id", ids);
     return calls.guard(mongo.removeDocumentsWithOptions(collection(where.collection()), query, calls.writes()))
       .map(result -> result == null ? 0L : result.getRemovedCount());
   }

@@ -133,6 +133,7 @@ public final class StorageVerticle extends VerticleBase {
       consumers.serve(StorageBus.DOC_PUT, docs::put);
       consumers.serve(StorageBus.DOC_GET, docs::get);
       consumers.serve(StorageBus.DOC_DELETE_WHERE, docs::deleteWhere);
+      consumers.serve(StorageBus.DOC_DELETE_MANY, docs::deleteMany);
       return consumers.ready().compose(v -> prepare());
     });
   }

@@ -76,7 +76,8 @@ class ContractsTest {
     assertThat(created.toJson().getString("op")).isEqualTo("created");
     assertThat(AuthBus.Revoked.fromJson(AuthBus.Revoked.session("t0k").toJson())).isEqualTo(AuthBus.Revoked.session("t0k"));
     assertThat(AuthBus.Revoked.fromJson(AuthBus.Revoked.device("probe-1").toJson())).isEqualTo(AuthBus.Revoked.device("probe-1"));
-    refused(() -> AuthBus.Revoked.fromJson(new JsonObject()), "names a 'token' or a 'device'");
+    refused(() -> AuthBus.Revoked.fromJson(new JsonObject()), "names a 'token', a 'device' or a 'user'");
+    assertThat(AuthBus.Revoked.fromJson(AuthBus.Revoked.user("ada").toJson())).isEqualTo(AuthBus.Revoked.user("ada"));
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.hubbub.sensors;
 
+import io.hubbub.conf.HubbubConf;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -98,7 +99,7 @@ class AggregatesTest {
     for (long seed = 1; seed <= 20; seed++) {
       Random random = new Random(seed);
       FakeDocs store = new FakeDocs(seed).failing(0.03);
-      Aggregates aggregates = new Aggregates(store, 1 + random.nextInt(8)); // a small cache: evictions all the time
+      Aggregates aggregates = new Aggregates(store, 1 + random.nextInt(8), HubbubConf.SensorRetention.FOREVER, System::currentTimeMillis); // a small cache: evictions all the time
       List<JsonObject> readings = new ArrayList<>();
       long seq = 0;
       int checkpoint = 0; // readings applied and checkpointed
@@ -113,7 +114,7 @@ class AggregatesTest {
         applyUntilWritten(aggregates, batch);
         if (random.nextInt(5) == 0) {
           // a crash after writing buckets but before the checkpoint: a new instance replays from the last checkpoint
-          aggregates = new Aggregates(store, 1 + random.nextInt(8));
+          aggregates = new Aggregates(store, 1 + random.nextInt(8), HubbubConf.SensorRetention.FOREVER, System::currentTimeMillis);
           applyUntilWritten(aggregates, readings.subList(checkpoint, readings.size()));
         }
         checkpoint = readings.size();
@@ -132,7 +133,7 @@ class AggregatesTest {
   @Test
   void aFailedWriteLeavesNothingBehindForTheRetryToSkip() {
     FakeDocs store = new FakeDocs(7);
-    Aggregates aggregates = new Aggregates(store);
+    Aggregates aggregates = new Aggregates(store, HubbubConf.SensorRetention.FOREVER);
     List<JsonObject> page = List.of(reading(1, "temperature", 20.0, T0), reading(2, "temperature", 22.0, T0 + 1_000));
     applyUntilWritten(aggregates, page.subList(0, 1));
     store.failing(1.0); // every call fails, puts before or after writing

@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -60,6 +61,17 @@ final class FakeDocs implements StorageRequests {
       body.getJsonArray("ids").stream().map(String.class::cast).sorted().map(docs::get)
         .filter(d -> d != null).forEach(d -> found.add(d.copy()));
       return Future.succeededFuture(new JsonObject().put("docs", found));
+    }
+    if (address.equals(StorageBus.DOC_DELETE_MANY.address())) {
+      long deleted = body.getJsonArray("ids").stream().filter(id -> docs.remove((String) id) != null).count();
+      return Future.succeededFuture(new JsonObject().put("deleted", deleted));
+    }
+    if (address.equals(StorageBus.DOC_DELETE_WHERE.address()) && body.getBoolean("prefix", false)) {
+      String prefix = body.getString("value");
+      String before = body.getString("before");
+      List<String> gone = docs.keySet().stream().filter(id -> id.startsWith(prefix) && (before == null || id.compareTo(before) < 0)).toList();
+      gone.forEach(docs::remove);
+      return Future.succeededFuture(new JsonObject().put("deleted", (long) gone.size()));
     }
     throw new IllegalArgumentException("not faked: " + address);
   }
