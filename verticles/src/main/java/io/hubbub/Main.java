@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * (a shutdown hook) and exits 0. A bad conf stops start-up with one line on stderr and exit code 2; a node that cannot run
  * (a port taken, a data folder in use, a store that does not answer) with one line and exit code 1. A node
  * dropped from its cluster after a pause ({@link ClusterGuard}) exits with code 3, for its supervisor to restart it.
+ * With arguments it runs one of the data tools instead ({@link Tools}: {@code export}, {@code import}).
  */
 public final class Main {
 
@@ -30,6 +31,10 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    if (args.length > 0) {
+      System.exit(Tools.run(args));
+      return;
+    }
     String file = System.getenv().getOrDefault(Conf.CONF_VARIABLE, Conf.DEFAULT_FILE);
     Vertx vertx = null;
     Node node;

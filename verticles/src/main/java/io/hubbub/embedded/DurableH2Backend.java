@@ -8,6 +8,7 @@ import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.QueryResult;
+import de.bwaldvogel.mongo.exception.MongoServerError;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
@@ -18,8 +19,11 @@ import io.netty.channel.Channel;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * mongo-java-server's H2 backend, made to honour journaled writes and to keep its indexes cheap.
@@ -40,8 +44,12 @@ final class DurableH2Backend extends H2Backend {
   static final int ORDERED_INDEX = 1;
   static final int BSON_DOCUMENTS = 2;
   private static final Set<String> WRITES = Set.of("insert", "update", "delete", "findandmodify");
+  /** The command the data tools send for an online backup: {@code {hubbubBackup: 1, to: <folder>}}. */
+  static final String BACKUP = "hubbubBackup";
 
   private final ScramServer auth;
+  /** Commands run under its read side; a backup takes the write side for the instant it picks its commit. */
+  private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
 
   /** {@code auth}: the sign-in every connection must pass first, or null for none (tests of the store itself). */
   DurableH2Backend(MVStore store, ScramServer auth) {
@@ -60,14 +68,39 @@ final class DurableH2Backend extends H2Backend {
       }
       auth.check(channel, command);
     }
-    Document response = super.handleCommand(channel, databaseName, command, query);
+    if (command.equalsIgnoreCase(BACKUP)) {
+      return backup(query);
+    }
+    Document response;
+    gate.readLock().lock();
+    try {
+      response = super.handleCommand(channel, databaseName, command, query);
+      if (WRITES.contains(command.toLowerCase(Locale.ROOT)) && journaled(query)) {
+        syncToDisk();
+      }
+    } finally {
+      gate.readLock().unlock();
+    }
     if (auth != null && command.equalsIgnoreCase("ismaster") && query.containsKey("saslSupportedMechs")) {
       response.put("saslSupportedMechs", List.of(ScramServer.MECHANISM)); // a URI without authMechanism finds it
     }
-    if (WRITES.contains(command.toLowerCase(Locale.ROOT)) && journaled(query)) {
-      syncToDisk();
-    }
     return response;
+  }
+
+  /**
+   * An online backup ({@link StoreBackup}) into the folder the command names; only a signed-in client (the owner of
+   * the data folder's credentials) gets here.
+   */
+  private Document backup(Document query) {
+    if (!(query.get("to") instanceof String to) || to.isBlank()) {
+      throw new MongoServerError(2, "BadValue", "'to' must name the folder to write the backup in");
+    }
+    try {
+      StoreBackup.Manifest manifest = StoreBackup.write(getMvStore(), gate.writeLock(), Path.of(to));
+      return new Document("ok", 1.0).append("bytes", manifest.bytes()).append("sha256", manifest.sha256());
+    } catch (IOException | RuntimeException e) {
+      throw new MongoServerError(8000, "BackupFailed", "backup to " + to + " failed: " + e.getMessage());
+    }
   }
 
   /** The legacy OP_QUERY path (no driver of today uses it; an old client could): signed in first, too. */

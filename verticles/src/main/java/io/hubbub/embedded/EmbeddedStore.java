@@ -25,15 +25,19 @@ import java.nio.file.Path;
 public final class EmbeddedStore implements AutoCloseable {
 
   public static final String FILE_NAME = "hubbub.mv.db";
+  /** Where a running store listens ({@code host:port}), for the data tools to reach it: written at start, removed at close. */
+  public static final String ADDRESS_FILE = "store.address";
   public static final String DEFAULT_HOST = "127.0.0.1";
   private static final Logger log = LoggerFactory.getLogger(EmbeddedStore.class);
 
   private final MongoServer server;
   private final String uri;
+  private final Path addressFile;
 
-  private EmbeddedStore(MongoServer server, String uri) {
+  private EmbeddedStore(MongoServer server, String uri, Path addressFile) {
     this.server = server;
     this.uri = uri;
+    this.addressFile = addressFile;
   }
 
   /** Opens (or creates) the store under {@code dataDir} and listens on a free loopback port. */
@@ -65,15 +69,27 @@ public final class EmbeddedStore implements AutoCloseable {
         + e.getMessage() + "): another process has it?", e);
     }
     InetSocketAddress address = server.getLocalAddress();
+    String hostPort = address.getHostString() + ":" + address.getPort();
+    Path addressFile = dataDir.resolve(ADDRESS_FILE);
+    Files.writeString(addressFile, hostPort + "\n");
     log.info("embedded store started [file: {}, address: {}, credentials: {}]", file, address,
       dataDir.resolve(StoreCredentials.FILE_NAME).toAbsolutePath());
-    return new EmbeddedStore(server, credentials.into("mongodb://" + address.getHostString() + ":" + address.getPort()));
+    return new EmbeddedStore(server, credentials.into("mongodb://" + hostPort), addressFile);
   }
 
   /** A data folder whose store another process (or this one) has open: H2 locks the file while it is open. */
   public static StartupException inUse(Path dataDir, Throwable cause) {
     return new StartupException("data folder " + dataDir.toAbsolutePath() + " (HUBBUB_DATA_DIR) is in use by another "
       + "Hubbub process: stop that one, or give this one a folder of its own", cause);
+  }
+
+  /**
+   * The connection string of the store another process runs on this data folder (its address file and its
+   * credentials), for the data tools while Hubbub serves.
+   */
+  public static String runningUri(Path dataDir) throws IOException {
+    String hostPort = Files.readString(dataDir.resolve(ADDRESS_FILE)).trim();
+    return StoreCredentials.read(dataDir.resolve(StoreCredentials.FILE_NAME)).into("mongodb://" + hostPort);
   }
 
   /** The connection string of the running store, with its credentials: never log it whole. */
@@ -83,6 +99,11 @@ public final class EmbeddedStore implements AutoCloseable {
 
   @Override
   public void close() {
+    try {
+      Files.deleteIfExists(addressFile);
+    } catch (IOException e) {
+      log.warn("address file not removed [file: {}, error: {}]", addressFile, e.toString());
+    }
     server.shutdown();
     log.info("embedded store closed");
   }
