@@ -51,6 +51,16 @@ public final class Bench implements Runnable {
     RetentionBench.run(seconds, publishers, keep, rounds);
   }
 
+  @Command(name = "soak", description = "Hubbub as deployed under a steady load with retention: its data file's size over time.")
+  void soak(@Option(names = "minutes", defaultValue = "20", description = "how long" + DEFAULT) int minutes,
+            @Option(names = "rate", defaultValue = "200", description = "events/s offered" + DEFAULT) int rate,
+            @Option(names = "streams", defaultValue = "16", description = "streams they spread over" + DEFAULT) int streams,
+            @Option(names = "retention", defaultValue = "120", description = "seconds the app namespace keeps" + DEFAULT) int retention,
+            @Option(names = "sampleSeconds", defaultValue = "15", description = "seconds between samples" + DEFAULT) int sampleSeconds)
+    throws Exception {
+    SoakBench.run(minutes, rate, streams, retention, sampleSeconds);
+  }
+
   /** The fan-out sweep's options, for {@code fanout} and {@code peer}. */
   static final class Sweep {
     @Option(names = "rooms", defaultValue = "10", description = "rooms" + DEFAULT) int rooms;

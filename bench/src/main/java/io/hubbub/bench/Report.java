@@ -80,6 +80,10 @@ public final class Report {
           "heap bytes/conn"),
         bars("resident memory per idle connection", "bytes", rows, r -> "RSS", r -> String.valueOf(r.getValue("connections")),
           "rss bytes/conn"));
+      case "soak" -> List.of(line(title + ": the data file under a steady load with retention", "minutes", "MB", rows, "minute",
+        List.of("file MB", "rss MB")));
+      case "retention" -> List.of(bars(title + ": appends beside retention", "events/s", rows, r -> "events/s",
+        r -> r.getString("run"), "events/s"));
       default -> throw new IllegalArgumentException("no chart for scenario '" + scenario + "'");
     };
   }
@@ -97,6 +101,17 @@ public final class Report {
       k -> new ArrayList<>()).add(r));
     series.forEach((name, list) -> chart.addSeries(name,
       list.stream().map(r -> number(r, xKey)).toList(), list.stream().map(r -> Math.max(number(r, yKey), log ? 0.01 : 0)).toList()));
+    return chart;
+  }
+
+  /** One line per key of {@code yKeys}, over {@code xKey}. */
+  private static XYChart line(String title, String x, String y, List<JsonObject> rows, String xKey, List<String> yKeys) {
+    XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(x).yAxisTitle(y).build();
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+    chart.getStyler().setYAxisDecimalPattern("#,##0");
+    for (String key : yKeys) {
+      chart.addSeries(key, rows.stream().map(r -> number(r, xKey)).toList(), rows.stream().map(r -> number(r, key)).toList());
+    }
     return chart;
   }
 

@@ -221,7 +221,7 @@ public final class DataTool {
   private Summary export(Writer out) throws Exception {
     line(out, new JsonObject().put("hubbub", "export").put("version", 1).put("exportedAt", Instant.now().toString()));
     MongoClient mongo = store.mongo;
-    Set<String> streams = new TreeSet<>(await(bounds.list()));
+    Set<String> streams = new TreeSet<>(await(bounds.list()).keySet());
     await(mongo.distinct(EventStore.BUCKETS, "stream", String.class.getName())).forEach(s -> streams.add((String) s));
     long eventCount = 0;
     long done = 0;

@@ -20,7 +20,8 @@ import java.util.function.BiFunction;
  * it for no more than a store call. {@code maxEvents} keeps each stream's newest events (the cut is exact:
  * readers see no more than that many); {@code maxAge} drops whole buckets whose newest event is older (so up to a
  * bucket's worth of older events may stay readable). A sweep that finds a stream with nothing to drop costs one
- * look at its oldest bucket.
+ * look at its oldest bucket. A stream of any namespace whose last drop was cut short (its {@code floor} below its
+ * {@code firstSeq}: a crash during a truncation) has that drop finished.
  */
 final class Retention {
 
@@ -58,15 +59,8 @@ final class Retention {
     this.streams = streams;
   }
 
-  /** Whether any namespace bounds its streams: else there is nothing to sweep. */
-  boolean needed() {
-    return namespaces.values().stream().anyMatch(access -> access.retention().bounded());
-  }
-
   void start() {
-    if (needed()) {
-      timer = vertx.setTimer(sweepMs, t -> sweep());
-    }
+    timer = vertx.setTimer(sweepMs, t -> sweep());
   }
 
   void stop() {
@@ -78,7 +72,9 @@ final class Retention {
     long started = System.currentTimeMillis();
     int[] dropped = {0, 0};
     bounds.list()
-      .compose(all -> next(all.stream().filter(this::bounded).filter(streams::owns).iterator(), started, dropped))
+      .compose(all -> next(all.entrySet().stream()
+        .filter(e -> policy(e.getKey()).bounded() || e.getValue().floor() < e.getValue().firstSeq())
+        .map(Map.Entry::getKey).filter(streams::owns).iterator(), started, dropped))
       .onSuccess(v -> {
         if (dropped[1] > 0) {
           log.info("retention dropped old events [streams: {}, buckets: {}, ms: {}]", dropped[0], dropped[1],
@@ -115,7 +111,8 @@ final class Retention {
       long byCount = countCut(policy, first, last);
       Future<Long> cut = policy.maxAgeSeconds() == 0 ? Future.succeededFuture(byCount)
         : ageCut(stream, byCount, last, now - policy.maxAgeSeconds() * 1_000L, 0);
-      return cut.compose(at -> at > first ? streams.cut(stream, at) : Future.succeededFuture(0));
+      // a cut at where it starts already finishes a drop cut short, if there is one; else it costs nothing
+      return cut.compose(at -> streams.cut(stream, Math.max(at, first)));
     });
   }
 
@@ -152,10 +149,6 @@ final class Retention {
       cut = head.getLong("last") + 1;
     }
     return cut;
-  }
-
-  private boolean bounded(String stream) {
-    return policy(stream).bounded();
   }
 
   private HubbubConf.Retention policy(String stream) {

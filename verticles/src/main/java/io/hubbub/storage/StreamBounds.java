@@ -6,12 +6,13 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.BulkOperation;
 import io.vertx.ext.mongo.BulkWriteOptions;
-import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.MongoClient;
 
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Predicate;
 
 /**
@@ -75,11 +76,13 @@ final class StreamBounds {
       .mapEmpty();
   }
 
-  /** Every listed stream's name. */
-  Future<List<String>> list() {
-    FindOptions options = new FindOptions().setFields(new JsonObject().put("_id", 1));
-    return calls.guard(mongo.findWithOptions(STREAMS, new JsonObject(), options))
-      .map(docs -> docs.stream().map(doc -> doc.getString("_id")).toList());
+  /** Every listed stream, with its bounds as stored. */
+  Future<Map<String, Bounds>> list() {
+    return calls.guard(mongo.find(STREAMS, new JsonObject())).map(docs -> {
+      Map<String, Bounds> all = new TreeMap<>();
+      docs.forEach(doc -> all.put(doc.getString("_id"), new Bounds(doc.getLong("firstSeq", 1L), doc.getLong("floor", 1L))));
+      return all;
+    });
   }
 
   /**

@@ -146,6 +146,21 @@ class RetentionTest {
   }
 
   @Test
+  void aDropCutShortByACrashIsFinishedByTheNextSweep() throws Exception {
+    start(null); // no retention in app: the sweep still finishes what a truncation left
+    String token = node.user("writer").await(30, TimeUnit.SECONDS);
+    publish(token, "app.crashed", 5); // 1..50 in five buckets
+    // as a truncation to 31 leaves it when the node dies after moving the start and before deleting a bucket
+    node.db().save(StreamBounds.STREAMS, new JsonObject().put("_id", "app.crashed").put("firstSeq", 31).put("floor", 1))
+      .await(10, TimeUnit.SECONDS);
+    node = node.restart().await(60, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(buckets("app.crashed")).isEqualTo(2));
+    assertThat(info(token, "app.crashed").getLong("firstSeq")).isEqualTo(31);
+    JsonObject bounds = node.db().findOne(StreamBounds.STREAMS, new JsonObject().put("_id", "app.crashed"), null).await(10, TimeUnit.SECONDS);
+    assertThat(bounds.getLong("floor")).as("the drop is done").isEqualTo(31);
+  }
+
+  @Test
   void maxAgeDropsWholeExpiredBucketsOfAStoreWrittenBeforeStreamsWereListed() throws Exception {
     // a store as an older version left it: buckets (the oldest without its newest event's time), no list of streams
     JsonObject conf = TestConf.node();
