@@ -61,6 +61,13 @@ public final class Bench implements Runnable {
     SoakBench.run(minutes, rate, streams, retention, sampleSeconds);
   }
 
+  @Command(name = "datatools", description = "backup, export, import and restore as users run them, on a filled embedded store.")
+  void datatools(@Option(names = "events", defaultValue = "200000", description = "events in the store" + DEFAULT) int events,
+                 @Option(names = "streams", defaultValue = "100", description = "streams they are in" + DEFAULT) int streams)
+    throws Exception {
+    DataToolsBench.run(events, streams);
+  }
+
   /** The fan-out sweep's options, for {@code fanout} and {@code peer}. */
   static final class Sweep {
     @Option(names = "rooms", defaultValue = "10", description = "rooms" + DEFAULT) int rooms;

@@ -5,8 +5,8 @@ import io.hubbub.Backoff;
 import io.hubbub.Caches;
 import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.AuthBus;
-import io.hubbub.bus.ChatBus;
 import io.hubbub.bus.Caller;
+import io.hubbub.bus.ChatBus;
 import io.hubbub.bus.Consumers;
 import io.hubbub.bus.Contract;
 import io.hubbub.bus.EventRules;
@@ -16,6 +16,7 @@ import io.hubbub.bus.StorageClient;
 import io.hubbub.conf.HubbubConf;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -237,8 +238,9 @@ public final class AuthVerticle extends VerticleBase {
 
   /**
    * Deletes a user: their sessions first (every gateway drops the tokens at once), so that nothing more is done in
-   * their name, then chat is asked to erase them (queued durably before it answers), then the account and its
-   * name. A retry after a failure goes on where it stopped; the name of an account already gone is freed.
+   * their name, then their chat erasure is queued durably (a chat instance is told, and any finds it at its start),
+   * then the account and its name go. A retry after a failure goes on where it stopped; the name of an account
+   * already gone is freed.
    */
   private Future<JsonObject> deleteUser(AuthBus.UserRemoval removal) {
     String username = removal.username();
@@ -253,9 +255,13 @@ public final class AuthVerticle extends VerticleBase {
       .compose(user -> storage(StorageBus.DOC_DELETE_WHERE, new StorageBus.DocWhere("sessions", "username", username, false)))
       .compose(ended -> {
         AuthBus.REVOKED.publish(vertx.eventBus(), AuthBus.Revoked.user(username));
-        return ChatBus.ERASE.request(vertx.eventBus(), new ChatBus.Erasure(username), storageTimeoutMs);
+        JsonObject erasure = new JsonObject().put("_id", username).put("queued", Instant.now().toString());
+        return storage(StorageBus.DOC_PUT, StorageBus.docPut(ChatBus.ERASURES_COLLECTION, new JsonArray().add(erasure)));
       })
-      .compose(queued -> storage(StorageBus.DOC_DELETE, StorageBus.docKey("users", username)))
+      .compose(queued -> {
+        ChatBus.ERASE.send(vertx.eventBus(), new ChatBus.Erasure(username));
+        return storage(StorageBus.DOC_DELETE, StorageBus.docKey("users", username));
+      })
       .compose(deleted -> names.release(username))
       .map(v -> {
         // the account is gone: a trail that cannot be written is logged, not turned into a false 503

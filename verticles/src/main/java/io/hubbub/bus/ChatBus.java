@@ -27,9 +27,9 @@ import java.util.stream.Collectors;
  *   <li>{@link #DELETE_ROOM}: a {@link RoomKey} with the caller's principal → {@code {}}: the room and its history
  *       are gone (admin or the room's creator; 403 anyone else, 404 no such room); {@link #ROOM_DELETED} tells every
  *       chat instance</li>
- *   <li>{@link #ERASE}: a {@link Erasure} → {@code {}} once queued (durably, in the {@code erasures} collection): then,
- *       in the background, the user's membership of every room ends and their messages are redacted; an erasure cut
- *       short is finished at the next start of a chat instance</li>
+ *   <li>{@link #ERASE} (sent, to one chat instance): an {@link Erasure} auth queued durably in
+ *       {@link #ERASURES_COLLECTION}: the user's membership of every room ends and their messages are redacted, in the
+ *       background; an erasure no instance heard of, or cut short, is done at the next start of a chat instance</li>
  *   <li>{@link #MEMBER}: a {@link RoomKey} with the caller's principal → {@code {}} when it is a member;
  *       404 no such room, 403 not a member</li>
  *   <li>{@link #SUBSCRIPTIONS} (published): a {@link Subscription}, a bridge connection subscribed to or left a
@@ -59,7 +59,7 @@ public final class ChatBus {
   public static final Contract<RoomKey, JsonObject> DELETE_ROOM =
     Contract.jsonReply("chat.internal.deleteRoom", RoomKey::toJson, RoomKey::fromJson);
   public static final Topic<RoomKey> ROOM_DELETED = new Topic<>("chat.internal.roomDeleted", RoomKey::toJson, RoomKey::fromJson);
-  public static final Contract<Erasure, JsonObject> ERASE = Contract.jsonReply("chat.internal.erase", Erasure::toJson, Erasure::fromJson);
+  public static final Topic<Erasure> ERASE = new Topic<>("chat.internal.erase", Erasure::toJson, Erasure::fromJson);
   public static final String ERASURES_COLLECTION = "erasures";
   public static final Topic<RoomMembers> MEMBERS = new Topic<>("chat.internal.members", RoomMembers::toJson, RoomMembers::fromJson);
   public static final Topic<GatewayBeat> GATEWAYS = new Topic<>("chat.internal.gateways", GatewayBeat::toJson, GatewayBeat::fromJson);

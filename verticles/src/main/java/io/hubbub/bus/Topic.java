@@ -25,6 +25,11 @@ public record Topic<T>(String address, Function<T, JsonObject> write, Function<J
     bus.publish(address, write.apply(message));
   }
 
+  /** To one consumer only (the bus picks it); dropped when there is none. */
+  public void send(EventBus bus, T message) {
+    bus.send(address, write.apply(message));
+  }
+
   /** Hands each message that reads to {@code handler}, on the caller's context. */
   public MessageConsumer<Object> consumer(EventBus bus, Consumer<T> handler) {
     return bus.consumer(address, message -> {

@@ -79,7 +79,9 @@ public final class ChatVerticle extends VerticleBase {
     serve(ChatBus.TYPING, this::typing);
     serve(ChatBus.MEMBER.address(), ChatBus.MEMBER.rawHandler(this::member));
     serve(ChatBus.DELETE_ROOM.address(), ChatBus.DELETE_ROOM.rawHandler(this::deleteRoom));
-    serve(ChatBus.ERASE.address(), ChatBus.ERASE.rawHandler((erasure, headers) -> erase(erasure)));
+    consumers.add(ChatBus.ERASE.consumer(vertx.eventBus(), erasure -> eraseNow(erasure.user())
+      .onFailure(failure -> log.warn("erasure cut short, done at the next start [user: {}, error: {}]", erasure.user(),
+        failure.getMessage()))));
     consumers.add(ChatBus.ROOM_DELETED.consumer(vertx.eventBus(), gone -> members.invalidate(gone.room())));
     relay = new PresenceRelay(vertx, typingMs, timeoutMs);
     consumers.addAll(relay.consumers());
@@ -267,20 +269,11 @@ public final class ChatVerticle extends VerticleBase {
   }
 
   /**
-   * Erases a deleted user from chat: answered once queued durably (a document of {@link ChatBus#ERASURES_COLLECTION}); then, in the
-   * background, every room's membership ends and every room's messages by the user are redacted, and the queue
-   * entry goes once all is done. An erasure cut short (a failure, a node that died) is taken up again at the next
-   * start of a chat instance.
+   * Erases a deleted user from chat, queued by auth (a document of {@link ChatBus#ERASURES_COLLECTION}): every room's
+   * membership ends and every room's messages by the user are redacted, one room after another, and the queue entry
+   * goes once all is done. An erasure cut short (a failure, a node that died), or queued while no chat instance ran,
+   * is done at the next start of a chat instance.
    */
-  private Future<JsonObject> erase(ChatBus.Erasure erasure) {
-    JsonObject queued = new JsonObject().put("_id", erasure.user()).put("queued", Instant.now().toString());
-    return storage(StorageBus.DOC_PUT, StorageBus.docPut(ChatBus.ERASURES_COLLECTION, new JsonArray().add(queued)))
-      .onSuccess(v -> eraseNow(erasure.user())
-        .onFailure(failure -> log.warn("erasure cut short, resumed at the next start [user: {}, error: {}]", erasure.user(),
-          failure.getMessage())))
-      .map(v -> new JsonObject());
-  }
-
   private Future<Void> eraseNow(String user) {
     return storage(StorageBus.DOC_LIST, StorageBus.docList(ChatBus.ROOMS_COLLECTION, StorageBus.MAX_DOCS))
       .compose(rooms -> {

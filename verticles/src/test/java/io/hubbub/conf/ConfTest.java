@@ -83,6 +83,14 @@ class ConfTest {
       bad("http.metrics", c -> c.getJsonObject("http").put("metrics", "secret")),
       bad("namespaces.Bad", c -> c.getJsonObject("namespaces").put("Bad", new JsonObject().put("publish", "none").put("read", "none"))),
       bad("namespaces.app.read", c -> c.getJsonObject("namespaces").getJsonObject("app").put("read", "everyone")),
+      bad("namespaces.app.retention.maxAgeSeconds", c -> c.getJsonObject("namespaces").getJsonObject("app")
+        .put("retention", new JsonObject().put("maxAgeSeconds", 10))),
+      bad("namespaces.app.retention.maxEvents", c -> c.getJsonObject("namespaces").getJsonObject("app")
+        .put("retention", new JsonObject().put("maxEvents", "1000"))),
+      bad("namespaces.app.retention", c -> c.getJsonObject("namespaces").getJsonObject("app")
+        .put("retention", new JsonObject().put("maxDays", 30))),
+      bad("storage.retentionSweepSeconds", c -> c.getJsonObject("storage").put("retentionSweepSeconds", 0)),
+      bad("sensors.retention.minuteSeconds", c -> c.getJsonObject("sensors").put("retention", new JsonObject().put("minuteSeconds", 60))),
       bad("verticles", c -> c.put("verticles", new JsonArray())),
       bad("verticles[0].name", c -> c.getJsonArray("verticles").getJsonObject(0).put("name", "teleporter")),
       bad("verticles[0].instances", c -> c.getJsonArray("verticles").getJsonObject(0).put("instances", 2)),
