@@ -100,33 +100,23 @@ public final class DataTool {
 
   /** Writes the whole store to {@code out} as JSON Lines; progress and the summary on {@code err}. */
   public static Summary exportTo(HubbubConf conf, OutputStream out, PrintStream err) throws Exception {
-    Vertx vertx = Vertx.vertx();
-    DataTool tool = new DataTool(vertx, conf, err);
-    try {
-      tool.open();
+    return withStore(conf, err, tool -> {
       Writer writer = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
       Summary summary = tool.export(writer);
       writer.flush();
       err.println("hubbub: exported " + summary);
       return summary;
-    } finally {
-      tool.close();
-    }
+    });
   }
 
   /** Reads an export file into the store; nothing is written when a line is broken ({@link BadLine}). */
   public static Summary importFrom(HubbubConf conf, Path file, PrintStream err) throws Exception {
     check(file);
-    Vertx vertx = Vertx.vertx();
-    DataTool tool = new DataTool(vertx, conf, err);
-    try {
-      tool.open();
+    return withStore(conf, err, tool -> {
       Summary summary = tool.importFile(file);
       err.println("hubbub: imported " + summary);
       return summary;
-    } finally {
-      tool.close();
-    }
+    });
   }
 
   /**
@@ -137,15 +127,27 @@ public final class DataTool {
     if (!conf.mongo().embedded()) {
       throw new IllegalArgumentException("backup is for the embedded store; MongoDB has its own (mongodump, or its snapshots)");
     }
-    Vertx vertx = Vertx.vertx();
-    DataTool tool = new DataTool(vertx, conf, err);
-    try {
-      tool.open();
+    return withStore(conf, err, tool -> {
       JsonObject done = await(tool.store.mongo.runCommand("hubbubBackup", new JsonObject().put("hubbubBackup", 1)
         .put("to", to.toAbsolutePath().toString())));
       StoreBackup.Manifest manifest = StoreBackup.verify(to);
       err.println("hubbub: backed up " + done.getLong("bytes") + " bytes into " + to.toAbsolutePath());
       return manifest;
+    });
+  }
+
+  /** What a tool does with the store open. */
+  @FunctionalInterface
+  private interface Work<T> {
+    T run(DataTool tool) throws Exception;
+  }
+
+  /** Opens the conf's store on a Vert.x of its own, does the work, and closes both. */
+  private static <T> T withStore(HubbubConf conf, PrintStream err, Work<T> work) throws Exception {
+    DataTool tool = new DataTool(Vertx.vertx(), conf, err);
+    try {
+      tool.open();
+      return work.run(tool);
     } finally {
       tool.close();
     }
