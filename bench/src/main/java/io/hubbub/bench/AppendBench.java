@@ -157,7 +157,8 @@ public final class AppendBench {
     return acks.get() / ((System.nanoTime() - start) / 1e9);
   }
 
-  private Future<Void> httpLoop(HubbubHttp http, String token, String stream, long end, AtomicLong acks) {
+  /** One HTTP publisher: a 200-byte event to its stream, wait for the ack, again until {@code end} (ms). */
+  static Future<Void> httpLoop(HubbubHttp http, String token, String stream, long end, AtomicLong acks) {
     if (System.currentTimeMillis() >= end) {
       return Future.succeededFuture();
     }

@@ -25,8 +25,6 @@ import java.util.stream.IntStream;
  */
 final class RetentionBench {
 
-  private static final String DATA = "x".repeat(180);
-
   private RetentionBench() {
   }
 
@@ -61,7 +59,7 @@ final class RetentionBench {
     long end = System.currentTimeMillis() + seconds * 1000L;
     long start = System.nanoTime();
     List<Future<Void>> loops = new ArrayList<>(IntStream.range(0, publishers)
-      .mapToObj(p -> publish(http, token, "app.kept-" + p, end, acks)).toList());
+      .mapToObj(p -> AppendBench.httpLoop(http, token, "app.kept-" + p, end, acks)).toList());
     loops.add(read(http, token, publishers, end, reads, 0));
     Future.all(loops).await(seconds + 60L, TimeUnit.SECONDS);
     double rate = acks.get() / ((System.nanoTime() - start) / 1e9);
@@ -73,20 +71,6 @@ final class RetentionBench {
     System.out.printf("  %s: %,.0f events/s, reads p50 %.1f ms, p99 %.1f ms (%d reads), %d buckets left%n",
       label, rate, p50, p99, reads.getTotalCount(), buckets);
     return new Object[] {label, rate, p50, p99, reads.getTotalCount(), buckets};
-  }
-
-  private static Future<Void> publish(HubbubHttp http, String token, String stream, long end, AtomicLong acks) {
-    if (System.currentTimeMillis() >= end) {
-      return Future.succeededFuture();
-    }
-    JsonObject event = new JsonObject().put("type", "BENCH").put("data", new JsonObject().put("text", DATA));
-    return http.request(HttpMethod.POST, "/api/streams/" + stream + "/events", token, event).compose(response -> {
-      if (response.status() != 201) {
-        return Future.failedFuture("HTTP " + response.status());
-      }
-      acks.incrementAndGet();
-      return publish(http, token, stream, end, acks);
-    });
   }
 
   /** Pages of the newest 100 events of each stream in turn: what a dashboard or a reconnecting client reads. */
