@@ -1,7 +1,9 @@
 package io.hubbub.storage;
 
+import io.hubbub.Node;
 import io.hubbub.bus.Streams;
 import io.hubbub.conf.HubbubConf;
+import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -47,6 +49,8 @@ final class Retention {
   private final StreamBounds bounds;
   private final BiFunction<String, Long, Future<List<JsonObject>>> heads;
   private final Owner streams;
+  private final Counter bucketsDropped = Counter.builder("hubbub.storage.retention.buckets.dropped")
+    .description("Buckets of events the retention sweeps dropped").register(Node.registry());
   private boolean stopped;
   private long timer = -1;
 
@@ -77,7 +81,8 @@ final class Retention {
         .map(Map.Entry::getKey).filter(streams::owns).iterator(), started, dropped))
       .onSuccess(v -> {
         if (dropped[1] > 0) {
-          log.info("retention dropped old events [streams: {}, buckets: {}, ms: {}]", dropped[0], dropped[1],
+          bucketsDropped.increment(dropped[1]);
+          log.debug("retention dropped old events [streams: {}, buckets: {}, ms: {}]", dropped[0], dropped[1],
             System.currentTimeMillis() - started);
         }
       })
