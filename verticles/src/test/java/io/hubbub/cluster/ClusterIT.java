@@ -8,6 +8,7 @@ import io.hubbub.client.GaplessReader;
 import io.hubbub.client.Response;
 import io.hubbub.support.Chromium;
 import io.hubbub.support.TcpProxy;
+import io.hubbub.support.TestConf;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -236,6 +237,36 @@ class ClusterIT {
     assertEquals(5, limited);
     aliceOn1.close().await(10, TimeUnit.SECONDS);
     aliceOn2.close().await(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void truncationAndDeletionsReachTheOwnersOfTheirStreamsOnAnyNode() throws Exception {
+    String admin = cluster.call("edge-2", "POST", "/api/sessions", null, new JsonObject().put("username", TestConf.ADMIN)
+      .put("password", TestConf.ADMIN_PASSWORD)).json().getString("token");
+    String dora = login("dora", "edge-1");
+    for (int i = 0; i < 30; i++) {
+      assertEquals(201, cluster.call("edge-1", "POST", "/api/streams/app.spread/events", dora, new JsonObject().put("type", "E")
+        .put("data", new JsonObject())).status());
+    }
+    assertEquals(200, cluster.call("edge-2", "POST", "/api/streams/app.spread/truncate", admin, new JsonObject().put("before", 21)).status());
+    assertEquals(new JsonObject().put("stream", "app.spread").put("firstSeq", 21).put("lastSeq", 30),
+      cluster.call("edge-1", "GET", "/api/streams/app.spread", dora, null).json(), "the owner cut it, whichever node it is");
+
+    BridgeClient doraOn1 = bridge("edge-1", dora);
+    for (String room : new String[] {"gone", "kept"}) {
+      doraOn1.request("chat.join", new JsonObject().put("room", room)).await(10, TimeUnit.SECONDS);
+      doraOn1.request("chat.send", new JsonObject().put("room", room).put("text", "hi from dora")).await(10, TimeUnit.SECONDS);
+    }
+    assertEquals(204, cluster.call("edge-2", "DELETE", "/api/rooms/gone", admin, null).status());
+    assertEquals(new JsonObject().put("stream", "chat.gone").put("firstSeq", 2).put("lastSeq", 1),
+      cluster.call("edge-1", "GET", "/api/streams/chat.gone", admin, null).json());
+    assertEquals(204, cluster.call("edge-2", "DELETE", "/api/users/dora", admin, null).status());
+    eventually("dora's message in kept is redacted, by the chat instance of either edge", () -> {
+      Response page = cluster.callQuietly("edge-1", "GET", "/api/streams/chat.kept/events", admin, null);
+      return page != null && page.status() == 200
+        && "deleted-user".equals(page.json().getJsonArray("events").getJsonObject(0).getString("by"));
+    }, 30);
+    doraOn1.close().await(10, TimeUnit.SECONDS);
   }
 
   private String login(String user, String edge) throws Exception {
