@@ -11,7 +11,9 @@ import java.util.TreeMap;
 /**
  * A subscriber over the raw bridge that does what hubbub.js does: takes live events in seq order,
  * drops repeats, and when a seq is skipped reads the missing range ({@code streams.read}) before going
- * on. What it hands on ({@link #delivered}) is what an application would see.
+ * on. What it hands on ({@link #delivered}) is what an application would see. Events it still needed that the
+ * stream no longer holds (retention, a truncation: a read answers a later {@code firstSeq}) are not a gap: it goes
+ * on from {@code firstSeq} and says so ({@link #truncatedTo}).
  */
 public final class GaplessReader {
 
@@ -26,6 +28,7 @@ public final class GaplessReader {
   private int notices;
   private boolean behind;
   private boolean again;
+  private long truncatedTo;
 
   public GaplessReader(Vertx vertx, BridgeClient client, String stream) {
     this.vertx = vertx;
@@ -43,6 +46,11 @@ public final class GaplessReader {
   /** The next seq it waits for. */
   public synchronized long next() {
     return next;
+  }
+
+  /** The {@code firstSeq} it last went on from because the events before it were gone; 0 when that never happened. */
+  public synchronized long truncatedTo() {
+    return truncatedTo;
   }
 
   /** Notices that live delivery skipped events (429 error frames). */
@@ -106,6 +114,12 @@ public final class GaplessReader {
             behind = false; // read to the end
           }
           again = false;
+          long first = done.result().getLong("firstSeq", 1L);
+          if (first > next) {
+            truncatedTo = first; // what it needed is gone for good: go on from where the stream starts now
+            next = first;
+            pending.headMap(first).clear();
+          }
           for (int i = 0; i < events.size(); i++) {
             JsonObject event = events.getJsonObject(i);
             if (event.getLong("seq") >= next) {
