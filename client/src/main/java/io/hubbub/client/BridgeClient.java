@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -38,6 +39,8 @@ public final class BridgeClient {
   private volatile boolean keepFrames = true;
   /** Error frames that name no address (the bridge's own refusals, e.g. access_denied). */
   public final List<String> errors = new CopyOnWriteArrayList<>();
+  /** How long a request waits for its reply. */
+  public static final long REPLY_TIMEOUT_S = 30;
   private String token;
 
   private BridgeClient(WebSocketClient client, WebSocket socket) {
@@ -80,14 +83,22 @@ public final class BridgeClient {
     return socket;
   }
 
-  /** Sends to an address and waits for the reply; an error frame fails with its code and message. */
+  /**
+   * Sends to an address and waits for the reply; an error frame fails with its code and message, and no reply within
+   * {@value #REPLY_TIMEOUT_S} s fails saying so (Hubbub answers every request it takes well before).
+   */
   public Future<JsonObject> request(String address, Object body) {
     String replyAddress = UUID.randomUUID().toString();
     Promise<JsonObject> reply = Promise.promise();
     replies.put(replyAddress, reply);
     JsonObject frame = frame("send", address).put("body", body).put("replyAddress", replyAddress);
     socket.writeTextMessage(ascii(frame.encode()));
-    return reply.future();
+    return reply.future().timeout(REPLY_TIMEOUT_S, TimeUnit.SECONDS).recover(failure -> {
+      if (replies.remove(replyAddress) != null) {
+        return Future.failedFuture(new IllegalStateException("no reply to " + address + " within " + REPLY_TIMEOUT_S + " s", failure));
+      }
+      return Future.failedFuture(failure);
+    });
   }
 
   /** Sends to an address without waiting for a reply. */

@@ -17,6 +17,9 @@ import io.vertx.core.json.JsonObject;
  */
 public final class HubbubHttp {
 
+  /** How long a request may go without data before it fails. */
+  public static final long IDLE_TIMEOUT_MS = 60_000;
+
   private final int port;
   private final HttpClient http;
 
@@ -45,7 +48,8 @@ public final class HubbubHttp {
    * {@link String} sent as it is, any other value as JSON, or null for none.
    */
   public Future<Response> request(HttpMethod method, String path, String token, Object body) {
-    RequestOptions options = new RequestOptions().setMethod(method).setURI(path);
+    // a request that gets no data for that long fails, naming itself, rather than waiting for ever
+    RequestOptions options = new RequestOptions().setMethod(method).setURI(path).setIdleTimeout(IDLE_TIMEOUT_MS);
     if (token != null) {
       options.putHeader("Authorization", bearer(token));
     }
