@@ -164,6 +164,8 @@ public final class ChatVerticle extends VerticleBase {
     JsonObject doc = new JsonObject().put("_id", room).put("members", new JsonArray().add(user))
       .put("createdBy", user).put("created", Instant.now().toString());
     return storage(StorageBus.DOC_INSERT, StorageBus.docInsert(ChatBus.ROOMS_COLLECTION, doc))
+      // a room made again starts empty, even if its predecessor's deletion left a message behind
+      .compose(created -> forgetHistory(room))
       .compose(created -> audit("CREATED", new JsonObject().put("room", room).put("members", new JsonArray().add(user)), user)
         .map(v -> Set.of(user)))
       .recover(failure -> Failures.code(failure) != Failures.CONFLICT ? Future.failedFuture(failure)
@@ -226,9 +228,11 @@ public final class ChatVerticle extends VerticleBase {
   }
 
   /**
-   * Deletes a room (its admin or creator only): the room first, so that no new message is accepted, then its
-   * history; a message whose membership check passed just before is caught by a second truncation a send timeout
-   * later (unless the room was created again meanwhile). Audited as {@code DELETED} on {@code audit.rooms}.
+   * Deletes a room (an admin or its creator only): its history first, then the room (from then on no message is
+   * accepted), then once more, a send timeout later, whatever a message accepted meanwhile added. A failure before
+   * the room is gone is a 503 whose retry does it all again; once it is gone, the answer is 204, and a trail that
+   * cannot be written is logged. A room made again under the name starts empty ({@link #join}).
+   * Audited as {@code DELETED} on {@code audit.rooms}.
    */
   private Future<JsonObject> deleteRoom(ChatBus.RoomKey key, MultiMap headers) {
     JsonObject principal = Caller.principal(headers);
@@ -245,27 +249,26 @@ public final class ChatVerticle extends VerticleBase {
         if (!principal.getBoolean("admin", false) && !creator) {
           throw Failures.of(Failures.FORBIDDEN, "only an admin or the room's creator deletes '" + room + "'");
         }
-        return storage(StorageBus.DOC_DELETE, StorageBus.docKey(ChatBus.ROOMS_COLLECTION, room));
-      })
-      .compose(deleted -> {
-        members.put(room, NO_ROOM);
-        ChatBus.ROOM_DELETED.publish(vertx.eventBus(), new ChatBus.RoomKey(room));
         return forgetHistory(room);
       })
-      .compose(v -> {
+      .compose(dropped -> storage(StorageBus.DOC_DELETE, StorageBus.docKey(ChatBus.ROOMS_COLLECTION, room)))
+      .map(deleted -> {
+        members.put(room, NO_ROOM);
+        ChatBus.ROOM_DELETED.publish(vertx.eventBus(), new ChatBus.RoomKey(room));
         vertx.setTimer(timeoutMs, t -> membersOf(room).compose(now -> now == NO_ROOM ? forgetHistory(room) : Future.succeededFuture())
           .onFailure(failure -> log.warn("room history not checked again [room: {}, error: {}]", room, failure.getMessage())));
-        return audit("DELETED", new JsonObject().put("room", room), by);
-      })
-      .map(v -> new JsonObject());
+        audit("DELETED", new JsonObject().put("room", room), by)
+          .onFailure(failure -> log.warn("room deletion not audited [room: {}, error: {}]", room, failure.getMessage()));
+        return new JsonObject();
+      });
   }
 
-  /** Drops every event a room's stream holds now. */
-  private Future<Void> forgetHistory(String room) {
+  /** Drops every event a room's stream holds now; answers whether there were any. */
+  private Future<Boolean> forgetHistory(String room) {
     String stream = ChatBus.stream(room);
     return storage.request(StorageBus.META, new StorageBus.StreamKey(stream))
-      .compose(info -> info.firstSeq() > info.lastSeq() ? Future.succeededFuture()
-        : storage.request(StorageBus.TRUNCATE, new StorageBus.Truncate(stream, info.lastSeq() + 1)).mapEmpty());
+      .compose(info -> info.firstSeq() > info.lastSeq() ? Future.succeededFuture(false)
+        : storage.request(StorageBus.TRUNCATE, new StorageBus.Truncate(stream, info.lastSeq() + 1)).map(true));
   }
 
   /**
@@ -280,16 +283,21 @@ public final class ChatVerticle extends VerticleBase {
         Future<Void> done = Future.succeededFuture();
         for (JsonObject doc : rooms) { // one room after another: an erasure is background work
           String room = doc.getString("_id");
-          done = done.compose(v -> (memberList(doc).contains(user) ? change(StorageBus.DOC_REMOVE, room, user, "left").map(now -> announce(room, now))
-              : Future.succeededFuture())
-            .compose(left -> storage.request(StorageBus.REDACT, new StorageBus.Redact(ChatBus.stream(room), user)))
-            .mapEmpty());
+          done = done.compose(v -> leave(room, user, memberList(doc).contains(user)))
+            .compose(v -> storage.request(StorageBus.REDACT, new StorageBus.Redact(ChatBus.stream(room), user)))
+            .mapEmpty();
         }
         return done;
       })
       .compose(v -> storage(StorageBus.DOC_DELETE, StorageBus.docKey(ChatBus.ERASURES_COLLECTION, user)))
       .onSuccess(v -> log.info("user erased from chat [user: {}]", user))
       .mapEmpty();
+  }
+
+  /** Ends a deleted user's membership of a room, when they had one. */
+  private Future<Void> leave(String room, String user, boolean member) {
+    return member ? change(StorageBus.DOC_REMOVE, room, user, "left").map(now -> announce(room, now)).mapEmpty()
+      : Future.succeededFuture();
   }
 
   /** Erasures a node that died left unfinished, one after another, retried at the next start when they fail again. */
