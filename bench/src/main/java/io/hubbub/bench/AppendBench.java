@@ -1,19 +1,17 @@
 package io.hubbub.bench;
 
-import io.hubbub.Node;
+import io.hubbub.client.BlockingHttp;
 import io.hubbub.client.BridgeClient;
 import io.hubbub.client.HubbubHttp;
-import io.micrometer.core.instrument.DistributionSummary;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
+import io.hubbub.embedded.EmbeddedStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.json.JsonObject;
-import io.vertx.micrometer.backends.BackendRegistries;
 
-import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -25,9 +23,12 @@ import java.util.stream.IntStream;
 
 /**
  * Durable appends per second over HTTP and over the bridge with 1, 16, 64 and 256 concurrent publishers
- * (each on its own stream, then 64 on 4 shared streams),
- * beside the embedded store's raw bulk-insert rate of the same documents, measured in the same run
- * on the same store. Each publisher sends one event at a time and waits for its ack.
+ * (each on its own stream, then 64 on 4 shared streams), against Hubbub as deployed: its jar in a process of its
+ * own, the default conf, its embedded store inside. Beside them, in the same run: the disk's own limits (small
+ * appends each followed by fdatasync, large appends), and the embedded store's raw bulk-insert rate of the same
+ * documents, measured in the server's own store over the wire. Each publisher sends one event at a time and waits
+ * for its ack; the CPU column is the server process's (from its {@code /proc} counters), the group commit's batch
+ * sizes and write times come from its {@code /metrics}.
  *
  * <pre>java -jar bench/target/hubbub-bench.jar append [seconds=10] [publishers=1,16,64,256] [sharedStreams=4]</pre>
  */
@@ -44,6 +45,8 @@ public final class AppendBench {
   private double writeMsSeen;
   private long cpuMark;
   private long wallMark;
+  private Server server;
+  private int serverPort;
 
   private AppendBench(Vertx vertx, int seconds) {
     this.vertx = vertx;
@@ -51,23 +54,44 @@ public final class AppendBench {
   }
 
   static void run(int seconds, List<Integer> publishers, int shared) throws Exception {
-    try (BenchStore bench = BenchStore.start("hubbub-bench")) {
-      new AppendBench(bench.vertx, seconds).run(bench, publishers, shared);
+    Path dir = Files.createTempDirectory("hubbub-append");
+    Vertx vertx = Vertx.vertx();
+    try {
+      new AppendBench(vertx, seconds).run(dir, publishers, shared);
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+      BenchStore.deleteTree(dir);
     }
   }
 
-  private void run(BenchStore bench, List<Integer> publisherCounts, int sharedStreams) throws Exception {
-    System.out.printf("hubbub append benchmark: %d s per scenario, 200-byte events, embedded store (H2)%n", seconds);
-    rawBulkInsert(bench, true, "warmup", RAW_BULK, 64, 3); // JIT warm-up of both sides, not counted
-    double before = rawBulkInsert(bench, true, "raw_before", RAW_BULK, 64, seconds);
-    double lazy = rawBulkInsert(bench, false, "raw_lazy", RAW_BULK, 64, seconds);
-    double oneStream = rawBulkInsert(bench, true, "raw_one_stream", RAW_BULK, 1, seconds);
-    // the most a group commit can gather from 64 publishers that each wait for their ack
-    double small = rawBulkInsert(bench, true, "raw_64", 64, 64, seconds);
+  private void run(Path dir, List<Integer> publisherCounts, int sharedStreams) throws Exception {
+    System.out.printf("hubbub append benchmark: %d s per scenario, 200-byte events, the jar as deployed (embedded store inside)%n",
+      seconds);
+    double syncs = DiskLimits.smallSyncedAppends(dir, seconds);
+    double largeMb = DiskLimits.largeSyncedAppendsMb(dir, seconds);
+    Path data = dir.resolve("data");
+    JsonObject conf = new JsonObject(Files.readString(Path.of("conf", "hubbub.json")));
+    conf.getJsonObject("http").put("port", 0);
+    conf.getJsonObject("mongo").put("dataDir", data.toString());
+    conf.getJsonObject("auth").put("passwordIterations", 1_000)
+      .put("throttle", new JsonObject().put("perUser", 1_000).put("perAddress", 1_000_000));
+    try (Server server = Server.hubbub(dir, conf, List.of("-Xmx1g"))) {
+      this.server = server;
+      int port = server.port();
+      server.awaitStarted();
+      measure(EmbeddedStore.runningUri(data), port, publisherCounts, sharedStreams, syncs, largeMb);
+    }
+  }
 
-    int port = BenchStore.freePort();
-    JsonObject conf = bench.conf(port);
-    Node node = Node.start(vertx, conf).await(60, TimeUnit.SECONDS);
+  private void measure(String storeUri, int port, List<Integer> publisherCounts, int sharedStreams, double syncs, double largeMb)
+    throws Exception {
+    rawBulkInsert(storeUri, true, "warmup", RAW_BULK, 64, 3); // JIT warm-up of both sides, not counted
+    double before = rawBulkInsert(storeUri, true, "raw_before", RAW_BULK, 64, seconds);
+    double lazy = rawBulkInsert(storeUri, false, "raw_lazy", RAW_BULK, 64, seconds);
+    double oneStream = rawBulkInsert(storeUri, true, "raw_one_stream", RAW_BULK, 1, seconds);
+    // the most a group commit can gather from 64 publishers that each wait for their ack
+    double small = rawBulkInsert(storeUri, true, "raw_64", 64, 64, seconds);
+    serverPort = port;
     HubbubHttp http = HubbubHttp.create(vertx, "127.0.0.1", port, Collections.max(publisherCounts));
     String token = Sessions.token(port);
     for (int publishers : publisherCounts) {
@@ -83,60 +107,79 @@ public final class AppendBench {
     markCpu();
     row("HTTP POST /api/streams/{s}/events", many, sharedStreams, http(http, token, many, sharedStreams));
     http.close().await(10, TimeUnit.SECONDS);
-    node.undeploy().await(60, TimeUnit.SECONDS);
-    double after = rawBulkInsert(bench, true, "raw_after", RAW_BULK, 64, seconds);
+    double after = rawBulkInsert(storeUri, true, "raw_after", RAW_BULK, 64, seconds);
     // the reference is the better of the two raw runs around the scenarios
     double raw = Math.max(before, after);
     Results results = new Results("append", new JsonObject().put("seconds", seconds).put("eventBytes", 200)
-      .put("rawReference", raw), List.of("scenario", "publishers", "streams", "events/s", "vs raw", "cpu %", "events/write", "ms/write"));
-    results.add("store: raw bulk of " + RAW_BULK + ", journaled, before", 1, 64, before, before / raw, 0.0, (double) RAW_BULK, 0.0);
-    results.add("store: raw bulk of " + RAW_BULK + ", journaled, after", 1, 64, after, after / raw, 0.0, (double) RAW_BULK, 0.0);
-    results.add("store: raw bulk of " + RAW_BULK + ", not journaled", 1, 64, lazy, lazy / raw, 0.0, (double) RAW_BULK, 0.0);
-    results.add("store: raw bulk of " + RAW_BULK + ", 1 stream, journaled", 1, 1, oneStream, oneStream / raw, 0.0, (double) RAW_BULK, 0.0);
-    results.add("store: raw bulk of 64, journaled", 1, 64, small, small / raw, 0.0, 64.0, 0.0);
+      .put("rawReference", raw).put("diskSyncsPerSecond", syncs).put("diskLargeMBps", largeMb),
+      List.of("scenario", "publishers", "streams", "events/s", "vs raw", "vs disk", "cpu %", "events/write", "ms/write"));
+    double diskEvents = largeMb * 1e6 / 200; // 200-byte events at the disk's large-append rate
+    results.add("disk: 200-byte appends, each fdatasync'd", 1, 1, syncs, syncs / raw, 1.0, 0.0, 1.0, 1000 / syncs);
+    results.add("disk: 200 KB appends, fdatasync'd (as 200-byte events)", 1, 1, diskEvents, diskEvents / raw, 1.0, 0.0, 1000.0, 0.0);
+    results.add("store: raw bulk of " + RAW_BULK + ", journaled, before", 1, 64, before, before / raw, before / diskEvents, 0.0,
+      (double) RAW_BULK, 0.0);
+    results.add("store: raw bulk of " + RAW_BULK + ", journaled, after", 1, 64, after, after / raw, after / diskEvents, 0.0,
+      (double) RAW_BULK, 0.0);
+    results.add("store: raw bulk of " + RAW_BULK + ", not journaled", 1, 64, lazy, lazy / raw, lazy / diskEvents, 0.0,
+      (double) RAW_BULK, 0.0);
+    results.add("store: raw bulk of " + RAW_BULK + ", 1 stream, journaled", 1, 1, oneStream, oneStream / raw, oneStream / diskEvents,
+      0.0, (double) RAW_BULK, 0.0);
+    results.add("store: raw bulk of 64, journaled", 1, 64, small, small / raw, small / diskEvents, 0.0, 64.0, 0.0);
     for (Object[] row : rows) {
-      results.add(row[0], row[1], row[2], row[3], (Double) row[3] / raw, row[4], row[5], row[6]);
+      double rate = (Double) row[3];
+      // one at a time, a publisher's ceiling is the disk's synced small appends; in batches, its large appends
+      double disk = (int) row[1] == 1 ? syncs : diskEvents;
+      results.add(row[0], row[1], row[2], rate, rate / raw, rate / disk, row[4], row[5], row[6]);
     }
     results.finish();
   }
 
-  private void markCpu() {
-    cpuMark = cpuNanos();
+  private void markCpu() throws Exception {
+    cpuMark = server.cpuNanos();
     wallMark = System.nanoTime();
   }
 
-  /** Records a scenario's rate, with the process CPU and the group commit's writes meanwhile, and prints it now. */
-  private void row(String scenario, int publishers, int streams, double rate) {
-    double cpu = (cpuNanos() - cpuMark) / (double) (System.nanoTime() - wallMark);
-    MeterRegistry registry = BackendRegistries.getDefaultNow();
-    DistributionSummary sizes = registry == null ? null : registry.find("hubbub.append.batch.events").summary();
-    Timer writes = registry == null ? null : registry.find("hubbub.append.write").timer();
+  /** Records a scenario's rate, with the server's CPU and the group commit's writes meanwhile, and prints it now. */
+  private void row(String scenario, int publishers, int streams, double rate) throws Exception {
+    double cpu = (server.cpuNanos() - cpuMark) / (double) (System.nanoTime() - wallMark);
+    String metrics = BlockingHttp.local(serverPort).send(HttpMethod.GET, "/metrics", null, null).text();
+    long batches = (long) sum(metrics, "hubbub_append_batch_events_count");
+    double events = sum(metrics, "hubbub_append_batch_events_sum");
+    double writeMs = sum(metrics, "hubbub_append_write_seconds_sum") * 1000;
     double perWrite = 0;
     double msPerWrite = 0;
-    if (sizes != null && writes != null && sizes.count() > batchesSeen) {
-      long count = sizes.count() - batchesSeen;
-      perWrite = (sizes.totalAmount() - eventsSeen) / count;
-      msPerWrite = (writes.totalTime(TimeUnit.MILLISECONDS) - writeMsSeen) / count;
-      batchesSeen = sizes.count();
-      eventsSeen = sizes.totalAmount();
-      writeMsSeen = writes.totalTime(TimeUnit.MILLISECONDS);
+    if (batches > batchesSeen) {
+      long count = batches - batchesSeen;
+      perWrite = (events - eventsSeen) / count;
+      msPerWrite = (writeMs - writeMsSeen) / count;
+      batchesSeen = batches;
+      eventsSeen = events;
+      writeMsSeen = writeMs;
     }
     rows.add(new Object[] {scenario, publishers, streams, rate, 100 * cpu, perWrite, msPerWrite});
     System.out.printf("  %s, %d publisher(s) on %d stream(s): %,.0f/s [cpu %.0f%% of one core] (%.1f events and %.1f ms per write)%n",
       scenario, publishers, streams, rate, 100 * cpu, perWrite, msPerWrite);
   }
 
-  /** The store's own rate: ordered bulk inserts of the same documents into a collection with the same indexes. */
-  /** Documents spread round-robin over {@code streams} streams, as the publishers below spread theirs. */
-  private double rawBulkInsert(BenchStore bench, boolean journaled, String collection, int bulkSize, int streams, int seconds)
+  /**
+   * The store's own rate: ordered bulk inserts of the same documents into a collection with the same indexes, spread
+   * round-robin over {@code streams} streams as the publishers below spread theirs, in the server's embedded store.
+   */
+  private double rawBulkInsert(String storeUri, boolean journaled, String collection, int bulkSize, int streams, int seconds)
     throws Exception {
     // the same keys and indexes as the events collection: _id <stream>|<seq> and a unique sid <stream>|<id>
-    return bench.rawInsertRate(collection, bulkSize, journaled, seconds, n -> document("app.raw-" + n % streams, n));
+    return BenchStore.rawInsertRate(vertx, storeUri, collection, bulkSize, journaled, seconds, n -> document("app.raw-" + n % streams, n));
   }
 
-  /** CPU time of this whole process (server, store and load generator), from the JVM's own counters. */
-  private static long cpuNanos() {
-    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+  /** The sum of a Prometheus metric's values over all its label sets. */
+  static double sum(String metrics, String name) {
+    double total = 0;
+    for (String line : metrics.lines().toList()) {
+      if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+        total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return total;
   }
 
   private static JsonObject document(String stream, long seq) {

@@ -68,7 +68,13 @@ final class BenchStore implements AutoCloseable {
    */
   double rawInsertRate(String collection, int bulkSize, boolean journaled, int seconds, LongFunction<JsonObject> document)
     throws Exception {
-    MongoClient mongo = MongoClient.create(vertx, new JsonObject().put("connection_string", uri()).put("db_name", "bench_raw"));
+    return rawInsertRate(vertx, uri(), collection, bulkSize, journaled, seconds, document);
+  }
+
+  /** {@link #rawInsertRate(String, int, boolean, int, LongFunction)} into the store at {@code uri} (another process's). */
+  static double rawInsertRate(Vertx vertx, String uri, String collection, int bulkSize, boolean journaled, int seconds,
+                              LongFunction<JsonObject> document) throws Exception {
+    MongoClient mongo = MongoClient.create(vertx, new JsonObject().put("connection_string", uri).put("db_name", "bench_raw"));
     mongo.createIndexWithOptions(collection, new JsonObject().put("sid", 1), new IndexOptions().unique(true))
       .await(30, TimeUnit.SECONDS);
     BulkWriteOptions options = new BulkWriteOptions(true).setWriteOption(journaled ? WriteOption.JOURNALED : WriteOption.ACKNOWLEDGED);
