@@ -1,14 +1,18 @@
 package io.hubbub.bench;
 
-import io.hubbub.Node;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.client.BridgeClient;
 import io.hubbub.client.HubbubHttp;
+import io.hubbub.embedded.EmbeddedStore;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -16,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * Catch-up: a client reading 100,000 events of history page by page (1,000 a page, each page asked for
  * when the last arrived, as hubbub.js does), over HTTP and over the bridge, from the start of a long
  * stream and from seq 1,000,001. The stream (1,100,000 events of 200-byte data) is appended first,
- * 1,000 events a request.
+ * 1,000 events a request. Hubbub runs as deployed: its jar in a process of its own, the embedded store inside.
  *
  * <pre>java -jar bench/target/hubbub-bench.jar catchup [events=1100000] [read=100000]</pre>
  */
@@ -27,15 +31,21 @@ public final class CatchupBench {
   private static final int PAGE = StorageBus.MAX_READ_LIMIT;
 
   static void run(long events, long read) throws Exception {
-    try (BenchStore bench = BenchStore.start("hubbub-catchup")) {
-      Vertx vertx = bench.vertx;
-      int port = BenchStore.freePort();
-      Node node = Node.start(vertx, bench.conf(port)).await(60, TimeUnit.SECONDS);
+    Path dir = Files.createTempDirectory("hubbub-catchup");
+    Path file = dir.resolve("data").resolve(EmbeddedStore.FILE_NAME);
+    JsonObject conf = new JsonObject(Files.readString(Path.of("conf", "hubbub.json")));
+    conf.getJsonObject("http").put("port", 0);
+    conf.getJsonObject("mongo").put("dataDir", dir.resolve("data").toString());
+    conf.getJsonObject("auth").put("passwordIterations", 1_000);
+    Vertx vertx = Vertx.vertx();
+    try (Server server = Server.hubbub(dir, conf, List.of("-Xmx1g"))) {
+      int port = server.port();
+      server.awaitStarted();
       String token = Sessions.token(port);
-      fill(vertx, events);
-      long jsonBytes = jsonBytes(vertx, STREAM, events);
-      long fileAfterFill = java.nio.file.Files.size(bench.file());
       HubbubHttp http = HubbubHttp.local(vertx, port);
+      fill(http, token, events);
+      long jsonBytes = jsonBytes(http, token, STREAM, events);
+      long fileAfterFill = Files.size(file);
       BridgeClient bridge = BridgeClient.connect(vertx, port).await(30, TimeUnit.SECONDS).token(token).keepFrames(false)
         .pingEvery(vertx, 5_000);
       Results results = new Results("catchup", new JsonObject().put("events", events).put("read", read).put("page", PAGE),
@@ -57,10 +67,10 @@ public final class CatchupBench {
           }
         }
       }
-      long fileAtEnd = java.nio.file.Files.size(bench.file());
+      long fileAtEnd = Files.size(file);
       // small buckets: 64 publishers, each on its own stream, one event at a time (what a group commit makes of them)
-      long smallJson = fillSmall(vertx, 64, 1_000);
-      long fileAfterSmall = java.nio.file.Files.size(bench.file());
+      long smallJson = fillSmall(http, token, 64, 1_000);
+      long fileAfterSmall = Files.size(file);
       System.out.printf("disk, one-event appends: 64,000 events are %,d bytes of JSON; the file grew by %,d bytes (%.2fx)%n",
         smallJson, fileAfterSmall - fileAtEnd, (fileAfterSmall - fileAtEnd) / (double) smallJson);
       results.add("disk: file growth / JSON", "one-event appends", 64_000L, 0.0, (fileAfterSmall - fileAtEnd) / (double) smallJson);
@@ -70,21 +80,25 @@ public final class CatchupBench {
       results.add("disk: store file / JSON", "after appending", events, 0.0, fileAfterFill / (double) jsonBytes);
       results.finish();
       bridge.close().await(10, TimeUnit.SECONDS);
-      node.undeploy().await(60, TimeUnit.SECONDS);
+      http.close().await(10, TimeUnit.SECONDS);
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+      BenchStore.deleteTree(dir);
     }
   }
 
-  /** Appends the stream through storage, a thousand events a request. */
-  private static void fill(Vertx vertx, long events) throws Exception {
+  /** Appends the stream over HTTP, a thousand events a request. */
+  private static void fill(HubbubHttp http, String token, long events) throws Exception {
     long t0 = System.nanoTime();
     for (long first = 1; first <= events; first += PAGE) {
       JsonArray batch = new JsonArray();
       for (long seq = first; seq < Math.min(events + 1, first + PAGE); seq++) {
-        batch.add(new JsonObject().put("stream", STREAM).put("type", "BENCH").put("data", new JsonObject().put("n", seq).put("text", DATA))
-          .put("by", "bench"));
+        batch.add(new JsonObject().put("type", "BENCH").put("data", new JsonObject().put("n", seq).put("text", DATA)));
       }
-      StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.APPEND, StorageBus.Append.of(batch), 60_000)
-        .await(60, TimeUnit.SECONDS);
+      int status = http.request(HttpMethod.POST, "/api/streams/" + STREAM + "/events", token, batch).await(60, TimeUnit.SECONDS).status();
+      if (status != 201) {
+        throw new IllegalStateException("appending: HTTP " + status);
+      }
       if (first % 100_000 == 1) {
         System.out.printf("  appended %,d of %,d%n", first - 1, events);
       }
@@ -96,23 +110,21 @@ public final class CatchupBench {
    * {@code streams} publishers, each appending {@code each} events to its own stream one at a time; returns the
    * JSON size of what they stored.
    */
-  private static long fillSmall(Vertx vertx, int streams, int each) throws Exception {
-    List<io.vertx.core.Future<Long>> loops = new java.util.ArrayList<>();
+  private static long fillSmall(HubbubHttp http, String token, int streams, int each) throws Exception {
+    List<Future<Long>> loops = new ArrayList<>();
     for (int p = 0; p < streams; p++) {
       String stream = "app.small-" + p;
-      io.vertx.core.Future<Long> loop = io.vertx.core.Future.succeededFuture(0L);
+      Future<Long> loop = Future.succeededFuture(0L);
       for (int i = 0; i < each; i++) {
-        JsonArray one = new JsonArray().add(new JsonObject().put("stream", stream).put("type", "BENCH")
-          .put("data", new JsonObject().put("n", i).put("text", DATA)).put("by", "bench"));
-        loop = loop.compose(bytes -> StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.APPEND,
-          StorageBus.Append.of(one), 60_000).map(ack -> bytes));
+        JsonObject one = new JsonObject().put("type", "BENCH").put("data", new JsonObject().put("n", i).put("text", DATA));
+        loop = loop.compose(bytes -> http.call(HttpMethod.POST, "/api/streams/" + stream + "/events", token, one).map(ack -> bytes));
       }
       loops.add(loop);
     }
-    io.vertx.core.Future.all(loops).await(600, TimeUnit.SECONDS);
+    Future.all(loops).await(600, TimeUnit.SECONDS);
     long bytes = 0;
     for (int p = 0; p < streams; p++) {
-      bytes += jsonBytes(vertx, "app.small-" + p, each);
+      bytes += jsonBytes(http, token, "app.small-" + p, each);
     }
     return bytes;
   }
@@ -140,22 +152,21 @@ public final class CatchupBench {
     return got;
   }
 
-  /** Pages read straight from storage. */
-  private static Pages storage(Vertx vertx, String stream) {
-    return seq -> StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.READ,
-      new StorageBus.Read(stream, seq, PAGE), 60_000).await(60, TimeUnit.SECONDS).toJson();
+  /** Pages of a stream over HTTP. */
+  private static Pages pages(HubbubHttp http, String token, String stream) {
+    return seq -> http.call(HttpMethod.GET, "/api/streams/" + stream + "/events?from=" + seq + "&limit=" + PAGE, token, null)
+      .await(60, TimeUnit.SECONDS);
   }
 
   /** The JSON size of events as readers get them. */
-  private static long jsonBytes(Vertx vertx, String stream, long events) throws Exception {
+  private static long jsonBytes(HubbubHttp http, String token, String stream, long events) throws Exception {
     long[] bytes = {0};
-    readPages(1, events, storage(vertx, stream), e -> bytes[0] += e.toBuffer().length());
+    readPages(1, events, pages(http, token, stream), e -> bytes[0] += e.toBuffer().length());
     return bytes[0];
   }
 
   private static long readHttp(HubbubHttp http, String token, long from, long count) throws Exception {
-    return readPages(from, count, seq -> http.call(HttpMethod.GET, "/api/streams/" + STREAM + "/events?from=" + seq + "&limit=" + PAGE,
-      token, null).await(60, TimeUnit.SECONDS), e -> { });
+    return readPages(from, count, pages(http, token, STREAM), e -> { });
   }
 
   /** streams.read over the bridge, one page at a time. */
