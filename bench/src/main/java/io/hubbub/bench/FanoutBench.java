@@ -22,10 +22,10 @@ import java.util.function.Consumer;
 /**
  * Fan-out: R rooms × M subscribers, a publish-rate sweep up to saturation, against Hubbub (durable
  * appends over the bridge, live delivery to raw bridge WebSockets) and its peer, a Socket.IO 4 server
- * ({@code bench/peers/socketio}: room broadcast; with {@code store=on} after inserting each message into the
- * same embedded store), run one after the other in one command. Each server runs in its own process; its CPU
- * time comes from its own counters. The load generator (this JVM, which also hosts the embedded store)
- * publishes open-loop at the step's rate, one publisher socket per room, and timestamps every message;
+ * ({@code bench/peers/socketio}: room broadcast; with {@code store=on} after inserting each message into an
+ * embedded store this JVM runs), run one after the other in one command. Each server runs in its own process, Hubbub
+ * as deployed (its embedded store inside, since 2026-12-01); its CPU time comes from its own counters. The load
+ * generator (this JVM) publishes open-loop at the step's rate, one publisher socket per room, and timestamps every message;
  * latency is publish to receive on the subscriber's socket.
  *
  * <pre>java -cp bench/target/hubbub-bench.jar io.hubbub.bench.FanoutBench [rooms=10] [subscribers=20]
@@ -125,10 +125,11 @@ public final class FanoutBench {
     results.finish();
   }
 
+  /** Hubbub as deployed: the default conf, its embedded store inside its own process (a fresh data folder each run). */
   private JsonObject hubbubConf(BenchStore store, boolean compressed) throws Exception {
     JsonObject conf = store.conf(0);
     conf.getJsonObject("http").put("websocketCompression", compressed);
-    conf.getJsonObject("mongo").put("database", "fanout-" + ++run);
+    conf.getJsonObject("mongo").put("uri", "").put("dataDir", dir.resolve("data-" + ++run).toString());
     conf.getJsonObject("auth").put("adminPassword", "bench-admin-1");
     conf.put("verticles", new JsonArray().add(new JsonObject().put("name", "storage")).add(new JsonObject().put("name", "auth"))
       .add(new JsonObject().put("name", "audit")).add(new JsonObject().put("name", "gateway")));
