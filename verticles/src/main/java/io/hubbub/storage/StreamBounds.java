@@ -92,6 +92,7 @@ final class StreamBounds {
   Future<Void> listExisting() {
     JsonObject marker = new JsonObject().put("_id", "streams-listed");
     return calls.guard(mongo.findOne(EventStore.META, marker, null)).compose(done -> done != null ? Future.succeededFuture()
+      // not bounded by the store call timeout: on a large store the scan takes as long as it takes, once
       : mongo.distinct(EventStore.BUCKETS, "stream", String.class.getName())
         .compose(names -> created(names.stream().map(String.class::cast).toList()))
         .compose(v -> calls.guard(mongo.save(EventStore.META, marker.copy().put("at", System.currentTimeMillis()))))
