@@ -164,14 +164,22 @@ final class EventStore implements EventLog {
     return buckets.stream().mapToLong(b -> b.getLong("last")).max().orElse(0);
   }
 
-  /** The buckets that may hold any of these seqs (those starting up to a bucket's length before each), without events. */
+  /**
+   * The {@code _id}s of the buckets that may hold a seq from {@code from} to {@code to}: those starting from a bucket's
+   * length before {@code from} up to {@code to}.
+   */
+  private static Set<String> keysHolding(String stream, long from, long to) {
+    Set<String> keys = new HashSet<>();
+    for (long s = Math.max(1, from - MAX_BUCKET_EVENTS + 1); s <= to; s++) {
+      keys.add(key(stream, s));
+    }
+    return keys;
+  }
+
+  /** The buckets that may hold any of these seqs, without events. */
   private Future<List<JsonObject>> buckets(String stream, List<Long> seqs) {
     Set<String> keys = new HashSet<>();
-    for (long seq : seqs) {
-      for (long s = Math.max(1, seq - MAX_BUCKET_EVENTS + 1); s <= seq; s++) {
-        keys.add(key(stream, s));
-      }
-    }
+    seqs.forEach(seq -> keys.addAll(keysHolding(stream, seq, seq)));
     FindOptions options = new FindOptions().setFields(new JsonObject().put("_id", 0).put("first", 1).put("last", 1));
     return calls.guard(mongo.findWithOptions(BUCKETS, byIds(keys), options));
   }
@@ -315,10 +323,7 @@ final class EventStore implements EventLog {
    * had {@code ts} is read whole once, to take its newest event's.
    */
   Future<List<JsonObject>> heads(String stream, long from) {
-    Set<String> keys = new HashSet<>();
-    for (long s = Math.max(1, from - MAX_BUCKET_EVENTS + 1); s < from + SPAN; s++) {
-      keys.add(key(stream, s));
-    }
+    Set<String> keys = keysHolding(stream, from, from + SPAN - 1);
     FindOptions options = new FindOptions().setFields(new JsonObject().put("first", 1).put("last", 1).put("ts", 1));
     return calls.guard(mongo.findWithOptions(BUCKETS, byIds(keys), options)).compose(found -> {
       List<String> untimed = found.stream().filter(b -> b.getString("ts") == null).map(b -> b.getString("_id")).toList();
@@ -347,12 +352,8 @@ final class EventStore implements EventLog {
       return Future.succeededFuture(0);
     }
     long spanEnd = Math.min(cut - 1, floor + SPAN - 1);
-    Set<String> keys = new HashSet<>();
-    for (long s = Math.max(1, floor - MAX_BUCKET_EVENTS + 1); s <= spanEnd; s++) {
-      keys.add(key(stream, s));
-    }
     FindOptions options = new FindOptions().setFields(new JsonObject().put("last", 1));
-    return calls.guard(mongo.findWithOptions(BUCKETS, byIds(keys), options)).compose(found -> {
+    return calls.guard(mongo.findWithOptions(BUCKETS, byIds(keysHolding(stream, floor, spanEnd)), options)).compose(found -> {
       List<String> gone = found.stream().filter(b -> b.getLong("last") < cut).map(b -> b.getString("_id")).toList();
       Future<Integer> deleted = gone.isEmpty() ? Future.succeededFuture(0)
         : calls.guard(mongo.removeDocumentsWithOptions(BUCKETS, byIds(gone), calls.writes())).map(r -> gone.size());
@@ -371,11 +372,7 @@ final class EventStore implements EventLog {
       return Future.succeededFuture(0L);
     }
     long spanEnd = Math.min(to, from + SPAN - 1);
-    Set<String> keys = new HashSet<>();
-    for (long s = Math.max(1, from - MAX_BUCKET_EVENTS + 1); s <= spanEnd; s++) {
-      keys.add(key(stream, s));
-    }
-    return calls.guard(mongo.find(BUCKETS, byIds(keys))).compose(buckets -> {
+    return calls.guard(mongo.find(BUCKETS, byIds(keysHolding(stream, from, spanEnd)))).compose(buckets -> {
       List<BulkOperation> rewrites = new ArrayList<>();
       long redacted = 0;
       for (JsonObject bucket : buckets) {
