@@ -1,6 +1,7 @@
 package io.hubbub.storage;
 
 import io.hubbub.StartupException;
+import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Streams;
 import io.hubbub.conf.HubbubConf;
 import io.hubbub.embedded.EmbeddedStore;
@@ -56,12 +57,8 @@ import java.util.regex.Pattern;
 public final class DataTool {
 
   public static final Set<String> COMMANDS = Set.of("export", "import", "backup", "restore");
-  /** Storage's document collections: those of every deployment, plus what the conf adds. */
-  private static final List<String> COLLECTIONS =
-    List.of("users", "names", "sessions", "rooms", "devices", "aggregates", "sensors", "erasures");
   private static final int BUCKET = EventStore.MAX_BUCKET_EVENTS;
   private static final int DOC_BULK = 500;
-  private static final Pattern TYPE = Pattern.compile("[A-Z][A-Z0-9_]{0,63}");
   private static final long PROGRESS_MS = 2_000;
 
   private final Vertx vertx;
@@ -246,7 +243,7 @@ public final class DataTool {
       progress("export", ++done, streams.size(), eventCount, 0);
     }
     long documents = 0;
-    for (String collection : collections()) {
+    for (String collection : DocStore.collections(conf.storage())) {
       List<JsonObject> docs = await(mongo.find(collection, new JsonObject()));
       docs.sort((a, b) -> String.valueOf(a.getValue("_id")).compareTo(String.valueOf(b.getValue("_id"))));
       for (JsonObject doc : docs) {
@@ -257,12 +254,6 @@ public final class DataTool {
     }
     line(out, new JsonObject().put("end", true).put("streams", streams.size()).put("events", eventCount).put("documents", documents));
     return new Summary(streams.size(), eventCount, documents, List.of());
-  }
-
-  private List<String> collections() {
-    Set<String> all = new TreeSet<>(COLLECTIONS);
-    all.addAll(conf.storage().collections());
-    return List.copyOf(all);
   }
 
   private static void line(Writer out, JsonObject json) throws IOException {
@@ -323,8 +314,8 @@ public final class DataTool {
           string(line, "id", number);
           string(line, "by", number);
           string(line, "ts", number);
-          if (!TYPE.matcher(string(line, "type", number)).matches() || !(line.getValue("data") instanceof JsonObject)) {
-            throw new BadLine(number, "an event needs a 'type' matching " + TYPE.pattern() + " and an object 'data'");
+          if (!EventRules.TYPE.matcher(string(line, "type", number)).matches() || !(line.getValue("data") instanceof JsonObject)) {
+            throw new BadLine(number, "an event needs a 'type' matching " + EventRules.TYPE.pattern() + " and an object 'data'");
           }
         } else if (line.containsKey("collection")) {
           if (!(line.getValue("doc") instanceof JsonObject doc) || !(doc.getValue("_id") instanceof String)

@@ -2,8 +2,8 @@ package io.hubbub.storage;
 
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
+import io.hubbub.conf.HubbubConf;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.BulkOperation;
 import io.vertx.ext.mongo.BulkWriteOptions;
@@ -13,9 +13,9 @@ import io.vertx.ext.mongo.UpdateOptions;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The narrow document operations the domain verticles need: insert, find and delete by {@code _id},
@@ -27,12 +27,26 @@ final class DocStore {
 
   private final MongoClient mongo;
   private final StoreCalls calls;
-  private final Set<String> collections = new HashSet<>();
+  /** The collections the domain verticles keep documents in. */
+  private static final List<String> OWN_COLLECTIONS =
+    List.of("users", "names", "sessions", "rooms", "devices", "aggregates", "sensors", "erasures");
 
-  DocStore(MongoClient mongo, StoreCalls calls, JsonArray collections) {
+  private final Set<String> collections;
+
+  DocStore(MongoClient mongo, StoreCalls calls, HubbubConf.Storage conf) {
     this.mongo = mongo;
     this.calls = calls;
-    collections.forEach(c -> this.collections.add((String) c));
+    this.collections = collections(conf);
+  }
+
+  /**
+   * The collections the document operations may touch: the verticles' own always, and any the conf adds (a conf
+   * written before one was added keeps working).
+   */
+  static Set<String> collections(HubbubConf.Storage conf) {
+    Set<String> all = new TreeSet<>(OWN_COLLECTIONS);
+    all.addAll(conf.collections());
+    return all;
   }
 
   Future<Void> insert(StorageBus.DocInsert insert) {

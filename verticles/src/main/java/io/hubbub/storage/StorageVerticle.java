@@ -51,9 +51,6 @@ public final class StorageVerticle extends VerticleBase {
   private Consumers consumers;
   private final Map<Integer, Consumers> partitionConsumers = new HashMap<>();
   private final String instance = UUID.randomUUID().toString();
-  /** The collections the domain verticles keep documents in. */
-  private static final List<String> DOCUMENT_COLLECTIONS =
-    List.of("users", "names", "sessions", "rooms", "devices", "aggregates", "sensors", "erasures");
   private final HubbubConf conf;
   private final int partitionCount;
   private final int maxDataBytes;
@@ -118,9 +115,7 @@ public final class StorageVerticle extends VerticleBase {
           return StorageVerticle.this.cut(stream, firstSeq);
         }
       });
-      // the verticles' own collections always, and any the conf adds (a conf written before one was added keeps working)
-      docs = new DocStore(mongo, calls, new JsonArray(new ArrayList<>(DOCUMENT_COLLECTIONS))
-        .addAll(new JsonArray(storageConf.collections())));
+      docs = new DocStore(mongo, calls, storageConf);
       commits = new GroupCommit(events, seqs, storageConf.maxBatchEvents(), this::announce,
         stream -> partitions != null && partitions.owns(partition(stream)), this::fenced, registry);
       consumers.serve(StorageBus.PING, body -> ping());
