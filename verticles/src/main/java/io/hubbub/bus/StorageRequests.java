@@ -10,6 +10,18 @@ public interface StorageRequests {
   /** A request on a storage address ({@link StorageBus}), routed to the partition of its stream where it has one. */
   Future<JsonObject> request(String address, JsonObject body);
 
+  /**
+   * Drops every event a stream holds now (its last seq, read first, is where it is cut); answers how many there were.
+   * A room or a device being deleted: what is appended after the read is not dropped.
+   */
+  default Future<Long> truncateAll(String stream) {
+    return request(StorageBus.META, new StorageBus.StreamKey(stream)).compose(info -> {
+      long held = info.lastSeq() - info.firstSeq() + 1;
+      return held <= 0 ? Future.succeededFuture(0L)
+        : request(StorageBus.TRUNCATE, new StorageBus.Truncate(stream, info.lastSeq() + 1)).map(held);
+    });
+  }
+
   /** A typed request: an append, a read, a document operation. */
   default <Q, R> Future<R> request(Contract<Q, R> contract, Q request) {
     return request(contract.address(), contract.writeRequest().apply(request)).map(contract.readReply());

@@ -263,12 +263,9 @@ public final class ChatVerticle extends VerticleBase {
       });
   }
 
-  /** Drops every event a room's stream holds now; answers whether there were any. */
-  private Future<Boolean> forgetHistory(String room) {
-    String stream = ChatBus.stream(room);
-    return storage.request(StorageBus.META, new StorageBus.StreamKey(stream))
-      .compose(info -> info.firstSeq() > info.lastSeq() ? Future.succeededFuture(false)
-        : storage.request(StorageBus.TRUNCATE, new StorageBus.Truncate(stream, info.lastSeq() + 1)).map(true));
+  /** Drops every event a room's stream holds now; answers how many there were. */
+  private Future<Long> forgetHistory(String room) {
+    return storage.truncateAll(ChatBus.stream(room));
   }
 
   /**

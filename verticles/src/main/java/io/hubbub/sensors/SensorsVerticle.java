@@ -212,13 +212,7 @@ public final class SensorsVerticle extends VerticleBase {
   private Future<JsonObject> purge(String device) {
     unfollow(device);
     aggregates.forget(device);
-    String stream = SensorsBus.stream(device);
-    Future<Long> events = storage.request(StorageBus.META, new StorageBus.StreamKey(stream)).compose(info -> {
-      long held = info.lastSeq() - info.firstSeq() + 1;
-      return held <= 0 ? Future.succeededFuture(0L)
-        : storage.request(StorageBus.TRUNCATE, new StorageBus.Truncate(stream, info.lastSeq() + 1)).map(held);
-    });
-    return events.compose(dropped -> storage.request(StorageBus.DOC_DELETE_WHERE,
+    return storage.truncateAll(SensorsBus.stream(device)).compose(dropped -> storage.request(StorageBus.DOC_DELETE_WHERE,
           new StorageBus.DocWhere(Aggregates.COLLECTION, "_id", device + "|", true))
         .compose(buckets -> storage.request(StorageBus.DOC_DELETE, StorageBus.docKey(DeviceFeed.COLLECTION, device))
           .compose(v -> storage.request(StorageBus.DOC_DELETE, StorageBus.docKey(DeviceFeed.COLLECTION, AggregateRetention.key(device))))
