@@ -53,11 +53,12 @@ record SensorsApi(Vertx vertx, StreamAccess streams, long timeoutMs) {
     }
     Future<JsonObject> revoked = AuthBus.DEVICE_DELETE.request(vertx.eventBus(),
       new AuthBus.DeviceRemoval(device, principal.getString("name")), timeoutMs);
-    Future<?> done = !"true".equals(data) ? revoked : revoked
-      .compose(v -> SensorsBus.PURGE.request(vertx.eventBus(), new SensorsBus.Device(device), timeoutMs))
-      .recover(failure -> Failures.code(failure) != Failures.NOT_FOUND ? Future.failedFuture(failure)
+    // with its data: also when the device is gone already (404), and then 404 only if no data was left either
+    Future<?> done = !"true".equals(data) ? revoked : revoked.transform(revocation ->
+      revocation.failed() && Failures.code(revocation.cause()) != Failures.NOT_FOUND ? Future.failedFuture(revocation.cause())
         : SensorsBus.PURGE.request(vertx.eventBus(), new SensorsBus.Device(device), timeoutMs).compose(purged ->
-          purged.getLong("events", 0L) + purged.getLong("aggregates", 0L) > 0 ? Future.succeededFuture(purged) : Future.failedFuture(failure)));
+          revocation.succeeded() || purged.getLong("events", 0L) + purged.getLong("aggregates", 0L) > 0
+            ? Future.succeededFuture(purged) : Future.failedFuture(revocation.cause())));
     done.onSuccess(v -> ctx.response().setStatusCode(204).end()).onFailure(failure -> HttpApi.fail(ctx, failure));
   }
 

@@ -1,6 +1,7 @@
 package io.hubbub.storage;
 
 import io.hubbub.Node;
+import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.Streams;
 import io.hubbub.conf.HubbubConf;
 import io.micrometer.core.instrument.Counter;
@@ -36,8 +37,8 @@ final class Retention {
     /** Whether this instance owns the stream's partition now. */
     boolean owns(String stream);
 
-    /** Where the stream's history starts, and its last seq. */
-    Future<long[]> range(String stream);
+    /** Where the stream's history starts and ends. */
+    Future<StorageBus.StreamInfo> range(String stream);
 
     /** Drops the stream's history below {@code firstSeq}; answers the buckets deleted. */
     Future<Integer> cut(String stream, long firstSeq);
@@ -111,8 +112,8 @@ final class Retention {
   /** Applies a policy to one stream now: answers the buckets dropped. */
   Future<Integer> apply(String stream, HubbubConf.Retention policy, long now) {
     return streams.range(stream).compose(range -> {
-      long first = range[0];
-      long last = range[1];
+      long first = range.firstSeq();
+      long last = range.lastSeq();
       long byCount = countCut(policy, first, last);
       Future<Long> cut = policy.maxAgeSeconds() == 0 ? Future.succeededFuture(byCount)
         : ageCut(stream, byCount, last, now - policy.maxAgeSeconds() * 1_000L, 0);

@@ -105,9 +105,8 @@ public final class StorageVerticle extends VerticleBase {
         }
 
         @Override
-        public Future<long[]> range(String stream) {
-          int partition = partition(stream);
-          return lastSeq(partition, stream).compose(last -> bounds.get(stream).map(held -> new long[] {held.firstSeq(), last}));
+        public Future<StreamInfo> range(String stream) {
+          return info(partition(stream), stream);
         }
 
         @Override
