@@ -7,8 +7,6 @@ import io.hubbub.conf.Conf;
 import io.hubbub.conf.ConfException;
 import io.hubbub.conf.HubbubConf;
 import io.hubbub.storage.DataTool;
-import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import org.slf4j.LoggerFactory;
 
 import java.io.InputStream;
@@ -16,7 +14,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ExecutionException;
 
 /**
  * The data tools of {@code java -jar hubbub.jar <command>}, against the store of the conf ({@code HUBBUB_CONF} and
@@ -47,12 +45,12 @@ final class Tools {
     }
     HubbubConf conf;
     try {
-      conf = readConf();
-    } catch (ConfException e) {
-      err.println("hubbub: bad conf: " + e.getMessage());
-      return 2;
+      // the conf as a node reads it; no preflight: the tools open the store themselves, a node may run on it
+      conf = Main.readConf(System.getenv().getOrDefault(Conf.CONF_VARIABLE, Conf.DEFAULT_FILE), false);
     } catch (Exception e) {
-      err.println("hubbub: cannot read the conf: " + e.getMessage());
+      Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+      err.println(cause instanceof ConfException ? "hubbub: bad conf: " + cause.getMessage()
+        : "hubbub: cannot read the conf: " + cause.getMessage());
       return 2;
     }
     Path temporary = null;
@@ -102,17 +100,6 @@ final class Tools {
           // a temporary file in the system's folder
         }
       }
-    }
-  }
-
-  private static HubbubConf readConf() throws Exception {
-    Vertx vertx = Vertx.vertx();
-    try {
-      String file = System.getenv().getOrDefault(Conf.CONF_VARIABLE, Conf.DEFAULT_FILE);
-      JsonObject json = Conf.load(vertx, file).await(60, TimeUnit.SECONDS);
-      return HubbubConf.of(json);
-    } finally {
-      vertx.close().await(30, TimeUnit.SECONDS);
     }
   }
 
