@@ -1,6 +1,5 @@
 package io.hubbub.embedded;
 
-import java.util.Locale;
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
@@ -8,29 +7,63 @@ import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.QueryResult;
-import de.bwaldvogel.mongo.exception.MongoServerError;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.bson.ObjectId;
+import de.bwaldvogel.mongo.exception.MongoServerError;
 import de.bwaldvogel.mongo.oplog.Oplog;
+import de.bwaldvogel.mongo.wire.bson.BsonDecoder;
+import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
 import de.bwaldvogel.mongo.wire.message.MongoQuery;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.embedded.EmbeddedChannel;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * mongo-java-server's H2 backend, made to honour journaled writes and to keep its indexes cheap.
+ * mongo-java-server's H2 backend, made durable the way MongoDB is: a write-ahead journal, with its B-trees
+ * written at checkpoints.
  *
- * <p>The H2 store commits its file lazily, so a write that asks for {@code j: true} is committed and
- * synced to disk before it is answered. Storage asks for journaled writes, so an acknowledged event
- * survives a SIGKILL.
+ * <p><b>Writes.</b> Write commands are applied one at a time (the write lock), in memory, and appended in that
+ * order to the {@link Journal}; a write that asks for {@code j: true} (storage always does) is answered once its
+ * record is on disk, by one {@code fdatasync} shared with every write that arrived meanwhile
+ * ({@link DurableReplies}: the connection's thread goes on serving others). Reads run beside writes and see what is
+ * applied. A write is recorded exactly as it ran: an inserted document without {@code _id} gets one before, and an
+ * upsert that made an {@code _id} is recorded naming it; time-dependent operators see the record's time on replay.
+ *
+ * <p><b>Checkpoints.</b> Every {@value #CHECKPOINT_MS} ms (or {@value #CHECKPOINT_MB} MB of journal) the
+ * checkpointer holds the write lock for the instant H2 takes its commit's roots, with the seq of the last record
+ * applied written in the same commit ({@value #JOURNAL_STATE}); H2 writes the pages in the background, the file is
+ * synced, and the journal segments that commit holds are deleted. No other commit is ever made (H2's auto-commit is
+ * off), so the file always holds exactly the records up to its seq.
+ *
+ * <p><b>Recovery.</b> Opening replays the journal past the file's seq, in order, then checkpoints: after a SIGKILL
+ * or a power cut, every acknowledged write is back, and nothing is applied twice.
  *
  * <p>Collections created by this backend keep their documents as BSON ({@link BsonDocuments}) and
  * their indexes order and write keys with {@link KeyOrder}, instead of by Java serialization; the names
@@ -43,18 +76,112 @@ final class DurableH2Backend extends H2Backend {
   static final String MAP_TYPES = "hubbub.mapTypes";
   static final int ORDERED_INDEX = 1;
   static final int BSON_DOCUMENTS = 2;
-  private static final Set<String> WRITES = Set.of("insert", "update", "delete", "findandmodify");
+  /** The journal's state in the file: {@value #STORE_ID} (this store's id) and {@value #APPLIED} (the seq it holds). */
+  static final String JOURNAL_STATE = "hubbub.journal";
+  static final String STORE_ID = "store";
+  static final String APPLIED = "applied";
+  static final long CHECKPOINT_MS = 1_000;
+  static final long CHECKPOINT_MB = 64;
+  /** Fault injection for the crash tests: a checkpoint pauses this long after its commit, before its sync. */
+  static final String CHECKPOINT_PAUSE_PROPERTY = "hubbub.failpoint.checkpointPauseMs";
+  /** Commands that change nothing; every other command is journaled. */
+  private static final Set<String> READS = Set.of("find", "getmore", "killcursors", "count", "distinct", "listcollections",
+    "listindexes", "listdatabases", "hello", "ismaster", "ping", "buildinfo", "getparameter", "serverstatus",
+    "endsessions", "dbstats", "collstats", "getlasterror", "reseterror", "whatsmyuri", "connectionstatus", "hostinfo",
+    "getcmdlineopts", "getlog", "currentop", "explain", "validate", "getnonce", "getfreemonitoringstatus");
   /** The command the data tools send for an online backup: {@code {hubbubBackup: 1, to: <folder>}}. */
   static final String BACKUP = "hubbubBackup";
+  private static final Logger log = LoggerFactory.getLogger(DurableH2Backend.class);
 
   private final ScramServer auth;
-  /** Commands run under its read side; a backup takes the write side for the instant it picks its commit. */
-  private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
+  private final RecordClock clock;
+  private final Path journalDir;
+  /** Write commands one at a time, in journal order; a checkpoint or a backup holds it to pick its commit. */
+  private final ReentrantLock writes = new ReentrantLock();
+  private final MVMap<String, Object> journalState;
+  private final AtomicBoolean checkpointQueued = new AtomicBoolean();
+  private final long checkpointPauseMs = Long.getLong(CHECKPOINT_PAUSE_PROPERTY, 0L);
+  private volatile Journal journal;
+  private ScheduledExecutorService checkpointer;
+  /** The seq the file held at its last synced checkpoint (the checkpointer's). */
+  private long checkpointed;
 
-  /** {@code auth}: the sign-in every connection must pass first, or null for none (tests of the store itself). */
-  DurableH2Backend(MVStore store, ScramServer auth) {
-    super(store);
+  private DurableH2Backend(MVStore store, ScramServer auth, RecordClock clock, Path journalDir) {
+    super(store, clock);
     this.auth = auth;
+    this.clock = clock;
+    this.journalDir = journalDir;
+    this.journalState = store.openMap(JOURNAL_STATE);
+  }
+
+  /**
+   * The backend of an open store file (opened with {@link #storeBuilder}), its journal (in {@code journalDir})
+   * replayed past the file's last checkpoint and journaling from then on. Blocking: file I/O.
+   *
+   * @param auth the sign-in every connection must pass first, or null for none (tests of the store itself)
+   */
+  static DurableH2Backend open(MVStore store, ScramServer auth, Path journalDir) throws IOException {
+    DurableH2Backend backend = new DurableH2Backend(store, auth, new RecordClock(), journalDir);
+    try {
+      backend.recover();
+    } catch (IOException | RuntimeException e) {
+      backend.getMvStore().closeImmediately(); // nothing of a refused recovery reaches the file
+      throw e;
+    }
+    return backend;
+  }
+
+  /** How the store file must be opened: H2 never commits on its own (only checkpoints do), and writes pages in the background. */
+  static MVStore.Builder storeBuilder(Path file) {
+    return new MVStore.Builder().fileName(file.toString()).autoCommitDisabled().autoCommitBufferSize(0);
+  }
+
+  private void recover() throws IOException {
+    MVStore store = getMvStore();
+    Object id = journalState.get(STORE_ID);
+    UUID storeId = id instanceof String text ? UUID.fromString(text) : UUID.randomUUID();
+    if (id == null) {
+      journalState.put(STORE_ID, storeId.toString());
+    }
+    long applied = journalState.get(APPLIED) instanceof Long seq ? seq : 0L;
+    EmbeddedChannel replayChannel = new EmbeddedChannel();
+    long last;
+    try {
+      last = Journal.replay(journalDir, storeId, applied, entry -> replay(replayChannel, entry));
+    } finally {
+      handleClose(replayChannel);
+      replayChannel.finishAndReleaseAll();
+    }
+    if (last > applied) {
+      log.info("embedded store recovered {} writes from its journal past its last checkpoint", last - applied);
+    }
+    journalState.put(APPLIED, last);
+    store.commit();
+    store.sync();
+    for (Path segment : Journal.segments(journalDir)) {
+      Files.delete(segment);
+    }
+    checkpointed = last;
+    journal = Journal.open(journalDir, storeId, last);
+    store.setAutoCommitDelay(Integer.MAX_VALUE); // H2's page writer threads, for checkpoints; its own commits stay off
+    checkpointer = Executors.newSingleThreadScheduledExecutor(task -> {
+      Thread thread = new Thread(task, "hubbub-checkpoint");
+      thread.setDaemon(true);
+      return thread;
+    });
+    var unused = checkpointer.scheduleWithFixedDelay(this::checkpointLogged, CHECKPOINT_MS, CHECKPOINT_MS, TimeUnit.MILLISECONDS);
+  }
+
+  private void replay(Channel channel, Journal.Entry entry) {
+    Document command = BsonDecoder.decodeBson(entry.bson());
+    clock.fix(entry.timeMillis());
+    try {
+      super.handleCommand(channel, entry.database(), entry.command(), command);
+    } catch (RuntimeException e) {
+      log.debug("a journaled write failed again on replay, as it did when it ran [seq: {}, error: {}]", entry.seq(), e.toString());
+    } finally {
+      clock.release();
+    }
   }
 
   @Override
@@ -71,20 +198,200 @@ final class DurableH2Backend extends H2Backend {
     if (command.equalsIgnoreCase(BACKUP)) {
       return backup(query);
     }
-    Document response;
-    gate.readLock().lock();
-    try {
-      response = super.handleCommand(channel, databaseName, command, query);
-      if (WRITES.contains(command.toLowerCase(Locale.ROOT)) && journaled(query)) {
-        syncToDisk();
-      }
-    } finally {
-      gate.readLock().unlock();
+    if (isWrite(command, query)) {
+      return write(channel, databaseName, command, query);
     }
+    Document response = super.handleCommand(channel, databaseName, command, query);
     if (auth != null && command.equalsIgnoreCase("ismaster") && query.containsKey("saslSupportedMechs")) {
       response.put("saslSupportedMechs", List.of(ScramServer.MECHANISM)); // a URI without authMechanism finds it
     }
     return response;
+  }
+
+  private Document write(Channel channel, String databaseName, String command, Document query) {
+    Journal journaling = journal;
+    if (journaling == null) {
+      throw new MongoServerError(91, "ShutdownInProgress", "the embedded store is closing");
+    }
+    nameInsertedDocuments(command, query);
+    ByteBuf bson = Unpooled.buffer(256);
+    CompletableFuture<Void> durable;
+    Document response = null;
+    RuntimeException failure = null;
+    try {
+      BsonEncoder.encodeDocument(query, bson);
+      long now = System.currentTimeMillis();
+      writes.lock();
+      try {
+        try {
+          journaling.check();
+        } catch (IllegalStateException e) {
+          throw new MongoServerError(91, "ShutdownInProgress", e.getMessage() + ": writes are refused until a restart");
+        }
+        clock.fix(now);
+        try {
+          response = super.handleCommand(channel, databaseName, command, query);
+        } catch (RuntimeException e) {
+          failure = e;
+        } finally {
+          clock.release();
+        }
+        ByteBuf patched = withUpsertedIds(command, bson, response);
+        durable = journaling.append(databaseName, command, patched == null ? bson : patched, now, journaled(query));
+        if (patched != null) {
+          patched.release();
+        }
+      } finally {
+        writes.unlock();
+      }
+    } finally {
+      bson.release();
+    }
+    if (durable != null) {
+      DurableReplies.awaitDurable(channel, durable);
+    }
+    if (journaling.bytesSinceRotation() > CHECKPOINT_MB << 20 && checkpointQueued.compareAndSet(false, true)) {
+      checkpointer.execute(() -> {
+        checkpointQueued.set(false);
+        checkpointLogged();
+      });
+    }
+    if (failure != null) {
+      throw failure;
+    }
+    return response;
+  }
+
+  private static boolean isWrite(String command, Document query) {
+    String name = command.toLowerCase(Locale.ROOT);
+    if (name.equals("aggregate")) {
+      return query.get("pipeline") instanceof List<?> stages
+        && stages.stream().anyMatch(stage -> stage instanceof Document d && (d.containsKey("$out") || d.containsKey("$merge")));
+    }
+    return !READS.contains(name);
+  }
+
+  private static boolean journaled(Document query) {
+    return query.get("writeConcern") instanceof Document concern && Boolean.TRUE.equals(concern.get("j"));
+  }
+
+  /** An inserted document without {@code _id} gets one here, so that the journal records the one the store keeps. */
+  private static void nameInsertedDocuments(String command, Document query) {
+    if (command.equalsIgnoreCase("insert") && query.get("documents") instanceof List<?> documents) {
+      for (Object document : documents) {
+        if (document instanceof Document d && !d.containsKey("_id")) {
+          d.put("_id", new ObjectId());
+        }
+      }
+    }
+  }
+
+  /**
+   * When an upsert made an {@code _id}, the command to record instead of {@code bson}: with that {@code _id} in the
+   * upsert's query (so that a replay makes the same one; on replay nothing matched either). Null otherwise.
+   */
+  private static ByteBuf withUpsertedIds(String command, ByteBuf bson, Document response) {
+    if (response == null) {
+      return null;
+    }
+    Document recorded = null;
+    if (command.equalsIgnoreCase("update") && response.get("upserted") instanceof List<?> upserts) {
+      for (Object upsert : upserts) {
+        if (upsert instanceof Document made && made.get("index") instanceof Number index) {
+          recorded = recorded != null ? recorded : BsonDecoder.decodeBson(bson.duplicate());
+          if (recorded.get("updates") instanceof List<?> updates && updates.get(index.intValue()) instanceof Document update
+            && update.get("q") instanceof Document q && !q.containsKey("_id")) {
+            q.put("_id", made.get("_id"));
+          }
+        }
+      }
+    } else if (command.equalsIgnoreCase("findAndModify") && response.get("lastErrorObject") instanceof Document outcome
+      && outcome.containsKey("upserted")) {
+      recorded = BsonDecoder.decodeBson(bson.duplicate());
+      if (recorded.get("query") instanceof Document q && !q.containsKey("_id")) {
+        q.put("_id", outcome.get("upserted"));
+      } else if (!recorded.containsKey("query")) {
+        recorded.put("query", new Document("_id", outcome.get("upserted")));
+      }
+    }
+    if (recorded == null) {
+      return null;
+    }
+    ByteBuf encoded = Unpooled.buffer(bson.readableBytes() + 64);
+    BsonEncoder.encodeDocument(recorded, encoded);
+    return encoded;
+  }
+
+  private void checkpointLogged() {
+    try {
+      checkpoint();
+    } catch (IOException | RuntimeException e) {
+      log.error("embedded store checkpoint failed: writes go on in the journal, and the next checkpoint tries again [error: {}]",
+        e.toString());
+    }
+  }
+
+  /**
+   * Makes the file hold every write applied so far and deletes the journal segments it holds. The write lock is held
+   * only while H2 takes its commit's roots; H2 writes the pages meanwhile, and the sync waits for them.
+   */
+  private void checkpoint() throws IOException {
+    MVStore store = getMvStore();
+    long applied;
+    writes.lock();
+    try {
+      Journal journaling = journal;
+      if (journaling == null || store.isClosed()) {
+        return;
+      }
+      applied = journaling.lastSeq();
+      if (applied == checkpointed && !store.hasUnsavedChanges()) {
+        return;
+      }
+      journalState.put(APPLIED, applied);
+      if (store.tryCommit() < 0 && store.hasUnsavedChanges()) {
+        store.commit();
+      }
+      journaling.rotate();
+    } finally {
+      writes.unlock();
+    }
+    if (checkpointPauseMs > 0) {
+      log.warn("failpoint {}: checkpoint of seq {} committed, pausing {} ms before its sync", CHECKPOINT_PAUSE_PROPERTY,
+        applied, checkpointPauseMs);
+      sleep(checkpointPauseMs);
+    }
+    store.executeFilestoreOperation(store::sync); // waits for H2's page writers first
+    journal.dropThrough(applied);
+    checkpointed = applied;
+    store.compact(81, 4 << 20); // as H2's own housekeeping (off with its auto-commit): chunks less than 81% live rewritten by the next commit
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Runs {@code action} with writes held, right after a synced checkpoint of everything applied: the file then holds
+   * every write answered so far. For backups.
+   */
+  <T> T atCheckpoint(Callable<T> action) throws Exception {
+    MVStore store = getMvStore();
+    writes.lock();
+    try {
+      Journal journaling = journal;
+      long applied = journaling == null ? checkpointed : journaling.lastSeq();
+      journalState.put(APPLIED, applied);
+      store.commit();
+      store.executeFilestoreOperation(store::sync);
+      return action.call();
+    } finally {
+      writes.unlock();
+    }
   }
 
   /**
@@ -96,9 +403,9 @@ final class DurableH2Backend extends H2Backend {
       throw new MongoServerError(2, "BadValue", "'to' must name the folder to write the backup in");
     }
     try {
-      StoreBackup.Manifest manifest = StoreBackup.write(getMvStore(), gate.writeLock(), Path.of(to));
+      StoreBackup.Manifest manifest = StoreBackup.write(getMvStore(), this::atCheckpoint, Path.of(to));
       return new Document("ok", 1.0).append("bytes", manifest.bytes()).append("sha256", manifest.sha256());
-    } catch (IOException | RuntimeException e) {
+    } catch (Exception e) {
       throw new MongoServerError(8000, "BackupFailed", "backup to " + to + " failed: " + e.getMessage());
     }
   }
@@ -112,19 +419,76 @@ final class DurableH2Backend extends H2Backend {
     return super.handleQuery(query);
   }
 
+  /** Stops checkpointing, checkpoints everything applied (the journal is then empty), and closes the file. */
+  @Override
+  public void close() {
+    Journal journaling = journal;
+    if (checkpointer != null) {
+      checkpointer.shutdown();
+      try {
+        checkpointer.awaitTermination(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (journaling != null) {
+      try {
+        writes.lock();
+        try {
+          journal = null; // writes from now on are refused
+        } finally {
+          writes.unlock();
+        }
+        journaling.close();
+        long applied = journaling.lastSeq();
+        MVStore store = getMvStore();
+        journalState.put(APPLIED, applied);
+        store.commit();
+        store.sync();
+        for (Path segment : Journal.segments(journalDir)) {
+          Files.delete(segment);
+        }
+        checkpointed = applied;
+      } catch (IOException | RuntimeException e) {
+        log.error("embedded store's last checkpoint failed: its journal replays at the next start [error: {}]", e.toString());
+      }
+    }
+    super.close();
+  }
+
   @Override
   protected MongoDatabase openOrCreateDatabase(String databaseName) {
     return new Database(databaseName);
   }
 
-  private static boolean journaled(Document query) {
-    return query.get("writeConcern") instanceof Document concern && Boolean.TRUE.equals(concern.get("j"));
-  }
+  /** The time mongo-java-server reads while a write runs or replays: the time its journal record carries. */
+  private static final class RecordClock extends Clock {
 
-  private synchronized void syncToDisk() {
-    MVStore store = getMvStore();
-    store.commit();
-    store.sync();
+    private static final ThreadLocal<Instant> FIXED = new ThreadLocal<>();
+
+    void fix(long millis) {
+      FIXED.set(Instant.ofEpochMilli(millis));
+    }
+
+    void release() {
+      FIXED.remove();
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return Clock.system(zone);
+    }
+
+    @Override
+    public Instant instant() {
+      Instant at = FIXED.get();
+      return at != null ? at : Instant.now();
+    }
   }
 
   /**

@@ -25,6 +25,8 @@ import java.nio.file.Path;
 public final class EmbeddedStore implements AutoCloseable {
 
   public static final String FILE_NAME = "hubbub.mv.db";
+  /** The folder of the store's write-ahead journal, beside its file: the two belong together. */
+  public static final String JOURNAL_DIR = Journal.DIR;
   /** Where a running store listens ({@code host:port}), for the data tools to reach it: written at start, removed at close. */
   public static final String ADDRESS_FILE = "store.address";
   public static final String DEFAULT_HOST = "127.0.0.1";
@@ -50,21 +52,12 @@ public final class EmbeddedStore implements AutoCloseable {
     Files.createDirectories(dataDir);
     Path file = dataDir.resolve(FILE_NAME).toAbsolutePath();
     StoreCredentials credentials = StoreCredentials.loadOrCreate(dataDir);
-    MVStore mvStore;
-    try {
-      mvStore = new MVStore.Builder().fileName(file.toString()).open();
-    } catch (MVStoreException e) {
-      if (e.getErrorCode() == DataUtils.ERROR_FILE_LOCKED) {
-        throw inUse(dataDir, e);
-      }
-      throw e;
-    }
-    MongoServer server = new MongoServer(new DurableH2Backend(mvStore, new ScramServer(credentials)));
+    DurableH2Backend backend = openBackend(dataDir, new ScramServer(credentials));
+    MongoServer server = new MongoServer(backend);
     try {
       server.bind(host, port);
     } catch (RuntimeException e) {
-      server.shutdownNow();
-      mvStore.close();
+      server.shutdownNow(); // closes the backend: a last checkpoint
       throw new StartupException("mongo.embeddedPort " + port + " on " + host + " cannot be listened on ("
         + e.getMessage() + "): another process has it?", e);
     }
@@ -75,6 +68,38 @@ public final class EmbeddedStore implements AutoCloseable {
     log.info("embedded store started [file: {}, address: {}, credentials: {}]", file, address,
       dataDir.resolve(StoreCredentials.FILE_NAME).toAbsolutePath());
     return new EmbeddedStore(server, credentials.into("mongodb://" + hostPort), addressFile);
+  }
+
+  /**
+   * Opens the store file of a data folder and replays its journal into it (see {@link DurableH2Backend}). Blocking.
+   * A journal that cannot be replayed (damaged, or another store's) stops the start with what to do.
+   */
+  private static DurableH2Backend openBackend(Path dataDir, ScramServer auth) throws IOException {
+    Path file = dataDir.resolve(FILE_NAME).toAbsolutePath();
+    MVStore mvStore;
+    try {
+      mvStore = DurableH2Backend.storeBuilder(file).open();
+    } catch (MVStoreException e) {
+      if (e.getErrorCode() == DataUtils.ERROR_FILE_LOCKED) {
+        throw inUse(dataDir, e);
+      }
+      throw e;
+    }
+    try {
+      return DurableH2Backend.open(mvStore, auth, dataDir.resolve(JOURNAL_DIR));
+    } catch (IOException e) {
+      throw new StartupException("the embedded store in " + dataDir.toAbsolutePath() + " cannot be opened: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Replays the journal of a data folder no process has open into its store file, and closes it: the file then holds
+   * every write, and the journal folder nothing. Blocking. For the data tools, before they move a store file.
+   */
+  public static void settle(Path dataDir) throws IOException {
+    if (Files.exists(dataDir.resolve(FILE_NAME))) {
+      openBackend(dataDir, null).close();
+    }
   }
 
   /** A data folder whose store another process (or this one) has open: H2 locks the file while it is open. */

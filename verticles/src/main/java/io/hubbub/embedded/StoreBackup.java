@@ -15,13 +15,14 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.HexFormat;
-import java.util.concurrent.locks.Lock;
+import java.util.concurrent.Callable;
 
 /**
  * Backups of the embedded store, taken while it serves, and their checks.
  *
  * <p>The H2 file is copy-on-write: each commit appends chunks and only then points the file's header at them. A
- * backup takes the store's command gate for an instant (no command is half applied then), commits, stops the store
+ * backup holds the store's writes for an instant, right after a synced checkpoint (the file then holds every write
+ * answered, and no write is half applied), stops the store
  * reusing free space (from then on it only appends) and notes the file's length and its header; it copies the file
  * up to that length and writes the noted header over the copy's, then lets the store reuse space again. The copy is
  * the store as of that commit: every event whole, every stream's seqs gapless, the indexes agreeing with the
@@ -44,8 +45,17 @@ public final class StoreBackup {
     }
   }
 
+  /** Runs an action with the store's writes held, right after a synced checkpoint of every write applied. */
+  interface Checkpointed {
+    <T> T atCheckpoint(Callable<T> action) throws Exception;
+  }
+
+  /** The file's length and header blocks at the backup's commit. */
+  private record Frozen(long length, ByteBuffer header) {
+  }
+
   /** Writes a backup of the open store into a new (or empty) folder. Blocking: file I/O. */
-  static Manifest write(MVStore store, Lock gate, Path dir) throws IOException {
+  static Manifest write(MVStore store, Checkpointed checkpoints, Path dir) throws Exception {
     Files.createDirectories(dir);
     Path target = dir.resolve(EmbeddedStore.FILE_NAME);
     if (Files.exists(target) || Files.exists(dir.resolve(MANIFEST))) {
@@ -53,24 +63,18 @@ public final class StoreBackup {
     }
     Path source = Path.of(store.getFileStore().getFileName());
     boolean reused = store.isSpaceReused();
-    long length;
-    ByteBuffer header;
-    gate.lock();
-    try {
-      store.commit();
-      store.sync();
+    Frozen frozen = checkpoints.atCheckpoint(() -> {
       store.setReuseSpace(false);
       try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
-        length = in.size();
-        header = ByteBuffer.allocate((int) Math.min(length, HEADER_BYTES));
-        while (header.hasRemaining() && in.read(header, header.position()) > 0) {
+        ByteBuffer blocks = ByteBuffer.allocate((int) Math.min(in.size(), HEADER_BYTES));
+        while (blocks.hasRemaining() && in.read(blocks, blocks.position()) > 0) {
           // reads the header blocks whole
         }
-        header.flip();
+        return new Frozen(in.size(), blocks.flip());
       }
-    } finally {
-      gate.unlock();
-    }
+    });
+    long length = frozen.length();
+    ByteBuffer header = frozen.header();
     Path partial = dir.resolve(EmbeddedStore.FILE_NAME + ".partial");
     try {
       try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ);

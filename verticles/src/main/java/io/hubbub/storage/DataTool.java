@@ -171,8 +171,18 @@ public final class DataTool {
           throw EmbeddedStore.inUse(dataDir, e);
         }
       }
-      kept = dataDir.resolve(EmbeddedStore.FILE_NAME + ".before-restore-" + Instant.now().toString().replace(':', '-'));
+      try {
+        EmbeddedStore.settle(dataDir); // the data kept holds its journal's writes too
+      } catch (IOException | RuntimeException e) {
+        err.println("hubbub: the data being replaced does not open (" + e.getMessage() + "); it is kept as it is");
+      }
+      String suffix = ".before-restore-" + Instant.now().toString().replace(':', '-');
+      kept = dataDir.resolve(EmbeddedStore.FILE_NAME + suffix);
       Files.move(file, kept);
+      Path journal = dataDir.resolve(EmbeddedStore.JOURNAL_DIR);
+      if (Files.exists(journal)) {
+        Files.move(journal, dataDir.resolve(EmbeddedStore.JOURNAL_DIR + suffix)); // never replayed into the backup
+      }
     }
     Path partial = dataDir.resolve(EmbeddedStore.FILE_NAME + ".partial");
     Files.copy(from.resolve(EmbeddedStore.FILE_NAME), partial, StandardCopyOption.REPLACE_EXISTING);

@@ -1,0 +1,399 @@
+package io.hubbub.embedded;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+
+/**
+ * The embedded store's write-ahead journal: every write command, in the order the store applied them, appended
+ * to a segment file and made durable by one {@code fdatasync} for all the records that arrived while the previous
+ * one ran (group commit). A write is answered once its record is durable; the store's B-trees are written later,
+ * at checkpoints, and a segment is deleted once a checkpoint holds all of its records.
+ *
+ * <p>A segment ({@code journal/<first seq>.wal}) starts with a header (magic, format, the store's id, so a
+ * journal is never replayed into another store's file) followed by records: {@code [length][CRC32C][seq, time,
+ * database, command, BSON]}. After a crash the last record of the last segment may be torn (it was never
+ * answered): reading stops there. Anything else that does not read is damage, and the store refuses to start.
+ */
+final class Journal implements AutoCloseable {
+
+  static final String DIR = "journal";
+  static final String SUFFIX = ".wal";
+  private static final int MAGIC = 0x48424a4c; // "HBJL"
+  private static final int FORMAT = 1;
+  private static final int HEADER_BYTES = 4 + 4 + 16;
+  /** A record larger than this is damage (MongoDB's largest message is 48 MB). */
+  private static final int MAX_RECORD = 64 << 20;
+  private static final Logger log = LoggerFactory.getLogger(Journal.class);
+
+  /** A record read back: the write command the store applied as number {@code seq}, at {@code timeMillis}. */
+  record Entry(long seq, long timeMillis, String database, String command, ByteBuf bson) {
+  }
+
+  /** A reply waiting for its record to be durable. */
+  private record Waiter(long seq, CompletableFuture<Void> durable) {
+  }
+
+  private final Path dir;
+  private final UUID storeId;
+  private final Thread writer;
+  private final Object lock = new Object();
+  // guarded by lock
+  private ByteBuf pending = Unpooled.buffer(1 << 16);
+  private ByteBuf spare = Unpooled.buffer(1 << 16);
+  private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+  private long lastSeq;
+  private boolean rotate;
+  private boolean closed;
+  private IOException failure;
+  private long bytesSinceRotation;
+  // the writer thread's
+  private FileChannel segment;
+  private volatile long durableSeq;
+
+  private Journal(Path dir, UUID storeId, long lastSeq) throws IOException {
+    this.dir = dir;
+    this.storeId = storeId;
+    this.lastSeq = lastSeq;
+    this.durableSeq = lastSeq;
+    this.segment = create(lastSeq + 1);
+    this.writer = new Thread(this::writeLoop, "hubbub-journal");
+    writer.setDaemon(true);
+    writer.start();
+  }
+
+  /** Opens the journal for appending after {@code lastSeq}, in a new segment (the folder holds nothing later). */
+  static Journal open(Path dir, UUID storeId, long lastSeq) throws IOException {
+    Files.createDirectories(dir);
+    return new Journal(dir, storeId, lastSeq);
+  }
+
+  /**
+   * Appends a write command the store has just applied; the caller holds the store's write lock, so records are in
+   * the order of application. Answers a future completed once the record is durable (failed if the journal cannot
+   * write), or null when {@code awaitDurable} is false (it is written with the next group all the same).
+   */
+  CompletableFuture<Void> append(String database, String command, ByteBuf bson, long timeMillis, boolean awaitDurable) {
+    synchronized (lock) {
+      check();
+      long seq = ++lastSeq;
+      int start = pending.writerIndex();
+      pending.writeInt(0).writeInt(0);
+      int payload = pending.writerIndex();
+      pending.writeLong(seq).writeLong(timeMillis);
+      writeString(pending, database);
+      writeString(pending, command);
+      pending.writeBytes(bson, bson.readerIndex(), bson.readableBytes());
+      int length = pending.writerIndex() - payload;
+      CRC32C crc = new CRC32C();
+      crc.update(pending.nioBuffer(payload, length));
+      pending.setInt(start, length).setInt(start + 4, (int) crc.getValue());
+      bytesSinceRotation += length + 8;
+      CompletableFuture<Void> durable = null;
+      if (awaitDurable) {
+        durable = new CompletableFuture<>();
+        waiters.add(new Waiter(seq, durable));
+      }
+      lock.notifyAll();
+      return durable;
+    }
+  }
+
+  /** Throws if nothing can be appended any more: the journal failed to write, or is closed. */
+  void check() {
+    synchronized (lock) {
+      if (failure != null || closed) {
+        throw new IllegalStateException("the embedded store's journal " + (closed ? "is closed" : "failed: " + failure.getMessage()));
+      }
+    }
+  }
+
+  /** The seq of the last record appended (applied by the store, durable or not yet). */
+  long lastSeq() {
+    synchronized (lock) {
+      return lastSeq;
+    }
+  }
+
+  /** Bytes appended since the last {@link #rotate()}: a checkpoint is due when they grow large. */
+  long bytesSinceRotation() {
+    synchronized (lock) {
+      return bytesSinceRotation;
+    }
+  }
+
+  /** Starts a new segment with the next group written, so that older segments can be deleted by {@link #dropThrough}. */
+  void rotate() {
+    synchronized (lock) {
+      rotate = true;
+      bytesSinceRotation = 0;
+      lock.notifyAll();
+    }
+  }
+
+  /** Deletes the segments whose records all have seqs up to {@code seq} (a durable checkpoint holds them). */
+  void dropThrough(long seq) throws IOException {
+    List<Path> segments = segments(dir);
+    for (int i = 0; i + 1 < segments.size(); i++) {
+      if (firstSeq(segments.get(i + 1)) - 1 <= seq) {
+        Files.deleteIfExists(segments.get(i));
+      }
+    }
+  }
+
+  private void writeLoop() {
+    while (true) {
+      ByteBuf batch;
+      long upTo;
+      boolean newSegment;
+      synchronized (lock) {
+        while (pending.readableBytes() == 0 && !rotate && !closed) {
+          try {
+            lock.wait();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+        }
+        if (pending.readableBytes() == 0 && !rotate) {
+          return; // closed, everything written
+        }
+        batch = pending;
+        pending = spare.clear();
+        upTo = lastSeq;
+        newSegment = rotate;
+        rotate = false;
+      }
+      try {
+        if (newSegment) {
+          segment.close();
+          segment = create(durableSeq + 1);
+        }
+        ByteBuffer bytes = batch.nioBuffer();
+        while (bytes.hasRemaining()) {
+          segment.write(bytes);
+        }
+        segment.force(false);
+      } catch (IOException e) {
+        fail(e);
+        return;
+      }
+      durableSeq = upTo;
+      List<CompletableFuture<Void>> done = new ArrayList<>();
+      synchronized (lock) {
+        while (!waiters.isEmpty() && waiters.peek().seq() <= upTo) {
+          done.add(waiters.poll().durable());
+        }
+        spare = batch.capacity() > (16 << 20) ? Unpooled.buffer(1 << 16) : batch.clear();
+      }
+      done.forEach(durable -> durable.complete(null));
+    }
+  }
+
+  private void fail(IOException e) {
+    log.error("the embedded store's journal cannot write: no write is answered from now on; restart once the disk is fixed "
+      + "[folder: {}, error: {}]", dir, e.toString());
+    List<Waiter> failed;
+    synchronized (lock) {
+      failure = e;
+      failed = List.copyOf(waiters);
+      waiters.clear();
+    }
+    failed.forEach(waiter -> waiter.durable().completeExceptionally(e));
+  }
+
+  /** Writes what is pending, stops the writer and closes the segment. */
+  @Override
+  public void close() throws IOException {
+    synchronized (lock) {
+      closed = true;
+      lock.notifyAll();
+    }
+    try {
+      writer.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    segment.close();
+  }
+
+  private FileChannel create(long firstSeq) throws IOException {
+    Path file = dir.resolve(name(firstSeq));
+    FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+      StandardOpenOption.WRITE);
+    ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).putInt(MAGIC).putInt(FORMAT)
+      .putLong(storeId.getMostSignificantBits()).putLong(storeId.getLeastSignificantBits()).flip();
+    while (header.hasRemaining()) {
+      channel.write(header);
+    }
+    channel.force(true);
+    syncDirectory(dir);
+    return channel;
+  }
+
+  /** Makes a new file's name durable (its directory entry), where the platform allows it. */
+  private static void syncDirectory(Path dir) {
+    try (FileChannel directory = FileChannel.open(dir, StandardOpenOption.READ)) {
+      directory.force(true);
+    } catch (IOException e) {
+      log.debug("the journal folder cannot be synced on this platform [error: {}]", e.toString());
+    }
+  }
+
+  static String name(long firstSeq) {
+    return String.format("%019d%s", firstSeq, SUFFIX);
+  }
+
+  private static long firstSeq(Path segment) {
+    String name = segment.getFileName().toString();
+    return Long.parseLong(name.substring(0, name.length() - SUFFIX.length()));
+  }
+
+  /** The segment files of a journal folder, oldest first (none when it does not exist). */
+  static List<Path> segments(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(file -> file.getFileName().toString().matches("\\d{19}" + java.util.regex.Pattern.quote(SUFFIX)))
+        .sorted().toList();
+    }
+  }
+
+  /** Something that reads a journal's entries, in order. */
+  interface Replay {
+    void apply(Entry entry);
+  }
+
+  /**
+   * Reads the journal's records after {@code afterSeq}, in order, into {@code replay}, and answers the seq of the last
+   * one (or {@code afterSeq} when there are none). Refuses ({@link IOException}) a journal of another store, one
+   * with a gap after {@code afterSeq}, and one damaged anywhere but at the very end.
+   */
+  static long replay(Path dir, UUID storeId, long afterSeq, Replay replay) throws IOException {
+    List<Path> segments = segments(dir);
+    long last = afterSeq;
+    for (int i = 0; i < segments.size(); i++) {
+      Path file = segments.get(i);
+      boolean lastSegment = i == segments.size() - 1;
+      try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+        ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES);
+        if (!readFully(channel, header)) {
+          if (lastSegment) {
+            break; // created, its header never written whole: nothing in it was answered
+          }
+          throw damaged(file, 0, "its header is cut short");
+        }
+        header.flip();
+        if (header.getInt() != MAGIC || header.getInt() != FORMAT) {
+          throw damaged(file, 0, "it is not a journal segment of this format");
+        }
+        UUID owner = new UUID(header.getLong(), header.getLong());
+        if (!owner.equals(storeId)) {
+          throw new IOException("journal segment " + file + " belongs to another store file (store " + owner + ", this one "
+            + storeId + "): a store file was replaced by hand without its journal folder; move " + dir.getFileName()
+            + " aside to open the file as it is");
+        }
+        long position = HEADER_BYTES;
+        while (true) {
+          ByteBuffer frame = ByteBuffer.allocate(8);
+          if (!readFully(channel, frame)) {
+            if (frame.position() == 0) {
+              break; // the segment's end
+            }
+            if (lastSegment) {
+              break; // a torn last record
+            }
+            throw damaged(file, position, "a record is cut short");
+          }
+          frame.flip();
+          int length = frame.getInt();
+          int crc = frame.getInt();
+          if (length < 16 || length > MAX_RECORD) {
+            if (lastSegment) {
+              break;
+            }
+            throw damaged(file, position, "a record's length is " + length);
+          }
+          ByteBuffer payload = ByteBuffer.allocate(length);
+          boolean whole = readFully(channel, payload);
+          CRC32C check = new CRC32C();
+          check.update(payload.array(), 0, payload.position());
+          if (!whole || (int) check.getValue() != crc) {
+            if (lastSegment && isLast(channel)) {
+              break; // the torn last write of a crash: never answered
+            }
+            throw damaged(file, position, "a record does not match its checksum");
+          }
+          payload.flip();
+          ByteBuf record = Unpooled.wrappedBuffer(payload);
+          long seq = record.readLong();
+          long time = record.readLong();
+          String database = readString(record);
+          String command = readString(record);
+          if (seq > afterSeq) {
+            if (seq != last + 1) {
+              throw damaged(file, position, "record " + seq + " follows " + last + ": records are missing");
+            }
+            replay.apply(new Entry(seq, time, database, command, record));
+            last = seq;
+          } else if (seq <= afterSeq && last > afterSeq) {
+            throw damaged(file, position, "record " + seq + " comes after " + last);
+          }
+          position += 8 + length;
+        }
+      }
+    }
+    return last;
+  }
+
+  private static boolean isLast(FileChannel channel) throws IOException {
+    return channel.position() >= channel.size();
+  }
+
+  private static IOException damaged(Path file, long position, String why) {
+    return new IOException("journal segment " + file + " is damaged at byte " + position + " (" + why + "): the store "
+      + "will not open over a damaged journal; restore a backup, or move the journal folder aside to open the store "
+      + "as of its last checkpoint (losing the writes after it)");
+  }
+
+  /** Fills the buffer; false if the channel ended first (the buffer then holds what there was). */
+  private static boolean readFully(FileChannel channel, ByteBuffer buffer) throws IOException {
+    while (buffer.hasRemaining()) {
+      if (channel.read(buffer) < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static void writeString(ByteBuf buf, String value) {
+    byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+    buf.writeShort(bytes.length).writeBytes(bytes);
+  }
+
+  private static String readString(ByteBuf buf) throws IOException {
+    int length = buf.readUnsignedShort();
+    if (length > buf.readableBytes()) {
+      throw new EOFException("a name runs past its record");
+    }
+    return buf.readCharSequence(length, StandardCharsets.UTF_8).toString();
+  }
+}

@@ -1,0 +1,190 @@
+package io.hubbub.embedded;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The embedded store's write-ahead journal on its own: records, group commit, segments, and what a crash leaves. */
+class JournalTest {
+
+  private static final UUID STORE = UUID.randomUUID();
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void recordsReadBackInOrderAfterTheirSeq() throws Exception {
+    try (Journal journal = Journal.open(dir, STORE, 10)) {
+      for (int i = 0; i < 5; i++) {
+        CompletableFuture<Void> durable = journal.append("db" + i, "insert", bson("record " + i), 1_000L + i, true);
+        durable.get(10, TimeUnit.SECONDS);
+      }
+      assertThat(journal.append("db", "update", bson("not awaited"), 2_000L, false)).isNull();
+      assertThat(journal.lastSeq()).isEqualTo(16);
+    }
+    List<Journal.Entry> read = replay(10);
+    assertThat(read).extracting(Journal.Entry::seq).containsExactly(11L, 12L, 13L, 14L, 15L, 16L);
+    assertThat(read.get(2).database()).isEqualTo("db2");
+    assertThat(read.get(2).command()).isEqualTo("insert");
+    assertThat(read.get(2).timeMillis()).isEqualTo(1_002L);
+    assertThat(text(read.get(2))).isEqualTo("record 2");
+    assertThat(text(read.get(5))).isEqualTo("not awaited");
+    assertThat(replay(14)).extracting(Journal.Entry::seq).containsExactly(15L, 16L);
+    assertThat(Journal.replay(dir, STORE, 16, entry -> { })).isEqualTo(16);
+  }
+
+  @Test
+  void concurrentWritersShareSyncs() throws Exception {
+    int writers = 8;
+    int each = 200;
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    try (Journal journal = Journal.open(dir, STORE, 0)) {
+      List<Future<?>> done = new ArrayList<>();
+      Object order = new Object(); // the store's write lock: appends one at a time
+      for (int w = 0; w < writers; w++) {
+        int writer = w;
+        done.add(pool.submit(() -> {
+          for (int i = 0; i < each; i++) {
+            CompletableFuture<Void> durable;
+            synchronized (order) {
+              durable = journal.append("db", "insert", bson(writer + ":" + i), 0, true);
+            }
+            durable.join();
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    List<Journal.Entry> read = replay(0);
+    assertThat(read).hasSize(writers * each);
+    for (int i = 0; i < read.size(); i++) {
+      assertThat(read.get(i).seq()).isEqualTo(i + 1);
+    }
+  }
+
+  @Test
+  void aTornLastRecordIsWhereReadingStops() throws Exception {
+    try (Journal journal = Journal.open(dir, STORE, 0)) {
+      for (int i = 0; i < 3; i++) {
+        journal.append("db", "insert", bson("r" + i), 0, true).get(10, TimeUnit.SECONDS);
+      }
+    }
+    Path segment = Journal.segments(dir).get(0);
+    try (FileChannel file = FileChannel.open(segment, StandardOpenOption.WRITE)) {
+      file.truncate(file.size() - 3); // the last write of a crash, cut short
+    }
+    assertThat(replay(0)).extracting(Journal.Entry::seq).containsExactly(1L, 2L);
+
+    try (FileChannel file = FileChannel.open(segment, StandardOpenOption.WRITE)) {
+      file.truncate(file.size() - 48); // records here are 38 bytes: the cut now lands inside the second
+    }
+    assertThat(replay(0)).extracting(Journal.Entry::seq).containsExactly(1L);
+  }
+
+  @Test
+  void damageBeforeTheEndIsRefused() throws Exception {
+    try (Journal journal = Journal.open(dir, STORE, 0)) {
+      journal.append("db", "insert", bson("first"), 0, true).get(10, TimeUnit.SECONDS);
+      journal.append("db", "insert", bson("second"), 0, true).get(10, TimeUnit.SECONDS);
+    }
+    Path segment = Journal.segments(dir).get(0);
+    byte[] bytes = Files.readAllBytes(segment);
+    bytes[24 + 8 + 20] ^= 0x40; // inside the first record's payload
+    Files.write(segment, bytes);
+    assertThatThrownBy(() -> replay(0)).isInstanceOf(IOException.class)
+      .hasMessageContaining("damaged").hasMessageContaining(segment.getFileName().toString());
+  }
+
+  @Test
+  void anotherStoresJournalIsRefused() throws Exception {
+    try (Journal journal = Journal.open(dir, STORE, 0)) {
+      journal.append("db", "insert", bson("theirs"), 0, true).get(10, TimeUnit.SECONDS);
+    }
+    assertThatThrownBy(() -> Journal.replay(dir, UUID.randomUUID(), 0, entry -> { }))
+      .isInstanceOf(IOException.class).hasMessageContaining("belongs to another store");
+  }
+
+  @Test
+  void segmentsRotateAndGoOnceACheckpointHoldsThem() throws Exception {
+    try (Journal journal = Journal.open(dir, STORE, 0)) {
+      journal.append("db", "insert", bson("a"), 0, true).get(10, TimeUnit.SECONDS);
+      journal.append("db", "insert", bson("b"), 0, true).get(10, TimeUnit.SECONDS);
+      journal.rotate();
+      journal.append("db", "insert", bson("c"), 0, true).get(10, TimeUnit.SECONDS);
+      journal.rotate();
+      journal.append("db", "insert", bson("d"), 0, true).get(10, TimeUnit.SECONDS);
+      assertThat(Journal.segments(dir)).extracting(p -> p.getFileName().toString())
+        .containsExactly(Journal.name(1), Journal.name(3), Journal.name(4));
+
+      journal.dropThrough(2); // holds a and b: the first segment goes
+      assertThat(Journal.segments(dir)).extracting(p -> p.getFileName().toString())
+        .containsExactly(Journal.name(3), Journal.name(4));
+      journal.dropThrough(3);
+      assertThat(Journal.segments(dir)).extracting(p -> p.getFileName().toString()).containsExactly(Journal.name(4));
+      journal.dropThrough(Long.MAX_VALUE); // never the segment being written
+      assertThat(Journal.segments(dir)).hasSize(1);
+    }
+    assertThat(replay(3)).extracting(Journal.Entry::seq).containsExactly(4L);
+  }
+
+  @Test
+  void aMissingSegmentIsAGap() throws Exception {
+    try (Journal journal = Journal.open(dir, STORE, 0)) {
+      journal.append("db", "insert", bson("a"), 0, true).get(10, TimeUnit.SECONDS);
+      journal.rotate();
+      journal.append("db", "insert", bson("b"), 0, true).get(10, TimeUnit.SECONDS);
+      journal.rotate();
+      journal.append("db", "insert", bson("c"), 0, true).get(10, TimeUnit.SECONDS);
+    }
+    Files.delete(dir.resolve(Journal.name(2)));
+    assertThatThrownBy(() -> replay(0)).isInstanceOf(IOException.class).hasMessageContaining("records are missing");
+    assertThat(replay(2)).extracting(Journal.Entry::seq).containsExactly(3L); // what a checkpoint at 2 needs is there
+  }
+
+  @Test
+  void aJournalThatCannotWriteAnswersNoWrite() throws Exception {
+    Journal journal = Journal.open(dir, STORE, 0);
+    journal.append("db", "insert", bson("ok"), 0, true).get(10, TimeUnit.SECONDS);
+    journal.close();
+    assertThatThrownBy(() -> journal.append("db", "insert", bson("late"), 0, true))
+      .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+  }
+
+  private List<Journal.Entry> replay(long after) throws IOException {
+    List<Journal.Entry> read = new ArrayList<>();
+    Journal.replay(dir, STORE, after, read::add);
+    return read;
+  }
+
+  private static ByteBuf bson(String text) {
+    return Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String text(Journal.Entry entry) {
+    return entry.bson().toString(StandardCharsets.UTF_8);
+  }
+}
