@@ -5,9 +5,11 @@ import io.hubbub.client.BridgeClient;
 import io.hubbub.client.HubbubHttp;
 import io.hubbub.embedded.EmbeddedStore;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Files;
@@ -35,6 +37,9 @@ import java.util.stream.IntStream;
 public final class AppendBench {
 
   private static final String DATA = "x".repeat(180);
+  private static final int WARMUP_SECONDS = 5;
+  private static final int BATCH = 1_000;
+  private static final String BATCHES = "HTTP POST batches of " + String.format("%,d", BATCH) + " events";
   private static final int RAW_BULK = 500;
 
   private final Vertx vertx;
@@ -94,6 +99,10 @@ public final class AppendBench {
     serverPort = port;
     HubbubHttp http = HubbubHttp.create(vertx, "127.0.0.1", port, Collections.max(publisherCounts));
     String token = Sessions.token(port);
+    // JIT warm-up of the server's publish path, not counted: C2 compiles it during the first seconds, and its
+    // compiler threads would otherwise be half of the first rows' CPU
+    http(http, token, 16, 16, WARMUP_SECONDS);
+    bridge(port, token, 16, 16, WARMUP_SECONDS);
     for (int publishers : publisherCounts) {
       markCpu();
       row("HTTP POST /api/streams/{s}/events", publishers, publishers, http(http, token, publishers, publishers));
@@ -106,6 +115,10 @@ public final class AppendBench {
     row("bridge streams.publish (raw WebSocket)", many, sharedStreams, bridge(port, token, many, sharedStreams));
     markCpu();
     row("HTTP POST /api/streams/{s}/events", many, sharedStreams, http(http, token, many, sharedStreams));
+    for (int publishers : List.of(1, 4)) {
+      markCpu();
+      row(BATCHES, publishers, publishers, batches(http, token, publishers));
+    }
     http.close().await(10, TimeUnit.SECONDS);
     double after = rawBulkInsert(storeUri, true, "raw_after", RAW_BULK, 64, seconds);
     // the reference is the better of the two raw runs around the scenarios
@@ -128,7 +141,7 @@ public final class AppendBench {
     for (Object[] row : rows) {
       double rate = (Double) row[3];
       // one at a time, a publisher's ceiling is the disk's synced small appends; in batches, its large appends
-      double disk = (int) row[1] == 1 ? syncs : diskEvents;
+      double disk = (int) row[1] == 1 && !BATCHES.equals(row[0]) ? syncs : diskEvents;
       results.add(row[0], row[1], row[2], rate, rate / raw, rate / disk, row[4], row[5], row[6]);
     }
     results.finish();
@@ -191,6 +204,10 @@ public final class AppendBench {
   }
 
   private double http(HubbubHttp http, String token, int publishers, int streams) throws Exception {
+    return http(http, token, publishers, streams, seconds);
+  }
+
+  private static double http(HubbubHttp http, String token, int publishers, int streams, int seconds) throws Exception {
     AtomicLong acks = new AtomicLong();
     long end = System.currentTimeMillis() + seconds * 1000L;
     long start = System.nanoTime();
@@ -200,22 +217,77 @@ public final class AppendBench {
     return acks.get() / ((System.nanoTime() - start) / 1e9);
   }
 
-  /** One HTTP publisher: a 200-byte event to its stream, wait for the ack, again until {@code end} (ms). */
+  /**
+   * One HTTP publisher: a 200-byte event to its stream, wait for the ack, again until {@code end} (ms). Each request
+   * is made from the previous one's callback, not chained with compose: a chain of tens of thousands of futures
+   * overflows the stack when it completes.
+   */
   static Future<Void> httpLoop(HubbubHttp http, String token, String stream, long end, AtomicLong acks) {
+    Promise<Void> done = Promise.promise();
+    httpNext(http, token, stream, end, acks, done);
+    return done.future();
+  }
+
+  /** Events/s of {@code publishers} each posting batches of {@value #BATCH} events to its own stream, one at a time. */
+  private double batches(HubbubHttp http, String token, int publishers) throws Exception {
+    JsonArray batch = new JsonArray();
+    for (int i = 0; i < BATCH; i++) {
+      batch.add(new JsonObject().put("type", "BENCH").put("data", new JsonObject().put("text", DATA)));
+    }
+    AtomicLong acks = new AtomicLong();
+    long end = System.currentTimeMillis() + seconds * 1000L;
+    long start = System.nanoTime();
+    List<Future<Void>> loops = new ArrayList<>();
+    for (int p = 0; p < publishers; p++) {
+      Promise<Void> done = Promise.promise();
+      batchNext(http, token, "app.batches-" + publishers + "-" + p, batch, end, acks, done);
+      loops.add(done.future());
+    }
+    Future.all(loops).await(seconds + 60L, TimeUnit.SECONDS);
+    return acks.get() / ((System.nanoTime() - start) / 1e9);
+  }
+
+  private static void batchNext(HubbubHttp http, String token, String stream, JsonArray batch, long end, AtomicLong acks,
+                                Promise<Void> done) {
     if (System.currentTimeMillis() >= end) {
-      return Future.succeededFuture();
+      done.complete();
+      return;
+    }
+    http.request(HttpMethod.POST, "/api/streams/" + stream + "/events", token, batch).onComplete(answered -> {
+      if (answered.failed()) {
+        done.fail(answered.cause());
+      } else if (answered.result().status() != 201) {
+        done.fail("HTTP " + answered.result().status());
+      } else {
+        acks.addAndGet(batch.size());
+        batchNext(http, token, stream, batch, end, acks, done);
+      }
+    });
+  }
+
+  private static void httpNext(HubbubHttp http, String token, String stream, long end, AtomicLong acks, Promise<Void> done) {
+    if (System.currentTimeMillis() >= end) {
+      done.complete();
+      return;
     }
     JsonObject event = new JsonObject().put("type", "BENCH").put("data", new JsonObject().put("text", DATA));
-    return http.request(HttpMethod.POST, "/api/streams/" + stream + "/events", token, event).compose(response -> {
-      if (response.status() != 201) {
-        return Future.failedFuture("HTTP " + response.status());
+    http.request(HttpMethod.POST, "/api/streams/" + stream + "/events", token, event).onComplete(answered -> {
+      if (answered.failed()) {
+        done.fail(answered.cause());
+      } else if (answered.result().status() != 201) {
+        done.fail("HTTP " + answered.result().status());
+      } else {
+        acks.incrementAndGet();
+        httpNext(http, token, stream, end, acks, done);
       }
-      acks.incrementAndGet();
-      return httpLoop(http, token, stream, end, acks);
     });
   }
 
   private double bridge(int port, String token, int publishers, int streams) throws Exception {
+    return bridge(port, token, publishers, streams, seconds);
+  }
+
+  private double bridge(int port, String token, int publishers, int streams, int seconds) throws Exception {
     AtomicLong acks = new AtomicLong();
     long end = System.currentTimeMillis() + seconds * 1000L;
     List<BridgeClient> sockets = new ArrayList<>();
@@ -234,15 +306,26 @@ public final class AppendBench {
     return rate;
   }
 
-  /** One publisher on one socket: a send with a reply address, wait for the reply, again. */
-  private Future<Void> bridgeLoop(BridgeClient socket, String stream, long end, AtomicLong acks) {
+  /** One publisher on one socket: a send with a reply address, wait for the reply, again (as {@link #httpLoop}). */
+  private static Future<Void> bridgeLoop(BridgeClient socket, String stream, long end, AtomicLong acks) {
+    Promise<Void> done = Promise.promise();
+    bridgeNext(socket, stream, end, acks, done);
+    return done.future();
+  }
+
+  private static void bridgeNext(BridgeClient socket, String stream, long end, AtomicLong acks, Promise<Void> done) {
     if (System.currentTimeMillis() >= end) {
-      return Future.succeededFuture();
+      done.complete();
+      return;
     }
     JsonObject body = new JsonObject().put("stream", stream).put("type", "BENCH").put("data", new JsonObject().put("text", DATA));
-    return socket.request("streams.publish", body).compose(ack -> {
-      acks.incrementAndGet();
-      return bridgeLoop(socket, stream, end, acks);
+    socket.request("streams.publish", body).onComplete(ack -> {
+      if (ack.failed()) {
+        done.fail(ack.cause());
+      } else {
+        acks.incrementAndGet();
+        bridgeNext(socket, stream, end, acks, done);
+      }
     });
   }
 }

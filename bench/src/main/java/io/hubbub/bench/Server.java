@@ -20,6 +20,8 @@ import java.util.regex.Pattern;
  */
 final class Server implements AutoCloseable {
 
+  /** JVM options added to every Hubbub server the bench starts, e.g. {@code -XX:StartFlightRecording=filename=x.jfr}. */
+  static final String EXTRA_OPTIONS = "HUBBUB_BENCH_SERVER_OPTS";
   static final Path HUBBUB_JAR = Path.of("verticles", "target", "hubbub.jar");
   static final Path SOCKETIO = Path.of("bench", "peers", "socketio");
   private static final Pattern HUBBUB_LISTENING = Pattern.compile("gateway listening \\[port: (\\d+)]");
@@ -55,6 +57,10 @@ final class Server implements AutoCloseable {
     List<String> command = new java.util.ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
+    String extra = System.getenv(EXTRA_OPTIONS);
+    if (extra != null && !extra.isBlank()) {
+      command.addAll(List.of(extra.trim().split("\\s+"))); // e.g. a JFR recording of the server
+    }
     command.addAll(List.of("-jar", HUBBUB_JAR.toString()));
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().keySet().removeIf(k -> k.startsWith("HUBBUB_"));
