@@ -24,47 +24,67 @@ import java.util.stream.Stream;
 /**
  * Draws a benchmark's JSON results (bench/results) as a PNG beside the file, with XChart: fan-out and
  * peer runs as delivered/s, p99 latency and CPU per delivery against the publish rate, one series per
- * server and compression; append, catch-up and connections as bars.
+ * server and compression; append, catch-up and connections as bars. With no file named, each scenario's
+ * latest run is drawn beside its previous one (each series twice, "latest" and "previous", with their dates).
  */
 public final class Report {
 
   private static final int WIDTH = 900;
-  private static final int HEIGHT = 420;
+  private static final int HEIGHT = 480;
+  /** The label a row gets when two runs are drawn together. */
+  private static final String RUN = "_run";
 
   static void run(List<Path> given) throws Exception {
-    List<Path> files = new ArrayList<>(given);
-    if (files.isEmpty()) {
-      files.addAll(latestOfEachScenario());
+    List<List<Path>> drawings = new ArrayList<>();
+    given.forEach(file -> drawings.add(List.of(file)));
+    if (drawings.isEmpty()) {
+      drawings.addAll(latestTwoOfEachScenario(Results.DIR));
     }
-    if (files.isEmpty()) {
+    if (drawings.isEmpty()) {
       throw new IllegalStateException("no results under " + Results.DIR + ": run a scenario first");
     }
-    for (Path file : files) {
-      JsonObject results = new JsonObject(Files.readString(file));
+    for (List<Path> runs : drawings) {
+      List<JsonObject> results = new ArrayList<>();
+      for (Path file : runs) {
+        results.add(new JsonObject(Files.readString(file)));
+      }
       List<Chart<?, ?>> charts = charts(results);
-      String png = file.toString().replaceAll("\\.json$", "");
+      String png = runs.get(0).toString().replaceAll("\\.json$", "");
       BitmapEncoder.saveBitmap(charts, charts.size(), 1, png, BitmapEncoder.BitmapFormat.PNG);
-      System.out.println("chart " + png + ".png");
+      System.out.println("chart " + png + ".png" + (runs.size() > 1 ? " (beside " + runs.get(1).getFileName() + ")" : ""));
     }
   }
 
-  private static List<Path> latestOfEachScenario() throws IOException {
-    if (!Files.isDirectory(Results.DIR)) {
+  /** Per scenario, its latest result file and the one before it (when there is one). */
+  static List<List<Path>> latestTwoOfEachScenario(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
       return List.of();
     }
-    Map<String, Path> latest = new LinkedHashMap<>();
-    try (Stream<Path> list = Files.list(Results.DIR)) {
-      list.filter(p -> p.toString().endsWith(".json")).sorted(Comparator.comparing(Path::toString))
-        .forEach(p -> latest.put(p.getFileName().toString().replaceAll("-\\d{8}-\\d{6}\\.json$", ""), p));
+    Map<String, List<Path>> byScenario = new LinkedHashMap<>();
+    try (Stream<Path> list = Files.list(dir)) {
+      list.filter(p -> p.toString().endsWith(".json")).sorted(Comparator.comparing(Path::toString).reversed())
+        .forEach(p -> byScenario.computeIfAbsent(p.getFileName().toString().replaceAll("-\\d{8}-\\d{6}\\.json$", ""),
+          k -> new ArrayList<>()).add(p));
     }
-    return new ArrayList<>(latest.values());
+    return byScenario.values().stream().map(files -> files.subList(0, Math.min(2, files.size()))).toList();
   }
 
-  private static List<Chart<?, ?>> charts(JsonObject results) {
+  /**
+   * The charts of one scenario's results, the latest first: with two, every row is drawn in its run's series
+   * ("latest …" and "previous …", by date).
+   */
+  static List<Chart<?, ?>> charts(List<JsonObject> runs) {
+    JsonObject results = runs.get(0);
     String scenario = results.getString("scenario");
-    String title = scenario + " " + results.getString("date", "").replaceAll("\\.\\d+Z$", "Z") + ", "
-      + results.getJsonObject("machine", new JsonObject()).getInteger("cores", 0) + " cores";
-    List<JsonObject> rows = results.getJsonArray("rows", new JsonArray()).stream().map(JsonObject.class::cast).toList();
+    String title = scenario + " " + date(results) + ", "
+      + results.getJsonObject("machine", new JsonObject()).getInteger("cores", 0) + " cores"
+      + (runs.size() > 1 ? " (beside " + date(runs.get(1)) + ")" : "");
+    List<JsonObject> rows = new ArrayList<>();
+    for (int i = 0; i < runs.size(); i++) {
+      String run = runs.size() == 1 ? "" : (i == 0 ? "latest " : "previous ") + date(runs.get(i)) + ": ";
+      runs.get(i).getJsonArray("rows", new JsonArray()).stream().map(JsonObject.class::cast)
+        .forEach(row -> rows.add(row.copy().put(RUN, run)));
+    }
     return switch (scenario) {
       case "fanout" -> List.of(
         xy(title + ": delivered messages/s", "publishes/s offered", "delivered/s", rows, "offered/s", "delivered/s", false),
@@ -72,9 +92,8 @@ public final class Report {
         xy("server CPU per delivered message", "publishes/s offered", "µs", rows, "offered/s", "cpu us/delivery", false));
       // the disk's large appends (millions of events/s) would flatten every other bar: the table has them
       case "append" -> List.of(bars(title + ": durable appends/s", "events/s",
-        rows.stream().filter(r -> !r.getString("scenario").startsWith("disk: 200 KB")).toList(), r -> r.getString("scenario"),
-        r -> r.getString("scenario").startsWith("store") ? "the store, raw" : r.getString("scenario").startsWith("disk") ? "the disk"
-          : r.getValue("publishers") + " publishers on " + r.getValue("streams") + " streams", "events/s"));
+        rows.stream().filter(r -> !r.getString("scenario").startsWith("disk: 200 KB")).toList(), r -> "events/s",
+        Report::appendLabel, "events/s"));
       case "catchup" -> List.of(bars(title + ": catch-up reads, events/s", "events/s", rows, r -> r.getString("over"),
         r -> r.getString("from"), "events/s"));
       case "connections" -> List.of(
@@ -86,6 +105,8 @@ public final class Report {
         List.of("file MB", "rss MB")));
       case "retention" -> List.of(bars(title + ": appends beside retention", "events/s", rows, r -> "events/s",
         r -> r.getString("run"), "events/s"));
+      case "datatools" -> List.of(bars(title + ": the data tools on 200k events", "seconds", rows, r -> "seconds",
+        r -> r.getString("tool"), "seconds"));
       default -> throw new IllegalArgumentException("no chart for scenario '" + scenario + "'");
     };
   }
@@ -99,7 +120,7 @@ public final class Report {
     chart.getStyler().setYAxisDecimalPattern("#,##0.##");
     chart.getStyler().setXAxisDecimalPattern("#,##0");
     Map<String, List<JsonObject>> series = new LinkedHashMap<>();
-    rows.forEach(r -> series.computeIfAbsent(r.getString("target") + ", compression " + r.getString("compression"),
+    rows.forEach(r -> series.computeIfAbsent(r.getString(RUN, "") + r.getString("target") + ", compression " + r.getString("compression"),
       k -> new ArrayList<>()).add(r));
     series.forEach((name, list) -> chart.addSeries(name,
       list.stream().map(r -> number(r, xKey)).toList(), list.stream().map(r -> Math.max(number(r, yKey), log ? 0.01 : 0)).toList()));
@@ -111,9 +132,13 @@ public final class Report {
     XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(x).yAxisTitle(y).build();
     chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
     chart.getStyler().setYAxisDecimalPattern("#,##0");
-    for (String key : yKeys) {
-      chart.addSeries(key, rows.stream().map(r -> number(r, xKey)).toList(), rows.stream().map(r -> number(r, key)).toList());
-    }
+    Map<String, List<JsonObject>> runs = new LinkedHashMap<>();
+    rows.forEach(r -> runs.computeIfAbsent(r.getString(RUN, ""), k -> new ArrayList<>()).add(r));
+    runs.forEach((run, list) -> {
+      for (String key : yKeys) {
+        chart.addSeries(run + key, list.stream().map(r -> number(r, xKey)).toList(), list.stream().map(r -> number(r, key)).toList());
+      }
+    });
     return chart;
   }
 
@@ -123,13 +148,29 @@ public final class Report {
     CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT).title(title).yAxisTitle(y).build();
     chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
     chart.getStyler().setOverlapped(false);
+    chart.getStyler().setXAxisLabelRotation(45);
     chart.getStyler().setYAxisDecimalPattern("#,##0");
     List<String> categories = rows.stream().map(category).distinct().toList();
     Map<String, Map<String, Double>> values = new LinkedHashMap<>();
-    rows.forEach(r -> values.computeIfAbsent(series.apply(r), k -> new LinkedHashMap<>()).put(category.apply(r), number(r, yKey)));
+    rows.forEach(r -> values.computeIfAbsent(r.getString(RUN, "") + series.apply(r), k -> new LinkedHashMap<>())
+      .put(category.apply(r), number(r, yKey)));
     values.forEach((name, byCategory) -> chart.addSeries(name, categories,
       categories.stream().map(c -> byCategory.getOrDefault(c, 0.0)).toList()));
     return chart;
+  }
+
+  /** A short name for an append row: what, then publishers/streams. */
+  private static String appendLabel(JsonObject row) {
+    String scenario = row.getString("scenario");
+    String what = scenario.startsWith("disk") ? "disk" : scenario.startsWith("store") ? "store " + scenario.replaceAll(".*raw bulk of (\\d+).*", "$1")
+      + (scenario.contains("not journaled") ? " lazy" : scenario.contains("1 stream") ? " 1 stream"
+      : scenario.endsWith("before") ? " before" : scenario.endsWith("after") ? " after" : "")
+      : scenario.startsWith("HTTP POST batches") ? "batches" : scenario.startsWith("HTTP") ? "HTTP" : "bridge";
+    return scenario.startsWith("disk") || scenario.startsWith("store") ? what : what + " " + row.getValue("publishers") + "/" + row.getValue("streams");
+  }
+
+  private static String date(JsonObject results) {
+    return results.getString("date", "").replaceAll("\\.\\d+Z$", "Z");
   }
 
   private static double number(JsonObject row, String key) {
