@@ -17,19 +17,24 @@ import java.util.concurrent.TimeUnit;
  * Connections: N idle raw bridge WebSockets, each registered for one live stream (of 100) and pinging
  * every 5 s as clients do, held open against a Hubbub process with a 1 GiB heap; after each step the
  * server's heap after a full GC (jcmd) and its resident memory, in all and per connection above the
- * idle server.
+ * idle server. The server is the jar as deployed (embedded store inside); the client side spreads its
+ * connections over 127.0.0.1–4, so the client port range is not the bound (the processes' open-file limit is).
  *
  * <pre>java -jar bench/target/hubbub-bench.jar connections [steps=1000,5000,10000]</pre>
  */
 public final class ConnectionsBench {
 
   private static final int PARALLEL_CONNECTS = 100;
+  private static final int LOOPBACK_ADDRESSES = 4;
 
   static void run(List<Integer> steps) throws Exception {
     Path dir = Files.createTempDirectory("hubbub-connections");
     Vertx vertx = Vertx.vertx();
-    try (BenchStore store = BenchStore.start("hubbub-connections-store");
-         Server server = Server.hubbub(dir, store.conf(0), List.of("-Xmx1g"))) {
+    JsonObject conf = new JsonObject(Files.readString(Path.of("conf", "hubbub.json")));
+    conf.getJsonObject("http").put("port", 0);
+    conf.getJsonObject("mongo").put("dataDir", dir.resolve("data").toString());
+    conf.getJsonObject("auth").put("passwordIterations", 1_000);
+    try (Server server = Server.hubbub(dir, conf, List.of("-Xmx1g"))) {
       int port = server.port();
       String token = Sessions.token(port);
       String register = "{\"type\":\"register\",\"address\":\"streams.live.app.idle-%d\",\"headers\":{\"authorization\":\"Bearer "
@@ -52,7 +57,9 @@ public final class ConnectionsBench {
           List<Future<WebSocket>> batch = new ArrayList<>();
           for (int i = 0; i < PARALLEL_CONNECTS && open.size() + batch.size() < target; i++) {
             int n = open.size() + batch.size();
-            batch.add(client.connect(port, "127.0.0.1", "/eventbus/websocket")
+            // spread over loopback addresses: each holds one client port range (~28k) of its own
+            String host = "127.0.0." + (1 + n % LOOPBACK_ADDRESSES);
+            batch.add(client.connect(port, host, "/eventbus/websocket")
               .onSuccess(ws -> ws.writeTextMessage(String.format(register, n % 100))));
           }
           Future.all(batch).await(60, TimeUnit.SECONDS);

@@ -1,7 +1,7 @@
 package io.hubbub.bench;
 
-import io.hubbub.Node;
 import io.hubbub.client.HubbubHttp;
+import io.hubbub.embedded.EmbeddedStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -9,6 +9,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.HdrHistogram.Histogram;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +23,8 @@ import java.util.stream.IntStream;
  * Sensor ingest: readings per second posted by 10 devices over HTTP in batches of 100 and of 1,000 (each
  * device one batch at a time, retrying a 503 with the same ids), beside the store's raw journaled
  * bulk-insert rate of the same documents (same keys and indexes as the events collection), in the same run; then the aggregates query time for one device
- * holding {@code readings} readings (default 1,000,000, spread one per second).
+ * holding {@code readings} readings (default 1,000,000, spread one per second). Hubbub runs from its jar in its own
+ * process, with its embedded store inside, as deployed; the raw rate is measured in that store, over the wire.
  *
  * <pre>java -cp bench/target/hubbub-bench.jar io.hubbub.bench.SensorBench [seconds per scenario, default 10] [readings, default 1000000]</pre>
  */
@@ -39,20 +42,34 @@ public final class SensorBench {
   }
 
   static void run(int seconds, int readings) throws Exception {
-    try (BenchStore bench = BenchStore.start("hubbub-sensor-bench")) {
-      new SensorBench(bench.vertx, seconds).run(bench, readings);
+    Path dir = Files.createTempDirectory("hubbub-sensor-bench");
+    Vertx vertx = Vertx.vertx();
+    try {
+      new SensorBench(vertx, seconds).run(dir, readings);
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+      BenchStore.deleteTree(dir);
     }
   }
 
-  private void run(BenchStore bench, int bigDevice) throws Exception {
-    System.out.printf("hubbub sensor benchmark: %d s per scenario, %d devices, embedded store (H2)%n", seconds, DEVICES);
-    raw(bench, "warmup", 1_000, 3);
-    double rawBefore = raw(bench, "raw_before", 1_000, seconds);
+  private void run(Path dir, int bigDevice) throws Exception {
+    System.out.printf("hubbub sensor benchmark: %d s per scenario, %d devices, the jar as deployed (embedded store inside)%n",
+      seconds, DEVICES);
+    Path data = dir.resolve("data");
+    JsonObject conf = new JsonObject(Files.readString(Path.of("conf", "hubbub.json")));
+    conf.getJsonObject("http").put("port", 0);
+    conf.getJsonObject("mongo").put("dataDir", data.toString());
+    conf.getJsonObject("auth").put("passwordIterations", 1_000).put("adminPassword", "bench-admin-password");
+    try (Server server = Server.hubbub(dir, conf, List.of("-Xmx1g"))) {
+      int port = server.port();
+      server.awaitStarted();
+      measure(EmbeddedStore.runningUri(data), port, bigDevice);
+    }
+  }
 
-    int port = BenchStore.freePort();
-    JsonObject conf = bench.conf(port);
-    conf.getJsonObject("auth").put("adminPassword", "bench-admin-password");
-    Node node = Node.start(vertx, conf).await(60, TimeUnit.SECONDS);
+  private void measure(String storeUri, int port, int bigDevice) throws Exception {
+    raw(storeUri, "warmup", 1_000, 3);
+    double rawBefore = raw(storeUri, "raw_before", 1_000, seconds);
     HubbubHttp http = HubbubHttp.create(vertx, "127.0.0.1", port, DEVICES * 2);
     String admin = call(http, HttpMethod.POST, "/api/sessions", null,
       new JsonObject().put("username", "admin").put("password", "bench-admin-password")).getString("token");
@@ -66,7 +83,7 @@ public final class SensorBench {
     long retries100 = retries.getAndSet(0);
     double b1000 = ingest(http, keys, 1_000, seconds);
     long retries1000 = retries.getAndSet(0);
-    double rawAfter = raw(bench, "raw_after", 1_000, seconds);
+    double rawAfter = raw(storeUri, "raw_after", 1_000, seconds);
     double raw = Math.max(rawBefore, rawAfter);
     System.out.printf("%n%-58s %12s %8s%n", "scenario", "readings/s", "vs raw");
     System.out.printf("%-58s %,12.0f %8s%n", "store: raw journaled bulk insert of 1000, before", rawBefore, "");
@@ -80,7 +97,6 @@ public final class SensorBench {
       aggregatesOfABigDevice(http, admin, bigDevice);
     }
     http.close().await(10, TimeUnit.SECONDS);
-    node.undeploy().await(60, TimeUnit.SECONDS);
   }
 
   /** Each device posts one batch at a time, as fast as the acks come back. */
@@ -177,8 +193,8 @@ public final class SensorBench {
     }
   }
 
-  private static double raw(BenchStore bench, String collection, int bulkSize, int forSeconds) throws Exception {
-    return bench.rawInsertRate(collection, bulkSize, true, forSeconds, n -> {
+  private double raw(String storeUri, String collection, int bulkSize, int forSeconds) throws Exception {
+    return BenchStore.rawInsertRate(vertx, storeUri, collection, bulkSize, true, forSeconds, n -> {
       String stream = "sensor.raw-" + n % DEVICES;
       String id = UUID.randomUUID().toString();
       return new JsonObject().put("_id", stream + "|" + String.format("%019d", n))
@@ -189,8 +205,10 @@ public final class SensorBench {
     });
   }
 
+  /** Posts readings; the answer is the readings' acks (a JSON array): only its status matters here. */
   private static Future<Void> post(HubbubHttp http, String path, String key, JsonArray body) {
-    return http.call(HttpMethod.POST, path, key, body).mapEmpty();
+    return http.request(HttpMethod.POST, path, key, body).compose(response -> response.status() < 300 ? Future.succeededFuture()
+      : Future.failedFuture(path + ": " + response.status() + " " + response.text()));
   }
 
   private static JsonObject call(HubbubHttp http, HttpMethod method, String path, String token, JsonObject body) throws Exception {
