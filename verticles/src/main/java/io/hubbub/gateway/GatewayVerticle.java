@@ -8,7 +8,11 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.impl.VertxConnection;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
@@ -110,7 +114,7 @@ public final class GatewayVerticle extends VerticleBase {
     }
     return consumers.ready()
       .compose(v -> principals.ready())
-      .compose(v -> vertx.createHttpServer(options).requestHandler(router).listen()
+      .compose(v -> vertx.createHttpServer(options).connectionHandler(GatewayVerticle::consolidateFlushes).requestHandler(router).listen()
         .recover(failure -> Future.failedFuture(failure instanceof BindException
           ? StartupException.portTaken(options.getHost(), options.getPort(), failure) : failure)))
       .onSuccess(s -> {
@@ -118,6 +122,20 @@ public final class GatewayVerticle extends VerticleBase {
         vertx.sharedData().getLocalMap(LOCAL_MAP).put(PORT_KEY, s.actualPort());
         log.info("gateway listening [port: {}]{}", s.actualPort(), options.isSsl() ? " (HTTPS and WSS)" : "");
       });
+  }
+
+  /**
+   * One flush (one {@code write} system call) for all the frames an event-loop turn writes to a connection, instead
+   * of one per frame: live events fan out to many sockets, several to each in one turn when they come fast.
+   * Netty's {@link FlushConsolidationHandler}, placed before Vert.x's own handler; flushes within a read (answers
+   * to requests) are consolidated as before, by Vert.x.
+   */
+  private static void consolidateFlushes(HttpConnection connection) {
+    if (connection instanceof VertxConnection vertxConnection) {
+      ChannelHandlerContext handler = vertxConnection.channelHandlerContext();
+      handler.pipeline().addBefore(handler.name(), "hubbub-flush-consolidation", new FlushConsolidationHandler(
+        FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
+    }
   }
 
   @Override
