@@ -3,18 +3,17 @@ package io.hubbub.gateway;
 import io.hubbub.StartupException;
 import io.hubbub.bus.Consumers;
 import io.hubbub.conf.HubbubConf;
+import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.net.impl.VertxConnection;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.flush.FlushConsolidationHandler;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.impl.VertxConnection;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -124,17 +123,11 @@ public final class GatewayVerticle extends VerticleBase {
       });
   }
 
-  /**
-   * One flush (one {@code write} system call) for all the frames an event-loop turn writes to a connection, instead
-   * of one per frame: live events fan out to many sockets, several to each in one turn when they come fast.
-   * Netty's {@link FlushConsolidationHandler}, placed before Vert.x's own handler; flushes within a read (answers
-   * to requests) are consolidated as before, by Vert.x.
-   */
+  /** Every connection flushes once per event-loop turn ({@link TurnFlush}), placed just before Vert.x's own handler. */
   private static void consolidateFlushes(HttpConnection connection) {
-    if (connection instanceof VertxConnection vertxConnection) {
+    if (connection instanceof VertxConnection vertxConnection) { // Vert.x's internal connection: the only way to the pipeline
       ChannelHandlerContext handler = vertxConnection.channelHandlerContext();
-      handler.pipeline().addBefore(handler.name(), "hubbub-flush-consolidation", new FlushConsolidationHandler(
-        FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
+      handler.pipeline().addBefore(handler.name(), TurnFlush.NAME, new TurnFlush());
     }
   }
 

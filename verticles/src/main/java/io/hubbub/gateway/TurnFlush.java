@@ -1,0 +1,79 @@
+package io.hubbub.gateway;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+
+/**
+ * One flush (one {@code write} system call) for all that an event-loop turn writes to a connection, unless
+ * {@value #MAX_UNFLUSHED_BYTES} bytes wait: then at once. Vert.x flushes after every write made outside a read of
+ * the connection, so live fan-out made one system call per frame per socket; with this, the frames a turn writes
+ * to a socket leave together. Netty's {@code FlushConsolidationHandler} does the same without the byte bound, which
+ * let a burst of large events sit unflushed past the slow-consumer bound ({@code limits.liveQueueBytes}) and pause
+ * sockets that were keeping up.
+ */
+@SuppressWarnings("FutureReturnValueIgnored") // Netty reports through the promise each call is given
+final class TurnFlush extends ChannelDuplexHandler {
+
+  static final String NAME = "hubbub-turn-flush";
+  static final int MAX_UNFLUSHED_BYTES = 16 * 1024;
+
+  private long unflushed;
+  private boolean scheduled;
+  private Runnable flushTask;
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    flushTask = () -> {
+      scheduled = false;
+      flushNow(ctx);
+    };
+  }
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (msg instanceof ByteBuf bytes) {
+      unflushed += bytes.readableBytes();
+    } else if (msg instanceof ByteBufHolder holder) {
+      unflushed += holder.content().readableBytes();
+    }
+    ctx.write(msg, promise);
+  }
+
+  @Override
+  public void flush(ChannelHandlerContext ctx) {
+    if (unflushed >= MAX_UNFLUSHED_BYTES) {
+      flushNow(ctx);
+    } else if (!scheduled) {
+      scheduled = true;
+      ctx.executor().execute(flushTask); // after the tasks already queued: the rest of this turn's writes
+    }
+  }
+
+  @Override
+  public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+    flushNow(ctx);
+    ctx.close(promise);
+  }
+
+  @Override
+  public void disconnect(ChannelHandlerContext ctx, ChannelPromise promise) {
+    flushNow(ctx);
+    ctx.disconnect(promise);
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (!ctx.channel().isWritable()) {
+      flushNow(ctx); // what waits here is not yet counted by the channel's own buffer
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  private void flushNow(ChannelHandlerContext ctx) {
+    unflushed = 0;
+    ctx.flush();
+  }
+}
