@@ -161,13 +161,7 @@ final class DurableH2Backend extends H2Backend {
     if (last > applied) {
       log.info("embedded store recovered {} writes from its journal past its last checkpoint", last - applied);
     }
-    journalState.put(APPLIED, last);
-    store.commit();
-    store.sync();
-    for (Path segment : Journal.segments(journalDir)) {
-      Files.delete(segment);
-    }
-    checkpointed = last;
+    checkpointWholeJournal(last);
     journal = Journal.open(journalDir, storeId, last);
     store.setAutoCommitDelay(Integer.MAX_VALUE); // H2's page writer threads, for checkpoints; its own commits stay off
     checkpointer = Executors.newSingleThreadScheduledExecutor(task -> {
@@ -176,6 +170,21 @@ final class DurableH2Backend extends H2Backend {
       return thread;
     });
     var unused = checkpointer.scheduleWithFixedDelay(this::checkpointLogged, CHECKPOINT_MS, CHECKPOINT_MS, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * With no journal being written (at open, before it starts; at close, after it stopped): commits and syncs the file
+   * holding every record up to {@code applied}, the journal's last, and deletes the journal's segments.
+   */
+  private void checkpointWholeJournal(long applied) throws IOException {
+    MVStore store = getMvStore();
+    journalState.put(APPLIED, applied);
+    store.commit();
+    store.sync();
+    for (Path segment : Journal.segments(journalDir)) {
+      Files.delete(segment);
+    }
+    checkpointed = applied;
   }
 
   private void replay(Channel channel, Journal.Entry entry) {
@@ -355,8 +364,9 @@ final class DurableH2Backend extends H2Backend {
         return;
       }
       journalState.put(APPLIED, applied);
-      if (store.tryCommit() < 0 && store.hasUnsavedChanges()) {
-        store.commit();
+      if (store.tryCommit() < 0 && store.hasUnsavedChanges() && store.commit() < 0 && store.hasUnsavedChanges()) {
+        // H2 made no commit (a store operation of its own in progress): the journal stays whole until the next try
+        throw new IOException("H2 did not commit the checkpoint of seq " + applied);
       }
       journaling.rotate();
     } finally {
@@ -446,15 +456,7 @@ final class DurableH2Backend extends H2Backend {
           writes.unlock();
         }
         journaling.close();
-        long applied = journaling.lastSeq();
-        MVStore store = getMvStore();
-        journalState.put(APPLIED, applied);
-        store.commit();
-        store.sync();
-        for (Path segment : Journal.segments(journalDir)) {
-          Files.delete(segment);
-        }
-        checkpointed = applied;
+        checkpointWholeJournal(journaling.lastSeq());
       } catch (IOException | RuntimeException e) {
         log.error("embedded store's last checkpoint failed: its journal replays at the next start [error: {}]", e.toString());
       }

@@ -89,6 +89,8 @@ class JournaledStoreTest {
         crashImage(data, image);
         images.add(new Expected(image, counter, List.copyOf(docs), Map.copyOf(upserted)));
       }
+      JsonObject live = db.findOne("counters", new JsonObject().put("_id", "c"), null).await(10, TimeUnit.SECONDS);
+      assertThat(live.getLong("n")).as("the running store's counter").isEqualTo(counter);
       db.close().await(10, TimeUnit.SECONDS);
     }
     for (Expected expected : images) {
