@@ -57,9 +57,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * upsert that made an {@code _id} is recorded naming it; time-dependent operators see the record's time on replay.
  *
  * <p><b>Checkpoints.</b> Every {@value #CHECKPOINT_MS} ms (or {@value #CHECKPOINT_MB} MB of journal) the
- * checkpointer holds the write lock for the instant H2 takes its commit's roots, with the seq of the last record
- * applied written in the same commit ({@value #JOURNAL_STATE}); H2 writes the pages in the background, the file is
- * synced, and the journal segments that commit holds are deleted. No other commit is ever made (H2's auto-commit is
+ * checkpointer holds the write lock while H2 commits, with the seq of the last record applied written in the same
+ * commit ({@value #JOURNAL_STATE}); then, with writes going on, the file is synced and the journal segments that
+ * commit holds are deleted. (Not only while H2 takes the commit's roots: mongo-java-server updates stored document
+ * objects in place, so pages serialized later would carry later writes.) No other commit is ever made (H2's auto-commit is
  * off), so the file always holds exactly the records up to its seq.
  *
  * <p><b>Recovery.</b> Opening replays the journal past the file's seq, in order, then checkpoints: after a SIGKILL
@@ -137,13 +138,12 @@ final class DurableH2Backend extends H2Backend {
     return backend;
   }
 
-  /** How the store file must be opened: H2 never commits on its own (only checkpoints do), and writes pages in the background. */
+  /** How the store file must be opened: H2 never commits on its own, only checkpoints do. */
   static MVStore.Builder storeBuilder(Path file) {
     return new MVStore.Builder().fileName(file.toString()).autoCommitDisabled().autoCommitBufferSize(0);
   }
 
   private void recover() throws IOException {
-    MVStore store = getMvStore();
     Object id = journalState.get(STORE_ID);
     UUID storeId = id instanceof String text ? UUID.fromString(text) : UUID.randomUUID();
     if (id == null) {
@@ -163,7 +163,6 @@ final class DurableH2Backend extends H2Backend {
     }
     checkpointWholeJournal(last);
     journal = Journal.open(journalDir, storeId, last);
-    store.setAutoCommitDelay(Integer.MAX_VALUE); // H2's page writer threads, for checkpoints; its own commits stay off
     checkpointer = Executors.newSingleThreadScheduledExecutor(task -> {
       Thread thread = new Thread(task, "hubbub-checkpoint");
       thread.setDaemon(true);
@@ -348,14 +347,15 @@ final class DurableH2Backend extends H2Backend {
 
   /**
    * Makes the file hold every write applied so far and deletes the journal segments it holds. The write lock is held
-   * only while H2 takes its commit's roots; H2 writes the pages meanwhile, and the sync waits for them.
+   * while H2 serializes and writes the commit's pages (not while the file is synced).
    */
   private void checkpoint() throws IOException {
     MVStore store = getMvStore();
     long applied;
+    Journal journaling;
     writes.lock();
     try {
-      Journal journaling = journal;
+      journaling = journal;
       if (journaling == null || store.isClosed()) {
         return;
       }
@@ -364,7 +364,9 @@ final class DurableH2Backend extends H2Backend {
         return;
       }
       journalState.put(APPLIED, applied);
-      if (store.tryCommit() < 0 && store.hasUnsavedChanges() && store.commit() < 0 && store.hasUnsavedChanges()) {
+      // serialized with writes held: mongo-java-server updates a stored document object in place, so pages
+      // serialized after the lock is let go would carry writes later than the seq this commit records
+      if (store.commit() < 0 && store.hasUnsavedChanges()) {
         // H2 made no commit (a store operation of its own in progress): the journal stays whole until the next try
         throw new IOException("H2 did not commit the checkpoint of seq " + applied);
       }
@@ -377,8 +379,8 @@ final class DurableH2Backend extends H2Backend {
         applied, checkpointPauseMs);
       sleep(checkpointPauseMs);
     }
-    store.executeFilestoreOperation(store::sync); // waits for H2's page writers first
-    journal.dropThrough(applied);
+    store.sync();
+    journaling.dropThrough(applied);
     checkpointed = applied;
     store.compact(COMPACT_BELOW_PERCENT, 4 << 20); // H2's own housekeeping is off with its auto-commit
   }
@@ -403,7 +405,7 @@ final class DurableH2Backend extends H2Backend {
       long applied = journaling == null ? checkpointed : journaling.lastSeq();
       journalState.put(APPLIED, applied);
       store.commit();
-      store.executeFilestoreOperation(store::sync);
+      store.sync();
       return action.call();
     } finally {
       writes.unlock();

@@ -35,6 +35,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class JournaledStoreTest {
 
   private static final WriteOption JOURNALED = WriteOption.JOURNALED;
+  /** Enough that checkpoints land among a round's writes: a page serialized after a later write changed it showed here. */
+  private static final int WRITES_PER_ROUND = 100;
 
   private Vertx vertx;
   private Path dir;
@@ -67,7 +69,7 @@ class JournaledStoreTest {
       List<String> docs = new ArrayList<>();
       Map<String, Object> upserted = new HashMap<>();
       for (int round = 0; round < 8; round++) {
-        for (int i = 0; i < 40; i++) {
+        for (int i = 0; i < WRITES_PER_ROUND; i++) {
           String id = "d" + round + "-" + i;
           db.insertWithOptions("docs", new JsonObject().put("_id", id).put("round", round), JOURNALED).await(10, TimeUnit.SECONDS);
           docs.add(id);
