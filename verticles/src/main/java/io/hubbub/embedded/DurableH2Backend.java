@@ -43,6 +43,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -57,10 +58,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * upsert that made an {@code _id} is recorded naming it; time-dependent operators see the record's time on replay.
  *
  * <p><b>Checkpoints.</b> Every {@value #CHECKPOINT_MS} ms (or {@value #CHECKPOINT_MB} MB of journal) the
- * checkpointer holds the write lock while H2 commits, with the seq of the last record applied written in the same
- * commit ({@value #JOURNAL_STATE}); then, with writes going on, the file is synced and the journal segments that
- * commit holds are deleted. (Not only while H2 takes the commit's roots: mongo-java-server updates stored document
- * objects in place, so pages serialized later would carry later writes.) No other commit is ever made (H2's auto-commit is
+ * checkpointer holds the write lock for the instant H2 takes its commit's roots, with the seq of the last record
+ * applied written in the same commit ({@value #JOURNAL_STATE}); H2 serializes the pages on its own threads, the file
+ * is synced, and the journal segments that commit holds are deleted. Inserts and deletes go on meanwhile; a write
+ * that may change a stored document in place (mongo-java-server's updates put new fields into the object the map
+ * holds) waits until the pages are serialized, or the commit would carry it beyond its seq. No other commit is ever made (H2's auto-commit is
  * off), so the file always holds exactly the records up to its seq.
  *
  * <p><b>Recovery.</b> Opening replays the journal past the file's seq, in order, then checkpoints: after a SIGKILL
@@ -84,11 +86,12 @@ final class DurableH2Backend extends H2Backend {
   static final long CHECKPOINT_MS = 1_000;
   static final long CHECKPOINT_MB = 64;
   /**
-   * After a checkpoint, when the file's chunks hold less than this share of live pages, up to 4 MB of them are
-   * rewritten by the next commit (H2's own housekeeping, off with its auto-commit, aimed at 81%: rewriting that
+   * After a checkpoint, when the file's chunks hold less than this share of live pages, up to {@value #COMPACT_BYTES}
+   * bytes of them are rewritten by the next commit (H2's own housekeeping, off with its auto-commit, aimed at 81%: rewriting that
    * eagerly cost catch-up reads ~20% here, for a file that stays within twice its live data).
    */
   static final int COMPACT_BELOW_PERCENT = 50;
+  static final int COMPACT_BYTES = 1 << 20;
   /** Fault injection for the crash tests: a checkpoint pauses this long after its commit, before its sync. */
   static final String CHECKPOINT_PAUSE_PROPERTY = "hubbub.failpoint.checkpointPauseMs";
   /** Commands that change nothing; every other command is journaled. */
@@ -105,6 +108,10 @@ final class DurableH2Backend extends H2Backend {
   private final Path journalDir;
   /** Write commands one at a time, in journal order; a checkpoint or a backup holds it to pick its commit. */
   private final ReentrantLock writes = new ReentrantLock();
+  /** Signalled when a checkpoint's pages are serialized: writes that change stored documents in place wait for it. */
+  private final Condition serialized = writes.newCondition();
+  /** A checkpoint's pages are being serialized (guarded by {@link #writes}). */
+  private boolean serializing;
   private final MVMap<String, Object> journalState;
   private final AtomicBoolean checkpointQueued = new AtomicBoolean();
   private final long checkpointPauseMs = Long.getLong(CHECKPOINT_PAUSE_PROPERTY, 0L);
@@ -138,7 +145,7 @@ final class DurableH2Backend extends H2Backend {
     return backend;
   }
 
-  /** How the store file must be opened: H2 never commits on its own, only checkpoints do. */
+  /** How the store file must be opened: H2 never commits on its own (only checkpoints do), and writes pages in the background. */
   static MVStore.Builder storeBuilder(Path file) {
     return new MVStore.Builder().fileName(file.toString()).autoCommitDisabled().autoCommitBufferSize(0);
   }
@@ -163,6 +170,7 @@ final class DurableH2Backend extends H2Backend {
     }
     checkpointWholeJournal(last);
     journal = Journal.open(journalDir, storeId, last);
+    getMvStore().setAutoCommitDelay(Integer.MAX_VALUE); // H2's page writer threads, for checkpoints; its own commits stay off
     checkpointer = Executors.newSingleThreadScheduledExecutor(task -> {
       Thread thread = new Thread(task, "hubbub-checkpoint");
       thread.setDaemon(true);
@@ -242,6 +250,11 @@ final class DurableH2Backend extends H2Backend {
         } catch (IllegalStateException e) {
           throw new MongoServerError(91, "ShutdownInProgress", e.getMessage() + ": writes are refused until a restart");
         }
+        if (changesInPlace(command)) {
+          while (serializing) {
+            serialized.awaitUninterruptibly(); // lets appends (inserts) go on meanwhile
+          }
+        }
         clock.fix(now);
         try {
           response = super.handleCommand(channel, databaseName, command, query);
@@ -283,6 +296,16 @@ final class DurableH2Backend extends H2Backend {
         && stages.stream().anyMatch(stage -> stage instanceof Document d && (d.containsKey("$out") || d.containsKey("$merge")));
     }
     return !READS.contains(name);
+  }
+
+  /**
+   * Whether a write command may change a stored document object in place (mongo-java-server's updates do: they put
+   * the new fields into the object the map holds). Such a write waits until the pages of a checkpoint being written
+   * are serialized, or the commit would carry it without the seq it has. Inserts and deletes only put or remove
+   * objects, so appends never wait.
+   */
+  private static boolean changesInPlace(String command) {
+    return !command.equalsIgnoreCase("insert") && !command.equalsIgnoreCase("delete");
   }
 
   private static boolean journaled(Document query) {
@@ -347,7 +370,7 @@ final class DurableH2Backend extends H2Backend {
 
   /**
    * Makes the file hold every write applied so far and deletes the journal segments it holds. The write lock is held
-   * while H2 serializes and writes the commit's pages (not while the file is synced).
+   * while H2 takes the commit's roots; updates wait until its pages are serialized; nothing waits for the sync.
    */
   private void checkpoint() throws IOException {
     MVStore store = getMvStore();
@@ -364,15 +387,25 @@ final class DurableH2Backend extends H2Backend {
         return;
       }
       journalState.put(APPLIED, applied);
-      // serialized with writes held: mongo-java-server updates a stored document object in place, so pages
-      // serialized after the lock is let go would carry writes later than the seq this commit records
-      if (store.commit() < 0 && store.hasUnsavedChanges()) {
+      if (store.tryCommit() < 0 && store.hasUnsavedChanges() && store.commit() < 0 && store.hasUnsavedChanges()) {
         // H2 made no commit (a store operation of its own in progress): the journal stays whole until the next try
         throw new IOException("H2 did not commit the checkpoint of seq " + applied);
       }
+      serializing = true;
       journaling.rotate();
     } finally {
       writes.unlock();
+    }
+    try {
+      store.executeFilestoreOperation(() -> { }); // H2's page writers are done with this commit
+    } finally {
+      writes.lock();
+      try {
+        serializing = false;
+        serialized.signalAll();
+      } finally {
+        writes.unlock();
+      }
     }
     if (checkpointPauseMs > 0) {
       log.warn("failpoint {}: checkpoint of seq {} committed, pausing {} ms before its sync", CHECKPOINT_PAUSE_PROPERTY,
@@ -382,7 +415,9 @@ final class DurableH2Backend extends H2Backend {
     store.sync();
     journaling.dropThrough(applied);
     checkpointed = applied;
-    store.compact(COMPACT_BELOW_PERCENT, 4 << 20); // H2's own housekeeping is off with its auto-commit
+    // H2's own housekeeping is off with its auto-commit; what this rewrites is serialized by the next checkpoint,
+    // writes held: a little each time
+    store.compact(COMPACT_BELOW_PERCENT, COMPACT_BYTES);
   }
 
   private static void sleep(long ms) {
