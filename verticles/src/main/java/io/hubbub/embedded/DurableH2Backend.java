@@ -62,8 +62,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * applied written in the same commit ({@value #JOURNAL_STATE}); H2 serializes the pages on its own threads, the file
  * is synced, and the journal segments that commit holds are deleted. Inserts and deletes go on meanwhile; a write
  * that may change a stored document in place (mongo-java-server's updates put new fields into the object the map
- * holds) waits until the pages are serialized, or the commit would carry it beyond its seq. No other commit is ever made (H2's auto-commit is
- * off), so the file always holds exactly the records up to its seq.
+ * holds) waits until the pages are serialized, or the commit would carry it beyond its seq. No other commit is
+ * ever made (H2's auto-commit is off), so the file always holds exactly the records up to its seq.
  *
  * <p><b>Recovery.</b> Opening replays the journal past the file's seq, in order, then checkpoints: after a SIGKILL
  * or a power cut, every acknowledged write is back, and nothing is applied twice.
@@ -87,8 +87,8 @@ final class DurableH2Backend extends H2Backend {
   static final long CHECKPOINT_MB = 64;
   /**
    * After a checkpoint, when the file's chunks hold less than this share of live pages, up to {@value #COMPACT_BYTES}
-   * bytes of them are rewritten by the next commit (H2's own housekeeping, off with its auto-commit, aimed at 81%: rewriting that
-   * eagerly cost catch-up reads ~20% here, for a file that stays within twice its live data).
+   * bytes of them are rewritten by the next commit (H2's own housekeeping, off with its auto-commit, aims at 81%:
+   * rewriting that eagerly cost catch-up reads ~20% here, for a file that stays within twice its live data).
    */
   static final int COMPACT_BELOW_PERCENT = 50;
   static final int COMPACT_BYTES = 1 << 20;

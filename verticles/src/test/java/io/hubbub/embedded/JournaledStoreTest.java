@@ -1,5 +1,6 @@
 package io.hubbub.embedded;
 
+import io.hubbub.StartupException;
 import io.hubbub.support.TestFiles;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -24,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * The journaled embedded store, through the real driver, as a crash leaves it: the data folder is copied while the
@@ -121,6 +123,32 @@ class JournaledStoreTest {
     }
     System.clearProperty(DurableH2Backend.CHECKPOINT_PAUSE_PROPERTY);
     check(new Expected(image, counter, List.of(), Map.of()));
+  }
+
+  @Test
+  void aDamagedJournalStopsTheStartSayingWhatToDo() throws Exception {
+    System.setProperty(DurableH2Backend.CHECKPOINT_PAUSE_PROPERTY, "5000"); // no segment is deleted before the copy
+    Path data = dir.resolve("data");
+    Path image = dir.resolve("crash");
+    try (EmbeddedStore store = EmbeddedStore.start(data)) {
+      MongoClient db = client(store.uri());
+      for (int i = 0; i < 5; i++) {
+        db.insertWithOptions("docs", new JsonObject().put("_id", "d" + i), JOURNALED).await(10, TimeUnit.SECONDS);
+      }
+      crashImage(data, image);
+      db.close().await(10, TimeUnit.SECONDS);
+    }
+    System.clearProperty(DurableH2Backend.CHECKPOINT_PAUSE_PROPERTY);
+    Path segment = Journal.segments(image.resolve(Journal.DIR)).stream()
+      .max(java.util.Comparator.comparingLong(file -> file.toFile().length())).orElseThrow();
+    byte[] bytes = Files.readAllBytes(segment);
+    assertThat(bytes.length).as("a segment holds records").isGreaterThan(200);
+    bytes[40] ^= 0x40; // inside the first record, with more after it
+    Files.write(segment, bytes);
+    byte[] file = Files.readAllBytes(image.resolve(EmbeddedStore.FILE_NAME));
+    StartupException refused = assertThrows(StartupException.class, () -> EmbeddedStore.start(image));
+    assertThat(refused.getMessage()).contains("cannot be opened").contains("damaged").contains("move the journal folder aside");
+    assertThat(Files.readAllBytes(image.resolve(EmbeddedStore.FILE_NAME))).as("the file is left as it was").isEqualTo(file);
   }
 
   /** Opens a crash image as a store and finds exactly what was acknowledged before it was taken. */
