@@ -43,7 +43,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -58,12 +57,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * upsert that made an {@code _id} is recorded naming it; time-dependent operators see the record's time on replay.
  *
  * <p><b>Checkpoints.</b> Every {@value #CHECKPOINT_MS} ms (or {@value #CHECKPOINT_MB} MB of journal) the
- * checkpointer holds the write lock for the instant H2 takes its commit's roots, with the seq of the last record
- * applied written in the same commit ({@value #JOURNAL_STATE}); H2 serializes the pages on its own threads, the file
- * is synced, and the journal segments that commit holds are deleted. Inserts and deletes go on meanwhile; a write
- * that may change a stored document in place (mongo-java-server's updates put new fields into the object the map
- * holds) waits until the pages are serialized, or the commit would carry it beyond its seq. No other commit is
- * ever made (H2's auto-commit is off), so the file always holds exactly the records up to its seq.
+ * checkpointer holds the write lock while H2 commits (serializes and writes the pages), with the seq of the last
+ * record applied written in the same commit ({@value #JOURNAL_STATE}); then, writes going on, the file is synced and
+ * the journal segments that commit holds are deleted. The lock covers the serializing, not only the taking of the
+ * commit's roots: mongo-java-server's updates put new fields into the document object the map holds, so a page
+ * serialized later would carry a write beyond the commit's seq. No other commit is ever made (H2's auto-commit is
+ * off), so the file always holds exactly the records up to its seq.
  *
  * <p><b>Recovery.</b> Opening replays the journal past the file's seq, in order, then checkpoints: after a SIGKILL
  * or a power cut, every acknowledged write is back, and nothing is applied twice.
@@ -108,10 +107,6 @@ final class DurableH2Backend extends H2Backend {
   private final Path journalDir;
   /** Write commands one at a time, in journal order; a checkpoint or a backup holds it to pick its commit. */
   private final ReentrantLock writes = new ReentrantLock();
-  /** Signalled when a checkpoint's pages are serialized: writes that change stored documents in place wait for it. */
-  private final Condition serialized = writes.newCondition();
-  /** A checkpoint's pages are being serialized (guarded by {@link #writes}). */
-  private boolean serializing;
   private final MVMap<String, Object> journalState;
   private final AtomicBoolean checkpointQueued = new AtomicBoolean();
   private final long checkpointPauseMs = Long.getLong(CHECKPOINT_PAUSE_PROPERTY, 0L);
@@ -145,7 +140,7 @@ final class DurableH2Backend extends H2Backend {
     return backend;
   }
 
-  /** How the store file must be opened: H2 never commits on its own (only checkpoints do), and writes pages in the background. */
+  /** How the store file must be opened: H2 never commits on its own, only checkpoints do. */
   static MVStore.Builder storeBuilder(Path file) {
     return new MVStore.Builder().fileName(file.toString()).autoCommitDisabled().autoCommitBufferSize(0);
   }
@@ -170,7 +165,6 @@ final class DurableH2Backend extends H2Backend {
     }
     checkpointWholeJournal(last);
     journal = Journal.open(journalDir, storeId, last);
-    getMvStore().setAutoCommitDelay(Integer.MAX_VALUE); // H2's page writer threads, for checkpoints; its own commits stay off
     checkpointer = Executors.newSingleThreadScheduledExecutor(task -> {
       Thread thread = new Thread(task, "hubbub-checkpoint");
       thread.setDaemon(true);
@@ -250,11 +244,6 @@ final class DurableH2Backend extends H2Backend {
         } catch (IllegalStateException e) {
           throw new MongoServerError(91, "ShutdownInProgress", e.getMessage() + ": writes are refused until a restart");
         }
-        if (changesInPlace(command)) {
-          while (serializing) {
-            serialized.awaitUninterruptibly(); // lets appends (inserts) go on meanwhile
-          }
-        }
         clock.fix(now);
         try {
           response = super.handleCommand(channel, databaseName, command, query);
@@ -296,16 +285,6 @@ final class DurableH2Backend extends H2Backend {
         && stages.stream().anyMatch(stage -> stage instanceof Document d && (d.containsKey("$out") || d.containsKey("$merge")));
     }
     return !READS.contains(name);
-  }
-
-  /**
-   * Whether a write command may change a stored document object in place (mongo-java-server's updates do: they put
-   * the new fields into the object the map holds). Such a write waits until the pages of a checkpoint being written
-   * are serialized, or the commit would carry it without the seq it has. Inserts and deletes only put or remove
-   * objects, so appends never wait.
-   */
-  private static boolean changesInPlace(String command) {
-    return !command.equalsIgnoreCase("insert") && !command.equalsIgnoreCase("delete");
   }
 
   private static boolean journaled(Document query) {
@@ -370,7 +349,7 @@ final class DurableH2Backend extends H2Backend {
 
   /**
    * Makes the file hold every write applied so far and deletes the journal segments it holds. The write lock is held
-   * while H2 takes the commit's roots; updates wait until its pages are serialized; nothing waits for the sync.
+   * while H2 serializes and writes the commit's pages, not while the file is synced.
    */
   private void checkpoint() throws IOException {
     MVStore store = getMvStore();
@@ -387,25 +366,15 @@ final class DurableH2Backend extends H2Backend {
         return;
       }
       journalState.put(APPLIED, applied);
-      if (store.tryCommit() < 0 && store.hasUnsavedChanges() && store.commit() < 0 && store.hasUnsavedChanges()) {
+      // serialized with writes held: mongo-java-server updates a stored document object in place, so a page
+      // serialized after the lock is let go would carry a write later than the seq this commit records
+      if (store.commit() < 0 && store.hasUnsavedChanges()) {
         // H2 made no commit (a store operation of its own in progress): the journal stays whole until the next try
         throw new IOException("H2 did not commit the checkpoint of seq " + applied);
       }
-      serializing = true;
       journaling.rotate();
     } finally {
       writes.unlock();
-    }
-    try {
-      store.executeFilestoreOperation(() -> { }); // H2's page writers are done with this commit
-    } finally {
-      writes.lock();
-      try {
-        serializing = false;
-        serialized.signalAll();
-      } finally {
-        writes.unlock();
-      }
     }
     if (checkpointPauseMs > 0) {
       log.warn("failpoint {}: checkpoint of seq {} committed, pausing {} ms before its sync", CHECKPOINT_PAUSE_PROPERTY,
