@@ -218,14 +218,11 @@ public final class AppendBench {
   }
 
   /**
-   * One HTTP publisher: a 200-byte event to its stream, wait for the ack, again until {@code end} (ms). Each request
-   * is made from the previous one's callback, not chained with compose: a chain of tens of thousands of futures
-   * overflows the stack when it completes.
+   * One HTTP publisher: a 200-byte event to its stream, wait for the ack, again until {@code end} (ms).
    */
   static Future<Void> httpLoop(HubbubHttp http, String token, String stream, long end, AtomicLong acks) {
-    Promise<Void> done = Promise.promise();
-    httpNext(http, token, stream, end, acks, done);
-    return done.future();
+    JsonObject event = new JsonObject().put("type", "BENCH").put("data", new JsonObject().put("text", DATA));
+    return postLoop(http, token, stream, event, 1, end, acks);
   }
 
   /** Events/s of {@code publishers} each posting batches of {@value #BATCH} events to its own stream, one at a time. */
@@ -239,46 +236,38 @@ public final class AppendBench {
     long start = System.nanoTime();
     List<Future<Void>> loops = new ArrayList<>();
     for (int p = 0; p < publishers; p++) {
-      Promise<Void> done = Promise.promise();
-      batchNext(http, token, "app.batches-" + publishers + "-" + p, batch, end, acks, done);
-      loops.add(done.future());
+      loops.add(postLoop(http, token, "app.batches-" + publishers + "-" + p, batch, BATCH, end, acks));
     }
     Future.all(loops).await(seconds + 60L, TimeUnit.SECONDS);
     return acks.get() / ((System.nanoTime() - start) / 1e9);
   }
 
-  private static void batchNext(HubbubHttp http, String token, String stream, JsonArray batch, long end, AtomicLong acks,
-                                Promise<Void> done) {
-    if (System.currentTimeMillis() >= end) {
-      done.complete();
-      return;
-    }
-    http.request(HttpMethod.POST, "/api/streams/" + stream + "/events", token, batch).onComplete(answered -> {
-      if (answered.failed()) {
-        done.fail(answered.cause());
-      } else if (answered.result().status() != 201) {
-        done.fail("HTTP " + answered.result().status());
-      } else {
-        acks.addAndGet(batch.size());
-        batchNext(http, token, stream, batch, end, acks, done);
-      }
-    });
+  /**
+   * Posts {@code body} ({@code events} events) to the stream, waits for the ack, again until {@code end} (ms). Each
+   * request is made from the previous one's callback, not chained with compose: a chain of tens of thousands of
+   * futures overflows the stack when it completes.
+   */
+  private static Future<Void> postLoop(HubbubHttp http, String token, String stream, Object body, int events, long end,
+                                       AtomicLong acks) {
+    Promise<Void> done = Promise.promise();
+    postNext(http, token, stream, body, events, end, acks, done);
+    return done.future();
   }
 
-  private static void httpNext(HubbubHttp http, String token, String stream, long end, AtomicLong acks, Promise<Void> done) {
+  private static void postNext(HubbubHttp http, String token, String stream, Object body, int events, long end,
+                               AtomicLong acks, Promise<Void> done) {
     if (System.currentTimeMillis() >= end) {
       done.complete();
       return;
     }
-    JsonObject event = new JsonObject().put("type", "BENCH").put("data", new JsonObject().put("text", DATA));
-    http.request(HttpMethod.POST, "/api/streams/" + stream + "/events", token, event).onComplete(answered -> {
+    http.request(HttpMethod.POST, "/api/streams/" + stream + "/events", token, body).onComplete(answered -> {
       if (answered.failed()) {
         done.fail(answered.cause());
       } else if (answered.result().status() != 201) {
         done.fail("HTTP " + answered.result().status());
       } else {
-        acks.incrementAndGet();
-        httpNext(http, token, stream, end, acks, done);
+        acks.addAndGet(events);
+        postNext(http, token, stream, body, events, end, acks, done);
       }
     });
   }
