@@ -33,6 +33,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -57,12 +58,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * upsert that made an {@code _id} is recorded naming it; time-dependent operators see the record's time on replay.
  *
  * <p><b>Checkpoints.</b> Every {@value #CHECKPOINT_MS} ms (or {@value #CHECKPOINT_MB} MB of journal) the
- * checkpointer holds the write lock while H2 commits (serializes and writes the pages), with the seq of the last
- * record applied written in the same commit ({@value #JOURNAL_STATE}); then, writes going on, the file is synced and
- * the journal segments that commit holds are deleted. The lock covers the serializing, not only the taking of the
- * commit's roots: mongo-java-server's updates put new fields into the document object the map holds, so a page
- * serialized later would carry a write beyond the commit's seq. No other commit is ever made (H2's auto-commit is
- * off), so the file always holds exactly the records up to its seq.
+ * checkpointer holds the write lock for the instant H2 takes its commit's roots, with the seq of the last record
+ * applied written in the same commit ({@value #JOURNAL_STATE}); writes go on while H2 serializes and writes those
+ * pages on its own threads; then the file is synced and the journal segments that commit holds are deleted. This
+ * needs stored documents that never change: mongo-java-server's updates put new fields into the document object
+ * they found, so an update here finds a copy ({@link CopyOnUpdateCollection}) and the map is given the copy, and a
+ * page being serialized keeps the object it had. No other commit is ever made (H2's auto-commit is off), so the file
+ * always holds exactly the records up to its seq.
  *
  * <p><b>Recovery.</b> Opening replays the journal past the file's seq, in order, then checkpoints: after a SIGKILL
  * or a power cut, every acknowledged write is back, and nothing is applied twice.
@@ -107,6 +109,8 @@ final class DurableH2Backend extends H2Backend {
   private final Path journalDir;
   /** Write commands one at a time, in journal order; a checkpoint or a backup holds it to pick its commit. */
   private final ReentrantLock writes = new ReentrantLock();
+  /** The thread applying a write that may change stored documents (an update): its queries find copies. */
+  private volatile Thread updating;
   private final MVMap<String, Object> journalState;
   private final AtomicBoolean checkpointQueued = new AtomicBoolean();
   private final long checkpointPauseMs = Long.getLong(CHECKPOINT_PAUSE_PROPERTY, 0L);
@@ -165,6 +169,8 @@ final class DurableH2Backend extends H2Backend {
     }
     checkpointWholeJournal(last);
     journal = Journal.open(journalDir, storeId, last);
+    // starts H2's page serializing and writing threads, which checkpoints use; H2's own commits stay off
+    getMvStore().setAutoCommitDelay(Integer.MAX_VALUE);
     checkpointer = Executors.newSingleThreadScheduledExecutor(task -> {
       Thread thread = new Thread(task, "hubbub-checkpoint");
       thread.setDaemon(true);
@@ -192,7 +198,7 @@ final class DurableH2Backend extends H2Backend {
     Document command = BsonDecoder.decodeBson(entry.bson());
     clock.fix(entry.timeMillis());
     try {
-      super.handleCommand(channel, entry.database(), entry.command(), command);
+      apply(channel, entry.database(), entry.command(), command);
     } catch (RuntimeException e) {
       log.debug("a journaled write failed again on replay, as it did when it ran [seq: {}, error: {}]", entry.seq(), e.toString());
     } finally {
@@ -246,7 +252,7 @@ final class DurableH2Backend extends H2Backend {
         }
         clock.fix(now);
         try {
-          response = super.handleCommand(channel, databaseName, command, query);
+          response = apply(channel, databaseName, command, query);
         } catch (RuntimeException e) {
           failure = e;
         } finally {
@@ -276,6 +282,27 @@ final class DurableH2Backend extends H2Backend {
       throw failure;
     }
     return response;
+  }
+
+  /** Applies a write command; one that may change stored documents finds copies of them to change. */
+  private Document apply(Channel channel, String databaseName, String command, Document query) {
+    if (!changesInPlace(command)) {
+      return super.handleCommand(channel, databaseName, command, query);
+    }
+    updating = Thread.currentThread();
+    try {
+      return super.handleCommand(channel, databaseName, command, query);
+    } finally {
+      updating = null;
+    }
+  }
+
+  /**
+   * Whether a write command may change a stored document (mongo-java-server's updates put the new fields into the
+   * object they found): every write but inserts and deletes, which only add or remove objects.
+   */
+  private static boolean changesInPlace(String command) {
+    return !command.equalsIgnoreCase("insert") && !command.equalsIgnoreCase("delete");
   }
 
   private static boolean isWrite(String command, Document query) {
@@ -349,7 +376,7 @@ final class DurableH2Backend extends H2Backend {
 
   /**
    * Makes the file hold every write applied so far and deletes the journal segments it holds. The write lock is held
-   * while H2 serializes and writes the commit's pages, not while the file is synced.
+   * only while H2 takes the commit's roots: its pages are serialized and written with writes going on.
    */
   private void checkpoint() throws IOException {
     MVStore store = getMvStore();
@@ -366,9 +393,7 @@ final class DurableH2Backend extends H2Backend {
         return;
       }
       journalState.put(APPLIED, applied);
-      // serialized with writes held: mongo-java-server updates a stored document object in place, so a page
-      // serialized after the lock is let go would carry a write later than the seq this commit records
-      if (store.commit() < 0 && store.hasUnsavedChanges()) {
+      if (store.tryCommit() < 0 && store.hasUnsavedChanges() && store.commit() < 0 && store.hasUnsavedChanges()) {
         // H2 made no commit (a store operation of its own in progress): the journal stays whole until the next try
         throw new IOException("H2 did not commit the checkpoint of seq " + applied);
       }
@@ -381,11 +406,10 @@ final class DurableH2Backend extends H2Backend {
         applied, checkpointPauseMs);
       sleep(checkpointPauseMs);
     }
-    store.sync();
+    store.executeFilestoreOperation(store::sync); // once H2's threads have written the commit's pages
     journaling.dropThrough(applied);
     checkpointed = applied;
-    // H2's own housekeeping is off with its auto-commit; what this rewrites is serialized by the next checkpoint,
-    // writes held: a little each time
+    // H2's own housekeeping is off with its auto-commit: a little of it after each checkpoint
     store.compact(COMPACT_BELOW_PERCENT, COMPACT_BYTES);
   }
 
@@ -506,6 +530,33 @@ final class DurableH2Backend extends H2Backend {
   }
 
   /**
+   * A collection whose stored document objects never change: an update (a query run by the thread in {@link #updating})
+   * finds deep copies, which mongo-java-server changes and then puts in the map. A checkpoint serializing a page with
+   * writes going on, and a read encoding its reply, keep the object they hold as it was.
+   */
+  private final class CopyOnUpdateCollection extends H2Collection {
+
+    CopyOnUpdateCollection(MongoDatabase database, String name, CollectionOptions options, MVMap<Object, Document> data,
+                           MVMap<String, Object> meta) {
+      super(database, name, options, data, meta, DurableH2Backend.this.getCursorRegistry());
+    }
+
+    @Override
+    protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip, int limit, int batchSize,
+                                         Document fieldSelector) {
+      QueryResult found = super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+      if (updating != Thread.currentThread()) {
+        return found;
+      }
+      List<Document> copies = new ArrayList<>();
+      for (Document document : found) {
+        copies.add(document.cloneDeeply());
+      }
+      return new QueryResult(copies, found.getCursorId());
+    }
+  }
+
+  /**
    * An H2 database whose new collections and indexes use this backend's types. An inner class: H2Database's
    * constructor opens the collections and indexes a file holds, before a subclass's own fields are set, and
    * the outer backend is already there.
@@ -523,12 +574,11 @@ final class DurableH2Backend extends H2Backend {
     protected MongoCollection<Object> openOrCreateCollection(String collectionName, CollectionOptions options) {
       MVStore store = getMvStore();
       String name = DATA_PREFIX + getFullCollectionNamespace(collectionName); // as H2Database names them
-      if (!ours(name, BSON_DOCUMENTS)) {
-        return super.openOrCreateCollection(collectionName, options);
-      }
-      MVMap<Object, Document> data = store.openMap(name, new MVMap.Builder<Object, Document>().valueType(new BsonDocuments()));
+      MVMap<Object, Document> data = ours(name, BSON_DOCUMENTS)
+        ? store.openMap(name, new MVMap.Builder<Object, Document>().valueType(new BsonDocuments()))
+        : store.openMap(name); // made by the plain backend: as it opens it
       MVMap<String, Object> meta = store.openMap(META_PREFIX + getFullCollectionNamespace(collectionName));
-      return new H2Collection(this, collectionName, options, data, meta, DurableH2Backend.this.getCursorRegistry());
+      return new CopyOnUpdateCollection(this, collectionName, options, data, meta);
     }
 
     @Override

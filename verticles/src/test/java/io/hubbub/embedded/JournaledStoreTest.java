@@ -37,8 +37,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class JournaledStoreTest {
 
   private static final WriteOption JOURNALED = WriteOption.JOURNALED;
-  /** Enough that checkpoints land among a round's writes: a page serialized after a later write changed it showed here. */
-  private static final int WRITES_PER_ROUND = 100;
+  /**
+   * Enough that checkpoints serialize pages among a round's updates: a store whose updates changed the stored object
+   * (the one a page being serialized held) failed every run here at 600, one run in six at 100.
+   */
+  private static final int WRITES_PER_ROUND = 600;
 
   private Vertx vertx;
   private Path dir;

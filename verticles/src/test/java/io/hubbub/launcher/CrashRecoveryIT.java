@@ -100,7 +100,12 @@ class CrashRecoveryIT {
 
     HubbubProcess second = fixture.start(conf, Map.of());
     HubbubHttp again = fixture.http(second.awaitStarted(), 1);
-    List<JsonObject> stored = readAll(again, login(again));
+    List<JsonObject> stored;
+    try {
+      stored = readAll(again, login(again));
+    } catch (Exception e) {
+      throw new AssertionError("the restarted node did not answer its reads; its threads:\n" + second.threadDump(), e);
+    }
     again.close();
 
     Map<String, Long> storedIds = new HashMap<>();

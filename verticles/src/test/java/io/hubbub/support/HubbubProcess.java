@@ -129,6 +129,20 @@ public final class HubbubProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * What every thread of the node is doing (SIGQUIT makes the JVM print it to its output), for the failure message of
+   * a test whose node stopped answering.
+   */
+  public String threadDump() throws Exception {
+    int from = lines.size();
+    signal("QUIT");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline && lines.subList(from, lines.size()).stream().noneMatch(line -> line.startsWith("JNI global refs"))) {
+      Thread.sleep(20);
+    }
+    return String.join("\n", lines.subList(from, lines.size()));
+  }
+
   public boolean isAlive() {
     return process.isAlive();
   }
