@@ -51,6 +51,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final HubbubConf conf;
   private HttpServer server;
   private Bridge bridge;
+  private LiveHttp liveHttp;
   private Readiness readiness;
 
   public GatewayVerticle(HubbubConf conf) {
@@ -86,7 +87,8 @@ public final class GatewayVerticle extends VerticleBase {
         .onFailure(failure -> HttpApi.fail(ctx, failure)));
     }
     router.get("/metrics").handler(PrometheusScrapingHandler.create());
-    new HttpApi(vertx, principals, streams, timeoutMs).mount(router, maxBody);
+    liveHttp = new LiveHttp(vertx, principals, streams, http.idleTimeoutSeconds(), io.hubbub.Node.registry());
+    new HttpApi(vertx, principals, streams, liveHttp, timeoutMs).mount(router, maxBody);
     router.post("/eventbus/*").handler(BodyHandler.create(false).setBodyLimit(maxBody));
     // the SockJS iframe (old browsers' fallback) loads the client from this gateway, never from a CDN
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, new SockJSHandlerOptions().setLibraryURL(SOCKJS_LIBRARY))
@@ -133,11 +135,16 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    // stop accepting, close the bridge's connections (they would hold the shutdown for its whole grace),
+    // stop accepting, close the bridge's connections and end the live HTTP streams (they would hold the shutdown
+    // for its whole grace),
     // give HTTP requests in flight a moment to get their answers, then close
     int sockets = bridge == null ? 0 : bridge.closeAll();
     if (sockets > 0) {
       log.info("closing bridge connections [count: {}]", sockets);
+    }
+    int followers = liveHttp == null ? 0 : liveHttp.closeAll();
+    if (followers > 0) {
+      log.info("ending live HTTP streams [count: {}]", followers);
     }
     Future<Void> closed = server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_S, TimeUnit.SECONDS);
     return Future.join(closed, consumers.unregister());

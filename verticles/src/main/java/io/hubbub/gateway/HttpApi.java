@@ -26,7 +26,7 @@ import java.util.Locale;
 import java.util.Set;
 
 /** The HTTP API of PROTOCOL.md: JSON in and out, errors as {@code {"error": {code, message}}}. */
-record HttpApi(Vertx vertx, Principals principals, StreamAccess streams, long timeoutMs) {
+record HttpApi(Vertx vertx, Principals principals, StreamAccess streams, LiveHttp live, long timeoutMs) {
 
   private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
   private static final String PRINCIPAL = "hubbub.principal";
@@ -42,6 +42,7 @@ record HttpApi(Vertx vertx, Principals principals, StreamAccess streams, long ti
     router.delete("/api/rooms/:room").handler(this::deleteRoom);
     router.post("/api/streams/:stream/events").handler(this::publish);
     router.get("/api/streams/:stream/events").handler(this::read);
+    live.mount(router);
     router.post("/api/streams/:stream/truncate").handler(ctx ->
       reply(ctx, 200, streams.truncate(principal(ctx), ctx.pathParam("stream"), () -> jsonBody(ctx))));
     router.get("/api/streams/:stream").handler(ctx ->
