@@ -51,6 +51,11 @@ public final class ConfCheck {
         throw new ConfException(key + ": " + e.getMessage());
       }
     }
+    List<?> origins = conf.getJsonObject("http", new JsonObject()).getJsonObject("cors", new JsonObject())
+      .getJsonArray("origins", new JsonArray()).getList();
+    if (origins.contains("*") && origins.size() > 1) {
+      throw new ConfException("http.cors.origins", "either origins or * alone (any origin)", origins.toString());
+    }
     List<String> names = verticles.stream().map(v -> ((JsonObject) v).getString("name")).toList();
     JsonObject cluster = conf.getJsonObject("cluster", new JsonObject());
     if (Boolean.TRUE.equals(cluster.getValue("enabled")) && names.contains("gateway") && !names.contains("chat")) {

@@ -63,11 +63,13 @@ public record HubbubConf(Http http, Mongo mongo, List<String> admins, Limits lim
 
   /** {@code http}. */
   public record Http(String host, int port, int maxBodyBytes, boolean websocketCompression, int idleTimeoutSeconds,
-                     int requestTimeoutSeconds, boolean adminMetrics, Tls tls) {
+                     int requestTimeoutSeconds, boolean adminMetrics, Tls tls, List<String> corsOrigins) {
     static Http of(JsonObject j) {
+      List<String> origins = j.getJsonObject("cors", new JsonObject()).getJsonArray("origins", new JsonArray()).stream()
+        .map(String.class::cast).toList();
       return new Http(j.getString("host"), j.getInteger("port"), j.getInteger("maxBodyBytes"), j.getBoolean("websocketCompression"),
         j.getInteger("idleTimeoutSeconds"), j.getInteger("requestTimeoutSeconds"), "admin".equals(j.getString("metrics")),
-        Tls.of(j.getJsonObject("tls")));
+        Tls.of(j.getJsonObject("tls")), origins);
     }
   }
 

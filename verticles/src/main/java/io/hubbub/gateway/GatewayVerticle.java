@@ -76,6 +76,8 @@ public final class GatewayVerticle extends VerticleBase {
     readiness = new Readiness(vertx, conf);
     Router router = Router.router(vertx);
     router.route().handler(new RequestTimeout(http.requestTimeoutSeconds()));
+    CrossOrigin crossOrigin = CrossOrigin.of(http.corsOrigins());
+    CrossOrigin.PATHS.forEach(path -> router.route(path).handler(crossOrigin));
     // HEAD wherever GET is: the same route answers, Vert.x leaves the body out for a HEAD request
     router.route().method(HttpMethod.HEAD).handler(ctx -> ctx.reroute(HttpMethod.GET, ctx.request().uri()));
     router.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));

@@ -81,6 +81,10 @@ class ConfTest {
       bad("cluster.tls.ca", c -> c.getJsonObject("cluster").put("tls", new JsonObject().put("cert", "pom.xml").put("key", "pom.xml"))),
       bad("mongo.credentialsFile", c -> c.getJsonObject("mongo").put("credentialsFile", "")),
       bad("http.metrics", c -> c.getJsonObject("http").put("metrics", "secret")),
+      bad("http.cors.origins[0]", c -> c.getJsonObject("http").put("cors", new JsonObject().put("origins", new JsonArray().add("app.example.com")))),
+      bad("http.cors.origins[0]", c -> c.getJsonObject("http").put("cors", new JsonObject().put("origins", new JsonArray().add("https://app.example.com/chat")))),
+      bad("http.cors.origins: expected either origins or * alone", c -> c.getJsonObject("http")
+        .put("cors", new JsonObject().put("origins", new JsonArray().add("*").add("https://app.example.com")))),
       bad("namespaces.Bad", c -> c.getJsonObject("namespaces").put("Bad", new JsonObject().put("publish", "none").put("read", "none"))),
       bad("namespaces.app.read", c -> c.getJsonObject("namespaces").getJsonObject("app").put("read", "everyone")),
       bad("namespaces.app.retention.maxAgeSeconds", c -> c.getJsonObject("namespaces").getJsonObject("app")
