@@ -39,6 +39,8 @@ public final class GatewayVerticle extends VerticleBase {
   /** The pages and their scripts, from the classpath; the browser libraries are under vendor/. */
   private static final String WEBROOT = "webroot";
   private static final long PAGE_MAX_AGE_S = 60;
+  /** The browser libraries change only with Hubbub's version: browsers keep them a week. */
+  private static final long VENDOR_MAX_AGE_S = 7 * 24 * 3600;
   /** Pages load only their own scripts and styles and talk only to their own origin: an injected tag runs nothing. */
   private static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     + "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
@@ -93,10 +95,14 @@ public final class GatewayVerticle extends VerticleBase {
     new HttpApi(vertx, principals, streams, liveHttp, timeoutMs).mount(router, maxBody);
     router.post("/eventbus/*").handler(BodyHandler.create(false).setBodyLimit(maxBody));
     // the SockJS iframe (old browsers' fallback) loads the client from this gateway, never from a CDN
+    // SockJS's HTTP transports stream frames: gzip would hold them back (the WebSocket has its own deflate, off)
+    router.route("/eventbus/*").handler(GatewayVerticle::uncompressed);
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, new SockJSHandlerOptions().setLibraryURL(SOCKJS_LIBRARY))
       .bridge(Bridge.options(timeoutMs), bridge::handle));
     router.get().handler(GatewayVerticle::pageHeaders);
     router.get("/sensors").handler(ctx -> ctx.reroute("/sensors.html"));
+    router.get("/favicon.ico").handler(ctx -> ctx.reroute("/favicon.svg"));
+    router.get("/vendor/*").handler(StaticHandler.create(WEBROOT + "/vendor").setMaxAgeSeconds(VENDOR_MAX_AGE_S));
     router.get().handler(StaticHandler.create(WEBROOT).setMaxAgeSeconds(PAGE_MAX_AGE_S));
     router.route().last().handler(ctx -> HttpApi.error(ctx, 404, "no such resource"));
 
@@ -105,6 +111,9 @@ public final class GatewayVerticle extends VerticleBase {
       .setPort(http.port())
       .setIdleTimeout(http.idleTimeoutSeconds())
       .setIdleTimeoutUnit(TimeUnit.SECONDS)
+      // gzip for pages, scripts and JSON when the client asks for it; event streams opt out (Content-Encoding: identity)
+      // (no size threshold: Vert.x sends a file's head before its bytes, and a threshold then leaves every file as it is)
+      .setCompressionSupported(true)
       // a closed WebSocket whose client does not answer the close frame is dropped after this, not 10 s
       .setWebSocketClosingTimeout(WEBSOCKET_CLOSING_TIMEOUT_S)
       .setMaxWebSocketFrameSize((int) maxBody)
@@ -164,6 +173,14 @@ public final class GatewayVerticle extends VerticleBase {
         json(ctx, 200, body);
       }
     });
+  }
+
+  /** The response goes out uncompressed (Vert.x drops the header and skips gzip); not a WebSocket upgrade's. */
+  static void uncompressed(RoutingContext ctx) {
+    if (!"websocket".equalsIgnoreCase(ctx.request().getHeader(HttpHeaders.UPGRADE))) {
+      ctx.response().putHeader(HttpHeaders.CONTENT_ENCODING, HttpHeaders.IDENTITY);
+    }
+    ctx.next();
   }
 
   private static void pageHeaders(RoutingContext ctx) {

@@ -206,6 +206,7 @@ final class LiveHttp {
       response.setStatusCode(200).setChunked(true)
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+        .putHeader(HttpHeaders.CONTENT_ENCODING, HttpHeaders.IDENTITY) // gzip would hold events back
         .putHeader("X-Accel-Buffering", "no"); // a proxy in front must not hold the stream back
       response.closeHandler(v -> leave());
       response.exceptionHandler(e -> leave());
