@@ -43,6 +43,7 @@ record HttpApi(Vertx vertx, Principals principals, StreamAccess streams, LiveHtt
     router.post("/api/streams/:stream/events").handler(this::publish);
     router.get("/api/streams/:stream/events").handler(this::read);
     live.mount(router);
+    router.get(OpenApiDoc.PATH).handler(new OpenApiDoc());
     router.post("/api/streams/:stream/truncate").handler(ctx ->
       reply(ctx, 200, streams.truncate(principal(ctx), ctx.pathParam("stream"), () -> jsonBody(ctx))));
     router.get("/api/streams/:stream").handler(ctx ->

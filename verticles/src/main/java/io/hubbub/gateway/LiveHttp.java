@@ -269,7 +269,9 @@ final class LiveHttp {
               }
             });
           } else {
-            end(); // no longer allowed, or broken: the client reconnects with its Last-Event-ID and is told why
+            // no longer allowed, or broken: the client reconnects with its Last-Event-ID and is answered why
+            response.write(": ended: " + Failures.message(done.cause()).replace('\n', ' ') + "\n\n");
+            end();
           }
           return;
         }
