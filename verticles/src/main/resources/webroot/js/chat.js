@@ -6,11 +6,17 @@ const PAGE = 50;
 const TYPING_EVERY_MS = 2000;
 const ROOMS_REFRESH_MS = 3000;
 const STATE_TEXT = { connecting: 'Connecting…', open: 'Connected', reconnecting: 'Reconnecting…', closed: 'Offline' };
+/** The server's chat.maxTextLength (its default): longer messages are counted and held, never cut. */
+const MAX_TEXT = 4000;
+const COUNT_FROM = MAX_TEXT - 500;
+/** Failures a second try can get past (membership back, a rate limit passed, the store back); others cannot. */
+const RETRYABLE = new Set([403, 408, 429, 503, -1]);
 
 const $ = id => document.getElementById(id);
+// one session per tab: a second window signs in on its own, and logging out there ends only its own session
 const session = {
-  get: () => JSON.parse(localStorage.getItem('hubbub.session') || 'null'),
-  set: value => value ? localStorage.setItem('hubbub.session', JSON.stringify(value)) : localStorage.removeItem('hubbub.session'),
+  get: () => JSON.parse(sessionStorage.getItem('hubbub.session') || 'null'),
+  set: value => value ? sessionStorage.setItem('hubbub.session', JSON.stringify(value)) : sessionStorage.removeItem('hubbub.session'),
 };
 
 let hub = null;
@@ -65,7 +71,7 @@ async function start() {
     await refreshRooms();
   } catch (error) {
     if (error.code === 401) {
-      return signOut();
+      return sessionEnded();
     }
     throw error;
   }
@@ -86,6 +92,16 @@ async function signOut() {
   if (saved) {
     fetch('/api/sessions/current', { method: 'DELETE', headers: { authorization: 'Bearer ' + saved.token } }).catch(() => {});
   }
+  if (hub) {
+    hub.close();
+  }
+  location.reload();
+}
+
+/** The server no longer knows this tab's session (logged out elsewhere, expired): back to signing in, saying so. */
+function sessionEnded() {
+  session.set(null);
+  sessionStorage.setItem('hubbub.notice', 'Your session ended (logged out elsewhere, or expired): log in again.');
   if (hub) {
     hub.close();
   }
@@ -142,11 +158,11 @@ async function openRoom(name) {
   const { lastSeq } = await hub.read(stream, 1, 1);
   const afterSeq = Math.max(0, lastSeq - PAGE);
   current = { name, firstSeq: afterSeq + 1 };
-  current.subscription = hub.subscribe(stream, { afterSeq }, showEvent);
+  current.subscription = hub.subscribe(stream, { afterSeq, onError: error => error.code === 401 && sessionEnded() }, showEvent);
   current.presence = hub.listen('chat.presence.' + name, showPresence);
   $('earlier').hidden = afterSeq === 0;
   $('message').disabled = false;
-  $('send').disabled = false;
+  count();
   $('message').focus();
 }
 
@@ -235,13 +251,24 @@ function showPresence(picture) {
     : others.join(', ') + (others.length === 1 ? ' is typing…' : ' are typing…');
 }
 
+/** The length counter, shown near the limit; past it the message is held (Send off) until it is shortened. */
+function count() {
+  const length = $('message').value.length;
+  const counter = $('counter');
+  counter.hidden = length < COUNT_FROM;
+  counter.textContent = length > MAX_TEXT ? `${length} / ${MAX_TEXT}: ${length - MAX_TEXT} too many` : `${length} / ${MAX_TEXT}`;
+  counter.classList.toggle('over', length > MAX_TEXT);
+  $('send').disabled = !current || length > MAX_TEXT;
+}
+
 function send() {
   const input = $('message');
   const text = input.value;
-  if (!current || text.trim() === '') {
+  if (!current || text.trim() === '' || text.length > MAX_TEXT) {
     return;
   }
   input.value = '';
+  count();
   const event = { id: newId(), by: me, data: { text } };
   const item = messageItem(event);
   $('messages').append(item);
@@ -257,8 +284,15 @@ async function deliver(room, item, text, id) {
       setStatus(item, 'TEXT_SUCCESS', '✓ delivered');
     }
   } catch (error) {
-    // TEXT_ERROR: show why, and offer to send the same message (same id) again
+    if (error.code === 401) {
+      sessionEnded();
+      return;
+    }
+    // TEXT_ERROR: show why, and where a second try can succeed offer to send the same message (same id) again
     setStatus(item, 'TEXT_ERROR', `✗ not sent (${error.code}): ${error.message}`);
+    if (!RETRYABLE.has(error.code)) {
+      return;
+    }
     const retry = document.createElement('button');
     retry.type = 'button';
     retry.className = 'retry';
@@ -296,6 +330,7 @@ $('send-form').addEventListener('submit', event => {
   event.preventDefault();
   send();
 });
+$('message').addEventListener('input', count);
 $('message').addEventListener('keydown', event => {
   if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
     event.preventDefault();
@@ -311,4 +346,9 @@ $('messages').addEventListener('scroll', () => {
   }
 });
 
+const notice = sessionStorage.getItem('hubbub.notice');
+if (notice) {
+  sessionStorage.removeItem('hubbub.notice');
+  $('login-error').textContent = notice;
+}
 start().catch(error => console.error('hubbub: could not start', error));

@@ -27,7 +27,7 @@ async function signIn() {
   $('login-error').textContent = '';
   try {
     const session = await api('POST', '/api/sessions', { username: $('username').value.trim(), password: $('password').value });
-    localStorage.setItem('hubbub.session', JSON.stringify({ token: session.token, username: session.username }));
+    sessionStorage.setItem('hubbub.session', JSON.stringify({ token: session.token, username: session.username }));
     $('password').value = '';
     await start();
   } catch (error) {
@@ -36,14 +36,14 @@ async function signIn() {
 }
 
 async function start() {
-  const saved = JSON.parse(localStorage.getItem('hubbub.session') || 'null');
+  const saved = JSON.parse(sessionStorage.getItem('hubbub.session') || 'null');
   if (!saved) return;
   token = saved.token;
   let list;
   try {
     list = await api('GET', '/api/devices');
   } catch (error) {
-    if (error.code === 401) { localStorage.removeItem('hubbub.session'); return; }
+    if (error.code === 401) { sessionStorage.removeItem('hubbub.session'); return; }
     throw error;
   }
   $('login').hidden = true;

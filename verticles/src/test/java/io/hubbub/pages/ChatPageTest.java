@@ -196,6 +196,43 @@ class ChatPageTest {
   }
 
   @Test
+  void eachTabHasItsOwnSessionAndAnEndedOneGoesBackToLogIn() throws Exception {
+    Page first = open(node.port, 1280, 800);
+    createAccount(first, "erin");
+    join(first, "tabs");
+    Page second = first.context().newPage(); // a second window of the same browser
+    second.navigate("http://127.0.0.1:" + node.port + "/");
+    assertThat(button(second, "Log in")).isVisible();
+    assertThat(button(second, "Log out")).isHidden();
+    second.close();
+
+    // the session ends behind the page's back (a logout elsewhere): the next send takes the tab to log in, saying why
+    String token = (String) first.evaluate("() => JSON.parse(sessionStorage.getItem('hubbub.session')).token");
+    assertEquals(204, node.call(HttpMethod.DELETE, "/api/sessions/current", token, null).status());
+    say(first, "anyone?");
+    assertThat(button(first, "Log in")).isVisible();
+    assertThat(first.getByRole(AriaRole.ALERT)).containsText("session ended");
+    assertEquals(List.of(), pageErrors);
+  }
+
+  @Test
+  void aLongMessageIsCountedAndHeldNotCut() throws Exception {
+    Page fay = open(node.port, 1280, 800);
+    createAccount(fay, "fay");
+    join(fay, "long");
+    fay.getByLabel("Message").fill("y".repeat(5_000));
+    assertThat(fay.locator("#counter")).hasText("5000 / 4000: 1000 too many");
+    assertThat(button(fay, "Send")).isDisabled();
+    assertEquals(5_000, ((Number) fay.evaluate("() => document.getElementById('message').value.length")).intValue(),
+      "nothing is cut");
+    fay.getByLabel("Message").fill("y".repeat(4_000));
+    assertThat(fay.locator("#counter")).hasText("4000 / 4000");
+    button(fay, "Send").click();
+    assertThat(log(fay).locator("li").last()).containsText("delivered");
+    assertThat(fay.locator("#counter")).isHidden();
+  }
+
+  @Test
   void historyPagesBackAndAReturningUserLogsIn() throws Exception {
     Page dana = open(node.port, 1280, 800);
     createAccount(dana, "dana");
