@@ -80,9 +80,12 @@ async function start() {
   $('me').hidden = false;
   $('me').textContent = me;
   $('logout').hidden = false;
+  $('drawer').hidden = false;
   const last = localStorage.getItem('hubbub.room.' + me);
   if (last) {
     await openRoom(last);
+  } else {
+    drawer(true); // on a phone, the rooms to pick one from
   }
 }
 
@@ -144,7 +147,14 @@ async function joinAndOpen(name) {
   }
 }
 
+/** Opens or closes the drawer of rooms and people (a phone's layout; on a wide screen they are always shown). */
+function drawer(open) {
+  $('chat').classList.toggle('drawer-open', open);
+  $('drawer').setAttribute('aria-expanded', String(open));
+}
+
 async function openRoom(name) {
+  drawer(false);
   if (current) {
     current.subscription.close();
     current.presence.close();
@@ -316,6 +326,7 @@ $('login-form').addEventListener('submit', event => {
 });
 $('register-button').addEventListener('click', () => signIn(true));
 $('logout').addEventListener('click', signOut);
+$('drawer').addEventListener('click', () => drawer(!$('chat').classList.contains('drawer-open')));
 $('join-form').addEventListener('submit', event => {
   event.preventDefault();
   const name = $('room').value.trim();

@@ -88,7 +88,7 @@ class ChatPageTest {
   }
 
   static void join(Page page, String room) {
-    page.getByLabel("Room").fill(room);
+    page.getByLabel("Room", new Page.GetByLabelOptions().setExact(true)).fill(room);
     button(page, "Join").click();
     assertThat(page.getByRole(AriaRole.HEADING, new Page.GetByRoleOptions().setName("# " + room))).isVisible();
     // joined: the room list, refreshed after the join, marks the room as the current one
@@ -129,14 +129,11 @@ class ChatPageTest {
     assertEquals(0, log(bob).locator("img, b").count(), "markup in a message never becomes elements");
     assertNull(bob.evaluate("() => window.__pwned"), "the message's script never ran");
 
-    // typing shows on the other side, then the screenshots, then a closed tab leaves the list
+    // typing shows on the other side, then the screenshot, then a closed tab leaves the list (phones: below)
     bob.getByLabel("Message").pressSequentially("typing…");
     assertThat(alice.locator("#typing")).hasText("bob is typing…");
     Files.createDirectories(Chromium.SCREENSHOTS);
     alice.screenshot(new Page.ScreenshotOptions().setPath(Chromium.SCREENSHOTS.resolve("chat-desktop.png")));
-    alice.setViewportSize(390, 844);
-    alice.screenshot(new Page.ScreenshotOptions().setPath(Chromium.SCREENSHOTS.resolve("chat-phone.png")).setFullPage(true));
-    assertTrue(alice.getByLabel("Message").isVisible() && button(alice, "Send").isVisible(), "usable at phone width");
 
     bob.context().close();
     assertThat(online(alice).getByRole(AriaRole.LISTITEM)).hasText(new String[] {"alice"});
@@ -230,6 +227,41 @@ class ChatPageTest {
     button(fay, "Send").click();
     assertThat(log(fay).locator("li").last()).containsText("delivered");
     assertThat(fay.locator("#counter")).isHidden();
+  }
+
+  @Test
+  void onAPhoneTheComposerAndTheNewestMessageAreOnScreenAndRoomsAreADrawer() throws Exception {
+    Page gus = open(node.port, 390, 844);
+    createAccount(gus, "gus");
+    join(gus, "pocket"); // no room yet: the drawer was open to pick one
+    String token = node.call(HttpMethod.POST, "/api/sessions", null, new JsonObject().put("username", "gus")
+      .put("password", "password-gus")).json().getString("token");
+    for (int i = 1; i <= 60; i++) {
+      assertEquals(201, node.call(HttpMethod.POST, "/api/streams/chat.pocket/events", token, new JsonObject()
+        .put("type", "TEXT_MESSAGE").put("data", new JsonObject().put("text", "line " + i))).status());
+    }
+    gus.reload();
+    assertThat(log(gus).locator("li .text").last()).hasText("line 60");
+    assertThat(gus.locator("#room-list")).isHidden();
+    assertTrue(onScreen(gus, gus.getByLabel("Message")), "the composer is on screen");
+    assertTrue(onScreen(gus, log(gus).locator("li").last()), "the newest message is on screen");
+    Files.createDirectories(Chromium.SCREENSHOTS);
+    gus.screenshot(new Page.ScreenshotOptions().setPath(Chromium.SCREENSHOTS.resolve("chat-phone.png")));
+
+    button(gus, "Rooms & people").click();
+    assertThat(gus.locator("#room-list")).isVisible();
+    assertThat(online(gus)).containsText("gus");
+    gus.screenshot(new Page.ScreenshotOptions().setPath(Chromium.SCREENSHOTS.resolve("chat-phone-drawer.png")));
+    gus.locator("#room-list button").first().click();
+    assertThat(gus.locator("#room-list")).isHidden();
+    assertEquals(List.of(), pageErrors);
+  }
+
+  /** Whether the element lies wholly inside the viewport. */
+  private static boolean onScreen(Page page, Locator element) {
+    var box = element.boundingBox();
+    var size = page.viewportSize();
+    return box != null && box.y >= 0 && box.y + box.height <= size.height && box.x >= 0 && box.x + box.width <= size.width;
   }
 
   @Test
