@@ -5,6 +5,10 @@ import { Hubbub, HubbubError, newId } from '/js/hubbub.js';
 const PAGE = 50;
 const TYPING_EVERY_MS = 2000;
 const ROOMS_REFRESH_MS = 3000;
+/** How often the room list (members, unread counts) is read while nothing else asks for it. */
+const ROOMS_POLL_MS = 10000;
+/** Consecutive messages of one person this close together are shown as one group. */
+const GROUP_MS = 5 * 60 * 1000;
 const STATE_TEXT = { connecting: 'Connecting…', open: 'Connected', reconnecting: 'Reconnecting…', closed: 'Offline' };
 /** The server's chat.maxTextLength (its default): longer messages are counted and held, never cut. */
 const MAX_TEXT = 4000;
@@ -81,6 +85,7 @@ async function start() {
   $('me').textContent = me;
   $('logout').hidden = false;
   $('drawer').hidden = false;
+  setInterval(() => refreshRooms().catch(() => {}), ROOMS_POLL_MS);
   const last = localStorage.getItem('hubbub.room.' + me);
   if (last) {
     await openRoom(last);
@@ -111,6 +116,13 @@ function sessionEnded() {
   location.reload();
 }
 
+/** The last seq this user has seen in a room (this browser), for its unread count. */
+const seen = {
+  key: room => 'hubbub.seen.' + me + '.' + room,
+  get: room => Number(localStorage.getItem(seen.key(room)) || 0),
+  set: (room, seq) => seq > seen.get(room) && localStorage.setItem(seen.key(room), String(seq)),
+};
+
 async function refreshRooms() {
   const { rooms } = await hub.request('chat.rooms', {});
   const list = $('room-list');
@@ -119,9 +131,18 @@ async function refreshRooms() {
     const button = document.createElement('button');
     button.type = 'button';
     button.textContent = `${room.name} (${room.members.length})`;
-    button.setAttribute('aria-current', String(current !== null && current.name === room.name));
+    const open = current !== null && current.name === room.name;
+    button.setAttribute('aria-current', String(open));
     button.addEventListener('click', () => joinAndOpen(room.name));
     item.append(button);
+    const unread = open ? 0 : Math.max(0, (room.lastSeq || 0) - seen.get(room.name));
+    if (unread > 0) {
+      const badge = document.createElement('span');
+      badge.className = 'unread';
+      badge.textContent = unread > 99 ? '99+' : String(unread);
+      badge.setAttribute('aria-label', `${unread} unread`);
+      item.append(badge);
+    }
     return item;
   }));
 }
@@ -162,10 +183,12 @@ async function openRoom(name) {
   localStorage.setItem('hubbub.room.' + me, name);
   $('room-title').textContent = '# ' + name;
   $('messages').replaceChildren();
+  $('empty').hidden = true;
   $('online').replaceChildren();
   $('typing').textContent = '';
   const stream = 'chat.' + name;
-  const { lastSeq } = await hub.read(stream, 1, 1);
+  const { lastSeq, firstSeq } = await hub.read(stream, 1, 1);
+  $('empty').hidden = firstSeq <= lastSeq; // nothing said yet (or nothing left): a hint until the first message
   const afterSeq = Math.max(0, lastSeq - PAGE);
   current = { name, firstSeq: afterSeq + 1 };
   current.subscription = hub.subscribe(stream, { afterSeq, onError: error => error.code === 401 && sessionEnded() }, showEvent);
@@ -189,6 +212,7 @@ async function loadEarlier() {
   const list = $('messages');
   const before = list.scrollHeight;
   list.prepend(...page.events.map(event => messageItem(event)));
+  decorate();
   room.firstSeq = from;
   list.scrollTop += list.scrollHeight - before;
   $('earlier').hidden = from === 1;
@@ -197,6 +221,10 @@ async function loadEarlier() {
 function messageItem(event) {
   const item = document.createElement('li');
   item.dataset.id = event.id;
+  item.dataset.by = event.by;
+  if (event.ts) {
+    item.dataset.ts = event.ts;
+  }
   if (event.seq) {
     item.dataset.seq = event.seq;
   }
@@ -238,14 +266,60 @@ function showEvent(event) {
   if (own) {
     own.remove();
   }
+  if (current && event.seq) {
+    seen.set(current.name, event.seq);
+  }
   if (event.by === me) {
     setStatus(item, 'TEXT_SUCCESS', '✓ delivered');
   }
   // keep pending messages of mine at the bottom, below what is stored
   const firstPending = list.querySelector('li:not([data-seq])');
   list.insertBefore(item, firstPending);
+  decorate();
   if (atBottom || event.by === me) {
     list.scrollTop = list.scrollHeight;
+  }
+}
+
+/** The day a message was sent, as a person reads it. */
+function dayOf(ts) {
+  const day = new Date(ts);
+  const today = new Date();
+  const yesterday = new Date(today.getTime() - 86400000);
+  if (day.toDateString() === today.toDateString()) {
+    return 'Today';
+  }
+  if (day.toDateString() === yesterday.toDateString()) {
+    return 'Yesterday';
+  }
+  return day.toLocaleDateString([], { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+}
+
+/**
+ * Day separators (the first message of each day carries its day) and groups (a message right after one of the
+ * same person's, within minutes, shows no name again); the empty room's hint.
+ */
+function decorate() {
+  const items = [...$('messages').children];
+  $('empty').hidden = items.length > 0;
+  let previous = null;
+  for (const item of items) {
+    const ts = item.dataset.ts ? Date.parse(item.dataset.ts) : Date.now();
+    const day = dayOf(ts);
+    const newDay = !previous || previous.day !== day;
+    let label = item.querySelector(':scope > .day');
+    if (newDay && !label) {
+      label = document.createElement('span');
+      label.className = 'day';
+      item.prepend(label);
+    }
+    if (newDay) {
+      label.textContent = day;
+    } else if (label) {
+      label.remove();
+    }
+    item.classList.toggle('grouped', !newDay && previous.by === item.dataset.by && ts - previous.ts < GROUP_MS);
+    previous = { day, by: item.dataset.by, ts };
   }
 }
 
@@ -282,6 +356,7 @@ function send() {
   const event = { id: newId(), by: me, data: { text } };
   const item = messageItem(event);
   $('messages').append(item);
+  decorate();
   $('messages').scrollTop = $('messages').scrollHeight;
   deliver(current.name, item, text, event.id);
 }

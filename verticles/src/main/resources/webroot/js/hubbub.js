@@ -129,7 +129,11 @@ export class Hubbub {
   close() {
     this.setState('closed');
     if (this.eb) {
-      this.eb.close();
+      try {
+        this.eb.close();
+      } catch (error) {
+        // the server closed it first (a logout ends its sockets): the bridge client has nothing left to close
+      }
     }
     [...this.queue, ...this.inFlight].forEach(op => {
       clearTimeout(op.timer);

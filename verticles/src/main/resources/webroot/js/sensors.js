@@ -12,7 +12,7 @@ const $ = id => document.getElementById(id);
 let hub = null;
 let token = null;
 const devices = new Map(); // id → {info, status, item, subscription}
-let selected = null;       // {id, charts: Map(kind → {plot, xs, ys, figure})}
+let selected = null;       // {id, charts: Map(kind → {plot, xs, ys, figure})}: a new object at every choice
 
 async function api(method, path, body) {
   const headers = { 'content-type': 'application/json' };
@@ -50,6 +50,7 @@ async function start() {
   $('dashboard').hidden = false;
   $('me').hidden = false;
   $('me').textContent = saved.username;
+  $('logout').hidden = false;
   hub = new Hubbub({ token, onState: state => {
     $('connection').dataset.state = state;
     $('connection').textContent = STATE_TEXT[state] || state;
@@ -78,7 +79,8 @@ async function addDevice(info) {
   button.addEventListener('click', () => select(id));
   item.append(button);
   $('devices').append(item);
-  const device = { info, status, button, open: status.openAlerts.length };
+  const device = { info, status, button, open: status.openAlerts.length,
+    alerting: new Set(status.openAlerts.map(alert => alert.kind)) }; // the kinds with an open alert
   devices.set(id, device);
   renderDevice(device);
   // every reading of the device, live: its last values, and the chart when it is the chosen one
@@ -122,8 +124,8 @@ function onReading(id, event) {
 function onAlert(id, event) {
   const device = devices.get(id);
   if (event.seq > device.alertsSeenInStatus) {
-    if (event.type === 'ALERT') device.open++;
-    if (event.type === 'RESOLVED') device.open = Math.max(0, device.open - 1);
+    if (event.type === 'ALERT') { device.open++; device.alerting.add(event.data.kind); }
+    if (event.type === 'RESOLVED') { device.open = Math.max(0, device.open - 1); device.alerting.delete(event.data.kind); }
     renderDevice(device);
   }
   const item = document.createElement('li');
@@ -135,52 +137,93 @@ function onAlert(id, event) {
   while ($('alerts').children.length > ALERTS_SHOWN) $('alerts').lastChild.remove();
 }
 
+/** The kinds of a device in the order they are shown: those with an open alert first, then by name. */
+function kindsOf(device) {
+  const alerting = device.alerting;
+  return Object.keys(device.status.last || {}).sort((a, b) => (alerting.has(b) - alerting.has(a)) || a.localeCompare(b));
+}
+
 async function select(id) {
   devices.forEach((d, key) => d.button.setAttribute('aria-current', String(key === id)));
   const device = devices.get(id);
   $('device-title').textContent = device.info.name || id;
   $('charts').replaceChildren();
-  selected = { id, charts: new Map() };
+  // this choice's own object: a load of an earlier choice (of this device too) that answers late draws nothing
+  const choice = { id, charts: new Map() };
+  selected = choice;
+  const kinds = kindsOf(device);
+  kinds.forEach(kind => chartFor(choice, kind, device.status.last[kind].unit)); // in order, at once, one per kind
   const to = new Date();
   const from = new Date(to.getTime() - HISTORY_MINUTES * 60000);
-  for (const kind of Object.keys(device.status.last || {}).sort()) {
+  await Promise.all(kinds.map(async kind => {
     const query = `kind=${encodeURIComponent(kind)}&window=1m&from=${from.toISOString()}&to=${to.toISOString()}`;
     const history = await api('GET', `/api/sensors/${encodeURIComponent(id)}/aggregates?${query}`).catch(() => ({ buckets: [] }));
-    if (!selected || selected.id !== id) return;
-    chart(kind, history.buckets.map(b => [Date.parse(b.start) / 1000 + 30, b.avg]));
-  }
+    if (selected === choice) {
+      history.buckets.forEach(b => addPoint(choice.charts.get(kind), Date.parse(b.start) / 1000 + 30, b.avg));
+    }
+  }));
 }
 
-function chart(kind, points) {
+/** The chart of a kind for this choice of device: made once, whatever arrives first (history or a live reading). */
+function chartFor(choice, kind, unit) {
+  const existing = choice.charts.get(kind);
+  if (existing) {
+    return existing;
+  }
   const figure = document.createElement('figure');
   figure.className = 'chart';
   figure.dataset.kind = kind;
   const caption = document.createElement('figcaption');
-  caption.textContent = kind;
+  caption.textContent = unit ? `${kind} (${unit})` : kind;
   figure.append(caption);
   $('charts').append(figure);
-  const xs = points.map(p => p[0]);
-  const ys = points.map(p => p[1]);
-  const width = Math.max(280, $('charts').clientWidth - 40);
+  const xs = [];
+  const ys = [];
+  const width = Math.max(240, figure.clientWidth - 18); // inside the card's padding and border
   const plot = new uPlot({ width, height: 220, series: [{}, { label: kind, stroke: '#1f6feb', width: 2, spanGaps: true }],
-    axes: [{}, {}], scales: { x: { time: true } } }, [xs, ys], figure);
+    axes: [{ label: 'time' }, { label: unit ? `${kind} (${unit})` : kind }], scales: { x: { time: true } },
+    hooks: { setScale: [(u, key) => { if (key === 'x') figure.dataset.span = String(Math.round(u.scales.x.max - u.scales.x.min)); }] } },
+    [xs, ys], figure);
   const entry = { plot, xs, ys, figure };
-  figure.dataset.points = String(xs.length);
-  selected.charts.set(kind, entry);
+  figure.dataset.points = '0';
+  showWindow(entry);
+  choice.charts.set(kind, entry);
   return entry;
 }
 
-function plotPoint(data) {
-  const entry = selected.charts.get(data.kind) || chart(data.kind, []);
-  const x = Date.parse(data.at) / 1000;
-  // keep the x values sorted: readings may arrive out of order
+/** Adds a point in time order (readings may arrive out of order); a point already there (history and live) once. */
+function addPoint(entry, x, y) {
   let i = entry.xs.length;
   while (i > 0 && entry.xs[i - 1] > x) i--;
+  if (i > 0 && entry.xs[i - 1] === x) return;
   entry.xs.splice(i, 0, x);
-  entry.ys.splice(i, 0, data.value);
+  entry.ys.splice(i, 0, y);
   if (entry.xs.length > MAX_POINTS) { entry.xs.shift(); entry.ys.shift(); }
   entry.plot.setData([entry.xs, entry.ys]);
+  showWindow(entry);
   entry.figure.dataset.points = String(entry.xs.length);
+}
+
+/**
+ * The time axis spans the window shown (the last hour, or more if the points reach further), whatever few points
+ * there are: uPlot's own range around a single point spanned years.
+ */
+function showWindow(entry) {
+  const now = Date.now() / 1000;
+  const min = Math.min(entry.xs.length ? entry.xs[0] : now, now - HISTORY_MINUTES * 60);
+  const max = Math.max(entry.xs.length ? entry.xs[entry.xs.length - 1] : now, now);
+  entry.plot.setScale('x', { min, max });
+}
+
+function plotPoint(data) {
+  addPoint(chartFor(selected, data.kind, data.unit), Date.parse(data.at) / 1000, data.value);
+}
+
+async function logOut() {
+  sessionStorage.removeItem('hubbub.session');
+  await api('DELETE', '/api/sessions/current').catch(() => {});
+  if (hub) hub.close();
+  location.reload();
 }
 
 function format(value) {
@@ -188,4 +231,5 @@ function format(value) {
 }
 
 $('login-form').addEventListener('submit', event => { event.preventDefault(); signIn(); });
+$('logout').addEventListener('click', logOut);
 start().catch(error => console.error('hubbub: could not start', error));

@@ -3,6 +3,7 @@ package io.hubbub.pages;
 import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
+import com.microsoft.playwright.assertions.LocatorAssertions;
 import com.microsoft.playwright.assertions.PlaywrightAssertions;
 import com.microsoft.playwright.options.AriaRole;
 import io.hubbub.support.Chromium;
@@ -254,6 +255,38 @@ class ChatPageTest {
     gus.screenshot(new Page.ScreenshotOptions().setPath(Chromium.SCREENSHOTS.resolve("chat-phone-drawer.png")));
     gus.locator("#room-list button").first().click();
     assertThat(gus.locator("#room-list")).isHidden();
+    assertEquals(List.of(), pageErrors);
+  }
+
+  @Test
+  void roomsShowUnreadCountsMessagesGroupByPersonAndDayAndAnEmptyRoomSaysSo() throws Exception {
+    Page ivy = open(node.port, 1280, 800);
+    createAccount(ivy, "ivy");
+    join(ivy, "busy");
+    join(ivy, "quiet");
+    assertThat(ivy.getByText("No messages here yet. Say hello!")).isVisible();
+    say(ivy, "first");
+    say(ivy, "second, right after");
+    assertThat(log(ivy).locator("li").last()).containsText("delivered");
+    assertThat(ivy.getByText("No messages here yet. Say hello!")).isHidden();
+    assertThat(log(ivy).locator("li").first().locator(".day")).hasText("Today");
+    assertThat(log(ivy).locator("li").last()).hasClass(Pattern.compile("\\bgrouped\\b"));
+    assertThat(log(ivy).locator("li").last().locator(".day")).hasCount(0);
+
+    // someone else talks in the room ivy is not looking at: its count in the list goes up
+    String jay = node.user("jay").await(30, TimeUnit.SECONDS);
+    node.bridge(jay).compose(bridge -> bridge.request("chat.join", new JsonObject().put("room", "busy"))).await(30, TimeUnit.SECONDS);
+    for (int i = 1; i <= 3; i++) {
+      assertEquals(201, node.call(HttpMethod.POST, "/api/streams/chat.busy/events", jay, new JsonObject()
+        .put("type", "TEXT_MESSAGE").put("data", new JsonObject().put("text", "psst " + i))).status());
+    }
+    Locator busy = ivy.locator("#room-list li").filter(new Locator.FilterOptions().setHasText("busy"));
+    assertThat(busy.locator(".unread")).hasText("3", new LocatorAssertions.HasTextOptions().setTimeout(20_000));
+    busy.getByRole(AriaRole.BUTTON).click();
+    assertThat(log(ivy).locator("li .text").last()).hasText("psst 3");
+    assertThat(busy.locator(".unread")).hasCount(0);
+    Files.createDirectories(Chromium.SCREENSHOTS);
+    ivy.screenshot(new Page.ScreenshotOptions().setPath(Chromium.SCREENSHOTS.resolve("chat-rooms-unread.png")));
     assertEquals(List.of(), pageErrors);
   }
 

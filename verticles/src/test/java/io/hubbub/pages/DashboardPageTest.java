@@ -60,6 +60,62 @@ class DashboardPageTest {
     assertEquals(201, node.call(HttpMethod.POST, "/api/sensors/gh1/readings", key, reading).status());
   }
 
+  private void post(String device, String key, String kind, double value, String unit) throws Exception {
+    JsonObject reading = new JsonObject().put("kind", kind).put("value", value).put("unit", unit).put("at", Instant.now().toString());
+    assertEquals(201, node.call(HttpMethod.POST, "/api/sensors/" + device + "/readings", key, reading).status());
+  }
+
+  @Test
+  void oneChartPerKindWhateverTheClicksAlertingKindFirstWithUnitsAndALogOut() throws Exception {
+    String admin = await(node.adminToken());
+    String one = node.call(HttpMethod.POST, "/api/devices", admin, new JsonObject().put("deviceId", "gh1").put("name", "Greenhouse 1"))
+      .json().getString("key");
+    String two = node.call(HttpMethod.POST, "/api/devices", admin, new JsonObject().put("deviceId", "gh2").put("name", "Greenhouse 2"))
+      .json().getString("key");
+    post("gh1", one, "temperature", 21, "C");
+    post("gh1", one, "humidity", 40, "%");
+    post("gh2", two, "temperature", 19, "C");
+
+    BrowserContext context = chromium.context(1280, 800);
+    Page page = context.newPage();
+    page.onPageError(error -> pageErrors.add(error));
+    page.navigate("http://127.0.0.1:" + node.port + "/sensors");
+    page.getByLabel("Username").fill(TestConf.ADMIN);
+    page.getByLabel("Password").fill(TestConf.ADMIN_PASSWORD);
+    page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log in")).click();
+    Locator devices = page.getByRole(AriaRole.LIST, new Page.GetByRoleOptions().setName("Devices"));
+    Locator first = devices.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName(Pattern.compile("Greenhouse 1")));
+    Locator second = devices.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName(Pattern.compile("Greenhouse 2")));
+    assertThat(second).isVisible();
+    for (Locator device : List.of(second, first, second, first)) {
+      device.click(); // faster than the charts' history loads: each choice draws only its own
+    }
+    page.waitForTimeout(1_500);
+    Locator charts = page.locator("figure.chart");
+    assertThat(charts).hasCount(2);
+    assertThat(page.locator("figure.chart[data-kind=temperature]")).hasCount(1);
+    assertThat(charts.first()).hasAttribute("data-kind", "humidity"); // by name while nothing alerts
+    assertThat(page.locator("figure.chart[data-kind=temperature] figcaption")).hasText("temperature (C)");
+    int span = Integer.parseInt(page.locator("figure.chart[data-kind=temperature]").getAttribute("data-span"));
+    assertTrue(span >= 3_600 && span <= 2 * 3_600, "the time axis shows the last hour, not years: " + span + " s");
+    var figure = page.locator("figure.chart[data-kind=temperature]").boundingBox();
+    var canvas = page.locator("figure.chart[data-kind=temperature] canvas").boundingBox();
+    assertTrue(canvas.x + canvas.width <= figure.x + figure.width, "the chart fits its card");
+
+    post("gh1", one, "temperature", 35.5, "C"); // above 30: an alert on gh1's temperature
+    assertThat(devices).containsText("1 alert");
+    second.click();
+    first.click();
+    assertThat(charts.first()).hasAttribute("data-kind", "temperature"); // the alerting kind first
+    Files.createDirectories(Chromium.SCREENSHOTS);
+    page.screenshot(new Page.ScreenshotOptions().setPath(Chromium.SCREENSHOTS.resolve("sensors-switching.png")));
+
+    page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log out")).click();
+    assertThat(page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log in"))).isVisible();
+    assertTrue(pageErrors.isEmpty(), pageErrors.toString());
+    context.close();
+  }
+
   @Test
   void theChartAndTheAlertFeedMoveLive() throws Exception {
     String admin = await(node.adminToken());
@@ -80,6 +136,7 @@ class DashboardPageTest {
     assertThat(devices).containsText("temperature 22.50 C");
     Locator chart = page.locator("figure.chart[data-kind=temperature]");
     assertThat(chart.locator("canvas")).hasCount(1);
+    assertThat(chart).hasAttribute("data-points", "1"); // the history: one minute's aggregate
     int before = Integer.parseInt(chart.getAttribute("data-points"));
 
     for (double value : new double[] {23.1, 24.2, 25.3}) {
