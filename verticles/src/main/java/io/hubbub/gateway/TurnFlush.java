@@ -5,9 +5,10 @@ import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 
 /**
- * One flush (one {@code write} system call) for all that an event-loop turn writes to a connection, unless
+ * One flush (one {@code write} system call) for all that an event-loop turn writes to a WebSocket, unless
  * {@value #MAX_UNFLUSHED_BYTES} bytes wait: then at once. Vert.x flushes after every write made outside a read of
  * the connection, so live fan-out made one system call per frame per socket; with this, the frames a turn writes
  * to a socket leave together. Netty's {@code FlushConsolidationHandler} does the same without the byte bound, which
@@ -22,6 +23,8 @@ final class TurnFlush extends ChannelDuplexHandler {
 
   private long unflushed;
   private boolean scheduled;
+  /** The connection speaks WebSocket (it stays so once upgraded): only then are flushes gathered. */
+  private boolean webSocket;
   private Runnable flushTask;
 
   @Override
@@ -44,6 +47,13 @@ final class TurnFlush extends ChannelDuplexHandler {
 
   @Override
   public void flush(ChannelHandlerContext ctx) {
+    if (!webSocket && ctx.pipeline().get(WebSocketFrameEncoder.class) == null) {
+      // plain HTTP (answers, files, event streams) flushes as Vert.x asks: gathering flushes there left an answer
+      // unsent now and then once gzip's chunked writer was in the pipeline (DeliveryTest, 2 runs in 8)
+      ctx.flush();
+      return;
+    }
+    webSocket = true;
     if (unflushed >= MAX_UNFLUSHED_BYTES) {
       flushNow(ctx);
     } else if (!scheduled) {

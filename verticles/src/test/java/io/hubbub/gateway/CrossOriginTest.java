@@ -2,10 +2,7 @@ package io.hubbub.gateway;
 
 import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -38,40 +35,25 @@ class CrossOriginTest {
   final NodeExtension running = NodeExtension.with(conf -> conf.getJsonObject("http")
     .put("cors", new JsonObject().put("origins", new JsonArray().add(APP))));
   private TestNode node;
-  private HttpClient client;
+  private AsSent http;
 
   @BeforeEach
   void client() {
-    client = node.vertx.createHttpClient();
+    http = new AsSent(node.vertx, node.port);
   }
 
   @AfterEach
   void close() throws Exception {
-    client.close().await(10, TimeUnit.SECONDS);
+    http.close();
   }
 
-  /** Status, headers and body of one request sent with {@code headers}. */
-  private record Answer(int status, Map<String, String> headers, String body) {
-  }
-
-  private Answer send(HttpMethod method, String uri, Map<String, String> headers, String body) throws Exception {
-    RequestOptions options = new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(node.port).setURI(uri);
-    headers.forEach(options::putHeader);
-    return client.request(options)
-      .compose(request -> body == null ? request.send() : request.send(body))
-      .compose(response -> response.body().map(b -> answer(response, b.toString())))
-      .await(20, TimeUnit.SECONDS);
-  }
-
-  private static Answer answer(HttpClientResponse response, String body) {
-    Map<String, String> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-    response.headers().forEach(h -> headers.put(h.getKey(), h.getValue()));
-    return new Answer(response.statusCode(), headers, body);
+  private AsSent.Answer send(HttpMethod method, String uri, Map<String, String> headers, String body) throws Exception {
+    return http.send(method, uri, headers, body);
   }
 
   @Test
   void aListedOriginGetsPreflightsAndCorsAnswersOnTheApiScriptsAndTheBridge() throws Exception {
-    Answer preflight = send(HttpMethod.OPTIONS, "/api/sessions", Map.of("Origin", APP, "Access-Control-Request-Method", "POST",
+    AsSent.Answer preflight = send(HttpMethod.OPTIONS, "/api/sessions", Map.of("Origin", APP, "Access-Control-Request-Method", "POST",
       "Access-Control-Request-Headers", "content-type,authorization"), null);
     assertThat(preflight.status()).isEqualTo(204);
     assertThat(preflight.headers()).containsEntry("Access-Control-Allow-Origin", APP);
@@ -79,19 +61,19 @@ class CrossOriginTest {
     assertThat(preflight.headers().get("Access-Control-Allow-Headers").toLowerCase(java.util.Locale.ROOT)).contains("authorization", "content-type", "last-event-id");
 
     node.user("cors").await(30, TimeUnit.SECONDS);
-    Answer login = send(HttpMethod.POST, "/api/sessions", Map.of("Origin", APP, "Content-Type", "application/json"),
+    AsSent.Answer login = send(HttpMethod.POST, "/api/sessions", Map.of("Origin", APP, "Content-Type", "application/json"),
       new JsonObject().put("username", "cors").put("password", "password-cors").encode());
     assertThat(login.status()).isEqualTo(201);
     assertThat(login.headers()).containsEntry("Access-Control-Allow-Origin", APP);
     assertThat(login.headers().get("Access-Control-Expose-Headers")).contains("Retry-After");
 
-    Answer script = send(HttpMethod.GET, "/js/hubbub.js", Map.of("Origin", APP), null);
+    AsSent.Answer script = send(HttpMethod.GET, "/js/hubbub.js", Map.of("Origin", APP), null);
     assertThat(script.status()).isEqualTo(200);
     assertThat(script.headers()).containsEntry("Access-Control-Allow-Origin", APP);
     assertThat(send(HttpMethod.GET, "/vendor/sockjs.min.js", Map.of("Origin", APP), null).headers())
       .containsEntry("Access-Control-Allow-Origin", APP);
 
-    Answer info = send(HttpMethod.GET, "/eventbus/info", Map.of("Origin", APP), null);
+    AsSent.Answer info = send(HttpMethod.GET, "/eventbus/info", Map.of("Origin", APP), null);
     assertThat(info.status()).isEqualTo(200);
     assertThat(info.headers()).containsEntry("Access-Control-Allow-Origin", APP);
 
@@ -105,12 +87,12 @@ class CrossOriginTest {
   @Test
   void anotherOriginIsRefusedEverywhereTheBridgesWebSocketIncluded() throws Exception {
     for (String uri : new String[] {"/api/streams/app.x", "/js/hubbub.js", "/vendor/sockjs.min.js", "/eventbus/info"}) {
-      Answer refused = send(HttpMethod.GET, uri, Map.of("Origin", EVIL), null);
+      AsSent.Answer refused = send(HttpMethod.GET, uri, Map.of("Origin", EVIL), null);
       assertThat(refused.status()).as(uri).isEqualTo(403);
       assertThat(refused.headers()).as(uri).doesNotContainKey("Access-Control-Allow-Origin");
-      assertThat(new JsonObject(refused.body()).getJsonObject("error").getString("message")).contains("http.cors.origins");
+      assertThat(new JsonObject(refused.text()).getJsonObject("error").getString("message")).contains("http.cors.origins");
     }
-    Answer preflight = send(HttpMethod.OPTIONS, "/api/sessions", Map.of("Origin", EVIL, "Access-Control-Request-Method", "POST"), null);
+    AsSent.Answer preflight = send(HttpMethod.OPTIONS, "/api/sessions", Map.of("Origin", EVIL, "Access-Control-Request-Method", "POST"), null);
     assertThat(preflight.status()).isEqualTo(403);
     WebSocketClient sockets = node.vertx.createWebSocketClient();
     assertThatThrownBy(() -> sockets.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.port)
@@ -123,11 +105,11 @@ class CrossOriginTest {
   @Test
   void theGatewaysOwnOriginAndRequestsWithoutOneGoOnWithoutCorsHeaders() throws Exception {
     String own = "http://127.0.0.1:" + node.port;
-    Answer page = send(HttpMethod.GET, "/js/hubbub.js", Map.of("Origin", own), null);
+    AsSent.Answer page = send(HttpMethod.GET, "/js/hubbub.js", Map.of("Origin", own), null);
     assertThat(page.status()).isEqualTo(200);
     assertThat(page.headers()).doesNotContainKey("Access-Control-Allow-Origin");
     assertThat(send(HttpMethod.GET, "/js/hubbub.js", Map.of(), null).status()).isEqualTo(200);
-    Answer info = send(HttpMethod.GET, "/eventbus/info", Map.of("Origin", own), null);
+    AsSent.Answer info = send(HttpMethod.GET, "/eventbus/info", Map.of("Origin", own), null);
     assertThat(info.status()).isEqualTo(200);
     assertThat(info.headers().get("Access-Control-Allow-Origin")).as("not SockJS's echo of any origin").isNotEqualTo(EVIL);
   }

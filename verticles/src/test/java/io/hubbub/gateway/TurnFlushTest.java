@@ -12,6 +12,7 @@ import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.local.LocalAddress;
 import io.netty.channel.local.LocalChannel;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
 import io.netty.channel.local.LocalServerChannel;
 import io.netty.util.ReferenceCountUtil;
 import org.junit.jupiter.api.AfterEach;
@@ -42,6 +43,11 @@ class TurnFlushTest {
   }
 
   private Channel connect() throws Exception {
+    return connect(true);
+  }
+
+  /** A channel whose flushes are counted, TurnFlush last; {@code webSocket}: as a connection once upgraded. */
+  private Channel connect(boolean webSocket) throws Exception {
     LocalAddress address = new LocalAddress("turn-flush-" + System.nanoTime());
     new ServerBootstrap().group(loops).channel(LocalServerChannel.class).childHandler(new ChannelInboundHandlerAdapter() {
       @Override
@@ -59,7 +65,11 @@ class TurnFlushTest {
             flushes.incrementAndGet();
             ctx.flush();
           }
-        }, new TurnFlush());
+        });
+        if (webSocket) {
+          ch.pipeline().addLast(new WebSocket13FrameEncoder(false)); // frames pass as they are; it marks a WebSocket
+        }
+        ch.pipeline().addLast(new TurnFlush());
       }
     }).connect(address).sync().channel();
   }
@@ -99,6 +109,19 @@ class TurnFlushTest {
     assertThat(during).as("past the bound: flushed in the turn").isEqualTo(1);
     await().atMost(5, TimeUnit.SECONDS).until(() -> received.get() == 1_010 + TurnFlush.MAX_UNFLUSHED_BYTES);
     assertThat(flushes.get()).as("and the rest at its end").isEqualTo(2);
+    channel.close().sync();
+  }
+
+  @Test
+  void plainHttpFlushesAsItIsAsked() throws Exception {
+    Channel channel = connect(false);
+    int during = inOneTurn(channel, () -> {
+      for (int i = 0; i < 3; i++) {
+        channel.writeAndFlush(Unpooled.wrappedBuffer(new byte[100]));
+      }
+    });
+    assertThat(during).as("an HTTP answer is not held for the turn").isEqualTo(3);
+    await().atMost(5, TimeUnit.SECONDS).until(() -> received.get() == 300);
     channel.close().sync();
   }
 

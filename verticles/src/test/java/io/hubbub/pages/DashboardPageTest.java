@@ -54,15 +54,25 @@ class DashboardPageTest {
     return future.await(60, TimeUnit.SECONDS); // Vert.x's own blocking wait: toCompletionStage().get() was seen to hang here
   }
 
+  /** A temperature reading of gh1, now. */
   private void post(String key, double value) throws Exception {
-    JsonObject reading = new JsonObject().put("kind", "temperature").put("value", value).put("unit", "C")
-      .put("at", Instant.now().toString());
-    assertEquals(201, node.call(HttpMethod.POST, "/api/sensors/gh1/readings", key, reading).status());
+    post("gh1", key, "temperature", value, "C");
   }
 
   private void post(String device, String key, String kind, double value, String unit) throws Exception {
     JsonObject reading = new JsonObject().put("kind", kind).put("value", value).put("unit", unit).put("at", Instant.now().toString());
     assertEquals(201, node.call(HttpMethod.POST, "/api/sensors/" + device + "/readings", key, reading).status());
+  }
+
+  /** The dashboard in a new page of {@code context}, signed in as the admin. */
+  private Page signedIn(BrowserContext context) {
+    Page page = context.newPage();
+    page.onPageError(error -> pageErrors.add(error));
+    page.navigate("http://127.0.0.1:" + node.port + "/sensors");
+    page.getByLabel("Username").fill(TestConf.ADMIN);
+    page.getByLabel("Password").fill(TestConf.ADMIN_PASSWORD);
+    page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log in")).click();
+    return page;
   }
 
   @Test
@@ -77,12 +87,7 @@ class DashboardPageTest {
     post("gh2", two, "temperature", 19, "C");
 
     BrowserContext context = chromium.context(1280, 800);
-    Page page = context.newPage();
-    page.onPageError(error -> pageErrors.add(error));
-    page.navigate("http://127.0.0.1:" + node.port + "/sensors");
-    page.getByLabel("Username").fill(TestConf.ADMIN);
-    page.getByLabel("Password").fill(TestConf.ADMIN_PASSWORD);
-    page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log in")).click();
+    Page page = signedIn(context);
     Locator devices = page.getByRole(AriaRole.LIST, new Page.GetByRoleOptions().setName("Devices"));
     Locator first = devices.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName(Pattern.compile("Greenhouse 1")));
     Locator second = devices.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName(Pattern.compile("Greenhouse 2")));
@@ -124,12 +129,7 @@ class DashboardPageTest {
     post(key, 22.5);
 
     BrowserContext context = chromium.context(1280, 800);
-    Page page = context.newPage();
-    page.onPageError(error -> pageErrors.add(error));
-    page.navigate("http://127.0.0.1:" + node.port + "/sensors");
-    page.getByLabel("Username").fill(TestConf.ADMIN);
-    page.getByLabel("Password").fill(TestConf.ADMIN_PASSWORD);
-    page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Log in")).click();
+    Page page = signedIn(context);
 
     Locator devices = page.getByRole(AriaRole.LIST, new Page.GetByRoleOptions().setName("Devices"));
     assertThat(devices).containsText("Greenhouse 1");
