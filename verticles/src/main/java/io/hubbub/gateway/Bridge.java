@@ -65,7 +65,7 @@ final class Bridge {
   private final long timeoutMs;
 
   /** Sockets with registrations, by the token that authorised them: a logout closes them. */
-  private final TokenSockets subscribers = new TokenSockets();
+  private final TokenSockets<SockJSSocket> subscribers = new TokenSockets<>();
   private final Map<SockJSSocket, BridgeSocket> sockets = new HashMap<>();
   private final PresenceReports presence;
 

@@ -24,7 +24,7 @@ import java.util.stream.Collectors;
 final class CrossOrigin implements Handler<RoutingContext> {
 
   static final List<String> PATHS = List.of("/api/*", "/js/*", "/vendor/*", "/eventbus/*");
-  private static final long PREFLIGHT_MAX_AGE_S = 600;
+  private static final int PREFLIGHT_MAX_AGE_S = 600;
 
   private final CorsHandler cors;
   /** The listed origins as {@link #normalized}; null for any. */
@@ -46,7 +46,7 @@ final class CrossOrigin implements Handler<RoutingContext> {
       .exposedHeaders(Set.of("Retry-After"))
       // Hubbub sets no cookies: allowing credentials grants nothing, and SockJS's XHR transports ask for them
       .allowCredentials(true)
-      .maxAgeSeconds((int) PREFLIGHT_MAX_AGE_S);
+      .maxAgeSeconds(PREFLIGHT_MAX_AGE_S);
     if (origins.contains("*")) {
       return new CrossOrigin(cors, null);
     }
@@ -57,9 +57,10 @@ final class CrossOrigin implements Handler<RoutingContext> {
   @Override
   public void handle(RoutingContext ctx) {
     String origin = ctx.request().getHeader(HttpHeaders.ORIGIN);
-    if (origin == null || sameOrigin(origin, ctx.request().getHeader(HttpHeaders.HOST))) {
+    String normalized = origin == null ? null : normalized(origin);
+    if (origin == null || sameOrigin(normalized, ctx.request().getHeader(HttpHeaders.HOST))) {
       ctx.next();
-    } else if (cors != null && (allowed == null || allowed.contains(normalized(origin)))) {
+    } else if (cors != null && (allowed == null || allowed.contains(normalized))) {
       cors.handle(ctx); // answers a preflight, or goes on with the CORS headers
     } else {
       HttpApi.error(ctx, 403, "pages of " + origin + " may not use this server: list the origin in http.cors.origins");
@@ -67,11 +68,10 @@ final class CrossOrigin implements Handler<RoutingContext> {
   }
 
   /**
-   * Whether {@code origin} names the host and port the request was sent to. The scheme is left out: behind a proxy
-   * that ends TLS, the page's https origin reaches the gateway over http, with the Host the browser used.
+   * Whether an origin ({@link #normalized}) names the host and port the request was sent to. The scheme is left out:
+   * behind a proxy that ends TLS, the page's https origin reaches the gateway over http, with the Host the browser used.
    */
-  static boolean sameOrigin(String origin, String host) {
-    String normalized = normalized(origin);
+  static boolean sameOrigin(String normalized, String host) {
     if (host == null || normalized.isEmpty()) {
       return false;
     }

@@ -136,7 +136,7 @@ public final class GatewayVerticle extends VerticleBase {
       });
   }
 
-  /** Every connection flushes once per event-loop turn ({@link TurnFlush}), placed just before Vert.x's own handler. */
+  /** Every connection gets {@link TurnFlush} (one flush per event-loop turn once it speaks WebSocket), just before Vert.x's own handler. */
   private static void consolidateFlushes(HttpConnection connection) {
     if (connection instanceof VertxConnection vertxConnection) { // Vert.x's internal connection: the only way to the pipeline
       ChannelHandlerContext handler = vertxConnection.channelHandlerContext();

@@ -19,7 +19,6 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +55,7 @@ final class LiveHttp {
   /** One event-bus consumer per stream followed here, shared by its readers. */
   private final Map<String, Feed> feeds = new HashMap<>();
   private final Set<Reader> readers = new LinkedHashSet<>();
-  private final Map<String, Set<Reader>> byToken = new HashMap<>();
+  private final TokenSockets<Reader> byToken = new TokenSockets<>();
   private long heartbeat = -1;
   private final Counter behind;
 
@@ -65,7 +64,7 @@ final class LiveHttp {
     this.principals = principals;
     this.streams = streams;
     this.heartbeatMs = Math.min(HEARTBEAT_MS, idleTimeoutSeconds * 1_000L / 2);
-    principals.onRevoked(token -> Set.copyOf(byToken.getOrDefault(token, Set.of())).forEach(Reader::end));
+    principals.onRevoked(token -> byToken.end(token).forEach(Reader::end));
     this.behind = Counter.builder("hubbub.live.http.behind")
       .description("Times a Server-Sent Events reader's write queue filled (what it skipped is read for it)").register(registry);
     Gauge.builder("hubbub.live.http.open", readers, Set::size).tag("verticle", io.hubbub.Node.meterInstance("gateway"))
@@ -198,7 +197,7 @@ final class LiveHttp {
       }
       readers.add(this);
       if (token != null) {
-        byToken.computeIfAbsent(token, t -> new HashSet<>()).add(this);
+        byToken.add(token, this);
       }
       if (heartbeat < 0) {
         heartbeat = vertx.setPeriodic(heartbeatMs, id -> heartbeat());
@@ -333,10 +332,7 @@ final class LiveHttp {
       ended = true;
       readers.remove(this);
       if (token != null) {
-        Set<Reader> same = byToken.get(token);
-        if (same != null && same.remove(this) && same.isEmpty()) {
-          byToken.remove(token);
-        }
+        byToken.remove(this, Set.of(token));
       }
       Feed feed = feeds.get(stream);
       if (feed != null && feed.readers.remove(this) && feed.readers.isEmpty()) {

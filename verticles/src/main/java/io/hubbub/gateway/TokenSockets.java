@@ -1,25 +1,26 @@
 package io.hubbub.gateway;
 
-import io.vertx.ext.web.handler.sockjs.SockJSSocket;
-
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 
-/** The sockets whose registrations a session's token authorised: a logout closes them. */
-final class TokenSockets {
+/**
+ * What a session's token authorised, by token: the bridge's sockets with registrations, the live HTTP streams. A
+ * logout ends them. {@code S} is what is kept: a socket, a stream.
+ */
+final class TokenSockets<S> {
 
-  private final Map<String, Set<SockJSSocket>> byToken = new HashMap<>();
+  private final Map<String, Set<S>> byToken = new HashMap<>();
 
-  void add(String token, SockJSSocket socket) {
+  void add(String token, S socket) {
     byToken.computeIfAbsent(token, t -> new HashSet<>()).add(socket);
   }
 
   /** The socket is gone: it leaves the sets of the tokens it used. */
-  void remove(SockJSSocket socket, Set<String> tokens) {
+  void remove(S socket, Set<String> tokens) {
     tokens.forEach(token -> {
-      Set<SockJSSocket> sockets = byToken.get(token);
+      Set<S> sockets = byToken.get(token);
       if (sockets != null && sockets.remove(socket) && sockets.isEmpty()) {
         byToken.remove(token);
       }
@@ -27,8 +28,8 @@ final class TokenSockets {
   }
 
   /** The sockets of a token that ended; it is forgotten. */
-  Set<SockJSSocket> end(String token) {
-    Set<SockJSSocket> sockets = byToken.remove(token);
+  Set<S> end(String token) {
+    Set<S> sockets = byToken.remove(token);
     return sockets == null ? Set.of() : sockets;
   }
 }

@@ -119,12 +119,12 @@ class CrossOriginTest {
     assertThat(CrossOrigin.normalized("HTTPS://App.Example")).isEqualTo("https://app.example:443");
     assertThat(CrossOrigin.normalized("http://app.example:3000")).isEqualTo("http://app.example:3000");
     assertThat(CrossOrigin.normalized("null")).isEmpty();
-    assertThat(CrossOrigin.sameOrigin("http://127.0.0.1:8080", "127.0.0.1:8080")).isTrue();
-    assertThat(CrossOrigin.sameOrigin("https://hub.example", "hub.example")).as("a TLS proxy in front").isTrue();
-    assertThat(CrossOrigin.sameOrigin("http://hub.example", "hub.example:80")).isTrue();
-    assertThat(CrossOrigin.sameOrigin("http://127.0.0.1:8081", "127.0.0.1:8080")).isFalse();
-    assertThat(CrossOrigin.sameOrigin("http://evil.example", "hub.example")).isFalse();
-    assertThat(CrossOrigin.sameOrigin("http://[::1]:8080", "[::1]:8080")).isTrue();
-    assertThat(CrossOrigin.sameOrigin("null", "hub.example")).isFalse();
+    assertThat(CrossOrigin.sameOrigin(CrossOrigin.normalized("http://127.0.0.1:8080"), "127.0.0.1:8080")).isTrue();
+    assertThat(CrossOrigin.sameOrigin(CrossOrigin.normalized("https://hub.example"), "hub.example")).as("a TLS proxy in front").isTrue();
+    assertThat(CrossOrigin.sameOrigin(CrossOrigin.normalized("http://hub.example"), "hub.example:80")).isTrue();
+    assertThat(CrossOrigin.sameOrigin(CrossOrigin.normalized("http://127.0.0.1:8081"), "127.0.0.1:8080")).isFalse();
+    assertThat(CrossOrigin.sameOrigin(CrossOrigin.normalized("http://evil.example"), "hub.example")).isFalse();
+    assertThat(CrossOrigin.sameOrigin(CrossOrigin.normalized("http://[::1]:8080"), "[::1]:8080")).isTrue();
+    assertThat(CrossOrigin.sameOrigin(CrossOrigin.normalized("null"), "hub.example")).isFalse();
   }
 }

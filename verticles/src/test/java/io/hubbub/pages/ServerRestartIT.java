@@ -55,9 +55,7 @@ class ServerRestartIT {
     HubbubProcess first = fixture.start(conf, Map.of());
     int port = first.awaitStarted();
     HubbubHttp http = fixture.http(port, 2);
-    JsonObject bob = new JsonObject().put("username", "bob").put("password", "password-bob");
-    http.call(HttpMethod.POST, "/api/users", null, bob).await(30, TimeUnit.SECONDS);
-    String bobToken = http.call(HttpMethod.POST, "/api/sessions", null, bob).await(30, TimeUnit.SECONDS).getString("token");
+    String bobToken = signUp(http, "bob");
 
     BrowserContext context = chromium.context(1280, 800);
     Page alice = context.newPage();
@@ -97,9 +95,7 @@ class ServerRestartIT {
     HubbubProcess first = fixture.start(conf, Map.of());
     int port = first.awaitStarted();
     HubbubHttp http = fixture.http(port, 2);
-    JsonObject carol = new JsonObject().put("username", "carol").put("password", "password-carol");
-    http.call(HttpMethod.POST, "/api/users", null, carol).await(30, TimeUnit.SECONDS);
-    String token = http.call(HttpMethod.POST, "/api/sessions", null, carol).await(30, TimeUnit.SECONDS).getString("token");
+    String token = signUp(http, "carol");
     for (int i = 1; i <= 3; i++) {
       tick(http, token, i);
     }
@@ -132,6 +128,13 @@ class ServerRestartIT {
     again.close();
     context.close();
     assertEquals(0, second.terminate());
+  }
+
+  /** Creates the user (password "password-" + name) and answers a session token for it. */
+  private static String signUp(HubbubHttp http, String name) throws Exception {
+    JsonObject credentials = new JsonObject().put("username", name).put("password", "password-" + name);
+    http.call(HttpMethod.POST, "/api/users", null, credentials).await(30, TimeUnit.SECONDS);
+    return http.call(HttpMethod.POST, "/api/sessions", null, credentials).await(30, TimeUnit.SECONDS).getString("token");
   }
 
   private static void tick(HubbubHttp http, String token, int n) throws Exception {
