@@ -108,10 +108,11 @@ public record HubbubConf(Http http, Mongo mongo, List<String> admins, Limits lim
   }
 
   /** {@code limits}. */
-  public record Limits(int maxDataBytes, int maxBatch, long liveQueueBytes, long maxReadBytes, int readsInFlight) {
+  public record Limits(int maxDataBytes, int maxBatch, long liveQueueBytes, long maxReadBytes, int readsInFlight,
+                       int liveStreams) {
     static Limits of(JsonObject j) {
       return new Limits(j.getInteger("maxDataBytes"), j.getInteger("maxBatch"), j.getLong("liveQueueBytes"),
-        j.getLong("maxReadBytes"), j.getInteger("readsInFlight"));
+        j.getLong("maxReadBytes"), j.getInteger("readsInFlight"), j.getInteger("liveStreams"));
     }
   }
 

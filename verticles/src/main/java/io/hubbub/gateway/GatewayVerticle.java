@@ -91,7 +91,8 @@ public final class GatewayVerticle extends VerticleBase {
         .onFailure(failure -> HttpApi.fail(ctx, failure)));
     }
     router.get("/metrics").handler(PrometheusScrapingHandler.create());
-    liveHttp = new LiveHttp(vertx, principals, streams, http.idleTimeoutSeconds(), io.hubbub.Node.registry());
+    liveHttp = new LiveHttp(vertx, principals, streams, http.idleTimeoutSeconds(), limits.liveStreams(),
+      io.hubbub.Node.registry());
     new HttpApi(vertx, principals, streams, liveHttp, timeoutMs).mount(router, maxBody);
     router.post("/eventbus/*").handler(BodyHandler.create(false).setBodyLimit(maxBody));
     // the SockJS iframe (old browsers' fallback) loads the client from this gateway, never from a CDN

@@ -52,6 +52,9 @@ final class LiveHttp {
   private final Principals principals;
   private final StreamAccess streams;
   private final long heartbeatMs;
+  /** Streams one principal may have open on this gateway at once ({@code limits.liveStreams}; more: 429). */
+  private final int perPrincipal;
+  private final Map<String, Integer> openBy = new HashMap<>();
   /** One event-bus consumer per stream followed here, shared by its readers. */
   private final Map<String, Feed> feeds = new HashMap<>();
   private final Set<Reader> readers = new LinkedHashSet<>();
@@ -59,8 +62,10 @@ final class LiveHttp {
   private long heartbeat = -1;
   private final Counter behind;
 
-  LiveHttp(Vertx vertx, Principals principals, StreamAccess streams, int idleTimeoutSeconds, MeterRegistry registry) {
+  LiveHttp(Vertx vertx, Principals principals, StreamAccess streams, int idleTimeoutSeconds, int perPrincipal,
+           MeterRegistry registry) {
     this.vertx = vertx;
+    this.perPrincipal = perPrincipal;
     this.principals = principals;
     this.streams = streams;
     this.heartbeatMs = Math.min(HEARTBEAT_MS, idleTimeoutSeconds * 1_000L / 2);
@@ -94,7 +99,14 @@ final class LiveHttp {
       throw Failures.badRequest("'" + stream + "' is not a stream name (<namespace>.<key>)");
     }
     principal.compose(who -> {
-      Reader reader = new Reader(ctx.response(), who, Principals.token(authorization), stream);
+      String holder = who == null ? "address:" + ctx.request().remoteAddress().hostAddress()
+        : who.getString("kind") + ":" + who.getString("name");
+      if (openBy.getOrDefault(holder, 0) >= perPrincipal) {
+        throw Failures.of(Failures.RATE_LIMITED, "at most " + perPrincipal
+          + " live streams open at once per principal: close one first (or follow several streams over the bridge)");
+      }
+      openBy.merge(holder, 1, Integer::sum);
+      Reader reader = new Reader(ctx.response(), who, holder, Principals.token(authorization), stream);
       // the consumer first: whatever is stored from now on arrives live, whatever was before is read
       return feed(stream, reader)
         .compose(registered -> streams.meta(who, stream))
@@ -171,6 +183,8 @@ final class LiveHttp {
   private final class Reader {
     final HttpServerResponse response;
     final JsonObject principal;
+    /** Whose stream it is, as counted against {@code limits.liveStreams}. */
+    final String holder;
     final String token;
     final String stream;
     /** The seq of the last event written (or the point the stream started after). */
@@ -183,9 +197,10 @@ final class LiveHttp {
     boolean full;
     boolean ended;
 
-    Reader(HttpServerResponse response, JsonObject principal, String token, String stream) {
+    Reader(HttpServerResponse response, JsonObject principal, String holder, String token, String stream) {
       this.response = response;
       this.principal = principal;
+      this.holder = holder;
       this.token = token;
       this.stream = stream;
     }
@@ -331,6 +346,7 @@ final class LiveHttp {
       }
       ended = true;
       readers.remove(this);
+      openBy.computeIfPresent(holder, (k, n) -> n == 1 ? null : n - 1);
       if (token != null) {
         byToken.remove(this, Set.of(token));
       }

@@ -42,7 +42,8 @@ import static org.awaitility.Awaitility.await;
 class LiveHttpTest {
 
   @RegisterExtension
-  final NodeExtension running = NodeExtension.with(conf -> { }).withMetrics(); // the slow reader's test reads a meter
+  final NodeExtension running = NodeExtension.with(conf -> conf.put("limits", new JsonObject().put("liveStreams", 2)))
+    .withMetrics(); // the slow reader's test reads a meter
   private TestNode node;
   private final HttpClient client = HttpClient.newHttpClient();
   private final List<Sse> opened = new ArrayList<>();
@@ -226,6 +227,29 @@ class LiveHttpTest {
 
     Sse byQuery = open("/api/streams/app.errors/live?after=2&access_token=" + token, null, null).read();
     assertThat(byQuery.next().id()).as("EventSource sends no header: the token may come as access_token").isEqualTo(3);
+  }
+
+  @Test
+  void aPrincipalHasAtMostLiveStreamsOpenAndAClosedOneFreesItsPlace() throws Exception {
+    String token = node.user("sse").await(30, TimeUnit.SECONDS);
+    String other = node.user("other").await(30, TimeUnit.SECONDS);
+    open("/api/streams/app.one/live", token, null).read();
+    Sse second = open("/api/streams/app.two/live", token, null).read();
+    JsonObject refused = refused("/api/streams/app.three/live", token, null);
+    assertThat(refused.getInteger("code")).isEqualTo(429);
+    assertThat(refused.getString("message")).contains("at most 2 live streams");
+    open("/api/streams/app.three/live", other, null).read(); // another user's count is their own
+
+    second.close();
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {
+      HttpResponse<InputStream> response = get("/api/streams/app.three/live", token, null);
+      if (response.statusCode() == 200) {
+        opened.add(new Sse(response));
+        return true;
+      }
+      response.body().close();
+      return false;
+    });
   }
 
   @Test

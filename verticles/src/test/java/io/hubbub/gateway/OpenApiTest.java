@@ -84,7 +84,7 @@ class OpenApiTest {
     HubbubConf conf = HubbubConf.of(Conf.resolve(TestConf.defaults()));
     Principals principals = new Principals(node.vertx, 1_000);
     StreamAccess streams = new StreamAccess(node.vertx, new Namespaces(conf.namespaces()), 1024, 10, 1, 1, 1_000);
-    LiveHttp live = new LiveHttp(node.vertx, principals, streams, 60, new SimpleMeterRegistry());
+    LiveHttp live = new LiveHttp(node.vertx, principals, streams, 60, 32, new SimpleMeterRegistry());
     Router router = Router.router(node.vertx);
     new HttpApi(node.vertx, principals, streams, live, 1_000).mount(router, 1024);
     Set<String> served = new TreeSet<>();
