@@ -15,6 +15,9 @@ const MAX_TEXT = 4000;
 const COUNT_FROM = MAX_TEXT - 500;
 /** Failures a second try can get past (membership back, a rate limit passed, the store back); others cannot. */
 const RETRYABLE = new Set([403, 408, 429, 503, -1]);
+/** Unsent messages kept for a retry (this browser, per user): beyond this many, the oldest are dropped. */
+const OUTBOX_MAX = 200;
+const ROOM_RULE = 'Room names are 1 to 128 letters A-Z or a-z (no accents), digits, - or _';
 
 const $ = id => document.getElementById(id);
 // one session per tab: a second window signs in on its own, and logging out there ends only its own session
@@ -123,6 +126,23 @@ const seen = {
   set: (room, seq) => seq > seen.get(room) && localStorage.setItem(seen.key(room), String(seq)),
 };
 
+/**
+ * Messages not sent for a reason a retry can get past, kept in this browser (per user) across reloads until they
+ * are stored: each with its id, so a retry of one that was stored after all is not stored twice.
+ */
+const outbox = {
+  key: () => 'hubbub.outbox.' + me,
+  all: () => JSON.parse(localStorage.getItem(outbox.key()) || '[]'),
+  save: list => list.length === 0 ? localStorage.removeItem(outbox.key())
+    : localStorage.setItem(outbox.key(), JSON.stringify(list.slice(-OUTBOX_MAX))),
+  put: entry => outbox.save([...outbox.all().filter(e => e.id !== entry.id), entry]),
+  remove: id => outbox.save(outbox.all().filter(e => e.id !== id)),
+  /** A room's unsent messages, those being sent now left out. */
+  of: room => outbox.all().filter(e => e.room === room && !sending.has(e.id)),
+};
+/** Ids of messages being sent by this page now. */
+const sending = new Set();
+
 async function refreshRooms() {
   const { rooms } = await hub.request('chat.rooms', {});
   const list = $('room-list');
@@ -130,7 +150,14 @@ async function refreshRooms() {
     const item = document.createElement('li');
     const button = document.createElement('button');
     button.type = 'button';
-    button.textContent = `${room.name} (${room.members.length})`;
+    const name = document.createElement('span');
+    name.className = 'name';
+    name.textContent = room.name;
+    const members = document.createElement('span');
+    members.className = 'members';
+    members.textContent = ` (${room.members.length})`;
+    button.append(name, members);
+    button.title = room.name; // the whole name, where a long one is cut short
     const open = current !== null && current.name === room.name;
     button.setAttribute('aria-current', String(open));
     button.addEventListener('click', () => joinAndOpen(room.name));
@@ -182,6 +209,7 @@ async function openRoom(name) {
   }
   localStorage.setItem('hubbub.room.' + me, name);
   $('room-title').textContent = '# ' + name;
+  $('room-title').title = name;
   $('messages').replaceChildren();
   $('empty').hidden = true;
   $('online').replaceChildren();
@@ -194,6 +222,14 @@ async function openRoom(name) {
   current.subscription = hub.subscribe(stream, { afterSeq, onError: error => error.code === 401 && sessionEnded() }, showEvent);
   current.presence = hub.listen('chat.presence.' + name, showPresence);
   $('earlier').hidden = afterSeq === 0;
+  // what was not sent here before (this page or an earlier one), below what is stored, with one retry for all
+  for (const entry of outbox.of(name)) {
+    const item = messageItem({ id: entry.id, by: me, data: { text: entry.text } });
+    setStatus(item, 'TEXT_ERROR', entry.why);
+    $('messages').append(item);
+  }
+  decorate();
+  showUnsent();
   $('message').disabled = false;
   count();
   $('message').focus();
@@ -252,9 +288,34 @@ function messageItem(event) {
 function setStatus(item, status, text) {
   item.dataset.status = status;
   item.querySelector('.status').textContent = text;
-  const retry = item.querySelector('.retry');
-  if (retry) {
-    retry.remove();
+}
+
+/** The unsent messages of the open room: how many, and one button to send them all again. */
+function showUnsent() {
+  const count = current ? outbox.of(current.name).length : 0;
+  $('unsent').hidden = count === 0;
+  $('unsent-text').textContent = count === 1 ? '1 message not sent.' : `${count} messages not sent.`;
+  $('retry-all').textContent = count === 1 ? 'Retry' : 'Retry all';
+}
+
+/** Sends the open room's unsent messages again, oldest first, one at a time; stops at the first that fails again. */
+async function retryAll() {
+  const room = current && current.name;
+  $('retry-all').disabled = true;
+  try {
+    for (const entry of room ? outbox.of(room) : []) {
+      const item = $('messages').querySelector(`li[data-id="${CSS.escape(entry.id)}"]:not([data-seq])`);
+      if (!item || current === null || current.name !== room) {
+        outbox.remove(entry.id); // already shown as stored
+        continue;
+      }
+      if (!await deliver(room, item, entry.text, entry.id)) {
+        break;
+      }
+    }
+  } finally {
+    $('retry-all').disabled = false;
+    showUnsent();
   }
 }
 
@@ -265,6 +326,10 @@ function showEvent(event) {
   const item = messageItem(event);
   if (own) {
     own.remove();
+  }
+  if (event.by === me) {
+    outbox.remove(event.id); // stored (a retry, or a send whose answer was lost): nothing left to send
+    showUnsent();
   }
   if (current && event.seq) {
     seen.set(current.name, event.seq);
@@ -358,32 +423,40 @@ function send() {
   $('messages').append(item);
   decorate();
   $('messages').scrollTop = $('messages').scrollHeight;
+  // kept until it is stored: a page closed before the answer shows it again as unsent, to send with the same id
+  outbox.put({ room: current.name, id: event.id, text, why: '✗ not sent: the page closed before an answer came' });
   deliver(current.name, item, text, event.id);
 }
 
+/** Sends one message; answers whether it was stored. */
 async function deliver(room, item, text, id) {
   setStatus(item, 'sending', 'sending…');
+  sending.add(id);
   try {
     const reply = await hub.request('chat.send', { room, text, id });
+    outbox.remove(id);
     if (reply.status === 'TEXT_SUCCESS' && !item.dataset.seq) {
       setStatus(item, 'TEXT_SUCCESS', '✓ delivered');
     }
+    return true;
   } catch (error) {
     if (error.code === 401) {
+      outbox.put({ room, id, text, why: '✗ not sent (401): the session had ended' }); // shown again after logging in
       sessionEnded();
-      return;
+      return false;
     }
-    // TEXT_ERROR: show why, and where a second try can succeed offer to send the same message (same id) again
-    setStatus(item, 'TEXT_ERROR', `✗ not sent (${error.code}): ${error.message}`);
-    if (!RETRYABLE.has(error.code)) {
-      return;
+    // TEXT_ERROR: show why; where a second try can succeed, keep it (same id) for the one "retry all"
+    const why = `✗ not sent (${error.code}): ${error.message}`;
+    setStatus(item, 'TEXT_ERROR', why);
+    if (RETRYABLE.has(error.code)) {
+      outbox.put({ room, id, text, why });
+    } else {
+      outbox.remove(id);
     }
-    const retry = document.createElement('button');
-    retry.type = 'button';
-    retry.className = 'retry';
-    retry.textContent = 'Retry';
-    retry.addEventListener('click', () => deliver(room, item, text, id));
-    item.append(retry);
+    return false;
+  } finally {
+    sending.delete(id);
+    showUnsent();
   }
 }
 
@@ -406,7 +479,7 @@ $('join-form').addEventListener('submit', event => {
   event.preventDefault();
   const name = $('room').value.trim();
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(name)) {
-    $('join-error').textContent = 'Room names are 1 to 128 letters, digits, - or _';
+    $('join-error').textContent = ROOM_RULE;
     return;
   }
   $('room').value = '';
@@ -426,6 +499,7 @@ $('message').addEventListener('keydown', event => {
   }
 });
 $('earlier').addEventListener('click', loadEarlier);
+$('retry-all').addEventListener('click', retryAll);
 $('messages').addEventListener('scroll', () => {
   if ($('messages').scrollTop === 0 && !$('earlier').hidden) {
     loadEarlier();

@@ -33,6 +33,7 @@ public final class AuthBus {
 
   /** What a user name may be. */
   public static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+  public static final String USERNAME_RULE = "1 to 64 letters A-Z or a-z (no accents), digits, '-' or '_'";
 
   public static final Contract<Credentials, JsonObject> REGISTER =
     Contract.jsonReply("auth.register", Credentials::toJson, Credentials::fromJson);
@@ -209,7 +210,7 @@ public final class AuthBus {
 
     public static UserRemoval fromJson(JsonObject body) {
       if (!(body.getValue("username") instanceof String username) || !USERNAME.matcher(username).matches()) {
-        throw Failures.badRequest("'username' must match " + USERNAME.pattern());
+        throw Failures.badRequest("'username' must be " + USERNAME_RULE);
       }
       if (!(body.getValue("by") instanceof String by) || by.isEmpty()) {
         throw Failures.badRequest("'by' must name who deletes the user");

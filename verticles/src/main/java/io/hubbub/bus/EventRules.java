@@ -18,6 +18,9 @@ public final class EventRules {
 
   public static final Pattern TYPE = Pattern.compile("[A-Z][A-Z0-9_]{0,63}");
   public static final Pattern ID = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
+  /** {@link #TYPE} and {@link #ID} in words, for error messages. */
+  public static final String TYPE_RULE = "1 to 64 capital letters A-Z, digits or '_', starting with a letter (e.g. ORDER_PLACED)";
+  public static final String ID_RULE = "1 to 64 letters A-Z or a-z, digits, '.', ':', '-' or '_'";
   public static final int MAX_DEPTH = 32;
 
   private static final Set<String> EVENT_FIELDS = Set.of("type", "data", "id", "expectedSeq");
@@ -42,7 +45,7 @@ public final class EventRules {
     JsonObject clean = new JsonObject();
     Object type = event.getValue("type");
     if (!(type instanceof String t) || !TYPE.matcher(t).matches()) {
-      throw Failures.badRequest(where + ": 'type' must match " + TYPE.pattern());
+      throw Failures.badRequest(where + ": 'type' must be " + TYPE_RULE);
     }
     clean.put("type", type);
     Object data = event.getValue("data");
@@ -58,7 +61,7 @@ public final class EventRules {
     if (event.containsKey("id")) {
       Object id = event.getValue("id");
       if (!(id instanceof String s) || !ID.matcher(s).matches()) {
-        throw Failures.badRequest(where + ": 'id' must match " + ID.pattern());
+        throw Failures.badRequest(where + ": 'id' must be " + ID_RULE);
       }
       clean.put("id", id);
     }
@@ -154,7 +157,7 @@ public final class EventRules {
   /** Reads a field that must be a stream key ({@link Streams#KEY}: a device id, a room), failing with 400 otherwise. */
   public static String key(JsonObject body, String field) {
     if (!(body.getValue(field) instanceof String key) || !Streams.KEY.matcher(key).matches()) {
-      throw Failures.badRequest("'" + field + "' must match " + Streams.KEY.pattern());
+      throw Failures.badRequest("'" + field + "' must be " + Streams.KEY_RULE);
     }
     return key;
   }

@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
 public final class Readings {
 
   public static final Pattern KIND = Pattern.compile("[a-z][a-z0-9_]{0,31}");
+  public static final String KIND_RULE = "1 to 32 lowercase letters, digits or '_', starting with a letter (e.g. temperature)";
   static final int MAX_UNIT = 16;
   static final long MAX_FUTURE_MS = 5 * 60_000;
   private static final Set<String> FIELDS = Set.of("kind", "value", "unit", "at", "id");
@@ -83,7 +84,7 @@ public final class Readings {
     JsonObject event = new JsonObject().put("type", SensorsBus.READING).put("data", data);
     if (reading.containsKey("id")) {
       if (!(reading.getValue("id") instanceof String id) || !EventRules.ID.matcher(id).matches()) {
-        throw Failures.badRequest(where + ": 'id' must match " + EventRules.ID.pattern());
+        throw Failures.badRequest(where + ": 'id' must be " + EventRules.ID_RULE);
       }
       event.put("id", id);
     }

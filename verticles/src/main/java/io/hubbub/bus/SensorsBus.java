@@ -91,7 +91,7 @@ public final class SensorsBus {
     public static AggregatesQuery fromJson(JsonObject body) {
       String device = EventRules.key(body, "deviceId");
       if (!(body.getValue("kind") instanceof String kind) || !Readings.KIND.matcher(kind).matches()) {
-        throw Failures.badRequest("'kind' must match " + Readings.KIND.pattern());
+        throw Failures.badRequest("'kind' must be " + Readings.KIND_RULE);
       }
       String window = body.getValue("window") instanceof String w ? w : "1m";
       if (!WINDOWS.containsKey(window)) {

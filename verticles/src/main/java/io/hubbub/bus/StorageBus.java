@@ -90,6 +90,7 @@ public final class StorageBus {
   public static final int MAX_PUT = 1_000;
   /** What an array field that {@link #DOC_ADD} and {@link #DOC_REMOVE} change may be named. */
   private static final Pattern FIELD = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,63}");
+  private static final String FIELD_RULE = "a letter A-Z or a-z, then up to 63 letters, digits or '_'";
 
   /** Cluster-wide map of the live storage instances: instance id → {@link #instance} (JSON text), with a short TTL. */
   public static final String INSTANCES_MAP = "hubbub.storage.instances";
@@ -282,7 +283,7 @@ public final class StorageBus {
       String collection = readCollection(body);
       String id = readId(body, "id");
       if (!(body.getValue("field") instanceof String field) || !FIELD.matcher(field).matches() || field.equals("_id")) {
-        throw Failures.badRequest("'field' must be a field name matching " + FIELD.pattern());
+        throw Failures.badRequest("'field' must be a field name: " + FIELD_RULE);
       }
       if (!(body.getValue("value") instanceof String value) || value.length() > 256) {
         throw Failures.badRequest("'value' must be a string of at most 256 characters");
@@ -349,7 +350,7 @@ public final class StorageBus {
       boolean prefix = Boolean.TRUE.equals(body.getValue("prefix"));
       if (!(body.getValue("field") instanceof String field) || !(field.equals("_id") || FIELD.matcher(field).matches())
         || (prefix && !field.equals("_id"))) {
-        throw Failures.badRequest("'field' must be '_id' or a field name matching " + FIELD.pattern() + " ('_id' for a prefix)");
+        throw Failures.badRequest("'field' must be '_id' (for a prefix) or a field name: " + FIELD_RULE);
       }
       String value = readId(body, "value");
       String before = body.getValue("before") == null ? null : readId(body, "before");

@@ -96,7 +96,7 @@ final class LiveHttp {
     Future<JsonObject> principal = header != null || queryToken == null
       ? Future.succeededFuture(HttpApi.principal(ctx)) : principals.resolve(authorization);
     if (!Streams.isValidName(stream)) {
-      throw Failures.badRequest("'" + stream + "' is not a stream name (<namespace>.<key>)");
+      throw Failures.badRequest(Streams.notAName(stream));
     }
     principal.compose(who -> {
       String holder = who == null ? "address:" + ctx.request().remoteAddress().hostAddress()

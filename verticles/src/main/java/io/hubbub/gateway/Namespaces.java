@@ -1,7 +1,6 @@
 package io.hubbub.gateway;
 
 import io.hubbub.bus.AuthBus;
-import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.Streams;
 import io.hubbub.conf.HubbubConf;
@@ -55,8 +54,7 @@ final class Namespaces {
 
   private HubbubConf.Access rulesOf(String stream) {
     if (!Streams.isValidName(stream)) {
-      throw Failures.badRequest("'" + EventRules.clip(stream, 200) + "' is not a stream name: <namespace>.<key>, namespace "
-        + Streams.NAMESPACE.pattern() + ", key " + Streams.KEY.pattern());
+      throw Failures.badRequest(Streams.notAName(stream));
     }
     HubbubConf.Access found = rules.get(Streams.namespace(stream));
     if (found == null) {

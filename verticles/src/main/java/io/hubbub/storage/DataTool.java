@@ -325,7 +325,7 @@ public final class DataTool {
           string(line, "by", number);
           string(line, "ts", number);
           if (!EventRules.TYPE.matcher(string(line, "type", number)).matches() || !(line.getValue("data") instanceof JsonObject)) {
-            throw new BadLine(number, "an event needs a 'type' matching " + EventRules.TYPE.pattern() + " and an object 'data'");
+            throw new BadLine(number, "an event needs a 'type' of " + EventRules.TYPE_RULE + " and an object 'data'");
           }
         } else if (line.containsKey("collection")) {
           if (!(line.getValue("doc") instanceof JsonObject doc) || !(doc.getValue("_id") instanceof String)

@@ -42,7 +42,7 @@ class ContractsTest {
   void sensorsRequestsRoundTripAndAreChecked() {
     SensorsBus.Ingest ingest = new SensorsBus.Ingest("probe-1", new JsonArray().add(new JsonObject().put("kind", "temperature")));
     assertThat(SensorsBus.Ingest.fromJson(ingest.toJson())).isEqualTo(ingest);
-    refused(() -> SensorsBus.Ingest.fromJson(ingest.toJson().put("deviceId", "no spaces")), "'deviceId' must match");
+    refused(() -> SensorsBus.Ingest.fromJson(ingest.toJson().put("deviceId", "no spaces")), "'deviceId' must be 1 to 128 letters A-Z or a-z (no accents), digits, '-' or '_'");
     refused(() -> SensorsBus.Ingest.fromJson(ingest.toJson().put("readings", new JsonObject())), "'readings' must be an array");
     assertThat(SensorsBus.Device.fromJson(new SensorsBus.Device("probe-1").toJson())).isEqualTo(new SensorsBus.Device("probe-1"));
 
@@ -51,7 +51,7 @@ class ContractsTest {
     assertThat(query).isEqualTo(new SensorsBus.AggregatesQuery("probe-1", "temperature", "1m", Instant.parse("2026-12-01T10:00:00Z"), null));
     assertThat(SensorsBus.AggregatesQuery.fromJson(query.toJson())).isEqualTo(query);
     JsonObject base = query.toJson();
-    refused(() -> SensorsBus.AggregatesQuery.fromJson(base.copy().put("kind", "Temp")), "'kind' must match");
+    refused(() -> SensorsBus.AggregatesQuery.fromJson(base.copy().put("kind", "Temp")), "'kind' must be 1 to 32 lowercase letters");
     refused(() -> SensorsBus.AggregatesQuery.fromJson(base.copy().put("window", "1d")), "'window' must be one of");
     refused(() -> SensorsBus.AggregatesQuery.fromJson(base.copy().put("to", "yesterday")), "'to' must be an ISO-8601 time");
     refused(() -> SensorsBus.AggregatesQuery.fromJson(base.copy().put("to", "2026-12-01T09:00:00Z")), "'from' is after 'to'");
@@ -70,7 +70,7 @@ class ContractsTest {
     assertThat(AuthBus.NewDevice.fromJson(named.toJson())).isEqualTo(named);
     refused(() -> AuthBus.NewDevice.fromJson(named.toJson().put("name", "   ")), "'name' must be a string of 1 to 128");
     refused(() -> AuthBus.NewDevice.fromJson(named.toJson().put("name", "x".repeat(129))), "'name' must be a string of 1 to 128");
-    refused(() -> AuthBus.DeviceRemoval.fromJson(new JsonObject().put("deviceId", "a/b")), "'deviceId' must match");
+    refused(() -> AuthBus.DeviceRemoval.fromJson(new JsonObject().put("deviceId", "a/b")), "'deviceId' must be 1 to 128 letters A-Z or a-z (no accents), digits, '-' or '_'");
     AuthBus.DeviceChanged created = new AuthBus.DeviceChanged("probe-1", true);
     assertThat(AuthBus.DeviceChanged.fromJson(created.toJson())).isEqualTo(created);
     assertThat(created.toJson().getString("op")).isEqualTo("created");

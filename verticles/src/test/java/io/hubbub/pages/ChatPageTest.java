@@ -173,24 +173,61 @@ class ChatPageTest {
   }
 
   @Test
-  void aFailedMessageCanBeRetried() throws Exception {
+  void unsentMessagesAreKeptAcrossAReloadAndOneRetrySendsThemAllOnce() throws Exception {
     Page carol = open(node.port, 1280, 800);
     createAccount(carol, "carol");
     join(carol, "solo");
     say(carol, "x".repeat(10)); // delivered
     assertThat(log(carol).locator("li").last()).containsText("delivered");
-    // the room's membership ends behind the page's back: the next message fails (TEXT_ERROR) with a retry button
+    // the room's membership ends behind the page's back: the next messages fail (TEXT_ERROR), one retry for all
     behindThePagesBack("carol", "chat.leave", "solo");
-    say(carol, "after leaving");
-    Locator failed = log(carol).locator("li").last();
-    assertThat(failed).containsText("not sent (403)");
-    assertThat(failed).hasAttribute("data-status", "TEXT_ERROR");
-    assertThat(failed.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Retry"))).isVisible();
-    // join again elsewhere (another client of the same user), then retry: the same message is delivered once
+    for (String text : List.of("after leaving", "and again", "third")) {
+      say(carol, text);
+      assertThat(log(carol).locator("li").last()).containsText("not sent (403)");
+    }
+    assertThat(log(carol).locator("li[data-status=TEXT_ERROR]")).hasCount(3);
+    assertThat(carol.locator("#unsent")).containsText("3 messages not sent.");
+    assertThat(carol.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName(Pattern.compile("^Retry")))).hasCount(1);
+
+    // kept across a reload, with why
+    carol.reload();
+    assertThat(carol.getByRole(AriaRole.HEADING, new Page.GetByRoleOptions().setName("# solo"))).isVisible();
+    assertThat(log(carol).locator("li[data-status=TEXT_ERROR] .text")).hasText(new String[] {"after leaving", "and again", "third"});
+    assertThat(carol.locator("#unsent")).containsText("3 messages not sent.");
+
+    // joined again elsewhere (another client of the same user): one click sends the three, in order, each once
     behindThePagesBack("carol", "chat.join", "solo");
-    failed.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Retry")).click();
-    assertThat(log(carol).locator("li").last()).containsText("delivered");
-    assertThat(log(carol).locator("li .text")).hasText(new String[] {"x".repeat(10), "after leaving"});
+    button(carol, "Retry all").click();
+    assertThat(carol.locator("#unsent")).isHidden();
+    assertThat(log(carol).locator("li[data-status=TEXT_SUCCESS]")).hasCount(4);
+    carol.reload();
+    assertThat(log(carol).locator("li .text")).hasText(new String[] {"x".repeat(10), "after leaving", "and again", "third"});
+    assertThat(carol.locator("#unsent")).isHidden();
+    assertEquals(List.of(), pageErrors);
+  }
+
+  @Test
+  void aLongRoomNameStaysInTheSidebarAndARefusedNameSaysWhatIsAllowed() throws Exception {
+    Page hal = open(node.port, 1280, 800);
+    createAccount(hal, "hal");
+    hal.getByLabel("Room", new Page.GetByLabelOptions().setExact(true)).fill("café");
+    button(hal, "Join").click();
+    assertThat(hal.locator("#join-error")).hasText("Room names are 1 to 128 letters A-Z or a-z (no accents), digits, - or _");
+    String longName = "a-very-long-room-name-".repeat(5) + "end";
+    join(hal, longName);
+    Locator item = hal.locator("#room-list button[aria-current=true]");
+    assertThat(item).hasAttribute("title", longName);
+    @SuppressWarnings("unchecked")
+    java.util.Map<String, Number> boxes = (java.util.Map<String, Number>) hal.evaluate("() => {"
+      + " const nav = document.querySelector('.rooms').getBoundingClientRect();"
+      + " const button = document.querySelector('#room-list button[aria-current=true]').getBoundingClientRect();"
+      + " const title = document.getElementById('room-title');"
+      + " return {navRight: nav.right, buttonRight: button.right, titleOver: title.scrollWidth - title.clientWidth,"
+      + "  titleRight: title.getBoundingClientRect().right, pageOver: document.documentElement.scrollWidth - innerWidth}; }");
+    assertTrue(boxes.get("buttonRight").doubleValue() <= boxes.get("navRight").doubleValue(), "the room's button inside the sidebar: " + boxes);
+    assertEquals(0, boxes.get("pageOver").intValue(), "nothing spills out of the page: " + boxes);
+    hal.screenshot(new Page.ScreenshotOptions().setPath(Chromium.SCREENSHOTS.resolve("chat-long-room-name.png")));
+    assertEquals(List.of(), pageErrors);
   }
 
   @Test
