@@ -4,15 +4,22 @@
 import { Hubbub, HubbubError } from '/js/hubbub.js';
 
 const STATE_TEXT = { connecting: 'Connecting…', open: 'Connected', reconnecting: 'Reconnecting…', closed: 'Offline' };
-const HISTORY_MINUTES = 60;
+/** Each time range (minutes) charts the aggregates of one window: the minutes' up to an hour, the hours' beyond. */
+const WINDOWS = { 15: '1m', 60: '1m', 1440: '1h', 10080: '1h' };
+const WINDOW_SECONDS = { '1m': 60, '1h': 3600 };
+/** How often a chart of hourly aggregates reads them again (a live reading changes its hour's average). */
+const HOURS_REFRESH_MS = 60000;
 const MAX_POINTS = 2000;
+const THRESHOLD_COLOR = '#cf222e';
 const ALERTS_SHOWN = 200;
 
 const $ = id => document.getElementById(id);
 let hub = null;
 let token = null;
 const devices = new Map(); // id → {info, status, item, subscription}
-let selected = null;       // {id, charts: Map(kind → {plot, xs, ys, figure})}: a new object at every choice
+let selected = null;       // {id, minutes, window, charts: Map(kind → {plot, xs, ys, figure})}: a new object at every choice
+let minutes = WINDOWS[localStorage.getItem('hubbub.range')] ? Number(localStorage.getItem('hubbub.range')) : 60;
+let hoursRefresh = null;
 
 async function api(method, path, body) {
   const headers = { 'content-type': 'application/json' };
@@ -118,7 +125,7 @@ function onReading(id, event) {
     device.status.last[data.kind] = data;
     renderDevice(device);
   }
-  if (selected && selected.id === id) plotPoint(data);
+  if (selected && selected.id === id && selected.window === '1m') plotPoint(data); // hours are read again instead
 }
 
 function onAlert(id, event) {
@@ -149,19 +156,37 @@ async function select(id) {
   $('device-title').textContent = device.info.name || id;
   $('charts').replaceChildren();
   // this choice's own object: a load of an earlier choice (of this device too) that answers late draws nothing
-  const choice = { id, charts: new Map() };
+  const choice = { id, minutes, window: WINDOWS[minutes], charts: new Map() };
   selected = choice;
+  clearInterval(hoursRefresh);
   const kinds = kindsOf(device);
   kinds.forEach(kind => chartFor(choice, kind, device.status.last[kind].unit)); // in order, at once, one per kind
+  await Promise.all(kinds.map(kind => loadHistory(choice, kind)));
+  if (choice.window === '1h' && selected === choice) {
+    hoursRefresh = setInterval(() => kindsOf(device).forEach(kind => loadHistory(choice, kind)), HOURS_REFRESH_MS);
+  }
+}
+
+/** The chosen range's aggregates of one kind, each bucket's average drawn at the bucket's middle. */
+async function loadHistory(choice, kind) {
   const to = new Date();
-  const from = new Date(to.getTime() - HISTORY_MINUTES * 60000);
-  await Promise.all(kinds.map(async kind => {
-    const query = `kind=${encodeURIComponent(kind)}&window=1m&from=${from.toISOString()}&to=${to.toISOString()}`;
-    const history = await api('GET', `/api/sensors/${encodeURIComponent(id)}/aggregates?${query}`).catch(() => ({ buckets: [] }));
-    if (selected === choice) {
-      history.buckets.forEach(b => addPoint(choice.charts.get(kind), Date.parse(b.start) / 1000 + 30, b.avg));
-    }
-  }));
+  const from = new Date(to.getTime() - choice.minutes * 60000);
+  const query = `kind=${encodeURIComponent(kind)}&window=${choice.window}&from=${from.toISOString()}&to=${to.toISOString()}`;
+  const history = await api('GET', `/api/sensors/${encodeURIComponent(choice.id)}/aggregates?${query}`).catch(() => ({ buckets: [] }));
+  if (selected === choice) {
+    const entry = chartFor(choice, kind, devices.get(choice.id).status.last[kind]?.unit);
+    const middle = WINDOW_SECONDS[choice.window] / 2;
+    // a minute still going on is drawn at the time it was read, not in the future (live readings follow it);
+    // hours are read again each minute, so theirs stay at their middle to be replaced in place
+    const latest = choice.window === '1m' ? Date.now() / 1000 : Infinity;
+    history.buckets.forEach(b => setPoint(entry, Math.min(Date.parse(b.start) / 1000 + middle, latest), b.avg));
+  }
+}
+
+/** The alert rules of a kind, as lines across its chart: [{value, label}]. */
+function thresholdsOf(id, kind) {
+  return (devices.get(id).status.rules || []).filter(rule => rule.kind === kind).map(rule => rule.above !== undefined
+    ? { value: rule.above, label: `alert above ${format(rule.above)}` } : { value: rule.below, label: `alert below ${format(rule.below)}` });
 }
 
 /** The chart of a kind for this choice of device: made once, whatever arrives first (history or a live reading). */
@@ -174,43 +199,118 @@ function chartFor(choice, kind, unit) {
   figure.className = 'chart';
   figure.dataset.kind = kind;
   const caption = document.createElement('figcaption');
-  caption.textContent = unit ? `${kind} (${unit})` : kind;
+  const title = document.createElement('span');
+  title.className = 'title';
+  title.textContent = unit ? `${kind} (${unit})` : kind;
+  caption.append(title);
+  const thresholds = thresholdsOf(choice.id, kind);
+  for (const line of thresholds) {
+    const note = document.createElement('span');
+    note.className = 'threshold';
+    note.textContent = line.label + (unit ? ' ' + unit : '');
+    caption.append(note);
+  }
+  // the value under the cursor, else the latest (uPlot's own legend read "--" while the cursor was elsewhere)
+  const reading = document.createElement('span');
+  reading.className = 'reading';
+  caption.append(reading);
   figure.append(caption);
   $('charts').append(figure);
   const xs = [];
   const ys = [];
   const width = Math.max(240, figure.clientWidth - 18); // inside the card's padding and border
   const plot = new uPlot({ width, height: 220, series: [{}, { label: kind, stroke: '#1f6feb', width: 2, spanGaps: true }],
-    axes: [{ label: 'time' }, { label: unit ? `${kind} (${unit})` : kind }], scales: { x: { time: true } },
-    hooks: { setScale: [(u, key) => { if (key === 'x') figure.dataset.span = String(Math.round(u.scales.x.max - u.scales.x.min)); }] } },
+    axes: [{ label: 'time' }, { label: unit ? `${kind} (${unit})` : kind }], legend: { show: false },
+    scales: { x: { time: true }, y: { range: (u, min, max) => valueRange(min, max, thresholds) } },
+    hooks: {
+      setScale: [(u, key) => { if (key === 'x') figure.dataset.span = String(Math.round(u.scales.x.max - u.scales.x.min)); }],
+      draw: [u => drawThresholds(u, thresholds, figure)],
+      setCursor: [u => showReading(u, reading, unit)],
+    } },
     [xs, ys], figure);
-  const entry = { plot, xs, ys, figure };
+  const entry = { plot, xs, ys, figure, minutes: choice.minutes, reading, unit };
   figure.dataset.points = '0';
   showWindow(entry);
   choice.charts.set(kind, entry);
   return entry;
 }
 
+/** The caption's value: the point under the cursor, or the latest one. */
+function showReading(u, element, unit) {
+  const xs = u.data[0];
+  const i = u.cursor.idx ?? xs.length - 1;
+  if (i < 0 || i >= xs.length || u.data[1][i] == null) {
+    element.textContent = '';
+    return;
+  }
+  const when = new Date(xs[i] * 1000).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' });
+  element.textContent = `${format(u.data[1][i])}${unit ? ' ' + unit : ''} · ${when}` + (u.cursor.idx == null ? ' (latest)' : '');
+}
+
+/** The value axis: the points' range and every threshold in it, with a little room. */
+function valueRange(min, max, thresholds) {
+  const values = [min, max, ...thresholds.map(line => line.value)].filter(Number.isFinite);
+  if (values.length === 0) return [0, 1];
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  const pad = (high - low) * 0.1 || Math.abs(high) * 0.1 || 1;
+  return [low - pad, high + pad];
+}
+
+/** Each alert threshold as a dashed red line across the plot (its canvas rows kept on the figure, for tests). */
+function drawThresholds(u, thresholds, figure) {
+  const ctx = u.ctx;
+  const rows = [];
+  for (const line of thresholds) {
+    const y = Math.round(u.valToPos(line.value, 'y', true));
+    rows.push(y);
+    ctx.save();
+    ctx.strokeStyle = THRESHOLD_COLOR;
+    ctx.lineWidth = 2 * devicePixelRatio;
+    ctx.setLineDash([8 * devicePixelRatio, 5 * devicePixelRatio]);
+    ctx.beginPath();
+    ctx.moveTo(u.bbox.left, y);
+    ctx.lineTo(u.bbox.left + u.bbox.width, y);
+    ctx.stroke();
+    ctx.restore();
+  }
+  figure.dataset.thresholds = JSON.stringify(rows);
+}
+
 /** Adds a point in time order (readings may arrive out of order); a point already there (history and live) once. */
 function addPoint(entry, x, y) {
+  insertPoint(entry, x, y, false);
+}
+
+/** Adds a point, or sets the one at x (a bucket read again). */
+function setPoint(entry, x, y) {
+  insertPoint(entry, x, y, true);
+}
+
+function insertPoint(entry, x, y, replace) {
   let i = entry.xs.length;
   while (i > 0 && entry.xs[i - 1] > x) i--;
-  if (i > 0 && entry.xs[i - 1] === x) return;
-  entry.xs.splice(i, 0, x);
-  entry.ys.splice(i, 0, y);
-  if (entry.xs.length > MAX_POINTS) { entry.xs.shift(); entry.ys.shift(); }
+  if (i > 0 && entry.xs[i - 1] === x) {
+    if (!replace || entry.ys[i - 1] === y) return;
+    entry.ys[i - 1] = y;
+  } else {
+    entry.xs.splice(i, 0, x);
+    entry.ys.splice(i, 0, y);
+    if (entry.xs.length > MAX_POINTS) { entry.xs.shift(); entry.ys.shift(); }
+  }
   entry.plot.setData([entry.xs, entry.ys]);
   showWindow(entry);
+  showReading(entry.plot, entry.reading, entry.unit);
   entry.figure.dataset.points = String(entry.xs.length);
 }
 
 /**
- * The time axis spans the window shown (the last hour, or more if the points reach further), whatever few points
- * there are: uPlot's own range around a single point spanned years.
+ * The time axis spans the range chosen (or more if the points reach further), whatever few points there are:
+ * uPlot's own range around a single point spanned years.
  */
 function showWindow(entry) {
   const now = Date.now() / 1000;
-  const min = Math.min(entry.xs.length ? entry.xs[0] : now, now - HISTORY_MINUTES * 60);
+  const min = Math.min(entry.xs.length ? entry.xs[0] : now, now - entry.minutes * 60);
   const max = Math.max(entry.xs.length ? entry.xs[entry.xs.length - 1] : now, now);
   entry.plot.setScale('x', { min, max });
 }
@@ -230,6 +330,16 @@ function format(value) {
   return Number.isInteger(value) ? String(value) : Number(value).toFixed(2);
 }
 
+// charts follow their cards' width (a phone turned, a window resized)
+window.addEventListener('resize', () => {
+  if (selected) selected.charts.forEach(entry => entry.plot.setSize({ width: Math.max(240, entry.figure.clientWidth - 18), height: 220 }));
+});
 $('login-form').addEventListener('submit', event => { event.preventDefault(); signIn(); });
 $('logout').addEventListener('click', logOut);
+$('range').value = String(minutes);
+$('range').addEventListener('change', () => {
+  minutes = Number($('range').value);
+  localStorage.setItem('hubbub.range', String(minutes));
+  if (selected) select(selected.id);
+});
 start().catch(error => console.error('hubbub: could not start', error));

@@ -15,7 +15,7 @@ import java.util.Map;
  *   <li>{@link #INGEST}: an {@link Ingest} → {@code {results: [acks]}}: all or nothing, one append of
  *       {@code READING} events to {@code sensor.<deviceId>}; 400 names the first bad reading</li>
  *   <li>{@link #AGGREGATES}: an {@link AggregatesQuery} → {@code {deviceId, kind, window, buckets: [{start, count, min, max, avg}]}}</li>
- *   <li>{@link #STATUS}: a {@link Device} → {@code {deviceId, appliedSeq, last: {<kind>: {value, unit, at, seq}}, openAlerts: [...]}}</li>
+ *   <li>{@link #STATUS}: a {@link Device} → {@code {deviceId, appliedSeq, last: {<kind>: {value, unit, at, seq}}, openAlerts: [...], rules: [...]}}</li>
  * </ul>
  */
 public final class SensorsBus {

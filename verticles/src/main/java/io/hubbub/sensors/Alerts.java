@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The conf's alert rules, e.g. {@code {"kind": "temperature", "above": 30, "forSeconds": 60, "hysteresis": 1}}:
@@ -40,6 +41,25 @@ final class Alerts {
       HubbubConf.AlertRule r = conf.get(i);
       rules.add(new Rule(i, r.kind(), r.above(), r.below(), r.forSeconds() * 1_000L, r.hysteresis()));
     }
+  }
+
+  /**
+   * The rules for these kinds, as a dashboard draws them: {@code [{rule, kind, above | below, forSeconds, hysteresis}]}.
+   */
+  List<JsonObject> rulesFor(Set<String> kinds) {
+    List<JsonObject> found = new ArrayList<>();
+    for (Rule rule : rules) {
+      if (kinds.contains(rule.kind())) {
+        JsonObject json = new JsonObject().put("rule", rule.index()).put("kind", rule.kind());
+        if (rule.above() != null) {
+          json.put("above", rule.above());
+        } else {
+          json.put("below", rule.below());
+        }
+        found.add(json.put("forSeconds", rule.forMs() / 1_000).put("hysteresis", rule.hysteresis()));
+      }
+    }
+    return found;
   }
 
   /**

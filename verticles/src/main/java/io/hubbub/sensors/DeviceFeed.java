@@ -80,7 +80,7 @@ final class DeviceFeed {
 
   JsonObject status() {
     return new JsonObject().put("deviceId", device).put("appliedSeq", applied).put("last", last.copy())
-      .put("openAlerts", new JsonArray(alerts.open(alertState)));
+      .put("openAlerts", new JsonArray(alerts.open(alertState))).put("rules", new JsonArray(alerts.rulesFor(last.fieldNames())));
   }
 
   private void next() {

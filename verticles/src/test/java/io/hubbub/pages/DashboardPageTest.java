@@ -100,7 +100,7 @@ class DashboardPageTest {
     assertThat(charts).hasCount(2);
     assertThat(page.locator("figure.chart[data-kind=temperature]")).hasCount(1);
     assertThat(charts.first()).hasAttribute("data-kind", "humidity"); // by name while nothing alerts
-    assertThat(page.locator("figure.chart[data-kind=temperature] figcaption")).hasText("temperature (C)");
+    assertThat(page.locator("figure.chart[data-kind=temperature] figcaption .title")).hasText("temperature (C)");
     int span = Integer.parseInt(page.locator("figure.chart[data-kind=temperature]").getAttribute("data-span"));
     assertTrue(span >= 3_600 && span <= 2 * 3_600, "the time axis shows the last hour, not years: " + span + " s");
     var figure = page.locator("figure.chart[data-kind=temperature]").boundingBox();
@@ -155,6 +155,94 @@ class DashboardPageTest {
 
     Files.createDirectories(Chromium.SCREENSHOTS);
     page.screenshot(new Page.ScreenshotOptions().setPath(Chromium.SCREENSHOTS.resolve("sensors-desktop.png")));
+    assertTrue(pageErrors.isEmpty(), pageErrors.toString());
+    context.close();
+  }
+
+  /** The share of a chart's canvas row at its first threshold that is painted the threshold's red. */
+  private static double redAtThreshold(Page page, String kind) {
+    return ((Number) page.evaluate("kind => {"
+      + " const figure = document.querySelector(`figure.chart[data-kind=${kind}]`);"
+      + " const row = JSON.parse(figure.dataset.thresholds)[0];"
+      + " const canvas = figure.querySelector('canvas');"
+      + " const pixels = canvas.getContext('2d').getImageData(0, row, canvas.width, 1).data;"
+      + " let red = 0;"
+      + " for (let i = 0; i < pixels.length; i += 4) { if (pixels[i] > 170 && pixels[i + 1] < 90 && pixels[i + 2] < 100) red++; }"
+      + " return red / canvas.width; }", kind)).doubleValue();
+  }
+
+  @Test
+  void alertThresholdsAreDrawnAndTheTimeRangeReadsMinutesOrHoursAndIsKept() throws Exception {
+    String admin = await(node.adminToken());
+    String key = node.call(HttpMethod.POST, "/api/devices", admin, new JsonObject().put("deviceId", "gh1").put("name", "Greenhouse 1"))
+      .json().getString("key");
+    post(key, 22);
+    post("gh1", key, "humidity", 40, "%");
+
+    BrowserContext context = chromium.context(1280, 800);
+    Page page = signedIn(context);
+    Locator temperature = page.locator("figure.chart[data-kind=temperature]");
+    assertThat(temperature).hasAttribute("data-points", "1");
+    assertThat(temperature.locator("figcaption")).containsText("alert above 30 C");
+    assertThat(temperature).hasAttribute("data-thresholds", Pattern.compile("^\\[\\d+\\]$"));
+    double red = redAtThreshold(page, "temperature");
+    assertTrue(red > 0.2, "a dashed red line across the chart at 30: " + red + " of the row is red");
+    assertThat(page.locator("figure.chart[data-kind=humidity]")).hasAttribute("data-thresholds", "[]"); // no rule: no line
+
+    Locator range = page.getByLabel("Time range");
+    assertThat(range).hasValue("60");
+    range.selectOption("10080"); // the last 7 days: the hours' aggregates
+    assertThat(temperature).hasAttribute("data-points", "1");
+    int span = Integer.parseInt(temperature.getAttribute("data-span"));
+    assertTrue(span >= 7 * 86_400 && span <= 8 * 86_400, "the time axis shows 7 days: " + span + " s");
+    assertTrue(redAtThreshold(page, "temperature") > 0.2, "the threshold drawn at every range");
+    page.reload();
+    assertThat(range).hasValue("10080"); // kept for the next visit
+    assertThat(temperature).hasAttribute("data-points", "1");
+    range.selectOption("15");
+    assertThat(temperature).hasAttribute("data-span", Pattern.compile("^(9\\d\\d)$")); // 15 minutes: 900 s and the few since
+    assertThat(temperature).hasAttribute("data-points", "1"); // this range's history drawn
+    post(key, 23); // live readings drawn as they come at minute ranges
+    assertThat(temperature).hasAttribute("data-points", "2");
+    assertThat(temperature.locator(".reading")).containsText("23 C"); // the latest value, named (no "Time: --" legend)
+    Files.createDirectories(Chromium.SCREENSHOTS);
+    page.screenshot(new Page.ScreenshotOptions().setPath(Chromium.SCREENSHOTS.resolve("sensors-thresholds.png")));
+    assertTrue(pageErrors.isEmpty(), pageErrors.toString());
+    context.close();
+  }
+
+  @Test
+  void onAPhoneDevicesAreAStripAndChartsFitTheScreen() throws Exception {
+    String admin = await(node.adminToken());
+    for (int i = 1; i <= 4; i++) {
+      String key = node.call(HttpMethod.POST, "/api/devices", admin,
+        new JsonObject().put("deviceId", "gh" + i).put("name", "Greenhouse " + i)).json().getString("key");
+      post("gh" + i, key, "temperature", 20 + i, "C");
+    }
+    BrowserContext context = chromium.context(390, 844);
+    Page page = signedIn(context);
+    Locator chart = page.locator("figure.chart[data-kind=temperature]");
+    assertThat(chart).hasAttribute("data-points", "1");
+    @SuppressWarnings("unchecked")
+    java.util.Map<String, Number> layout = (java.util.Map<String, Number>) page.evaluate("() => {"
+      + " const box = selector => document.querySelector(selector).getBoundingClientRect();"
+      + " const devices = document.getElementById('devices');"
+      + " return {pageOver: document.documentElement.scrollWidth - innerWidth,"
+      + "  canvasRight: box('figure.chart canvas').right, figureRight: box('figure.chart').right, width: innerWidth,"
+      + "  stripHeight: box('#devices').height, chartTop: box('figure.chart').top,"
+      + "  logoutRight: box('#logout').right, devicesScroll: devices.scrollWidth - devices.clientWidth}; }");
+    assertEquals(0, layout.get("pageOver").intValue(), "nothing wider than the phone: " + layout);
+    assertTrue(layout.get("canvasRight").doubleValue() <= layout.get("figureRight").doubleValue()
+      && layout.get("figureRight").doubleValue() <= layout.get("width").doubleValue(), "the chart inside its card and the screen: " + layout);
+    assertTrue(layout.get("stripHeight").doubleValue() < 120, "the devices a strip, not a column: " + layout);
+    assertTrue(layout.get("devicesScroll").doubleValue() > 0, "four devices scroll along the strip: " + layout);
+    assertTrue(layout.get("chartTop").doubleValue() < 400, "the chart in the first screen: " + layout);
+    assertTrue(layout.get("logoutRight").doubleValue() <= layout.get("width").doubleValue(), "Log out on screen: " + layout);
+    page.getByRole(AriaRole.LIST, new Page.GetByRoleOptions().setName("Devices"))
+      .getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName(Pattern.compile("Greenhouse 4"))).click();
+    assertThat(page.locator("#device-title")).hasText("Greenhouse 4");
+    Files.createDirectories(Chromium.SCREENSHOTS);
+    page.screenshot(new Page.ScreenshotOptions().setPath(Chromium.SCREENSHOTS.resolve("sensors-phone.png")));
     assertTrue(pageErrors.isEmpty(), pageErrors.toString());
     context.close();
   }
