@@ -29,6 +29,15 @@ class AlertsTest {
   }
 
   @Test
+  void aDevicesRulesAreThoseOfItsKindsWithTheirThresholds() {
+    assertEquals(List.of(new JsonObject().put("rule", 1).put("kind", "battery").put("below", 10.0).put("forSeconds", 0L)
+      .put("hysteresis", 0.0)), alerts.rulesFor(java.util.Set.of("battery", "humidity")));
+    assertEquals(List.of(new JsonObject().put("rule", 0).put("kind", "temperature").put("above", 30.0).put("forSeconds", 60L)
+      .put("hysteresis", 2.0)), alerts.rulesFor(java.util.Set.of("temperature")));
+    assertEquals(List.of(), alerts.rulesFor(java.util.Set.of()));
+  }
+
+  @Test
   void opensOnlyOnceTheThresholdIsBrokenForTheWholeDuration() {
     assertEquals(List.of(), feed("temperature", new double[][] {{0, 31}, {30, 32}, {59, 33}}));
     assertEquals(List.of("ALERT"), feed("temperature", new double[][] {{60, 31}}));
