@@ -220,7 +220,7 @@ async function openRoom(name) {
   const afterSeq = Math.max(0, lastSeq - PAGE);
   current = { name, firstSeq: afterSeq + 1 };
   current.subscription = hub.subscribe(stream, { afterSeq, onError: error => error.code === 401 && sessionEnded() }, showEvent);
-  current.presence = hub.listen('chat.presence.' + name, showPresence);
+  current.presence = hub.presence(name, showPresence);
   $('earlier').hidden = afterSeq === 0;
   // what was not sent here before (this page or an earlier one), below what is stored, with one retry for all
   for (const entry of outbox.of(name)) {
@@ -390,11 +390,19 @@ function decorate() {
 
 function showPresence(picture) {
   scheduleRoomsRefresh();
-  $('online').replaceChildren(...picture.online.map(name => {
+  const items = picture.online.map(name => {
     const item = document.createElement('li');
     item.textContent = name;
     return item;
-  }));
+  });
+  if (picture.count > picture.online.length) {
+    const more = document.createElement('li');
+    more.className = 'more';
+    more.textContent = `and ${picture.count - picture.online.length} more`;
+    items.push(more);
+  }
+  $('online').replaceChildren(...items);
+  $('online-count').textContent = picture.count > 0 ? `(${picture.count})` : '';
   const others = picture.typing.filter(name => name !== me);
   $('typing').textContent = others.length === 0 ? ''
     : others.join(', ') + (others.length === 1 ? ' is typing…' : ' are typing…');

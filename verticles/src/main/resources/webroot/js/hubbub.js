@@ -244,6 +244,24 @@ export class Hubbub {
     return listener;
   }
 
+  /**
+   * Follows a room's presence (members only) and calls onChange(picture) with the merged picture after every
+   * change: {room, count, online: [names], listed, typing: [names]}. The server sends a snapshot when the
+   * registration is in place, then deltas; this applies them in version order and asks for a snapshot again
+   * after a gap, a reconnect or a restarted server. `online` names everyone while `listed`; in larger rooms it
+   * is the first names of the last snapshot (call refresh() to read them again) and `count` is exact.
+   */
+  presence(room, onChange, { onError } = {}) {
+    const tracker = new PresenceTracker(this, room, onChange);
+    tracker.listener = this.listen('chat.presence.' + room, message => tracker.take(message), { onError });
+    const start = tracker.listener.start.bind(tracker.listener);
+    tracker.listener.start = () => { tracker.reset(); start(); }; // every new connection: a new snapshot comes
+    if (this.state === 'open') {
+      tracker.reset();
+    }
+    return tracker;
+  }
+
   dispatch(op) {
     if (this.state !== 'open') {
       if (this.state === 'closed' && this.opened === null) {
@@ -289,6 +307,116 @@ export class Hubbub {
 function backoff(attempt, options) {
   const ms = options.reconnectDelayMinMs * Math.pow(2, attempt - 1);
   return Math.min(ms, options.reconnectDelayMaxMs) * (0.5 + Math.random() / 2);
+}
+
+/** A room's presence as the page shows it: a snapshot and the deltas after it (see Hubbub.presence). */
+class PresenceTracker {
+  constructor(hub, room, onChange) {
+    this.hub = hub;
+    this.room = room;
+    this.onChange = onChange;
+    this.waiting = [];
+    this.asking = false;
+    this.reset();
+  }
+
+  /** Forgets the picture's version: the next snapshot sets it, deltas wait for it. */
+  reset() {
+    this.version = -1;
+    this.epoch = null;
+    this.waiting = [];
+    this.online = this.online || new Set();
+    this.typing = this.typing || new Set();
+    this.count = this.count || 0;
+    this.listed = this.listed !== false;
+  }
+
+  take(message) {
+    if (!message || message.room !== this.room) {
+      return;
+    }
+    const inStep = message.type === 'snapshot' ? this.snapshot(message) : this.delta(message);
+    safely(() => this.onChange(this.picture()));
+    if (!inStep) {
+      this.refresh();
+    }
+  }
+
+  /** Asks for the room's snapshot again (one at a time). */
+  refresh() {
+    if (this.asking || this.closed) {
+      return;
+    }
+    this.asking = true;
+    this.hub.request('chat.presence', { room: this.room })
+      .then(snapshot => { this.asking = false; this.take(snapshot); })
+      .catch(() => { this.asking = false; });
+  }
+
+  snapshot(message) {
+    if (this.version >= 0 && message.epoch === this.epoch && message.v <= this.version) {
+      return true; // older than what is applied
+    }
+    this.epoch = message.epoch;
+    this.version = message.v;
+    this.online = new Set(message.online || []);
+    this.typing = new Set(message.typing || []);
+    this.count = message.count;
+    this.listed = message.listed !== false;
+    const after = this.waiting.splice(0).sort((a, b) => a.v - b.v);
+    for (const delta of after) {
+      if (delta.epoch !== this.epoch || delta.v <= this.version) {
+        continue;
+      }
+      if (delta.v > this.version + 1 || !this.apply(delta)) {
+        this.version = -1;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  delta(message) {
+    if (this.version < 0) {
+      if (this.waiting.length < 10000) {
+        this.waiting.push(message);
+      }
+      return true; // its snapshot is on the way
+    }
+    if (message.epoch !== this.epoch || message.v > this.version + 1) {
+      this.version = -1;
+      this.waiting.push(message);
+      return false;
+    }
+    return message.v <= this.version || this.apply(message);
+  }
+
+  apply(delta) {
+    (delta.joined || []).forEach(name => this.online.add(name));
+    (delta.left || []).forEach(name => { this.online.delete(name); this.typing.delete(name); });
+    (delta.typing || []).forEach(name => this.typing.add(name));
+    (delta.stopped || []).forEach(name => this.typing.delete(name));
+    this.count = delta.count;
+    this.version = delta.v;
+    if (delta.listed !== false && !this.listed) {
+      this.version = -1; // back under the listed size: the names held are a page of an older picture
+      return false;
+    }
+    this.listed = delta.listed !== false;
+    return true;
+  }
+
+  picture() {
+    return {
+      room: this.room, count: this.count, listed: this.listed,
+      online: [...this.online].sort(), typing: [...this.typing].sort(),
+    };
+  }
+
+  close() {
+    this.closed = true;
+    this.listener.close();
+  }
 }
 
 /** A registration for a plain address, renewed on every connection. */

@@ -110,6 +110,14 @@ public final class Bench implements Runnable {
     ConnectionsBench.run(steps);
   }
 
+  @Command(name = "presence", description = "A room's presence: members one by one, and a join and reconnect storm.")
+  void presence(@Option(names = "sequential", defaultValue = "100,300", split = ",", description = "members one after another" + DEFAULT)
+                List<Integer> sequential,
+                @Option(names = "storm", defaultValue = "1000,5000", split = ",", description = "members all at once" + DEFAULT)
+                List<Integer> storm) throws Exception {
+    PresenceBench.run(sequential, storm);
+  }
+
   @Command(name = "chat", description = "Chat page to chat page latency, in two headless Chromium pages.")
   void chat(@Option(names = "messages", defaultValue = "200", description = "messages measured" + DEFAULT) int messages) throws Exception {
     ChatLatencyBench.run(messages);

@@ -40,6 +40,8 @@ import java.util.stream.Collectors;
  *       subscriptions; a chat instance that counts otherwise asks it for its {@link #SNAPSHOT} (on
  *       {@link #snapshotAddress}), and forgets a gateway not heard from for a while (its node died)</li>
  *   <li>{@link #TYPING_STATE} (published): a {@link TypingState}, a member started or stopped typing</li>
+ *   <li>{@link #PRESENCE} (local only): a {@link RoomKey} → the room's presence snapshot as this node's chat instance
+ *       published it ({@code {room, type: "snapshot", v, epoch, count, listed, online, typing}})</li>
  *   <li>{@link #MEMBERS} (published): a room's {@link RoomMembers} changed; chat instances refresh their cache</li>
  * </ul>
  */
@@ -64,6 +66,10 @@ public final class ChatBus {
   public static final Topic<RoomMembers> MEMBERS = new Topic<>("chat.internal.members", RoomMembers::toJson, RoomMembers::fromJson);
   public static final Topic<GatewayBeat> GATEWAYS = new Topic<>("chat.internal.gateways", GatewayBeat::toJson, GatewayBeat::fromJson);
   public static final Topic<TypingState> TYPING_STATE = new Topic<>("chat.internal.typing", TypingState::toJson, TypingState::fromJson);
+  /** A room's presence snapshot, asked of this node's chat instance (local only) by a gateway for one socket. */
+  public static final Contract<RoomKey, JsonObject> PRESENCE = Contract.jsonReply("chat.internal.presence", RoomKey::toJson, RoomKey::fromJson);
+  /** What a bridge client asks (request/reply) for a room's presence snapshot again: {@code {room}}. */
+  public static final String PRESENCE_SNAPSHOT = "chat.presence";
   /** A gateway's presence subscriptions, asked of it by name (the request) on {@link #snapshotAddress}. */
   public static final Contract<String, Snapshot> SNAPSHOT = new Contract<>("chat.internal.snapshot",
     gateway -> new JsonObject().put("gateway", gateway), body -> body.getString("gateway"), Snapshot::toJson, Snapshot::fromJson);

@@ -83,7 +83,7 @@ public final class ChatVerticle extends VerticleBase {
       .onFailure(failure -> log.warn("erasure cut short, done at the next start [user: {}, error: {}]", erasure.user(),
         failure.getMessage()))));
     consumers.add(ChatBus.ROOM_DELETED.consumer(vertx.eventBus(), gone -> members.invalidate(gone.room())));
-    relay = new PresenceRelay(vertx, typingMs, timeoutMs);
+    relay = new PresenceRelay(vertx, typingMs, timeoutMs, conf.chat().presenceMaxListed(), conf.chat().presenceCoalesceMs());
     consumers.addAll(relay.consumers());
     consumers.add(ChatBus.MEMBERS.consumer(vertx.eventBus(), changed -> members.put(changed.room(), changed.members())));
     sweeper = vertx.setPeriodic(SWEEP_MS, t -> sweep());
@@ -205,7 +205,8 @@ public final class ChatVerticle extends VerticleBase {
     String user = Caller.user(headers);
     String room = room(body);
     return membersOf(room).map(found -> {
-      if (found.contains(user)) {
+      // throttled per user: while the mark has more than half its time left, a repeat would only extend it
+      if (found.contains(user) && !relay.typingFresh(user, room, System.currentTimeMillis())) {
         ChatBus.TYPING_STATE.publish(vertx.eventBus(), new ChatBus.TypingState(user, room, true));
       }
       return null;

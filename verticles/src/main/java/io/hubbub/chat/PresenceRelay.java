@@ -1,21 +1,30 @@
 package io.hubbub.chat;
 
+import io.hubbub.bus.Bus;
 import io.hubbub.bus.ChatBus;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
 
 /**
  * Keeps this chat instance's {@link Presence} in step with what every gateway reports (subscriptions,
- * heartbeats, snapshots) and with typing as any chat instance saw it, and publishes each change of a
- * room's picture on {@code chat.presence.<room>} to this node's bridge connections only: every node's
- * chat instance serves its own node's, so each connection gets one copy.
+ * heartbeats, snapshots) and with typing as any chat instance saw it, and publishes each room's changes on
+ * {@code chat.presence.<room>} to this node's bridge connections only: every node's chat instance serves its own
+ * node's, so each connection gets one copy. Changes are gathered for {@code chat.presence.coalesceMs} and go out
+ * as one delta per room (a join and a leave in one window cancel out); a socket that subscribes gets the room's
+ * snapshot from its own gateway, which asks this instance ({@link ChatBus#PRESENCE}, local only), so the snapshot
+ * and the deltas it reads after it come from the same versions. {@code epoch} names this instance's versions: a
+ * client that sees another epoch (this node's chat restarted) takes a new snapshot.
  */
 final class PresenceRelay {
 
@@ -25,38 +34,57 @@ final class PresenceRelay {
   private final Vertx vertx;
   private final long typingMs;
   private final long timeoutMs;
+  private final int maxListed;
+  private final long coalesceMs;
+  private final String epoch = UUID.randomUUID().toString().substring(0, 8);
   private final Presence presence = new Presence();
   /** Gateways by when they last reported: a silent one's presence is dropped. */
   private final Map<String, Long> gatewaysSeen = new HashMap<>();
+  private long flush = -1;
 
-  PresenceRelay(Vertx vertx, long typingMs, long timeoutMs) {
+  PresenceRelay(Vertx vertx, long typingMs, long timeoutMs, int maxListed, long coalesceMs) {
     this.vertx = vertx;
     this.typingMs = typingMs;
     this.timeoutMs = timeoutMs;
+    this.maxListed = maxListed;
+    this.coalesceMs = coalesceMs;
   }
 
   List<MessageConsumer<Object>> consumers() {
     return List.of(
       ChatBus.SUBSCRIPTIONS.consumer(vertx.eventBus(), this::subscription),
       ChatBus.GATEWAYS.consumer(vertx.eventBus(), this::gatewayAlive),
-      ChatBus.TYPING_STATE.consumer(vertx.eventBus(), this::typingState));
+      ChatBus.TYPING_STATE.consumer(vertx.eventBus(), this::typingState),
+      // this node's gateways only: the snapshot must come from the instance whose deltas their sockets get
+      Bus.serveLocal(vertx.eventBus(), ChatBus.PRESENCE.address(),
+        ChatBus.PRESENCE.rawHandler((key, headers) -> Future.succeededFuture(snapshot(key.room())))));
   }
 
   boolean isTyping(String user, String room) {
     return presence.isTyping(user, room);
   }
 
+  /** Whether a user's typing mark has more than half of its time left (a repeat would only extend it). */
+  boolean typingFresh(String user, String room, long now) {
+    return presence.typingUntil(user, room) - now > typingMs / 2;
+  }
+
   /** Ends expired typing and forgets gateways that went silent (their node died). */
   void sweep(long now) {
-    presence.expireTyping(now).forEach(this::publish);
+    changed(presence.expireTyping(now));
     gatewaysSeen.entrySet().removeIf(seen -> {
       if (seen.getValue() > now - ChatBus.GATEWAY_SILENCE_MS) {
         return false;
       }
       log.info("gateway silent, dropping its presence [gateway: {}]", seen.getKey());
-      presence.drop(seen.getKey()).forEach(this::publish);
+      changed(presence.drop(seen.getKey()));
       return true;
     });
+  }
+
+  /** A room's picture as its last delta left it, for one socket that subscribed (or must resync). */
+  JsonObject snapshot(String room) {
+    return presence.snapshot(room, maxListed).put("epoch", epoch);
   }
 
   /** Typing, as any chat instance saw it: every instance keeps the same picture. */
@@ -65,7 +93,7 @@ final class PresenceRelay {
       ? presence.typing(state.user(), state.room(), System.currentTimeMillis() + typingMs)
       : presence.stoppedTyping(state.user(), state.room());
     if (changed) {
-      publish(state.room());
+      schedule();
     }
   }
 
@@ -75,7 +103,7 @@ final class PresenceRelay {
     gatewaysSeen.put(gateway, System.currentTimeMillis());
     if (beat.subscriptions() != presence.count(gateway)) {
       ChatBus.SNAPSHOT.at(ChatBus.snapshotAddress(gateway)).request(vertx.eventBus(), gateway, timeoutMs)
-        .onSuccess(snapshot -> presence.replace(gateway, snapshot.subscriptions()).forEach(this::publish))
+        .onSuccess(snapshot -> changed(presence.replace(gateway, snapshot.subscriptions())))
         .onFailure(failure -> log.debug("no presence snapshot [gateway: {}, error: {}]", gateway, failure.getMessage()));
     }
   }
@@ -83,14 +111,36 @@ final class PresenceRelay {
   private void subscription(ChatBus.Subscription report) {
     gatewaysSeen.putIfAbsent(report.gateway(), System.currentTimeMillis());
     if (report.open()) {
-      presence.open(report.gateway(), report.conn(), report.user(), report.room());
-      publish(report.room()); // always: the new subscriber needs the current picture
+      if (presence.open(report.gateway(), report.conn(), report.user(), report.room())) {
+        schedule();
+      }
     } else {
-      presence.close(report.conn(), report.room()).forEach(this::publish);
+      changed(presence.close(report.conn(), report.room()));
     }
   }
 
-  private void publish(String room) {
-    vertx.eventBus().publish(ChatBus.presenceAddress(room), presence.picture(room), LOCAL);
+  private void changed(Set<String> rooms) {
+    if (!rooms.isEmpty()) {
+      schedule();
+    }
+  }
+
+  /** The next delta of every room with changes goes out in {@code coalesceMs}, with whatever else changes meanwhile. */
+  private void schedule() {
+    if (flush < 0) {
+      flush = vertx.setTimer(coalesceMs, t -> {
+        flush = -1;
+        publishDeltas();
+      });
+    }
+  }
+
+  private void publishDeltas() {
+    for (String room : presence.pending()) {
+      JsonObject delta = presence.delta(room, maxListed);
+      if (delta != null) {
+        vertx.eventBus().publish(ChatBus.presenceAddress(room), delta.put("epoch", epoch), LOCAL);
+      }
+    }
   }
 }

@@ -139,11 +139,13 @@ public record HubbubConf(Http http, Mongo mongo, List<String> admins, Limits lim
   }
 
   /** {@code chat}. */
-  public record Chat(int maxTextLength, int typingSeconds, int rateMessages, int ratePerSeconds) {
+  public record Chat(int maxTextLength, int typingSeconds, int rateMessages, int ratePerSeconds, int presenceMaxListed,
+                     int presenceCoalesceMs) {
     static Chat of(JsonObject j) {
       JsonObject rate = j.getJsonObject("rateLimit");
+      JsonObject presence = j.getJsonObject("presence");
       return new Chat(j.getInteger("maxTextLength"), j.getInteger("typingSeconds"), rate.getInteger("messages"),
-        rate.getInteger("perSeconds"));
+        rate.getInteger("perSeconds"), presence.getInteger("maxListed"), presence.getInteger("coalesceMs"));
     }
   }
 

@@ -47,7 +47,7 @@ final class Bridge {
   static final String PUBLISH = "streams.publish";
   static final String READ = "streams.read";
   private static final Set<String> INBOUND =
-    Set.of(PUBLISH, READ, ChatBus.SEND, ChatBus.ROOMS, ChatBus.JOIN, ChatBus.LEAVE, ChatBus.TYPING);
+    Set.of(PUBLISH, READ, ChatBus.SEND, ChatBus.ROOMS, ChatBus.JOIN, ChatBus.LEAVE, ChatBus.TYPING, ChatBus.PRESENCE_SNAPSHOT);
   private static final Set<String> PUBLISH_FIELDS = Set.of("stream");
   /**
    * Where the bridge registers a socket's {@code streams.live.<stream>}: an address nothing is sent to.
@@ -104,6 +104,7 @@ final class Bridge {
       // served on the node whose socket sent the frame: a browser's request never waits on another edge
       Bus.serveLocal(vertx.eventBus(), PUBLISH, this::publish),
       Bus.serveLocal(vertx.eventBus(), READ, this::read),
+      Bus.serveLocal(vertx.eventBus(), ChatBus.PRESENCE_SNAPSHOT, this::presenceSnapshot),
       presence.start());
   }
 
@@ -275,6 +276,29 @@ final class Bridge {
     if (user != null && state.presence.putIfAbsent(room, user) == null) {
       presence.opened(state, user, room);
     }
+    if (room != null && state != null && state.presence.containsKey(room)) {
+      // the room's picture for this socket alone (the others have it): then the deltas its consumer receives
+      snapshot(room).onSuccess(picture -> {
+        if (sockets.get(socket) == state && state.presence.containsKey(room)) {
+          socket.write(new JsonObject().put("type", "rec").put("address", address).put("body", picture).toBuffer());
+        }
+      }).onFailure(failure -> BridgeSocket.refuse(socket, address, failure));
+    }
+  }
+
+  /** A room's presence snapshot from this node's chat instance: the one whose deltas this node's sockets get. */
+  private Future<JsonObject> snapshot(String room) {
+    return ChatBus.PRESENCE.request(vertx.eventBus(), new ChatBus.RoomKey(room),
+      new DeliveryOptions().setLocalOnly(true).setSendTimeout(timeoutMs));
+  }
+
+  /** {@code chat.presence {room}}: the snapshot again, for a member whose deltas went missing (a gap, a new epoch). */
+  private Future<JsonObject> presenceSnapshot(JsonObject body, MultiMap headers) {
+    JsonObject principal = Caller.principal(headers);
+    String room = EventRules.key(body, "room");
+    return member(principal, room).compose(ok -> snapshot(room))
+      .onFailure(failure -> AccessAudit.refused(vertx, principal, Caller.remote(headers),
+        "send " + ChatBus.PRESENCE_SNAPSHOT + " " + room, failure));
   }
 
   private void unregistered(SockJSSocket socket, JsonObject raw, String address) {

@@ -5,6 +5,7 @@ import io.hubbub.client.BridgeClient;
 import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestNode;
 import io.hubbub.support.Waits;
+import io.hubbub.client.PresenceView;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
@@ -20,6 +21,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.Set;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -150,29 +153,46 @@ class ChatTest {
 
   @Test
   void presenceFollowsConnectionsAndTyping(Vertx vertx, VertxTestContext ctx) {
-    List<JsonObject> seen = new CopyOnWriteArrayList<>();
-    Function<JsonObject, Boolean> last = expected -> !seen.isEmpty() && seen.get(seen.size() - 1).equals(expected);
+    BridgeClient[] fayClient = new BridgeClient[1];
+    PresenceView[] fays = new PresenceView[1];
+    BiFunction<Set<String>, Set<String>, Boolean> shows = (online, typing) -> fays[0] != null && fays[0].inStep()
+      && fays[0].online().equals(online) && fays[0].typing().equals(typing) && fays[0].count() == online.size();
     signedIn("fay").compose(fay -> signedIn("gil").compose(gil ->
       fay.request("chat.join", room("den"))
         .compose(v -> gil.request("chat.join", room("den")))
         .compose(v -> {
-          fay.register("chat.presence.den", frame -> seen.add(frame.getJsonObject("body")));
-          return Waits.until(vertx, () -> last.apply(picture(List.of("fay"), List.of())));
+          fayClient[0] = fay;
+          fays[0] = PresenceView.follow(fay, "den", view -> { });
+          return Waits.until(vertx, () -> shows.apply(Set.of("fay"), Set.of()));
         })
         .compose(v -> {
           gil.register("chat.presence.den", frame -> { });
-          return Waits.until(vertx, () -> last.apply(picture(List.of("fay", "gil"), List.of())));
+          return Waits.until(vertx, () -> shows.apply(Set.of("fay", "gil"), Set.of()));
         })
         .compose(v -> {
           gil.send("chat.typing", room("den"));
-          return Waits.until(vertx, () -> last.apply(picture(List.of("fay", "gil"), List.of("gil"))));
+          return Waits.until(vertx, () -> shows.apply(Set.of("fay", "gil"), Set.of("gil")));
         })
         // typing ends by itself (typingSeconds: 1 in this conf)
-        .compose(v -> Waits.until(vertx, () -> last.apply(picture(List.of("fay", "gil"), List.of()))))
+        .compose(v -> Waits.until(vertx, () -> shows.apply(Set.of("fay", "gil"), Set.of())))
         .compose(v -> gil.close())
-        .compose(v -> Waits.until(vertx, () -> last.apply(picture(List.of("fay"), List.of()))))))
-      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        .compose(v -> Waits.until(vertx, () -> shows.apply(Set.of("fay"), Set.of())))
+        // asked again (what a client does after a gap), the snapshot is the same picture
+        .compose(v -> fay.request("chat.presence", room("den")))))
+      .onComplete(ctx.succeeding(snapshot -> ctx.verify(() -> {
+        List<JsonObject> seen = fayClient[0].frames.stream().filter(f -> "chat.presence.den".equals(f.getString("address")))
+          .map(f -> f.getJsonObject("body")).toList();
+        assertEquals("snapshot", snapshot.getString("type"));
+        assertEquals(List.of("fay"), snapshot.getJsonArray("online").getList());
         assertTrue(seen.stream().allMatch(p -> p.getString("room").equals("den")));
+        // fay's socket got its own snapshot once, then only the deltas of what changed: gil in, typing, out
+        assertEquals(1, seen.stream().filter(p -> "snapshot".equals(p.getString("type"))).count(), seen.toString());
+        List<JsonObject> deltas = seen.stream().filter(p -> "delta".equals(p.getString("type"))).toList();
+        // her own join (her snapshot is of the moment before it), gil's, his typing, its end, his leaving
+        assertEquals(List.of("joined fay", "joined gil", "typing gil", "stopped gil", "left gil"), deltas.stream()
+          .map(d -> d.fieldNames().stream().filter(f -> d.getValue(f) instanceof JsonArray).findFirst()
+            .map(f -> f + " " + String.join(",", d.getJsonArray(f).getList())).orElse("?")).toList(), seen.toString());
+        assertTrue(deltas.stream().noneMatch(d -> d.containsKey("online")), "deltas name changes only: " + seen);
         ctx.completeNow();
       })));
   }
@@ -187,10 +207,8 @@ class ChatTest {
           Future<Void> chain = Future.succeededFuture();
           for (int i = 0; i < 10; i++) {
             chain = chain.compose(v -> node.bridge(token).compose(socket -> {
-              List<JsonObject> pictures = new CopyOnWriteArrayList<>();
-              socket.register("chat.presence.den", frame -> pictures.add(frame.getJsonObject("body")));
-              return Waits.until(vertx, () -> pictures.stream().anyMatch(p -> p != null
-                  && p.getJsonArray("online", new JsonArray()).contains("hal")))
+              PresenceView view = PresenceView.follow(socket, "den", changed -> { });
+              return Waits.until(vertx, () -> view.inStep() && view.online().contains("hal"))
                 .compose(seen -> socket.close());
             }));
           }
@@ -200,15 +218,24 @@ class ChatTest {
   }
 
   @Test
+  void askingForASnapshotNeedsMembership(Vertx vertx, VertxTestContext ctx) {
+    signedIn("jon").compose(jon -> jon.request("chat.join", room("den"))).compose(made -> signedIn("ida"))
+      .compose(ida -> code(ida.request("chat.presence", room("den")))
+        .compose(notMember -> code(ida.request("chat.presence", room("nowhere")))
+          .compose(noRoom -> code(ida.request("chat.presence", new JsonObject().put("room", "caf\u00e9")))
+            .map(badName -> List.of(notMember, noRoom, badName)))))
+      .onComplete(ctx.succeeding(codes -> ctx.verify(() -> {
+        assertEquals(List.of(Failures.FORBIDDEN, Failures.NOT_FOUND, Failures.BAD_REQUEST), codes);
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
   void presenceNeedsASignedInReader(Vertx vertx, VertxTestContext ctx) {
     node.bridge(null).compose(anonymous -> {
       anonymous.register("chat.presence.den", frame -> { });
       return Waits.until(vertx, () -> anonymous.frames.stream().anyMatch(f -> "err".equals(f.getString("type"))
         && "chat.presence.den".equals(f.getString("address")) && f.getInteger("failureCode") == 401));
     }).onComplete(ctx.succeedingThenComplete());
-  }
-
-  private static JsonObject picture(List<String> online, List<String> typing) {
-    return new JsonObject().put("room", "den").put("online", new JsonArray(online)).put("typing", new JsonArray(typing));
   }
 }

@@ -4,13 +4,13 @@ import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.client.BridgeClient;
+import io.hubbub.client.PresenceView;
 import io.hubbub.client.GaplessReader;
 import io.hubbub.client.Response;
 import io.hubbub.support.Chromium;
 import io.hubbub.support.TcpProxy;
 import io.hubbub.support.TestConf;
 import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -20,7 +20,6 @@ import org.junit.jupiter.api.Timeout;
 
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -156,11 +155,9 @@ class ClusterIT {
       BridgeClient erinOn2 = bridge("edge-2", erin);
       daveOn1.request("chat.join", new JsonObject().put("room", "edgy")).await(10, TimeUnit.SECONDS);
       erinOn2.request("chat.join", new JsonObject().put("room", "edgy")).await(10, TimeUnit.SECONDS);
-      List<JsonObject> seenByDave = new CopyOnWriteArrayList<>();
-      List<JsonObject> seenByErin = new CopyOnWriteArrayList<>();
-      // both at once, on two edges: each socket gets its room's picture however the registrations interleave
-      daveOn1.register("chat.presence.edgy", frame -> seenByDave.add(frame.getJsonObject("body")));
-      erinOn2.register("chat.presence.edgy", frame -> seenByErin.add(frame.getJsonObject("body")));
+      // both at once, on two edges: each socket's view (its snapshot, then deltas) is right however the registrations interleave
+      PresenceView seenByDave = PresenceView.follow(daveOn1, "edgy", view -> { });
+      PresenceView seenByErin = PresenceView.follow(erinOn2, "edgy", view -> { });
       eventually("dave sees erin online", () -> online(seenByDave).equals(List.of("dave", "erin")), 15, () -> daveOn1.frames);
       eventually("erin sees dave online", () -> online(seenByErin).equals(List.of("dave", "erin")), 15,
         () -> "erin: " + erinOn2.frames + ", dave: " + daveOn1.frames);
@@ -210,14 +207,13 @@ class ClusterIT {
     aliceOn1.request("chat.join", room).await(10, TimeUnit.SECONDS);
     bobOn2.request("chat.join", room).await(10, TimeUnit.SECONDS);
 
-    List<JsonObject> seenByAlice = new CopyOnWriteArrayList<>();
-    aliceOn1.register("chat.presence.across", frame -> seenByAlice.add(frame.getJsonObject("body")));
+    PresenceView seenByAlice = PresenceView.follow(aliceOn1, "across", view -> { });
     eventually("alice sees herself online", () -> online(seenByAlice).equals(List.of("alice")), 15);
     bobOn2.register("chat.presence.across", frame -> { });
     eventually("alice, on edge-1, sees bob, on edge-2, online", () -> online(seenByAlice).equals(List.of("alice", "bob")), 15,
       () -> "alice: " + aliceOn1.frames + ", bob: " + bobOn2.frames);
     bobOn2.send("chat.typing", room);
-    eventually("and typing", () -> last(seenByAlice).getJsonArray("typing").contains("bob"), 15);
+    eventually("and typing", () -> seenByAlice.typing().contains("bob"), 15);
     bobOn2.close().await(10, TimeUnit.SECONDS);
     eventually("and gone when his connection closes", () -> online(seenByAlice).equals(List.of("alice")), 15);
 
@@ -281,13 +277,9 @@ class ClusterIT {
     return client;
   }
 
-  private static JsonObject last(List<JsonObject> pictures) {
-    return pictures.isEmpty() ? new JsonObject().put("online", new JsonArray()).put("typing", new JsonArray())
-      : pictures.get(pictures.size() - 1);
-  }
-
-  private static List<Object> online(List<JsonObject> pictures) {
-    return last(pictures).getJsonArray("online").getList();
+  /** Who a view shows online, sorted; nothing while it waits for a snapshot. */
+  private static List<String> online(PresenceView view) {
+    return view.inStep() ? view.online().stream().sorted().toList() : List.of();
   }
 
   @SuppressWarnings("unchecked")

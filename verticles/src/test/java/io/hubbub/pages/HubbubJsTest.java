@@ -247,8 +247,9 @@ class HubbubJsTest {
     Map<String, Object> result = run("""
       await hub.request('chat.join', { room: 'lobby' });
       const pictures = [];
-      hub.listen('chat.presence.lobby', p => pictures.push(p));
-      const online = () => pictures.length > 0 && pictures[pictures.length - 1].online.includes('js');
+      const tracker = hub.presence('lobby', p => pictures.push(p));
+      const online = () => pictures.length > 0 && pictures[pictures.length - 1].online.includes('js')
+        && pictures[pictures.length - 1].count === 1 && tracker.version >= 0;
       await until(online);
       const missed = [];
       for (let i = 0; i < 6; i++) {
