@@ -332,8 +332,8 @@ class PresenceTracker {
   }
 
   take(message) {
-    if (!message || message.room !== this.room) {
-      return;
+    if (!message || (message.room !== undefined && message.room !== this.room)) {
+      return; // deltas come on the room's address and do not repeat its name
     }
     const inStep = message.type === 'snapshot' ? this.snapshot(message) : this.delta(message);
     safely(() => this.onChange(this.picture()));

@@ -74,8 +74,8 @@ public final class PresenceView {
 
   /** Applies a snapshot or a delta; answers false when the view needs a snapshot to be right again. */
   public synchronized boolean apply(JsonObject message) {
-    if (!room.equals(message.getString("room"))) {
-      return true;
+    if (message.containsKey("room") && !room.equals(message.getString("room"))) {
+      return true; // deltas come on the room's address and do not repeat its name
     }
     if ("snapshot".equals(message.getString("type"))) {
       return snapshot(message);

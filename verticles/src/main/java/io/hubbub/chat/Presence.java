@@ -183,9 +183,9 @@ final class Presence {
   }
 
   /**
-   * The net change of a room since its last delta, as its next delta ({@code {room, type: "delta", v, count,
-   * listed, joined?, left?, typing?, stopped?}}), or null when nothing changed (its version stays). Names of who
-   * joined and left are given while the room has at most {@code maxListed} online ({@code listed}).
+   * The net change of a room since its last delta, as its next delta ({@code {type: "delta", v, count, joined?,
+   * left?, typing?, stopped?, listed?}}), or null when nothing changed (its version stays). Names of who joined
+   * and left are given while the room has at most {@code maxListed} online; above, {@code listed: false}.
    */
   JsonObject delta(String room, int maxListed) {
     List<String> joined = new ArrayList<>();
@@ -199,11 +199,13 @@ final class Presence {
     }
     long version = versions.merge(room, 1L, Long::sum);
     int count = online(room);
-    JsonObject delta = new JsonObject().put("room", room).put("type", "delta").put("v", version).put("count", count)
-      .put("listed", count <= maxListed);
+    // small: every subscriber gets each one (the room is in the address it comes on; listed is said when false)
+    JsonObject delta = new JsonObject().put("type", "delta").put("v", version).put("count", count);
     if (count <= maxListed) {
       putIfAny(delta, "joined", joined);
       putIfAny(delta, "left", left);
+    } else {
+      delta.put("listed", false);
     }
     putIfAny(delta, "typing", started);
     putIfAny(delta, "stopped", stopped);

@@ -36,7 +36,7 @@ final class PresenceRelay {
   private final long timeoutMs;
   private final int maxListed;
   private final long coalesceMs;
-  private final String epoch = UUID.randomUUID().toString().substring(0, 8);
+  private final String epoch = UUID.randomUUID().toString().substring(0, 6);
   private final Presence presence = new Presence();
   /** Gateways by when they last reported: a silent one's presence is dropped. */
   private final Map<String, Long> gatewaysSeen = new HashMap<>();

@@ -49,7 +49,9 @@ class HubbubJsTest {
 
   private static Chromium chromium;
   @RegisterExtension
-  final NodeExtension running = NodeExtension.node();
+  // presence names up to 8 online: the crowd test crosses that size both ways
+  final NodeExtension running = NodeExtension.with(conf -> conf.getJsonObject("chat")
+    .put("presence", new JsonObject().put("maxListed", 8)));
   private TestNode node;
   private BrowserContext context;
   private Page page;
@@ -266,5 +268,75 @@ class HubbubJsTest {
       return { missed };
       """);
     assertEquals(List.of(), result.get("missed"), "reconnects after which the user was not listed online");
+  }
+
+  /**
+   * The picture hubbub.js keeps from snapshots and deltas is the true one, through random joins, leaves, typing,
+   * the page's own connection dropping, and rooms that cross the listed size both ways: checked at quiet
+   * moments against the model (online) and the server's snapshot (typing).
+   */
+  @Test
+  void presenceInThePageIsTheTruePictureThroughRandomJoinsLeavesDropsAndTyping() throws Exception {
+    List<String> users = IntStream.range(0, 12).mapToObj(i -> "p" + i).toList();
+    Map<String, String> tokens = new java.util.HashMap<>();
+    for (String user : users) {
+      tokens.put(user, await(node.user(user)));
+    }
+    io.hubbub.client.BridgeClient watcher = await(node.bridge(tokens.get("p0")));
+    await(watcher.request("chat.join", new JsonObject().put("room", "crowd")));
+    run("""
+      await hub.request('chat.join', { room: 'crowd' });
+      window.hub = hub;
+      window.pictures = [];
+      window.tracker = hub.presence('crowd', p => { window.picture = p; window.pictures.push(p.count); });
+      return {};
+      """);
+    java.util.Random random = new java.util.Random(7);
+    Map<io.hubbub.client.BridgeClient, String> open = new java.util.LinkedHashMap<>();
+    for (int round = 0; round < 6; round++) {
+      for (int step = 0; step < 25; step++) {
+        int op = random.nextInt(10);
+        if (op < 5) {
+          String user = users.get(random.nextInt(users.size()));
+          io.hubbub.client.BridgeClient socket = await(node.bridge(tokens.get(user)));
+          await(socket.request("chat.join", new JsonObject().put("room", "crowd")));
+          socket.register("chat.presence.crowd", frame -> { });
+          open.put(socket, user);
+        } else if (op < 8 && !open.isEmpty()) {
+          io.hubbub.client.BridgeClient socket = new ArrayList<>(open.keySet()).get(random.nextInt(open.size()));
+          open.remove(socket);
+          await(socket.close());
+        } else if (op == 8 && !open.isEmpty()) {
+          new ArrayList<>(open.keySet()).get(random.nextInt(open.size())).send("chat.typing", new JsonObject().put("room", "crowd"));
+        } else {
+          // the page's network drops (when it is up); it reconnects by itself
+          page.evaluate("() => window.hub.state === 'open' && window.hub.eb.sockJSConn && window.hub.eb.sockJSConn.close()");
+        }
+        Thread.sleep(random.nextInt(30));
+      }
+      java.util.Set<String> truth = new java.util.TreeSet<>(open.values());
+      truth.add("js");
+      long deadline = System.currentTimeMillis() + 20_000;
+      String seen = "";
+      while (true) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> picture = (Map<String, Object>) page.evaluate("() => window.picture || null");
+        JsonObject server = await(watcher.request("chat.presence", new JsonObject().put("room", "crowd")));
+        seen = "round " + round + ": page " + picture + ", server " + server + ", truth " + truth;
+        if (picture != null && ((Number) picture.get("count")).intValue() == truth.size()
+          && (truth.size() > 8 || new java.util.TreeSet<>((List<?>) picture.get("online")).equals(truth))
+          && (truth.size() <= 8 || Boolean.FALSE.equals(picture.get("listed")))
+          && server.getInteger("count") == truth.size()
+          && new java.util.TreeSet<>((List<?>) picture.get("typing")).equals(new java.util.TreeSet<>(server.getJsonArray("typing").getList()))) {
+          break;
+        }
+        assertTrue(System.currentTimeMillis() < deadline, "the page's presence never matched: " + seen);
+        Thread.sleep(100);
+      }
+    }
+    List<?> counts = (List<?>) page.evaluate("() => window.pictures");
+    assertTrue(counts.stream().anyMatch(c -> ((Number) c).intValue() > 8) && counts.stream().anyMatch(c -> ((Number) c).intValue() <= 8),
+      "the room crossed the listed size: " + counts);
+    watcher.close();
   }
 }
