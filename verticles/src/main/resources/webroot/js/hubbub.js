@@ -350,7 +350,10 @@ class PresenceTracker {
     this.asking = true;
     this.hub.request('chat.presence', { room: this.room })
       .then(snapshot => { this.asking = false; this.take(snapshot); })
-      .catch(() => { this.asking = false; });
+      .catch(() => {
+        this.asking = false;
+        setTimeout(() => this.version < 0 && this.refresh(), 1000); // none came: again, while out of step
+      });
   }
 
   snapshot(message) {

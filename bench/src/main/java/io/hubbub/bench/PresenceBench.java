@@ -179,11 +179,19 @@ final class PresenceBench {
 
   /** Seconds from {@code started} until every view shows all members. */
   private static double until(List<PresenceView> views, int members, long started) throws Exception {
-    waitFor(() -> {
+    try {
+      waitFor(() -> {
+        synchronized (views) {
+          return views.size() == members && views.stream().allMatch(v -> v.inStep() && v.count() == members);
+        }
+      }, 300_000);
+    } catch (IllegalStateException e) {
       synchronized (views) {
-        return views.size() == members && views.stream().allMatch(v -> v.inStep() && v.count() == members);
+        List<PresenceView> off = views.stream().filter(v -> !v.inStep() || v.count() != members).toList();
+        throw new IllegalStateException(e.getMessage() + ": " + views.size() + " views, " + off.size() + " not right, e.g. "
+          + off.stream().limit(5).map(PresenceView::toString).toList(), e);
       }
-    }, 300_000);
+    }
     return (System.nanoTime() - started) / 1e9;
   }
 

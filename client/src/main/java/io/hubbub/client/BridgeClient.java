@@ -43,7 +43,10 @@ public final class BridgeClient {
   public static final long REPLY_TIMEOUT_S = 30;
   private String token;
 
-  private BridgeClient(WebSocketClient client, WebSocket socket) {
+  private final Vertx vertx;
+
+  private BridgeClient(Vertx vertx, WebSocketClient client, WebSocket socket) {
+    this.vertx = vertx;
     this.client = client;
     this.socket = socket;
     // whole messages (a large one comes in several WebSocket frames); the bridge sends binary ones
@@ -64,7 +67,12 @@ public final class BridgeClient {
   public static Future<BridgeClient> connect(Vertx vertx, String host, int port, int receiveBufferBytes) {
     WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxMessageSize(64 * 1_048_576)
       .setMaxFrameSize(4 * 1_048_576).setReceiveBufferSize(receiveBufferBytes));
-    return client.connect(port, host, "/eventbus/websocket").map(ws -> new BridgeClient(client, ws));
+    return client.connect(port, host, "/eventbus/websocket").map(ws -> new BridgeClient(vertx, client, ws));
+  }
+
+  /** The Vert.x this socket runs on (for timers). */
+  public Vertx vertx() {
+    return vertx;
   }
 
   /** Sets the token sent in the {@code authorization} header of every later frame. */

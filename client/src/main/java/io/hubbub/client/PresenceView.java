@@ -52,15 +52,29 @@ public final class PresenceView {
       public void accept(JsonObject message) {
         boolean inStep = view.apply(message);
         onChange.accept(view);
-        if (!inStep && !asking[0]) {
-          asking[0] = true;
-          client.request("chat.presence", new JsonObject().put("room", room)).onComplete(done -> {
-            asking[0] = false;
-            if (done.succeeded()) {
-              accept(done.result());
-            }
-          });
+        if (!inStep) {
+          ask();
         }
+      }
+
+      /** Asks for a snapshot (one at a time), again a second later while none comes. */
+      private void ask() {
+        if (asking[0]) {
+          return;
+        }
+        asking[0] = true;
+        client.request("chat.presence", new JsonObject().put("room", room)).onComplete(done -> {
+          asking[0] = false;
+          if (done.succeeded()) {
+            accept(done.result());
+          } else if (!view.inStep()) {
+            client.vertx().setTimer(1_000, t -> {
+              if (!view.inStep()) {
+                ask();
+              }
+            });
+          }
+        });
       }
     };
     client.register("chat.presence." + room, frame -> {
