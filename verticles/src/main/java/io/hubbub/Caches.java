@@ -16,4 +16,10 @@ public final class Caches {
   public static <K, V> Cache<K, V> bounded(long max) {
     return Caffeine.newBuilder().maximumSize(max).executor(Runnable::run).build();
   }
+
+  /** As {@link #bounded}, and each entry is read again at most {@code seconds} after it was loaded. */
+  public static <K, V> Cache<K, V> bounded(long max, long seconds) {
+    return Caffeine.newBuilder().maximumSize(max).expireAfterWrite(java.time.Duration.ofSeconds(seconds))
+      .executor(Runnable::run).build();
+  }
 }

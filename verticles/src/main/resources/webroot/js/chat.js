@@ -155,7 +155,7 @@ async function refreshRooms() {
     name.textContent = room.name;
     const members = document.createElement('span');
     members.className = 'members';
-    members.textContent = ` (${room.members.length})`;
+    members.textContent = ` (${room.memberCount ?? room.members.length})`;
     button.append(name, members);
     button.title = room.name; // the whole name, where a long one is cut short
     const open = current !== null && current.name === room.name;

@@ -15,8 +15,12 @@ import java.util.stream.Collectors;
  * <ul>
  *   <li>{@link #SEND} {@code {room, text, id?}} → {@code {status: "TEXT_SUCCESS", stream, seq, id, ts, duplicate?}};
  *       400 empty or too long, 401, 403 not a member, 404 no such room, 429 too fast</li>
- *   <li>{@link #ROOMS} {@code {}} → {@code {rooms: [{name, members, lastSeq}]}}</li>
- *   <li>{@link #JOIN} / {@link #LEAVE} {@code {room}} → {@code {room, members}}; a room is created on its first join</li>
+ *   <li>{@link #ROOMS} {@code {}} → {@code {rooms: [{name, memberCount, members, lastSeq}]}} ({@code members}: the
+ *       first {@code chat.presence.maxListed} names)</li>
+ *   <li>{@link #JOIN} / {@link #LEAVE} {@code {room}} → {@code {room, memberCount, members}}; a room is created on its
+ *       first join</li>
+ *   <li>{@link #MEMBERS_PAGE} {@code {room, after?, limit?}} → {@code {room, memberCount, members, next?}}: members by
+ *       name after {@code after}; {@code next} is where the next page starts</li>
  *   <li>{@link #TYPING} {@code {room}}, no reply: the caller is typing for the next few seconds</li>
  *   <li>{@code chat.presence.<room>} (published) {@code {room, online, typing}} on every change</li>
  * </ul>
@@ -42,7 +46,8 @@ import java.util.stream.Collectors;
  *   <li>{@link #TYPING_STATE} (published): a {@link TypingState}, a member started or stopped typing</li>
  *   <li>{@link #PRESENCE} (local only): a {@link RoomKey} → the room's presence snapshot as this node's chat instance
  *       published it ({@code {room, type: "snapshot", v, epoch, count, listed, online, typing}})</li>
- *   <li>{@link #MEMBERS} (published): a room's {@link RoomMembers} changed; chat instances refresh their cache</li>
+ *   <li>{@link #MEMBERS} (published): a {@link MemberChange}, one user joined or left a room; chat instances apply it to
+ *       their cache (the change, not the room's list)</li>
  * </ul>
  */
 public final class ChatBus {
@@ -50,6 +55,7 @@ public final class ChatBus {
   public static final String SEND = "chat.send";
   public static final String ROOMS = "chat.rooms";
   public static final String JOIN = "chat.join";
+  public static final String MEMBERS_PAGE = "chat.members";
   public static final String LEAVE = "chat.leave";
   public static final String TYPING = "chat.typing";
   public static final String PRESENCE_PREFIX = "chat.presence.";
@@ -63,7 +69,7 @@ public final class ChatBus {
   public static final Topic<RoomKey> ROOM_DELETED = new Topic<>("chat.internal.roomDeleted", RoomKey::toJson, RoomKey::fromJson);
   public static final Topic<Erasure> ERASE = new Topic<>("chat.internal.erase", Erasure::toJson, Erasure::fromJson);
   public static final String ERASURES_COLLECTION = "erasures";
-  public static final Topic<RoomMembers> MEMBERS = new Topic<>("chat.internal.members", RoomMembers::toJson, RoomMembers::fromJson);
+  public static final Topic<MemberChange> MEMBERS = new Topic<>("chat.internal.members", MemberChange::toJson, MemberChange::fromJson);
   public static final Topic<GatewayBeat> GATEWAYS = new Topic<>("chat.internal.gateways", GatewayBeat::toJson, GatewayBeat::fromJson);
   public static final Topic<TypingState> TYPING_STATE = new Topic<>("chat.internal.typing", TypingState::toJson, TypingState::fromJson);
   /** A room's presence snapshot, asked of this node's chat instance (local only) by a gateway for one socket. */
@@ -147,22 +153,18 @@ public final class ChatBus {
     }
   }
 
-  /** A room's members; also the reply to {@link #JOIN} and {@link #LEAVE}. */
-  public record RoomMembers(String room, Set<String> members) {
-
-    public RoomMembers {
-      members = Set.copyOf(members);
-    }
+  /** One user joined ({@code member}) or left a room. */
+  public record MemberChange(String room, String user, boolean member) {
 
     public JsonObject toJson() {
-      return new JsonObject().put("room", room).put("members", new JsonArray(members.stream().sorted().toList()));
+      return new JsonObject().put("room", room).put("user", user).put("member", member);
     }
 
-    public static RoomMembers fromJson(JsonObject body) {
-      if (!(body.getValue("members") instanceof JsonArray list) || !list.stream().allMatch(String.class::isInstance)) {
-        throw Failures.badRequest("'members' must be an array of names");
+    public static MemberChange fromJson(JsonObject body) {
+      if (!(body.getValue("member") instanceof Boolean member) || !(body.getValue("user") instanceof String user)) {
+        throw Failures.badRequest("a member change names a 'user' and whether they are a 'member'");
       }
-      return new RoomMembers(EventRules.key(body, "room"), list.stream().map(String.class::cast).collect(Collectors.toSet()));
+      return new MemberChange(EventRules.key(body, "room"), user, member);
     }
   }
 

@@ -37,8 +37,9 @@ import java.util.regex.Pattern;
  *   <li>{@link #DOC_INSERT}: a {@link DocInsert} → nothing ({@code {}}), 409 when {@code doc._id} is taken</li>
  *   <li>{@link #DOC_FIND}: a {@link DocKey} → the document ({@code {doc}}), 404 when absent</li>
  *   <li>{@link #DOC_DELETE}: a {@link DocKey} → how many were deleted ({@code {deleted}})</li>
- *   <li>{@link #DOC_ADD} / {@link #DOC_REMOVE}: a {@link DocChange} → the document as it is now ({@code {doc}}): adds
- *       the string {@code value} to (or removes it from) the array {@code field}; 404 when absent</li>
+ *   <li>{@link #DOC_ADD} / {@link #DOC_REMOVE}: a {@link DocChange} → whether it changed the document
+ *       ({@code {changed}}): adds the string {@code value} to (or removes it from) the array {@code field}; 404 when
+ *       absent. The answer is the same size however long the array is.</li>
  *   <li>{@link #DOC_LIST}: a {@link DocList} → the documents ({@code {docs}}), by {@code _id}</li>
  *   <li>{@link #DOC_PUT}: a {@link DocPut} → nothing ({@code {}}): writes each document whole under its {@code _id},
  *       in one bulk write</li>
@@ -73,9 +74,9 @@ public final class StorageBus {
   public static final Contract<DocKey, Long> DOC_DELETE = new Contract<>("storage.docs.delete", DocKey::toJson, DocKey::fromJson,
     deleted -> new JsonObject().put("deleted", deleted), body -> body.getLong("deleted"));
   public static final Contract<DocChange, JsonObject> DOC_ADD =
-    new Contract<>("storage.docs.add", DocChange::toJson, DocChange::fromJson, StorageBus::writeDoc, StorageBus::readDoc);
+    Contract.jsonReply("storage.docs.add", DocChange::toJson, DocChange::fromJson);
   public static final Contract<DocChange, JsonObject> DOC_REMOVE =
-    new Contract<>("storage.docs.remove", DocChange::toJson, DocChange::fromJson, StorageBus::writeDoc, StorageBus::readDoc);
+    Contract.jsonReply("storage.docs.remove", DocChange::toJson, DocChange::fromJson);
   public static final Contract<DocList, List<JsonObject>> DOC_LIST =
     new Contract<>("storage.docs.list", DocList::toJson, DocList::fromJson, StorageBus::writeDocs, StorageBus::readDocs);
   public static final Contract<DocPut, Void> DOC_PUT = new Contract<>("storage.docs.put", DocPut::toJson, DocPut::fromJson, StorageBus::done, StorageBus::done);

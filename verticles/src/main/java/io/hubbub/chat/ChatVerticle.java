@@ -26,8 +26,10 @@ import org.slf4j.LoggerFactory;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.NavigableSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.BiFunction;
 
 /**
@@ -41,6 +43,7 @@ public final class ChatVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(ChatVerticle.class);
   private static final int MAX_CACHED_ROOMS = 10_000;
   private static final int MAX_LISTED_ROOMS = 1_000;
+  private static final long MEMBERS_FRESH_SECONDS = 60;
   private static final long SWEEP_MS = 1_000;
   private static final String RATE_LIMIT_MAP = "hubbub.rate.chat";
 
@@ -48,8 +51,14 @@ public final class ChatVerticle extends VerticleBase {
   /** What {@link #membersOf} answers for a room that does not exist. */
   private static final Set<String> NO_ROOM = Collections.unmodifiableSet(new HashSet<>());
 
-  /** Members by room, as storage last answered; kept true by {@link ChatBus#MEMBERS}; {@link #NO_ROOM} when absent. */
-  private final Cache<String, Set<String>> members = Caches.bounded(MAX_CACHED_ROOMS);
+  /**
+   * Members by room (sorted: a page of names is a walk from a name), as storage last answered and then changed one
+   * member at a time by {@link ChatBus#MEMBERS}; {@link #NO_ROOM} when absent. A change that crossed a read of the
+   * room (the read answered before it, stored after it) would be missed: entries are read again after a minute.
+   */
+  private final Cache<String, Set<String>> members = Caches.bounded(MAX_CACHED_ROOMS, MEMBERS_FRESH_SECONDS);
+  /** The most member names one answer carries ({@code chat.presence.maxListed}); more come by {@code chat.members}. */
+  private int maxListed;
   private SharedRateLimit rateLimit;
   private PresenceRelay relay;
   private final HubbubConf conf;
@@ -75,6 +84,7 @@ public final class ChatVerticle extends VerticleBase {
     serve(ChatBus.PUBLISH.address(), ChatBus.PUBLISH.rawHandler((post, headers) -> publish(post)));
     serve(ChatBus.ROOMS, (body, headers) -> rooms(headers));
     serve(ChatBus.JOIN, this::join);
+    serve(ChatBus.MEMBERS_PAGE, this::membersPage);
     serve(ChatBus.LEAVE, this::leave);
     serve(ChatBus.TYPING, this::typing);
     serve(ChatBus.MEMBER.address(), ChatBus.MEMBER.rawHandler(this::member));
@@ -83,9 +93,10 @@ public final class ChatVerticle extends VerticleBase {
       .onFailure(failure -> log.warn("erasure cut short, done at the next start [user: {}, error: {}]", erasure.user(),
         failure.getMessage()))));
     consumers.add(ChatBus.ROOM_DELETED.consumer(vertx.eventBus(), gone -> members.invalidate(gone.room())));
+    maxListed = Math.max(1, conf.chat().presenceMaxListed());
     relay = new PresenceRelay(vertx, typingMs, timeoutMs, conf.chat().presenceMaxListed(), conf.chat().presenceCoalesceMs());
     consumers.addAll(relay.consumers());
-    consumers.add(ChatBus.MEMBERS.consumer(vertx.eventBus(), changed -> members.put(changed.room(), changed.members())));
+    consumers.add(ChatBus.MEMBERS.consumer(vertx.eventBus(), this::memberChanged));
     sweeper = vertx.setPeriodic(SWEEP_MS, t -> sweep());
     return consumers.ready().onSuccess(v -> resumeErasures());
   }
@@ -150,7 +161,8 @@ public final class ChatVerticle extends VerticleBase {
           String room = doc.getString("_id");
           return storage.request(StorageBus.META, new StorageBus.StreamKey(ChatBus.stream(room))).map(meta -> new JsonObject()
             .put("name", room)
-            .put("members", new JsonArray(memberList(doc).stream().sorted().toList()))
+            .put("memberCount", doc.getJsonArray("members", new JsonArray()).size())
+            .put("members", page(memberList(doc), null, maxListed))
             .put("lastSeq", meta.lastSeq()));
         }).toList();
         return Future.all(rooms).map(all -> new JsonObject().put("rooms", new JsonArray(all.list())));
@@ -167,10 +179,13 @@ public final class ChatVerticle extends VerticleBase {
       // a room made again starts empty, even if its predecessor's deletion left a message behind
       .compose(created -> forgetHistory(room))
       .compose(created -> audit("CREATED", new JsonObject().put("room", room).put("members", new JsonArray().add(user)), user)
-        .map(v -> Set.of(user)))
+        .map(v -> {
+          members.put(room, new TreeSet<>(Set.of(user)));
+          return true;
+        }))
       .recover(failure -> Failures.code(failure) != Failures.CONFLICT ? Future.failedFuture(failure)
         : change(StorageBus.DOC_ADD, room, user, "joined"))
-      .map(now -> announce(room, now));
+      .compose(changed -> announce(room, user, true));
   }
 
   private Future<JsonObject> leave(JsonObject body, MultiMap headers) {
@@ -179,26 +194,79 @@ public final class ChatVerticle extends VerticleBase {
     return change(StorageBus.DOC_REMOVE, room, user, "left")
       .recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.NOT_FOUND
         ? Failures.of(Failures.NOT_FOUND, "no room '" + room + "'") : failure))
-      .map(now -> announce(room, now));
+      .compose(changed -> announce(room, user, false));
   }
 
-  /** Adds or removes a member in storage; audits it when it changed anything. */
-  private Future<Set<String>> change(Contract<StorageBus.DocChange, JsonObject> address, String room, String user, String what) {
-    Set<String> before = members.getIfPresent(room);
+  /**
+   * Adds or removes a member in storage (whose answer says only whether it changed anything: a join must not cost the
+   * room's whole list); audits it when it did.
+   */
+  private Future<Boolean> change(Contract<StorageBus.DocChange, JsonObject> address, String room, String user, String what) {
     return storage(address, StorageBus.docChange(ChatBus.ROOMS_COLLECTION, room, "members", user))
       .compose(reply -> {
-        Set<String> now = memberList(reply);
-        boolean changed = before == null || now.contains(user) != before.contains(user);
+        boolean changed = reply.getBoolean("changed", true);
         return (changed ? audit("UPDATED", new JsonObject().put("room", room).put(what, user), user) : Future.<Void>succeededFuture())
-          .map(v -> now);
+          .map(v -> changed);
       });
   }
 
-  private JsonObject announce(String room, Set<String> now) {
-    ChatBus.RoomMembers update = new ChatBus.RoomMembers(room, now);
-    members.put(room, update.members());
-    ChatBus.MEMBERS.publish(vertx.eventBus(), update);
-    return update.toJson();
+  /**
+   * Tells every chat instance that one member joined or left (the change, not the list), and answers the caller
+   * {@code {room, memberCount, members}} with the first names.
+   */
+  private Future<JsonObject> announce(String room, String user, boolean member) {
+    ChatBus.MemberChange change = new ChatBus.MemberChange(room, user, member);
+    memberChanged(change);
+    ChatBus.MEMBERS.publish(vertx.eventBus(), change);
+    return membersOf(room).map(now -> new JsonObject().put("room", room).put("memberCount", now.size())
+      .put("members", page(now, null, maxListed)));
+  }
+
+  /** Another instance's (or this one's) member change, applied to the cached list if there is one. */
+  private void memberChanged(ChatBus.MemberChange change) {
+    Set<String> cached = members.getIfPresent(change.room());
+    if (cached == NO_ROOM) {
+      members.invalidate(change.room()); // made (again) meanwhile: read it when next asked
+    } else if (cached != null && change.member()) {
+      cached.add(change.user());
+    } else if (cached != null) {
+      cached.remove(change.user());
+    }
+  }
+
+  /** {@code chat.members {room, after?, limit?}}: a page of a room's members by name, for signed-in users. */
+  private Future<JsonObject> membersPage(JsonObject body, MultiMap headers) {
+    Caller.user(headers);
+    String room = room(body);
+    String after = body.getValue("after") instanceof String a ? a : null;
+    if (body.containsKey("after") && after == null) {
+      throw Failures.badRequest("'after' must be the last name of the previous page");
+    }
+    int limit = (int) EventRules.optionalLong(body, "limit", maxListed, 1, 1_000);
+    return membersOf(room).map(found -> {
+      if (found == NO_ROOM) {
+        throw Failures.of(Failures.NOT_FOUND, "no room '" + room + "'");
+      }
+      JsonArray names = page(found, after, limit);
+      JsonObject answer = new JsonObject().put("room", room).put("memberCount", found.size()).put("members", names);
+      if (names.size() == limit && !names.isEmpty() && ((NavigableSet<String>) found).higher(names.getString(names.size() - 1)) != null) {
+        answer.put("next", names.getString(names.size() - 1));
+      }
+      return answer;
+    });
+  }
+
+  /** Up to {@code limit} names of a sorted member set after {@code after} (from the first: null). */
+  private static JsonArray page(Set<String> sorted, String after, int limit) {
+    NavigableSet<String> names = sorted instanceof NavigableSet<String> n ? n : new TreeSet<>(sorted);
+    JsonArray page = new JsonArray();
+    for (String name : after == null ? names : names.tailSet(after, false)) {
+      if (page.size() >= limit) {
+        break;
+      }
+      page.add(name);
+    }
+    return page;
   }
 
   private Future<Void> typing(JsonObject body, MultiMap headers) {
@@ -294,7 +362,7 @@ public final class ChatVerticle extends VerticleBase {
 
   /** Ends a deleted user's membership of a room, when they had one. */
   private Future<Void> leave(String room, String user, boolean member) {
-    return member ? change(StorageBus.DOC_REMOVE, room, user, "left").map(now -> announce(room, now)).mapEmpty()
+    return member ? change(StorageBus.DOC_REMOVE, room, user, "left").compose(changed -> announce(room, user, false)).mapEmpty()
       : Future.succeededFuture();
   }
 
@@ -322,7 +390,7 @@ public final class ChatVerticle extends VerticleBase {
       return Future.succeededFuture(cached);
     }
     return storage(StorageBus.DOC_FIND, StorageBus.docKey(ChatBus.ROOMS_COLLECTION, room))
-      .map(ChatVerticle::memberList)
+      .<Set<String>>map(ChatVerticle::memberList)
       .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND
         ? Future.succeededFuture(NO_ROOM) : Future.failedFuture(failure))
       .onSuccess(found -> members.put(room, found));
@@ -375,9 +443,10 @@ public final class ChatVerticle extends VerticleBase {
     return EventRules.key(body, "room");
   }
 
-  private static Set<String> memberList(JsonObject doc) {
+  /** A room document's members, sorted (the cache's form: a page is a walk from a name). */
+  private static NavigableSet<String> memberList(JsonObject doc) {
     JsonArray list = doc.getJsonArray("members", new JsonArray());
-    Set<String> names = new HashSet<>();
+    NavigableSet<String> names = new TreeSet<>();
     list.forEach(name -> names.add((String) name));
     return names;
   }

@@ -47,7 +47,8 @@ final class Bridge {
   static final String PUBLISH = "streams.publish";
   static final String READ = "streams.read";
   private static final Set<String> INBOUND =
-    Set.of(PUBLISH, READ, ChatBus.SEND, ChatBus.ROOMS, ChatBus.JOIN, ChatBus.LEAVE, ChatBus.TYPING, ChatBus.PRESENCE_SNAPSHOT);
+    Set.of(PUBLISH, READ, ChatBus.SEND, ChatBus.ROOMS, ChatBus.JOIN, ChatBus.LEAVE, ChatBus.TYPING, ChatBus.PRESENCE_SNAPSHOT,
+      ChatBus.MEMBERS_PAGE);
   private static final Set<String> PUBLISH_FIELDS = Set.of("stream");
   /**
    * Where the bridge registers a socket's {@code streams.live.<stream>}: an address nothing is sent to.

@@ -135,9 +135,9 @@ class ContractsTest {
     refused(() -> ChatBus.Subscription.fromJson(opened.toJson().putNull("user")), "'user' must be");
     ChatBus.Snapshot snapshot = new ChatBus.Snapshot("g1", java.util.List.of(new ChatBus.Held("c1", "ada", "den")));
     assertThat(ChatBus.Snapshot.fromJson(snapshot.toJson())).isEqualTo(snapshot);
-    ChatBus.RoomMembers members = new ChatBus.RoomMembers("den", java.util.Set.of("bo", "ada"));
-    assertThat(members.toJson().getJsonArray("members")).as("sorted, as join and leave answer").containsExactly("ada", "bo");
-    assertThat(ChatBus.RoomMembers.fromJson(members.toJson())).isEqualTo(members);
+    ChatBus.MemberChange joined = new ChatBus.MemberChange("den", "ada", true);
+    assertThat(ChatBus.MemberChange.fromJson(joined.toJson())).isEqualTo(joined);
+    refused(() -> ChatBus.MemberChange.fromJson(joined.toJson().put("member", "yes")), "a member change names");
     ChatBus.TypingState typing = new ChatBus.TypingState("ada", "den", true);
     assertThat(ChatBus.TypingState.fromJson(typing.toJson())).isEqualTo(typing);
     assertThat(ChatBus.GatewayBeat.fromJson(new ChatBus.GatewayBeat("g1", 3).toJson())).isEqualTo(new ChatBus.GatewayBeat("g1", 3));

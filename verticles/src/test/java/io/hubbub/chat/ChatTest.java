@@ -35,7 +35,8 @@ class ChatTest {
 
   @RegisterExtension
   final NodeExtension running = NodeExtension.with(conf -> conf.getJsonObject("chat")
-    .put("typingSeconds", 1).put("rateLimit", new JsonObject().put("messages", 5).put("perSeconds", 60)));
+    .put("typingSeconds", 1).put("rateLimit", new JsonObject().put("messages", 5).put("perSeconds", 60))
+    .put("presence", new JsonObject().put("maxListed", 3))); // answers name 3 members: the paging test has 5
   private TestNode node;
 
   private Future<BridgeClient> signedIn(String user) {
@@ -88,7 +89,8 @@ class ChatTest {
         assertEquals("alice", event.getString("by"));
         assertEquals(new JsonObject().put("text", "hi <b>bob</b>"), event.getJsonObject("data"));
         JsonObject lobby = r.get(5).getJsonArray("rooms").getJsonObject(0);
-        assertEquals(new JsonObject().put("name", "lobby").put("members", new JsonArray().add("alice").add("bob")).put("lastSeq", 1L), lobby);
+        assertEquals(new JsonObject().put("name", "lobby").put("memberCount", 2).put("members", new JsonArray().add("alice").add("bob"))
+          .put("lastSeq", 1L), lobby);
         JsonArray audit = r.get(6).getJsonArray("events");
         assertEquals(List.of("CREATED", "UPDATED"), audit.stream().map(e -> ((JsonObject) e).getString("type")).toList());
         assertEquals("bob", audit.getJsonObject(1).getJsonObject("data").getString("joined"));
@@ -227,6 +229,36 @@ class ChatTest {
             .map(badName -> List.of(notMember, noRoom, badName)))))
       .onComplete(ctx.succeeding(codes -> ctx.verify(() -> {
         assertEquals(List.of(Failures.FORBIDDEN, Failures.NOT_FOUND, Failures.BAD_REQUEST), codes);
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
+  void aRoomsAnswersNameAPageOfMembersWithTheCountAndChatMembersPagesThroughAll(Vertx vertx, VertxTestContext ctx) {
+    List<String> names = List.of("m-a", "m-b", "m-c", "m-d", "m-e");
+    Future<JsonObject> joined = Future.succeededFuture();
+    for (String name : names) {
+      joined = joined.compose(v -> signedIn(name).compose(member -> member.request("chat.join", room("big"))));
+    }
+    joined.compose(last -> signedIn("reader").compose(reader -> reader.request("chat.members", room("big"))
+        .compose(first -> reader.request("chat.members", room("big").put("after", first.getString("next")))
+          .compose(second -> reader.request("chat.rooms", new JsonObject())
+            .compose(rooms -> code(reader.request("chat.members", room("none")))
+              .compose(none -> code(reader.request("chat.members", room("big").put("limit", 0)))
+                .map(zero -> List.of(last, first, second, rooms, new JsonObject().put("none", none).put("zero", zero)))))))))
+      .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+        assertEquals(5, r.get(0).getInteger("memberCount"), r.get(0).encode());
+        assertEquals(List.of("m-a", "m-b", "m-c"), r.get(0).getJsonArray("members").getList(), "the first 3 by name");
+        assertEquals(List.of("m-a", "m-b", "m-c"), r.get(1).getJsonArray("members").getList());
+        assertEquals("m-c", r.get(1).getString("next"));
+        assertEquals(List.of("m-d", "m-e"), r.get(2).getJsonArray("members").getList());
+        assertTrue(!r.get(2).containsKey("next"), "the last page says so");
+        JsonObject big = r.get(3).getJsonArray("rooms").stream().map(JsonObject.class::cast)
+          .filter(room -> "big".equals(room.getString("name"))).findFirst().orElseThrow();
+        assertEquals(5, big.getInteger("memberCount"));
+        assertEquals(3, big.getJsonArray("members").size());
+        assertEquals(Failures.NOT_FOUND, r.get(4).getInteger("none"));
+        assertEquals(Failures.BAD_REQUEST, r.get(4).getInteger("zero"));
         ctx.completeNow();
       })));
   }
