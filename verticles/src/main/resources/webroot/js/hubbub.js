@@ -31,6 +31,8 @@ const DEFAULTS = {
 
 const IDEMPOTENT_BY_ID = new Set(['streams.publish', 'chat.send']);
 const RETRYABLE = new Set([503, -1]);
+/** Registration failures that say nothing about the right to register: made again, with backoff. */
+const REGISTER_AGAIN = new Set([503, 408, -1]);
 
 /** A failed request: `code` is the protocol's status code (400, 401, 403, 404, 409, 413, 429, 503). */
 export class HubbubError extends Error {
@@ -442,9 +444,28 @@ class Listener {
     this.hub.eb.registerHandler(this.address, this.handler);
   }
 
-  /** A refusal ends the registration for good: it is reported once, and not renewed on reconnects. */
+  /**
+   * A refusal ends the registration for good: it is reported once, and not renewed on reconnects. A server that
+   * could not answer (503, 408, no answer) is not a refusal: the registration is made again with backoff.
+   */
   report(error) {
     if (this.refused) {
+      return;
+    }
+    if (REGISTER_AGAIN.has(error.failureCode)) {
+      this.again = (this.again || 0) + 1;
+      clearTimeout(this.retry);
+      this.retry = setTimeout(() => {
+        if (this.refused || this.hub.state !== 'open' || !(this.hub.listeners.has(this) || this.hub.subscriptions.has(this))) {
+          return; // closed, or a reconnect registers it anyway
+        }
+        try {
+          this.hub.eb.unregisterHandler(this.address, this.handler);
+        } catch (e) {
+          // closed meanwhile
+        }
+        this.start();
+      }, backoff(this.again, this.hub.options));
       return;
     }
     this.refused = true;
@@ -458,6 +479,7 @@ class Listener {
   }
 
   close() {
+    clearTimeout(this.retry);
     this.hub.listeners.delete(this);
     this.hub.subscriptions.delete(this);
     if (this.hub.state === 'open') {

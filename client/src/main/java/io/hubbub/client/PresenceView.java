@@ -20,6 +20,8 @@ public final class PresenceView {
 
   /** Deltas kept while a snapshot is awaited; past it they are dropped (the snapshot will hold their changes). */
   private static final int MAX_WAITING = 10_000;
+  /** Registration failures that say nothing about the right to register: it is made again. */
+  private static final Set<Integer> AGAIN = Set.of(503, 408, -1);
 
   private final String room;
   private String epoch;
@@ -77,12 +79,20 @@ public final class PresenceView {
         });
       }
     };
-    client.register("chat.presence." + room, frame -> {
-      onFrame.accept(frame);
-      if (frame.getValue("body") instanceof JsonObject body) {
-        take.accept(body);
+    String address = "chat.presence." + room;
+    Consumer<JsonObject> frames = new Consumer<>() {
+      @Override
+      public void accept(JsonObject frame) {
+        onFrame.accept(frame);
+        if (frame.getValue("body") instanceof JsonObject body) {
+          take.accept(body);
+        } else if ("err".equals(frame.getString("type")) && AGAIN.contains(frame.getInteger("failureCode", -1))) {
+          // the server could not answer the registration (not a refusal): register again a second later
+          client.vertx().setTimer(1_000, t -> client.register(address, this));
+        }
       }
-    });
+    };
+    client.register(address, frames);
     return view;
   }
 
