@@ -265,6 +265,73 @@ class ClusterIT {
     doraOn1.close().await(10, TimeUnit.SECONDS);
   }
 
+  /**
+   * hubbub.js's merged presence in a page on edge-1, and a Java view on edge-2, through random joins, leaves and
+   * typing of members connected to either edge: at quiet moments both equal the true picture.
+   */
+  @Test
+  void presenceMergedInAPageIsTheTruthThroughRandomChangesOnBothEdges() throws Exception {
+    List<String> users = IntStream.range(0, 8).mapToObj(i -> "mx" + i).toList();
+    java.util.Map<String, String> tokens = new java.util.HashMap<>();
+    for (String user : users) {
+      tokens.put(user, login(user, "edge-2"));
+    }
+    String watcher = login("mxpage", "edge-1");
+    JsonObject room = new JsonObject().put("room", "mix");
+    BridgeClient javaSide = bridge("edge-2", tokens.get("mx0"));
+    javaSide.request("chat.join", room).await(10, TimeUnit.SECONDS);
+    PresenceView onEdge2 = PresenceView.follow(javaSide, "mix", view -> { });
+    java.util.Map<BridgeClient, String> open = new java.util.LinkedHashMap<>();
+    open.put(javaSide, "mx0");
+    try (Chromium chromium = Chromium.launch()) {
+      BrowserContext context = chromium.context(1024, 768);
+      Page page = context.newPage();
+      page.navigate("http://127.0.0.1:" + cluster.port("edge-1") + "/");
+      page.evaluate("""
+        async token => {
+          const { Hubbub } = await import('/js/hubbub.js');
+          const hub = new Hubbub({ token });
+          await hub.connect();
+          await hub.request('chat.join', { room: 'mix' });
+          hub.presence('mix', p => { window.picture = p; });
+        }""", watcher);
+      java.util.Random random = new java.util.Random(11);
+      for (int round = 0; round < 3; round++) {
+        for (int step = 0; step < 20; step++) {
+          int op = random.nextInt(10);
+          if (op < 5) {
+            String user = users.get(random.nextInt(users.size()));
+            BridgeClient socket = bridge(random.nextBoolean() ? "edge-1" : "edge-2", tokens.get(user));
+            socket.request("chat.join", room).await(10, TimeUnit.SECONDS);
+            socket.register("chat.presence.mix", frame -> { });
+            open.put(socket, user);
+          } else if (op < 8 && open.size() > 1) {
+            BridgeClient socket = new java.util.ArrayList<>(open.keySet()).get(1 + random.nextInt(open.size() - 1));
+            open.remove(socket);
+            socket.close().await(10, TimeUnit.SECONDS);
+          } else {
+            new java.util.ArrayList<>(open.keySet()).get(random.nextInt(open.size())).send("chat.typing", room);
+          }
+        }
+        List<String> truth = java.util.stream.Stream.concat(open.values().stream(), java.util.stream.Stream.of("mxpage"))
+          .distinct().sorted().toList();
+        int r = round;
+        eventually("round " + r + ": the page and edge-2's view show " + truth, () -> {
+          @SuppressWarnings("unchecked")
+          java.util.Map<String, Object> picture = (java.util.Map<String, Object>) page.evaluate("() => window.picture || null");
+          return picture != null && truth.equals(((List<?>) picture.get("online")).stream().map(String::valueOf).sorted().toList())
+            && ((Number) picture.get("count")).intValue() == truth.size()
+            && online(onEdge2).equals(truth) && onEdge2.count() == truth.size();
+        }, 20, () -> "page: " + page.evaluate("() => JSON.stringify(window.picture)") + ", edge-2: " + onEdge2);
+      }
+      context.close();
+    } finally {
+      for (BridgeClient socket : open.keySet()) {
+        socket.close().await(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
   private String login(String user, String edge) throws Exception {
     JsonObject credentials = new JsonObject().put("username", user).put("password", "password-" + user);
     cluster.call(edge, "POST", "/api/users", null, credentials);
