@@ -11,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -20,8 +21,9 @@ import java.util.UUID;
  * Keeps this chat instance's {@link Presence} in step with what every gateway reports (subscriptions,
  * heartbeats, snapshots) and with typing as any chat instance saw it, and publishes each room's changes on
  * {@code chat.presence.<room>} to this node's bridge connections only: every node's chat instance serves its own
- * node's, so each connection gets one copy. Changes are gathered for {@code chat.presence.coalesceMs} and go out
- * as one delta per room (a join and a leave in one window cancel out); a socket that subscribes gets the room's
+ * node's, so each connection gets one copy. A room sends at most one delta per {@code chat.presence.coalesceMs}:
+ * the first change after a quiet spell at once, later ones gathered until the window ends (a join and a leave in
+ * one window cancel out); a socket that subscribes gets the room's
  * snapshot from its own gateway, which asks this instance ({@link ChatBus#PRESENCE}, local only), so the snapshot
  * and the deltas it reads after it come from the same versions. {@code epoch} names this instance's versions: a
  * client that sees another epoch (this node's chat restarted) takes a new snapshot.
@@ -40,7 +42,10 @@ final class PresenceRelay {
   private final Presence presence = new Presence();
   /** Gateways by when they last reported: a silent one's presence is dropped. */
   private final Map<String, Long> gatewaysSeen = new HashMap<>();
-  private long flush = -1;
+  /** Rooms whose next delta is scheduled. */
+  private final Set<String> scheduled = new HashSet<>();
+  /** When each room's last delta went out (rooms quiet for longer than a window are forgotten by the sweep). */
+  private final Map<String, Long> lastSent = new HashMap<>();
 
   PresenceRelay(Vertx vertx, long typingMs, long timeoutMs, int maxListed, long coalesceMs) {
     this.vertx = vertx;
@@ -72,6 +77,7 @@ final class PresenceRelay {
   /** Ends expired typing and forgets gateways that went silent (their node died). */
   void sweep(long now) {
     changed(presence.expireTyping(now));
+    lastSent.values().removeIf(sent -> sent < now - coalesceMs);
     gatewaysSeen.entrySet().removeIf(seen -> {
       if (seen.getValue() > now - ChatBus.GATEWAY_SILENCE_MS) {
         return false;
@@ -93,7 +99,7 @@ final class PresenceRelay {
       ? presence.typing(state.user(), state.room(), System.currentTimeMillis() + typingMs)
       : presence.stoppedTyping(state.user(), state.room());
     if (changed) {
-      schedule();
+      schedule(state.room());
     }
   }
 
@@ -112,7 +118,7 @@ final class PresenceRelay {
     gatewaysSeen.putIfAbsent(report.gateway(), System.currentTimeMillis());
     if (report.open()) {
       if (presence.open(report.gateway(), report.conn(), report.user(), report.room())) {
-        schedule();
+        schedule(report.room());
       }
     } else {
       changed(presence.close(report.conn(), report.room()));
@@ -120,27 +126,32 @@ final class PresenceRelay {
   }
 
   private void changed(Set<String> rooms) {
-    if (!rooms.isEmpty()) {
-      schedule();
+    rooms.forEach(this::schedule);
+  }
+
+  /**
+   * At most one delta per room per {@code coalesceMs}: a change in a room that sent none for that long goes out at
+   * the end of this event-loop turn (with whatever else the turn changed); later ones wait for the window's end,
+   * gathered into one delta.
+   */
+  private void schedule(String room) {
+    if (!scheduled.add(room)) {
+      return;
+    }
+    long wait = lastSent.getOrDefault(room, 0L) + coalesceMs - System.currentTimeMillis();
+    if (wait <= 0) {
+      vertx.runOnContext(v -> publishDelta(room));
+    } else {
+      vertx.setTimer(wait, t -> publishDelta(room));
     }
   }
 
-  /** The next delta of every room with changes goes out in {@code coalesceMs}, with whatever else changes meanwhile. */
-  private void schedule() {
-    if (flush < 0) {
-      flush = vertx.setTimer(coalesceMs, t -> {
-        flush = -1;
-        publishDeltas();
-      });
-    }
-  }
-
-  private void publishDeltas() {
-    for (String room : presence.pending()) {
-      JsonObject delta = presence.delta(room, maxListed);
-      if (delta != null) {
-        vertx.eventBus().publish(ChatBus.presenceAddress(room), delta.put("epoch", epoch), LOCAL);
-      }
+  private void publishDelta(String room) {
+    scheduled.remove(room);
+    JsonObject delta = presence.delta(room, maxListed);
+    if (delta != null) {
+      lastSent.put(room, System.currentTimeMillis());
+      vertx.eventBus().publish(ChatBus.presenceAddress(room), delta.put("epoch", epoch), LOCAL);
     }
   }
 }
