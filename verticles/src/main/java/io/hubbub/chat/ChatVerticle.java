@@ -24,10 +24,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
-import java.util.NavigableSet;
 import java.util.List;
+import java.util.Map;
+import java.util.NavigableSet;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.BiFunction;
@@ -57,6 +60,9 @@ public final class ChatVerticle extends VerticleBase {
    * room (the read answered before it, stored after it) would be missed: entries are read again after a minute.
    */
   private final Cache<String, Set<String>> members = Caches.bounded(MAX_CACHED_ROOMS, MEMBERS_FRESH_SECONDS);
+  /** Rooms being read from storage, and the member changes heard meanwhile ({@link #membersOf}). */
+  private final Map<String, Future<Set<String>>> loading = new HashMap<>();
+  private final Map<String, List<ChatBus.MemberChange>> changedWhileLoading = new HashMap<>();
   /** The most member names one answer carries ({@code chat.presence.maxListed}); more come by {@code chat.members}. */
   private int maxListed;
   private SharedRateLimit rateLimit;
@@ -224,6 +230,10 @@ public final class ChatVerticle extends VerticleBase {
 
   /** Another instance's (or this one's) member change, applied to the cached list if there is one. */
   private void memberChanged(ChatBus.MemberChange change) {
+    List<ChatBus.MemberChange> heard = changedWhileLoading.get(change.room());
+    if (heard != null) {
+      heard.add(change); // the room is being read: applied on top of the answer
+    }
     Set<String> cached = members.getIfPresent(change.room());
     if (cached == NO_ROOM) {
       members.invalidate(change.room()); // made (again) meanwhile: read it when next asked
@@ -389,11 +399,39 @@ public final class ChatVerticle extends VerticleBase {
     if (cached != null) {
       return Future.succeededFuture(cached);
     }
-    return storage(StorageBus.DOC_FIND, StorageBus.docKey(ChatBus.ROOMS_COLLECTION, room))
+    Future<Set<String>> inFlight = loading.get(room);
+    if (inFlight != null) {
+      return inFlight;
+    }
+    // member changes heard while the room is read may or may not be in what the read answers: noted, then
+    // applied on top of it in the order heard (each is one user in or out, so one already in the answer is no harm)
+    List<ChatBus.MemberChange> heard = new ArrayList<>();
+    changedWhileLoading.put(room, heard);
+    Future<Set<String>> load = storage(StorageBus.DOC_FIND, StorageBus.docKey(ChatBus.ROOMS_COLLECTION, room))
       .<Set<String>>map(ChatVerticle::memberList)
       .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND
         ? Future.succeededFuture(NO_ROOM) : Future.failedFuture(failure))
-      .onSuccess(found -> members.put(room, found));
+      .map(found -> {
+        Set<String> now = found;
+        for (ChatBus.MemberChange change : heard) {
+          if (now == NO_ROOM) {
+            now = new TreeSet<>(); // made meanwhile
+          }
+          if (change.member()) {
+            now.add(change.user());
+          } else {
+            now.remove(change.user());
+          }
+        }
+        members.put(room, now);
+        return now;
+      })
+      .andThen(done -> {
+        loading.remove(room);
+        changedWhileLoading.remove(room);
+      });
+    loading.put(room, load);
+    return load;
   }
 
   private Future<Void> audit(String type, JsonObject data, String by) {
