@@ -17,6 +17,7 @@ import io.hubbub.conf.HubbubConf;
 import io.hubbub.limit.SharedRateLimit;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -185,10 +186,7 @@ public final class ChatVerticle extends VerticleBase {
       // a room made again starts empty, even if its predecessor's deletion left a message behind
       .compose(created -> forgetHistory(room))
       .compose(created -> audit("CREATED", new JsonObject().put("room", room).put("members", new JsonArray().add(user)), user)
-        .map(v -> {
-          members.put(room, new TreeSet<>(Set.of(user)));
-          return true;
-        }))
+        .map(v -> true)) // the cache learns it as any join (others may have joined since the insert)
       .recover(failure -> Failures.code(failure) != Failures.CONFLICT ? Future.failedFuture(failure)
         : change(StorageBus.DOC_ADD, room, user, "joined"))
       .compose(changed -> announce(room, user, true));
@@ -406,8 +404,10 @@ public final class ChatVerticle extends VerticleBase {
     // member changes heard while the room is read may or may not be in what the read answers: noted, then
     // applied on top of it in the order heard (each is one user in or out, so one already in the answer is no harm)
     List<ChatBus.MemberChange> heard = new ArrayList<>();
+    Promise<Set<String>> load = Promise.promise();
+    loading.put(room, load.future()); // before the read: an answer that comes at once finds it to remove
     changedWhileLoading.put(room, heard);
-    Future<Set<String>> load = storage(StorageBus.DOC_FIND, StorageBus.docKey(ChatBus.ROOMS_COLLECTION, room))
+    storage(StorageBus.DOC_FIND, StorageBus.docKey(ChatBus.ROOMS_COLLECTION, room))
       .<Set<String>>map(ChatVerticle::memberList)
       .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND
         ? Future.succeededFuture(NO_ROOM) : Future.failedFuture(failure))
@@ -429,9 +429,9 @@ public final class ChatVerticle extends VerticleBase {
       .andThen(done -> {
         loading.remove(room);
         changedWhileLoading.remove(room);
-      });
-    loading.put(room, load);
-    return load;
+      })
+      .onComplete(load);
+    return load.future();
   }
 
   private Future<Void> audit(String type, JsonObject data, String by) {

@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -261,6 +262,23 @@ class ChatTest {
         assertEquals(Failures.BAD_REQUEST, r.get(4).getInteger("zero"));
         ctx.completeNow();
       })));
+  }
+
+  @Test
+  void membersJoiningANewRoomAllAtOnceAreAllMembersAndAllSeeEachOther(Vertx vertx, VertxTestContext ctx) {
+    // the room is made by whichever join comes first while the others add themselves: none may be lost (a join
+    // once was, when the creator's answer replaced the members chat had heard of meanwhile)
+    List<String> names = IntStream.range(0, 20).mapToObj(i -> "crowd-" + i).toList();
+    List<PresenceView> views = new CopyOnWriteArrayList<>();
+    Future.all(names.stream().map(name -> signedIn(name)).toList())
+      .compose(all -> Future.all(all.<BridgeClient>list().stream().map(client -> client.request("chat.join", room("rush"))
+        .map(joined -> {
+          views.add(PresenceView.follow(client, "rush", view -> { }));
+          return joined;
+        })).toList()))
+      .compose(joined -> Waits.until(vertx, () -> views.size() == names.size()
+        && views.stream().allMatch(v -> v.inStep() && v.count() == names.size())))
+      .onComplete(ctx.succeedingThenComplete());
   }
 
   @Test
