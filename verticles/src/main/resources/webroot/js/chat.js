@@ -304,10 +304,12 @@ async function retryAll() {
   $('retry-all').disabled = true;
   try {
     for (const entry of room ? outbox.of(room) : []) {
+      if (current === null || current.name !== room) {
+        break; // another room was opened: the rest stay kept for its own Retry all
+      }
       const item = $('messages').querySelector(`li[data-id="${CSS.escape(entry.id)}"]:not([data-seq])`);
-      if (!item || current === null || current.name !== room) {
-        outbox.remove(entry.id); // already shown as stored
-        continue;
+      if (!item) {
+        continue; // stored meanwhile (its event took its place and left the outbox)
       }
       if (!await deliver(room, item, entry.text, entry.id)) {
         break;

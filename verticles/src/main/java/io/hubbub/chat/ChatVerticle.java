@@ -57,8 +57,9 @@ public final class ChatVerticle extends VerticleBase {
 
   /**
    * Members by room (sorted: a page of names is a walk from a name), as storage last answered and then changed one
-   * member at a time by {@link ChatBus#MEMBERS}; {@link #NO_ROOM} when absent. A change that crossed a read of the
-   * room (the read answered before it, stored after it) would be missed: entries are read again after a minute.
+   * member at a time by {@link ChatBus#MEMBERS} (changes heard while a room is read are applied on top of the read,
+   * {@link #membersOf}); {@link #NO_ROOM} when absent. Entries are read again a minute after loading, so a change
+   * message that never arrived is not kept wrong for long.
    */
   private final Cache<String, Set<String>> members = Caches.bounded(MAX_CACHED_ROOMS, MEMBERS_FRESH_SECONDS);
   /** Rooms being read from storage, and the member changes heard meanwhile ({@link #membersOf}). */
