@@ -28,7 +28,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableSet;
@@ -53,7 +52,7 @@ public final class ChatVerticle extends VerticleBase {
 
   private Consumers consumers;
   /** What {@link #membersOf} answers for a room that does not exist. */
-  private static final Set<String> NO_ROOM = Collections.unmodifiableSet(new HashSet<>());
+  private static final NavigableSet<String> NO_ROOM = Collections.unmodifiableNavigableSet(new TreeSet<>());
 
   /**
    * Members by room (sorted: a page of names is a walk from a name), as storage last answered and then changed one
@@ -61,10 +60,13 @@ public final class ChatVerticle extends VerticleBase {
    * {@link #membersOf}); {@link #NO_ROOM} when absent. Entries are read again a minute after loading, so a change
    * message that never arrived is not kept wrong for long.
    */
-  private final Cache<String, Set<String>> members = Caches.bounded(MAX_CACHED_ROOMS, MEMBERS_FRESH_SECONDS);
-  /** Rooms being read from storage, and the member changes heard meanwhile ({@link #membersOf}). */
-  private final Map<String, Future<Set<String>>> loading = new HashMap<>();
-  private final Map<String, List<ChatBus.MemberChange>> changedWhileLoading = new HashMap<>();
+  private final Cache<String, NavigableSet<String>> members = Caches.bounded(MAX_CACHED_ROOMS, MEMBERS_FRESH_SECONDS);
+  /** Rooms being read from storage ({@link #membersOf}). */
+  private final Map<String, Load> loading = new HashMap<>();
+
+  /** A read of a room's members from storage, and the member changes heard while it is under way. */
+  private record Load(Promise<NavigableSet<String>> done, List<ChatBus.MemberChange> heard) {
+  }
   /** The most member names one answer carries ({@code chat.presence.maxListed}); more come by {@code chat.members}. */
   private int maxListed;
   private SharedRateLimit rateLimit;
@@ -167,10 +169,11 @@ public final class ChatVerticle extends VerticleBase {
       .compose(found -> {
         List<Future<JsonObject>> rooms = found.stream().map(doc -> {
           String room = doc.getString("_id");
+          NavigableSet<String> names = memberList(doc);
           return storage.request(StorageBus.META, new StorageBus.StreamKey(ChatBus.stream(room))).map(meta -> new JsonObject()
             .put("name", room)
-            .put("memberCount", doc.getJsonArray("members", new JsonArray()).size())
-            .put("members", page(memberList(doc), null, maxListed))
+            .put("memberCount", names.size())
+            .put("members", page(names, null, maxListed))
             .put("lastSeq", meta.lastSeq()));
         }).toList();
         return Future.all(rooms).map(all -> new JsonObject().put("rooms", new JsonArray(all.list())));
@@ -229,17 +232,23 @@ public final class ChatVerticle extends VerticleBase {
 
   /** Another instance's (or this one's) member change, applied to the cached list if there is one. */
   private void memberChanged(ChatBus.MemberChange change) {
-    List<ChatBus.MemberChange> heard = changedWhileLoading.get(change.room());
-    if (heard != null) {
-      heard.add(change); // the room is being read: applied on top of the answer
+    Load load = loading.get(change.room());
+    if (load != null) {
+      load.heard().add(change); // the room is being read: applied on top of the answer
     }
-    Set<String> cached = members.getIfPresent(change.room());
+    NavigableSet<String> cached = members.getIfPresent(change.room());
     if (cached == NO_ROOM) {
       members.invalidate(change.room()); // made (again) meanwhile: read it when next asked
-    } else if (cached != null && change.member()) {
-      cached.add(change.user());
     } else if (cached != null) {
-      cached.remove(change.user());
+      apply(change, cached);
+    }
+  }
+
+  private static void apply(ChatBus.MemberChange change, Set<String> names) {
+    if (change.member()) {
+      names.add(change.user());
+    } else {
+      names.remove(change.user());
     }
   }
 
@@ -258,7 +267,7 @@ public final class ChatVerticle extends VerticleBase {
       }
       JsonArray names = page(found, after, limit);
       JsonObject answer = new JsonObject().put("room", room).put("memberCount", found.size()).put("members", names);
-      if (names.size() == limit && !names.isEmpty() && ((NavigableSet<String>) found).higher(names.getString(names.size() - 1)) != null) {
+      if (names.size() == limit && !names.isEmpty() && found.higher(names.getString(names.size() - 1)) != null) {
         answer.put("next", names.getString(names.size() - 1));
       }
       return answer;
@@ -266,8 +275,7 @@ public final class ChatVerticle extends VerticleBase {
   }
 
   /** Up to {@code limit} names of a sorted member set after {@code after} (from the first: null). */
-  private static JsonArray page(Set<String> sorted, String after, int limit) {
-    NavigableSet<String> names = sorted instanceof NavigableSet<String> n ? n : new TreeSet<>(sorted);
+  private static JsonArray page(NavigableSet<String> names, String after, int limit) {
     JsonArray page = new JsonArray();
     for (String name : after == null ? names : names.tailSet(after, false)) {
       if (page.size() >= limit) {
@@ -393,46 +401,32 @@ public final class ChatVerticle extends VerticleBase {
   }
 
   /** The members of a room ({@link #NO_ROOM} when there is no such room), from the cache or storage. */
-  private Future<Set<String>> membersOf(String room) {
-    Set<String> cached = members.getIfPresent(room);
+  private Future<NavigableSet<String>> membersOf(String room) {
+    NavigableSet<String> cached = members.getIfPresent(room);
     if (cached != null) {
       return Future.succeededFuture(cached);
     }
-    Future<Set<String>> inFlight = loading.get(room);
+    Load inFlight = loading.get(room);
     if (inFlight != null) {
-      return inFlight;
+      return inFlight.done().future();
     }
     // member changes heard while the room is read may or may not be in what the read answers: noted, then
     // applied on top of it in the order heard (each is one user in or out, so one already in the answer is no harm)
-    List<ChatBus.MemberChange> heard = new ArrayList<>();
-    Promise<Set<String>> load = Promise.promise();
-    loading.put(room, load.future()); // before the read: an answer that comes at once finds it to remove
-    changedWhileLoading.put(room, heard);
+    Load load = new Load(Promise.promise(), new ArrayList<>());
+    loading.put(room, load); // before the read: an answer that comes at once finds it to remove
     storage(StorageBus.DOC_FIND, StorageBus.docKey(ChatBus.ROOMS_COLLECTION, room))
-      .<Set<String>>map(ChatVerticle::memberList)
+      .map(ChatVerticle::memberList)
       .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND
         ? Future.succeededFuture(NO_ROOM) : Future.failedFuture(failure))
       .map(found -> {
-        Set<String> now = found;
-        for (ChatBus.MemberChange change : heard) {
-          if (now == NO_ROOM) {
-            now = new TreeSet<>(); // made meanwhile
-          }
-          if (change.member()) {
-            now.add(change.user());
-          } else {
-            now.remove(change.user());
-          }
-        }
+        NavigableSet<String> now = found == NO_ROOM && !load.heard().isEmpty() ? new TreeSet<>() : found; // made meanwhile
+        load.heard().forEach(change -> apply(change, now));
         members.put(room, now);
         return now;
       })
-      .andThen(done -> {
-        loading.remove(room);
-        changedWhileLoading.remove(room);
-      })
-      .onComplete(load);
-    return load.future();
+      .andThen(done -> loading.remove(room))
+      .onComplete(load.done());
+    return load.done().future();
   }
 
   private Future<Void> audit(String type, JsonObject data, String by) {

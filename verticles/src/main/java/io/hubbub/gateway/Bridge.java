@@ -281,7 +281,7 @@ final class Bridge {
       // the room's picture for this socket alone (the others have it): then the deltas its consumer receives
       snapshot(room).onSuccess(picture -> {
         if (sockets.get(socket) == state && state.presence.containsKey(room)) {
-          socket.write(new JsonObject().put("type", "rec").put("address", address).put("body", picture).toBuffer());
+          BridgeSocket.deliver(socket, address, picture);
         }
       }).onFailure(failure -> BridgeSocket.refuse(socket, address, failure));
     }

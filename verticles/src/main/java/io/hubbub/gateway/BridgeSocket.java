@@ -64,6 +64,11 @@ final class BridgeSocket {
     registered.remove(address);
   }
 
+  /** A message for {@code address} to this socket alone, in the frame the bridge delivers its consumers' messages in. */
+  static void deliver(SockJSSocket socket, String address, JsonObject body) {
+    socket.write(new JsonObject().put("type", "rec").put("address", address).put("body", body).toBuffer());
+  }
+
   /** The bridge's standard error frame for {@code address}, with the failure's protocol code and message. */
   static void refuse(SockJSSocket socket, String address, Throwable failure) {
     socket.write(errorFrame(address, Failures.code(failure), Failures.message(failure)).toBuffer());

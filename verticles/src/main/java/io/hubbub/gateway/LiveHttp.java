@@ -99,8 +99,7 @@ final class LiveHttp {
       throw Failures.badRequest(Streams.notAName(stream));
     }
     principal.compose(who -> {
-      String holder = who == null ? "address:" + ctx.request().remoteAddress().hostAddress()
-        : who.getString("kind") + ":" + who.getString("name");
+      String holder = who == null ? "address:" + ctx.request().remoteAddress().hostAddress() : Principals.key(who);
       if (openBy.getOrDefault(holder, 0) >= perPrincipal) {
         throw Failures.of(Failures.RATE_LIMITED, "at most " + perPrincipal
           + " live streams open at once per principal: close one first (or follow several streams over the bridge)");

@@ -114,6 +114,11 @@ final class Principals {
     return lookup.andThen(done -> pending.remove(token));
   }
 
+  /** Who a principal is, as one key ({@code kind:name}) for what is counted per principal. */
+  static String key(JsonObject principal) {
+    return principal.getString("kind") + ":" + principal.getString("name");
+  }
+
   /** The bearer token of an Authorization value, or null. */
   static String token(String authorization) {
     return authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())

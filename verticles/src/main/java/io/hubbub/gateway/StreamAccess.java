@@ -103,7 +103,7 @@ final class StreamAccess {
   Future<JsonObject> read(JsonObject principal, String stream, long from, int limit) {
     return guarded(() -> {
       namespaces.checkRead(principal, stream);
-      String reader = principal == null ? "" : principal.getString("kind") + ":" + principal.getString("name");
+      String reader = principal == null ? "" : Principals.key(principal);
       int inFlight = readsInFlight.merge(reader, 1, Integer::sum);
       if (inFlight > maxReadsInFlight) {
         release(reader);

@@ -64,6 +64,13 @@ class DashboardPageTest {
     assertEquals(201, node.call(HttpMethod.POST, "/api/sensors/" + device + "/readings", key, reading).status());
   }
 
+  /** Registers device {@code gh<n>} ("Greenhouse <n>") as the admin; answers its key. */
+  private String device(int n) throws Exception {
+    String admin = await(node.adminToken());
+    return node.call(HttpMethod.POST, "/api/devices", admin, new JsonObject().put("deviceId", "gh" + n).put("name", "Greenhouse " + n))
+      .json().getString("key");
+  }
+
   /** The dashboard in a new page of {@code context}, signed in as the admin. */
   private Page signedIn(BrowserContext context) {
     Page page = context.newPage();
@@ -77,11 +84,8 @@ class DashboardPageTest {
 
   @Test
   void oneChartPerKindWhateverTheClicksAlertingKindFirstWithUnitsAndALogOut() throws Exception {
-    String admin = await(node.adminToken());
-    String one = node.call(HttpMethod.POST, "/api/devices", admin, new JsonObject().put("deviceId", "gh1").put("name", "Greenhouse 1"))
-      .json().getString("key");
-    String two = node.call(HttpMethod.POST, "/api/devices", admin, new JsonObject().put("deviceId", "gh2").put("name", "Greenhouse 2"))
-      .json().getString("key");
+    String one = device(1);
+    String two = device(2);
     post("gh1", one, "temperature", 21, "C");
     post("gh1", one, "humidity", 40, "%");
     post("gh2", two, "temperature", 19, "C");
@@ -123,9 +127,7 @@ class DashboardPageTest {
 
   @Test
   void theChartAndTheAlertFeedMoveLive() throws Exception {
-    String admin = await(node.adminToken());
-    String key = node.call(HttpMethod.POST, "/api/devices", admin, new JsonObject().put("deviceId", "gh1").put("name", "Greenhouse 1"))
-      .json().getString("key");
+    String key = device(1);
     post(key, 22.5);
 
     BrowserContext context = chromium.context(1280, 800);
@@ -173,9 +175,7 @@ class DashboardPageTest {
 
   @Test
   void alertThresholdsAreDrawnAndTheTimeRangeReadsMinutesOrHoursAndIsKept() throws Exception {
-    String admin = await(node.adminToken());
-    String key = node.call(HttpMethod.POST, "/api/devices", admin, new JsonObject().put("deviceId", "gh1").put("name", "Greenhouse 1"))
-      .json().getString("key");
+    String key = device(1);
     post(key, 22);
     post("gh1", key, "humidity", 40, "%");
 
@@ -213,11 +213,8 @@ class DashboardPageTest {
 
   @Test
   void onAPhoneDevicesAreAStripAndChartsFitTheScreen() throws Exception {
-    String admin = await(node.adminToken());
     for (int i = 1; i <= 4; i++) {
-      String key = node.call(HttpMethod.POST, "/api/devices", admin,
-        new JsonObject().put("deviceId", "gh" + i).put("name", "Greenhouse " + i)).json().getString("key");
-      post("gh" + i, key, "temperature", 20 + i, "C");
+      post("gh" + i, device(i), "temperature", 20 + i, "C");
     }
     BrowserContext context = chromium.context(390, 844);
     Page page = signedIn(context);
