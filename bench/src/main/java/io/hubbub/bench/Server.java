@@ -120,6 +120,25 @@ final class Server implements AutoCloseable {
     return ticks * (1_000_000_000L / CLOCK_TICKS);
   }
 
+  /** CPU time (user + system) the JIT compiler's threads have used so far, in nanoseconds: warm-up, not load. */
+  long compilerNanos() throws IOException {
+    long ticks = 0;
+    try (var tasks = Files.list(Path.of("/proc", String.valueOf(pid()), "task"))) {
+      for (Path task : tasks.toList()) {
+        try {
+          String stat = Files.readString(task.resolve("stat"));
+          if (stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).contains("CompilerThre")) {
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
+            ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+          }
+        } catch (IOException e) {
+          // the thread ended meanwhile
+        }
+      }
+    }
+    return ticks * (1_000_000_000L / CLOCK_TICKS);
+  }
+
   /** Resident memory of the process, in bytes. */
   long rssBytes() throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid()), "status"))) {

@@ -150,14 +150,15 @@ public record HubbubConf(Http http, Mongo mongo, List<String> admins, Limits lim
   }
 
   /** {@code sensors}. */
-  public record Sensors(List<AlertRule> alerts, SensorRetention retention) {
+  public record Sensors(List<AlertRule> alerts, SensorRetention retention, long foldMs) {
     static Sensors of(JsonObject j) {
       JsonObject r = j.getJsonObject("retention");
       return new Sensors(j.getJsonArray("alerts").stream().map(JsonObject.class::cast)
         .map(a -> new AlertRule(a.getString("kind"), a.getDouble("above"), a.getDouble("below"), a.getInteger("forSeconds"),
           a.getDouble("hysteresis")))
         .toList(),
-        new SensorRetention(r.getLong("minuteSeconds"), r.getLong("hourSeconds"), r.getInteger("sweepSeconds")));
+        new SensorRetention(r.getLong("minuteSeconds"), r.getLong("hourSeconds"), r.getInteger("sweepSeconds")),
+        j.getLong("foldMs"));
     }
   }
 

@@ -78,26 +78,38 @@ final class Aggregates {
     return device + "|" + kind + "|" + window + "|" + String.format(Locale.ROOT, "%013d", start);
   }
 
-  /**
-   * Folds READING events (in seq order) into their buckets and writes the buckets that changed. The fold works
-   * on copies: the cache takes them only once they are written, so a failed write leaves it as it was and the
-   * retry folds the same readings again (a bucket written before the failure skips them by its seq).
-   */
+  /** {@link #apply(Map)} for one device. */
   Future<Void> apply(String device, List<JsonObject> readings) {
-    List<String> ids = new ArrayList<>(); // per reading, per window; null: the reading is too old for that window's buckets
+    return apply(Map.of(device, readings));
+  }
+
+  /**
+   * Folds READING events (per device, in seq order) into their buckets and writes the buckets that changed, those of
+   * every device in one write (in chunks). The fold works on copies: the cache takes them only once they are written,
+   * so a failed write leaves it as it was and the retry folds the same readings again (a bucket written before the
+   * failure skips them by its seq).
+   */
+  Future<Void> apply(Map<String, List<JsonObject>> readingsByDevice) {
     long now = clock.getAsLong();
-    for (JsonObject event : readings) {
-      JsonObject data = event.getJsonObject("data");
-      long at = Instant.parse(data.getString("at")).toEpochMilli();
-      WINDOWS.forEach(window -> {
-        long start = start(at, window);
-        ids.add(start < oldestKept(window, now) ? null : id(device, data.getString("kind"), window, start));
-      });
-    }
+    // per device, per reading, per window: the bucket's id; null when the reading is too old for that window
+    Map<String, List<String>> idsByDevice = new HashMap<>();
+    LinkedHashSet<String> distinct = new LinkedHashSet<>();
+    readingsByDevice.forEach((device, readings) -> {
+      List<String> ids = new ArrayList<>();
+      for (JsonObject event : readings) {
+        JsonObject data = event.getJsonObject("data");
+        long at = Instant.parse(data.getString("at")).toEpochMilli();
+        WINDOWS.forEach(window -> {
+          long start = start(at, window);
+          ids.add(start < oldestKept(window, now) ? null : id(device, data.getString("kind"), window, start));
+        });
+      }
+      idsByDevice.put(device, ids);
+      distinct.addAll(ids);
+    });
+    distinct.remove(null);
     Map<String, JsonObject> working = new HashMap<>();
     List<String> missing = new ArrayList<>();
-    LinkedHashSet<String> distinct = new LinkedHashSet<>(ids);
-    distinct.remove(null);
     for (String id : distinct) {
       JsonObject cached = cache.getIfPresent(id);
       if (cached != null) {
@@ -109,18 +121,21 @@ final class Aggregates {
     return load(missing).compose(loaded -> {
       working.putAll(loaded);
       Map<String, JsonObject> changed = new LinkedHashMap<>();
-      int i = 0;
-      for (JsonObject event : readings) {
-        long seq = event.getLong("seq");
-        double value = event.getJsonObject("data").getDouble("value");
-        for (int w = 0; w < WINDOWS.size(); w++) {
-          String id = ids.get(i++);
-          JsonObject bucket = id == null ? null : working.get(id);
-          if (bucket != null && fold(bucket, seq, value)) {
-            changed.put(id, bucket);
+      readingsByDevice.forEach((device, readings) -> {
+        List<String> ids = idsByDevice.get(device);
+        int i = 0;
+        for (JsonObject event : readings) {
+          long seq = event.getLong("seq");
+          double value = event.getJsonObject("data").getDouble("value");
+          for (int w = 0; w < WINDOWS.size(); w++) {
+            String id = ids.get(i++);
+            JsonObject bucket = id == null ? null : working.get(id);
+            if (bucket != null && fold(bucket, seq, value)) {
+              changed.put(id, bucket);
+            }
           }
         }
-      }
+      });
       List<Future<Void>> writes = new ArrayList<>();
       List<JsonObject> docs = new ArrayList<>(changed.values());
       for (int from = 0; from < docs.size(); from += PUT_CHUNK) {
@@ -165,13 +180,19 @@ final class Aggregates {
           .put("avg", b.getDouble("sum") / b.getLong("count"))).toList())));
   }
 
-  /** The stored state of these buckets (empty ones for those not stored yet). */
+  /** The stored state of these buckets (empty ones for those not stored yet), read by their ids in chunks. */
   private Future<Map<String, JsonObject>> load(List<String> missing) {
     Map<String, JsonObject> loaded = new HashMap<>();
-    List<Future<JsonObject>> finds = missing.stream().map(id -> storage.request(StorageBus.DOC_FIND, StorageBus.docKey(COLLECTION, id))
-      .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND ? Future.succeededFuture(empty(id)) : Future.failedFuture(failure))
-      .onSuccess(bucket -> loaded.put(id, bucket))).toList();
-    return Future.all(finds).map(loaded);
+    List<Future<List<JsonObject>>> gets = new ArrayList<>();
+    for (int from = 0; from < missing.size(); from += PUT_CHUNK) {
+      JsonArray ids = new JsonArray(new ArrayList<>(missing.subList(from, Math.min(missing.size(), from + PUT_CHUNK))));
+      gets.add(storage.request(StorageBus.DOC_GET, StorageBus.docGet(COLLECTION, ids)));
+    }
+    return Future.all(gets).map(all -> {
+      gets.forEach(found -> found.result().forEach(bucket -> loaded.put(bucket.getString("_id"), bucket)));
+      missing.forEach(id -> loaded.computeIfAbsent(id, Aggregates::empty));
+      return loaded;
+    });
   }
 
   private static JsonObject empty(String id) {

@@ -5,7 +5,6 @@ import io.hubbub.bus.Readings;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.StorageRequests;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -13,64 +12,130 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
 /**
- * Follows one device's stream from its checkpoint: reads pages of stored events in seq order, folds
- * the readings into the aggregates, raises and resolves alerts, then writes the checkpoint
- * ({@code sensors} collection: {@code {_id: device, lastSeq, alerts, last}}). A live event only pokes it to
- * read again, so nothing is missed or taken twice, whatever arrives when; after a restart it resumes
- * from the checkpoint.
+ * Follows one device's stream from its checkpoint: takes its stored events in seq order — as the live address
+ * delivers them when each is the next, else by reading pages from storage — and hands them to {@link Folding}, which
+ * folds the readings into the aggregates, raises and resolves alerts and writes the checkpoint ({@code sensors}
+ * collection: {@code {_id: device, lastSeq, alerts, last}}) for many devices at once. Nothing is missed or taken
+ * twice, whatever arrives when; after a restart it resumes from the checkpoint.
  */
 final class DeviceFeed {
 
   static final String COLLECTION = "sensors";
   private static final Logger log = LoggerFactory.getLogger(DeviceFeed.class);
-  private static final int PAGE = 1_000;
+  /** Events read from storage at once, and held waiting for a fold at most (past it, reading waits for the fold). */
+  static final int PAGE = 1_000;
 
   final String device;
   private final Vertx vertx;
   private final StorageRequests storage;
-  private final Aggregates aggregates;
   private final Alerts alerts;
+  private final Folding folding;
   private final Backoff retries = new Backoff(250, 30_000);
+  /** Folded and checkpointed through this seq. */
   private long applied;
+  /** Taken through this seq: {@link #pending} holds applied + 1 to it. */
+  private long taken;
+  private final ArrayDeque<JsonObject> pending = new ArrayDeque<>();
   private JsonObject alertState;
   private JsonObject last;
-  private boolean running;
+  private boolean reading;
   private boolean again;
   private boolean stopped;
 
-  DeviceFeed(Vertx vertx, String device, JsonObject checkpoint, StorageRequests storage,
-             Aggregates aggregates, Alerts alerts) {
+  /** One fold of this feed's pending events: what it computed from them, applied once its writes are done. */
+  record Step(DeviceFeed feed, int count, long through, List<JsonObject> readings, List<JsonObject> raised,
+              JsonObject alertState, JsonObject last) {
+
+    JsonObject checkpoint() {
+      return new JsonObject().put("_id", feed.device).put("lastSeq", through).put("alerts", alertState).put("last", last);
+    }
+  }
+
+  DeviceFeed(Vertx vertx, String device, JsonObject checkpoint, StorageRequests storage, Alerts alerts, Folding folding) {
     this.vertx = vertx;
     this.device = device;
     this.storage = storage;
-    this.aggregates = aggregates;
     this.alerts = alerts;
+    this.folding = folding;
     this.applied = checkpoint.getLong("lastSeq", 0L);
+    this.taken = applied;
     this.alertState = checkpoint.getJsonObject("alerts", new JsonObject());
     this.last = checkpoint.getJsonObject("last", new JsonObject());
   }
 
-  /** Something was stored (or might have been): read on from the checkpoint. */
+  /** An event the live address delivered: taken when it is the next one, else storage is read from the last taken. */
+  void offer(Object message) {
+    if (stopped) {
+      return;
+    }
+    if (message instanceof JsonObject event && event.getValue("seq") instanceof Number seq && seq.longValue() <= taken) {
+      return; // taken already
+    }
+    if (!reading && pending.size() < PAGE && message instanceof JsonObject event && event.getValue("seq") instanceof Number seq
+        && seq.longValue() == taken + 1) {
+      take(event);
+      folding.dirty(this);
+    } else {
+      poke();
+    }
+  }
+
+  /** Something was stored (or might have been): read on from the last event taken. */
   void poke() {
     if (stopped) {
       return;
     }
-    if (running) {
-      again = true;
+    if (reading || pending.size() >= PAGE) {
+      again = true; // read once the read in flight, or the fold, is done
       return;
     }
-    running = true;
+    reading = true;
     again = false;
-    next();
+    storage.request(StorageBus.READ, new StorageBus.Read(SensorsBus.stream(device), taken + 1, PAGE))
+      .onSuccess(page -> {
+        retries.reset();
+        reading = false;
+        int before = pending.size();
+        for (Object e : page.events()) {
+          JsonObject event = (JsonObject) e;
+          if (event.getLong("seq") == taken + 1) {
+            take(event);
+          }
+        }
+        if (pending.size() > before) {
+          folding.dirty(this);
+        }
+        if (page.events().size() >= PAGE || again) {
+          poke();
+        }
+      })
+      .onFailure(failure -> {
+        long delay = retries.next();
+        log.warn("sensor feed paused, retrying [device: {}, in: {} ms, error: {}]", device, delay, failure.getMessage());
+        vertx.setTimer(delay, t -> {
+          reading = false;
+          poke();
+        });
+      });
+  }
+
+  private void take(JsonObject event) {
+    pending.add(event);
+    taken = event.getLong("seq");
   }
 
   void stop() {
     stopped = true;
+  }
+
+  boolean stopped() {
+    return stopped;
   }
 
   /** The kinds of reading this device has sent (those its latest readings hold). */
@@ -83,40 +148,18 @@ final class DeviceFeed {
       .put("openAlerts", new JsonArray(alerts.open(alertState))).put("rules", new JsonArray(alerts.rulesFor(last.fieldNames())));
   }
 
-  private void next() {
-    storage.request(StorageBus.READ, new StorageBus.Read(SensorsBus.stream(device), applied + 1, PAGE))
-      .compose(page -> {
-        JsonArray events = page.events();
-        if (events.isEmpty() || stopped) {
-          return Future.succeededFuture(false);
-        }
-        return apply(events).map(v -> true);
-      })
-      .onSuccess(more -> {
-        retries.reset();
-        if (more || again) {
-          again = false;
-          next();
-        } else {
-          running = false;
-        }
-      })
-      .onFailure(failure -> {
-        long delay = retries.next();
-        log.warn("sensor feed paused, retrying [device: {}, in: {} ms, error: {}]", device, delay, failure.getMessage());
-        vertx.setTimer(delay, t -> next());
-      });
-  }
-
-  private Future<Void> apply(JsonArray page) {
+  /** What folding the pending events gives, worked out on copies (null when nothing is pending). */
+  Step step() {
+    if (pending.isEmpty()) {
+      return null;
+    }
     List<JsonObject> readings = new ArrayList<>();
     JsonObject state = alertState.copy();
     JsonObject latest = last.copy();
-    JsonArray raised = new JsonArray();
-    long lastSeq = applied;
-    for (int i = 0; i < page.size(); i++) {
-      JsonObject event = page.getJsonObject(i);
-      lastSeq = event.getLong("seq");
+    List<JsonObject> raised = new ArrayList<>();
+    long through = applied;
+    for (JsonObject event : pending) {
+      through = event.getLong("seq");
       if (!SensorsBus.READING.equals(event.getString("type")) || !isReading(event.getJsonObject("data"))) {
         continue; // a device may publish other events to its stream: they are not readings
       }
@@ -128,21 +171,22 @@ final class DeviceFeed {
       if (previous == null || at >= Instant.parse(previous.getString("at")).toEpochMilli()) {
         latest.put(kind, data.copy().put("seq", event.getLong("seq")));
       }
-      alerts.evaluate(state, device, event.getLong("seq"), kind, data.getDouble("value"), at).forEach(raised::add);
+      raised.addAll(alerts.evaluate(state, device, event.getLong("seq"), kind, data.getDouble("value"), at));
     }
-    long through = lastSeq;
-    Future<?> alertsStored = raised.isEmpty() ? Future.succeededFuture()
-      : storage.request(StorageBus.APPEND, StorageBus.Append.of(raised));
-    return aggregates.apply(device, readings)
-      .compose(v -> alertsStored)
-      .compose(v -> storage.request(StorageBus.DOC_PUT, StorageBus.docPut(COLLECTION, new JsonArray().add(new JsonObject()
-        .put("_id", device).put("lastSeq", through).put("alerts", state).put("last", latest)))))
-      .map(v -> {
-        applied = through;
-        alertState = state;
-        last = latest;
-        return null;
-      });
+    return new Step(this, pending.size(), through, readings, raised, state, latest);
+  }
+
+  /** The step's writes are done: its events are applied. */
+  void folded(Step step) {
+    for (int i = 0; i < step.count(); i++) {
+      pending.poll();
+    }
+    applied = step.through();
+    alertState = step.alertState();
+    last = step.last();
+    if (again && !reading) {
+      poke();
+    }
   }
 
   /** A READING as the ingest path writes it; anything else in the stream is skipped. */

@@ -25,7 +25,8 @@ import java.util.Map;
 
 /**
  * Device readings: ingest (checked, one append per batch), rolling 1-minute and 1-hour aggregates and
- * alerts, both kept from the stored events by one {@link DeviceFeed} per registered device.
+ * alerts, both kept from the stored events by one {@link DeviceFeed} per registered device, folded for all
+ * devices at once by {@link Folding}.
  *
  * <p>One sensors instance is active in a cluster: the one holding the cluster-wide lock
  * {@value #ACTIVE_LOCK} (released when its member dies). Others wait as standbys and take over from
@@ -49,6 +50,7 @@ public final class SensorsVerticle extends VerticleBase {
   private AggregateRetention retention;
   private long sweeper = -1;
   private Alerts alerts;
+  private Folding folding;
   private StorageClient storage;
   private Lock active;
   private boolean stopped;
@@ -95,6 +97,7 @@ public final class SensorsVerticle extends VerticleBase {
     storage = new StorageClient(vertx, conf.storage().partitions(), timeoutMs);
     aggregates = new Aggregates(storage, conf.sensors().retention());
     retention = new AggregateRetention(storage, conf.sensors().retention());
+    folding = new Folding(vertx, storage, aggregates, conf.sensors().foldMs());
     consumers.serve(SensorsBus.INGEST, this::ingest);
     consumers.serve(SensorsBus.AGGREGATES, this::aggregates);
     consumers.serve(SensorsBus.STATUS, device -> feed(device.deviceId()).map(DeviceFeed::status));
@@ -137,6 +140,9 @@ public final class SensorsVerticle extends VerticleBase {
     stopped = true;
     vertx.cancelTimer(sweeper);
     feeds.values().forEach(DeviceFeed::stop);
+    if (folding != null) {
+      folding.close();
+    }
     Future<?> unregistered = Future.join(live.values().stream().map(MessageConsumer::unregister).toList());
     return Future.join(consumers.unregister(), unregistered).onComplete(done -> {
       if (active != null) {
@@ -195,9 +201,9 @@ public final class SensorsVerticle extends VerticleBase {
         if (feeds.containsKey(device)) {
           return;
         }
-        DeviceFeed feed = new DeviceFeed(vertx, device, checkpoint, storage, aggregates, alerts);
+        DeviceFeed feed = new DeviceFeed(vertx, device, checkpoint, storage, alerts, folding);
         feeds.put(device, feed);
-        MessageConsumer<Object> consumer = vertx.eventBus().consumer(Streams.liveAddress(SensorsBus.stream(device)), m -> feed.poke());
+        MessageConsumer<Object> consumer = vertx.eventBus().consumer(Streams.liveAddress(SensorsBus.stream(device)), m -> feed.offer(m.body()));
         live.put(device, consumer);
         consumer.completion().onComplete(done -> feed.poke());
       })

@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What group commit needs of the store: {@link EventStore} on MongoDB, or a small in-process fake in the
@@ -16,8 +17,8 @@ interface EventLog {
   /** The highest stored seq of a stream, 0 for a stream with no events. */
   Future<Long> lastSeq(String stream);
 
-  /** The stored events of a stream that carry one of these ids, whole. */
-  Future<List<JsonObject>> withIds(String stream, Collection<String> ids);
+  /** The stored events that carry one of these ids in their stream (ids per stream), whole: one lookup for them all. */
+  Future<List<JsonObject>> withIds(Map<String, ? extends Collection<String>> idsByStream);
 
   /** Writes events (a stream's in seq order) durably, all or, on a failure, possibly some. */
   Future<Void> insert(List<JsonObject> events);

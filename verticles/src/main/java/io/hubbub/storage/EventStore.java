@@ -184,18 +184,19 @@ final class EventStore implements EventLog {
     return calls.guard(mongo.findWithOptions(BUCKETS, byIds(keys), options));
   }
 
-  /** The stored events of a stream that carry one of these ids, whole. */
+  /** The stored events that carry one of these ids in their stream, whole: one query on the {@code sids} index. */
   @Override
-  public Future<List<JsonObject>> withIds(String stream, Collection<String> ids) {
+  public Future<List<JsonObject>> withIds(Map<String, ? extends Collection<String>> idsByStream) {
     Set<String> keys = new HashSet<>();
-    ids.forEach(id -> keys.add(idKey(stream, id)));
+    idsByStream.forEach((stream, ids) -> ids.forEach(id -> keys.add(idKey(stream, id))));
     JsonObject query = new JsonObject().put("sids", new JsonObject().put("$in", new JsonArray(new ArrayList<>(keys))));
     FindOptions options = new FindOptions().setFields(new JsonObject().put("_id", 0).put("stream", 1).put("events", 1));
     return calls.guard(mongo.findWithOptions(BUCKETS, query, options)).map(buckets -> {
       List<JsonObject> found = new ArrayList<>();
       for (JsonObject bucket : buckets) {
         for (JsonObject event : events(bucket)) {
-          if (ids.contains(event.getString("id"))) {
+          Collection<String> ids = idsByStream.get(event.getString("stream"));
+          if (ids != null && ids.contains(event.getString("id"))) {
             found.add(event);
           }
         }

@@ -175,10 +175,11 @@ final class GroupCommit {
     Map<String, Map<String, JsonObject>> stored = new HashMap<>();
     Map<String, Long> last = new HashMap<>();
     List<Future<?>> lookups = new ArrayList<>();
+    Map<String, Set<String>> withIds = new HashMap<>();
     for (Map.Entry<String, Set<String>> entry : idsByStream.entrySet()) {
       String stream = entry.getKey();
-      Map<String, JsonObject> ids = known.computeIfAbsent(stream, s -> new HashMap<>());
-      Map<String, JsonObject> events = stored.computeIfAbsent(stream, s -> new HashMap<>());
+      known.put(stream, new HashMap<>());
+      stored.put(stream, new HashMap<>());
       Long cached = seqs.get(stream);
       if (cached != null) {
         last.put(stream, cached);
@@ -186,12 +187,14 @@ final class GroupCommit {
         lookups.add(store.lastSeq(stream).onSuccess(seq -> last.put(stream, seq)));
       }
       if (!entry.getValue().isEmpty()) {
-        lookups.add(store.withIds(stream, entry.getValue())
-          .onSuccess(found -> found.forEach(e -> {
-            ids.put(e.getString("id"), ack(e).put("duplicate", true));
-            events.put(e.getString("id"), e);
-          })));
+        withIds.put(stream, entry.getValue());
       }
+    }
+    if (!withIds.isEmpty()) { // one lookup for every stream of the batch
+      lookups.add(store.withIds(withIds).onSuccess(found -> found.forEach(e -> {
+        known.get(e.getString("stream")).put(e.getString("id"), ack(e).put("duplicate", true));
+        stored.get(e.getString("stream")).put(e.getString("id"), e);
+      })));
     }
     return Future.all(lookups)
       .recover(failure -> {

@@ -98,7 +98,7 @@ class AggregatesTest {
   void storeFailuresEvictionsAndReplaysGiveTheBruteForceAnswer() {
     for (long seed = 1; seed <= 20; seed++) {
       Random random = new Random(seed);
-      FakeDocs store = new FakeDocs(seed).failing(0.03);
+      FakeDocs store = new FakeDocs(seed).failing(0.2);
       Aggregates aggregates = new Aggregates(store, 1 + random.nextInt(8), HubbubConf.SensorRetention.FOREVER, System::currentTimeMillis); // a small cache: evictions all the time
       List<JsonObject> readings = new ArrayList<>();
       long seq = 0;

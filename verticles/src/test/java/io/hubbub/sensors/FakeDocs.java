@@ -7,13 +7,14 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
 /**
- * Storage's document calls ({@code storage.docs.find/put/get}) in process, for unit tests: documents are
+ * Storage's document calls ({@code storage.docs.find/put/get}), and reads and appends of streams, in process, for unit tests: documents are
  * copied in and out as the bus would. With a failure rate, calls fail at random with 503, a put either
  * before it writes or after (the answer lost, as on a timeout), and all from one seed, so a failing run
  * can be run again.
@@ -21,6 +22,8 @@ import java.util.Random;
 final class FakeDocs implements StorageRequests {
 
   final Map<String, Map<String, JsonObject>> collections = new HashMap<>();
+  /** Streams' events in seq order (seq n at n - 1): read with {@code storage.read}, appended to with {@code storage.append}. */
+  final Map<String, List<JsonObject>> streams = new HashMap<>();
   private final Random random;
   private double failureRate;
   int failures;
@@ -72,6 +75,29 @@ final class FakeDocs implements StorageRequests {
       List<String> gone = docs.keySet().stream().filter(id -> id.startsWith(prefix) && (before == null || id.compareTo(before) < 0)).toList();
       gone.forEach(docs::remove);
       return Future.succeededFuture(new JsonObject().put("deleted", (long) gone.size()));
+    }
+    if (address.equals(StorageBus.READ.address())) {
+      List<JsonObject> events = streams.getOrDefault(body.getString("stream"), List.of());
+      int from = (int) Math.max(1, body.getLong("from")) - 1;
+      JsonArray page = new JsonArray();
+      events.subList(Math.min(from, events.size()), Math.min(events.size(), from + body.getInteger("limit")))
+        .forEach(e -> page.add(e.copy()));
+      return Future.succeededFuture(new StorageBus.Page(body.getString("stream"), page, from + 1L + page.size(), 1,
+        events.size()).toJson());
+    }
+    if (address.equals(StorageBus.APPEND.address())) { // ids taken once per stream, as storage's idempotency keys
+      JsonArray results = new JsonArray();
+      for (Object o : body.getJsonArray("events")) {
+        JsonObject event = ((JsonObject) o).copy();
+        List<JsonObject> stream = streams.computeIfAbsent(event.getString("stream"), k -> new ArrayList<>());
+        JsonObject same = stream.stream().filter(e -> e.getString("id").equals(event.getString("id"))).findFirst().orElse(null);
+        if (same == null) {
+          stream.add(event.put("seq", stream.size() + 1L));
+        }
+        results.add(new JsonObject().put("stream", event.getString("stream")).put("id", event.getString("id"))
+          .put("seq", same != null ? same.getLong("seq") : event.getLong("seq")));
+      }
+      return Future.succeededFuture(new JsonObject().put("results", results));
     }
     throw new IllegalArgumentException("not faked: " + address);
   }

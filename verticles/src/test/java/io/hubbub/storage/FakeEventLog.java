@@ -73,10 +73,12 @@ final class FakeEventLog implements EventLog {
   }
 
   @Override
-  public Future<List<JsonObject>> withIds(String stream, Collection<String> ids) {
-    calls.add("withIds " + stream);
-    return call(Call.WITH_IDS, () -> Future.succeededFuture(streams.getOrDefault(stream, new TreeMap<>()).values().stream()
-      .filter(e -> ids.contains(e.getString("id"))).map(JsonObject::copy).toList()));
+  public Future<List<JsonObject>> withIds(Map<String, ? extends Collection<String>> idsByStream) {
+    calls.add("withIds " + String.join(",", idsByStream.keySet()));
+    return call(Call.WITH_IDS, () -> Future.succeededFuture(idsByStream.entrySet().stream()
+      .flatMap(ids -> streams.getOrDefault(ids.getKey(), new TreeMap<>()).values().stream()
+        .filter(e -> ids.getValue().contains(e.getString("id"))))
+      .map(JsonObject::copy).toList()));
   }
 
   /** All or nothing: a taken key fails the whole insert with 409, like an ordered bulk write refused at its first bucket. */

@@ -1,0 +1,209 @@
+package io.hubbub.bench;
+
+import io.hubbub.client.HubbubHttp;
+import io.hubbub.client.Response;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import org.HdrHistogram.Histogram;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A device fleet: {@code devices} devices each posting one reading every {@code 1/rate} s over HTTP, one reading a
+ * request, as devices in the field report. The load is open: each device's requests are due on a fixed schedule
+ * (spread evenly over the second) whether or not the last one was answered, and latency runs from when a request
+ * was due, so a server that falls behind shows it. While the load runs, a few devices' status tells how far the
+ * aggregates are behind: for each, the oldest acknowledged reading its aggregates do not hold yet, and how long ago
+ * that acknowledgement came. Hubbub runs from its jar in its own process with its embedded store inside, as deployed.
+ * The server's CPU is its process's, with the JIT compiler's share named: a JVM this size still compiles a minute
+ * after it starts.
+ *
+ * <pre>java -jar bench/target/hubbub-bench.jar fleet [devices=2000] [rate=1] [seconds=30] [warmup=60]</pre>
+ */
+final class FleetBench {
+
+  private static final int CONNECTIONS = 256;
+  private static final int SAMPLED = 20;
+
+  private final Vertx vertx;
+  private final int devices;
+  private final double rate;
+  private final Histogram latency = new Histogram(TimeUnit.MINUTES.toMicros(5), 3);
+  private final AtomicLong taken = new AtomicLong();
+  private final AtomicLong refused = new AtomicLong();
+  private final AtomicLong lost = new AtomicLong();
+  /** Per sampled device, seq → when its acknowledgement came (ns). */
+  private final Map<String, ConcurrentSkipListMap<Long, Long>> acked = new ConcurrentHashMap<>();
+  private volatile boolean measuring;
+
+  private FleetBench(Vertx vertx, int devices, double rate) {
+    this.vertx = vertx;
+    this.devices = devices;
+    this.rate = rate;
+  }
+
+  static void run(int devices, double rate, int seconds, int warmup) throws Exception {
+    Path dir = Files.createTempDirectory("hubbub-fleet-bench");
+    Vertx vertx = Vertx.vertx();
+    try {
+      new FleetBench(vertx, devices, rate).run(dir, seconds, warmup);
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+      BenchStore.deleteTree(dir);
+    }
+  }
+
+  private void run(Path dir, int seconds, int warmup) throws Exception {
+    System.out.printf("hubbub fleet benchmark: %d devices, one reading every %.2f s each (%,.0f readings/s offered), "
+      + "%d s after %d s of warm-up, the jar as deployed%n", devices, 1 / rate, devices * rate, seconds, warmup);
+    JsonObject conf = new JsonObject(Files.readString(Path.of("conf", "hubbub.json")));
+    conf.getJsonObject("http").put("port", 0);
+    conf.getJsonObject("mongo").put("dataDir", dir.resolve("data").toString());
+    conf.getJsonObject("auth").put("passwordIterations", 1_000).put("adminPassword", "bench-admin-password");
+    Results results = new Results("fleet", new JsonObject().put("devices", devices).put("rate", rate)
+      .put("seconds", seconds).put("warmup", warmup), List.of("measure", "value"));
+    try (Server server = Server.hubbub(dir, conf, List.of())) {
+      int port = server.port();
+      server.awaitStarted();
+      HubbubHttp http = HubbubHttp.create(vertx, "127.0.0.1", port, CONNECTIONS);
+      String admin = http.login("admin", "bench-admin-password").await(60, TimeUnit.SECONDS);
+      List<String> keys = register(http, admin);
+      for (int d = 0; d < SAMPLED; d++) {
+        acked.put(id(d * (devices / SAMPLED)), new ConcurrentSkipListMap<>());
+      }
+      long start = System.nanoTime();
+      long warmEnd = start + TimeUnit.SECONDS.toNanos(warmup);
+      long end = warmEnd + TimeUnit.SECONDS.toNanos(seconds);
+      long period = Math.round(1e9 / rate);
+      long[] next = new long[devices];
+      for (int d = 0; d < devices; d++) {
+        next[d] = start + period * d / devices; // spread evenly over one period
+      }
+      AtomicLong behindMaxMs = new AtomicLong();
+      long cpuBefore = 0;
+      long jitBefore = 0;
+      long takenBefore = 0;
+      boolean started = false;
+      long lastSample = 0;
+      while (System.nanoTime() < end) {
+        long now = System.nanoTime();
+        if (!started && now >= warmEnd) {
+          started = true;
+          measuring = true;
+          cpuBefore = server.cpuNanos();
+          jitBefore = server.compilerNanos();
+          takenBefore = taken.get();
+        }
+        for (int d = 0; d < devices; d++) {
+          while (next[d] <= now) {
+            send(http, d, keys.get(d), next[d]);
+            next[d] += period;
+          }
+        }
+        if (started && now - lastSample >= 1_000_000_000L) {
+          lastSample = now;
+          behind(http, admin).onSuccess(ms -> behindMaxMs.accumulateAndGet(ms, Math::max));
+        }
+        Thread.sleep(2);
+      }
+      long cpu = server.cpuNanos() - cpuBefore;
+      long jit = server.compilerNanos() - jitBefore;
+      long measured = taken.get() - takenBefore;
+      measuring = false;
+      long loadEnded = System.nanoTime();
+      caughtUp(http, admin).await(300, TimeUnit.SECONDS);
+      double caughtUpS = (System.nanoTime() - loadEnded) / 1e9;
+      results.add("readings/s offered", devices * rate);
+      results.add("readings/s taken", measured / (double) seconds);
+      results.add("latency p50 (ms)", latency.getValueAtPercentile(50) / 1e3);
+      results.add("latency p99 (ms)", latency.getValueAtPercentile(99) / 1e3);
+      results.add("latency max (ms)", latency.getMaxValue() / 1e3);
+      results.add("server CPU per reading (us)", measured == 0 ? 0.0 : cpu / 1e3 / measured);
+      results.add("... of which the JIT compiler (us)", measured == 0 ? 0.0 : jit / 1e3 / measured);
+      results.add("aggregates behind, most seen (ms)", (double) behindMaxMs.get());
+      results.add("aggregates caught up after the load (s)", caughtUpS);
+      results.add("refused (4xx/5xx)", refused.get());
+      results.add("no answer", lost.get());
+      results.finish();
+      http.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static String id(int d) {
+    return "fleet-" + d;
+  }
+
+  private List<String> register(HubbubHttp http, String admin) throws Exception {
+    List<String> keys = new ArrayList<>();
+    for (int from = 0; from < devices; from += 100) {
+      List<Future<JsonObject>> batch = new ArrayList<>();
+      for (int d = from; d < Math.min(devices, from + 100); d++) {
+        batch.add(http.call(HttpMethod.POST, "/api/devices", admin, new JsonObject().put("deviceId", id(d))));
+      }
+      Future.all(batch).await(120, TimeUnit.SECONDS);
+      batch.forEach(f -> keys.add(f.result().getString("key")));
+    }
+    System.out.printf("%d devices registered%n", devices);
+    return keys;
+  }
+
+  private void send(HubbubHttp http, int d, String key, long due) {
+    String device = id(d);
+    JsonObject reading = new JsonObject().put("kind", "temperature").put("value", 20 + (due / 1_000_000 % 100) / 10.0)
+      .put("at", Instant.now().toString()).put("id", device + "-" + due);
+    http.request(HttpMethod.POST, "/api/sensors/" + device + "/readings", key, reading).onComplete(answer -> {
+      long now = System.nanoTime();
+      if (answer.failed()) {
+        lost.incrementAndGet();
+        return;
+      }
+      Response response = answer.result();
+      if (response.status() >= 300) {
+        refused.incrementAndGet();
+        return;
+      }
+      taken.incrementAndGet();
+      if (measuring) {
+        synchronized (latency) {
+          latency.recordValue(Math.min(latency.getHighestTrackableValue(), Math.max(0, (now - due) / 1_000)));
+        }
+      }
+      ConcurrentSkipListMap<Long, Long> sampled = acked.get(device);
+      if (sampled != null) {
+        sampled.put(response.json().getLong("seq"), now);
+      }
+    });
+  }
+
+  /** The longest time, among the sampled devices, since a reading their aggregates do not hold yet was acknowledged. */
+  private Future<Long> behind(HubbubHttp http, String admin) {
+    List<Future<Long>> each = acked.entrySet().stream().map(e -> http.call(HttpMethod.GET, "/api/sensors/" + e.getKey(), admin, null)
+      .map(status -> {
+        long asked = System.nanoTime();
+        e.getValue().headMap(status.getLong("appliedSeq"), true).clear();
+        Map.Entry<Long, Long> oldest = e.getValue().firstEntry();
+        return oldest == null ? 0L : Math.max(0, (asked - oldest.getValue()) / 1_000_000);
+      })).toList();
+    return Future.all(each).map(all -> each.stream().mapToLong(Future::result).max().orElse(0));
+  }
+
+  /** Completes when every sampled device's aggregates hold every reading acknowledged. */
+  private Future<Void> caughtUp(HubbubHttp http, String admin) {
+    return behind(http, admin).compose(ms -> {
+      boolean done = acked.values().stream().allMatch(Map::isEmpty);
+      return done ? Future.succeededFuture()
+        : Future.<Void>future(p -> vertx.setTimer(100, t -> p.complete())).compose(v -> caughtUp(http, admin));
+    });
+  }
+}

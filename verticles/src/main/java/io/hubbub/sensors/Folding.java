@@ -1,0 +1,157 @@
+package io.hubbub.sensors;
+
+import io.hubbub.Backoff;
+import io.hubbub.bus.StorageBus;
+import io.hubbub.bus.StorageRequests;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Folds the events every feed has taken, all devices at once: one write of the buckets that changed, the alerts
+ * raised (one append per device that raised any), then one write of the feeds' checkpoints: a feed's at most every
+ * {@value #CHECKPOINT_MS} ms (a restart replays from a device's checkpoint what the buckets and alerts skip by seq, so a
+ * checkpoint need not follow every fold), at once when an alert was raised or resolved. At most one fold is in
+ * flight, and a fold starts at most every {@code intervalMs}: under load each fold takes what many devices sent
+ * meanwhile, so a reading costs a share of three writes instead of three writes of its own. The first change after a
+ * quiet spell is folded at once. A fold that fails changes nothing in memory (its steps were worked out on copies)
+ * and is tried again with backoff: buckets skip what they hold by seq, alert ids come from the reading's seq, so a
+ * fold written in part and tried again counts nothing twice.
+ */
+final class Folding {
+
+  private static final Logger log = LoggerFactory.getLogger(Folding.class);
+  private static final int PUT_CHUNK = 1_000;
+  static final long CHECKPOINT_MS = 5_000;
+
+  private final Vertx vertx;
+  private final StorageRequests storage;
+  private final Aggregates aggregates;
+  private final long intervalMs;
+  private final Backoff retries = new Backoff(250, 30_000);
+  private final LinkedHashSet<DeviceFeed> dirty = new LinkedHashSet<>();
+  /** Per device, the checkpoint of its last fold not written yet, oldest first. */
+  private final Map<DeviceFeed, Unsaved> unsaved = new LinkedHashMap<>();
+
+  /** A feed's checkpoint not written yet, and since when its feed has had one not written. */
+  private record Unsaved(JsonObject checkpoint, long since) {
+  }
+  private boolean running;
+  private boolean scheduled;
+  private boolean closed;
+  private long lastStart = Long.MIN_VALUE / 2;
+  private long folds;
+
+  Folding(Vertx vertx, StorageRequests storage, Aggregates aggregates, long intervalMs) {
+    this.vertx = vertx;
+    this.storage = storage;
+    this.aggregates = aggregates;
+    this.intervalMs = intervalMs;
+  }
+
+  /** The feed has events to fold. */
+  void dirty(DeviceFeed feed) {
+    dirty.add(feed);
+    schedule(0);
+  }
+
+  void close() {
+    closed = true;
+  }
+
+  /** Folds done so far. */
+  long folds() {
+    return folds;
+  }
+
+  private void schedule(long atLeastMs) {
+    if (running || scheduled || closed || (dirty.isEmpty() && unsaved.isEmpty())) {
+      return;
+    }
+    scheduled = true;
+    long now = System.currentTimeMillis();
+    // with nothing to fold, the checkpoints not written yet are, when they are due
+    long wait = Math.max(atLeastMs, dirty.isEmpty() ? unsaved.values().iterator().next().since() + CHECKPOINT_MS - now
+      : lastStart + intervalMs - now);
+    if (wait <= 0) {
+      vertx.runOnContext(v -> run());
+    } else {
+      vertx.setTimer(wait, t -> run());
+    }
+  }
+
+  private void run() {
+    scheduled = false;
+    if (closed) {
+      return;
+    }
+    running = true;
+    lastStart = System.currentTimeMillis();
+    List<DeviceFeed> feeds = new ArrayList<>(dirty);
+    dirty.clear();
+    List<DeviceFeed.Step> steps = feeds.stream().filter(f -> !f.stopped()).map(DeviceFeed::step).filter(Objects::nonNull).toList();
+    // the checkpoints unwritten for CHECKPOINT_MS (oldest first), and those of feeds that raised or resolved an alert
+    Map<DeviceFeed, JsonObject> checkpoints = new LinkedHashMap<>();
+    for (Map.Entry<DeviceFeed, Unsaved> entry : unsaved.entrySet()) {
+      if (entry.getValue().since() > lastStart - CHECKPOINT_MS) {
+        break;
+      }
+      if (!entry.getKey().stopped()) {
+        checkpoints.put(entry.getKey(), entry.getValue().checkpoint());
+      }
+    }
+    Set<DeviceFeed> due = Set.copyOf(checkpoints.keySet());
+    steps.stream().filter(step -> due.contains(step.feed()) || !step.raised().isEmpty())
+      .forEach(step -> checkpoints.put(step.feed(), step.checkpoint()));
+    write(steps, checkpoints.values()).onComplete(done -> {
+      running = false;
+      long delay = 0;
+      if (done.succeeded()) {
+        retries.reset();
+        folds++;
+        steps.forEach(step -> step.feed().folded(step));
+        checkpoints.keySet().forEach(unsaved::remove);
+        long now = lastStart;
+        steps.stream().filter(step -> !checkpoints.containsKey(step.feed())).forEach(step -> unsaved.compute(step.feed(),
+          (feed, before) -> new Unsaved(step.checkpoint(), before == null ? now : before.since())));
+      } else {
+        delay = retries.next();
+        log.warn("sensor readings not folded yet, retrying [devices: {}, in: {} ms, error: {}]", steps.size(), delay,
+          done.cause().getMessage());
+        steps.forEach(step -> dirty.add(step.feed()));
+      }
+      schedule(delay);
+    });
+  }
+
+  private Future<Void> write(List<DeviceFeed.Step> steps, Collection<JsonObject> checkpoints) {
+    Map<String, List<JsonObject>> readings = new LinkedHashMap<>();
+    steps.forEach(step -> readings.put(step.feed().device, step.readings()));
+    return aggregates.apply(readings)
+      .compose(v -> Future.all(steps.stream().filter(step -> !step.raised().isEmpty())
+        .map(step -> storage.request(StorageBus.APPEND, StorageBus.Append.of(new JsonArray(new ArrayList<>(step.raised())))))
+        .toList()))
+      .compose(v -> {
+        List<Future<Void>> puts = new ArrayList<>();
+        List<JsonObject> docs = new ArrayList<>(checkpoints);
+        for (int from = 0; from < docs.size(); from += PUT_CHUNK) {
+          JsonArray chunk = new JsonArray(new ArrayList<>(docs.subList(from, Math.min(docs.size(), from + PUT_CHUNK))));
+          puts.add(storage.request(StorageBus.DOC_PUT, StorageBus.docPut(DeviceFeed.COLLECTION, chunk)));
+        }
+        return Future.all(puts);
+      })
+      .mapEmpty();
+  }
+}
