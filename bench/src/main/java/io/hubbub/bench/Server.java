@@ -53,6 +53,9 @@ final class Server implements AutoCloseable {
       throw new IllegalStateException("no " + HUBBUB_JAR + ": run from the repository root after 'mvn -B -q -DskipTests package'");
     }
     Path file = dir.resolve(name + "-" + System.nanoTime() + ".json");
+    if (conf.getValue("mqtt") instanceof JsonObject mqtt && mqtt.getInteger("port", 1883) != 0) {
+      conf = conf.copy().put("mqtt", mqtt.copy().put("port", 0)); // the server under test never takes the well-known port
+    }
     Files.writeString(file, conf.encodePrettily());
     List<String> command = new java.util.ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());

@@ -97,4 +97,15 @@ public final class AuditBus {
       bus.send(ACCESS, new Refusal(principal, remote, target, Failures.message(failure), code).toJson());
     }
   }
+
+  /**
+   * Tells the access trail of a refused device packet (MQTT), whatever the client's fault (400, 401, 403, 413): a
+   * device that sends what it may not is worth a line as much as one that signs in wrongly. Sampled like the others.
+   */
+  public static void refusedPacket(EventBus bus, String principal, String remote, String target, Throwable failure) {
+    int code = Failures.code(failure);
+    if (code >= 400 && code < 500) {
+      bus.send(ACCESS, new Refusal(principal, remote, target, Failures.message(failure), code).toJson());
+    }
+  }
 }

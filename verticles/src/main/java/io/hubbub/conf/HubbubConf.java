@@ -14,7 +14,7 @@ import java.util.Map;
  * fill in what the file leaves out). Each verticle is handed the one of its deployment: the conf with that
  * verticle's own {@code config} merged over it.
  */
-public record HubbubConf(Http http, Mongo mongo, List<String> admins, Limits limits, Auth auth, Storage storage,
+public record HubbubConf(Http http, Mqtt mqtt, Mongo mongo, List<String> admins, Limits limits, Auth auth, Storage storage,
                          Chat chat, Sensors sensors, Audit audit, Map<String, Access> namespaces, Cluster cluster,
                          List<Deployment> verticles) {
 
@@ -41,7 +41,7 @@ public record HubbubConf(Http http, Mongo mongo, List<String> admins, Limits lim
     JsonObject c = ConfSchema.withDefaults(json);
     Map<String, Access> namespaces = new LinkedHashMap<>();
     c.getJsonObject("namespaces").forEach(e -> namespaces.put(e.getKey(), Access.of((JsonObject) e.getValue())));
-    return new HubbubConf(Http.of(c.getJsonObject("http")), Mongo.of(c.getJsonObject("mongo")), strings(c.getJsonArray("admins")),
+    return new HubbubConf(Http.of(c.getJsonObject("http")), Mqtt.of(c.getJsonObject("mqtt")), Mongo.of(c.getJsonObject("mongo")), strings(c.getJsonArray("admins")),
       Limits.of(c.getJsonObject("limits")), Auth.of(c.getJsonObject("auth")), Storage.of(c.getJsonObject("storage")),
       Chat.of(c.getJsonObject("chat")), Sensors.of(c.getJsonObject("sensors")), Audit.of(c.getJsonObject("audit")),
       Map.copyOf(namespaces), Cluster.of(c.getJsonObject("cluster")), List.copyOf(verticles));
@@ -70,6 +70,13 @@ public record HubbubConf(Http http, Mongo mongo, List<String> admins, Limits lim
       return new Http(j.getString("host"), j.getInteger("port"), j.getInteger("maxBodyBytes"), j.getBoolean("websocketCompression"),
         j.getInteger("idleTimeoutSeconds"), j.getInteger("requestTimeoutSeconds"), "admin".equals(j.getString("metrics")),
         Tls.of(j.getJsonObject("tls")), origins);
+    }
+  }
+
+  /** {@code mqtt}: the gateway's MQTT listener for devices. */
+  public record Mqtt(boolean enabled, int port, int maxPayloadBytes) {
+    static Mqtt of(JsonObject j) {
+      return new Mqtt(j.getBoolean("enabled"), j.getInteger("port"), j.getInteger("maxPayloadBytes"));
     }
   }
 

@@ -47,6 +47,8 @@ public final class GatewayVerticle extends VerticleBase {
   /** Where a gateway leaves the port it listens on, for tools in the same process (tests, benchmarks). */
   public static final String LOCAL_MAP = "hubbub.gateway";
   public static final String PORT_KEY = "port";
+  /** Where a gateway leaves the port its MQTT listener listens on (when it has one). */
+  public static final String MQTT_PORT_KEY = "mqttPort";
   private static final String SOCKJS_LIBRARY = "/vendor/sockjs.min.js";
 
   private Consumers consumers;
@@ -55,6 +57,7 @@ public final class GatewayVerticle extends VerticleBase {
   private Bridge bridge;
   private LiveHttp liveHttp;
   private Readiness readiness;
+  private MqttListener mqtt;
 
   public GatewayVerticle(HubbubConf conf) {
     this.conf = conf;
@@ -134,6 +137,19 @@ public final class GatewayVerticle extends VerticleBase {
         server = s;
         vertx.sharedData().getLocalMap(LOCAL_MAP).put(PORT_KEY, s.actualPort());
         log.info("gateway listening [port: {}]{}", s.actualPort(), options.isSsl() ? " (HTTPS and WSS)" : "");
+      })
+      .compose(s -> {
+        if (!conf.mqtt().enabled()) {
+          return Future.succeededFuture();
+        }
+        mqtt = new MqttListener(vertx, principals, conf.mqtt(), timeoutMs);
+        return mqtt.listen(http.host(), http.tls())
+          .recover(failure -> Future.failedFuture(failure instanceof BindException
+            ? StartupException.portTaken(http.host(), conf.mqtt().port(), failure) : failure))
+          .onSuccess(m -> {
+            vertx.sharedData().getLocalMap(LOCAL_MAP).put(MQTT_PORT_KEY, m.actualPort());
+            log.info("mqtt listening [port: {}]{}", m.actualPort(), http.tls().enabled() ? " (MQTT over TLS)" : "");
+          });
       });
   }
 
@@ -159,7 +175,7 @@ public final class GatewayVerticle extends VerticleBase {
       log.info("ending live HTTP streams [count: {}]", followers);
     }
     Future<Void> closed = server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_S, TimeUnit.SECONDS);
-    return Future.join(closed, consumers.unregister());
+    return Future.join(closed, mqtt == null ? Future.succeededFuture() : mqtt.close(), consumers.unregister());
   }
 
   /** Ready when storage answers a ping within a short time. */

@@ -1,0 +1,321 @@
+package io.hubbub.gateway;
+
+import io.hubbub.bus.AuditBus;
+import io.hubbub.bus.AuthBus;
+import io.hubbub.bus.Failures;
+import io.hubbub.bus.SensorsBus;
+import io.hubbub.bus.Streams;
+import io.hubbub.conf.HubbubConf;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttProperties;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.mqtt.MqttEndpoint;
+import io.vertx.mqtt.MqttServer;
+import io.vertx.mqtt.MqttServerOptions;
+import io.vertx.mqtt.MqttTopicSubscription;
+import io.vertx.mqtt.messages.MqttPublishMessage;
+import io.vertx.mqtt.messages.codes.MqttPubAckReasonCode;
+import io.vertx.mqtt.messages.codes.MqttPubRecReasonCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Devices over MQTT 3.1.1 and 5 (vertx-mqtt): a device connects with its id as user name (or, without one, as
+ * client id) and its key as password, publishes readings — the JSON of {@code POST /api/sensors/{id}/readings}, one
+ * or an array — to {@code sensor/<id>/readings}, and may subscribe to its alerts on {@code sensor/<id>/alerts}.
+ *
+ * <p>QoS 1 is acknowledged (PUBACK) only once the readings are durably stored, in the order they were published;
+ * QoS 0 is stored the same way, unacknowledged; QoS 2 is served as QoS 1 — PUBREC once stored, PUBCOMP on PUBREL —
+ * so a reading published twice without an {@code id} may be stored twice (give readings ids for exactly once).
+ * A publish that cannot be taken gets what each version lets a client understand: MQTT 5 a PUBACK (or PUBREC) with
+ * its reason code (0x87 another device's topic, 0x90 any other topic, 0x99 bad JSON or readings or too large,
+ * 0x97 too many), MQTT 3.1.1 the connection closed, as 3.1.1 has no negative acknowledgement. Either way the
+ * refusal is a line in {@code audit.access} (sampled), never a stack trace. When storage cannot answer (503,
+ * timeout) nothing is acknowledged and the connection is closed, so the client publishes again when it reconnects.
+ * Alerts go out at QoS 0 (granted 0 whatever was asked): the {@code alerts.<id>} stream holds them all over HTTP.
+ * A revoked key or deleted device ends its connections.
+ */
+final class MqttListener {
+
+  private static final Logger log = LoggerFactory.getLogger(MqttListener.class);
+  static final String PREFIX = "sensor/";
+  private static final int CONNECT_TIMEOUT_S = 10;
+  /** Room for the PUBLISH header and topic beside the payload, so an oversized payload is answered, not cut off. */
+  private static final int HEADER_ROOM = 1_024;
+
+  private final Vertx vertx;
+  private final Principals principals;
+  private final HubbubConf.Mqtt conf;
+  private final long timeoutMs;
+  private final Set<Connection> connections = new HashSet<>();
+  private MqttServer server;
+  private MessageConsumer<?> revocations;
+
+  MqttListener(Vertx vertx, Principals principals, HubbubConf.Mqtt conf, long timeoutMs) {
+    this.vertx = vertx;
+    this.principals = principals;
+    this.conf = conf;
+    this.timeoutMs = timeoutMs;
+  }
+
+  Future<MqttServer> listen(String host, HubbubConf.Tls tls) {
+    MqttServerOptions options = new MqttServerOptions().setHost(host).setPort(conf.port())
+      .setMaxMessageSize(conf.maxPayloadBytes() + HEADER_ROOM).setTimeoutOnConnect(CONNECT_TIMEOUT_S);
+    if (tls.enabled()) {
+      options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(tls.cert()).setKeyPath(tls.key()));
+    }
+    revocations = AuthBus.REVOKED.consumer(vertx.eventBus(), ended -> List.copyOf(connections).stream()
+      .filter(c -> c.device.equals(ended.device()) || c.key.equals(ended.token()))
+      .forEach(c -> c.endpoint.close()));
+    server = MqttServer.create(vertx, options)
+      .endpointHandler(this::connect)
+      .exceptionHandler(failure -> log.debug("mqtt connection failed [error: {}]", failure.toString()));
+    return revocations.completion().compose(v -> server.listen());
+  }
+
+  /** Closes the devices' connections and stops listening (the server itself closes with its verticle). */
+  Future<Void> close() {
+    List.copyOf(connections).forEach(c -> c.endpoint.close());
+    return revocations == null ? Future.succeededFuture() : revocations.unregister();
+  }
+
+  private void connect(MqttEndpoint endpoint) {
+    boolean v5 = endpoint.protocolVersion() == 5;
+    String remote = endpoint.remoteAddress() == null ? "" : endpoint.remoteAddress().hostAddress();
+    String user = endpoint.auth() == null ? null : endpoint.auth().getUsername();
+    String device = user != null && !user.isEmpty() ? user : endpoint.clientIdentifier();
+    String key = endpoint.auth() == null ? null : endpoint.auth().getPassword();
+    endpoint.exceptionHandler(failure -> log.debug("mqtt connection failed [device: {}, error: {}]", device, failure.toString()));
+    if (key == null || key.isEmpty() || device == null || !Streams.KEY.matcher(device).matches()) {
+      refuseConnect(endpoint, v5, remote, device, Failures.of(Failures.UNAUTHORIZED,
+        "connect with the device id as user name (or client id) and its key as password"));
+      return;
+    }
+    principals.resolve("Bearer " + key).onComplete(found -> {
+      if (found.failed()) {
+        refuseConnect(endpoint, v5, remote, device, found.cause());
+      } else if (found.result() == null || !AuthBus.KIND_DEVICE.equals(found.result().getString("kind"))
+          || !device.equals(found.result().getString("name"))) {
+        refuseConnect(endpoint, v5, remote, device, Failures.of(Failures.UNAUTHORIZED, "that key is not the key of device '" + device + "'"));
+      } else {
+        Connection connection = new Connection(endpoint, device, key, remote, v5);
+        connections.add(connection);
+        connection.start();
+      }
+    });
+  }
+
+  private void refuseConnect(MqttEndpoint endpoint, boolean v5, String remote, String device, Throwable failure) {
+    int code = Failures.code(failure);
+    AuditBus.refusedPacket(vertx.eventBus(), device == null ? "" : device, remote, "mqtt CONNECT", failure);
+    MqttConnectReturnCode answer;
+    if (code == Failures.UNAUTHORIZED || code == Failures.FORBIDDEN) {
+      answer = v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD
+        : MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD;
+    } else {
+      answer = v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE_5
+        : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE;
+    }
+    endpoint.reject(answer);
+  }
+
+  /** One device's connection: its publishes in order, its alert subscription. */
+  private final class Connection {
+
+    final MqttEndpoint endpoint;
+    final String device;
+    final String key;
+    final String remote;
+    final boolean v5;
+    final String readings;
+    final String alerts;
+    /** Acknowledgements owed, in the order the publishes came: each is sent once it and all before it are done. */
+    private final ArrayDeque<Owed> owed = new ArrayDeque<>();
+    private MessageConsumer<Object> alertConsumer;
+
+    Connection(MqttEndpoint endpoint, String device, String key, String remote, boolean v5) {
+      this.endpoint = endpoint;
+      this.device = device;
+      this.key = key;
+      this.remote = remote;
+      this.v5 = v5;
+      this.readings = PREFIX + device + "/readings";
+      this.alerts = PREFIX + device + "/alerts";
+    }
+
+    void start() {
+      endpoint.publishAutoAck(false);
+      endpoint.publishHandler(this::publish);
+      endpoint.publishReleaseHandler(endpoint::publishComplete); // QoS 2: PUBREC went once stored
+      endpoint.subscribeHandler(subscribe -> {
+        List<MqttQoS> granted = new ArrayList<>();
+        for (MqttTopicSubscription topic : subscribe.topicSubscriptions()) {
+          if (alerts.equals(topic.topicName())) {
+            follow();
+            granted.add(MqttQoS.AT_MOST_ONCE);
+          } else {
+            refused("SUBSCRIBE " + topic.topicName(), Failures.of(Failures.FORBIDDEN, "a device may subscribe to " + alerts + " only"));
+            granted.add(MqttQoS.FAILURE);
+          }
+        }
+        endpoint.subscribeAcknowledge(subscribe.messageId(), granted);
+      });
+      endpoint.unsubscribeHandler(unsubscribe -> {
+        if (unsubscribe.topics().contains(alerts)) {
+          unfollow();
+        }
+        endpoint.unsubscribeAcknowledge(unsubscribe.messageId());
+      });
+      endpoint.closeHandler(v -> {
+        connections.remove(this);
+        unfollow();
+      });
+      endpoint.accept(false);
+    }
+
+    private void follow() {
+      if (alertConsumer == null) {
+        alertConsumer = vertx.eventBus().consumer(Streams.liveAddress(SensorsBus.alertStream(device)), message -> {
+          if (endpoint.isConnected() && message.body() instanceof JsonObject event) {
+            endpoint.publish(alerts, event.toBuffer(), MqttQoS.AT_MOST_ONCE, false, false);
+          }
+        });
+      }
+    }
+
+    private void unfollow() {
+      if (alertConsumer != null) {
+        alertConsumer.unregister();
+        alertConsumer = null;
+      }
+    }
+
+    private void publish(MqttPublishMessage message) {
+      Owed slot = message.qosLevel() == MqttQoS.AT_MOST_ONCE ? null : new Owed(message.messageId(), message.qosLevel(), message.topicName());
+      if (slot != null) {
+        owed.add(slot);
+      }
+      Future<JsonObject> stored;
+      try {
+        stored = SensorsBus.INGEST.request(vertx.eventBus(), new SensorsBus.Ingest(device, readings(message)), timeoutMs);
+      } catch (RuntimeException e) {
+        stored = Future.failedFuture(e);
+      }
+      stored.onComplete(done -> {
+        if (slot == null) {
+          if (done.failed()) {
+            refused(message.topicName(), done.cause()); // QoS 0: nothing to answer
+          }
+          return;
+        }
+        slot.done = true;
+        slot.failure = done.cause();
+        answerOwed();
+      });
+    }
+
+    /** The readings a publish carries, when it is on this device's topic and holds JSON that may be readings. */
+    private JsonArray readings(MqttPublishMessage message) {
+      String topic = message.topicName();
+      if (!readings.equals(topic)) {
+        boolean another = topic.startsWith(PREFIX) && topic.endsWith("/readings");
+        throw Failures.of(another ? Failures.FORBIDDEN : Failures.BAD_REQUEST,
+          (another ? "a device may publish to " : "readings go to ") + readings + " only");
+      }
+      Buffer payload = message.payload();
+      if (payload.length() > conf.maxPayloadBytes()) {
+        throw Failures.of(Failures.TOO_LARGE, "a publish holds at most " + conf.maxPayloadBytes() + " bytes");
+      }
+      Object json;
+      try {
+        json = Json.decodeValue(payload);
+      } catch (DecodeException e) {
+        throw Failures.badRequest("the payload is not JSON: send a reading {kind, value, at?, unit?, id?} or an array of them");
+      }
+      if (json instanceof JsonObject reading) {
+        return new JsonArray().add(reading);
+      }
+      if (json instanceof JsonArray array) {
+        return array;
+      }
+      throw Failures.badRequest("send a reading {kind, value, at?, unit?, id?} or an array of them");
+    }
+
+    /** Answers the publishes at the head whose outcome is known, in order; a failure only MQTT 5 can name closes. */
+    private void answerOwed() {
+      while (!owed.isEmpty() && owed.peek().done) {
+        Owed slot = owed.poll();
+        if (slot.failure == null) {
+          if (slot.qos == MqttQoS.EXACTLY_ONCE) {
+            endpoint.publishReceived(slot.id);
+          } else {
+            endpoint.publishAcknowledge(slot.id);
+          }
+          continue;
+        }
+        int code = Failures.code(slot.failure);
+        MqttPubAckReasonCode reason = switch (code) {
+          case Failures.FORBIDDEN -> MqttPubAckReasonCode.NOT_AUTHORIZED;
+          case Failures.BAD_REQUEST -> Failures.message(slot.failure).startsWith("readings go to")
+            ? MqttPubAckReasonCode.TOPIC_NAME_INVALID : MqttPubAckReasonCode.PAYLOAD_FORMAT_INVALID;
+          case Failures.TOO_LARGE -> MqttPubAckReasonCode.PAYLOAD_FORMAT_INVALID;
+          case Failures.RATE_LIMITED -> MqttPubAckReasonCode.QUOTA_EXCEEDED;
+          default -> null; // storage unavailable, a timeout: unanswered, so the client publishes again
+        };
+        if (reason != null) {
+          refused(slot.topic, slot.failure);
+        } else {
+          log.info("mqtt publish not stored, closing so the device publishes again [device: {}, error: {}]", device,
+            Failures.message(slot.failure));
+        }
+        if (reason == null || !v5) {
+          endpoint.close();
+          owed.clear();
+          return;
+        }
+        MqttProperties properties = new MqttProperties();
+        properties.add(new MqttProperties.StringProperty(MqttProperties.MqttPropertyType.REASON_STRING.value(),
+          Failures.message(slot.failure)));
+        if (slot.qos == MqttQoS.EXACTLY_ONCE) {
+          endpoint.publishReceived(slot.id, MqttPubRecReasonCode.valueOf(reason.name()), properties);
+        } else {
+          endpoint.publishAcknowledge(slot.id, reason, properties);
+        }
+      }
+    }
+
+    private void refused(String target, Throwable failure) {
+      AuditBus.refusedPacket(vertx.eventBus(), device, remote, "mqtt " + target, failure);
+    }
+  }
+
+  /** An acknowledgement owed for a QoS 1 or 2 publish, and its outcome once known. */
+  private static final class Owed {
+    final int id;
+    final MqttQoS qos;
+    final String topic;
+    boolean done;
+    Throwable failure;
+
+    Owed(int id, MqttQoS qos, String topic) {
+      this.id = id;
+      this.qos = qos;
+      this.topic = topic;
+    }
+  }
+}

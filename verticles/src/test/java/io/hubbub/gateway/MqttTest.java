@@ -1,0 +1,281 @@
+package io.hubbub.gateway;
+
+import io.hubbub.bus.AuthBus;
+import io.hubbub.support.NodeExtension;
+import io.hubbub.support.TestCerts;
+import io.hubbub.support.TestConf;
+import io.hubbub.support.TestNode;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.TrustOptions;
+import io.vertx.mqtt.MqttClient;
+import io.vertx.mqtt.MqttClientOptions;
+import io.vertx.mqtt.MqttConnectionException;
+import io.vertx.mqtt.messages.MqttPublishMessage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.net.ssl.TrustManagerFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Devices over MQTT, through the real listener with a real MQTT client (Vert.x's, MQTT 3.1.1): QoS 1 acknowledged
+ * once stored, QoS 0 and 2 taken, credentials checked, a device kept to its own topics, bad input answered by
+ * closing the connection (3.1.1 has no negative acknowledgement) with a line in {@code audit.access}, alerts on
+ * {@code sensor/<id>/alerts}, a revoked key ending the connection, and TLS with the HTTP certificate.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class MqttTest {
+
+  @RegisterExtension
+  final NodeExtension running = NodeExtension.with(conf -> conf
+    .put("sensors", new JsonObject().put("alerts", new JsonArray().add(new JsonObject().put("kind", "temperature").put("above", 30))))
+    .put("mqtt", new JsonObject().put("enabled", true).put("port", 0).put("maxPayloadBytes", 4_096))
+    .put("audit", new JsonObject().put("access", new JsonObject().put("perRemote", 100).put("total", 100)))); // every line kept
+  private TestNode node;
+  /** The devices' own Vert.x, as a device is its own process (held so the node's extension does not take the field). */
+  private final AtomicReference<Vertx> devices = new AtomicReference<>(Vertx.vertx());
+  private final List<MqttClient> clients = new ArrayList<>();
+
+  @TempDir
+  Path dir;
+
+  @AfterEach
+  void close() throws Exception {
+    Future.join(clients.stream().map(c -> c.isConnected() ? c.disconnect() : Future.succeededFuture()).toList())
+      .otherwiseEmpty().await(10, TimeUnit.SECONDS);
+    devices.get().close().await(10, TimeUnit.SECONDS);
+  }
+
+  private int mqttPort(TestNode on) {
+    return (Integer) on.vertx.sharedData().getLocalMap(GatewayVerticle.LOCAL_MAP).get(GatewayVerticle.MQTT_PORT_KEY);
+  }
+
+  private String register(String device) throws Exception {
+    String admin = node.adminToken().await(30, TimeUnit.SECONDS);
+    return node.call(HttpMethod.POST, "/api/devices", admin, new JsonObject().put("deviceId", device)).json().getString("key");
+  }
+
+  /** A connected client; its PUBACKs and PUBCOMPs land in {@code completed}, what it receives in {@code received}. */
+  private final class Device {
+    final MqttClient client;
+    final BlockingQueue<Integer> completed = new LinkedBlockingQueue<>();
+    final BlockingQueue<MqttPublishMessage> received = new LinkedBlockingQueue<>();
+    final CompletableFuture<Void> closed = new CompletableFuture<>();
+
+    Device(MqttClientOptions options) {
+      client = MqttClient.create(devices.get(), options.setAckTimeout(30).setAutoKeepAlive(true));
+      clients.add(client);
+      client.publishCompletionHandler(completed::add);
+      client.publishHandler(received::add);
+      client.closeHandler(v -> closed.complete(null));
+    }
+
+    Future<?> connect(int port) {
+      return client.connect(port, "127.0.0.1");
+    }
+
+    /** Publishes and, for QoS 1 and 2, waits for the acknowledgement. */
+    void publish(String topic, Object payload, MqttQoS qos) throws Exception {
+      int id = client.publish(topic, Buffer.buffer(payload.toString()), qos, false, false).await(10, TimeUnit.SECONDS);
+      if (qos != MqttQoS.AT_MOST_ONCE) {
+        assertEquals(id, completed.poll(20, TimeUnit.SECONDS), "acknowledged: " + payload);
+      }
+    }
+  }
+
+  private Device connected(String device, String key) throws Exception {
+    Device d = new Device(new MqttClientOptions().setClientId(device + "-client").setUsername(device).setPassword(key));
+    d.connect(mqttPort(node)).await(20, TimeUnit.SECONDS);
+    return d;
+  }
+
+  private long lastSeq(String stream) throws Exception {
+    String admin = node.adminToken().await(30, TimeUnit.SECONDS);
+    return node.call(HttpMethod.GET, "/api/streams/" + stream, admin, null).json().getLong("lastSeq", 0L);
+  }
+
+  private static JsonObject reading(double value) {
+    return new JsonObject().put("kind", "temperature").put("value", value).put("unit", "C");
+  }
+
+  @Test
+  void qos1IsAcknowledgedOnlyOnceStoredAndQos0And2AreTakenToo() throws Exception {
+    String key = register("gh1");
+    Device device = connected("gh1", key);
+    device.publish("sensor/gh1/readings", reading(21.5), MqttQoS.AT_LEAST_ONCE);
+    assertEquals(1, lastSeq("sensor.gh1"), "stored when acknowledged");
+    device.publish("sensor/gh1/readings", new JsonArray().add(reading(21.6)).add(reading(21.7).put("id", "r-3")), MqttQoS.AT_LEAST_ONCE);
+    assertEquals(3, lastSeq("sensor.gh1"), "an array: every reading stored when acknowledged");
+    device.publish("sensor/gh1/readings", reading(21.8), MqttQoS.EXACTLY_ONCE); // served as QoS 1: PUBREC once stored
+    assertEquals(4, lastSeq("sensor.gh1"));
+    device.publish("sensor/gh1/readings", reading(21.9), MqttQoS.AT_MOST_ONCE);
+    device.publish("sensor/gh1/readings", reading(21.7).put("id", "r-3"), MqttQoS.AT_LEAST_ONCE); // again: not stored twice
+    assertEquals(5, lastSeq("sensor.gh1"), "QoS 0 stored (before the next QoS 1 was acknowledged), the repeated id once");
+    // aggregates hold them all: the same path as HTTP's
+    String admin = node.adminToken().await(30, TimeUnit.SECONDS);
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (node.call(HttpMethod.GET, "/api/sensors/gh1", admin, null).json().getLong("appliedSeq") < 5
+      && System.currentTimeMillis() < deadline) {
+      Thread.sleep(50);
+    }
+    JsonObject status = node.call(HttpMethod.GET, "/api/sensors/gh1", admin, null).json();
+    assertEquals(5, status.getLong("appliedSeq"));
+    assertEquals(21.9, status.getJsonObject("last").getJsonObject("temperature").getDouble("value"));
+    assertTrue(device.client.isConnected());
+  }
+
+  @Test
+  void badCredentialsAreRefusedWithTheReturnCodeAndALineInTheAccessTrail() throws Exception {
+    String key = register("gh2");
+    register("gh3");
+    for (MqttClientOptions options : List.of(
+        new MqttClientOptions().setClientId("gh2").setUsername("gh2").setPassword("not-the-key"),
+        new MqttClientOptions().setClientId("gh3").setUsername("gh3").setPassword(key), // gh2's key
+        new MqttClientOptions().setClientId("gh2"), // no key
+        new MqttClientOptions().setClientId("x").setUsername("no such device!").setPassword(key))) {
+      Throwable refused = refusal(new Device(options).connect(mqttPort(node)));
+      assertThat(refused).as("refused: " + options.getUsername()).isInstanceOf(MqttConnectionException.class);
+      assertEquals(MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD, ((MqttConnectionException) refused).code(),
+        "the CONNACK code");
+    }
+    connected("gh2", key).publish("sensor/gh2/readings", reading(20), MqttQoS.AT_LEAST_ONCE);
+    assertThat(refusals(4)).filteredOn(r -> r.getString("target").equals("mqtt CONNECT")).hasSize(4)
+      .allSatisfy(r -> assertEquals(401, r.getInteger("code")));
+  }
+
+  @Test
+  void aDeviceIsKeptToItsOwnTopicAndBadInputClosesTheConnectionWithALine() throws Exception {
+    String key = register("gh4");
+    register("gh5");
+    Object[][] cases = {
+      {"sensor/gh5/readings", reading(20).encode(), 403},
+      {"sensor/gh4/other", reading(20).encode(), 400},
+      {"sensor/gh4/readings", "{not json", 400},
+      {"sensor/gh4/readings", "\"a string\"", 400},
+      {"sensor/gh4/readings", new JsonObject().put("kind", "temperature").put("value", "hot").encode(), 400},
+      {"sensor/gh4/readings", "[" + (reading(20).encode() + ",").repeat(95) + reading(20).encode() + "]", 413},
+    };
+    for (Object[] c : cases) {
+      Device device = connected("gh4", key);
+      device.client.publish((String) c[0], Buffer.buffer((String) c[1]), MqttQoS.AT_LEAST_ONCE, false, false);
+      device.closed.get(20, TimeUnit.SECONDS); // MQTT 3.1.1: no negative PUBACK, the server closes the connection
+      assertTrue(device.completed.isEmpty(), "not acknowledged: " + c[1]);
+    }
+    assertEquals(0, lastSeq("sensor.gh4"));
+    assertEquals(0, lastSeq("sensor.gh5"));
+    List<JsonObject> refusals = refusals(cases.length);
+    for (Object[] c : cases) {
+      assertThat(refusals).as("a line for " + c[0] + " " + c[1])
+        .anySatisfy(r -> {
+          assertEquals("mqtt " + c[0], r.getString("target"));
+          assertEquals(c[2], r.getInteger("code"));
+          assertEquals("gh4", r.getString("principal"));
+        });
+    }
+    assertThat(refusals).noneSatisfy(r -> assertThat(r.getString("reason")).contains("Exception"));
+    // and it still works
+    connected("gh4", key).publish("sensor/gh4/readings", reading(20), MqttQoS.AT_LEAST_ONCE);
+    assertEquals(1, lastSeq("sensor.gh4"));
+  }
+
+  @Test
+  void alertsGoToTheDeviceThatSubscribedToItsOwnTopicOnly() throws Exception {
+    String key = register("gh6");
+    register("gh7");
+    Device device = connected("gh6", key);
+    CompletableFuture<List<Integer>> granted = new CompletableFuture<>();
+    device.client.subscribeCompletionHandler(ack -> granted.complete(ack.grantedQoSLevels()));
+    device.client.subscribe(java.util.Map.of("sensor/gh6/alerts", 1, "sensor/gh7/alerts", 1)).await(10, TimeUnit.SECONDS);
+    List<Integer> levels = granted.get(10, TimeUnit.SECONDS);
+    assertThat(levels).containsExactlyInAnyOrder(0, MqttQoS.FAILURE.value());
+    device.publish("sensor/gh6/readings", reading(35), MqttQoS.AT_LEAST_ONCE); // above 30: an alert at once
+    MqttPublishMessage alert = device.received.poll(20, TimeUnit.SECONDS);
+    assertNotNull(alert, "the alert arrived");
+    assertEquals("sensor/gh6/alerts", alert.topicName());
+    JsonObject event = alert.payload().toJsonObject();
+    assertEquals("ALERT", event.getString("type"));
+    assertEquals("gh6", event.getJsonObject("data").getString("deviceId"));
+    assertThat(refusals(1)).anySatisfy(r -> assertEquals("mqtt SUBSCRIBE sensor/gh7/alerts", r.getString("target")));
+  }
+
+  @Test
+  void aRevokedDeviceIsDisconnected() throws Exception {
+    String key = register("gh8");
+    Device device = connected("gh8", key);
+    device.publish("sensor/gh8/readings", reading(20), MqttQoS.AT_LEAST_ONCE);
+    String admin = node.adminToken().await(30, TimeUnit.SECONDS);
+    assertEquals(204, node.call(HttpMethod.DELETE, "/api/devices/gh8", admin, null).status());
+    device.closed.get(20, TimeUnit.SECONDS);
+    Device again = new Device(new MqttClientOptions().setClientId("gh8").setUsername("gh8").setPassword(key));
+    assertThat(refusal(again.connect(mqttPort(node)))).isInstanceOf(MqttConnectionException.class);
+  }
+
+  @Test
+  void mqttOverTlsWithTheHttpCertificate() throws Exception {
+    TestCerts certs = TestCerts.authority(dir);
+    JsonObject pem = certs.signed("gateway");
+    JsonObject conf = TestConf.node().put("mqtt", new JsonObject().put("enabled", true).put("port", 0));
+    conf.getJsonObject("http").put("tls", new JsonObject().put("cert", pem.getString("cert")).put("key", pem.getString("key")));
+    Vertx vertx = Vertx.vertx();
+    TestNode secure = TestNode.start(vertx, conf).await(60, TimeUnit.SECONDS);
+    try {
+      String key = AuthBus.DEVICE_CREATE.request(vertx.eventBus(), new AuthBus.NewDevice("gh9", "Greenhouse 9", "admin"), 10_000)
+        .await(20, TimeUnit.SECONDS).getString("key");
+      TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      trust.init(certs.trustStore());
+      Device device = new Device(new MqttClientOptions().setClientId("gh9").setUsername("gh9").setPassword(key)
+        .setSsl(true).setTrustOptions(TrustOptions.wrap(trust.getTrustManagers()[0])).setHostnameVerificationAlgorithm("HTTPS"));
+      device.connect(mqttPort(secure)).await(20, TimeUnit.SECONDS);
+      device.publish("sensor/gh9/readings", reading(20), MqttQoS.AT_LEAST_ONCE);
+      // plain MQTT on that port gets no session
+      Device plain = new Device(new MqttClientOptions().setClientId("gh9").setUsername("gh9").setPassword(key));
+      assertNotNull(refusal(plain.connect(mqttPort(secure))), "plain MQTT refused");
+    } finally {
+      secure.stop().await(60, TimeUnit.SECONDS);
+      vertx.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** The REFUSED records of audit.access, once there are at least {@code count}. */
+  private List<JsonObject> refusals(int count) throws Exception {
+    String admin = node.adminToken().await(30, TimeUnit.SECONDS);
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (true) {
+      List<JsonObject> found = node.call(HttpMethod.GET, "/api/streams/audit.access/events?limit=1000", admin, null).json()
+        .getJsonArray("events").stream().map(JsonObject.class::cast).filter(e -> "REFUSED".equals(e.getString("type")))
+        .map(e -> e.getJsonObject("data")).collect(Collectors.toList());
+      if (found.size() >= count || System.currentTimeMillis() > deadline) {
+        return found;
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  /** Why an attempt failed; null when it succeeded. */
+  private static Throwable refusal(Future<?> attempt) throws Exception {
+    return attempt.<Throwable>transform(done -> Future.succeededFuture(done.failed() ? done.cause() : null)).await(30, TimeUnit.SECONDS);
+  }
+}
