@@ -24,7 +24,14 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+
 import javax.net.ssl.TrustManagerFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +48,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Devices over MQTT, through the real listener with a real MQTT client (Vert.x's, MQTT 3.1.1): QoS 1 acknowledged
+ * Devices over MQTT, through the real listener with real MQTT clients (Vert.x's for MQTT 3.1.1, Eclipse Paho's for
+ * MQTT 5, which gets reason codes where 3.1.1 gets a closed connection): QoS 1 acknowledged
  * once stored, QoS 0 and 2 taken, credentials checked, a device kept to its own topics, bad input answered by
  * closing the connection (3.1.1 has no negative acknowledgement) with a line in {@code audit.access}, alerts on
  * {@code sensor/<id>/alerts}, a revoked key ending the connection, and TLS with the HTTP certificate.
@@ -256,6 +264,53 @@ class MqttTest {
     } finally {
       secure.stop().await(60, TimeUnit.SECONDS);
       vertx.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void mqtt5GetsReasonCodesAndStaysConnected() throws Exception {
+    String key = register("gh10");
+    register("gh11");
+    MqttAsyncClient paho = new MqttAsyncClient("tcp://127.0.0.1:" + mqttPort(node), "gh10-v5", new MemoryPersistence());
+    try {
+      MqttConnectionOptions wrong = new MqttConnectionOptions();
+      wrong.setUserName("gh10");
+      wrong.setPassword("not-the-key".getBytes(StandardCharsets.UTF_8));
+      MqttException refused = org.junit.jupiter.api.Assertions.assertThrows(MqttException.class,
+        () -> paho.connect(wrong).waitForCompletion(20_000));
+      assertEquals(0x86, refused.getReasonCode(), "CONNACK: bad user name or password");
+
+      MqttConnectionOptions options = new MqttConnectionOptions();
+      options.setUserName("gh10");
+      options.setPassword(key.getBytes(StandardCharsets.UTF_8));
+      paho.connect(options).waitForCompletion(20_000);
+      Object[][] cases = {
+        {"sensor/gh11/readings", reading(20).encode(), 0x87},
+        {"sensor/gh10/elsewhere", reading(20).encode(), 0x90},
+        {"sensor/gh10/readings", "{not json", 0x99},
+        {"sensor/gh10/readings", new JsonObject().put("kind", "temperature").encode(), 0x99},
+        {"sensor/gh10/readings", "[" + (reading(20).encode() + ",").repeat(95) + reading(20).encode() + "]", 0x99},
+        {"sensor/gh10/readings", reading(20).encode(), 0},
+      };
+      for (Object[] c : cases) {
+        IMqttToken token = paho.publish((String) c[0], ((String) c[1]).getBytes(StandardCharsets.UTF_8), 1, false);
+        try {
+          token.waitForCompletion(20_000);
+        } catch (MqttException e) {
+          // Paho reports a refusing PUBACK as a failed token: its reason code is the PUBACK's
+          assertEquals(c[2], e.getReasonCode(), "PUBACK for " + c[0] + " " + c[1]);
+          continue;
+        }
+        assertEquals(c[2], token.getReasonCodes()[0], "PUBACK for " + c[0] + " " + c[1]);
+      }
+      assertTrue(paho.isConnected(), "MQTT 5: refused publishes leave the connection up");
+      assertEquals(1, lastSeq("sensor.gh10"));
+      assertEquals(0, lastSeq("sensor.gh11"));
+    } finally {
+      if (paho.isConnected()) {
+        paho.disconnect().waitForCompletion(10_000);
+      }
+      paho.close();
     }
   }
 
