@@ -156,10 +156,18 @@ public final class Bench implements Runnable {
                 description = "the admin's password (default: $HUBBUB_ADMIN_PASSWORD)") String password,
               @Option(names = "--devices", defaultValue = "5", description = "devices" + DEFAULT) int devices,
               @Option(names = "--rate", defaultValue = "1", description = "readings of each kind per device per second" + DEFAULT) double rate,
-              @Option(names = "--seconds", defaultValue = "0", description = "how long; 0: until stopped" + DEFAULT) int seconds)
+              @Option(names = "--seconds", defaultValue = "0", description = "how long; 0: until stopped" + DEFAULT) int seconds,
+              @Option(names = "--protocol", defaultValue = "http", description = "http or mqtt" + DEFAULT) String protocol,
+              @Option(names = "--mqtt-port", defaultValue = "1883", description = "Hubbub's MQTT port (--protocol mqtt)" + DEFAULT)
+              int mqttPort)
     throws InterruptedException {
-    try {
-      new DeviceSimulator(url).run(user, password, devices, rate, seconds);
+    if (!protocol.equals("http") && !protocol.equals("mqtt")) {
+      System.err.println("simulator: --protocol is http or mqtt, not '" + protocol + "'");
+      return 2;
+    }
+    java.net.URI uri = java.net.URI.create(url);
+    try (MqttDevices mqtt = protocol.equals("mqtt") ? new MqttDevices(uri.getHost(), mqttPort, "https".equals(uri.getScheme())) : null) {
+      new DeviceSimulator(url).run(user, password, devices, rate, seconds, mqtt);
       return 0;
     } catch (DeviceSimulator.Refused e) {
       System.err.println("simulator: " + e.getMessage());

@@ -18,9 +18,13 @@ import java.util.Random;
  * humidity and light readings at a given rate, temperature now and then climbing past 30 °C so that the
  * default alert rule fires and resolves. Devices that already exist are registered again for a fresh key.
  *
+ * Over HTTP each device posts its three readings in one request; over MQTT ({@code --protocol mqtt}) each
+ * publishes them at QoS 1 to {@code sensor/<id>/readings} on its own connection (user name its id, password its
+ * key), reconnecting with backoff when the connection drops.
+ *
  * <pre>java -jar bench/target/hubbub-bench.jar devices --password ADMIN_PASSWORD
  *     [--url http://localhost:8080] [--user admin] [--devices 5] [--rate 1 (readings of each kind per device per second)]
- *     [--seconds 0 (forever)]</pre>
+ *     [--seconds 0 (forever)] [--protocol http|mqtt] [--mqtt-port 1883]</pre>
  */
 public final class DeviceSimulator {
 
@@ -40,6 +44,11 @@ public final class DeviceSimulator {
   }
 
   void run(String user, String password, int devices, double rate, int seconds) throws InterruptedException {
+    run(user, password, devices, rate, seconds, null);
+  }
+
+  /** As above; with {@code mqtt} the readings go over MQTT instead of HTTP (devices are still registered over HTTP). */
+  void run(String user, String password, int devices, double rate, int seconds, MqttDevices mqtt) throws InterruptedException {
     String token = login(user, password);
     List<String> ids = new ArrayList<>();
     List<String> keys = new ArrayList<>();
@@ -50,7 +59,11 @@ public final class DeviceSimulator {
         .getString("key"));
       ids.add(id);
     }
-    System.out.printf("simulating %d devices at %.1f readings of each kind per second each: open %s/sensors%n", devices, rate, url);
+    if (mqtt != null) {
+      mqtt.connect(ids, keys);
+    }
+    System.out.printf("simulating %d devices at %.1f readings of each kind per second each%s: open %s/sensors%n", devices, rate,
+      mqtt != null ? " over MQTT" : "", url);
     Random random = new Random();
     double[] temperature = new double[devices];
     java.util.Arrays.fill(temperature, 22);
@@ -68,11 +81,16 @@ public final class DeviceSimulator {
           .add(new JsonObject().put("kind", "temperature").put("value", round(temperature[d])).put("unit", "C").put("at", at))
           .add(new JsonObject().put("kind", "humidity").put("value", round(55 + random.nextGaussian() * 3)).put("unit", "%").put("at", at))
           .add(new JsonObject().put("kind", "light").put("value", round(300 + 200 * Math.sin(tick / 120_000.0 + d))).put("unit", "lx").put("at", at));
-        call("POST", "/api/sensors/" + ids.get(d) + "/readings", keys.get(d), readings);
+        if (mqtt != null) {
+          mqtt.publish(d, readings);
+        } else {
+          call("POST", "/api/sensors/" + ids.get(d) + "/readings", keys.get(d), readings);
+        }
         sent += readings.size();
       }
       if (sent % (devices * 3L * 60) == 0) {
-        System.out.printf("%s: %,d readings sent%n", Instant.now(), sent);
+        System.out.printf("%s: %,d readings sent%s%n", Instant.now(), sent,
+          mqtt != null ? String.format(" (%,d publishes acknowledged)", mqtt.acknowledged()) : "");
       }
       Thread.sleep(Math.max(0, periodMs - (System.currentTimeMillis() - tick)));
     }

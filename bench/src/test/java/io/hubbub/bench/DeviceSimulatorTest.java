@@ -2,11 +2,20 @@ package io.hubbub.bench;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.mqtt.MqttServer;
+import io.vertx.mqtt.MqttServerOptions;
+import io.vertx.mqtt.messages.MqttPublishMessage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -14,7 +23,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** The simulator's requests against a real HTTP server that refuses, is unavailable, and goes away and comes back. */
+/**
+ * The simulator's requests against a real HTTP server that refuses, is unavailable, and goes away and comes back; its
+ * MQTT devices against a real MQTT server (vertx-mqtt's).
+ */
 class DeviceSimulatorTest {
 
   private final Vertx vertx = Vertx.vertx();
@@ -38,6 +50,38 @@ class DeviceSimulatorTest {
     DeviceSimulator.Refused refused = assertThrows(DeviceSimulator.Refused.class, () -> simulator.login("admin", "nope"));
     assertEquals("wrong password for user 'admin' at http://127.0.0.1:" + server.actualPort()
       + " (--password or HUBBUB_ADMIN_PASSWORD)", refused.getMessage());
+  }
+
+  @Test
+  void mqttDevicesPublishAtQos1OnTheirTopicAndARefusedConnectIsOneLine() throws Exception {
+    BlockingQueue<MqttPublishMessage> received = new LinkedBlockingQueue<>();
+    MqttServer broker = MqttServer.create(vertx, new MqttServerOptions().setHost("127.0.0.1").setPort(0)).endpointHandler(endpoint -> {
+      if (endpoint.auth() != null && "k1".equals(endpoint.auth().getPassword()) && "d1".equals(endpoint.auth().getUsername())) {
+        endpoint.publishAutoAck(true).publishHandler(received::add); // PUBACK sent by the library
+        endpoint.accept(false);
+      } else {
+        endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD);
+      }
+    });
+    int port = broker.listen().await(10, TimeUnit.SECONDS).actualPort();
+    try (MqttDevices devices = new MqttDevices("127.0.0.1", port, false)) {
+      devices.connect(List.of("d1"), List.of("k1"));
+      devices.publish(0, new JsonArray().add(new JsonObject().put("kind", "temperature").put("value", 21.5)));
+      MqttPublishMessage message = received.poll(10, TimeUnit.SECONDS);
+      assertEquals("sensor/d1/readings", message.topicName());
+      assertEquals(MqttQoS.AT_LEAST_ONCE, message.qosLevel());
+      assertEquals(21.5, message.payload().toJsonArray().getJsonObject(0).getDouble("value"));
+      long deadline = System.currentTimeMillis() + 10_000;
+      while (devices.acknowledged() < 1 && System.currentTimeMillis() < deadline) {
+        Thread.sleep(20);
+      }
+      assertEquals(1, devices.acknowledged());
+    }
+    try (MqttDevices devices = new MqttDevices("127.0.0.1", port, false)) {
+      DeviceSimulator.Refused refused = assertThrows(DeviceSimulator.Refused.class,
+        () -> devices.connect(List.of("d1"), List.of("wrong")));
+      assertEquals("MQTT CONNECT of d1 refused: CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD", refused.getMessage());
+    }
   }
 
   @Test
