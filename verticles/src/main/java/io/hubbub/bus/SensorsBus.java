@@ -30,6 +30,16 @@ public final class SensorsBus {
    */
   public static final Contract<Device, JsonObject> PURGE = Contract.jsonReply("sensors.purge", Device::toJson, Device::fromJson);
 
+  /**
+   * Devices are spread over this many partitions (by their id's hash); each is followed by the sensors instance that
+   * holds its lock ({@link #LOCK_PREFIX}), which answers {@link #STATUS} and {@link #PURGE} for its devices at the
+   * partition's address ({@link #status}, {@link #purge}). Ingest and aggregate queries need no feed: any instance
+   * answers them.
+   */
+  public static final int PARTITIONS = 16;
+  public static final String LOCK_PREFIX = "hubbub.sensors.partition.";
+  public static final String INSTANCES_MAP = "hubbub.sensors.instances";
+
   public static final String NAMESPACE = "sensor";
   public static final String ALERTS_NAMESPACE = "alerts";
   public static final String READING = "READING";
@@ -47,6 +57,21 @@ public final class SensorsBus {
 
   public static String alertStream(String deviceId) {
     return ALERTS_NAMESPACE + "." + deviceId;
+  }
+
+  /** The partition a device's feed belongs to. */
+  public static int partition(String deviceId) {
+    return Math.floorMod(deviceId.hashCode(), PARTITIONS);
+  }
+
+  /** {@link #STATUS} at the address of the device's partition. */
+  public static Contract<Device, JsonObject> status(String deviceId) {
+    return STATUS.at(STATUS.address() + "." + partition(deviceId));
+  }
+
+  /** {@link #PURGE} at the address of the device's partition. */
+  public static Contract<Device, JsonObject> purge(String deviceId) {
+    return PURGE.at(PURGE.address() + "." + partition(deviceId));
   }
 
   /** One device. */

@@ -24,7 +24,7 @@ record SensorsApi(Vertx vertx, StreamAccess streams, long timeoutMs) {
     router.post("/api/sensors/:deviceId/readings").handler(this::ingest);
     router.get("/api/sensors/:deviceId/aggregates").handler(this::aggregates);
     router.get("/api/sensors/:deviceId").handler(ctx -> HttpApi.reply(ctx, 200, readable(ctx)
-      .compose(device -> SensorsBus.STATUS.request(vertx.eventBus(), new SensorsBus.Device(device), timeoutMs))));
+      .compose(device -> SensorsBus.status(device).request(vertx.eventBus(), new SensorsBus.Device(device), timeoutMs))));
   }
 
   private void register(RoutingContext ctx) {
@@ -56,7 +56,7 @@ record SensorsApi(Vertx vertx, StreamAccess streams, long timeoutMs) {
     // with its data: also when the device is gone already (404), and then 404 only if no data was left either
     Future<?> done = !"true".equals(data) ? revoked : revoked.transform(revocation ->
       revocation.failed() && Failures.code(revocation.cause()) != Failures.NOT_FOUND ? Future.failedFuture(revocation.cause())
-        : SensorsBus.PURGE.request(vertx.eventBus(), new SensorsBus.Device(device), timeoutMs).compose(purged ->
+        : SensorsBus.purge(device).request(vertx.eventBus(), new SensorsBus.Device(device), timeoutMs).compose(purged ->
           revocation.succeeded() || purged.getLong("events", 0L) + purged.getLong("aggregates", 0L) > 0
             ? Future.succeededFuture(purged) : Future.failedFuture(revocation.cause())));
     done.onSuccess(v -> ctx.response().setStatusCode(204).end()).onFailure(failure -> HttpApi.fail(ctx, failure));

@@ -4,6 +4,7 @@ import io.hubbub.Backoff;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.StorageRequests;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,6 +13,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -49,6 +51,8 @@ final class Folding {
   private record Unsaved(JsonObject checkpoint, long since) {
   }
   private boolean running;
+  /** Waiting for the fold in flight to end. */
+  private final List<Promise<Void>> settling = new ArrayList<>();
   private boolean scheduled;
   private boolean closed;
   private long lastStart = Long.MIN_VALUE / 2;
@@ -69,6 +73,33 @@ final class Folding {
 
   void close() {
     closed = true;
+  }
+
+  /** Completes once no fold is in flight (at once when none is): nothing a stopped feed took is being written. */
+  Future<Void> settled() {
+    if (!running) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> promise = Promise.promise();
+    settling.add(promise);
+    return promise.future();
+  }
+
+  /** Writes the checkpoints these feeds have not had written yet (their feeds move to another instance). */
+  Future<Void> flush(Collection<DeviceFeed> feeds) {
+    JsonArray docs = new JsonArray();
+    for (DeviceFeed feed : feeds) {
+      Unsaved checkpoint = unsaved.remove(feed);
+      if (checkpoint != null) {
+        docs.add(checkpoint.checkpoint());
+      }
+    }
+    List<Future<Void>> puts = new ArrayList<>();
+    for (int from = 0; from < docs.size(); from += PUT_CHUNK) {
+      JsonArray chunk = new JsonArray(new ArrayList<>(docs.getList().subList(from, Math.min(docs.size(), from + PUT_CHUNK))));
+      puts.add(storage.request(StorageBus.DOC_PUT, StorageBus.docPut(DeviceFeed.COLLECTION, chunk)));
+    }
+    return Future.all(puts).mapEmpty();
   }
 
   /** Folds done so far. */
@@ -104,12 +135,14 @@ final class Folding {
     List<DeviceFeed.Step> steps = feeds.stream().filter(f -> !f.stopped()).map(DeviceFeed::step).filter(Objects::nonNull).toList();
     // the checkpoints unwritten for CHECKPOINT_MS (oldest first), and those of feeds that raised or resolved an alert
     Map<DeviceFeed, JsonObject> checkpoints = new LinkedHashMap<>();
-    for (Map.Entry<DeviceFeed, Unsaved> entry : unsaved.entrySet()) {
-      if (entry.getValue().since() > lastStart - CHECKPOINT_MS) {
-        break;
-      }
-      if (!entry.getKey().stopped()) {
+    for (Iterator<Map.Entry<DeviceFeed, Unsaved>> i = unsaved.entrySet().iterator(); i.hasNext(); ) {
+      Map.Entry<DeviceFeed, Unsaved> entry = i.next();
+      if (entry.getKey().stopped()) {
+        i.remove(); // its device moved or was deleted: flushed then, or not wanted
+      } else if (entry.getValue().since() <= lastStart - CHECKPOINT_MS) {
         checkpoints.put(entry.getKey(), entry.getValue().checkpoint());
+      } else {
+        break;
       }
     }
     Set<DeviceFeed> due = Set.copyOf(checkpoints.keySet());
@@ -132,6 +165,8 @@ final class Folding {
           done.cause().getMessage());
         steps.forEach(step -> dirty.add(step.feed()));
       }
+      List.copyOf(settling).forEach(Promise::complete); // after the steps were applied and their checkpoints noted
+      settling.clear();
       schedule(delay);
     });
   }

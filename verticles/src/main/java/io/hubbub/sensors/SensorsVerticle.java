@@ -1,6 +1,7 @@
 package io.hubbub.sensors;
 
 import io.hubbub.Backoff;
+import io.hubbub.Partitions;
 import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Consumers;
 import io.hubbub.bus.Failures;
@@ -15,44 +16,48 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.shareddata.Lock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 /**
  * Device readings: ingest (checked, one append per batch), rolling 1-minute and 1-hour aggregates and
  * alerts, both kept from the stored events by one {@link DeviceFeed} per registered device, folded for all
  * devices at once by {@link Folding}.
  *
- * <p>One sensors instance is active in a cluster: the one holding the cluster-wide lock
- * {@value #ACTIVE_LOCK} (released when its member dies). Others wait as standbys and take over from
- * the feeds' stored checkpoints.
+ * <p>Feeds are spread over the sensors instances of a cluster: devices fall into {@value SensorsBus#PARTITIONS}
+ * partitions, and an instance follows the devices of the partitions whose locks it holds ({@link Partitions}, as
+ * storage's are held: balanced every second, a dead member's taken over in the next round). A partition moves
+ * cleanly: the instance giving it up stops its feeds, lets the fold in flight finish and writes their checkpoints
+ * before it lets the lock go; the next owner resumes from those. Ingest and aggregate queries need no feed: every
+ * instance answers them; a device's status and the deletion of its data go to its partition's owner.
  */
 public final class SensorsVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(SensorsVerticle.class);
-  static final String ACTIVE_LOCK = "hubbub.sensors.active";
-  private static final long STANDBY_WAIT_MS = 10_000;
   private static final Map<String, Long> DEFAULT_SPAN = Map.of("1m", 3_600_000L, "1h", 7 * 86_400_000L);
 
   private Consumers consumers;
   private final Map<String, DeviceFeed> feeds = new HashMap<>();
   private final Map<String, MessageConsumer<?>> live = new HashMap<>();
-  private final Backoff deviceList = new Backoff(500, 30_000);
+  /** The partitions this instance follows (from when it starts serving one until it has quit it), with their addresses. */
+  private final Map<Integer, List<MessageConsumer<?>>> mine = new HashMap<>();
   private final HubbubConf conf;
   private final int maxBatch;
   private final long timeoutMs;
+  private final String instance = UUID.randomUUID().toString();
   private Aggregates aggregates;
   private AggregateRetention retention;
   private long sweeper = -1;
   private Alerts alerts;
   private Folding folding;
   private StorageClient storage;
-  private Lock active;
+  private Partitions partitions;
   private boolean stopped;
 
   public SensorsVerticle(HubbubConf conf) {
@@ -64,35 +69,6 @@ public final class SensorsVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     consumers = new Consumers(vertx.eventBus());
-    return vertx.sharedData().getLockWithTimeout(ACTIVE_LOCK, 100).transform(attempt -> {
-      if (attempt.succeeded()) {
-        active = attempt.result();
-        return activate();
-      }
-      log.info("standby: another sensors instance is active");
-      standBy();
-      return Future.succeededFuture();
-    });
-  }
-
-  /** Waits for the active instance's lock; takes over when it is free. */
-  private void standBy() {
-    vertx.sharedData().getLockWithTimeout(ACTIVE_LOCK, STANDBY_WAIT_MS).onComplete(attempt -> {
-      if (attempt.failed()) {
-        if (!stopped) {
-          standBy();
-        }
-      } else if (stopped) {
-        attempt.result().release();
-      } else {
-        active = attempt.result();
-        log.info("taking over as the active sensors instance");
-        activate().onFailure(failure -> log.error("sensors could not take over", failure));
-      }
-    });
-  }
-
-  private Future<?> activate() {
     alerts = new Alerts(conf.sensors().alerts());
     storage = new StorageClient(vertx, conf.storage().partitions(), timeoutMs);
     aggregates = new Aggregates(storage, conf.sensors().retention());
@@ -100,19 +76,72 @@ public final class SensorsVerticle extends VerticleBase {
     folding = new Folding(vertx, storage, aggregates, conf.sensors().foldMs());
     consumers.serve(SensorsBus.INGEST, this::ingest);
     consumers.serve(SensorsBus.AGGREGATES, this::aggregates);
-    consumers.serve(SensorsBus.STATUS, device -> feed(device.deviceId()).map(DeviceFeed::status));
-    consumers.serve(SensorsBus.PURGE, device -> purge(device.deviceId()));
     consumers.add(AuthBus.DEVICES_CHANGED.consumer(vertx.eventBus(), change -> {
+      if (!mine.containsKey(SensorsBus.partition(change.deviceId()))) {
+        return;
+      }
       if (change.created()) {
         follow(change.deviceId());
       } else {
         unfollow(change.deviceId());
       }
     }));
-    return consumers.ready().onSuccess(v -> {
-      followAll();
-      sweeper = vertx.setTimer(conf.sensors().retention().sweepSeconds() * 1_000L, t -> sweep());
-    });
+    partitions = new Partitions(vertx, SensorsBus.LOCK_PREFIX, SensorsBus.INSTANCES_MAP, SensorsBus.PARTITIONS, instance,
+      conf.cluster().node(), "sensors", new Partitions.Owner() {
+        @Override
+        public Future<Void> serve(int partition) {
+          return servePartition(partition);
+        }
+
+        @Override
+        public Future<Void> quit(int partition) {
+          return quitPartition(partition);
+        }
+      });
+    return consumers.ready().compose(v -> partitions.start()).onSuccess(v ->
+      sweeper = vertx.setTimer(conf.sensors().retention().sweepSeconds() * 1_000L, t -> sweep()));
+  }
+
+  /** Starts following a partition's devices: its status and purge addresses, then a feed per device. */
+  private Future<Void> servePartition(int partition) {
+    List<MessageConsumer<?>> addresses = new ArrayList<>();
+    mine.put(partition, addresses);
+    addresses.add(SensorsBus.STATUS.at(SensorsBus.STATUS.address() + "." + partition).serve(vertx.eventBus(),
+      device -> feed(device.deviceId()).map(DeviceFeed::status)));
+    addresses.add(SensorsBus.PURGE.at(SensorsBus.PURGE.address() + "." + partition).serve(vertx.eventBus(),
+      device -> purge(device.deviceId())));
+    return Future.all(addresses.stream().map(MessageConsumer::completion).toList())
+      .compose(v -> AuthBus.DEVICE_LIST.request(vertx.eventBus(), null, timeoutMs))
+      .onSuccess(list -> list.getJsonArray("devices").stream().map(d -> ((JsonObject) d).getString("deviceId"))
+        .filter(device -> device != null && SensorsBus.partition(device) == partition).forEach(this::follow))
+      .recover(failure -> {
+        mine.remove(partition);
+        addresses.forEach(MessageConsumer::unregister);
+        return Future.failedFuture(failure); // not served: claimed again in a later round
+      })
+      .mapEmpty();
+  }
+
+  /**
+   * Stops following a partition's devices: their feeds stop, the fold in flight ends, and the checkpoints not yet
+   * written are, so the next owner resumes where this one stopped (buckets and alerts skip what they hold, if not).
+   */
+  private Future<Void> quitPartition(int partition) {
+    List<MessageConsumer<?>> addresses = mine.remove(partition);
+    List<DeviceFeed> leaving = new ArrayList<>();
+    for (String device : List.copyOf(feeds.keySet())) {
+      if (SensorsBus.partition(device) == partition) {
+        leaving.add(feeds.get(device));
+        unfollow(device);
+        aggregates.forget(device); // another instance writes its buckets meanwhile: nothing cached of them is true later
+      }
+    }
+    Future<?> unregistered = addresses == null ? Future.succeededFuture()
+      : Future.join(addresses.stream().map(MessageConsumer::unregister).toList());
+    return unregistered.eventually(() -> folding.settled()).compose(v -> folding.flush(leaving))
+      .onFailure(failure -> log.warn("checkpoints of a partition given up not written: its next owner replays more "
+        + "[partition: {}, error: {}]", partition, failure.getMessage()))
+      .otherwiseEmpty();
   }
 
   /** Drops the aggregates past their time, one device after another, then waits for the next sweep. */
@@ -139,15 +168,10 @@ public final class SensorsVerticle extends VerticleBase {
   public Future<?> stop() {
     stopped = true;
     vertx.cancelTimer(sweeper);
-    feeds.values().forEach(DeviceFeed::stop);
-    if (folding != null) {
+    Future<?> handedBack = partitions == null ? Future.succeededFuture() : partitions.stop(); // each partition quit cleanly
+    return handedBack.eventually(() -> {
       folding.close();
-    }
-    Future<?> unregistered = Future.join(live.values().stream().map(MessageConsumer::unregister).toList());
-    return Future.join(consumers.unregister(), unregistered).onComplete(done -> {
-      if (active != null) {
-        active.release();
-      }
+      return Future.join(consumers.unregister(), Future.join(live.values().stream().map(MessageConsumer::unregister).toList()));
     });
   }
 
@@ -175,31 +199,25 @@ public final class SensorsVerticle extends VerticleBase {
     return feed != null ? Future.succeededFuture(feed) : Future.failedFuture(Failures.of(Failures.NOT_FOUND, "no device '" + device + "'"));
   }
 
-  /** Follows every registered device; until auth answers, tries again now and then. */
-  private void followAll() {
-    AuthBus.DEVICE_LIST.request(vertx.eventBus(), null, timeoutMs)
-      .onSuccess(list -> list.getJsonArray("devices").forEach(d -> follow(((JsonObject) d).getString("deviceId"))))
-      .onFailure(failure -> {
-        long delay = deviceList.next();
-        log.warn("device list not read yet, retrying [in: {} ms, error: {}]", delay, failure.getMessage());
-        vertx.setTimer(delay, t -> followAll());
-      });
-  }
-
   private void follow(String device) {
     follow(device, new Backoff(500, 30_000));
   }
 
+  /** Whether this instance follows the device's partition now. */
+  private boolean following(String device) {
+    return !stopped && mine.containsKey(SensorsBus.partition(device));
+  }
+
   private void follow(String device, Backoff backoff) {
-    if (feeds.containsKey(device) || !Streams.KEY.matcher(device).matches()) {
+    if (feeds.containsKey(device) || !Streams.KEY.matcher(device).matches() || !following(device)) {
       return;
     }
     storage.request(StorageBus.DOC_FIND, StorageBus.docKey(DeviceFeed.COLLECTION, device))
       .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND ? Future.succeededFuture(new JsonObject())
         : Future.failedFuture(failure))
       .onSuccess(checkpoint -> {
-        if (feeds.containsKey(device)) {
-          return;
+        if (feeds.containsKey(device) || !following(device)) {
+          return; // followed meanwhile, or its partition was given up while its checkpoint was read
         }
         DeviceFeed feed = new DeviceFeed(vertx, device, checkpoint, storage, alerts, folding);
         feeds.put(device, feed);
@@ -218,7 +236,7 @@ public final class SensorsVerticle extends VerticleBase {
   private Future<JsonObject> purge(String device) {
     unfollow(device);
     aggregates.forget(device);
-    return storage.truncateAll(SensorsBus.stream(device)).compose(dropped -> storage.request(StorageBus.DOC_DELETE_WHERE,
+    return folding.settled().compose(settled -> storage.truncateAll(SensorsBus.stream(device))).compose(dropped -> storage.request(StorageBus.DOC_DELETE_WHERE,
           new StorageBus.DocWhere(Aggregates.COLLECTION, "_id", device + "|", true))
         .compose(buckets -> storage.request(StorageBus.DOC_DELETE, StorageBus.docKey(DeviceFeed.COLLECTION, device))
           .compose(v -> storage.request(StorageBus.DOC_DELETE, StorageBus.docKey(DeviceFeed.COLLECTION, AggregateRetention.key(device))))

@@ -3,6 +3,7 @@ package io.hubbub.storage;
 import io.hubbub.Backoff;
 import io.hubbub.ClusterGuard;
 import io.hubbub.Node;
+import io.hubbub.Partitions;
 import io.hubbub.bus.Consumers;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
@@ -163,7 +164,8 @@ public final class StorageVerticle extends VerticleBase {
         if (stopping) {
           return Future.succeededFuture();
         }
-        partitions = new Partitions(vertx, partitionCount, instance, conf.cluster().node(), store, new Partitions.Owner() {
+        partitions = new Partitions(vertx, "hubbub.partition.", StorageBus.INSTANCES_MAP, partitionCount, instance,
+          conf.cluster().node(), store, new Partitions.Owner() {
           @Override
           public Future<Void> serve(int partition) {
             return servePartition(partition);

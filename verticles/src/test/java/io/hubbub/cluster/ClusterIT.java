@@ -2,6 +2,7 @@ package io.hubbub.cluster;
 
 import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
+import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.client.BridgeClient;
 import io.hubbub.client.PresenceView;
@@ -18,9 +19,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -102,6 +108,76 @@ class ClusterIT {
       return r != null && r.status() == 201 && r.json().getLong("seq") == 1;
     }, 30);
     bridge.close();
+  }
+
+  @Test
+  void sensorFeedsAreSpreadOverTheNodesAndADeadNodesMoveWithEveryReadingCountedOnce() throws Exception {
+    String admin = cluster.call("edge-1", "POST", "/api/sessions", null, new JsonObject().put("username", TestConf.ADMIN)
+      .put("password", TestConf.ADMIN_PASSWORD)).json().getString("token");
+    int devices = 12;
+    int perDevice = 120;
+    List<String> keys = new ArrayList<>();
+    for (int d = 0; d < devices; d++) {
+      keys.add(cluster.call("edge-1", "POST", "/api/devices", admin, new JsonObject().put("deviceId", "fleet-" + d))
+        .json().getString("key"));
+    }
+    String victim = "storage-2";
+    String sensorLocks = "locks: " + SensorsBus.LOCK_PREFIX;
+    eventually("both nodes follow some of the devices", () -> List.of("storage-1", victim).stream().allMatch(node ->
+      cluster.output(node).stream().anyMatch(line -> line.contains("owning partitions") && line.contains(sensorLocks))), 30);
+    // every device posts its readings one at a time through either edge, retrying a 503 or no answer with the same id
+    AtomicInteger acked = new AtomicInteger();
+    AtomicInteger retried = new AtomicInteger();
+    Instant at = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    ExecutorService pool = Executors.newFixedThreadPool(devices);
+    List<java.util.concurrent.Future<?>> loops = new ArrayList<>();
+    for (int d = 0; d < devices; d++) {
+      int device = d;
+      loops.add(pool.submit(() -> {
+        for (int i = 0; i < perDevice; i++) {
+          JsonObject reading = new JsonObject().put("kind", "temperature").put("value", 20 + i % 10)
+            .put("at", at.plusMillis(i).toString()).put("id", "r-" + device + "-" + i);
+          while (true) {
+            Response r = cluster.callQuietly(i % 2 == 0 ? "edge-1" : "edge-2", "POST", "/api/sensors/fleet-" + device + "/readings",
+              keys.get(device), reading);
+            if (r != null && r.status() == 201) {
+              acked.incrementAndGet();
+              break;
+            }
+            assertTrue(r == null || r.status() == 503, () -> "only unavailability is retried: " + r.status() + " " + r.text());
+            retried.incrementAndGet();
+            Thread.sleep(100);
+          }
+        }
+        return null;
+      }));
+    }
+    eventually("a third of the readings acknowledged", () -> acked.get() >= devices * perDevice / 3, 60);
+    cluster.kill(victim);
+    for (java.util.concurrent.Future<?> loop : loops) {
+      loop.get(3, TimeUnit.MINUTES);
+    }
+    pool.shutdown();
+    assertEquals(devices * perDevice, acked.get());
+    eventually("the survivor follows every device", () -> cluster.output("storage-1").stream().anyMatch(line ->
+      line.contains("owning partitions [count: " + SensorsBus.PARTITIONS + ", of: " + SensorsBus.PARTITIONS) && line.contains(sensorLocks)), 30);
+    for (int d = 0; d < devices; d++) {
+      String device = "fleet-" + d;
+      eventually(device + "'s feed caught up on the survivor", () -> {
+        Response status = cluster.callQuietly("edge-2", "GET", "/api/sensors/" + device, admin, null);
+        return status != null && status.status() == 200 && status.json().getLong("appliedSeq") == perDevice;
+      }, 60);
+      JsonObject buckets = cluster.call("edge-1", "GET", "/api/sensors/" + device + "/aggregates?kind=temperature&window=1m&from="
+        + at.minusSeconds(120) + "&to=" + at.plusSeconds(120), admin, null).json();
+      assertEquals(perDevice, buckets.getJsonArray("buckets").stream().mapToLong(b -> ((JsonObject) b).getLong("count")).sum(),
+        device + ": every reading counted once in the 1-minute buckets: " + buckets.encode());
+    }
+    System.out.println("sensors failover: " + acked.get() + " readings, " + retried.get() + " retries after the kill");
+    cluster.start(victim);
+    eventually("the restarted node follows devices again", () -> cluster.output(victim).stream().anyMatch(line ->
+      line.contains("owning partitions") && line.contains(sensorLocks)), 60);
+    eventually("and every storage partition is owned again", () ->
+      cluster.owners("edge-1").values().stream().mapToInt(Integer::intValue).sum() == StorageBus.DEFAULT_PARTITIONS, 60);
   }
 
   @Test

@@ -29,8 +29,8 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * A cluster of real JVMs (the packaged jar) for tests: nodes named {@code storage-*} run storage, auth
- * and audit; nodes named {@code edge-*} run chat and gateway. All share one store (the test store, a
+ * A cluster of real JVMs (the packaged jar) for tests: nodes named {@code storage-*} run storage, auth,
+ * audit and sensors; nodes named {@code edge-*} run chat and gateway. All share one store (the test store, a
  * fresh database), a random cluster name and free Hazelcast ports, so they join only each other. Nodes
  * are started, killed and started again by name; closing stops every process it started. HTTP goes
  * through the JDK's client: the tests run step by step on the JUnit thread.
@@ -64,7 +64,7 @@ final class TestCluster implements AutoCloseable {
   void start(String node) throws Exception {
     boolean edge = node.startsWith("edge");
     JsonObject conf = HubbubProcess.conf();
-    TestConf.only(conf, edge ? new String[] {"chat", "gateway"} : new String[] {"storage", "auth", "audit"});
+    TestConf.only(conf, edge ? new String[] {"chat", "gateway"} : new String[] {"storage", "auth", "audit", "sensors"});
     conf.getJsonObject("mongo").put("uri", TestStore.uri()).put("database", database);
     conf.put("cluster", member(clusterPorts.get(node)));
     if (quorum > 1) {

@@ -314,22 +314,23 @@ class SensorsTest {
   }
 
   @Test
-  void aSecondSensorsInstanceStandsByAndTakesOverWhenTheActiveOneStops() throws Exception {
+  void aSecondSensorsInstanceSharesTheDevicesAndTheOtherTakesThemAllWhenItStops() throws Exception {
     String key = device("s1");
     JsonObject config = conf.copy();
     config.remove("verticles");
-    String standby = await(vertx.deployVerticle(new SensorsVerticle(HubbubConf.of(config)), new DeploymentOptions()));
+    // two instances split the partitions of devices between them (Partitions' fair share)
+    String second = await(vertx.deployVerticle(new SensorsVerticle(HubbubConf.of(config)), new DeploymentOptions()));
     assertEquals(201, readings("s1", key, reading("temperature", 20, Instant.now())).status());
     caughtUp("s1");
     JsonObject before = node.call(HttpMethod.GET, "/api/sensors/s1", admin, null).json();
     assertEquals(1L, before.getLong("appliedSeq"), "one feed applied the reading, once: " + before.encode());
 
-    await(vertx.undeploy(sensors)); // the active instance goes: the standby takes the lock and the feeds
-    sensors = standby;
+    await(vertx.undeploy(sensors)); // one goes, handing its partitions back with their checkpoints: the other takes them
+    sensors = second;
     JsonObject next = reading("temperature", 24, Instant.now()).put("id", "after-takeover");
     long deadline = System.currentTimeMillis() + 15_000;
     Response posted = readings("s1", key, next);
-    while (posted.status() == 503 && System.currentTimeMillis() < deadline) { // until the standby serves: a device retries
+    while (posted.status() == 503 && System.currentTimeMillis() < deadline) { // until the other serves them: a device retries
       Thread.sleep(50);
       posted = readings("s1", key, next);
     }

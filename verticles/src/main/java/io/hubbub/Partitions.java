@@ -1,6 +1,5 @@
-package io.hubbub.storage;
+package io.hubbub;
 
-import io.hubbub.ClusterGuard;
 import io.hubbub.bus.StorageBus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -18,10 +17,11 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Which storage partitions this instance owns. A partition is owned while its cluster-wide lock
- * ({@code hubbub.partition.<n>}, Vert.x shared data: a Hazelcast lock in a cluster, released when its
- * member leaves) is held. Every second the instance announces itself and what it owns in
- * {@link StorageBus#INSTANCES_MAP} (entries live 5 s), then balances: it releases up to
+ * Which partitions of a verticle kind this instance owns: storage's ({@code hubbub.partition.<n>}, announced in
+ * {@link StorageBus#INSTANCES_MAP}) or sensors' ({@code hubbub.sensors.partition.<n>}, in their own map). A
+ * partition is owned while its cluster-wide lock (Vert.x shared data: a Hazelcast lock in a cluster, released when
+ * its member leaves) is held. Every second the instance announces itself and what it owns in its kind's map
+ * (entries live 5 s), then balances: it releases up to
  * {@value #HANDOVERS_PER_ROUND} partitions a round while it holds more than its fair share ({@code ceil(partitions / instances)}) and tries the locks of the
  * partitions nobody announces while it holds less, or of any nobody has announced for two rounds.
  * When a member dies, Hazelcast drops it (at once when its connections close, as on SIGKILL; after 5 s
@@ -34,10 +34,10 @@ import java.util.TreeMap;
  * after a pause ({@link ClusterGuard}), serves nothing from that moment and gives every partition up in its
  * next round. All state is on the storage verticle's event loop.
  */
-final class Partitions {
+public final class Partitions {
 
   /** What the verticle does when it gains or loses a partition. */
-  interface Owner {
+  public interface Owner {
     /** Starts serving the partition (forget cached seqs, register its consumers). */
     Future<Void> serve(int partition);
 
@@ -50,9 +50,10 @@ final class Partitions {
   static final long ANNOUNCE_TTL_MS = 5_000;
   private static final long LOCK_TRY_MS = 20;
   static final int HANDOVERS_PER_ROUND = 8;
-  private static final String LOCK_PREFIX = "hubbub.partition.";
 
   private final Vertx vertx;
+  private final String lockPrefix;
+  private final String mapName;
   private final int count;
   private final String instance;
   private final String node;
@@ -68,8 +69,15 @@ final class Partitions {
   private boolean inRound;
   private String conflict;
 
-  Partitions(Vertx vertx, int count, String instance, String node, String store, Owner owner) {
+  /**
+   * @param lockPrefix what the partition number follows in its lock's name
+   * @param mapName    the shared map the kind's instances announce themselves in
+   * @param store      the store the instance writes to: instances announcing different ones claim nothing
+   */
+  public Partitions(Vertx vertx, String lockPrefix, String mapName, int count, String instance, String node, String store, Owner owner) {
     this.vertx = vertx;
+    this.lockPrefix = lockPrefix;
+    this.mapName = mapName;
     this.count = count;
     this.instance = instance;
     this.node = node;
@@ -79,9 +87,9 @@ final class Partitions {
   }
 
   /** Announces this instance and runs the first round: on a cluster of one it then owns everything. */
-  Future<Void> start() {
+  public Future<Void> start() {
     running = true;
-    return vertx.sharedData().<String, String>getAsyncMap(StorageBus.INSTANCES_MAP)
+    return vertx.sharedData().<String, String>getAsyncMap(mapName)
       .compose(map -> {
         instances = map;
         return round();
@@ -90,16 +98,16 @@ final class Partitions {
   }
 
   /** Whether this instance serves the partition now: it holds its lock, and this node is in the cluster's majority. */
-  boolean owns(int partition) {
+  public boolean owns(int partition) {
     return owned.containsKey(partition) && !changing.contains(partition) && guard.trusted();
   }
 
-  int ownedCount() {
+  public int ownedCount() {
     return owned.size();
   }
 
   /** Fencing: another writer stored under this partition's keys. Stop serving it at once; claim it again later. */
-  void giveUp(int partition, String why) {
+  public void giveUp(int partition, String why) {
     if (owned.containsKey(partition) && changing.add(partition)) {
       log.warn("giving up partition [partition: {}, reason: {}]", partition, why);
       release(partition).onComplete(done -> changing.remove(partition));
@@ -107,7 +115,7 @@ final class Partitions {
   }
 
   /** Releases every partition (their writes finished) and withdraws the announcement. */
-  Future<Void> stop() {
+  public Future<Void> stop() {
     running = false;
     vertx.cancelTimer(timer);
     List<Future<Void>> released = new ArrayList<>();
@@ -146,7 +154,7 @@ final class Partitions {
       .eventually(() -> {
         inRound = false;
         if (owned.size() != before) {
-          log.info("owning partitions [count: {}, of: {}, partitions: {}]", owned.size(), count, owned.keySet());
+          log.info("owning partitions [count: {}, of: {}, partitions: {}, locks: {}*]", owned.size(), count, owned.keySet(), lockPrefix);
         }
         return Future.succeededFuture();
       })
@@ -215,7 +223,7 @@ final class Partitions {
     if (owned.containsKey(partition) || (owned.size() >= fair && !orphans.contains(partition))) {
       return claim(candidates, fair, orphans);
     }
-    return vertx.sharedData().getLockWithTimeout(LOCK_PREFIX + partition, LOCK_TRY_MS)
+    return vertx.sharedData().getLockWithTimeout(lockPrefix + partition, LOCK_TRY_MS)
       .compose(lock -> {
         if (!running) {
           lock.release();
