@@ -32,7 +32,7 @@ import java.util.TreeMap;
  * unique key of every stored event is: an owner whose write collides gives the partition up
  * ({@link #giveUp}). And an instance whose node is below the cluster's quorum, or was dropped from the cluster
  * after a pause ({@link ClusterGuard}), serves nothing from that moment and gives every partition up in its
- * next round. All state is on the storage verticle's event loop.
+ * next round. All state is on its verticle's event loop.
  */
 public final class Partitions {
 

@@ -78,7 +78,7 @@ async function refreshDevices() {
 
 async function addDevice(info) {
   const id = info.deviceId;
-  const status = await api('GET', '/api/sensors/' + encodeURIComponent(id)).catch(() => ({ last: {}, openAlerts: [], appliedSeq: 0 }));
+  const status = await api('GET', '/api/sensors/' + encodeURIComponent(id)).catch(() => ({ last: {}, openAlerts: [] }));
   const item = document.createElement('li');
   const button = document.createElement('button');
   button.type = 'button';
@@ -90,9 +90,11 @@ async function addDevice(info) {
     alerting: new Set(status.openAlerts.map(alert => alert.kind)) }; // the kinds with an open alert
   devices.set(id, device);
   renderDevice(device);
-  // every reading of the device, live: its last values, and the chart when it is the chosen one
+  // every reading of the device, live: its last values, and the chart when it is the chosen one; from the last one
+  // its status holds (readings are folded into it a moment after they are stored), at most the last 1000 back
   const { lastSeq } = await hub.read('sensor.' + id, 1, 1);
-  device.subscription = hub.subscribe('sensor.' + id, { afterSeq: lastSeq }, event => onReading(id, event));
+  const after = Math.max(status.appliedSeq ?? lastSeq, lastSeq - 1000);
+  device.subscription = hub.subscribe('sensor.' + id, { afterSeq: after }, event => onReading(id, event));
   const alerts = await hub.read('alerts.' + id, 1, 1);
   device.alertsSeenInStatus = alerts.lastSeq; // those are counted in status.openAlerts already
   hub.subscribe('alerts.' + id, { afterSeq: Math.max(0, alerts.lastSeq - 20) }, event => onAlert(id, event));

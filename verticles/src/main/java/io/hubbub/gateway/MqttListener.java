@@ -280,7 +280,8 @@ final class MqttListener {
         if (reason != null) {
           refused(slot.topic, slot.failure);
         } else {
-          log.info("mqtt publish not stored, closing so the device publishes again [device: {}, error: {}]", device,
+          // debug: during a storage outage every device's connection closes, and the outage is logged where it is
+          log.debug("mqtt publish not stored, closing so the device publishes again [device: {}, error: {}]", device,
             Failures.message(slot.failure));
         }
         if (reason == null || !v5) {

@@ -19,6 +19,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.LongSupplier;
 
 /**
@@ -55,9 +56,9 @@ final class Aggregates {
     this.clock = clock;
   }
 
-  /** Forgets what is cached of a device's buckets: its data is being deleted. */
-  void forget(String device) {
-    cache.asMap().keySet().removeIf(id -> id.startsWith(device + "|"));
+  /** Forgets what is cached of these devices' buckets: their data is being deleted, or another instance follows them. */
+  void forget(Set<String> devices) {
+    cache.asMap().keySet().removeIf(id -> devices.contains(id.substring(0, id.indexOf('|'))));
   }
 
   /** The windows, in one order. */

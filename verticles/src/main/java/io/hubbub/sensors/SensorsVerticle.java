@@ -23,7 +23,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 
 /**
  * Device readings: ingest (checked, one append per batch), rolling 1-minute and 1-hour aggregates and
@@ -133,12 +135,16 @@ public final class SensorsVerticle extends VerticleBase {
       if (SensorsBus.partition(device) == partition) {
         leaving.add(feeds.get(device));
         unfollow(device);
-        aggregates.forget(device); // another instance writes its buckets meanwhile: nothing cached of them is true later
       }
     }
     Future<?> unregistered = addresses == null ? Future.succeededFuture()
       : Future.join(addresses.stream().map(MessageConsumer::unregister).toList());
-    return unregistered.eventually(() -> folding.settled()).compose(v -> folding.flush(leaving))
+    return unregistered.eventually(() -> folding.settled())
+      .compose(v -> {
+        // once the fold in flight has put what it wrote in the cache: another instance writes these buckets from now
+        aggregates.forget(leaving.stream().map(feed -> feed.device).collect(Collectors.toSet()));
+        return folding.flush(leaving);
+      })
       .onFailure(failure -> log.warn("checkpoints of a partition given up not written: its next owner replays more "
         + "[partition: {}, error: {}]", partition, failure.getMessage()))
       .otherwiseEmpty();
@@ -235,8 +241,10 @@ public final class SensorsVerticle extends VerticleBase {
   /** Drops a device's data: its feed stops, then its stream's events, its aggregates and its checkpoint go. */
   private Future<JsonObject> purge(String device) {
     unfollow(device);
-    aggregates.forget(device);
-    return folding.settled().compose(settled -> storage.truncateAll(SensorsBus.stream(device))).compose(dropped -> storage.request(StorageBus.DOC_DELETE_WHERE,
+    return folding.settled().compose(settled -> {
+      aggregates.forget(Set.of(device));
+      return storage.truncateAll(SensorsBus.stream(device));
+    }).compose(dropped -> storage.request(StorageBus.DOC_DELETE_WHERE,
           new StorageBus.DocWhere(Aggregates.COLLECTION, "_id", device + "|", true))
         .compose(buckets -> storage.request(StorageBus.DOC_DELETE, StorageBus.docKey(DeviceFeed.COLLECTION, device))
           .compose(v -> storage.request(StorageBus.DOC_DELETE, StorageBus.docKey(DeviceFeed.COLLECTION, AggregateRetention.key(device))))
