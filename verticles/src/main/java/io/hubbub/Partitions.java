@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.IntFunction;
 
 /**
  * Which partitions of a verticle kind this instance owns: storage's ({@code hubbub.partition.<n>}, announced in
@@ -43,6 +44,21 @@ public final class Partitions {
 
     /** Stops serving it: unregister its consumers and finish what is in flight. */
     Future<Void> quit(int partition);
+
+    /** An owner from its two steps. */
+    static Owner of(IntFunction<Future<Void>> serve, IntFunction<Future<Void>> quit) {
+      return new Owner() {
+        @Override
+        public Future<Void> serve(int partition) {
+          return serve.apply(partition);
+        }
+
+        @Override
+        public Future<Void> quit(int partition) {
+          return quit.apply(partition);
+        }
+      };
+    }
   }
 
   private static final Logger log = LoggerFactory.getLogger(Partitions.class);

@@ -89,17 +89,7 @@ public final class SensorsVerticle extends VerticleBase {
       }
     }));
     partitions = new Partitions(vertx, SensorsBus.LOCK_PREFIX, SensorsBus.INSTANCES_MAP, SensorsBus.PARTITIONS, instance,
-      conf.cluster().node(), "sensors", new Partitions.Owner() {
-        @Override
-        public Future<Void> serve(int partition) {
-          return servePartition(partition);
-        }
-
-        @Override
-        public Future<Void> quit(int partition) {
-          return quitPartition(partition);
-        }
-      });
+      conf.cluster().node(), "sensors", Partitions.Owner.of(this::servePartition, this::quitPartition));
     return consumers.ready().compose(v -> partitions.start()).onSuccess(v ->
       sweeper = vertx.setTimer(conf.sensors().retention().sweepSeconds() * 1_000L, t -> sweep()));
   }

@@ -165,17 +165,7 @@ public final class StorageVerticle extends VerticleBase {
           return Future.succeededFuture();
         }
         partitions = new Partitions(vertx, "hubbub.partition.", StorageBus.INSTANCES_MAP, partitionCount, instance,
-          conf.cluster().node(), store, new Partitions.Owner() {
-          @Override
-          public Future<Void> serve(int partition) {
-            return servePartition(partition);
-          }
-
-          @Override
-          public Future<Void> quit(int partition) {
-            return quitPartition(partition);
-          }
-        });
+          conf.cluster().node(), store, Partitions.Owner.of(this::servePartition, this::quitPartition));
         log.info("storage ready [store: {}, partitions: {}]", store, partitionCount);
         retention.start();
         return partitions.start();
