@@ -56,7 +56,6 @@ final class Folding {
   private boolean scheduled;
   private boolean closed;
   private long lastStart = Long.MIN_VALUE / 2;
-  private long folds;
 
   Folding(Vertx vertx, StorageRequests storage, Aggregates aggregates, long intervalMs) {
     this.vertx = vertx;
@@ -100,11 +99,6 @@ final class Folding {
       puts.add(storage.request(StorageBus.DOC_PUT, StorageBus.docPut(DeviceFeed.COLLECTION, chunk)));
     }
     return Future.all(puts).mapEmpty();
-  }
-
-  /** Folds done so far. */
-  long folds() {
-    return folds;
   }
 
   private void schedule(long atLeastMs) {
@@ -153,7 +147,6 @@ final class Folding {
       long delay = 0;
       if (done.succeeded()) {
         retries.reset();
-        folds++;
         steps.forEach(step -> step.feed().folded(step));
         checkpoints.keySet().forEach(unsaved::remove);
         long now = lastStart;
