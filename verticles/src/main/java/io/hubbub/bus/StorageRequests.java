@@ -1,7 +1,11 @@
 package io.hubbub.bus;
 
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /** Where a verticle's requests to storage go: its {@link StorageClient}, or a fake in a unit test. */
 @FunctionalInterface
@@ -20,6 +24,16 @@ public interface StorageRequests {
       return held <= 0 ? Future.succeededFuture(0L)
         : request(StorageBus.TRUNCATE, new StorageBus.Truncate(stream, info.lastSeq() + 1)).map(held);
     });
+  }
+
+  /** Writes whole documents under their {@code _id}s, in puts of at most {@link StorageBus#MAX_PUT}, sent together. */
+  default Future<Void> putAll(String collection, List<JsonObject> docs) {
+    List<Future<Void>> puts = new ArrayList<>();
+    for (int from = 0; from < docs.size(); from += StorageBus.MAX_PUT) {
+      JsonArray chunk = new JsonArray(new ArrayList<>(docs.subList(from, Math.min(docs.size(), from + StorageBus.MAX_PUT))));
+      puts.add(request(StorageBus.DOC_PUT, StorageBus.docPut(collection, chunk)));
+    }
+    return Future.all(puts).mapEmpty();
   }
 
   /** A typed request: an append, a read, a document operation. */

@@ -34,7 +34,8 @@ final class Aggregates {
   static final String COLLECTION = "aggregates";
   private static final int MAX_CACHED = 50_000;
   private static final int MAX_BUCKETS = 10_000;
-  private static final int PUT_CHUNK = 1_000;
+  /** Bucket ids asked for in one read. */
+  private static final int GET_CHUNK = 1_000;
 
   private final StorageRequests storage;
   private final Cache<String, JsonObject> cache;
@@ -137,13 +138,7 @@ final class Aggregates {
           }
         }
       });
-      List<Future<Void>> writes = new ArrayList<>();
-      List<JsonObject> docs = new ArrayList<>(changed.values());
-      for (int from = 0; from < docs.size(); from += PUT_CHUNK) {
-        JsonArray chunk = new JsonArray(new ArrayList<>(docs.subList(from, Math.min(docs.size(), from + PUT_CHUNK))));
-        writes.add(storage.request(StorageBus.DOC_PUT, StorageBus.docPut(COLLECTION, chunk)));
-      }
-      return Future.all(writes).onSuccess(done -> cache.putAll(working)).mapEmpty();
+      return storage.putAll(COLLECTION, new ArrayList<>(changed.values())).onSuccess(done -> cache.putAll(working));
     });
   }
 
@@ -185,8 +180,8 @@ final class Aggregates {
   private Future<Map<String, JsonObject>> load(List<String> missing) {
     Map<String, JsonObject> loaded = new HashMap<>();
     List<Future<List<JsonObject>>> gets = new ArrayList<>();
-    for (int from = 0; from < missing.size(); from += PUT_CHUNK) {
-      JsonArray ids = new JsonArray(new ArrayList<>(missing.subList(from, Math.min(missing.size(), from + PUT_CHUNK))));
+    for (int from = 0; from < missing.size(); from += GET_CHUNK) {
+      JsonArray ids = new JsonArray(new ArrayList<>(missing.subList(from, Math.min(missing.size(), from + GET_CHUNK))));
       gets.add(storage.request(StorageBus.DOC_GET, StorageBus.docGet(COLLECTION, ids)));
     }
     return Future.all(gets).map(all -> {

@@ -35,7 +35,6 @@ import java.util.Set;
 final class Folding {
 
   private static final Logger log = LoggerFactory.getLogger(Folding.class);
-  private static final int PUT_CHUNK = 1_000;
   static final long CHECKPOINT_MS = 5_000;
 
   private final Vertx vertx;
@@ -46,16 +45,16 @@ final class Folding {
   private final LinkedHashSet<DeviceFeed> dirty = new LinkedHashSet<>();
   /** Per device, the checkpoint of its last fold not written yet, oldest first. */
   private final Map<DeviceFeed, Unsaved> unsaved = new LinkedHashMap<>();
+  /** Waiting for the fold in flight to end. */
+  private final List<Promise<Void>> settling = new ArrayList<>();
+  private boolean running;
+  private boolean scheduled;
+  private boolean closed;
+  private long lastStart = Long.MIN_VALUE / 2;
 
   /** A feed's checkpoint not written yet, and since when its feed has had one not written. */
   private record Unsaved(JsonObject checkpoint, long since) {
   }
-  private boolean running;
-  /** Waiting for the fold in flight to end. */
-  private final List<Promise<Void>> settling = new ArrayList<>();
-  private boolean scheduled;
-  private boolean closed;
-  private long lastStart = Long.MIN_VALUE / 2;
 
   Folding(Vertx vertx, StorageRequests storage, Aggregates aggregates, long intervalMs) {
     this.vertx = vertx;
@@ -86,19 +85,14 @@ final class Folding {
 
   /** Writes the checkpoints these feeds have not had written yet (their feeds move to another instance). */
   Future<Void> flush(Collection<DeviceFeed> feeds) {
-    JsonArray docs = new JsonArray();
+    List<JsonObject> docs = new ArrayList<>();
     for (DeviceFeed feed : feeds) {
       Unsaved checkpoint = unsaved.remove(feed);
       if (checkpoint != null) {
         docs.add(checkpoint.checkpoint());
       }
     }
-    List<Future<Void>> puts = new ArrayList<>();
-    for (int from = 0; from < docs.size(); from += PUT_CHUNK) {
-      JsonArray chunk = new JsonArray(new ArrayList<>(docs.getList().subList(from, Math.min(docs.size(), from + PUT_CHUNK))));
-      puts.add(storage.request(StorageBus.DOC_PUT, StorageBus.docPut(DeviceFeed.COLLECTION, chunk)));
-    }
-    return Future.all(puts).mapEmpty();
+    return storage.putAll(DeviceFeed.COLLECTION, docs);
   }
 
   private void schedule(long atLeastMs) {
@@ -171,15 +165,6 @@ final class Folding {
       .compose(v -> Future.all(steps.stream().filter(step -> !step.raised().isEmpty())
         .map(step -> storage.request(StorageBus.APPEND, StorageBus.Append.of(new JsonArray(new ArrayList<>(step.raised())))))
         .toList()))
-      .compose(v -> {
-        List<Future<Void>> puts = new ArrayList<>();
-        List<JsonObject> docs = new ArrayList<>(checkpoints);
-        for (int from = 0; from < docs.size(); from += PUT_CHUNK) {
-          JsonArray chunk = new JsonArray(new ArrayList<>(docs.subList(from, Math.min(docs.size(), from + PUT_CHUNK))));
-          puts.add(storage.request(StorageBus.DOC_PUT, StorageBus.docPut(DeviceFeed.COLLECTION, chunk)));
-        }
-        return Future.all(puts);
-      })
-      .mapEmpty();
+      .compose(v -> storage.putAll(DeviceFeed.COLLECTION, new ArrayList<>(checkpoints)));
   }
 }
