@@ -130,9 +130,8 @@ public final class GatewayVerticle extends VerticleBase {
     }
     return consumers.ready()
       .compose(v -> principals.ready())
-      .compose(v -> vertx.createHttpServer(options).connectionHandler(GatewayVerticle::consolidateFlushes).requestHandler(router).listen()
-        .recover(failure -> Future.failedFuture(failure instanceof BindException
-          ? StartupException.portTaken(options.getHost(), options.getPort(), failure) : failure)))
+      .compose(v -> bound(vertx.createHttpServer(options).connectionHandler(GatewayVerticle::consolidateFlushes).requestHandler(router)
+        .listen(), options.getHost(), options.getPort()))
       .onSuccess(s -> {
         server = s;
         vertx.sharedData().getLocalMap(LOCAL_MAP).put(PORT_KEY, s.actualPort());
@@ -143,14 +142,18 @@ public final class GatewayVerticle extends VerticleBase {
           return Future.succeededFuture();
         }
         mqtt = new MqttListener(vertx, principals, conf.mqtt(), timeoutMs);
-        return mqtt.listen(http.host(), http.tls())
-          .recover(failure -> Future.failedFuture(failure instanceof BindException
-            ? StartupException.portTaken(http.host(), conf.mqtt().port(), failure) : failure))
+        return bound(mqtt.listen(http.host(), http.tls()), http.host(), conf.mqtt().port())
           .onSuccess(m -> {
             vertx.sharedData().getLocalMap(LOCAL_MAP).put(MQTT_PORT_KEY, m.actualPort());
             log.info("mqtt listening [port: {}]{}", m.actualPort(), http.tls().enabled() ? " (MQTT over TLS)" : "");
           });
       });
+  }
+
+  /** A server listening, or the startup error that names the port when it is taken. */
+  private static <T> Future<T> bound(Future<T> listening, String host, int port) {
+    return listening.recover(failure -> Future.failedFuture(failure instanceof BindException
+      ? StartupException.portTaken(host, port, failure) : failure));
   }
 
   /** Every connection gets {@link TurnFlush} (one flush per event-loop turn once it speaks WebSocket), just before Vert.x's own handler. */

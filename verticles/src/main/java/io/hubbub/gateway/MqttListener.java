@@ -271,8 +271,8 @@ final class MqttListener {
         int code = Failures.code(slot.failure);
         MqttPubAckReasonCode reason = switch (code) {
           case Failures.FORBIDDEN -> MqttPubAckReasonCode.NOT_AUTHORIZED;
-          case Failures.BAD_REQUEST -> Failures.message(slot.failure).startsWith("readings go to")
-            ? MqttPubAckReasonCode.TOPIC_NAME_INVALID : MqttPubAckReasonCode.PAYLOAD_FORMAT_INVALID;
+          case Failures.BAD_REQUEST -> readings.equals(slot.topic)
+            ? MqttPubAckReasonCode.PAYLOAD_FORMAT_INVALID : MqttPubAckReasonCode.TOPIC_NAME_INVALID;
           case Failures.TOO_LARGE -> MqttPubAckReasonCode.PAYLOAD_FORMAT_INVALID;
           case Failures.RATE_LIMITED -> MqttPubAckReasonCode.QUOTA_EXCEEDED;
           default -> null; // storage unavailable, a timeout: unanswered, so the client publishes again
