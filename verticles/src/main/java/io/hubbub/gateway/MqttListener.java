@@ -6,6 +6,7 @@ import io.hubbub.bus.Failures;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.Streams;
 import io.hubbub.conf.HubbubConf;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttQoS;
@@ -23,6 +24,7 @@ import io.vertx.mqtt.MqttServer;
 import io.vertx.mqtt.MqttServerOptions;
 import io.vertx.mqtt.MqttTopicSubscription;
 import io.vertx.mqtt.messages.MqttPublishMessage;
+import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
 import io.vertx.mqtt.messages.codes.MqttPubAckReasonCode;
 import io.vertx.mqtt.messages.codes.MqttPubRecReasonCode;
 import org.slf4j.Logger;
@@ -75,7 +77,7 @@ final class MqttListener {
 
   Future<MqttServer> listen(String host, HubbubConf.Tls tls) {
     MqttServerOptions options = new MqttServerOptions().setHost(host).setPort(conf.port())
-      .setMaxMessageSize(conf.maxPayloadBytes() + HEADER_ROOM).setTimeoutOnConnect(CONNECT_TIMEOUT_S);
+      .setMaxMessageSize(maxPacketBytes()).setTimeoutOnConnect(CONNECT_TIMEOUT_S);
     if (tls.enabled()) {
       options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(tls.cert()).setKeyPath(tls.key()));
     }
@@ -86,6 +88,11 @@ final class MqttListener {
       .endpointHandler(this::connect)
       .exceptionHandler(failure -> log.debug("mqtt connection failed [error: {}]", failure.toString()));
     return revocations.completion().compose(v -> server.listen());
+  }
+
+  /** The largest packet the decoder reads: a payload's limit plus room for the PUBLISH header and topic. */
+  private int maxPacketBytes() {
+    return conf.maxPayloadBytes() + HEADER_ROOM;
   }
 
   /** Closes the devices' connections and stops listening (the server itself closes with its verticle). */
@@ -185,7 +192,12 @@ final class MqttListener {
         connections.remove(this);
         unfollow();
       });
-      endpoint.accept(false);
+      endpoint.exceptionHandler(this::failed);
+      MqttProperties limits = new MqttProperties();
+      if (v5) { // a client told the largest packet does not send a larger one: it fails the publish itself
+        limits.add(new MqttProperties.IntegerProperty(MqttProperties.MqttPropertyType.MAXIMUM_PACKET_SIZE.value(), maxPacketBytes()));
+      }
+      endpoint.accept(false, limits);
     }
 
     private void follow() {
@@ -297,6 +309,26 @@ final class MqttListener {
         } else {
           endpoint.publishAcknowledge(slot.id, reason, properties);
         }
+      }
+    }
+
+    /**
+     * A packet the decoder could not take: past the largest packet ({@link #maxPacketBytes}) it is cut off unread, so
+     * it is answered here — MQTT 5 DISCONNECT 0x95 (packet too large), MQTT 3.1.1 the connection closed — with its
+     * line in the trail; anything else the connection's end.
+     */
+    private void failed(Throwable failure) {
+      if (failure instanceof TooLongFrameException) {
+        refused("PUBLISH", Failures.of(Failures.TOO_LARGE, "a packet holds at most " + maxPacketBytes()
+          + " bytes (a publish's payload at most " + conf.maxPayloadBytes() + ")"));
+        if (endpoint.isConnected()) {
+          if (v5) {
+            endpoint.disconnect(MqttDisconnectReasonCode.PACKET_TOO_LARGE, MqttProperties.NO_PROPERTIES);
+          }
+          endpoint.close();
+        }
+      } else {
+        log.debug("mqtt connection failed [device: {}, error: {}]", device, failure.toString());
       }
     }
 

@@ -25,12 +25,23 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
 import javax.net.ssl.TrustManagerFactory;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -185,6 +196,8 @@ class MqttTest {
       {"sensor/gh4/readings", "\"a string\"", 400},
       {"sensor/gh4/readings", new JsonObject().put("kind", "temperature").put("value", "hot").encode(), 400},
       {"sensor/gh4/readings", "[" + (reading(20).encode() + ",").repeat(95) + reading(20).encode() + "]", 413},
+      // past the largest packet (payload limit + 1 KiB): the decoder cuts it off unread, the listener still answers
+      {"sensor/gh4/readings", "[" + (reading(20).encode() + ",").repeat(150) + reading(20).encode() + "]", 413, "mqtt PUBLISH"},
     };
     for (Object[] c : cases) {
       Device device = connected("gh4", key);
@@ -198,7 +211,7 @@ class MqttTest {
     for (Object[] c : cases) {
       assertThat(refusals).as("a line for " + c[0] + " " + c[1])
         .anySatisfy(r -> {
-          assertEquals("mqtt " + c[0], r.getString("target"));
+          assertEquals(c.length > 3 ? c[3] : "mqtt " + c[0], r.getString("target"));
           assertEquals(c[2], r.getInteger("code"));
           assertEquals("gh4", r.getString("principal"));
         });
@@ -272,6 +285,33 @@ class MqttTest {
     String key = register("gh10");
     register("gh11");
     MqttAsyncClient paho = new MqttAsyncClient("tcp://127.0.0.1:" + mqttPort(node), "gh10-v5", new MemoryPersistence());
+    CompletableFuture<Integer> disconnected = new CompletableFuture<>();
+    paho.setCallback(new MqttCallback() {
+      @Override
+      public void disconnected(MqttDisconnectResponse response) {
+        disconnected.complete(response.getReturnCode());
+      }
+
+      @Override
+      public void mqttErrorOccurred(MqttException exception) {
+      }
+
+      @Override
+      public void messageArrived(String topic, MqttMessage message) {
+      }
+
+      @Override
+      public void deliveryComplete(IMqttToken token) {
+      }
+
+      @Override
+      public void connectComplete(boolean reconnect, String serverUri) {
+      }
+
+      @Override
+      public void authPacketArrived(int reasonCode, MqttProperties properties) {
+      }
+    });
     try {
       MqttConnectionOptions wrong = new MqttConnectionOptions();
       wrong.setUserName("gh10");
@@ -304,6 +344,11 @@ class MqttTest {
         assertEquals(c[2], token.getReasonCodes()[0], "PUBACK for " + c[0] + " " + c[1]);
       }
       assertTrue(paho.isConnected(), "MQTT 5: refused publishes leave the connection up");
+      // past the largest packet (payload limit + 1 KiB) the server does not read it: DISCONNECT 0x95, packet too large
+      byte[] huge = ("[" + (reading(20).encode() + ",").repeat(150) + reading(20).encode() + "]").getBytes(StandardCharsets.UTF_8);
+      org.junit.jupiter.api.Assertions.assertThrows(MqttException.class,
+        () -> paho.publish("sensor/gh10/readings", huge, 1, false).waitForCompletion(20_000));
+      assertEquals(0x95, disconnected.get(20, TimeUnit.SECONDS), "DISCONNECT: packet too large");
       assertEquals(1, lastSeq("sensor.gh10"));
       assertEquals(0, lastSeq("sensor.gh11"));
     } finally {
@@ -312,6 +357,89 @@ class MqttTest {
       }
       paho.close();
     }
+  }
+
+  /**
+   * A client that ignores the CONNACK's maximum packet size: written byte by byte (no MQTT 5 library sends past it),
+   * its oversized PUBLISH is answered with DISCONNECT 0x95 and a line, then the connection closes.
+   */
+  @Test
+  void anMqtt5PacketPastTheLargestGetsDisconnectPacketTooLarge() throws Exception {
+    String key = register("gh12");
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), mqttPort(node))) {
+      socket.setSoTimeout(20_000);
+      OutputStream out = socket.getOutputStream();
+      DataInputStream in = new DataInputStream(socket.getInputStream());
+      ByteArrayOutputStream connect = new ByteArrayOutputStream();
+      connect.writeBytes(utf8("MQTT"));
+      connect.writeBytes(new byte[] {5, (byte) 0xC2, 0, 60, 0}); // version 5; user name, password, clean start; keep alive; no properties
+      connect.writeBytes(utf8("gh12-raw"));
+      connect.writeBytes(utf8("gh12"));
+      connect.writeBytes(utf8(key));
+      out.write(packet(0x10, connect.toByteArray()));
+      assertEquals(0x20, in.readUnsignedByte(), "CONNACK");
+      byte[] connack = new byte[remainingLength(in)];
+      in.readFully(connack);
+      assertEquals(0, connack[1], "accepted");
+      // its properties name the largest packet (Maximum Packet Size, 0x27: four bytes): the payload limit + 1 KiB
+      int maximum = -1;
+      for (int i = 3; i + 4 < connack.length; i++) {
+        if (connack[i] == 0x27) {
+          maximum = ByteBuffer.wrap(connack, i + 1, 4).getInt();
+        }
+      }
+      assertEquals(4_096 + 1_024, maximum, "CONNACK's Maximum Packet Size");
+      ByteArrayOutputStream publish = new ByteArrayOutputStream();
+      publish.writeBytes(utf8("sensor/gh12/readings"));
+      publish.writeBytes(new byte[] {0, 1, 0}); // packet id 1, no properties
+      publish.writeBytes(new byte[4_096 + 2_048]);
+      out.write(packet(0x32, publish.toByteArray())); // PUBLISH, QoS 1
+      out.flush();
+      assertEquals(0xE0, in.readUnsignedByte(), "DISCONNECT");
+      byte[] disconnect = new byte[remainingLength(in)];
+      in.readFully(disconnect);
+      assertEquals(0x95, disconnect[0] & 0xFF, "packet too large");
+      assertEquals(-1, in.read(), "then closed");
+    }
+    assertThat(refusals(1)).anySatisfy(r -> {
+      assertEquals("mqtt PUBLISH", r.getString("target"));
+      assertEquals(413, r.getInteger("code"));
+      assertEquals("gh12", r.getString("principal"));
+    });
+  }
+
+  private static byte[] utf8(String s) {
+    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(bytes.length >> 8);
+    out.write(bytes.length & 0xFF);
+    out.writeBytes(bytes);
+    return out.toByteArray();
+  }
+
+  private static byte[] packet(int type, byte[] body) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(type);
+    int length = body.length;
+    do {
+      int digit = length % 128;
+      length /= 128;
+      out.write(length > 0 ? digit | 0x80 : digit);
+    } while (length > 0);
+    out.writeBytes(body);
+    return out.toByteArray();
+  }
+
+  private static int remainingLength(DataInputStream in) throws IOException {
+    int length = 0;
+    int shift = 0;
+    int digit;
+    do {
+      digit = in.readUnsignedByte();
+      length |= (digit & 0x7F) << shift;
+      shift += 7;
+    } while ((digit & 0x80) != 0);
+    return length;
   }
 
   /** The REFUSED records of audit.access, once there are at least {@code count}. */
