@@ -13,6 +13,7 @@ import io.vertx.ext.mongo.MongoClient;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,6 +62,8 @@ final class EventStore implements EventLog {
   private final MongoClient mongo;
   private final StoreCalls calls;
   private final StreamBounds bounds;
+  /** Last-seq lookups under way, by stream: a second asker for the same stream waits for the first. */
+  private final Map<String, Future<Long>> probing = new HashMap<>();
 
   EventStore(MongoClient mongo, StoreCalls calls, StreamBounds bounds) {
     this.mongo = mongo;
@@ -123,21 +126,39 @@ final class EventStore implements EventLog {
    * The highest seq a stream was given, 0 for a stream never written. Seqs have no gaps from the oldest one
    * still held ({@link StreamBounds}), so it is found by probing which seqs exist: that one plus powers of
    * two first, then ever narrower evenly spaced samples; every bucket found also tells where it ends. A
-   * stream whose every event was dropped ends just before its {@code firstSeq}: seqs are never given twice.
+   * stream whose every event was dropped ends just before its {@code firstSeq}: seqs are never given twice. No
+   * bucket holding {@code firstSeq} means no later one either (buckets are contiguous), so a stream never written
+   * costs a one-key lookup.
    */
   @Override
   public Future<Long> lastSeq(String stream) {
-    return bounds.get(stream).compose(held -> {
-      long base = held.firstSeq();
+    Future<Long> running = probing.get(stream);
+    if (running != null) {
+      return running;
+    }
+    Future<Long> found = bounds.get(stream).compose(held -> probe(stream, held.firstSeq()));
+    if (!found.isComplete()) {
+      probing.put(stream, found);
+      found.onComplete(done -> probing.remove(stream, found));
+    }
+    return found;
+  }
+
+  /**
+   * First whether any bucket holds {@code base} (one key when it is 1: the whole probe of a stream never written),
+   * then {@code base} plus powers of two.
+   */
+  private Future<Long> probe(String stream, long base) {
+    return buckets(stream, List.of(base)).compose(first -> {
+      if (highest(first) < base) {
+        return Future.succeededFuture(base - 1);
+      }
       List<Long> probes = new ArrayList<>();
       for (long p = 1; p > 0 && p <= Long.MAX_VALUE / 2 && base - 1 <= Long.MAX_VALUE - p; p *= 2) {
         probes.add(base - 1 + p);
       }
       return buckets(stream, probes).compose(found -> {
-        long lo = highest(found);
-        if (lo < base) {
-          return Future.succeededFuture(base - 1);
-        }
+        long lo = Math.max(highest(first), highest(found));
         return narrow(stream, lo, probes.stream().filter(p -> p > lo).min(Long::compare).orElse(Long.MAX_VALUE));
       });
     });
