@@ -1,21 +1,26 @@
 package io.hubbub;
 
 import com.hazelcast.core.HazelcastInstance;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.shareddata.Shareable;
 import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.core.spi.cluster.RegistrationInfo;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
 
 /**
  * Whether this node may act as part of the cluster: what storage asks before it serves or claims a partition.
@@ -147,6 +152,19 @@ public final class ClusterGuard implements Shareable {
   /** The ids of the cluster's members now, this node's included; empty for a node alone. */
   public Set<String> members() {
     return cluster == null ? Set.of() : new HashSet<>(cluster.getNodes());
+  }
+
+  /**
+   * The members with a handler registered at an address, as the cluster's shared list of registrations holds them
+   * (what the bus routes by; a departed member's stay there until the survivors drop them). Empty for a node alone.
+   */
+  public Future<Set<String>> registered(String address) {
+    if (cluster == null) {
+      return Future.succeededFuture(Set.of());
+    }
+    Promise<List<RegistrationInfo>> found = Promise.promise();
+    cluster.getRegistrations(address, found);
+    return found.future().map(list -> list.stream().map(RegistrationInfo::nodeId).collect(Collectors.toSet()));
   }
 
   /** This node's member id; null for a node alone. */

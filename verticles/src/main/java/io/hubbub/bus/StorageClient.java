@@ -22,9 +22,9 @@ import java.util.Set;
  * ({@code append}, {@code read}, {@code meta}) are tracked until answered, the cluster's members are checked
  * every {@value #MEMBERS_CHECK_MS} ms (a local list, no network), and when members leave, the partitions they
  * owned (their last announcement in {@link StorageBus#INSTANCES_MAP}, which outlives them by a few seconds)
- * have their waiting requests failed with 503 at once. Until a live instance announces those partitions, new
- * requests to them are answered 503 at once too, not sent: for a moment the bus still routes them to the dead
- * node, where a message waits for its timeout. A publisher retries with the same id: the new owner answers the
+ * have their waiting requests failed with 503 at once. Until a live instance announces those partitions and the
+ * bus lists no handler of the dead node for them, new requests to them are answered 503 at once too, not sent:
+ * for a moment the bus still routes them to the dead node, where a message waits for its timeout. A publisher retries with the same id: the new owner answers the
  * stored event if the dead one had written it. Not clustered, requests go as they are.
  *
  * <p>Made in a verticle's start and used on its event loop: its timer ends with the verticle.
@@ -42,6 +42,8 @@ public final class StorageClient implements StorageRequests {
   private final Map<Integer, Set<Promise<JsonObject>>> waiting = new HashMap<>();
   /** Partitions whose node left, until a live instance announces them (or {@value #ORPHAN_MAX_MS} ms pass): when. */
   private final Map<Integer, Long> orphaned = new HashMap<>();
+  /** Members that left within {@value #ORPHAN_MAX_MS} ms: when. */
+  private final Map<String, Long> departed = new HashMap<>();
   private boolean reading;
   private Set<String> members;
 
@@ -102,20 +104,40 @@ public final class StorageClient implements StorageRequests {
       return;
     }
     reading = true;
+    long at = System.currentTimeMillis();
+    gone.forEach(member -> departed.put(member, at));
     vertx.sharedData().<String, String>getAsyncMap(StorageBus.INSTANCES_MAP)
       .compose(AsyncMap::entries)
-      .onSuccess(entries -> {
+      .compose(entries -> {
         List<StorageBus.Instance> instances = entries.values().stream().map(StorageBus.Instance::parse).toList();
         instances.stream().filter(instance -> gone.contains(instance.member()))
           .forEach(instance -> dropped(instance.node(), instance.partitions()));
-        // a partition is back once a live instance announces it
+        Set<Integer> announced = new HashSet<>();
         instances.stream().filter(instance -> now.contains(instance.member()))
-          .forEach(instance -> instance.partitions().forEach(orphaned::remove));
-        long stale = System.currentTimeMillis() - ORPHAN_MAX_MS;
-        orphaned.values().removeIf(since -> since < stale);
+          .forEach(instance -> announced.addAll(instance.partitions()));
+        announced.retainAll(orphaned.keySet());
+        return Future.join(announced.stream().map(this::backIfRoutable).toList());
       })
       .onFailure(failure -> log.warn("could not tell which partitions a departed node served [error: {}]", failure.toString()))
-      .onComplete(done -> reading = false);
+      .onComplete(done -> {
+        long stale = System.currentTimeMillis() - ORPHAN_MAX_MS;
+        orphaned.values().removeIf(since -> since < stale);
+        departed.values().removeIf(since -> since < stale);
+        reading = false;
+      });
+  }
+
+  /**
+   * A partition a live instance announces is back once the bus no longer lists a departed node's handler for it:
+   * every node drops a dead one's registrations from the cluster's shared list in its own time, and until then the
+   * bus may still route a request there, where it waits for its timeout.
+   */
+  private Future<Void> backIfRoutable(int partition) {
+    return cluster.registered(StorageBus.APPEND.address() + "." + partition).onSuccess(members -> {
+      if (members.stream().noneMatch(departed::containsKey)) {
+        orphaned.remove(partition);
+      }
+    }).mapEmpty();
   }
 
   private void dropped(String node, List<Integer> owned) {
