@@ -96,6 +96,18 @@ final class TestCluster implements AutoCloseable {
     tls.put(node, files);
   }
 
+  /** Starts again every node that is not running (one a failed test killed and did not restart); which it started. */
+  List<String> restartDead() throws Exception {
+    List<String> started = new ArrayList<>();
+    for (Map.Entry<String, HubbubProcess> node : nodes.entrySet()) {
+      if (!node.getValue().isAlive()) {
+        start(node.getKey());
+        started.add(node.getKey());
+      }
+    }
+    return started;
+  }
+
   /** SIGKILL. */
   void kill(String node) throws InterruptedException {
     nodes.get(node).kill();
