@@ -34,6 +34,8 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -536,6 +538,9 @@ final class DurableH2Backend extends H2Backend {
    */
   private final class CopyOnUpdateCollection extends H2Collection {
 
+    /** The {@code $in} of strings being matched on this thread, if that is the query under way. */
+    private static final ThreadLocal<StringsIn> MATCHING = new ThreadLocal<>();
+
     CopyOnUpdateCollection(MongoDatabase database, String name, CollectionOptions options, MVMap<Object, Document> data,
                            MVMap<String, Object> meta) {
       super(database, name, options, data, meta, DurableH2Backend.this.getCursorRegistry());
@@ -544,7 +549,18 @@ final class DurableH2Backend extends H2Backend {
     @Override
     protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip, int limit, int batchSize,
                                          Document fieldSelector) {
-      QueryResult found = super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+      StringsIn in = StringsIn.of(query);
+      QueryResult found;
+      if (in == null) {
+        found = super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+      } else {
+        MATCHING.set(in);
+        try {
+          found = super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+        } finally {
+          MATCHING.remove();
+        }
+      }
       if (updating != Thread.currentThread()) {
         return found;
       }
@@ -553,6 +569,59 @@ final class DurableH2Backend extends H2Backend {
         copies.add(document.cloneDeeply());
       }
       return new QueryResult(copies, found.getCursorId());
+    }
+
+    @Override
+    @SuppressWarnings("ReferenceEquality") // the very query whose list was taken, not another equal to it
+    protected boolean documentMatchesQuery(Document document, Document query) {
+      StringsIn in = MATCHING.get();
+      return (in != null && in.query() == query) ? in.matches(document) : super.documentMatchesQuery(document, query);
+    }
+  }
+
+  /**
+   * A query {@code {field: {$in: [strings]}}} on a top-level field, matched with a hash set. mongo-java-server
+   * matches each document it found (by an index, or all of them) against the list, one value at a time, and
+   * normalizes every value on the way: a read of a stream asks for a few hundred bucket keys, and that matching cost
+   * more than the lookups. A document matches when the field is one of the strings, or an array holding one of them;
+   * a string can equal nothing else, so this is the whole of {@code $in}'s meaning for such a list. Any other query
+   * (another operator beside it, a value that is not a string, a dotted path) is matched by mongo-java-server.
+   */
+  record StringsIn(Document query, String field, Set<String> values) {
+
+    static StringsIn of(Document query) {
+      if (query.size() != 1) {
+        return null;
+      }
+      String field = query.keySet().iterator().next();
+      if (field.startsWith("$") || field.contains(".")
+          || !(query.get(field) instanceof Document operator) || operator.size() != 1
+          || !(operator.get("$in") instanceof Collection<?> list)) {
+        return null;
+      }
+      Set<String> values = new HashSet<>(list.size() * 2);
+      for (Object value : list) {
+        if (!(value instanceof String string)) {
+          return null;
+        }
+        values.add(string);
+      }
+      return new StringsIn(query, field, values);
+    }
+
+    boolean matches(Document document) {
+      Object value = document.get(field);
+      if (value instanceof String string) {
+        return values.contains(string);
+      }
+      if (value instanceof Collection<?> elements) {
+        for (Object element : elements) {
+          if (element instanceof String string && values.contains(string)) {
+            return true;
+          }
+        }
+      }
+      return false;
     }
   }
 

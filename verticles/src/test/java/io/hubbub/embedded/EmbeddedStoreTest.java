@@ -133,6 +133,82 @@ class EmbeddedStoreTest {
     }
   }
 
+  /**
+   * {@code $in} of strings is matched with a hash set (mongo-java-server compares each document with the whole list):
+   * the same documents, in the store and in the plain backend, answer random {@code $in} queries alike — on {@code _id},
+   * on an indexed array field, on a field of strings, numbers, arrays and sub-documents, and with lists holding other
+   * values (matched the plain way), an operator beside it, or a dotted path.
+   */
+  @Test
+  void inQueriesOfStringsFindWhatThePlainBackendFinds() throws Exception {
+    MongoServer plain = new MongoServer(new H2Backend(new MVStore.Builder().open())); // in memory
+    EmbeddedStore store = EmbeddedStore.start(dir);
+    try {
+      MongoClient oracle = client("mongodb://127.0.0.1:" + plain.bind().getPort());
+      MongoClient db = client(store.uri());
+      java.util.Random random = new java.util.Random(7);
+      for (MongoClient each : List.of(oracle, db)) {
+        each.createIndexWithOptions("docs", new JsonObject().put("tags", 1), new IndexOptions().unique(true)).await(10, TimeUnit.SECONDS);
+      }
+      for (int i = 0; i < 300; i++) {
+        Object v = switch (i % 6) {
+          case 0 -> "s" + (i % 40);
+          case 1 -> (long) (i % 40);
+          case 2 -> new JsonArray().add("s" + (i % 40)).add(i % 40);
+          case 3 -> new JsonObject().put("x", "s" + (i % 40));
+          case 4 -> null;
+          default -> "é" + (i % 40);
+        };
+        JsonObject doc = new JsonObject().put("_id", "d" + i).put("tags", new JsonArray().add("t" + i).add("u" + i))
+          .put("nested", new JsonObject().put("v", "s" + (i % 40)));
+        if (i % 7 != 0) {
+          doc.put("v", v); // else: no field at all
+        }
+        oracle.insert("docs", doc).await(10, TimeUnit.SECONDS);
+        db.insert("docs", doc).await(10, TimeUnit.SECONDS);
+      }
+      for (int q = 0; q < 200; q++) {
+        String field = List.of("_id", "tags", "v", "nested.v").get(q % 4);
+        JsonArray in = new JsonArray();
+        for (int k = random.nextInt(30); k > 0; k--) {
+          int n = random.nextInt(320);
+          in.add(switch (field) {
+            case "_id" -> "d" + n;
+            case "tags" -> (random.nextBoolean() ? "t" : "u") + n;
+            default -> random.nextInt(5) == 0 ? "é" + (n % 40) : "s" + (n % 40);
+          });
+        }
+        if (q % 10 == 3) {
+          in.add((long) random.nextInt(40)); // not all strings
+        }
+        if (q % 10 == 5) {
+          in.addNull();
+        }
+        JsonObject query = new JsonObject().put(field, new JsonObject().put("$in", in));
+        if (q % 10 == 7) {
+          query.put("_id", new JsonObject().put("$ne", "d" + random.nextInt(300))); // another condition beside it
+        }
+        assertEquals(ids(oracle, query), ids(db, query), "" + query);
+      }
+      // and a replace by such a query changes what it found only
+      JsonObject byIds = new JsonObject().put("_id", new JsonObject().put("$in", new JsonArray().add("d1").add("d2").add("nope")));
+      for (MongoClient each : List.of(oracle, db)) {
+        each.updateCollectionWithOptions("docs", byIds, new JsonObject().put("$set", new JsonObject().put("changed", true)),
+          new io.vertx.ext.mongo.UpdateOptions().setMulti(true)).await(10, TimeUnit.SECONDS);
+      }
+      JsonObject changed = new JsonObject().put("changed", true);
+      assertEquals(List.of("d1", "d2"), ids(db, changed));
+      assertEquals(ids(oracle, changed), ids(db, changed));
+    } finally {
+      store.close();
+      plain.shutdownNow();
+    }
+  }
+
+  private static List<String> ids(MongoClient db, JsonObject query) throws Exception {
+    return db.find("docs", query).await(10, TimeUnit.SECONDS).stream().map(d -> d.getString("_id")).sorted().toList();
+  }
+
   @Test
   void anIndexMadeByThePlainBackendKeepsItsOrder() throws Exception {
     MVStore plain = new MVStore.Builder().fileName(dir.resolve(EmbeddedStore.FILE_NAME).toString()).open();
