@@ -56,7 +56,7 @@ final class EventStore implements EventLog {
   /** Seqs probed at once while looking for a stream's last seq. */
   private static final int PROBES = 16;
 
-  /** How many seqs one step of {@link #drop} or {@link #heads} looks at. */
+  /** How many seqs one step of {@link #drop} looks at, and {@link #heads} at most. */
   static final int SPAN = 1024;
 
   private final MongoClient mongo;
@@ -340,12 +340,12 @@ final class EventStore implements EventLog {
   }
 
   /**
-   * The buckets of a stream that start from {@code from - 127} to {@code from + SPAN - 1}, by {@code first}, each as
+   * The buckets of a stream that start from {@code from - 127} to {@code from + span - 1}, by {@code first}, each as
    * {@code {_id, first, last, ts}}: where retention looks for what has expired. A bucket written before buckets
    * had {@code ts} is read whole once, to take its newest event's.
    */
-  Future<List<JsonObject>> heads(String stream, long from) {
-    Set<String> keys = keysHolding(stream, from, from + SPAN - 1);
+  Future<List<JsonObject>> heads(String stream, long from, int span) {
+    Set<String> keys = keysHolding(stream, from, from + span - 1);
     FindOptions options = new FindOptions().setFields(new JsonObject().put("first", 1).put("last", 1).put("ts", 1));
     return calls.guard(mongo.findWithOptions(BUCKETS, byIds(keys), options)).compose(found -> {
       List<String> untimed = found.stream().filter(b -> b.getString("ts") == null).map(b -> b.getString("_id")).toList();

@@ -15,7 +15,6 @@ import java.time.Instant;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
 
 /**
  * Applies the namespaces' {@code retention} to the streams this storage instance owns, every
@@ -23,7 +22,7 @@ import java.util.function.BiFunction;
  * it for no more than a store call. {@code maxEvents} keeps each stream's newest events (the cut is exact:
  * readers see no more than that many); {@code maxAge} drops whole buckets whose newest event is older (so up to a
  * bucket's worth of older events may stay readable). A sweep that finds a stream with nothing to drop costs one
- * look at its oldest bucket. A stream of any namespace whose last drop was cut short (its {@code floor} below its
+ * look at its oldest bucket alone (a span of buckets is read only once that one has expired). A stream of any namespace whose last drop was cut short (its {@code floor} below its
  * {@code firstSeq}: a crash during a truncation) has that drop finished.
  */
 final class Retention {
@@ -31,6 +30,11 @@ final class Retention {
   private static final Logger log = LoggerFactory.getLogger(Retention.class);
   /** The most spans of buckets one sweep looks through per stream: a long backlog is worked off over several sweeps. */
   private static final int MAX_SPANS = 64;
+
+  /** The heads of a stream's buckets holding seqs from {@code from} to {@code from + span - 1} ({@link EventStore#heads}). */
+  interface Heads {
+    Future<List<JsonObject>> of(String stream, long from, int span);
+  }
 
   /** What the sweep needs of storage, answered on its loop. */
   interface Owner {
@@ -48,7 +52,7 @@ final class Retention {
   private final Map<String, HubbubConf.Access> namespaces;
   private final long sweepMs;
   private final StreamBounds bounds;
-  private final BiFunction<String, Long, Future<List<JsonObject>>> heads;
+  private final Heads heads;
   private final Owner streams;
   private final Counter bucketsDropped = Counter.builder("hubbub.storage.retention.buckets.dropped")
     .description("Buckets of events the retention sweeps dropped").register(Node.registry());
@@ -135,7 +139,8 @@ final class Retention {
     if (from > last || spans >= MAX_SPANS) {
       return Future.succeededFuture(from);
     }
-    return heads.apply(stream, from).compose(found -> {
+    // first the oldest bucket alone: most sweeps find it young, and a span of small buckets is many documents
+    return heads.of(stream, from, spans == 0 ? 1 : EventStore.SPAN).compose(found -> {
       long cut = ageCut(found, from, oldest);
       boolean more = cut > from && found.stream().allMatch(b -> b.getLong("last") < cut); // every bucket of the span expired
       return more ? ageCut(stream, cut, last, oldest, spans + 1) : Future.succeededFuture(cut);
