@@ -11,6 +11,9 @@ import java.util.List;
 @FunctionalInterface
 public interface StorageRequests {
 
+  /** Documents one {@link #putAll} writes per put. */
+  int PUT_CHUNK = 100;
+
   /** A request on a storage address ({@link StorageBus}), routed to the partition of its stream where it has one. */
   Future<JsonObject> request(String address, JsonObject body);
 
@@ -26,14 +29,21 @@ public interface StorageRequests {
     });
   }
 
-  /** Writes whole documents under their {@code _id}s, in puts of at most {@link StorageBus#MAX_PUT}, sent together. */
+  /**
+   * Writes whole documents under their {@code _id}s, {@value #PUT_CHUNK} at a time, each put after the last one's
+   * answer: a store writes one command at a time (the embedded one holds its write lock for a whole bulk write), and
+   * the appends that come meanwhile go in between small puts instead of waiting behind one big one.
+   */
   default Future<Void> putAll(String collection, List<JsonObject> docs) {
-    List<Future<Void>> puts = new ArrayList<>();
-    for (int from = 0; from < docs.size(); from += StorageBus.MAX_PUT) {
-      JsonArray chunk = new JsonArray(new ArrayList<>(docs.subList(from, Math.min(docs.size(), from + StorageBus.MAX_PUT))));
-      puts.add(request(StorageBus.DOC_PUT, StorageBus.docPut(collection, chunk)));
+    return putFrom(collection, docs, 0);
+  }
+
+  private Future<Void> putFrom(String collection, List<JsonObject> docs, int from) {
+    if (from >= docs.size()) {
+      return Future.succeededFuture();
     }
-    return Future.all(puts).mapEmpty();
+    JsonArray chunk = new JsonArray(new ArrayList<>(docs.subList(from, Math.min(docs.size(), from + PUT_CHUNK))));
+    return request(StorageBus.DOC_PUT, StorageBus.docPut(collection, chunk)).compose(v -> putFrom(collection, docs, from + PUT_CHUNK));
   }
 
   /** A typed request: an append, a read, a document operation. */
