@@ -40,6 +40,8 @@ final class FleetBench {
   private final int devices;
   private final double rate;
   private final Histogram latency = new Histogram(TimeUnit.MINUTES.toMicros(5), 3);
+  /** Latencies since the last progress line. */
+  private final Histogram recent = new Histogram(TimeUnit.MINUTES.toMicros(5), 2);
   private final AtomicLong taken = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
   private final AtomicLong lost = new AtomicLong();
@@ -96,6 +98,8 @@ final class FleetBench {
       long takenBefore = 0;
       boolean started = false;
       long lastSample = 0;
+      long lastProgress = start;
+      long[] progress = {taken.get(), server.cpuNanos(), server.compilerNanos()};
       while (System.nanoTime() < end) {
         long now = System.nanoTime();
         if (!started && now >= warmEnd) {
@@ -110,6 +114,20 @@ final class FleetBench {
             send(http, d, keys.get(d), next[d]);
             next[d] += period;
           }
+        }
+        if (now - lastProgress >= 5_000_000_000L) { // a line every 5 s: how a backlog builds or drains
+          long[] at = {taken.get(), server.cpuNanos(), server.compilerNanos()};
+          double s = (now - lastProgress) / 1e9;
+          long slowest;
+          synchronized (recent) {
+            slowest = recent.getMaxValue();
+            recent.reset();
+          }
+          System.out.printf("  %3.0f s: %,6.0f readings/s taken, server %3.0f%% CPU (JIT %2.0f%%), slowest answer %,d ms%n",
+            (now - start) / 1e9, (at[0] - progress[0]) / s, (at[1] - progress[1]) / s / 1e7, (at[2] - progress[2]) / s / 1e7,
+            slowest / 1_000);
+          progress = at;
+          lastProgress = now;
         }
         if (started && now - lastSample >= 1_000_000_000L) {
           lastSample = now;
@@ -174,6 +192,9 @@ final class FleetBench {
         return;
       }
       taken.incrementAndGet();
+      synchronized (recent) {
+        recent.recordValue(Math.min(recent.getHighestTrackableValue(), Math.max(0, (now - due) / 1_000)));
+      }
       if (measuring) {
         synchronized (latency) {
           latency.recordValue(Math.min(latency.getHighestTrackableValue(), Math.max(0, (now - due) / 1_000)));
