@@ -13,7 +13,6 @@ import io.vertx.ext.mongo.MongoClient;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,8 +61,6 @@ final class EventStore implements EventLog {
   private final MongoClient mongo;
   private final StoreCalls calls;
   private final StreamBounds bounds;
-  /** Last-seq lookups under way, by stream: a second asker for the same stream waits for the first. */
-  private final Map<String, Future<Long>> probing = new HashMap<>();
 
   EventStore(MongoClient mongo, StoreCalls calls, StreamBounds bounds) {
     this.mongo = mongo;
@@ -132,16 +129,7 @@ final class EventStore implements EventLog {
    */
   @Override
   public Future<Long> lastSeq(String stream) {
-    Future<Long> running = probing.get(stream);
-    if (running != null) {
-      return running;
-    }
-    Future<Long> found = bounds.get(stream).compose(held -> probe(stream, held.firstSeq()));
-    if (!found.isComplete()) {
-      probing.put(stream, found);
-      found.onComplete(done -> probing.remove(stream, found));
-    }
-    return found;
+    return bounds.get(stream).compose(held -> probe(stream, held.firstSeq()));
   }
 
   /**
