@@ -130,12 +130,14 @@ public final class Bench implements Runnable {
     SensorBench.run(seconds, readings);
   }
 
-  @Command(name = "fleet", description = "Thousands of devices each posting one reading at a time over HTTP: latency, CPU, lag.")
+  @Command(name = "fleet", description = "Thousands of devices each sending one reading at a time over HTTP or MQTT: latency, CPU, lag.")
   void fleet(@Option(names = "devices", defaultValue = "2000", description = "devices" + DEFAULT) int devices,
              @Option(names = "rate", defaultValue = "1", description = "readings per device per second" + DEFAULT) double rate,
              @Option(names = "seconds", defaultValue = "30", description = "seconds measured" + DEFAULT) int seconds,
-             @Option(names = "warmup", defaultValue = "60", description = "warm-up seconds" + DEFAULT) int warmup) throws Exception {
-    FleetBench.run(devices, rate, seconds, warmup);
+             @Option(names = "warmup", defaultValue = "60", description = "warm-up seconds" + DEFAULT) int warmup,
+             @Option(names = "protocol", defaultValue = "http", description = "http or mqtt" + DEFAULT) String protocol)
+    throws Exception {
+    FleetBench.run(devices, rate, seconds, warmup, protocol);
   }
 
   @Command(name = "cluster", description = "Cluster formation, latencies across nodes, and failover, with real JVMs.")

@@ -6,6 +6,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import io.vertx.mqtt.MqttClient;
+import io.vertx.mqtt.MqttClientOptions;
+import io.netty.handler.codec.mqtt.MqttQoS;
 import org.HdrHistogram.Histogram;
 
 import java.nio.file.Files;
@@ -14,7 +17,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -27,9 +32,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * aggregates are behind: for each, the oldest acknowledged reading its aggregates do not hold yet, and how long ago
  * that acknowledgement came. Hubbub runs from its jar in its own process with its embedded store inside, as deployed.
  * The server's CPU is its process's, with the JIT compiler's share named: a JVM this size still compiles a minute
- * after it starts.
+ * after it starts. With {@code protocol=mqtt} each device holds an MQTT connection (Vert.x's client, 3.1.1) and
+ * publishes each reading at QoS 1; its latency runs to the PUBACK (the server acknowledges a device's publishes in
+ * order, once stored), and a device's n-th acknowledged reading is its stream's seq n.
  *
- * <pre>java -jar bench/target/hubbub-bench.jar fleet [devices=2000] [rate=1] [seconds=30] [warmup=60]</pre>
+ * <pre>java -jar bench/target/hubbub-bench.jar fleet [devices=2000] [rate=1] [seconds=30] [warmup=60] [protocol=http|mqtt]</pre>
  */
 final class FleetBench {
 
@@ -49,17 +56,28 @@ final class FleetBench {
   private final Map<String, ConcurrentSkipListMap<Long, Long>> acked = new ConcurrentHashMap<>();
   private volatile boolean measuring;
 
-  private FleetBench(Vertx vertx, int devices, double rate) {
+  private final boolean mqtt;
+  /** Over MQTT, per device: its connection, and when each publish not acknowledged yet was due (ns), oldest first. */
+  private final List<MqttClient> clients = new ArrayList<>();
+  private final List<Queue<Long>> unacked = new ArrayList<>();
+  private final AtomicLong[] ackCounts;
+
+  private FleetBench(Vertx vertx, int devices, double rate, boolean mqtt) {
     this.vertx = vertx;
     this.devices = devices;
     this.rate = rate;
+    this.mqtt = mqtt;
+    this.ackCounts = new AtomicLong[devices];
   }
 
-  static void run(int devices, double rate, int seconds, int warmup) throws Exception {
+  static void run(int devices, double rate, int seconds, int warmup, String protocol) throws Exception {
+    if (!protocol.equals("http") && !protocol.equals("mqtt")) {
+      throw new IllegalArgumentException("protocol is http or mqtt, not " + protocol);
+    }
     Path dir = Files.createTempDirectory("hubbub-fleet-bench");
     Vertx vertx = Vertx.vertx();
     try {
-      new FleetBench(vertx, devices, rate).run(dir, seconds, warmup);
+      new FleetBench(vertx, devices, rate, protocol.equals("mqtt")).run(dir, seconds, warmup);
     } finally {
       vertx.close().await(30, TimeUnit.SECONDS);
       BenchStore.deleteTree(dir);
@@ -67,20 +85,23 @@ final class FleetBench {
   }
 
   private void run(Path dir, int seconds, int warmup) throws Exception {
-    System.out.printf("hubbub fleet benchmark: %d devices, one reading every %.2f s each (%,.0f readings/s offered), "
-      + "%d s after %d s of warm-up, the jar as deployed%n", devices, 1 / rate, devices * rate, seconds, warmup);
+    System.out.printf("hubbub fleet benchmark: %d devices over %s, one reading every %.2f s each (%,.0f readings/s offered), "
+      + "%d s after %d s of warm-up, the jar as deployed%n", devices, mqtt ? "MQTT" : "HTTP", 1 / rate, devices * rate, seconds, warmup);
     JsonObject conf = new JsonObject(Files.readString(Path.of("conf", "hubbub.json")));
     conf.getJsonObject("http").put("port", 0);
     conf.getJsonObject("mongo").put("dataDir", dir.resolve("data").toString());
     conf.getJsonObject("auth").put("passwordIterations", 1_000).put("adminPassword", "bench-admin-password");
     Results results = new Results("fleet", new JsonObject().put("devices", devices).put("rate", rate)
-      .put("seconds", seconds).put("warmup", warmup), List.of("measure", "value"));
+      .put("seconds", seconds).put("warmup", warmup).put("protocol", mqtt ? "mqtt" : "http"), List.of("measure", "value"));
     try (Server server = Server.hubbub(dir, conf, List.of())) {
       int port = server.port();
       server.awaitStarted();
       HubbubHttp http = HubbubHttp.create(vertx, "127.0.0.1", port, CONNECTIONS);
       String admin = http.login("admin", "bench-admin-password").await(60, TimeUnit.SECONDS);
       List<String> keys = register(http, admin);
+      if (mqtt) {
+        connect(server.mqttPort(), keys);
+      }
       for (int d = 0; d < SAMPLED; d++) {
         acked.put(id(d * (devices / SAMPLED)), new ConcurrentSkipListMap<>());
       }
@@ -111,7 +132,11 @@ final class FleetBench {
         }
         for (int d = 0; d < devices; d++) {
           while (next[d] <= now) {
-            send(http, d, keys.get(d), next[d]);
+            if (mqtt) {
+              publish(d, next[d]);
+            } else {
+              send(http, d, keys.get(d), next[d]);
+            }
             next[d] += period;
           }
         }
@@ -154,6 +179,9 @@ final class FleetBench {
       results.add("refused (4xx/5xx)", refused.get());
       results.add("no answer", lost.get());
       results.finish();
+      for (MqttClient client : clients) {
+        client.disconnect();
+      }
       http.close().await(10, TimeUnit.SECONDS);
     }
   }
@@ -176,11 +204,14 @@ final class FleetBench {
     return keys;
   }
 
+  private static JsonObject reading(String device, long due) {
+    return new JsonObject().put("kind", "temperature").put("value", 20 + (due / 1_000_000 % 100) / 10.0)
+      .put("at", Instant.now().toString()).put("id", device + "-" + due);
+  }
+
   private void send(HubbubHttp http, int d, String key, long due) {
     String device = id(d);
-    JsonObject reading = new JsonObject().put("kind", "temperature").put("value", 20 + (due / 1_000_000 % 100) / 10.0)
-      .put("at", Instant.now().toString()).put("id", device + "-" + due);
-    http.request(HttpMethod.POST, "/api/sensors/" + device + "/readings", key, reading).onComplete(answer -> {
+    http.request(HttpMethod.POST, "/api/sensors/" + device + "/readings", key, reading(device, due)).onComplete(answer -> {
       long now = System.nanoTime();
       if (answer.failed()) {
         lost.incrementAndGet();
@@ -191,20 +222,59 @@ final class FleetBench {
         refused.incrementAndGet();
         return;
       }
-      taken.incrementAndGet();
-      synchronized (recent) {
-        recent.recordValue(Math.min(recent.getHighestTrackableValue(), Math.max(0, (now - due) / 1_000)));
-      }
-      if (measuring) {
-        synchronized (latency) {
-          latency.recordValue(Math.min(latency.getHighestTrackableValue(), Math.max(0, (now - due) / 1_000)));
-        }
-      }
-      ConcurrentSkipListMap<Long, Long> sampled = acked.get(device);
-      if (sampled != null) {
-        sampled.put(response.json().getLong("seq"), now);
-      }
+      taken(device, response.json().getLong("seq"), due, now);
     });
+  }
+
+  private void taken(String device, long seq, long due, long now) {
+    taken.incrementAndGet();
+    synchronized (recent) {
+      recent.recordValue(Math.min(recent.getHighestTrackableValue(), Math.max(0, (now - due) / 1_000)));
+    }
+    if (measuring) {
+      synchronized (latency) {
+        latency.recordValue(Math.min(latency.getHighestTrackableValue(), Math.max(0, (now - due) / 1_000)));
+      }
+    }
+    ConcurrentSkipListMap<Long, Long> sampled = acked.get(device);
+    if (sampled != null) {
+      sampled.put(seq, now);
+    }
+  }
+
+  /** One MQTT connection per device, opened 100 at a time. */
+  private void connect(int port, List<String> keys) throws Exception {
+    for (int d = 0; d < devices; d++) {
+      int device = d;
+      MqttClient client = MqttClient.create(vertx, new MqttClientOptions().setClientId(id(d)).setUsername(id(d))
+        .setPassword(keys.get(d)).setAutoKeepAlive(true).setMaxInflightQueue(1_000));
+      Queue<Long> due = new ConcurrentLinkedQueue<>();
+      ackCounts[d] = new AtomicLong();
+      client.publishCompletionHandler(messageId -> {
+        Long when = due.poll();
+        if (when != null) {
+          taken(id(device), ackCounts[device].incrementAndGet(), when, System.nanoTime());
+        }
+      });
+      client.closeHandler(v -> lost.addAndGet(due.size()));
+      clients.add(client);
+      unacked.add(due);
+    }
+    for (int from = 0; from < devices; from += 100) {
+      Future.all(clients.subList(from, Math.min(devices, from + 100)).stream().map(c -> c.connect(port, "127.0.0.1")).toList())
+        .await(60, TimeUnit.SECONDS);
+    }
+    System.out.printf("%d devices connected over MQTT%n", devices);
+  }
+
+  private void publish(int d, long due) {
+    MqttClient client = clients.get(d);
+    if (!client.isConnected()) {
+      lost.incrementAndGet();
+      return;
+    }
+    unacked.get(d).add(due);
+    client.publish("sensor/" + id(d) + "/readings", reading(id(d), due).toBuffer(), MqttQoS.AT_LEAST_ONCE, false, false);
   }
 
   /** The longest time, among the sampled devices, since a reading their aggregates do not hold yet was acknowledged. */

@@ -26,11 +26,13 @@ final class Server implements AutoCloseable {
   static final Path SOCKETIO = Path.of("bench", "peers", "socketio");
   private static final Pattern HUBBUB_LISTENING = Pattern.compile("gateway listening \\[port: (\\d+)]");
   private static final Pattern NODE_LISTENING = Pattern.compile("listening on (\\d+)");
+  private static final Pattern MQTT_LISTENING = Pattern.compile("mqtt listening \\[port: (\\d+)]");
   private static final long CLOCK_TICKS = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
 
   final String name;
   private final Process process;
   private final CompletableFuture<Integer> port = new CompletableFuture<>();
+  private final CompletableFuture<Integer> mqttPort = new CompletableFuture<>();
   private final CompletableFuture<Void> started = new CompletableFuture<>();
   private volatile String joined = "?";
 
@@ -89,6 +91,11 @@ final class Server implements AutoCloseable {
   /** The HTTP port its gateway listens on, once it does; -1 for a node without a gateway (once started). */
   int port() throws Exception {
     return port.get(120, TimeUnit.SECONDS);
+  }
+
+  /** The port its MQTT listener took (conf {@code mqtt.enabled}), once it does. */
+  int mqttPort() throws Exception {
+    return mqttPort.get(120, TimeUnit.SECONDS);
   }
 
   /** Waits until the node has started all its verticles. */
@@ -175,6 +182,10 @@ final class Server implements AutoCloseable {
         Matcher m = listening.matcher(line);
         if (m.find()) {
           port.complete(Integer.parseInt(m.group(1)));
+        }
+        Matcher mqtt = MQTT_LISTENING.matcher(line);
+        if (mqtt.find()) {
+          mqttPort.complete(Integer.parseInt(mqtt.group(1)));
         }
         int at = line.indexOf("joined the cluster");
         if (at >= 0) {
