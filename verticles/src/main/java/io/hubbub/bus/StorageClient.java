@@ -24,8 +24,9 @@ import java.util.Set;
  * owned (their last announcement in {@link StorageBus#INSTANCES_MAP}, which outlives them by a few seconds)
  * have their waiting requests failed with 503 at once. Until a live instance announces those partitions and the
  * bus lists no handler of the dead node for them, new requests to them are answered 503 at once too, not sent:
- * for a moment the bus still routes them to the dead node, where a message waits for its timeout. A publisher retries with the same id: the new owner answers the
- * stored event if the dead one had written it. Not clustered, requests go as they are.
+ * for a moment the bus still routes them to the dead node, where a message waits for its timeout. A publisher
+ * retries with the same id: the new owner answers the stored event if the dead one had written it. Not clustered,
+ * requests go as they are.
  *
  * <p>Made in a verticle's start and used on its event loop: its timer ends with the verticle.
  */
@@ -40,7 +41,7 @@ public final class StorageClient implements StorageRequests {
   private final long timeoutMs;
   private final ClusterGuard cluster;
   private final Map<Integer, Set<Promise<JsonObject>>> waiting = new HashMap<>();
-  /** Partitions whose node left, until a live instance announces them (or {@value #ORPHAN_MAX_MS} ms pass): when. */
+  /** Partitions whose node left, until they are back ({@link #backIfRoutable}) or {@value #ORPHAN_MAX_MS} ms pass: when. */
   private final Map<Integer, Long> orphaned = new HashMap<>();
   /** Members that left within {@value #ORPHAN_MAX_MS} ms: when. */
   private final Map<String, Long> departed = new HashMap<>();

@@ -194,7 +194,7 @@ final class MqttListener {
       });
       endpoint.exceptionHandler(this::failed);
       MqttProperties limits = new MqttProperties();
-      if (v5) { // a client told the largest packet does not send a larger one: it fails the publish itself
+      if (v5) { // a client that honours it fails a larger publish itself; one that does not is answered in failed()
         limits.add(new MqttProperties.IntegerProperty(MqttProperties.MqttPropertyType.MAXIMUM_PACKET_SIZE.value(), maxPacketBytes()));
       }
       endpoint.accept(false, limits);

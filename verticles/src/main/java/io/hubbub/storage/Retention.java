@@ -22,8 +22,9 @@ import java.util.Map;
  * it for no more than a store call. {@code maxEvents} keeps each stream's newest events (the cut is exact:
  * readers see no more than that many); {@code maxAge} drops whole buckets whose newest event is older (so up to a
  * bucket's worth of older events may stay readable). A sweep that finds a stream with nothing to drop costs one
- * look at its oldest bucket alone (a span of buckets is read only once that one has expired). A stream of any namespace whose last drop was cut short (its {@code floor} below its
- * {@code firstSeq}: a crash during a truncation) has that drop finished.
+ * look at its oldest bucket alone (a span of buckets is read only once that one has expired). A stream of any
+ * namespace whose last drop was cut short (its {@code floor} below its {@code firstSeq}: a crash during a
+ * truncation) has that drop finished.
  */
 final class Retention {
 
