@@ -22,9 +22,9 @@ import java.util.function.IntFunction;
  * {@link StorageBus#INSTANCES_MAP}) or sensors' ({@code hubbub.sensors.partition.<n>}, in their own map). A
  * partition is owned while its cluster-wide lock (Vert.x shared data: a Hazelcast lock in a cluster, released when
  * its member leaves) is held. Every second the instance announces itself and what it owns in its kind's map
- * (entries live 5 s), then balances: it releases up to
- * {@value #HANDOVERS_PER_ROUND} partitions a round while it holds more than its fair share ({@code ceil(partitions / instances)}) and tries the locks of the
- * partitions nobody announces while it holds less, or of any nobody has announced for two rounds.
+ * (entries live 5 s), then balances: it releases up to {@value #HANDOVERS_PER_ROUND} partitions a round while it
+ * holds more than its fair share ({@code ceil(partitions / instances)}) and tries the locks of the partitions
+ * nobody announces while it holds less, or of any nobody has announced for two rounds.
  * When a member dies, Hazelcast drops it (at once when its connections close, as on SIGKILL; after 5 s
  * without heartbeat when it hangs), its locks go free, the others stop counting its announcement and
  * claim its partitions in their next round.

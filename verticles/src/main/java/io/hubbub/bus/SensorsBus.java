@@ -66,12 +66,22 @@ public final class SensorsBus {
 
   /** {@link #STATUS} at the address of the device's partition. */
   public static Contract<Device, JsonObject> status(String deviceId) {
-    return STATUS.at(STATUS.address() + "." + partition(deviceId));
+    return status(partition(deviceId));
+  }
+
+  /** {@link #STATUS} at a partition's address, answered by the instance that follows it. */
+  public static Contract<Device, JsonObject> status(int partition) {
+    return STATUS.at(STATUS.address() + "." + partition);
   }
 
   /** {@link #PURGE} at the address of the device's partition. */
   public static Contract<Device, JsonObject> purge(String deviceId) {
-    return PURGE.at(PURGE.address() + "." + partition(deviceId));
+    return purge(partition(deviceId));
+  }
+
+  /** {@link #PURGE} at a partition's address, answered by the instance that follows it. */
+  public static Contract<Device, JsonObject> purge(int partition) {
+    return PURGE.at(PURGE.address() + "." + partition);
   }
 
   /** One device. */

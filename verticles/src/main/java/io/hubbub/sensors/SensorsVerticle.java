@@ -98,10 +98,8 @@ public final class SensorsVerticle extends VerticleBase {
   private Future<Void> servePartition(int partition) {
     List<MessageConsumer<?>> addresses = new ArrayList<>();
     mine.put(partition, addresses);
-    addresses.add(SensorsBus.STATUS.at(SensorsBus.STATUS.address() + "." + partition).serve(vertx.eventBus(),
-      device -> feed(device.deviceId()).map(DeviceFeed::status)));
-    addresses.add(SensorsBus.PURGE.at(SensorsBus.PURGE.address() + "." + partition).serve(vertx.eventBus(),
-      device -> purge(device.deviceId())));
+    addresses.add(SensorsBus.status(partition).serve(vertx.eventBus(), device -> feed(device.deviceId()).map(DeviceFeed::status)));
+    addresses.add(SensorsBus.purge(partition).serve(vertx.eventBus(), device -> purge(device.deviceId())));
     return Future.all(addresses.stream().map(MessageConsumer::completion).toList())
       .compose(v -> AuthBus.DEVICE_LIST.request(vertx.eventBus(), null, timeoutMs))
       .onSuccess(list -> list.getJsonArray("devices").stream().map(d -> ((JsonObject) d).getString("deviceId"))
