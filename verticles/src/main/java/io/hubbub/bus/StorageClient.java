@@ -35,6 +35,12 @@ public final class StorageClient implements StorageRequests {
   private static final Logger log = LoggerFactory.getLogger(StorageClient.class);
   static final long MEMBERS_CHECK_MS = 200;
   static final long ORPHAN_MAX_MS = 10_000;
+  /**
+   * The send timeout of a request to a partition that came back within {@value #ORPHAN_MAX_MS} ms: the bus may still
+   * route some of them to the dead node (each node's routing learns of a departed member's handlers in its own
+   * time), and such a request is answered 503 after this instead of the whole timeout.
+   */
+  static final long BACK_TIMEOUT_MS = 1_500;
 
   private final Vertx vertx;
   private final int partitions;
@@ -43,6 +49,8 @@ public final class StorageClient implements StorageRequests {
   private final Map<Integer, Set<Promise<JsonObject>>> waiting = new HashMap<>();
   /** Partitions whose node left, until they are back ({@link #backIfRoutable}) or {@value #ORPHAN_MAX_MS} ms pass: when. */
   private final Map<Integer, Long> orphaned = new HashMap<>();
+  /** Partitions back from {@link #orphaned} within {@value #ORPHAN_MAX_MS} ms: when. */
+  private final Map<Integer, Long> back = new HashMap<>();
   /** Members that left within {@value #ORPHAN_MAX_MS} ms: when. */
   private final Map<String, Long> departed = new HashMap<>();
   private boolean reading;
@@ -75,7 +83,8 @@ public final class StorageClient implements StorageRequests {
       return Future.failedFuture(Failures.unavailable("the storage node serving this stream left the cluster and another "
         + "takes it over: retry in a moment (with the same id, for a publish)"));
     }
-    Future<JsonObject> reply = Bus.request(vertx.eventBus(), routed, body, timeoutMs);
+    Future<JsonObject> reply = Bus.request(vertx.eventBus(), routed, body,
+      back.containsKey(partition) ? Math.min(timeoutMs, BACK_TIMEOUT_MS) : timeoutMs);
     Promise<JsonObject> answer = Promise.promise();
     Set<Promise<JsonObject>> promises = waiting.computeIfAbsent(partition, p -> new HashSet<>());
     promises.add(answer);
@@ -97,6 +106,8 @@ public final class StorageClient implements StorageRequests {
     if (reading) {
       return;
     }
+    long stale = System.currentTimeMillis() - ORPHAN_MAX_MS;
+    back.values().removeIf(since -> since < stale);
     Set<String> now = cluster.members();
     Set<String> gone = new HashSet<>(members);
     gone.removeAll(now);
@@ -121,7 +132,6 @@ public final class StorageClient implements StorageRequests {
       })
       .onFailure(failure -> log.warn("could not tell which partitions a departed node served [error: {}]", failure.toString()))
       .onComplete(done -> {
-        long stale = System.currentTimeMillis() - ORPHAN_MAX_MS;
         orphaned.values().removeIf(since -> since < stale);
         departed.values().removeIf(since -> since < stale);
         reading = false;
@@ -137,6 +147,7 @@ public final class StorageClient implements StorageRequests {
     return cluster.registered(StorageBus.APPEND.address() + "." + partition).onSuccess(members -> {
       if (members.stream().noneMatch(departed::containsKey)) {
         orphaned.remove(partition);
+        back.put(partition, System.currentTimeMillis());
       }
     }).mapEmpty();
   }
