@@ -32,9 +32,9 @@ public final class SensorsBus {
 
   /**
    * Devices are spread over this many partitions (by their id's hash); each is followed by the sensors instance that
-   * holds its lock ({@link #LOCK_PREFIX}), which answers {@link #STATUS} and {@link #PURGE} for its devices at the
-   * partition's address ({@link #status}, {@link #purge}). Ingest and aggregate queries need no feed: any instance
-   * answers them.
+   * holds its lock ({@link #LOCK_PREFIX}), which answers {@link #AGGREGATES}, {@link #STATUS} and {@link #PURGE} for
+   * its devices at the partition's address ({@link #aggregates}, {@link #status}, {@link #purge}): it holds the
+   * buckets folded and not written yet. Ingest needs no feed: any instance answers it.
    */
   public static final int PARTITIONS = 16;
   public static final String LOCK_PREFIX = "hubbub.sensors.partition.";
@@ -62,6 +62,16 @@ public final class SensorsBus {
   /** The partition a device's feed belongs to. */
   public static int partition(String deviceId) {
     return Math.floorMod(deviceId.hashCode(), PARTITIONS);
+  }
+
+  /** {@link #AGGREGATES} at the address of the device's partition. */
+  public static Contract<AggregatesQuery, JsonObject> aggregates(String deviceId) {
+    return aggregates(partition(deviceId));
+  }
+
+  /** {@link #AGGREGATES} at a partition's address, answered by the instance that follows it. */
+  public static Contract<AggregatesQuery, JsonObject> aggregates(int partition) {
+    return AGGREGATES.at(AGGREGATES.address() + "." + partition);
   }
 
   /** {@link #STATUS} at the address of the device's partition. */

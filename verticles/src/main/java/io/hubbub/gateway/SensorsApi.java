@@ -86,7 +86,7 @@ record SensorsApi(Vertx vertx, StreamAccess streams, long timeoutMs) {
         query.put(name, value);
       }
     }
-    HttpApi.reply(ctx, 200, readable(ctx).compose(device -> SensorsBus.AGGREGATES.request(vertx.eventBus(),
+    HttpApi.reply(ctx, 200, readable(ctx).compose(device -> SensorsBus.aggregates(device).request(vertx.eventBus(),
       SensorsBus.AggregatesQuery.fromJson(query.put("deviceId", device)), timeoutMs)));
   }
 

@@ -13,21 +13,29 @@ import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.LongSupplier;
 
 /**
  * Per device and kind, 1-minute and 1-hour buckets (count, sum, min, max) kept in storage's
  * {@code aggregates} collection under {@code <device>|<kind>|<window>|<start ms, 13 digits>}, so a query
- * asks for the ids of the buckets in its range: exact lookups in the primary index. Each bucket remembers the last stream seq it took in: readings
- * are applied in seq order, so a bucket skips what it already holds when a feed replays after a
- * restart, and count, sum, min and max do not care in which order readings arrive in time.
+ * asks for the ids of the buckets in its range: exact lookups in the primary index. Each bucket remembers the last
+ * stream seq it took in: readings are applied in seq order, so a bucket skips what it already holds when a feed
+ * replays after a restart, and count, sum, min and max do not care in which order readings arrive in time.
+ *
+ * <p>A fold changes buckets in memory; they are written with their device's checkpoint ({@link #write}, called by
+ * {@link Folding} before it writes the checkpoint), so a bucket a device reports into every second is written once
+ * per checkpoint, not once per reading. Until then the instance following the device holds the newest state, and
+ * answers the device's queries ({@link #query}) from storage with what it has not written laid over. A crash loses
+ * only what no checkpoint covers: the next owner replays it from the device's checkpoint.
  */
 final class Aggregates {
 
@@ -38,7 +46,10 @@ final class Aggregates {
   private static final int GET_CHUNK = 1_000;
 
   private final StorageRequests storage;
+  /** Buckets as they were written (or read), by id: what a fold starts from. */
   private final Cache<String, JsonObject> cache;
+  /** Per device, by id, the buckets folded and not written yet: never evicted, each replaced (not changed) by a fold. */
+  private final Map<String, Map<String, JsonObject>> unwritten = new HashMap<>();
   private final HubbubConf.SensorRetention retention;
   private final LongSupplier clock;
 
@@ -57,9 +68,13 @@ final class Aggregates {
     this.clock = clock;
   }
 
-  /** Forgets what is cached of these devices' buckets: their data is being deleted, or another instance follows them. */
+  /**
+   * Forgets what is held of these devices' buckets, written or not: their data is being deleted, or another instance
+   * follows them (it replays from their checkpoints what was not written).
+   */
   void forget(Set<String> devices) {
     cache.asMap().keySet().removeIf(id -> devices.contains(id.substring(0, id.indexOf('|'))));
+    unwritten.keySet().removeAll(devices);
   }
 
   /** The windows, in one order. */
@@ -86,10 +101,9 @@ final class Aggregates {
   }
 
   /**
-   * Folds READING events (per device, in seq order) into their buckets and writes the buckets that changed, those of
-   * every device in one write (in chunks). The fold works on copies: the cache takes them only once they are written,
-   * so a failed write leaves it as it was and the retry folds the same readings again (a bucket written before the
-   * failure skips them by its seq).
+   * Folds READING events (per device, in seq order) into their buckets, in memory: the buckets not held are read
+   * first (fails, changing nothing, when that read does). A changed bucket is a new object, so one being written
+   * stays as it was sent.
    */
   Future<Void> apply(Map<String, List<JsonObject>> readingsByDevice) {
     long now = clock.getAsLong();
@@ -113,15 +127,22 @@ final class Aggregates {
     Map<String, JsonObject> working = new HashMap<>();
     List<String> missing = new ArrayList<>();
     for (String id : distinct) {
-      JsonObject cached = cache.getIfPresent(id);
-      if (cached != null) {
-        working.put(id, cached.copy());
+      JsonObject held = held(id);
+      if (held != null) {
+        working.put(id, held.copy());
       } else {
         missing.add(id);
       }
     }
-    return load(missing).compose(loaded -> {
-      working.putAll(loaded);
+    return load(missing).map(loaded -> {
+      loaded.forEach((id, bucket) -> {
+        JsonObject held = held(id); // folded by another apply meanwhile?
+        if (held == null) {
+          cache.put(id, bucket);
+          held = bucket;
+        }
+        working.put(id, held.copy());
+      });
       Map<String, JsonObject> changed = new LinkedHashMap<>();
       readingsByDevice.forEach((device, readings) -> {
         List<String> ids = idsByDevice.get(device);
@@ -138,7 +159,58 @@ final class Aggregates {
           }
         }
       });
-      return storage.putAll(COLLECTION, new ArrayList<>(changed.values())).onSuccess(done -> cache.putAll(working));
+      changed.forEach((id, bucket) -> unwritten.computeIfAbsent(device(id), d -> new HashMap<>()).put(id, bucket));
+      return null;
+    });
+  }
+
+  /** A bucket's newest state held here: not written yet, else as written; null when neither. */
+  private JsonObject held(String id) {
+    Map<String, JsonObject> mine = unwritten.get(device(id));
+    JsonObject bucket = mine == null ? null : mine.get(id);
+    return bucket != null ? bucket : cache.getIfPresent(id);
+  }
+
+  private static String device(String id) {
+    return id.substring(0, id.indexOf('|'));
+  }
+
+  /**
+   * Writes what these devices' buckets took since they were last written (in chunks, one after another). A bucket
+   * whose window's retention has passed its start meanwhile is dropped instead: retention may have swept past it.
+   * Buckets folded again while the write was under way stay to be written.
+   */
+  Future<Void> write(Collection<String> devices) {
+    long now = clock.getAsLong();
+    Map<String, JsonObject> sent = new LinkedHashMap<>();
+    for (String device : devices) {
+      Map<String, JsonObject> mine = unwritten.get(device);
+      if (mine != null) {
+        mine.forEach((id, bucket) -> {
+          if (bucket.getLong("start") >= oldestKept(bucket.getString("window"), now)) {
+            sent.put(id, bucket);
+          }
+        });
+      }
+    }
+    return storage.putAll(COLLECTION, new ArrayList<>(sent.values())).onSuccess(done -> {
+      for (String device : devices) {
+        Map<String, JsonObject> mine = unwritten.get(device);
+        if (mine == null) {
+          continue;
+        }
+        mine.entrySet().removeIf(entry -> {
+          JsonObject bucket = entry.getValue();
+          if (bucket.equals(sent.get(entry.getKey()))) { // not folded again meanwhile
+            cache.put(entry.getKey(), bucket);
+            return true;
+          }
+          return !sent.containsKey(entry.getKey()) && bucket.getLong("start") < oldestKept(bucket.getString("window"), now);
+        });
+        if (mine.isEmpty()) {
+          unwritten.remove(device);
+        }
+      }
     });
   }
 
@@ -155,7 +227,10 @@ final class Aggregates {
     return true;
   }
 
-  /** Buckets of one device, kind and window whose start lies in [from, to]. */
+  /**
+   * Buckets of one device, kind and window whose start lies in [from, to]: as stored, with those not written yet
+   * taken from memory. Only the instance following the device has them: it answers its queries.
+   */
   Future<JsonObject> query(String device, String kind, String window, long from, long to) {
     long width = SensorsBus.WINDOWS.get(window);
     long first = Math.floorDiv(from, width) * width;
@@ -167,6 +242,17 @@ final class Aggregates {
       ids.add(id(device, kind, window, start));
     }
     return storage.request(StorageBus.DOC_GET, StorageBus.docGet(COLLECTION, ids))
+      .map(stored -> {
+        Map<String, JsonObject> found = new HashMap<>();
+        stored.forEach(bucket -> found.put(bucket.getString("_id"), bucket));
+        unwritten.getOrDefault(device, Map.of()).forEach((id, bucket) -> {
+          if (bucket.getString("kind").equals(kind) && bucket.getString("window").equals(window) && bucket.getLong("start") >= first
+              && bucket.getLong("start") <= to) {
+            found.put(id, bucket);
+          }
+        });
+        return ids.stream().map(found::get).filter(Objects::nonNull).toList();
+      })
       .map(found -> new JsonObject().put("deviceId", device).put("kind", kind).put("window", window)
         .put("buckets", new JsonArray(found.stream().map(b -> new JsonObject()
           .put("start", Instant.ofEpochMilli(b.getLong("start")).toString())

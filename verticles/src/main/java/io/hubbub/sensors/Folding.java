@@ -22,20 +22,27 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * Folds the events every feed has taken, all devices at once: one write of the buckets that changed, the alerts
- * raised (one append per device that raised any), then one write of the feeds' checkpoints: a feed's at most every
- * {@value #CHECKPOINT_MS} ms (a restart replays from a device's checkpoint what the buckets and alerts skip by seq, so a
- * checkpoint need not follow every fold), at once when an alert was raised or resolved. At most one fold is in
- * flight, and a fold starts at most every {@code intervalMs}: under load each fold takes what many devices sent
- * meanwhile, so a reading costs a share of three writes instead of three writes of its own. The first change after a
- * quiet spell is folded at once. A fold that fails changes nothing in memory (its steps were worked out on copies)
- * and is tried again with backoff: buckets skip what they hold by seq, alert ids come from the reading's seq, so a
- * fold written in part and tried again counts nothing twice.
+ * Folds the events every feed has taken, all devices at once: the buckets they change (in memory, {@link Aggregates}),
+ * the alerts raised (one append per device that raised any), then the checkpoints that are due, each after its
+ * device's buckets: a feed's at most every {@value #CHECKPOINT_MS} ms (a restart replays from a device's checkpoint
+ * what the buckets and alerts skip by seq, so a checkpoint need not follow every fold), at once when an alert was
+ * raised or resolved. A device reporting every second thus costs a write of its buckets and of its checkpoint every
+ * {@value #CHECKPOINT_MS} ms, not per reading. At most one fold is in flight, and a fold starts at most every
+ * {@code intervalMs}: under load each fold takes what many devices sent meanwhile. The first change after a quiet
+ * spell is folded at once. A fold that fails changes no feed (its steps were worked out on copies) and is tried again
+ * with backoff: buckets skip what they hold by seq, alert ids come from the reading's seq, so a fold written in part
+ * and tried again counts nothing twice.
  */
 final class Folding {
 
   private static final Logger log = LoggerFactory.getLogger(Folding.class);
   static final long CHECKPOINT_MS = 5_000;
+  /**
+   * Checkpoints (with their devices' buckets) one fold writes at most, besides those of alerts: devices that started
+   * together would otherwise all fall due in the same fold every {@value #CHECKPOINT_MS} ms, and every feed would wait
+   * for its long write. The rest go in the next folds, which spreads them out.
+   */
+  static final int MAX_DUE = 250;
 
   private final Vertx vertx;
   private final StorageRequests storage;
@@ -83,7 +90,10 @@ final class Folding {
     return promise.future();
   }
 
-  /** Writes the checkpoints these feeds have not had written yet (their feeds move to another instance). */
+  /**
+   * Writes the buckets and then the checkpoints these feeds have not had written yet (their feeds stopped: they move
+   * to another instance). The checkpoints are not written when the buckets could not be.
+   */
   Future<Void> flush(Collection<DeviceFeed> feeds) {
     List<JsonObject> docs = new ArrayList<>();
     for (DeviceFeed feed : feeds) {
@@ -92,7 +102,8 @@ final class Folding {
         docs.add(checkpoint.checkpoint());
       }
     }
-    return storage.putAll(DeviceFeed.COLLECTION, docs);
+    return aggregates.write(feeds.stream().map(feed -> feed.device).toList())
+      .compose(v -> storage.putAll(DeviceFeed.COLLECTION, docs));
   }
 
   private void schedule(long atLeastMs) {
@@ -121,13 +132,14 @@ final class Folding {
     List<DeviceFeed> feeds = new ArrayList<>(dirty);
     dirty.clear();
     List<DeviceFeed.Step> steps = feeds.stream().filter(f -> !f.stopped()).map(DeviceFeed::step).filter(Objects::nonNull).toList();
-    // the checkpoints unwritten for CHECKPOINT_MS (oldest first), and those of feeds that raised or resolved an alert
+    // the checkpoints unwritten for CHECKPOINT_MS (oldest first, MAX_DUE at most), and those of feeds that raised or
+    // resolved an alert
     Map<DeviceFeed, JsonObject> checkpoints = new LinkedHashMap<>();
     for (Iterator<Map.Entry<DeviceFeed, Unsaved>> i = unsaved.entrySet().iterator(); i.hasNext(); ) {
       Map.Entry<DeviceFeed, Unsaved> entry = i.next();
       if (entry.getKey().stopped()) {
         i.remove(); // its device moved or was deleted: flushed then, or not wanted
-      } else if (entry.getValue().since() <= lastStart - CHECKPOINT_MS) {
+      } else if (entry.getValue().since() <= lastStart - CHECKPOINT_MS && checkpoints.size() < MAX_DUE) {
         checkpoints.put(entry.getKey(), entry.getValue().checkpoint());
       } else {
         break;
@@ -136,7 +148,7 @@ final class Folding {
     Set<DeviceFeed> due = Set.copyOf(checkpoints.keySet());
     steps.stream().filter(step -> due.contains(step.feed()) || !step.raised().isEmpty())
       .forEach(step -> checkpoints.put(step.feed(), step.checkpoint()));
-    write(steps, checkpoints.values()).onComplete(done -> {
+    write(steps, checkpoints).onComplete(done -> {
       running = false;
       long delay = 0;
       if (done.succeeded()) {
@@ -158,13 +170,15 @@ final class Folding {
     });
   }
 
-  private Future<Void> write(List<DeviceFeed.Step> steps, Collection<JsonObject> checkpoints) {
+  private Future<Void> write(List<DeviceFeed.Step> steps, Map<DeviceFeed, JsonObject> checkpoints) {
     Map<String, List<JsonObject>> readings = new LinkedHashMap<>();
     steps.forEach(step -> readings.put(step.feed().device, step.readings()));
     return aggregates.apply(readings)
       .compose(v -> Future.all(steps.stream().filter(step -> !step.raised().isEmpty())
         .map(step -> storage.request(StorageBus.APPEND, StorageBus.Append.of(new JsonArray(new ArrayList<>(step.raised())))))
         .toList()))
-      .compose(v -> storage.putAll(DeviceFeed.COLLECTION, new ArrayList<>(checkpoints)));
+      // a checkpoint only once the buckets hold what it covers
+      .compose(v -> aggregates.write(checkpoints.keySet().stream().map(feed -> feed.device).toList()))
+      .compose(v -> storage.putAll(DeviceFeed.COLLECTION, new ArrayList<>(checkpoints.values())));
   }
 }

@@ -36,8 +36,9 @@ import java.util.stream.Collectors;
  * partitions, and an instance follows the devices of the partitions whose locks it holds ({@link Partitions}, as
  * storage's are held: balanced every second, a dead member's taken over in the next round). A partition moves
  * cleanly: the instance giving it up stops its feeds, lets the fold in flight finish and writes their checkpoints
- * before it lets the lock go; the next owner resumes from those. Ingest and aggregate queries need no feed: every
- * instance answers them; a device's status and the deletion of its data go to its partition's owner.
+ * before it lets the lock go; the next owner resumes from those. Ingest needs no feed: every instance answers it; a
+ * device's aggregates (whose newest buckets its feed's instance holds until their checkpoint), its status and the
+ * deletion of its data go to its partition's owner.
  */
 public final class SensorsVerticle extends VerticleBase {
 
@@ -77,7 +78,6 @@ public final class SensorsVerticle extends VerticleBase {
     retention = new AggregateRetention(storage, conf.sensors().retention());
     folding = new Folding(vertx, storage, aggregates, conf.sensors().foldMs());
     consumers.serve(SensorsBus.INGEST, this::ingest);
-    consumers.serve(SensorsBus.AGGREGATES, this::aggregates);
     consumers.add(AuthBus.DEVICES_CHANGED.consumer(vertx.eventBus(), change -> {
       if (!mine.containsKey(SensorsBus.partition(change.deviceId()))) {
         return;
@@ -85,7 +85,13 @@ public final class SensorsVerticle extends VerticleBase {
       if (change.created()) {
         follow(change.deviceId());
       } else {
+        // its checkpoint is not written: should it come back, its feed replays what its buckets did not take
         unfollow(change.deviceId());
+        folding.settled().onComplete(v -> {
+          if (!feeds.containsKey(change.deviceId())) {
+            aggregates.forget(Set.of(change.deviceId()));
+          }
+        });
       }
     }));
     partitions = new Partitions(vertx, SensorsBus.LOCK_PREFIX, SensorsBus.INSTANCES_MAP, SensorsBus.PARTITIONS, instance,
@@ -94,10 +100,11 @@ public final class SensorsVerticle extends VerticleBase {
       sweeper = vertx.setTimer(conf.sensors().retention().sweepSeconds() * 1_000L, t -> sweep()));
   }
 
-  /** Starts following a partition's devices: its status and purge addresses, then a feed per device. */
+  /** Starts following a partition's devices: its aggregates, status and purge addresses, then a feed per device. */
   private Future<Void> servePartition(int partition) {
     List<MessageConsumer<?>> addresses = new ArrayList<>();
     mine.put(partition, addresses);
+    addresses.add(SensorsBus.aggregates(partition).serve(vertx.eventBus(), this::aggregates));
     addresses.add(SensorsBus.status(partition).serve(vertx.eventBus(), device -> feed(device.deviceId()).map(DeviceFeed::status)));
     addresses.add(SensorsBus.purge(partition).serve(vertx.eventBus(), device -> purge(device.deviceId())));
     return Future.all(addresses.stream().map(MessageConsumer::completion).toList())
@@ -113,8 +120,9 @@ public final class SensorsVerticle extends VerticleBase {
   }
 
   /**
-   * Stops following a partition's devices: their feeds stop, the fold in flight ends, and the checkpoints not yet
-   * written are, so the next owner resumes where this one stopped (buckets and alerts skip what they hold, if not).
+   * Stops following a partition's devices: their feeds stop, the fold in flight ends, and the buckets and checkpoints
+   * not yet written are, so the next owner resumes where this one stopped (buckets and alerts skip what they hold, if
+   * not).
    */
   private Future<Void> quitPartition(int partition) {
     List<MessageConsumer<?>> addresses = mine.remove(partition);
@@ -128,14 +136,12 @@ public final class SensorsVerticle extends VerticleBase {
     Future<?> unregistered = addresses == null ? Future.succeededFuture()
       : Future.join(addresses.stream().map(MessageConsumer::unregister).toList());
     return unregistered.eventually(() -> folding.settled())
-      .compose(v -> {
-        // once the fold in flight has put what it wrote in the cache: another instance writes these buckets from now
-        aggregates.forget(leaving.stream().map(feed -> feed.device).collect(Collectors.toSet()));
-        return folding.flush(leaving);
-      })
+      .compose(v -> folding.flush(leaving))
       .onFailure(failure -> log.warn("checkpoints of a partition given up not written: its next owner replays more "
         + "[partition: {}, error: {}]", partition, failure.getMessage()))
-      .otherwiseEmpty();
+      .otherwiseEmpty()
+      // another instance writes these buckets from now
+      .onComplete(v -> aggregates.forget(leaving.stream().map(feed -> feed.device).collect(Collectors.toSet())));
   }
 
   /** Drops the aggregates past their time, one device after another, then waits for the next sweep. */

@@ -17,7 +17,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Aggregate folding against a brute-force computation, through store failures, cache evictions and replays. */
+/**
+ * Aggregate folding against a brute-force computation, through store failures, cache evictions, crashes with buckets
+ * not written and replays.
+ */
 class AggregatesTest {
 
   private static final long T0 = Instant.parse("2026-11-30T22:00:00Z").toEpochMilli();
@@ -71,10 +74,13 @@ class AggregatesTest {
     });
   }
 
-  /** Applies one page as a device feed does: again and again until it is written (the checkpoint moves only then). */
+  /**
+   * Folds one page and writes the device's buckets as a fold due for a checkpoint does: again and again until both
+   * are done (the checkpoint moves only then).
+   */
   private static void applyUntilWritten(Aggregates aggregates, List<JsonObject> page) {
     for (int attempt = 0; attempt < 200; attempt++) {
-      Future<Void> done = aggregates.apply("dev", page);
+      Future<Void> done = aggregates.apply("dev", page).compose(v -> aggregates.write(List.of("dev")));
       assertTrue(done.isComplete(), "the fake answers at once");
       if (done.succeeded()) {
         return;
@@ -111,39 +117,95 @@ class AggregatesTest {
           batch.add(reading(++seq, KINDS.get(random.nextInt(2)), Math.round(random.nextGaussian() * 1000) / 10.0, at));
         }
         readings.addAll(batch);
-        applyUntilWritten(aggregates, batch);
-        if (random.nextInt(5) == 0) {
-          // a crash after writing buckets but before the checkpoint: a new instance replays from the last checkpoint
+        if (random.nextInt(4) == 0) {
+          // a crash before the checkpoint, the page folded in memory (or not: a failed read) and its buckets written,
+          // in part or not at all: a new instance replays from the last checkpoint
+          Future<Void> folded = aggregates.apply("dev", batch);
+          if (folded.succeeded() && random.nextBoolean()) {
+            var unused = aggregates.write(List.of("dev"));
+          }
           aggregates = new Aggregates(store, 1 + random.nextInt(8), HubbubConf.SensorRetention.FOREVER, System::currentTimeMillis);
           applyUntilWritten(aggregates, readings.subList(checkpoint, readings.size()));
+        } else {
+          applyUntilWritten(aggregates, batch);
         }
         checkpoint = readings.size();
       }
       assertTrue(store.failures > 5, "failures were injected: " + store.failures);
       store.failing(0);
+      Aggregates restarted = new Aggregates(store, 8, HubbubConf.SensorRetention.FOREVER, System::currentTimeMillis);
       for (String kind : KINDS) {
         for (Map.Entry<String, Long> window : io.hubbub.bus.SensorsBus.WINDOWS.entrySet()) {
           assertSame(bruteForce(readings, kind, window.getValue()), queried(aggregates, kind, window.getKey()),
             "seed " + seed + ", " + kind + " " + window.getKey());
+          assertSame(bruteForce(readings, kind, window.getValue()), queried(restarted, kind, window.getKey()),
+            "seed " + seed + ", " + kind + " " + window.getKey() + ", as stored");
         }
       }
     }
   }
 
   @Test
-  void aFailedWriteLeavesNothingBehindForTheRetryToSkip() {
+  void aFailedReadOrWriteLeavesNothingBehindForTheRetryToSkip() {
     FakeDocs store = new FakeDocs(7);
-    Aggregates aggregates = new Aggregates(store, HubbubConf.SensorRetention.FOREVER);
     List<JsonObject> page = List.of(reading(1, "temperature", 20.0, T0), reading(2, "temperature", 22.0, T0 + 1_000));
-    applyUntilWritten(aggregates, page.subList(0, 1));
+    applyUntilWritten(new Aggregates(store, HubbubConf.SensorRetention.FOREVER), page.subList(0, 1));
+    Aggregates aggregates = new Aggregates(store, HubbubConf.SensorRetention.FOREVER); // a restart: it reads the buckets
     store.failing(1.0); // every call fails, puts before or after writing
     for (int i = 0; i < 5; i++) {
-      assertTrue(aggregates.apply("dev", page.subList(1, 2)).failed());
+      assertTrue(aggregates.apply("dev", page.subList(1, 2)).failed(), "the buckets could not be read");
     }
     store.failing(0);
-    applyUntilWritten(aggregates, page.subList(1, 2));
-    JsonArray buckets = aggregates.query("dev", "temperature", "1m", T0, T0).result().getJsonArray("buckets");
-    assertEquals(2L, buckets.getJsonObject(0).getLong("count"));
-    assertEquals(21.0, buckets.getJsonObject(0).getDouble("avg"));
+    assertTrue(aggregates.apply("dev", page.subList(1, 2)).succeeded());
+    store.failing(1.0);
+    for (int i = 0; i < 5; i++) {
+      assertTrue(aggregates.write(List.of("dev")).failed());
+    }
+    store.failing(0);
+    applyUntilWritten(aggregates, page.subList(1, 2)); // the retry: seq 2 is held already, the buckets still to write
+    for (Aggregates reader : List.of(aggregates, new Aggregates(store, HubbubConf.SensorRetention.FOREVER))) {
+      JsonArray buckets = reader.query("dev", "temperature", "1m", T0, T0).result().getJsonArray("buckets");
+      assertEquals(2L, buckets.getJsonObject(0).getLong("count"));
+      assertEquals(21.0, buckets.getJsonObject(0).getDouble("avg"));
+    }
+  }
+
+  @Test
+  void bucketsAreWrittenOnlyWhenAskedAndQueriesSeeThemBefore() {
+    FakeDocs store = new FakeDocs(3);
+    Aggregates aggregates = new Aggregates(store, HubbubConf.SensorRetention.FOREVER);
+    assertTrue(aggregates.apply("dev", List.of(reading(1, "temperature", 20.0, T0), reading(2, "temperature", 24.0, T0 + 90_000)))
+      .succeeded());
+    assertTrue(store.collections.getOrDefault(Aggregates.COLLECTION, Map.of()).isEmpty(), "nothing written by the fold");
+    JsonArray minutes = aggregates.query("dev", "temperature", "1m", T0, T0 + 120_000).result().getJsonArray("buckets");
+    assertEquals(2, minutes.size(), "the owner's query sees what it folded: " + minutes);
+    assertEquals(22.0, aggregates.query("dev", "temperature", "1h", T0, T0).result().getJsonArray("buckets")
+      .getJsonObject(0).getDouble("avg"));
+    assertTrue(aggregates.query("dev", "humidity", "1m", T0, T0 + 120_000).result().getJsonArray("buckets").isEmpty(),
+      "another kind's buckets are not laid over");
+    assertTrue(aggregates.query("dev", "temperature", "1m", T0 + 60_000, T0 + 120_000).result().getJsonArray("buckets")
+      .size() == 1, "nor those out of the range");
+    assertTrue(aggregates.write(List.of("other")).succeeded());
+    assertTrue(store.collections.getOrDefault(Aggregates.COLLECTION, Map.of()).isEmpty(), "another device's write");
+    assertTrue(aggregates.write(List.of("dev")).succeeded());
+    assertEquals(3, store.collections.get(Aggregates.COLLECTION).size(), "two minutes and an hour");
+    store.collections.get(Aggregates.COLLECTION).clear();
+    assertTrue(aggregates.write(List.of("dev")).succeeded());
+    assertTrue(store.collections.get(Aggregates.COLLECTION).isEmpty(), "written once: nothing left to write");
+  }
+
+  @Test
+  void aBucketPastItsRetentionByTheTimeOfItsWriteIsDropped() {
+    FakeDocs store = new FakeDocs(5);
+    long[] now = {T0 + 30_000};
+    Aggregates aggregates = new Aggregates(store, 100, new HubbubConf.SensorRetention(120, 86_400, 60), () -> now[0]);
+    assertTrue(aggregates.apply("dev", List.of(reading(1, "temperature", 20.0, T0))).succeeded());
+    now[0] = T0 + 200_000; // the minute's bucket is past its 120 s now, the hour's is not
+    assertTrue(aggregates.write(List.of("dev")).succeeded());
+    assertEquals(List.of(Aggregates.id("dev", "temperature", "1h", T0)),
+      List.copyOf(store.collections.get(Aggregates.COLLECTION).keySet()));
+    store.collections.get(Aggregates.COLLECTION).clear();
+    assertTrue(aggregates.write(List.of("dev")).succeeded());
+    assertTrue(store.collections.get(Aggregates.COLLECTION).isEmpty(), "the dropped one is not kept to be written");
   }
 }

@@ -131,6 +131,23 @@ class FoldingTest {
         assertEquals(expectedAlerts(device.getKey(), theirs), storedAlerts(store, device.getKey()),
           "seed " + seed + ", " + device.getKey() + ": alerts raised once each");
       }
+      // handed over as a partition is given up: the feeds stop, then what they folded is written, buckets and checkpoints
+      on(() -> {
+        last.feeds.values().forEach(DeviceFeed::stop);
+        return last.folding.settled().compose(v -> last.folding.flush(last.feeds.values()));
+      }).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      Aggregates stored = new Aggregates(store, 16, HubbubConf.SensorRetention.FOREVER, System::currentTimeMillis);
+      for (Map.Entry<String, List<JsonObject>> device : readings.entrySet()) {
+        List<JsonObject> theirs = device.getValue().stream().filter(e -> "READING".equals(e.getString("type"))).toList();
+        assertEquals(device.getValue().size(), store.collections.get(DeviceFeed.COLLECTION).get(device.getKey()).getLong("lastSeq"),
+          "seed " + seed + ", " + device.getKey() + ": its checkpoint written");
+        for (String kind : List.of("temperature", "humidity")) {
+          for (Map.Entry<String, Long> window : SensorsBus.WINDOWS.entrySet()) {
+            assertEquals(bruteForce(theirs, kind, window.getValue()), on(() -> queried(stored, device.getKey(), kind, window.getKey())),
+              "seed " + seed + ", " + device.getKey() + " " + kind + " " + window.getKey() + ", as stored");
+          }
+        }
+      }
       on(() -> {
         last.stop();
         return null;
