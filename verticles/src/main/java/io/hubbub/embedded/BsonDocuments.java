@@ -10,74 +10,66 @@ import org.h2.mvstore.WriteBuffer;
 import org.h2.mvstore.type.BasicDataType;
 
 import java.nio.ByteBuffer;
-import java.util.Collection;
-import java.util.Map;
 
 /**
- * The value type of the embedded store's collections: each document as BSON, with mongo-java-server's own
- * codec (the one its wire protocol uses). H2's default type stored documents by Java serialization, the
- * largest cost of reading history (a profile of catch-up reads) and a large one of every write. Used only
- * for maps made with it ({@link DurableH2Backend} marks them): the byte format differs.
+ * The value type of the embedded store's collections: each document as its BSON bytes, with mongo-java-server's own
+ * codec (the one its wire protocol uses), encoded when it is stored and decoded when it is asked for
+ * ({@link #encode}, {@link #decode}). H2's default type kept documents as objects and stored them by Java
+ * serialization, the largest cost of reading history (a profile of catch-up reads) and a large one of every write.
+ * Kept as bytes, a stored document is one array on the heap instead of a tree of maps and strings: the pages a
+ * checkpoint has not written yet, and those H2 caches, cost the garbage collector an array each, and writing a page
+ * copies bytes. Used only for maps made with it ({@link DurableH2Backend} marks them): the byte format differs from
+ * the plain backend's.
  */
-final class BsonDocuments extends BasicDataType<Document> {
+final class BsonDocuments extends BasicDataType<byte[]> {
 
-  /** An estimate of the document's size: H2 sizes its pages by it (too low a guess makes huge pages to rewrite). */
-  @Override
-  public int getMemory(Document document) {
-    return (int) Math.min(Integer.MAX_VALUE, estimate(document));
-  }
+  /**
+   * How much larger than its BSON H2 is told a document is. H2 splits a page by this estimate: the decoded objects'
+   * size, which these pages were sized by when they held documents (too low a guess makes huge pages, and a write to
+   * one rewrites all of it).
+   */
+  private static final int PAGE_WEIGHT = 5;
 
-  private static long estimate(Object value) {
-    if (value instanceof Map<?, ?> map) {
-      long size = 48;
-      for (Map.Entry<?, ?> entry : map.entrySet()) {
-        size += 32 + estimate(entry.getKey()) + estimate(entry.getValue());
-      }
-      return size;
-    }
-    if (value instanceof Collection<?> list) {
-      long size = 32;
-      for (Object item : list) {
-        size += 8 + estimate(item);
-      }
-      return size;
-    }
-    if (value instanceof String s) {
-      return 40L + s.length();
-    }
-    if (value instanceof byte[] bytes) {
-      return 16L + bytes.length;
-    }
-    return 16;
-  }
-
-  @Override
-  public void write(WriteBuffer buff, Document document) {
-    ByteBuf bson = Unpooled.buffer(512); // grows as needed: sizing it by getMemory would walk the document twice
+  static byte[] encode(Document document) {
+    ByteBuf bson = Unpooled.buffer(512);
     try {
       BsonEncoder.encodeDocument(document, bson);
-      buff.putVarInt(bson.readableBytes()).put(bson.nioBuffer());
+      byte[] bytes = new byte[bson.readableBytes()];
+      bson.readBytes(bytes);
+      return bytes;
     } finally {
       bson.release();
     }
   }
 
-  @Override
-  public Document read(ByteBuffer buff) {
-    int length = DataUtils.readVarInt(buff);
-    ByteBuffer slice = buff.slice();
-    slice.limit(length);
-    buff.position(buff.position() + length);
-    return BsonDecoder.decodeBson(Unpooled.wrappedBuffer(slice));
+  static Document decode(byte[] bson) {
+    return bson == null ? null : BsonDecoder.decodeBson(Unpooled.wrappedBuffer(bson));
   }
 
   @Override
-  public Document[] createStorage(int size) {
-    return new Document[size];
+  public int getMemory(byte[] bson) {
+    return 64 + PAGE_WEIGHT * bson.length;
   }
 
   @Override
-  public int compare(Document unusedLeft, Document unusedRight) {
+  public void write(WriteBuffer buff, byte[] bson) {
+    buff.putVarInt(bson.length).put(bson);
+  }
+
+  @Override
+  public byte[] read(ByteBuffer buff) {
+    byte[] bson = new byte[DataUtils.readVarInt(buff)];
+    buff.get(bson);
+    return bson;
+  }
+
+  @Override
+  public byte[][] createStorage(int size) {
+    return new byte[size][];
+  }
+
+  @Override
+  public int compare(byte[] unusedLeft, byte[] unusedRight) {
     throw new UnsupportedOperationException("documents are values, never keys");
   }
 }

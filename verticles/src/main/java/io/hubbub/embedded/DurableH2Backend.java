@@ -2,11 +2,16 @@ package io.hubbub.embedded;
 
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
+import de.bwaldvogel.mongo.backend.Assert;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
+import de.bwaldvogel.mongo.backend.DocumentWithPosition;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
+import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.backend.QueryResult;
+import de.bwaldvogel.mongo.backend.Utils;
+import de.bwaldvogel.mongo.backend.ValueComparator;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
@@ -38,6 +43,7 @@ import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -47,6 +53,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
 
 /**
  * mongo-java-server's H2 backend, made durable the way MongoDB is: a write-ahead journal, with its B-trees
@@ -536,7 +543,7 @@ final class DurableH2Backend extends H2Backend {
    * finds deep copies, which mongo-java-server changes and then puts in the map. A checkpoint serializing a page with
    * writes going on, and a read encoding its reply, keep the object they hold as it was.
    */
-  private final class CopyOnUpdateCollection extends H2Collection {
+  private class CopyOnUpdateCollection extends H2Collection {
 
     /** The {@code $in} of strings being matched on this thread, if that is the query under way. */
     private static final ThreadLocal<StringsIn> MATCHING = new ThreadLocal<>();
@@ -561,7 +568,7 @@ final class DurableH2Backend extends H2Backend {
           MATCHING.remove();
         }
       }
-      if (updating != Thread.currentThread()) {
+      if (updating != Thread.currentThread() || !sharesDocuments()) {
         return found;
       }
       List<Document> copies = new ArrayList<>();
@@ -576,6 +583,74 @@ final class DurableH2Backend extends H2Backend {
     protected boolean documentMatchesQuery(Document document, Document query) {
       StringsIn in = MATCHING.get();
       return (in != null && in.query() == query) ? in.matches(document) : super.documentMatchesQuery(document, query);
+    }
+
+    /** Whether the documents queries find are the objects the map holds (so an update must be given copies). */
+    boolean sharesDocuments() {
+      return true;
+    }
+  }
+
+  /**
+   * A collection of this backend's own type: its map holds each document as BSON ({@link BsonDocuments}), encoded
+   * when it is put and decoded each time it is read, so whatever finds a document has its own object: updates need
+   * no copies, and nothing a query holds is what a page being written holds. Every method of {@link H2Collection}
+   * that touches the map is replaced here; its own map field (given this one, typed for documents) is never read.
+   */
+  private final class PackedCollection extends CopyOnUpdateCollection {
+
+    private final MVMap<Object, byte[]> packed;
+
+    @SuppressWarnings("unchecked") // the superclass's map is never read: every method using it is overridden below
+    PackedCollection(MongoDatabase database, String name, CollectionOptions options, MVMap<Object, byte[]> packed,
+                     MVMap<String, Object> meta) {
+      super(database, name, options, (MVMap<Object, Document>) (MVMap<?, ?>) packed, meta);
+      this.packed = packed;
+    }
+
+    @Override
+    boolean sharesDocuments() {
+      return false;
+    }
+
+    @Override
+    protected Object addDocumentInternal(Document document) {
+      Object key = getIdField() != null ? Utils.getSubdocumentValue(document, getIdField()) : UUID.randomUUID();
+      byte[] previous = packed.put(Missing.ofNullable(key), BsonDocuments.encode(document));
+      Assert.isNull(previous, () -> "Document with key '" + key + "' already existed in " + this);
+      return key;
+    }
+
+    @Override
+    protected Document getDocument(Object position) {
+      return BsonDocuments.decode(packed.get(position));
+    }
+
+    @Override
+    protected void removeDocument(Object position) {
+      if (packed.remove(position) == null) {
+        throw new NoSuchElementException("No document with key " + position);
+      }
+    }
+
+    @Override
+    protected Stream<DocumentWithPosition<Object>> streamAllDocumentsWithPosition() {
+      return packed.entrySet().stream().map(entry -> new DocumentWithPosition<>(BsonDocuments.decode(entry.getValue()), entry.getKey()));
+    }
+
+    @Override
+    protected QueryResult matchDocuments(Document query, Document orderBy, int numberToSkip, int limit, int batchSize,
+                                         Document fieldSelector) {
+      Stream<Document> documents = isNaturalDescending(orderBy)
+        ? streamAllDocumentsWithPosition().sorted((a, b) -> ValueComparator.desc().compare(a.getPosition(), b.getPosition()))
+          .map(DocumentWithPosition::getDocument)
+        : packed.values().stream().map(BsonDocuments::decode);
+      return matchDocumentsFromStream(documents, query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+    }
+
+    @Override
+    protected void handleUpdate(Object position, Document oldDocument, Document newDocument) {
+      packed.put(Missing.ofNullable(position), BsonDocuments.encode(newDocument));
     }
   }
 
@@ -643,11 +718,13 @@ final class DurableH2Backend extends H2Backend {
     protected MongoCollection<Object> openOrCreateCollection(String collectionName, CollectionOptions options) {
       MVStore store = getMvStore();
       String name = DATA_PREFIX + getFullCollectionNamespace(collectionName); // as H2Database names them
-      MVMap<Object, Document> data = ours(name, BSON_DOCUMENTS)
-        ? store.openMap(name, new MVMap.Builder<Object, Document>().valueType(new BsonDocuments()))
-        : store.openMap(name); // made by the plain backend: as it opens it
       MVMap<String, Object> meta = store.openMap(META_PREFIX + getFullCollectionNamespace(collectionName));
-      return new CopyOnUpdateCollection(this, collectionName, options, data, meta);
+      if (ours(name, BSON_DOCUMENTS)) {
+        MVMap<Object, byte[]> packed = store.openMap(name, new MVMap.Builder<Object, byte[]>().valueType(new BsonDocuments()));
+        return new PackedCollection(this, collectionName, options, packed, meta);
+      }
+      // made by the plain backend: as it opens it
+      return new CopyOnUpdateCollection(this, collectionName, options, store.openMap(name), meta);
     }
 
     @Override
