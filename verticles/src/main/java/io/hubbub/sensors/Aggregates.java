@@ -3,6 +3,7 @@ package io.hubbub.sensors;
 import com.github.benmanes.caffeine.cache.Cache;
 import io.hubbub.Caches;
 import io.hubbub.bus.Failures;
+import io.hubbub.bus.Readings;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.StorageRequests;
@@ -12,6 +13,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -92,33 +94,54 @@ final class Aggregates {
   }
 
   static String id(String device, String kind, String window, long start) {
-    return device + "|" + kind + "|" + window + "|" + String.format(Locale.ROOT, "%013d", start);
+    String digits = Long.toString(start);
+    if (start < 0 || digits.length() >= 13) {
+      return device + "|" + kind + "|" + window + "|" + String.format(Locale.ROOT, "%013d", start);
+    }
+    return device + "|" + kind + "|" + window + "|" + "0".repeat(13 - digits.length()) + digits;
   }
 
-  /** {@link #apply(Map)} for one device. */
-  Future<Void> apply(String device, List<JsonObject> readings) {
-    return apply(Map.of(device, readings));
+  /** A READING event's reading, its time parsed. */
+  record Reading(long seq, String kind, double value, long at) {
+
+    /** The event's reading, or null when the event is not a READING as the ingest path writes it. */
+    static Reading of(JsonObject event) {
+      if (!SensorsBus.READING.equals(event.getValue("type")) || !(event.getValue("seq") instanceof Number seq)
+          || !(event.getValue("data") instanceof JsonObject data) || !(data.getValue("kind") instanceof String kind)
+          || !Readings.KIND.matcher(kind).matches() || !(data.getValue("value") instanceof Number value)
+          || !(data.getValue("at") instanceof String at)) {
+        return null;
+      }
+      try {
+        return new Reading(seq.longValue(), kind, value.doubleValue(), Instant.parse(at).toEpochMilli());
+      } catch (DateTimeParseException e) {
+        return null;
+      }
+    }
+  }
+
+  /** {@link #apply(Map)} for one device's events (those that are not readings are skipped). */
+  Future<Void> apply(String device, List<JsonObject> events) {
+    return apply(Map.of(device, events.stream().map(Reading::of).filter(Objects::nonNull).toList()));
   }
 
   /**
-   * Folds READING events (per device, in seq order) into their buckets, in memory: the buckets not held are read
-   * first (fails, changing nothing, when that read does). A changed bucket is a new object, so one being written
-   * stays as it was sent.
+   * Folds readings (per device, in seq order) into their buckets, in memory: the buckets not held are read first
+   * (fails, changing nothing, when that read does). A changed bucket is a new object, so one being written stays as
+   * it was sent.
    */
-  Future<Void> apply(Map<String, List<JsonObject>> readingsByDevice) {
+  Future<Void> apply(Map<String, List<Reading>> readingsByDevice) {
     long now = clock.getAsLong();
     // per device, per reading, per window: the bucket's id; null when the reading is too old for that window
     Map<String, List<String>> idsByDevice = new HashMap<>();
     LinkedHashSet<String> distinct = new LinkedHashSet<>();
     readingsByDevice.forEach((device, readings) -> {
       List<String> ids = new ArrayList<>();
-      for (JsonObject event : readings) {
-        JsonObject data = event.getJsonObject("data");
-        long at = Instant.parse(data.getString("at")).toEpochMilli();
-        WINDOWS.forEach(window -> {
-          long start = start(at, window);
-          ids.add(start < oldestKept(window, now) ? null : id(device, data.getString("kind"), window, start));
-        });
+      for (Reading reading : readings) {
+        for (String window : WINDOWS) {
+          long start = start(reading.at(), window);
+          ids.add(start < oldestKept(window, now) ? null : id(device, reading.kind(), window, start));
+        }
       }
       idsByDevice.put(device, ids);
       distinct.addAll(ids);
@@ -147,13 +170,11 @@ final class Aggregates {
       readingsByDevice.forEach((device, readings) -> {
         List<String> ids = idsByDevice.get(device);
         int i = 0;
-        for (JsonObject event : readings) {
-          long seq = event.getLong("seq");
-          double value = event.getJsonObject("data").getDouble("value");
+        for (Reading reading : readings) {
           for (int w = 0; w < WINDOWS.size(); w++) {
             String id = ids.get(i++);
             JsonObject bucket = id == null ? null : working.get(id);
-            if (bucket != null && fold(bucket, seq, value)) {
+            if (bucket != null && fold(bucket, reading.seq(), reading.value())) {
               changed.put(id, bucket);
             }
           }

@@ -1,7 +1,6 @@
 package io.hubbub.sensors;
 
 import io.hubbub.Backoff;
-import io.hubbub.bus.Readings;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.StorageRequests;
@@ -12,9 +11,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -44,13 +46,15 @@ final class DeviceFeed {
   private final ArrayDeque<JsonObject> pending = new ArrayDeque<>();
   private JsonObject alertState;
   private JsonObject last;
+  /** The time of each kind's reading in {@link #last}, parsed (filled as kinds are met). */
+  private Map<String, Long> lastAt = Map.of();
   private boolean reading;
   private boolean again;
   private boolean stopped;
 
   /** One fold of this feed's pending events: what it computed from them, applied once its writes are done. */
-  record Step(DeviceFeed feed, int count, long through, List<JsonObject> readings, List<JsonObject> raised,
-              JsonObject alertState, JsonObject last) {
+  record Step(DeviceFeed feed, int count, long through, List<Aggregates.Reading> readings, List<JsonObject> raised,
+              JsonObject alertState, JsonObject last, Map<String, Long> lastAt) {
 
     JsonObject checkpoint() {
       return new JsonObject().put("_id", feed.device).put("lastSeq", through).put("alerts", alertState).put("last", last);
@@ -153,27 +157,28 @@ final class DeviceFeed {
     if (pending.isEmpty()) {
       return null;
     }
-    List<JsonObject> readings = new ArrayList<>();
+    List<Aggregates.Reading> readings = new ArrayList<>();
     JsonObject state = alertState.copy();
     JsonObject latest = last.copy();
+    Map<String, Long> latestAt = new HashMap<>(lastAt);
     List<JsonObject> raised = new ArrayList<>();
     long through = applied;
     for (JsonObject event : pending) {
       through = event.getLong("seq");
-      if (!SensorsBus.READING.equals(event.getString("type")) || !isReading(event.getJsonObject("data"))) {
+      Aggregates.Reading reading = Aggregates.Reading.of(event);
+      if (reading == null) {
         continue; // a device may publish other events to its stream: they are not readings
       }
-      readings.add(event);
-      JsonObject data = event.getJsonObject("data");
-      long at = Instant.parse(data.getString("at")).toEpochMilli();
-      String kind = data.getString("kind");
-      JsonObject previous = latest.getJsonObject(kind);
-      if (previous == null || at >= Instant.parse(previous.getString("at")).toEpochMilli()) {
-        latest.put(kind, data.copy().put("seq", event.getLong("seq")));
+      readings.add(reading);
+      String kind = reading.kind();
+      Long previous = latestAt.computeIfAbsent(kind, k -> latest.getValue(k) instanceof JsonObject was ? timeOf(was) : null);
+      if (previous == null || reading.at() >= previous) {
+        latest.put(kind, event.getJsonObject("data").copy().put("seq", reading.seq()));
+        latestAt.put(kind, reading.at());
       }
-      raised.addAll(alerts.evaluate(state, device, event.getLong("seq"), kind, data.getDouble("value"), at));
+      raised.addAll(alerts.evaluate(state, device, reading.seq(), kind, reading.value(), reading.at()));
     }
-    return new Step(this, pending.size(), through, readings, raised, state, latest);
+    return new Step(this, pending.size(), through, readings, raised, state, latest, latestAt);
   }
 
   /** The step's writes are done: its events are applied. */
@@ -184,18 +189,18 @@ final class DeviceFeed {
     applied = step.through();
     alertState = step.alertState();
     last = step.last();
+    lastAt = step.lastAt();
     if (again && !reading) {
       poke();
     }
   }
 
-  /** A READING as the ingest path writes it; anything else in the stream is skipped. */
-  private static boolean isReading(JsonObject data) {
+  /** The time of a latest reading as a checkpoint holds it; null when it has none that parses (read by an older version). */
+  private static Long timeOf(JsonObject reading) {
     try {
-      return data != null && data.getValue("kind") instanceof String kind && Readings.KIND.matcher(kind).matches()
-        && data.getValue("value") instanceof Number && data.getValue("at") instanceof String at && Instant.parse(at) != null;
-    } catch (RuntimeException e) {
-      return false;
+      return reading.getValue("at") instanceof String at ? Instant.parse(at).toEpochMilli() : null;
+    } catch (DateTimeParseException e) {
+      return null;
     }
   }
 }

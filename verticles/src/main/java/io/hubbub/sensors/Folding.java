@@ -171,7 +171,7 @@ final class Folding {
   }
 
   private Future<Void> write(List<DeviceFeed.Step> steps, Map<DeviceFeed, JsonObject> checkpoints) {
-    Map<String, List<JsonObject>> readings = new LinkedHashMap<>();
+    Map<String, List<Aggregates.Reading>> readings = new LinkedHashMap<>();
     steps.forEach(step -> readings.put(step.feed().device, step.readings()));
     return aggregates.apply(readings)
       .compose(v -> Future.all(steps.stream().filter(step -> !step.raised().isEmpty())

@@ -9,12 +9,14 @@ import org.junit.jupiter.api.Test;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -87,6 +89,27 @@ class AggregatesTest {
       }
     }
     throw new AssertionError("a page never got written");
+  }
+
+  @Test
+  void idsPadTheStartToThirteenDigits() {
+    for (long start : new long[] {0, 7, 60_000, 999_999_999_999L, 1_000_000_000_000L, T0, 99_999_999_999_999L, -60_000}) {
+      assertEquals("d|k|1m|" + String.format(Locale.ROOT, "%013d", start), Aggregates.id("d", "k", "1m", start));
+    }
+  }
+
+  @Test
+  void onlyReadingsAsTheIngestPathWritesThemAreFolded() {
+    assertEquals(new Aggregates.Reading(4, "temperature", 20.5, T0 + 1), Aggregates.Reading.of(reading(4, "temperature", 20.5, T0 + 1)));
+    assertNull(Aggregates.Reading.of(reading(4, "temperature", 20.5, T0).put("type", "NOTE")));
+    assertNull(Aggregates.Reading.of(reading(4, "Temperature!", 20.5, T0)));
+    assertNull(Aggregates.Reading.of(reading(4, "temperature", 20.5, T0).put("seq", "4")));
+    assertNull(Aggregates.Reading.of(reading(4, "temperature", 20.5, T0).put("data", "hot")));
+    JsonObject event = reading(4, "temperature", 20.5, T0);
+    event.getJsonObject("data").put("value", "20.5");
+    assertNull(Aggregates.Reading.of(event));
+    event.getJsonObject("data").put("value", 20.5).put("at", "yesterday");
+    assertNull(Aggregates.Reading.of(event));
   }
 
   @Test
