@@ -160,8 +160,7 @@ public final class Node {
     }
     for (String op : List.of("append", "read", "meta")) { // one series per operation, not per partition
       String prefix = "storage." + op + ".";
-      if (address.startsWith(prefix) && address.length() > prefix.length()
-          && address.substring(prefix.length()).chars().allMatch(c -> c >= '0' && c <= '9')) {
+      if (address.startsWith(prefix) && address.length() > prefix.length() && only(address, prefix.length(), "0123456789")) {
         return "storage." + op;
       }
     }
@@ -169,7 +168,17 @@ public final class Node {
   }
 
   private static boolean isUuid(String address) {
-    return address.length() == 36 && address.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-');
+    return address.length() == 36 && only(address, 0, "0123456789abcdef-");
+  }
+
+  /** Whether the text holds only these characters from {@code from} on. */
+  private static boolean only(String text, int from, String characters) {
+    for (int i = from; i < text.length(); i++) {
+      if (characters.indexOf(text.charAt(i)) < 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static final MeterFilter ADDRESS_KINDS = new MeterFilter() {

@@ -94,11 +94,11 @@ final class Aggregates {
   }
 
   static String id(String device, String kind, String window, long start) {
-    String digits = Long.toString(start);
-    if (start < 0 || digits.length() >= 13) {
+    if (start < 0) {
       return device + "|" + kind + "|" + window + "|" + String.format(Locale.ROOT, "%013d", start);
     }
-    return device + "|" + kind + "|" + window + "|" + "0".repeat(13 - digits.length()) + digits;
+    String digits = Long.toString(start);
+    return device + "|" + kind + "|" + window + "|" + "0".repeat(Math.max(0, 13 - digits.length())) + digits;
   }
 
   /** A READING event's reading, its time parsed. */
