@@ -71,8 +71,9 @@ import java.util.stream.Stream;
  * applied written in the same commit ({@value #JOURNAL_STATE}); writes go on while H2 serializes and writes those
  * pages on its own threads; then the file is synced and the journal segments that commit holds are deleted. This
  * needs stored documents that never change: mongo-java-server's updates put new fields into the document object
- * they found, so an update here finds a copy ({@link CopyOnUpdateCollection}) and the map is given the copy, and a
- * page being serialized keeps the object it had. No other commit is ever made (H2's auto-commit is off), so the file
+ * they found. This backend's collections hold BSON bytes and decode a fresh object for every reader
+ * ({@link PackedCollection}); in a collection the plain backend made, an update finds a copy
+ * ({@link CopyOnUpdateCollection}) and the map is given the copy. Either way a page being serialized keeps what it had. No other commit is ever made (H2's auto-commit is off), so the file
  * always holds exactly the records up to its seq.
  *
  * <p><b>Recovery.</b> Opening replays the journal past the file's seq, in order, then checkpoints: after a SIGKILL
