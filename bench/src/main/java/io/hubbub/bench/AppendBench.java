@@ -103,6 +103,7 @@ public final class AppendBench {
     // compiler threads would otherwise be half of the first rows' CPU
     http(http, token, 16, 16, WARMUP_SECONDS);
     bridge(port, token, 16, 16, WARMUP_SECONDS);
+    writesSince(); // the warm-up's writes are not the first row's
     for (int publishers : publisherCounts) {
       markCpu();
       row("HTTP POST /api/streams/{s}/events", publishers, publishers, http(http, token, publishers, publishers));
@@ -153,22 +154,32 @@ public final class AppendBench {
   }
 
   /** Records a scenario's rate, with the server's CPU and the group commit's writes meanwhile, and prints it now. */
-  private void row(String scenario, int publishers, int streams, double rate) throws Exception {
-    double cpu = (server.cpuNanos() - cpuMark) / (double) (System.nanoTime() - wallMark);
+  /**
+   * Events and milliseconds per group-commit write since the last call, from the server's metrics ({0, 0} when it
+   * wrote nothing).
+   */
+  private double[] writesSince() throws Exception {
     String metrics = BlockingHttp.local(serverPort).send(HttpMethod.GET, "/metrics", null, null).text();
     long batches = (long) sum(metrics, "hubbub_append_batch_events_count");
     double events = sum(metrics, "hubbub_append_batch_events_sum");
     double writeMs = sum(metrics, "hubbub_append_write_seconds_sum") * 1000;
-    double perWrite = 0;
-    double msPerWrite = 0;
+    double[] since = {0, 0};
     if (batches > batchesSeen) {
       long count = batches - batchesSeen;
-      perWrite = (events - eventsSeen) / count;
-      msPerWrite = (writeMs - writeMsSeen) / count;
+      since[0] = (events - eventsSeen) / count;
+      since[1] = (writeMs - writeMsSeen) / count;
       batchesSeen = batches;
       eventsSeen = events;
       writeMsSeen = writeMs;
     }
+    return since;
+  }
+
+  private void row(String scenario, int publishers, int streams, double rate) throws Exception {
+    double cpu = (server.cpuNanos() - cpuMark) / (double) (System.nanoTime() - wallMark);
+    double[] writes = writesSince();
+    double perWrite = writes[0];
+    double msPerWrite = writes[1];
     rows.add(new Object[] {scenario, publishers, streams, rate, 100 * cpu, perWrite, msPerWrite});
     System.out.printf("  %s, %d publisher(s) on %d stream(s): %,.0f/s [cpu %.0f%% of one core] (%.1f events and %.1f ms per write)%n",
       scenario, publishers, streams, rate, 100 * cpu, perWrite, msPerWrite);
