@@ -266,12 +266,7 @@ final class Aggregates {
       .map(stored -> {
         Map<String, JsonObject> found = new HashMap<>();
         stored.forEach(bucket -> found.put(bucket.getString("_id"), bucket));
-        unwritten.getOrDefault(device, Map.of()).forEach((id, bucket) -> {
-          if (bucket.getString("kind").equals(kind) && bucket.getString("window").equals(window) && bucket.getLong("start") >= first
-              && bucket.getLong("start") <= to) {
-            found.put(id, bucket);
-          }
-        });
+        found.putAll(unwritten.getOrDefault(device, Map.of())); // only the ids asked for are taken below
         return ids.stream().map(found::get).filter(Objects::nonNull).toList();
       })
       .map(found -> new JsonObject().put("deviceId", device).put("kind", kind).put("window", window)
