@@ -150,22 +150,29 @@ public final class Node {
    * server's CPU samples with them, 5% with this).
    */
   static String addressKind(String address) {
-    for (String prefix : List.of("streams.live.", "bridge.live.", "chat.presence.", "chat.internal.snapshot.")) {
-      if (address.startsWith(prefix)) {
-        return prefix + "*";
+    for (Map.Entry<String, String> folded : FOLDED.entrySet()) {
+      if (address.startsWith(folded.getKey())) {
+        return folded.getValue();
       }
     }
     if (address.startsWith("__vertx.") || isUuid(address)) {
       return "_reply";
     }
-    for (String op : List.of("append", "read", "meta")) { // one series per operation, not per partition
-      String prefix = "storage." + op + ".";
+    for (Map.Entry<String, String> op : PARTITIONED.entrySet()) {
+      String prefix = op.getKey();
       if (address.startsWith(prefix) && address.length() > prefix.length() && only(address, prefix.length(), "0123456789")) {
-        return "storage." + op;
+        return op.getValue();
       }
     }
     return address;
   }
+
+  /** Prefixes of addresses named by clients or gateways, and the one label value each prefix's addresses get. */
+  private static final Map<String, String> FOLDED = Map.of("streams.live.", "streams.live.*", "bridge.live.", "bridge.live.*",
+    "chat.presence.", "chat.presence.*", "chat.internal.snapshot.", "chat.internal.snapshot.*");
+  /** Storage's partitioned addresses ({@code storage.<op>.<partition>}): one series per operation, not per partition. */
+  private static final Map<String, String> PARTITIONED = Map.of("storage.append.", "storage.append", "storage.read.", "storage.read",
+    "storage.meta.", "storage.meta");
 
   private static boolean isUuid(String address) {
     return address.length() == 36 && only(address, 0, "0123456789abcdef-");
