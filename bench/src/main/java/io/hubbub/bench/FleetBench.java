@@ -228,12 +228,13 @@ final class FleetBench {
 
   private void taken(String device, long seq, long due, long now) {
     taken.incrementAndGet();
+    long micros = Math.max(0, (now - due) / 1_000);
     synchronized (recent) {
-      recent.recordValue(Math.min(recent.getHighestTrackableValue(), Math.max(0, (now - due) / 1_000)));
+      recent.recordValue(Math.min(recent.getHighestTrackableValue(), micros));
     }
     if (measuring) {
       synchronized (latency) {
-        latency.recordValue(Math.min(latency.getHighestTrackableValue(), Math.max(0, (now - due) / 1_000)));
+        latency.recordValue(Math.min(latency.getHighestTrackableValue(), micros));
       }
     }
     ConcurrentSkipListMap<Long, Long> sampled = acked.get(device);
