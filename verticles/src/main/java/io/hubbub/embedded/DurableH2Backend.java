@@ -614,11 +614,22 @@ final class DurableH2Backend extends H2Backend {
       return false;
     }
 
+    /**
+     * The size of the collection's documents is kept here, from the BSON put and taken out of the map: the
+     * library would encode each document once more to learn its size (twice for an update).
+     */
+    @Override
+    protected boolean tracksDataSize() {
+      return false;
+    }
+
     @Override
     protected Object addDocumentInternal(Document document) {
       Object key = getIdField() != null ? Utils.getSubdocumentValue(document, getIdField()) : UUID.randomUUID();
-      byte[] previous = packed.put(Missing.ofNullable(key), BsonDocuments.encode(document));
+      byte[] bson = BsonDocuments.encode(document);
+      byte[] previous = packed.put(Missing.ofNullable(key), bson);
       Assert.isNull(previous, () -> "Document with key '" + key + "' already existed in " + this);
+      updateDataSize(bson.length);
       return key;
     }
 
@@ -629,9 +640,11 @@ final class DurableH2Backend extends H2Backend {
 
     @Override
     protected void removeDocument(Object position) {
-      if (packed.remove(position) == null) {
+      byte[] removed = packed.remove(position);
+      if (removed == null) {
         throw new NoSuchElementException("No document with key " + position);
       }
+      updateDataSize(-removed.length);
     }
 
     @Override
@@ -651,7 +664,9 @@ final class DurableH2Backend extends H2Backend {
 
     @Override
     protected void handleUpdate(Object position, Document oldDocument, Document newDocument) {
-      packed.put(Missing.ofNullable(position), BsonDocuments.encode(newDocument));
+      byte[] bson = BsonDocuments.encode(newDocument);
+      byte[] previous = packed.put(Missing.ofNullable(position), bson);
+      updateDataSize(bson.length - (previous == null ? 0 : previous.length));
     }
   }
 

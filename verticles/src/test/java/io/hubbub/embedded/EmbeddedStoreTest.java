@@ -205,6 +205,79 @@ class EmbeddedStoreTest {
     }
   }
 
+  /**
+   * Inserts, replaces, upserts and deletes under unique indexes (a field of plain values, an array field, a
+   * compound one), many of them colliding, are taken or refused by the store exactly as by the plain backend,
+   * which leaves the same documents; and the size the store keeps of its documents (collStats) is the plain
+   * backend's, though the store learns it from the BSON it writes.
+   */
+  @Test
+  void writesUnderUniqueIndexesGoAsInThePlainBackend() throws Exception {
+    MongoServer plain = new MongoServer(new H2Backend(new MVStore.Builder().open())); // in memory
+    EmbeddedStore store = EmbeddedStore.start(dir);
+    try {
+      MongoClient oracle = client("mongodb://127.0.0.1:" + plain.bind().getPort());
+      MongoClient db = client(store.uri());
+      for (MongoClient each : List.of(oracle, db)) {
+        each.createIndexWithOptions("docs", new JsonObject().put("k", 1), new IndexOptions().unique(true)).await(10, TimeUnit.SECONDS);
+        each.createIndexWithOptions("docs", new JsonObject().put("tags", 1), new IndexOptions().unique(true)).await(10, TimeUnit.SECONDS);
+        each.createIndexWithOptions("docs", new JsonObject().put("p", 1).put("q", 1), new IndexOptions().unique(true))
+          .await(10, TimeUnit.SECONDS);
+      }
+      java.util.Random random = new java.util.Random(5);
+      int refused = 0;
+      for (int i = 0; i < 600; i++) {
+        JsonObject doc = new JsonObject().put("_id", "d" + random.nextInt(200));
+        switch (random.nextInt(4)) {
+          case 0 -> doc.put("k", "k" + random.nextInt(150));
+          case 1 -> doc.put("k", random.nextInt(150)); // ints and longs and doubles of one value collide
+          case 2 -> doc.put("k", random.nextBoolean() ? (long) random.nextInt(150) : random.nextInt(150) + 0.0);
+          default -> { } // no k: null, once
+        }
+        if (random.nextBoolean()) {
+          doc.put("tags", new JsonArray().add("t" + random.nextInt(400)).add("t" + random.nextInt(400)));
+        }
+        doc.put("p", random.nextInt(20)).put("q", "q" + random.nextInt(20)).put("pad", "x".repeat(random.nextInt(50)));
+        int op = random.nextInt(10);
+        List<String> outcomes = new java.util.ArrayList<>();
+        for (MongoClient each : List.of(oracle, db)) {
+          io.vertx.core.Future<?> write = switch (op) {
+            case 0, 1 -> each.removeDocument("docs", new JsonObject().put("_id", doc.getString("_id")));
+            case 2, 3 -> each.replaceDocumentsWithOptions("docs", new JsonObject().put("_id", doc.getString("_id")), doc,
+              new io.vertx.ext.mongo.UpdateOptions().setUpsert(true));
+            default -> each.insert("docs", doc);
+          };
+          try {
+            write.await(10, TimeUnit.SECONDS);
+            outcomes.add("taken");
+          } catch (Exception e) {
+            outcomes.add(e.getMessage().contains("E11000") ? "duplicate" : e.getMessage());
+          }
+        }
+        assertEquals(outcomes.get(0), outcomes.get(1), "op " + op + " of " + doc);
+        if (!outcomes.get(0).equals("taken")) {
+          refused++;
+        }
+      }
+      assertTrue(refused > 100, "many writes collided: " + refused);
+      assertEquals(all(oracle), all(db));
+      assertEquals(size(oracle), size(db), "collStats size");
+      assertTrue(size(db) > 0);
+    } finally {
+      store.close();
+      plain.shutdownNow();
+    }
+  }
+
+  private static List<JsonObject> all(MongoClient db) throws Exception {
+    return db.find("docs", new JsonObject()).await(10, TimeUnit.SECONDS).stream()
+      .sorted(java.util.Comparator.comparing(d -> d.getString("_id"))).toList();
+  }
+
+  private static long size(MongoClient db) throws Exception {
+    return db.runCommand("collStats", new JsonObject().put("collStats", "docs")).await(10, TimeUnit.SECONDS).getLong("size");
+  }
+
   private static List<String> ids(MongoClient db, JsonObject query) throws Exception {
     return db.find("docs", query).await(10, TimeUnit.SECONDS).stream().map(d -> d.getString("_id")).sorted().toList();
   }
