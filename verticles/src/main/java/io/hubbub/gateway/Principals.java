@@ -16,14 +16,17 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Turns an {@code Authorization} value into a principal by asking auth, with a short cache so a
- * busy socket does not ask on every frame. A logout or a device's revocation anywhere
- * ({@link AuthBus#REVOKED}) drops the token at once.
+ * Turns an {@code Authorization} value into a principal by asking auth, with a cache so a busy socket
+ * does not ask on every frame, nor a device on every reading. A logout, a user's deletion or a device's
+ * revocation anywhere ({@link AuthBus#REVOKED}) drops the token at once; the minute a principal is kept
+ * only bounds how long a gateway that missed such a message (cut off from the cluster) goes on honouring it.
+ * Under the fleet benchmark (2,000 devices, a reading a second each) a 10 s cache was 200 lookups a second:
+ * a third of the store's commands.
  */
 final class Principals {
 
   static final String BEARER = "Bearer ";
-  private static final long CACHE_MS = 10_000;
+  private static final long CACHE_MS = 60_000;
   private static final long REFUSED_MS = 30_000;
   private static final int MAX_CACHED = 10_000;
   private static final int MAX_TOKEN_LENGTH = 512;
