@@ -40,7 +40,7 @@ class RetentionTest {
     if (appRetention != null) {
       conf.getJsonObject("namespaces").getJsonObject("app").put("retention", appRetention);
     }
-    vertx = Vertx.vertx();
+    vertx = io.hubbub.Node.newVertx(); // with metrics, as deployed: the sweeps count what they read
     node = TestNode.start(vertx, conf).await(60, TimeUnit.SECONDS);
     return node;
   }
@@ -160,6 +160,28 @@ class RetentionTest {
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
       node.db().findOne(StreamBounds.STREAMS, new JsonObject().put("_id", "app.crashed"), null).await(10, TimeUnit.SECONDS)
         .getLong("floor")).as("the drop is done").isEqualTo(31));
+  }
+
+  /**
+   * A stream under {@code maxAge} whose oldest bucket is young is read once, not at every sweep: it cannot expire
+   * before that bucket's time plus the age (the sweeps here run every second).
+   */
+  @Test
+  void aYoungStreamIsNotReadAgainAtEverySweep() throws Exception {
+    start(new JsonObject().put("maxAgeSeconds", 3600));
+    String token = node.user("writer").await(30, TimeUnit.SECONDS);
+    double before = looks();
+    publish(token, "app.young", 1);
+    Thread.sleep(3_000); // two sweeps at least: every stream there is has been looked at
+    double settled = looks();
+    assertThat(settled - before).as("app.young looked at").isGreaterThanOrEqualTo(1);
+    Thread.sleep(4_000);
+    assertThat(looks()).as("no stream read again by four more sweeps").isEqualTo(settled);
+    assertThat(info(token, "app.young").getLong("firstSeq")).isEqualTo(1);
+  }
+
+  private static double looks() {
+    return io.hubbub.Node.registry().counter("hubbub.storage.retention.looks").count();
   }
 
   @Test
