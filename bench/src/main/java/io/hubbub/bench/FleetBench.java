@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -116,6 +117,7 @@ final class FleetBench {
       AtomicLong behindMaxMs = new AtomicLong();
       long cpuBefore = 0;
       long jitBefore = 0;
+      Map<String, long[]> threadsBefore = Map.of();
       long takenBefore = 0;
       boolean started = false;
       long lastSample = 0;
@@ -128,6 +130,7 @@ final class FleetBench {
           measuring = true;
           cpuBefore = server.cpuNanos();
           jitBefore = server.compilerNanos();
+          threadsBefore = server.threadCpu();
           takenBefore = taken.get();
         }
         for (int d = 0; d < devices; d++) {
@@ -167,9 +170,16 @@ final class FleetBench {
       long cpu = server.cpuNanos() - cpuBefore;
       long jit = server.compilerNanos() - jitBefore;
       long measured = taken.get() - takenBefore;
+      Map<String, long[]> threadsAfter = server.threadCpu();
       measuring = false;
+      byThreads(threadsBefore, threadsAfter, measured);
       long loadEnded = System.nanoTime();
-      caughtUp(http, admin).await(300, TimeUnit.SECONDS);
+      try {
+        caughtUp(http, admin).await(300, TimeUnit.SECONDS);
+      } catch (TimeoutException e) {
+        stuck(http, admin);
+        throw e;
+      }
       double caughtUpS = (System.nanoTime() - loadEnded) / 1e9;
       results.add("readings/s offered", devices * rate);
       results.add("readings/s taken", measured / (double) seconds);
@@ -292,6 +302,45 @@ final class FleetBench {
         return oldest == null ? 0L : Math.max(0, (asked - oldest.getValue()) / 1_000_000);
       })).toList();
     return Future.all(each).map(all -> each.stream().mapToLong(Future::result).max().orElse(0));
+  }
+
+  /** Prints where the server's CPU per reading went in the measured window, per kind of thread (the most first). */
+  private static void byThreads(Map<String, long[]> before, Map<String, long[]> after, long readings) {
+    if (readings == 0) {
+      return;
+    }
+    StringBuilder line = new StringBuilder("  server CPU per reading by thread, µs (of which system):");
+    after.entrySet().stream()
+      .map(e -> {
+        long[] was = before.getOrDefault(e.getKey(), new long[2]);
+        return Map.entry(e.getKey(), new long[] {e.getValue()[0] - was[0], e.getValue()[1] - was[1]});
+      })
+      .filter(e -> e.getValue()[0] + e.getValue()[1] > 0)
+      .sorted((a, b) -> Long.compare(b.getValue()[0] + b.getValue()[1], a.getValue()[0] + a.getValue()[1]))
+      .limit(10)
+      .forEach(e -> line.append(String.format(" %s %.0f (%.0f);", e.getKey(),
+        (e.getValue()[0] + e.getValue()[1]) / 1e3 / readings, e.getValue()[1] / 1e3 / readings)));
+    System.out.println(line);
+  }
+
+  /** Prints, for each sampled device whose aggregates never caught up, where they stopped and what its stream holds there. */
+  private void stuck(HubbubHttp http, String admin) {
+    acked.forEach((device, seqs) -> {
+      if (seqs.isEmpty()) {
+        return;
+      }
+      try {
+        JsonObject status = http.call(HttpMethod.GET, "/api/sensors/" + device, admin, null).await(10, TimeUnit.SECONDS);
+        long applied = status.getLong("appliedSeq");
+        JsonObject page = http.call(HttpMethod.GET, "/api/streams/sensor." + device + "/events?from=" + (applied + 1) + "&limit=3",
+          admin, null).await(10, TimeUnit.SECONDS);
+        System.out.printf("  not caught up: %s applied through %d, %d acknowledged readings from seq %d not folded; "
+          + "its stream from %d: %s%n", device, applied, seqs.size(), seqs.firstKey(), applied + 1, page.getJsonArray("events"));
+      } catch (Exception e) {
+        System.out.printf("  not caught up: %s, %d acknowledged readings from seq %d not folded (status: %s)%n",
+          device, seqs.size(), seqs.firstKey(), e);
+      }
+    });
   }
 
   /** Completes when every sampled device's aggregates hold every reading acknowledged. */

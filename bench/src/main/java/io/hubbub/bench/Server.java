@@ -9,6 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -132,21 +134,31 @@ final class Server implements AutoCloseable {
 
   /** CPU time (user + system) the JIT compiler's threads have used so far, in nanoseconds: warm-up, not load. */
   long compilerNanos() throws IOException {
-    long ticks = 0;
+    return threadCpu().entrySet().stream().filter(e -> e.getKey().contains("CompilerThre"))
+      .mapToLong(e -> e.getValue()[0] + e.getValue()[1]).sum();
+  }
+
+  /**
+   * CPU time the process's live threads have used so far, in nanoseconds, {user, system}, per kind of thread: the
+   * name as Linux keeps it (15 characters), digits as {@code #} ({@code vert.x-eventloo}, {@code mongo-server-wo}, ...).
+   */
+  Map<String, long[]> threadCpu() throws IOException {
+    Map<String, long[]> kinds = new TreeMap<>();
     try (var tasks = Files.list(Path.of("/proc", String.valueOf(pid()), "task"))) {
       for (Path task : tasks.toList()) {
         try {
           String stat = Files.readString(task.resolve("stat"));
-          if (stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).contains("CompilerThre")) {
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
-            ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-          }
+          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+", "#");
+          String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
+          long[] cpu = kinds.computeIfAbsent(name, k -> new long[2]);
+          cpu[0] += Long.parseLong(fields[11]) * (1_000_000_000L / CLOCK_TICKS);
+          cpu[1] += Long.parseLong(fields[12]) * (1_000_000_000L / CLOCK_TICKS);
         } catch (IOException e) {
           // the thread ended meanwhile
         }
       }
     }
-    return ticks * (1_000_000_000L / CLOCK_TICKS);
+    return kinds;
   }
 
   /** Resident memory of the process, in bytes. */
