@@ -79,17 +79,24 @@ import java.util.stream.Stream;
  * <p><b>Recovery.</b> Opening replays the journal past the file's seq, in order, then checkpoints: after a SIGKILL
  * or a power cut, every acknowledged write is back, and nothing is applied twice.
  *
- * <p>Collections created by this backend keep their documents as BSON ({@link BsonDocuments}) and
- * their indexes order and write keys with {@link KeyOrder}, instead of by Java serialization; the names
+ * <p>Collections created by this backend keep their documents as BSON ({@link BsonDocuments}) keyed by
+ * {@link DocumentIds}, and their indexes order and write keys with {@link KeyOrder}, instead of by Java
+ * serialization; the names
  * of those maps are kept in the map {@value #MAP_TYPES}, and a map a file already held without that
  * mark (made by the plain backend) is opened as it was built.
  */
 final class DurableH2Backend extends H2Backend {
 
-  /** The maps this backend made with its own types: name → {@link #ORDERED_INDEX} or {@link #BSON_DOCUMENTS}. */
+  /**
+   * The maps this backend made with its own types: name → {@link #ORDERED_INDEX}, {@link #BSON_DOCUMENTS} or
+   * {@link #BSON_DOCUMENTS_BY_IDS}.
+   */
   static final String MAP_TYPES = "hubbub.mapTypes";
   static final int ORDERED_INDEX = 1;
+  /** Documents as BSON, keyed by H2's {@code ObjectDataType}: collections made before 2026-12-02. */
   static final int BSON_DOCUMENTS = 2;
+  /** Documents as BSON, keyed by {@link DocumentIds}: collections made since. */
+  static final int BSON_DOCUMENTS_BY_IDS = 3;
   /** The journal's state in the file: {@value #STORE_ID} (this store's id) and {@value #APPLIED} (the seq it holds). */
   static final String JOURNAL_STATE = "hubbub.journal";
   static final String STORE_ID = "store";
@@ -735,6 +742,11 @@ final class DurableH2Backend extends H2Backend {
       MVStore store = getMvStore();
       String name = DATA_PREFIX + getFullCollectionNamespace(collectionName); // as H2Database names them
       MVMap<String, Object> meta = store.openMap(META_PREFIX + getFullCollectionNamespace(collectionName));
+      if (ours(name, BSON_DOCUMENTS_BY_IDS)) {
+        MVMap<Object, byte[]> packed = store.openMap(name,
+          new MVMap.Builder<Object, byte[]>().keyType(new DocumentIds()).valueType(new BsonDocuments()));
+        return new PackedCollection(this, collectionName, options, packed, meta);
+      }
       if (ours(name, BSON_DOCUMENTS)) {
         MVMap<Object, byte[]> packed = store.openMap(name, new MVMap.Builder<Object, byte[]>().valueType(new BsonDocuments()));
         return new PackedCollection(this, collectionName, options, packed, meta);

@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -121,6 +122,41 @@ class EmbeddedStoreTest {
       reopened.close();
     }
     assertEquals(List.of(), marked(), "a dropped database's maps are forgotten");
+  }
+
+  /**
+   * A collection made before documents' ids had their own key type (marked {@code BSON_DOCUMENTS}, keyed by H2's
+   * {@code ObjectDataType}) keeps that type across restarts and works as before; one made now gets the new type.
+   */
+  @Test
+  void aCollectionKeyedTheEarlierWayKeepsItsKeys() throws Exception {
+    MVStore file = new MVStore.Builder().fileName(dir.resolve(EmbeddedStore.FILE_NAME).toString()).open();
+    file.<String, Integer>openMap(DurableH2Backend.MAP_TYPES).put("databases.t.docs", DurableH2Backend.BSON_DOCUMENTS);
+    file.close();
+    for (int start = 0; start < 2; start++) {
+      EmbeddedStore store = EmbeddedStore.start(dir);
+      try {
+        MongoClient db = client(store.uri());
+        if (start == 0) {
+          fill(db);
+          db.insert("fresh", new JsonObject().put("_id", "one")).await(10, TimeUnit.SECONDS);
+        }
+        check(db);
+        assertEquals("one", db.findOne("fresh", new JsonObject().put("_id", "one"), null).await(10, TimeUnit.SECONDS)
+          .getString("_id"));
+        db.close().await(10, TimeUnit.SECONDS);
+      } finally {
+        store.close();
+      }
+    }
+    MVStore closed = new MVStore.Builder().fileName(dir.resolve(EmbeddedStore.FILE_NAME).toString()).readOnly().open();
+    try {
+      Map<String, Integer> types = closed.openMap(DurableH2Backend.MAP_TYPES);
+      assertEquals(DurableH2Backend.BSON_DOCUMENTS, types.get("databases.t.docs"));
+      assertEquals(DurableH2Backend.BSON_DOCUMENTS_BY_IDS, types.get("databases.t.fresh"));
+    } finally {
+      closed.close();
+    }
   }
 
   /** The maps the file lists as made with the backend's own types (read with the store closed). */
