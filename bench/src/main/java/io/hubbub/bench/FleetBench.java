@@ -30,10 +30,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * request, as devices in the field report. The load is open: each device's requests are due on a fixed schedule
  * (spread evenly over the second) whether or not the last one was answered, and latency runs from when a request
  * was due, so a server that falls behind shows it. While the load runs, a few devices' status tells how far the
- * aggregates are behind (asked every second from the start, so the measured window brings no new kind of work): for each, the oldest acknowledged reading its aggregates do not hold yet, and how long ago
- * that acknowledgement came. Hubbub runs from its jar in its own process with its embedded store inside, as deployed.
- * The server's CPU is its process's, with the JIT compiler's share named: a JVM this size still compiles a minute
- * after it starts. With {@code protocol=mqtt} each device holds an MQTT connection (Vert.x's client, 3.1.1) and
+ * aggregates are behind (asked every second from the start, so the measured window brings no new kind of work): for
+ * each, the oldest acknowledged reading its aggregates do not hold yet, and how long ago that acknowledgement came.
+ * Hubbub runs from its jar in its own process with its embedded store inside, as deployed. The server's CPU is its
+ * process's, with the JIT compiler's share named (a JVM this size still compiles a minute after it starts) and, for
+ * the measured window, each kind of thread's share. With {@code protocol=mqtt} each device holds an MQTT connection (Vert.x's client, 3.1.1) and
  * publishes each reading at QoS 1; its latency runs to the PUBACK (the server acknowledges a device's publishes in
  * order, once stored), and a device's n-th acknowledged reading is its stream's seq n.
  *
