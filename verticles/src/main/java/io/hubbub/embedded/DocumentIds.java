@@ -1,12 +1,10 @@
 package io.hubbub.embedded;
 
-import org.h2.mvstore.DataUtils;
 import org.h2.mvstore.WriteBuffer;
 import org.h2.mvstore.type.BasicDataType;
 import org.h2.mvstore.type.ObjectDataType;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 
 /**
  * The key type of the maps holding the embedded store's documents: their {@code _id}s, ordered as H2's own
@@ -48,11 +46,7 @@ final class DocumentIds extends BasicDataType<Object> {
   public Object read(ByteBuffer buff) {
     byte tag = buff.get();
     return switch (tag) {
-      case ASCII -> {
-        byte[] ascii = new byte[DataUtils.readVarInt(buff)];
-        buff.get(ascii);
-        yield new String(ascii, StandardCharsets.US_ASCII);
-      }
+      case ASCII -> KeyOrder.readAscii(buff);
       case OBJECT -> objects.read(buff);
       default -> throw new IllegalStateException("unknown document id tag " + tag);
     };

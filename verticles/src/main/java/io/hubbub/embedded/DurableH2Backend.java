@@ -742,14 +742,13 @@ final class DurableH2Backend extends H2Backend {
       MVStore store = getMvStore();
       String name = DATA_PREFIX + getFullCollectionNamespace(collectionName); // as H2Database names them
       MVMap<String, Object> meta = store.openMap(META_PREFIX + getFullCollectionNamespace(collectionName));
-      if (ours(name, BSON_DOCUMENTS_BY_IDS)) {
-        MVMap<Object, byte[]> packed = store.openMap(name,
-          new MVMap.Builder<Object, byte[]>().keyType(new DocumentIds()).valueType(new BsonDocuments()));
-        return new PackedCollection(this, collectionName, options, packed, meta);
-      }
-      if (ours(name, BSON_DOCUMENTS)) {
-        MVMap<Object, byte[]> packed = store.openMap(name, new MVMap.Builder<Object, byte[]>().valueType(new BsonDocuments()));
-        return new PackedCollection(this, collectionName, options, packed, meta);
+      boolean byIds = ours(name, BSON_DOCUMENTS_BY_IDS);
+      if (byIds || ours(name, BSON_DOCUMENTS)) {
+        MVMap.Builder<Object, byte[]> packed = new MVMap.Builder<Object, byte[]>().valueType(new BsonDocuments());
+        if (byIds) {
+          packed.keyType(new DocumentIds()); // else H2's ObjectDataType, as such a collection was made
+        }
+        return new PackedCollection(this, collectionName, options, store.openMap(name, packed), meta);
       }
       // made by the plain backend: as it opens it
       return new CopyOnUpdateCollection(this, collectionName, options, store.openMap(name), meta);

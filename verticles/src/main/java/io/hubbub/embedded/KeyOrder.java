@@ -121,6 +121,13 @@ final class KeyOrder extends BasicDataType<KeyValue> {
     return bytes;
   }
 
+  /** A string {@link #ascii} gave, as written after its tag: its length, then its bytes. */
+  static String readAscii(ByteBuffer buff) {
+    byte[] ascii = new byte[DataUtils.readVarInt(buff)];
+    buff.get(ascii);
+    return new String(ascii, StandardCharsets.US_ASCII);
+  }
+
   @Override
   public KeyValue read(ByteBuffer buff) {
     int size = DataUtils.readVarInt(buff);
@@ -129,11 +136,7 @@ final class KeyOrder extends BasicDataType<KeyValue> {
       byte tag = buff.get();
       values.add(switch (tag) {
         case NULL -> null;
-        case ASCII -> {
-          byte[] ascii = new byte[DataUtils.readVarInt(buff)];
-          buff.get(ascii);
-          yield new String(ascii, StandardCharsets.US_ASCII);
-        }
+        case ASCII -> readAscii(buff);
         case STRING -> DataUtils.readString(buff, DataUtils.readVarInt(buff));
         case LONG -> buff.getLong();
         case INTEGER -> buff.getInt();

@@ -149,21 +149,21 @@ class EmbeddedStoreTest {
         store.close();
       }
     }
-    MVStore closed = new MVStore.Builder().fileName(dir.resolve(EmbeddedStore.FILE_NAME).toString()).readOnly().open();
-    try {
-      Map<String, Integer> types = closed.openMap(DurableH2Backend.MAP_TYPES);
-      assertEquals(DurableH2Backend.BSON_DOCUMENTS, types.get("databases.t.docs"));
-      assertEquals(DurableH2Backend.BSON_DOCUMENTS_BY_IDS, types.get("databases.t.fresh"));
-    } finally {
-      closed.close();
-    }
+    Map<String, Integer> types = marks();
+    assertEquals(DurableH2Backend.BSON_DOCUMENTS, types.get("databases.t.docs"));
+    assertEquals(DurableH2Backend.BSON_DOCUMENTS_BY_IDS, types.get("databases.t.fresh"));
   }
 
   /** The maps the file lists as made with the backend's own types (read with the store closed). */
   private List<String> marked() {
+    return List.copyOf(marks().keySet());
+  }
+
+  /** The maps the file lists as made with the backend's own types, with each one's type (read with the store closed). */
+  private Map<String, Integer> marks() {
     MVStore file = new MVStore.Builder().fileName(dir.resolve(EmbeddedStore.FILE_NAME).toString()).readOnly().open();
     try {
-      return List.copyOf(file.<String, Integer>openMap(DurableH2Backend.MAP_TYPES).keySet());
+      return Map.copyOf(file.<String, Integer>openMap(DurableH2Backend.MAP_TYPES));
     } finally {
       file.close();
     }
