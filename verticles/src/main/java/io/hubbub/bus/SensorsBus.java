@@ -9,18 +9,16 @@ import java.time.format.DateTimeParseException;
 import java.util.Map;
 
 /**
- * The sensors verticle's conversations. Their replies are the HTTP API's bodies, passed on as they are.
+ * The sensors verticle's conversations. Their replies are the HTTP API's bodies, passed on as they are. Readings
+ * do not pass through it: the gateway appends them to the device's stream ({@link Readings}), which it follows.
  *
  * <ul>
- *   <li>{@link #INGEST}: an {@link Ingest} → {@code {results: [acks]}}: all or nothing, one append of
- *       {@code READING} events to {@code sensor.<deviceId>}; 400 names the first bad reading</li>
  *   <li>{@link #AGGREGATES}: an {@link AggregatesQuery} → {@code {deviceId, kind, window, buckets: [{start, count, min, max, avg}]}}</li>
  *   <li>{@link #STATUS}: a {@link Device} → {@code {deviceId, appliedSeq, last: {<kind>: {value, unit, at, seq}}, openAlerts: [...], rules: [...]}}</li>
  * </ul>
  */
 public final class SensorsBus {
 
-  public static final Contract<Ingest, JsonObject> INGEST = Contract.jsonReply("sensors.ingest", Ingest::toJson, Ingest::fromJson);
   public static final Contract<AggregatesQuery, JsonObject> AGGREGATES =
     Contract.jsonReply("sensors.aggregates", AggregatesQuery::toJson, AggregatesQuery::fromJson);
   public static final Contract<Device, JsonObject> STATUS = Contract.jsonReply("sensors.status", Device::toJson, Device::fromJson);
@@ -34,7 +32,7 @@ public final class SensorsBus {
    * Devices are spread over this many partitions (by their id's hash); each is followed by the sensors instance that
    * holds its lock ({@link #LOCK_PREFIX}), which answers {@link #AGGREGATES}, {@link #STATUS} and {@link #PURGE} for
    * its devices at the partition's address ({@link #aggregates}, {@link #status}, {@link #purge}): it holds the
-   * buckets folded and not written yet. Ingest needs no feed: any instance answers it.
+   * buckets folded and not written yet.
    */
   public static final int PARTITIONS = 16;
   public static final String LOCK_PREFIX = "hubbub.sensors.partition.";
@@ -102,20 +100,6 @@ public final class SensorsBus {
 
     public static Device fromJson(JsonObject body) {
       return new Device(EventRules.key(body, "deviceId"));
-    }
-  }
-
-  /** Readings of one device ({@code [{kind, value, unit?, at?, id?}]}, checked whole by {@link Readings} when stored). */
-  public record Ingest(String deviceId, JsonArray readings) {
-    public JsonObject toJson() {
-      return new JsonObject().put("deviceId", deviceId).put("readings", readings);
-    }
-
-    public static Ingest fromJson(JsonObject body) {
-      if (!(body.getValue("readings") instanceof JsonArray readings)) {
-        throw Failures.badRequest("'readings' must be an array of readings");
-      }
-      return new Ingest(EventRules.key(body, "deviceId"), readings);
     }
   }
 

@@ -141,7 +141,7 @@ public final class GatewayVerticle extends VerticleBase {
         if (!conf.mqtt().enabled()) {
           return Future.succeededFuture();
         }
-        mqtt = new MqttListener(vertx, principals, conf.mqtt(), timeoutMs);
+        mqtt = new MqttListener(vertx, principals, streams, conf.mqtt());
         return bound(mqtt.listen(http.host(), http.tls()), http.host(), conf.mqtt().port())
           .onSuccess(m -> {
             vertx.sharedData().getLocalMap(LOCAL_MAP).put(MQTT_PORT_KEY, m.actualPort());

@@ -35,6 +35,8 @@ record HttpApi(Vertx vertx, Principals principals, StreamAccess streams, LiveHtt
     router.route("/api/*").handler(HttpApi::contentType);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
     router.route("/api/*").handler(this::authenticate);
+    // first: devices' readings are most of the requests, and Vert.x tries each route's path pattern in turn
+    new SensorsApi(vertx, streams, timeoutMs).mount(router);
     router.post("/api/users").handler(ctx -> reply(ctx, 201, login(AuthBus.REGISTER, ctx)));
     router.post("/api/sessions").handler(ctx -> reply(ctx, 201, login(AuthBus.LOGIN, ctx)));
     router.delete("/api/sessions/current").handler(this::logout);
@@ -48,7 +50,6 @@ record HttpApi(Vertx vertx, Principals principals, StreamAccess streams, LiveHtt
       reply(ctx, 200, streams.truncate(principal(ctx), ctx.pathParam("stream"), () -> jsonBody(ctx))));
     router.get("/api/streams/:stream").handler(ctx ->
       reply(ctx, 200, streams.meta(principal(ctx), ctx.pathParam("stream"))));
-    new SensorsApi(vertx, streams, timeoutMs).mount(router);
     router.route("/api/*").handler(ctx -> fail(ctx, Failures.of(Failures.NOT_FOUND, "no such resource")));
     router.route("/api/*").failureHandler(this::failed);
   }

@@ -63,16 +63,16 @@ final class MqttListener {
   private final Vertx vertx;
   private final Principals principals;
   private final HubbubConf.Mqtt conf;
-  private final long timeoutMs;
+  private final StreamAccess streams;
   private final Set<Connection> connections = new HashSet<>();
   private MqttServer server;
   private MessageConsumer<?> revocations;
 
-  MqttListener(Vertx vertx, Principals principals, HubbubConf.Mqtt conf, long timeoutMs) {
+  MqttListener(Vertx vertx, Principals principals, StreamAccess streams, HubbubConf.Mqtt conf) {
     this.vertx = vertx;
     this.principals = principals;
     this.conf = conf;
-    this.timeoutMs = timeoutMs;
+    this.streams = streams;
   }
 
   Future<MqttServer> listen(String host, HubbubConf.Tls tls) {
@@ -222,9 +222,9 @@ final class MqttListener {
       if (slot != null) {
         owed.add(slot);
       }
-      Future<JsonObject> stored;
+      Future<JsonArray> stored;
       try {
-        stored = SensorsBus.INGEST.request(vertx.eventBus(), new SensorsBus.Ingest(device, readings(message)), timeoutMs);
+        stored = streams.ingest(device, readings(message));
       } catch (RuntimeException e) {
         stored = Future.failedFuture(e);
       }

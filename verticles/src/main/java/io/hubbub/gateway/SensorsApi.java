@@ -17,11 +17,11 @@ import io.vertx.ext.web.RoutingContext;
 record SensorsApi(Vertx vertx, StreamAccess streams, long timeoutMs) {
 
   void mount(Router router) {
+    router.post("/api/sensors/:deviceId/readings").handler(this::ingest); // first: most requests are readings
     router.post("/api/devices").handler(this::register);
     router.get("/api/devices").handler(ctx -> HttpApi.reply(ctx, 200, user(ctx)
       .compose(p -> AuthBus.DEVICE_LIST.request(vertx.eventBus(), null, timeoutMs))));
     router.delete("/api/devices/:deviceId").handler(this::revoke);
-    router.post("/api/sensors/:deviceId/readings").handler(this::ingest);
     router.get("/api/sensors/:deviceId/aggregates").handler(this::aggregates);
     router.get("/api/sensors/:deviceId").handler(ctx -> HttpApi.reply(ctx, 200, readable(ctx)
       .compose(device -> SensorsBus.status(device).request(vertx.eventBus(), new SensorsBus.Device(device), timeoutMs))));
@@ -73,8 +73,7 @@ record SensorsApi(Vertx vertx, StreamAccess streams, long timeoutMs) {
     }
     Object body = HttpApi.jsonBody(ctx);
     JsonArray readings = body instanceof JsonArray array ? array : new JsonArray().add(body);
-    Future<JsonArray> results = SensorsBus.INGEST.request(vertx.eventBus(), new SensorsBus.Ingest(device, readings), timeoutMs)
-      .map(r -> r.getJsonArray("results"));
+    Future<JsonArray> results = streams.ingest(device, readings);
     HttpApi.reply(ctx, 201, body instanceof JsonArray ? results : results.map(r -> r.getJsonObject(0)));
   }
 

@@ -17,6 +17,7 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -77,6 +78,22 @@ final class StreamAccess {
         checked.add(StorageBus.event(stream, event, by));
       }
       return storage.request(StorageBus.APPEND, StorageBus.Append.of(checked)).map(StorageBus.Appended::toJsonArray);
+    });
+  }
+
+  /**
+   * A device's readings, one or an array (checked by {@link Readings#events}: all or nothing, 400 names the first bad
+   * one), appended as {@code READING} events to its own stream in one append; the caller has checked that the device
+   * is the principal. The gateway appends them itself, as any publish to {@code sensor.<deviceId>}: the sensors
+   * verticle folds them from the stream, and readings are taken even while no sensors instance runs.
+   */
+  Future<JsonArray> ingest(String device, Object readings) {
+    return guarded(() -> {
+      JsonArray events = Readings.events(readings, maxBatch, System.currentTimeMillis());
+      String stream = SensorsBus.stream(device);
+      JsonArray append = new JsonArray(new ArrayList<>(events.size()));
+      events.forEach(e -> append.add(StorageBus.event(stream, (JsonObject) e, device)));
+      return storage.request(StorageBus.APPEND, StorageBus.Append.of(append)).map(StorageBus.Appended::toJsonArray);
     });
   }
 

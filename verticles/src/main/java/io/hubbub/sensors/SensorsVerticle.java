@@ -5,7 +5,6 @@ import io.hubbub.Partitions;
 import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Consumers;
 import io.hubbub.bus.Failures;
-import io.hubbub.bus.Readings;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.StorageClient;
@@ -28,15 +27,16 @@ import java.util.UUID;
 import java.util.stream.Collectors;
 
 /**
- * Device readings: ingest (checked, one append per batch), rolling 1-minute and 1-hour aggregates and
- * alerts, both kept from the stored events by one {@link DeviceFeed} per registered device, folded for all
- * devices at once by {@link Folding}.
+ * Device readings: rolling 1-minute and 1-hour aggregates and alerts, both kept from the stored events by one
+ * {@link DeviceFeed} per registered device, folded for all devices at once by {@link Folding}. The readings themselves
+ * are appended to the device's stream by the gateway ({@code READING} events, checked by {@code Readings}): they are
+ * taken even while no sensors instance runs, and folded from the stream when one does.
  *
  * <p>Feeds are spread over the sensors instances of a cluster: devices fall into {@value SensorsBus#PARTITIONS}
  * partitions, and an instance follows the devices of the partitions whose locks it holds ({@link Partitions}, as
  * storage's are held: balanced every second, a dead member's taken over in the next round). A partition moves
  * cleanly: the instance giving it up stops its feeds, lets the fold in flight finish and writes their checkpoints
- * before it lets the lock go; the next owner resumes from those. Ingest needs no feed: every instance answers it; a
+ * before it lets the lock go; the next owner resumes from those. A
  * device's aggregates (whose newest buckets its feed's instance holds until their checkpoint), its status and the
  * deletion of its data go to its partition's owner.
  */
@@ -51,7 +51,6 @@ public final class SensorsVerticle extends VerticleBase {
   /** The partitions this instance follows (from when it starts serving one until it has quit it), with their addresses. */
   private final Map<Integer, List<MessageConsumer<?>>> mine = new HashMap<>();
   private final HubbubConf conf;
-  private final int maxBatch;
   private final long timeoutMs;
   private final String instance = UUID.randomUUID().toString();
   private Aggregates aggregates;
@@ -65,7 +64,6 @@ public final class SensorsVerticle extends VerticleBase {
 
   public SensorsVerticle(HubbubConf conf) {
     this.conf = conf;
-    this.maxBatch = conf.limits().maxBatch();
     this.timeoutMs = conf.mongo().busTimeoutMs();
   }
 
@@ -77,7 +75,6 @@ public final class SensorsVerticle extends VerticleBase {
     aggregates = new Aggregates(storage, conf.sensors().retention());
     retention = new AggregateRetention(storage, conf.sensors().retention());
     folding = new Folding(vertx, storage, aggregates, conf.sensors().foldMs());
-    consumers.serve(SensorsBus.INGEST, this::ingest);
     consumers.add(AuthBus.DEVICES_CHANGED.consumer(vertx.eventBus(), change -> {
       if (!mine.containsKey(SensorsBus.partition(change.deviceId()))) {
         return;
@@ -173,15 +170,6 @@ public final class SensorsVerticle extends VerticleBase {
       folding.close();
       return Future.join(consumers.unregister(), Future.join(live.values().stream().map(MessageConsumer::unregister).toList()));
     });
-  }
-
-  private Future<JsonObject> ingest(SensorsBus.Ingest request) {
-    String device = request.deviceId();
-    JsonArray events = Readings.events(request.readings(), maxBatch, System.currentTimeMillis());
-    String stream = SensorsBus.stream(device);
-    JsonArray append = new JsonArray();
-    events.forEach(e -> append.add(StorageBus.event(stream, (JsonObject) e, device)));
-    return storage.request(StorageBus.APPEND, StorageBus.Append.of(append)).map(StorageBus.Appended::toJson);
   }
 
   private Future<JsonObject> aggregates(SensorsBus.AggregatesQuery query) {

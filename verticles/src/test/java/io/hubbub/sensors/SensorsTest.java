@@ -227,8 +227,11 @@ class SensorsTest {
         deploySensors();
       }
       JsonArray batch = new JsonArray(new ArrayList<>(all.subList(b * 100, (b + 1) * 100)));
-      if (sensors == null) {
-        // with the sensors verticle down, the device publishes its READING events to its stream itself
+      if (sensors == null && b == 5) {
+        // with the sensors verticle down, readings are still taken: the gateway appends them to the stream itself
+        assertEquals(201, readings("g1", key, batch).status());
+      } else if (sensors == null) {
+        // or the device publishes its READING events to its stream itself
         JsonArray events = new JsonArray();
         batch.forEach(r -> events.add(new JsonObject().put("type", "READING").put("data", r)));
         assertEquals(201, node.call(HttpMethod.POST, "/api/streams/sensor.g1/events", key, events).status());
