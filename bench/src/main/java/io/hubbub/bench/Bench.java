@@ -135,9 +135,11 @@ public final class Bench implements Runnable {
              @Option(names = "rate", defaultValue = "1", description = "readings per device per second" + DEFAULT) double rate,
              @Option(names = "seconds", defaultValue = "30", description = "seconds measured" + DEFAULT) int seconds,
              @Option(names = "warmup", defaultValue = "60", description = "warm-up seconds" + DEFAULT) int warmup,
+             @Option(names = "ramp", defaultValue = "30", description = "seconds over which the devices join, within the warm-up"
+               + DEFAULT) int ramp,
              @Option(names = "protocol", defaultValue = "http", description = "http or mqtt" + DEFAULT) String protocol)
     throws Exception {
-    FleetBench.run(devices, rate, seconds, warmup, protocol);
+    FleetBench.run(devices, rate, seconds, warmup, ramp, protocol);
   }
 
   @Command(name = "cluster", description = "Cluster formation, latencies across nodes, and failover, with real JVMs.")
