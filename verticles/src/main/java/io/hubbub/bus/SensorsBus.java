@@ -1,6 +1,5 @@
 package io.hubbub.bus;
 
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;

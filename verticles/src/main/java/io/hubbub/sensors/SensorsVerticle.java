@@ -13,7 +13,6 @@ import io.hubbub.conf.HubbubConf;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,9 +35,9 @@ import java.util.stream.Collectors;
  * partitions, and an instance follows the devices of the partitions whose locks it holds ({@link Partitions}, as
  * storage's are held: balanced every second, a dead member's taken over in the next round). A partition moves
  * cleanly: the instance giving it up stops its feeds, lets the fold in flight finish and writes their checkpoints
- * before it lets the lock go; the next owner resumes from those. A
- * device's aggregates (whose newest buckets its feed's instance holds until their checkpoint), its status and the
- * deletion of its data go to its partition's owner.
+ * before it lets the lock go; the next owner resumes from those. A device's aggregates (whose newest buckets its
+ * feed's instance holds until their checkpoint), its status and the deletion of its data go to its partition's
+ * owner.
  */
 public final class SensorsVerticle extends VerticleBase {
 
