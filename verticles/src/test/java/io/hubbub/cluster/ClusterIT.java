@@ -354,6 +354,12 @@ class ClusterIT {
     doraOn1.close().await(10, TimeUnit.SECONDS);
   }
 
+  /** The last warnings and errors a node printed, for a failure's message. */
+  private List<String> warnings(String node) {
+    List<String> lines = cluster.output(node).stream().filter(line -> line.contains("WARN") || line.contains("ERROR")).toList();
+    return lines.subList(Math.max(0, lines.size() - 15), lines.size());
+  }
+
   /**
    * hubbub.js's merged presence in a page on edge-1, and a Java view on edge-2, through random joins, leaves and
    * typing of members connected to either edge: at quiet moments both equal the true picture.
@@ -411,7 +417,8 @@ class ClusterIT {
           return picture != null && truth.equals(((List<?>) picture.get("online")).stream().map(String::valueOf).sorted().toList())
             && ((Number) picture.get("count")).intValue() == truth.size()
             && online(onEdge2).equals(truth) && onEdge2.count() == truth.size();
-        }, 20, () -> "page: " + page.evaluate("() => JSON.stringify(window.picture)") + ", edge-2: " + onEdge2);
+        }, 20, () -> "page: " + page.evaluate("() => JSON.stringify(window.picture)") + ", edge-2: " + onEdge2
+          + "; the edges' warnings: " + warnings("edge-1") + " " + warnings("edge-2"));
       }
       context.close();
     } finally {
