@@ -34,9 +34,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * each, the oldest acknowledged reading its aggregates do not hold yet, and how long ago that acknowledgement came.
  * Hubbub runs from its jar in its own process with its embedded store inside, as deployed. The server's CPU is its
  * process's, with the JIT compiler's share named (a JVM this size still compiles a minute after it starts) and, for
- * the measured window, each kind of thread's share. With {@code protocol=mqtt} each device holds an MQTT connection (Vert.x's client, 3.1.1) and
- * publishes each reading at QoS 1; its latency runs to the PUBACK (the server acknowledges a device's publishes in
- * order, once stored), and a device's n-th acknowledged reading is its stream's seq n.
+ * the measured window, each kind of thread's share. With {@code protocol=mqtt} each device holds an MQTT connection
+ * (Vert.x's client, 3.1.1) and publishes each reading at QoS 1; its latency runs to the PUBACK (the server
+ * acknowledges a device's publishes in order, once stored), and a device's n-th acknowledged reading is its stream's
+ * seq n.
  *
  * <p>Devices join over the first {@code ramp} seconds of the warm-up, one after another, as a fleet comes online: all
  * of them at once on a cold server made its first half-minute on this 2-core machine a backlog that the JIT (half the
