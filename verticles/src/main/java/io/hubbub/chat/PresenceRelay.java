@@ -42,6 +42,8 @@ final class PresenceRelay {
   private final Presence presence = new Presence();
   /** Gateways by when they last reported: a silent one's presence is dropped. */
   private final Map<String, Long> gatewaysSeen = new HashMap<>();
+  /** Gateways whose last snapshot request failed (logged once until one succeeds). */
+  private final Set<String> snapshotFailing = new HashSet<>();
   /** Rooms whose next delta is scheduled. */
   private final Set<String> scheduled = new HashSet<>();
   /** When each room's last delta went out (rooms quiet for longer than a window are forgotten by the sweep). */
@@ -83,6 +85,7 @@ final class PresenceRelay {
         return false;
       }
       log.info("gateway silent, dropping its presence [gateway: {}]", seen.getKey());
+      snapshotFailing.remove(seen.getKey());
       changed(presence.drop(seen.getKey()));
       return true;
     });
@@ -106,16 +109,31 @@ final class PresenceRelay {
   /** A gateway's heartbeat: note it, and when its count differs from ours (we missed reports, or just started), take its snapshot. */
   private void gatewayAlive(ChatBus.GatewayBeat beat) {
     String gateway = beat.gateway();
-    gatewaysSeen.put(gateway, System.currentTimeMillis());
+    if (gatewaysSeen.put(gateway, System.currentTimeMillis()) == null) {
+      log.info("following a gateway's presence [gateway: {}]", gateway);
+    }
     if (beat.subscriptions() != presence.count(gateway)) {
       ChatBus.SNAPSHOT.at(ChatBus.snapshotAddress(gateway)).request(vertx.eventBus(), gateway, timeoutMs)
-        .onSuccess(snapshot -> changed(presence.replace(gateway, snapshot.subscriptions())))
-        .onFailure(failure -> log.debug("no presence snapshot [gateway: {}, error: {}]", gateway, failure.getMessage()));
+        .onSuccess(snapshot -> {
+          if (snapshotFailing.remove(gateway)) {
+            log.info("presence snapshot received again [gateway: {}]", gateway);
+          }
+          changed(presence.replace(gateway, snapshot.subscriptions()));
+        })
+        .onFailure(failure -> {
+          // once per streak: a gateway beats every couple of seconds
+          if (snapshotFailing.add(gateway)) {
+            log.warn("no presence snapshot from a gateway, asking again at its next heartbeat [gateway: {}, error: {}]",
+              gateway, failure.getMessage());
+          }
+        });
     }
   }
 
   private void subscription(ChatBus.Subscription report) {
-    gatewaysSeen.putIfAbsent(report.gateway(), System.currentTimeMillis());
+    if (gatewaysSeen.putIfAbsent(report.gateway(), System.currentTimeMillis()) == null) {
+      log.info("following a gateway's presence [gateway: {}]", report.gateway());
+    }
     if (report.open()) {
       if (presence.open(report.gateway(), report.conn(), report.user(), report.room())) {
         schedule(report.room());

@@ -4,6 +4,8 @@ import io.hubbub.bus.ChatBus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -18,6 +20,8 @@ import java.util.function.Supplier;
  */
 final class PresenceReports {
 
+  private static final Logger log = LoggerFactory.getLogger(PresenceReports.class);
+
   /** This gateway's id in the reports. */
   private final String gateway = UUID.randomUUID().toString();
   private final Vertx vertx;
@@ -30,6 +34,7 @@ final class PresenceReports {
 
   /** Starts the heartbeat; the consumer that answers chat's snapshot requests. */
   MessageConsumer<Object> start() {
+    log.info("reporting presence [gateway: {}]", gateway);
     vertx.setPeriodic(ChatBus.GATEWAY_BEAT_MS, t -> ChatBus.GATEWAYS.publish(vertx.eventBus(), new ChatBus.GatewayBeat(gateway, count())));
     return ChatBus.SNAPSHOT.at(ChatBus.snapshotAddress(gateway)).serve(vertx.eventBus(), asked -> Future.succeededFuture(snapshot()));
   }

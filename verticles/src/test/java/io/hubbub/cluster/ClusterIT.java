@@ -2,6 +2,7 @@ package io.hubbub.cluster;
 
 import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
+import io.hubbub.bus.ChatBus;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.client.BridgeClient;
@@ -355,6 +356,11 @@ class ClusterIT {
   }
 
   /** The last warnings and errors a node printed, for a failure's message. */
+  /** What a node logged about presence reports: the gateways its chat instance follows, and failed snapshots. */
+  private List<String> presenceLines(String node) {
+    return cluster.output(node).stream().filter(line -> line.contains("gateway")).toList();
+  }
+
   private List<String> warnings(String node) {
     List<String> lines = cluster.output(node).stream().filter(line -> line.contains("WARN") || line.contains("ERROR")).toList();
     return lines.subList(Math.max(0, lines.size() - 15), lines.size());
@@ -418,7 +424,9 @@ class ClusterIT {
             && ((Number) picture.get("count")).intValue() == truth.size()
             && online(onEdge2).equals(truth) && onEdge2.count() == truth.size();
         }, 20, () -> "page: " + page.evaluate("() => JSON.stringify(window.picture)") + ", edge-2: " + onEdge2
-          + "; the edges' warnings: " + warnings("edge-1") + " " + warnings("edge-2"));
+          + "; the edges' warnings: " + warnings("edge-1") + " " + warnings("edge-2")
+          + "; presence on edge-1: " + presenceLines("edge-1") + ", on edge-2: " + presenceLines("edge-2")
+          + "; " + cluster.registrations(ChatBus.GATEWAYS.address(), ChatBus.SUBSCRIPTIONS.address()));
       }
       context.close();
     } finally {

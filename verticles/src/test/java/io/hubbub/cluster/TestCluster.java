@@ -213,6 +213,44 @@ final class TestCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * For a failure's message: which nodes the cluster's shared list of registrations names for each address (the list
+   * the bus routes by), read through a Hazelcast client, with the members' node names. Joins nothing: a client is
+   * not a member.
+   */
+  String registrations(String... addresses) {
+    com.hazelcast.client.config.ClientConfig config = new com.hazelcast.client.config.ClientConfig();
+    config.setClusterName(name);
+    config.setProperty("hazelcast.logging.type", "slf4j");
+    config.getConnectionStrategyConfig().getConnectionRetryConfig().setClusterConnectTimeoutMillis(5_000);
+    clusterPorts.values().forEach(port -> config.getNetworkConfig().addAddress("127.0.0.1:" + port));
+    com.hazelcast.core.HazelcastInstance client = com.hazelcast.client.HazelcastClient.newHazelcastClient(config);
+    try {
+      Map<String, String> names = new HashMap<>();
+      for (com.hazelcast.cluster.Member member : client.getCluster().getMembers()) {
+        int port = member.getAddress().getPort();
+        String node = clusterPorts.entrySet().stream().filter(e -> e.getValue() == port).map(Map.Entry::getKey)
+          .findFirst().orElse("port " + port);
+        names.put(member.getAttribute("__vertx.nodeId"), node);
+      }
+      StringBuilder out = new StringBuilder("members " + names.values());
+      com.hazelcast.multimap.MultiMap<String, Object> subs = client.getMultiMap("__vertx.subs");
+      for (String address : addresses) {
+        List<String> nodes = new ArrayList<>();
+        for (Object info : subs.get(address)) {
+          String node = ((io.vertx.spi.cluster.hazelcast.impl.HazelcastRegistrationInfo) info).unwrap().nodeId();
+          nodes.add(names.getOrDefault(node, "gone " + node));
+        }
+        out.append("; ").append(address).append(": ").append(nodes);
+      }
+      return out.toString();
+    } catch (RuntimeException e) {
+      return "registrations not read: " + e;
+    } finally {
+      client.shutdown();
+    }
+  }
+
   static void eventually(String what, BooleanSupplier condition, int seconds) {
     eventually(what, condition, seconds, () -> "");
   }
