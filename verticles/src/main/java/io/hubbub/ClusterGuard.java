@@ -1,6 +1,7 @@
 package io.hubbub;
 
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -82,7 +83,11 @@ public final class ClusterGuard implements Shareable {
     vertx.sharedData().<String, ClusterGuard>getLocalMap(MAP).put(KEY, guard);
     Thread ticker = new Thread(() -> {
       while (!guard.closed) {
-        guard.tick();
+        try {
+          guard.tick();
+        } catch (HazelcastInstanceNotActiveException e) {
+          return; // Vert.x is closing: Hazelcast has left before the guard was told
+        }
         try {
           Thread.sleep(TICK_MS);
         } catch (InterruptedException e) {

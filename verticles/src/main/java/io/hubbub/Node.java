@@ -103,7 +103,7 @@ public final class Node {
     com.hazelcast.config.Config hazelcast = ClusterConfig.load(cluster);
     long heartbeatMs = 1_000L * Integer.parseInt(hazelcast.getProperty(ClusterConfig.HEARTBEAT_TIMEOUT) != null
       ? hazelcast.getProperty(ClusterConfig.HEARTBEAT_TIMEOUT) : "60");
-    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcast);
+    HazelcastClusterManager manager = new ResyncedClusterManager(hazelcast);
     return builder(options)
       .withClusterManager(manager)
       .buildClustered()

@@ -1,0 +1,145 @@
+package io.hubbub;
+
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.config.Config;
+import io.vertx.core.Completable;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.spi.cluster.RegistrationInfo;
+import io.vertx.core.spi.cluster.RegistrationListener;
+import io.vertx.core.spi.cluster.RegistrationUpdateEvent;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * vertx-hazelcast's cluster manager, whose event-bus routes are read again from the cluster a few seconds after each
+ * membership change, and every {@link #PERIOD_MS} ms.
+ *
+ * <p>A node routes what it sends and publishes by a cache of the registrations of each address it used, which
+ * vertx-hazelcast keeps up to date from Hazelcast's entry events on {@code __vertx.subs}. Hazelcast does not promise
+ * those events while members come and go, and Vert.x 5 ignores the "registrations lost" signal the cluster manager
+ * gives on a member's loss, so a cached route can miss a member for good. Seen in the cluster tests: after an edge was
+ * killed and started again and two storage nodes were restarted, the other edge's publishes to
+ * {@code chat.internal.gateways} skipped the restarted edge for over a minute while {@code __vertx.subs} named both —
+ * the restarted edge's chat never heard that gateway's heartbeats, and its pages showed half a room.
+ *
+ * <p>A resync asks the cluster manager for the registrations of every address this node's routes hold (every key of
+ * {@code __vertx.subs}, and the addresses of the last resync that have none now) and hands each to the event bus as
+ * an update, as vertx-hazelcast's own events do. It runs off the event loops; one at a time.
+ */
+final class ResyncedClusterManager extends HazelcastClusterManager {
+
+  private static final Logger log = LoggerFactory.getLogger(ResyncedClusterManager.class);
+  /** The safety net: routes read again this often even without a membership change. */
+  static final long PERIOD_MS = 60_000;
+  /** After a membership change: when vertx-hazelcast's cleanup and the members' republished registrations are in. */
+  static final long[] AFTER_CHANGE_MS = {3_000, 15_000};
+
+  private final long periodMs;
+  private final long[] afterChangeMs;
+  private final AtomicBoolean running = new AtomicBoolean();
+  private volatile Vertx vertx;
+  private volatile RegistrationListener routes;
+  private volatile long periodic = -1;
+  /** The addresses the last resync updated: one whose registrations are all gone since must be told so. */
+  private volatile Set<String> lastAddresses = Set.of();
+
+  ResyncedClusterManager(Config config) {
+    this(config, PERIOD_MS, AFTER_CHANGE_MS);
+  }
+
+  ResyncedClusterManager(Config config, long periodMs, long... afterChangeMs) {
+    super(config);
+    this.periodMs = periodMs;
+    this.afterChangeMs = afterChangeMs.clone();
+  }
+
+  @Override
+  public void init(Vertx vertx) {
+    this.vertx = vertx;
+    super.init(vertx);
+  }
+
+  @Override
+  public void registrationListener(RegistrationListener listener) {
+    this.routes = listener;
+    super.registrationListener(listener);
+  }
+
+  /** The event bus's routes, as the cluster manager updates them. */
+  RegistrationListener routes() {
+    return routes;
+  }
+
+  @Override
+  public void join(Completable<Void> promise) {
+    Promise<Void> joined = Promise.promise();
+    super.join(joined);
+    joined.future()
+      .onSuccess(v -> periodic = vertx.setPeriodic(periodMs, t -> resync()))
+      .onComplete(promise);
+  }
+
+  @Override
+  public void leave(Completable<Void> promise) {
+    vertx.cancelTimer(periodic);
+    super.leave(promise);
+  }
+
+  @Override
+  public synchronized void memberAdded(MembershipEvent event) {
+    super.memberAdded(event);
+    afterChange();
+  }
+
+  @Override
+  public synchronized void memberRemoved(MembershipEvent event) {
+    super.memberRemoved(event);
+    afterChange();
+  }
+
+  private void afterChange() {
+    for (long delay : afterChangeMs) {
+      vertx.setTimer(delay, t -> resync());
+    }
+  }
+
+  /** Reads every route this node holds again from the cluster; how many addresses, once each has been handed over. */
+  Future<Integer> resync() {
+    RegistrationListener listener = routes;
+    if (listener == null || !isActive() || !running.compareAndSet(false, true)) {
+      return Future.succeededFuture(0);
+    }
+    return vertx.<List<String>>executeBlocking(() -> {
+      Set<String> addresses = new HashSet<>(getHazelcastInstance().<String, Object>getMultiMap("__vertx.subs").keySet());
+      addresses.addAll(lastAddresses);
+      addresses.removeIf(address -> !listener.wantsUpdatesFor(address));
+      return List.copyOf(addresses);
+    }, false).compose(addresses -> {
+      List<Future<List<RegistrationInfo>>> reads = addresses.stream().map(address -> {
+        Promise<List<RegistrationInfo>> read = Promise.promise();
+        getRegistrations(address, read);
+        return read.future().onSuccess(found -> listener.registrationsUpdated(new RegistrationUpdateEvent(address, found)));
+      }).toList();
+      return Future.join(reads).otherwiseEmpty().map(v -> {
+        Set<String> held = new HashSet<>();
+        for (int i = 0; i < addresses.size(); i++) {
+          if (reads.get(i).succeeded() && !reads.get(i).result().isEmpty()) {
+            held.add(addresses.get(i));
+          }
+        }
+        lastAddresses = held;
+        log.debug("event-bus routes read again from the cluster [addresses: {}]", addresses.size());
+        return addresses.size();
+      });
+    }).onFailure(failure -> log.debug("event-bus routes not read again [error: {}]", failure.getMessage()))
+      .onComplete(done -> running.set(false));
+  }
+}
