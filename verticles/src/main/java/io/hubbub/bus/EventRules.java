@@ -80,10 +80,10 @@ public final class EventRules {
    * nesting deeper than {@link #MAX_DEPTH} and numbers that cannot be stored as they were sent.
    */
   public static void checkDocument(JsonObject document, String path) {
-    checkValue(document, path, 0);
+    checkValue(document, Where.root(path), 0);
   }
 
-  private static void checkValue(Object value, String path, int depth) {
+  private static void checkValue(Object value, Where path, int depth) {
     if (depth > MAX_DEPTH) {
       throw Failures.badRequest("'" + path + "' is nested deeper than " + MAX_DEPTH + " levels");
     }
@@ -97,11 +97,11 @@ public final class EventRules {
           throw Failures.badRequest("key '" + printable(key) + "' in '" + path
             + "' is not allowed: keys may not start with '$' or contain '.' or NUL");
         }
-        checkValue(entry.getValue(), path + "." + printable(key), depth + 1);
+        checkValue(entry.getValue(), path.key(key), depth + 1);
       }
     } else if (value instanceof JsonArray array) {
       for (int i = 0; i < array.size(); i++) {
-        checkValue(array.getValue(i), path + "[" + i + "]", depth + 1);
+        checkValue(array.getValue(i), path.index(i), depth + 1);
       }
     } else if (value instanceof BigInteger || value instanceof BigDecimal) {
       throw Failures.badRequest("number at '" + path + "' is out of range");
@@ -111,10 +111,41 @@ public final class EventRules {
   }
 
   /**
+   * Where a value sits in a document ({@code data.a[2].b}), spelled out only for an error message: a check of every
+   * key of every document stored builds no string.
+   */
+  private record Where(Where parent, String key, int index) {
+
+    static Where root(String path) {
+      return new Where(null, path, -1);
+    }
+
+    Where key(String child) {
+      return new Where(this, child, -1);
+    }
+
+    Where index(int i) {
+      return new Where(this, null, i);
+    }
+
+    @Override
+    public String toString() {
+      if (parent == null) {
+        return key;
+      }
+      return parent + (key != null ? "." + printable(key) : "[" + index + "]");
+    }
+  }
+
+  /**
    * 400 for a string holding half of a UTF-16 surrogate pair: it has no UTF-8 form, so storing it would
    * replace it with U+FFFD, and data is returned exactly as given or refused.
    */
   public static void checkUnicode(String text, String path) {
+    checkUnicode(text, (Object) path);
+  }
+
+  private static void checkUnicode(String text, Object path) {
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
       if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
@@ -139,7 +170,7 @@ public final class EventRules {
       return "null";
     }
     if (key.length() <= 80 && !hasControl(key)) {
-      return key; // as it is: most keys, checked on every document stored
+      return key; // as it is: most keys
     }
     StringBuilder out = new StringBuilder();
     for (int i = 0; i < key.length() && out.length() < 80; i++) {
