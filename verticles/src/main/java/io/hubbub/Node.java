@@ -7,11 +7,8 @@ import io.hubbub.conf.HubbubConf;
 import io.hubbub.gateway.GatewayVerticle;
 import io.hubbub.sensors.SensorsVerticle;
 import io.hubbub.storage.StorageVerticle;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
-import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Deployable;
@@ -28,7 +25,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.micrometer.Label;
-import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
@@ -131,8 +127,7 @@ public final class Node {
 
   private static VertxBuilder builder(VertxOptions options) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    registry.config().meterFilter(ADDRESS_KINDS);
-    return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry));
+    return Vertx.builder().with(options).withMetrics(new AddressKindMetrics(new MicrometerMetricsFactory(registry)));
   }
 
   private static VertxOptions metricsOptions() {
@@ -145,9 +140,9 @@ public final class Node {
 
   /**
    * The event-bus meters' address label, one value per kind of address: never one per stream, room, gateway,
-   * partition or reply (clients choose stream and room names). One filter with a few prefix checks: vertx-micrometer's
-   * own label matches ran a regex per rule on every message (under the fleet benchmark, Micrometer was 12% of the
-   * server's CPU samples with them, 5% with this).
+   * partition or reply (clients choose stream and room names). A few prefix checks ({@link AddressKindMetrics}):
+   * vertx-micrometer's own label matches ran a regex per rule on every message (under the fleet benchmark,
+   * Micrometer was 12% of the server's CPU samples with them).
    */
   static String addressKind(String address) {
     for (Map.Entry<String, String> folded : FOLDED.entrySet()) {
@@ -170,9 +165,13 @@ public final class Node {
   /** Prefixes of addresses named by clients or gateways, and the one label value each prefix's addresses get. */
   private static final Map<String, String> FOLDED = Map.of("streams.live.", "streams.live.*", "bridge.live.", "bridge.live.*",
     "chat.presence.", "chat.presence.*", "chat.internal.snapshot.", "chat.internal.snapshot.*");
-  /** Storage's partitioned addresses ({@code storage.<op>.<partition>}): one series per operation, not per partition. */
+  /**
+   * Partitioned addresses ({@code storage.<op>.<partition>}, {@code sensors.<op>.<partition>}): one series per
+   * operation, not per partition.
+   */
   private static final Map<String, String> PARTITIONED = Map.of("storage.append.", "storage.append", "storage.read.", "storage.read",
-    "storage.meta.", "storage.meta");
+    "storage.meta.", "storage.meta", "sensors.aggregates.", "sensors.aggregates", "sensors.status.", "sensors.status",
+    "sensors.purge.", "sensors.purge");
 
   private static boolean isUuid(String address) {
     return address.length() == 36 && only(address, 0, "0123456789abcdef-");
@@ -187,18 +186,6 @@ public final class Node {
     }
     return true;
   }
-
-  private static final MeterFilter ADDRESS_KINDS = new MeterFilter() {
-    @Override
-    public Meter.Id map(Meter.Id id) {
-      String address = id.getName().startsWith(MetricsDomain.EVENT_BUS.getPrefix()) ? id.getTag(Label.EB_ADDRESS.toString()) : null;
-      if (address == null) {
-        return id;
-      }
-      String kind = addressKind(address);
-      return kind.equals(address) ? id : id.replaceTags(Tags.of(id.getTagsAsIterable()).and(Label.EB_ADDRESS.toString(), kind));
-    }
-  };
 
   /** Deploys the verticles of a JSON conf (see {@link HubbubConf#of}). */
   public static Future<Node> start(Vertx vertx, JsonObject conf) {

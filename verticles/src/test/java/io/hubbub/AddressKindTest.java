@@ -18,6 +18,9 @@ class AddressKindTest {
     assertThat(Node.addressKind("storage.append.12")).isEqualTo("storage.append");
     assertThat(Node.addressKind("storage.read.0")).isEqualTo("storage.read");
     assertThat(Node.addressKind("storage.meta.7")).isEqualTo("storage.meta");
+    assertThat(Node.addressKind("sensors.status.15")).isEqualTo("sensors.status");
+    assertThat(Node.addressKind("sensors.aggregates.0")).isEqualTo("sensors.aggregates");
+    assertThat(Node.addressKind("sensors.purge.3")).isEqualTo("sensors.purge");
   }
 
   @Test
