@@ -63,8 +63,8 @@ final class Alerts {
   }
 
   /**
-   * Applies one reading to a device's alert state ({@code {"r<index>": {since, open}}}, changed in place)
-   * and answers the events to append to {@code alerts.<device>}.
+   * Applies one reading to a device's alert state ({@code {"r<index>": {since, open}}}: each entry of the reading's
+   * rules replaced by a changed copy) and answers the events to append to {@code alerts.<device>}.
    */
   List<JsonObject> evaluate(JsonObject state, String device, long seq, String kind, double value, long at) {
     List<JsonObject> events = new ArrayList<>();
@@ -72,11 +72,10 @@ final class Alerts {
       if (!rule.kind().equals(kind)) {
         continue;
       }
-      JsonObject s = state.getJsonObject("r" + rule.index());
-      if (s == null) {
-        s = new JsonObject().put("open", false);
-        state.put("r" + rule.index(), s);
-      }
+      // a new object, never the held one changed: a device's state is shared with the checkpoint being written
+      JsonObject held = state.getJsonObject("r" + rule.index());
+      JsonObject s = held == null ? new JsonObject().put("open", false) : held.copy();
+      state.put("r" + rule.index(), s);
       boolean open = s.getBoolean("open");
       if (rule.broken(value)) {
         Long since = s.getLong("since");

@@ -15,6 +15,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -152,14 +153,18 @@ final class DeviceFeed {
       .put("openAlerts", new JsonArray(alerts.open(alertState))).put("rules", new JsonArray(alerts.rulesFor(last.fieldNames())));
   }
 
-  /** What folding the pending events gives, worked out on copies (null when nothing is pending). */
+  /**
+   * What folding the pending events gives, worked out on copies (null when nothing is pending). Shallow ones: an entry
+   * of the alert state or of the latest readings is replaced, never changed in place, since the checkpoint that holds
+   * it may be on its way to the store.
+   */
   Step step() {
     if (pending.isEmpty()) {
       return null;
     }
     List<Aggregates.Reading> readings = new ArrayList<>();
-    JsonObject state = alertState.copy();
-    JsonObject latest = last.copy();
+    JsonObject state = new JsonObject(new LinkedHashMap<>(alertState.getMap()));
+    JsonObject latest = new JsonObject(new LinkedHashMap<>(last.getMap()));
     Map<String, Long> latestAt = new HashMap<>(lastAt);
     List<JsonObject> raised = new ArrayList<>();
     long through = applied;

@@ -20,6 +20,9 @@ interface EventLog {
   /** The stored events that carry one of these ids in their stream (ids per stream), whole: one lookup for them all. */
   Future<List<JsonObject>> withIds(Map<String, ? extends Collection<String>> idsByStream);
 
-  /** Writes events (a stream's in seq order) durably, all or, on a failure, possibly some. */
+  /**
+   * Writes events (a stream's in seq order) durably, all or, on a failure, possibly some. It changes none of them and
+   * keeps none: they are announced live once written.
+   */
   Future<Void> insert(List<JsonObject> events);
 }

@@ -269,7 +269,7 @@ final class GroupCommit {
       last.putAll(trial);
       trialIds.forEach((stream, ids) -> known.get(stream).putAll(ids));
       written.addAll(events);
-      events.forEach(e -> documents.add(e.copy()));
+      documents.addAll(events);
       accepted.add(pending);
       results.add(result);
     }

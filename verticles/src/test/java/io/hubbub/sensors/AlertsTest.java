@@ -45,6 +45,16 @@ class AlertsTest {
   }
 
   @Test
+  void aRulesHeldStateIsReplacedNeverChangedInPlace() {
+    feed("temperature", new double[][] {{0, 31}});
+    JsonObject held = state.getJsonObject("r0");
+    JsonObject before = held.copy();
+    assertEquals(List.of("ALERT"), feed("temperature", new double[][] {{60, 31}}));
+    assertEquals(before, held, "the object a checkpoint on its way holds is as it was");
+    assertEquals(true, state.getJsonObject("r0").getBoolean("open"), "the state holds the changed copy");
+  }
+
+  @Test
   void aReadingBackUnderTheThresholdRestartsTheDuration() {
     assertEquals(List.of(), feed("temperature", new double[][] {{0, 31}, {50, 29}, {70, 31}, {120, 31}}));
     assertEquals(List.of("ALERT"), feed("temperature", new double[][] {{130, 31}}));
