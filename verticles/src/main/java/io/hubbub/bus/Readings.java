@@ -4,9 +4,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
-import java.time.temporal.ChronoUnit;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -60,7 +58,7 @@ public final class Readings {
       throw Failures.badRequest(where + ": a READING's 'at' is required, a UTC time such as 2026-11-22T18:00:00.000Z");
     }
     try {
-      bounded(Instant.parse(at), where, now);
+      bounded(Instant.ofEpochMilli(IsoTimes.instantMillis(at)), where, now);
     } catch (DateTimeParseException e) {
       throw Failures.badRequest(where + ": a READING's 'at' must be a UTC time such as 2026-11-22T18:00:00.000Z");
     }
@@ -125,7 +123,7 @@ public final class Readings {
       throw Failures.badRequest(where + ": 'at' must be an ISO-8601 time such as 2026-11-22T18:00:00Z");
     }
     try {
-      return bounded(OffsetDateTime.parse(text).toInstant().truncatedTo(ChronoUnit.MILLIS), where, now);
+      return bounded(Instant.ofEpochMilli(IsoTimes.offsetMillis(text)), where, now);
     } catch (DateTimeParseException e) {
       throw Failures.badRequest(where + ": 'at' must be an ISO-8601 time with a zone, such as 2026-11-22T18:00:00Z");
     }

@@ -3,6 +3,7 @@ package io.hubbub.sensors;
 import com.github.benmanes.caffeine.cache.Cache;
 import io.hubbub.Caches;
 import io.hubbub.bus.Failures;
+import io.hubbub.bus.IsoTimes;
 import io.hubbub.bus.Readings;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.StorageBus;
@@ -113,7 +114,7 @@ final class Aggregates {
         return null;
       }
       try {
-        return new Reading(seq.longValue(), kind, value.doubleValue(), Instant.parse(at).toEpochMilli());
+        return new Reading(seq.longValue(), kind, value.doubleValue(), IsoTimes.instantMillis(at));
       } catch (DateTimeParseException e) {
         return null;
       }
