@@ -123,18 +123,26 @@ final class ResyncedClusterManager extends HazelcastClusterManager {
       addresses.removeIf(address -> !listener.wantsUpdatesFor(address));
       return List.copyOf(addresses);
     }, false).compose(addresses -> {
-      List<Future<List<RegistrationInfo>>> reads = addresses.stream().map(address -> {
-        Promise<List<RegistrationInfo>> read = Promise.promise();
-        getRegistrations(address, read);
-        return read.future().onSuccess(found -> listener.registrationsUpdated(new RegistrationUpdateEvent(address, found)));
-      }).toList();
-      return Future.join(reads).otherwiseEmpty().map(v -> {
-        Set<String> held = new HashSet<>();
-        for (int i = 0; i < addresses.size(); i++) {
-          if (reads.get(i).succeeded() && !reads.get(i).result().isEmpty()) {
-            held.add(addresses.get(i));
-          }
-        }
+      // one address after another: a node holding thousands of routes takes one worker thread for a while, never the pool
+      Set<String> held = new HashSet<>();
+      Future<Void> reads = Future.succeededFuture();
+      for (String address : addresses) {
+        reads = reads.compose(v -> {
+          Promise<List<RegistrationInfo>> read = Promise.promise();
+          getRegistrations(address, read);
+          return read.future().map(found -> {
+            listener.registrationsUpdated(new RegistrationUpdateEvent(address, found));
+            if (!found.isEmpty()) {
+              held.add(address);
+            }
+            return (Void) null;
+          }).otherwise(failure -> {
+            held.add(address); // not known: asked again next time
+            return null;
+          });
+        });
+      }
+      return reads.map(v -> {
         lastAddresses = held;
         log.debug("event-bus routes read again from the cluster [addresses: {}]", addresses.size());
         return addresses.size();
