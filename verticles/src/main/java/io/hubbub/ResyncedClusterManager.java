@@ -16,7 +16,6 @@ import org.slf4j.LoggerFactory;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * vertx-hazelcast's cluster manager, whose event-bus routes are read again from the cluster a few seconds after each
@@ -32,33 +31,29 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>A resync asks the cluster manager for the registrations of every address this node's routes hold (every key of
  * {@code __vertx.subs}, and the addresses of the last resync that have none now) and hands each to the event bus as
- * an update, as vertx-hazelcast's own events do. It runs off the event loops; one at a time.
+ * an update, as vertx-hazelcast's own events do. It runs off the event loops, one at a time: one asked for while
+ * another runs follows it (and any more asked for meanwhile are that one).
  */
 final class ResyncedClusterManager extends HazelcastClusterManager {
 
   private static final Logger log = LoggerFactory.getLogger(ResyncedClusterManager.class);
   /** The safety net: routes read again this often even without a membership change. */
-  static final long PERIOD_MS = 60_000;
+  private static final long PERIOD_MS = 60_000;
   /** After a membership change: when vertx-hazelcast's cleanup and the members' republished registrations are in. */
-  static final long[] AFTER_CHANGE_MS = {3_000, 15_000};
+  private static final long[] AFTER_CHANGE_MS = {3_000, 15_000};
 
-  private final long periodMs;
-  private final long[] afterChangeMs;
-  private final AtomicBoolean running = new AtomicBoolean();
   private volatile Vertx vertx;
   private volatile RegistrationListener routes;
   private volatile long periodic = -1;
   /** The addresses the last resync updated: one whose registrations are all gone since must be told so. */
   private volatile Set<String> lastAddresses = Set.of();
+  /** The last resync asked for (guarded by this). */
+  private Future<Integer> last = Future.succeededFuture(0);
+  /** A resync waiting for the one running (guarded by this). */
+  private Future<Integer> queued;
 
   ResyncedClusterManager(Config config) {
-    this(config, PERIOD_MS, AFTER_CHANGE_MS);
-  }
-
-  ResyncedClusterManager(Config config, long periodMs, long... afterChangeMs) {
     super(config);
-    this.periodMs = periodMs;
-    this.afterChangeMs = afterChangeMs.clone();
   }
 
   @Override
@@ -83,7 +78,7 @@ final class ResyncedClusterManager extends HazelcastClusterManager {
     Promise<Void> joined = Promise.promise();
     super.join(joined);
     joined.future()
-      .onSuccess(v -> periodic = vertx.setPeriodic(periodMs, t -> resync()))
+      .onSuccess(v -> periodic = vertx.setPeriodic(PERIOD_MS, t -> resync()))
       .onComplete(promise);
   }
 
@@ -106,15 +101,35 @@ final class ResyncedClusterManager extends HazelcastClusterManager {
   }
 
   private void afterChange() {
-    for (long delay : afterChangeMs) {
+    for (long delay : AFTER_CHANGE_MS) {
       vertx.setTimer(delay, t -> resync());
     }
   }
 
   /** Reads every route this node holds again from the cluster; how many addresses, once each has been handed over. */
-  Future<Integer> resync() {
+  synchronized Future<Integer> resync() {
+    if (queued != null) {
+      return queued;
+    }
+    Promise<Void> start = Promise.promise();
+    Future<Integer> next = start.future().compose(v -> readRoutes());
+    Future<Integer> before = last;
+    queued = next;
+    last = next;
+    before.onComplete(done -> {
+      synchronized (this) {
+        if (queued == next) {
+          queued = null;
+        }
+      }
+      start.complete();
+    });
+    return next;
+  }
+
+  private Future<Integer> readRoutes() {
     RegistrationListener listener = routes;
-    if (listener == null || !isActive() || !running.compareAndSet(false, true)) {
+    if (listener == null || !isActive()) {
       return Future.succeededFuture(0);
     }
     return vertx.<List<String>>executeBlocking(() -> {
@@ -147,7 +162,6 @@ final class ResyncedClusterManager extends HazelcastClusterManager {
         log.debug("event-bus routes read again from the cluster [addresses: {}]", addresses.size());
         return addresses.size();
       });
-    }).onFailure(failure -> log.debug("event-bus routes not read again [error: {}]", failure.getMessage()))
-      .onComplete(done -> running.set(false));
+    }).onFailure(failure -> log.debug("event-bus routes not read again [error: {}]", failure.getMessage()));
   }
 }
