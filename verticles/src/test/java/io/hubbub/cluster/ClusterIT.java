@@ -355,12 +355,12 @@ class ClusterIT {
     doraOn1.close().await(10, TimeUnit.SECONDS);
   }
 
-  /** The last warnings and errors a node printed, for a failure's message. */
-  /** What a node logged about presence reports: the gateways its chat instance follows, and failed snapshots. */
+  /** What a node logged about presence reports: its gateway's id, the gateways its chat follows, failed snapshots. */
   private List<String> presenceLines(String node) {
-    return cluster.output(node).stream().filter(line -> line.contains("gateway")).toList();
+    return cluster.output(node).stream().filter(line -> line.contains("PresenceRe")).toList();
   }
 
+  /** The last warnings and errors a node printed, for a failure's message. */
   private List<String> warnings(String node) {
     List<String> lines = cluster.output(node).stream().filter(line -> line.contains("WARN") || line.contains("ERROR")).toList();
     return lines.subList(Math.max(0, lines.size() - 15), lines.size());
