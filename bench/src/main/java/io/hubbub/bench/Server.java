@@ -37,10 +37,14 @@ final class Server implements AutoCloseable {
   private final CompletableFuture<Integer> mqttPort = new CompletableFuture<>();
   private final CompletableFuture<Void> started = new CompletableFuture<>();
   private volatile String joined = "?";
+  /** Stops the process when the bench itself is stopped (Ctrl-C, SIGTERM) before {@link #close}. */
+  private final Thread reaper;
 
   private Server(String name, ProcessBuilder builder, Pattern listening) throws IOException {
     this.name = name;
     this.process = builder.redirectErrorStream(true).start();
+    this.reaper = new Thread(this::stop, "stop-" + name);
+    Runtime.getRuntime().addShutdownHook(reaper);
     Thread reader = new Thread(() -> read(listening), "server-" + name);
     reader.setDaemon(true);
     reader.start();
@@ -225,6 +229,24 @@ final class Server implements AutoCloseable {
     if (!process.waitFor(60, TimeUnit.SECONDS)) {
       process.toHandle().destroyForcibly();
       process.waitFor(30, TimeUnit.SECONDS);
+    }
+    try {
+      Runtime.getRuntime().removeShutdownHook(reaper);
+    } catch (IllegalStateException e) {
+      // the JVM is shutting down: the hook finds the process gone
+    }
+  }
+
+  /** The shutdown hook: SIGTERM, then SIGKILL after 10 s (a JVM that is ending cannot wait long). */
+  private void stop() {
+    process.toHandle().destroy();
+    try {
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.toHandle().destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      process.toHandle().destroyForcibly();
+      Thread.currentThread().interrupt();
     }
   }
 }
