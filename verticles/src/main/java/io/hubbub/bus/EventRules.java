@@ -169,24 +169,12 @@ public final class EventRules {
     if (key == null) {
       return "null";
     }
-    if (key.length() <= 80 && !hasControl(key)) {
-      return key; // as it is: most keys
-    }
     StringBuilder out = new StringBuilder();
     for (int i = 0; i < key.length() && out.length() < 80; i++) {
       char c = key.charAt(i);
       out.append(c < 0x20 ? String.format("\\u%04x", (int) c) : String.valueOf(c));
     }
     return key.length() > 80 ? out + "…" : out.toString();
-  }
-
-  private static boolean hasControl(String text) {
-    for (int i = 0; i < text.length(); i++) {
-      if (text.charAt(i) < 0x20) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** At most {@code max} characters of a text, with "…" when cut; "null" for none. */
