@@ -20,7 +20,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,12 +29,17 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Appends with group commit. One write is in flight at a time; whatever arrives meanwhile waits in
  * the queue and goes out as the next single ordered bulk write. Seqs are assigned here, when a batch
  * is formed, from the last durable seq of each stream; a request is acknowledged only after its
  * batch is on disk, and {@code announce} (which publishes live) runs only then.
+ *
+ * <p>Ids are not looked up before a write: the store's unique index on them refuses one stored before, and only
+ * then are the batch's ids looked up and the batch formed again ({@link #afterCollision}). A batch carrying an
+ * {@code expectedSeq} looks its ids up first: a retried request answers as a duplicate whatever the stream's seq is.
  *
  * <p>Runs on one event loop (the storage verticle's): no locking. A failed write forgets the seqs
  * of its streams, which are read again from the store next time; the unique key of each event
@@ -47,7 +52,18 @@ final class GroupCommit {
   private static final DateTimeFormatter TS =
     DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
-  private record Pending(JsonArray events, Promise<JsonArray> promise) {
+  private record Pending(List<Request> requests, Promise<JsonArray> promise) {
+  }
+
+  /** An event to append, with its id: the publisher's ({@code given}), or one made here, the same for every attempt. */
+  private record Request(String stream, String id, boolean given, String type, JsonObject data, String by,
+                         Long expectedSeq) {
+
+    static Request of(JsonObject event) {
+      String id = event.getString("id");
+      return new Request(event.getString("stream"), id != null ? id : timeOrderedId(), id != null,
+        event.getString("type"), event.getJsonObject("data"), event.getString("by"), event.getLong("expectedSeq"));
+    }
   }
 
   private final EventLog store;
@@ -88,7 +104,9 @@ final class GroupCommit {
   /** Queues checked events ({@code {stream, type, data, by, id?, expectedSeq?}}); completes with their results. */
   Future<JsonArray> submit(JsonArray events) {
     Promise<JsonArray> promise = Promise.promise();
-    queue.add(new Pending(events, promise));
+    List<Request> requests = new ArrayList<>(events.size());
+    events.forEach(e -> requests.add(Request.of((JsonObject) e)));
+    queue.add(new Pending(requests, promise));
     drain();
     return promise.future();
   }
@@ -122,13 +140,13 @@ final class GroupCommit {
     }
     List<Pending> batch = new ArrayList<>();
     int size = 0;
-    while (!queue.isEmpty() && (batch.isEmpty() || size + queue.peek().events().size() <= maxBatchEvents)) {
+    while (!queue.isEmpty() && (batch.isEmpty() || size + queue.peek().requests().size() <= maxBatchEvents)) {
       Pending next = queue.poll();
-      if (!next.events().stream().allMatch(e -> writable.test(((JsonObject) e).getString("stream")))) {
+      if (!next.requests().stream().allMatch(r -> writable.test(r.stream()))) {
         next.promise().fail(Failures.unavailable("the stream's partition is changing owner, retry with the same id"));
         continue;
       }
-      size += next.events().size();
+      size += next.requests().size();
       batch.add(next);
     }
     if (batch.isEmpty()) {
@@ -152,99 +170,169 @@ final class GroupCommit {
   }
 
   private Future<Void> commit(List<Pending> batch) {
+    Set<String> streams = new LinkedHashSet<>();
+    batch.forEach(p -> p.requests().forEach(r -> streams.add(r.stream())));
+    return formed(streams, () -> {
+      if (batch.stream().anyMatch(p -> p.requests().stream().anyMatch(r -> r.expectedSeq() != null))) {
+        // whether an expectedSeq holds depends on which of the batch's ids are stored already (a retry answers as
+        // a duplicate, whatever the stream's seq now): look them up first
+        Map<String, Set<String>> ids = new HashMap<>();
+        batch.forEach(p -> p.requests().stream().filter(Request::given)
+          .forEach(r -> ids.computeIfAbsent(r.stream(), s -> new HashSet<>()).add(r.id())));
+        return lastSeqs(streams, true).compose(last -> stored(ids).compose(stored ->
+          formed(streams, () -> write(plan(batch, stored, Map.of(), last), streams))));
+      }
+      return lastSeqs(streams, true).compose(last -> {
+        Map<String, Long> before = new HashMap<>(last);
+        Plan attempt = plan(batch, Map.of(), Map.of(), last);
+        return insert(attempt).recover(failure -> {
+          if (!collided(failure)) {
+            streams.forEach(seqs::forget);
+            return Future.failedFuture(failure);
+          }
+          // until formed again, what the attempt wrote is unknown: a failure on the way leaves no seq cached
+          return formed(streams, () -> afterCollision(batch, streams, before, attempt))
+            .onFailure(f -> streams.forEach(seqs::forget));
+        });
+      });
+    });
+  }
+
+  /**
+   * The optimistic write collided: on an id stored before (the unique index on ids refused it), or on a seq another
+   * writer took. The buckets before the refused one in the ordered bulk write were written. Reads the streams' last
+   * seqs and the batch's ids again: when every seq past what the write started from is one the attempt gave, nobody
+   * else wrote these streams and the batch is formed again with what is stored (the attempt's written events answered
+   * as stored and announced, older ones as duplicates); otherwise another writer holds the streams it wrote (fenced).
+   */
+  private Future<Void> afterCollision(List<Pending> batch, Set<String> streams, Map<String, Long> before, Plan attempt) {
+    Map<String, Set<String>> ids = new HashMap<>();
+    attempt.assigned().forEach((stream, seqsById) -> ids.put(stream, seqsById.keySet()));
+    return lastSeqs(streams, false).compose(last -> stored(ids).compose(stored -> formed(streams, () -> {
+      Set<String> taken = new LinkedHashSet<>();
+      for (String stream : streams) {
+        long ours = stored.getOrDefault(stream, Map.of()).values().stream().filter(e -> attempt.gave(e)).count();
+        if (last.get(stream) != before.get(stream) + ours) {
+          taken.add(stream);
+        }
+      }
+      if (!taken.isEmpty()) {
+        return fenced(streams, taken);
+      }
+      return write(plan(batch, stored, attempt.assigned(), last), streams);
+    })));
+  }
+
+  /** Writes a plan formed with the store's ids looked up: a collision now means another writer took a seq. */
+  private Future<Void> write(Plan plan, Set<String> streams) {
+    return insert(plan).recover(failure -> {
+      if (collided(failure)) {
+        return fenced(streams, streams);
+      }
+      streams.forEach(seqs::forget);
+      return Future.failedFuture(failure);
+    });
+  }
+
+  private Future<Void> fenced(Set<String> streams, Set<String> taken) {
+    streams.forEach(seqs::forget);
+    onFenced.accept(taken);
+    return Future.failedFuture(Failures.unavailable("storage changed under this write, retry with the same id"));
+  }
+
+  private static boolean collided(Throwable failure) {
+    return failure instanceof ReplyException r && r.failureCode() == Failures.CONFLICT;
+  }
+
+  /**
+   * Runs a step that forms a write; an exception there (a bug, or a store answer it cannot use) fails the batch at
+   * once, its streams' seqs read again next time.
+   */
+  private Future<Void> formed(Set<String> streams, Supplier<Future<Void>> step) {
     try {
-      return lookUp(batch);
+      return step.get();
     } catch (RuntimeException e) {
-      log.error("group commit failed to form a batch", e);
+      streams.forEach(seqs::forget);
+      log.error("group commit failed to form a write", e);
       return Future.failedFuture(e);
     }
   }
 
-  private Future<Void> lookUp(List<Pending> batch) {
-    Map<String, Set<String>> idsByStream = new LinkedHashMap<>();
-    for (Pending pending : batch) {
-      for (Object o : pending.events()) {
-        JsonObject event = (JsonObject) o;
-        Set<String> ids = idsByStream.computeIfAbsent(event.getString("stream"), s -> new HashSet<>());
-        if (event.getString("id") != null) {
-          ids.add(event.getString("id"));
-        }
-      }
-    }
-    Map<String, Map<String, JsonObject>> known = new HashMap<>();
-    Map<String, Map<String, JsonObject>> stored = new HashMap<>();
+  /** The last seq of each stream: the cached one when {@code cached} allows, else read from the store. */
+  private Future<Map<String, Long>> lastSeqs(Set<String> streams, boolean cached) {
     Map<String, Long> last = new HashMap<>();
-    List<Future<?>> lookups = new ArrayList<>();
-    Map<String, Set<String>> withIds = new HashMap<>();
-    for (Map.Entry<String, Set<String>> entry : idsByStream.entrySet()) {
-      String stream = entry.getKey();
-      known.put(stream, new HashMap<>());
-      stored.put(stream, new HashMap<>());
-      Long cached = seqs.get(stream);
-      if (cached != null) {
-        last.put(stream, cached);
+    List<Future<?>> reads = new ArrayList<>();
+    for (String stream : streams) {
+      Long known = cached ? seqs.get(stream) : null;
+      if (known != null) {
+        last.put(stream, known);
       } else {
-        lookups.add(store.lastSeq(stream).onSuccess(seq -> last.put(stream, seq)));
-      }
-      if (!entry.getValue().isEmpty()) {
-        withIds.put(stream, entry.getValue());
+        reads.add(store.lastSeq(stream).onSuccess(seq -> last.put(stream, seq)));
       }
     }
-    if (!withIds.isEmpty()) { // one lookup for every stream of the batch
-      lookups.add(store.withIds(withIds).onSuccess(found -> found.forEach(e -> {
-        known.get(e.getString("stream")).put(e.getString("id"), ack(e).put("duplicate", true));
-        stored.get(e.getString("stream")).put(e.getString("id"), e);
-      })));
+    return Future.all(reads).map(v -> last);
+  }
+
+  /** The stored events under these ids, by stream and id: one lookup for every stream. */
+  private Future<Map<String, Map<String, JsonObject>>> stored(Map<String, Set<String>> ids) {
+    Map<String, Map<String, JsonObject>> stored = new HashMap<>();
+    if (ids.isEmpty()) {
+      return Future.succeededFuture(stored);
     }
-    return Future.all(lookups)
-      .recover(failure -> {
-        batch.forEach(p -> p.promise().tryFail(failure));
-        return Future.failedFuture(failure);
-      })
-      .compose(v -> {
-        try {
-          return write(batch, known, stored, last);
-        } catch (RuntimeException e) {
-          last.keySet().forEach(seqs::forget);
-          log.error("group commit failed to form a write", e);
-          return Future.failedFuture(e);
-        }
-      });
+    return store.withIds(ids).map(found -> {
+      found.forEach(e -> stored.computeIfAbsent(e.getString("stream"), s -> new HashMap<>()).put(e.getString("id"), e));
+      return stored;
+    });
   }
 
   /**
-   * @param known  acks of the ids already taken: in the store, then also those of this batch
-   * @param stored the events the store held under this batch's ids
+   * Forms a write: each request's events get the next seqs of their streams, unless their id is stored (answered as
+   * stored) or came earlier in the batch (answered as that one); a request whose expectedSeq does not hold is refused
+   * with 409 now, and none of its events is written.
+   *
+   * @param stored   stored events by stream and id
+   * @param assigned the seqs a collided attempt gave, by stream and id: those of them stored were written by it, so
+   *                 they are answered as new and announced
    */
-  private Future<Void> write(List<Pending> batch, Map<String, Map<String, JsonObject>> known,
-                             Map<String, Map<String, JsonObject>> stored, Map<String, Long> last) {
+  private Plan plan(List<Pending> batch, Map<String, Map<String, JsonObject>> stored,
+                    Map<String, Map<String, Long>> assigned, Map<String, Long> last) {
     String ts = TS.format(Instant.now());
-    List<JsonObject> documents = new ArrayList<>();
-    List<JsonObject> written = new ArrayList<>();
-    List<JsonObject> unannounced = new ArrayList<>();
-    List<Pending> accepted = new ArrayList<>();
-    List<JsonArray> results = new ArrayList<>();
+    Map<String, Map<String, JsonObject>> known = new HashMap<>(); // acks of the ids this batch took
+    Plan plan = new Plan(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
+      new HashMap<>(), last);
     for (Pending pending : batch) {
       Map<String, Long> trial = new HashMap<>(); // this request's seqs, over last: dropped if it conflicts
       Map<String, Map<String, JsonObject>> trialIds = new HashMap<>();
       List<JsonObject> events = new ArrayList<>();
       JsonArray result = new JsonArray();
       String conflict = null;
-      for (Object o : pending.events()) {
-        JsonObject request = (JsonObject) o;
-        String stream = request.getString("stream");
-        String id = request.getString("id");
-        JsonObject duplicate = id == null ? null : findId(known, trialIds, stream, id);
-        if (duplicate != null) {
-          result.add(duplicate.copy());
-          JsonObject old = stored.get(stream).get(id);
-          if (old != null && !seqs.announcedHere(stream, old.getLong("seq")) && !unannounced.contains(old)) {
-            unannounced.add(old);
+      for (Request request : pending.requests()) {
+        String stream = request.stream();
+        String id = request.id();
+        JsonObject taken = known.getOrDefault(stream, Map.of()).get(id);
+        if (taken == null) {
+          taken = trialIds.getOrDefault(stream, Map.of()).get(id);
+        }
+        if (taken != null) {
+          result.add(taken.copy());
+          continue;
+        }
+        JsonObject old = stored.getOrDefault(stream, Map.of()).get(id);
+        if (old != null) {
+          Long gave = assigned.getOrDefault(stream, Map.of()).get(id);
+          boolean ours = gave != null && gave.equals(old.getLong("seq"));
+          JsonObject ack = ours ? ack(old) : ack(old).put("duplicate", true);
+          result.add(ack);
+          trialIds.computeIfAbsent(stream, s -> new HashMap<>()).put(id, ours ? ack(old).put("duplicate", true) : ack);
+          if (ours) {
+            plan.ours().add(old);
+          } else if (!seqs.announcedHere(stream, old.getLong("seq")) && !plan.unannounced().contains(old)) {
+            plan.unannounced().add(old);
           }
           continue;
         }
         long current = trial.getOrDefault(stream, last.get(stream));
-        Long expected = request.getLong("expectedSeq");
+        Long expected = request.expectedSeq();
         if (expected != null && expected != current) {
           conflict = "stream '" + stream + "' is at seq " + current + ", not the expected " + expected;
           break;
@@ -252,13 +340,13 @@ final class GroupCommit {
         JsonObject event = new JsonObject()
           .put("stream", stream)
           .put("seq", current + 1)
-          .put("id", id != null ? id : timeOrderedId())
-          .put("type", request.getString("type"))
-          .put("data", request.getJsonObject("data"))
-          .put("by", request.getString("by"))
+          .put("id", id)
+          .put("type", request.type())
+          .put("data", request.data())
+          .put("by", request.by())
           .put("ts", ts);
         trial.put(stream, current + 1);
-        trialIds.computeIfAbsent(stream, s -> new HashMap<>()).put(event.getString("id"), ack(event).put("duplicate", true));
+        trialIds.computeIfAbsent(stream, s -> new HashMap<>()).put(id, ack(event).put("duplicate", true));
         events.add(event);
         result.add(ack(event));
       }
@@ -267,44 +355,62 @@ final class GroupCommit {
         continue;
       }
       last.putAll(trial);
-      trialIds.forEach((stream, ids) -> known.get(stream).putAll(ids));
-      written.addAll(events);
-      documents.addAll(events);
-      accepted.add(pending);
-      results.add(result);
+      trialIds.forEach((stream, ids) -> known.computeIfAbsent(stream, s -> new HashMap<>()).putAll(ids));
+      events.forEach(e -> plan.assigned().computeIfAbsent(e.getString("stream"), s -> new HashMap<>())
+        .put(e.getString("id"), e.getLong("seq")));
+      plan.written().addAll(events);
+      plan.accepted().add(pending);
+      plan.results().add(result);
     }
-    if (documents.isEmpty()) {
-      last.forEach(seqs::put);
-      for (int i = 0; i < accepted.size(); i++) {
-        accepted.get(i).promise().complete(results.get(i));
-      }
-      announce(unannounced);
+    return plan;
+  }
+
+  /** Writes what a plan formed; done, it answers its requests and announces. A failure answers nobody: the caller does. */
+  private Future<Void> insert(Plan plan) {
+    if (plan.written().isEmpty()) {
+      complete(plan);
       return Future.succeededFuture();
     }
-    batchSizes.record(documents.size());
+    batchSizes.record(plan.written().size());
     long started = System.nanoTime();
-    return store.insert(documents)
+    return store.insert(plan.written())
       .onComplete(done -> writeTimes.record(System.nanoTime() - started, TimeUnit.NANOSECONDS))
-      .onSuccess(v -> {
-        last.forEach(seqs::put);
-        written.forEach(e -> seqs.wrote(e.getString("stream"), e.getLong("seq")));
-        appended.increment(written.size());
-        for (int i = 0; i < accepted.size(); i++) {
-          accepted.get(i).promise().complete(results.get(i));
-        }
-        announce(unannounced);
-        announce(written);
-      })
-      .onFailure(failure -> {
-        last.keySet().forEach(seqs::forget);
-        boolean collided = failure instanceof ReplyException r && r.failureCode() == Failures.CONFLICT;
-        if (collided) {
-          onFenced.accept(last.keySet());
-        }
-        accepted.forEach(p -> p.promise().fail(collided
-          ? Failures.unavailable("storage changed under this write, retry with the same id")
-          : failure));
-      });
+      .onSuccess(v -> complete(plan));
+  }
+
+  /**
+   * A write formed from a batch.
+   *
+   * @param written     the events to write, with their seqs
+   * @param ours        stored events a collided attempt of this batch wrote: new to their publishers, not announced yet
+   * @param unannounced stored events found under the batch's ids that this instance did not announce (their writer may
+   *                    have died between storing and announcing)
+   * @param assigned    the seqs given to {@code written}, by stream and id
+   * @param last        each stream's last seq once written
+   */
+  private record Plan(List<JsonObject> written, List<JsonObject> ours, List<JsonObject> unannounced,
+                      List<Pending> accepted, List<JsonArray> results, Map<String, Map<String, Long>> assigned,
+                      Map<String, Long> last) {
+
+    /** Whether this plan gave that stored event its seq. */
+    boolean gave(JsonObject stored) {
+      Long seq = assigned.getOrDefault(stored.getString("stream"), Map.of()).get(stored.getString("id"));
+      return seq != null && seq.equals(stored.getLong("seq"));
+    }
+  }
+
+  /** A plan is durable: its streams' seqs are known, its requests answered, its events announced. */
+  private void complete(Plan plan) {
+    plan.last().forEach(seqs::put);
+    plan.ours().forEach(e -> seqs.wrote(e.getString("stream"), e.getLong("seq")));
+    plan.written().forEach(e -> seqs.wrote(e.getString("stream"), e.getLong("seq")));
+    appended.increment(plan.ours().size() + plan.written().size());
+    for (int i = 0; i < plan.accepted().size(); i++) {
+      plan.accepted().get(i).promise().complete(plan.results().get(i));
+    }
+    announce(plan.unannounced());
+    announce(plan.ours());
+    announce(plan.written());
   }
 
   /**
@@ -322,15 +428,6 @@ final class GroupCommit {
     if (!events.isEmpty()) {
       announce.accept(events);
     }
-  }
-
-  private static JsonObject findId(Map<String, Map<String, JsonObject>> known,
-                                   Map<String, Map<String, JsonObject>> trial, String stream, String id) {
-    JsonObject found = known.get(stream).get(id);
-    if (found == null && trial.containsKey(stream)) {
-      found = trial.get(stream).get(id);
-    }
-    return found;
   }
 
   /** What a publisher gets back for a stored event. */

@@ -9,6 +9,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -17,10 +18,11 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * An in-process {@link EventLog} for unit tests: a map of streams, the store's unique key per
- * {@code <stream>|<seq>} (a taken one fails the whole insert with 409, nothing written), and a script of
- * what the next calls do: answer, fail, or wait until the test releases them. Calls answer at once, on the
- * calling thread, unless told to wait.
+ * An in-process {@link EventLog} for unit tests: a map of streams, the store's unique keys ({@code <stream>|<seq>}
+ * and {@code <stream>|<id>}), and a script of what the next calls do: answer, fail, or wait until the test releases
+ * them. Calls answer at once, on the calling thread, unless told to wait. An insert is an ordered bulk write of one
+ * bucket per stream, in the order the streams first appear: the first bucket with a taken key fails it with 409, and
+ * the buckets before it stay written.
  */
 final class FakeEventLog implements EventLog {
 
@@ -81,18 +83,22 @@ final class FakeEventLog implements EventLog {
       .map(JsonObject::copy).toList()));
   }
 
-  /** All or nothing: a taken key fails the whole insert with 409, like an ordered bulk write refused at its first bucket. */
   @Override
   public Future<Void> insert(List<JsonObject> events) {
     calls.add("insert " + events.size());
-    List<JsonObject> copies = events.stream().map(JsonObject::copy).toList();
+    Map<String, List<JsonObject>> buckets = new LinkedHashMap<>();
+    events.forEach(e -> buckets.computeIfAbsent(e.getString("stream"), s -> new ArrayList<>()).add(e.copy()));
     return call(Call.INSERT, () -> {
-      for (JsonObject event : copies) {
-        if (streams.getOrDefault(event.getString("stream"), new TreeMap<>()).containsKey(event.getLong("seq"))) {
-          return Future.failedFuture(Failures.of(Failures.CONFLICT, "duplicate key"));
+      for (Map.Entry<String, List<JsonObject>> bucket : buckets.entrySet()) {
+        TreeMap<Long, JsonObject> stored = streams.computeIfAbsent(bucket.getKey(), s -> new TreeMap<>());
+        for (JsonObject event : bucket.getValue()) {
+          if (stored.containsKey(event.getLong("seq"))
+            || stored.values().stream().anyMatch(e -> event.getString("id").equals(e.getString("id")))) {
+            return Future.failedFuture(Failures.of(Failures.CONFLICT, "duplicate key"));
+          }
         }
+        bucket.getValue().forEach(e -> stored.put(e.getLong("seq"), e));
       }
-      copies.forEach(e -> streams.computeIfAbsent(e.getString("stream"), s -> new TreeMap<>()).put(e.getLong("seq"), e));
       return Future.succeededFuture();
     });
   }

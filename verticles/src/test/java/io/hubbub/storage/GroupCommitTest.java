@@ -142,8 +142,71 @@ class GroupCommitTest {
     Future<JsonArray> failed = commits.submit(of(event("s", null)));
     assertEquals(Failures.UNAVAILABLE, Failures.code(failed.cause()));
     store.failNext(Call.WITH_IDS);
-    assertEquals(Failures.UNAVAILABLE, Failures.code(commits.submit(of(event("s", "e"))).cause()));
+    assertEquals(Failures.UNAVAILABLE, Failures.code(commits.submit(of(event("s", "e").put("expectedSeq", 0L))).cause()));
     assertEquals(1L, seq(commits.submit(of(event("s", "e"))), 0));
+  }
+
+  @Test
+  void idsAreLeftToTheStoresUniqueIndexUntilOneIsTaken() {
+    commits.submit(of(event("s", "e-1"), event("t", "e-2")));
+    commits.submit(of(event("s", "e-3")));
+    assertTrue(store.calls.stream().noneMatch(c -> c.startsWith("withIds")), store.calls.toString());
+    store.calls.clear();
+    Future<JsonArray> again = commits.submit(of(event("s", "e-3")));
+    assertEquals(2L, seq(again, 0));
+    assertEquals(List.of("insert 1", "lastSeq s", "withIds s"), store.calls, "looked up once the index refused it");
+  }
+
+  @Test
+  void aTakenIdPartWayKeepsWhatTheWriteStoredBeforeItAndAnswersThatAsNew() {
+    commits.submit(of(event("b", "e-1")));
+    store.holdNext(Call.INSERT);
+    commits.submit(of(event("z", null)));
+    Future<JsonArray> first = commits.submit(of(event("a", null), event("a", "a-2")));
+    Future<JsonArray> retry = commits.submit(of(event("b", "e-1")));
+    Future<JsonArray> last = commits.submit(of(event("c", "c-1")));
+    announced.clear();
+    store.release(); // z's write ends; the next stores a's bucket, is refused at b's (e-1 is taken) and never reaches c's
+    assertEquals(List.of(1L, 2L), List.of(seq(first, 0), seq(first, 1)));
+    assertFalse(first.result().getJsonObject(0).containsKey("duplicate"), "stored by this write: new to its publisher");
+    assertFalse(first.result().getJsonObject(1).containsKey("duplicate"));
+    assertEquals(2, store.events("a").size(), "written once, by the first attempt");
+    assertEquals(1L, seq(retry, 0));
+    assertTrue(retry.result().getJsonObject(0).getBoolean("duplicate"));
+    assertEquals(1L, seq(last, 0));
+    assertEquals(List.of("z 1", "a 1", "a 2", "c 1"), announced.stream().map(e -> e.getString("stream") + " " + e.getLong("seq")).toList(),
+      "what the first attempt stored is announced once, e-1 not again");
+    assertEquals(3L, seq(commits.submit(of(event("a", null))), 0));
+    assertTrue(fenced.isEmpty());
+  }
+
+  @Test
+  void aFailedLookupAfterATakenIdLeavesNoSeqCached() {
+    commits.submit(of(event("b", "e-1")));
+    store.holdNext(Call.INSERT);
+    commits.submit(of(event("z", null)));
+    Future<JsonArray> first = commits.submit(of(event("a", "a-1")));
+    Future<JsonArray> retry = commits.submit(of(event("b", "e-1")));
+    store.failNext(Call.WITH_IDS);
+    store.release();
+    assertEquals(Failures.UNAVAILABLE, Failures.code(first.cause()), "what was written is not known: retry with the same id");
+    assertEquals(Failures.UNAVAILABLE, Failures.code(retry.cause()));
+    Future<JsonArray> again = commits.submit(of(event("a", "a-1")));
+    assertEquals(1L, seq(again, 0), "the retry finds it stored");
+    assertTrue(again.result().getJsonObject(0).getBoolean("duplicate"), "stored before its publisher heard so");
+    assertTrue(announced.stream().anyMatch(e -> e.getString("stream").equals("a")), "and announced, which it was not");
+    assertEquals(2L, seq(commits.submit(of(event("a", null))), 0), "a's seq was read again, not taken from before the write");
+    assertTrue(fenced.isEmpty(), "no other writer: nothing fenced");
+  }
+
+  @Test
+  void aRetryCarryingExpectedSeqAnswersAsADuplicate() {
+    assertEquals(1L, seq(commits.submit(of(event("s", "e-1").put("expectedSeq", 0L))), 0));
+    Future<JsonArray> retry = commits.submit(of(event("s", "e-1").put("expectedSeq", 0L)));
+    assertEquals(1L, seq(retry, 0));
+    assertTrue(retry.result().getJsonObject(0).getBoolean("duplicate"));
+    Future<JsonArray> stale = commits.submit(of(event("s", "e-2").put("expectedSeq", 0L)));
+    assertEquals(Failures.CONFLICT, Failures.code(stale.cause()));
   }
 
   @Test
@@ -163,6 +226,15 @@ class GroupCommitTest {
     assertEquals(Failures.UNAVAILABLE, Failures.code(collided.cause()));
     assertEquals(Set.of("s"), fenced);
     assertEquals(3L, seq(commits.submit(of(event("s", "mine"))), 0));
+  }
+
+  @Test
+  void aCollisionFencesOnlyTheStreamsAnotherWriterTook() {
+    commits.submit(of(event("s", null), event("t", null)));
+    store.streams.get("t").put(2L, event("t", "other").put("seq", 2L));
+    Future<JsonArray> collided = commits.submit(of(event("s", "mine"), event("t", "mine too")));
+    assertEquals(Failures.UNAVAILABLE, Failures.code(collided.cause()));
+    assertEquals(Set.of("t"), fenced, "s was written by this write alone");
   }
 
   @Test

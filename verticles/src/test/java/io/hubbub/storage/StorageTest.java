@@ -117,6 +117,43 @@ class StorageTest {
   }
 
   @Test
+  void anIdRefusedPartWayThroughAWriteLeavesEveryEventStoredOnceAndAnnouncedOnce(Vertx vertx, VertxTestContext ctx) {
+    // three streams of one partition, so that one request carries them all: the write is one ordered bulk write of
+    // their buckets, a's then b's then c's; the store refuses b's (its id is stored) after writing a's
+    List<String> streams = IntStream.range(0, 1000).mapToObj(i -> "app.partway" + i)
+      .filter(s -> StorageBus.partition(s, StorageBus.DEFAULT_PARTITIONS) == 0).limit(3).toList();
+    String a = streams.get(0);
+    String b = streams.get(1);
+    String c = streams.get(2);
+    List<Long> live = new java.util.concurrent.CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(Streams.liveAddress(a), m -> live.add(m.body().getLong("seq"))).completion()
+      .compose(v -> append(vertx, event(b, "B").put("id", "kept")))
+      .compose(v -> append(vertx, event(a, "A1"), event(a, "A2").put("id", "a-2"), event(b, "B").put("id", "kept"),
+        event(c, "C")))
+      .compose(acks -> Future.all(List.of(a, b, c).stream()
+          .map(s -> storage(vertx, StorageBus.READ.address(), new StorageBus.Read(s, 1, 100).toJson())).toList())
+        .map(reads -> List.of(acks, reads.<JsonObject>resultAt(0), reads.<JsonObject>resultAt(1), reads.<JsonObject>resultAt(2))))
+      .compose(all -> io.hubbub.support.Waits.until(vertx, () -> live.size() >= 2).compose(v -> vertx.timer(300)).map(all))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        JsonArray results = all.get(0).getJsonArray("results");
+        assertEquals(List.of(1L, 2L, 1L, 1L), results.stream().map(r -> ((JsonObject) r).getLong("seq")).toList());
+        assertFalse(results.getJsonObject(0).containsKey("duplicate"), results.encode());
+        assertFalse(results.getJsonObject(1).containsKey("duplicate"), results.encode());
+        assertEquals(true, results.getJsonObject(2).getBoolean("duplicate"));
+        assertFalse(results.getJsonObject(3).containsKey("duplicate"), results.encode());
+        assertEquals(List.of("A1", "A2"), types(all.get(1)), "a's events stored once");
+        assertEquals(List.of("B"), types(all.get(2)));
+        assertEquals(List.of("C"), types(all.get(3)));
+        assertEquals(List.of(1L, 2L), live, "and announced once");
+        ctx.completeNow();
+      })));
+  }
+
+  private static List<String> types(JsonObject read) {
+    return read.getJsonArray("events").stream().map(e -> ((JsonObject) e).getString("type")).toList();
+  }
+
+  @Test
   void expectedSeqThatDoesNotHoldStoresNothingAndFailsWith409(Vertx vertx, VertxTestContext ctx) {
     append(vertx, event("app.occ", "A").put("expectedSeq", 0))
       .compose(v -> append(vertx, event("app.occ", "B").put("expectedSeq", 1)))
