@@ -21,8 +21,9 @@ interface EventLog {
   Future<List<JsonObject>> withIds(Map<String, ? extends Collection<String>> idsByStream);
 
   /**
-   * Writes events (a stream's in seq order) durably, all or, on a failure, possibly some. It changes none of them and
-   * keeps none: they are announced live once written.
+   * Writes events (a stream's in seq order) durably, all or, on a failure, possibly some: a stream's events in one
+   * bucket or more, the buckets in order, and those before one refused on a duplicate key (409: a seq or an id of its
+   * stream taken) stay written. It changes none of the events and keeps none: they are announced live once written.
    */
   Future<Void> insert(List<JsonObject> events);
 }
