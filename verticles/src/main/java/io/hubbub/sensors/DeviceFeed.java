@@ -40,7 +40,7 @@ final class DeviceFeed {
   private final Alerts alerts;
   private final Folding folding;
   private final Backoff retries = new Backoff(250, 30_000);
-  /** Folded and checkpointed through this seq. */
+  /** Folded through this seq: the aggregates (in memory at least) and the alerts stored hold it. */
   private long applied;
   /** Taken through this seq: {@link #pending} holds applied + 1 to it. */
   private long taken;
@@ -53,7 +53,7 @@ final class DeviceFeed {
   private boolean again;
   private boolean stopped;
 
-  /** One fold of this feed's pending events: what it computed from them, applied once its writes are done. */
+  /** One fold of this feed's pending events: what it computed from them, applied once the fold holds them. */
   record Step(DeviceFeed feed, int count, long through, List<Aggregates.Reading> readings, List<JsonObject> raised,
               JsonObject alertState, JsonObject last, Map<String, Long> lastAt) {
 
@@ -186,7 +186,7 @@ final class DeviceFeed {
     return new Step(this, pending.size(), through, readings, raised, state, latest, latestAt);
   }
 
-  /** The step's writes are done: its events are applied. */
+  /** The aggregates and the stored alerts hold the step: its events are applied. */
   void folded(Step step) {
     for (int i = 0; i < step.count(); i++) {
       pending.poll();

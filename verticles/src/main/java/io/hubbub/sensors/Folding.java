@@ -27,11 +27,15 @@ import java.util.Set;
  * device's buckets: a feed's at most every {@value #CHECKPOINT_MS} ms (a restart replays from a device's checkpoint
  * what the buckets and alerts skip by seq, so a checkpoint need not follow every fold), at once when an alert was
  * raised or resolved. A device reporting every second thus costs a write of its buckets and of its checkpoint every
- * {@value #CHECKPOINT_MS} ms, not per reading. At most one fold is in flight, and a fold starts at most every
+ * {@value #CHECKPOINT_MS} ms, not per reading. A fold's readings are applied (the status's {@code appliedSeq}) once
+ * the aggregates in memory, which queries read, and the alerts stored hold them; the checkpoints are written after
+ * that, within the same fold. At most one fold is in flight, and a fold starts at most every
  * {@code intervalMs}: under load each fold takes what many devices sent meanwhile. The first change after a quiet
  * spell is folded at once. A fold that fails changes no feed (its steps were worked out on copies) and is tried again
  * with backoff: buckets skip what they hold by seq, alert ids come from the reading's seq, so a fold written in part
- * and tried again counts nothing twice.
+ * and tried again counts nothing twice. Checkpoints that could not be written stay to be written: by the next fold
+ * those that were due, within {@value #CHECKPOINT_MS} ms the others (a restart before replays from the checkpoint
+ * before: the buckets and the alert ids skip what they hold by seq).
  */
 final class Folding {
 
@@ -148,37 +152,61 @@ final class Folding {
     Set<DeviceFeed> due = Set.copyOf(checkpoints.keySet());
     steps.stream().filter(step -> due.contains(step.feed()) || !step.raised().isEmpty())
       .forEach(step -> checkpoints.put(step.feed(), step.checkpoint()));
-    write(steps, checkpoints).onComplete(done -> {
-      running = false;
-      long delay = 0;
-      if (done.succeeded()) {
-        retries.reset();
-        steps.forEach(step -> step.feed().folded(step));
-        checkpoints.keySet().forEach(unsaved::remove);
-        long now = lastStart;
-        steps.stream().filter(step -> !checkpoints.containsKey(step.feed())).forEach(step -> unsaved.compute(step.feed(),
-          (feed, before) -> new Unsaved(step.checkpoint(), before == null ? now : before.since())));
-      } else {
-        delay = retries.next();
+    fold(steps).onComplete(folded -> {
+      if (folded.failed()) {
+        long delay = retries.next();
         log.warn("sensor readings not folded yet, retrying [devices: {}, in: {} ms, error: {}]", steps.size(), delay,
-          done.cause().getMessage());
+          folded.cause().getMessage());
         steps.forEach(step -> dirty.add(step.feed()));
+        ended(delay);
+        return;
       }
-      List.copyOf(settling).forEach(Promise::complete); // after the steps were applied and their checkpoints noted
-      settling.clear();
-      schedule(delay);
+      // the aggregates (queries read the buckets not written yet too) and the alerts hold the steps: applied, and
+      // each step's checkpoint is one not written yet until the write below or a later one writes it
+      long now = lastStart;
+      for (DeviceFeed.Step step : steps) {
+        step.feed().folded(step);
+        unsaved.compute(step.feed(), (feed, before) -> new Unsaved(step.checkpoint(), before == null ? now : before.since()));
+      }
+      save(checkpoints).onComplete(saved -> {
+        long delay = 0;
+        if (saved.succeeded()) {
+          retries.reset();
+          checkpoints.keySet().forEach(unsaved::remove);
+        } else {
+          delay = retries.next();
+          log.warn("sensor checkpoints not written yet, retrying [devices: {}, in: {} ms, error: {}]", checkpoints.size(),
+            delay, saved.cause().getMessage());
+        }
+        ended(delay);
+      });
     });
   }
 
-  private Future<Void> write(List<DeviceFeed.Step> steps, Map<DeviceFeed, JsonObject> checkpoints) {
+  private void ended(long delay) {
+    running = false;
+    List.copyOf(settling).forEach(Promise::complete); // after the steps were applied and their checkpoints noted
+    settling.clear();
+    schedule(delay);
+  }
+
+  /** Folds the steps' readings into the aggregates (in memory) and stores the alerts they raised. */
+  private Future<Void> fold(List<DeviceFeed.Step> steps) {
     Map<String, List<Aggregates.Reading>> readings = new LinkedHashMap<>();
     steps.forEach(step -> readings.put(step.feed().device, step.readings()));
     return aggregates.apply(readings)
       .compose(v -> Future.all(steps.stream().filter(step -> !step.raised().isEmpty())
         .map(step -> storage.request(StorageBus.APPEND, StorageBus.Append.of(new JsonArray(new ArrayList<>(step.raised())))))
         .toList()))
-      // a checkpoint only once the buckets hold what it covers
-      .compose(v -> aggregates.write(checkpoints.keySet().stream().map(feed -> feed.device).toList()))
+      .mapEmpty();
+  }
+
+  /** Writes these checkpoints, each once the buckets hold what it covers (its device's buckets first). */
+  private Future<Void> save(Map<DeviceFeed, JsonObject> checkpoints) {
+    if (checkpoints.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return aggregates.write(checkpoints.keySet().stream().map(feed -> feed.device).toList())
       .compose(v -> storage.putAll(DeviceFeed.COLLECTION, new ArrayList<>(checkpoints.values())));
   }
 }

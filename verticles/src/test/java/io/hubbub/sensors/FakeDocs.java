@@ -26,6 +26,7 @@ final class FakeDocs implements StorageRequests {
   final Map<String, List<JsonObject>> streams = new HashMap<>();
   private final Random random;
   private double failureRate;
+  private volatile String refused;
   int failures;
 
   FakeDocs(long seed) {
@@ -37,9 +38,19 @@ final class FakeDocs implements StorageRequests {
     return this;
   }
 
+  /** Puts into this collection fail with 503, writing nothing (null: none fail). */
+  FakeDocs refusingPuts(String collection) {
+    this.refused = collection;
+    return this;
+  }
+
   @Override
   public Future<JsonObject> request(String address, JsonObject body) {
     Map<String, JsonObject> docs = collections.computeIfAbsent(body.getString("collection"), c -> new HashMap<>());
+    if (address.equals(StorageBus.DOC_PUT.address()) && body.getString("collection").equals(refused)) {
+      failures++;
+      return Future.failedFuture(Failures.unavailable("fake storage refusing puts into " + refused));
+    }
     boolean fail = random.nextDouble() < failureRate;
     boolean afterWriting = random.nextBoolean();
     if (fail && !(address.equals(StorageBus.DOC_PUT.address()) && afterWriting)) {

@@ -155,6 +155,41 @@ class FoldingTest {
     }
   }
 
+  @Test
+  void readingsAreAppliedOnceFoldedAndTheirCheckpointWrittenWhenTheStoreTakesIt() throws Exception {
+    FakeDocs store = new FakeDocs(1).refusingPuts(DeviceFeed.COLLECTION);
+    Instance instance = on(() -> new Instance(store));
+    String device = "dev0";
+    List<JsonObject> events = store.streams.computeIfAbsent(SensorsBus.stream(device), s -> new ArrayList<>());
+    for (int i = 1; i <= 3; i++) { // 35 °C: the first raises an alert, so its fold writes the checkpoint at once
+      JsonObject event = reading(i, "temperature", 35, T0 + i * 1_000L);
+      events.add(event);
+      on(() -> offer(instance, device, event));
+    }
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (!caughtUp(instance, store) && System.currentTimeMillis() < deadline) {
+      Thread.sleep(20);
+    }
+    assertTrue(caughtUp(instance, store), "applied while its checkpoint cannot be written");
+    assertEquals(List.of(3.0, 105.0, 35.0, 35.0), on(() -> queried(instance.aggregates, device, "temperature", "1h"))
+      .values().iterator().next(), "the aggregates hold the readings");
+    assertEquals(1, storedAlerts(store, device).size(), "the alert is stored");
+    assertTrue(store.failures > 0);
+    assertTrue(!store.collections.getOrDefault(DeviceFeed.COLLECTION, Map.of()).containsKey(device), "no checkpoint yet");
+    store.refusingPuts(null);
+    deadline = System.currentTimeMillis() + 20_000;
+    while (on(() -> store.collections.getOrDefault(DeviceFeed.COLLECTION, Map.of()).getOrDefault(device, new JsonObject())
+      .getLong("lastSeq", 0L)) != 3 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(50);
+    }
+    assertEquals(3L, on(() -> store.collections.get(DeviceFeed.COLLECTION).get(device).getLong("lastSeq")),
+      "the checkpoint not written stays to be written, and is");
+    on(() -> {
+      instance.stop();
+      return null;
+    });
+  }
+
   private static Object offer(Instance instance, String device, JsonObject event) {
     instance.feeds.get(device).offer(event.copy().put("stream", SensorsBus.stream(device)));
     return null;
