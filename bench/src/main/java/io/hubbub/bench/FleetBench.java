@@ -172,12 +172,11 @@ final class FleetBench {
         }
         if (now - lastSample >= 1_000_000_000L) { // from the start, so the measured window adds no new work
           lastSample = now;
-          long asked = now;
           behind(http, admin).onSuccess(ms -> {
             if (measuring && ms > behindMaxMs.getAndAccumulate(ms, Math::max)) {
               // the lag counts to the answer: a slow status round adds to it
               System.out.printf("  aggregates most behind yet: %,d ms, %.0f s in (that status round took %,d ms)%n", ms,
-                (asked - start) / 1e9, (System.nanoTime() - asked) / 1_000_000);
+                (now - start) / 1e9, (System.nanoTime() - now) / 1_000_000);
             }
           });
         }

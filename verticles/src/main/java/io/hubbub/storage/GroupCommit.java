@@ -179,8 +179,10 @@ final class GroupCommit {
         Map<String, Set<String>> ids = new HashMap<>();
         batch.forEach(p -> p.requests().stream().filter(Request::given)
           .forEach(r -> ids.computeIfAbsent(r.stream(), s -> new HashSet<>()).add(r.id())));
-        return lastSeqs(streams, true).compose(last -> stored(ids).compose(stored ->
-          formed(streams, () -> write(plan(batch, stored, Map.of(), last), streams))));
+        Future<Map<String, Long>> last = lastSeqs(streams, true);
+        Future<Map<String, Map<String, JsonObject>>> stored = stored(ids);
+        return Future.all(last, stored).compose(v ->
+          formed(streams, () -> write(plan(batch, stored.result(), Map.of(), last.result()), streams)));
       }
       return lastSeqs(streams, true).compose(last -> {
         Map<String, Long> before = new HashMap<>(last);
@@ -208,10 +210,14 @@ final class GroupCommit {
   private Future<Void> afterCollision(List<Pending> batch, Set<String> streams, Map<String, Long> before, Plan attempt) {
     Map<String, Set<String>> ids = new HashMap<>();
     attempt.assigned().forEach((stream, seqsById) -> ids.put(stream, seqsById.keySet()));
-    return lastSeqs(streams, false).compose(last -> stored(ids).compose(stored -> formed(streams, () -> {
+    Future<Map<String, Long>> read = lastSeqs(streams, false);
+    Future<Map<String, Map<String, JsonObject>>> found = stored(ids);
+    return Future.all(read, found).compose(v -> formed(streams, () -> {
+      Map<String, Long> last = read.result();
+      Map<String, Map<String, JsonObject>> stored = found.result();
       Set<String> taken = new LinkedHashSet<>();
       for (String stream : streams) {
-        long ours = stored.getOrDefault(stream, Map.of()).values().stream().filter(e -> attempt.gave(e)).count();
+        long ours = stored.getOrDefault(stream, Map.of()).values().stream().filter(e -> gave(attempt.assigned(), e)).count();
         if (last.get(stream) != before.get(stream) + ours) {
           taken.add(stream);
         }
@@ -220,7 +226,7 @@ final class GroupCommit {
         return fenced(streams, taken);
       }
       return write(plan(batch, stored, attempt.assigned(), last), streams);
-    })));
+    }));
   }
 
   /** Writes a plan formed with the store's ids looked up: a collision now means another writer took a seq. */
@@ -319,8 +325,7 @@ final class GroupCommit {
         }
         JsonObject old = stored.getOrDefault(stream, Map.of()).get(id);
         if (old != null) {
-          Long gave = assigned.getOrDefault(stream, Map.of()).get(id);
-          boolean ours = gave != null && gave.equals(old.getLong("seq"));
+          boolean ours = gave(assigned, old);
           JsonObject ack = ours ? ack(old) : ack(old).put("duplicate", true);
           result.add(ack);
           trialIds.computeIfAbsent(stream, s -> new HashMap<>()).put(id, ours ? ack(old).put("duplicate", true) : ack);
@@ -391,12 +396,12 @@ final class GroupCommit {
   private record Plan(List<JsonObject> written, List<JsonObject> ours, List<JsonObject> unannounced,
                       List<Pending> accepted, List<JsonArray> results, Map<String, Map<String, Long>> assigned,
                       Map<String, Long> last) {
+  }
 
-    /** Whether this plan gave that stored event its seq. */
-    boolean gave(JsonObject stored) {
-      Long seq = assigned.getOrDefault(stored.getString("stream"), Map.of()).get(stored.getString("id"));
-      return seq != null && seq.equals(stored.getLong("seq"));
-    }
+  /** Whether a write that gave these seqs ({@code assigned}, by stream and id) gave that stored event its seq. */
+  private static boolean gave(Map<String, Map<String, Long>> assigned, JsonObject stored) {
+    Long seq = assigned.getOrDefault(stored.getString("stream"), Map.of()).get(stored.getString("id"));
+    return seq != null && seq.equals(stored.getLong("seq"));
   }
 
   /** A plan is durable: its streams' seqs are known, its requests answered, its events announced. */
