@@ -20,7 +20,7 @@ import java.util.Set;
  */
 public final class AuditBus {
 
-  public static final Contract<Change, Void> RECORD = new Contract<>("audit.record", Change::toJson, Change::fromJson,
+  public static final Contract<Change, Void> RECORD = Contract.of("audit.record", Change::toJson, Change::fromJson,
     nothing -> new JsonObject(), json -> null);
   public static final String ACCESS = "audit.access";
 

@@ -2,6 +2,7 @@ package io.hubbub.bus;
 
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
@@ -24,7 +25,35 @@ public final class Bus {
   }
 
   public static Future<JsonObject> request(EventBus bus, String address, JsonObject body, DeliveryOptions options) {
-    return bus.<JsonObject>request(address, body, options).map(Message::body);
+    return requestBody(bus, address, body, options).map(Bus::json);
+  }
+
+  /** {@link #request(EventBus, String, JsonObject, DeliveryOptions)} for a reply of any form (JSON encoded once, as bytes). */
+  public static Future<Object> requestBody(EventBus bus, String address, JsonObject body, DeliveryOptions options) {
+    return bus.request(address, body, options).map(Message::body);
+  }
+
+  /** A reply read as a JSON object (or none), whether it came as one or encoded ({@link #encoded}). */
+  static JsonObject json(Object body) {
+    if (body == null || body instanceof JsonObject) {
+      return (JsonObject) body;
+    }
+    if (body instanceof Buffer bytes) {
+      return new JsonObject(bytes);
+    }
+    throw Failures.of(Failures.INTERNAL, "a reply came as " + body.getClass().getSimpleName() + " where JSON was expected");
+  }
+
+  /** A reply read as JSON encoded by its sender, whether it came so or as a JSON object ({@link #json}). */
+  static Buffer encoded(Object body) {
+    if (body instanceof Buffer bytes) {
+      return bytes;
+    }
+    if (body instanceof JsonObject json) {
+      return json.toBuffer();
+    }
+    throw Failures.of(Failures.INTERNAL, "a reply came as " + (body == null ? "nothing" : body.getClass().getSimpleName())
+      + " where encoded JSON was expected");
   }
 
   /**

@@ -77,7 +77,7 @@ public final class ChatBus {
   /** What a bridge client asks (request/reply) for a room's presence snapshot again: {@code {room}}. */
   public static final String PRESENCE_SNAPSHOT = "chat.presence";
   /** A gateway's presence subscriptions, asked of it by name (the request) on {@link #snapshotAddress}. */
-  public static final Contract<String, Snapshot> SNAPSHOT = new Contract<>("chat.internal.snapshot",
+  public static final Contract<String, Snapshot> SNAPSHOT = Contract.of("chat.internal.snapshot",
     gateway -> new JsonObject().put("gateway", gateway), body -> body.getString("gateway"), Snapshot::toJson, Snapshot::fromJson);
   /** How often a gateway says it is alive, and how long chat waits before forgetting a silent one. */
   public static final long GATEWAY_BEAT_MS = 2_000;

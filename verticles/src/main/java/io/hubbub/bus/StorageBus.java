@@ -2,6 +2,8 @@ package io.hubbub.bus;
 
 import io.hubbub.conf.ConfSchema;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -56,36 +58,36 @@ import java.util.regex.Pattern;
 public final class StorageBus {
 
   public static final Contract<Append, Appended> APPEND =
-    new Contract<>("storage.append", Append::toJson, Append::fromJson, Appended::toJson, Appended::fromJson);
-  public static final Contract<Read, Page> READ = new Contract<>("storage.read", Read::toJson, Read::fromJson, Page::toJson, Page::fromJson);
+    Contract.of("storage.append", Append::toJson, Append::fromJson, Appended::toJson, Appended::fromJson);
+  public static final Contract<Read, Page> READ = Contract.encoded("storage.read", Read::toJson, Read::fromJson, Page::json, Page::new);
   public static final Contract<StreamKey, StreamInfo> META =
-    new Contract<>("storage.meta", StreamKey::toJson, StreamKey::fromJson, StreamInfo::toJson, StreamInfo::fromJson);
-  public static final Contract<Redact, Long> REDACT = new Contract<>("storage.redact", Redact::toJson, Redact::fromJson,
+    Contract.of("storage.meta", StreamKey::toJson, StreamKey::fromJson, StreamInfo::toJson, StreamInfo::fromJson);
+  public static final Contract<Redact, Long> REDACT = Contract.of("storage.redact", Redact::toJson, Redact::fromJson,
     redacted -> new JsonObject().put("redacted", redacted), body -> body.getLong("redacted"));
   /** Who a redacted event is by. */
   public static final String DELETED_USER = "deleted-user";
   public static final Contract<Truncate, StreamInfo> TRUNCATE =
-    new Contract<>("storage.truncate", Truncate::toJson, Truncate::fromJson, StreamInfo::toJson, StreamInfo::fromJson);
+    Contract.of("storage.truncate", Truncate::toJson, Truncate::fromJson, StreamInfo::toJson, StreamInfo::fromJson);
   public static final String PING = "storage.ping";
   public static final Contract<DocInsert, Void> DOC_INSERT =
-    new Contract<>("storage.docs.insert", DocInsert::toJson, DocInsert::fromJson, StorageBus::done, StorageBus::done);
+    Contract.of("storage.docs.insert", DocInsert::toJson, DocInsert::fromJson, StorageBus::done, StorageBus::done);
   public static final Contract<DocKey, JsonObject> DOC_FIND =
-    new Contract<>("storage.docs.find", DocKey::toJson, DocKey::fromJson, StorageBus::writeDoc, StorageBus::readDoc);
-  public static final Contract<DocKey, Long> DOC_DELETE = new Contract<>("storage.docs.delete", DocKey::toJson, DocKey::fromJson,
+    Contract.of("storage.docs.find", DocKey::toJson, DocKey::fromJson, StorageBus::writeDoc, StorageBus::readDoc);
+  public static final Contract<DocKey, Long> DOC_DELETE = Contract.of("storage.docs.delete", DocKey::toJson, DocKey::fromJson,
     deleted -> new JsonObject().put("deleted", deleted), body -> body.getLong("deleted"));
   public static final Contract<DocChange, JsonObject> DOC_ADD =
     Contract.jsonReply("storage.docs.add", DocChange::toJson, DocChange::fromJson);
   public static final Contract<DocChange, JsonObject> DOC_REMOVE =
     Contract.jsonReply("storage.docs.remove", DocChange::toJson, DocChange::fromJson);
   public static final Contract<DocList, List<JsonObject>> DOC_LIST =
-    new Contract<>("storage.docs.list", DocList::toJson, DocList::fromJson, StorageBus::writeDocs, StorageBus::readDocs);
-  public static final Contract<DocPut, Void> DOC_PUT = new Contract<>("storage.docs.put", DocPut::toJson, DocPut::fromJson, StorageBus::done, StorageBus::done);
-  public static final Contract<DocWhere, Long> DOC_DELETE_WHERE = new Contract<>("storage.docs.deleteWhere", DocWhere::toJson,
+    Contract.of("storage.docs.list", DocList::toJson, DocList::fromJson, StorageBus::writeDocs, StorageBus::readDocs);
+  public static final Contract<DocPut, Void> DOC_PUT = Contract.of("storage.docs.put", DocPut::toJson, DocPut::fromJson, StorageBus::done, StorageBus::done);
+  public static final Contract<DocWhere, Long> DOC_DELETE_WHERE = Contract.of("storage.docs.deleteWhere", DocWhere::toJson,
     DocWhere::fromJson, deleted -> new JsonObject().put("deleted", deleted), body -> body.getLong("deleted"));
-  public static final Contract<DocGet, Long> DOC_DELETE_MANY = new Contract<>("storage.docs.deleteMany", DocGet::toJson,
+  public static final Contract<DocGet, Long> DOC_DELETE_MANY = Contract.of("storage.docs.deleteMany", DocGet::toJson,
     DocGet::fromJson, deleted -> new JsonObject().put("deleted", deleted), body -> body.getLong("deleted"));
   public static final Contract<DocGet, List<JsonObject>> DOC_GET =
-    new Contract<>("storage.docs.get", DocGet::toJson, DocGet::fromJson, StorageBus::writeDocs, StorageBus::readDocs);
+    Contract.of("storage.docs.get", DocGet::toJson, DocGet::fromJson, StorageBus::writeDocs, StorageBus::readDocs);
   /** The most documents one list or get answers, and one put writes. */
   public static final int MAX_DOCS = 10_000;
   public static final int MAX_PUT = 1_000;
@@ -113,14 +115,16 @@ public final class StorageBus {
     return Math.floorMod(stream.hashCode(), partitions);
   }
 
-  /** Sends a storage request where {@link #route} says it goes and waits for the answer (failures as {@link Bus#request}). */
+  /** Sends a storage request where {@link #route} says it goes and waits for its JSON answer (failures as {@link Bus#request}). */
   public static Future<JsonObject> request(EventBus bus, int partitions, String address, JsonObject body, long timeoutMs) {
     return Bus.request(bus, route(address, body, partitions), body, timeoutMs);
   }
 
   /** {@link #request(EventBus, int, String, JsonObject, long)} through a contract. */
   public static <Q, R> Future<R> request(EventBus bus, int partitions, Contract<Q, R> contract, Q request, long timeoutMs) {
-    return request(bus, partitions, contract.address(), contract.writeRequest().apply(request), timeoutMs).map(contract.readReply());
+    JsonObject body = contract.writeRequest().apply(request);
+    return Bus.requestBody(bus, route(contract.address(), body, partitions), body, new DeliveryOptions().setSendTimeout(timeoutMs))
+      .map(contract.readReply());
   }
 
   /** {@link #APPEND}, {@link #READ} or {@link #META} for one partition: its owner serves it (as {@link #route} says). */
@@ -455,18 +459,18 @@ public final class StorageBus {
   }
 
   /**
-   * A page of a stream: its events in seq order, the seq to read {@code next}, and the oldest seq the stream still
-   * holds and its last durable seq when the page was read. The HTTP API answers it as it is.
+   * A page of a stream, {@code {stream, events, next, firstSeq, lastSeq}}: its events in seq order, the seq to read
+   * {@code next}, and the oldest seq the stream still holds and its last durable seq when the page was read. Storage
+   * encodes it once; the HTTP API and the bridge answer these bytes as they are.
    */
-  public record Page(String stream, JsonArray events, long next, long firstSeq, long lastSeq) {
+  public record Page(Buffer json) {
+    /** The page decoded, for a verticle that reads its events. */
     public JsonObject toJson() {
-      return new JsonObject().put("stream", stream).put("events", events).put("next", next).put("firstSeq", firstSeq)
-        .put("lastSeq", lastSeq);
+      return new JsonObject(json);
     }
 
-    public static Page fromJson(JsonObject body) {
-      return new Page(body.getString("stream"), body.getJsonArray("events"), body.getLong("next"), body.getLong("firstSeq"),
-        body.getLong("lastSeq"));
+    public JsonArray events() {
+      return toJson().getJsonArray("events");
     }
   }
 

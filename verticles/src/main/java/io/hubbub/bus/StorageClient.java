@@ -4,6 +4,7 @@ import io.hubbub.ClusterGuard;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import org.slf4j.Logger;
@@ -46,7 +47,7 @@ public final class StorageClient implements StorageRequests {
   private final int partitions;
   private final long timeoutMs;
   private final ClusterGuard cluster;
-  private final Map<Integer, Set<Promise<JsonObject>>> waiting = new HashMap<>();
+  private final Map<Integer, Set<Promise<Object>>> waiting = new HashMap<>();
   /** Partitions whose node left, until they are back ({@link #backIfRoutable}) or {@value #ORPHAN_MAX_MS} ms pass: when. */
   private final Map<Integer, Long> orphaned = new HashMap<>();
   /** Partitions back from {@link #orphaned} within {@value #ORPHAN_MAX_MS} ms: when. */
@@ -68,28 +69,28 @@ public final class StorageClient implements StorageRequests {
   }
 
   @Override
-  public Future<JsonObject> request(String address, JsonObject body) {
+  public Future<Object> request(String address, JsonObject body) {
     return request(address, body, timeoutMs);
   }
 
-  public Future<JsonObject> request(String address, JsonObject body, long timeoutMs) {
+  public Future<Object> request(String address, JsonObject body, long timeoutMs) {
     String routed = StorageBus.route(address, body, partitions);
     int partition = StorageBus.partitionOf(routed);
     if (!cluster.clustered() || partition < 0) {
-      return Bus.request(vertx.eventBus(), routed, body, timeoutMs);
+      return Bus.requestBody(vertx.eventBus(), routed, body, new DeliveryOptions().setSendTimeout(timeoutMs));
     }
     if (orphaned.containsKey(partition)) {
       // the cluster still routes to the dead node for a moment, and a message it cannot deliver waits for its timeout
       return Future.failedFuture(Failures.unavailable("the storage node serving this stream left the cluster and another "
         + "takes it over: retry in a moment (with the same id, for a publish)"));
     }
-    Future<JsonObject> reply = Bus.request(vertx.eventBus(), routed, body,
-      back.containsKey(partition) ? Math.min(timeoutMs, BACK_TIMEOUT_MS) : timeoutMs);
-    Promise<JsonObject> answer = Promise.promise();
-    Set<Promise<JsonObject>> promises = waiting.computeIfAbsent(partition, p -> new HashSet<>());
+    Future<Object> reply = Bus.requestBody(vertx.eventBus(), routed, body,
+      new DeliveryOptions().setSendTimeout(back.containsKey(partition) ? Math.min(timeoutMs, BACK_TIMEOUT_MS) : timeoutMs));
+    Promise<Object> answer = Promise.promise();
+    Set<Promise<Object>> promises = waiting.computeIfAbsent(partition, p -> new HashSet<>());
     promises.add(answer);
     reply.onComplete(done -> {
-      Set<Promise<JsonObject>> still = waiting.get(partition);
+      Set<Promise<Object>> still = waiting.get(partition);
       if (still != null && still.remove(answer) && still.isEmpty()) {
         waiting.remove(partition);
       }
@@ -157,9 +158,9 @@ public final class StorageClient implements StorageRequests {
     long now = System.currentTimeMillis();
     for (int partition : owned) {
       orphaned.put(partition, now);
-      Set<Promise<JsonObject>> promises = waiting.remove(partition);
+      Set<Promise<Object>> promises = waiting.remove(partition);
       if (promises != null) {
-        for (Promise<JsonObject> promise : promises) {
+        for (Promise<Object> promise : promises) {
           failed += promise.tryFail(Failures.unavailable("the storage node serving this stream left the cluster; "
             + "retry (with the same id, for a publish)")) ? 1 : 0;
         }

@@ -14,8 +14,11 @@ public interface StorageRequests {
   /** Documents one {@link #putAll} writes per put. */
   int PUT_CHUNK = 100;
 
-  /** A request on a storage address ({@link StorageBus}), routed to the partition of its stream where it has one. */
-  Future<JsonObject> request(String address, JsonObject body);
+  /**
+   * A request on a storage address ({@link StorageBus}), routed to the partition of its stream where it has one;
+   * answers the reply's body as the bus carries it (what a {@link Contract} reads).
+   */
+  Future<Object> request(String address, JsonObject body);
 
   /**
    * Drops every event a stream holds now (its last seq, read first, is where it is cut); answers how many there were.

@@ -10,6 +10,7 @@ import io.hubbub.bus.Streams;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
@@ -21,6 +22,7 @@ import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -123,7 +125,13 @@ final class Bridge {
       }
     } else if (type == BridgeEventType.RECEIVE) {
       answered(event.socket(), address);
-      event.complete(true);
+      if (raw.getMap().get("body") instanceof Buffer encoded) {
+        // a page as storage encoded it (read): framed here around its bytes, which the bridge would write as base64
+        event.socket().write(frame(raw, encoded));
+        event.complete(false);
+      } else {
+        event.complete(true);
+      }
     } else if ((type == BridgeEventType.SEND || type == BridgeEventType.PUBLISH) && address != null) {
       // the bridge answers access_denied: worth a line in the access trail, with whoever the token names
       String target = type.name().toLowerCase(Locale.ROOT) + " " + EventRules.printable(address);
@@ -348,14 +356,24 @@ final class Bridge {
         "send " + PUBLISH + " " + EventRules.printable(stream), failure));
   }
 
-  private Future<JsonObject> read(JsonObject body, MultiMap headers) {
+  /** A page, answered as storage encoded it: {@link #handle} frames it for the socket without encoding it again. */
+  private Future<Buffer> read(JsonObject body, MultiMap headers) {
     JsonObject principal = Caller.principal(headers);
     String stream = stream(body);
     long from = EventRules.optionalLong(body, "from", 1, 0, Long.MAX_VALUE);
     int limit = (int) EventRules.optionalLong(body, "limit", StorageBus.DEFAULT_READ_LIMIT, 1, StorageBus.MAX_READ_LIMIT);
-    return streams.read(principal, stream, from, limit)
+    return streams.read(principal, stream, from, limit).map(StorageBus.Page::json)
       .onFailure(failure -> AccessAudit.refused(vertx, principal, Caller.remote(headers),
         "send " + READ + " " + EventRules.printable(stream), failure));
+  }
+
+  /** The bridge's frame of a message whose body is JSON encoded already: the envelope's fields, then the body as it is. */
+  static Buffer frame(JsonObject envelope, Buffer body) {
+    Map<String, Object> fields = new LinkedHashMap<>(envelope.getMap());
+    fields.remove("body");
+    Buffer head = new JsonObject(fields).toBuffer();
+    return Buffer.buffer(head.length() + body.length() + 8).appendBuffer(head, 0, head.length() - 1)
+      .appendString(",\"body\":").appendBuffer(body).appendString("}");
   }
 
   private static String stream(JsonObject body) {

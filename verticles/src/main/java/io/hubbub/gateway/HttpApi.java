@@ -139,7 +139,7 @@ record HttpApi(Vertx vertx, Principals principals, StreamAccess streams, LiveHtt
   private void read(RoutingContext ctx) {
     long from = queryLong(ctx, "from", 1, 0, Long.MAX_VALUE);
     long limit = queryLong(ctx, "limit", StorageBus.DEFAULT_READ_LIMIT, 1, StorageBus.MAX_READ_LIMIT);
-    reply(ctx, 200, streams.read(principal(ctx), ctx.pathParam("stream"), from, (int) limit));
+    reply(ctx, 200, streams.read(principal(ctx), ctx.pathParam("stream"), from, (int) limit).map(StorageBus.Page::json));
   }
 
   private static AuthBus.Credentials credentials(RoutingContext ctx) {
@@ -212,12 +212,13 @@ record HttpApi(Vertx vertx, Principals principals, StreamAccess streams, LiveHtt
     return ctx.get(PRINCIPAL);
   }
 
+  /** Answers the result as JSON: a {@link Buffer} is JSON encoded already (a page, as storage encoded it) and goes as it is. */
   static void reply(RoutingContext ctx, int status, Future<?> result) {
     result
       .onSuccess(body -> ctx.response()
         .setStatusCode(status)
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-        .end(Json.encodeToBuffer(body)))
+        .end(body instanceof Buffer encoded ? encoded : Json.encodeToBuffer(body)))
       .onFailure(failure -> fail(ctx, failure));
   }
 

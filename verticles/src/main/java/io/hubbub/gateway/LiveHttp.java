@@ -288,7 +288,7 @@ final class LiveHttp {
           }
           return;
         }
-        JsonObject page = done.result();
+        JsonObject page = done.result().toJson();
         JsonArray events = page.getJsonArray("events", new JsonArray());
         for (int i = 0; i < events.size(); i++) {
           JsonObject event = events.getJsonObject(i);

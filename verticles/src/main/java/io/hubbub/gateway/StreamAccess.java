@@ -117,7 +117,7 @@ final class StreamAccess {
    * A page of a stream. Each principal has at most {@code readsInFlight} reads waiting on storage at once
    * (more: 429), so one client's parallel large reads cannot fill the heap or the store's time for others.
    */
-  Future<JsonObject> read(JsonObject principal, String stream, long from, int limit) {
+  Future<StorageBus.Page> read(JsonObject principal, String stream, long from, int limit) {
     return guarded(() -> {
       namespaces.checkRead(principal, stream);
       String reader = principal == null ? "" : Principals.key(principal);
@@ -127,8 +127,7 @@ final class StreamAccess {
         throw Failures.of(Failures.RATE_LIMITED, "more than " + maxReadsInFlight
           + " reads in flight: wait for an answer before the next read");
       }
-      return storage.request(StorageBus.READ, new StorageBus.Read(stream, from, limit)).map(StorageBus.Page::toJson)
-        .andThen(done -> release(reader));
+      return storage.request(StorageBus.READ, new StorageBus.Read(stream, from, limit)).andThen(done -> release(reader));
     });
   }
 

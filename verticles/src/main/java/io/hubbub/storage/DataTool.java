@@ -8,6 +8,7 @@ import io.hubbub.embedded.EmbeddedStore;
 import io.hubbub.embedded.StoreBackup;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.BulkOperation;
@@ -240,15 +241,16 @@ public final class DataTool {
       first = Math.min(first, last + 1);
       line(out, new JsonObject().put("stream", stream).put("firstSeq", first).put("lastSeq", last));
       for (long from = first; from <= last; ) {
-        List<JsonObject> page = await(events.read(stream, from, last, 1_000, 16L << 20));
+        EventPage page = await(events.read(stream, from, last, 1_000, 16L << 20));
         if (page.isEmpty()) {
           throw new IllegalStateException("stream " + stream + " has no event " + from + " though its last seq is " + last);
         }
-        for (JsonObject event : page) {
-          line(out, event);
+        for (Buffer event : page.each()) {
+          out.write(event.toString(StandardCharsets.UTF_8));
+          out.write('\n');
         }
         eventCount += page.size();
-        from = page.get(page.size() - 1).getLong("seq") + 1;
+        from = page.next();
       }
       progress("export", ++done, streams.size(), eventCount, 0);
     }
@@ -462,7 +464,7 @@ public final class DataTool {
         return 0;
       }
       if (seq == held) {
-        List<JsonObject> there = await(events.read(stream, held, held, 1, Long.MAX_VALUE));
+        List<JsonObject> there = await(events.read(stream, held, held, 1, Long.MAX_VALUE)).events();
         if (there.isEmpty() || !there.get(0).getString("id").equals(event.getString("id"))) {
           conflict = stream + " (seq " + held + " holds another event)";
         }

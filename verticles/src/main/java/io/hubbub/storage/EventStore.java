@@ -244,8 +244,9 @@ final class EventStore implements EventLog {
   }
 
   /**
-   * Events of a stream with {@code from <= seq <= to}, in order, at most {@code limit}, and no more once
-   * their {@code data} adds up to {@code maxBytes} encoded (the first event always comes, so a reader moves on).
+   * Events of a stream with {@code from <= seq <= to}, in order, at most {@code limit}, and no more once they add up
+   * to {@code maxBytes} encoded (the first event always comes, so a reader moves on), each encoded once as readers
+   * get it ({@link EventPage}).
    *
    * <p>Buckets are fetched a span at a time, so a page of large events never loads much more than it returns:
    * the first fetch asks for the keys from {@code from - 127} (the bucket holding {@code from} starts there at
@@ -253,78 +254,37 @@ final class EventStore implements EventLog {
    * exactly where the last one read ended, and each later fetch asks from there for as many seqs as the
    * bytes left allow at the size seen so far.
    */
-  Future<List<JsonObject>> read(String stream, long from, long to, int limit, long maxBytes) {
+  Future<EventPage> read(String stream, long from, long to, int limit, long maxBytes) {
     long end = Math.min(to, from + limit - 1);
+    EventPage page = new EventPage(stream, from, end, maxBytes);
     if (end < from) {
-      return Future.succeededFuture(List.of());
+      return Future.succeededFuture(page);
     }
-    Page page = new Page(from, end, maxBytes);
     return fetch(stream, Math.max(1, from - MAX_BUCKET_EVENTS + 1), Math.min(end, from + FIRST_SPAN - 1), page);
   }
 
-  private Future<List<JsonObject>> fetch(String stream, long firstKey, long lastKey, Page page) {
+  private Future<EventPage> fetch(String stream, long firstKey, long lastKey, EventPage page) {
     Set<String> keys = new HashSet<>();
     for (long s = firstKey; s <= lastKey; s++) {
       keys.add(key(stream, s));
     }
-    FindOptions options = new FindOptions().setFields(new JsonObject().put("_id", 0).put("stream", 1).put("first", 1).put("events", 1));
+    FindOptions options = new FindOptions().setFields(new JsonObject().put("_id", 0).put("first", 1).put("events", 1));
     return calls.guard(mongo.findWithOptions(BUCKETS, byIds(keys), options)).compose(buckets -> {
       List<JsonObject> sorted = new ArrayList<>(buckets);
       sorted.sort(Comparator.comparingLong(b -> b.getLong("first")));
-      long before = page.expected;
+      long before = page.next();
       for (JsonObject bucket : sorted) {
-        for (JsonObject event : events(bucket)) {
-          if (!page.offer(event)) {
-            return Future.succeededFuture(page.events);
+        for (Object stored : bucket.getJsonArray("events")) {
+          if (!page.offer((JsonObject) stored)) {
+            return Future.succeededFuture(page);
           }
         }
       }
-      if (page.expected > page.end || page.expected == before) {
-        return Future.succeededFuture(page.events); // all of it, or nothing more where it would be
+      if (!page.open() || page.next() == before) {
+        return Future.succeededFuture(page); // all of it, or nothing more where it would be
       }
-      return fetch(stream, page.expected, page.expected + page.span() - 1, page);
+      return fetch(stream, page.next(), page.next() + page.span() - 1, page);
     });
-  }
-
-  /** A page being filled: the next seq it needs, its last, and the bytes it may still take. */
-  private static final class Page {
-    final List<JsonObject> events = new ArrayList<>();
-    final long end;
-    final long maxBytes;
-    long expected;
-    long bytes;
-
-    Page(long from, long end, long maxBytes) {
-      this.expected = from;
-      this.end = end;
-      this.maxBytes = maxBytes;
-    }
-
-    /** Takes the event if it is the next one; false once the page is full (by count or bytes). */
-    boolean offer(JsonObject event) {
-      long seq = event.getLong("seq");
-      if (seq != expected) {
-        return true;
-      }
-      if (seq > end) {
-        return false;
-      }
-      long size = event.getJsonObject("data").toBuffer().length();
-      if (bytes + size > maxBytes && !events.isEmpty()) {
-        return false;
-      }
-      bytes += size;
-      events.add(event);
-      expected++;
-      return true;
-    }
-
-    /** How many seqs the next fetch asks for: what is left, or what the bytes left hold at the size seen. */
-    long span() {
-      long left = end - expected + 1;
-      long average = Math.max(1, bytes / Math.max(1, events.size()));
-      return Math.max(1, Math.min(left, (maxBytes - bytes) / average + 1));
-    }
   }
 
   /**

@@ -242,8 +242,7 @@ public final class StorageVerticle extends VerticleBase {
           bounds.forget(stream);
           return page(partition, stream, request, false);
         }
-        long next = found.isEmpty() ? from : found.get(found.size() - 1).getLong("seq") + 1;
-        return Future.succeededFuture(new Page(stream, new JsonArray(new ArrayList<>(found)), next, info.firstSeq(), info.lastSeq()));
+        return Future.succeededFuture(new Page(found.json(info.firstSeq(), info.lastSeq())));
       });
     });
   }

@@ -1,5 +1,6 @@
 package io.hubbub.bus;
 
+import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -112,10 +113,20 @@ class ContractsTest {
       .as("from 0 reads from the first, 100 at a time by default").isEqualTo(new StorageBus.Read("app.orders", 1, 100));
     refused(() -> StorageBus.Read.fromJson(new StorageBus.Read("app.orders", 1, 5000).toJson()), "limit");
     refused(() -> StorageBus.Read.fromJson(new JsonObject().put("stream", new JsonObject().put("$gt", ""))), "'stream' is not a valid");
-    StorageBus.Page page = new StorageBus.Page("app.orders", new JsonArray(), 1, 1, 0);
-    assertThat(StorageBus.Page.fromJson(page.toJson())).isEqualTo(page);
     StorageBus.StreamInfo info = new StorageBus.StreamInfo("app.orders", 3, 7);
     assertThat(StorageBus.StreamInfo.fromJson(info.toJson())).isEqualTo(info);
+
+    // a page travels as the bytes storage encoded; a reply in the other form reads the same either way
+    JsonObject json = new JsonObject().put("stream", "app.orders").put("events", new JsonArray().add(new JsonObject().put("seq", 1)))
+      .put("next", 2).put("firstSeq", 1).put("lastSeq", 1);
+    StorageBus.Page page = new StorageBus.Page(json.toBuffer());
+    Object carried = StorageBus.READ.writeReply().apply(page);
+    assertThat(carried).as("the page's bytes as they are").isSameAs(page.json());
+    assertThat(StorageBus.READ.readReply().apply(carried)).isEqualTo(page);
+    assertThat(StorageBus.READ.readReply().apply(json).toJson()).as("a page that came as a JSON object").isEqualTo(json);
+    assertThat(StorageBus.META.readReply().apply(info.toJson().toBuffer())).as("a JSON reply that came encoded").isEqualTo(info);
+    assertThatThrownBy(() -> StorageBus.READ.readReply().apply(42)).isInstanceOf(ReplyException.class)
+      .satisfies(e -> assertThat(((ReplyException) e).failureCode()).isEqualTo(Failures.INTERNAL));
   }
 
   @Test

@@ -1,0 +1,182 @@
+package io.hubbub.storage;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.SerializedString;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.json.jackson.JacksonCodec;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A page of one stream's events being read, each event encoded to JSON once, as readers get it
+ * ({@code {stream, seq, id, type, data, by, ts}}), straight from the bucket it is stored in: storage answers a read
+ * with these bytes ({@link #json}), the gateway passes them on as they are, and a page's bound on bytes
+ * ({@code limits.maxReadBytes}) is measured on them, not on a second encoding.
+ *
+ * <p>It takes events in seq order from {@code from} to {@code end}; an event that would take its bytes past the bound
+ * ends the page, unless the page is empty (the first event always comes, so a reader moves on).
+ */
+final class EventPage {
+
+  private static final JsonFactory JSON = new JsonFactory();
+
+  private final String stream;
+  private final long end;
+  private final long maxBytes;
+  private final Bytes out = new Bytes();
+  private final JsonGenerator generator;
+  /** Where each event's bytes end in {@link #out} (each after the first starts with a comma). */
+  private int[] ends = new int[64];
+  private int count;
+  private long expected;
+  private boolean closed;
+
+  EventPage(String stream, long from, long end, long maxBytes) {
+    this.stream = stream;
+    this.expected = from;
+    this.end = end;
+    this.maxBytes = maxBytes;
+    try {
+      generator = JSON.createGenerator(out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a byte array does not fail
+    }
+    generator.setRootValueSeparator(new SerializedString(","));
+  }
+
+  /**
+   * Takes a stored event ({@code {seq, id, type, data, by, ts}} of a bucket) if it is the next one; false once the
+   * page is full (by seq or bytes), and from then on.
+   */
+  boolean offer(JsonObject stored) {
+    if (closed) {
+      return false;
+    }
+    long seq = stored.getLong("seq");
+    if (seq != expected) {
+      return true;
+    }
+    if (seq > end) {
+      return close();
+    }
+    int mark = out.size();
+    try {
+      generator.writeStartObject();
+      generator.writeStringField("stream", stream);
+      generator.writeNumberField("seq", seq);
+      field("id", stored.getValue("id"));
+      field("type", stored.getValue("type"));
+      field("data", stored.getValue("data"));
+      field("by", stored.getValue("by"));
+      field("ts", stored.getValue("ts"));
+      generator.writeEndObject();
+      generator.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (out.size() > maxBytes && count > 0) {
+      out.truncate(mark);
+      return close();
+    }
+    if (count == ends.length) {
+      ends = Arrays.copyOf(ends, count * 2);
+    }
+    ends[count++] = out.size();
+    expected++;
+    return true;
+  }
+
+  private void field(String name, Object value) throws IOException {
+    generator.writeFieldName(name);
+    JacksonCodec.encodeJson(value, generator);
+  }
+
+  /** Ends the page: no event is taken after this. */
+  private boolean close() {
+    closed = true;
+    try {
+      generator.close(); // gives its buffers back; what it wrote is flushed already
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return false;
+  }
+
+  /** The events taken. */
+  int size() {
+    return count;
+  }
+
+  boolean isEmpty() {
+    return count == 0;
+  }
+
+  /** The seq after the last event taken: where the next read starts. */
+  long next() {
+    return expected;
+  }
+
+  /** Whether it may take more: not full, and short of its last seq. */
+  boolean open() {
+    return !closed && expected <= end;
+  }
+
+  /** How many seqs the next fetch asks for: what is left, or what the bytes left hold at the size seen so far. */
+  long span() {
+    long left = end - expected + 1;
+    long average = Math.max(1, out.size() / Math.max(1, count));
+    return Math.max(1, Math.min(left, (maxBytes - out.size()) / average + 1));
+  }
+
+  /**
+   * The page as storage answers it: {@code {stream, events, next, firstSeq, lastSeq}} with the events' bytes as they
+   * were encoded.
+   */
+  Buffer json(long firstSeq, long lastSeq) {
+    if (!closed) {
+      close();
+    }
+    Buffer head = Buffer.buffer("{\"stream\":").appendBuffer(Json.encodeToBuffer(stream)).appendString(",\"events\":[");
+    String tail = "],\"next\":" + expected + ",\"firstSeq\":" + firstSeq + ",\"lastSeq\":" + lastSeq + "}";
+    return Buffer.buffer(head.length() + out.size() + tail.length())
+      .appendBuffer(head).appendBytes(out.bytes(), 0, out.size()).appendString(tail);
+  }
+
+  /** Each event's JSON on its own (a data tool writes them a line each). */
+  List<Buffer> each() {
+    List<Buffer> events = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      int start = i == 0 ? 0 : ends[i - 1] + 1;
+      events.add(Buffer.buffer(Arrays.copyOfRange(out.bytes(), start, ends[i])));
+    }
+    return events;
+  }
+
+  /** The events taken, decoded. */
+  List<JsonObject> events() {
+    return each().stream().map(JsonObject::new).toList();
+  }
+
+  /** A byte array that can be cut back to a mark. */
+  private static final class Bytes extends ByteArrayOutputStream {
+    Bytes() {
+      super(8192);
+    }
+
+    void truncate(int at) {
+      count = at;
+    }
+
+    byte[] bytes() {
+      return buf;
+    }
+  }
+}
