@@ -49,21 +49,23 @@ public final class CatchupBench {
       BridgeClient bridge = BridgeClient.connect(vertx, port).await(30, TimeUnit.SECONDS).token(token).keepFrames(false)
         .pingEvery(vertx, 5_000);
       Results results = new Results("catchup", new JsonObject().put("events", events).put("read", read).put("page", PAGE),
-        List.of("over", "from", "events", "seconds", "events/s"));
+        List.of("over", "from", "events", "seconds", "events/s", "server cpu us/event"));
       long far = events - read + 1;
       for (int round = 0; round < 2; round++) { // the first round warms up
         for (long from : List.of(1L, far)) {
           long t0 = System.nanoTime();
+          long cpu0 = server.cpuNanos();
           long got = readHttp(http, token, from, read);
           double s = (System.nanoTime() - t0) / 1e9;
           if (round == 1) {
-            results.add("HTTP", String.format("%,d", from), got, s, got / s);
+            results.add("HTTP", String.format("%,d", from), got, s, got / s, (server.cpuNanos() - cpu0) / 1e3 / got);
           }
           t0 = System.nanoTime();
+          cpu0 = server.cpuNanos();
           got = readBridge(bridge, from, read);
           s = (System.nanoTime() - t0) / 1e9;
           if (round == 1) {
-            results.add("bridge", String.format("%,d", from), got, s, got / s);
+            results.add("bridge", String.format("%,d", from), got, s, got / s, (server.cpuNanos() - cpu0) / 1e3 / got);
           }
         }
       }
@@ -73,11 +75,11 @@ public final class CatchupBench {
       long fileAfterSmall = Files.size(file);
       System.out.printf("disk, one-event appends: 64,000 events are %,d bytes of JSON; the file grew by %,d bytes (%.2fx)%n",
         smallJson, fileAfterSmall - fileAtEnd, (fileAfterSmall - fileAtEnd) / (double) smallJson);
-      results.add("disk: file growth / JSON", "one-event appends", 64_000L, 0.0, (fileAfterSmall - fileAtEnd) / (double) smallJson);
+      results.add("disk: file growth / JSON", "one-event appends", 64_000L, 0.0, (fileAfterSmall - fileAtEnd) / (double) smallJson, 0.0);
       System.out.printf("%ndisk: %,d events are %,d bytes of JSON as readers get them; the store's file holds %,d bytes after "
           + "appending them (%.2fx) and %,d bytes after the reads (%.2fx)%n", events, jsonBytes, fileAfterFill,
         fileAfterFill / (double) jsonBytes, fileAtEnd, fileAtEnd / (double) jsonBytes);
-      results.add("disk: store file / JSON", "after appending", events, 0.0, fileAfterFill / (double) jsonBytes);
+      results.add("disk: store file / JSON", "after appending", events, 0.0, fileAfterFill / (double) jsonBytes, 0.0);
       results.finish();
       bridge.close().await(10, TimeUnit.SECONDS);
       http.close().await(10, TimeUnit.SECONDS);
