@@ -24,7 +24,10 @@ final class Server implements AutoCloseable {
 
   /** JVM options added to every Hubbub server the bench starts, e.g. {@code -XX:StartFlightRecording=filename=x.jfr}. */
   static final String EXTRA_OPTIONS = "HUBBUB_BENCH_SERVER_OPTS";
-  static final Path HUBBUB_JAR = Path.of("verticles", "target", "hubbub.jar");
+  /** Another build's jar to run instead of this checkout's (an A/B of two builds with the same bench). */
+  static final String JAR_OVERRIDE = "HUBBUB_BENCH_JAR";
+  static final Path HUBBUB_JAR = System.getenv(JAR_OVERRIDE) == null || System.getenv(JAR_OVERRIDE).isBlank()
+    ? Path.of("verticles", "target", "hubbub.jar") : Path.of(System.getenv(JAR_OVERRIDE));
   static final Path SOCKETIO = Path.of("bench", "peers", "socketio");
   private static final Pattern HUBBUB_LISTENING = Pattern.compile("gateway listening \\[port: (\\d+)]");
   private static final Pattern NODE_LISTENING = Pattern.compile("listening on (\\d+)");
