@@ -124,7 +124,11 @@ public final class GatewayVerticle extends VerticleBase {
       .setMaxWebSocketMessageSize((int) maxBody)
       // off unless asked: deflating every frame for every socket halves the fan-out (bench/README.md)
       .setPerMessageWebSocketCompressionSupported(http.websocketCompression())
-      .setPerFrameWebSocketCompressionSupported(http.websocketCompression());
+      .setPerFrameWebSocketCompressionSupported(http.websocketCompression())
+      // every answer is written on its connection's event loop (handlers, bus replies and timers all run there), so
+      // a connection needs no queue for writes from other threads: Netty's gives each one a 4 KB array up front,
+      // which an idle bridge WebSocket keeps for its life (its upgrade request stays referenced by the SockJS session)
+      .setStrictThreadMode(true);
     if (http.tls().enabled()) { // HTTPS and WSS on the same port
       options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(http.tls().cert()).setKeyPath(http.tls().key()));
     }
