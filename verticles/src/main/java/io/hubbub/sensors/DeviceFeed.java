@@ -107,7 +107,8 @@ final class DeviceFeed {
         retries.reset();
         reading = false;
         int before = pending.size();
-        for (Object e : page.events()) {
+        JsonArray events = page.events(); // decoded once
+        for (Object e : events) {
           JsonObject event = (JsonObject) e;
           if (event.getLong("seq") == taken + 1) {
             take(event);
@@ -116,7 +117,7 @@ final class DeviceFeed {
         if (pending.size() > before) {
           folding.dirty(this);
         }
-        if (page.events().size() >= PAGE || again) {
+        if (events.size() >= PAGE || again) {
           poke();
         }
       })
