@@ -28,6 +28,11 @@ public final class Bus {
     return requestBody(bus, address, body, options).map(Bus::json);
   }
 
+  /** {@link #request(EventBus, String, JsonObject, long)} for a reply of any form (JSON encoded once, as bytes). */
+  public static Future<Object> requestBody(EventBus bus, String address, JsonObject body, long timeoutMs) {
+    return requestBody(bus, address, body, new DeliveryOptions().setSendTimeout(timeoutMs));
+  }
+
   /** {@link #request(EventBus, String, JsonObject, DeliveryOptions)} for a reply of any form (JSON encoded once, as bytes). */
   public static Future<Object> requestBody(EventBus bus, String address, JsonObject body, DeliveryOptions options) {
     return bus.request(address, body, options).map(Message::body);

@@ -3,7 +3,6 @@ package io.hubbub.bus;
 import io.hubbub.conf.ConfSchema;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -123,8 +122,7 @@ public final class StorageBus {
   /** {@link #request(EventBus, int, String, JsonObject, long)} through a contract. */
   public static <Q, R> Future<R> request(EventBus bus, int partitions, Contract<Q, R> contract, Q request, long timeoutMs) {
     JsonObject body = contract.writeRequest().apply(request);
-    return Bus.requestBody(bus, route(contract.address(), body, partitions), body, new DeliveryOptions().setSendTimeout(timeoutMs))
-      .map(contract.readReply());
+    return Bus.requestBody(bus, route(contract.address(), body, partitions), body, timeoutMs).map(contract.readReply());
   }
 
   /** {@link #APPEND}, {@link #READ} or {@link #META} for one partition: its owner serves it (as {@link #route} says). */

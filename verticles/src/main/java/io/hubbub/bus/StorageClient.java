@@ -4,7 +4,6 @@ import io.hubbub.ClusterGuard;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import org.slf4j.Logger;
@@ -77,7 +76,7 @@ public final class StorageClient implements StorageRequests {
     String routed = StorageBus.route(address, body, partitions);
     int partition = StorageBus.partitionOf(routed);
     if (!cluster.clustered() || partition < 0) {
-      return Bus.requestBody(vertx.eventBus(), routed, body, new DeliveryOptions().setSendTimeout(timeoutMs));
+      return Bus.requestBody(vertx.eventBus(), routed, body, timeoutMs);
     }
     if (orphaned.containsKey(partition)) {
       // the cluster still routes to the dead node for a moment, and a message it cannot deliver waits for its timeout
@@ -85,7 +84,7 @@ public final class StorageClient implements StorageRequests {
         + "takes it over: retry in a moment (with the same id, for a publish)"));
     }
     Future<Object> reply = Bus.requestBody(vertx.eventBus(), routed, body,
-      new DeliveryOptions().setSendTimeout(back.containsKey(partition) ? Math.min(timeoutMs, BACK_TIMEOUT_MS) : timeoutMs));
+      back.containsKey(partition) ? Math.min(timeoutMs, BACK_TIMEOUT_MS) : timeoutMs);
     Promise<Object> answer = Promise.promise();
     Set<Promise<Object>> promises = waiting.computeIfAbsent(partition, p -> new HashSet<>());
     promises.add(answer);

@@ -246,8 +246,7 @@ public final class DataTool {
           throw new IllegalStateException("stream " + stream + " has no event " + from + " though its last seq is " + last);
         }
         for (Buffer event : page.each()) {
-          out.write(event.toString(StandardCharsets.UTF_8));
-          out.write('\n');
+          line(out, event.toString(StandardCharsets.UTF_8));
         }
         eventCount += page.size();
         from = page.next();
@@ -269,7 +268,11 @@ public final class DataTool {
   }
 
   private static void line(Writer out, JsonObject json) throws IOException {
-    out.write(json.encode());
+    line(out, json.encode());
+  }
+
+  private static void line(Writer out, String json) throws IOException {
+    out.write(json);
     out.write('\n');
   }
 
