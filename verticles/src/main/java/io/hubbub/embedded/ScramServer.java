@@ -157,11 +157,17 @@ final class ScramServer {
     throw failed("no payload");
   }
 
-  private static Map<String, String> fields(String message) {
+  /**
+   * A message's {@code k=value} fields. Only a name ({@code n=}, {@code a=}) escapes ',' and '=' (RFC 5802 §5.1); a
+   * nonce is any printable but ',', so a client's nonce may well hold "=2C" and must be taken as it is.
+   */
+  static Map<String, String> fields(String message) {
     Map<String, String> fields = new HashMap<>();
     for (String part : message.split(",", -1)) {
       if (part.length() >= 2 && part.charAt(1) == '=') {
-        fields.put(part.substring(0, 1), part.substring(2).replace("=2C", ",").replace("=3D", "="));
+        String key = part.substring(0, 1);
+        String value = part.substring(2);
+        fields.put(key, key.equals("n") || key.equals("a") ? value.replace("=2C", ",").replace("=3D", "=") : value);
       }
     }
     return fields;
