@@ -125,9 +125,11 @@ public final class Bench implements Runnable {
 
   @Command(name = "sensors", description = "Readings/s ingested and aggregate queries, beside the store's raw rate.")
   void sensors(@Option(names = "seconds", defaultValue = "10", description = "seconds per scenario" + DEFAULT) int seconds,
+               @Option(names = "warmup", defaultValue = "20", description = "seconds of ingest before the first measured" + DEFAULT)
+               int warmup,
                @Option(names = "readings", defaultValue = "1000000", description = "readings of the big device" + DEFAULT) int readings)
     throws Exception {
-    SensorBench.run(seconds, readings);
+    SensorBench.run(seconds, warmup, readings);
   }
 
   @Command(name = "fleet", description = "Thousands of devices each sending one reading at a time over HTTP or MQTT: latency, CPU, lag.")
