@@ -77,8 +77,8 @@ public final class TestNode {
 
   /**
    * The same request, answered on the calling thread, for tests that run step by step on the JUnit
-   * thread: a blocked test thread is no Vert.x context, and the Vert.x client waited on from one was seen,
-   * rarely, never to deliver an answer.
+   * thread. (The Vert.x client waited on from such a thread was seen, rarely, never to deliver an answer: its
+   * body step ran after the answer had ended, which {@link HubbubHttp#request} no longer lets happen.)
    */
   public Response call(HttpMethod method, String path, String token, Object body) throws Exception {
     return blocking.send(method, path, token, body);
