@@ -32,18 +32,18 @@ import java.util.stream.IntStream;
  * for its ack; the CPU column is the server process's (from its {@code /proc} counters), the group commit's batch
  * sizes and write times come from its {@code /metrics}.
  *
- * <pre>java -jar bench/target/hubbub-bench.jar append [seconds=10] [publishers=1,16,64,256] [sharedStreams=4]</pre>
+ * <pre>java -jar bench/target/hubbub-bench.jar append [seconds=10] [warmup=15] [publishers=1,16,64,256] [sharedStreams=4]</pre>
  */
 public final class AppendBench {
 
   private static final String DATA = "x".repeat(180);
-  private static final int WARMUP_SECONDS = 5;
   private static final int BATCH = 1_000;
   private static final String BATCHES = "HTTP POST batches of " + String.format("%,d", BATCH) + " events";
   private static final int RAW_BULK = 500;
 
   private final Vertx vertx;
   private final int seconds;
+  private final int warmup;
   private final List<Object[]> rows = new ArrayList<>();
   private long batchesSeen;
   private double eventsSeen;
@@ -53,16 +53,17 @@ public final class AppendBench {
   private Server server;
   private int serverPort;
 
-  private AppendBench(Vertx vertx, int seconds) {
+  private AppendBench(Vertx vertx, int seconds, int warmup) {
     this.vertx = vertx;
     this.seconds = seconds;
+    this.warmup = warmup;
   }
 
-  static void run(int seconds, List<Integer> publishers, int shared) throws Exception {
+  static void run(int seconds, int warmup, List<Integer> publishers, int shared) throws Exception {
     Path dir = Files.createTempDirectory("hubbub-append");
     Vertx vertx = Vertx.vertx();
     try {
-      new AppendBench(vertx, seconds).run(dir, publishers, shared);
+      new AppendBench(vertx, seconds, warmup).run(dir, publishers, shared);
     } finally {
       vertx.close().await(30, TimeUnit.SECONDS);
       BenchStore.deleteTree(dir);
@@ -70,8 +71,8 @@ public final class AppendBench {
   }
 
   private void run(Path dir, List<Integer> publisherCounts, int sharedStreams) throws Exception {
-    System.out.printf("hubbub append benchmark: %d s per scenario, 200-byte events, the jar as deployed (embedded store inside)%n",
-      seconds);
+    System.out.printf("hubbub append benchmark: %d s per scenario after %d s of warm-up on each of HTTP and the bridge, 200-byte events,"
+      + " the jar as deployed (embedded store inside)%n", seconds, warmup);
     double syncs = DiskLimits.smallSyncedAppends(dir, seconds);
     double largeMb = DiskLimits.largeSyncedAppendsMb(dir, seconds);
     Path data = dir.resolve("data");
@@ -101,8 +102,8 @@ public final class AppendBench {
     String token = Sessions.token(port);
     // JIT warm-up of the server's publish path, not counted: C2 compiles it during the first seconds, and its
     // compiler threads would otherwise be half of the first rows' CPU
-    http(http, token, 16, 16, WARMUP_SECONDS);
-    bridge(port, token, 16, 16, WARMUP_SECONDS);
+    http(http, token, 16, 16, warmup);
+    bridge(port, token, 16, 16, warmup);
     writesSince(); // the warm-up's writes are not the first row's
     for (int publishers : publisherCounts) {
       markCpu();
