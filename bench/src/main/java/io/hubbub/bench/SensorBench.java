@@ -80,7 +80,7 @@ public final class SensorBench {
       keys.add(call(http, HttpMethod.POST, "/api/devices", admin, new JsonObject().put("deviceId", "bench-" + d)).getString("key"));
     }
     // warm-up: the server's JIT compiles ingest's path in the first seconds (a 3 s warm-up left the first measured
-    // scenario paying for it: half again the CPU per reading of the same batches run later)
+    // scenario paying for it: a third more CPU per reading than the batches measured after it)
     ingest(http, keys, 100, Math.max(1, warmup / 2));
     ingest(http, keys, 1_000, Math.max(1, warmup - warmup / 2));
     retries.set(0);
