@@ -53,7 +53,7 @@ public record Contract<Q, R>(String address, Function<Q, JsonObject> writeReques
 
   /** Asks, with a send timeout: a missing or stuck server is a 503, never a hang. */
   public Future<R> request(EventBus bus, Q request, long timeoutMs) {
-    return Bus.requestBody(bus, address, writeRequest.apply(request), timeoutMs).map(readReply);
+    return request(bus, request, new DeliveryOptions().setSendTimeout(timeoutMs));
   }
 
   /** {@link #request(EventBus, Object, long)} with the caller's headers (the principal it asks for) and send timeout. */
