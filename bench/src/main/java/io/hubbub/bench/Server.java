@@ -26,9 +26,9 @@ final class Server implements AutoCloseable {
   static final String EXTRA_OPTIONS = "HUBBUB_BENCH_SERVER_OPTS";
   /** Another build's jar to run instead of this checkout's (an A/B of two builds with the same bench). */
   static final String JAR_OVERRIDE = "HUBBUB_BENCH_JAR";
-  static final Path HUBBUB_JAR = System.getenv(JAR_OVERRIDE) == null || System.getenv(JAR_OVERRIDE).isBlank()
-    ? Path.of("verticles", "target", "hubbub.jar") : Path.of(System.getenv(JAR_OVERRIDE));
+  static final Path HUBBUB_JAR = hubbubJar();
   static final Path SOCKETIO = Path.of("bench", "peers", "socketio");
+
   private static final Pattern HUBBUB_LISTENING = Pattern.compile("gateway listening \\[port: (\\d+)]");
   private static final Pattern NODE_LISTENING = Pattern.compile("listening on (\\d+)");
   private static final Pattern MQTT_LISTENING = Pattern.compile("mqtt listening \\[port: (\\d+)]");
@@ -54,6 +54,11 @@ final class Server implements AutoCloseable {
   }
 
   /** Hubbub from its jar, with this conf (written to {@code dir}); {@code jvmOptions} e.g. the heap. */
+  private static Path hubbubJar() {
+    String other = System.getenv(JAR_OVERRIDE);
+    return other == null || other.isBlank() ? Path.of("verticles", "target", "hubbub.jar") : Path.of(other);
+  }
+
   static Server hubbub(Path dir, JsonObject conf, List<String> jvmOptions) throws IOException {
     return hubbub("hubbub", dir, conf, jvmOptions);
   }
