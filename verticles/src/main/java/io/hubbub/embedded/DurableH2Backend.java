@@ -21,6 +21,7 @@ import de.bwaldvogel.mongo.exception.MongoServerError;
 import de.bwaldvogel.mongo.oplog.Oplog;
 import de.bwaldvogel.mongo.wire.bson.BsonDecoder;
 import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
+import de.bwaldvogel.mongo.wire.message.MongoMessage;
 import de.bwaldvogel.mongo.wire.message.MongoQuery;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -45,6 +46,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.NoSuchElementException;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -134,6 +136,8 @@ final class DurableH2Backend extends H2Backend {
   private final ReentrantLock writes = new ReentrantLock();
   /** The thread applying a write that may change stored documents (an update): its queries find copies. */
   private volatile Thread updating;
+  /** Set while this thread runs a find whose reply {@link StoredReplies} encodes. */
+  private static final ThreadLocal<Boolean> ANSWERING_FIND = new ThreadLocal<>();
   private final MVMap<String, Object> journalState;
   private final AtomicBoolean checkpointQueued = new AtomicBoolean();
   private final long checkpointPauseMs = Long.getLong(CHECKPOINT_PAUSE_PROPERTY, 0L);
@@ -479,6 +483,29 @@ final class DurableH2Backend extends H2Backend {
     }
   }
 
+  /**
+   * A command sent in an OP_MSG, as every driver of today sends them. A find may answer documents as they are stored
+   * ({@link StoredReplies}), on a connection whose replies that encoder writes; a getMore may carry on such a find's
+   * cursor, so its connection gets the encoder too. (A command sent in a legacy OP_QUERY is answered in an OP_REPLY,
+   * which another encoder writes, so it never takes this path.)
+   */
+  @Override
+  public Document handleMessage(MongoMessage message) {
+    Channel channel = message.getChannel();
+    String command = message.getDocument().isEmpty() ? "" : message.getDocument().keySet().iterator().next();
+    boolean find = command.equalsIgnoreCase("find");
+    boolean getMore = command.equalsIgnoreCase("getMore");
+    if (channel == null || !(find || getMore) || !StoredReplies.install(channel) || getMore) {
+      return super.handleMessage(message);
+    }
+    ANSWERING_FIND.set(Boolean.TRUE);
+    try {
+      return super.handleMessage(message);
+    } finally {
+      ANSWERING_FIND.remove();
+    }
+  }
+
   /** The legacy OP_QUERY path (no driver of today uses it; an old client could): signed in first, too. */
   @Override
   public QueryResult handleQuery(MongoQuery query) {
@@ -634,6 +661,34 @@ final class DurableH2Backend extends H2Backend {
     @Override
     protected boolean tracksDataSize() {
       return false;
+    }
+
+    /**
+     * A find of {@code {_id: {$in: [strings]}}} with no sort, skip or limit, and no projection or one of top-level
+     * fields ({@link StoredFields}), which is how storage reads buckets, looks each key up in the map and answers the
+     * stored bytes ({@link StoredReplies}), in the order the library's {@code _id} index would find them; any other
+     * query is the library's.
+     */
+    @Override
+    protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip, int limit, int batchSize,
+                                         Document fieldSelector) {
+      StringsIn in = ANSWERING_FIND.get() != null && numberToSkip == 0 && limit == 0 && (orderBy == null || orderBy.isEmpty())
+        ? StringsIn.of(query) : null;
+      StoredFields fields = in == null || fieldSelector == null || fieldSelector.isEmpty() ? null
+        : StoredFields.of(fieldSelector, getIdField());
+      if (in == null || !in.field().equals(getIdField()) || (fields == null && fieldSelector != null && !fieldSelector.isEmpty())) {
+        return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+      }
+      Set<Object> keys = new TreeSet<>(ValueComparator.asc());
+      keys.addAll(in.values());
+      List<Document> found = new ArrayList<>(keys.size());
+      for (Object key : keys) {
+        byte[] bson = packed.get(key);
+        if (bson != null) {
+          found.add(StoredReplies.placeholder(fields == null ? bson : fields.apply(bson)));
+        }
+      }
+      return createQueryResult(found, batchSize);
     }
 
     @Override

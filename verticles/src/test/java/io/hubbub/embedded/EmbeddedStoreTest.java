@@ -7,6 +7,7 @@ import io.hubbub.support.TestFiles;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
 import org.h2.mvstore.MVStore;
@@ -242,6 +243,61 @@ class EmbeddedStoreTest {
   }
 
   /**
+   * A find of {@code {_id: {$in: [strings]}}}, how storage reads buckets, is answered with the documents as they are
+   * stored ({@link StoredReplies}), whole or with the top-level fields a projection includes ({@link StoredFields}):
+   * the plain backend's documents, of every type, in its order and with its fields in its order, with missing and
+   * repeated keys, in one batch or across getMores; the same filter with any other projection or a sort, and a
+   * delete by it, are the library's and agree too.
+   */
+  @Test
+  void findsByIdsAnswerWhatThePlainBackendAnswers() throws Exception {
+    MongoServer plain = new MongoServer(new H2Backend(new MVStore.Builder().open())); // in memory
+    EmbeddedStore store = EmbeddedStore.start(dir);
+    try {
+      MongoClient oracle = client("mongodb://127.0.0.1:" + plain.bind().getPort());
+      MongoClient db = client(store.uri());
+      for (int i = 0; i < 120; i++) {
+        JsonObject doc = new JsonObject().put("_id", i % 10 == 9 ? "é-" + i : "d" + i).put("first", (long) i).put("n", i).put("big", 1L << 40 | i)
+          .put("ratio", i / 7.0).put("even", i % 2 == 0).putNull("none").put("text", "héllo ".repeat(i % 5))
+          .put("at", new JsonObject().put("$date", "2026-12-03T10:00:0" + (i % 10) + "Z"))
+          .put("events", new JsonArray().add(new JsonObject().put("seq", (long) i).put("data", new JsonObject().put("v", i)))
+            .add(new JsonArray().add(1).add("two")));
+        oracle.insert("docs", doc).await(10, TimeUnit.SECONDS);
+        db.insert("docs", doc).await(10, TimeUnit.SECONDS);
+      }
+      List<JsonObject> projections = List.of(new JsonObject(), new JsonObject().put("_id", 0).put("first", 1).put("events", 1),
+        new JsonObject().put("n", 1).put("text", true), new JsonObject().put("events", 1).put("_id", 1).put("missing", 1),
+        new JsonObject().put("_id", false), // the library's: an exclusion
+        new JsonObject().put("events", 0), new JsonObject().put("events.seq", 1));
+      java.util.Random random = new java.util.Random(11);
+      for (int q = 0; q < 60; q++) {
+        JsonArray in = new JsonArray();
+        for (int k = 1 + random.nextInt(40); k > 0; k--) {
+          int n = random.nextInt(140); // some missing
+          in.add(n % 10 == 9 ? "é-" + n : "d" + n);
+        }
+        in.add(in.getString(0)); // and one repeated
+        JsonObject query = new JsonObject().put("_id", new JsonObject().put("$in", in));
+        for (JsonObject fields : projections) {
+          FindOptions options = new FindOptions().setBatchSize(q % 3 == 0 ? 3 : 101).setFields(fields);
+          assertEquals(inOrder(oracle, query, options), inOrder(db, query, options), query + " " + fields);
+        }
+        FindOptions sorted = new FindOptions().setSort(new JsonObject().put("n", -1));
+        assertEquals(inOrder(oracle, query, sorted), inOrder(db, query, sorted), "" + query);
+      }
+      JsonObject byIds = new JsonObject().put("_id", new JsonObject().put("$in", new JsonArray().add("d1").add("é-19").add("nope")));
+      for (MongoClient each : List.of(oracle, db)) {
+        assertEquals(2L, each.removeDocuments("docs", byIds).await(10, TimeUnit.SECONDS).getRemovedCount());
+      }
+      assertEquals(all(oracle), all(db));
+      assertEquals(118, all(db).size());
+    } finally {
+      store.close();
+      plain.shutdownNow();
+    }
+  }
+
+  /**
    * Inserts, replaces, upserts and deletes under unique indexes (a field of plain values, an array field, a
    * compound one), many of them colliding, are taken or refused by the store exactly as by the plain backend,
    * which leaves the same documents; and the size the store keeps of its documents (collStats) is the plain
@@ -303,6 +359,11 @@ class EmbeddedStoreTest {
       store.close();
       plain.shutdownNow();
     }
+  }
+
+  /** What a find answers, as JSON text: its documents in their order, each with its fields in theirs. */
+  private static List<String> inOrder(MongoClient db, JsonObject query, FindOptions options) throws Exception {
+    return db.findWithOptions("docs", query, options).await(10, TimeUnit.SECONDS).stream().map(JsonObject::encode).toList();
   }
 
   private static List<JsonObject> all(MongoClient db) throws Exception {
