@@ -41,12 +41,12 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.NoSuchElementException;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -679,10 +679,10 @@ final class DurableH2Backend extends H2Backend {
       if (in == null || !in.field().equals(getIdField()) || (fields == null && fieldSelector != null && !fieldSelector.isEmpty())) {
         return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
       }
-      Set<Object> keys = new TreeSet<>(ValueComparator.asc());
-      keys.addAll(in.values());
+      List<String> keys = new ArrayList<>(in.values()); // distinct
+      Collections.sort(keys); // the index's order: ValueComparator orders strings as compareTo does
       List<Document> found = new ArrayList<>(keys.size());
-      for (Object key : keys) {
+      for (String key : keys) {
         byte[] bson = packed.get(key);
         if (bson != null) {
           found.add(StoredReplies.placeholder(fields == null ? bson : fields.apply(bson)));
