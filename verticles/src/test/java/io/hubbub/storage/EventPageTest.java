@@ -80,4 +80,33 @@ class EventPageTest {
     assertThat(page.span()).as("8 more fit, and one to find the end").isBetween(8L, 10L);
     assertThat(new EventPage("app.s", 1, 5, 1 << 20).span()).as("at most what is left").isEqualTo(5);
   }
+
+  /**
+   * A page larger than the pieces its bytes are kept in (16 KiB), with events of every size falling across their
+   * edges and one cut back across an edge when the bound refuses it, answers the same bytes as the JSON codec.
+   */
+  @Test
+  void aLargePageIsTheCodecsBytesWhereverItsEventsFall() {
+    List<JsonObject> all = LongStream.rangeClosed(1, 400).mapToObj(seq -> stored(seq, "é".repeat((int) (seq * 37 % 1_500)))).toList();
+    int taking = 0; // a count past 100 whose next event would cross a 16 KiB edge
+    long bytes = 0; // of the events before it, with the commas between them
+    for (int n = 0; taking == 0; n++) {
+      long next = bytes + (n == 0 ? 0 : 1) + asRead(all.get(n)).toBuffer().length();
+      if (n >= 100 && bytes / (16 * 1024) != next / (16 * 1024)) {
+        taking = n;
+      } else {
+        bytes = next;
+      }
+    }
+    EventPage page = new EventPage("app.s", 1, 400, bytes + 20);
+    long taken = all.stream().takeWhile(page::offer).count();
+    assertThat(taken).as("the next does not fit").isEqualTo(taking);
+
+    List<JsonObject> expected = all.subList(0, taking).stream().map(EventPageTest::asRead).toList();
+    assertThat(page.each()).isEqualTo(expected.stream().map(JsonObject::toBuffer).toList());
+    Buffer json = page.json(1, 400);
+    assertThat(json.length()).as("over 16 KiB a few times").isGreaterThan(5 * 16 * 1024);
+    assertThat(new JsonObject(json).getJsonArray("events")).isEqualTo(new JsonArray(expected));
+    assertThat(new JsonObject(json).getLong("next")).isEqualTo(taking + 1);
+  }
 }
