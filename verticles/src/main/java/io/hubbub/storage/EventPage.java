@@ -7,6 +7,12 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.jackson.JacksonCodec;
+import io.vertx.ext.mongo.impl.codec.json.JsonObjectCodec;
+import org.bson.BsonBinaryReader;
+import org.bson.BsonReader;
+import org.bson.BsonType;
+import org.bson.RawBsonDocument;
+import org.bson.codecs.DecoderContext;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -27,12 +33,15 @@ import java.util.List;
 final class EventPage {
 
   private static final JsonFactory JSON = new JsonFactory();
+  /** An event's fields after its seq, in the order storage writes them and readers get them. */
+  private static final List<String> FIELDS = List.of("id", "type", "data", "by", "ts");
+  private static final Values VALUES = new Values();
 
   private final String stream;
   private final long end;
   private final long maxBytes;
   private final Chunks out = new Chunks();
-  private final JsonGenerator generator;
+  private JsonGenerator generator;
   /** Where each event's bytes end in {@link #out} (each after the first starts with a comma). */
   private int[] ends = new int[64];
   private int count;
@@ -44,12 +53,7 @@ final class EventPage {
     this.expected = from;
     this.end = end;
     this.maxBytes = maxBytes;
-    try {
-      generator = JSON.createGenerator(out);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e); // a byte array does not fail
-    }
-    generator.setRootValueSeparator(new SerializedString(","));
+    generator = generator(false);
   }
 
   /**
@@ -57,10 +61,141 @@ final class EventPage {
    * page is full (by seq or bytes), and from then on.
    */
   boolean offer(JsonObject stored) {
+    return offer(stored.getLong("seq"), () -> {
+      field("id", stored.getValue("id"));
+      field("type", stored.getValue("type"));
+      field("data", stored.getValue("data"));
+      field("by", stored.getValue("by"));
+      field("ts", stored.getValue("ts"));
+    });
+  }
+
+  /**
+   * As {@link #offer(JsonObject)}, for a stored event as its BSON ({@link RawReads}): its JSON is written straight
+   * from the bytes, byte for byte what the JSON form writes for the document vertx-mongo-client decodes from them.
+   * An event's values are the JSON they came in as (strings, numbers, booleans, nulls, objects, arrays), written
+   * here; a value of any other BSON type is decoded as vertx-mongo-client decodes it, and an event whose fields are
+   * not as storage writes them (its seq first, then {@link #FIELDS} in order, any of them absent) is decoded whole.
+   */
+  boolean offer(RawBsonDocument stored) {
     if (closed) {
       return false;
     }
-    long seq = stored.getLong("seq");
+    int mark = out.size(); // all written so far: the generator is flushed after each event
+    try (BsonBinaryReader reader = new BsonBinaryReader(stored.getByteBuffer().asNIO())) {
+      reader.readStartDocument();
+      Long seq = reader.readBsonType() != BsonType.END_OF_DOCUMENT && reader.readName().equals("seq") ? number(reader) : null;
+      if (seq == null) {
+        return offer(stored.decode(VALUES));
+      }
+      return offer(seq, () -> fields(reader));
+    } catch (NotInOrder e) {
+      out.truncate(mark); // and the generator holding the event's start is dropped unflushed
+      generator = generator(count > 0);
+      return offer(stored.decode(VALUES));
+    }
+  }
+
+  /** Writes {@link #FIELDS} from the reader, a null for each absent; {@link NotInOrder} if they are out of order. */
+  private void fields(BsonBinaryReader reader) throws IOException {
+    int next = 0;
+    while (reader.readBsonType() != BsonType.END_OF_DOCUMENT) {
+      String name = reader.readName();
+      int at = FIELDS.indexOf(name);
+      if (at < next) {
+        throw new NotInOrder(); // out of order, twice, or a field storage does not write
+      }
+      for (; next < at; next++) {
+        generator.writeNullField(FIELDS.get(next)); // absent (an event with no author has no `by`)
+      }
+      generator.writeFieldName(name);
+      value(reader);
+      next++;
+    }
+    for (; next < FIELDS.size(); next++) {
+      generator.writeNullField(FIELDS.get(next));
+    }
+  }
+
+  private static Long number(BsonBinaryReader reader) {
+    return switch (reader.getCurrentBsonType()) {
+      case INT64 -> reader.readInt64();
+      case INT32 -> (long) reader.readInt32();
+      default -> null;
+    };
+  }
+
+  /** A stored event whose fields are not as storage writes them: it is decoded whole. */
+  private static final class NotInOrder extends RuntimeException {
+
+    private static final long serialVersionUID = 1L;
+
+    NotInOrder() {
+      super(null, null, false, false); // no stack trace: an answer, not an error
+    }
+  }
+
+  /**
+   * A generator writing into {@link #out}, a comma between events; {@code afterEvents} when the page holds some
+   * already, so the first event it writes starts with a comma too.
+   */
+  private JsonGenerator generator(boolean afterEvents) {
+    try {
+      JsonGenerator fresh = JSON.createGenerator(out);
+      fresh.setRootValueSeparator(new SerializedString(","));
+      if (afterEvents) {
+        fresh.writeRaw(',');
+      }
+      return fresh;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a byte array does not fail
+    }
+  }
+
+  /** Writes the value the reader is at as JSON, as {@code JacksonCodec} writes what vertx-mongo-client decodes. */
+  private void value(BsonBinaryReader reader) throws IOException {
+    switch (reader.getCurrentBsonType()) {
+      case DOCUMENT -> {
+        reader.readStartDocument();
+        generator.writeStartObject();
+        while (reader.readBsonType() != BsonType.END_OF_DOCUMENT) {
+          generator.writeFieldName(reader.readName());
+          value(reader);
+        }
+        reader.readEndDocument();
+        generator.writeEndObject();
+      }
+      case ARRAY -> {
+        reader.readStartArray();
+        generator.writeStartArray();
+        while (reader.readBsonType() != BsonType.END_OF_DOCUMENT) {
+          value(reader);
+        }
+        reader.readEndArray();
+        generator.writeEndArray();
+      }
+      case STRING -> generator.writeString(reader.readString());
+      case INT32 -> generator.writeNumber(reader.readInt32());
+      case INT64 -> generator.writeNumber(reader.readInt64());
+      case DOUBLE -> generator.writeNumber(reader.readDouble());
+      case BOOLEAN -> generator.writeBoolean(reader.readBoolean());
+      case NULL -> {
+        reader.readNull();
+        generator.writeNull();
+      }
+      default -> JacksonCodec.encodeJson(VALUES.value(reader), generator);
+    }
+  }
+
+  /** What an event is written as after its stream and seq. */
+  private interface Fields {
+    void write() throws IOException;
+  }
+
+  private boolean offer(long seq, Fields fields) {
+    if (closed) {
+      return false;
+    }
     if (seq != expected) {
       return true;
     }
@@ -72,11 +207,7 @@ final class EventPage {
       generator.writeStartObject();
       generator.writeStringField("stream", stream);
       generator.writeNumberField("seq", seq);
-      field("id", stored.getValue("id"));
-      field("type", stored.getValue("type"));
-      field("data", stored.getValue("data"));
-      field("by", stored.getValue("by"));
-      field("ts", stored.getValue("ts"));
+      fields.write();
       generator.writeEndObject();
       generator.flush();
     } catch (IOException e) {
@@ -163,6 +294,20 @@ final class EventPage {
   /** The events taken, decoded. */
   List<JsonObject> events() {
     return each().stream().map(JsonObject::new).toList();
+  }
+
+  /** vertx-mongo-client's decoding of BSON into JSON values, for values of types JSON does not have. */
+  private static final class Values extends JsonObjectCodec {
+
+    private static final DecoderContext CONTEXT = DecoderContext.builder().build();
+
+    Values() {
+      super(new JsonObject());
+    }
+
+    Object value(BsonReader reader) {
+      return readValue(reader, CONTEXT);
+    }
   }
 
   /**

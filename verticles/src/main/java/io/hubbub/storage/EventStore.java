@@ -9,6 +9,8 @@ import io.vertx.ext.mongo.BulkWriteOptions;
 import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
+import org.bson.BsonValue;
+import org.bson.RawBsonDocument;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -59,11 +61,13 @@ final class EventStore implements EventLog {
   static final int SPAN = 1024;
 
   private final MongoClient mongo;
+  private final RawReads reads;
   private final StoreCalls calls;
   private final StreamBounds bounds;
 
-  EventStore(MongoClient mongo, StoreCalls calls, StreamBounds bounds) {
+  EventStore(MongoClient mongo, RawReads reads, StoreCalls calls, StreamBounds bounds) {
     this.mongo = mongo;
+    this.reads = reads;
     this.calls = calls;
     this.bounds = bounds;
   }
@@ -268,14 +272,13 @@ final class EventStore implements EventLog {
     for (long s = firstKey; s <= lastKey; s++) {
       keys.add(key(stream, s));
     }
-    FindOptions options = new FindOptions().setFields(new JsonObject().put("_id", 0).put("first", 1).put("events", 1));
-    return calls.guard(mongo.findWithOptions(BUCKETS, byIds(keys), options)).compose(buckets -> {
-      List<JsonObject> sorted = new ArrayList<>(buckets);
-      sorted.sort(Comparator.comparingLong(b -> b.getLong("first")));
+    return calls.guard(reads.buckets(keys, "first", "events")).compose(buckets -> {
+      List<RawBsonDocument> sorted = new ArrayList<>(buckets);
+      sorted.sort(Comparator.comparingLong(b -> b.get("first").asNumber().longValue()));
       long before = page.next();
-      for (JsonObject bucket : sorted) {
-        for (Object stored : bucket.getJsonArray("events")) {
-          if (!page.offer((JsonObject) stored)) {
+      for (RawBsonDocument bucket : sorted) {
+        for (BsonValue stored : bucket.getArray("events")) {
+          if (!page.offer((RawBsonDocument) stored)) {
             return Future.succeededFuture(page);
           }
         }

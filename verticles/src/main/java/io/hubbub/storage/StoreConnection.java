@@ -15,19 +15,23 @@ import java.nio.file.Path;
 /**
  * Storage's way to its store, from the conf's {@code mongo} section: the MongoDB of {@code mongo.uri} (signed in
  * with another node's embedded-store credentials when {@code mongo.credentialsFile} names them), or, with no URI,
- * an embedded store started here under {@code mongo.dataDir}; and the one client every store call goes through.
+ * an embedded store started here under {@code mongo.dataDir}; and the clients store calls go through: vertx-mongo-client
+ * for every call but history reads, which take the stored BSON through {@link RawReads}.
  */
 public final class StoreConnection {
 
   private static final Logger log = LoggerFactory.getLogger(StoreConnection.class);
 
   final MongoClient mongo;
+  /** History reads as the stored BSON, on connections of their own to the same store. */
+  final RawReads reads;
   /** The connection string, with its credentials: never log it whole ({@link #redact}). */
   final String uri;
   private final EmbeddedStore embedded;
 
-  private StoreConnection(MongoClient mongo, String uri, EmbeddedStore embedded) {
+  private StoreConnection(MongoClient mongo, RawReads reads, String uri, EmbeddedStore embedded) {
     this.mongo = mongo;
+    this.reads = reads;
     this.uri = uri;
     this.embedded = embedded;
   }
@@ -50,7 +54,8 @@ public final class StoreConnection {
       .put("db_name", mongoConf.database())
       .put("serverSelectionTimeoutMS", mongoConf.timeoutMs())
       .put("connectTimeoutMS", mongoConf.timeoutMs())
-      .put("maxPoolSize", poolSize)), full, embedded.result()));
+      .put("maxPoolSize", poolSize)),
+      new RawReads(vertx, full, mongoConf.database(), mongoConf.timeoutMs(), poolSize), full, embedded.result()));
   }
 
   /**
@@ -66,10 +71,13 @@ public final class StoreConnection {
     return vertx.executeBlocking(() -> StoreCredentials.read(Path.of(credentialsFile)).into(uri));
   }
 
-  /** Closes the client, then the embedded store if this node runs one (blocking file I/O, off the loop). */
+  /** Closes the clients, then the embedded store if this node runs one (blocking, off the loop). */
   Future<Void> close(Vertx vertx) {
-    return mongo.close().eventually(() -> embedded == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
-      embedded.close();
+    return mongo.close().eventually(() -> vertx.executeBlocking(() -> {
+      reads.close();
+      if (embedded != null) {
+        embedded.close();
+      }
       return null;
     }));
   }

@@ -3,6 +3,8 @@ package io.hubbub.storage;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.impl.codec.json.JsonObjectCodec;
+import org.bson.RawBsonDocument;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -108,5 +110,56 @@ class EventPageTest {
     assertThat(json.length()).as("over 16 KiB a few times").isGreaterThan(5 * 16 * 1024);
     assertThat(new JsonObject(json).getJsonArray("events")).isEqualTo(new JsonArray(expected));
     assertThat(new JsonObject(json).getLong("next")).isEqualTo(taking + 1);
+  }
+
+  /**
+   * A stored event's BSON (as storage reads it, {@link RawReads}) is written byte for byte as the event
+   * vertx-mongo-client decodes from it is: every JSON type at every depth, an absent author, a value of a type JSON
+   * does not have (a date, an object id: decoded as the client decodes them), fields out of storage's order or one
+   * it does not write (the event decoded whole), a seq stored as a 32-bit number.
+   */
+  @Test
+  void anEventsBsonIsWrittenAsTheEventDecodedFromItIs() {
+    JsonObjectCodec codec = new JsonObjectCodec(new JsonObject());
+    JsonObject noAuthor = stored(2, "no author");
+    noAuthor.remove("by");
+    JsonObject types = stored(3, "types").put("data", new JsonObject().put("int", 7).put("long", 1L << 40).put("double", 0.1)
+      .put("negativeZero", -0.0).put("huge", 1e300).put("t", true).put("f", false).putNull("n").put("text", "é \"q\" \u2028 ☃ \u0000 \\")
+      .put("nested", new JsonObject().put("deeper", new JsonArray().add(new JsonObject()).add(new JsonArray()).add("s").addNull().add(2.5))));
+    JsonObject date = stored(7, "date");
+    date.getJsonObject("data").put("at", new JsonObject().put("$date", "2026-12-03T10:00:00Z"))
+      .put("list", new JsonArray().add(new JsonObject().put("$oid", "5f9d1c2b3a4e5f6a7b8c9d0e")));
+    JsonObject reordered = new JsonObject().put("type", "NOTE").put("seq", 8L).put("id", "id-8").put("data", "text")
+      .put("ts", "2026-12-03T06:00:00Z");
+    JsonObject extra = stored(9, "extra").put("extra", 1);
+    JsonObject int32Seq = stored(10, "int").put("seq", 10);
+    List<JsonObject> events = List.of(stored(1, "plain"), noAuthor, types, stored(4, "x").put("data", "just text"),
+      stored(5, "x").put("data", new JsonArray().add(1).add("two")), stored(6, "x").put("data", 42), date, reordered, extra,
+      int32Seq);
+
+    EventPage fromBson = new EventPage("app.s", 1, 100, 1 << 20);
+    EventPage fromJson = new EventPage("app.s", 1, 100, 1 << 20);
+    for (JsonObject event : events) {
+      RawBsonDocument bson = new RawBsonDocument(event, codec);
+      assertThat(fromBson.offer(bson)).isTrue();
+      assertThat(fromJson.offer(bson.decode(codec))).isTrue();
+    }
+    assertThat(fromBson.size()).isEqualTo(events.size());
+    assertThat(fromBson.each()).isEqualTo(fromJson.each());
+    assertThat(fromBson.json(1, 10)).isEqualTo(fromJson.json(1, 10));
+    assertThat(fromJson.events().get(6).getJsonObject("data").getJsonObject("at")).as("a date, as the client decodes it")
+      .isEqualTo(new JsonObject().put("$date", "2026-12-03T10:00:00Z"));
+    assertThat(fromJson.events().get(1).containsKey("by")).as("an absent author is null").isTrue();
+
+    JsonObject swapped = new JsonObject().put("seq", 11L).put("type", "NOTE").put("id", "id-11").put("data", 1);
+    EventPage oddFirst = new EventPage("app.s", 9, 11, 1 << 20);
+    EventPage oddFirstJson = new EventPage("app.s", 9, 11, 1 << 20);
+    for (JsonObject event : List.of(extra, int32Seq, swapped)) { // decoded whole after a start written from the bytes
+      RawBsonDocument bson = new RawBsonDocument(event, codec);
+      oddFirst.offer(bson);
+      oddFirstJson.offer(bson.decode(codec));
+    }
+    assertThat(oddFirst.size()).isEqualTo(3);
+    assertThat(oddFirst.json(9, 11)).isEqualTo(oddFirstJson.json(9, 11));
   }
 }
