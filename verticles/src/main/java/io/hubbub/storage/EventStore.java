@@ -256,7 +256,10 @@ final class EventStore implements EventLog {
    * the first fetch asks for the keys from {@code from - 127} (the bucket holding {@code from} starts there at
    * the earliest) to {@value #FIRST_SPAN} seqs on; a stream's buckets are contiguous, so the next one starts
    * exactly where the last one read ended, and each later fetch asks from there for as many seqs as the
-   * bytes left allow at the size seen so far.
+   * bytes left allow at the size seen so far. When the buckets a fetch found were all of one size (a stream appended
+   * in large batches: buckets of {@value #MAX_BUCKET_EVENTS}), the next one asks only for the keys where buckets of
+   * that size would start; its first key is where the next bucket starts, so it always moves on, and the fetch after
+   * a guess that missed asks for every seq again.
    */
   Future<EventPage> read(String stream, long from, long to, int limit, long maxBytes) {
     long end = Math.min(to, from + limit - 1);
@@ -264,15 +267,16 @@ final class EventStore implements EventLog {
     if (end < from) {
       return Future.succeededFuture(page);
     }
-    return fetch(stream, Math.max(1, from - MAX_BUCKET_EVENTS + 1), Math.min(end, from + FIRST_SPAN - 1), page);
+    return fetch(stream, Math.max(1, from - MAX_BUCKET_EVENTS + 1), Math.min(end, from + FIRST_SPAN - 1), 1, page);
   }
 
-  private Future<EventPage> fetch(String stream, long firstKey, long lastKey, EventPage page) {
+  /** Fetches the buckets whose keys are {@code firstKey}, {@code firstKey + stride}, … up to {@code lastKey}. */
+  private Future<EventPage> fetch(String stream, long firstKey, long lastKey, long stride, EventPage page) {
     Set<String> keys = new HashSet<>();
-    for (long s = firstKey; s <= lastKey; s++) {
+    for (long s = firstKey; s <= lastKey; s += stride) {
       keys.add(key(stream, s));
     }
-    return calls.guard(reads.buckets(keys, "first", "events")).compose(buckets -> {
+    return calls.guard(reads.buckets(keys, "first", "last", "events")).compose(buckets -> {
       List<RawBsonDocument> sorted = new ArrayList<>(buckets);
       sorted.sort(Comparator.comparingLong(b -> b.get("first").asNumber().longValue()));
       long before = page.next();
@@ -286,8 +290,21 @@ final class EventStore implements EventLog {
       if (!page.open() || page.next() == before) {
         return Future.succeededFuture(page); // all of it, or nothing more where it would be
       }
-      return fetch(stream, page.next(), page.next() + page.span() - 1, page);
+      return fetch(stream, page.next(), page.next() + page.span() - 1, stride(sorted), page);
     });
+  }
+
+  /** The size of the buckets found, if there were several and all of one size; else 1 (every seq). */
+  static long stride(List<RawBsonDocument> buckets) {
+    long size = 0;
+    for (RawBsonDocument bucket : buckets) {
+      long each = bucket.get("last").asNumber().longValue() - bucket.get("first").asNumber().longValue() + 1;
+      if ((size != 0 && each != size) || each < 1) {
+        return 1;
+      }
+      size = each;
+    }
+    return buckets.size() < 2 ? 1 : size;
   }
 
   /**
