@@ -32,7 +32,7 @@ import java.util.stream.IntStream;
  * for its ack; the CPU column is the server process's (from its {@code /proc} counters), the group commit's batch
  * sizes and write times come from its {@code /metrics}.
  *
- * <pre>java -jar bench/target/hubbub-bench.jar append [seconds=10] [warmup=15] [publishers=1,16,64,256] [sharedStreams=4]</pre>
+ * <pre>java -jar bench/target/hubbub-bench.jar append [seconds=10] [warmup=15] [publishers=1,16,64,256] [sharedStreams=4, 0: none]</pre>
  */
 public final class AppendBench {
 
@@ -113,10 +113,12 @@ public final class AppendBench {
     }
     // many publishers on a few streams: a busy chat room, a fleet writing to shared streams
     int many = publisherCounts.contains(64) ? 64 : Collections.max(publisherCounts);
-    markCpu();
-    row("bridge streams.publish (raw WebSocket)", many, sharedStreams, bridge(port, token, many, sharedStreams));
-    markCpu();
-    row("HTTP POST /api/streams/{s}/events", many, sharedStreams, http(http, token, many, sharedStreams));
+    if (sharedStreams > 0) { // sharedStreams=0 leaves these rows out
+      markCpu();
+      row("bridge streams.publish (raw WebSocket)", many, sharedStreams, bridge(port, token, many, sharedStreams));
+      markCpu();
+      row("HTTP POST /api/streams/{s}/events", many, sharedStreams, http(http, token, many, sharedStreams));
+    }
     for (int publishers : List.of(1, 4)) {
       markCpu();
       row(BATCHES, publishers, publishers, batches(http, token, publishers));

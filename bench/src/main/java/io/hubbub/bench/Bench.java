@@ -37,7 +37,7 @@ public final class Bench implements Runnable {
               int warmup,
               @Option(names = "publishers", defaultValue = "1,16,64,256", split = ",", description = "publisher counts" + DEFAULT)
               List<Integer> publishers,
-              @Option(names = "sharedStreams", defaultValue = "4", description = "streams the many-publishers rows share" + DEFAULT)
+              @Option(names = "sharedStreams", defaultValue = "4", description = "streams the many-publishers rows share (0: leave those rows out)" + DEFAULT)
               int sharedStreams) throws Exception {
     AppendBench.run(seconds, warmup, publishers, sharedStreams);
   }
