@@ -52,10 +52,12 @@ public final class EventRules {
     if (!(data instanceof JsonObject d)) {
       throw Failures.badRequest(where + ": 'data' must be a JSON object");
     }
-    checkDocument(d, "data");
-    int size = d.toBuffer().length();
-    if (size > maxDataBytes) {
-      throw Failures.of(Failures.TOO_LARGE, where + ": 'data' is " + size + " bytes, more than " + maxDataBytes);
+    long most = checkValue(d, Where.root("data"), 0);
+    if (most > maxDataBytes) { // only then is it encoded to be measured: most data is far under the limit
+      int size = d.toBuffer().length();
+      if (size > maxDataBytes) {
+        throw Failures.of(Failures.TOO_LARGE, where + ": 'data' is " + size + " bytes, more than " + maxDataBytes);
+      }
     }
     clean.put("data", d);
     if (event.containsKey("id")) {
@@ -83,13 +85,26 @@ public final class EventRules {
     checkValue(document, Where.root(path), 0);
   }
 
-  private static void checkValue(Object value, Where path, int depth) {
+  /** {@link #checkDocument}, answering the most bytes the document's JSON can take ({@link #checkValue}). */
+  static long checkedBound(JsonObject document, String path) {
+    return checkValue(document, Where.root(path), 0);
+  }
+
+  /**
+   * Checks a value (as {@link #checkDocument}) and answers the most bytes its JSON can take as Vert.x encodes it
+   * (UTF-8, no spaces), or {@link Long#MAX_VALUE} when it holds a value of a type JSON has not (a buffer, an instant:
+   * measured by encoding it). No character takes more than 6 bytes ({@code \\uXXXX}), no integer more than 20
+   * characters, no finite double or float more than 32.
+   */
+  private static long checkValue(Object value, Where path, int depth) {
     if (depth > MAX_DEPTH) {
       throw Failures.badRequest("'" + path + "' is nested deeper than " + MAX_DEPTH + " levels");
     }
     if (value instanceof String text) {
       checkUnicode(text, path);
+      return 2 + 6L * text.length();
     } else if (value instanceof JsonObject object) {
+      long most = 2L + Math.max(0, object.size() - 1); // braces, commas
       for (Map.Entry<String, Object> entry : object) {
         String key = entry.getKey();
         checkUnicode(key, path);
@@ -97,17 +112,33 @@ public final class EventRules {
           throw Failures.badRequest("key '" + printable(key) + "' in '" + path
             + "' is not allowed: keys may not start with '$' or contain '.' or NUL");
         }
-        checkValue(entry.getValue(), path.key(key), depth + 1);
+        most = plus(most, 3 + 6L * key.length() + checkValue(entry.getValue(), path.key(key), depth + 1));
       }
+      return most;
     } else if (value instanceof JsonArray array) {
+      long most = 2L + Math.max(0, array.size() - 1);
       for (int i = 0; i < array.size(); i++) {
-        checkValue(array.getValue(i), path.index(i), depth + 1);
+        most = plus(most, checkValue(array.getValue(i), path.index(i), depth + 1));
       }
+      return most;
     } else if (value instanceof BigInteger || value instanceof BigDecimal) {
       throw Failures.badRequest("number at '" + path + "' is out of range");
     } else if (value instanceof Double d && (d.isNaN() || d.isInfinite())) {
       throw Failures.badRequest("number at '" + path + "' is not finite");
+    } else if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+      return 20;
+    } else if (value instanceof Double || value instanceof Float) {
+      return 32;
+    } else if (value instanceof Boolean) {
+      return 5;
+    } else if (value == null) {
+      return 4;
     }
+    return Long.MAX_VALUE;
+  }
+
+  private static long plus(long a, long b) {
+    return a > Long.MAX_VALUE - b ? Long.MAX_VALUE : a + b;
   }
 
   /**
