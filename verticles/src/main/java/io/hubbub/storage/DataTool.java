@@ -215,7 +215,7 @@ public final class DataTool {
     }
     calls = new StoreCalls(Math.max(30_000, mongo.timeoutMs()), StoreCalls.writesFor(store.uri));
     bounds = new StreamBounds(store.mongo, calls, 10_000);
-    events = new EventStore(store.mongo, store.reads, calls, bounds);
+    events = new EventStore(store.mongo, store.raw, calls, bounds);
   }
 
   private void close() throws Exception {

@@ -71,7 +71,7 @@ final class EventPage {
   }
 
   /**
-   * As {@link #offer(JsonObject)}, for a stored event as its BSON ({@link RawReads}): its JSON is written straight
+   * As {@link #offer(JsonObject)}, for a stored event as its BSON ({@link RawBuckets}): its JSON is written straight
    * from the bytes, byte for byte what the JSON form writes for the document vertx-mongo-client decodes from them.
    * An event's values are the JSON they came in as (strings, numbers, booleans, nulls, objects, arrays), written
    * here; a value of any other BSON type is decoded as vertx-mongo-client decodes it, and an event whose fields are

@@ -61,13 +61,13 @@ final class EventStore implements EventLog {
   static final int SPAN = 1024;
 
   private final MongoClient mongo;
-  private final RawReads reads;
+  private final RawBuckets raw;
   private final StoreCalls calls;
   private final StreamBounds bounds;
 
-  EventStore(MongoClient mongo, RawReads reads, StoreCalls calls, StreamBounds bounds) {
+  EventStore(MongoClient mongo, RawBuckets raw, StoreCalls calls, StreamBounds bounds) {
     this.mongo = mongo;
-    this.reads = reads;
+    this.raw = raw;
     this.calls = calls;
     this.bounds = bounds;
   }
@@ -235,16 +235,15 @@ final class EventStore implements EventLog {
   }
 
   private Future<Void> insertBuckets(List<JsonObject> events) {
-    List<BulkOperation> inserts = new ArrayList<>();
+    List<JsonObject> inserts = new ArrayList<>();
     Map<String, List<JsonObject>> byStream = new LinkedHashMap<>();
     events.forEach(e -> byStream.computeIfAbsent(e.getString("stream"), s -> new ArrayList<>()).add(e));
     byStream.forEach((stream, list) -> {
       for (int from = 0; from < list.size(); from += MAX_BUCKET_EVENTS) {
-        inserts.add(BulkOperation.createInsert(bucket(stream, list.subList(from, Math.min(list.size(), from + MAX_BUCKET_EVENTS)))));
+        inserts.add(bucket(stream, list.subList(from, Math.min(list.size(), from + MAX_BUCKET_EVENTS))));
       }
     });
-    BulkWriteOptions options = new BulkWriteOptions(true).setWriteOption(calls.writes());
-    return calls.guard(mongo.bulkWriteWithOptions(BUCKETS, inserts, options)).mapEmpty();
+    return calls.guard(raw.insert(inserts, calls.writes()));
   }
 
   /**
@@ -276,7 +275,7 @@ final class EventStore implements EventLog {
     for (long s = firstKey; s <= lastKey; s += stride) {
       keys.add(key(stream, s));
     }
-    return calls.guard(reads.buckets(keys, "first", "last", "events")).compose(buckets -> {
+    return calls.guard(raw.find(keys, "first", "last", "events")).compose(buckets -> {
       List<RawBsonDocument> sorted = new ArrayList<>(buckets);
       sorted.sort(Comparator.comparingLong(b -> b.get("first").asNumber().longValue()));
       long before = page.next();

@@ -2,6 +2,9 @@ package io.hubbub.storage;
 
 import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
+import com.mongodb.WriteConcern;
+import com.mongodb.client.model.BulkWriteOptions;
+import com.mongodb.client.model.InsertOneModel;
 import com.mongodb.reactivestreams.client.MongoClient;
 import com.mongodb.reactivestreams.client.MongoClients;
 import com.mongodb.reactivestreams.client.MongoCollection;
@@ -9,11 +12,18 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.WriteOption;
+import io.vertx.ext.mongo.impl.codec.json.JsonObjectCodec;
 import org.bson.BsonArray;
+import org.bson.BsonBinaryWriter;
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
 import org.bson.BsonString;
 import org.bson.RawBsonDocument;
+import org.bson.codecs.EncoderContext;
+import org.bson.io.BasicOutputBuffer;
+import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 
@@ -23,20 +33,32 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Reads of history as the store answers them, each document its BSON bytes ({@link RawBsonDocument}), through the
- * MongoDB driver's own reactive-streams client: vertx-mongo-client answers only {@code JsonObject}s, and building
- * those (a map per event and per payload, a string per name and value) was the largest share of a catch-up read's
- * CPU once the store answered stored bytes. {@link EventPage} writes each event's JSON straight from the bytes.
- * The client has its own connections to the same store, from the same connection string; the driver's threads
- * decode replies, and each answer is handed to the Vert.x context that asked.
+ * The buckets collection as BSON bytes ({@link RawBsonDocument}), through the MongoDB driver's own reactive-streams
+ * client: history reads and bucket inserts, the two calls whose cost grows with the events they carry.
+ *
+ * <p>Reads: vertx-mongo-client answers only {@code JsonObject}s, and building those (a map per event and per payload,
+ * a string per name and value) was the largest share of a catch-up read's CPU once the store answered stored bytes;
+ * {@link EventPage} writes each event's JSON straight from the bytes.
+ *
+ * <p>Inserts: each bucket is encoded here, once, into a heap buffer by the same codec vertx-mongo-client uses (so
+ * the stored bytes are the same), and the driver copies those bytes into its message whole. Through
+ * vertx-mongo-client the driver encoded the {@code JsonObject} itself into its pooled direct buffers, a reference
+ * count check per byte of every string: the largest single cost of an append of 1,000 events.
+ *
+ * <p>The client has its own connections to the same store, from the same connection string; the driver's threads
+ * do the I/O, and each answer is handed to the Vert.x context that asked.
  */
-final class RawReads {
+final class RawBuckets {
+
+  /** vertx-mongo-client's codec, as its client is configured here (ids as given, never made into ObjectIds). */
+  private static final JsonObjectCodec CODEC = new JsonObjectCodec(new JsonObject());
+  private static final EncoderContext COLLECTIBLE = EncoderContext.builder().isEncodingCollectibleDocument(true).build();
 
   private final Vertx vertx;
   private final MongoClient client;
   private final MongoCollection<RawBsonDocument> buckets;
 
-  RawReads(Vertx vertx, String uri, String database, long timeoutMs, int poolSize) {
+  RawBuckets(Vertx vertx, String uri, String database, long timeoutMs, int poolSize) {
     this.vertx = vertx;
     MongoClientSettings settings = MongoClientSettings.builder()
       .applyConnectionString(new ConnectionString(uri))
@@ -52,7 +74,7 @@ final class RawReads {
    * The buckets of {@code keys} that exist, with the top-level {@code fields} named (their {@code _id} not), answered
    * on the caller's Vert.x context.
    */
-  Future<List<RawBsonDocument>> buckets(Collection<String> keys, String... fields) {
+  Future<List<RawBsonDocument>> find(Collection<String> keys, String... fields) {
     BsonArray in = new BsonArray(new ArrayList<>(keys.size()));
     for (String key : keys) {
       in.add(new BsonString(key));
@@ -61,32 +83,82 @@ final class RawReads {
     for (String field : fields) {
       projection.append(field, new BsonInt32(1));
     }
-    Context context = vertx.getOrCreateContext(); // the caller's, where it has one
-    Promise<List<RawBsonDocument>> answer = Promise.promise();
-    buckets.find(new BsonDocument("_id", new BsonDocument("$in", in))).projection(projection)
-      .subscribe(new Subscriber<>() {
-        private final List<RawBsonDocument> found = new ArrayList<>();
+    return all(buckets.find(new BsonDocument("_id", new BsonDocument("$in", in))).projection(projection));
+  }
 
-        @Override
-        public void onSubscribe(Subscription subscription) {
-          subscription.request(Long.MAX_VALUE);
-        }
+  /**
+   * Inserts buckets, in order, as one bulk write with {@code writes} as its write concern ({@code null}: the
+   * connection string's), answered on the caller's Vert.x context once the store acknowledged it. A failure is the
+   * driver's (a duplicate key is a {@link com.mongodb.MongoBulkWriteException}, as through vertx-mongo-client).
+   */
+  Future<Void> insert(List<JsonObject> documents, WriteOption writes) {
+    List<InsertOneModel<RawBsonDocument>> inserts = new ArrayList<>(documents.size());
+    for (RawBsonDocument document : encode(documents)) {
+      inserts.add(new InsertOneModel<>(document));
+    }
+    MongoCollection<RawBsonDocument> into = writes == null ? buckets : buckets.withWriteConcern(concern(writes));
+    return all(into.bulkWrite(inserts, new BulkWriteOptions().ordered(true))).mapEmpty();
+  }
 
-        @Override
-        public void onNext(RawBsonDocument bucket) {
-          found.add(bucket);
-        }
+  /**
+   * Documents' BSON, byte for byte as vertx-mongo-client writes them, one after the other in one buffer (a bucket of
+   * 128 events is some 30 KB: a buffer each would be copied as it doubled).
+   */
+  static List<RawBsonDocument> encode(List<JsonObject> documents) {
+    BasicOutputBuffer buffer = new BasicOutputBuffer(64 * 1024);
+    int[] ends = new int[documents.size()];
+    try (BsonBinaryWriter writer = new BsonBinaryWriter(buffer)) {
+      for (int i = 0; i < ends.length; i++) {
+        CODEC.encode(writer, documents.get(i), COLLECTIBLE);
+        ends[i] = buffer.getPosition();
+      }
+    }
+    byte[] bytes = buffer.getInternalBuffer(); // the documents share it, each its own range
+    List<RawBsonDocument> encoded = new ArrayList<>(ends.length);
+    for (int i = 0; i < ends.length; i++) {
+      int start = i == 0 ? 0 : ends[i - 1];
+      encoded.add(new RawBsonDocument(bytes, start, ends[i] - start));
+    }
+    return encoded;
+  }
 
-        @Override
-        public void onError(Throwable failure) {
-          context.runOnContext(v -> answer.fail(failure));
-        }
+  private static WriteConcern concern(WriteOption writes) {
+    return switch (writes) {
+      case ACKNOWLEDGED -> WriteConcern.ACKNOWLEDGED;
+      case UNACKNOWLEDGED -> WriteConcern.UNACKNOWLEDGED;
+      case FSYNCED, JOURNALED -> WriteConcern.JOURNALED;
+      case REPLICA_ACKNOWLEDGED -> WriteConcern.W2;
+      case MAJORITY -> WriteConcern.MAJORITY;
+    };
+  }
 
-        @Override
-        public void onComplete() {
-          context.runOnContext(v -> answer.complete(found));
-        }
-      });
+  /** Everything a publisher emits, answered on the caller's context (the one it has, or one made for it). */
+  private <T> Future<List<T>> all(Publisher<T> publisher) {
+    Context context = vertx.getOrCreateContext();
+    Promise<List<T>> answer = Promise.promise();
+    publisher.subscribe(new Subscriber<>() {
+      private final List<T> found = new ArrayList<>();
+
+      @Override
+      public void onSubscribe(Subscription subscription) {
+        subscription.request(Long.MAX_VALUE);
+      }
+
+      @Override
+      public void onNext(T item) {
+        found.add(item);
+      }
+
+      @Override
+      public void onError(Throwable failure) {
+        context.runOnContext(v -> answer.fail(failure));
+      }
+
+      @Override
+      public void onComplete() {
+        context.runOnContext(v -> answer.complete(found));
+      }
+    });
     return answer.future();
   }
 

@@ -98,7 +98,7 @@ public final class StorageVerticle extends VerticleBase {
       MongoClient mongo = connection.mongo;
       StoreCalls calls = new StoreCalls(timeoutMs, StoreCalls.writesFor(connection.uri));
       bounds = new StreamBounds(mongo, calls, storageConf.seqCacheStreams());
-      events = new EventStore(mongo, connection.reads, calls, bounds);
+      events = new EventStore(mongo, connection.raw, calls, bounds);
       retention = new Retention(vertx, conf, bounds, events, new Retention.Owner() {
         @Override
         public boolean owns(String stream) {

@@ -16,22 +16,22 @@ import java.nio.file.Path;
  * Storage's way to its store, from the conf's {@code mongo} section: the MongoDB of {@code mongo.uri} (signed in
  * with another node's embedded-store credentials when {@code mongo.credentialsFile} names them), or, with no URI,
  * an embedded store started here under {@code mongo.dataDir}; and the clients store calls go through: vertx-mongo-client
- * for every call but history reads, which take the stored BSON through {@link RawReads}.
+ * for every call but history reads and bucket inserts, which take the buckets as BSON through {@link RawBuckets}.
  */
 public final class StoreConnection {
 
   private static final Logger log = LoggerFactory.getLogger(StoreConnection.class);
 
   final MongoClient mongo;
-  /** History reads as the stored BSON, on connections of their own to the same store. */
-  final RawReads reads;
+  /** History reads and bucket inserts as BSON, on connections of their own to the same store. */
+  final RawBuckets raw;
   /** The connection string, with its credentials: never log it whole ({@link #redact}). */
   final String uri;
   private final EmbeddedStore embedded;
 
-  private StoreConnection(MongoClient mongo, RawReads reads, String uri, EmbeddedStore embedded) {
+  private StoreConnection(MongoClient mongo, RawBuckets raw, String uri, EmbeddedStore embedded) {
     this.mongo = mongo;
-    this.reads = reads;
+    this.raw = raw;
     this.uri = uri;
     this.embedded = embedded;
   }
@@ -55,7 +55,7 @@ public final class StoreConnection {
       .put("serverSelectionTimeoutMS", mongoConf.timeoutMs())
       .put("connectTimeoutMS", mongoConf.timeoutMs())
       .put("maxPoolSize", poolSize)),
-      new RawReads(vertx, full, mongoConf.database(), mongoConf.timeoutMs(), poolSize), full, embedded.result()));
+      new RawBuckets(vertx, full, mongoConf.database(), mongoConf.timeoutMs(), poolSize), full, embedded.result()));
   }
 
   /**
@@ -74,7 +74,7 @@ public final class StoreConnection {
   /** Closes the clients, then the embedded store if this node runs one (blocking, off the loop). */
   Future<Void> close(Vertx vertx) {
     return mongo.close().eventually(() -> vertx.executeBlocking(() -> {
-      reads.close();
+      raw.close();
       if (embedded != null) {
         embedded.close();
       }

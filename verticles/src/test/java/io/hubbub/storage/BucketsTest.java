@@ -86,6 +86,12 @@ class BucketsTest {
     assertEquals(List.of("1-128:128/128", "129-256:128/128", "257-300:44/44", "301-301:1/1", "302-302:1/1", "303-303:1/1",
       "304-304:1/1", "305-305:1/1", "306-433:128/128", "434-435:2/2"), shapes);
     assertEquals("app.buckets|0000000000000000306", buckets.get(8).getString("_id"), "the stored key format");
+    // inserted as BSON encoded by storage itself: read back through vertx-mongo-client as the document it was made from
+    JsonObject stored = buckets.get(9);
+    List<JsonObject> itsEvents = stored.getJsonArray("events").stream().map(e -> (JsonObject) e).toList();
+    assertEquals(EventStore.bucket(STREAM, itsEvents), stored, "every field and type as made, one _id");
+    assertEquals(List.of("_id", "stream", "first", "last", "ts", "sids", "events"), new ArrayList<>(stored.fieldNames()));
+    assertEquals(Integer.class, itsEvents.get(0).getJsonObject("data").getValue("n").getClass(), "numbers keep their BSON type");
 
     restart();
     JsonObject meta = StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.META.address(),

@@ -113,7 +113,7 @@ class EventPageTest {
   }
 
   /**
-   * A stored event's BSON (as storage reads it, {@link RawReads}) is written byte for byte as the event
+   * A stored event's BSON (as storage reads it, {@link RawBuckets}) is written byte for byte as the event
    * vertx-mongo-client decodes from it is: every JSON type at every depth, an absent author, a value of a type JSON
    * does not have (a date, an object id: decoded as the client decodes them), fields out of storage's order or one
    * it does not write (the event decoded whole), a seq stored as a 32-bit number.
