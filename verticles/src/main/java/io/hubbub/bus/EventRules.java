@@ -52,7 +52,7 @@ public final class EventRules {
     if (!(data instanceof JsonObject d)) {
       throw Failures.badRequest(where + ": 'data' must be a JSON object");
     }
-    long most = checkValue(d, Where.root("data"), 0);
+    long most = checkDocument(d, "data");
     if (most > maxDataBytes) { // only then is it encoded to be measured: most data is far under the limit
       int size = d.toBuffer().length();
       if (size > maxDataBytes) {
@@ -79,14 +79,10 @@ public final class EventRules {
 
   /**
    * Refuses keys MongoDB would treat as operators or paths ($-prefixed, containing '.' or NUL),
-   * nesting deeper than {@link #MAX_DEPTH} and numbers that cannot be stored as they were sent.
+   * nesting deeper than {@link #MAX_DEPTH} and numbers that cannot be stored as they were sent; answers the most
+   * bytes the document's JSON can take ({@link #checkValue}).
    */
-  public static void checkDocument(JsonObject document, String path) {
-    checkValue(document, Where.root(path), 0);
-  }
-
-  /** {@link #checkDocument}, answering the most bytes the document's JSON can take ({@link #checkValue}). */
-  static long checkedBound(JsonObject document, String path) {
+  public static long checkDocument(JsonObject document, String path) {
     return checkValue(document, Where.root(path), 0);
   }
 

@@ -93,12 +93,12 @@ class EventRulesTest {
     Random random = new Random(16);
     for (int i = 0; i < 5_000; i++) {
       JsonObject document = document(random, 0);
-      long bound = EventRules.checkedBound(document, "data");
+      long bound = EventRules.checkDocument(document, "data");
       int size = document.toBuffer().length();
       assertTrue(bound >= size, document.encode() + ": bound " + bound + " < " + size);
     }
-    assertEquals(2, EventRules.checkedBound(new JsonObject(), "data"));
-    assertEquals(2 + 3 + 6 + 2 + 6 * 3, EventRules.checkedBound(new JsonObject().put("a", "xyz"), "data"));
+    assertEquals(2, EventRules.checkDocument(new JsonObject(), "data"));
+    assertEquals(2 + 3 + 6 + 2 + 6 * 3, EventRules.checkDocument(new JsonObject().put("a", "xyz"), "data"));
   }
 
   @Test
