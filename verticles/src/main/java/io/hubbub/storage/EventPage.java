@@ -17,6 +17,7 @@ import org.bson.codecs.DecoderContext;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -47,6 +48,14 @@ final class EventPage {
   private int count;
   private long expected;
   private boolean closed;
+  /**
+   * The bytes of the stored event being written from its BSON, so that strings can be copied from them as they are
+   * (null when there are none to copy from): {@link #base} added to the reader's position is an index in them, and
+   * the event's bytes end before {@link #sourceEnd}.
+   */
+  private byte[] source;
+  private int base;
+  private int sourceEnd;
 
   EventPage(String stream, long from, long end, long maxBytes) {
     this.stream = stream;
@@ -82,7 +91,14 @@ final class EventPage {
       return false;
     }
     int mark = out.size(); // all written so far: the generator is flushed after each event
-    try (BsonBinaryReader reader = new BsonBinaryReader(stored.getByteBuffer().asNIO())) {
+    ByteBuffer bytes = stored.getByteBuffer().asNIO();
+    int start = bytes.hasArray() ? bytes.arrayOffset() + bytes.position() : -1;
+    try (BsonBinaryReader reader = new BsonBinaryReader(bytes)) {
+      if (start >= 0) {
+        source = bytes.array();
+        base = start - reader.getBsonInput().getPosition();
+        sourceEnd = start + bytes.remaining();
+      }
       reader.readStartDocument();
       Long seq = reader.readBsonType() != BsonType.END_OF_DOCUMENT && reader.readName().equals("seq") ? number(reader) : null;
       if (seq == null) {
@@ -93,6 +109,8 @@ final class EventPage {
       out.truncate(mark); // and the generator holding the event's start is dropped unflushed
       generator = generator(count > 0);
       return offer(stored.decode(VALUES));
+    } finally {
+      source = null;
     }
   }
 
@@ -174,7 +192,7 @@ final class EventPage {
         reader.readEndArray();
         generator.writeEndArray();
       }
-      case STRING -> generator.writeString(reader.readString());
+      case STRING -> string(reader);
       case INT32 -> generator.writeNumber(reader.readInt32());
       case INT64 -> generator.writeNumber(reader.readInt64());
       case DOUBLE -> generator.writeNumber(reader.readDouble());
@@ -185,6 +203,38 @@ final class EventPage {
       }
       default -> JacksonCodec.encodeJson(VALUES.value(reader), generator);
     }
+  }
+
+  /**
+   * Writes the string the reader is at. One of printable ASCII needing no escape (ids, types, timestamps, most text)
+   * is written as the bytes it is stored as, which are what Jackson would write for it, without decoding it into a
+   * {@code String} and encoding it again character by character; any other is decoded and written.
+   */
+  private void string(BsonBinaryReader reader) throws IOException {
+    byte[] bytes = source;
+    if (bytes != null) {
+      int at = base + reader.getBsonInput().getPosition(); // a BSON string: its length with the NUL, its bytes, NUL
+      if (at >= 0 && at + 4 <= sourceEnd) {
+        int length = (bytes[at] & 0xff) | (bytes[at + 1] & 0xff) << 8 | (bytes[at + 2] & 0xff) << 16 | (bytes[at + 3] & 0xff) << 24;
+        if (length >= 1 && length <= sourceEnd - at - 4 && plain(bytes, at + 4, length - 1)) {
+          reader.skipValue();
+          generator.writeRawUTF8String(bytes, at + 4, length - 1);
+          return;
+        }
+      }
+    }
+    generator.writeString(reader.readString());
+  }
+
+  /** Whether JSON writes these bytes as they are: printable ASCII, no quote, no backslash. */
+  static boolean plain(byte[] bytes, int from, int length) {
+    for (int i = from; i < from + length; i++) {
+      byte b = bytes[i];
+      if (b < 0x20 || b == '"' || b == '\\' || b == 0x7f) { // bytes of non-ASCII are negative
+        return false;
+      }
+    }
+    return true;
   }
 
   /** What an event is written as after its stream and seq. */

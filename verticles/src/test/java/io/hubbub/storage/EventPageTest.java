@@ -162,4 +162,33 @@ class EventPageTest {
     assertThat(oddFirst.size()).isEqualTo(3);
     assertThat(oddFirst.json(9, 11)).isEqualTo(oddFirstJson.json(9, 11));
   }
+
+  /**
+   * Strings are copied from the stored bytes when JSON writes them as they are: every character from U+0000 to U+00FF
+   * alone and amid plain text, in events read from inside a bucket (as storage reads them: each event a document at
+   * an offset in the bucket's bytes), is written as the JSON codec writes it.
+   */
+  @Test
+  void stringsReadFromABucketAreWrittenAsTheCodecWritesThem() {
+    JsonObjectCodec codec = new JsonObjectCodec(new JsonObject());
+    JsonArray stored = new JsonArray();
+    for (int c = 0; c < 0x100; c++) {
+      String one = String.valueOf((char) c);
+      stored.add(stored(c + 1, "plain text " + one + " and more").put("type", one)
+        .put("data", new JsonObject().put("alone", one).put("list", new JsonArray().add(one + one).add("ok"))));
+    }
+    stored.add(stored(0x101, "ascii only, / and ~ and {} []").put("by", "ada-lovelace_1815"));
+    stored.add(stored(0x102, "").put("id", ""));
+    RawBsonDocument bucket = new RawBsonDocument(new JsonObject().put("_id", "app.s|0000000000000000001").put("first", 1L)
+      .put("events", stored), codec);
+
+    EventPage fromBson = new EventPage("app.s", 1, 0x102, 1 << 22);
+    for (Object event : bucket.getArray("events")) {
+      assertThat(fromBson.offer((RawBsonDocument) event)).isTrue();
+    }
+    List<JsonObject> expected = stored.stream().map(JsonObject.class::cast).map(EventPageTest::asRead).toList();
+    assertThat(fromBson.each()).isEqualTo(expected.stream().map(JsonObject::toBuffer).toList());
+    assertThat(EventPage.plain("a\"b".getBytes(java.nio.charset.StandardCharsets.UTF_8), 0, 3)).isFalse();
+    assertThat(EventPage.plain("a/b ~".getBytes(java.nio.charset.StandardCharsets.UTF_8), 0, 5)).isTrue();
+  }
 }
