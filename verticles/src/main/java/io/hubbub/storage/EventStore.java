@@ -54,6 +54,9 @@ final class EventStore implements EventLog {
   /** How many seqs from its start the first fetch of a read asks for. */
   private static final int FIRST_SPAN = 256;
 
+  /** How many streams' last read positions {@link #recent} keeps. */
+  private static final int RECENT = 4096;
+
   /** Seqs probed at once while looking for a stream's last seq. */
   private static final int PROBES = 16;
 
@@ -64,6 +67,8 @@ final class EventStore implements EventLog {
   private final RawBuckets raw;
   private final StoreCalls calls;
   private final StreamBounds bounds;
+  /** Per stream, at most {@value #RECENT} (the least recently read dropped): where its last read stopped. */
+  private final Map<String, Bucket> recent = new Recent<>(RECENT);
 
   EventStore(MongoClient mongo, RawBuckets raw, StoreCalls calls, StreamBounds bounds) {
     this.mongo = mongo;
@@ -259,6 +264,11 @@ final class EventStore implements EventLog {
    * in large batches: buckets of {@value #MAX_BUCKET_EVENTS}), the next one asks only for the keys where buckets of
    * that size would start; its first key is where the next bucket starts, so it always moves on, and the fetch after
    * a guess that missed asks for every seq again.
+   *
+   * <p>Where the last read of a stream stopped is kept ({@link #recent}: a bucket, its bounds, the stride its fetch
+   * found), so a reader going on from there (a catch-up, page after page) asks for that bucket's key and for the keys
+   * after it, not for the {@value #MAX_BUCKET_EVENTS} before {@code from}; if that bucket is gone (a cut since),
+   * the read finds nothing there and asks again as if nothing were kept.
    */
   Future<EventPage> read(String stream, long from, long to, int limit, long maxBytes) {
     long end = Math.min(to, from + limit - 1);
@@ -266,31 +276,62 @@ final class EventStore implements EventLog {
     if (end < from) {
       return Future.succeededFuture(page);
     }
-    return fetch(stream, Math.max(1, from - MAX_BUCKET_EVENTS + 1), Math.min(end, from + FIRST_SPAN - 1), 1, page);
+    long last = Math.min(end, from + FIRST_SPAN - 1);
+    Bucket near = recent.get(stream);
+    long earliest = Math.max(1, from - MAX_BUCKET_EVENTS + 1); // where the bucket holding from starts at the earliest
+    if (near == null || from < near.first() || from > near.last() + 1) {
+      return fetch(stream, keys(stream, earliest, last, 1), page);
+    }
+    Set<String> keys = keys(stream, near.last() + 1, last, near.stride());
+    if (from <= near.last()) {
+      keys.add(key(stream, near.first()));
+    }
+    return fetch(stream, keys, page).compose(read -> {
+      if (!read.isEmpty()) {
+        return Future.succeededFuture(read);
+      }
+      recent.remove(stream); // that bucket is gone (a cut since): look for where from is as if nothing was known
+      return fetch(stream, keys(stream, earliest, last, 1), new EventPage(stream, from, end, maxBytes));
+    });
   }
 
-  /** Fetches the buckets whose keys are {@code firstKey}, {@code firstKey + stride}, … up to {@code lastKey}. */
-  private Future<EventPage> fetch(String stream, long firstKey, long lastKey, long stride, EventPage page) {
+  /** The keys {@code firstKey}, {@code firstKey + stride}, … up to {@code lastKey}. */
+  private static Set<String> keys(String stream, long firstKey, long lastKey, long stride) {
     Set<String> keys = new HashSet<>();
     for (long s = firstKey; s <= lastKey; s += stride) {
       keys.add(key(stream, s));
     }
+    return keys;
+  }
+
+  /** Fetches the buckets of these keys and offers their events to the page, then the buckets after them while it is open. */
+  private Future<EventPage> fetch(String stream, Set<String> keys, EventPage page) {
     return calls.guard(raw.find(keys, "first", "last", "events")).compose(buckets -> {
       List<RawBsonDocument> sorted = new ArrayList<>(buckets);
       sorted.sort(Comparator.comparingLong(b -> b.get("first").asNumber().longValue()));
+      long stride = stride(sorted);
       long before = page.next();
       for (RawBsonDocument bucket : sorted) {
         for (BsonValue stored : bucket.getArray("events")) {
           if (!page.offer((RawBsonDocument) stored)) {
+            remember(stream, bucket, stride);
             return Future.succeededFuture(page);
           }
         }
       }
+      if (!sorted.isEmpty()) {
+        remember(stream, sorted.get(sorted.size() - 1), stride);
+      }
       if (!page.open() || page.next() == before) {
         return Future.succeededFuture(page); // all of it, or nothing more where it would be
       }
-      return fetch(stream, page.next(), page.next() + page.span() - 1, stride(sorted), page);
+      return fetch(stream, keys(stream, page.next(), page.next() + page.span() - 1, stride), page);
     });
+  }
+
+  /** Keeps where a read stopped: a bucket of the stream, and the stride its fetch found. */
+  private void remember(String stream, RawBsonDocument bucket, long stride) {
+    recent.put(stream, new Bucket(bucket.get("first").asNumber().longValue(), bucket.get("last").asNumber().longValue(), stride));
   }
 
   /** The size of the buckets found, if there were several and all of one size; else 1 (every seq). */
@@ -422,5 +463,26 @@ final class EventStore implements EventLog {
 
   Future<Void> ping() {
     return calls.guard(mongo.runCommand("ping", new JsonObject().put("ping", 1))).mapEmpty();
+  }
+
+  /** A stored bucket's bounds, and the stride of the fetch that found it ({@link #stride}). */
+  private record Bucket(long first, long last, long stride) {
+  }
+
+  /** A map of at most {@code max} entries, dropping the least recently read. */
+  private static final class Recent<K, V> extends LinkedHashMap<K, V> {
+
+    private static final long serialVersionUID = 1L;
+    private final int max;
+
+    Recent(int max) {
+      super(16, 0.75f, true);
+      this.max = max;
+    }
+
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
+      return size() > max;
+    }
   }
 }

@@ -122,6 +122,40 @@ class BucketsTest {
     assertEquals(436, append(STREAM, "c", 1).getJsonObject(0).getLong("seq"), "a new id lands after the end");
   }
 
+  /**
+   * A reader going on page after page from where the last stopped (storage then asks for the bucket it stopped in and
+   * those after it, not for every key before) gets every seq once, in order, whatever the pages' sizes; a bucket
+   * storage remembers that is gone since (here rewritten behind its back) is looked for again.
+   */
+  @Test
+  void pageAfterPageEverySeqComesOnceAndAMovedBucketIsFoundAgain() throws Exception {
+    append(STREAM, "a", 300);          // 1..300: buckets of 128, 128, 44
+    for (int i = 1; i <= 5; i++) {
+      append(STREAM, "s" + i + "-", 1); // 301..305: one each
+    }
+    append(STREAM, "b", 130);          // 306..435: 128, 2
+    for (int limit : new int[] {1, 7, 44, 128, 129, 1000}) {
+      List<Long> seqs = new ArrayList<>();
+      for (long from = 1; from <= 435; ) {
+        JsonObject page = read(from, limit);
+        page.getJsonArray("events").forEach(e -> seqs.add(((JsonObject) e).getLong("seq")));
+        assertTrue(page.getLong("next") > from, "moves on from " + from + ", limit " + limit);
+        from = page.getLong("next");
+      }
+      assertEquals(LongStream.rangeClosed(1, 435).boxed().toList(), seqs, "limit " + limit);
+    }
+
+    assertEquals(261, read(257, 4).getLong("next"), "storage now knows of the bucket 257-300");
+    String key = STREAM + "|0000000000000000257";
+    JsonObject bucket = node.db().findOne(EventStore.BUCKETS, new JsonObject().put("_id", key), null).await(10, TimeUnit.SECONDS);
+    List<JsonObject> events = bucket.getJsonArray("events").stream().map(e -> (JsonObject) e).toList();
+    node.db().removeDocument(EventStore.BUCKETS, new JsonObject().put("_id", key)).await(10, TimeUnit.SECONDS);
+    node.db().insert(EventStore.BUCKETS, EventStore.bucket(STREAM, events.subList(0, 2))).await(10, TimeUnit.SECONDS);
+    node.db().insert(EventStore.BUCKETS, EventStore.bucket(STREAM, events.subList(2, 44))).await(10, TimeUnit.SECONDS);
+    List<Long> seqs = read(261, 10).getJsonArray("events").stream().map(e -> ((JsonObject) e).getLong("seq")).toList();
+    assertEquals(LongStream.rangeClosed(261, 270).boxed().toList(), seqs, "found in the buckets 257-258 and 259-300");
+  }
+
   @Test
   void aLongStreamFindsItsEndAndReadsAnywhere() throws Exception {
     // a long stream's buckets, written straight to the store: 1..200,003 in buckets of 100 and a last one of 3
