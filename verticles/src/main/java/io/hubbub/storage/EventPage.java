@@ -8,16 +8,12 @@ import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.jackson.JacksonCodec;
 import io.vertx.ext.mongo.impl.codec.json.JsonObjectCodec;
-import org.bson.BsonBinaryReader;
-import org.bson.BsonReader;
-import org.bson.BsonType;
 import org.bson.RawBsonDocument;
-import org.bson.codecs.DecoderContext;
 
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -36,9 +32,18 @@ final class EventPage {
   private static final JsonFactory JSON = new JsonFactory();
   /** An event's fields after its seq, in the order storage writes them and readers get them. */
   private static final List<String> FIELDS = List.of("id", "type", "data", "by", "ts");
-  private static final Values VALUES = new Values();
+  /** {@link #FIELDS} as JSON names, encoded once. */
+  private static final List<SerializedString> NAMES = FIELDS.stream().map(SerializedString::new).toList();
+  private static final SerializedString STREAM = new SerializedString("stream");
+  private static final SerializedString SEQ = new SerializedString("seq");
+  private static final List<byte[]> FIELD_BYTES = FIELDS.stream().map(f -> f.getBytes(StandardCharsets.US_ASCII)).toList();
+  private static final byte[] SEQ_BYTES = "seq".getBytes(StandardCharsets.US_ASCII);
+  /** vertx-mongo-client's codec, to decode an event whole as the client does. */
+  private static final JsonObjectCodec VALUES = new JsonObjectCodec(new JsonObject());
 
   private final String stream;
+  /** {@link #stream} as a JSON string, encoded once for every event of the page. */
+  private final SerializedString streamName;
   private final long end;
   private final long maxBytes;
   private final Chunks out = new Chunks();
@@ -48,17 +53,10 @@ final class EventPage {
   private int count;
   private long expected;
   private boolean closed;
-  /**
-   * The bytes of the stored event being written from its BSON, so that strings can be copied from them as they are
-   * (null when there are none to copy from): {@link #base} added to the reader's position is an index in them, and
-   * the event's bytes end before {@link #sourceEnd}.
-   */
-  private byte[] source;
-  private int base;
-  private int sourceEnd;
 
   EventPage(String stream, long from, long end, long maxBytes) {
     this.stream = stream;
+    this.streamName = new SerializedString(stream);
     this.expected = from;
     this.end = end;
     this.maxBytes = maxBytes;
@@ -81,75 +79,50 @@ final class EventPage {
 
   /**
    * As {@link #offer(JsonObject)}, for a stored event as its BSON ({@link RawBuckets}): its JSON is written straight
-   * from the bytes, byte for byte what the JSON form writes for the document vertx-mongo-client decodes from them.
-   * An event's values are the JSON they came in as (strings, numbers, booleans, nulls, objects, arrays), written
-   * here; a value of any other BSON type is decoded as vertx-mongo-client decodes it, and an event whose fields are
-   * not as storage writes them (its seq first, then {@link #FIELDS} in order, any of them absent) is decoded whole.
+   * from the bytes ({@link BsonJson}), byte for byte what the JSON form writes for the document vertx-mongo-client
+   * decodes from them. An event whose fields are not as storage writes them (its seq first, then {@link #FIELDS} in
+   * order, any of them absent), or that holds a value of a type JSON does not have, is decoded whole.
    */
   boolean offer(RawBsonDocument stored) {
     if (closed) {
       return false;
     }
     int mark = out.size(); // all written so far: the generator is flushed after each event
-    ByteBuffer bytes = stored.getByteBuffer().asNIO();
-    int start = bytes.hasArray() ? bytes.arrayOffset() + bytes.position() : -1;
-    try (BsonBinaryReader reader = new BsonBinaryReader(bytes)) {
-      if (start >= 0) {
-        source = bytes.array();
-        base = start - reader.getBsonInput().getPosition();
-        sourceEnd = start + bytes.remaining();
-      }
-      reader.readStartDocument();
-      Long seq = reader.readBsonType() != BsonType.END_OF_DOCUMENT && reader.readName().equals("seq") ? number(reader) : null;
-      if (seq == null) {
+    try {
+      BsonJson event = BsonJson.of(stored);
+      if (event == null || !event.next() || !event.nameIs(SEQ_BYTES)) {
         return offer(stored.decode(VALUES));
       }
-      return offer(seq, () -> fields(reader));
-    } catch (NotInOrder e) {
+      return offer(event.integer(), () -> fields(event));
+    } catch (BsonJson.NotJson e) {
       out.truncate(mark); // and the generator holding the event's start is dropped unflushed
       generator = generator(count > 0);
       return offer(stored.decode(VALUES));
-    } finally {
-      source = null;
     }
   }
 
-  /** Writes {@link #FIELDS} from the reader, a null for each absent; {@link NotInOrder} if they are out of order. */
-  private void fields(BsonBinaryReader reader) throws IOException {
+  /** Writes {@link #FIELDS} from the event, a null for each absent; {@link BsonJson.NotJson} if they are out of order. */
+  private void fields(BsonJson event) throws IOException {
     int next = 0;
-    while (reader.readBsonType() != BsonType.END_OF_DOCUMENT) {
-      String name = reader.readName();
-      int at = FIELDS.indexOf(name);
-      if (at < next) {
-        throw new NotInOrder(); // out of order, twice, or a field storage does not write
+    while (event.next()) {
+      int at = next;
+      while (at < FIELD_BYTES.size() && !event.nameIs(FIELD_BYTES.get(at))) {
+        at++;
+      }
+      if (at == FIELD_BYTES.size()) {
+        throw new BsonJson.NotJson(); // out of order, twice, or a field storage does not write
       }
       for (; next < at; next++) {
-        generator.writeNullField(FIELDS.get(next)); // absent (an event with no author has no `by`)
+        generator.writeFieldName(NAMES.get(next)); // absent (an event with no author has no `by`)
+        generator.writeNull();
       }
-      generator.writeFieldName(name);
-      value(reader);
+      generator.writeFieldName(NAMES.get(at));
+      event.write(generator);
       next++;
     }
     for (; next < FIELDS.size(); next++) {
-      generator.writeNullField(FIELDS.get(next));
-    }
-  }
-
-  private static Long number(BsonBinaryReader reader) {
-    return switch (reader.getCurrentBsonType()) {
-      case INT64 -> reader.readInt64();
-      case INT32 -> (long) reader.readInt32();
-      default -> null;
-    };
-  }
-
-  /** A stored event whose fields are not as storage writes them: it is decoded whole. */
-  private static final class NotInOrder extends RuntimeException {
-
-    private static final long serialVersionUID = 1L;
-
-    NotInOrder() {
-      super(null, null, false, false); // no stack trace: an answer, not an error
+      generator.writeFieldName(NAMES.get(next));
+      generator.writeNull();
     }
   }
 
@@ -170,73 +143,6 @@ final class EventPage {
     }
   }
 
-  /** Writes the value the reader is at as JSON, as {@code JacksonCodec} writes what vertx-mongo-client decodes. */
-  private void value(BsonBinaryReader reader) throws IOException {
-    switch (reader.getCurrentBsonType()) {
-      case DOCUMENT -> {
-        reader.readStartDocument();
-        generator.writeStartObject();
-        while (reader.readBsonType() != BsonType.END_OF_DOCUMENT) {
-          generator.writeFieldName(reader.readName());
-          value(reader);
-        }
-        reader.readEndDocument();
-        generator.writeEndObject();
-      }
-      case ARRAY -> {
-        reader.readStartArray();
-        generator.writeStartArray();
-        while (reader.readBsonType() != BsonType.END_OF_DOCUMENT) {
-          value(reader);
-        }
-        reader.readEndArray();
-        generator.writeEndArray();
-      }
-      case STRING -> string(reader);
-      case INT32 -> generator.writeNumber(reader.readInt32());
-      case INT64 -> generator.writeNumber(reader.readInt64());
-      case DOUBLE -> generator.writeNumber(reader.readDouble());
-      case BOOLEAN -> generator.writeBoolean(reader.readBoolean());
-      case NULL -> {
-        reader.readNull();
-        generator.writeNull();
-      }
-      default -> JacksonCodec.encodeJson(VALUES.value(reader), generator);
-    }
-  }
-
-  /**
-   * Writes the string the reader is at. One of printable ASCII needing no escape (ids, types, timestamps, most text)
-   * is written as the bytes it is stored as, which are what Jackson would write for it, without decoding it into a
-   * {@code String} and encoding it again character by character; any other is decoded and written.
-   */
-  private void string(BsonBinaryReader reader) throws IOException {
-    byte[] bytes = source;
-    if (bytes != null) {
-      int at = base + reader.getBsonInput().getPosition(); // a BSON string: its length with the NUL, its bytes, NUL
-      if (at >= 0 && at + 4 <= sourceEnd) {
-        int length = (bytes[at] & 0xff) | (bytes[at + 1] & 0xff) << 8 | (bytes[at + 2] & 0xff) << 16 | (bytes[at + 3] & 0xff) << 24;
-        if (length >= 1 && length <= sourceEnd - at - 4 && plain(bytes, at + 4, length - 1)) {
-          reader.skipValue();
-          generator.writeRawUTF8String(bytes, at + 4, length - 1);
-          return;
-        }
-      }
-    }
-    generator.writeString(reader.readString());
-  }
-
-  /** Whether JSON writes these bytes as they are: printable ASCII, no quote, no backslash. */
-  static boolean plain(byte[] bytes, int from, int length) {
-    for (int i = from; i < from + length; i++) {
-      byte b = bytes[i];
-      if (b < 0x20 || b == '"' || b == '\\' || b == 0x7f) { // bytes of non-ASCII are negative
-        return false;
-      }
-    }
-    return true;
-  }
-
   /** What an event is written as after its stream and seq. */
   private interface Fields {
     void write() throws IOException;
@@ -255,8 +161,10 @@ final class EventPage {
     int mark = out.size();
     try {
       generator.writeStartObject();
-      generator.writeStringField("stream", stream);
-      generator.writeNumberField("seq", seq);
+      generator.writeFieldName(STREAM);
+      generator.writeString(streamName);
+      generator.writeFieldName(SEQ);
+      generator.writeNumber(seq);
       fields.write();
       generator.writeEndObject();
       generator.flush();
@@ -344,20 +252,6 @@ final class EventPage {
   /** The events taken, decoded. */
   List<JsonObject> events() {
     return each().stream().map(JsonObject::new).toList();
-  }
-
-  /** vertx-mongo-client's decoding of BSON into JSON values, for values of types JSON does not have. */
-  private static final class Values extends JsonObjectCodec {
-
-    private static final DecoderContext CONTEXT = DecoderContext.builder().build();
-
-    Values() {
-      super(new JsonObject());
-    }
-
-    Object value(BsonReader reader) {
-      return readValue(reader, CONTEXT);
-    }
   }
 
   /**

@@ -188,7 +188,7 @@ class EventPageTest {
     }
     List<JsonObject> expected = stored.stream().map(JsonObject.class::cast).map(EventPageTest::asRead).toList();
     assertThat(fromBson.each()).isEqualTo(expected.stream().map(JsonObject::toBuffer).toList());
-    assertThat(EventPage.plain("a\"b".getBytes(java.nio.charset.StandardCharsets.UTF_8), 0, 3)).isFalse();
-    assertThat(EventPage.plain("a/b ~".getBytes(java.nio.charset.StandardCharsets.UTF_8), 0, 5)).isTrue();
+    assertThat(BsonJson.plain("a\"b".getBytes(java.nio.charset.StandardCharsets.UTF_8), 0, 3)).isFalse();
+    assertThat(BsonJson.plain("a/b ~".getBytes(java.nio.charset.StandardCharsets.UTF_8), 0, 5)).isTrue();
   }
 }
