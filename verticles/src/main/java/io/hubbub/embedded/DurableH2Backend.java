@@ -138,6 +138,8 @@ final class DurableH2Backend extends H2Backend {
   private volatile Thread updating;
   /** Set while this thread runs a find whose reply {@link StoredReplies} encodes. */
   private static final ThreadLocal<Boolean> ANSWERING_FIND = new ThreadLocal<>();
+  /** Where a write command is encoded for the journal. */
+  private static final BsonDocuments.Scratch COMMANDS = new BsonDocuments.Scratch();
   private final MVMap<String, Object> journalState;
   private final AtomicBoolean checkpointQueued = new AtomicBoolean();
   private final long checkpointPauseMs = Long.getLong(CHECKPOINT_PAUSE_PROPERTY, 0L);
@@ -263,7 +265,7 @@ final class DurableH2Backend extends H2Backend {
       throw new MongoServerError(91, "ShutdownInProgress", "the embedded store is closing");
     }
     nameInsertedDocuments(command, query);
-    ByteBuf bson = Unpooled.buffer(256);
+    ByteBuf bson = COMMANDS.take();
     CompletableFuture<Void> durable;
     Document response = null;
     RuntimeException failure = null;
@@ -294,7 +296,7 @@ final class DurableH2Backend extends H2Backend {
         writes.unlock();
       }
     } finally {
-      bson.release();
+      COMMANDS.done(bson); // the journal copied it
     }
     if (durable != null) {
       DurableReplies.awaitDurable(channel, durable);
