@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -178,9 +179,13 @@ public final class StorageBus {
     }
   }
 
-  /** One event to append, as storage expects it: already checked by {@link EventRules}, with its author. */
+  /**
+   * One event to append, as storage expects it: already checked by {@link EventRules}, with its author. Its own
+   * fields are copied, its values shared (its {@code data} is not changed after; the bus copies what it carries): a
+   * deep copy of every event's data, made in the gateway and again in storage, was ~4% of a batch append's CPU.
+   */
   public static JsonObject event(String stream, JsonObject checked, String by) {
-    return checked.copy().put("stream", stream).put("by", by);
+    return new JsonObject(new LinkedHashMap<>(checked.getMap())).put("stream", stream).put("by", by);
   }
 
   public static DocInsert docInsert(String collection, JsonObject doc) {

@@ -99,7 +99,10 @@ class ContractsTest {
 
   @Test
   void streamRequestsRoundTripAndAreChecked() {
-    JsonObject event = StorageBus.event("app.orders", new JsonObject().put("type", "PLACED").put("data", new JsonObject()), "ada");
+    JsonObject checked = new JsonObject().put("type", "PLACED").put("data", new JsonObject().put("n", 1));
+    JsonObject event = StorageBus.event("app.orders", checked, "ada");
+    assertThat(event).isEqualTo(checked.copy().put("stream", "app.orders").put("by", "ada"));
+    assertThat(checked.fieldNames()).as("the checked event is left as it was").containsExactly("type", "data");
     StorageBus.Append append = StorageBus.Append.of(event);
     assertThat(StorageBus.Append.fromJson(StorageBus.APPEND.writeRequest().apply(append))).isEqualTo(append);
     refused(() -> StorageBus.Append.fromJson(new JsonObject().put("events", new JsonArray())), "'events' must be an array of 1 to");
