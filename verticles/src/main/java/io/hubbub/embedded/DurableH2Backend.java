@@ -224,7 +224,7 @@ final class DurableH2Backend extends H2Backend {
   }
 
   private void replay(Channel channel, Journal.Entry entry) {
-    Document command = BsonDecoder.decodeBson(entry.bson());
+    Document command = InsertBytes.decodeRecord(entry.command(), entry.bson()); // inserts stored as recorded
     clock.fix(entry.timeMillis());
     try {
       apply(channel, entry.database(), entry.command(), command);
@@ -232,6 +232,7 @@ final class DurableH2Backend extends H2Backend {
       log.debug("a journaled write failed again on replay, as it did when it ran [seq: {}, error: {}]", entry.seq(), e.toString());
     } finally {
       clock.release();
+      InsertBytes.forget();
     }
   }
 
@@ -270,7 +271,9 @@ final class DurableH2Backend extends H2Backend {
     Document response = null;
     RuntimeException failure = null;
     try {
-      BsonEncoder.encodeDocument(query, bson);
+      if (!InsertBytes.encodeCommand(query, bson)) { // an insert's documents as they came, when the store keeps them so
+        BsonEncoder.encodeDocument(query, bson);
+      }
       long now = System.currentTimeMillis();
       writes.lock();
       try {
@@ -494,17 +497,24 @@ final class DurableH2Backend extends H2Backend {
   @Override
   public Document handleMessage(MongoMessage message) {
     Channel channel = message.getChannel();
-    String command = message.getDocument().isEmpty() ? "" : message.getDocument().keySet().iterator().next();
-    boolean find = command.equalsIgnoreCase("find");
-    boolean getMore = command.equalsIgnoreCase("getMore");
-    if (channel == null || !(find || getMore) || !StoredReplies.install(channel) || getMore) {
-      return super.handleMessage(message);
+    if (channel != null) {
+      InsertBytes.install(channel); // on a connection's first message, before any insert
     }
-    ANSWERING_FIND.set(Boolean.TRUE);
     try {
-      return super.handleMessage(message);
+      String command = message.getDocument().isEmpty() ? "" : message.getDocument().keySet().iterator().next();
+      boolean find = command.equalsIgnoreCase("find");
+      boolean getMore = command.equalsIgnoreCase("getMore");
+      if (channel == null || !(find || getMore) || !StoredReplies.install(channel) || getMore) {
+        return super.handleMessage(message);
+      }
+      ANSWERING_FIND.set(Boolean.TRUE);
+      try {
+        return super.handleMessage(message);
+      } finally {
+        ANSWERING_FIND.remove();
+      }
     } finally {
-      ANSWERING_FIND.remove();
+      InsertBytes.forget();
     }
   }
 
@@ -696,7 +706,8 @@ final class DurableH2Backend extends H2Backend {
     @Override
     protected Object addDocumentInternal(Document document) {
       Object key = getIdField() != null ? Utils.getSubdocumentValue(document, getIdField()) : UUID.randomUUID();
-      byte[] bson = BsonDocuments.encode(document);
+      byte[] sent = InsertBytes.take(document); // its BSON as the client sent it, for an insert
+      byte[] bson = sent != null ? sent : BsonDocuments.encode(document);
       byte[] previous = packed.put(Missing.ofNullable(key), bson);
       Assert.isNull(previous, () -> "Document with key '" + key + "' already existed in " + this);
       updateDataSize(bson.length);

@@ -1,0 +1,230 @@
+package io.hubbub.embedded;
+
+import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
+import de.bwaldvogel.mongo.wire.message.MongoMessage;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The wire decoder keeping the bytes inserted documents came in: an insert's documents sent as a document sequence
+ * are each kept by the document decoded from them, for the message being handled; nothing is kept for a document
+ * without its own {@code _id}, for documents sent in the body, or for another command.
+ */
+class InsertBytesTest {
+
+  private static byte[] bson(Document document) {
+    ByteBuf buffer = Unpooled.buffer();
+    BsonEncoder.encodeDocument(document, buffer);
+    byte[] bytes = ByteBufUtil.getBytes(buffer);
+    buffer.release();
+    return bytes;
+  }
+
+  /** An OP_MSG: its body, then a document sequence named {@code sequence} of {@code documents} (none if null). */
+  private static ByteBuf message(Document body, String sequence, List<byte[]> documents, boolean checksum) {
+    ByteBuf frame = Unpooled.buffer();
+    frame.writeIntLE(0).writeIntLE(7).writeIntLE(0).writeIntLE(2013); // length (set below), request id, response to, OP_MSG
+    frame.writeIntLE(checksum ? 1 : 0);
+    frame.writeByte(MongoMessage.SECTION_KIND_BODY).writeBytes(bson(body));
+    if (sequence != null) {
+      int start = frame.writerIndex();
+      frame.writeByte(MongoMessage.SECTION_KIND_DOCUMENT_SEQUENCE).writeIntLE(0)
+        .writeBytes(sequence.getBytes(StandardCharsets.US_ASCII)).writeByte(0);
+      documents.forEach(frame::writeBytes);
+      frame.setIntLE(start + 1, frame.writerIndex() - start - 1);
+    }
+    if (checksum) {
+      frame.writeIntLE(0);
+    }
+    return frame.setIntLE(0, frame.readableBytes());
+  }
+
+  /** Decodes the frames, and for each message, while it is the one handled, what was kept for each of its documents. */
+  private static List<List<byte[]>> kept(ByteBuf... frames) {
+    List<List<byte[]>> kept = new ArrayList<>();
+    EmbeddedChannel channel = new EmbeddedChannel(new InsertBytes(), new io.netty.channel.ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object message) {
+        List<byte[]> each = new ArrayList<>();
+        if (((MongoMessage) message).getDocument().get("documents") instanceof List<?> documents) {
+          documents.forEach(d -> each.add(InsertBytes.take((Document) d)));
+        }
+        kept.add(each);
+      }
+    });
+    for (ByteBuf frame : frames) {
+      channel.writeInbound(frame);
+    }
+    channel.finishAndReleaseAll();
+    InsertBytes.forget();
+    return kept;
+  }
+
+  private static Document insert() {
+    return new Document("insert", "buckets").append("ordered", true).append("$db", "hubbub");
+  }
+
+  @Test
+  void anInsertsDocumentsAreKeptAsTheyCame() {
+    List<Document> documents = List.of(new Document("_id", "app.s|1").append("n", 1).append("text", "é"),
+      new Document("_id", "app.s|2").append("nested", new Document("a", List.of(1L, 2.5, "x"))));
+    List<byte[]> sent = documents.stream().map(InsertBytesTest::bson).toList();
+    List<byte[]> oneUnnamed = List.of(sent.get(0), bson(new Document("no id", true)));
+    for (boolean checksum : new boolean[] {false, true}) {
+      List<List<byte[]>> kept = kept(message(insert(), "documents", sent, checksum),
+        message(insert(), "documents", oneUnnamed, checksum),
+        message(new Document("find", "buckets").append("$db", "hubbub"), null, null, checksum));
+      assertThat(kept).hasSize(3);
+      assertThat(kept.get(0)).containsExactlyElementsOf(sent);
+      assertThat(kept.get(1)).as("the store names one: all are encoded").containsExactly(null, null);
+      assertThat(kept.get(2)).isEmpty();
+    }
+    assertThat(InsertBytes.take(documents.get(0))).as("a document decoded elsewhere").isNull();
+  }
+
+  /**
+   * An insert whose documents were kept is journaled with them as they came, and its record, replayed, keeps them
+   * again: decoded, the record is the command the library would have recorded.
+   */
+  @Test
+  void aKeptInsertIsJournaledAsItCameAndReplayedSo() {
+    List<byte[]> sent = List.of(bson(new Document("_id", "a").append("v", 1)), bson(new Document("_id", "b").append("w", "x")));
+    List<byte[]> replayed = new ArrayList<>();
+    List<Document> recorded = new ArrayList<>();
+    EmbeddedChannel channel = new EmbeddedChannel(new InsertBytes(), new io.netty.channel.ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object message) {
+        Document query = ((MongoMessage) message).getDocument();
+        ByteBuf record = Unpooled.buffer();
+        assertThat(InsertBytes.encodeCommand(query, record)).isTrue();
+        ByteBuf library = Unpooled.buffer();
+        BsonEncoder.encodeDocument(query, library);
+        assertThat(de.bwaldvogel.mongo.wire.bson.BsonDecoder.decodeBson(record.duplicate()))
+          .isEqualTo(de.bwaldvogel.mongo.wire.bson.BsonDecoder.decodeBson(library));
+        InsertBytes.forget();
+        Document decoded = InsertBytes.decodeRecord("insert", record);
+        recorded.add(decoded);
+        ((List<?>) decoded.get("documents")).forEach(d -> replayed.add(InsertBytes.take((Document) d)));
+        record.release();
+        library.release();
+      }
+    });
+    channel.writeInbound(message(insert().append("writeConcern", new Document("j", true)), "documents", sent, false));
+    channel.finishAndReleaseAll();
+    InsertBytes.forget();
+    assertThat(recorded).hasSize(1);
+    assertThat(replayed).containsExactlyElementsOf(sent);
+
+    Document unkept = insert().append("documents", List.of(new Document("_id", "c")));
+    assertThat(InsertBytes.encodeCommand(unkept, Unpooled.buffer())).as("nothing kept: the library encodes it").isFalse();
+  }
+
+  @Test
+  void nothingIsKeptForOtherMessages() {
+    List<byte[]> sent = List.of(bson(new Document("_id", "k").append("v", 1)));
+    List<List<byte[]>> kept = kept(message(new Document("update", "buckets").append("$db", "hubbub"), "documents", sent, false),
+      message(insert().append("documents", List.of(new Document("_id", "in the body"))), null, null, false),
+      message(insert(), "other", sent, false));
+    assertThat(kept.get(0)).as("not an insert").containsExactly((byte[]) null);
+    assertThat(kept.get(1)).as("documents in the body").containsExactly((byte[]) null);
+    assertThat(kept.get(2)).as("a sequence of another name").isEmpty();
+  }
+
+  /** A publisher's items, or its failure. */
+  private static <T> List<T> all(org.reactivestreams.Publisher<T> publisher) throws Exception {
+    java.util.concurrent.CompletableFuture<List<T>> done = new java.util.concurrent.CompletableFuture<>();
+    List<T> items = new ArrayList<>();
+    publisher.subscribe(new org.reactivestreams.Subscriber<T>() {
+      @Override
+      public void onSubscribe(org.reactivestreams.Subscription subscription) {
+        subscription.request(Long.MAX_VALUE);
+      }
+
+      @Override
+      public void onNext(T item) {
+        items.add(item);
+      }
+
+      @Override
+      public void onError(Throwable failure) {
+        done.completeExceptionally(failure);
+      }
+
+      @Override
+      public void onComplete() {
+        done.complete(items);
+      }
+    });
+    return done.get(30, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  /**
+   * Through the store, with the MongoDB driver: a document inserted with its own {@code _id} is stored as the bytes it
+   * was sent in, so a value the library would decode into another type (BSON's undefined, which it makes a null)
+   * comes back as it was sent from a find answered with the stored bytes; a find the library answers decodes it.
+   */
+  @Test
+  @org.junit.jupiter.api.Timeout(60)
+  void throughTheStoreADocumentIsStoredAsItWasSent() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("hubbub-insert-bytes");
+    try (EmbeddedStore store = EmbeddedStore.start(dir.resolve("data"));
+         com.mongodb.reactivestreams.client.MongoClient client = com.mongodb.reactivestreams.client.MongoClients.create(store.uri())) {
+      var collection = client.getDatabase("t").getCollection("docs", org.bson.BsonDocument.class);
+      org.bson.BsonDocument sent = new org.bson.BsonDocument("_id", new org.bson.BsonString("kept"))
+        .append("v", new org.bson.BsonUndefined()).append("n", new org.bson.BsonInt64(7));
+      all(collection.insertOne(sent));
+
+      var raw = client.getDatabase("t").getCollection("docs", org.bson.RawBsonDocument.class);
+      List<org.bson.RawBsonDocument> found = all(raw.find(com.mongodb.client.model.Filters.in("_id", "kept")));
+      assertThat(found).hasSize(1);
+      assertThat(found.get(0).get("v").getBsonType()).as("as sent").isEqualTo(org.bson.BsonType.UNDEFINED);
+      assertThat(found.get(0).getInt64("n").getValue()).isEqualTo(7);
+      List<org.bson.RawBsonDocument> decoded = all(raw.find(com.mongodb.client.model.Filters.eq("n", 7L)));
+      assertThat(decoded).hasSize(1);
+      assertThat(decoded.get(0).get("v").getBsonType()).as("decoded by the library").isEqualTo(org.bson.BsonType.NULL);
+
+      Thread.sleep(DurableH2Backend.CHECKPOINT_MS + 1_500); // the first in the store's file, by a checkpoint
+      all(collection.insertOne(new org.bson.BsonDocument("_id", new org.bson.BsonString("journaled"))
+        .append("v", new org.bson.BsonUndefined())));
+      crashImage(dir.resolve("data"), dir.resolve("crash")); // the second, most likely, only in its journal
+    }
+    try (EmbeddedStore recovered = EmbeddedStore.start(dir.resolve("crash"));
+         com.mongodb.reactivestreams.client.MongoClient client = com.mongodb.reactivestreams.client.MongoClients.create(recovered.uri())) {
+      var raw = client.getDatabase("t").getCollection("docs", org.bson.RawBsonDocument.class);
+      List<org.bson.RawBsonDocument> found = all(raw.find(com.mongodb.client.model.Filters.in("_id", "kept", "journaled")));
+      assertThat(found).hasSize(2);
+      for (org.bson.RawBsonDocument document : found) {
+        assertThat(document.get("v").getBsonType()).as("%s after a crash", document.get("_id")).isEqualTo(org.bson.BsonType.UNDEFINED);
+      }
+    } finally {
+      io.hubbub.support.TestFiles.deleteTree(dir);
+    }
+  }
+
+  /** The data folder as a SIGKILL leaves it: its journal copied first, then its file (as JournaledStoreTest does). */
+  private static void crashImage(java.nio.file.Path data, java.nio.file.Path image) throws java.io.IOException {
+    java.nio.file.Files.createDirectories(image.resolve(Journal.DIR));
+    for (java.nio.file.Path segment : Journal.segments(data.resolve(Journal.DIR))) {
+      try {
+        java.nio.file.Files.copy(segment, image.resolve(Journal.DIR).resolve(segment.getFileName()));
+      } catch (java.nio.file.NoSuchFileException deleted) {
+        // a checkpoint that holds its records deleted it meanwhile: the file copied next holds them
+      }
+    }
+    try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(data)) {
+      for (java.nio.file.Path file : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+        java.nio.file.Files.copy(file, image.resolve(file.getFileName()));
+      }
+    }
+  }
+}
