@@ -30,43 +30,15 @@ final class BsonDocuments extends BasicDataType<byte[]> {
    */
   private static final int PAGE_WEIGHT = 5;
 
-  private static final Scratch DOCUMENTS = new Scratch();
-
   static byte[] encode(Document document) {
-    ByteBuf bson = DOCUMENTS.take();
+    ByteBuf bson = Unpooled.buffer(512);
     try {
       BsonEncoder.encodeDocument(document, bson);
       byte[] bytes = new byte[bson.readableBytes()];
       bson.readBytes(bytes);
       return bytes;
     } finally {
-      DOCUMENTS.done(bson);
-    }
-  }
-
-  /**
-   * A buffer each thread encodes into, kept from one use to the next: a bucket is tens of KB and a batch's command
-   * hundreds, and a new buffer grown to that size for each, copying as it doubled, was a twentieth of a batch
-   * append's CPU. One grown past {@value #KEPT_BYTES} is let go after its use. Not reentrant: a thread takes it,
-   * uses it and is done with it before taking it again.
-   */
-  static final class Scratch {
-
-    private static final int KEPT_BYTES = 4 << 20;
-
-    private final ThreadLocal<ByteBuf> buffers = ThreadLocal.withInitial(() -> Unpooled.buffer(64 << 10));
-
-    /** This thread's buffer, empty. */
-    ByteBuf take() {
-      return buffers.get().clear();
-    }
-
-    /** After a use: the buffer is kept unless it grew too large. */
-    void done(ByteBuf used) {
-      if (used.capacity() > KEPT_BYTES) {
-        buffers.remove();
-        used.release();
-      }
+      bson.release();
     }
   }
 

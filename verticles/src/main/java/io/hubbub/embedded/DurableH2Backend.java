@@ -138,8 +138,6 @@ final class DurableH2Backend extends H2Backend {
   private volatile Thread updating;
   /** Set while this thread runs a find whose reply {@link StoredReplies} encodes. */
   private static final ThreadLocal<Boolean> ANSWERING_FIND = new ThreadLocal<>();
-  /** Where a write command is encoded for the journal. */
-  private static final BsonDocuments.Scratch COMMANDS = new BsonDocuments.Scratch();
   private final MVMap<String, Object> journalState;
   private final AtomicBoolean checkpointQueued = new AtomicBoolean();
   private final long checkpointPauseMs = Long.getLong(CHECKPOINT_PAUSE_PROPERTY, 0L);
@@ -266,7 +264,7 @@ final class DurableH2Backend extends H2Backend {
       throw new MongoServerError(91, "ShutdownInProgress", "the embedded store is closing");
     }
     nameInsertedDocuments(command, query);
-    ByteBuf bson = COMMANDS.take();
+    ByteBuf bson = Unpooled.buffer(256);
     CompletableFuture<Void> durable;
     Document response = null;
     RuntimeException failure = null;
@@ -299,7 +297,7 @@ final class DurableH2Backend extends H2Backend {
         writes.unlock();
       }
     } finally {
-      COMMANDS.done(bson); // the journal copied it
+      bson.release();
     }
     if (durable != null) {
       DurableReplies.awaitDurable(channel, durable);

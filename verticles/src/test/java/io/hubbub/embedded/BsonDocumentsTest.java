@@ -49,19 +49,4 @@ class BsonDocumentsTest {
     byte[] bytes = BsonDocuments.encode(sample());
     assertThat(new BsonDocuments().getMemory(bytes)).isGreaterThanOrEqualTo(4 * bytes.length);
   }
-
-  /** Each thread encodes into a buffer it keeps: documents large and small in turn, one past what is kept, encode alike. */
-  @Test
-  void theBufferKeptBetweenDocumentsLeavesNothingOfTheLastOne() {
-    for (int size : new int[] {100_000, 10, 5_000_000, 3, 70_000, 0, 1}) {
-      Document document = new Document("_id", "k" + size).append("text", "x".repeat(size));
-      ByteBuf fresh = Unpooled.buffer();
-      BsonEncoder.encodeDocument(document, fresh);
-      byte[] expected = new byte[fresh.readableBytes()];
-      fresh.readBytes(expected);
-      fresh.release();
-      assertThat(BsonDocuments.encode(document)).as("%d characters", size).isEqualTo(expected);
-      assertThat(BsonDocuments.decode(BsonDocuments.encode(document))).isEqualTo(document);
-    }
-  }
 }
