@@ -67,17 +67,22 @@ class BucketsTest {
       new StorageBus.Read(STREAM, from, limit).toJson(), 10_000).await(10, TimeUnit.SECONDS);
   }
 
+  /** 1..435 in buckets of 128, 128, 44 (a batch of 300), five of 1 (one at a time), 128 and 2 (a batch of 130). */
+  private void appendBucketsOfEverySize() throws Exception {
+    append(STREAM, "a", 300);          // 1..300: buckets of 128, 128, 44
+    for (int i = 1; i <= 5; i++) {
+      append(STREAM, "s" + i + "-", 1); // 301..305: one each
+    }
+    append(STREAM, "b", 130);          // 306..435: 128, 2
+  }
+
   private void restart() throws Exception {
     node = node.restart().await(30, TimeUnit.SECONDS);
   }
 
   @Test
   void batchesAreBucketsThatAFreshInstanceReadsFromAnySeq() throws Exception {
-    append(STREAM, "a", 300);          // 1..300: buckets of 128, 128, 44
-    for (int i = 1; i <= 5; i++) {
-      append(STREAM, "s" + i + "-", 1); // 301..305: one each
-    }
-    append(STREAM, "b", 130);          // 306..435: 128, 2
+    appendBucketsOfEverySize();
 
     List<JsonObject> buckets = node.db().findWithOptions(EventStore.BUCKETS, new JsonObject().put("stream", STREAM),
       new FindOptions().setSort(new JsonObject().put("first", 1))).await(10, TimeUnit.SECONDS);
@@ -129,11 +134,7 @@ class BucketsTest {
    */
   @Test
   void pageAfterPageEverySeqComesOnceAndAMovedBucketIsFoundAgain() throws Exception {
-    append(STREAM, "a", 300);          // 1..300: buckets of 128, 128, 44
-    for (int i = 1; i <= 5; i++) {
-      append(STREAM, "s" + i + "-", 1); // 301..305: one each
-    }
-    append(STREAM, "b", 130);          // 306..435: 128, 2
+    appendBucketsOfEverySize();
     for (int limit : new int[] {1, 7, 44, 128, 129, 1000}) {
       List<Long> seqs = new ArrayList<>();
       for (long from = 1; from <= 435; ) {
