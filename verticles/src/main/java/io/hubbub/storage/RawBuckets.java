@@ -8,10 +8,10 @@ import com.mongodb.client.model.InsertOneModel;
 import com.mongodb.reactivestreams.client.MongoClient;
 import com.mongodb.reactivestreams.client.MongoClients;
 import com.mongodb.reactivestreams.client.MongoCollection;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.WriteOption;
 import io.vertx.ext.mongo.impl.codec.json.JsonObjectCodec;
@@ -133,10 +133,16 @@ final class RawBuckets {
     };
   }
 
-  /** Everything a publisher emits, answered on the caller's context (the one it has, or one made for it). */
+  /**
+   * Everything a publisher emits, answered on the caller's context (the one it has, or one made for it). The answer
+   * is a promise of that context, not a bare one: its listeners run there whichever driver thread completes it, and a
+   * timeout put on its future ({@link StoreCalls#guard}) is a timer of the context's own event loop. The timeout of a
+   * future of no context is scheduled, and cancelled, on Netty's global executor: a thread woken twice for every
+   * store call, and started again whenever it has idled for a second.
+   */
   private <T> Future<List<T>> all(Publisher<T> publisher) {
-    Context context = vertx.getOrCreateContext();
-    Promise<List<T>> answer = Promise.promise();
+    ContextInternal context = (ContextInternal) vertx.getOrCreateContext();
+    Promise<List<T>> answer = context.promise();
     publisher.subscribe(new Subscriber<>() {
       private final List<T> found = new ArrayList<>();
 
@@ -152,12 +158,12 @@ final class RawBuckets {
 
       @Override
       public void onError(Throwable failure) {
-        context.runOnContext(v -> answer.fail(failure));
+        answer.tryFail(failure);
       }
 
       @Override
       public void onComplete() {
-        context.runOnContext(v -> answer.complete(found));
+        answer.tryComplete(found);
       }
     });
     return answer.future();

@@ -1,0 +1,98 @@
+package io.hubbub.storage;
+
+import io.hubbub.support.TestStore;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.FutureInternal;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.WriteOption;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.bson.RawBsonDocument;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+/**
+ * The driver's own client answers on the context that asked, as vertx-mongo-client does: the listeners of an answer
+ * run there, and so does a timeout put on it (storage bounds every store call by one, {@link StoreCalls#guard}).
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+class RawBucketsTest {
+
+  private final List<RawBuckets> clients = new ArrayList<>();
+  private ServerSocket silent;
+
+  @AfterEach
+  void close(Vertx vertx) throws Exception {
+    for (RawBuckets client : clients) {
+      vertx.executeBlocking(() -> {
+        client.close();
+        return null;
+      }).await();
+    }
+    if (silent != null) {
+      silent.close();
+    }
+  }
+
+  @Test
+  void anInsertAndAFindAreAnsweredOnTheContextThatAsked(Vertx vertx, VertxTestContext ctx) {
+    RawBuckets raw = client(vertx, TestStore.uri());
+    Context context = vertx.getOrCreateContext();
+    context.runOnContext(v -> {
+      Future<Void> inserted = raw.insert(List.of(new JsonObject().put("_id", "s|1").put("n", 1)), WriteOption.JOURNALED);
+      ctx.verify(() -> assertSame(context, ((FutureInternal<Void>) inserted).context(), "the answer is the caller's context's"));
+      inserted.compose(done -> {
+          ctx.verify(() -> assertSame(context, Vertx.currentContext()));
+          return raw.find(List.of("s|1", "s|2"), "n");
+        })
+        .onComplete(ctx.succeeding(found -> ctx.verify(() -> {
+          assertSame(context, Vertx.currentContext());
+          assertEquals(1, found.size());
+          assertEquals(1, found.get(0).getInt32("n").getValue());
+          ctx.completeNow();
+        })));
+    });
+  }
+
+  /**
+   * A store that never answers: the timeout fires on the caller's context. (A future of no context would time out on
+   * Netty's global executor, a thread woken for every call, and its listeners would run there.)
+   */
+  @Test
+  void aTimeoutOnAnAnswerFiresOnTheContextThatAsked(Vertx vertx, VertxTestContext ctx) throws IOException {
+    silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress()); // connections wait in its backlog, never read
+    RawBuckets raw = client(vertx, "mongodb://127.0.0.1:" + silent.getLocalPort());
+    Context context = vertx.getOrCreateContext();
+    context.runOnContext(v -> {
+      Future<List<RawBsonDocument>> found = raw.find(List.of("s|1"));
+      found.timeout(200, TimeUnit.MILLISECONDS).onComplete(ctx.failing(failure -> ctx.verify(() -> {
+        assertInstanceOf(TimeoutException.class, failure);
+        assertSame(context, Vertx.currentContext(), "the timeout fired on " + Thread.currentThread().getName());
+        ctx.completeNow();
+      })));
+    });
+  }
+
+  private RawBuckets client(Vertx vertx, String uri) {
+    RawBuckets raw = new RawBuckets(vertx, uri, TestStore.freshDatabase(), 10_000, 2);
+    clients.add(raw);
+    return raw;
+  }
+}
