@@ -64,7 +64,8 @@ import java.util.stream.Stream;
  * <p><b>Writes.</b> Write commands are applied one at a time (the write lock), in memory, and appended in that
  * order to the {@link Journal}; a write that asks for {@code j: true} (storage always does) is answered once its
  * record is on disk, by one {@code fdatasync} shared with every write that arrived meanwhile
- * ({@link DurableReplies}: the connection's thread goes on serving others). Reads run beside writes and see what is
+ * ({@link DurableReplies}: the connection's thread goes on serving others). The write's own thread makes that
+ * {@code fdatasync} when no other is under way, unless a checkpoint is syncing the file ({@link Journal#sync}). Reads run beside writes and see what is
  * applied. A write is recorded exactly as it ran: an inserted document without {@code _id} gets one before, and an
  * upsert that made an {@code _id} is recorded naming it; time-dependent operators see the record's time on replay.
  *
@@ -142,6 +143,8 @@ final class DurableH2Backend extends H2Backend {
   private final AtomicBoolean checkpointQueued = new AtomicBoolean();
   private final long checkpointPauseMs = Long.getLong(CHECKPOINT_PAUSE_PROPERTY, 0L);
   private volatile Journal journal;
+  /** A checkpoint is syncing the file: the journal's groups are left to its writer thread meanwhile. */
+  private volatile boolean syncingFile;
   private ScheduledExecutorService checkpointer;
   /** The seq the file held at its last synced checkpoint (the checkpointer's). */
   private long checkpointed;
@@ -300,6 +303,9 @@ final class DurableH2Backend extends H2Backend {
       bson.release();
     }
     if (durable != null) {
+      // this thread writes the group when none is being written, but not beside the file's sync: that can stall the
+      // disk for long, and this thread serves other connections
+      journaling.sync(!syncingFile);
       DurableReplies.awaitDurable(channel, durable);
     }
     if (journaling.bytesSinceRotation() > CHECKPOINT_MB << 20 && checkpointQueued.compareAndSet(false, true)) {
@@ -436,7 +442,12 @@ final class DurableH2Backend extends H2Backend {
         applied, checkpointPauseMs);
       sleep(checkpointPauseMs);
     }
-    store.executeFilestoreOperation(store::sync); // once H2's threads have written the commit's pages
+    syncingFile = true;
+    try {
+      store.executeFilestoreOperation(store::sync); // once H2's threads have written the commit's pages
+    } finally {
+      syncingFile = false;
+    }
     journaling.dropThrough(applied);
     checkpointed = applied;
     // H2's own housekeeping is off with its auto-commit: a little of it after each checkpoint

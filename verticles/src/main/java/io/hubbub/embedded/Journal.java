@@ -27,6 +27,11 @@ import java.util.zip.CRC32C;
  * one ran (group commit). A write is answered once its record is durable; the store's B-trees are written later,
  * at checkpoints, and a segment is deleted once a checkpoint holds all of its records.
  *
+ * <p>A group is written by the thread whose write finds none being written ({@link #sync}: the leader, as a
+ * database's committing thread is), or else by the journal's own writer thread once the group being written is
+ * done: a write that arrives alone is answered without two threads woken on its way, and writes arriving together
+ * still share one {@code fdatasync}.
+ *
  * <p>A segment ({@code journal/<first seq>.wal}) starts with a header (magic, format, the store's id, so a
  * journal is never replayed into another store's file) followed by records: {@code [length][CRC32C][seq, time,
  * database, command, BSON]}. After a crash the last record of the last segment may be torn (it was never
@@ -62,9 +67,11 @@ final class Journal implements AutoCloseable {
   private long lastSeq;
   private boolean rotate;
   private boolean closed;
+  /** A group is being written and synced, by the writer thread or a leader: no other may start. */
+  private boolean syncing;
   private IOException failure;
   private long bytesSinceRotation;
-  // the writer thread's
+  // whoever writes a group's (syncing)
   private FileChannel segment;
   private volatile long durableSeq;
 
@@ -88,7 +95,8 @@ final class Journal implements AutoCloseable {
   /**
    * Appends a write command the store has just applied; the caller holds the store's write lock, so records are in
    * the order of application. Answers a future completed once the record is durable (failed if the journal cannot
-   * write), or null when {@code awaitDurable} is false (it is written with the next group all the same).
+   * write), or null when {@code awaitDurable} is false (the writer thread writes it with the next group all the
+   * same). The caller of an awaited append calls {@link #sync} once it has let go of the store's lock.
    */
   CompletableFuture<Void> append(String database, String command, ByteBuf bson, long timeMillis, boolean awaitDurable) {
     synchronized (lock) {
@@ -110,8 +118,9 @@ final class Journal implements AutoCloseable {
       if (awaitDurable) {
         durable = new CompletableFuture<>();
         waiters.add(new Waiter(seq, durable));
+      } else {
+        lock.notifyAll();
       }
-      lock.notifyAll();
       return durable;
     }
   }
@@ -139,6 +148,27 @@ final class Journal implements AutoCloseable {
     }
   }
 
+  /**
+   * Gets the records appended so far written and synced: on this thread when {@code here} and no group is being
+   * written (nor a new segment due), which then completes their futures before it returns; else by the writer thread,
+   * woken for them (once the group being written is done, if one is). A failure to write is the futures'.
+   */
+  void sync(boolean here) {
+    ByteBuf batch;
+    long upTo;
+    synchronized (lock) {
+      if (!here || syncing || rotate || closed || failure != null || pending.readableBytes() == 0) {
+        lock.notifyAll();
+        return;
+      }
+      syncing = true;
+      batch = pending;
+      pending = spare.clear();
+      upTo = lastSeq;
+    }
+    writeGroup(batch, upTo, false);
+  }
+
   /** Starts a new segment with the next group written, so that older segments can be deleted by {@link #dropThrough}. */
   void rotate() {
     synchronized (lock) {
@@ -164,7 +194,7 @@ final class Journal implements AutoCloseable {
       long upTo;
       boolean newSegment;
       synchronized (lock) {
-        while (pending.readableBytes() == 0 && !rotate && !closed) {
+        while (failure == null && (syncing || (pending.readableBytes() == 0 && !rotate && !closed))) {
           try {
             lock.wait();
           } catch (InterruptedException e) {
@@ -172,39 +202,52 @@ final class Journal implements AutoCloseable {
             return;
           }
         }
-        if (pending.readableBytes() == 0 && !rotate) {
-          return; // closed, everything written
+        if (failure != null || (pending.readableBytes() == 0 && !rotate)) {
+          return; // failed, or closed with everything written
         }
+        syncing = true;
         batch = pending;
         pending = spare.clear();
         upTo = lastSeq;
         newSegment = rotate;
         rotate = false;
       }
-      try {
-        if (newSegment) {
-          segment.close();
-          segment = create(durableSeq + 1);
-        }
-        ByteBuffer bytes = batch.nioBuffer();
-        while (bytes.hasRemaining()) {
-          segment.write(bytes);
-        }
-        segment.force(false);
-      } catch (IOException e) {
-        fail(e);
+      if (!writeGroup(batch, upTo, newSegment)) {
         return;
       }
-      durableSeq = upTo;
-      List<CompletableFuture<Void>> done = new ArrayList<>();
-      synchronized (lock) {
-        while (!waiters.isEmpty() && waiters.peek().seq() <= upTo) {
-          done.add(waiters.poll().durable());
-        }
-        spare = batch.capacity() > (16 << 20) ? Unpooled.buffer(1 << 16) : batch.clear();
-      }
-      done.forEach(durable -> durable.complete(null));
     }
+  }
+
+  /** Writes and syncs one group (the caller set {@code syncing}), then completes the futures of its records. */
+  private boolean writeGroup(ByteBuf batch, long upTo, boolean newSegment) {
+    try {
+      if (newSegment) {
+        segment.close();
+        segment = create(durableSeq + 1);
+      }
+      ByteBuffer bytes = batch.nioBuffer();
+      while (bytes.hasRemaining()) {
+        segment.write(bytes);
+      }
+      segment.force(false);
+    } catch (IOException e) {
+      fail(e);
+      return false;
+    }
+    durableSeq = upTo;
+    List<CompletableFuture<Void>> done = new ArrayList<>();
+    synchronized (lock) {
+      while (!waiters.isEmpty() && waiters.peek().seq() <= upTo) {
+        done.add(waiters.poll().durable());
+      }
+      spare = batch.capacity() > (16 << 20) ? Unpooled.buffer(1 << 16) : batch.clear();
+      syncing = false;
+      if (pending.readableBytes() > 0 || rotate || closed) {
+        lock.notifyAll(); // records that came while this group was written: the writer thread takes them
+      }
+    }
+    done.forEach(durable -> durable.complete(null));
+    return true;
   }
 
   private void fail(IOException e) {
@@ -213,8 +256,10 @@ final class Journal implements AutoCloseable {
     List<Waiter> failed;
     synchronized (lock) {
       failure = e;
+      syncing = false;
       failed = List.copyOf(waiters);
       waiters.clear();
+      lock.notifyAll(); // the writer thread stops
     }
     failed.forEach(waiter -> waiter.durable().completeExceptionally(e));
   }

@@ -36,6 +36,7 @@ class JournalTest {
     try (Journal journal = Journal.open(dir, STORE, 10)) {
       for (int i = 0; i < 5; i++) {
         CompletableFuture<Void> durable = journal.append("db" + i, "insert", bson("record " + i), 1_000L + i, true);
+        journal.sync(i % 2 == 0); // written here, or by the writer thread
         durable.get(10, TimeUnit.SECONDS);
       }
       assertThat(journal.append("db", "update", bson("not awaited"), 2_000L, false)).isNull();
@@ -68,6 +69,7 @@ class JournalTest {
             synchronized (order) {
               durable = journal.append("db", "insert", bson(writer + ":" + i), 0, true);
             }
+            journal.sync(writer % 2 == 0); // leaders and the writer thread, each writing what others appended
             durable.join();
           }
           return null;
@@ -86,11 +88,27 @@ class JournalTest {
     }
   }
 
+  /** A write that finds no group being written is written and synced by its own thread, before sync returns. */
+  @Test
+  void aLoneWriteIsSyncedByItsOwnThread() throws Exception {
+    try (Journal journal = Journal.open(dir, STORE, 0)) {
+      for (int i = 0; i < 20; i++) {
+        CompletableFuture<Void> durable = journal.append("db", "insert", bson("alone " + i), 0, true);
+        journal.sync(true);
+        assertThat(durable).isCompleted();
+      }
+      CompletableFuture<Void> durable = journal.append("db", "insert", bson("to the writer"), 0, true);
+      journal.sync(false);
+      durable.get(10, TimeUnit.SECONDS);
+    }
+    assertThat(replay(0)).extracting(JournalTest::text).hasSize(21).endsWith("alone 19", "to the writer");
+  }
+
   @Test
   void aTornLastRecordIsWhereReadingStops() throws Exception {
     try (Journal journal = Journal.open(dir, STORE, 0)) {
       for (int i = 0; i < 3; i++) {
-        journal.append("db", "insert", bson("r" + i), 0, true).get(10, TimeUnit.SECONDS);
+        written(journal, "r" + i);
       }
     }
     Path segment = Journal.segments(dir).get(0);
@@ -108,8 +126,8 @@ class JournalTest {
   @Test
   void damageBeforeTheEndIsRefused() throws Exception {
     try (Journal journal = Journal.open(dir, STORE, 0)) {
-      journal.append("db", "insert", bson("first"), 0, true).get(10, TimeUnit.SECONDS);
-      journal.append("db", "insert", bson("second"), 0, true).get(10, TimeUnit.SECONDS);
+      written(journal, "first");
+      written(journal, "second");
     }
     Path segment = Journal.segments(dir).get(0);
     byte[] bytes = Files.readAllBytes(segment);
@@ -122,7 +140,7 @@ class JournalTest {
   @Test
   void anotherStoresJournalIsRefused() throws Exception {
     try (Journal journal = Journal.open(dir, STORE, 0)) {
-      journal.append("db", "insert", bson("theirs"), 0, true).get(10, TimeUnit.SECONDS);
+      written(journal, "theirs");
     }
     assertThatThrownBy(() -> Journal.replay(dir, UUID.randomUUID(), 0, entry -> { }))
       .isInstanceOf(IOException.class).hasMessageContaining("belongs to another store");
@@ -131,12 +149,12 @@ class JournalTest {
   @Test
   void segmentsRotateAndGoOnceACheckpointHoldsThem() throws Exception {
     try (Journal journal = Journal.open(dir, STORE, 0)) {
-      journal.append("db", "insert", bson("a"), 0, true).get(10, TimeUnit.SECONDS);
-      journal.append("db", "insert", bson("b"), 0, true).get(10, TimeUnit.SECONDS);
+      written(journal, "a");
+      written(journal, "b");
       journal.rotate();
-      journal.append("db", "insert", bson("c"), 0, true).get(10, TimeUnit.SECONDS);
+      written(journal, "c");
       journal.rotate();
-      journal.append("db", "insert", bson("d"), 0, true).get(10, TimeUnit.SECONDS);
+      written(journal, "d");
       assertThat(Journal.segments(dir)).extracting(p -> p.getFileName().toString())
         .containsExactly(Journal.name(1), Journal.name(3), Journal.name(4));
 
@@ -154,11 +172,11 @@ class JournalTest {
   @Test
   void aMissingSegmentIsAGap() throws Exception {
     try (Journal journal = Journal.open(dir, STORE, 0)) {
-      journal.append("db", "insert", bson("a"), 0, true).get(10, TimeUnit.SECONDS);
+      written(journal, "a");
       journal.rotate();
-      journal.append("db", "insert", bson("b"), 0, true).get(10, TimeUnit.SECONDS);
+      written(journal, "b");
       journal.rotate();
-      journal.append("db", "insert", bson("c"), 0, true).get(10, TimeUnit.SECONDS);
+      written(journal, "c");
     }
     Files.delete(dir.resolve(Journal.name(2)));
     assertThatThrownBy(() -> replay(0)).isInstanceOf(IOException.class).hasMessageContaining("records are missing");
@@ -168,10 +186,16 @@ class JournalTest {
   @Test
   void aJournalThatCannotWriteAnswersNoWrite() throws Exception {
     Journal journal = Journal.open(dir, STORE, 0);
-    journal.append("db", "insert", bson("ok"), 0, true).get(10, TimeUnit.SECONDS);
+    written(journal, "ok");
     journal.close();
     assertThatThrownBy(() -> journal.append("db", "insert", bson("late"), 0, true))
       .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+  }
+
+  private static void written(Journal journal, String text) throws Exception {
+    CompletableFuture<Void> durable = journal.append("db", "insert", bson(text), 0, true);
+    journal.sync(true);
+    durable.get(10, TimeUnit.SECONDS);
   }
 
   private List<Journal.Entry> replay(long after) throws IOException {
