@@ -28,7 +28,8 @@ import java.util.stream.IntStream;
  * (each on its own stream, then 64 on 4 shared streams), against Hubbub as deployed: its jar in a process of its
  * own, the default conf, its embedded store inside. Beside them, in the same run: the disk's own limits (small
  * appends each followed by fdatasync, large appends), and the embedded store's raw bulk-insert rate of the same
- * documents, measured in the server's own store over the wire. Each publisher sends one event at a time and waits
+ * documents, measured in the server's own store over the wire, and its rate of one insert at a time (one
+ * publisher's ceiling short of the disk's). Each publisher sends one event at a time and waits
  * for its ack; the CPU column is the server process's (from its {@code /proc} counters), the group commit's batch
  * sizes and write times come from its {@code /metrics}.
  *
@@ -97,6 +98,8 @@ public final class AppendBench {
     double oneStream = rawBulkInsert(storeUri, true, "raw_one_stream", RAW_BULK, 1, seconds);
     // the most a group commit can gather from 64 publishers that each wait for their ack
     double small = rawBulkInsert(storeUri, true, "raw_64", 64, 64, seconds);
+    // the store's own ceiling for one publisher: one journaled insert at a time, each waited for
+    double single = rawBulkInsert(storeUri, true, "raw_1", 1, 1, seconds);
     serverPort = port;
     HubbubHttp http = HubbubHttp.create(vertx, "127.0.0.1", port, Collections.max(publisherCounts));
     String token = Sessions.token(port);
@@ -142,6 +145,7 @@ public final class AppendBench {
     results.add("store: raw bulk of " + RAW_BULK + ", 1 stream, journaled", 1, 1, oneStream, oneStream / raw, oneStream / diskEvents,
       0.0, (double) RAW_BULK, 0.0);
     results.add("store: raw bulk of 64, journaled", 1, 64, small, small / raw, small / diskEvents, 0.0, 64.0, 0.0);
+    results.add("store: one insert at a time, journaled", 1, 1, single, single / raw, single / syncs, 0.0, 1.0, 0.0);
     for (Object[] row : rows) {
       double rate = (Double) row[3];
       // one at a time, a publisher's ceiling is the disk's synced small appends; in batches, its large appends
