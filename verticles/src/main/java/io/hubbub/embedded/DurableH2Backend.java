@@ -63,10 +63,10 @@ import java.util.stream.Stream;
  *
  * <p><b>Writes.</b> Write commands are applied one at a time (the write lock), in memory, and appended in that
  * order to the {@link Journal}; a write that asks for {@code j: true} (storage always does) is answered once its
- * record is on disk, by one {@code fdatasync} shared with every write that arrived meanwhile
- * ({@link DurableReplies}: the connection's thread goes on serving others). The write's own thread makes that
- * {@code fdatasync} when no other is under way, unless a checkpoint is syncing the file ({@link Journal#sync}). Reads run beside writes and see what is
- * applied. A write is recorded exactly as it ran: an inserted document without {@code _id} gets one before, and an
+ * record is on disk, by one {@code fdatasync} shared with every write that arrived meanwhile. The write's own
+ * thread makes that {@code fdatasync} when no other is under way, unless a checkpoint is syncing the file
+ * ({@link Journal#sync}); else the reply waits for it ({@link DurableReplies}: the connection's thread goes on
+ * serving others). Reads run beside writes and see what is applied. A write is recorded exactly as it ran: an inserted document without {@code _id} gets one before, and an
  * upsert that made an {@code _id} is recorded naming it; time-dependent operators see the record's time on replay.
  *
  * <p><b>Checkpoints.</b> Every {@value #CHECKPOINT_MS} ms (or {@value #CHECKPOINT_MB} MB of journal) the
