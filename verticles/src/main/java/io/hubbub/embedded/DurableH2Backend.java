@@ -66,8 +66,9 @@ import java.util.stream.Stream;
  * record is on disk, by one {@code fdatasync} shared with every write that arrived meanwhile. The write's own
  * thread makes that {@code fdatasync} when no other is under way, unless a checkpoint is syncing the file
  * ({@link Journal#sync}); else the reply waits for it ({@link DurableReplies}: the connection's thread goes on
- * serving others). Reads run beside writes and see what is applied. A write is recorded exactly as it ran: an inserted document without {@code _id} gets one before, and an
- * upsert that made an {@code _id} is recorded naming it; time-dependent operators see the record's time on replay.
+ * serving others). Reads run beside writes and see what is applied. A write is recorded exactly as it ran: an
+ * inserted document without {@code _id} gets one before, and an upsert that made an {@code _id} is recorded naming
+ * it; time-dependent operators see the record's time on replay.
  *
  * <p><b>Checkpoints.</b> Every {@value #CHECKPOINT_MS} ms (or {@value #CHECKPOINT_MB} MB of journal) the
  * checkpointer holds the write lock for the instant H2 takes its commit's roots, with the seq of the last record

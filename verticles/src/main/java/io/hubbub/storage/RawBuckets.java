@@ -71,10 +71,10 @@ final class RawBuckets {
       // Netty on Vert.x's own event loops, as vertx-mongo-client's connections are: an answer is read by the loop
       // its connection is on and handed to the caller's. The driver's default (the JDK's asynchronous channels)
       // passes each answer between the threads of its own pool first: some four thread switches and ~60 µs of CPU
-      // more for a write of one event. (Under the native transport the loops' channels are not the NIO ones the
-      // driver makes, and it keeps its default.)
-      settings.transportSettings(TransportSettings.nettyBuilder().eventLoopGroup(((VertxInternal) vertx).nettyEventLoopGroup())
-        .build());
+      // more an insert of one document (`perf stat` here). (Under the native transport the loops' channels are not
+      // the NIO ones the driver makes, and it keeps its default.)
+      settings.transportSettings(TransportSettings.nettyBuilder()
+        .eventLoopGroup(((VertxInternal) vertx).nettyEventLoopGroup()).build());
     }
     client = MongoClients.create(settings.build());
     buckets = client.getDatabase(database).getCollection(EventStore.BUCKETS, RawBsonDocument.class);
