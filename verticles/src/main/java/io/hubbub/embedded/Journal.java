@@ -56,6 +56,10 @@ final class Journal implements AutoCloseable {
   private record Waiter(long seq, CompletableFuture<Void> durable) {
   }
 
+  /** The records to write as one group, up to {@code upTo}, in a new segment if {@code newSegment}. */
+  private record Group(ByteBuf batch, long upTo, boolean newSegment) {
+  }
+
   private final Path dir;
   private final UUID storeId;
   private final Thread writer;
@@ -154,19 +158,15 @@ final class Journal implements AutoCloseable {
    * woken for them (once the group being written is done, if one is). A failure to write is the futures'.
    */
   void sync(boolean here) {
-    ByteBuf batch;
-    long upTo;
+    Group group;
     synchronized (lock) {
       if (!here || syncing || rotate || closed || failure != null || pending.readableBytes() == 0) {
         lock.notifyAll();
         return;
       }
-      syncing = true;
-      batch = pending;
-      pending = spare.clear();
-      upTo = lastSeq;
+      group = takeGroup();
     }
-    writeGroup(batch, upTo, false);
+    writeGroup(group);
   }
 
   /** Starts a new segment with the next group written, so that older segments can be deleted by {@link #dropThrough}. */
@@ -190,9 +190,7 @@ final class Journal implements AutoCloseable {
 
   private void writeLoop() {
     while (true) {
-      ByteBuf batch;
-      long upTo;
-      boolean newSegment;
+      Group group;
       synchronized (lock) {
         while (failure == null && (syncing || (pending.readableBytes() == 0 && !rotate && !closed))) {
           try {
@@ -205,23 +203,29 @@ final class Journal implements AutoCloseable {
         if (failure != null || (pending.readableBytes() == 0 && !rotate)) {
           return; // failed, or closed with everything written
         }
-        syncing = true;
-        batch = pending;
-        pending = spare.clear();
-        upTo = lastSeq;
-        newSegment = rotate;
-        rotate = false;
+        group = takeGroup();
       }
-      if (!writeGroup(batch, upTo, newSegment)) {
+      if (!writeGroup(group)) {
         return;
       }
     }
   }
 
-  /** Writes and syncs one group (the caller set {@code syncing}), then completes the futures of its records. */
-  private boolean writeGroup(ByteBuf batch, long upTo, boolean newSegment) {
+  /** Takes what is pending as the next group to write, and the new segment if one is due; holds {@code lock}. */
+  private Group takeGroup() {
+    syncing = true;
+    Group group = new Group(pending, lastSeq, rotate);
+    pending = spare.clear();
+    rotate = false;
+    return group;
+  }
+
+  /** Writes and syncs one group ({@link #takeGroup} set {@code syncing}), then completes the futures of its records. */
+  private boolean writeGroup(Group group) {
+    ByteBuf batch = group.batch();
+    long upTo = group.upTo();
     try {
-      if (newSegment) {
+      if (group.newSegment()) {
         segment.close();
         segment = create(durableSeq + 1);
       }
