@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +52,7 @@ public final class AppendBench {
   private double writeMsSeen;
   private long cpuMark;
   private long wallMark;
+  private Map<String, long[]> threadsMark;
   private Server server;
   private int serverPort;
 
@@ -132,49 +134,53 @@ public final class AppendBench {
     double raw = Math.max(before, after);
     Results results = new Results("append", new JsonObject().put("seconds", seconds).put("eventBytes", 200)
       .put("rawReference", raw).put("diskSyncsPerSecond", syncs).put("diskLargeMBps", largeMb),
-      List.of("scenario", "publishers", "streams", "events/s", "vs raw", "vs disk", "cpu %", "events/write", "ms/write"));
+      List.of("scenario", "publishers", "streams", "events/s", "vs raw", "vs disk", "cpu %", "events/write", "ms/write",
+        "cpu us/event", "switches/event"));
     double diskEvents = largeMb * 1e6 / 200; // 200-byte events at the disk's large-append rate
-    results.add("disk: 200-byte appends, each fdatasync'd", 1, 1, syncs, syncs / raw, 1.0, 0.0, 1.0, 1000 / syncs);
-    results.add("disk: 200 KB appends, fdatasync'd (as 200-byte events)", 1, 1, diskEvents, diskEvents / raw, 1.0, 0.0, 1000.0, 0.0);
+    results.add("disk: 200-byte appends, each fdatasync'd", 1, 1, syncs, syncs / raw, 1.0, 0.0, 1.0, 1000 / syncs, 0.0, 0.0);
+    results.add("disk: 200 KB appends, fdatasync'd (as 200-byte events)", 1, 1, diskEvents, diskEvents / raw, 1.0, 0.0, 1000.0,
+      0.0, 0.0, 0.0);
     results.add("store: raw bulk of " + RAW_BULK + ", journaled, before", 1, 64, before, before / raw, before / diskEvents, 0.0,
-      (double) RAW_BULK, 0.0);
+      (double) RAW_BULK, 0.0, 0.0, 0.0);
     results.add("store: raw bulk of " + RAW_BULK + ", journaled, after", 1, 64, after, after / raw, after / diskEvents, 0.0,
-      (double) RAW_BULK, 0.0);
+      (double) RAW_BULK, 0.0, 0.0, 0.0);
     results.add("store: raw bulk of " + RAW_BULK + ", not journaled", 1, 64, lazy, lazy / raw, lazy / diskEvents, 0.0,
-      (double) RAW_BULK, 0.0);
+      (double) RAW_BULK, 0.0, 0.0, 0.0);
     results.add("store: raw bulk of " + RAW_BULK + ", 1 stream, journaled", 1, 1, oneStream, oneStream / raw, oneStream / diskEvents,
-      0.0, (double) RAW_BULK, 0.0);
-    results.add("store: raw bulk of 64, journaled", 1, 64, small, small / raw, small / diskEvents, 0.0, 64.0, 0.0);
-    results.add("store: one insert at a time, journaled", 1, 1, single, single / raw, single / syncs, 0.0, 1.0, 0.0);
+      0.0, (double) RAW_BULK, 0.0, 0.0, 0.0);
+    results.add("store: raw bulk of 64, journaled", 1, 64, small, small / raw, small / diskEvents, 0.0, 64.0, 0.0, 0.0, 0.0);
+    results.add("store: one insert at a time, journaled", 1, 1, single, single / raw, single / syncs, 0.0, 1.0, 0.0, 0.0, 0.0);
     for (Object[] row : rows) {
       double rate = (Double) row[3];
       // one at a time, a publisher's ceiling is the disk's synced small appends; in batches, its large appends
       double disk = (int) row[1] == 1 && !BATCHES.equals(row[0]) ? syncs : diskEvents;
-      results.add(row[0], row[1], row[2], rate, rate / raw, rate / disk, row[4], row[5], row[6]);
+      results.add(row[0], row[1], row[2], rate, rate / raw, rate / disk, row[4], row[5], row[6], row[7], row[8]);
     }
     results.finish();
   }
 
   private void markCpu() throws Exception {
     cpuMark = server.cpuNanos();
+    threadsMark = server.threadCpu();
     wallMark = System.nanoTime();
   }
 
   /** Records a scenario's rate, with the server's CPU and the group commit's writes meanwhile, and prints it now. */
   /**
-   * Events and milliseconds per group-commit write since the last call, from the server's metrics ({0, 0} when it
-   * wrote nothing).
+   * Events and milliseconds per group-commit write, and the events written, since the last call, from the server's
+   * metrics ({0, 0, 0} when it wrote nothing).
    */
   private double[] writesSince() throws Exception {
     String metrics = BlockingHttp.local(serverPort).send(HttpMethod.GET, "/metrics", null, null).text();
     long batches = (long) sum(metrics, "hubbub_append_batch_events_count");
     double events = sum(metrics, "hubbub_append_batch_events_sum");
     double writeMs = sum(metrics, "hubbub_append_write_seconds_sum") * 1000;
-    double[] since = {0, 0};
+    double[] since = {0, 0, 0};
     if (batches > batchesSeen) {
       long count = batches - batchesSeen;
       since[0] = (events - eventsSeen) / count;
       since[1] = (writeMs - writeMsSeen) / count;
+      since[2] = events - eventsSeen;
       batchesSeen = batches;
       eventsSeen = events;
       writeMsSeen = writeMs;
@@ -183,13 +189,22 @@ public final class AppendBench {
   }
 
   private void row(String scenario, int publishers, int streams, double rate) throws Exception {
-    double cpu = (server.cpuNanos() - cpuMark) / (double) (System.nanoTime() - wallMark);
+    long cpuNanos = server.cpuNanos() - cpuMark;
+    double cpu = cpuNanos / (double) (System.nanoTime() - wallMark);
+    Map<String, long[]> threads = server.threadCpu();
     double[] writes = writesSince();
+    long events = (long) writes[2];
+    double cpuPerEvent = events == 0 ? 0 : cpuNanos / 1e3 / events;
+    double switchesPerEvent = events == 0 ? 0 : Server.switches(threadsMark, threads) / (double) events;
     double perWrite = writes[0];
     double msPerWrite = writes[1];
-    rows.add(new Object[] {scenario, publishers, streams, rate, 100 * cpu, perWrite, msPerWrite});
-    System.out.printf("  %s, %d publisher(s) on %d stream(s): %,.0f/s [cpu %.0f%% of one core] (%.1f events and %.1f ms per write)%n",
-      scenario, publishers, streams, rate, 100 * cpu, perWrite, msPerWrite);
+    rows.add(new Object[] {scenario, publishers, streams, rate, 100 * cpu, perWrite, msPerWrite, cpuPerEvent, switchesPerEvent});
+    System.out.printf("  %s, %d publisher(s) on %d stream(s): %,.0f/s [cpu %.0f%% of one core, %.0f µs and %.1f thread switches"
+      + " an event] (%.1f events and %.1f ms per write)%n",
+      scenario, publishers, streams, rate, 100 * cpu, cpuPerEvent, switchesPerEvent, perWrite, msPerWrite);
+    if (events > 0) {
+      System.out.println("  " + Server.byThreads(threadsMark, threads, events, "event"));
+    }
   }
 
   /**

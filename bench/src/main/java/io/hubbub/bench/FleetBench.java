@@ -187,7 +187,9 @@ final class FleetBench {
       long measured = taken.get() - takenBefore;
       Map<String, long[]> threadsAfter = server.threadCpu();
       measuring = false;
-      byThreads(threadsBefore, threadsAfter, measured);
+      if (measured > 0) {
+        System.out.println(Server.byThreads(threadsBefore, threadsAfter, measured, "reading"));
+      }
       long loadEnded = System.nanoTime();
       try {
         caughtUp(http, admin).await(300, TimeUnit.SECONDS);
@@ -317,25 +319,6 @@ final class FleetBench {
         return oldest == null ? 0L : Math.max(0, (asked - oldest.getValue()) / 1_000_000);
       })).toList();
     return Future.all(each).map(all -> each.stream().mapToLong(Future::result).max().orElse(0));
-  }
-
-  /** Prints where the server's CPU per reading went in the measured window, per kind of thread (the most first). */
-  private static void byThreads(Map<String, long[]> before, Map<String, long[]> after, long readings) {
-    if (readings == 0) {
-      return;
-    }
-    StringBuilder line = new StringBuilder("  server CPU per reading by thread, µs (of which system):");
-    after.entrySet().stream()
-      .map(e -> {
-        long[] was = before.getOrDefault(e.getKey(), new long[2]);
-        return Map.entry(e.getKey(), new long[] {e.getValue()[0] - was[0], e.getValue()[1] - was[1]});
-      })
-      .filter(e -> e.getValue()[0] + e.getValue()[1] > 0)
-      .sorted((a, b) -> Long.compare(b.getValue()[0] + b.getValue()[1], a.getValue()[0] + a.getValue()[1]))
-      .limit(10)
-      .forEach(e -> line.append(String.format(" %s %.0f (%.0f);", e.getKey(),
-        (e.getValue()[0] + e.getValue()[1]) / 1e3 / readings, e.getValue()[1] / 1e3 / readings)));
-    System.out.println(line);
   }
 
   /** Prints, for each sampled device whose aggregates never caught up, where they stopped and what its stream holds there. */

@@ -151,8 +151,9 @@ final class Server implements AutoCloseable {
   }
 
   /**
-   * CPU time the process's live threads have used so far, in nanoseconds, {user, system}, per kind of thread: the
-   * name as Linux keeps it (15 characters), digits as {@code #} ({@code vert.x-eventloo}, {@code mongo-server-wo}, ...).
+   * What the process's live threads have used so far, per kind of thread: the name as Linux keeps it (15 characters),
+   * digits as {@code #} ({@code vert.x-eventloo}, {@code mongo-server-wo}, ...), each {user ns, system ns, context
+   * switches (voluntary and not)}. A thread switch costs more than most of the code on an event's way on a small VM.
    */
   Map<String, long[]> threadCpu() throws IOException {
     Map<String, long[]> kinds = new TreeMap<>();
@@ -162,15 +163,47 @@ final class Server implements AutoCloseable {
           String stat = Files.readString(task.resolve("stat"));
           String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+", "#");
           String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
-          long[] cpu = kinds.computeIfAbsent(name, k -> new long[2]);
-          cpu[0] += Long.parseLong(fields[11]) * (1_000_000_000L / CLOCK_TICKS);
-          cpu[1] += Long.parseLong(fields[12]) * (1_000_000_000L / CLOCK_TICKS);
+          long switches = 0;
+          for (String line : Files.readAllLines(task.resolve("status"))) {
+            if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+              switches += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+            }
+          }
+          long[] use = kinds.computeIfAbsent(name, k -> new long[3]);
+          use[0] += Long.parseLong(fields[11]) * (1_000_000_000L / CLOCK_TICKS);
+          use[1] += Long.parseLong(fields[12]) * (1_000_000_000L / CLOCK_TICKS);
+          use[2] += switches;
         } catch (IOException e) {
           // the thread ended meanwhile
         }
       }
     }
     return kinds;
+  }
+
+  /**
+   * Where the server's CPU went between two {@link #threadCpu} readings, per {@code unit} (an event, a reading): each
+   * kind of thread's µs (of which system) and thread switches, the most CPU first.
+   */
+  static String byThreads(Map<String, long[]> before, Map<String, long[]> after, long units, String unit) {
+    StringBuilder line = new StringBuilder(String.format("  server per %s by thread, µs (of which system) [switches]:", unit));
+    after.entrySet().stream()
+      .map(e -> {
+        long[] was = before.getOrDefault(e.getKey(), new long[3]);
+        return Map.entry(e.getKey(), new long[] {e.getValue()[0] - was[0], e.getValue()[1] - was[1], e.getValue()[2] - was[2]});
+      })
+      .filter(e -> e.getValue()[0] + e.getValue()[1] > 0)
+      .sorted((a, b) -> Long.compare(b.getValue()[0] + b.getValue()[1], a.getValue()[0] + a.getValue()[1]))
+      .limit(10)
+      .forEach(e -> line.append(String.format(" %s %.0f (%.0f) [%.1f];", e.getKey(),
+        (e.getValue()[0] + e.getValue()[1]) / 1e3 / units, e.getValue()[1] / 1e3 / units, e.getValue()[2] / (double) units)));
+    return line.toString();
+  }
+
+  /** The thread switches of all the process's live threads between two {@link #threadCpu} readings. */
+  static long switches(Map<String, long[]> before, Map<String, long[]> after) {
+    return after.entrySet().stream()
+      .mapToLong(e -> e.getValue()[2] - before.getOrDefault(e.getKey(), new long[3])[2]).sum();
   }
 
   /** Resident memory of the process, in bytes. */
