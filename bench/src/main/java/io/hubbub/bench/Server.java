@@ -200,10 +200,13 @@ final class Server implements AutoCloseable {
     return line.toString();
   }
 
-  /** The thread switches of all the process's live threads between two {@link #threadCpu} readings. */
+  /**
+   * The thread switches of the process's live threads between two {@link #threadCpu} readings; a kind whose threads
+   * ended meanwhile (the JIT stops compiler threads it no longer needs) counts none rather than less than none.
+   */
   static long switches(Map<String, long[]> before, Map<String, long[]> after) {
     return after.entrySet().stream()
-      .mapToLong(e -> e.getValue()[2] - before.getOrDefault(e.getKey(), new long[3])[2]).sum();
+      .mapToLong(e -> Math.max(0, e.getValue()[2] - before.getOrDefault(e.getKey(), new long[3])[2])).sum();
   }
 
   /** Resident memory of the process, in bytes. */
