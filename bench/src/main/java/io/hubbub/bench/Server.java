@@ -187,11 +187,7 @@ final class Server implements AutoCloseable {
    */
   static String byThreads(Map<String, long[]> before, Map<String, long[]> after, long units, String unit) {
     StringBuilder line = new StringBuilder(String.format("  server per %s by thread, µs (of which system) [switches]:", unit));
-    after.entrySet().stream()
-      .map(e -> {
-        long[] was = before.getOrDefault(e.getKey(), new long[3]);
-        return Map.entry(e.getKey(), new long[] {e.getValue()[0] - was[0], e.getValue()[1] - was[1], e.getValue()[2] - was[2]});
-      })
+    since(before, after).entrySet().stream()
       .filter(e -> e.getValue()[0] + e.getValue()[1] > 0)
       .sorted((a, b) -> Long.compare(b.getValue()[0] + b.getValue()[1], a.getValue()[0] + a.getValue()[1]))
       .limit(10)
@@ -200,13 +196,22 @@ final class Server implements AutoCloseable {
     return line.toString();
   }
 
-  /**
-   * The thread switches of the process's live threads between two {@link #threadCpu} readings; a kind whose threads
-   * ended meanwhile (the JIT stops compiler threads it no longer needs) counts none rather than less than none.
-   */
+  /** The thread switches of the process's live threads between two {@link #threadCpu} readings. */
   static long switches(Map<String, long[]> before, Map<String, long[]> after) {
-    return after.entrySet().stream()
-      .mapToLong(e -> Math.max(0, e.getValue()[2] - before.getOrDefault(e.getKey(), new long[3])[2])).sum();
+    return since(before, after).values().stream().mapToLong(use -> use[2]).sum();
+  }
+
+  /**
+   * Each kind of thread's use between two {@link #threadCpu} readings; a kind whose threads ended meanwhile (the JIT
+   * stops compiler threads it no longer needs) counts none rather than less than none.
+   */
+  private static Map<String, long[]> since(Map<String, long[]> before, Map<String, long[]> after) {
+    Map<String, long[]> used = new TreeMap<>();
+    after.forEach((kind, now) -> {
+      long[] was = before.getOrDefault(kind, new long[3]);
+      used.put(kind, new long[] {Math.max(0, now[0] - was[0]), Math.max(0, now[1] - was[1]), Math.max(0, now[2] - was[2])});
+    });
+    return used;
   }
 
   /** Resident memory of the process, in bytes. */
