@@ -138,10 +138,11 @@ public record HubbubConf(Http http, Mqtt mqtt, Mongo mongo, List<String> admins,
 
   /** {@code storage}. */
   public record Storage(int maxBatchEvents, int seqCacheStreams, int poolSize, int partitions, int retentionSweepSeconds,
-                        List<String> collections) {
+                        int readAhead, List<String> collections) {
     static Storage of(JsonObject j) {
       return new Storage(j.getInteger("maxBatchEvents"), j.getInteger("seqCacheStreams"), j.getInteger("poolSize"),
-        j.getInteger("partitions"), j.getInteger("retentionSweepSeconds"), strings(j.getJsonArray("collections")));
+        j.getInteger("partitions"), j.getInteger("retentionSweepSeconds"), j.getInteger("readAhead"),
+        strings(j.getJsonArray("collections")));
     }
   }
 

@@ -17,6 +17,7 @@ import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.Streams;
 import io.hubbub.conf.HubbubConf;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -48,6 +49,8 @@ public final class StorageVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(StorageVerticle.class);
   private static final Set<String> APPEND_FIELDS = Set.of("stream", "by");
+  /** How long a page read ahead is held for the read it was made for. */
+  private static final long READ_AHEAD_MILLIS = 10_000;
 
   private Consumers consumers;
   private final Map<Integer, Consumers> partitionConsumers = new HashMap<>();
@@ -68,6 +71,9 @@ public final class StorageVerticle extends VerticleBase {
   /** Cuts under way, by stream: the next one for a stream waits for the one before. */
   private final Map<String, Future<Integer>> cutting = new HashMap<>();
   private GroupCommit commits;
+  /** Pages read ahead for readers going through a stream page after page. */
+  private ReadAhead<Future<EventPage>> ahead;
+  private long aheadTimer = -1;
   private boolean indexed;
   private long prepareTimer = -1;
   private final Backoff preparing = new Backoff(500, 30_000);
@@ -87,11 +93,20 @@ public final class StorageVerticle extends VerticleBase {
     HubbubConf.Storage storageConf = conf.storage();
     long timeoutMs = conf.mongo().timeoutMs();
     seqs = new SeqCache(storageConf.seqCacheStreams());
+    ahead = new ReadAhead<>(storageConf.readAhead(), READ_AHEAD_MILLIS);
+    aheadTimer = vertx.setPeriodic(READ_AHEAD_MILLIS, t -> ahead.expire(System.currentTimeMillis()));
     MeterRegistry registry = Node.registry();
+    String meterInstance = Node.meterInstance("storage");
+    FunctionCounter.builder("hubbub.storage.reads.ahead", ahead, ReadAhead::taken).tag("result", "taken")
+      .tag("verticle", meterInstance).description("Pages read ahead: taken by the read they were made for, or dropped unread")
+      .register(registry);
+    FunctionCounter.builder("hubbub.storage.reads.ahead", ahead, ReadAhead::dropped).tag("result", "dropped")
+      .tag("verticle", meterInstance).description("Pages read ahead: taken by the read they were made for, or dropped unread")
+      .register(registry);
     fenced = Counter.builder("hubbub.storage.partitions.fenced")
       .description("Partitions given up because another writer stored under their keys").register(registry);
     Gauge.builder("hubbub.storage.partitions.owned", this, v -> v.partitions == null ? 0 : v.partitions.ownedCount())
-      .description("Storage partitions this instance owns").tag("verticle", Node.meterInstance("storage")).register(registry);
+      .description("Storage partitions this instance owns").tag("verticle", meterInstance).register(registry);
 
     return StoreConnection.open(vertx, conf.mongo(), storageConf.poolSize()).compose(connection -> {
       store = connection;
@@ -138,6 +153,7 @@ public final class StorageVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     vertx.cancelTimer(prepareTimer);
+    vertx.cancelTimer(aheadTimer);
     if (retention != null) {
       retention.stop();
     }
@@ -181,6 +197,7 @@ public final class StorageVerticle extends VerticleBase {
   private Future<Void> servePartition(int partition) {
     seqs.forgetIf(stream -> partition(stream) == partition); // another owner may have written since
     bounds.forgetIf(stream -> partition(stream) == partition); // or cut
+    ahead.forgetIf(stream -> partition(stream) == partition); // or redacted
     Consumers served = new Consumers(vertx.eventBus());
     served.serve(StorageBus.of(StorageBus.APPEND, partition), request -> append(partition, request));
     served.serve(StorageBus.of(StorageBus.READ, partition), request -> read(partition, request));
@@ -195,6 +212,7 @@ public final class StorageVerticle extends VerticleBase {
     Consumers served = partitionConsumers.remove(partition);
     Future<Void> unregistered = served == null ? Future.succeededFuture() : served.unregister();
     // queued requests for it are refused (503); its next owner reads the bounds of its streams once cuts are done
+    ahead.forgetIf(stream -> partition(stream) == partition);
     List<Future<Integer>> cuts = cutting.entrySet().stream().filter(e -> partition(e.getKey()) == partition).map(Map.Entry::getValue).toList();
     return unregistered.compose(v -> commits.whenWritten()).eventually(() -> Future.join(cuts)).<Void>mapEmpty().otherwiseEmpty();
   }
@@ -236,15 +254,44 @@ public final class StorageVerticle extends VerticleBase {
   private Future<Page> page(int partition, String stream, Read request, boolean firstTry) {
     return info(partition, stream).compose(info -> {
       long from = Math.max(request.from(), info.firstSeq());
-      return events.read(stream, from, info.lastSeq(), request.limit(), maxReadBytes).compose(found -> {
+      ReadAhead.Key read = new ReadAhead.Key(stream, from, request.limit());
+      return events(read, info.lastSeq()).compose(found -> {
         if (found.isEmpty() && from <= info.lastSeq() && firstTry) {
           // the stream's start moved since it was cached (a cut just now): read where it starts now
           bounds.forget(stream);
           return page(partition, stream, request, false);
         }
+        ReadAhead.Key following = ahead.answered(read, found.next(), info.lastSeq());
+        if (following != null) {
+          ahead.put(following, readNow(following, info.lastSeq()), info.lastSeq(), System.currentTimeMillis());
+        }
         return Future.succeededFuture(new Page(found.json(info.firstSeq(), info.lastSeq())));
       });
     });
+  }
+
+  /**
+   * The events a read finds while the stream's last seq is {@code last}: the page read ahead for it if there is one
+   * and it is what a read finds now (it ended short of the last seq then, or is full, or nothing came since), else
+   * read now.
+   */
+  private Future<EventPage> events(ReadAhead.Key read, long last) {
+    ReadAhead.Ahead<Future<EventPage>> held = ahead.take(read, System.currentTimeMillis());
+    if (held == null) {
+      return readNow(read, last);
+    }
+    return held.page().transform(done -> {
+      EventPage page = done.result();
+      if (done.succeeded() && (page.next() <= held.last() || page.size() == read.limit() || held.last() == last)) {
+        return Future.succeededFuture(page);
+      }
+      ahead.refused();
+      return readNow(read, last);
+    });
+  }
+
+  private Future<EventPage> readNow(ReadAhead.Key read, long last) {
+    return events.read(read.stream(), read.from(), last, read.limit(), maxReadBytes);
   }
 
   private Future<StreamInfo> meta(int partition, StreamKey request) {
@@ -272,8 +319,11 @@ public final class StorageVerticle extends VerticleBase {
   private Future<Long> redact(int partition, StorageBus.Redact request) {
     serving(partition);
     String stream = inPartition(request.stream(), partition);
+    // pages read ahead hold events as they were: none made before the redaction ends is read
+    ahead.forgetIf(stream::equals);
     return info(partition, stream)
-      .compose(info -> events.redact(stream, info.firstSeq(), info.lastSeq(), request.by(), StorageBus.DELETED_USER));
+      .compose(info -> events.redact(stream, info.firstSeq(), info.lastSeq(), request.by(), StorageBus.DELETED_USER))
+      .andThen(done -> ahead.forgetIf(stream::equals));
   }
 
   /** Where a stream's history starts and ends; {@code firstSeq} is {@code lastSeq + 1} when it holds nothing. */
