@@ -260,9 +260,10 @@ final class EventStore implements EventLog {
    * the first fetch asks for the keys from {@code from - 127} (the bucket holding {@code from} starts there at
    * the earliest) to {@value #FIRST_SPAN} seqs on; a stream's buckets are contiguous, so the next one starts
    * exactly where the last one read ended, and each later fetch asks from there for as many seqs as the
-   * bytes left allow at the size seen so far. When the buckets a fetch found were all of one size (a stream appended
-   * in large batches: buckets of {@value #MAX_BUCKET_EVENTS}), the next one asks only for the keys where buckets of
-   * that size would start; its first key is where the next bucket starts, so it always moves on, and the fetch after
+   * bytes left allow at the size seen so far. When the buckets a fetch found were all of one size, or full ones with
+   * smaller ones only first and last (a stream appended in large batches: each split into buckets of
+   * {@value #MAX_BUCKET_EVENTS} and a smaller last one), the next one asks only for the keys where buckets of
+   * that size would start ({@link #stride}); its first key is where the next bucket starts, so it always moves on, and the fetch after
    * a guess that missed asks for every seq again.
    *
    * <p>Where the last read of a stream stopped is kept ({@link #recent}: a bucket, its bounds, the stride its fetch
@@ -334,17 +335,31 @@ final class EventStore implements EventLog {
     recent.put(stream, new Bucket(bucket.get("first").asNumber().longValue(), bucket.get("last").asNumber().longValue(), stride));
   }
 
-  /** The size of the buckets found, if there were several and all of one size; else 1 (every seq). */
+  /**
+   * The size of the buckets found, if there were several and all of one size; or a full bucket's, if one was full
+   * and every one but the first and the last was (a batch larger than a bucket is stored as full buckets and a
+   * last, smaller one, and a read may start inside any); else 1 (every seq).
+   */
   static long stride(List<RawBsonDocument> buckets) {
     long size = 0;
-    for (RawBsonDocument bucket : buckets) {
+    boolean oneSize = true;
+    boolean full = false;
+    boolean fullBetween = true;
+    for (int i = 0; i < buckets.size(); i++) {
+      RawBsonDocument bucket = buckets.get(i);
       long each = bucket.get("last").asNumber().longValue() - bucket.get("first").asNumber().longValue() + 1;
-      if ((size != 0 && each != size) || each < 1) {
+      if (each < 1) {
         return 1;
       }
+      oneSize &= size == 0 || each == size;
       size = each;
+      full |= each == MAX_BUCKET_EVENTS;
+      fullBetween &= each == MAX_BUCKET_EVENTS || i == 0 || i == buckets.size() - 1;
     }
-    return buckets.size() < 2 ? 1 : size;
+    if (buckets.size() < 2) {
+      return 1;
+    }
+    return oneSize ? size : full && fullBetween ? MAX_BUCKET_EVENTS : 1;
   }
 
   /**

@@ -87,6 +87,23 @@ class CatchUpTest {
   }
 
   @Test
+  void aStreamAppendedInLargeBatchesIsReadWholeFromAnywhere() throws Exception {
+    for (long first = 1; first <= 900; first += 300) {
+      append("app.batched", first, first + 299, "writer"); // buckets of 128, 128 and 44
+    }
+    for (long start : List.of(1L, 250L, 301L)) {
+      List<Long> got = new ArrayList<>();
+      long next = start;
+      while (next <= 900) {
+        JsonObject page = page("app.batched", next, 70);
+        got.addAll(seqs(page));
+        next = page.getLong("next");
+      }
+      assertEquals(LongStream.rangeClosed(start, 900).boxed().toList(), got, "from " + start);
+    }
+  }
+
+  @Test
   void aPageReadAheadBeforeARedactionIsNotWhatTheReaderGets() throws Exception {
     append("app.erased", 1, 30, "alice");
     page("app.erased", 1, 5);

@@ -29,10 +29,20 @@ class ReadStrideTest {
   }
 
   @Test
+  void fullBucketsWithSmallerOnesAtEitherEndAreTheStrideOfAFullOne() {
+    // batches of 1,000: seven full buckets and one of 104; a read may start in any of them
+    assertThat(EventStore.stride(buckets(1, 128, 129, 256, 257, 300))).as("a batch's end").isEqualTo(128);
+    assertThat(EventStore.stride(buckets(897, 1000, 1001, 1128, 1129, 1256))).as("a batch's end first").isEqualTo(128);
+    assertThat(EventStore.stride(buckets(897, 1000, 1001, 1128))).isEqualTo(128);
+    assertThat(EventStore.stride(buckets(897, 1000, 1001, 1128, 1129, 1256, 1257, 1300))).isEqualTo(128);
+  }
+
+  @Test
   void anythingElseAsksForEverySeq() {
     assertThat(EventStore.stride(buckets())).as("none").isEqualTo(1);
     assertThat(EventStore.stride(buckets(1, 128))).as("one: nothing to go by").isEqualTo(1);
-    assertThat(EventStore.stride(buckets(1, 128, 129, 256, 257, 300))).as("sizes differ").isEqualTo(1);
+    assertThat(EventStore.stride(buckets(1, 5, 6, 8, 9, 15))).as("sizes differ, none full").isEqualTo(1);
+    assertThat(EventStore.stride(buckets(1, 128, 129, 200, 201, 328))).as("a smaller one between full ones").isEqualTo(1);
     assertThat(EventStore.stride(buckets(301, 301, 302, 302))).as("one event each").isEqualTo(1);
   }
 }
