@@ -194,8 +194,9 @@ class InsertBytesTest {
       assertThat(decoded.get(0).get("v").getBsonType()).as("decoded by the library").isEqualTo(org.bson.BsonType.NULL);
 
       Thread.sleep(DurableH2Backend.CHECKPOINT_MS + 1_500); // the first in the store's file, by a checkpoint
-      all(collection.insertOne(new org.bson.BsonDocument("_id", new org.bson.BsonString("journaled"))
-        .append("v", new org.bson.BsonUndefined())));
+      // answered once its record is durable, as storage asks for every write (a write without j is answered before)
+      all(collection.withWriteConcern(com.mongodb.WriteConcern.JOURNALED).insertOne(
+        new org.bson.BsonDocument("_id", new org.bson.BsonString("journaled")).append("v", new org.bson.BsonUndefined())));
       crashImage(dir.resolve("data"), dir.resolve("crash")); // the second, most likely, only in its journal
     }
     try (EmbeddedStore recovered = EmbeddedStore.start(dir.resolve("crash"));
