@@ -263,8 +263,8 @@ final class EventStore implements EventLog {
    * bytes left allow at the size seen so far. When the buckets a fetch found were all of one size, or full ones with
    * smaller ones only first and last (a stream appended in large batches: each split into buckets of
    * {@value #MAX_BUCKET_EVENTS} and a smaller last one), the next one asks only for the keys where buckets of
-   * that size would start ({@link #stride}); its first key is where the next bucket starts, so it always moves on, and the fetch after
-   * a guess that missed asks for every seq again.
+   * that size would start ({@link #stride}); its first key is where the next bucket starts, so it always moves on,
+   * and the fetch after a guess that missed asks for every seq again.
    *
    * <p>Where the last read of a stream stopped is kept ({@link #recent}: a bucket, its bounds, the stride its fetch
    * found), so a reader going on from there (a catch-up, page after page) asks for that bucket's key and for the keys

@@ -116,7 +116,7 @@ final class ReadAhead<P> {
     ends.keySet().removeIf(key -> stream.test(key.stream()));
   }
 
-  /** A page taken was not what the read finds now (it failed, or ended at a last seq since passed): count it dropped. */
+  /** A page taken was not what the read finds now (it failed, or ended at a last seq passed since): dropped. */
   void refused() {
     taken--;
     dropped++;

@@ -35,6 +35,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The only code that touches MongoDB: appends events with seqs (group-committed), reads ranges and
@@ -97,12 +98,10 @@ public final class StorageVerticle extends VerticleBase {
     aheadTimer = vertx.setPeriodic(READ_AHEAD_MILLIS, t -> ahead.expire(System.currentTimeMillis()));
     MeterRegistry registry = Node.registry();
     String meterInstance = Node.meterInstance("storage");
-    FunctionCounter.builder("hubbub.storage.reads.ahead", ahead, ReadAhead::taken).tag("result", "taken")
-      .tag("verticle", meterInstance).description("Pages read ahead: taken by the read they were made for, or dropped unread")
-      .register(registry);
-    FunctionCounter.builder("hubbub.storage.reads.ahead", ahead, ReadAhead::dropped).tag("result", "dropped")
-      .tag("verticle", meterInstance).description("Pages read ahead: taken by the read they were made for, or dropped unread")
-      .register(registry);
+    Map.<String, ToDoubleFunction<ReadAhead<?>>>of("taken", ReadAhead::taken, "dropped", ReadAhead::dropped)
+      .forEach((result, count) -> FunctionCounter.builder("hubbub.storage.reads.ahead", ahead, count)
+        .description("Pages read ahead: taken by the read they were made for, or dropped unread")
+        .tag("result", result).tag("verticle", meterInstance).register(registry));
     fenced = Counter.builder("hubbub.storage.partitions.fenced")
       .description("Partitions given up because another writer stored under their keys").register(registry);
     Gauge.builder("hubbub.storage.partitions.owned", this, v -> v.partitions == null ? 0 : v.partitions.ownedCount())
