@@ -91,6 +91,7 @@ final class ReadAhead<P> {
       oldest.remove();
       dropped++;
     }
+    pages.remove(read); // put again: now the youngest
     pages.put(read, new Ahead<>(page, last, nowMillis));
   }
 

@@ -95,7 +95,7 @@ public final class StorageVerticle extends VerticleBase {
     long timeoutMs = conf.mongo().timeoutMs();
     seqs = new SeqCache(storageConf.seqCacheStreams());
     ahead = new ReadAhead<>(storageConf.readAhead(), READ_AHEAD_MILLIS);
-    aheadTimer = vertx.setPeriodic(READ_AHEAD_MILLIS, t -> ahead.expire(System.currentTimeMillis()));
+    aheadTimer = vertx.setPeriodic(READ_AHEAD_MILLIS, t -> ahead.expire(millis()));
     MeterRegistry registry = Node.registry();
     String meterInstance = Node.meterInstance("storage");
     Map.<String, ToDoubleFunction<ReadAhead<?>>>of("taken", ReadAhead::taken, "dropped", ReadAhead::dropped)
@@ -262,7 +262,7 @@ public final class StorageVerticle extends VerticleBase {
         }
         ReadAhead.Key following = ahead.answered(read, found.next(), info.lastSeq());
         if (following != null) {
-          ahead.put(following, readNow(following, info.lastSeq()), info.lastSeq(), System.currentTimeMillis());
+          ahead.put(following, readNow(following, info.lastSeq()), info.lastSeq(), millis());
         }
         return Future.succeededFuture(new Page(found.json(info.firstSeq(), info.lastSeq())));
       });
@@ -275,7 +275,7 @@ public final class StorageVerticle extends VerticleBase {
    * read now.
    */
   private Future<EventPage> events(ReadAhead.Key read, long last) {
-    ReadAhead.Ahead<Future<EventPage>> held = ahead.take(read, System.currentTimeMillis());
+    ReadAhead.Ahead<Future<EventPage>> held = ahead.take(read, millis());
     if (held == null) {
       return readNow(read, last);
     }
@@ -287,6 +287,11 @@ public final class StorageVerticle extends VerticleBase {
       ahead.refused();
       return readNow(read, last);
     });
+  }
+
+  /** A monotonic clock in milliseconds, for how long pages read ahead are held. */
+  private static long millis() {
+    return System.nanoTime() / 1_000_000;
   }
 
   private Future<EventPage> readNow(ReadAhead.Key read, long last) {

@@ -78,4 +78,15 @@ class ReadAheadTest {
     assertThat(ahead.taken()).isEqualTo(1);
     assertThat(ahead.dropped()).isEqualTo(5);
   }
+
+  @Test
+  void aPagePutAgainIsTheYoungest() {
+    ReadAhead<String> ahead = new ReadAhead<>(8, AGE);
+    ahead.put(read(201), "a", 1_000, 0);
+    ahead.put(read(301), "b", 1_000, 5_000);
+    ahead.put(read(201), "a again", 1_000, 6_000);
+    ahead.expire(15_001);
+    assertThat(ahead.size()).as("b expired, behind the younger a").isEqualTo(1);
+    assertThat(ahead.take(read(201), 15_001).page()).isEqualTo("a again");
+  }
 }
