@@ -1,8 +1,10 @@
 package io.hubbub.storage;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import io.hubbub.Caches;
+
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.function.Predicate;
 
 /**
@@ -36,14 +38,7 @@ final class ReadAhead<P> {
   /** Oldest first. */
   private final LinkedHashMap<Key, Ahead<P>> pages = new LinkedHashMap<>();
   /** Where pages answered lately ended: a read from there is a reader going on. */
-  private final LinkedHashMap<Key, Boolean> ends = new LinkedHashMap<>(16, 0.75f, false) {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<Key, Boolean> eldest) {
-      return size() > ENDS;
-    }
-  };
+  private final Cache<Key, Boolean> ends = Caches.bounded(ENDS);
   private long taken;
   private long dropped;
 
@@ -73,7 +68,7 @@ final class ReadAhead<P> {
    * (this read started where a page answered earlier ended) and there is more; else null.
    */
   Key answered(Key read, long next, long last) {
-    boolean goingOn = ends.remove(read) != null;
+    boolean goingOn = ends.asMap().remove(read) != null;
     if (max == 0 || next > last) {
       return null; // at the end: what comes next is live
     }
@@ -114,7 +109,7 @@ final class ReadAhead<P> {
         dropped++;
       }
     }
-    ends.keySet().removeIf(key -> stream.test(key.stream()));
+    ends.asMap().keySet().removeIf(key -> stream.test(key.stream()));
   }
 
   /** A page taken was not what the read finds now (it failed, or ended at a last seq passed since): dropped. */
