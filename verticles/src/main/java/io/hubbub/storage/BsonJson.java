@@ -28,6 +28,8 @@ final class BsonJson {
   private static final long HIGHS = 0x8080808080808080L;
 
   private final byte[] bytes;
+  /** Where the document starts (its size). */
+  private final int start;
   /** Where the document's last byte (its terminating 0) is. */
   private final int last;
   /** Where the next element starts (its type). */
@@ -44,6 +46,7 @@ final class BsonJson {
     if (size < 5 || size > limit - start || bytes[start + size - 1] != 0) {
       throw new NotJson();
     }
+    this.start = start;
     this.last = start + size - 1;
     this.at = start + 4;
   }
@@ -56,6 +59,44 @@ final class BsonJson {
     }
     int start = nio.arrayOffset() + nio.position();
     return new BsonJson(nio.array(), start, start + nio.remaining());
+  }
+
+  /**
+   * The elements of the array {@code name} of the stored document (a bucket's {@code events}), or null when the
+   * document's bytes are not in an array to read them from or it has no such array.
+   */
+  static BsonJson array(RawBsonDocument stored, byte[] name) {
+    BsonJson document = of(stored);
+    if (document == null) {
+      return null;
+    }
+    while (document.next()) {
+      if (document.nameIs(name) && document.type == 0x04) {
+        return document.inner();
+      }
+      document.at = document.end(document.type, document.value, document.last);
+    }
+    return null;
+  }
+
+  /** The current element's value, a document (an event of a bucket's {@code events}), as a reader of its fields. */
+  BsonJson element() {
+    if (type != 0x03) {
+      throw new NotJson();
+    }
+    return inner();
+  }
+
+  /** The current element's value, a document or an array, as a reader of its elements; the element is read. */
+  private BsonJson inner() {
+    BsonJson inner = new BsonJson(bytes, value, last);
+    at = inner.last + 1;
+    return inner;
+  }
+
+  /** The document this reads, as the driver holds a stored one (its bytes are not copied). */
+  RawBsonDocument stored() {
+    return new RawBsonDocument(bytes, start, last - start + 1);
   }
 
   /** Moves to the next element: false at the end of the document. */
@@ -175,6 +216,39 @@ final class BsonJson {
         return from + 8;
       }
       default -> throw new NotJson();
+    }
+  }
+
+  /** Where the value of {@code kind} at {@code from}, which must end before {@code limit}, ends. */
+  private int end(byte kind, int from, int limit) {
+    switch (kind) {
+      case 0x02 -> { // string: its length with the 0, its UTF-8, 0
+        int length = int32(bytes, from, limit);
+        if (length < 1 || length > limit - from - 4 || bytes[from + 4 + length - 1] != 0) {
+          throw new NotJson();
+        }
+        return from + 4 + length;
+      }
+      case 0x03, 0x04 -> { // document, array: its size, its elements, 0
+        int size = int32(bytes, from, limit);
+        if (size < 5 || size > limit - from || bytes[from + size - 1] != 0) {
+          throw new NotJson();
+        }
+        return from + size;
+      }
+      default -> {
+        int size = switch (kind) {
+          case 0x01, 0x12 -> 8; // double, 64-bit integer
+          case 0x08 -> 1; // boolean
+          case 0x0A -> 0; // null
+          case 0x10 -> 4; // 32-bit integer
+          default -> throw new NotJson();
+        };
+        if (size > limit - from) {
+          throw new NotJson();
+        }
+        return from + size;
+      }
     }
   }
 

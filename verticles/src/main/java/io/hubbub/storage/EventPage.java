@@ -84,20 +84,30 @@ final class EventPage {
    * order, any of them absent), or that holds a value of a type JSON does not have, is decoded whole.
    */
   boolean offer(RawBsonDocument stored) {
+    BsonJson event;
+    try {
+      event = BsonJson.of(stored);
+    } catch (BsonJson.NotJson e) {
+      event = null;
+    }
+    return event == null ? offer(stored.decode(VALUES)) : offer(event);
+  }
+
+  /** As {@link #offer(RawBsonDocument)}, for a stored event being read ({@link BsonJson#element}, an event of its bucket). */
+  boolean offer(BsonJson event) {
     if (closed) {
       return false;
     }
-    int mark = out.size(); // all written so far: the generator is flushed after each event
+    int mark = written();
     try {
-      BsonJson event = BsonJson.of(stored);
-      if (event == null || !event.next() || !event.nameIs(SEQ_BYTES)) {
-        return offer(stored.decode(VALUES));
+      if (!event.next() || !event.nameIs(SEQ_BYTES)) {
+        return offer(event.stored().decode(VALUES));
       }
       return offer(event.integer(), () -> fields(event));
     } catch (BsonJson.NotJson e) {
-      out.truncate(mark); // and the generator holding the event's start is dropped unflushed
-      generator = generator(count > 0);
-      return offer(stored.decode(VALUES));
+      cutTo(mark);
+      generator = generator(count > 0); // the one holding the event's start is dropped
+      return offer(event.stored().decode(VALUES));
     }
   }
 
@@ -158,7 +168,7 @@ final class EventPage {
     if (seq > end) {
       return close();
     }
-    int mark = out.size();
+    int mark = written();
     try {
       generator.writeStartObject();
       generator.writeFieldName(STREAM);
@@ -167,20 +177,43 @@ final class EventPage {
       generator.writeNumber(seq);
       fields.write();
       generator.writeEndObject();
-      generator.flush();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    if (out.size() > maxBytes && count > 0) {
-      out.truncate(mark);
+    int written = written();
+    if (written > maxBytes && count > 0) {
+      cutTo(mark);
       return close();
     }
     if (count == ends.length) {
       ends = Arrays.copyOf(ends, count * 2);
     }
-    ends[count++] = out.size();
+    ends[count++] = written;
     expected++;
     return true;
+  }
+
+  /**
+   * The bytes written so far, with those the generator holds: it moves them into {@link #out} when its buffer fills,
+   * when the page ends and when an event is cut back, not after each event.
+   */
+  private int written() {
+    return out.size() + generator.getOutputBuffered();
+  }
+
+  /** Cuts what was written back to {@code mark}, where an event started. */
+  private void cutTo(int mark) {
+    flush();
+    out.truncate(mark);
+  }
+
+  /** Moves what the generator holds into {@link #out}. */
+  private void flush() {
+    try {
+      generator.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a byte array does not fail
+    }
   }
 
   private void field(String name, Object value) throws IOException {
@@ -192,7 +225,7 @@ final class EventPage {
   private boolean close() {
     closed = true;
     try {
-      generator.close(); // gives its buffers back; what it wrote is flushed already
+      generator.close(); // flushes what it holds and gives its buffers back
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -221,8 +254,9 @@ final class EventPage {
   /** How many seqs the next fetch asks for: what is left, or what the bytes left hold at the size seen so far. */
   long span() {
     long left = end - expected + 1;
-    long average = Math.max(1, out.size() / Math.max(1, count));
-    return Math.max(1, Math.min(left, (maxBytes - out.size()) / average + 1));
+    int written = written();
+    long average = Math.max(1, written / Math.max(1, count));
+    return Math.max(1, Math.min(left, (maxBytes - written) / average + 1));
   }
 
   /**
@@ -231,7 +265,7 @@ final class EventPage {
    */
   Buffer json(long firstSeq, long lastSeq) {
     if (!closed) {
-      close();
+      close(); // and so flushed
     }
     Buffer head = Buffer.buffer("{\"stream\":").appendBuffer(Json.encodeToBuffer(stream)).appendString(",\"events\":[");
     String tail = "],\"next\":" + expected + ",\"firstSeq\":" + firstSeq + ",\"lastSeq\":" + lastSeq + "}";
@@ -241,6 +275,9 @@ final class EventPage {
 
   /** Each event's JSON on its own (a data tool writes them a line each). */
   List<Buffer> each() {
+    if (!closed) {
+      flush();
+    }
     List<Buffer> events = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       int start = i == 0 ? 0 : ends[i - 1] + 1;

@@ -12,6 +12,7 @@ import io.vertx.ext.mongo.MongoClient;
 import org.bson.BsonValue;
 import org.bson.RawBsonDocument;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -51,6 +52,8 @@ final class EventStore implements EventLog {
   static final String LEGACY_EVENTS = "events";
   static final String META = "meta";
   static final int MAX_BUCKET_EVENTS = 128;
+  /** The name of a bucket's array of events, as its BSON holds it. */
+  private static final byte[] EVENTS_FIELD = "events".getBytes(StandardCharsets.US_ASCII);
   /** How many seqs from its start the first fetch of a read asks for. */
   private static final int FIRST_SPAN = 256;
 
@@ -313,11 +316,9 @@ final class EventStore implements EventLog {
       long stride = stride(sorted);
       long before = page.next();
       for (RawBsonDocument bucket : sorted) {
-        for (BsonValue stored : bucket.getArray("events")) {
-          if (!page.offer((RawBsonDocument) stored)) {
-            remember(stream, bucket, stride);
-            return Future.succeededFuture(page);
-          }
+        if (!offerEvents(bucket, page)) {
+          remember(stream, bucket, stride);
+          return Future.succeededFuture(page);
         }
       }
       if (!sorted.isEmpty()) {
@@ -328,6 +329,33 @@ final class EventStore implements EventLog {
       }
       return fetch(stream, keys(stream, page.next(), page.next() + page.span() - 1, stride), page);
     });
+  }
+
+  /**
+   * Offers the bucket's events to the page in order, read from its bytes ({@link BsonJson#array}); false once the
+   * page takes no more. Bytes it cannot read so are read again through the driver's own reader, from the bucket's
+   * first event (the page passes over those it has).
+   */
+  static boolean offerEvents(RawBsonDocument bucket, EventPage page) {
+    try {
+      BsonJson events = BsonJson.array(bucket, EVENTS_FIELD);
+      if (events != null) {
+        while (events.next()) {
+          if (!page.offer(events.element())) {
+            return false;
+          }
+        }
+        return true;
+      }
+    } catch (BsonJson.NotJson e) {
+      // as the driver reads them, below
+    }
+    for (BsonValue stored : bucket.getArray("events")) {
+      if (!page.offer((RawBsonDocument) stored)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Keeps where a read stopped: a bucket of the stream, and the stride its fetch found. */

@@ -4,6 +4,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.impl.codec.json.JsonObjectCodec;
+import org.bson.BsonValue;
 import org.bson.RawBsonDocument;
 import org.junit.jupiter.api.Test;
 
@@ -109,6 +110,81 @@ class BsonJsonTest {
       }
     }
     assertThat(differ).as("of %d changed events", changed).isEmpty();
+  }
+
+  /**
+   * What a page of seqs 1–3 answers for these bytes of a bucket, its events read by storage's own reader or by the
+   * driver's ({@link RawBsonDocument#getArray}), or the failure.
+   */
+  private static String bucketPage(byte[] bytes, int offset, int length, boolean ownReader) {
+    try {
+      EventPage page = new EventPage("app.s", 1, 3, 1 << 20);
+      RawBsonDocument bucket = new RawBsonDocument(bytes, offset, length);
+      if (ownReader) {
+        EventStore.offerEvents(bucket, page);
+      } else {
+        for (BsonValue stored : bucket.getArray("events")) {
+          page.offer((RawBsonDocument) stored);
+        }
+      }
+      return page.json(1, 3).toString();
+    } catch (RuntimeException e) {
+      return "fails: " + e.getClass().getSimpleName();
+    }
+  }
+
+  @Test
+  void aBucketChangedAnywhereReadsAsTheDriverReadsIt() {
+    JsonArray events = new JsonArray();
+    for (long seq = 1; seq <= 3; seq++) {
+      events.add(new JsonObject().put("seq", seq).put("id", "id-" + seq).put("type", "NOTE")
+        .put("data", new JsonObject().put("text", "é " + seq).put("n", seq)).put("by", "ada").put("ts", "2026-12-04T06:00:00Z"));
+    }
+    JsonObject stored = new JsonObject().put("_id", "app.s:1").put("first", 1L).put("last", 3L).put("events", events);
+    ByteBuffer encoded = new RawBsonDocument(stored, CODEC).getByteBuffer().asNIO();
+    byte[] bucket = new byte[encoded.remaining()];
+    encoded.get(bucket);
+    byte[] padded = new byte[bucket.length + 9];
+    Arrays.fill(padded, (byte) 0x55);
+    System.arraycopy(bucket, 0, padded, 5, bucket.length);
+    assertThat(bucketPage(padded, 5, bucket.length, true)).contains("\"seq\":3").isEqualTo(bucketPage(padded, 5, bucket.length, false));
+
+    List<String> differ = new ArrayList<>();
+    int changed = 0;
+    for (int i = 0; i < bucket.length; i++) {
+      for (int value : new int[] {0, 1, 2, 3, 4, 0x7f, 0x80, 0xff, (bucket[i] & 0xff) ^ 1, (bucket[i] & 0xff) + 16}) {
+        byte[] bytes = padded.clone();
+        bytes[5 + i] = (byte) value;
+        String expected = bucketPage(bytes, 5, bucket.length, false);
+        String actual = bucketPage(bytes, 5, bucket.length, true);
+        changed++;
+        if (!expected.equals(actual)) {
+          differ.add("byte " + i + " = " + value + ": " + actual + " instead of " + expected);
+        }
+      }
+    }
+    assertThat(differ).as("of %d changed buckets", changed).isEmpty();
+  }
+
+  @Test
+  void anEventDecodedWholeAmidAPageLeavesTheEventsBeforeItAsTheyWere() {
+    EventPage fromBson = new EventPage("app.s", 1, 5, 1 << 20);
+    EventPage fromJson = new EventPage("app.s", 1, 5, 1 << 20);
+    for (long seq = 1; seq <= 5; seq++) {
+      JsonObject data = seq == 3 ? new JsonObject().put("when", new JsonObject().put("$date", "2026-12-04T06:00:00Z"))
+        : new JsonObject().put("n", seq);
+      JsonObject event = new JsonObject().put("seq", seq).put("id", "id-" + seq).put("type", "T").put("data", data)
+        .put("by", "ada").put("ts", "2026-12-04T06:00:00Z");
+      RawBsonDocument bson = new RawBsonDocument(event, CODEC);
+      if (seq == 3) {
+        assertThat(bson.getDocument("data").get("when").isDateTime()).as("a value JSON does not have: decoded whole").isTrue();
+      }
+      fromBson.offer(bson);
+      fromJson.offer(bson.decode(CODEC));
+    }
+    Buffer json = fromBson.json(1, 5);
+    assertThat(json).isEqualTo(fromJson.json(1, 5));
+    assertThat(new JsonObject(json).getJsonArray("events")).hasSize(5);
   }
 
   @Test
