@@ -102,8 +102,10 @@ public final class Bench implements Runnable {
 
   @Command(name = "catchup", description = "Reading events from seq 1 and from far into a long stream; disk per event.")
   void catchup(@Option(names = "events", defaultValue = "1100000", description = "events in the stream" + DEFAULT) long events,
-               @Option(names = "read", defaultValue = "100000", description = "events read" + DEFAULT) long read) throws Exception {
-    CatchupBench.run(events, read);
+               @Option(names = "read", defaultValue = "100000", description = "events read" + DEFAULT) long read,
+               @Option(names = "warmup", defaultValue = "40", description = "seconds of the same reads, untimed, first (at least one round)"
+                 + DEFAULT) int warmup) throws Exception {
+    CatchupBench.run(events, read, warmup);
   }
 
   @Command(name = "connections", description = "Idle bridge WebSockets: heap and RSS per connection.")
