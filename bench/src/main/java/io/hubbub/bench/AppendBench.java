@@ -34,7 +34,7 @@ import java.util.stream.IntStream;
  * for its ack; the CPU column is the server process's (from its {@code /proc} counters), the group commit's batch
  * sizes and write times come from its {@code /metrics}.
  *
- * <pre>java -jar bench/target/hubbub-bench.jar append [seconds=10] [warmup=15] [publishers=1,16,64,256] [sharedStreams=4, 0: none]</pre>
+ * <pre>java -jar bench/target/hubbub-bench.jar append [seconds=10] [warmup=60] [publishers=1,16,64,256] [sharedStreams=4, 0: none]</pre>
  */
 public final class AppendBench {
 
@@ -105,8 +105,8 @@ public final class AppendBench {
     serverPort = port;
     HubbubHttp http = HubbubHttp.create(vertx, "127.0.0.1", port, Collections.max(publisherCounts));
     String token = Sessions.token(port);
-    // JIT warm-up of the server's publish path, not counted: C2 compiles it during the first seconds, and its
-    // compiler threads would otherwise be half of the first rows' CPU
+    // JIT warm-up of the server's publish path, not counted: C2 compiles it for most of a minute, and its compiler
+    // thread would otherwise be half of the first rows' CPU
     http(http, token, 16, 16, warmup);
     bridge(port, token, 16, 16, warmup);
     writesSince(); // the warm-up's writes are not the first row's
