@@ -30,7 +30,7 @@ import java.util.function.Consumer;
  *
  * <pre>java -cp bench/target/hubbub-bench.jar io.hubbub.bench.FanoutBench [rooms=10] [subscribers=20]
  *   [seconds=5] [rates=250,500,1000,2000,4000,8000] [targets=hubbub|socketio|hubbub,socketio] [compression=off|on|both]
- *   [store=off|on] [rounds=1] [warmup=10] [jfr=file: profile the Hubbub server]</pre>
+ *   [store=off|on] [rounds=1] [warmup=60] [jfr=file: profile the Hubbub server]</pre>
  */
 public final class FanoutBench {
 
