@@ -50,7 +50,8 @@ public final class CatchupBench {
       long fileAfterFill = Files.size(file);
       BridgeClient bridge = BridgeClient.connect(vertx, port).await(30, TimeUnit.SECONDS).token(token).keepFrames(false)
         .pingEvery(vertx, 5_000);
-      Results results = new Results("catchup", new JsonObject().put("events", events).put("read", read).put("warmup", warmupSeconds).put("page", PAGE),
+      Results results = new Results("catchup",
+        new JsonObject().put("events", events).put("read", read).put("warmup", warmupSeconds).put("page", PAGE),
         List.of("over", "from", "events", "seconds", "events/s", "server cpu us/event"));
       long far = events - read + 1;
       // warm-up: the same reads, untimed, until the JIT has compiled the read path (it does so for tens of seconds)
