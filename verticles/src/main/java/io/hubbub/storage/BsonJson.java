@@ -153,24 +153,18 @@ final class BsonJson {
         return from + 8;
       }
       case 0x02 -> { // string: its length with the 0, its UTF-8, 0
-        int length = int32(bytes, from, limit);
+        int stop = end(kind, from, limit);
         int start = from + 4;
-        if (length < 1 || length > limit - start || bytes[start + length - 1] != 0) {
-          throw new NotJson();
-        }
-        if (plain(bytes, start, length - 1)) {
-          out.writeRawUTF8String(bytes, start, length - 1);
+        int length = stop - 1 - start; // its UTF-8, without the 0
+        if (plain(bytes, start, length)) {
+          out.writeRawUTF8String(bytes, start, length);
         } else {
-          out.writeString(new String(bytes, start, length - 1, StandardCharsets.UTF_8));
+          out.writeString(new String(bytes, start, length, StandardCharsets.UTF_8));
         }
-        return start + length;
+        return stop;
       }
       case 0x03, 0x04 -> { // document, array: its size, its elements, 0
-        int size = int32(bytes, from, limit);
-        if (size < 5 || size > limit - from) {
-          throw new NotJson();
-        }
-        int end = from + size - 1; // its terminating 0
+        int end = end(kind, from, limit) - 1; // its terminating 0
         boolean array = kind == 0x04;
         if (array) {
           out.writeStartArray();
@@ -186,7 +180,7 @@ final class BsonJson {
           }
           p = value(out, element, nameEnd + 1, end);
         }
-        if (p != end || bytes[end] != 0) {
+        if (p != end) {
           throw new NotJson();
         }
         if (array) {
