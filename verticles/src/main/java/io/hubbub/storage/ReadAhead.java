@@ -48,17 +48,16 @@ final class ReadAhead<P> {
     this.maxAgeMillis = maxAgeMillis;
   }
 
-  /** The page read ahead for this read, taken (it serves one read), or null: none, or too old. */
+  /**
+   * The page read ahead for this read, taken (it serves one read), or null: none, or too old. The caller says whether
+   * it served the read ({@link #served}) or not ({@link #refused}).
+   */
   Ahead<P> take(Key read, long nowMillis) {
     Ahead<P> ahead = pages.remove(read);
-    if (ahead == null) {
-      return null;
-    }
-    if (nowMillis - ahead.atMillis() > maxAgeMillis) {
+    if (ahead != null && nowMillis - ahead.atMillis() > maxAgeMillis) {
       dropped++;
       return null;
     }
-    taken++;
     return ahead;
   }
 
@@ -112,9 +111,13 @@ final class ReadAhead<P> {
     ends.asMap().keySet().removeIf(key -> stream.test(key.stream()));
   }
 
+  /** A page taken served the read it was made for. */
+  void served() {
+    taken++;
+  }
+
   /** A page taken was not what the read finds now (it failed, or ended at a last seq passed since): dropped. */
   void refused() {
-    taken--;
     dropped++;
   }
 
@@ -123,12 +126,12 @@ final class ReadAhead<P> {
     return pages.size();
   }
 
-  /** Pages read ahead and taken by the read they were made for. */
+  /** Pages read ahead that served the read they were made for. */
   long taken() {
     return taken;
   }
 
-  /** Pages read ahead and dropped unread: too old, no room, or forgotten. */
+  /** Pages read ahead and dropped unread: too old, no room, forgotten, or not what their read found. */
   long dropped() {
     return dropped;
   }

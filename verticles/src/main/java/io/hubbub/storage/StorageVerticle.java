@@ -282,6 +282,7 @@ public final class StorageVerticle extends VerticleBase {
     return held.page().transform(done -> {
       EventPage page = done.result();
       if (done.succeeded() && (page.next() <= held.last() || page.size() == read.limit() || held.last() == last)) {
+        ahead.served();
         return Future.succeededFuture(page);
       }
       ahead.refused();
