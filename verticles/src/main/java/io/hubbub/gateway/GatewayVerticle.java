@@ -73,7 +73,7 @@ public final class GatewayVerticle extends VerticleBase {
     Principals principals = new Principals(vertx, timeoutMs);
     StreamAccess streams = new StreamAccess(vertx, new Namespaces(conf.namespaces()), limits.maxDataBytes(), limits.maxBatch(),
       limits.readsInFlight(), conf.storage().partitions(), timeoutMs);
-    LiveFanout live = new LiveFanout(vertx, limits.liveQueueBytes(), io.hubbub.Node.registry());
+    LiveFanout live = new LiveFanout(vertx, limits.liveQueueBytes(), maxBody, io.hubbub.Node.registry());
     bridge = new Bridge(vertx, principals, streams, live, timeoutMs);
     consumers = new Consumers(vertx.eventBus());
     consumers.addAll(bridge.consumers());

@@ -6,6 +6,7 @@ import io.hubbub.bus.Streams;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -31,6 +32,9 @@ import java.util.Set;
  * skipped events is told once more; the client reads what it missed ({@code hubbub.js} does). So a
  * socket that cannot keep up costs the server a bounded amount of memory, and never slows the others.
  *
+ * <p>Sockets of the raw WebSocket transport are written the event's whole WebSocket frame, built once
+ * ({@link RawFrames}); the others through their {@link SockJSSocket}.
+ *
  * <p>Used on the gateway verticle's event loop only.
  */
 final class LiveFanout {
@@ -38,12 +42,15 @@ final class LiveFanout {
   /** What this gateway sends one socket. */
   private static final class Outbox {
     final SockJSSocket socket;
+    /** Where the event's shared frame is written; null: through the socket. */
+    final RawFrames.Lane lane;
     final Backlog backlog;
     boolean closed;
     final Set<String> streams = new HashSet<>();
 
     Outbox(SockJSSocket socket, long maxQueuedBytes) {
       this.socket = socket;
+      this.lane = RawFrames.lane(socket);
       this.backlog = new Backlog(maxQueuedBytes);
     }
   }
@@ -61,6 +68,8 @@ final class LiveFanout {
 
   private final Vertx vertx;
   private final long maxQueuedBytes;
+  /** Vert.x splits a message longer than its WebSocket frame size: such frames go through the socket. */
+  private final long maxFrameBytes;
   private final Map<String, Subscribers> streams = new HashMap<>();
   private final Map<SockJSSocket, Outbox> outboxes = new HashMap<>();
   private final Counter pauses;
@@ -69,9 +78,10 @@ final class LiveFanout {
   private long queuedTotal;
   private long queuedPeak;
 
-  LiveFanout(Vertx vertx, long maxQueuedBytes, MeterRegistry registry) {
+  LiveFanout(Vertx vertx, long maxQueuedBytes, long maxFrameBytes, MeterRegistry registry) {
     this.vertx = vertx;
     this.maxQueuedBytes = maxQueuedBytes;
+    this.maxFrameBytes = maxFrameBytes;
     this.pauses = Counter.builder("hubbub.live.paused")
       .description("Times live delivery to a socket paused because it had too many bytes queued").register(registry);
     this.skippedEvents = Counter.builder("hubbub.live.skipped")
@@ -130,24 +140,49 @@ final class LiveFanout {
     Buffer frame = new JsonObject().put("type", "rec").put("address", Streams.liveAddress(stream))
       .put("body", message.body()).toBuffer();
     int size = frame.length();
-    for (Outbox outbox : subscribers.outboxes) {
-      Backlog.Admit admit = outbox.backlog.admit(size);
-      if (admit == Backlog.Admit.PAUSED) {
-        pauses.increment();
-      }
-      if (admit != Backlog.Admit.SEND) {
-        skippedEvents.increment();
-        long sent = outbox.backlog.skip(stream, previous, seq);
-        if (sent >= 0) {
-          tell(outbox.socket, stream, sent, "this socket fell behind: live events of '" + stream + "' after seq "
-            + sent + " are not sent to it until it catches up; read them");
+    ByteBuf shared = null; // the whole WebSocket frame, built for the first socket that takes it
+    try {
+      for (Outbox outbox : subscribers.outboxes) {
+        RawFrames.Lane lane = size <= maxFrameBytes ? outbox.lane : null;
+        if (lane != null && !lane.open()) {
+          continue; // closing: its last frame is written, the bridge forgets it when it closes
         }
-        continue;
+        if (admit(outbox, stream, previous, seq, size)) {
+          queuedTotal += size;
+          queuedPeak = Math.max(queuedPeak, outbox.backlog.queued());
+          if (lane == null) {
+            outbox.socket.write(frame).onComplete(done -> written(outbox, size));
+          } else {
+            if (shared == null) {
+              shared = RawFrames.frame(lane.context(), frame);
+            }
+            lane.write(shared, done -> written(outbox, size));
+          }
+        }
       }
-      queuedTotal += size;
-      queuedPeak = Math.max(queuedPeak, outbox.backlog.queued());
-      outbox.socket.write(frame).onComplete(done -> written(outbox, size));
+    } finally {
+      if (shared != null) {
+        shared.release(); // each socket's write holds its own view until written
+      }
     }
+  }
+
+  /** Whether the socket is sent this event; if not, it is told where its live delivery stopped (once). */
+  private boolean admit(Outbox outbox, String stream, long previous, long seq, int size) {
+    Backlog.Admit admit = outbox.backlog.admit(size);
+    if (admit == Backlog.Admit.PAUSED) {
+      pauses.increment();
+    }
+    if (admit == Backlog.Admit.SEND) {
+      return true;
+    }
+    skippedEvents.increment();
+    long sent = outbox.backlog.skip(stream, previous, seq);
+    if (sent >= 0) {
+      tell(outbox.socket, stream, sent, "this socket fell behind: live events of '" + stream + "' after seq "
+        + sent + " are not sent to it until it catches up; read them");
+    }
+    return false;
   }
 
   private void written(Outbox outbox, int size) {

@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 
 /**
@@ -14,6 +15,9 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
  * to a socket leave together. Netty's {@code FlushConsolidationHandler} does the same without the byte bound, which
  * let a burst of large events sit unflushed past the slow-consumer bound ({@code limits.liveQueueBytes}) and pause
  * sockets that were keeping up.
+ *
+ * <p>It also notes when the connection's close frame goes out, so that frames written past Vert.x's WebSocket
+ * ({@link RawFrames}) stop there, as Vert.x's own writes do.
  */
 @SuppressWarnings("FutureReturnValueIgnored") // Netty reports through the promise each call is given
 final class TurnFlush extends ChannelDuplexHandler {
@@ -26,6 +30,8 @@ final class TurnFlush extends ChannelDuplexHandler {
   /** The connection speaks WebSocket (it stays so once upgraded): only then are flushes gathered. */
   private boolean webSocket;
   private Runnable flushTask;
+  /** A close frame was written: no data frame may follow it. */
+  private boolean closing;
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
@@ -37,6 +43,9 @@ final class TurnFlush extends ChannelDuplexHandler {
 
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (msg instanceof CloseWebSocketFrame) {
+      closing = true;
+    }
     if (msg instanceof ByteBuf bytes) {
       unflushed += bytes.readableBytes();
     } else if (msg instanceof ByteBufHolder holder) {
@@ -80,6 +89,11 @@ final class TurnFlush extends ChannelDuplexHandler {
       flushNow(ctx); // what waits here is not yet counted by the channel's own buffer
     }
     ctx.fireChannelWritabilityChanged();
+  }
+
+  /** Whether the connection has written its WebSocket close frame (on its event loop only). */
+  boolean closing() {
+    return closing;
   }
 
   private void flushNow(ChannelHandlerContext ctx) {

@@ -12,12 +12,16 @@ import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.local.LocalAddress;
 import io.netty.channel.local.LocalChannel;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
 import io.netty.channel.local.LocalServerChannel;
 import io.netty.util.ReferenceCountUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -133,5 +137,22 @@ class TurnFlushTest {
       channel.close();
     });
     await().atMost(5, TimeUnit.SECONDS).until(() -> received.get() == 10);
+  }
+
+  @Test
+  void itNotesTheCloseFrameThatNoDataFrameMayFollow() throws Exception {
+    Channel channel = connect();
+    TurnFlush turns = channel.pipeline().get(TurnFlush.class);
+    CompletableFuture<List<Boolean>> seen = new CompletableFuture<>();
+    channel.eventLoop().execute(() -> {
+      List<Boolean> closing = new ArrayList<>();
+      channel.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(new byte[10])));
+      closing.add(turns.closing());
+      channel.writeAndFlush(new CloseWebSocketFrame(1001, "going away"));
+      closing.add(turns.closing());
+      seen.complete(closing);
+    });
+    assertThat(seen.get(5, TimeUnit.SECONDS)).containsExactly(false, true);
+    channel.close().sync();
   }
 }
