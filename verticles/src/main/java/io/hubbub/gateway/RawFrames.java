@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionEncoder;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
@@ -48,8 +49,9 @@ final class RawFrames {
       return null;
     }
     ChannelPipeline pipeline = upgraded.channel().pipeline();
-    // once upgraded, the pipeline's "handler" is the WebSocket connection's (Vert.x replaces the HTTP one)
-    if (!(pipeline.get("handler") instanceof VertxHandler<?> handler)
+    // once upgraded, the pipeline frames WebSocket and its "handler" is the WebSocket connection's (Vert.x replaces
+    // the HTTP one before the socket exists; checked all the same, as these bytes are WebSocket frames)
+    if (pipeline.get(WebSocketFrameEncoder.class) == null || !(pipeline.get("handler") instanceof VertxHandler<?> handler)
       || !(pipeline.get(TurnFlush.NAME) instanceof TurnFlush turns)) {
       return null;
     }
