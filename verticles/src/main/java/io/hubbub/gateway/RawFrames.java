@@ -16,6 +16,8 @@ import io.vertx.core.net.impl.VertxHandler;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 
+import java.nio.channels.ClosedChannelException;
+
 /**
  * A live event written to many bridge sockets as one WebSocket frame encoded once. Vert.x's WebSocket encodes each
  * write anew: it copies the message into a new buffer, frames it, and allocates a header for it, socket by socket,
@@ -100,8 +102,10 @@ final class RawFrames {
     }
 
     /**
-     * Queues {@code frame} (not consumed: this socket gets its own view); {@code done} once written or failed. A write
-     * Vert.x drops from its queue (the connection closed first) releases its view: Netty releases only what reaches it.
+     * Queues {@code frame} (not consumed: this socket gets its own view); {@code done} once written or failed. A frame
+     * that comes out of the queue behind the connection's close frame (queued while the socket was slow) is dropped,
+     * and one Vert.x drops with its queue (the connection closed first) too: each releases its view, as Netty releases
+     * only what reaches it.
      */
     void write(ByteBuf frame, ChannelFutureListener done) {
       ByteBuf view = frame.retainedDuplicate();
@@ -110,7 +114,11 @@ final class RawFrames {
         @Override
         @SuppressWarnings("FutureReturnValueIgnored") // it answers the promise it is given, which reports
         public void write() {
-          connection.write(view, false, promise);
+          if (turns.closing()) {
+            cancel(new ClosedChannelException());
+          } else {
+            connection.write(view, false, promise);
+          }
         }
 
         @Override
