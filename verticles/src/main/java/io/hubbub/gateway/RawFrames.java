@@ -21,10 +21,11 @@ import java.nio.channels.ClosedChannelException;
 /**
  * A live event written to many bridge sockets as one WebSocket frame encoded once. Vert.x's WebSocket encodes each
  * write anew: it copies the message into a new buffer, frames it, and allocates a header for it, socket by socket,
- * which was half of the gateway's work in fan-out ({@code bench/README.md}). Here the whole frame (header and
- * payload) is built once in a direct buffer, and each socket's connection is handed a view of it, through the
- * connection's own write queue: so it is ordered with everything else Vert.x writes to that socket (answers, error
- * frames, pings), and its completion reports when the bytes reached the network, as Vert.x's writes do.
+ * which was about a third of the gateway loop's own (Java) time in fan-out ({@code bench/README.md}). Here the whole
+ * frame (header and payload) is built once in a direct buffer, and each socket's connection is handed a view of it,
+ * through the connection's own write queue: so it is ordered with everything else Vert.x writes to that socket
+ * (answers, error frames, pings), and its completion reports when the bytes reached the network, as Vert.x's writes
+ * do.
  *
  * <p>Only for sockets of the raw WebSocket transport ({@code /eventbus/websocket}) without per-message compression:
  * SockJS's own transports frame messages their way, and a compressed socket compresses each message with the state of
