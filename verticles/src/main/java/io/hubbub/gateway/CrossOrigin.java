@@ -23,7 +23,7 @@ import java.util.stream.Collectors;
  */
 final class CrossOrigin implements Handler<RoutingContext> {
 
-  static final List<String> PATHS = List.of("/api/*", "/js/*", "/vendor/*", "/eventbus/*");
+  static final List<String> PATHS = List.of("/api/*", "/js/*", "/vendor/*", GatewayVerticle.BRIDGE_PATH + "/*");
   private static final int PREFLIGHT_MAX_AGE_S = 600;
 
   private final CorsHandler cors;

@@ -50,6 +50,8 @@ public final class GatewayVerticle extends VerticleBase {
   /** Where a gateway leaves the port its MQTT listener listens on (when it has one). */
   public static final String MQTT_PORT_KEY = "mqttPort";
   private static final String SOCKJS_LIBRARY = "/vendor/sockjs.min.js";
+  /** Where the event-bus bridge (SockJS and its raw WebSocket) is mounted. */
+  static final String BRIDGE_PATH = "/eventbus";
 
   private Consumers consumers;
   private final HubbubConf conf;
@@ -97,11 +99,11 @@ public final class GatewayVerticle extends VerticleBase {
     liveHttp = new LiveHttp(vertx, principals, streams, http.idleTimeoutSeconds(), limits.liveStreams(),
       io.hubbub.Node.registry());
     new HttpApi(vertx, principals, streams, liveHttp, timeoutMs).mount(router, maxBody);
-    router.post("/eventbus/*").handler(BodyHandler.create(false).setBodyLimit(maxBody));
+    router.post(BRIDGE_PATH + "/*").handler(BodyHandler.create(false).setBodyLimit(maxBody));
     // the SockJS iframe (old browsers' fallback) loads the client from this gateway, never from a CDN
     // SockJS's HTTP transports stream frames: gzip would hold them back (the WebSocket has its own deflate, off)
-    router.route("/eventbus/*").handler(GatewayVerticle::uncompressed);
-    router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, new SockJSHandlerOptions().setLibraryURL(SOCKJS_LIBRARY))
+    router.route(BRIDGE_PATH + "/*").handler(GatewayVerticle::uncompressed);
+    router.route(BRIDGE_PATH + "/*").subRouter(SockJSHandler.create(vertx, new SockJSHandlerOptions().setLibraryURL(SOCKJS_LIBRARY))
       .bridge(Bridge.options(timeoutMs), bridge::handle));
     router.get().handler(GatewayVerticle::pageHeaders);
     router.get("/sensors").handler(ctx -> ctx.reroute("/sensors.html"));

@@ -154,7 +154,7 @@ final class LiveFanout {
             outbox.socket.write(frame).onComplete(done -> written(outbox, size));
           } else {
             if (shared == null) {
-              shared = RawFrames.frame(lane.context(), frame);
+              shared = RawFrames.frame(lane.alloc(), frame);
             }
             lane.write(shared, done -> written(outbox, size));
           }

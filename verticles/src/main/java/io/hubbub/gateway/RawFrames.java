@@ -1,8 +1,8 @@
 package io.hubbub.gateway;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
@@ -37,7 +37,7 @@ import java.nio.channels.ClosedChannelException;
 final class RawFrames {
 
   /** The raw WebSocket transport's path: the bridge's mount point and {@code /websocket}. */
-  static final String RAW_PATH = "/eventbus/websocket";
+  static final String RAW_PATH = GatewayVerticle.BRIDGE_PATH + "/websocket";
   private static final int FIN_BINARY = 0x82;
 
   private RawFrames() {
@@ -67,11 +67,11 @@ final class RawFrames {
   }
 
   /** The whole WebSocket frame of one unfragmented binary message (a server's: unmasked), in a direct buffer. */
-  static ByteBuf frame(ChannelHandlerContext allocator, Buffer payload) {
+  static ByteBuf frame(ByteBufAllocator allocator, Buffer payload) {
     ByteBuf bytes = ((BufferInternal) payload).getByteBuf();
     int length = bytes.readableBytes();
     int header = length < 126 ? 2 : length <= 0xFFFF ? 4 : 10;
-    ByteBuf frame = allocator.alloc().directBuffer(header + length);
+    ByteBuf frame = allocator.directBuffer(header + length);
     frame.writeByte(FIN_BINARY);
     if (length < 126) {
       frame.writeByte(length);
@@ -93,8 +93,9 @@ final class RawFrames {
       this.turns = turns;
     }
 
-    ChannelHandlerContext context() {
-      return connection.channelHandlerContext();
+    /** The connection's allocator, for the shared frame. */
+    ByteBufAllocator alloc() {
+      return connection.channel().alloc();
     }
 
     /** False once the connection closed or wrote its close frame: no data frame may follow that. */
