@@ -113,7 +113,7 @@ final class EventStore implements EventLog {
 
   /**
    * The bucket document of consecutive events of one stream ({@code {stream, seq, id, type, data, by, ts}}),
-   * in seq order.
+   * in seq order. Appends write it straight as BSON ({@link RawBuckets#writeBucket}, the same bytes).
    */
   static JsonObject bucket(String stream, List<JsonObject> events) {
     JsonArray stored = new JsonArray();
@@ -243,15 +243,15 @@ final class EventStore implements EventLog {
   }
 
   private Future<Void> insertBuckets(List<JsonObject> events) {
-    List<JsonObject> inserts = new ArrayList<>();
+    List<RawBuckets.Chunk> inserts = new ArrayList<>();
     Map<String, List<JsonObject>> byStream = new LinkedHashMap<>();
     events.forEach(e -> byStream.computeIfAbsent(e.getString("stream"), s -> new ArrayList<>()).add(e));
     byStream.forEach((stream, list) -> {
       for (int from = 0; from < list.size(); from += MAX_BUCKET_EVENTS) {
-        inserts.add(bucket(stream, list.subList(from, Math.min(list.size(), from + MAX_BUCKET_EVENTS))));
+        inserts.add(new RawBuckets.Chunk(stream, list.subList(from, Math.min(list.size(), from + MAX_BUCKET_EVENTS))));
       }
     });
-    return calls.guard(raw.insert(inserts, calls.writes()));
+    return calls.guard(raw.insertBuckets(inserts, calls.writes()));
   }
 
   /**

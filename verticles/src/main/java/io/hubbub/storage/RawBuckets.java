@@ -19,6 +19,7 @@ import io.vertx.ext.mongo.WriteOption;
 import io.vertx.ext.mongo.impl.codec.json.JsonObjectCodec;
 import org.bson.BsonArray;
 import org.bson.BsonBinaryWriter;
+import org.bson.BsonWriter;
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
 import org.bson.BsonString;
@@ -33,6 +34,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 
 /**
  * The buckets collection as BSON bytes ({@link RawBsonDocument}), through the MongoDB driver's own reactive-streams
@@ -42,8 +44,9 @@ import java.util.concurrent.TimeUnit;
  * a string per name and value) was the largest share of a catch-up read's CPU once the store answered stored bytes;
  * {@link EventPage} writes each event's JSON straight from the bytes.
  *
- * <p>Inserts: each bucket is encoded here, once, into a heap buffer by the same codec vertx-mongo-client uses (so
- * the stored bytes are the same), and the driver copies those bytes into its message whole. Through
+ * <p>Inserts: each bucket is encoded here, once, into a heap buffer, written straight from the events with each
+ * event's data encoded by the codec vertx-mongo-client uses (so the stored bytes are the same as through that
+ * client), and the driver copies those bytes into its message whole. Through
  * vertx-mongo-client the driver encoded the {@code JsonObject} itself into its pooled direct buffers, a reference
  * count check per byte of every string: the largest single cost of an append of 1,000 events.
  *
@@ -97,30 +100,50 @@ final class RawBuckets {
   }
 
   /**
-   * Inserts buckets, in order, as one bulk write with {@code writes} as its write concern ({@code null}: the
-   * connection string's), answered on the caller's Vert.x context once the store acknowledged it. A failure is the
-   * driver's (a duplicate key is a {@link com.mongodb.MongoBulkWriteException}, as through vertx-mongo-client).
+   * Inserts the buckets of {@code chunks} (each consecutive events of one stream, in seq order: the document
+   * {@link EventStore#bucket} makes of them), in order, as one bulk write with {@code writes} as its write concern
+   * ({@code null}: the connection string's), answered on the caller's Vert.x context once the store acknowledged it.
+   * A failure is the driver's (a duplicate key is a {@link com.mongodb.MongoBulkWriteException}, as through
+   * vertx-mongo-client).
    */
+  Future<Void> insertBuckets(List<Chunk> chunks, WriteOption writes) {
+    return insertEncoded(encode(chunks, (writer, chunk) -> writeBucket(writer, chunk.stream(), chunk.events())), writes);
+  }
+
+  /** As {@link #insertBuckets}, for any documents, each encoded by vertx-mongo-client's codec. */
   Future<Void> insert(List<JsonObject> documents, WriteOption writes) {
+    return insertEncoded(encode(documents), writes);
+  }
+
+  private Future<Void> insertEncoded(List<RawBsonDocument> documents, WriteOption writes) {
     List<InsertOneModel<RawBsonDocument>> inserts = new ArrayList<>(documents.size());
-    for (RawBsonDocument document : encode(documents)) {
+    for (RawBsonDocument document : documents) {
       inserts.add(new InsertOneModel<>(document));
     }
     MongoCollection<RawBsonDocument> into = writes == null ? buckets : buckets.withWriteConcern(concern(writes));
     return all(into.bulkWrite(inserts, new BulkWriteOptions().ordered(true))).mapEmpty();
   }
 
-  /**
-   * Documents' BSON, byte for byte as vertx-mongo-client writes them, one after the other in one buffer: it doubles
-   * as it fills, so a write of one event allocates little and one of 1,000 (some 200 KB) copies less than it holds
-   * (a buffer per 30 KB bucket, each growing from small, was copied over and over).
-   */
+  /** Consecutive events of one stream, in seq order, that are one bucket. */
+  record Chunk(String stream, List<JsonObject> events) {
+  }
+
+  /** Documents' BSON, byte for byte as vertx-mongo-client writes them ({@link #encode(List, BiConsumer)}). */
   static List<RawBsonDocument> encode(List<JsonObject> documents) {
-    BasicOutputBuffer buffer = new BasicOutputBuffer(4 * 1024);
+    return encode(documents, (writer, document) -> CODEC.encode(writer, document, COLLECTIBLE));
+  }
+
+  /**
+   * Documents' BSON, each written by {@code write}, one after the other in one buffer: it doubles as it fills, so a
+   * write of one event allocates little and one of 1,000 (some 200 KB) copies less than it holds (a buffer per 30 KB
+   * bucket, each growing from small, was copied over and over).
+   */
+  static <T> List<RawBsonDocument> encode(List<T> documents, BiConsumer<BsonWriter, T> write) {
+    AsciiOutputBuffer buffer = new AsciiOutputBuffer(4 * 1024);
     int[] ends = new int[documents.size()];
     try (BsonBinaryWriter writer = new BsonBinaryWriter(buffer)) {
       for (int i = 0; i < ends.length; i++) {
-        CODEC.encode(writer, documents.get(i), COLLECTIBLE);
+        write.accept(writer, documents.get(i));
         ends[i] = buffer.getPosition();
       }
     }
@@ -131,6 +154,98 @@ final class RawBuckets {
       encoded.add(new RawBsonDocument(bytes, start, ends[i] - start));
     }
     return encoded;
+  }
+
+  /**
+   * The document {@link EventStore#bucket} makes of a stream's events, written straight as its BSON: byte for byte
+   * what vertx-mongo-client's codec writes of that document (each event's {@code data} is written by that codec), but
+   * without a JSON object per event and a map entry per field made first, only for the codec to take them apart again.
+   * {@code BucketBsonTest} holds the two to the same bytes.
+   */
+  static void writeBucket(BsonWriter writer, String stream, List<JsonObject> events) {
+    long first = events.get(0).getLong("seq");
+    JsonObject newest = events.get(events.size() - 1);
+    writer.writeStartDocument();
+    writer.writeString("_id", EventStore.key(stream, first));
+    writer.writeString("stream", stream);
+    writer.writeInt64("first", first);
+    writeLong(writer, "last", newest.getLong("seq"));
+    writeString(writer, "ts", newest.getString("ts"));
+    writer.writeStartArray("sids");
+    for (JsonObject event : events) {
+      writer.writeString(EventStore.idKey(stream, event.getString("id")));
+    }
+    writer.writeEndArray();
+    writer.writeStartArray("events");
+    for (JsonObject event : events) {
+      writer.writeStartDocument();
+      writeLong(writer, "seq", event.getLong("seq"));
+      writeString(writer, "id", event.getString("id"));
+      writeString(writer, "type", event.getString("type"));
+      JsonObject data = event.getJsonObject("data");
+      writer.writeName("data");
+      if (data == null) {
+        writer.writeNull();
+      } else {
+        CODEC.encode(writer, data, COLLECTIBLE);
+      }
+      writeString(writer, "by", event.getString("by"));
+      writeString(writer, "ts", event.getString("ts"));
+      writer.writeEndDocument();
+    }
+    writer.writeEndArray();
+    writer.writeEndDocument();
+  }
+
+  /** A string field, or a null one where the value is null, as the codec writes a JSON object's null. */
+  private static void writeString(BsonWriter writer, String name, String value) {
+    if (value == null) {
+      writer.writeNull(name);
+    } else {
+      writer.writeString(name, value);
+    }
+  }
+
+  private static void writeLong(BsonWriter writer, String name, Long value) {
+    if (value == null) {
+      writer.writeNull(name);
+    } else {
+      writer.writeInt64(name, value);
+    }
+  }
+
+  /**
+   * The driver's heap buffer, writing a string of ASCII characters (names, ids, stream names, times: nearly every
+   * string of a bucket) in one copy. The driver's own way writes every string a character at a time, each a call
+   * that checks the buffer is open and large enough: the costliest frame of storage's event loop in appends of
+   * 1,000 events. Any other string is written the driver's way, so the bytes are the same.
+   */
+  static final class AsciiOutputBuffer extends BasicOutputBuffer {
+
+    private byte[] ascii = new byte[64];
+
+    AsciiOutputBuffer(int initialSize) {
+      super(initialSize);
+    }
+
+    @Override
+    protected int writeCharacters(String str, boolean checkForNullCharacters) {
+      int length = str.length();
+      if (ascii.length <= length) {
+        ascii = new byte[Math.max(length + 1, 2 * ascii.length)];
+      }
+      byte[] bytes = ascii;
+      for (int i = 0; i < length; i++) {
+        char c = str.charAt(i);
+        if (c >= 0x80 || c == 0) { // the driver's way: UTF-8, and a NUL refused in a name, written in a string
+          return super.writeCharacters(str, checkForNullCharacters);
+        }
+        bytes[i] = (byte) c;
+      }
+      bytes[length] = 0;
+      writeBytes(bytes, 0, length + 1);
+      return length + 1;
+    }
   }
 
   private static WriteConcern concern(WriteOption writes) {

@@ -1,0 +1,120 @@
+package io.hubbub.storage;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.impl.codec.json.JsonObjectCodec;
+import org.bson.BsonBinaryWriter;
+import org.bson.BsonSerializationException;
+import org.bson.ByteBuf;
+import org.bson.RawBsonDocument;
+import org.bson.codecs.EncoderContext;
+import org.bson.io.BasicOutputBuffer;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * A bucket written straight as BSON ({@link RawBuckets#writeBucket}, through {@link RawBuckets.AsciiOutputBuffer}) is
+ * byte for byte what vertx-mongo-client's codec writes, into the driver's own buffer, of the document
+ * {@link EventStore#bucket} makes of the same events: whatever the strings hold, whichever fields are null or absent.
+ */
+class BucketBsonTest {
+
+  private static final JsonObjectCodec CODEC = new JsonObjectCodec(new JsonObject());
+  private static final EncoderContext COLLECTIBLE = EncoderContext.builder().isEncodingCollectibleDocument(true).build();
+
+  /** The codec's bytes of {@code document}, in the driver's buffer, as vertx-mongo-client would write it. */
+  private static byte[] byTheCodec(JsonObject document) {
+    BasicOutputBuffer buffer = new BasicOutputBuffer();
+    try (BsonBinaryWriter writer = new BsonBinaryWriter(buffer)) {
+      CODEC.encode(writer, document, COLLECTIBLE);
+    }
+    return buffer.toByteArray();
+  }
+
+  /** A document's own range of the buffer it shares. */
+  private static byte[] bytes(RawBsonDocument document) {
+    ByteBuf range = document.getByteBuffer();
+    return Arrays.copyOfRange(range.array(), range.position(), range.position() + range.remaining());
+  }
+
+  private static byte[] written(String stream, List<JsonObject> events) {
+    return bytes(RawBuckets.encode(List.of(events), (writer, bucket) -> RawBuckets.writeBucket(writer, stream, bucket))
+      .get(0));
+  }
+
+  private static JsonObject event(long seq, String id, String type, Object data, String by, String ts) {
+    return new JsonObject().put("stream", "s").put("seq", seq).put("id", id).put("type", type).put("data", data)
+      .put("by", by).put("ts", ts);
+  }
+
+  @Test
+  void aBucketIsTheCodecsBytesOfItsDocument() {
+    String lone = "lone \uD800 surrogate";
+    List<JsonObject> events = List.of(
+      event(7, "0190f3c1-aaaa-7bbb-8ccc-000000000001", "NOTE",
+        new JsonObject().put("text", "plain").put("n", 1).put("big", 1L << 40).put("x", 1.5).put("yes", true)
+          .put("none", (Object) null), "alice", "2026-12-04T22:00:00.000Z"),
+      event(8, "id-2", "Grüße", new JsonObject().put("text", "héllo wörld 😀").put("nul", "a\0b").put("lone", lone)
+        .put("nested", new JsonObject().put("list", new JsonArray().add(1).add("two").add(new JsonObject().put("k", "v"))
+          .add(new JsonArray()).addNull())), "bøb", "2026-12-04T22:00:00.001Z"),
+      event(9, "id-3", "WITH_ID", new JsonObject().put("a", 1).put("_id", "comes first"), null, null),
+      event(10, "id-4", "NO_DATA", null, "carol", "2026-12-04T22:00:00.003Z"),
+      new JsonObject().put("stream", "s").put("seq", 11).put("id", "id-5").put("type", "ABSENT")
+        .put("data", new JsonObject().put("long", "x".repeat(5_000)).put("longer", "ü".repeat(3_000)))
+    );
+    String stream = "app.chat:room-1";
+    assertArrayEquals(byTheCodec(EventStore.bucket(stream, events)), written(stream, events));
+    for (int i = 0; i < events.size(); i++) {
+      List<JsonObject> one = events.subList(i, i + 1);
+      assertArrayEquals(byTheCodec(EventStore.bucket(stream, one)), written(stream, one), "event " + i + " alone");
+    }
+  }
+
+  @Test
+  void randomStringsAreWrittenAsTheDriverWritesThem() {
+    Random random = new Random(16);
+    char[] alphabet = {'a', 'Z', '0', ' ', '"', '\\', '\0', '\u007f', '\u0080', 'é', '\u07ff', '\u0800', '€',
+      '\uD83D', '\uDE00', '\uFFFF'};
+    for (int round = 0; round < 500; round++) {
+      char[] chars = new char[random.nextInt(200)];
+      for (int i = 0; i < chars.length; i++) {
+        chars[i] = random.nextInt(4) == 0 ? alphabet[random.nextInt(alphabet.length)] : (char) ('a' + random.nextInt(26));
+      }
+      String text = new String(chars);
+      List<JsonObject> events = List.of(event(round + 1L, "id", "T", new JsonObject().put("s", text)
+        .put("list", new JsonArray().add(text)), "by", "ts"));
+      assertArrayEquals(byTheCodec(EventStore.bucket("s", events)), written("s", events), "round " + round);
+    }
+  }
+
+  @Test
+  void documentsShareOneBufferEachItsOwnRange() {
+    List<JsonObject> documents = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      documents.add(new JsonObject().put("_id", "k" + i).put("pad", "p".repeat(i * 37)));
+    }
+    List<RawBsonDocument> encoded = RawBuckets.encode(documents);
+    assertEquals(documents.size(), encoded.size());
+    for (int i = 0; i < documents.size(); i++) {
+      RawBsonDocument document = encoded.get(i);
+      assertArrayEquals(byTheCodec(documents.get(i)), bytes(document));
+      assertEquals("k" + i, document.getString("_id").getValue());
+    }
+  }
+
+  @Test
+  void aNameHoldingNulIsRefusedAsTheDriverRefusesIt() {
+    try (BsonBinaryWriter writer = new BsonBinaryWriter(new RawBuckets.AsciiOutputBuffer(16))) {
+      writer.writeStartDocument();
+      assertThrows(BsonSerializationException.class, () -> writer.writeString("a\0b", "value"));
+    }
+  }
+}
