@@ -58,10 +58,18 @@ final class RawBuckets {
   /** vertx-mongo-client's codec, as its client is configured here (ids as given, never made into ObjectIds). */
   private static final JsonObjectCodec CODEC = new JsonObjectCodec(new JsonObject());
   private static final EncoderContext COLLECTIBLE = EncoderContext.builder().isEncodingCollectibleDocument(true).build();
+  /** The largest buffer made up front for a write of buckets; a larger write grows it. */
+  private static final int MAX_PRESIZE = 16 << 20;
 
   private final Vertx vertx;
   private final MongoClient client;
   private final MongoCollection<RawBsonDocument> buckets;
+  /**
+   * The BSON bytes an event took in the last buckets encoded: the next write's buffer is sized from it, so a batch of
+   * 1,000 events is written into one buffer, not into eight ever larger ones (a sixteenth of what appends in batches
+   * allocated). Read and written by whichever thread encodes: a stale value only sizes a buffer less well.
+   */
+  private volatile int bytesPerEvent = 256;
 
   RawBuckets(Vertx vertx, String uri, String database, long timeoutMs, int poolSize) {
     this.vertx = vertx;
@@ -107,7 +115,19 @@ final class RawBuckets {
    * vertx-mongo-client).
    */
   Future<Void> insertBuckets(List<Chunk> chunks, WriteOption writes) {
-    return insertEncoded(encode(chunks, (writer, chunk) -> writeBucket(writer, chunk.stream(), chunk.events())), writes);
+    int events = 0;
+    for (Chunk chunk : chunks) {
+      events += chunk.events().size();
+    }
+    long expected = (long) events * bytesPerEvent;
+    List<RawBsonDocument> documents = encode(chunks, (writer, chunk) -> writeBucket(writer, chunk.stream(), chunk.events()),
+      (int) Math.min(MAX_PRESIZE, expected + expected / 4 + 512));
+    if (events > 0) {
+      RawBsonDocument last = documents.get(documents.size() - 1);
+      int bytes = last.getByteBuffer().position() + last.getByteBuffer().remaining(); // one buffer's ranges, in order
+      bytesPerEvent = Math.max(1, bytes / events);
+    }
+    return insertEncoded(documents, writes);
   }
 
   /** As {@link #insertBuckets}, for any documents, each encoded by vertx-mongo-client's codec. */
@@ -128,18 +148,17 @@ final class RawBuckets {
   record Chunk(String stream, List<JsonObject> events) {
   }
 
-  /** Documents' BSON, byte for byte as vertx-mongo-client writes them ({@link #encode(List, BiConsumer)}). */
+  /** Documents' BSON, byte for byte as vertx-mongo-client writes them ({@link #encode(List, BiConsumer, int)}). */
   static List<RawBsonDocument> encode(List<JsonObject> documents) {
-    return encode(documents, (writer, document) -> CODEC.encode(writer, document, COLLECTIBLE));
+    return encode(documents, (writer, document) -> CODEC.encode(writer, document, COLLECTIBLE), 4 * 1024);
   }
 
   /**
-   * Documents' BSON, each written by {@code write}, one after the other in one buffer: it doubles as it fills, so a
-   * write of one event allocates little and one of 1,000 (some 200 KB) copies less than it holds (a buffer per 30 KB
-   * bucket, each growing from small, was copied over and over).
+   * Documents' BSON, each written by {@code write}, one after the other in one buffer of {@code initialSize} bytes
+   * that doubles as it fills (a buffer per 30 KB bucket, each growing from small, was copied over and over).
    */
-  static <T> List<RawBsonDocument> encode(List<T> documents, BiConsumer<BsonWriter, T> write) {
-    AsciiOutputBuffer buffer = new AsciiOutputBuffer(4 * 1024);
+  static <T> List<RawBsonDocument> encode(List<T> documents, BiConsumer<BsonWriter, T> write, int initialSize) {
+    AsciiOutputBuffer buffer = new AsciiOutputBuffer(initialSize);
     int[] ends = new int[documents.size()];
     try (BsonBinaryWriter writer = new BsonBinaryWriter(buffer)) {
       for (int i = 0; i < ends.length; i++) {

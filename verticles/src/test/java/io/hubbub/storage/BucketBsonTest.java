@@ -46,8 +46,8 @@ class BucketBsonTest {
   }
 
   private static byte[] written(String stream, List<JsonObject> events) {
-    return bytes(RawBuckets.encode(List.of(events), (writer, bucket) -> RawBuckets.writeBucket(writer, stream, bucket))
-      .get(0));
+    return bytes(RawBuckets.encode(List.of(events), (writer, bucket) -> RawBuckets.writeBucket(writer, stream, bucket),
+      16).get(0));
   }
 
   private static JsonObject event(long seq, String id, String type, Object data, String by, String ts) {
