@@ -239,8 +239,8 @@ final class RawBuckets {
   /**
    * The driver's heap buffer, writing a string of ASCII characters (names, ids, stream names, times: nearly every
    * string of a bucket) in one copy. The driver's own way writes every string a character at a time, each a call
-   * that checks the buffer is open and large enough: the costliest frame of storage's event loop in appends of
-   * 1,000 events. Any other string is written the driver's way, so the bytes are the same.
+   * that checks the buffer is open and large enough: one of the two costliest frames of storage's event loop in
+   * appends of 1,000 events. Any other string is written the driver's way, so the bytes are the same.
    */
   static final class AsciiOutputBuffer extends BasicOutputBuffer {
 
