@@ -407,16 +407,17 @@ public final class StorageBus {
         throw Failures.badRequest("'events' must be an array of 1 to " + MAX_APPEND + " events");
       }
       List<JsonObject> events = new ArrayList<>(list.size());
+      String valid = null; // the stream name last found valid: a batch's events are mostly one stream's, checked once
       for (int i = 0; i < list.size(); i++) {
-        String where = "events[" + i + "]";
         if (!(list.getValue(i) instanceof JsonObject event)) {
-          throw Failures.badRequest(where + " must be an object");
+          throw Failures.badRequest("events[" + i + "] must be an object");
         }
-        if (!(event.getValue("stream") instanceof String stream) || !Streams.isValidName(stream)) {
-          throw Failures.badRequest(where + ": 'stream' is not a valid stream name");
+        if (!(event.getValue("stream") instanceof String stream) || !(stream.equals(valid) || Streams.isValidName(stream))) {
+          throw Failures.badRequest("events[" + i + "]: 'stream' is not a valid stream name");
         }
+        valid = stream;
         if (!(event.getValue("by") instanceof String by) || by.isEmpty()) {
-          throw Failures.badRequest(where + ": 'by' must name the publisher");
+          throw Failures.badRequest("events[" + i + "]: 'by' must name the publisher");
         }
         events.add(event);
       }

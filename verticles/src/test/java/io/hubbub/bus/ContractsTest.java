@@ -109,6 +109,12 @@ class ContractsTest {
     refused(() -> StorageBus.Append.fromJson(new JsonObject().put("events", new JsonArray().add("x"))), "events[0] must be an object");
     refused(() -> StorageBus.Append.fromJson(StorageBus.Append.of(event.copy().put("stream", "Bad")).toJson()), "'stream' is not a valid");
     refused(() -> StorageBus.Append.fromJson(StorageBus.Append.of(event.copy().put("by", "")).toJson()), "'by' must name");
+    // a name is checked once for a run of events of one stream, and again for every other name after it
+    JsonArray mixed = new JsonArray().add(event).add(event).add(event.copy().put("stream", "app.other")).add(event)
+      .add(event.copy().put("stream", "Bad")).add(event);
+    refused(() -> StorageBus.Append.fromJson(new JsonObject().put("events", mixed)), "events[4]: 'stream' is not a valid");
+    refused(() -> StorageBus.Append.fromJson(new JsonObject().put("events", new JsonArray().add(event)
+      .add(event.copy().put("stream", 7)))), "events[1]: 'stream' is not a valid");
     StorageBus.Appended appended = new StorageBus.Appended(java.util.List.of(new JsonObject().put("seq", 1)));
     assertThat(StorageBus.Appended.fromJson(appended.toJson())).isEqualTo(appended);
 
