@@ -92,7 +92,14 @@ class GroupCommitTest {
     assertEquals(2L, seq(again, 1));
     assertEquals(2L, seq(again, 2), "a repeat inside one batch is the same event");
     assertTrue(again.result().getJsonObject(2).getBoolean("duplicate"));
+    assertEquals(again.result().getJsonObject(1).copy().put("duplicate", true), again.result().getJsonObject(2),
+      "the same ack, marked a duplicate");
     assertEquals(2, store.events("s").size());
+
+    Future<JsonArray> twice = commits.submit(of(event("s", "e-1"), event("s", "e-1"), event("s", "e-3")));
+    assertEquals(again.result().getJsonObject(0), twice.result().getJsonObject(0), "a stored id, found");
+    assertEquals(again.result().getJsonObject(0), twice.result().getJsonObject(1), "and found again in the same request");
+    assertEquals(3L, seq(twice, 2));
   }
 
   @Test
