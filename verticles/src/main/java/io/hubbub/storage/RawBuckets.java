@@ -6,9 +6,11 @@ import com.mongodb.WriteConcern;
 import com.mongodb.client.model.BulkWriteOptions;
 import com.mongodb.client.model.InsertOneModel;
 import com.mongodb.connection.TransportSettings;
+import com.mongodb.event.CommandListener;
 import com.mongodb.reactivestreams.client.MongoClient;
 import com.mongodb.reactivestreams.client.MongoClients;
 import com.mongodb.reactivestreams.client.MongoCollection;
+import io.netty.channel.EventLoopGroup;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -50,8 +52,9 @@ import java.util.function.BiConsumer;
  * vertx-mongo-client the driver encoded the {@code JsonObject} itself into its pooled direct buffers, a reference
  * count check per byte of every string: the largest single cost of an append of 1,000 events.
  *
- * <p>The client has its own connections to the same store, from the same connection string, on Vert.x's event loops;
- * each answer is handed to the Vert.x context that asked.
+ * <p>The client has its own connections to the same store, from the same connection string, on the event loop of the
+ * verticle that made it (on any of Vert.x's loops when made off one); each answer is handed to the Vert.x context that
+ * asked, which on that loop takes no thread switch.
  */
 final class RawBuckets {
 
@@ -73,20 +76,32 @@ final class RawBuckets {
   private volatile int bytesPerEvent = 256;
 
   RawBuckets(Vertx vertx, String uri, String database, long timeoutMs, int poolSize) {
+    this(vertx, uri, database, timeoutMs, poolSize, null);
+  }
+
+  /** As above, with {@code commands} told of every command the client sends (tests: which thread reads answers). */
+  RawBuckets(Vertx vertx, String uri, String database, long timeoutMs, int poolSize, CommandListener commands) {
     this.vertx = vertx;
     MongoClientSettings.Builder settings = MongoClientSettings.builder()
       .applyConnectionString(new ConnectionString(uri))
       .applyToClusterSettings(b -> b.serverSelectionTimeout(timeoutMs, TimeUnit.MILLISECONDS))
       .applyToSocketSettings(b -> b.connectTimeout(timeoutMs, TimeUnit.MILLISECONDS))
       .applyToConnectionPoolSettings(b -> b.maxSize(poolSize));
+    if (commands != null) {
+      settings.addCommandListener(commands);
+    }
     if (!vertx.isNativeTransportEnabled()) {
-      // Netty on Vert.x's own event loops, as vertx-mongo-client's connections are: an answer is read by the loop
-      // its connection is on and handed to the caller's. The driver's default (the JDK's asynchronous channels)
-      // passes each answer between the threads of its own pool first: some four thread switches and ~60 µs of CPU
-      // more an insert of one document (`perf stat` here). (Under the native transport the loops' channels are not
-      // the NIO ones the driver makes, and it keeps its default.)
-      settings.transportSettings(TransportSettings.nettyBuilder()
-        .eventLoopGroup(((VertxInternal) vertx).nettyEventLoopGroup()).build());
+      // Netty on Vert.x's own event loops, as vertx-mongo-client's connections are, and when made on an event loop
+      // (storage's verticle) on that loop alone: an answer is read by the thread that asked and goes on there, where
+      // on any other loop it was read and then handed over (one publisher: ~3.5 thread switches fewer an append,
+      // bench/README "Append"). The driver's default (the JDK's asynchronous channels) passed each answer between
+      // the threads of its own pool first: some four thread switches and ~60 µs of CPU more an insert of one
+      // document (`perf stat` here). (Under the native transport the loops' channels are not the NIO ones the
+      // driver makes, and it keeps its default.)
+      ContextInternal caller = ((VertxInternal) vertx).getContext();
+      EventLoopGroup loops = caller != null && caller.isEventLoopContext() ? caller.nettyEventLoop()
+        : ((VertxInternal) vertx).nettyEventLoopGroup();
+      settings.transportSettings(TransportSettings.nettyBuilder().eventLoopGroup(loops).build());
     }
     client = MongoClients.create(settings.build());
     buckets = client.getDatabase(database).getCollection(EventStore.BUCKETS, RawBsonDocument.class);

@@ -1,5 +1,7 @@
 package io.hubbub.storage;
 
+import com.mongodb.event.CommandListener;
+import com.mongodb.event.CommandSucceededEvent;
 import io.hubbub.support.TestStore;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -20,6 +22,8 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -40,7 +44,11 @@ class RawBucketsTest {
 
   @AfterEach
   void close(Vertx vertx) throws Exception {
-    for (RawBuckets client : clients) {
+    List<RawBuckets> made;
+    synchronized (clients) {
+      made = List.copyOf(clients);
+    }
+    for (RawBuckets client : made) {
       vertx.executeBlocking(() -> {
         client.close();
         return null;
@@ -90,9 +98,45 @@ class RawBucketsTest {
     });
   }
 
+  /**
+   * Made on an event loop (as storage's verticle makes it), the client reads the store's answers on that loop, so an
+   * answer goes on where it was read instead of being handed from another loop to the one that asked.
+   */
+  @Test
+  void madeOnAnEventLoopItReadsItsAnswersOnThatLoop(Vertx vertx, VertxTestContext ctx) {
+    Set<String> readers = ConcurrentHashMap.newKeySet();
+    CommandListener commands = new CommandListener() {
+      @Override
+      public void commandSucceeded(CommandSucceededEvent event) {
+        if (event.getCommandName().equals("insert")) {
+          readers.add(Thread.currentThread().getName());
+        }
+      }
+    };
+    Context context = vertx.getOrCreateContext();
+    context.runOnContext(v -> {
+      String loop = Thread.currentThread().getName();
+      RawBuckets raw = new RawBuckets(vertx, TestStore.uri(), TestStore.freshDatabase(), 10_000, 2, commands);
+      synchronized (clients) {
+        clients.add(raw);
+      }
+      Future<Void> inserts = Future.succeededFuture();
+      for (int i = 1; i <= 10; i++) {
+        JsonObject document = new JsonObject().put("_id", "s|" + i).put("n", i);
+        inserts = inserts.compose(done -> raw.insert(List.of(document), WriteOption.JOURNALED));
+      }
+      inserts.onComplete(ctx.succeeding(done -> ctx.verify(() -> {
+        assertEquals(Set.of(loop), readers, "the threads that read the answers");
+        ctx.completeNow();
+      })));
+    });
+  }
+
   private RawBuckets client(Vertx vertx, String uri) {
     RawBuckets raw = new RawBuckets(vertx, uri, TestStore.freshDatabase(), 10_000, 2);
-    clients.add(raw);
+    synchronized (clients) {
+      clients.add(raw);
+    }
     return raw;
   }
 }
