@@ -327,8 +327,8 @@ class ClusterIT {
 
   @Test
   void truncationAndDeletionsReachTheOwnersOfTheirStreamsOnAnyNode() throws Exception {
-    String admin = cluster.call("edge-2", "POST", "/api/sessions", null, new JsonObject().put("username", TestConf.ADMIN)
-      .put("password", TestConf.ADMIN_PASSWORD)).json().getString("token");
+    String admin = cluster.callWhenAvailable("edge-2", "POST", "/api/sessions", null, new JsonObject().put("username", TestConf.ADMIN)
+      .put("password", TestConf.ADMIN_PASSWORD), 201).json().getString("token");
     String dora = login("dora", "edge-1");
     for (int i = 0; i < 30; i++) {
       assertEquals(201, cluster.call("edge-1", "POST", "/api/streams/app.spread/events", dora, new JsonObject().put("type", "E")
@@ -436,10 +436,8 @@ class ClusterIT {
     }
   }
 
-  private String login(String user, String edge) throws Exception {
-    JsonObject credentials = new JsonObject().put("username", user).put("password", "password-" + user);
-    cluster.call(edge, "POST", "/api/users", null, credentials);
-    return cluster.call(edge, "POST", "/api/sessions", null, credentials).json().getString("token");
+  private String login(String user, String edge) {
+    return cluster.signUpAndLogIn(edge, user);
   }
 
   private BridgeClient bridge(String edge, String bearer) throws Exception {

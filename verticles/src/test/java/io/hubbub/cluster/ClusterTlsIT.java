@@ -47,7 +47,7 @@ class ClusterTlsIT {
       eventually("storage-1 owns every partition", () -> cluster.owners("edge-1").getOrDefault("storage-1", 0) == 64, 60);
 
       // gateway → auth → storage, across the two JVMs over TLS
-      String token = signUpAndLogIn(cluster, "erin");
+      String token = cluster.signUpAndLogIn("edge-1", "erin");
       JsonObject event = new JsonObject().put("type", "SECURE").put("data", new JsonObject().put("n", 1));
       Response first = cluster.call("edge-1", "POST", "/api/streams/app.tls/events", token, event);
       assertEquals(201, first.status(), first.text());
@@ -97,11 +97,5 @@ class ClusterTlsIT {
     } finally {
       intruder.close().await(30, TimeUnit.SECONDS);
     }
-  }
-
-  private static String signUpAndLogIn(TestCluster cluster, String user) throws Exception {
-    JsonObject credentials = new JsonObject().put("username", user).put("password", "password-" + user);
-    assertEquals(201, cluster.call("edge-1", "POST", "/api/users", null, credentials).status());
-    return cluster.call("edge-1", "POST", "/api/sessions", null, credentials).json().getString("token");
   }
 }

@@ -49,9 +49,7 @@ class SplitBrainIT {
       cluster.start(node);
     }
     awaitBalanced();
-    JsonObject credentials = new JsonObject().put("username", "frank").put("password", "password-frank");
-    cluster.call("edge-1", "POST", "/api/users", null, credentials);
-    token = cluster.call("edge-1", "POST", "/api/sessions", null, credentials).json().getString("token");
+    token = cluster.signUpAndLogIn("edge-1", "frank");
   }
 
   @AfterAll
