@@ -71,7 +71,7 @@ class ClusterIT {
       System.out.println("restarted after a test before left them dead: " + restarted);
       eventually("both storage nodes own their share", () -> cluster.owners("edge-1").size() == 2
         && cluster.owners("edge-1").values().stream().allMatch(n -> n == StorageBus.DEFAULT_PARTITIONS / 2), 60);
-      token = login("carol", "edge-1");
+      token = cluster.logIn("edge-1", "carol"); // signed up by startCluster
     }
   }
 

@@ -20,10 +20,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -39,16 +39,13 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class RawBucketsTest {
 
-  private final List<RawBuckets> clients = new ArrayList<>();
+  /** Added to from a test's event loop too. */
+  private final List<RawBuckets> clients = new CopyOnWriteArrayList<>();
   private ServerSocket silent;
 
   @AfterEach
   void close(Vertx vertx) throws Exception {
-    List<RawBuckets> made;
-    synchronized (clients) {
-      made = List.copyOf(clients);
-    }
-    for (RawBuckets client : made) {
+    for (RawBuckets client : clients) {
       vertx.executeBlocking(() -> {
         client.close();
         return null;
@@ -117,9 +114,7 @@ class RawBucketsTest {
     context.runOnContext(v -> {
       String loop = Thread.currentThread().getName();
       RawBuckets raw = new RawBuckets(vertx, TestStore.uri(), TestStore.freshDatabase(), 10_000, 2, commands);
-      synchronized (clients) {
-        clients.add(raw);
-      }
+      clients.add(raw);
       Future<Void> inserts = Future.succeededFuture();
       for (int i = 1; i <= 10; i++) {
         JsonObject document = new JsonObject().put("_id", "s|" + i).put("n", i);
@@ -134,9 +129,7 @@ class RawBucketsTest {
 
   private RawBuckets client(Vertx vertx, String uri) {
     RawBuckets raw = new RawBuckets(vertx, uri, TestStore.freshDatabase(), 10_000, 2);
-    synchronized (clients) {
-      clients.add(raw);
-    }
+    clients.add(raw);
     return raw;
   }
 }
