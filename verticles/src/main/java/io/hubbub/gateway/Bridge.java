@@ -186,11 +186,11 @@ final class Bridge {
   /** Replaces the frame's headers by the principal its token names, or the reason it names none. */
   private Future<Void> authenticate(BridgeEvent event, JsonObject raw) {
     String authorization = BridgeSocket.authorization(raw);
-    return principals.resolve(authorization)
+    return principals.header(authorization)
       .map(principal -> {
         JsonObject headers = BridgeSocket.origin(event.socket(), raw);
         if (principal != null) {
-          headers.put(Caller.PRINCIPAL_HEADER, principal.encode());
+          headers.put(Caller.PRINCIPAL_HEADER, principal);
         }
         raw.put("headers", headers);
         return (Void) null;

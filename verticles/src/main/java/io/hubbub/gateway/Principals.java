@@ -3,6 +3,7 @@ package io.hubbub.gateway;
 import com.github.benmanes.caffeine.cache.Cache;
 import io.hubbub.Caches;
 import io.hubbub.bus.AuthBus;
+import io.hubbub.bus.Caller;
 import io.hubbub.bus.Failures;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -38,7 +39,22 @@ final class Principals {
    * A token's principal until {@code until}, looked up again in the background from {@code refreshAt} on; or
    * (principal null) the reason it was refused.
    */
-  private record Cached(JsonObject principal, long until, long refreshAt, String refusal) {
+  private record Cached(Known known, long until, long refreshAt, String refusal) {
+
+    JsonObject principal() {
+      return known == null ? null : known.principal();
+    }
+  }
+
+  /**
+   * A principal and its JSON as {@link Caller#PRINCIPAL_HEADER} carries it, encoded once a lookup: the bridge puts
+   * it on every frame a socket sends.
+   */
+  private record Known(JsonObject principal, String header) {
+
+    static Known of(JsonObject principal) {
+      return new Known(principal, principal.encode());
+    }
   }
 
   private final Vertx vertx;
@@ -47,7 +63,7 @@ final class Principals {
   private final MessageConsumer<Object> revocations;
   private final List<Consumer<String>> revoked = new ArrayList<>();
   /** Lookups in flight, shared by the frames that carry the same token, so they complete in the order they came. */
-  private final Map<String, Future<JsonObject>> pending = new HashMap<>();
+  private final Map<String, Future<Known>> pending = new HashMap<>();
   /** Counts revocations: a lookup that started before one does not cache what it found. */
   private long generation;
   private final Cache<String, Cached> cache = Caches.bounded(MAX_CACHED);
@@ -89,6 +105,18 @@ final class Principals {
 
   /** The principal of an Authorization value; null (anonymous) when there is none; 401 when it is bad. */
   Future<JsonObject> resolve(String authorization) {
+    return known(authorization).map(known -> known == null ? null : known.principal());
+  }
+
+  /**
+   * The same principal as {@link Caller#PRINCIPAL_HEADER} carries it (its JSON, encoded once, not once a frame); null
+   * (anonymous) when there is none; 401 when it is bad.
+   */
+  Future<String> header(String authorization) {
+    return known(authorization).map(known -> known == null ? null : known.header());
+  }
+
+  private Future<Known> known(String authorization) {
     if (authorization == null || authorization.isEmpty()) {
       return Future.succeededFuture();
     }
@@ -97,21 +125,22 @@ final class Principals {
       return Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, "expected 'Authorization: Bearer <token>'"));
     }
     String token = authorization.substring(BEARER.length()).trim();
-    if (!AuthBus.isWellFormed(token)) {
-      return Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, "unknown or expired session"));
-    }
     long now = clock.getAsLong();
+    // only a well-formed token is ever looked up, so only such a token is found here: its form is checked on a miss
     Cached cached = cache.getIfPresent(token);
     if (cached != null && cached.until() > now) {
-      if (cached.principal() == null) {
+      if (cached.known() == null) {
         return Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, cached.refusal()));
       }
       if (now >= cached.refreshAt() && !pending.containsKey(token)) {
         lookup(token, now); // its outcome replaces the entry: a revoked or expired token is refused from then on
       }
-      return Future.succeededFuture(cached.principal());
+      return Future.succeededFuture(cached.known());
     }
-    Future<JsonObject> inFlight = pending.get(token);
+    if (!AuthBus.isWellFormed(token)) {
+      return Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, "unknown or expired session"));
+    }
+    Future<Known> inFlight = pending.get(token);
     return inFlight != null ? inFlight : lookup(token, now);
   }
 
@@ -120,13 +149,13 @@ final class Principals {
    * session), looked up again in the background after 50 to 75% of that, at random, so tokens first seen together
    * are not all looked up again in the same second; a refusal for {@value #REFUSED_MS} ms.
    */
-  private Future<JsonObject> lookup(String token, long now) {
+  private Future<Known> lookup(String token, long now) {
     long startedAt = generation;
-    Future<JsonObject> lookup = AuthBus.VERIFY.request(vertx.eventBus(), new AuthBus.Token(token), timeoutMs).map(principal -> {
+    Future<Known> lookup = AuthBus.VERIFY.request(vertx.eventBus(), new AuthBus.Token(token), timeoutMs).map(principal -> {
       long until = Math.min(now + CACHE_MS, principal.getLong("expiresAt", now + CACHE_MS));
       long refreshAt = Math.min(until, now + CACHE_MS / 2 + ThreadLocalRandom.current().nextLong(CACHE_MS / 4));
-      JsonObject clean = AuthBus.principal(principal.getString("name"), principal.getString("kind"),
-        principal.getBoolean("admin", false));
+      Known clean = Known.of(AuthBus.principal(principal.getString("name"), principal.getString("kind"),
+        principal.getBoolean("admin", false)));
       if (generation == startedAt) {
         cache.put(token, new Cached(clean, until, refreshAt, null));
       }

@@ -21,6 +21,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The gateway's principal cache against the real auth verticle and store, its clock in the test's hands: a principal
@@ -102,5 +106,24 @@ class PrincipalsTest {
     now.addAndGet(37_000); // 107 s: that entry's minute is up too
     assertEquals("uma", resolvedAtOnce(principals, token, false));
     assertEquals(3, lookups.get(), "an expired principal is looked up before it is answered");
+  }
+
+  @Test
+  void theHeaderABridgeFrameCarriesIsThePrincipalEncodedOnceALookup() throws Exception {
+    String token = node.user("ursula").await(30, TimeUnit.SECONDS);
+    Principals principals = on(() -> {
+      Principals created = new Principals(context.owner(), 5_000, now::get);
+      return created.ready().map(created);
+    });
+    String first = on(() -> principals.header(Principals.BEARER + token));
+    String again = on(() -> principals.header(Principals.BEARER + token));
+    JsonObject resolved = on(() -> principals.resolve(Principals.BEARER + token));
+
+    assertEquals(resolved, new JsonObject(first), "the header is the principal resolve answers");
+    assertEquals("ursula", resolved.getString("name"));
+    assertSame(first, again, "a cached principal's header is not encoded again");
+    assertNull(on(() -> principals.header(null)), "no token, no principal");
+    Throwable refused = assertThrows(Exception.class, () -> on(() -> principals.header(Principals.BEARER + "not a token")));
+    assertTrue(refused.getMessage().contains("unknown or expired session"), refused.getMessage());
   }
 }
