@@ -37,7 +37,7 @@ final class Principals {
 
   /**
    * A token's principal until {@code until}, looked up again in the background from {@code refreshAt} on; or
-   * (principal null) the reason it was refused.
+   * ({@code known} null) the reason it was refused.
    */
   private record Cached(Known known, long until, long refreshAt, String refusal) {
 
