@@ -190,7 +190,7 @@ final class Bridge {
       .map(principal -> {
         JsonObject headers = BridgeSocket.origin(event.socket(), raw);
         if (principal != null) {
-          headers.put(Caller.PRINCIPAL_HEADER, principal);
+          headers.put(Caller.PRINCIPAL_HEADER, principal); // the principal's JSON, encoded once a lookup
         }
         raw.put("headers", headers);
         return (Void) null;

@@ -63,6 +63,14 @@ class PrincipalsTest {
     return promise.future().await(10, TimeUnit.SECONDS);
   }
 
+  /** A principal cache on the test's context and clock, once it follows revocations. */
+  private Principals principals() throws Exception {
+    return on(() -> {
+      Principals created = new Principals(context.owner(), 5_000, now::get);
+      return created.ready().map(created);
+    });
+  }
+
   /** Resolves the token: whether the answer was there at once, and who it named. */
   private String resolvedAtOnce(Principals principals, String token, boolean atOnce) throws Exception {
     return on(() -> {
@@ -75,10 +83,7 @@ class PrincipalsTest {
   @Test
   void aPrincipalInUseIsLookedUpAgainInTheBackgroundBeforeItsMinuteIsUp() throws Exception {
     String token = node.user("uma").await(30, TimeUnit.SECONDS);
-    Principals principals = on(() -> {
-      Principals created = new Principals(context.owner(), 5_000, now::get);
-      return created.ready().map(created);
-    });
+    Principals principals = principals();
     lookups.set(0);
 
     assertEquals("uma", resolvedAtOnce(principals, token, false));
@@ -111,10 +116,7 @@ class PrincipalsTest {
   @Test
   void theHeaderABridgeFrameCarriesIsThePrincipalEncodedOnceALookup() throws Exception {
     String token = node.user("ursula").await(30, TimeUnit.SECONDS);
-    Principals principals = on(() -> {
-      Principals created = new Principals(context.owner(), 5_000, now::get);
-      return created.ready().map(created);
-    });
+    Principals principals = principals();
     String first = on(() -> principals.header(Principals.BEARER + token));
     String again = on(() -> principals.header(Principals.BEARER + token));
     JsonObject resolved = on(() -> principals.resolve(Principals.BEARER + token));
