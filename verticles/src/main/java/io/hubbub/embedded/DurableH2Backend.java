@@ -7,7 +7,6 @@ import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.DocumentWithPosition;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
-import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.Utils;
@@ -845,7 +844,7 @@ final class DurableH2Backend extends H2Backend {
       if (!ours(name, ORDERED_INDEX)) {
         return super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse);
       }
-      MVMap<KeyValue, Object> map = getMvStore().openMap(name, new MVMap.Builder<KeyValue, Object>().keyType(new KeyOrder()));
+      MVMap<Object, Object> map = getMvStore().openMap(name, new MVMap.Builder<Object, Object>().keyType(new KeyOrder()));
       return new OrderedIndex(map, indexName, keys, sparse);
     }
 

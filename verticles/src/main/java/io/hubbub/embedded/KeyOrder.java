@@ -24,8 +24,15 @@ import java.util.List;
  * ({@link #ASCII}); others as before, a char at a time by H2's {@code putStringData} ({@link #STRING}), which for
  * every string was a tenth of the server's CPU under the fleet benchmark: a checkpoint rewrites every index page a
  * write touched, every key of it.
+ *
+ * <p>A key of one string (every key of the store's own indexes) is held in the map as that {@link String}, not as a
+ * {@code KeyValue} ({@link #flat}, {@link #key}): a B-tree search compares a page's keys one after another through
+ * memory it has not touched, and a {@code KeyValue} is three objects more to reach its string than the string
+ * itself (a lookup in a million such keys: ~2.6 µs as {@code KeyValue}s, ~1.3 µs as strings,
+ * {@code bench/micro/IndexKeyBench.java}). It is written as the {@code KeyValue} of that string was, and orders
+ * as it did, so the bytes and the order on disk are unchanged.
  */
-final class KeyOrder extends BasicDataType<KeyValue> {
+final class KeyOrder extends BasicDataType<Object> {
 
   private static final byte NULL = 0;
   private static final byte STRING = 1;
@@ -37,8 +44,25 @@ final class KeyOrder extends BasicDataType<KeyValue> {
   private static final byte SERIALIZED = 7;
   private static final byte ASCII = 8;
 
+  /** The key as the map holds it: a key of one string as the string, any other as the {@code KeyValue}. */
+  static Object flat(KeyValue key) {
+    return key.size() == 1 && key.get(0) instanceof String s ? s : key;
+  }
+
+  /** A key the map holds, as the {@code KeyValue} mongo-java-server knows it by. */
+  static KeyValue key(Object held) {
+    return held instanceof String s ? new KeyValue(s) : (KeyValue) held;
+  }
+
   @Override
-  public int compare(KeyValue x, KeyValue y) {
+  public int compare(Object x, Object y) {
+    if (x instanceof String a && y instanceof String b) {
+      return a.compareTo(b);
+    }
+    return compare(key(x), key(y));
+  }
+
+  private static int compare(KeyValue x, KeyValue y) {
     int n = Math.min(x.size(), y.size());
     for (int i = 0; i < n; i++) {
       int c = compareValues(x.get(i), y.get(i));
@@ -68,7 +92,11 @@ final class KeyOrder extends BasicDataType<KeyValue> {
   }
 
   @Override
-  public int getMemory(KeyValue key) {
+  public int getMemory(Object held) {
+    if (held instanceof String s) {
+      return 40 + 2 * s.length();
+    }
+    KeyValue key = (KeyValue) held;
     int size = 24;
     for (Object value : key) {
       size += value instanceof String s ? 40 + 2 * s.length() : 32;
@@ -77,30 +105,39 @@ final class KeyOrder extends BasicDataType<KeyValue> {
   }
 
   @Override
-  public void write(WriteBuffer buff, KeyValue key) {
+  public void write(WriteBuffer buff, Object held) {
+    if (held instanceof String s) {
+      writeValue(buff.putVarInt(1), s);
+      return;
+    }
+    KeyValue key = (KeyValue) held;
     buff.putVarInt(key.size());
     for (Object value : key) {
-      if (value == null) {
-        buff.put(NULL);
-      } else if (value instanceof String s) {
-        byte[] ascii = ascii(s);
-        if (ascii != null) {
-          buff.put(ASCII).putVarInt(ascii.length).put(ascii);
-        } else {
-          buff.put(STRING).putVarInt(s.length()).putStringData(s, s.length());
-        }
-      } else if (value instanceof Long l) {
-        buff.put(LONG).putLong(l);
-      } else if (value instanceof Integer i) {
-        buff.put(INTEGER).putInt(i);
-      } else if (value instanceof Double d) {
-        buff.put(DOUBLE).putDouble(d);
-      } else if (value instanceof Boolean b) {
-        buff.put(b ? TRUE : FALSE);
+      writeValue(buff, value);
+    }
+  }
+
+  private static void writeValue(WriteBuffer buff, Object value) {
+    if (value == null) {
+      buff.put(NULL);
+    } else if (value instanceof String s) {
+      byte[] ascii = ascii(s);
+      if (ascii != null) {
+        buff.put(ASCII).putVarInt(ascii.length).put(ascii);
       } else {
-        byte[] bytes = ObjectDataType.serialize(value);
-        buff.put(SERIALIZED).putVarInt(bytes.length).put(bytes);
+        buff.put(STRING).putVarInt(s.length()).putStringData(s, s.length());
       }
+    } else if (value instanceof Long l) {
+      buff.put(LONG).putLong(l);
+    } else if (value instanceof Integer i) {
+      buff.put(INTEGER).putInt(i);
+    } else if (value instanceof Double d) {
+      buff.put(DOUBLE).putDouble(d);
+    } else if (value instanceof Boolean b) {
+      buff.put(b ? TRUE : FALSE);
+    } else {
+      byte[] bytes = ObjectDataType.serialize(value);
+      buff.put(SERIALIZED).putVarInt(bytes.length).put(bytes);
     }
   }
 
@@ -129,7 +166,7 @@ final class KeyOrder extends BasicDataType<KeyValue> {
   }
 
   @Override
-  public KeyValue read(ByteBuffer buff) {
+  public Object read(ByteBuffer buff) {
     int size = DataUtils.readVarInt(buff);
     List<Object> values = new ArrayList<>(size);
     for (int i = 0; i < size; i++) {
@@ -151,11 +188,11 @@ final class KeyOrder extends BasicDataType<KeyValue> {
         default -> throw new IllegalStateException("unknown index key tag " + tag);
       });
     }
-    return new KeyValue(values);
+    return size == 1 && values.get(0) instanceof String s ? s : new KeyValue(values);
   }
 
   @Override
-  public KeyValue[] createStorage(int size) {
-    return new KeyValue[size];
+  public Object[] createStorage(int size) {
+    return new Object[size];
   }
 }

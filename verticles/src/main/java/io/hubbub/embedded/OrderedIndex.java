@@ -9,8 +9,10 @@ import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.exception.DuplicateKeyError;
 import org.h2.mvstore.MVMap;
 
+import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -25,14 +27,15 @@ import java.util.Set;
  */
 final class OrderedIndex extends AbstractUniqueIndex<Object> {
 
-  private final MVMap<KeyValue, Object> map;
+  /** Keyed as {@link KeyOrder#flat} holds keys. */
+  private final MVMap<Object, Object> map;
   /** The fields of the keys when every one is a top-level field; null when any is a path (those take the library's way). */
   private final List<String> fields;
   /** The document {@link #checkAdd} passed last and its keys, for the {@link #add} that follows it. */
   private Document checked;
   private Set<KeyValue> checkedKeys;
 
-  OrderedIndex(MVMap<KeyValue, Object> map, String name, List<IndexKey> keys, boolean sparse) {
+  OrderedIndex(MVMap<Object, Object> map, String name, List<IndexKey> keys, boolean sparse) {
     super(name, keys, sparse);
     this.map = map;
     List<String> top = new ArrayList<>();
@@ -118,7 +121,7 @@ final class OrderedIndex extends AbstractUniqueIndex<Object> {
     }
     Set<KeyValue> keys = getKeyValues(document);
     for (KeyValue key : keys) {
-      if (map.containsKey(key)) {
+      if (map.containsKey(KeyOrder.flat(key))) {
         super.checkAdd(document, collection); // throws the library's own error, naming the key as given
         throw new DuplicateKeyError(this, collection, getKeys(), key);
       }
@@ -150,22 +153,35 @@ final class OrderedIndex extends AbstractUniqueIndex<Object> {
 
   @Override
   protected Object removeDocument(KeyValue key) {
-    return map.remove(key);
+    return map.remove(KeyOrder.flat(key));
   }
 
   @Override
   protected boolean putKeyPosition(KeyValue key, Object position) {
-    return map.putIfAbsent(key, Missing.ofNullable(position)) == null;
+    return map.putIfAbsent(KeyOrder.flat(key), Missing.ofNullable(position)) == null;
   }
 
   @Override
   protected Iterable<Map.Entry<KeyValue, Object>> getIterable() {
-    return map.entrySet();
+    return () -> new Iterator<>() {
+      private final Iterator<Map.Entry<Object, Object>> held = map.entrySet().iterator();
+
+      @Override
+      public boolean hasNext() {
+        return held.hasNext();
+      }
+
+      @Override
+      public Map.Entry<KeyValue, Object> next() {
+        Map.Entry<Object, Object> entry = held.next();
+        return new AbstractMap.SimpleImmutableEntry<>(KeyOrder.key(entry.getKey()), entry.getValue());
+      }
+    };
   }
 
   @Override
   protected Object getPosition(KeyValue key) {
-    return map.get(key);
+    return map.get(KeyOrder.flat(key));
   }
 
   @Override

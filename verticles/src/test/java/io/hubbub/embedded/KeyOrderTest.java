@@ -11,54 +11,72 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 /**
- * Index keys come back from a page as they went in, whatever their strings hold: ASCII (written as bytes), other
- * letters, a pair of surrogates, a lone surrogate, a question mark; and a page written before ASCII keys had their
- * own form (every string a char at a time) still reads.
+ * {@link KeyOrder} holds a key of one string as the string, and writes and orders it as the {@code KeyValue} of that
+ * string was written and ordered: files written before read the same, and their B-trees keep their order.
  */
 class KeyOrderTest {
 
-  private static final List<String> STRINGS = List.of("", "sensor.fleet-1|0000000000000000042", "é", "a?b",
-    "x\uD83D\uDE00y", "lone \uD800 surrogate", "\uDC00", "?", "ünïcödé|7");
+  private final KeyOrder order = new KeyOrder();
 
-  private static KeyValue roundTrip(KeyValue key) {
-    KeyOrder type = new KeyOrder();
+  private byte[] written(Object held) {
     WriteBuffer buff = new WriteBuffer();
-    type.write(buff, key);
+    order.write(buff, held);
     ByteBuffer bytes = buff.getBuffer();
     bytes.flip();
-    KeyValue read = type.read(bytes);
-    assertEquals(0, bytes.remaining(), "every byte read");
-    return read;
+    byte[] out = new byte[bytes.remaining()];
+    bytes.get(out);
+    return out;
+  }
+
+  private Object read(byte[] bytes) {
+    return order.read(ByteBuffer.wrap(bytes));
   }
 
   @Test
-  void keysComeBackAsWritten() {
-    for (String s : STRINGS) {
-      KeyValue key = new KeyValue(new ArrayList<>(Arrays.asList(s, 42L, null, 1.5, true, s + s)));
-      assertEquals(key, roundTrip(key), s);
+  void aKeyOfOneStringIsHeldAsTheStringAndWrittenAsItsKeyValueWas() {
+    KeyValue one = new KeyValue(List.of("s-1|evt-9"));
+    Object held = KeyOrder.flat(one);
+    assertEquals("s-1|evt-9", held);
+    // one value, ASCII tag 8, length 9, the bytes: the format of a KeyValue of one string
+    byte[] expected = new byte[] {1, 8, 9, 's', '-', '1', '|', 'e', 'v', 't', '-', '9'};
+    assertArrayEquals(expected, written(held));
+    assertArrayEquals(expected, written(one));
+    assertEquals("s-1|evt-9", read(expected));
+    assertEquals(one, KeyOrder.key(read(expected)));
+
+    Object unicode = read(written(KeyOrder.flat(new KeyValue(List.of("é|ü")))));
+    assertEquals("é|ü", unicode);
+  }
+
+  @Test
+  void anyOtherKeyStaysAKeyValue() {
+    for (KeyValue key : List.of(new KeyValue(List.of("a", 1L)), new KeyValue(List.of(7)),
+        new KeyValue(Arrays.asList((Object) null)), new KeyValue(List.of(true)))) {
+      assertSame(key, KeyOrder.flat(key));
+      Object back = read(written(key));
+      assertInstanceOf(KeyValue.class, back);
+      assertEquals(key, back);
     }
   }
 
   @Test
-  void onlyAsciiStringsTakeTheByteForm() {
-    assertArrayEquals("a?b".getBytes(java.nio.charset.StandardCharsets.US_ASCII), KeyOrder.ascii("a?b"));
-    assertNull(KeyOrder.ascii("é"));
-    assertNull(KeyOrder.ascii("lone \uD800 surrogate"), "UTF-8 would make it a '?'");
-    assertNull(KeyOrder.ascii("x\uD83D\uDE00y"));
-  }
-
-  @Test
-  void aPageWrittenTheOldWayReads() {
-    for (String s : STRINGS) {
-      WriteBuffer buff = new WriteBuffer();
-      buff.putVarInt(2).put((byte) 1).putVarInt(s.length()).putStringData(s, s.length()); // STRING, as it was
-      buff.put((byte) 2).putLong(7L);
-      ByteBuffer bytes = buff.getBuffer();
-      bytes.flip();
-      assertEquals(new KeyValue(s, 7L), new KeyOrder().read(bytes), s);
+  void heldStringsOrderAsTheirKeyValuesDid() {
+    List<Object> held = new ArrayList<>(List.of("b", "a|2", "a", "a|10", "é", "Z"));
+    held.add(new KeyValue(List.of("a", "x")));
+    held.add(new KeyValue(List.of("a|2", 1L)));
+    held.add(new KeyValue(List.of(3)));
+    for (Object x : held) {
+      for (Object y : held) {
+        int flat = Integer.signum(order.compare(x, y));
+        int asKeyValues = Integer.signum(order.compare(KeyOrder.key(x), KeyOrder.key(y)));
+        assertEquals(asKeyValues, flat, x + " against " + y);
+      }
     }
+    assertEquals(0, order.compare("a", new KeyValue(List.of("a"))));
+    assertEquals(-1, Integer.signum(order.compare("a", new KeyValue(List.of("a", "x")))));
   }
 }

@@ -91,7 +91,7 @@ class OrderedIndexTest {
       int ours = 0;
       for (List<String> fields : List.of(List.of("a"), List.of("a", "b"), List.of("_id"), List.of("b", "a"))) {
         List<IndexKey> keys = fields.stream().map(f -> new IndexKey(f, true)).toList();
-        MVMap<KeyValue, Object> map = store.openMap("i" + fields, new MVMap.Builder<KeyValue, Object>().keyType(new KeyOrder()));
+        MVMap<Object, Object> map = store.openMap("i" + fields, new MVMap.Builder<Object, Object>().keyType(new KeyOrder()));
         OrderedIndex index = new OrderedIndex(map, "i", keys, false);
         AbstractUniqueIndex<Object> reference = library(keys);
         for (int i = 0; i < 3_000; i++) {
