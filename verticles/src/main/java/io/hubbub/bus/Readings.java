@@ -81,7 +81,7 @@ public final class Readings {
     data.put("at", at(reading.getValue("at"), where, now).toString());
     JsonObject event = new JsonObject().put("type", SensorsBus.READING).put("data", data);
     if (reading.containsKey("id")) {
-      if (!(reading.getValue("id") instanceof String id) || !EventRules.ID.matcher(id).matches()) {
+      if (!(reading.getValue("id") instanceof String id) || !EventRules.isId(id)) {
         throw Failures.badRequest(where + ": 'id' must be " + EventRules.ID_RULE);
       }
       event.put("id", id);

@@ -13,7 +13,6 @@ public final class Streams {
   public static final String KEY_RULE = "1 to 128 letters A-Z or a-z (no accents), digits, '-' or '_'";
   /** A stream name, {@code <namespace>.<key>}, as a regular expression. */
   public static final String NAME_REGEX = NAMESPACE.pattern() + "\\." + KEY.pattern();
-  private static final Pattern NAME = Pattern.compile(NAME_REGEX);
 
   /** What a client is told when it names something that is not a stream name. */
   public static String notAName(String name) {
@@ -24,8 +23,62 @@ public final class Streams {
   private Streams() {
   }
 
+  /**
+   * Whether {@code stream} matches {@link #NAME_REGEX}, checked a character at a time: every published event is
+   * checked three times on its way (gateway, namespace rules, storage), and the regex's matcher was ~3% of the event
+   * loops' CPU under 64 publishers. {@code StreamsTest} holds it to the regex.
+   */
   public static boolean isValidName(String stream) {
-    return stream != null && NAME.matcher(stream).matches();
+    if (stream == null) {
+      return false;
+    }
+    int dot = stream.indexOf('.');
+    return dot > 0 && isNamespace(stream, dot) && isKey(stream, dot + 1, stream.length());
+  }
+
+  /** Whether {@code text} matches {@link #KEY}, checked as {@link #isValidName} checks a name's key. */
+  public static boolean isKey(String text) {
+    return text != null && isKey(text, 0, text.length());
+  }
+
+  /** {@link #NAMESPACE}: the first {@code length} characters. */
+  private static boolean isNamespace(String text, int length) {
+    if (length > 32 || !lower(text.charAt(0))) {
+      return false;
+    }
+    for (int i = 1; i < length; i++) {
+      char c = text.charAt(i);
+      if (!lower(c) && !digit(c) && c != '-') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** {@link #KEY}: the characters from {@code from} to {@code to}. */
+  private static boolean isKey(String text, int from, int to) {
+    if (to - from < 1 || to - from > 128) {
+      return false;
+    }
+    for (int i = from; i < to; i++) {
+      char c = text.charAt(i);
+      if (!lower(c) && !upper(c) && !digit(c) && c != '-' && c != '_') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static boolean lower(char c) {
+    return c >= 'a' && c <= 'z';
+  }
+
+  static boolean upper(char c) {
+    return c >= 'A' && c <= 'Z';
+  }
+
+  static boolean digit(char c) {
+    return c >= '0' && c <= '9';
   }
 
   /** The namespace of a valid stream name: what stands before the first dot. */
