@@ -184,6 +184,70 @@ class JournalTest {
   }
 
   @Test
+  void aRetiredSegmentIsWrittenOverAndItsOldRecordsAreNotRead() throws Exception {
+    Path first = dir.resolve(Journal.name(1));
+    Path spare = dir.resolve(Journal.SPARE);
+    try (Journal journal = Journal.open(dir, STORE, 0)) {
+      written(journal, "a1");
+      written(journal, "b1");
+      written(journal, "c1");
+      long retiredSize = Files.size(first);
+      journal.rotate();
+      written(journal, "d1");
+      journal.dropThrough(3); // a checkpoint holds a, b and c: their segment becomes the spare
+      assertThat(first).doesNotExist();
+      assertThat(spare).exists().hasSize(retiredSize);
+      journal.rotate();
+      written(journal, "e1"); // written over the spare: records of the same size, so an old one starts where e ends
+      Path fifth = dir.resolve(Journal.name(5));
+      assertThat(spare).doesNotExist();
+      assertThat(Files.size(fifth)).isEqualTo(retiredSize);
+      assertThat(new String(Files.readAllBytes(fifth), StandardCharsets.ISO_8859_1)).contains("e1", "b1", "c1");
+    }
+    assertThat(replay(3)).extracting(JournalTest::text).containsExactly("d1", "e1");
+    assertThat(Journal.segments(dir)).extracting(p -> p.getFileName().toString())
+      .containsExactly(Journal.name(4), Journal.name(5));
+  }
+
+  @Test
+  void aTornWriteOverOldRecordsEndsTheLastSegment() throws Exception {
+    try (Journal journal = Journal.open(dir, STORE, 0)) {
+      for (String text : List.of("a1", "b1", "c1", "d1")) {
+        written(journal, text);
+      }
+      journal.rotate();
+      written(journal, "e1");
+      journal.dropThrough(4);
+      journal.rotate();
+      written(journal, "f1");
+      written(journal, "g1");
+    }
+    Path last = dir.resolve(Journal.name(6));
+    byte[] bytes = Files.readAllBytes(last);
+    int g = 32 + 38; // header, then f: g is the second record
+    java.util.Arrays.fill(bytes, g + 20, g + 38, (byte) 0); // its last page never reached the disk
+    Files.write(last, bytes);
+    assertThat(replay(4)).extracting(JournalTest::text).containsExactly("e1", "f1"); // old c1 and d1 follow: not read
+  }
+
+  @Test
+  void aSegmentEndingShortOfTheNextIsAGap() throws Exception {
+    try (Journal journal = Journal.open(dir, STORE, 0)) {
+      written(journal, "a1");
+      written(journal, "b1");
+      written(journal, "c1");
+      journal.rotate();
+      written(journal, "d1");
+    }
+    try (FileChannel file = FileChannel.open(dir.resolve(Journal.name(1)), StandardOpenOption.WRITE)) {
+      file.truncate(file.size() - 38); // c, the last record of a segment a later one follows, is gone
+    }
+    assertThatThrownBy(() -> replay(0)).isInstanceOf(IOException.class).hasMessageContaining("records are missing")
+      .hasMessageContaining("end at seq 2");
+    assertThat(replay(3)).extracting(Journal.Entry::seq).containsExactly(4L); // a checkpoint at 3 holds c
+  }
+
+  @Test
   void aJournalThatCannotWriteAnswersNoWrite() throws Exception {
     Journal journal = Journal.open(dir, STORE, 0);
     written(journal, "ok");
