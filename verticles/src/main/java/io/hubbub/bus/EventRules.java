@@ -206,7 +206,7 @@ public final class EventRules {
 
   /**
    * Whether {@code text} matches {@link #TYPE}, checked a character at a time, as {@link Streams#isValidName} is
-   * (every event's type is checked twice on its way). {@code StreamsTest} holds it to the regex.
+   * (every event's type is checked twice on its way). {@code NameChecksTest} holds it to the regex.
    */
   public static boolean isType(String text) {
     int length = text.length();

@@ -26,7 +26,7 @@ public final class Streams {
   /**
    * Whether {@code stream} matches {@link #NAME_REGEX}, checked a character at a time: every published event is
    * checked three times on its way (gateway, namespace rules, storage), and the regex's matcher was ~3% of the event
-   * loops' CPU under 64 publishers. {@code StreamsTest} holds it to the regex.
+   * loops' CPU under 64 publishers. {@code NameChecksTest} holds it to the regex.
    */
   public static boolean isValidName(String stream) {
     if (stream == null) {

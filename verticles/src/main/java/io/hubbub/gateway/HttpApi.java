@@ -35,14 +35,15 @@ record HttpApi(Vertx vertx, Principals principals, StreamAccess streams, LiveHtt
     router.route("/api/*").handler(HttpApi::contentType);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
     router.route("/api/*").handler(this::authenticate);
-    // first: devices' readings are most of the requests, and Vert.x tries each route's path pattern in turn
+    // first: publishes and devices' readings are most of the requests, and vert.x-web runs each route's path
+    // pattern in turn (a regex matcher for each route with a parameter) before it looks at the method
+    router.post("/api/streams/:stream/events").handler(this::publish);
     new SensorsApi(vertx, streams, timeoutMs).mount(router);
     router.post("/api/users").handler(ctx -> reply(ctx, 201, login(AuthBus.REGISTER, ctx)));
     router.post("/api/sessions").handler(ctx -> reply(ctx, 201, login(AuthBus.LOGIN, ctx)));
     router.delete("/api/sessions/current").handler(this::logout);
     router.delete("/api/users/:username").handler(this::deleteUser);
     router.delete("/api/rooms/:room").handler(this::deleteRoom);
-    router.post("/api/streams/:stream/events").handler(this::publish);
     router.get("/api/streams/:stream/events").handler(this::read);
     live.mount(router);
     router.get(OpenApiDoc.PATH).handler(new OpenApiDoc());

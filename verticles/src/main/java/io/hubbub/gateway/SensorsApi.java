@@ -17,7 +17,7 @@ import io.vertx.ext.web.RoutingContext;
 record SensorsApi(Vertx vertx, StreamAccess streams, long timeoutMs) {
 
   void mount(Router router) {
-    router.post("/api/sensors/:deviceId/readings").handler(this::ingest); // first: most requests are readings
+    router.post("/api/sensors/:deviceId/readings").handler(this::ingest); // first of these: most are readings
     router.post("/api/devices").handler(this::register);
     router.get("/api/devices").handler(ctx -> HttpApi.reply(ctx, 200, user(ctx)
       .compose(p -> AuthBus.DEVICE_LIST.request(vertx.eventBus(), null, timeoutMs))));
