@@ -94,7 +94,7 @@ final class Devices {
     int dot = key.lastIndexOf('.');
     String deviceId = key.substring(0, dot);
     byte[] presented = AuthVerticle.tokenHash(key.substring(dot + 1)).getBytes(StandardCharsets.UTF_8);
-    if (!Streams.KEY.matcher(deviceId).matches()) {
+    if (!Streams.isKey(deviceId)) {
       return Future.failedFuture(Failures.of(Failures.UNAUTHORIZED, "unknown or revoked device key"));
     }
     return storage.request(StorageBus.DOC_FIND, StorageBus.docKey(COLLECTION, deviceId))

@@ -105,7 +105,7 @@ public final class ChatBus {
       return null;
     }
     String room = address.substring(PRESENCE_PREFIX.length());
-    return Streams.KEY.matcher(room).matches() ? room : null;
+    return Streams.isKey(room) ? room : null;
   }
 
   public static String snapshotAddress(String gateway) {

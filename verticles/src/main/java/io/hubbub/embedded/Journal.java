@@ -351,9 +351,12 @@ final class Journal implements AutoCloseable {
     return channel;
   }
 
+  /** A record's CRC32C: of the segment's salt and the payload (of the payload alone in an unsalted segment). */
   private static int checksum(byte[] salt, ByteBuffer payload) {
     CRC32C crc = new CRC32C();
-    crc.update(salt);
+    if (salt != null) {
+      crc.update(salt);
+    }
     crc.update(payload);
     return (int) crc.getValue();
   }
@@ -503,12 +506,7 @@ final class Journal implements AutoCloseable {
       return new Read(null, position, "a record is cut short", 0);
     }
     payload.flip();
-    CRC32C check = new CRC32C();
-    if (salt != null) {
-      check.update(salt);
-    }
-    check.update(payload.duplicate());
-    if ((int) check.getValue() != crc) {
+    if (checksum(salt, payload.duplicate()) != crc) {
       return new Read(null, position, "a record does not match its checksum", length);
     }
     return new Read(payload, position + 8 + length, null, length);

@@ -108,7 +108,7 @@ final class MqttListener {
     String device = user != null && !user.isEmpty() ? user : endpoint.clientIdentifier();
     String key = endpoint.auth() == null ? null : endpoint.auth().getPassword();
     endpoint.exceptionHandler(failure -> log.debug("mqtt connection failed [device: {}, error: {}]", device, failure.toString()));
-    if (key == null || key.isEmpty() || device == null || !Streams.KEY.matcher(device).matches()) {
+    if (key == null || key.isEmpty() || device == null || !Streams.isKey(device)) {
       refuseConnect(endpoint, v5, remote, device, Failures.of(Failures.UNAUTHORIZED,
         "connect with the device id as user name (or client id) and its key as password"));
       return;

@@ -196,7 +196,7 @@ public final class SensorsVerticle extends VerticleBase {
   }
 
   private void follow(String device, Backoff backoff) {
-    if (feeds.containsKey(device) || !Streams.KEY.matcher(device).matches() || !following(device)) {
+    if (feeds.containsKey(device) || !Streams.isKey(device) || !following(device)) {
       return;
     }
     storage.request(StorageBus.DOC_FIND, StorageBus.docKey(DeviceFeed.COLLECTION, device))
