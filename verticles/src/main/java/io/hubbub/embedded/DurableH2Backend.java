@@ -267,14 +267,15 @@ final class DurableH2Backend extends H2Backend {
       throw new MongoServerError(91, "ShutdownInProgress", "the embedded store is closing");
     }
     nameInsertedDocuments(command, query);
-    ByteBuf bson = Unpooled.buffer(256);
+    ByteBuf bson = InsertBytes.encodeCommand(query); // an insert's documents as they came, when the store keeps them so
+    if (bson == null) {
+      bson = Unpooled.buffer(256);
+      BsonEncoder.encodeDocument(query, bson);
+    }
     CompletableFuture<Void> durable;
     Document response = null;
     RuntimeException failure = null;
     try {
-      if (!InsertBytes.encodeCommand(query, bson)) { // an insert's documents as they came, when the store keeps them so
-        BsonEncoder.encodeDocument(query, bson);
-      }
       long now = System.currentTimeMillis();
       writes.lock();
       try {

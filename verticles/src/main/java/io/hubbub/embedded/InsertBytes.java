@@ -7,6 +7,7 @@ import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
 import de.bwaldvogel.mongo.wire.message.ClientRequest;
 import de.bwaldvogel.mongo.wire.message.MongoMessage;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
@@ -128,43 +129,54 @@ final class InsertBytes extends MongoWireProtocolHandler {
   }
 
   /**
-   * Encodes an insert command for the journal into {@code into} with its documents as the bytes they came in, when
-   * every one of them was kept (true); else writes nothing (false), and the caller encodes the command. Its fields but
-   * {@code documents} are encoded by the library, {@code documents} last, as the library's decoder leaves it.
+   * An insert command for the journal with its documents as the bytes they came in, when every one of them was kept;
+   * else null, and the caller encodes the command. Its fields but {@code documents} are encoded by the library,
+   * {@code documents} last, as the library's decoder leaves it. The documents are not copied: the command is a
+   * composite of the encoded fields, each document's array key and its kept bytes (a group commit's insert is
+   * hundreds of KB, which one buffer grown by doubling made into a new old-generation object each time: G1 then
+   * started a marking cycle an insert).
    */
-  static boolean encodeCommand(Document query, ByteBuf into) {
+  static ByteBuf encodeCommand(Document query) {
     IdentityHashMap<Document, byte[]> kept = KEPT.get();
     if (kept == null || !(query.get("documents") instanceof List<?> documents) || documents.size() != kept.size()) {
-      return false;
+      return null;
     }
     List<byte[]> bytes = new ArrayList<>(documents.size());
     for (Object document : documents) {
       byte[] sent = document instanceof Document d ? kept.get(d) : null;
       if (sent == null) {
-        return false;
+        return null;
       }
       bytes.add(sent);
     }
-    Document head = new Document();
+    Document fields = new Document();
     query.forEach((key, value) -> {
       if (!key.equals("documents")) {
-        head.put(key, value);
+        fields.put(key, value);
       }
     });
-    int start = into.writerIndex();
-    BsonEncoder.encodeDocument(head, into);
-    into.writerIndex(into.writerIndex() - 1); // its terminating 0: documents follow
-    into.writeByte(TYPE_ARRAY).writeBytes(DOCUMENTS).writeByte(0);
-    int array = into.writerIndex();
-    into.writeIntLE(0);
+    ByteBuf head = Unpooled.buffer(256);
+    BsonEncoder.encodeDocument(fields, head);
+    head.writerIndex(head.writerIndex() - 1); // its terminating 0: documents follow
+    head.writeByte(TYPE_ARRAY).writeBytes(DOCUMENTS).writeByte(0);
+    int array = head.writerIndex();
+    head.writeIntLE(0);
+    ByteBuf keys = Unpooled.buffer(bytes.size() * 8); // each document's type, array index and 0, side by side
+    ByteBuf[] parts = new ByteBuf[2 * bytes.size() + 2];
+    parts[0] = head;
+    int arrayBytes = 4 + 1; // its length, its terminating 0
     for (int i = 0; i < bytes.size(); i++) {
-      into.writeByte(TYPE_DOCUMENT).writeBytes(Integer.toString(i).getBytes(StandardCharsets.US_ASCII)).writeByte(0).writeBytes(bytes.get(i));
+      int from = keys.writerIndex();
+      keys.writeByte(TYPE_DOCUMENT).writeBytes(Integer.toString(i).getBytes(StandardCharsets.US_ASCII)).writeByte(0);
+      parts[2 * i + 1] = keys.retainedSlice(from, keys.writerIndex() - from);
+      parts[2 * i + 2] = Unpooled.wrappedBuffer(bytes.get(i));
+      arrayBytes += keys.writerIndex() - from + bytes.get(i).length;
     }
-    into.writeByte(0);
-    into.setIntLE(array, into.writerIndex() - array);
-    into.writeByte(0);
-    into.setIntLE(start, into.writerIndex() - start);
-    return true;
+    keys.release();
+    parts[parts.length - 1] = Unpooled.buffer(2).writeByte(0).writeByte(0); // the array's end, the command's
+    head.setIntLE(array, arrayBytes);
+    head.setIntLE(0, array + arrayBytes + 1);
+    return Unpooled.wrappedBuffer(parts.length, parts);
   }
 
   /**

@@ -98,19 +98,22 @@ class InsertBytesTest {
    */
   @Test
   void aKeptInsertIsJournaledAsItCameAndReplayedSo() {
-    List<byte[]> sent = List.of(bson(new Document("_id", "a").append("v", 1)), bson(new Document("_id", "b").append("w", "x")));
+    List<byte[]> sent = new ArrayList<>(); // more than ten: array keys of two digits
+    for (int i = 0; i < 12; i++) {
+      sent.add(bson(i % 2 == 0 ? new Document("_id", "a" + i).append("v", i) : new Document("_id", "b" + i).append("w", "x")));
+    }
     List<byte[]> replayed = new ArrayList<>();
     List<Document> recorded = new ArrayList<>();
     EmbeddedChannel channel = new EmbeddedChannel(new InsertBytes(), new io.netty.channel.ChannelInboundHandlerAdapter() {
       @Override
       public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object message) {
         Document query = ((MongoMessage) message).getDocument();
-        ByteBuf record = Unpooled.buffer();
-        assertThat(InsertBytes.encodeCommand(query, record)).isTrue();
+        ByteBuf record = InsertBytes.encodeCommand(query);
+        assertThat(record).isNotNull();
         ByteBuf library = Unpooled.buffer();
         BsonEncoder.encodeDocument(query, library);
-        assertThat(de.bwaldvogel.mongo.wire.bson.BsonDecoder.decodeBson(record.duplicate()))
-          .isEqualTo(de.bwaldvogel.mongo.wire.bson.BsonDecoder.decodeBson(library));
+        assertThat(ByteBufUtil.getBytes(record)).as("byte for byte the library's encoding")
+          .isEqualTo(ByteBufUtil.getBytes(library));
         InsertBytes.forget();
         Document decoded = InsertBytes.decodeRecord("insert", record);
         recorded.add(decoded);
@@ -126,7 +129,7 @@ class InsertBytesTest {
     assertThat(replayed).containsExactlyElementsOf(sent);
 
     Document unkept = insert().append("documents", List.of(new Document("_id", "c")));
-    assertThat(InsertBytes.encodeCommand(unkept, Unpooled.buffer())).as("nothing kept: the library encodes it").isFalse();
+    assertThat(InsertBytes.encodeCommand(unkept)).as("nothing kept: the library encodes it").isNull();
   }
 
   @Test
