@@ -174,9 +174,14 @@ final class DurableH2Backend extends H2Backend {
     return backend;
   }
 
-  /** How the store file must be opened: H2 never commits on its own, only checkpoints do. */
+  /**
+   * How the store file must be opened: H2 never commits on its own, only checkpoints do, and the file keeps the buffer
+   * checkpoints are written from ({@link StoreFile}). Opens the file (locks it).
+   */
   static MVStore.Builder storeBuilder(Path file) {
-    return new MVStore.Builder().fileName(file.toString()).autoCommitDisabled().autoCommitBufferSize(0);
+    StoreFile store = new StoreFile(StoreFile.defaultMaxKept());
+    store.open(file.toString(), false, null);
+    return new MVStore.Builder().adoptFileStore(store).autoCommitDisabled().autoCommitBufferSize(0);
   }
 
   private void recover() throws IOException {
