@@ -34,6 +34,7 @@ public final class Main {
       System.exit(Tools.run(args));
       return;
     }
+    HeapSizing.keepHeap();
     String file = System.getenv().getOrDefault(Conf.CONF_VARIABLE, Conf.DEFAULT_FILE);
     Vertx vertx = null;
     Node node;
