@@ -303,12 +303,12 @@ final class GroupCommit {
   private Plan plan(List<Pending> batch, Map<String, Map<String, JsonObject>> stored,
                     Map<String, Map<String, Long>> assigned, Map<String, Long> last) {
     String ts = TS.format(Instant.now());
-    Map<String, Map<String, JsonObject>> known = new HashMap<>(); // acks of the ids this batch took
+    Map<String, Map<String, JsonObject>> known = new HashMap<>(); // the events of the ids this batch took
     Plan plan = new Plan(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
       new HashMap<>(), last);
     for (Pending pending : batch) {
       Map<String, Long> trial = new HashMap<>(); // this request's seqs, over last: dropped if it conflicts
-      Map<String, Map<String, JsonObject>> trialIds = new HashMap<>();
+      Map<String, Map<String, JsonObject>> trialIds = new HashMap<>(); // its ids' events: a repeat answers as theirs
       List<JsonObject> events = new ArrayList<>();
       JsonArray result = new JsonArray();
       String conflict = null;
@@ -320,7 +320,7 @@ final class GroupCommit {
           taken = trialIds.getOrDefault(stream, Map.of()).get(id);
         }
         if (taken != null) {
-          result.add(taken.copy());
+          result.add(ack(taken).put("duplicate", true));
           continue;
         }
         JsonObject old = stored.getOrDefault(stream, Map.of()).get(id);
@@ -328,7 +328,7 @@ final class GroupCommit {
           boolean ours = gave(assigned, old);
           JsonObject ack = ours ? ack(old) : ack(old).put("duplicate", true);
           result.add(ack);
-          trialIds.computeIfAbsent(stream, s -> new HashMap<>()).put(id, ours ? ack(old).put("duplicate", true) : ack);
+          trialIds.computeIfAbsent(stream, s -> new HashMap<>()).put(id, old);
           if (ours) {
             plan.ours().add(old);
           } else if (!seqs.announcedHere(stream, old.getLong("seq")) && !plan.unannounced().contains(old)) {
@@ -351,7 +351,7 @@ final class GroupCommit {
           .put("by", request.by())
           .put("ts", ts);
         trial.put(stream, current + 1);
-        trialIds.computeIfAbsent(stream, s -> new HashMap<>()).put(id, ack(event).put("duplicate", true));
+        trialIds.computeIfAbsent(stream, s -> new HashMap<>()).put(id, event);
         events.add(event);
         result.add(ack(event));
       }
