@@ -4,7 +4,6 @@ import org.h2.mvstore.SingleFileStore;
 import org.h2.mvstore.WriteBuffer;
 
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * H2's store file, keeping the buffer a checkpoint is serialized into. H2 serializes each checkpoint's pages into one
@@ -21,7 +20,8 @@ final class StoreFile extends SingleFileStore {
   static final int H2_KEPT = 4 << 20;
 
   private final int maxKept;
-  private final AtomicReference<WriteBuffer> kept = new AtomicReference<>();
+  /** The buffer for the next checkpoint, if any; all three fields under this object's lock. */
+  private WriteBuffer kept;
   /** The buffer last made here, and the capacity it was made with (what it is back to once cleared). */
   private WriteBuffer made;
   private int madeRoom;
@@ -38,8 +38,9 @@ final class StoreFile extends SingleFileStore {
   }
 
   @Override
-  public WriteBuffer getWriteBuffer() {
-    WriteBuffer buffer = kept.getAndSet(null);
+  public synchronized WriteBuffer getWriteBuffer() {
+    WriteBuffer buffer = kept;
+    kept = null;
     return buffer != null ? buffer.clear() : super.getWriteBuffer();
   }
 
@@ -61,12 +62,11 @@ final class StoreFile extends SingleFileStore {
       made = next;
       madeRoom = room;
     }
-    kept.set(next); // ours, at its room again once cleared
+    kept = next; // ours, at its room again once cleared
   }
 
   /** The capacity of the buffer kept for the next checkpoint, 0 if none (for tests). */
-  int keptCapacity() {
-    WriteBuffer buffer = kept.get();
-    return buffer == null ? 0 : buffer.capacity();
+  synchronized int keptCapacity() {
+    return kept == null ? 0 : kept.capacity();
   }
 }
