@@ -41,7 +41,8 @@ final class Names {
 
   /**
    * Claims {@code name} for a user or device, then runs {@code create}; 409 when the name (in any case) is
-   * taken. When {@code create} fails for certain the claim is released, so a failed sign-up leaves nothing behind.
+   * taken. When {@code create} fails for certain (neither a 503 nor a conflict) the claim is released, so a failed
+   * sign-up leaves nothing behind.
    */
   Future<Void> claim(String name, String kind, Supplier<Future<Void>> create) {
     JsonObject doc = new JsonObject().put("_id", key(name)).put("name", name).put("kind", kind);
@@ -52,8 +53,11 @@ final class Names {
         if (created.succeeded()) {
           return Future.succeededFuture();
         }
-        // a 503 may hide a write that happened: the claim stays, and a retry finds out (AuthVerticle.sameSignUp)
-        Future<Void> released = Failures.code(created.cause()) == Failures.UNAVAILABLE ? Future.succeededFuture() : release(name);
+        // a 503 may hide a write that happened: the claim stays, and a retry finds out (AuthVerticle.sameSignUp,
+        // Devices.again); so does a conflict: the user or device is there, written by an earlier try of this creation
+        // whose answer was lost, and the name is its
+        int code = Failures.code(created.cause());
+        Future<Void> released = code == Failures.UNAVAILABLE || code == Failures.CONFLICT ? Future.succeededFuture() : release(name);
         return released.transform(r -> Future.failedFuture(created.cause()));
       }));
   }
