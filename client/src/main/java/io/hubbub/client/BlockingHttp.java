@@ -12,6 +12,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * Hubbub's HTTP API with a bearer token, each answer waited for on the calling thread through the JDK's HTTP
@@ -44,6 +45,12 @@ public final class BlockingHttp {
 
   /** One request; {@code token} and {@code body} as in {@link HubbubHttp#request}. */
   public Response send(HttpMethod method, String path, String token, Object body) throws IOException, InterruptedException {
+    return send(method, path, token, body, Map.of());
+  }
+
+  /** One request with these headers besides (e.g. {@code Idempotency-Key}). */
+  public Response send(HttpMethod method, String path, String token, Object body, Map<String, String> headers)
+    throws IOException, InterruptedException {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path))
       .timeout(timeout)
       .method(method.name(), body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(
@@ -51,10 +58,11 @@ public final class BlockingHttp {
     if (token != null) {
       request.header("Authorization", HubbubHttp.bearer(token));
     }
+    headers.forEach(request::header);
     HttpResponse<byte[]> response = JDK.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-    MultiMap headers = MultiMap.caseInsensitiveMultiMap();
-    response.headers().map().forEach(headers::add);
-    return new Response(response.statusCode(), headers, Buffer.buffer(response.body()));
+    MultiMap answered = MultiMap.caseInsensitiveMultiMap();
+    response.headers().map().forEach(answered::add);
+    return new Response(response.statusCode(), answered, Buffer.buffer(response.body()));
   }
 
   /** A JSON call: the answer's JSON, or a {@link HubbubException} from 300 up. */

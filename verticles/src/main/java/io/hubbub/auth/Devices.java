@@ -13,7 +13,9 @@ import io.vertx.core.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -25,6 +27,9 @@ import java.util.function.Supplier;
 final class Devices {
 
   static final String COLLECTION = "devices";
+
+  /** How long a registration's {@code Idempotency-Key} stands for it: a day, as payment APIs keep theirs. */
+  static final Duration IDEMPOTENCY_WINDOW = Duration.ofHours(24);
 
   private final Vertx vertx;
   private final StorageRequests storage;
@@ -44,6 +49,11 @@ final class Devices {
     return token.indexOf('.') > 0;
   }
 
+  /**
+   * Registers a device: its name is claimed, its document written, {@code CREATED} audited; 409 when the name is
+   * taken. The same registration again is answered as the first was when it can be told to be the same (see
+   * {@link #again}).
+   */
   Future<JsonObject> create(AuthBus.NewDevice device) {
     String deviceId = device.deviceId();
     String by = device.by();
@@ -51,20 +61,68 @@ final class Devices {
     String secret = Passwords.randomToken(32);
     JsonObject doc = new JsonObject().put("_id", deviceId).put("name", name).put("keyHash", AuthVerticle.tokenHash(secret))
       .put("created", Instant.now().toString()).put("createdBy", by);
+    if (device.idempotencyKey() != null) {
+      doc.put("idempotencyKey", device.idempotencyKey());
+    }
     Names.checkNotReserved(deviceId);
     Supplier<Future<Void>> insert = () -> storage.request(StorageBus.DOC_INSERT, StorageBus.docInsert(COLLECTION, doc));
     return names.claim(deviceId, AuthBus.KIND_DEVICE, insert)
-      // the same registration again after a 503 that wrote the claim but not the device: it goes on
-      .recover(taken -> Failures.code(taken) != Failures.CONFLICT ? Future.failedFuture(taken)
-        : names.claimedAs(deviceId, AuthBus.KIND_DEVICE).compose(ours -> !ours ? Future.failedFuture(taken)
-          : insert.get().<Void>mapEmpty().recover(failure -> Future.failedFuture(Failures.code(failure) == Failures.CONFLICT
-            ? Failures.of(Failures.CONFLICT, "device '" + deviceId + "' exists") : failure))))
-      .compose(v -> audit.apply(new AuditBus.Change(COLLECTION, "CREATED",
-        new JsonObject().put("deviceId", deviceId).put("name", name), by)))
+      .map(v -> "CREATED")
+      .recover(taken -> Failures.code(taken) != Failures.CONFLICT ? Future.failedFuture(taken) : again(device, doc, insert, taken))
+      .compose(type -> {
+        if (type.equals("UPDATED")) { // re-keyed: the key of the lost answer stops working wherever it was cached
+          AuthBus.REVOKED.publish(vertx.eventBus(), AuthBus.Revoked.device(deviceId));
+        }
+        JsonObject data = new JsonObject().put("deviceId", deviceId).put("name", name);
+        return audit.apply(new AuditBus.Change(COLLECTION, type, type.equals("UPDATED") ? data.put("rekeyed", true) : data, by));
+      })
       .map(v -> {
         AuthBus.DEVICES_CHANGED.publish(vertx.eventBus(), new AuthBus.DeviceChanged(deviceId, true));
         return new JsonObject().put("deviceId", deviceId).put("name", name).put("key", deviceId + "." + secret);
       });
+  }
+
+  /**
+   * A registration whose name is taken, which may be the same registration again (its client lost the answer to a
+   * 503 or a dropped connection, and the first one wrote all or part of what it does): {@code CREATED} once the
+   * device is written when only the name's claim was (this spelling, a device); {@code UPDATED} once the device is
+   * re-keyed when it exists and this request carries the {@code Idempotency-Key} its registration did, by the same
+   * admin, with the same name, within {@link #IDEMPOTENCY_WINDOW}: only the new key is shown and works (the one only
+   * the lost answer showed stops working). Anything else is the 409 of a taken name.
+   */
+  private Future<String> again(AuthBus.NewDevice device, JsonObject doc, Supplier<Future<Void>> insert, Throwable taken) {
+    String deviceId = device.deviceId();
+    Throwable exists = Failures.of(Failures.CONFLICT, "device '" + deviceId + "' exists");
+    return names.claimedAs(deviceId, AuthBus.KIND_DEVICE).compose(ours -> !ours ? Future.failedFuture(taken)
+      : storage.request(StorageBus.DOC_FIND, StorageBus.docKey(COLLECTION, deviceId))
+        .recover(failure -> Failures.code(failure) == Failures.NOT_FOUND ? Future.succeededFuture(null) : Future.failedFuture(failure))
+        .compose(found -> {
+          if (found == null) {
+            return insert.get().map(v -> "CREATED").recover(failure -> Future.failedFuture(
+              Failures.code(failure) == Failures.CONFLICT ? exists : failure));
+          }
+          if (!sameRegistration(found, device, Instant.now())) {
+            return Future.failedFuture(exists);
+          }
+          // a revocation between the find and this put would write the device again: the same admin deleting the
+          // device while retrying its registration, who sees it listed and deletes it again
+          JsonObject rekeyed = found.copy().put("keyHash", doc.getString("keyHash"));
+          return storage.request(StorageBus.DOC_PUT, StorageBus.docPut(COLLECTION, new JsonArray().add(rekeyed))).map(v -> "UPDATED");
+        }));
+  }
+
+  /** Whether {@code device} repeats the registration that wrote {@code found}, by the rules of {@link #again}. */
+  static boolean sameRegistration(JsonObject found, AuthBus.NewDevice device, Instant now) {
+    if (device.idempotencyKey() == null || !device.idempotencyKey().equals(found.getValue("idempotencyKey"))
+      || !device.by().equals(found.getValue("createdBy")) || !device.name().equals(found.getValue("name"))
+      || !(found.getValue("created") instanceof String created)) {
+      return false;
+    }
+    try {
+      return Instant.parse(created).plus(IDEMPOTENCY_WINDOW).isAfter(now);
+    } catch (DateTimeParseException e) {
+      return false;
+    }
   }
 
   Future<JsonObject> delete(AuthBus.DeviceRemoval removal) {

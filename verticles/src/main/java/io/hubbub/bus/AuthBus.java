@@ -125,13 +125,25 @@ public final class AuthBus {
     }
   }
 
-  /** A device to register: its id, its name (the id when none is given), and the admin who registers it. */
-  public record NewDevice(String deviceId, String name, String by) {
-    public JsonObject toJson() {
-      return new JsonObject().put("deviceId", deviceId).put("name", name).put("by", by);
+  /**
+   * A device to register: its id, its name (the id when none is given), the admin who registers it, and the
+   * request's {@code Idempotency-Key} (null without one): the same registration again with the same key, by the same
+   * admin, re-keys the device it made instead of answering 409 (the answer with the first key was lost).
+   */
+  public record NewDevice(String deviceId, String name, String by, String idempotencyKey) {
+    public NewDevice(String deviceId, String name, String by) {
+      this(deviceId, name, by, null);
     }
 
-    /** 400 for an id that is no stream key or a name that is not 1 to {@value #MAX_DEVICE_NAME} visible characters. */
+    public JsonObject toJson() {
+      JsonObject json = new JsonObject().put("deviceId", deviceId).put("name", name).put("by", by);
+      return idempotencyKey == null ? json : json.put("idempotencyKey", idempotencyKey);
+    }
+
+    /**
+     * 400 for an id that is no stream key, a name that is not 1 to {@value #MAX_DEVICE_NAME} visible characters, or an
+     * idempotency key that is not 1 to 64 characters as an event's id.
+     */
     public static NewDevice fromJson(JsonObject body) {
       String deviceId = EventRules.key(body, "deviceId");
       Object name = body.getValue("name", deviceId);
@@ -139,7 +151,11 @@ public final class AuthBus {
         throw Failures.badRequest("'name' must be a string of 1 to " + MAX_DEVICE_NAME + " characters, not only spaces");
       }
       EventRules.checkUnicode(n, "name");
-      return new NewDevice(deviceId, n, body.getValue("by") instanceof String by ? by : "");
+      Object key = body.getValue("idempotencyKey");
+      if (key != null && !(key instanceof String k && EventRules.isId(k))) {
+        throw Failures.badRequest("the Idempotency-Key must be " + EventRules.ID_RULE);
+      }
+      return new NewDevice(deviceId, n, body.getValue("by") instanceof String by ? by : "", (String) key);
     }
   }
 

@@ -42,7 +42,7 @@ final class CrossOrigin implements Handler<RoutingContext> {
     }
     CorsHandler cors = CorsHandler.create()
       .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.POST, HttpMethod.DELETE, HttpMethod.OPTIONS))
-      .allowedHeaders(Set.of("Authorization", "Content-Type", "Accept", "Last-Event-ID"))
+      .allowedHeaders(Set.of("Authorization", "Content-Type", "Accept", "Last-Event-ID", "Idempotency-Key"))
       .exposedHeaders(Set.of("Retry-After"))
       // Hubbub sets no cookies: allowing credentials grants nothing, and SockJS's XHR transports ask for them
       .allowCredentials(true)

@@ -16,6 +16,9 @@ import io.vertx.ext.web.RoutingContext;
  */
 record SensorsApi(Vertx vertx, StreamAccess streams, long timeoutMs) {
 
+  /** The header that makes a device registration safe to retry (the IETF's Idempotency-Key). */
+  static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
   void mount(Router router) {
     router.post("/api/sensors/:deviceId/readings").handler(this::ingest); // first of these: most are readings
     router.post("/api/devices").handler(this::register);
@@ -35,6 +38,10 @@ record SensorsApi(Vertx vertx, StreamAccess streams, long timeoutMs) {
     JsonObject request = new JsonObject().put("deviceId", body.getValue("deviceId")).put("by", principal.getString("name"));
     if (body.containsKey("name")) {
       request.put("name", body.getValue("name"));
+    }
+    String idempotencyKey = ctx.request().getHeader(IDEMPOTENCY_KEY);
+    if (idempotencyKey != null) {
+      request.put("idempotencyKey", idempotencyKey);
     }
     HttpApi.reply(ctx, 201, AuthBus.DEVICE_CREATE.request(vertx.eventBus(), AuthBus.NewDevice.fromJson(request), timeoutMs));
   }

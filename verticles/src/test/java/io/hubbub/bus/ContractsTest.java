@@ -68,6 +68,11 @@ class ContractsTest {
     assertThat(AuthBus.NewDevice.fromJson(named.toJson())).isEqualTo(named);
     refused(() -> AuthBus.NewDevice.fromJson(named.toJson().put("name", "   ")), "'name' must be a string of 1 to 128");
     refused(() -> AuthBus.NewDevice.fromJson(named.toJson().put("name", "x".repeat(129))), "'name' must be a string of 1 to 128");
+    AuthBus.NewDevice keyed = new AuthBus.NewDevice("probe-1", "Probe", "admin", "reg:42");
+    assertThat(AuthBus.NewDevice.fromJson(keyed.toJson())).as("with an Idempotency-Key").isEqualTo(keyed);
+    refused(() -> AuthBus.NewDevice.fromJson(keyed.toJson().put("idempotencyKey", "a b")), "the Idempotency-Key must be 1 to 64");
+    refused(() -> AuthBus.NewDevice.fromJson(keyed.toJson().put("idempotencyKey", "k".repeat(65))), "the Idempotency-Key must be 1 to 64");
+    refused(() -> AuthBus.NewDevice.fromJson(keyed.toJson().put("idempotencyKey", 7)), "the Idempotency-Key must be 1 to 64");
     refused(() -> AuthBus.DeviceRemoval.fromJson(new JsonObject().put("deviceId", "a/b")), "'deviceId' must be 1 to 128 letters A-Z or a-z (no accents), digits, '-' or '_'");
     AuthBus.DeviceChanged created = new AuthBus.DeviceChanged("probe-1", true);
     assertThat(AuthBus.DeviceChanged.fromJson(created.toJson())).isEqualTo(created);

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Timeout;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -131,9 +132,10 @@ class ClusterIT {
     int devices = 12;
     int perDevice = 120;
     List<String> keys = new ArrayList<>();
-    for (int d = 0; d < devices; d++) { // a node a test before left dead may still be coming back: a 503 is retried
+    for (int d = 0; d < devices; d++) { // a node a test before left dead may still be coming back: a 503 is retried,
+      // with the registration's Idempotency-Key, so a 503 that hid the write is answered with a new key, not a 409
       keys.add(cluster.callWhenAvailable("edge-1", "POST", "/api/devices", admin, new JsonObject().put("deviceId", "fleet-" + d),
-        201).json().getString("key"));
+        Map.of("Idempotency-Key", "register-fleet-" + d), 201).json().getString("key"));
     }
     String victim = "storage-2";
     String sensorLocks = "locks: " + SensorsBus.LOCK_PREFIX;

@@ -197,7 +197,11 @@ final class TestCluster implements AutoCloseable {
   }
 
   Response call(String edge, String method, String path, String bearer, JsonObject body) throws Exception {
-    return new BlockingHttp("127.0.0.1", port(edge), Duration.ofSeconds(15)).send(HttpMethod.valueOf(method), path, bearer, body);
+    return call(edge, method, path, bearer, body, Map.of());
+  }
+
+  Response call(String edge, String method, String path, String bearer, JsonObject body, Map<String, String> headers) throws Exception {
+    return new BlockingHttp("127.0.0.1", port(edge), Duration.ofSeconds(15)).send(HttpMethod.valueOf(method), path, bearer, body, headers);
   }
 
   /**
@@ -206,9 +210,15 @@ final class TestCluster implements AutoCloseable {
    * not get. Any other answer fails at once.
    */
   Response callWhenAvailable(String edge, String method, String path, String bearer, JsonObject body, int expected) {
+    return callWhenAvailable(edge, method, path, bearer, body, Map.of(), expected);
+  }
+
+  /** {@link #callWhenAvailable} with these headers besides (an {@code Idempotency-Key} that makes the retry safe). */
+  Response callWhenAvailable(String edge, String method, String path, String bearer, JsonObject body, Map<String, String> headers,
+                             int expected) {
     AtomicReference<Response> answer = new AtomicReference<>();
     eventually(method + " " + path + " answered " + expected, () -> {
-      Response r = callQuietly(edge, method, path, bearer, body);
+      Response r = callQuietly(edge, method, path, bearer, body, headers);
       if (r != null && r.status() != 503 && r.status() != expected) {
         throw new AssertionError(method + " " + path + ": " + r.status() + " " + r.text());
       }
@@ -239,8 +249,12 @@ final class TestCluster implements AutoCloseable {
 
   /** The call, or null when the connection failed or timed out (a node being killed). */
   Response callQuietly(String edge, String method, String path, String bearer, JsonObject body) {
+    return callQuietly(edge, method, path, bearer, body, Map.of());
+  }
+
+  private Response callQuietly(String edge, String method, String path, String bearer, JsonObject body, Map<String, String> headers) {
     try {
-      return call(edge, method, path, bearer, body);
+      return call(edge, method, path, bearer, body, headers);
     } catch (IOException e) {
       return null;
     } catch (InterruptedException e) {

@@ -150,6 +150,46 @@ class SensorsTest {
   }
 
   @Test
+  void aRegistrationRetriedWithItsIdempotencyKeyGetsANewKeyAndTheLostOneStopsWorking() throws Exception {
+    JsonObject body = new JsonObject().put("deviceId", "r1").put("name", "Roof 1");
+    Map<String, String> once = Map.of("Idempotency-Key", "register-r1:1");
+    Response first = node.call(HttpMethod.POST, "/api/devices", admin, body, once);
+    assertEquals(201, first.status(), first.body().toString());
+    String lost = first.json().getString("key");
+    JsonObject one = reading("temperature", 21.5, Instant.now());
+    assertEquals(201, readings("r1", lost, one).status());
+
+    // the client lost that answer and sends the same request again: the device is re-keyed, not refused
+    Response again = node.call(HttpMethod.POST, "/api/devices", admin, body, once);
+    assertEquals(201, again.status(), again.body().toString());
+    String key = again.json().getString("key");
+    assertEquals(List.of("r1", "Roof 1"), List.of(again.json().getString("deviceId"), again.json().getString("name")));
+    assertTrue(key.startsWith("r1.") && !key.equals(lost), key);
+    assertEquals(401, readings("r1", lost, one).status(), "the key only the lost answer showed stops working");
+    assertEquals(201, readings("r1", key, one).status());
+
+    // anything that is not that same registration is the 409 of a taken name, and changes nothing
+    assertEquals(409, node.call(HttpMethod.POST, "/api/devices", admin, body).status(), "without the key");
+    assertEquals(409, node.call(HttpMethod.POST, "/api/devices", admin, body, Map.of("Idempotency-Key", "register-r1:2")).status());
+    assertEquals(409, node.call(HttpMethod.POST, "/api/devices", admin, body.copy().put("name", "Roof 2"), once).status(),
+      "the same key for another registration");
+    assertEquals(409, node.call(HttpMethod.POST, "/api/devices", admin, body.copy().put("deviceId", "R1"), once).status(),
+      "another spelling of the name");
+    assertEquals(201, readings("r1", key, one).status(), "the key shown last still works");
+    Response bad = node.call(HttpMethod.POST, "/api/devices", admin, body.copy().put("deviceId", "r2"), Map.of("Idempotency-Key", "a b"));
+    assertEquals(400, bad.status());
+    assertTrue(bad.json().getJsonObject("error").getString("message").contains("Idempotency-Key"), bad.body().toString());
+    assertEquals(404, node.call(HttpMethod.GET, "/api/sensors/r2", admin, null).status(), "a refused registration writes nothing");
+
+    JsonArray listed = node.call(HttpMethod.GET, "/api/devices", admin, null).json().getJsonArray("devices");
+    assertEquals(List.of("r1"), listed.stream().map(d -> ((JsonObject) d).getString("deviceId")).toList());
+    JsonArray audit = node.call(HttpMethod.GET, "/api/streams/audit.devices/events", admin, null).json().getJsonArray("events");
+    assertEquals(List.of("CREATED", "UPDATED"), audit.stream().map(e -> ((JsonObject) e).getString("type")).toList());
+    assertEquals(new JsonObject().put("deviceId", "r1").put("name", "Roof 1").put("rekeyed", true), audit.getJsonObject(1).getJsonObject("data"));
+    assertFalse(audit.encode().contains(key.substring(3)) || audit.encode().contains(lost.substring(3)), "no key reaches the trail");
+  }
+
+  @Test
   void badReadingsAreRefusedWholeNamingTheFirstBadOne() throws Exception {
     String key = device("v1");
     Instant now = Instant.now();

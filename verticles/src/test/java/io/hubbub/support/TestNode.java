@@ -13,6 +13,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -82,6 +83,11 @@ public final class TestNode {
    */
   public Response call(HttpMethod method, String path, String token, Object body) throws Exception {
     return blocking.send(method, path, token, body);
+  }
+
+  /** {@link #call} with these headers besides. */
+  public Response call(HttpMethod method, String path, String token, Object body, Map<String, String> headers) throws Exception {
+    return blocking.send(method, path, token, body, headers);
   }
 
   public Future<Response> get(String path, String token) {
