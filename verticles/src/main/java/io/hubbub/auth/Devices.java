@@ -104,10 +104,12 @@ final class Devices {
           if (!sameRegistration(found, device, Instant.now())) {
             return Future.failedFuture(exists);
           }
-          // a revocation between the find and this put would write the device again: the same admin deleting the
-          // device while retrying its registration, who sees it listed and deletes it again
+          // only the key it found: a device revoked meanwhile is not written again, and of two retries at once one
+          // re-keys and the other is told so (each answer's key would otherwise undo the other's)
           JsonObject rekeyed = found.copy().put("keyHash", doc.getString("keyHash"));
-          return storage.request(StorageBus.DOC_PUT, StorageBus.docPut(COLLECTION, new JsonArray().add(rekeyed))).map(v -> "UPDATED");
+          return storage.request(StorageBus.DOC_SWAP, StorageBus.docSwap(COLLECTION, rekeyed, "keyHash", found.getString("keyHash", "")))
+            .compose(swapped -> swapped ? Future.succeededFuture("UPDATED") : Future.failedFuture(Failures.of(Failures.CONFLICT,
+              "device '" + deviceId + "' was re-keyed or revoked by another request meanwhile")));
         }));
   }
 

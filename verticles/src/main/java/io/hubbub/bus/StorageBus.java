@@ -45,6 +45,9 @@ import java.util.regex.Pattern;
  *   <li>{@link #DOC_LIST}: a {@link DocList} → the documents ({@code {docs}}), by {@code _id}</li>
  *   <li>{@link #DOC_PUT}: a {@link DocPut} → nothing ({@code {}}): writes each document whole under its {@code _id},
  *       in one bulk write</li>
+ *   <li>{@link #DOC_SWAP}: a {@link DocSwap} → whether it wrote ({@code {swapped}}): {@code doc} whole under its
+ *       {@code _id}, only while the stored document's string {@code field} is {@code expected} (a compare-and-set:
+ *       nothing is written when the document changed meanwhile or is gone)</li>
  *   <li>{@link #DOC_GET}: a {@link DocGet} → the documents of the ids that exist ({@code {docs}}), by {@code _id}</li>
  *   <li>{@link #DOC_DELETE_MANY}: a {@link DocGet} → how many it deleted ({@code {deleted}}): the documents of these ids</li>
  *   <li>{@link #DOC_DELETE_WHERE}: a {@link DocWhere} → how many it deleted ({@code {deleted}}): the documents whose
@@ -86,6 +89,8 @@ public final class StorageBus {
     DocWhere::fromJson, deleted -> new JsonObject().put("deleted", deleted), body -> body.getLong("deleted"));
   public static final Contract<DocGet, Long> DOC_DELETE_MANY = Contract.of("storage.docs.deleteMany", DocGet::toJson,
     DocGet::fromJson, deleted -> new JsonObject().put("deleted", deleted), body -> body.getLong("deleted"));
+  public static final Contract<DocSwap, Boolean> DOC_SWAP = Contract.of("storage.docs.swap", DocSwap::toJson, DocSwap::fromJson,
+    swapped -> new JsonObject().put("swapped", swapped), body -> body.getBoolean("swapped"));
   public static final Contract<DocGet, List<JsonObject>> DOC_GET =
     Contract.of("storage.docs.get", DocGet::toJson, DocGet::fromJson, StorageBus::writeDocs, StorageBus::readDocs);
   /** The most documents one list or get answers, and one put writes. */
@@ -204,6 +209,10 @@ public final class StorageBus {
     return new DocPut(collection, docs);
   }
 
+  public static DocSwap docSwap(String collection, JsonObject doc, String field, String expected) {
+    return new DocSwap(collection, doc, field, expected);
+  }
+
   public static DocGet docGet(String collection, JsonArray ids) {
     return new DocGet(collection, ids);
   }
@@ -319,6 +328,24 @@ public final class StorageBus {
         EventRules.checkDocument(doc, "docs[" + i + "]");
       }
       return new DocPut(collection, docs);
+    }
+  }
+
+  /** A document to write whole while the stored one's {@code field} still holds {@code expected}. */
+  public record DocSwap(String collection, JsonObject doc, String field, String expected) {
+    public JsonObject toJson() {
+      return new JsonObject().put("collection", collection).put("doc", doc).put("field", field).put("expected", expected);
+    }
+
+    public static DocSwap fromJson(JsonObject body) {
+      DocInsert replacement = DocInsert.fromJson(body);
+      if (!(body.getValue("field") instanceof String field) || !FIELD.matcher(field).matches()) {
+        throw Failures.badRequest("'field' must be a field name: " + FIELD_RULE);
+      }
+      if (!(body.getValue("expected") instanceof String expected) || expected.length() > 1024) {
+        throw Failures.badRequest("'expected' must be a string of at most 1024 characters");
+      }
+      return new DocSwap(replacement.collection(), replacement.doc(), field, expected);
     }
   }
 

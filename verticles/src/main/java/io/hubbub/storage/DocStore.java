@@ -76,6 +76,18 @@ final class DocStore {
     return calls.guard(mongo.bulkWriteWithOptions(collection, writes, options)).mapEmpty();
   }
 
+  /**
+   * Writes a document whole while the stored one's {@code field} still holds {@code expected}; answers whether it did.
+   * The condition is an equality on a string, so nothing in it is read as an operator.
+   */
+  Future<Boolean> swap(StorageBus.DocSwap swap) {
+    String collection = collection(swap.collection());
+    JsonObject query = id(swap.doc().getString("_id")).put(swap.field(), swap.expected());
+    UpdateOptions options = new UpdateOptions().setUpsert(false).setWriteOption(calls.writes());
+    return calls.guard(mongo.replaceDocumentsWithOptions(collection, query, swap.doc(), options))
+      .map(result -> result != null && result.getDocMatched() > 0);
+  }
+
   /** The documents with these {@code _id}s (those that exist), in {@code _id} order: exact lookups in the primary index. */
   Future<List<JsonObject>> get(StorageBus.DocGet get) {
     JsonObject query = new JsonObject().put("_id", new JsonObject().put("$in", get.ids()));

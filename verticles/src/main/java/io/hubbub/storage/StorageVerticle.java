@@ -140,6 +140,7 @@ public final class StorageVerticle extends VerticleBase {
       consumers.serve(StorageBus.DOC_REMOVE, docs::remove);
       consumers.serve(StorageBus.DOC_LIST, docs::list);
       consumers.serve(StorageBus.DOC_PUT, docs::put);
+      consumers.serve(StorageBus.DOC_SWAP, docs::swap);
       consumers.serve(StorageBus.DOC_GET, docs::get);
       consumers.serve(StorageBus.DOC_DELETE_WHERE, docs::deleteWhere);
       consumers.serve(StorageBus.DOC_DELETE_MANY, docs::deleteMany);

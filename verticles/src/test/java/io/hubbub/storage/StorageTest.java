@@ -327,6 +327,34 @@ class StorageTest {
   }
 
   @Test
+  void aSwapWritesOnlyWhileTheFieldHoldsWhatWasExpected(Vertx vertx, VertxTestContext ctx) {
+    JsonObject device = new JsonObject().put("_id", "d1").put("name", "D1").put("keyHash", "h0");
+    java.util.function.BiFunction<String, String, Future<Boolean>> swap = (expected, next) -> StorageBus.DOC_SWAP
+      .request(vertx.eventBus(), StorageBus.docSwap("devices", device.copy().put("keyHash", next), "keyHash", expected), 10_000);
+    List<Object> seen = new ArrayList<>();
+    StorageBus.DOC_INSERT.request(vertx.eventBus(), StorageBus.docInsert("devices", device), 10_000)
+      .compose(v -> swap.apply("h0", "h1")).compose(first -> { seen.add(first); return swap.apply("h0", "h2"); })
+      .compose(stale -> { seen.add(stale); return StorageBus.DOC_FIND.request(vertx.eventBus(), StorageBus.docKey("devices", "d1"), 10_000); })
+      .compose(found -> { seen.add(found.getString("keyHash")); return StorageBus.DOC_DELETE.request(vertx.eventBus(), StorageBus.docKey("devices", "d1"), 10_000); })
+      .compose(deleted -> swap.apply("h1", "h3"))
+      .compose(gone -> { seen.add(gone); return StorageBus.DOC_FIND.request(vertx.eventBus(), StorageBus.docKey("devices", "d1"), 10_000)
+        .transform(r -> Future.succeededFuture(r.failed() ? Failures.code(r.cause()) : 200)); })
+      .compose(afterGone -> { seen.add(afterGone);
+        // an operator where a value goes is refused, not run
+        return Bus.request(vertx.eventBus(), StorageBus.DOC_SWAP.address(), StorageBus.docSwap("devices", device, "keyHash", "x").toJson()
+          .put("expected", new JsonObject().put("$ne", "")), 10_000).transform(r -> Future.succeededFuture(Failures.code(r.cause()))); })
+      .compose(operator -> { seen.add(operator);
+        return Bus.request(vertx.eventBus(), StorageBus.DOC_SWAP.address(), StorageBus.docSwap("devices", device, "$where", "x").toJson(), 10_000)
+          .transform(r -> Future.succeededFuture(Failures.code(r.cause()))); })
+      .onComplete(ctx.succeeding(badField -> ctx.verify(() -> {
+        assertEquals(List.of(true, false, "h1", false, 404, 400), seen, "swapped once; not on a stale value; the first swap's value kept;"
+          + " nothing written once gone");
+        assertEquals(400, badField);
+        ctx.completeNow();
+      })));
+  }
+
+  @Test
   void aRetryAnnouncesAnEventItsDeadWriterNeverAnnounced(Vertx vertx, VertxTestContext ctx) {
     // seq 1 stored by an owner that died before publishing it live: only the store has it
     String stream = "app.orphaned";
