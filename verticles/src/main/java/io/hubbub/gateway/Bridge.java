@@ -114,6 +114,10 @@ final class Bridge {
   void handle(BridgeEvent event) {
     BridgeEventType type = event.type();
     JsonObject raw = event.getRawMessage();
+    if (raw != null && raw.containsKey("headers") && !(raw.getValue("headers") instanceof JsonObject)) {
+      // an array, a string, a number: as good as none (the bridge would throw reading it, a stack trace a frame)
+      raw.remove("headers");
+    }
     String address = raw == null ? null : raw.getString("address");
     if (type == BridgeEventType.PUBLISH && INBOUND.contains(address)) {
       event.complete(false);

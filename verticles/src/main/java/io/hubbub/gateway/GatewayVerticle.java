@@ -11,6 +11,9 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.impl.VertxConnection;
@@ -25,6 +28,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.BindException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -100,6 +105,7 @@ public final class GatewayVerticle extends VerticleBase {
       io.hubbub.Node.registry());
     new HttpApi(vertx, principals, streams, liveHttp, timeoutMs).mount(router, maxBody);
     router.post(BRIDGE_PATH + "/*").handler(BodyHandler.create(false).setBodyLimit(maxBody));
+    router.post(BRIDGE_PATH + "/*").handler(GatewayVerticle::sentFramesReadable);
     // the SockJS iframe (old browsers' fallback) loads the client from this gateway, never from a CDN
     // SockJS's HTTP transports stream frames: gzip would hold them back (the WebSocket has its own deflate, off)
     router.route(BRIDGE_PATH + "/*").handler(GatewayVerticle::uncompressed);
@@ -199,6 +205,38 @@ public final class GatewayVerticle extends VerticleBase {
         json(ctx, 200, body);
       }
     });
+  }
+
+  /**
+   * SockJS's sending transports ({@code xhr_send}, {@code jsonp_send}) hand each entry of the posted JSON array on
+   * as one frame's text; an entry with no text (null, an object, an array) makes its session throw, on the request
+   * or on the session's loop. Such a payload is answered as SockJS answers one it cannot read, nothing of it sent.
+   */
+  static void sentFramesReadable(RoutingContext ctx) {
+    String path = ctx.normalizedPath();
+    boolean xhr = path.endsWith("/xhr_send");
+    if ((!xhr && !path.endsWith("/jsonp_send")) || !ctx.body().available() || ctx.body().length() == 0) {
+      ctx.next(); // not a send, or one SockJS refuses itself
+      return;
+    }
+    String payload = ctx.body().asString();
+    if (!xhr && payload.startsWith("d=")) { // a form's field, as SockJS reads it
+      payload = URLDecoder.decode(payload.substring(2), StandardCharsets.UTF_8);
+    }
+    Object frames;
+    try {
+      frames = Json.decodeValue(payload);
+    } catch (DecodeException | IllegalArgumentException notJson) {
+      ctx.next(); // SockJS answers it
+      return;
+    }
+    if (frames instanceof JsonArray list
+      && !list.stream().allMatch(f -> f instanceof String || f instanceof Number || f instanceof Boolean)) {
+      ctx.response().setStatusCode(500).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=UTF-8")
+        .end("Broken JSON encoding.");
+      return;
+    }
+    ctx.next();
   }
 
   /** The response goes out uncompressed (Vert.x drops the header and skips gzip); not a WebSocket upgrade's. */

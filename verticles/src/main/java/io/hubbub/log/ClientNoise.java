@@ -22,6 +22,12 @@ import java.util.regex.Pattern;
  * short line without stack trace, with how many more the previous window had; the rest are dropped.
  * A disconnect (a connection reset or closed by the client, which those libraries log as an error) is
  * written at DEBUG and counts for nothing.
+ *
+ * <p>A client-facing library that throws instead of logging (the SockJS session given {@code [null]} as its
+ * frames) reaches the log as Vert.x's "Unhandled exception", a stack trace a request. For the loggers named
+ * {@code unhandled}, such a line counts as the library's when the exception was thrown in it: the first frame of its
+ * stack outside the JDK, Vert.x core and Netty is in one of the loggers' packages above. One thrown in Hubbub's own
+ * code, or anywhere else, is left as it is.
  */
 public final class ClientNoise extends TurboFilter {
 
@@ -29,12 +35,18 @@ public final class ClientNoise extends TurboFilter {
   private static final Pattern CONTROL = Pattern.compile("[\\x00-\\x1f\\x7f]");
 
   private final List<String> sources = new ArrayList<>();
+  private final List<String> unhandled = new ArrayList<>();
   private long windowMs = 60_000;
   private final Map<String, long[]> windows = new HashMap<>(); // source → {window start, lines in it}
 
   /** A logger (or a prefix of logger names) whose WARN and ERROR lines are client-caused. */
   public void addLogger(String name) {
     sources.add(name.trim());
+  }
+
+  /** A logger that reports exceptions no handler caught ({@code io.vertx.core.impl.ContextImpl}). */
+  public void addUnhandled(String name) {
+    unhandled.add(name.trim());
   }
 
   public void setWindowSeconds(int seconds) {
@@ -46,15 +58,20 @@ public final class ClientNoise extends TurboFilter {
     if (level == null || !level.isGreaterOrEqual(Level.WARN) || logger == null) {
       return FilterReply.NEUTRAL;
     }
-    String source = source(logger.getName());
+    Throwable thrown = t != null ? t : MessageFormatter.getThrowableCandidate(params);
+    String where = logger.getName();
+    String source = source(where);
+    if (source == null && unhandled.contains(where)) {
+      where = thrownIn(thrown);
+      source = where == null ? null : source(where);
+    }
     if (source == null) {
       return FilterReply.NEUTRAL;
     }
     Logger out = logger.getLoggerContext().getLogger(ClientNoise.class); // this filter's own lines, in the same context
-    Throwable thrown = t != null ? t : MessageFormatter.getThrowableCandidate(params);
     if (isDisconnect(thrown)) {
       // a browser that closes its tab or loses its network: normal life, not an error
-      out.debug("client disconnected [source: {}, error: {}]", logger.getName(), clip(String.valueOf(thrown.getMessage())));
+      out.debug("client disconnected [source: {}, error: {}]", where, clip(String.valueOf(thrown.getMessage())));
       return FilterReply.DENY;
     }
     long now = System.currentTimeMillis();
@@ -71,7 +88,7 @@ public final class ClientNoise extends TurboFilter {
     }
     // the message without its arguments: those may be whole documents a client sent or the store refused
     String text = format;
-    out.warn("client-caused [source: {}, level: {}, message: {}{}]{}", logger.getName(), level, clip(text),
+    out.warn("client-caused [source: {}, level: {}, message: {}{}]{}", where, level, clip(text),
       thrown == null ? "" : ", error: " + clip(thrown.getClass().getSimpleName() + ": " + thrown.getMessage()),
       previous > 0 ? " (" + previous + " more like it in the last " + windowMs / 1_000 + " s)" : "");
     return FilterReply.DENY;
@@ -90,6 +107,21 @@ public final class ClientNoise extends TurboFilter {
       }
     }
     return false;
+  }
+
+  /** The class an exception was thrown in, past the JDK, Vert.x core and Netty it went through; null if none. */
+  static String thrownIn(Throwable thrown) {
+    if (thrown == null) {
+      return null;
+    }
+    for (StackTraceElement frame : thrown.getStackTrace()) {
+      String type = frame.getClassName();
+      if (!type.startsWith("java.") && !type.startsWith("jdk.") && !type.startsWith("sun.")
+        && !type.startsWith("io.vertx.core.") && !type.startsWith("io.netty.")) {
+        return type;
+      }
+    }
+    return null;
   }
 
   private String source(String logger) {

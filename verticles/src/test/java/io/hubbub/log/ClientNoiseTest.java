@@ -26,6 +26,7 @@ class ClientNoiseTest {
   void setUp() {
     ClientNoise filter = new ClientNoise();
     filter.addLogger("io.vertx.ext.web.handler.sockjs");
+    filter.addUnhandled("io.vertx.core.impl.ContextImpl");
     filter.setWindowSeconds(60);
     filter.setContext(context);
     filter.start();
@@ -59,6 +60,42 @@ class ClientNoiseTest {
     assertEquals(Level.WARN, line.getLevel());
     assertNull(line.getThrowableProxy(), "no stack trace");
     assertFalse(line.getFormattedMessage().contains("\n"));
+  }
+
+  private static RuntimeException thrownAt(RuntimeException e, String... classes) {
+    e.setStackTrace(java.util.Arrays.stream(classes).map(c -> new StackTraceElement(c, "m", null, 1))
+      .toArray(StackTraceElement[]::new));
+    return e;
+  }
+
+  @Test
+  void anUnhandledExceptionThrownInAClientFacingLibraryIsOneShortLineAWindow() {
+    for (int i = 0; i < 5; i++) {
+      context.getLogger("io.vertx.core.impl.ContextImpl").error("Unhandled exception", thrownAt(new NullPointerException("str is null"),
+        "io.vertx.core.buffer.impl.BufferImpl", "io.vertx.core.buffer.Buffer", "io.vertx.ext.web.handler.sockjs.impl.SockJSSession",
+        "io.vertx.core.internal.ContextInternal", "io.netty.util.concurrent.AbstractEventExecutor", "java.lang.Thread"));
+    }
+    assertEquals(1, lines.list.size(), () -> lines.list.toString());
+    ILoggingEvent line = lines.list.get(0);
+    assertEquals(Level.WARN, line.getLevel());
+    assertNull(line.getThrowableProxy(), "no stack trace");
+    assertTrue(line.getFormattedMessage().contains("io.vertx.ext.web.handler.sockjs.impl.SockJSSession"), line.getFormattedMessage());
+  }
+
+  @Test
+  void anUnhandledExceptionThrownInHubbubOrElsewhereIsLeftAlone() {
+    Logger unhandled = context.getLogger("io.vertx.core.impl.ContextImpl");
+    unhandled.error("Unhandled exception", thrownAt(new IllegalStateException("a bug"),
+      "io.vertx.core.json.JsonObject", "io.hubbub.gateway.Bridge", "io.vertx.ext.web.handler.sockjs.impl.EventBusBridgeImpl"));
+    unhandled.error("Unhandled exception", thrownAt(new IllegalStateException("elsewhere"), "com.example.Library"));
+    unhandled.error("Unhandled exception", new IllegalStateException("no frames") {
+      @Override
+      public synchronized Throwable fillInStackTrace() {
+        return this;
+      }
+    });
+    assertEquals(List.of(Level.ERROR, Level.ERROR, Level.ERROR), lines.list.stream().map(ILoggingEvent::getLevel).toList());
+    assertTrue(lines.list.stream().allMatch(e -> e.getThrowableProxy() != null), "with their stack traces");
   }
 
   @Test
