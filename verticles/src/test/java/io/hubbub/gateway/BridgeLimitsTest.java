@@ -32,6 +32,7 @@ import org.slf4j.LoggerFactory;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
@@ -129,7 +130,7 @@ class BridgeLimitsTest {
     // SockJS's WebSocket transport: its session throws on the frame; the frame after it is answered
     WebSocketClient client = vertx.createWebSocketClient();
     try {
-      List<String> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+      List<String> received = new CopyOnWriteArrayList<>();
       WebSocket socket = client.connect(node.port, "127.0.0.1", "/eventbus/000/noise-ws/websocket").await(30, TimeUnit.SECONDS);
       socket.textMessageHandler(received::add);
       socket.writeTextMessage("[\"{}\",null,\"{}\"]"); // its first frame is handed on, then the session throws

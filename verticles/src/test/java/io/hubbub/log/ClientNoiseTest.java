@@ -9,6 +9,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -63,7 +64,7 @@ class ClientNoiseTest {
   }
 
   private static RuntimeException thrownAt(RuntimeException e, String... classes) {
-    e.setStackTrace(java.util.Arrays.stream(classes).map(c -> new StackTraceElement(c, "m", null, 1))
+    e.setStackTrace(Arrays.stream(classes).map(c -> new StackTraceElement(c, "m", null, 1))
       .toArray(StackTraceElement[]::new));
     return e;
   }
