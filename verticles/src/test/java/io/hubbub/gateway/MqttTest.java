@@ -1,5 +1,8 @@
 package io.hubbub.gateway;
 
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.hubbub.bus.AuthBus;
 import io.hubbub.support.NodeExtension;
 import io.hubbub.support.TestCerts;
@@ -33,6 +36,7 @@ import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.TrustManagerFactory;
 import java.io.ByteArrayOutputStream;
@@ -356,6 +360,32 @@ class MqttTest {
         paho.disconnect().waitForCompletion(10_000);
       }
       paho.close();
+    }
+  }
+
+  /** Packets before a CONNECT end the connection; vertx-mqtt throws for each, which leaves no stack trace in the log. */
+  @Test
+  void packetsBeforeConnectCloseTheConnectionAndLeaveNoStackTrace() throws Exception {
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    log.start();
+    ch.qos.logback.classic.Logger root = ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger("ROOT");
+    root.addAppender(log);
+    try {
+      byte[][] early = {{(byte) 0xC0, 0}, packet(0x82, new byte[] {0, 1, 0, 1, 'a', 0}), packet(0x30, new byte[] {0, 1, 'a', '{', '}'})};
+      for (int i = 0; i < 5; i++) {
+        for (byte[] packet : early) {
+          try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), mqttPort(node))) {
+            socket.setSoTimeout(20_000);
+            socket.getOutputStream().write(packet);
+            assertEquals(-1, socket.getInputStream().read(), "closed, nothing answered");
+          }
+        }
+      }
+      assertEquals(List.of(), log.list.stream().filter(e -> e.getThrowableProxy() != null)
+        .map(ILoggingEvent::getFormattedMessage).toList(), "no stack traces");
+      assertTrue(log.list.stream().filter(e -> e.getLoggerName().endsWith("ClientNoise")).count() <= 1, "one short line a window at most");
+    } finally {
+      root.detachAppender(log);
     }
   }
 
