@@ -220,13 +220,13 @@ public final class GatewayVerticle extends VerticleBase {
       return;
     }
     String payload = ctx.body().asString();
-    if (!xhr && payload.startsWith("d=")) { // a form's field, as SockJS reads it
-      payload = URLDecoder.decode(payload.substring(2), StandardCharsets.UTF_8);
-    }
     Object frames;
     try {
+      if (!xhr && payload.startsWith("d=")) { // a form's field, as SockJS reads it
+        payload = URLDecoder.decode(payload.substring(2), StandardCharsets.UTF_8);
+      }
       frames = Json.decodeValue(payload);
-    } catch (DecodeException | IllegalArgumentException notJson) {
+    } catch (DecodeException | IllegalArgumentException unreadable) { // not JSON, or a broken %-escape
       ctx.next(); // SockJS answers it
       return;
     }
