@@ -54,6 +54,9 @@ public final class GatewayVerticle extends VerticleBase {
   public static final String PORT_KEY = "port";
   /** Where a gateway leaves the port its MQTT listener listens on (when it has one). */
   public static final String MQTT_PORT_KEY = "mqttPort";
+  /** The shared random ports ({@link #sharedPort}) of the HTTP and MQTT servers: one each, told apart by Vert.x. */
+  static final int HTTP_RANDOM_PORT = 1;
+  static final int MQTT_RANDOM_PORT = 2;
   private static final String SOCKJS_LIBRARY = "/vendor/sockjs.min.js";
   /** Where the event-bus bridge (SockJS and its raw WebSocket) is mounted. */
   static final String BRIDGE_PATH = "/eventbus";
@@ -120,7 +123,7 @@ public final class GatewayVerticle extends VerticleBase {
 
     HttpServerOptions options = new HttpServerOptions()
       .setHost(http.host())
-      .setPort(http.port())
+      .setPort(sharedPort(http.port(), HTTP_RANDOM_PORT))
       .setIdleTimeout(http.idleTimeoutSeconds())
       .setIdleTimeoutUnit(TimeUnit.SECONDS)
       // gzip for pages, scripts and JSON when the client asks for it; event streams opt out (Content-Encoding: identity)
@@ -143,7 +146,7 @@ public final class GatewayVerticle extends VerticleBase {
     return consumers.ready()
       .compose(v -> principals.ready())
       .compose(v -> bound(vertx.createHttpServer(options).connectionHandler(GatewayVerticle::consolidateFlushes).requestHandler(router)
-        .listen(), options.getHost(), options.getPort()))
+        .listen(), http.host(), http.port()))
       .onSuccess(s -> {
         server = s;
         vertx.sharedData().getLocalMap(LOCAL_MAP).put(PORT_KEY, s.actualPort());
@@ -160,6 +163,15 @@ public final class GatewayVerticle extends VerticleBase {
             log.info("mqtt listening [port: {}]{}", m.actualPort(), http.tls().enabled() ? " (MQTT over TLS)" : "");
           });
       });
+  }
+
+  /**
+   * The port a server of this node listens on: port 0 becomes Vert.x's shared random port ({@code slot} negated), so
+   * every gateway instance of the node serves the one free port the first of them takes, as they share a set port;
+   * Vert.x gives each server on port 0 a port of its own, and all but one instance would then sit idle.
+   */
+  static int sharedPort(int port, int slot) {
+    return port == 0 ? -slot : port;
   }
 
   /** A server listening, or the startup error that names the port when it is taken. */

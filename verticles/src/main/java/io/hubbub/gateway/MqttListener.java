@@ -76,7 +76,7 @@ final class MqttListener {
   }
 
   Future<MqttServer> listen(String host, HubbubConf.Tls tls) {
-    MqttServerOptions options = new MqttServerOptions().setHost(host).setPort(conf.port())
+    MqttServerOptions options = new MqttServerOptions().setHost(host).setPort(GatewayVerticle.sharedPort(conf.port(), GatewayVerticle.MQTT_RANDOM_PORT))
       .setMaxMessageSize(maxPacketBytes()).setTimeoutOnConnect(CONNECT_TIMEOUT_S);
     if (tls.enabled()) {
       options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(tls.cert()).setKeyPath(tls.key()));

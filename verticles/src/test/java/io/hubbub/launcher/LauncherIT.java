@@ -12,7 +12,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -149,6 +151,40 @@ class LauncherIT {
     HubbubProcess process = start(conf, Map.of());
     assertEquals(2, process.awaitExit());
     assertStoppedWithOneLine(process, "hubbub: bad conf: verticles[0].config: mongo.timeoutMs: expected an integer");
+  }
+
+  @Test
+  void portZeroIsOneFreePortServedByEveryGatewayInstance() throws Exception {
+    JsonObject conf = HubbubProcess.conf();
+    conf.put("verticles", conf.getJsonArray("verticles").stream().map(JsonObject.class::cast)
+      .map(v -> "gateway".equals(v.getString("name")) ? v.copy().put("instances", 2) : v).toList());
+    conf.put("mqtt", new JsonObject().put("enabled", true).put("port", 0));
+    HubbubProcess process = start(conf, Map.of());
+    int port = process.awaitStarted();
+    assertEquals(List.of(port, port), ports(process, "gateway listening"), String.join("\n", process.output()));
+    List<Integer> mqtt = ports(process, "mqtt listening");
+    assertEquals(2, mqtt.size(), String.join("\n", process.output()));
+    assertEquals(mqtt.get(0), mqtt.get(1), "both instances listen for MQTT on one port");
+    try (Socket device = new Socket(InetAddress.getLoopbackAddress(), mqtt.get(0))) {
+      assertTrue(device.isConnected());
+    }
+    // Vert.x hands a shared port's connections to its servers in turn: both instances hold bridge sockets
+    WebSocketClient client = fixture.vertx.createWebSocketClient();
+    for (int i = 0; i < 4; i++) {
+      client.connect(port, "127.0.0.1", "/eventbus/websocket").await(30, TimeUnit.SECONDS);
+    }
+    assertEquals(0, process.terminate());
+    Pattern closing = Pattern.compile("closing bridge connections \\[count: (\\d+)]");
+    List<Integer> counts = process.output().stream().map(closing::matcher).filter(Matcher::find)
+      .map(m -> Integer.parseInt(m.group(1))).toList();
+    assertEquals(List.of(2, 2), counts, String.join("\n", process.output()));
+    client.close();
+  }
+
+  /** The ports of the lines "{@code what} [port: N]" the process printed, in order. */
+  private static List<Integer> ports(HubbubProcess process, String what) {
+    Pattern line = Pattern.compile(Pattern.quote(what) + " \\[port: (\\d+)]");
+    return process.output().stream().map(line::matcher).filter(Matcher::find).map(m -> Integer.parseInt(m.group(1))).toList();
   }
 
   @Test
