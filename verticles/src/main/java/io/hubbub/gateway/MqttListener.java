@@ -5,7 +5,9 @@ import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.Streams;
+import io.hubbub.Node;
 import io.hubbub.conf.HubbubConf;
+import io.micrometer.core.instrument.Gauge;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.netty.handler.codec.mqtt.MqttProperties;
@@ -35,6 +37,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Devices over MQTT 3.1.1 and 5 (vertx-mqtt): a device connects with its id as user name (or, without one, as
@@ -50,7 +53,8 @@ import java.util.Set;
  * refusal is a line in {@code audit.access} (sampled), never a stack trace. When storage cannot answer (503,
  * timeout) nothing is acknowledged and the connection is closed, so the client publishes again when it reconnects.
  * Alerts go out at QoS 0 (granted 0 whatever was asked): the {@code alerts.<id>} stream holds them all over HTTP.
- * A revoked key or deleted device ends its connections.
+ * A revoked key or deleted device ends its connections. A device that hangs up while its key is looked up is
+ * answered nothing (its refusal still goes to the trail). {@code hubbub_mqtt_connections} counts the accepted ones open.
  */
 final class MqttListener {
 
@@ -73,6 +77,8 @@ final class MqttListener {
     this.principals = principals;
     this.conf = conf;
     this.streams = streams;
+    Gauge.builder("hubbub.mqtt.connections", connections, Set::size).tag("verticle", Node.meterInstance("gateway"))
+      .description("MQTT device connections accepted and open").register(Node.registry());
   }
 
   Future<MqttServer> listen(String host, HubbubConf.Tls tls) {
@@ -83,7 +89,7 @@ final class MqttListener {
     }
     revocations = AuthBus.REVOKED.consumer(vertx.eventBus(), ended -> List.copyOf(connections).stream()
       .filter(c -> c.device.equals(ended.device()) || c.key.equals(ended.token()))
-      .forEach(c -> c.endpoint.close()));
+      .forEach(Connection::close));
     server = MqttServer.create(vertx, options)
       .endpointHandler(this::connect)
       .exceptionHandler(failure -> log.debug("mqtt connection failed [error: {}]", failure.toString()));
@@ -97,7 +103,7 @@ final class MqttListener {
 
   /** Closes the devices' connections and stops listening (the server itself closes with its verticle). */
   Future<Void> close() {
-    List.copyOf(connections).forEach(c -> c.endpoint.close());
+    List.copyOf(connections).forEach(Connection::close);
     return revocations == null ? Future.succeededFuture() : revocations.unregister();
   }
 
@@ -108,6 +114,9 @@ final class MqttListener {
     String device = user != null && !user.isEmpty() ? user : endpoint.clientIdentifier();
     String key = endpoint.auth() == null ? null : endpoint.auth().getPassword();
     endpoint.exceptionHandler(failure -> log.debug("mqtt connection failed [device: {}, error: {}]", device, failure.toString()));
+    // vertx-mqtt throws when a closed endpoint is answered or given handlers: a device may hang up during the lookup
+    AtomicBoolean gone = new AtomicBoolean();
+    endpoint.closeHandler(v -> gone.set(true));
     if (key == null || key.isEmpty() || device == null || !Streams.isKey(device)) {
       refuseConnect(endpoint, v5, remote, device, Failures.of(Failures.UNAUTHORIZED,
         "connect with the device id as user name (or client id) and its key as password"));
@@ -115,10 +124,13 @@ final class MqttListener {
     }
     principals.resolve("Bearer " + key).onComplete(found -> {
       if (found.failed()) {
-        refuseConnect(endpoint, v5, remote, device, found.cause());
+        refuseConnect(gone.get() ? null : endpoint, v5, remote, device, found.cause());
       } else if (found.result() == null || !AuthBus.KIND_DEVICE.equals(found.result().getString("kind"))
           || !device.equals(found.result().getString("name"))) {
-        refuseConnect(endpoint, v5, remote, device, Failures.of(Failures.UNAUTHORIZED, "that key is not the key of device '" + device + "'"));
+        refuseConnect(gone.get() ? null : endpoint, v5, remote, device,
+          Failures.of(Failures.UNAUTHORIZED, "that key is not the key of device '" + device + "'"));
+      } else if (gone.get()) {
+        log.debug("mqtt device hung up before it was accepted [device: {}]", device);
       } else {
         Connection connection = new Connection(endpoint, device, key, remote, v5);
         connections.add(connection);
@@ -127,9 +139,13 @@ final class MqttListener {
     });
   }
 
+  /** The refusal in the trail, and its CONNACK unless the device hung up already ({@code endpoint} null). */
   private void refuseConnect(MqttEndpoint endpoint, boolean v5, String remote, String device, Throwable failure) {
     int code = Failures.code(failure);
     AuditBus.refusedPacket(vertx.eventBus(), device == null ? "" : device, remote, "mqtt CONNECT", failure);
+    if (endpoint == null) {
+      return;
+    }
     MqttConnectReturnCode answer;
     if (code == Failures.UNAUTHORIZED || code == Failures.FORBIDDEN) {
       answer = v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD
@@ -154,6 +170,8 @@ final class MqttListener {
     /** Acknowledgements owed, in the order the publishes came: each is sent once it and all before it are done. */
     private final ArrayDeque<Owed> owed = new ArrayDeque<>();
     private MessageConsumer<Object> alertConsumer;
+    /** Closed, by the device or by this side: vertx-mqtt throws when a closed endpoint is closed again. */
+    private boolean closed;
 
     Connection(MqttEndpoint endpoint, String device, String key, String remote, boolean v5) {
       this.endpoint = endpoint;
@@ -189,6 +207,7 @@ final class MqttListener {
         endpoint.unsubscribeAcknowledge(unsubscribe.messageId());
       });
       endpoint.closeHandler(v -> {
+        closed = true;
         connections.remove(this);
         unfollow();
       });
@@ -198,6 +217,13 @@ final class MqttListener {
         limits.add(new MqttProperties.IntegerProperty(MqttProperties.MqttPropertyType.MAXIMUM_PACKET_SIZE.value(), maxPacketBytes()));
       }
       endpoint.accept(false, limits);
+    }
+
+    void close() {
+      if (!closed) {
+        closed = true;
+        endpoint.close();
+      }
     }
 
     private void follow() {
@@ -270,6 +296,10 @@ final class MqttListener {
 
     /** Answers the publishes at the head whose outcome is known, in order; a failure only MQTT 5 can name closes. */
     private void answerOwed() {
+      if (closed) { // nobody to answer: the device publishes again when it reconnects
+        owed.clear();
+        return;
+      }
       while (!owed.isEmpty() && owed.peek().done) {
         Owed slot = owed.poll();
         if (slot.failure == null) {
@@ -297,7 +327,7 @@ final class MqttListener {
             Failures.message(slot.failure));
         }
         if (reason == null || !v5) {
-          endpoint.close();
+          close();
           owed.clear();
           return;
         }
@@ -321,11 +351,11 @@ final class MqttListener {
       if (failure instanceof TooLongFrameException) {
         refused("PUBLISH", Failures.of(Failures.TOO_LARGE, "a packet holds at most " + maxPacketBytes()
           + " bytes (a publish's payload at most " + conf.maxPayloadBytes() + ")"));
-        if (endpoint.isConnected()) {
-          if (v5) {
-            endpoint.disconnect(MqttDisconnectReasonCode.PACKET_TOO_LARGE, MqttProperties.NO_PROPERTIES);
-          }
-          endpoint.close();
+        if (endpoint.isConnected() && v5 && !closed) {
+          closed = true;
+          endpoint.disconnect(MqttDisconnectReasonCode.PACKET_TOO_LARGE, MqttProperties.NO_PROPERTIES); // and closes
+        } else if (endpoint.isConnected()) {
+          close();
         }
       } else {
         log.debug("mqtt connection failed [device: {}, error: {}]", device, failure.toString());

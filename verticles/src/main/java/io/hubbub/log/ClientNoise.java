@@ -28,6 +28,13 @@ import java.util.regex.Pattern;
  * {@code unhandled}, such a line counts as the library's when the exception was thrown in it: the first frame of its
  * stack outside the JDK, Vert.x core and Netty is in one of the loggers' packages above. One thrown in Hubbub's own
  * code, or anywhere else, is left as it is.
+ *
+ * <p>A connection with no exception handler has its errors logged by Vert.x core ({@code ConnectionBase}) as one
+ * line each, the exception's message alone: vertx-mqtt sets its handler only after CONNECT, so every connection
+ * whose first bytes its decoder refuses was such a line. For the loggers named {@code connection}, a line counts as a
+ * source's when that source's code is on the way to it: the first frame of the logging thread's own stack outside
+ * the JDK, Vert.x core, Netty and logging is in one of the packages above. The cluster's connections, all Vert.x
+ * core's, are left as they are.
  */
 public final class ClientNoise extends TurboFilter {
 
@@ -36,6 +43,7 @@ public final class ClientNoise extends TurboFilter {
 
   private final List<String> sources = new ArrayList<>();
   private final List<String> unhandled = new ArrayList<>();
+  private final List<String> connections = new ArrayList<>();
   private long windowMs = 60_000;
   private final Map<String, long[]> windows = new HashMap<>(); // source → {window start, lines in it}
 
@@ -47,6 +55,11 @@ public final class ClientNoise extends TurboFilter {
   /** A logger that reports exceptions no handler caught ({@code io.vertx.core.impl.ContextImpl}). */
   public void addUnhandled(String name) {
     unhandled.add(name.trim());
+  }
+
+  /** A logger that reports a connection's error no handler took ({@code io.vertx.core.net.impl.ConnectionBase}). */
+  public void addConnection(String name) {
+    connections.add(name.trim());
   }
 
   public void setWindowSeconds(int seconds) {
@@ -63,6 +76,9 @@ public final class ClientNoise extends TurboFilter {
     String source = source(where);
     if (source == null && unhandled.contains(where)) {
       where = thrownIn(thrown);
+      source = where == null ? null : source(where);
+    } else if (source == null && connections.contains(where)) {
+      where = calledFrom();
       source = where == null ? null : source(where);
     }
     if (source == null) {
@@ -116,12 +132,25 @@ public final class ClientNoise extends TurboFilter {
     }
     for (StackTraceElement frame : thrown.getStackTrace()) {
       String type = frame.getClassName();
-      if (!type.startsWith("java.") && !type.startsWith("jdk.") && !type.startsWith("sun.")
-        && !type.startsWith("io.vertx.core.") && !type.startsWith("io.netty.")) {
+      if (!isPlumbing(type)) {
         return type;
       }
     }
     return null;
+  }
+
+  /** The class whose code led to the logging call now under way, past the plumbing and logging on the way; null if none. */
+  static String calledFrom() {
+    return StackWalker.getInstance().walk(frames -> frames.map(StackWalker.StackFrame::getClassName)
+      .filter(type -> !isPlumbing(type) && !type.startsWith("ch.qos.logback.") && !type.startsWith("org.slf4j.")
+        && !type.startsWith(ClientNoise.class.getPackageName() + "."))
+      .findFirst().orElse(null));
+  }
+
+  /** The JDK, Vert.x core and Netty: what every connection's bytes and every exception go through. */
+  private static boolean isPlumbing(String type) {
+    return type.startsWith("java.") || type.startsWith("jdk.") || type.startsWith("sun.")
+      || type.startsWith("io.vertx.core.") || type.startsWith("io.netty.");
   }
 
   private String source(String logger) {

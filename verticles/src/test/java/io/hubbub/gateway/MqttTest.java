@@ -1,5 +1,6 @@
 package io.hubbub.gateway;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
@@ -55,6 +56,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -76,7 +79,8 @@ class MqttTest {
   final NodeExtension running = NodeExtension.with(conf -> conf
     .put("sensors", new JsonObject().put("alerts", new JsonArray().add(new JsonObject().put("kind", "temperature").put("above", 30))))
     .put("mqtt", new JsonObject().put("enabled", true).put("port", 0).put("maxPayloadBytes", 4_096))
-    .put("audit", new JsonObject().put("access", new JsonObject().put("perRemote", 100).put("total", 100)))); // every line kept
+    .put("audit", new JsonObject().put("access", new JsonObject().put("perRemote", 100).put("total", 100)))) // every line kept
+    .withMetrics();
   private TestNode node;
   /** The devices' own Vert.x, as a device is its own process (held so the node's extension does not take the field). */
   private final AtomicReference<Vertx> devices = new AtomicReference<>(Vertx.vertx());
@@ -363,7 +367,50 @@ class MqttTest {
     }
   }
 
-  /** Packets before a CONNECT end the connection; vertx-mqtt throws for each, which leaves no stack trace in the log. */
+  /** The sum of a gauge's series on {@code /metrics}. */
+  private double metric(String name) throws Exception {
+    String admin = node.adminToken().await(30, TimeUnit.SECONDS);
+    String text = node.call(HttpMethod.GET, "/metrics", admin, null).body().toString();
+    Matcher m = Pattern.compile("(?m)^" + name + "(\\{[^}]*})? ([0-9.eE+-]+)$").matcher(text);
+    double sum = 0;
+    while (m.find()) {
+      sum += Double.parseDouble(m.group(2));
+    }
+    return sum;
+  }
+
+  /**
+   * A device that hangs up while its key is looked up (its first use: not cached yet) is answered nothing and leaves
+   * nothing behind; vertx-mqtt throws when a closed endpoint is accepted, which left its connection counted for good.
+   */
+  @Test
+  void aDeviceThatHangsUpBeforeItIsAcceptedLeavesNoConnectionBehind() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      String device = "gh3" + i;
+      ByteArrayOutputStream connect = new ByteArrayOutputStream();
+      connect.writeBytes(utf8("MQTT"));
+      connect.writeBytes(new byte[] {4, (byte) 0xC2, 0, 60}); // 3.1.1; user name, password, clean session; keep alive
+      connect.writeBytes(utf8(device + "-raw"));
+      connect.writeBytes(utf8(device));
+      connect.writeBytes(utf8(register(device)));
+      try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), mqttPort(node))) {
+        socket.getOutputStream().write(packet(0x10, connect.toByteArray()));
+      }
+    }
+    Device device = connected("gh39", register("gh39")); // its key looked up after theirs, by the same auth verticle
+    assertEquals(1.0, metric("hubbub_mqtt_connections"), "the one device connected, none of those that hung up");
+    device.client.disconnect().await(10, TimeUnit.SECONDS);
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (metric("hubbub_mqtt_connections") > 0 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(50);
+    }
+    assertEquals(0.0, metric("hubbub_mqtt_connections"));
+  }
+
+  /**
+   * Packets before a CONNECT, and bytes the decoder refuses, end the connection; vertx-mqtt throws for the first and
+   * Vert.x logs a line for each of the second (no handler yet), which leaves no stack trace and no line each in the log.
+   */
   @Test
   void packetsBeforeConnectCloseTheConnectionAndLeaveNoStackTrace() throws Exception {
     ListAppender<ILoggingEvent> log = new ListAppender<>();
@@ -371,7 +418,12 @@ class MqttTest {
     ch.qos.logback.classic.Logger root = ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger("ROOT");
     root.addAppender(log);
     try {
-      byte[][] early = {{(byte) 0xC0, 0}, packet(0x82, new byte[] {0, 1, 0, 1, 'a', 0}), packet(0x30, new byte[] {0, 1, 'a', '{', '}'})};
+      ByteArrayOutputStream reserved = new ByteArrayOutputStream();
+      reserved.writeBytes(utf8("MQTT"));
+      reserved.writeBytes(new byte[] {4, 0x03, 0, 60}); // 3.1.1, clean session and the reserved flag set
+      reserved.writeBytes(utf8("early"));
+      byte[][] early = {{(byte) 0xC0, 0}, packet(0x82, new byte[] {0, 1, 0, 1, 'a', 0}), packet(0x30, new byte[] {0, 1, 'a', '{', '}'}),
+        {0, 0}, packet(0x10, reserved.toByteArray()), packet(0x18, reserved.toByteArray())}; // decoder: unknown type, reserved flag, bit 3
       for (int i = 0; i < 5; i++) {
         for (byte[] packet : early) {
           try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), mqttPort(node))) {
@@ -383,6 +435,8 @@ class MqttTest {
       }
       assertEquals(List.of(), log.list.stream().filter(e -> e.getThrowableProxy() != null)
         .map(ILoggingEvent::getFormattedMessage).toList(), "no stack traces");
+      assertEquals(List.of(), log.list.stream().filter(e -> e.getLevel() == Level.ERROR)
+        .map(e -> e.getLoggerName() + ": " + e.getFormattedMessage()).toList(), "no line a connection");
       assertTrue(log.list.stream().filter(e -> e.getLoggerName().endsWith("ClientNoise")).count() <= 1, "one short line a window at most");
     } finally {
       root.detachAppender(log);

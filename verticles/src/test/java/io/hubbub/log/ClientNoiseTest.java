@@ -28,6 +28,7 @@ class ClientNoiseTest {
     ClientNoise filter = new ClientNoise();
     filter.addLogger("io.vertx.ext.web.handler.sockjs");
     filter.addUnhandled("io.vertx.core.impl.ContextImpl");
+    filter.addConnection("io.vertx.core.net.impl.ConnectionBase");
     filter.setWindowSeconds(60);
     filter.setContext(context);
     filter.start();
@@ -97,6 +98,16 @@ class ClientNoiseTest {
     });
     assertEquals(List.of(Level.ERROR, Level.ERROR, Level.ERROR), lines.list.stream().map(ILoggingEvent::getLevel).toList());
     assertTrue(lines.list.stream().allMatch(e -> e.getThrowableProxy() != null), "with their stack traces");
+  }
+
+  /** Logged here with no client-facing library's code on the way (MqttTest has vertx-mqtt's): the cluster's kind. */
+  @Test
+  void aConnectionErrorNoClientFacingLibraryLedToIsLeftAlone() {
+    Logger connections = context.getLogger("io.vertx.core.net.impl.ConnectionBase");
+    connections.error("Connection refused: 10.0.0.7/10.0.0.7:45701");
+    connections.error("Connection refused: 10.0.0.7/10.0.0.7:45701");
+    assertEquals(List.of(Level.ERROR, Level.ERROR), lines.list.stream().map(ILoggingEvent::getLevel).toList());
+    assertEquals("Connection refused: 10.0.0.7/10.0.0.7:45701", lines.list.get(0).getFormattedMessage());
   }
 
   @Test
