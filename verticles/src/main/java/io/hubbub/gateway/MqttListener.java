@@ -1,11 +1,11 @@
 package io.hubbub.gateway;
 
+import io.hubbub.Node;
 import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.Streams;
-import io.hubbub.Node;
 import io.hubbub.conf.HubbubConf;
 import io.micrometer.core.instrument.Gauge;
 import io.netty.handler.codec.TooLongFrameException;
