@@ -6,6 +6,7 @@ import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.bus.Streams;
+import io.hubbub.bus.Topic;
 import io.hubbub.conf.HubbubConf;
 import io.micrometer.core.instrument.Gauge;
 import io.netty.handler.codec.TooLongFrameException;
@@ -37,6 +38,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -55,6 +57,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Alerts go out at QoS 0 (granted 0 whatever was asked): the {@code alerts.<id>} stream holds them all over HTTP.
  * A revoked key or deleted device ends its connections. A device that hangs up while its key is looked up is
  * answered nothing (its refusal still goes to the trail). {@code hubbub_mqtt_connections} counts the accepted ones open.
+ *
+ * <p>One connection a device's client id, as MQTT asks: once a connection is accepted, {@link #SESSIONS} tells every
+ * gateway of the cluster, and any other connection of that device with that client id ends — MQTT 5 with DISCONNECT
+ * 0x8E (session taken over), 3.1.1 closed. A device that lost its network without a word is thus replaced at once
+ * when it reconnects, not after its keep-alive; another device's connection with the same client id ends nothing.
  */
 final class MqttListener {
 
@@ -64,6 +71,9 @@ final class MqttListener {
   /** Room for the PUBLISH header and topic beside the payload, so an oversized payload is answered, not cut off. */
   private static final int HEADER_ROOM = 1_024;
 
+  /** A device's connection accepted, on any gateway: the device's other connections with that client id end. */
+  static final Topic<Session> SESSIONS = new Topic<>("gateway.mqtt.sessions", Session::toJson, Session::fromJson);
+
   private final Vertx vertx;
   private final Principals principals;
   private final HubbubConf.Mqtt conf;
@@ -71,6 +81,7 @@ final class MqttListener {
   private final Set<Connection> connections = new HashSet<>();
   private MqttServer server;
   private MessageConsumer<?> revocations;
+  private MessageConsumer<?> sessions;
 
   MqttListener(Vertx vertx, Principals principals, StreamAccess streams, HubbubConf.Mqtt conf) {
     this.vertx = vertx;
@@ -93,7 +104,10 @@ final class MqttListener {
     server = MqttServer.create(vertx, options)
       .endpointHandler(this::connect)
       .exceptionHandler(failure -> log.debug("mqtt connection failed [error: {}]", failure.toString()));
-    return revocations.completion().compose(v -> server.listen());
+    sessions = SESSIONS.consumer(vertx.eventBus(), taken -> List.copyOf(connections).stream()
+      .filter(c -> c.device.equals(taken.device()) && c.clientId.equals(taken.clientId()) && !c.id.equals(taken.connection()))
+      .forEach(Connection::takenOver));
+    return revocations.completion().compose(v -> sessions.completion()).compose(v -> server.listen());
   }
 
   /** The largest packet the decoder reads: a payload's limit plus room for the PUBLISH header and topic. */
@@ -104,7 +118,8 @@ final class MqttListener {
   /** Closes the devices' connections and stops listening (the server itself closes with its verticle). */
   Future<Void> close() {
     List.copyOf(connections).forEach(Connection::close);
-    return revocations == null ? Future.succeededFuture() : revocations.unregister();
+    return Future.join(revocations == null ? Future.succeededFuture() : revocations.unregister(),
+      sessions == null ? Future.succeededFuture() : sessions.unregister()).mapEmpty();
   }
 
   private void connect(MqttEndpoint endpoint) {
@@ -162,6 +177,9 @@ final class MqttListener {
 
     final MqttEndpoint endpoint;
     final String device;
+    final String clientId;
+    /** This connection among all of the cluster's, for {@link #SESSIONS}. */
+    final String id = UUID.randomUUID().toString();
     final String key;
     final String remote;
     final boolean v5;
@@ -176,6 +194,7 @@ final class MqttListener {
     Connection(MqttEndpoint endpoint, String device, String key, String remote, boolean v5) {
       this.endpoint = endpoint;
       this.device = device;
+      this.clientId = endpoint.clientIdentifier() != null ? endpoint.clientIdentifier() : id; // none: its own
       this.key = key;
       this.remote = remote;
       this.v5 = v5;
@@ -217,6 +236,18 @@ final class MqttListener {
         limits.add(new MqttProperties.IntegerProperty(MqttProperties.MqttPropertyType.MAXIMUM_PACKET_SIZE.value(), maxPacketBytes()));
       }
       endpoint.accept(false, limits);
+      SESSIONS.publish(vertx.eventBus(), new Session(device, clientId, id));
+    }
+
+    /** Another connection of this device took its client id: MQTT 5 is told why, 3.1.1 just closed. */
+    void takenOver() {
+      log.debug("mqtt session taken over by a new connection [device: {}, client: {}]", device, clientId);
+      if (v5 && !closed && endpoint.isConnected()) {
+        closed = true;
+        endpoint.disconnect(MqttDisconnectReasonCode.SESSION_TAKEN_OVER, MqttProperties.NO_PROPERTIES); // and closes
+      } else {
+        close();
+      }
     }
 
     void close() {
@@ -364,6 +395,22 @@ final class MqttListener {
 
     private void refused(String target, Throwable failure) {
       AuditBus.refusedPacket(vertx.eventBus(), device, remote, "mqtt " + target, failure);
+    }
+  }
+
+  /** The device, the client id it connected with, and the accepted connection's own id. */
+  record Session(String device, String clientId, String connection) {
+
+    JsonObject toJson() {
+      return new JsonObject().put("device", device).put("clientId", clientId).put("connection", connection);
+    }
+
+    static Session fromJson(JsonObject body) {
+      if (body.getValue("device") instanceof String device && body.getValue("clientId") instanceof String clientId
+          && body.getValue("connection") instanceof String connection) {
+        return new Session(device, clientId, connection);
+      }
+      throw Failures.badRequest("expected {device, clientId, connection}");
     }
   }
 

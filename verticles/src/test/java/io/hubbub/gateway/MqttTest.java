@@ -294,32 +294,7 @@ class MqttTest {
     register("gh11");
     MqttAsyncClient paho = new MqttAsyncClient("tcp://127.0.0.1:" + mqttPort(node), "gh10-v5", new MemoryPersistence());
     CompletableFuture<Integer> disconnected = new CompletableFuture<>();
-    paho.setCallback(new MqttCallback() {
-      @Override
-      public void disconnected(MqttDisconnectResponse response) {
-        disconnected.complete(response.getReturnCode());
-      }
-
-      @Override
-      public void mqttErrorOccurred(MqttException exception) {
-      }
-
-      @Override
-      public void messageArrived(String topic, MqttMessage message) {
-      }
-
-      @Override
-      public void deliveryComplete(IMqttToken token) {
-      }
-
-      @Override
-      public void connectComplete(boolean reconnect, String serverUri) {
-      }
-
-      @Override
-      public void authPacketArrived(int reasonCode, MqttProperties properties) {
-      }
-    });
+    paho.setCallback(onDisconnect(disconnected));
     try {
       MqttConnectionOptions wrong = new MqttConnectionOptions();
       wrong.setUserName("gh10");
@@ -359,6 +334,72 @@ class MqttTest {
       assertEquals(0x95, disconnected.get(20, TimeUnit.SECONDS), "DISCONNECT: packet too large");
       assertEquals(1, lastSeq("sensor.gh10"));
       assertEquals(0, lastSeq("sensor.gh11"));
+    } finally {
+      if (paho.isConnected()) {
+        paho.disconnect().waitForCompletion(10_000);
+      }
+      paho.close();
+    }
+  }
+
+  /** A Paho callback that completes {@code disconnected} with the reason code of a DISCONNECT from the server. */
+  private static MqttCallback onDisconnect(CompletableFuture<Integer> disconnected) {
+    return new MqttCallback() {
+      @Override
+      public void disconnected(MqttDisconnectResponse response) {
+        disconnected.complete(response.getReturnCode());
+      }
+
+      @Override
+      public void mqttErrorOccurred(MqttException exception) {
+      }
+
+      @Override
+      public void messageArrived(String topic, MqttMessage message) {
+      }
+
+      @Override
+      public void deliveryComplete(IMqttToken token) {
+      }
+
+      @Override
+      public void connectComplete(boolean reconnect, String serverUri) {
+      }
+
+      @Override
+      public void authPacketArrived(int reasonCode, MqttProperties properties) {
+      }
+    };
+  }
+
+  /**
+   * One connection a device's client id, as MQTT asks: a second connection with it ends the first, MQTT 5 with
+   * DISCONNECT 0x8E (session taken over), 3.1.1 closed; another device connecting with the same client id ends nothing.
+   */
+  @Test
+  void aSecondConnectionWithTheSameClientIdTakesOverTheFirst() throws Exception {
+    String key = register("gh50");
+    MqttAsyncClient paho = new MqttAsyncClient("tcp://127.0.0.1:" + mqttPort(node), "gh50-client", new MemoryPersistence());
+    CompletableFuture<Integer> disconnected = new CompletableFuture<>();
+    paho.setCallback(onDisconnect(disconnected));
+    try {
+      MqttConnectionOptions options = new MqttConnectionOptions();
+      options.setUserName("gh50");
+      options.setPassword(key.getBytes(StandardCharsets.UTF_8));
+      paho.connect(options).waitForCompletion(20_000);
+      Device second = connected("gh50", key); // MQTT 3.1.1, the same client id
+      assertEquals(0x8E, disconnected.get(20, TimeUnit.SECONDS), "DISCONNECT: session taken over");
+      Device third = connected("gh50", key);
+      second.closed.get(20, TimeUnit.SECONDS); // 3.1.1: closed
+      String strangerKey = register("gh51");
+      Device stranger = new Device(new MqttClientOptions().setClientId("gh50-client").setUsername("gh51").setPassword(strangerKey));
+      stranger.connect(mqttPort(node)).await(20, TimeUnit.SECONDS);
+      third.publish("sensor/gh50/readings", reading(20), MqttQoS.AT_LEAST_ONCE);
+      stranger.publish("sensor/gh51/readings", reading(21), MqttQoS.AT_LEAST_ONCE);
+      assertTrue(third.client.isConnected() && !third.closed.isDone(), "another device's client id is its own");
+      assertEquals(1, lastSeq("sensor.gh50"));
+      assertEquals(1, lastSeq("sensor.gh51"));
+      assertEquals(2.0, metric("hubbub_mqtt_connections"));
     } finally {
       if (paho.isConnected()) {
         paho.disconnect().waitForCompletion(10_000);
