@@ -35,8 +35,10 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -79,6 +81,8 @@ final class MqttListener {
   private final HubbubConf.Mqtt conf;
   private final StreamAccess streams;
   private final Set<Connection> connections = new HashSet<>();
+  /** The same, by device: a connection accepted looks up its device's others, not everyone's. */
+  private final Map<String, List<Connection>> byDevice = new HashMap<>();
   private MqttServer server;
   private MessageConsumer<?> revocations;
   private MessageConsumer<?> sessions;
@@ -104,8 +108,8 @@ final class MqttListener {
     server = MqttServer.create(vertx, options)
       .endpointHandler(this::connect)
       .exceptionHandler(failure -> log.debug("mqtt connection failed [error: {}]", failure.toString()));
-    sessions = SESSIONS.consumer(vertx.eventBus(), taken -> List.copyOf(connections).stream()
-      .filter(c -> c.device.equals(taken.device()) && c.clientId.equals(taken.clientId()) && !c.id.equals(taken.connection()))
+    sessions = SESSIONS.consumer(vertx.eventBus(), taken -> List.copyOf(byDevice.getOrDefault(taken.device(), List.of())).stream()
+      .filter(c -> c.clientId.equals(taken.clientId()) && !c.id.equals(taken.connection()))
       .forEach(Connection::takenOver));
     return revocations.completion().compose(v -> sessions.completion()).compose(v -> server.listen());
   }
@@ -149,6 +153,7 @@ final class MqttListener {
       } else {
         Connection connection = new Connection(endpoint, device, key, remote, v5);
         connections.add(connection);
+        byDevice.computeIfAbsent(device, d -> new ArrayList<>(1)).add(connection);
         connection.start();
       }
     });
@@ -228,6 +233,10 @@ final class MqttListener {
       endpoint.closeHandler(v -> {
         closed = true;
         connections.remove(this);
+        List<Connection> ofDevice = byDevice.get(device);
+        if (ofDevice != null && ofDevice.remove(this) && ofDevice.isEmpty()) {
+          byDevice.remove(device);
+        }
         unfollow();
       });
       endpoint.exceptionHandler(this::failed);
