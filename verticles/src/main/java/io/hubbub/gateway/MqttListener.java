@@ -97,7 +97,8 @@ final class MqttListener {
   }
 
   Future<MqttServer> listen(String host, HubbubConf.Tls tls) {
-    MqttServerOptions options = new MqttServerOptions().setHost(host).setPort(GatewayVerticle.sharedPort(conf.port(), GatewayVerticle.MQTT_RANDOM_PORT))
+    MqttServerOptions options = new MqttServerOptions().setHost(host)
+      .setPort(GatewayVerticle.sharedPort(conf.port(), GatewayVerticle.MQTT_RANDOM_PORT))
       .setMaxMessageSize(maxPacketBytes()).setTimeoutOnConnect(CONNECT_TIMEOUT_S);
     if (tls.enabled()) {
       options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(tls.cert()).setKeyPath(tls.key()));
@@ -108,7 +109,8 @@ final class MqttListener {
     server = MqttServer.create(vertx, options)
       .endpointHandler(this::connect)
       .exceptionHandler(failure -> log.debug("mqtt connection failed [error: {}]", failure.toString()));
-    sessions = SESSIONS.consumer(vertx.eventBus(), taken -> List.copyOf(byDevice.getOrDefault(taken.device(), List.of())).stream()
+    sessions = SESSIONS.consumer(vertx.eventBus(), taken -> List.copyOf(byDevice.getOrDefault(taken.device(), List.of()))
+      .stream()
       .filter(c -> c.clientId.equals(taken.clientId()) && !c.id.equals(taken.connection()))
       .forEach(Connection::takenOver));
     return revocations.completion().compose(v -> sessions.completion()).compose(v -> server.listen());
