@@ -12,8 +12,11 @@ import io.hubbub.client.Response;
 import io.hubbub.support.Chromium;
 import io.hubbub.support.TcpProxy;
 import io.hubbub.support.TestConf;
+import io.netty.handler.codec.mqtt.MqttQoS;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
+import io.vertx.mqtt.MqttClient;
+import io.vertx.mqtt.MqttClientOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,10 +29,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -360,6 +366,42 @@ class ClusterIT {
   /** What a node logged about presence reports: its gateway's id, the gateways its chat follows, failed snapshots. */
   private List<String> presenceLines(String node) {
     return cluster.output(node).stream().filter(line -> line.contains("PresenceRe")).toList();
+  }
+
+  /** MQTT's one connection a client id holds across edges: a device's new connection on one ends its older one on the other. */
+  @Test
+  void anMqttClientIdTakenOnOneEdgeEndsTheDevicesConnectionOnTheOther() throws Exception {
+    String admin = cluster.callWhenAvailable("edge-1", "POST", "/api/sessions", null, new JsonObject()
+      .put("username", TestConf.ADMIN).put("password", TestConf.ADMIN_PASSWORD), 201).json().getString("token");
+    String key = cluster.callWhenAvailable("edge-1", "POST", "/api/devices", admin, new JsonObject().put("deviceId", "roamer"),
+      Map.of("Idempotency-Key", "register-roamer"), 201).json().getString("key");
+    MqttClientOptions options = new MqttClientOptions().setClientId("roamer").setUsername("roamer").setPassword(key);
+    MqttClient first = MqttClient.create(cluster.vertx(), options);
+    MqttClient second = MqttClient.create(cluster.vertx(), new MqttClientOptions(options));
+    CompletableFuture<Void> firstClosed = new CompletableFuture<>();
+    first.closeHandler(v -> firstClosed.complete(null));
+    CompletableFuture<Integer> acknowledged = new CompletableFuture<>();
+    second.publishCompletionHandler(acknowledged::complete);
+    try {
+      first.connect(mqttPort("edge-1"), "127.0.0.1").await(20, TimeUnit.SECONDS);
+      second.connect(mqttPort("edge-2"), "127.0.0.1").await(20, TimeUnit.SECONDS);
+      firstClosed.get(20, TimeUnit.SECONDS);
+      int id = second.publish("sensor/roamer/readings", new JsonObject().put("kind", "temperature").put("value", 20).toBuffer(),
+        MqttQoS.AT_LEAST_ONCE, false, false).await(20, TimeUnit.SECONDS);
+      assertEquals(id, acknowledged.get(20, TimeUnit.SECONDS));
+      assertTrue(second.isConnected(), "the newer connection stays");
+    } finally {
+      if (second.isConnected()) {
+        second.disconnect().await(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /** The port an edge's MQTT listener took, from its log. */
+  private int mqttPort(String edge) {
+    Pattern listening = Pattern.compile("mqtt listening \\[port: (\\d+)]");
+    return cluster.output(edge).stream().map(listening::matcher).filter(Matcher::find).map(m -> Integer.parseInt(m.group(1)))
+      .reduce((a, b) -> b).orElseThrow();
   }
 
   /** The last warnings and errors a node printed, for a failure's message. */
