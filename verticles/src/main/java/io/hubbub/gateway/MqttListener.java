@@ -36,10 +36,8 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -80,9 +78,8 @@ final class MqttListener {
   private final Principals principals;
   private final HubbubConf.Mqtt conf;
   private final StreamAccess streams;
-  private final Set<Connection> connections = new HashSet<>();
-  /** The same, by device: a connection accepted looks up its device's others, not everyone's. */
-  private final Map<String, List<Connection>> byDevice = new HashMap<>();
+  /** The accepted connections open, by device: a connection accepted looks up its device's others, not everyone's. */
+  private final Map<String, List<Connection>> connections = new HashMap<>();
   private MqttServer server;
   private MessageConsumer<?> revocations;
   private MessageConsumer<?> sessions;
@@ -92,7 +89,7 @@ final class MqttListener {
     this.principals = principals;
     this.conf = conf;
     this.streams = streams;
-    Gauge.builder("hubbub.mqtt.connections", connections, Set::size).tag("verticle", Node.meterInstance("gateway"))
+    Gauge.builder("hubbub.mqtt.connections", this, listener -> listener.all().size()).tag("verticle", Node.meterInstance("gateway"))
       .description("MQTT device connections accepted and open").register(Node.registry());
   }
 
@@ -103,17 +100,22 @@ final class MqttListener {
     if (tls.enabled()) {
       options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(tls.cert()).setKeyPath(tls.key()));
     }
-    revocations = AuthBus.REVOKED.consumer(vertx.eventBus(), ended -> List.copyOf(connections).stream()
+    revocations = AuthBus.REVOKED.consumer(vertx.eventBus(), ended -> all().stream()
       .filter(c -> c.device.equals(ended.device()) || c.key.equals(ended.token()))
       .forEach(Connection::close));
     server = MqttServer.create(vertx, options)
       .endpointHandler(this::connect)
       .exceptionHandler(failure -> log.debug("mqtt connection failed [error: {}]", failure.toString()));
-    sessions = SESSIONS.consumer(vertx.eventBus(), taken -> List.copyOf(byDevice.getOrDefault(taken.device(), List.of()))
+    sessions = SESSIONS.consumer(vertx.eventBus(), taken -> List.copyOf(connections.getOrDefault(taken.device(), List.of()))
       .stream()
       .filter(c -> c.clientId.equals(taken.clientId()) && !c.id.equals(taken.connection()))
       .forEach(Connection::takenOver));
     return revocations.completion().compose(v -> sessions.completion()).compose(v -> server.listen());
+  }
+
+  /** Every accepted connection open (a copy: ending one changes the map). */
+  private List<Connection> all() {
+    return connections.values().stream().flatMap(List::stream).toList();
   }
 
   /** The largest packet the decoder reads: a payload's limit plus room for the PUBLISH header and topic. */
@@ -123,7 +125,7 @@ final class MqttListener {
 
   /** Closes the devices' connections and stops listening (the server itself closes with its verticle). */
   Future<Void> close() {
-    List.copyOf(connections).forEach(Connection::close);
+    all().forEach(Connection::close);
     return Future.join(revocations == null ? Future.succeededFuture() : revocations.unregister(),
       sessions == null ? Future.succeededFuture() : sessions.unregister()).mapEmpty();
   }
@@ -154,8 +156,7 @@ final class MqttListener {
         log.debug("mqtt device hung up before it was accepted [device: {}]", device);
       } else {
         Connection connection = new Connection(endpoint, device, key, remote, v5);
-        connections.add(connection);
-        byDevice.computeIfAbsent(device, d -> new ArrayList<>(1)).add(connection);
+        connections.computeIfAbsent(device, d -> new ArrayList<>(1)).add(connection);
         connection.start();
       }
     });
@@ -234,10 +235,9 @@ final class MqttListener {
       });
       endpoint.closeHandler(v -> {
         closed = true;
-        connections.remove(this);
-        List<Connection> ofDevice = byDevice.get(device);
+        List<Connection> ofDevice = connections.get(device);
         if (ofDevice != null && ofDevice.remove(this) && ofDevice.isEmpty()) {
-          byDevice.remove(device);
+          connections.remove(device);
         }
         unfollow();
       });
@@ -250,12 +250,17 @@ final class MqttListener {
       SESSIONS.publish(vertx.eventBus(), new Session(device, clientId, id));
     }
 
-    /** Another connection of this device took its client id: MQTT 5 is told why, 3.1.1 just closed. */
+    /** Another connection of this device took its client id. */
     void takenOver() {
       log.debug("mqtt session taken over by a new connection [device: {}, client: {}]", device, clientId);
+      end(MqttDisconnectReasonCode.SESSION_TAKEN_OVER);
+    }
+
+    /** Ends the connection: MQTT 5 is told why by a DISCONNECT (which closes it too), 3.1.1 just closed. */
+    private void end(MqttDisconnectReasonCode reason) {
       if (v5 && !closed && endpoint.isConnected()) {
         closed = true;
-        endpoint.disconnect(MqttDisconnectReasonCode.SESSION_TAKEN_OVER, MqttProperties.NO_PROPERTIES); // and closes
+        endpoint.disconnect(reason, MqttProperties.NO_PROPERTIES);
       } else {
         close();
       }
@@ -393,12 +398,7 @@ final class MqttListener {
       if (failure instanceof TooLongFrameException) {
         refused("PUBLISH", Failures.of(Failures.TOO_LARGE, "a packet holds at most " + maxPacketBytes()
           + " bytes (a publish's payload at most " + conf.maxPayloadBytes() + ")"));
-        if (endpoint.isConnected() && v5 && !closed) {
-          closed = true;
-          endpoint.disconnect(MqttDisconnectReasonCode.PACKET_TOO_LARGE, MqttProperties.NO_PROPERTIES); // and closes
-        } else if (endpoint.isConnected()) {
-          close();
-        }
+        end(MqttDisconnectReasonCode.PACKET_TOO_LARGE);
       } else {
         log.debug("mqtt connection failed [device: {}, error: {}]", device, failure.toString());
       }
