@@ -34,8 +34,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -383,8 +381,8 @@ class ClusterIT {
     CompletableFuture<Integer> acknowledged = new CompletableFuture<>();
     second.publishCompletionHandler(acknowledged::complete);
     try {
-      first.connect(mqttPort("edge-1"), "127.0.0.1").await(20, TimeUnit.SECONDS);
-      second.connect(mqttPort("edge-2"), "127.0.0.1").await(20, TimeUnit.SECONDS);
+      first.connect(cluster.mqttPort("edge-1"), "127.0.0.1").await(20, TimeUnit.SECONDS);
+      second.connect(cluster.mqttPort("edge-2"), "127.0.0.1").await(20, TimeUnit.SECONDS);
       firstClosed.get(20, TimeUnit.SECONDS);
       int id = second.publish("sensor/roamer/readings", new JsonObject().put("kind", "temperature").put("value", 20).toBuffer(),
         MqttQoS.AT_LEAST_ONCE, false, false).await(20, TimeUnit.SECONDS);
@@ -395,13 +393,6 @@ class ClusterIT {
         second.disconnect().await(10, TimeUnit.SECONDS);
       }
     }
-  }
-
-  /** The port an edge's MQTT listener took, from its log. */
-  private int mqttPort(String edge) {
-    Pattern listening = Pattern.compile("mqtt listening \\[port: (\\d+)]");
-    return cluster.output(edge).stream().map(listening::matcher).filter(Matcher::find).map(m -> Integer.parseInt(m.group(1)))
-      .reduce((a, b) -> b).orElseThrow();
   }
 
   /** The last warnings and errors a node printed, for a failure's message. */

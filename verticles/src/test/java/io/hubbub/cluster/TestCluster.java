@@ -124,6 +124,12 @@ final class TestCluster implements AutoCloseable {
     return nodes.get(node).awaitExit();
   }
 
+  /** The port an edge's MQTT listener took (its last start's). */
+  int mqttPort(String edge) {
+    List<Integer> ports = nodes.get(edge).loggedPorts("mqtt listening");
+    return ports.get(ports.size() - 1);
+  }
+
   /** What a node's process printed so far. */
   List<String> output(String node) {
     return nodes.get(node).output();

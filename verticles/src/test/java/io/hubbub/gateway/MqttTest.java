@@ -292,21 +292,15 @@ class MqttTest {
   void mqtt5GetsReasonCodesAndStaysConnected() throws Exception {
     String key = register("gh10");
     register("gh11");
-    MqttAsyncClient paho = new MqttAsyncClient("tcp://127.0.0.1:" + mqttPort(node), "gh10-v5", new MemoryPersistence());
     CompletableFuture<Integer> disconnected = new CompletableFuture<>();
-    paho.setCallback(onDisconnect(disconnected));
+    MqttAsyncClient paho = paho("gh10-v5", disconnected);
     try {
-      MqttConnectionOptions wrong = new MqttConnectionOptions();
-      wrong.setUserName("gh10");
-      wrong.setPassword("not-the-key".getBytes(StandardCharsets.UTF_8));
+      MqttConnectionOptions wrong = pahoOptions("gh10", "not-the-key");
       MqttException refused = org.junit.jupiter.api.Assertions.assertThrows(MqttException.class,
         () -> paho.connect(wrong).waitForCompletion(20_000));
       assertEquals(0x86, refused.getReasonCode(), "CONNACK: bad user name or password");
 
-      MqttConnectionOptions options = new MqttConnectionOptions();
-      options.setUserName("gh10");
-      options.setPassword(key.getBytes(StandardCharsets.UTF_8));
-      paho.connect(options).waitForCompletion(20_000);
+      paho.connect(pahoOptions("gh10", key)).waitForCompletion(20_000);
       Object[][] cases = {
         {"sensor/gh11/readings", reading(20).encode(), 0x87},
         {"sensor/gh10/elsewhere", reading(20).encode(), 0x90},
@@ -335,14 +329,31 @@ class MqttTest {
       assertEquals(1, lastSeq("sensor.gh10"));
       assertEquals(0, lastSeq("sensor.gh11"));
     } finally {
-      if (paho.isConnected()) {
-        paho.disconnect().waitForCompletion(10_000);
-      }
-      paho.close();
+      disconnect(paho);
     }
   }
 
-  /** A Paho callback that completes {@code disconnected} with the reason code of a DISCONNECT from the server. */
+  /** An MQTT 5 client (Eclipse Paho): a DISCONNECT from the server completes {@code disconnected} with its reason code. */
+  private MqttAsyncClient paho(String clientId, CompletableFuture<Integer> disconnected) throws MqttException {
+    MqttAsyncClient paho = new MqttAsyncClient("tcp://127.0.0.1:" + mqttPort(node), clientId, new MemoryPersistence());
+    paho.setCallback(onDisconnect(disconnected));
+    return paho;
+  }
+
+  private static MqttConnectionOptions pahoOptions(String device, String key) {
+    MqttConnectionOptions options = new MqttConnectionOptions();
+    options.setUserName(device);
+    options.setPassword(key.getBytes(StandardCharsets.UTF_8));
+    return options;
+  }
+
+  private static void disconnect(MqttAsyncClient paho) throws MqttException {
+    if (paho.isConnected()) {
+      paho.disconnect().waitForCompletion(10_000);
+    }
+    paho.close();
+  }
+
   private static MqttCallback onDisconnect(CompletableFuture<Integer> disconnected) {
     return new MqttCallback() {
       @Override
@@ -379,14 +390,10 @@ class MqttTest {
   @Test
   void aSecondConnectionWithTheSameClientIdTakesOverTheFirst() throws Exception {
     String key = register("gh50");
-    MqttAsyncClient paho = new MqttAsyncClient("tcp://127.0.0.1:" + mqttPort(node), "gh50-client", new MemoryPersistence());
     CompletableFuture<Integer> disconnected = new CompletableFuture<>();
-    paho.setCallback(onDisconnect(disconnected));
+    MqttAsyncClient paho = paho("gh50-client", disconnected);
     try {
-      MqttConnectionOptions options = new MqttConnectionOptions();
-      options.setUserName("gh50");
-      options.setPassword(key.getBytes(StandardCharsets.UTF_8));
-      paho.connect(options).waitForCompletion(20_000);
+      paho.connect(pahoOptions("gh50", key)).waitForCompletion(20_000);
       Device second = connected("gh50", key); // MQTT 3.1.1, the same client id
       assertEquals(0x8E, disconnected.get(20, TimeUnit.SECONDS), "DISCONNECT: session taken over");
       Device third = connected("gh50", key);
@@ -401,10 +408,7 @@ class MqttTest {
       assertEquals(1, lastSeq("sensor.gh51"));
       assertEquals(2.0, metric("hubbub_mqtt_connections"));
     } finally {
-      if (paho.isConnected()) {
-        paho.disconnect().waitForCompletion(10_000);
-      }
-      paho.close();
+      disconnect(paho);
     }
   }
 
@@ -428,14 +432,10 @@ class MqttTest {
   void aDeviceThatHangsUpBeforeItIsAcceptedLeavesNoConnectionBehind() throws Exception {
     for (int i = 0; i < 5; i++) {
       String device = "gh3" + i;
-      ByteArrayOutputStream connect = new ByteArrayOutputStream();
-      connect.writeBytes(utf8("MQTT"));
-      connect.writeBytes(new byte[] {4, (byte) 0xC2, 0, 60}); // 3.1.1; user name, password, clean session; keep alive
-      connect.writeBytes(utf8(device + "-raw"));
-      connect.writeBytes(utf8(device));
-      connect.writeBytes(utf8(register(device)));
+      // 3.1.1; user name, password, clean session; keep alive
+      byte[] connect = connectBody(new byte[] {4, (byte) 0xC2, 0, 60}, device + "-raw", device, register(device));
       try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), mqttPort(node))) {
-        socket.getOutputStream().write(packet(0x10, connect.toByteArray()));
+        socket.getOutputStream().write(packet(0x10, connect));
       }
     }
     Device device = connected("gh39", register("gh39")); // its key looked up after theirs, by the same auth verticle
@@ -459,12 +459,9 @@ class MqttTest {
     ch.qos.logback.classic.Logger root = ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger("ROOT");
     root.addAppender(log);
     try {
-      ByteArrayOutputStream reserved = new ByteArrayOutputStream();
-      reserved.writeBytes(utf8("MQTT"));
-      reserved.writeBytes(new byte[] {4, 0x03, 0, 60}); // 3.1.1, clean session and the reserved flag set
-      reserved.writeBytes(utf8("early"));
+      byte[] reserved = connectBody(new byte[] {4, 0x03, 0, 60}, "early"); // 3.1.1, clean session and the reserved flag set
       byte[][] early = {{(byte) 0xC0, 0}, packet(0x82, new byte[] {0, 1, 0, 1, 'a', 0}), packet(0x30, new byte[] {0, 1, 'a', '{', '}'}),
-        {0, 0}, packet(0x10, reserved.toByteArray()), packet(0x18, reserved.toByteArray())}; // decoder: unknown type, reserved flag, bit 3
+        {0, 0}, packet(0x10, reserved), packet(0x18, reserved)}; // decoder: unknown type, reserved flag, bit 3
       for (int i = 0; i < 5; i++) {
         for (byte[] packet : early) {
           try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), mqttPort(node))) {
@@ -495,13 +492,8 @@ class MqttTest {
       socket.setSoTimeout(20_000);
       OutputStream out = socket.getOutputStream();
       DataInputStream in = new DataInputStream(socket.getInputStream());
-      ByteArrayOutputStream connect = new ByteArrayOutputStream();
-      connect.writeBytes(utf8("MQTT"));
-      connect.writeBytes(new byte[] {5, (byte) 0xC2, 0, 60, 0}); // version 5; user name, password, clean start; keep alive; no properties
-      connect.writeBytes(utf8("gh12-raw"));
-      connect.writeBytes(utf8("gh12"));
-      connect.writeBytes(utf8(key));
-      out.write(packet(0x10, connect.toByteArray()));
+      // version 5; user name, password, clean start; keep alive; no properties
+      out.write(packet(0x10, connectBody(new byte[] {5, (byte) 0xC2, 0, 60, 0}, "gh12-raw", "gh12", key)));
       assertEquals(0x20, in.readUnsignedByte(), "CONNACK");
       byte[] connack = new byte[remainingLength(in)];
       in.readFully(connack);
@@ -531,6 +523,17 @@ class MqttTest {
       assertEquals(413, r.getInteger("code"));
       assertEquals("gh12", r.getString("principal"));
     });
+  }
+
+  /** A CONNECT's body: the protocol name, {@code header} (level, flags, keep alive, MQTT 5's properties), {@code fields}. */
+  private static byte[] connectBody(byte[] header, String... fields) {
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    body.writeBytes(utf8("MQTT"));
+    body.writeBytes(header);
+    for (String field : fields) {
+      body.writeBytes(utf8(field));
+    }
+    return body.toByteArray();
   }
 
   private static byte[] utf8(String s) {

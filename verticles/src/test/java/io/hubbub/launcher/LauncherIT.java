@@ -161,8 +161,8 @@ class LauncherIT {
     conf.put("mqtt", new JsonObject().put("enabled", true).put("port", 0));
     HubbubProcess process = start(conf, Map.of());
     int port = process.awaitStarted();
-    assertEquals(List.of(port, port), ports(process, "gateway listening"), String.join("\n", process.output()));
-    List<Integer> mqtt = ports(process, "mqtt listening");
+    assertEquals(List.of(port, port), process.loggedPorts("gateway listening"), String.join("\n", process.output()));
+    List<Integer> mqtt = process.loggedPorts("mqtt listening");
     assertEquals(2, mqtt.size(), String.join("\n", process.output()));
     assertEquals(mqtt.get(0), mqtt.get(1), "both instances listen for MQTT on one port");
     try (Socket device = new Socket(InetAddress.getLoopbackAddress(), mqtt.get(0))) {
@@ -179,12 +179,6 @@ class LauncherIT {
       .map(m -> Integer.parseInt(m.group(1))).toList();
     assertEquals(List.of(2, 2), counts, String.join("\n", process.output()));
     client.close();
-  }
-
-  /** The ports of the lines "{@code what} [port: N]" the process printed, in order. */
-  private static List<Integer> ports(HubbubProcess process, String what) {
-    Pattern line = Pattern.compile(Pattern.quote(what) + " \\[port: (\\d+)]");
-    return process.output().stream().map(line::matcher).filter(Matcher::find).map(m -> Integer.parseInt(m.group(1))).toList();
   }
 
   @Test

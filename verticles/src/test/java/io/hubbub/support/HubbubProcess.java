@@ -151,6 +151,12 @@ public final class HubbubProcess implements AutoCloseable {
     return lines;
   }
 
+  /** The ports of the lines "{@code what} [port: N]" printed so far, in order ("mqtt listening": one a gateway instance). */
+  public List<Integer> loggedPorts(String what) {
+    Pattern line = Pattern.compile(Pattern.quote(what) + " \\[port: (\\d+)]");
+    return lines.stream().map(line::matcher).filter(Matcher::find).map(m -> Integer.parseInt(m.group(1))).toList();
+  }
+
   @Override
   public void close() throws InterruptedException {
     if (process.isAlive()) {
