@@ -1,5 +1,10 @@
 package io.hubbub.bus;
 
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /** Stream names (PROTOCOL.md, "Streams and events") and the live address each one publishes on. */
@@ -92,6 +97,28 @@ public final class Streams {
 
   public static String liveAddress(String stream) {
     return LIVE_PREFIX + stream;
+  }
+
+  /**
+   * The events of one message on a stream's live address, in seq order. Storage publishes one message a stream for
+   * each write, its events as a {@link JsonArray} (a batch of 1,000 events is one message to each consumer, in the
+   * cluster one to each node, not 1,000); a node of a version before 2026-12-06 publishes each event alone, as its
+   * {@link JsonObject}, which is read the same. Anything else holds no event.
+   */
+  public static List<JsonObject> liveEvents(Object body) {
+    if (body instanceof JsonObject event) {
+      return List.of(event);
+    }
+    if (!(body instanceof JsonArray array)) {
+      return List.of();
+    }
+    List<JsonObject> events = new ArrayList<>(array.size());
+    for (Object value : array) {
+      if (value instanceof JsonObject event) {
+        events.add(event);
+      }
+    }
+    return events;
   }
 
   /** The stream of a live address, or null when the address is not one. */

@@ -74,19 +74,30 @@ final class DeviceFeed {
     this.last = checkpoint.getJsonObject("last", new JsonObject());
   }
 
-  /** An event the live address delivered: taken when it is the next one, else storage is read from the last taken. */
-  void offer(Object message) {
+  /**
+   * Events the live address delivered (one write's, in seq order): each taken when it is the next one; at the first
+   * that is not (or none given), storage is read from the last taken.
+   */
+  void offer(List<JsonObject> events) {
     if (stopped) {
       return;
     }
-    if (message instanceof JsonObject event && event.getValue("seq") instanceof Number seq && seq.longValue() <= taken) {
-      return; // taken already
-    }
-    if (!reading && pending.size() < PAGE && message instanceof JsonObject event && event.getValue("seq") instanceof Number seq
-        && seq.longValue() == taken + 1) {
+    boolean took = false;
+    for (JsonObject event : events) {
+      Number seq = event.getValue("seq") instanceof Number n ? n : null;
+      if (seq != null && seq.longValue() <= taken) {
+        continue; // taken already
+      }
+      if (seq == null || reading || pending.size() >= PAGE || seq.longValue() != taken + 1) {
+        poke();
+        break;
+      }
       take(event);
+      took = true;
+    }
+    if (took) {
       folding.dirty(this);
-    } else {
+    } else if (events.isEmpty()) {
       poke();
     }
   }

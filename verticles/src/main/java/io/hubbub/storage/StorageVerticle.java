@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -381,11 +382,16 @@ public final class StorageVerticle extends VerticleBase {
     });
   }
 
-  /** Live delivery: the only way an event reaches subscribers, once it is durable. */
+  /**
+   * Live delivery: the only way an event reaches subscribers, once it is durable. One message a stream, its events
+   * in the order given (seq order within a stream), read by {@link Streams#liveEvents}.
+   */
   private void announce(List<JsonObject> events) {
+    Map<String, JsonArray> byStream = new LinkedHashMap<>();
     for (JsonObject event : events) {
-      vertx.eventBus().publish(Streams.liveAddress(event.getString("stream")), event);
+      byStream.computeIfAbsent(event.getString("stream"), s -> new JsonArray()).add(event);
     }
+    byStream.forEach((stream, streamEvents) -> vertx.eventBus().publish(Streams.liveAddress(stream), streamEvents));
   }
 
   /** 503 unless this instance serves the partition now (a minority, or a node just dropped, serves nothing). */

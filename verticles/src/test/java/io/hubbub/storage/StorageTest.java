@@ -126,7 +126,8 @@ class StorageTest {
     String b = streams.get(1);
     String c = streams.get(2);
     List<Long> live = new java.util.concurrent.CopyOnWriteArrayList<>();
-    vertx.eventBus().<JsonObject>consumer(Streams.liveAddress(a), m -> live.add(m.body().getLong("seq"))).completion()
+    vertx.eventBus().consumer(Streams.liveAddress(a), m -> Streams.liveEvents(m.body()).forEach(e -> live.add(e.getLong("seq"))))
+      .completion()
       .compose(v -> append(vertx, event(b, "B").put("id", "kept")))
       .compose(v -> append(vertx, event(a, "A1"), event(a, "A2").put("id", "a-2"), event(b, "B").put("id", "kept"),
         event(c, "C")))
@@ -175,11 +176,12 @@ class StorageTest {
     int count = 50;
     List<Long> seen = new ArrayList<>();
     List<Future<Long>> storedWhenSeen = new ArrayList<>();
-    vertx.eventBus().<JsonObject>consumer(Streams.liveAddress("app.live"), message -> {
-      JsonObject event = message.body();
-      seen.add(event.getLong("seq"));
-      // read the store directly, behind storage's back: the event must already be there
-      storedWhenSeen.add(node.db().count(EventStore.BUCKETS, new JsonObject().put("stream", "app.live").put("events.seq", event.getLong("seq"))));
+    vertx.eventBus().consumer(Streams.liveAddress("app.live"), message -> {
+      for (JsonObject event : Streams.liveEvents(message.body())) {
+        seen.add(event.getLong("seq"));
+        // read the store directly, behind storage's back: the event must already be there
+        storedWhenSeen.add(node.db().count(EventStore.BUCKETS, new JsonObject().put("stream", "app.live").put("events.seq", event.getLong("seq"))));
+      }
       if (seen.size() == count) {
         Future.all(storedWhenSeen).onComplete(ctx.succeeding(all -> ctx.verify(() -> {
           for (Future<Long> stored : storedWhenSeen) {
@@ -190,6 +192,29 @@ class StorageTest {
         })));
       }
     }).completion().onSuccess(v -> IntStream.range(0, count).forEach(i -> append(vertx, event("app.live", "E"))));
+  }
+
+  @Test
+  void aWriteIsAnnouncedAsOneMessageAStreamItsEventsInSeqOrder(Vertx vertx, VertxTestContext ctx) {
+    // two streams of one partition in one request: one write, so one live message for each stream
+    List<String> streams = IntStream.range(0, 1000).mapToObj(i -> "app.onemsg" + i)
+      .filter(s -> StorageBus.partition(s, StorageBus.DEFAULT_PARTITIONS) == 0).limit(2).toList();
+    String a = streams.get(0);
+    String b = streams.get(1);
+    List<List<Long>> messagesOfA = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<List<Long>> messagesOfB = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Function<List<List<Long>>, io.vertx.core.Handler<io.vertx.core.eventbus.Message<Object>>> into = list ->
+      m -> list.add(Streams.liveEvents(m.body()).stream().map(e -> e.getLong("seq")).toList());
+    Future.all(vertx.eventBus().consumer(Streams.liveAddress(a), into.apply(messagesOfA)).completion(),
+        vertx.eventBus().consumer(Streams.liveAddress(b), into.apply(messagesOfB)).completion())
+      .compose(v -> append(vertx, event(a, "A"), event(b, "B"), event(a, "A"), event(a, "A"), event(b, "B")))
+      .compose(acks -> io.hubbub.support.Waits.until(vertx, () -> !messagesOfA.isEmpty() && !messagesOfB.isEmpty())
+        .compose(v -> vertx.timer(300)))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        assertEquals(List.of(List.of(1L, 2L, 3L)), messagesOfA, "a's three events in one message, in seq order");
+        assertEquals(List.of(List.of(1L, 2L)), messagesOfB);
+        ctx.completeNow();
+      })));
   }
 
   @Test
@@ -361,7 +386,7 @@ class StorageTest {
     JsonObject orphan = EventStore.bucket(stream, List.of(new JsonObject().put("seq", 1).put("id", "orphan").put("type", "E")
       .put("data", new JsonObject()).put("by", "tester").put("ts", "2026-11-23T00:00:00.000Z")));
     List<Long> live = new java.util.concurrent.CopyOnWriteArrayList<>();
-    vertx.eventBus().<JsonObject>consumer(io.hubbub.bus.Streams.liveAddress(stream), m -> live.add(m.body().getLong("seq")))
+    vertx.eventBus().consumer(Streams.liveAddress(stream), m -> Streams.liveEvents(m.body()).forEach(e -> live.add(e.getLong("seq"))))
       .completion()
       .compose(v -> node.db().insert(EventStore.BUCKETS, orphan))
       .compose(v -> append(vertx, event(stream, "E").put("id", "orphan")))   // its publisher retries: announced now
