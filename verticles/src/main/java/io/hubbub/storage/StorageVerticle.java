@@ -384,14 +384,21 @@ public final class StorageVerticle extends VerticleBase {
 
   /**
    * Live delivery: the only way an event reaches subscribers, once it is durable. One message a stream, its events
-   * in the order given (seq order within a stream), read by {@link Streams#liveEvents}.
+   * in the order given (seq order within a stream), read by {@link Streams#liveEvents}; at most a bucket's worth of
+   * events ({@value EventStore#MAX_BUCKET_EVENTS}) a message, so that none is larger than what the store holds in
+   * one document (a write of 2,000 events of 64 KiB to one stream would otherwise be one 128 MB cluster message).
    */
   private void announce(List<JsonObject> events) {
-    Map<String, JsonArray> byStream = new LinkedHashMap<>();
+    Map<String, List<JsonObject>> byStream = new LinkedHashMap<>();
     for (JsonObject event : events) {
-      byStream.computeIfAbsent(event.getString("stream"), s -> new JsonArray()).add(event);
+      byStream.computeIfAbsent(event.getString("stream"), s -> new ArrayList<>()).add(event);
     }
-    byStream.forEach((stream, streamEvents) -> vertx.eventBus().publish(Streams.liveAddress(stream), streamEvents));
+    byStream.forEach((stream, streamEvents) -> {
+      for (int from = 0; from < streamEvents.size(); from += EventStore.MAX_BUCKET_EVENTS) {
+        List<JsonObject> part = streamEvents.subList(from, Math.min(streamEvents.size(), from + EventStore.MAX_BUCKET_EVENTS));
+        vertx.eventBus().publish(Streams.liveAddress(stream), new JsonArray(new ArrayList<>(part)));
+      }
+    });
   }
 
   /** 503 unless this instance serves the partition now (a minority, or a node just dropped, serves nothing). */
