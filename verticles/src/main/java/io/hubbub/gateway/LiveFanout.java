@@ -191,7 +191,7 @@ final class LiveFanout {
   private void written(Outbox outbox, int size) {
     queuedTotal -= size;
     Map<String, Long> resumed = outbox.backlog.written(size);
-    if (!outbox.closed) {
+    if (!resumed.isEmpty() && !outbox.closed) { // empty for nearly every write: no iterator, no lambda made for it
       resumed.forEach((stream, sent) -> tell(outbox.socket, stream, sent, "live delivery of '" + stream
         + "' goes on; events after seq " + sent + " were skipped: read them"));
     }
