@@ -101,9 +101,9 @@ public final class Streams {
 
   /**
    * The events of one message on a stream's live address, in seq order. Storage publishes a write's events of a
-   * stream as a {@link JsonArray}, up to a bucket's worth (128) a message (a batch of 1,000 events is 8 messages to
-   * each consumer, in the cluster 8 to each node, not 1,000); a node of a version before 2026-12-06 publishes each
-   * event alone, as its {@link JsonObject}, which is read the same. Anything else holds no event.
+   * stream in one message: an event alone as its {@link JsonObject} (as every version has), several as a
+   * {@link JsonArray}, up to a bucket's worth (128) a message (a batch of 1,000 events is 8 messages to each
+   * consumer, in the cluster 8 to each node, not 1,000). Anything else holds no event.
    */
   public static List<JsonObject> liveEvents(Object body) {
     if (body instanceof JsonObject event) {

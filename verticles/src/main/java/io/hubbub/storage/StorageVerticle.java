@@ -383,10 +383,11 @@ public final class StorageVerticle extends VerticleBase {
   }
 
   /**
-   * Live delivery: the only way an event reaches subscribers, once it is durable. One message a stream, its events
-   * in the order given (seq order within a stream), read by {@link Streams#liveEvents}; at most a bucket's worth of
-   * events ({@value EventStore#MAX_BUCKET_EVENTS}) a message, so that none is larger than what the store holds in
-   * one document (a write of 2,000 events of 64 KiB to one stream would otherwise be one 128 MB cluster message).
+   * Live delivery: the only way an event reaches subscribers, once it is durable. One message a stream, read by
+   * {@link Streams#liveEvents}: an event alone as itself (what a write of one event a stream, as live fan-out makes,
+   * always sent), several as an array in the order given (seq order within a stream), at most a bucket's worth
+   * ({@value EventStore#MAX_BUCKET_EVENTS}) a message, so that none is larger than what the store holds in one
+   * document (a write of 2,000 events of 64 KiB to one stream would otherwise be one 128 MB cluster message).
    */
   private void announce(List<JsonObject> events) {
     Map<String, List<JsonObject>> byStream = new LinkedHashMap<>();
@@ -396,7 +397,7 @@ public final class StorageVerticle extends VerticleBase {
     byStream.forEach((stream, streamEvents) -> {
       for (int from = 0; from < streamEvents.size(); from += EventStore.MAX_BUCKET_EVENTS) {
         List<JsonObject> part = streamEvents.subList(from, Math.min(streamEvents.size(), from + EventStore.MAX_BUCKET_EVENTS));
-        vertx.eventBus().publish(Streams.liveAddress(stream), new JsonArray(new ArrayList<>(part)));
+        vertx.eventBus().publish(Streams.liveAddress(stream), part.size() == 1 ? part.get(0) : new JsonArray(new ArrayList<>(part)));
       }
     });
   }

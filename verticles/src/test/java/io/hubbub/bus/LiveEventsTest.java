@@ -22,7 +22,7 @@ class LiveEventsTest {
   }
 
   @Test
-  void anEventAloneIsWhatANodeOfAnEarlierVersionPublishes() {
+  void anEventAloneIsItsObject() {
     assertThat(Streams.liveEvents(event(7))).containsExactly(event(7));
   }
 

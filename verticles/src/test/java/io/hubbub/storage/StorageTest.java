@@ -197,32 +197,38 @@ class StorageTest {
 
   @Test
   void aWriteIsAnnouncedAsOneMessageAStreamItsEventsInSeqOrder(Vertx vertx, VertxTestContext ctx) {
-    // three streams of one partition in one request: one write, so one live message for each stream, but none
+    // four streams of one partition in one request: one write, so one live message for each stream, but none
     // longer than a bucket (128 events)
     List<String> streams = IntStream.range(0, 100_000).mapToObj(i -> "app.onemsg" + i)
-      .filter(s -> StorageBus.partition(s, StorageBus.DEFAULT_PARTITIONS) == 0).limit(3).toList();
+      .filter(s -> StorageBus.partition(s, StorageBus.DEFAULT_PARTITIONS) == 0).limit(4).toList();
     String a = streams.get(0);
     String b = streams.get(1);
     String c = streams.get(2);
+    String d = streams.get(3);
+    List<Object> bodiesOfD = new java.util.concurrent.CopyOnWriteArrayList<>();
     List<List<Long>> messagesOfA = new java.util.concurrent.CopyOnWriteArrayList<>();
     List<List<Long>> messagesOfB = new java.util.concurrent.CopyOnWriteArrayList<>();
     List<List<Long>> messagesOfC = new java.util.concurrent.CopyOnWriteArrayList<>();
     Function<List<List<Long>>, io.vertx.core.Handler<io.vertx.core.eventbus.Message<Object>>> into = list ->
       m -> list.add(Streams.liveEvents(m.body()).stream().map(e -> e.getLong("seq")).toList());
-    List<JsonObject> batch = new ArrayList<>(List.of(event(a, "A"), event(b, "B"), event(a, "A"), event(a, "A"), event(b, "B")));
+    List<JsonObject> batch = new ArrayList<>(List.of(event(a, "A"), event(b, "B"), event(a, "A"), event(d, "D"), event(a, "A"),
+      event(b, "B")));
     IntStream.range(0, 130).forEach(i -> batch.add(event(c, "C")));
     Future.all(vertx.eventBus().consumer(Streams.liveAddress(a), into.apply(messagesOfA)).completion(),
         vertx.eventBus().consumer(Streams.liveAddress(b), into.apply(messagesOfB)).completion(),
-        vertx.eventBus().consumer(Streams.liveAddress(c), into.apply(messagesOfC)).completion())
+        vertx.eventBus().consumer(Streams.liveAddress(c), into.apply(messagesOfC)).completion(),
+        vertx.eventBus().consumer(Streams.liveAddress(d), m -> bodiesOfD.add(m.body())).completion())
       .compose(v -> append(vertx, batch.toArray(JsonObject[]::new)))
       .compose(acks -> io.hubbub.support.Waits.until(vertx, () -> !messagesOfA.isEmpty() && !messagesOfB.isEmpty()
-          && messagesOfC.size() >= 2)
+          && messagesOfC.size() >= 2 && !bodiesOfD.isEmpty())
         .compose(v -> vertx.timer(300)))
       .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
         assertEquals(List.of(List.of(1L, 2L, 3L)), messagesOfA, "a's three events in one message, in seq order");
         assertEquals(List.of(List.of(1L, 2L)), messagesOfB);
         assertEquals(List.of(LongStream.rangeClosed(1, 128).boxed().toList(), List.of(129L, 130L)), messagesOfC,
           "130 events: a bucket's worth, then the rest");
+        assertEquals(1, bodiesOfD.size());
+        assertEquals(1L, ((JsonObject) bodiesOfD.get(0)).getLong("seq"), "an event alone comes as itself, as it always has");
         ctx.completeNow();
       })));
   }
