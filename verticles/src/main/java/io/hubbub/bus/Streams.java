@@ -1,10 +1,5 @@
 package io.hubbub.bus;
 
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
-
-import java.util.ArrayList;
-import java.util.List;
 import java.util.regex.Pattern;
 
 /** Stream names (PROTOCOL.md, "Streams and events") and the live address each one publishes on. */
@@ -97,28 +92,6 @@ public final class Streams {
 
   public static String liveAddress(String stream) {
     return LIVE_PREFIX + stream;
-  }
-
-  /**
-   * The events of one message on a stream's live address, in seq order. Storage publishes a write's events of a
-   * stream in one message: an event alone as its {@link JsonObject} (as every version has), several as a
-   * {@link JsonArray}, up to a bucket's worth (128) a message (a batch of 1,000 events is 8 messages to each
-   * consumer, in the cluster 8 to each node, not 1,000). Anything else holds no event.
-   */
-  public static List<JsonObject> liveEvents(Object body) {
-    if (body instanceof JsonObject event) {
-      return List.of(event);
-    }
-    if (!(body instanceof JsonArray array)) {
-      return List.of();
-    }
-    List<JsonObject> events = new ArrayList<>(array.size());
-    for (Object value : array) {
-      if (value instanceof JsonObject event) {
-        events.add(event);
-      }
-    }
-    return events;
   }
 
   /** The stream of a live address, or null when the address is not one. */

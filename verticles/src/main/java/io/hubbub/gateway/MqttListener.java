@@ -276,10 +276,8 @@ final class MqttListener {
     private void follow() {
       if (alertConsumer == null) {
         alertConsumer = vertx.eventBus().consumer(Streams.liveAddress(SensorsBus.alertStream(device)), message -> {
-          for (JsonObject event : Streams.liveEvents(message.body())) {
-            if (endpoint.isConnected()) {
-              endpoint.publish(alerts, event.toBuffer(), MqttQoS.AT_MOST_ONCE, false, false);
-            }
+          if (endpoint.isConnected() && message.body() instanceof JsonObject event) {
+            endpoint.publish(alerts, event.toBuffer(), MqttQoS.AT_MOST_ONCE, false, false);
           }
         });
       }

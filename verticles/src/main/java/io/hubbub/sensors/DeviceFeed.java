@@ -74,30 +74,19 @@ final class DeviceFeed {
     this.last = checkpoint.getJsonObject("last", new JsonObject());
   }
 
-  /**
-   * Events the live address delivered (one write's, in seq order): each taken when it is the next one; at the first
-   * that is not (or none given), storage is read from the last taken.
-   */
-  void offer(List<JsonObject> events) {
+  /** An event the live address delivered: taken when it is the next one, else storage is read from the last taken. */
+  void offer(Object message) {
     if (stopped) {
       return;
     }
-    boolean took = false;
-    for (JsonObject event : events) {
-      Number seq = event.getValue("seq") instanceof Number n ? n : null;
-      if (seq != null && seq.longValue() <= taken) {
-        continue; // taken already
-      }
-      if (seq == null || reading || pending.size() >= PAGE || seq.longValue() != taken + 1) {
-        poke();
-        break;
-      }
-      take(event);
-      took = true;
+    if (message instanceof JsonObject event && event.getValue("seq") instanceof Number seq && seq.longValue() <= taken) {
+      return; // taken already
     }
-    if (took) {
+    if (!reading && pending.size() < PAGE && message instanceof JsonObject event && event.getValue("seq") instanceof Number seq
+        && seq.longValue() == taken + 1) {
+      take(event);
       folding.dirty(this);
-    } else if (events.isEmpty()) {
+    } else {
       poke();
     }
   }

@@ -413,13 +413,9 @@ final class GroupCommit {
     for (int i = 0; i < plan.accepted().size(); i++) {
       plan.accepted().get(i).promise().complete(plan.results().get(i));
     }
-    List<JsonObject> durable = new ArrayList<>(plan.unannounced().size() + plan.ours().size() + plan.written().size());
-    durable.addAll(plan.unannounced());
-    durable.addAll(plan.ours());
-    durable.addAll(plan.written());
-    if (!durable.isEmpty()) {
-      announce.accept(durable);
-    }
+    announce(plan.unannounced());
+    announce(plan.ours());
+    announce(plan.written());
   }
 
   /**
@@ -431,6 +427,12 @@ final class GroupCommit {
     long msb = (System.currentTimeMillis() << 16) | 0x7000L | (random.nextLong() & 0x0FFFL);
     long lsb = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
     return new UUID(msb, lsb).toString();
+  }
+
+  private void announce(List<JsonObject> events) {
+    if (!events.isEmpty()) {
+      announce.accept(events);
+    }
   }
 
   /** What a publisher gets back for a stored event. */

@@ -30,7 +30,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -382,24 +381,11 @@ public final class StorageVerticle extends VerticleBase {
     });
   }
 
-  /**
-   * Live delivery: the only way an event reaches subscribers, once it is durable. One message a stream, read by
-   * {@link Streams#liveEvents}: an event alone as itself (what a write of one event a stream, as live fan-out makes,
-   * always sent), several as an array in the order given (seq order within a stream), at most a bucket's worth
-   * ({@value EventStore#MAX_BUCKET_EVENTS}) a message, so that none is larger than what the store holds in one
-   * document (a write of 2,000 events of 64 KiB to one stream would otherwise be one 128 MB cluster message).
-   */
+  /** Live delivery: the only way an event reaches subscribers, once it is durable. */
   private void announce(List<JsonObject> events) {
-    Map<String, List<JsonObject>> byStream = new LinkedHashMap<>();
     for (JsonObject event : events) {
-      byStream.computeIfAbsent(event.getString("stream"), s -> new ArrayList<>()).add(event);
+      vertx.eventBus().publish(Streams.liveAddress(event.getString("stream")), event);
     }
-    byStream.forEach((stream, streamEvents) -> {
-      for (int from = 0; from < streamEvents.size(); from += EventStore.MAX_BUCKET_EVENTS) {
-        List<JsonObject> part = streamEvents.subList(from, Math.min(streamEvents.size(), from + EventStore.MAX_BUCKET_EVENTS));
-        vertx.eventBus().publish(Streams.liveAddress(stream), part.size() == 1 ? part.get(0) : new JsonArray(new ArrayList<>(part)));
-      }
-    });
   }
 
   /** 503 unless this instance serves the partition now (a minority, or a node just dropped, serves nothing). */

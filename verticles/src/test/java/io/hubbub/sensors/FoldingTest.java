@@ -191,7 +191,7 @@ class FoldingTest {
   }
 
   private static Object offer(Instance instance, String device, JsonObject event) {
-    instance.feeds.get(device).offer(List.of(event.copy().put("stream", SensorsBus.stream(device))));
+    instance.feeds.get(device).offer(event.copy().put("stream", SensorsBus.stream(device)));
     return null;
   }
 
