@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -29,7 +30,7 @@ import java.util.function.Consumer;
  *
  * <pre>java -cp bench/target/hubbub-bench.jar io.hubbub.bench.FanoutBench [rooms=10] [subscribers=20]
  *   [seconds=5] [rates=250,500,1000,2000,4000,8000] [targets=hubbub|socketio|hubbub,socketio] [compression=off|on|both]
- *   [store=off|on] [rounds=1] [warmup=60] [jfr=file: profile the Hubbub server]</pre>
+ *   [store=off|on] [rounds=1] [warmup=90] [jfr=file: profile the Hubbub server]</pre>
  */
 public final class FanoutBench {
 
@@ -177,6 +178,7 @@ public final class FanoutBench {
     recorder.reset(); // what arrived between steps is not this step's
     long acksBefore = acks.get();
     long cpuBefore = server.cpuNanos();
+    Map<String, long[]> threadsBefore = server.threadCpu();
     long started = System.nanoTime();
     AtomicLong offered = new AtomicLong();
     double[] credit = {0};
@@ -197,6 +199,7 @@ public final class FanoutBench {
     vertx.cancelTimer(timer);
     double wall = (System.nanoTime() - started) / 1e9;
     long cpu = server.cpuNanos() - cpuBefore;
+    Map<String, long[]> threadsAfter = server.threadCpu();
     Histogram latencies = recorder.getIntervalHistogram(); // the deliveries since the step began
     long published = acks.get() - acksBefore;
     Thread.sleep(1_500); // what is in flight lands before the next step
@@ -209,6 +212,10 @@ public final class FanoutBench {
     out.add(target, compressed ? "on" : "off", (double) rate, published / wall, delivered, rate * (double) subscribers,
       latencies.getValueAtPercentile(50) / 1e6, p99, latencies.getValueAtPercentile(99.9) / 1e6, 100.0 * cpu / (wall * 1e9),
       count == 0 ? 0.0 : cpu / 1e3 / count, server.rssBytes() / 1_048_576.0);
+    if (count > 0) { // which of the server's threads the CPU a delivery went to (storage's, the gateway's loops, the JIT)
+      System.out.printf("  %s at %,d/s:%s%n", target, rate, Server.byThreads(threadsBefore, threadsAfter, count, "delivery")
+        .substring(1));
+    }
     return delivered < 0.85 * rate * subscribers || p99 > 1_000;
   }
 
