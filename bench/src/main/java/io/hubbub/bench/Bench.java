@@ -76,7 +76,7 @@ public final class Bench implements Runnable {
     @Option(names = "subscribers", defaultValue = "20", description = "subscribers per room" + DEFAULT) int subscribers;
     @Option(names = "seconds", defaultValue = "5", description = "seconds per rate" + DEFAULT) int seconds;
     // past the server's first retention sweep (storage.retentionSweepSeconds, 60): its store reads send new types
-    // through the append path's code, C2 throws ~170 compiled methods away and recompiles them for seconds after
+    // through the append path's compiled code (~170 deoptimizations in that second), which C2 recompiles for seconds
     @Option(names = "warmup", defaultValue = "90", description = "warm-up seconds (past the first retention sweep)" + DEFAULT) int warmup;
     @Option(names = "rates", defaultValue = "250,500,1000,2000,4000,8000", split = ",", description = "offered/s" + DEFAULT) List<Integer> rates;
     @Option(names = "compression", defaultValue = "off", description = "permessage-deflate: off, on or both" + DEFAULT) String compression;

@@ -105,7 +105,7 @@ class BridgeLimitsTest {
    * One request on a connection of its own: SockJS's polling transport ends connections a pool would reuse. The body
    * is asked for in the step that gets the answer's head (as {@code HubbubHttp} does): asked for a step later, from
    * this thread (no Vert.x context), the answer and its connection's close could come first, and then the body never
-   * did (1 first poll in ~1,500 waited forever).
+   * did (1 first poll in ~2,000 waited forever).
    */
   private Response post(String path, String body) throws Exception {
     HttpClient client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
