@@ -213,8 +213,7 @@ public final class FanoutBench {
       latencies.getValueAtPercentile(50) / 1e6, p99, latencies.getValueAtPercentile(99.9) / 1e6, 100.0 * cpu / (wall * 1e9),
       count == 0 ? 0.0 : cpu / 1e3 / count, server.rssBytes() / 1_048_576.0);
     if (count > 0) { // which of the server's threads the CPU a delivery went to (storage's, the gateway's loops, the JIT)
-      System.out.printf("  %s at %,d/s:%s%n", target, rate, Server.byThreads(threadsBefore, threadsAfter, count, "delivery")
-        .substring(1));
+      System.out.printf("  %s at %,d/s:%n  %s%n", target, rate, Server.byThreads(threadsBefore, threadsAfter, count, "delivery"));
     }
     return delivered < 0.85 * rate * subscribers || p99 > 1_000;
   }
