@@ -162,7 +162,9 @@ public final class Report {
   /** A short name for an append row: what, then publishers/streams. */
   private static String appendLabel(JsonObject row) {
     String scenario = row.getString("scenario");
-    String what = scenario.startsWith("disk") ? "disk" : scenario.startsWith("store") ? "store " + scenario.replaceAll(".*raw bulk of (\\d+).*", "$1")
+    String what = scenario.startsWith("disk") ? (scenario.contains("loopback TCP") ? "disk over TCP" : "disk")
+      : scenario.contains("one insert at a time") ? "store 1 at a time"
+      : scenario.startsWith("store") ? "store " + scenario.replaceAll(".*raw bulk of (\\d+).*", "$1")
       + (scenario.contains("not journaled") ? " lazy" : scenario.contains("1 stream") ? " 1 stream"
       : scenario.endsWith("before") ? " before" : scenario.endsWith("after") ? " after" : "")
       : scenario.startsWith("HTTP POST batches") ? "batches" : scenario.startsWith("HTTP") ? "HTTP" : "bridge";
