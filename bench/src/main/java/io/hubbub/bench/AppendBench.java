@@ -57,8 +57,6 @@ public final class AppendBench {
   private Map<String, long[]> threadsMark;
   private Server server;
   private int serverPort;
-  /** The disk's small synced appends, direct and over TCP, measured right after the one-publisher rows (if run). */
-  private double[] smallAfter;
 
   private AppendBench(Vertx vertx, int seconds, int warmup) {
     this.vertx = vertx;
@@ -115,6 +113,7 @@ public final class AppendBench {
     http(http, token, 16, 16, warmup);
     bridge(port, token, 16, 16, warmup);
     writesSince(); // the warm-up's writes are not the first row's
+    double[] smallAfter = null; // the disk's small synced appends, direct and over TCP, after the one-publisher rows
     for (int publishers : publisherCounts) {
       if (publishers == 1) {
         // one publisher takes branches the sixteen of the warm-up seldom do (a group of one event, a loop idle

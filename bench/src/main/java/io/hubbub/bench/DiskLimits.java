@@ -22,6 +22,7 @@ import java.nio.file.StandardOpenOption;
 final class DiskLimits {
 
   private static final int SMALL = 200;
+  private static final int ANSWER = 16;
 
   private DiskLimits() {
   }
@@ -45,13 +46,11 @@ final class DiskLimits {
         DataInputStream answers = new DataInputStream(client.getInputStream());
         ByteBuffer block = ByteBuffer.allocateDirect(SMALL);
         byte[] request = new byte[SMALL];
-        byte[] answer = new byte[16];
+        byte[] answer = new byte[ANSWER];
         for (int slice = 0; slice < seconds; slice++) {
           long end = System.nanoTime() + 1_000_000_000L;
           while (System.nanoTime() < end) {
-            block.clear();
-            write(out, block);
-            out.force(false);
+            appendSynced(out, block.clear());
             appends++;
           }
           end = System.nanoTime() + 1_000_000_000L;
@@ -83,9 +82,7 @@ final class DiskLimits {
     try (FileChannel out = append(file)) {
       long end = System.nanoTime() + seconds * 1_000_000_000L;
       while (System.nanoTime() < end) {
-        block.clear();
-        write(out, block);
-        out.force(false);
+        appendSynced(out, block.clear());
         count++;
       }
     } finally {
@@ -106,10 +103,8 @@ final class DiskLimits {
       ByteBuffer block = ByteBuffer.allocateDirect(SMALL);
       while (true) {
         requests.readFully(request);
-        block.clear().put(request).flip();
-        write(out, block);
-        out.force(false);
-        answers.write(request, 0, 16);
+        appendSynced(out, block.clear().put(request).flip());
+        answers.write(request, 0, ANSWER);
       }
     } catch (IOException e) {
       // the client hung up: the probe is over
@@ -120,9 +115,11 @@ final class DiskLimits {
     return FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
   }
 
-  private static void write(FileChannel out, ByteBuffer block) throws IOException {
+  /** Appends the whole of {@code block} and makes it durable ({@code fdatasync}). */
+  private static void appendSynced(FileChannel out, ByteBuffer block) throws IOException {
     while (block.hasRemaining()) {
       out.write(block);
     }
+    out.force(false);
   }
 }
