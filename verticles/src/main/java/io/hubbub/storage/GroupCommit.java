@@ -32,10 +32,10 @@ import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
- * Appends with group commit. One write is in flight at a time; whatever arrives meanwhile waits in
- * the queue and goes out as the next single ordered bulk write. Seqs are assigned here, when a batch
- * is formed, from the last durable seq of each stream; a request is acknowledged only after its
- * batch is on disk, and {@code announce} (which publishes live) runs only then.
+ * Appends with group commit. While a write is in flight, whatever arrives waits in the queue and goes out as the next
+ * single ordered bulk write; large writes of other streams go out beside it, a few at most ({@link #drain}). Seqs are
+ * assigned here, when a batch is formed, from the last durable seq of each stream; a request is acknowledged only
+ * after its batch is on disk, and {@code announce} (which publishes live) runs only then.
  *
  * <p>Ids are not looked up before a write: the store's unique index on them refuses one stored before, and only
  * then are the batch's ids looked up and the batch formed again ({@link #afterCollision}). A batch carrying an
@@ -75,10 +75,13 @@ final class GroupCommit {
   private final Counter appended;
   private final DistributionSummary batchSizes;
   private final Timer writeTimes;
+  private final int maxWritesInFlight;
+  private final int minEventsBeyondFirst;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
-  private boolean inFlight;
+  /** The writes in flight, each completed when done; their streams ({@link #writing}) never overlap. */
+  private final List<Promise<Void>> inFlight = new ArrayList<>();
+  private final Set<String> writing = new HashSet<>();
   private Promise<Void> idle;
-  private Promise<Void> current;
 
   /**
    * @param announce publishes events live: those just stored, and stored ones a retried publish found that this
@@ -86,11 +89,13 @@ final class GroupCommit {
    * @param writable whether this instance may still write a stream (owns its partition); checked when a batch is formed
    * @param onFenced the streams of a write that collided with stored keys: another writer took them over
    */
-  GroupCommit(EventLog store, SeqCache seqs, int maxBatchEvents, Consumer<List<JsonObject>> announce,
+  GroupCommit(EventLog store, SeqCache seqs, int maxBatchEvents, int maxWritesInFlight, Consumer<List<JsonObject>> announce,
               Predicate<String> writable, Consumer<Set<String>> onFenced, MeterRegistry registry) {
     this.store = store;
     this.seqs = seqs;
     this.maxBatchEvents = maxBatchEvents;
+    this.maxWritesInFlight = maxWritesInFlight;
+    this.minEventsBeyondFirst = Math.max(1, maxBatchEvents / 4);
     this.announce = announce;
     this.appended = Counter.builder("hubbub.appends").description("Events durably appended").register(registry);
     this.writable = writable;
@@ -111,14 +116,14 @@ final class GroupCommit {
     return promise.future();
   }
 
-  /** Completes when the write in flight (if any) is done: what a partition handed over waits for. */
+  /** Completes when the writes in flight now (if any) are done: what a partition handed over waits for. */
   Future<Void> whenWritten() {
-    return current == null ? Future.succeededFuture() : current.future();
+    return Future.join(inFlight.stream().map(Promise::future).toList()).mapEmpty();
   }
 
   /** Completes when nothing is queued or in flight: for a graceful stop. */
   Future<Void> whenIdle() {
-    if (!inFlight && queue.isEmpty()) {
+    if (inFlight.isEmpty() && queue.isEmpty()) {
       return Future.succeededFuture();
     }
     if (idle == null) {
@@ -127,43 +132,65 @@ final class GroupCommit {
     return idle.future();
   }
 
+  /**
+   * Sends what the queue holds, from its head, as writes of at most {@code maxBatchEvents} events while fewer than
+   * {@code maxWritesInFlight} are in flight. A write beyond the first goes out only when it carries at least a quarter
+   * of {@code maxBatchEvents}: a write's fixed cost (its hops to the store and back) is that of tens of events, so
+   * small writes side by side would cost more than they gain, and small ones wait to go as one group with what arrives
+   * meanwhile. A request for a stream a write in flight holds waits for it, and so does everything queued after it: a
+   * stream's writes go out one at a time, in the order they came.
+   */
   private void drain() {
-    if (inFlight) {
-      return;
-    }
-    if (queue.isEmpty()) {
-      if (idle != null) {
-        idle.complete();
-        idle = null;
+    while (inFlight.size() < maxWritesInFlight) {
+      if (queue.isEmpty()) {
+        if (inFlight.isEmpty() && idle != null) {
+          idle.complete();
+          idle = null;
+        }
+        return;
       }
-      return;
-    }
-    List<Pending> batch = new ArrayList<>();
-    int size = 0;
-    while (!queue.isEmpty() && (batch.isEmpty() || size + queue.peek().requests().size() <= maxBatchEvents)) {
-      Pending next = queue.poll();
-      if (!next.requests().stream().allMatch(r -> writable.test(r.stream()))) {
-        next.promise().fail(Failures.unavailable("the stream's partition is changing owner, retry with the same id"));
-        continue;
+      int take = 0;
+      int size = 0;
+      for (Pending next : queue) {
+        if ((take > 0 && size + next.requests().size() > maxBatchEvents)
+          || next.requests().stream().anyMatch(r -> writing.contains(r.stream()))) {
+          break;
+        }
+        take++;
+        size += next.requests().size();
       }
-      size += next.requests().size();
-      batch.add(next);
+      if (take == 0 || (!inFlight.isEmpty() && size < minEventsBeyondFirst)) {
+        return; // the head waits for the write of its streams, or for more to come
+      }
+      List<Pending> batch = new ArrayList<>(take);
+      Set<String> streams = new HashSet<>();
+      for (int i = 0; i < take; i++) {
+        Pending next = queue.poll();
+        if (next.requests().stream().allMatch(r -> writable.test(r.stream()))) {
+          batch.add(next);
+          next.requests().forEach(r -> streams.add(r.stream()));
+        } else {
+          next.promise().fail(Failures.unavailable("the stream's partition is changing owner, retry with the same id"));
+        }
+      }
+      if (!batch.isEmpty()) {
+        send(batch, streams);
+      }
     }
-    if (batch.isEmpty()) {
-      drain();
-      return;
-    }
-    inFlight = true;
+  }
+
+  private void send(List<Pending> batch, Set<String> streams) {
     Promise<Void> written = Promise.promise();
-    current = written;
+    inFlight.add(written);
+    writing.addAll(streams);
     commit(batch).onComplete(done -> {
       if (done.failed()) {
         // whatever went wrong (a bug in forming the batch included), no caller waits for the bus timeout
         batch.forEach(p -> p.promise().tryFail(done.cause() instanceof ReplyException ? done.cause()
           : Failures.unavailable("storage could not write this batch, retry with the same id")));
       }
-      inFlight = false;
-      current = null;
+      inFlight.remove(written);
+      writing.removeAll(streams);
       written.complete();
       drain();
     });

@@ -130,7 +130,7 @@ public final class StorageVerticle extends VerticleBase {
         }
       });
       docs = new DocStore(mongo, calls, storageConf);
-      commits = new GroupCommit(events, seqs, storageConf.maxBatchEvents(), this::announce,
+      commits = new GroupCommit(events, seqs, storageConf.maxBatchEvents(), storageConf.maxWritesInFlight(), this::announce,
         stream -> partitions != null && partitions.owns(partition(stream)), this::fenced, registry);
       consumers.serve(StorageBus.PING, body -> ping());
       consumers.serve(StorageBus.DOC_INSERT, docs::insert);

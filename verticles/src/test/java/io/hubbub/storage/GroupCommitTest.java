@@ -24,7 +24,7 @@ class GroupCommitTest {
   private final List<JsonObject> announced = new ArrayList<>();
   private final Set<String> fenced = new HashSet<>();
   private final Set<String> lost = new HashSet<>(); // streams this instance no longer owns
-  private final GroupCommit commits = new GroupCommit(store, new SeqCache(100), 10, announced::addAll,
+  private final GroupCommit commits = new GroupCommit(store, new SeqCache(100), 10, 1, announced::addAll,
     stream -> !lost.contains(stream), fenced::addAll, new SimpleMeterRegistry());
 
   private static JsonObject event(String stream, String id) {
@@ -251,5 +251,73 @@ class GroupCommitTest {
     assertEquals(Failures.UNAVAILABLE, Failures.code(refused.cause()));
     assertTrue(store.calls.isEmpty());
     assertTrue(commits.whenIdle().succeeded());
+  }
+
+  /** Two writes at once, as deployed (storage.maxWritesInFlight). */
+  private final GroupCommit twoAtOnce = new GroupCommit(store, new SeqCache(100), 10, 2, announced::addAll,
+    stream -> !lost.contains(stream), fenced::addAll, new SimpleMeterRegistry());
+
+  private List<String> inserts() {
+    return store.calls.stream().filter(c -> c.startsWith("insert")).toList();
+  }
+
+  @Test
+  void largeWritesOfOtherStreamsGoOutWhileOneIsInFlightUpToTheLimit() {
+    store.holdNext(Call.INSERT).holdNext(Call.INSERT).holdNext(Call.INSERT);
+    Future<JsonArray> a = twoAtOnce.submit(of(event("a", null)));
+    Future<JsonArray> b = twoAtOnce.submit(of(event("b", null), event("b", null)));
+    Future<JsonArray> c = twoAtOnce.submit(of(event("c", null), event("c", null)));
+    assertEquals(List.of("insert 1", "insert 2"), inserts(), "c waits: two writes are in flight");
+    store.release(1); // b's write ends first
+    assertEquals(2L, seq(b, 1));
+    assertFalse(a.isComplete(), "a is not acknowledged before its own write is durable");
+    assertEquals(List.of("insert 1", "insert 2", "insert 2"), inserts(), "c goes out as soon as b's write is done");
+    Future<JsonArray> d = twoAtOnce.submit(of(event("d", null)));
+    assertEquals(3, inserts().size(), "d, a quarter of maxBatchEvents or less, waits for the writes in flight");
+    store.release(1);
+    assertEquals(2L, seq(c, 1));
+    assertEquals(3, inserts().size(), "d still waits: a's write is in flight");
+    store.release();
+    assertEquals(1L, seq(a, 0));
+    assertEquals(1L, seq(d, 0));
+    assertEquals(List.of("insert 1", "insert 2", "insert 2", "insert 1"), inserts());
+    assertEquals(6, announced.size());
+    assertTrue(twoAtOnce.whenIdle().succeeded());
+  }
+
+  @Test
+  void aStreamsWritesGoOutOneAtATimeAndNothingOvertakesTheOneWaiting() {
+    store.holdNext(Call.INSERT);
+    Future<JsonArray> first = twoAtOnce.submit(of(event("s", null)));
+    Future<JsonArray> second = twoAtOnce.submit(of(event("s", null)));
+    Future<JsonArray> other = twoAtOnce.submit(of(event("t", null)));
+    assertEquals(List.of("insert 1"), inserts(), "s is in flight; t waits behind the request for s, in order");
+    Future<Void> written = twoAtOnce.whenWritten();
+    assertFalse(written.isComplete());
+    store.release();
+    assertTrue(written.succeeded());
+    assertEquals(1L, seq(first, 0));
+    assertEquals(2L, seq(second, 0));
+    assertEquals(1L, seq(other, 0));
+    assertEquals(List.of("insert 1", "insert 2"), inserts(), "s and t went out together, after s's write");
+    assertEquals(List.of(1L, 2L), store.events("s").stream().map(e -> e.getLong("seq")).toList());
+  }
+
+  @Test
+  void aFailedWriteInFlightLeavesTheOtherAndItsStreamsReadAgain() {
+    twoAtOnce.submit(of(event("a", null), event("b", null)));
+    store.holdNext(Call.INSERT).failNext(Call.INSERT);
+    Future<JsonArray> a = twoAtOnce.submit(of(event("a", null)));
+    Future<JsonArray> b = twoAtOnce.submit(of(event("b", null), event("b", null)));
+    assertEquals(Failures.UNAVAILABLE, Failures.code(b.cause()), "b's write failed at once");
+    assertFalse(a.isComplete());
+    Future<Void> idle = twoAtOnce.whenIdle();
+    assertFalse(idle.isComplete(), "a's write is still in flight");
+    store.release();
+    assertEquals(2L, seq(a, 0));
+    assertTrue(idle.succeeded());
+    store.calls.clear();
+    assertEquals(2L, seq(twoAtOnce.submit(of(event("b", null))), 0), "b's seq read again from the store: no gap");
+    assertEquals("lastSeq b", store.calls.get(0));
   }
 }

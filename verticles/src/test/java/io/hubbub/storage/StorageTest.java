@@ -90,6 +90,46 @@ class StorageTest {
   }
 
   @Test
+  void largeBatchesOfSeveralStreamsWrittenSideBySideKeepEachStreamGaplessAndInOrder(Vertx vertx, VertxTestContext ctx) {
+    // batches of 600: a write of 1,200 or 1,800 events of three streams goes out, and the next (600 or more, of a
+    // stream not in flight) beside it (storage.maxWritesInFlight); a stream's second batch waits for its first
+    List<String> streams = List.of("app.side-0", "app.side-1", "app.side-2", "app.side-3");
+    int size = 600;
+    List<Future<JsonObject>> acks = new ArrayList<>();
+    for (int batch = 0; batch < 2; batch++) {
+      for (String stream : streams) {
+        int first = batch * size;
+        acks.add(append(vertx, IntStream.range(first, first + size)
+          .mapToObj(n -> event(stream, "E").put("data", new JsonObject().put("n", n))).toArray(JsonObject[]::new)));
+      }
+    }
+    Future.all(acks).compose(all -> Future.all(streams.stream().map(s -> readAll(vertx, s, 1, new ArrayList<>())).toList()))
+      .onComplete(ctx.succeeding(read -> ctx.verify(() -> {
+        for (int i = 0; i < streams.size(); i++) {
+          List<JsonObject> events = read.resultAt(i);
+          assertEquals(2 * size, events.size(), streams.get(i));
+          for (int n = 0; n < events.size(); n++) {
+            assertEquals(n + 1, events.get(n).getLong("seq"), "gapless");
+            assertEquals(n, events.get(n).getJsonObject("data").getInteger("n"), "in the order the batches came");
+          }
+          // each batch's acks are its events' seqs, the second batch's after the first's
+          JsonArray second = acks.get(streams.size() + i).result().getJsonArray("results");
+          assertEquals(size + 1, second.getJsonObject(0).getLong("seq"));
+        }
+        ctx.completeNow();
+      })));
+  }
+
+  /** Every event of a stream from {@code from}, page after page. */
+  private static Future<List<JsonObject>> readAll(Vertx vertx, String stream, long from, List<JsonObject> into) {
+    return storage(vertx, StorageBus.READ.address(), new StorageBus.Read(stream, from, 1000).toJson()).compose(page -> {
+      JsonArray events = page.getJsonArray("events");
+      events.forEach(e -> into.add((JsonObject) e));
+      return events.isEmpty() ? Future.succeededFuture(into) : readAll(vertx, stream, page.getLong("next"), into);
+    });
+  }
+
+  @Test
   void anIdTheStreamHoldsStoresNothingAndAnswersTheOriginalSeq(Vertx vertx, VertxTestContext ctx) {
     append(vertx, event("app.dup", "A").put("id", "same"))
       .compose(first -> append(vertx, event("app.dup", "B").put("id", "same"), event("app.dup", "C").put("id", "other"),
