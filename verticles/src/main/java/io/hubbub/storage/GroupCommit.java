@@ -89,8 +89,9 @@ final class GroupCommit {
    * @param writable whether this instance may still write a stream (owns its partition); checked when a batch is formed
    * @param onFenced the streams of a write that collided with stored keys: another writer took them over
    */
-  GroupCommit(EventLog store, SeqCache seqs, int maxBatchEvents, int maxWritesInFlight, Consumer<List<JsonObject>> announce,
-              Predicate<String> writable, Consumer<Set<String>> onFenced, MeterRegistry registry) {
+  GroupCommit(EventLog store, SeqCache seqs, int maxBatchEvents, int maxWritesInFlight,
+              Consumer<List<JsonObject>> announce, Predicate<String> writable, Consumer<Set<String>> onFenced,
+              MeterRegistry registry) {
     this.store = store;
     this.seqs = seqs;
     this.maxBatchEvents = maxBatchEvents;

@@ -130,8 +130,8 @@ public final class StorageVerticle extends VerticleBase {
         }
       });
       docs = new DocStore(mongo, calls, storageConf);
-      commits = new GroupCommit(events, seqs, storageConf.maxBatchEvents(), storageConf.maxWritesInFlight(), this::announce,
-        stream -> partitions != null && partitions.owns(partition(stream)), this::fenced, registry);
+      commits = new GroupCommit(events, seqs, storageConf.maxBatchEvents(), storageConf.maxWritesInFlight(),
+        this::announce, stream -> partitions != null && partitions.owns(partition(stream)), this::fenced, registry);
       consumers.serve(StorageBus.PING, body -> ping());
       consumers.serve(StorageBus.DOC_INSERT, docs::insert);
       consumers.serve(StorageBus.DOC_FIND, docs::find);
