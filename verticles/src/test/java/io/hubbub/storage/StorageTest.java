@@ -91,8 +91,8 @@ class StorageTest {
 
   @Test
   void largeBatchesOfSeveralStreamsWrittenSideBySideKeepEachStreamGaplessAndInOrder(Vertx vertx, VertxTestContext ctx) {
-    // batches of 600: a write of 1,200 or 1,800 events of three streams goes out, and the next (600 or more, of a
-    // stream not in flight) beside it (storage.maxWritesInFlight); a stream's second batch waits for its first
+    // batches of 600, over a quarter of storage.maxBatchEvents (2,000): each goes out beside the writes in flight, up to
+    // storage.maxWritesInFlight (4) at once, and a stream's second batch waits for its first
     List<String> streams = List.of("app.side-0", "app.side-1", "app.side-2", "app.side-3");
     int size = 600;
     List<Future<JsonObject>> acks = new ArrayList<>();
