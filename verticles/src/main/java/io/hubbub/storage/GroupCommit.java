@@ -164,7 +164,7 @@ final class GroupCommit {
         return; // the head waits for the write of its streams, or for more to come
       }
       List<Pending> batch = new ArrayList<>(take);
-      Set<String> streams = new HashSet<>();
+      Set<String> streams = new LinkedHashSet<>(); // in the order they came
       for (int i = 0; i < take; i++) {
         Pending next = queue.poll();
         if (next.requests().stream().allMatch(r -> writable.test(r.stream()))) {
@@ -184,7 +184,7 @@ final class GroupCommit {
     Promise<Void> written = Promise.promise();
     inFlight.add(written);
     writing.addAll(streams);
-    commit(batch).onComplete(done -> {
+    commit(batch, streams).onComplete(done -> {
       if (done.failed()) {
         // whatever went wrong (a bug in forming the batch included), no caller waits for the bus timeout
         batch.forEach(p -> p.promise().tryFail(done.cause() instanceof ReplyException ? done.cause()
@@ -197,9 +197,8 @@ final class GroupCommit {
     });
   }
 
-  private Future<Void> commit(List<Pending> batch) {
-    Set<String> streams = new LinkedHashSet<>();
-    batch.forEach(p -> p.requests().forEach(r -> streams.add(r.stream())));
+  /** Writes a batch; {@code streams} are its requests' streams, in the order they came. */
+  private Future<Void> commit(List<Pending> batch, Set<String> streams) {
     return formed(streams, () -> {
       if (batch.stream().anyMatch(p -> p.requests().stream().anyMatch(r -> r.expectedSeq() != null))) {
         // whether an expectedSeq holds depends on which of the batch's ids are stored already (a retry answers as
