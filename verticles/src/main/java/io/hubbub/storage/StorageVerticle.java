@@ -40,7 +40,8 @@ import java.util.function.ToDoubleFunction;
 /**
  * The only code that touches MongoDB: appends events with seqs (group-committed), reads ranges and
  * keeps the few documents other verticles need. Publishes each event on its live address once it
- * is durable. Starts the embedded store when no MongoDB URI is configured.
+ * is durable. With no MongoDB URI configured, uses the node's embedded store ({@link NodeStore}: the first storage
+ * instance of the node starts it, the last one closes it).
  *
  * <p>Streams belong to partitions; this instance serves the appends, reads and metadata of the
  * partitions it owns ({@link Partitions}), on {@code storage.append.<n>} and so on, and the document

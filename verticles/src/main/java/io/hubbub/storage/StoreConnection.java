@@ -15,8 +15,9 @@ import java.nio.file.Path;
 /**
  * Storage's way to its store, from the conf's {@code mongo} section: the MongoDB of {@code mongo.uri} (signed in
  * with another node's embedded-store credentials when {@code mongo.credentialsFile} names them), or, with no URI,
- * an embedded store started here under {@code mongo.dataDir}; and the clients store calls go through: vertx-mongo-client
- * for every call but history reads and bucket inserts, which take the buckets as BSON through {@link RawBuckets}.
+ * the node's embedded store under {@code mongo.dataDir} ({@link NodeStore}, one for all the node's storage instances);
+ * and the clients store calls go through: vertx-mongo-client for every call but history reads and bucket inserts,
+ * which take the buckets as BSON through {@link RawBuckets}.
  */
 public final class StoreConnection {
 
@@ -45,8 +46,7 @@ public final class StoreConnection {
       embedded = Future.succeededFuture();
       connection = signedIn(vertx, mongoConf);
     } else {
-      Path dataDir = Path.of(mongoConf.dataDir());
-      embedded = vertx.executeBlocking(() -> EmbeddedStore.start(dataDir, mongoConf.embeddedHost(), mongoConf.embeddedPort()));
+      embedded = NodeStore.acquire(vertx, mongoConf);
       connection = embedded.map(EmbeddedStore::uri);
     }
     return connection.map(full -> new StoreConnection(MongoClient.create(vertx, new JsonObject()
@@ -71,12 +71,12 @@ public final class StoreConnection {
     return vertx.executeBlocking(() -> StoreCredentials.read(Path.of(credentialsFile)).into(uri));
   }
 
-  /** Closes the clients, then the embedded store if this node runs one (blocking, off the loop). */
+  /** Closes the clients, then the embedded store if this was its last user on the node (blocking, off the loop). */
   Future<Void> close(Vertx vertx) {
     return mongo.close().eventually(() -> vertx.executeBlocking(() -> {
       raw.close();
       if (embedded != null) {
-        embedded.close();
+        NodeStore.release(vertx, embedded);
       }
       return null;
     }));

@@ -97,7 +97,7 @@ class ConfTest {
       bad("sensors.retention.minuteSeconds", c -> c.getJsonObject("sensors").put("retention", new JsonObject().put("minuteSeconds", 60))),
       bad("verticles", c -> c.put("verticles", new JsonArray())),
       bad("verticles[0].name", c -> c.getJsonArray("verticles").getJsonObject(0).put("name", "teleporter")),
-      bad("verticles[0].instances", c -> c.getJsonArray("verticles").getJsonObject(0).put("instances", 2)),
+      bad("verticles[1].instances", c -> c.getJsonArray("verticles").getJsonObject(1).put("instances", 2)),
       bad("verticles[2].instances", c -> c.getJsonArray("verticles").getJsonObject(2).put("instances", 0)),
       bad("chat.rateLimit.messages", c -> c.getJsonObject("chat").getJsonObject("rateLimit").put("messages", 0)),
       bad("chat.colour", c -> c.getJsonObject("chat").put("colour", "blue")),

@@ -1,0 +1,78 @@
+package io.hubbub.storage;
+
+import io.hubbub.conf.HubbubConf;
+import io.hubbub.embedded.EmbeddedStore;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The embedded store of a node, shared by its storage instances: the first to start opens it (off the loop), the
+ * others wait for the same start, and the last to stop closes it. A store file is open once per process (H2 locks
+ * it), so instances of one Vert.x instance share it by data folder; another Vert.x instance in the same process
+ * (another node, in tests) opening the same folder still fails as another process would.
+ */
+final class NodeStore {
+
+  private record Key(Vertx vertx, Path dataDir) {
+  }
+
+  private static final class Shared {
+    final Future<EmbeddedStore> started;
+    int users;
+
+    Shared(Future<EmbeddedStore> started) {
+      this.started = started;
+    }
+  }
+
+  private static final Map<Key, Shared> OPEN = new HashMap<>(); // guarded by itself
+
+  private NodeStore() {
+  }
+
+  /** The node's store under {@code mongo.dataDir}, started on first use; completes on the caller's context. */
+  static Future<EmbeddedStore> acquire(Vertx vertx, HubbubConf.Mongo mongoConf) {
+    Key key = new Key(vertx, Path.of(mongoConf.dataDir()).toAbsolutePath().normalize());
+    Context context = vertx.getOrCreateContext();
+    Shared shared;
+    synchronized (OPEN) {
+      shared = OPEN.computeIfAbsent(key, k -> new Shared(vertx.executeBlocking(() ->
+        EmbeddedStore.start(k.dataDir(), mongoConf.embeddedHost(), mongoConf.embeddedPort()))));
+      shared.users++;
+    }
+    Shared acquired = shared;
+    Promise<EmbeddedStore> here = Promise.promise();
+    acquired.started.onComplete(done -> {
+      if (done.failed()) {
+        synchronized (OPEN) {
+          OPEN.remove(key, acquired); // the next start tries again
+        }
+      }
+      context.runOnContext(v -> here.handle(done));
+    });
+    return here.future();
+  }
+
+  /** One user less of a store {@link #acquire} gave; the last one closes it. Blocking: call it off the loop. */
+  static void release(Vertx vertx, EmbeddedStore store) {
+    synchronized (OPEN) {
+      for (Map.Entry<Key, Shared> entry : OPEN.entrySet()) {
+        Shared shared = entry.getValue();
+        if (entry.getKey().vertx() == vertx && shared.started.result() == store) {
+          if (--shared.users > 0) {
+            return;
+          }
+          OPEN.remove(entry.getKey());
+          break;
+        }
+      }
+    }
+    store.close();
+  }
+}
