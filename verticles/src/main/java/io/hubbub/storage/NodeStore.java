@@ -19,7 +19,8 @@ import java.util.Map;
  */
 final class NodeStore {
 
-  private record Key(Vertx vertx, Path dataDir) {
+  /** A shared store: by Vert.x instance and data folder. */
+  record Key(Vertx vertx, Path dataDir) {
   }
 
   private static final class Shared {
@@ -36,8 +37,12 @@ final class NodeStore {
   private NodeStore() {
   }
 
+  /** A storage instance's hold on the node's store, given by {@link #acquire}: {@link #release} it once. */
+  record Hold(Key key, EmbeddedStore store) {
+  }
+
   /** The node's store under {@code mongo.dataDir}, started on first use; completes on the caller's context. */
-  static Future<EmbeddedStore> acquire(Vertx vertx, HubbubConf.Mongo mongoConf) {
+  static Future<Hold> acquire(Vertx vertx, HubbubConf.Mongo mongoConf) {
     Key key = new Key(vertx, Path.of(mongoConf.dataDir()).toAbsolutePath().normalize());
     Context context = vertx.getOrCreateContext();
     Shared shared;
@@ -47,32 +52,27 @@ final class NodeStore {
       shared.users++;
     }
     Shared acquired = shared;
-    Promise<EmbeddedStore> here = Promise.promise();
+    Promise<Hold> here = Promise.promise();
     acquired.started.onComplete(done -> {
       if (done.failed()) {
         synchronized (OPEN) {
           OPEN.remove(key, acquired); // the next start tries again
         }
       }
-      context.runOnContext(v -> here.handle(done));
+      context.runOnContext(v -> here.handle(done.map(store -> new Hold(key, store))));
     });
     return here.future();
   }
 
-  /** One user less of a store {@link #acquire} gave; the last one closes it. Blocking: call it off the loop. */
-  static void release(Vertx vertx, EmbeddedStore store) {
+  /** One user less of the store; the last one closes it. Blocking: call it off the loop. */
+  static void release(Hold hold) {
     synchronized (OPEN) {
-      for (Map.Entry<Key, Shared> entry : OPEN.entrySet()) {
-        Shared shared = entry.getValue();
-        if (entry.getKey().vertx() == vertx && shared.started.result() == store) {
-          if (--shared.users > 0) {
-            return;
-          }
-          OPEN.remove(entry.getKey());
-          break;
-        }
+      Shared shared = OPEN.get(hold.key()); // held, so still the entry the hold came from
+      if (shared != null && --shared.users > 0) {
+        return;
       }
+      OPEN.remove(hold.key());
     }
-    store.close();
+    hold.store().close();
   }
 }

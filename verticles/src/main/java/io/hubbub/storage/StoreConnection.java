@@ -1,6 +1,5 @@
 package io.hubbub.storage;
 
-import io.hubbub.embedded.EmbeddedStore;
 import io.hubbub.embedded.StoreCredentials;
 import io.hubbub.conf.HubbubConf;
 import io.vertx.core.Future;
@@ -28,9 +27,9 @@ public final class StoreConnection {
   final RawBuckets raw;
   /** The connection string, with its credentials: never log it whole ({@link #redact}). */
   final String uri;
-  private final EmbeddedStore embedded;
+  private final NodeStore.Hold embedded;
 
-  private StoreConnection(MongoClient mongo, RawBuckets raw, String uri, EmbeddedStore embedded) {
+  private StoreConnection(MongoClient mongo, RawBuckets raw, String uri, NodeStore.Hold embedded) {
     this.mongo = mongo;
     this.raw = raw;
     this.uri = uri;
@@ -38,7 +37,7 @@ public final class StoreConnection {
   }
 
   static Future<StoreConnection> open(Vertx vertx, HubbubConf.Mongo mongoConf, int poolSize) {
-    Future<EmbeddedStore> embedded;
+    Future<NodeStore.Hold> embedded;
     Future<String> connection;
     if (!mongoConf.embedded()) {
       log.info("using MongoDB [uri: {}{}]", redact(mongoConf.uri()),
@@ -47,7 +46,7 @@ public final class StoreConnection {
       connection = signedIn(vertx, mongoConf);
     } else {
       embedded = NodeStore.acquire(vertx, mongoConf);
-      connection = embedded.map(EmbeddedStore::uri);
+      connection = embedded.map(hold -> hold.store().uri());
     }
     return connection.map(full -> new StoreConnection(MongoClient.create(vertx, new JsonObject()
       .put("connection_string", full)
@@ -76,7 +75,7 @@ public final class StoreConnection {
     return mongo.close().eventually(() -> vertx.executeBlocking(() -> {
       raw.close();
       if (embedded != null) {
-        NodeStore.release(vertx, embedded);
+        NodeStore.release(embedded);
       }
       return null;
     }));
