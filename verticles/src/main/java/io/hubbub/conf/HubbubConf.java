@@ -140,9 +140,9 @@ public record HubbubConf(Http http, Mqtt mqtt, Mongo mongo, List<String> admins,
   public record Storage(int maxBatchEvents, int maxWritesInFlight, int seqCacheStreams, int poolSize, int partitions,
                         int retentionSweepSeconds, int readAhead, List<String> collections) {
     static Storage of(JsonObject j) {
-      return new Storage(j.getInteger("maxBatchEvents"), j.getInteger("maxWritesInFlight"), j.getInteger("seqCacheStreams"),
-        j.getInteger("poolSize"), j.getInteger("partitions"), j.getInteger("retentionSweepSeconds"), j.getInteger("readAhead"),
-        strings(j.getJsonArray("collections")));
+      return new Storage(j.getInteger("maxBatchEvents"), j.getInteger("maxWritesInFlight"),
+        j.getInteger("seqCacheStreams"), j.getInteger("poolSize"), j.getInteger("partitions"),
+        j.getInteger("retentionSweepSeconds"), j.getInteger("readAhead"), strings(j.getJsonArray("collections")));
     }
   }
 
