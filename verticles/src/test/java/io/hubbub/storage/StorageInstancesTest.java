@@ -83,10 +83,12 @@ class StorageInstancesTest {
 
   /** One event to each of the streams, whose partitions both instances own; each gets {@code seq}. */
   private static void appendToEveryStream(Vertx vertx, long seq) throws Exception {
-    List<Future<JsonObject>> acks = IntStream.range(0, STREAMS).mapToObj(i -> StorageBus.request(vertx.eventBus(),
-      StorageBus.DEFAULT_PARTITIONS, StorageBus.APPEND.address(), new JsonObject().put("events", new JsonArray().add(
-        new JsonObject().put("stream", "app.s" + i).put("type", "E").put("data", new JsonObject()).put("by", "tester"))),
-      10_000)).toList();
+    List<Future<JsonObject>> acks = IntStream.range(0, STREAMS).mapToObj(i -> {
+      JsonObject event = new JsonObject().put("stream", "app.s" + i).put("type", "E").put("data", new JsonObject())
+        .put("by", "tester");
+      return StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.APPEND.address(),
+        new JsonObject().put("events", new JsonArray().add(event)), 10_000);
+    }).toList();
     Future.all(acks).await(30, TimeUnit.SECONDS);
     for (int i = 0; i < STREAMS; i++) {
       assertEquals(seq, acks.get(i).result().getJsonArray("results").getJsonObject(0).getLong("seq"), "app.s" + i);

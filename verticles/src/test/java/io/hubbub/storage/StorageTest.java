@@ -91,8 +91,8 @@ class StorageTest {
 
   @Test
   void largeBatchesOfSeveralStreamsWrittenSideBySideKeepEachStreamGaplessAndInOrder(Vertx vertx, VertxTestContext ctx) {
-    // batches of 600, over a quarter of storage.maxBatchEvents (2,000): each goes out beside the writes in flight, up to
-    // storage.maxWritesInFlight (4) at once, and a stream's second batch waits for its first
+    // batches of 600, over a quarter of storage.maxBatchEvents (2,000): each goes out beside the writes in flight,
+    // up to storage.maxWritesInFlight (4) at once, and a stream's second batch waits for its first
     List<String> streams = List.of("app.side-0", "app.side-1", "app.side-2", "app.side-3");
     int size = 600;
     List<Future<JsonObject>> acks = new ArrayList<>();
@@ -103,7 +103,8 @@ class StorageTest {
           .mapToObj(n -> event(stream, "E").put("data", new JsonObject().put("n", n))).toArray(JsonObject[]::new)));
       }
     }
-    Future.all(acks).compose(all -> Future.all(streams.stream().map(s -> readAll(vertx, s, 1, new ArrayList<>())).toList()))
+    Future.all(acks)
+      .compose(all -> Future.all(streams.stream().map(s -> readAll(vertx, s, 1, new ArrayList<>())).toList()))
       .onComplete(ctx.succeeding(read -> ctx.verify(() -> {
         for (int i = 0; i < streams.size(); i++) {
           List<JsonObject> events = read.resultAt(i);
