@@ -59,7 +59,14 @@ final class NodeStore {
           OPEN.remove(key, acquired); // the next start tries again
         }
       }
-      context.runOnContext(v -> here.handle(done.map(store -> new Hold(key, store))));
+      // not done.map(...): that is a future of its own, which may complete later on the store's context
+      context.runOnContext(v -> {
+        if (done.succeeded()) {
+          here.complete(new Hold(key, done.result()));
+        } else {
+          here.fail(done.cause());
+        }
+      });
     });
     return here.future();
   }
