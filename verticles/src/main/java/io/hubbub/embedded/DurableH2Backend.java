@@ -274,6 +274,9 @@ final class DurableH2Backend extends H2Backend {
     nameInsertedDocuments(command, query);
     ByteBuf bson = InsertBytes.encodeCommand(query); // an insert's documents as they came, when the store keeps them so
     if (bson == null) {
+      if (query.get("documents") instanceof List<?> documents) { // none of them kept: each decoded whole to encode
+        documents.forEach(document -> InsertBytes.complete((Document) document, null));
+      }
       bson = Unpooled.buffer(256);
       BsonEncoder.encodeDocument(query, bson);
     }
@@ -657,6 +660,24 @@ final class DurableH2Backend extends H2Backend {
     boolean sharesDocuments() {
       return true;
     }
+
+    /**
+     * Inserts documents, with the fields the wire decoder left undecoded ({@link InsertBytes.Deferred}) decoded first
+     * where this collection reads them: all of them here, since the map holds the objects.
+     */
+    @Override
+    public synchronized List<Document> insertDocuments(List<Document> documents, boolean isOrdered) {
+      Set<String> read = fieldsRead();
+      for (Document document : documents) {
+        InsertBytes.complete(document, read);
+      }
+      return super.insertDocuments(documents, isOrdered);
+    }
+
+    /** The top-level fields an insert reads of a document it stores; null for all of them. */
+    Set<String> fieldsRead() {
+      return null;
+    }
   }
 
   /**
@@ -679,6 +700,19 @@ final class DurableH2Backend extends H2Backend {
     @Override
     boolean sharesDocuments() {
       return false;
+    }
+
+    /** Those its indexes hold: the document itself is stored as the bytes it came in ({@link #addDocumentInternal}). */
+    @Override
+    Set<String> fieldsRead() {
+      Set<String> read = new HashSet<>();
+      for (Index<Object> index : getIndexes()) {
+        for (IndexKey key : index.getKeys()) {
+          int dot = key.getKey().indexOf('.');
+          read.add(dot < 0 ? key.getKey() : key.getKey().substring(0, dot));
+        }
+      }
+      return read;
     }
 
     /**
@@ -722,6 +756,9 @@ final class DurableH2Backend extends H2Backend {
     protected Object addDocumentInternal(Document document) {
       Object key = getIdField() != null ? Utils.getSubdocumentValue(document, getIdField()) : UUID.randomUUID();
       byte[] sent = InsertBytes.take(document); // its BSON as the client sent it, for an insert
+      if (sent == null) {
+        InsertBytes.complete(document, null); // (bytes are kept for every document that has deferred fields)
+      }
       byte[] bson = sent != null ? sent : BsonDocuments.encode(document);
       byte[] previous = packed.put(Missing.ofNullable(key), bson);
       Assert.isNull(previous, () -> "Document with key '" + key + "' already existed in " + this);

@@ -5,8 +5,10 @@ import de.bwaldvogel.mongo.wire.MongoWireProtocolHandler;
 import de.bwaldvogel.mongo.wire.bson.BsonDecoder;
 import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
 import de.bwaldvogel.mongo.wire.message.ClientRequest;
+import de.bwaldvogel.mongo.wire.message.MessageHeader;
 import de.bwaldvogel.mongo.wire.message.MongoMessage;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -16,6 +18,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * mongo-java-server's decoder of the wire protocol, keeping the BSON each inserted document came in: the store keeps
@@ -32,6 +36,12 @@ import java.util.List;
  * replay stores every inserted document as its record holds it ({@link #decodeRecord}): as it came, or as the
  * library encoded it, which is what the write stored.
  *
+ * <p>Such an insert is also decoded only as deep as the store looks ({@link #decodeInsert}): each document's
+ * top-level fields, but its embedded documents and arrays (other than {@code _id}) are left as they came, checked to
+ * be well-formed BSON ({@link #checkDocument}), each as a {@link Deferred} that the collection decodes if one of its
+ * indexes needs it ({@link #complete}). The store keeps the bytes, so nothing else reads them: decoding a bucket's
+ * events was a fifth of what the store allocated under batch appends.
+ *
  * <p>Put in place of the library's decoder on a connection's first message ({@link #install}), where the library
  * gives no other way in; Netty passes the bytes the old decoder held on to this one.
  */
@@ -39,9 +49,17 @@ final class InsertBytes extends MongoWireProtocolHandler {
 
   static final String NAME = "hubbub-insert-bytes";
   private static final byte[] DOCUMENTS = "documents".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] INSERT = "insert".getBytes(StandardCharsets.US_ASCII);
+  private static final int OP_MSG = 2013;
+  private static final int HEADER = 20; // length, request id, response to, op code, flags
   private static final int CHECKSUM_PRESENT = 1;
+  private static final byte TYPE_STRING = 0x02;
   private static final byte TYPE_DOCUMENT = 0x03;
   private static final byte TYPE_ARRAY = 0x04;
+  private static final String ID = "_id";
+  /** How deep and how wide a document is checked before the library is left to decode it. */
+  private static final int MAX_DEPTH = 100;
+  private static final int MAX_FIELDS = 64;
 
   /** The documents of the last insert decoded on this thread, each with its bytes as they came. */
   private static final ThreadLocal<IdentityHashMap<Document, byte[]>> KEPT = new ThreadLocal<>();
@@ -67,15 +85,290 @@ final class InsertBytes extends MongoWireProtocolHandler {
 
   @Override
   protected ClientRequest decode(ChannelHandlerContext ctx, ByteBuf in) throws Exception {
+    KEPT.remove(); // the message before was handled when it was decoded: nothing it kept is wanted
+    MongoMessage insert = decodeInsert(ctx.channel(), in);
+    if (insert != null) {
+      return insert;
+    }
     int start = in.readerIndex();
     ClientRequest request = super.decode(ctx, in);
-    KEPT.remove(); // the message before was handled when it was decoded: nothing it kept is wanted
     if (request instanceof MongoMessage message && !message.getDocument().isEmpty()
       && "insert".equals(message.getDocument().keySet().iterator().next())
       && message.getDocument().get("documents") instanceof List<?> documents) {
       keep(documents, in, start, in.readerIndex());
     }
     return request;
+  }
+
+  /**
+   * A whole OP_MSG at the reader's index that is an insert, its body first and then its documents as one sequence,
+   * each with its own {@code _id} and well-formed: decoded with each document's embedded documents and arrays left as
+   * {@link Deferred}s, each document's bytes kept; else null, having read nothing, and the library decodes the message
+   * (or says what is wrong with it).
+   */
+  private static MongoMessage decodeInsert(Channel channel, ByteBuf in) {
+    int start = in.readerIndex();
+    if (in.readableBytes() < HEADER + 1) {
+      return null;
+    }
+    int length = in.getIntLE(start);
+    if (length > MAX_MESSAGE_SIZE_BYTES || length < HEADER + 1 || in.readableBytes() < length
+      || in.getIntLE(start + 12) != OP_MSG || in.getIntLE(start + 16) != 0) {
+      return null;
+    }
+    int end = start + length;
+    int body = start + HEADER;
+    if (in.getByte(body) != MongoMessage.SECTION_KIND_BODY || body + 1 + 4 + 2 + INSERT.length > end
+      || in.getByte(body + 1 + 4) != TYPE_STRING || !named(in, body + 1 + 4 + 1, INSERT)) {
+      return null; // not an insert (the command is the body's first field)
+    }
+    int bodySize = in.getIntLE(body + 1);
+    if (bodySize < 5 || bodySize > end - body - 1) {
+      return null;
+    }
+    int sequence = body + 1 + bodySize;
+    if (sequence + 1 + 4 + DOCUMENTS.length + 1 > end
+      || in.getByte(sequence) != MongoMessage.SECTION_KIND_DOCUMENT_SEQUENCE
+      || sequence + 1 + in.getIntLE(sequence + 1) != end || !named(in, sequence + 1 + 4, DOCUMENTS)) {
+      return null; // the documents are not the one section after the body
+    }
+    List<Document> documents = new ArrayList<>();
+    IdentityHashMap<Document, byte[]> kept = new IdentityHashMap<>();
+    for (int at = sequence + 1 + 4 + DOCUMENTS.length + 1; at < end; ) {
+      int size = end - at >= 4 ? in.getIntLE(at) : 0;
+      if (size < 5 || size > end - at) {
+        return null;
+      }
+      byte[] bytes = new byte[size];
+      in.getBytes(at, bytes);
+      Document document = topLevel(bytes);
+      if (document == null) {
+        return null;
+      }
+      documents.add(document);
+      kept.put(document, bytes);
+      at += size;
+    }
+    if (documents.isEmpty()) {
+      return null;
+    }
+    Document command;
+    try {
+      command = BsonDecoder.decodeBson(in.slice(body + 1, bodySize));
+    } catch (RuntimeException e) {
+      return null;
+    }
+    if (command.containsKey("documents")) {
+      return null;
+    }
+    command.put("documents", documents);
+    MessageHeader header = new MessageHeader(length, in.getIntLE(start + 4), in.getIntLE(start + 8));
+    in.readerIndex(end);
+    KEPT.set(kept);
+    return new MongoMessage(channel, header, command);
+  }
+
+  /**
+   * A document's top-level fields decoded, its embedded documents and arrays but {@code _id} left as
+   * {@link Deferred}s once checked; null if it has no {@code _id}, a field twice, or is not well-formed.
+   */
+  private static Document topLevel(byte[] bson) {
+    ByteBuf in = Unpooled.wrappedBuffer(bson);
+    if (checkDocument(in, 0, bson.length) != bson.length) {
+      return null;
+    }
+    Document document = new Document();
+    in.readerIndex(4);
+    for (byte type = in.readByte(); type != 0; type = in.readByte()) {
+      String name = BsonDecoder.decodeCString(in);
+      Object value;
+      if ((type == TYPE_DOCUMENT || type == TYPE_ARRAY) && !name.equals(ID)) {
+        value = new Deferred(bson, in.readerIndex(), type);
+        in.skipBytes(in.getIntLE(in.readerIndex()));
+      } else {
+        try {
+          value = BsonDecoder.decodeValue(type, in);
+        } catch (RuntimeException e) {
+          return null;
+        }
+      }
+      if (document.put(name, value) != null) {
+        return null;
+      }
+    }
+    return document.containsKey(ID) ? document : null;
+  }
+
+  /**
+   * Where the BSON document at {@code at}, ending by {@code limit}, ends if the library's decoder reads it without
+   * fault (the types it knows and their sizes, strings and C strings terminated, booleans 0 or 1, the binary subtypes
+   * it takes, no field named twice); -1 if it is not so, or too large to tell cheaply: then the library decodes it, and
+   * refuses it or not. Reads without allocating.
+   */
+  static int checkDocument(ByteBuf in, int at, int limit) {
+    return check(in, at, limit, false, 0);
+  }
+
+  private static int check(ByteBuf in, int at, int limit, boolean array, int depth) {
+    if (depth > MAX_DEPTH || limit - at < 5) {
+      return -1;
+    }
+    int size = in.getIntLE(at);
+    int end = at + size;
+    if (size < 5 || size > limit - at || in.getByte(end - 1) != 0) {
+      return -1;
+    }
+    int i = at + 4;
+    for (int fields = 0; i < end - 1; fields++) {
+      byte type = in.getByte(i++);
+      int name = i;
+      i = cString(in, i, end - 1);
+      if (i < 0) {
+        return -1;
+      }
+      // an array's keys are 0, 1, 2… (the library takes others, but no driver writes them)
+      boolean refused = array
+        ? !isIndex(in, name, i - 1, fields)
+        : fields >= MAX_FIELDS || named(in, at + 4, name, i - 1);
+      if (refused) {
+        return -1;
+      }
+      i = checkValue(in, type, i, end - 1, depth);
+      if (i < 0) {
+        return -1;
+      }
+    }
+    return i == end - 1 ? end : -1;
+  }
+
+  /** Where the value of {@code type} at {@code at} ends, by {@code limit}; -1 if it is not well-formed. */
+  private static int checkValue(ByteBuf in, byte type, int at, int limit, int depth) {
+    return switch (type) {
+      case 0x06, 0x0A, 0x7F, (byte) 0xFF -> at; // undefined, null, max key, min key
+      case 0x08 -> at < limit && (in.getByte(at) == 0 || in.getByte(at) == 1) ? at + 1 : -1; // boolean
+      case 0x10 -> fixed(at, 4, limit); // int32
+      case 0x01, 0x09, 0x11, 0x12 -> fixed(at, 8, limit); // double, date, timestamp, int64
+      case 0x07 -> fixed(at, 12, limit); // object id
+      case 0x13 -> fixed(at, 16, limit); // decimal128
+      case 0x02, 0x0D -> string(in, at, limit); // string, JavaScript
+      case TYPE_DOCUMENT, TYPE_ARRAY -> check(in, at, limit, type == TYPE_ARRAY, depth + 1);
+      case 0x05 -> binary(in, at, limit);
+      case 0x0B -> { // regular expression: pattern and options
+        int options = cString(in, at, limit);
+        yield options < 0 ? -1 : cString(in, options, limit);
+      }
+      default -> -1; // what the library's decoder refuses
+    };
+  }
+
+  /** Where a value checked before ends. */
+  private static int skipValue(ByteBuf in, byte type, int at) {
+    return switch (type) {
+      case 0x08 -> at + 1;
+      case 0x10 -> at + 4;
+      case 0x01, 0x09, 0x11, 0x12 -> at + 8;
+      case 0x07 -> at + 12;
+      case 0x13 -> at + 16;
+      case 0x02, 0x0D -> at + 4 + in.getIntLE(at);
+      case TYPE_DOCUMENT, TYPE_ARRAY -> at + in.getIntLE(at);
+      case 0x05 -> at + 5 + in.getIntLE(at);
+      case 0x0B -> in.indexOf(in.indexOf(at, in.writerIndex(), (byte) 0) + 1, in.writerIndex(), (byte) 0) + 1;
+      default -> at;
+    };
+  }
+
+  /** Whether a field checked before, from {@code from} up to the name at {@code name} (ending at its 0), has it. */
+  private static boolean named(ByteBuf in, int from, int name, int nameEnd) {
+    int length = nameEnd - name;
+    int i = from;
+    while (i < name - 1) {
+      byte type = in.getByte(i++);
+      int zero = in.indexOf(i, nameEnd, (byte) 0);
+      if (zero - i == length && ByteBufUtil.equals(in, i, in, name, length)) {
+        return true;
+      }
+      i = skipValue(in, type, zero + 1);
+    }
+    return false;
+  }
+
+  /** Whether the name from {@code name} to {@code nameEnd} is {@code index} in decimal. */
+  private static boolean isIndex(ByteBuf in, int name, int nameEnd, int index) {
+    int rest = index;
+    for (int i = nameEnd - 1; i >= name; i--) {
+      if (in.getByte(i) != '0' + rest % 10) {
+        return false;
+      }
+      rest /= 10;
+      if (rest == 0) {
+        return i == name;
+      }
+    }
+    return false;
+  }
+
+  private static int fixed(int at, int size, int limit) {
+    return limit - at >= size ? at + size : -1;
+  }
+
+  private static int string(ByteBuf in, int at, int limit) {
+    if (limit - at < 5) {
+      return -1;
+    }
+    int size = in.getIntLE(at);
+    return size >= 1 && size <= limit - at - 4 && in.getByte(at + 4 + size - 1) == 0 ? at + 4 + size : -1;
+  }
+
+  private static int binary(ByteBuf in, int at, int limit) {
+    if (limit - at < 5) {
+      return -1;
+    }
+    int size = in.getIntLE(at);
+    byte subtype = in.getByte(at + 4);
+    boolean known = subtype == 0 || subtype == (byte) 0x80 || ((subtype == 3 || subtype == 4) && size == 16);
+    return known && size >= 0 && size <= limit - at - 5 ? at + 5 + size : -1;
+  }
+
+  /** Where the C string at {@code at} ends (past its 0), by {@code limit}; -1 if it does not. */
+  private static int cString(ByteBuf in, int at, int limit) {
+    int zero = at < limit ? in.indexOf(at, limit, (byte) 0) : -1;
+    return zero < 0 ? -1 : zero + 1;
+  }
+
+  /**
+   * An embedded document or array of an inserted document, as it came: what the library would have decoded there,
+   * for the collection to decode if it needs it ({@link #complete}).
+   */
+  static final class Deferred {
+    private final byte[] bson;
+    private final int at;
+    private final byte type;
+
+    Deferred(byte[] bson, int at, byte type) {
+      this.bson = bson;
+      this.at = at;
+      this.type = type;
+    }
+
+    Object decode() {
+      ByteBuf in = Unpooled.wrappedBuffer(bson);
+      in.readerIndex(at);
+      return BsonDecoder.decodeValue(type, in);
+    }
+
+    @Override
+    public String toString() {
+      return type == TYPE_ARRAY ? "[...]" : "{...}";
+    }
+  }
+
+  /** Decodes the {@link Deferred} fields of {@code document} named in {@code fields}, or all of them if null. */
+  static void complete(Document document, Set<String> fields) {
+    for (Map.Entry<String, Object> field : document.entrySet()) {
+      if (field.getValue() instanceof Deferred deferred && (fields == null || fields.contains(field.getKey()))) {
+        field.setValue(deferred.decode());
+      }
+    }
   }
 
   /**

@@ -1,19 +1,32 @@
 package io.hubbub.embedded;
 
+import de.bwaldvogel.mongo.bson.BinData;
+import de.bwaldvogel.mongo.bson.BsonRegularExpression;
+import de.bwaldvogel.mongo.bson.BsonTimestamp;
+import de.bwaldvogel.mongo.bson.Decimal128;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.bson.MaxKey;
+import de.bwaldvogel.mongo.bson.MinKey;
+import de.bwaldvogel.mongo.bson.ObjectId;
+import de.bwaldvogel.mongo.wire.bson.BsonDecoder;
 import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
 import de.bwaldvogel.mongo.wire.message.MongoMessage;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The wire decoder keeping the bytes inserted documents came in: an insert's documents sent as a document sequence
@@ -141,6 +154,90 @@ class InsertBytesTest {
     assertThat(kept.get(0)).as("not an insert").containsExactly((byte[]) null);
     assertThat(kept.get(1)).as("documents in the body").containsExactly((byte[]) null);
     assertThat(kept.get(2)).as("a sequence of another name").isEmpty();
+  }
+
+  /** A document of the types the library decodes, with embedded documents and arrays nested in it. */
+  private static Document everyType() {
+    Document nested = new Document("a", List.of(1L, 2.5, "x", new Document("b", true).append("c", List.of())))
+      .append("when", Instant.ofEpochMilli(1_700_000_000_000L)).append("none", null).append("id", new ObjectId())
+      .append("bin", new BinData(new byte[] {1, 2})).append("uuid", UUID.randomUUID()).append("i", 7).append("l", 8L)
+      .append("dec", new Decimal128(1, 2)).append("ts", new BsonTimestamp(5L))
+      .append("re", new BsonRegularExpression("a.*", "i")).append("max", MaxKey.getInstance())
+      .append("min", MinKey.getInstance());
+    return new Document("_id", new Document("k", 1)).append("d", 2.5).append("s", "é").append("nested", nested)
+      .append("list", List.of(List.of("x"), new Document("y", 1))).append("n", 3);
+  }
+
+  /**
+   * An insert's documents are decoded as deep as the store looks: top-level fields, and embedded documents and arrays
+   * only when the collection asks for them, then exactly as the library decodes them.
+   */
+  @Test
+  void anInsertIsDecodedAsDeepAsTheStoreLooks() {
+    byte[] sent = bson(everyType());
+    List<Document> decoded = new ArrayList<>();
+    EmbeddedChannel channel = new EmbeddedChannel(new InsertBytes(), new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object message) {
+        Document document = (Document) ((List<?>) ((MongoMessage) message).getDocument().get("documents")).get(0);
+        assertThat(InsertBytes.take(document)).isEqualTo(sent);
+        decoded.add(document);
+      }
+    });
+    channel.writeInbound(message(insert(), "documents", List.of(sent), false));
+    channel.finishAndReleaseAll();
+    InsertBytes.forget();
+    Document library = BsonDecoder.decodeBson(Unpooled.wrappedBuffer(sent));
+
+    Document document = decoded.get(0);
+    assertThat(document.keySet()).as("every field, in order").containsExactlyElementsOf(library.keySet());
+    assertThat(document.get("_id")).isEqualTo(library.get("_id"));
+    assertThat(document.get("s")).isEqualTo("é");
+    assertThat(document.get("nested")).isInstanceOf(InsertBytes.Deferred.class);
+    assertThat(document.get("list")).isInstanceOf(InsertBytes.Deferred.class);
+    InsertBytes.complete(document, Set.of("list"));
+    assertThat(document.get("list")).isEqualTo(library.get("list"));
+    assertThat(document.get("nested")).isInstanceOf(InsertBytes.Deferred.class);
+    InsertBytes.complete(document, null);
+    assertThat(bson(document)).as("as the library decodes it (some of its types compare by identity)")
+      .isEqualTo(bson(library));
+  }
+
+  /**
+   * Nothing is left undecoded that the library would refuse: of every change of one byte to a document, those whose
+   * embedded parts would be left undecoded ({@link InsertBytes#checkDocument} takes them) the library decodes, and
+   * one it refuses is refused as the library refuses it.
+   */
+  @Test
+  void nothingTheLibraryRefusesIsLeftUndecoded() {
+    byte[] sent = bson(everyType());
+    ByteBuf whole = Unpooled.wrappedBuffer(sent);
+    assertThat(InsertBytes.checkDocument(whole, 0, sent.length)).isEqualTo(sent.length);
+    int taken = 0;
+    int refused = 0;
+    for (int at = 4; at < sent.length; at++) {
+      for (int value : new int[] {0, 1, 2, '0', '1', 0x7f, 0xff, sent[at] + 1}) {
+        byte[] changed = sent.clone();
+        changed[at] = (byte) value;
+        if (InsertBytes.checkDocument(Unpooled.wrappedBuffer(changed), 0, changed.length) == changed.length) {
+          taken++;
+          assertThat(BsonDecoder.decodeBson(Unpooled.wrappedBuffer(changed)))
+            .as("byte %d made %d", at, value).isNotNull();
+        } else {
+          refused++;
+        }
+      }
+    }
+    assertThat(taken).as("changes to values the library takes").isPositive();
+    assertThat(refused).isPositive();
+    for (int size = 5; size < sent.length; size++) {
+      assertThat(InsertBytes.checkDocument(whole, 0, size)).as("cut at %d", size).isEqualTo(-1);
+    }
+
+    byte[] badBoolean = bson(new Document("_id", "a").append("n", new Document("b", true)));
+    badBoolean[badBoolean.length - 3] = 2; // the boolean's byte, then the end of "n", then of the document
+    assertThatThrownBy(() -> kept(message(insert(), "documents", List.of(badBoolean), false)))
+      .as("the library's refusal").hasMessageContaining("Illegal boolean value");
   }
 
   /** A publisher's items, or its failure. */
