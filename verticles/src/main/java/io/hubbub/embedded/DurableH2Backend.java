@@ -275,7 +275,11 @@ final class DurableH2Backend extends H2Backend {
     ByteBuf bson = InsertBytes.encodeCommand(query); // an insert's documents as they came, when the store keeps them so
     if (bson == null) {
       if (query.get("documents") instanceof List<?> documents) { // none of them kept: each decoded whole to encode
-        documents.forEach(document -> InsertBytes.complete((Document) document, null));
+        for (Object document : documents) {
+          if (document instanceof Document inserted) {
+            InsertBytes.complete(inserted, null);
+          }
+        }
       }
       bson = Unpooled.buffer(256);
       BsonEncoder.encodeDocument(query, bson);

@@ -312,6 +312,44 @@ class InsertBytesTest {
     }
   }
 
+  /**
+   * Through the store: the indexes of a collection see the embedded fields they read (a path into an embedded
+   * document, an array of keys), decoded for them, so their unique keys hold; what is stored is all of what was sent.
+   */
+  @Test
+  @org.junit.jupiter.api.Timeout(60)
+  void throughTheStoreIndexesReadTheEmbeddedFieldsTheyNeed() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("hubbub-insert-indexes");
+    try (EmbeddedStore store = EmbeddedStore.start(dir.resolve("data"));
+         var client = com.mongodb.reactivestreams.client.MongoClients.create(store.uri())) {
+      var collection = client.getDatabase("t").getCollection("docs", org.bson.Document.class);
+      var unique = new com.mongodb.client.model.IndexOptions().unique(true);
+      all(collection.createIndex(new org.bson.Document("meta.key", 1), unique));
+      all(collection.createIndex(new org.bson.Document("tags", 1), unique));
+      org.bson.Document first = new org.bson.Document("_id", 1).append("meta", new org.bson.Document("key", "k1"))
+        .append("tags", List.of("a", "b")).append("body", new org.bson.Document("events", List.of(1, 2, 3)));
+      all(collection.insertOne(first));
+
+      org.bson.Document sameKey = new org.bson.Document("_id", 2).append("meta", new org.bson.Document("key", "k1"))
+        .append("tags", List.of("c"));
+      org.bson.Document sameTag = new org.bson.Document("_id", 3).append("meta", new org.bson.Document("key", "k3"))
+        .append("tags", List.of("x", "b"));
+      for (org.bson.Document refused : List.of(sameKey, sameTag)) {
+        assertThatThrownBy(() -> all(collection.insertOne(refused))).as("%s", refused.get("_id"))
+          .hasMessageContaining("E11000");
+      }
+      all(collection.insertOne(new org.bson.Document("_id", 4).append("meta", new org.bson.Document("key", "k4"))
+        .append("tags", List.of("d"))));
+
+      List<org.bson.Document> found = all(collection.find(com.mongodb.client.model.Filters.eq("meta.key", "k1")));
+      assertThat(found).containsExactly(first);
+      assertThat(all(collection.find(com.mongodb.client.model.Filters.eq("tags", "d")))).hasSize(1);
+      assertThat(all(collection.countDocuments())).containsExactly(2L);
+    } finally {
+      io.hubbub.support.TestFiles.deleteTree(dir);
+    }
+  }
+
   /** The data folder as a SIGKILL leaves it: its journal copied first, then its file (as JournaledStoreTest does). */
   private static void crashImage(java.nio.file.Path data, java.nio.file.Path image) throws java.io.IOException {
     java.nio.file.Files.createDirectories(image.resolve(Journal.DIR));
