@@ -170,7 +170,8 @@ final class InsertBytes extends MongoWireProtocolHandler {
 
   /**
    * A document's top-level fields decoded, its embedded documents and arrays but {@code _id} left as
-   * {@link Deferred}s once checked; null if it has no {@code _id}, a field twice, or is not well-formed.
+   * {@link Deferred}s; null if it has no {@code _id} or {@link #checkDocument} does not take it (once it does, the
+   * library's decoding of each value cannot fail, and no name comes twice).
    */
   private static Document topLevel(byte[] bson) {
     ByteBuf in = Unpooled.wrappedBuffer(bson);
@@ -181,19 +182,11 @@ final class InsertBytes extends MongoWireProtocolHandler {
     in.readerIndex(4);
     for (byte type = in.readByte(); type != 0; type = in.readByte()) {
       String name = BsonDecoder.decodeCString(in);
-      Object value;
       if ((type == TYPE_DOCUMENT || type == TYPE_ARRAY) && !name.equals(ID)) {
-        value = new Deferred(bson, in.readerIndex(), type);
+        document.put(name, new Deferred(bson, in.readerIndex(), type));
         in.skipBytes(in.getIntLE(in.readerIndex()));
       } else {
-        try {
-          value = BsonDecoder.decodeValue(type, in);
-        } catch (RuntimeException e) {
-          return null;
-        }
-      }
-      if (document.put(name, value) != null) {
-        return null;
+        document.put(name, BsonDecoder.decodeValue(type, in));
       }
     }
     return document.containsKey(ID) ? document : null;
