@@ -21,6 +21,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
@@ -42,6 +45,8 @@ public final class AppendBench {
 
   private static final String DATA = "x".repeat(180);
   private static final int BATCH = 1_000;
+  /** Seconds of warm-up on one set of streams before the next. */
+  private static final int WARMUP_ROUND = 5;
   private static final String BATCHES = "HTTP POST batches of " + String.format("%,d", BATCH) + " events";
   private static final int RAW_BULK = 500;
   private static final int ONE_PUBLISHER_WARMUP = 15;
@@ -77,7 +82,7 @@ public final class AppendBench {
   }
 
   private void run(Path dir, List<Integer> publisherCounts, int sharedStreams) throws Exception {
-    System.out.printf("hubbub append benchmark: %d s per scenario after %d s of warm-up on each of HTTP and the bridge, 200-byte events,"
+    System.out.printf("hubbub append benchmark: %d s per scenario after %d s of warm-up (HTTP, the bridge and batches at once), 200-byte events,"
       + " the jar as deployed (embedded store inside)%n", seconds, warmup);
     double[] small = DiskLimits.smallSyncedAppends(dir, seconds);
     double largeMb = DiskLimits.largeSyncedAppendsMb(dir, seconds);
@@ -109,18 +114,15 @@ public final class AppendBench {
     serverPort = port;
     HubbubHttp http = HubbubHttp.create(vertx, "127.0.0.1", port, Collections.max(publisherCounts));
     String token = Sessions.token(port);
-    // JIT warm-up of the server's publish path, not counted: C2 compiles it for most of a minute, and its compiler
-    // thread would otherwise be half of the first rows' CPU
-    http(http, token, 16, 16, warmup);
-    bridge(port, token, 16, 16, warmup);
+    warmUp(http, token, port);
     writesSince(); // the warm-up's writes are not the first row's
     double[] smallAfter = null; // the disk's small synced appends, direct and over TCP, after the one-publisher rows
     for (int publishers : publisherCounts) {
       if (publishers == 1) {
         // one publisher takes branches the sixteen of the warm-up seldom do (a group of one event, a loop idle
         // between appends): C2 recompiled them through the one-publisher rows (61-114 µs of an append's 400-600)
-        http(http, token, 1, 1, ONE_PUBLISHER_WARMUP);
-        bridge(port, token, 1, 1, ONE_PUBLISHER_WARMUP);
+        http(http, token, 1, 1, ONE_PUBLISHER_WARMUP, "app.http-");
+        bridge(port, token, 1, 1, ONE_PUBLISHER_WARMUP, "app.bridge-");
         writesSince();
       }
       markCpu();
@@ -180,6 +182,41 @@ public final class AppendBench {
       results.add(row[0], row[1], row[2], rate, rate / raw, rate / disk, row[4], row[5], row[6], row[7], row[8]);
     }
     results.finish();
+  }
+
+  /**
+   * JIT warm-up of the server's publish paths, not counted: C2 compiles them for most of a minute, and its compiler
+   * thread would otherwise be half of the first rows' CPU. HTTP, the bridge and batches publish at once, as a server
+   * serves them: warmed up one after the other (until 2026-12-06), the HTTP row began by deoptimizing what a minute of
+   * the bridge alone had left compiled for it (~280 methods made not entrant in its 10 s, the compiler 34-45 µs of its
+   * 150-200 an event), and the bridge row did the same after it.
+   */
+  private void warmUp(HubbubHttp http, String token, int port) throws Exception {
+    int rounds = Math.max(1, warmup / WARMUP_ROUND);
+    ExecutorService kinds = Executors.newFixedThreadPool(3);
+    try {
+      // new streams every round: a new stream's first write reads its last seq, as new streams do in use; on the
+      // same 16 streams throughout, the rows' own new streams deoptimized the driver's code compiled for inserts only
+      List<Callable<Double>> all = List.of(
+        () -> {
+          for (int i = 0; i < rounds; i++) {
+            http(http, token, 16, 16, WARMUP_ROUND, "app.warm" + i + "-http-");
+          }
+          return 0.0;
+        },
+        () -> {
+          for (int i = 0; i < rounds; i++) {
+            bridge(port, token, 16, 16, WARMUP_ROUND, "app.warm" + i + "-bridge-");
+          }
+          return 0.0;
+        },
+        () -> batches(http, token, 1, rounds * WARMUP_ROUND));
+      for (java.util.concurrent.Future<Double> kind : kinds.invokeAll(all)) {
+        kind.get();
+      }
+    } finally {
+      kinds.shutdownNow();
+    }
   }
 
   private void markCpu() throws Exception {
@@ -260,15 +297,16 @@ public final class AppendBench {
   }
 
   private double http(HubbubHttp http, String token, int publishers, int streams) throws Exception {
-    return http(http, token, publishers, streams, seconds);
+    return http(http, token, publishers, streams, seconds, "app.http-");
   }
 
-  private static double http(HubbubHttp http, String token, int publishers, int streams, int seconds) throws Exception {
+  private static double http(HubbubHttp http, String token, int publishers, int streams, int seconds, String prefix)
+    throws Exception {
     AtomicLong acks = new AtomicLong();
     long end = System.currentTimeMillis() + seconds * 1000L;
     long start = System.nanoTime();
     List<Future<Void>> loops = IntStream.range(0, publishers)
-      .mapToObj(p -> httpLoop(http, token, "app.http-" + publishers + "-" + streams + "-" + p % streams, end, acks)).toList();
+      .mapToObj(p -> httpLoop(http, token, prefix + publishers + "-" + streams + "-" + p % streams, end, acks)).toList();
     Future.all(loops).await(seconds + 60L, TimeUnit.SECONDS);
     return acks.get() / ((System.nanoTime() - start) / 1e9);
   }
@@ -283,6 +321,10 @@ public final class AppendBench {
 
   /** Events/s of {@code publishers} each posting batches of {@value #BATCH} events to its own stream, one at a time. */
   private double batches(HubbubHttp http, String token, int publishers) throws Exception {
+    return batches(http, token, publishers, seconds);
+  }
+
+  private static double batches(HubbubHttp http, String token, int publishers, int seconds) throws Exception {
     JsonArray batch = new JsonArray();
     for (int i = 0; i < BATCH; i++) {
       batch.add(new JsonObject().put("type", "BENCH").put("data", new JsonObject().put("text", DATA)));
@@ -332,10 +374,10 @@ public final class AppendBench {
   }
 
   private double bridge(int port, String token, int publishers, int streams) throws Exception {
-    return bridge(port, token, publishers, streams, seconds);
+    return bridge(port, token, publishers, streams, seconds, "app.bridge-");
   }
 
-  private double bridge(int port, String token, int publishers, int streams, int seconds) throws Exception {
+  private double bridge(int port, String token, int publishers, int streams, int seconds, String prefix) throws Exception {
     AtomicLong acks = new AtomicLong();
     long end = System.currentTimeMillis() + seconds * 1000L;
     List<BridgeClient> sockets = new ArrayList<>();
@@ -346,7 +388,7 @@ public final class AppendBench {
     long start = System.nanoTime();
     List<Future<Void>> loops = new ArrayList<>();
     for (int p = 0; p < publishers; p++) {
-      loops.add(bridgeLoop(sockets.get(p), "app.bridge-" + publishers + "-" + streams + "-" + p % streams, end, acks));
+      loops.add(bridgeLoop(sockets.get(p), prefix + publishers + "-" + streams + "-" + p % streams, end, acks));
     }
     Future.all(loops).await(seconds + 60L, TimeUnit.SECONDS);
     double rate = acks.get() / ((System.nanoTime() - start) / 1e9);
