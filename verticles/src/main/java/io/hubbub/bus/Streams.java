@@ -1,9 +1,5 @@
 package io.hubbub.bus;
 
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
-
-import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /** Stream names (PROTOCOL.md, "Streams and events") and the live address each one publishes on. */
@@ -96,30 +92,6 @@ public final class Streams {
 
   public static String liveAddress(String stream) {
     return LIVE_PREFIX + stream;
-  }
-
-  /**
-   * The most events one message on a live address carries: storage announces what one write stored of a stream as
-   * one message, not one an event (a publish an event was 5% of the CPU of appends in batches of 1,000), in pieces
-   * of at most this many so that no message grows with the batch.
-   */
-  public static final int MAX_LIVE_EVENTS = 64;
-
-  /**
-   * The events a message on a live address carries, in seq order: one event ({@code {stream, seq, id, type, data,
-   * by, ts}}) or, for several stored by one write, an array of them ({@link #MAX_LIVE_EVENTS} at most); nothing
-   * for anything else.
-   */
-  public static void eachLive(Object body, Consumer<JsonObject> event) {
-    if (body instanceof JsonObject one) {
-      event.accept(one);
-    } else if (body instanceof JsonArray several) {
-      for (Object e : several) {
-        if (e instanceof JsonObject one) {
-          event.accept(one);
-        }
-      }
-    }
   }
 
   /** The stream of a live address, or null when the address is not one. */

@@ -382,23 +382,10 @@ public final class StorageVerticle extends VerticleBase {
     });
   }
 
-  /**
-   * Live delivery, the only way an event reaches subscribers, once it is durable: each stream's events on its address
-   * in seq order, a run of one stream's events in the write as arrays of at most {@link Streams#MAX_LIVE_EVENTS}, a
-   * lone event as itself ({@link Streams#eachLive}).
-   */
+  /** Live delivery: the only way an event reaches subscribers, once it is durable. */
   private void announce(List<JsonObject> events) {
-    int from = 0;
-    while (from < events.size()) {
-      String stream = events.get(from).getString("stream");
-      int to = from + 1;
-      while (to < events.size() && to - from < Streams.MAX_LIVE_EVENTS
-        && stream.equals(events.get(to).getString("stream"))) {
-        to++;
-      }
-      vertx.eventBus().publish(Streams.liveAddress(stream),
-        to - from == 1 ? events.get(from) : new JsonArray(new ArrayList<>(events.subList(from, to))));
-      from = to;
+    for (JsonObject event : events) {
+      vertx.eventBus().publish(Streams.liveAddress(event.getString("stream")), event);
     }
   }
 
