@@ -37,7 +37,8 @@ import java.util.stream.IntStream;
  * its rate of one insert at a time (one publisher's ceiling short of the disk's). The small synced appends are measured
  * again right after the one-publisher rows, which are read against the better of the two. Each publisher sends one
  * event at a time and waits for its ack; the CPU column is the server process's (from its {@code /proc} counters),
- * the group commit's batch sizes and write times come from its {@code /metrics}.
+ * the group commit's batch sizes and write times come from its {@code /metrics}. Before the rows, {@code warmup}
+ * seconds of HTTP, bridge and batch publishers at once warm the server's JIT up ({@link #warmUp}).
  *
  * <pre>java -jar bench/target/hubbub-bench.jar append [seconds=10] [warmup=60] [publishers=1,16,64,256] [sharedStreams=4, 0: none]</pre>
  */

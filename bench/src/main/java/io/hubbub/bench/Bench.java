@@ -33,7 +33,7 @@ public final class Bench implements Runnable {
   @Command(name = "append",
     description = "Durable appends/s for 1, 16, 64, 256 publishers over HTTP and the bridge, beside the store's raw rate.")
   void append(@Option(names = "seconds", defaultValue = "10", description = "seconds per scenario" + DEFAULT) int seconds,
-              @Option(names = "warmup", defaultValue = "60", description = "seconds of warm-up on each of HTTP and the bridge" + DEFAULT)
+              @Option(names = "warmup", defaultValue = "60", description = "seconds of warm-up: HTTP, the bridge and batches at once, new streams every 5 s" + DEFAULT)
               int warmup,
               @Option(names = "publishers", defaultValue = "1,16,64,256", split = ",", description = "publisher counts" + DEFAULT)
               List<Integer> publishers,

@@ -428,7 +428,8 @@ final class GroupCommit {
 
     /**
      * The seqs given to {@code written}, by stream and id: made only after a collision, never for a write that
-     * went through (a map entry an event was 2% of a batch's CPU on storage's loop).
+     * goes through (made for every write, with the ids copied again, {@link GroupCommit#plan} was 5.6% of the
+     * server's CPU samples in appends of 1,000 events a request; 2.9% since).
      */
     Map<String, Map<String, Long>> assigned() {
       Map<String, Map<String, Long>> assigned = new HashMap<>();
