@@ -133,7 +133,7 @@ final class InsertBytes extends MongoWireProtocolHandler {
       return null; // the documents are not the one section after the body
     }
     List<Document> documents = new ArrayList<>();
-    IdentityHashMap<Document, byte[]> kept = new IdentityHashMap<>();
+    List<byte[]> found = new ArrayList<>();
     for (int at = sequence + 1 + 4 + DOCUMENTS.length + 1; at < end; ) {
       int size = end - at >= 4 ? in.getIntLE(at) : 0;
       if (size < 5 || size > end - at) {
@@ -146,7 +146,7 @@ final class InsertBytes extends MongoWireProtocolHandler {
         return null;
       }
       documents.add(document);
-      kept.put(document, bytes);
+      found.add(bytes);
       at += size;
     }
     if (documents.isEmpty()) {
@@ -164,7 +164,7 @@ final class InsertBytes extends MongoWireProtocolHandler {
     command.put("documents", documents);
     MessageHeader header = new MessageHeader(length, in.getIntLE(start + 4), in.getIntLE(start + 8));
     in.readerIndex(end);
-    KEPT.set(kept);
+    keepAll(documents, found);
     return new MongoMessage(channel, header, command);
   }
 
