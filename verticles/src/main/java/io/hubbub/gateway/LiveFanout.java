@@ -10,7 +10,6 @@ import io.netty.buffer.ByteBuf;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
@@ -57,11 +56,11 @@ final class LiveFanout {
 
   /** One stream's subscribers here, and the seq of its last event (what every socket not paused was sent). */
   private static final class Subscribers {
-    final MessageConsumer<JsonObject> consumer;
+    final MessageConsumer<Object> consumer;
     final Set<Outbox> outboxes = new LinkedHashSet<>();
     long lastSeq;
 
-    Subscribers(MessageConsumer<JsonObject> consumer) {
+    Subscribers(MessageConsumer<Object> consumer) {
       this.consumer = consumer;
     }
   }
@@ -96,7 +95,8 @@ final class LiveFanout {
   /** The socket receives the stream's events from now on; completes once the stream's consumer is registered. */
   Future<Void> add(SockJSSocket socket, String stream) {
     Subscribers subscribers = streams.computeIfAbsent(stream, s -> new Subscribers(
-      vertx.eventBus().consumer(Streams.liveAddress(s), message -> deliver(s, message))));
+      vertx.eventBus().consumer(Streams.liveAddress(s),
+        message -> Streams.eachLive(message.body(), event -> deliver(s, event)))));
     Outbox outbox = outboxes.computeIfAbsent(socket, sock -> new Outbox(sock, maxQueuedBytes));
     outbox.streams.add(stream);
     subscribers.outboxes.add(outbox);
@@ -129,16 +129,16 @@ final class LiveFanout {
     outbox.closed = true;
   }
 
-  private void deliver(String stream, Message<JsonObject> message) {
+  private void deliver(String stream, JsonObject event) {
     Subscribers subscribers = streams.get(stream);
     if (subscribers == null) {
       return;
     }
     long previous = subscribers.lastSeq;
-    long seq = message.body().getLong("seq", 0L);
+    long seq = event.getLong("seq", 0L);
     subscribers.lastSeq = seq;
     Buffer frame = new JsonObject().put("type", "rec").put("address", Streams.liveAddress(stream))
-      .put("body", message.body()).toBuffer();
+      .put("body", event).toBuffer();
     int size = frame.length();
     ByteBuf shared = null; // the whole WebSocket frame, built for the first socket that takes it
     try {

@@ -140,7 +140,7 @@ final class LiveHttp {
 
   private Future<Void> feed(String stream, Reader reader) {
     Feed feed = feeds.computeIfAbsent(stream, s -> new Feed(vertx.eventBus().consumer(Streams.liveAddress(s),
-      message -> deliver(s, message.body()))));
+      message -> Streams.eachLive(message.body(), event -> deliver(s, event)))));
     feed.readers.add(reader);
     return feed.consumer.completion();
   }
@@ -170,10 +170,10 @@ final class LiveHttp {
 
   /** The live consumer of one stream on this gateway, and its readers. */
   private static final class Feed {
-    final MessageConsumer<JsonObject> consumer;
+    final MessageConsumer<Object> consumer;
     final Set<Reader> readers = new LinkedHashSet<>();
 
-    Feed(MessageConsumer<JsonObject> consumer) {
+    Feed(MessageConsumer<Object> consumer) {
       this.consumer = consumer;
     }
   }

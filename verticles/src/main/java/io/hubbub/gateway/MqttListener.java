@@ -275,11 +275,12 @@ final class MqttListener {
 
     private void follow() {
       if (alertConsumer == null) {
-        alertConsumer = vertx.eventBus().consumer(Streams.liveAddress(SensorsBus.alertStream(device)), message -> {
-          if (endpoint.isConnected() && message.body() instanceof JsonObject event) {
-            endpoint.publish(alerts, event.toBuffer(), MqttQoS.AT_MOST_ONCE, false, false);
-          }
-        });
+        alertConsumer = vertx.eventBus().consumer(Streams.liveAddress(SensorsBus.alertStream(device)),
+          message -> Streams.eachLive(message.body(), event -> {
+            if (endpoint.isConnected()) {
+              endpoint.publish(alerts, event.toBuffer(), MqttQoS.AT_MOST_ONCE, false, false);
+            }
+          }));
       }
     }
 

@@ -75,7 +75,7 @@ final class StreamAccess {
         if (readings && SensorsBus.READING.equals(event.getString("type"))) {
           Readings.checkEventData(event.getJsonObject("data"), where, now);
         }
-        checked.add(StorageBus.event(stream, event, by));
+        checked.add(event.put("stream", stream).put("by", by)); // checkEvent's own copy: no other to make
       }
       return storage.request(StorageBus.APPEND, StorageBus.Append.of(checked)).map(StorageBus.Appended::toJsonArray);
     });

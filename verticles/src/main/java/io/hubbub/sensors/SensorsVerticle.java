@@ -208,7 +208,8 @@ public final class SensorsVerticle extends VerticleBase {
         }
         DeviceFeed feed = new DeviceFeed(vertx, device, checkpoint, storage, alerts, folding);
         feeds.put(device, feed);
-        MessageConsumer<Object> consumer = vertx.eventBus().consumer(Streams.liveAddress(SensorsBus.stream(device)), m -> feed.offer(m.body()));
+        MessageConsumer<Object> consumer = vertx.eventBus().consumer(Streams.liveAddress(SensorsBus.stream(device)),
+          m -> Streams.eachLive(m.body(), feed::offer));
         live.put(device, consumer);
         consumer.completion().onComplete(done -> feed.poke());
       })

@@ -240,7 +240,7 @@ public final class StorageVerticle extends VerticleBase {
       JsonObject raw = list.get(i);
       JsonObject event = EventRules.checkEvent(raw, maxDataBytes, APPEND_FIELDS, "events[" + i + "]");
       String stream = inPartition(raw.getString("stream"), partition);
-      checked.add(StorageBus.event(stream, event, raw.getString("by")));
+      checked.add(event.put("stream", stream).put("by", raw.getString("by"))); // checkEvent's own copy
     }
     return commits.submit(checked).map(results -> new Appended(results.stream().map(JsonObject.class::cast).toList()));
   }
@@ -382,10 +382,14 @@ public final class StorageVerticle extends VerticleBase {
     });
   }
 
-  /** Live delivery: the only way an event reaches subscribers, once it is durable. */
+  /**
+   * Live delivery, the only way an event reaches subscribers, once it is durable: each stream's events on its address
+   * in seq order, a long run of one stream's events as arrays ({@link Streams#liveMessages}).
+   */
   private void announce(List<JsonObject> events) {
-    for (JsonObject event : events) {
-      vertx.eventBus().publish(Streams.liveAddress(event.getString("stream")), event);
+    for (Object message : Streams.liveMessages(events)) {
+      JsonObject first = message instanceof JsonArray run ? run.getJsonObject(0) : (JsonObject) message;
+      vertx.eventBus().publish(Streams.liveAddress(first.getString("stream")), message);
     }
   }
 

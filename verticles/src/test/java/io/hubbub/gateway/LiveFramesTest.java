@@ -91,6 +91,26 @@ class LiveFramesTest {
       List<Long> seqs = got.stream().map(f -> f.getJsonObject("body").getLong("seq")).toList();
       assertThat(seqs).as("in order, once").isSorted().doesNotHaveDuplicates();
     }
+
+    // a batch: storage announces it in pieces of several events, each socket still gets one frame an event
+    int batch = 133;
+    JsonArray events = new JsonArray();
+    for (int i = 0; i < batch; i++) {
+      events.add(new JsonObject().put("type", "FRAME").put("data", new JsonObject().put("i", i)));
+    }
+    var answer = node.call(HttpMethod.POST, "/api/streams/" + STREAM + "/events", token, events);
+    assertThat(answer.status()).as(answer.body().toString()).isEqualTo(201);
+    long batchLast = lastSeq + batch;
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> Map.of("raw", raw, "deflated", deflated, "sockjs", sockJs)
+      .forEach((kind, got) -> assertThat(got.get(got.size() - 1).getJsonObject("body").getLong("seq")).as(kind)
+        .isEqualTo(batchLast)));
+    for (List<JsonObject> got : List.of(raw, deflated, sockJs)) {
+      List<JsonObject> frames = tail(got, batch);
+      assertThat(frames).extracting(f -> f.getJsonObject("body").getLong("seq"))
+        .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(lastSeq + 1, batchLast).boxed().toList());
+      assertThat(frames).extracting(f -> f.getJsonObject("body").getJsonObject("data").getInteger("i"))
+        .containsExactlyElementsOf(java.util.stream.IntStream.range(0, batch).boxed().toList());
+    }
   }
 
   private static List<JsonObject> tail(List<JsonObject> frames, int n) {

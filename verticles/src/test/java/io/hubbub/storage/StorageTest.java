@@ -25,6 +25,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -167,7 +168,8 @@ class StorageTest {
     String b = streams.get(1);
     String c = streams.get(2);
     List<Long> live = new java.util.concurrent.CopyOnWriteArrayList<>();
-    vertx.eventBus().<JsonObject>consumer(Streams.liveAddress(a), m -> live.add(m.body().getLong("seq"))).completion()
+    vertx.eventBus().consumer(Streams.liveAddress(a), m -> Streams.eachLive(m.body(), e -> live.add(e.getLong("seq"))))
+      .completion()
       .compose(v -> append(vertx, event(b, "B").put("id", "kept")))
       .compose(v -> append(vertx, event(a, "A1"), event(a, "A2").put("id", "a-2"), event(b, "B").put("id", "kept"),
         event(c, "C")))
@@ -216,8 +218,7 @@ class StorageTest {
     int count = 50;
     List<Long> seen = new ArrayList<>();
     List<Future<Long>> storedWhenSeen = new ArrayList<>();
-    vertx.eventBus().<JsonObject>consumer(Streams.liveAddress("app.live"), message -> {
-      JsonObject event = message.body();
+    vertx.eventBus().consumer(Streams.liveAddress("app.live"), message -> Streams.eachLive(message.body(), event -> {
       seen.add(event.getLong("seq"));
       // read the store directly, behind storage's back: the event must already be there
       storedWhenSeen.add(node.db().count(EventStore.BUCKETS, new JsonObject().put("stream", "app.live").put("events.seq", event.getLong("seq"))));
@@ -230,7 +231,27 @@ class StorageTest {
           ctx.completeNow();
         })));
       }
-    }).completion().onSuccess(v -> IntStream.range(0, count).forEach(i -> append(vertx, event("app.live", "E"))));
+    })).completion().onSuccess(v -> IntStream.range(0, count).forEach(i -> append(vertx, event("app.live", "E"))));
+  }
+
+  @Test
+  void aWritesEventsOfOneStreamGoLiveInPiecesInSeqOrder(Vertx vertx, VertxTestContext ctx) {
+    int count = 2 * Streams.MAX_LIVE_EVENTS + 3;
+    List<Object> messages = new java.util.concurrent.CopyOnWriteArrayList<>();
+    JsonObject[] batch = IntStream.range(0, count).mapToObj(i -> event("app.pieces", "E")).toArray(JsonObject[]::new);
+    vertx.eventBus().consumer(Streams.liveAddress("app.pieces"), m -> messages.add(m.body())).completion()
+      .compose(v -> append(vertx, batch))
+      .compose(v -> append(vertx, event("app.pieces", "E")))
+      .compose(v -> io.hubbub.support.Waits.until(vertx, () -> messages.size() >= 4))
+      .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+        assertEquals(List.of(Streams.MAX_LIVE_EVENTS, Streams.MAX_LIVE_EVENTS, 3), messages.subList(0, 3).stream()
+          .map(m -> ((JsonArray) m).size()).toList(), "one write's events in arrays of at most MAX_LIVE_EVENTS");
+        assertEquals(count + 1L, ((JsonObject) messages.get(3)).getLong("seq"), "a lone event as itself");
+        List<Long> seqs = new ArrayList<>();
+        messages.forEach(m -> Streams.eachLive(m, e -> seqs.add(e.getLong("seq"))));
+        assertEquals(LongStream.rangeClosed(1, count + 1).boxed().toList(), seqs);
+        ctx.completeNow();
+      })));
   }
 
   @Test
@@ -402,7 +423,7 @@ class StorageTest {
     JsonObject orphan = EventStore.bucket(stream, List.of(new JsonObject().put("seq", 1).put("id", "orphan").put("type", "E")
       .put("data", new JsonObject()).put("by", "tester").put("ts", "2026-11-23T00:00:00.000Z")));
     List<Long> live = new java.util.concurrent.CopyOnWriteArrayList<>();
-    vertx.eventBus().<JsonObject>consumer(io.hubbub.bus.Streams.liveAddress(stream), m -> live.add(m.body().getLong("seq")))
+    vertx.eventBus().consumer(Streams.liveAddress(stream), m -> Streams.eachLive(m.body(), e -> live.add(e.getLong("seq"))))
       .completion()
       .compose(v -> node.db().insert(EventStore.BUCKETS, orphan))
       .compose(v -> append(vertx, event(stream, "E").put("id", "orphan")))   // its publisher retries: announced now
