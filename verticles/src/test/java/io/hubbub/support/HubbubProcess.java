@@ -58,8 +58,10 @@ public final class HubbubProcess implements AutoCloseable {
   public static HubbubProcess start(Path dir, String name, JsonObject conf, Map<String, String> env) throws IOException {
     Path confFile = dir.resolve(name + ".json");
     Files.writeString(confFile, conf.encodePrettily());
+    // Vert.x's file cache in the test's folder, not /tmp: a node killed with SIGKILL never deletes its own
     ProcessBuilder builder = new ProcessBuilder(
-      Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-jar", jar().toString())
+      Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+      "-Dvertx.cacheDirBase=" + dir.resolve(name + "-vertx-cache").toAbsolutePath(), "-jar", jar().toString())
       .directory(dir.toFile())
       .redirectErrorStream(true);
     builder.environment().keySet().removeIf(k -> k.startsWith("HUBBUB_"));
