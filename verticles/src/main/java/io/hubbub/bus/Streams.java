@@ -105,7 +105,7 @@ public final class Streams {
    * rather than one message an event ({@link #liveMessages}). A publish an event was 5% of the CPU of appends in
    * batches of 1,000; but the few events of a stream a write carries under live traffic (fan-out: 10 rooms at 1,000
    * publishes a second, ~6 events a write) go one by one, as they always did: sent as arrays, fan-out's p99 read
-   * longer in eight alternated pairs of two sessions, and why is not known.
+   * longer in seven alternated pairs over two sessions, and why is not known.
    */
   public static final int MIN_LIVE_RUN = 16;
 
