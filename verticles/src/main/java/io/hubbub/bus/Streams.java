@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
@@ -113,12 +114,11 @@ public final class Streams {
   public static final int MAX_LIVE_EVENTS = 64;
 
   /**
-   * The messages storage publishes for events one write stored, in their order: a run of at least
-   * {@link #MIN_LIVE_RUN} events of one stream in a row as arrays of at most {@link #MAX_LIVE_EVENTS}, every other
-   * event as itself. Each message's stream is its first event's.
+   * The messages storage publishes for events one write stored, in their order, each given to {@code send} with its
+   * stream: a run of at least {@link #MIN_LIVE_RUN} events of one stream in a row as arrays of at most
+   * {@link #MAX_LIVE_EVENTS}, every other event as itself.
    */
-  public static List<Object> liveMessages(List<JsonObject> events) {
-    List<Object> messages = new ArrayList<>();
+  public static void liveMessages(List<JsonObject> events, BiConsumer<String, Object> send) {
     int from = 0;
     while (from < events.size()) {
       String stream = events.get(from).getString("stream");
@@ -127,15 +127,16 @@ public final class Streams {
         end++;
       }
       if (end - from < MIN_LIVE_RUN) {
-        messages.addAll(events.subList(from, end));
+        for (int at = from; at < end; at++) {
+          send.accept(stream, events.get(at));
+        }
       } else {
         for (int at = from; at < end; at += MAX_LIVE_EVENTS) {
-          messages.add(new JsonArray(new ArrayList<>(events.subList(at, Math.min(end, at + MAX_LIVE_EVENTS)))));
+          send.accept(stream, new JsonArray(new ArrayList<>(events.subList(at, Math.min(end, at + MAX_LIVE_EVENTS)))));
         }
       }
       from = end;
     }
-    return messages;
   }
 
   /**

@@ -387,10 +387,7 @@ public final class StorageVerticle extends VerticleBase {
    * in seq order, a long run of one stream's events as arrays ({@link Streams#liveMessages}).
    */
   private void announce(List<JsonObject> events) {
-    for (Object message : Streams.liveMessages(events)) {
-      JsonObject first = message instanceof JsonArray run ? run.getJsonObject(0) : (JsonObject) message;
-      vertx.eventBus().publish(Streams.liveAddress(first.getString("stream")), message);
-    }
+    Streams.liveMessages(events, (stream, message) -> vertx.eventBus().publish(Streams.liveAddress(stream), message));
   }
 
   /** 503 unless this instance serves the partition now (a minority, or a node just dropped, serves nothing). */

@@ -30,6 +30,16 @@ class LiveMessagesTest {
       : ((JsonObject) m).getString("stream")).toList();
   }
 
+  /** The messages, each checked to be sent with its events' stream. */
+  private static List<Object> messages(List<JsonObject> events) {
+    List<Object> messages = new ArrayList<>();
+    Streams.liveMessages(events, (stream, message) -> {
+      Streams.eachLive(message, e -> assertEquals(e.getString("stream"), stream, "sent with its stream"));
+      messages.add(message);
+    });
+    return messages;
+  }
+
   private static List<Long> seqs(List<Object> messages) {
     List<Long> seqs = new ArrayList<>();
     messages.forEach(m -> Streams.eachLive(m, e -> seqs.add(e.getLong("seq"))));
@@ -42,7 +52,7 @@ class LiveMessagesTest {
     write.addAll(events("a", 1));
     write.addAll(events("b", Streams.MIN_LIVE_RUN - 1));
     write.addAll(events("a", 2));
-    List<Object> messages = Streams.liveMessages(write);
+    List<Object> messages = messages(write);
     assertEquals(write.size(), messages.size());
     messages.forEach(m -> assertInstanceOf(JsonObject.class, m));
     assertEquals(write, messages);
@@ -55,7 +65,7 @@ class LiveMessagesTest {
     write.addAll(events("b", 2 * Streams.MAX_LIVE_EVENTS + 3));
     write.addAll(events("c", Streams.MIN_LIVE_RUN));
     write.addAll(events("b", 1));
-    List<Object> messages = Streams.liveMessages(write);
+    List<Object> messages = messages(write);
     assertEquals(List.of("a", "a", "b:" + Streams.MAX_LIVE_EVENTS, "b:" + Streams.MAX_LIVE_EVENTS, "b:3",
       "c:" + Streams.MIN_LIVE_RUN, "b"), shapes(messages));
     assertEquals(write.stream().map(e -> e.getLong("seq")).toList(), seqs(messages), "every event once, in order");
@@ -63,7 +73,7 @@ class LiveMessagesTest {
 
   @Test
   void nothingStoredIsNothingAnnouncedAndAnythingElseOnAnAddressIsNoEvent() {
-    assertEquals(List.of(), Streams.liveMessages(List.of()));
+    assertEquals(List.of(), messages(List.of()));
     assertEquals(List.of(), seqs(List.of("not an event", 42, new JsonArray().add("nor this"))));
   }
 }
