@@ -199,18 +199,8 @@ public final class AppendBench {
       // new streams every round: a new stream's first write reads its last seq, as new streams do in use; on the
       // same 16 streams throughout, the rows' own new streams deoptimized the driver's code compiled for inserts only
       List<Callable<Double>> all = List.of(
-        () -> {
-          for (int i = 0; i < rounds; i++) {
-            http(http, token, 16, 16, WARMUP_ROUND, "app.warm" + i + "-http-");
-          }
-          return 0.0;
-        },
-        () -> {
-          for (int i = 0; i < rounds; i++) {
-            bridge(port, token, 16, 16, WARMUP_ROUND, "app.warm" + i + "-bridge-");
-          }
-          return 0.0;
-        },
+        inRounds(rounds, i -> http(http, token, 16, 16, WARMUP_ROUND, "app.warm" + i + "-http-")),
+        inRounds(rounds, i -> bridge(port, token, 16, 16, WARMUP_ROUND, "app.warm" + i + "-bridge-")),
         () -> batches(http, token, 1, rounds * WARMUP_ROUND));
       for (java.util.concurrent.Future<Double> kind : kinds.invokeAll(all)) {
         kind.get();
@@ -218,6 +208,21 @@ public final class AppendBench {
     } finally {
       kinds.shutdownNow();
     }
+  }
+
+  /** One warm-up round of publishers on streams of its own, given the round's number. */
+  private interface Round {
+    double run(int round) throws Exception;
+  }
+
+  /** {@code round} run {@code rounds} times, one after the other. */
+  private static Callable<Double> inRounds(int rounds, Round round) {
+    return () -> {
+      for (int i = 0; i < rounds; i++) {
+        round.run(i);
+      }
+      return 0.0;
+    };
   }
 
   private void markCpu() throws Exception {
