@@ -50,6 +50,10 @@ public final class AppendBench {
   private static final int WARMUP_ROUND = 5;
   private static final String BATCHES = "HTTP POST batches of " + String.format("%,d", BATCH) + " events";
   private static final int RAW_BULK = 500;
+  /** The warm-up's HTTP publishers (and one of batches beside them). */
+  private static final int WARMUP_PUBLISHERS = 16;
+  /** The batch rows' publishers. */
+  private static final List<Integer> BATCH_PUBLISHERS = List.of(1, 4);
   private static final int ONE_PUBLISHER_WARMUP = 15;
 
   private final Vertx vertx;
@@ -113,7 +117,12 @@ public final class AppendBench {
     // the store's own ceiling for one publisher: one journaled insert at a time, each waited for
     double single = rawBulkInsert(storeUri, true, "raw_1", 1, 1, seconds);
     serverPort = port;
-    HubbubHttp http = HubbubHttp.create(vertx, "127.0.0.1", port, Collections.max(publisherCounts));
+    // a connection for each publisher of any row and of the warm-up: sized by the publisher counts alone (until
+    // 2026-12-07), a run of publishers=1 sent the four batch publishers' requests one after the other over one
+    // connection, and the warm-up's seventeen too
+    int connections = Math.max(Collections.max(publisherCounts),
+      Math.max(WARMUP_PUBLISHERS + 1, Collections.max(BATCH_PUBLISHERS)));
+    HubbubHttp http = HubbubHttp.create(vertx, "127.0.0.1", port, connections);
     String token = Sessions.token(port);
     warmUp(http, token, port);
     writesSince(); // the warm-up's writes are not the first row's
@@ -144,7 +153,7 @@ public final class AppendBench {
       markCpu();
       row("HTTP POST /api/streams/{s}/events", many, sharedStreams, http(http, token, many, sharedStreams));
     }
-    for (int publishers : List.of(1, 4)) {
+    for (int publishers : BATCH_PUBLISHERS) {
       markCpu();
       row(BATCHES, publishers, publishers, batches(http, token, publishers));
     }
@@ -199,8 +208,10 @@ public final class AppendBench {
       // new streams every round: a new stream's first write reads its last seq, as new streams do in use; on the
       // same 16 streams throughout, the rows' own new streams deoptimized the driver's code compiled for inserts only
       List<Callable<Double>> all = List.of(
-        inRounds(rounds, i -> http(http, token, 16, 16, WARMUP_ROUND, "app.warm" + i + "-http-")),
-        inRounds(rounds, i -> bridge(port, token, 16, 16, WARMUP_ROUND, "app.warm" + i + "-bridge-")),
+        inRounds(rounds, i -> http(http, token, WARMUP_PUBLISHERS, WARMUP_PUBLISHERS, WARMUP_ROUND,
+          "app.warm" + i + "-http-")),
+        inRounds(rounds, i -> bridge(port, token, WARMUP_PUBLISHERS, WARMUP_PUBLISHERS, WARMUP_ROUND,
+          "app.warm" + i + "-bridge-")),
         () -> batches(http, token, 1, rounds * WARMUP_ROUND));
       for (java.util.concurrent.Future<Double> kind : kinds.invokeAll(all)) {
         kind.get();
