@@ -50,7 +50,7 @@ public final class AppendBench {
   private static final int WARMUP_ROUND = 5;
   private static final String BATCHES = "HTTP POST batches of " + String.format("%,d", BATCH) + " events";
   private static final int RAW_BULK = 500;
-  /** The warm-up's HTTP publishers (and one of batches beside them). */
+  /** The warm-up's HTTP publishers and its bridge ones; one publisher of batches goes beside them. */
   private static final int WARMUP_PUBLISHERS = 16;
   /** The batch rows' publishers. */
   private static final List<Integer> BATCH_PUBLISHERS = List.of(1, 4);
