@@ -13,6 +13,8 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -66,6 +68,8 @@ public final class AppendBench {
   private long cpuMark;
   private long wallMark;
   private Map<String, long[]> threadsMark;
+  private long loadMark;
+  private long[] machineMark;
   private Server server;
   private int serverPort;
 
@@ -239,10 +243,31 @@ public final class AppendBench {
   private void markCpu() throws Exception {
     cpuMark = server.cpuNanos();
     threadsMark = server.threadCpu();
+    loadMark = loadGeneratorCpuNanos();
+    machineMark = machineTicks();
     wallMark = System.nanoTime();
   }
 
-  /** Records a scenario's rate, with the server's CPU and the group commit's writes meanwhile, and prints it now. */
+  /** This JVM's CPU time: the load generator's. */
+  private static long loadGeneratorCpuNanos() {
+    var system = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    return system.getProcessCpuTime();
+  }
+
+  /** The machine's idle ticks (idle and waiting for I/O) and all its ticks, from {@code /proc/stat}; null elsewhere. */
+  private static long[] machineTicks() {
+    try {
+      String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+", -1);
+      long all = 0;
+      for (int i = 1; i < cpu.length; i++) {
+        all += Long.parseLong(cpu[i]);
+      }
+      return new long[] {Long.parseLong(cpu[4]) + Long.parseLong(cpu[5]), all};
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
   /**
    * Events and milliseconds per group-commit write, and the events written, since the last call, from the server's
    * metrics ({0, 0, 0} when it wrote nothing).
@@ -265,9 +290,19 @@ public final class AppendBench {
     return since;
   }
 
+  /**
+   * Records a scenario's rate, with the server's CPU and the group commit's writes meanwhile, and prints it now, with
+   * the load generator's CPU and the machine's idle share: whether a row was bound by the machine's two cores or by
+   * something waiting (a batch row once had one HTTP connection for four publishers, and left two fifths idle).
+   */
   private void row(String scenario, int publishers, int streams, double rate) throws Exception {
     long cpuNanos = server.cpuNanos() - cpuMark;
-    double cpu = cpuNanos / (double) (System.nanoTime() - wallMark);
+    long wall = System.nanoTime() - wallMark;
+    double cpu = cpuNanos / (double) wall;
+    double load = (loadGeneratorCpuNanos() - loadMark) / (double) wall;
+    long[] machine = machineTicks();
+    String idle = machine == null || machineMark == null || machine[1] == machineMark[1] ? "n/a"
+      : String.format("%.0f%%", 100.0 * (machine[0] - machineMark[0]) / (machine[1] - machineMark[1]));
     Map<String, long[]> threads = server.threadCpu();
     double[] writes = writesSince();
     long events = (long) writes[2];
@@ -277,8 +312,8 @@ public final class AppendBench {
     double msPerWrite = writes[1];
     rows.add(new Object[] {scenario, publishers, streams, rate, 100 * cpu, perWrite, msPerWrite, cpuPerEvent, switchesPerEvent});
     System.out.printf("  %s, %d publisher(s) on %d stream(s): %,.0f/s [cpu %.0f%% of one core, %.0f µs and %.1f thread switches"
-      + " an event] (%.1f events and %.1f ms per write)%n",
-      scenario, publishers, streams, rate, 100 * cpu, cpuPerEvent, switchesPerEvent, perWrite, msPerWrite);
+      + " an event] (%.1f events and %.1f ms per write) [load generator %.0f%% of one core, machine idle %s]%n",
+      scenario, publishers, streams, rate, 100 * cpu, cpuPerEvent, switchesPerEvent, perWrite, msPerWrite, 100 * load, idle);
     if (events > 0) {
       System.out.println("  " + Server.byThreads(threadsMark, threads, events, "event"));
     }
