@@ -254,12 +254,16 @@ public final class AppendBench {
     return system.getProcessCpuTime();
   }
 
-  /** The machine's idle ticks (idle and waiting for I/O) and all its ticks, from {@code /proc/stat}; null elsewhere. */
+  /**
+   * The machine's idle ticks (idle and waiting for I/O) and all its ticks, from {@code /proc/stat}'s first line (user,
+   * nice, system, idle, iowait, irq, softirq, steal; not guest and guest_nice, which user and nice count already);
+   * null elsewhere.
+   */
   private static long[] machineTicks() {
     try {
       String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+", -1);
       long all = 0;
-      for (int i = 1; i < cpu.length; i++) {
+      for (int i = 1; i < Math.min(cpu.length, 9); i++) {
         all += Long.parseLong(cpu[i]);
       }
       return new long[] {Long.parseLong(cpu[4]) + Long.parseLong(cpu[5]), all};
