@@ -38,8 +38,10 @@ public final class Main {
     String file = System.getenv().getOrDefault(Conf.CONF_VARIABLE, Conf.DEFAULT_FILE);
     Vertx vertx = null;
     Node node;
+    int eventLoops;
     try {
       HubbubConf conf = readConf(file, true);
+      eventLoops = conf.threads().eventLoopsToStart();
       vertx = await(Node.newVertx(conf));
       node = await(Node.start(vertx, conf));
     } catch (Exception e) {
@@ -67,7 +69,7 @@ public final class Main {
     });
     // SIGTERM and SIGINT (Ctrl-C) run the JVM's shutdown hooks: this one stops the node gracefully
     Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(node), "hubbub-stop"));
-    log.info("hubbub started [conf: {}]", file);
+    log.info("hubbub started [conf: {}, event loops: {}]", file, eventLoops);
   }
 
   /**

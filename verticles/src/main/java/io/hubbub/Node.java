@@ -80,9 +80,9 @@ public final class Node {
     return registry != null ? registry : Metrics.globalRegistry;
   }
 
-  /** A Vert.x instance with the metrics Hubbub exposes on /metrics, not clustered. */
+  /** A Vert.x instance with the metrics Hubbub exposes on /metrics, not clustered, one event loop a core. */
   public static Vertx newVertx() {
-    return builder(metricsOptions()).build();
+    return builder(options(new HubbubConf.Threads(0))).build();
   }
 
   /**
@@ -92,9 +92,9 @@ public final class Node {
   public static Future<Vertx> newVertx(HubbubConf conf) {
     HubbubConf.Cluster cluster = conf.cluster();
     if (!cluster.enabled()) {
-      return Future.succeededFuture(newVertx());
+      return Future.succeededFuture(builder(options(conf.threads())).build());
     }
-    VertxOptions options = metricsOptions().setEventBusOptions(eventBusOptions(cluster.host(), cluster.tls()));
+    VertxOptions options = options(conf.threads()).setEventBusOptions(eventBusOptions(cluster.host(), cluster.tls()));
     long started = System.nanoTime();
     com.hazelcast.config.Config hazelcast = ClusterConfig.load(cluster);
     long heartbeatMs = 1_000L * Integer.parseInt(hazelcast.getProperty(ClusterConfig.HEARTBEAT_TIMEOUT) != null
@@ -130,12 +130,13 @@ public final class Node {
     return Vertx.builder().with(options).withMetrics(new AddressKindMetrics(new MicrometerMetricsFactory(registry)));
   }
 
-  private static VertxOptions metricsOptions() {
+  /** The metrics, and the event loops the conf's {@code threads} asks for. */
+  private static VertxOptions options(HubbubConf.Threads threads) {
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
       .setEnabled(true)
       .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
       .addLabels(Label.EB_ADDRESS, Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE);
-    return new VertxOptions().setMetricsOptions(metrics);
+    return new VertxOptions().setMetricsOptions(metrics).setEventLoopPoolSize(threads.eventLoopsToStart());
   }
 
   /**

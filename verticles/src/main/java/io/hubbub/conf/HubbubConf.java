@@ -16,7 +16,7 @@ import java.util.Map;
  */
 public record HubbubConf(Http http, Mqtt mqtt, Mongo mongo, List<String> admins, Limits limits, Auth auth, Storage storage,
                          Chat chat, Sensors sensors, Audit audit, Map<String, Access> namespaces, Cluster cluster,
-                         List<Deployment> verticles) {
+                         Threads threads, List<Deployment> verticles) {
 
   /**
    * The conf a checked JSON conf holds (defaults filled in here if they are not yet); each of its verticles gets the
@@ -44,7 +44,8 @@ public record HubbubConf(Http http, Mqtt mqtt, Mongo mongo, List<String> admins,
     return new HubbubConf(Http.of(c.getJsonObject("http")), Mqtt.of(c.getJsonObject("mqtt")), Mongo.of(c.getJsonObject("mongo")), strings(c.getJsonArray("admins")),
       Limits.of(c.getJsonObject("limits")), Auth.of(c.getJsonObject("auth")), Storage.of(c.getJsonObject("storage")),
       Chat.of(c.getJsonObject("chat")), Sensors.of(c.getJsonObject("sensors")), Audit.of(c.getJsonObject("audit")),
-      Map.copyOf(namespaces), Cluster.of(c.getJsonObject("cluster")), List.copyOf(verticles));
+      Map.copyOf(namespaces), Cluster.of(c.getJsonObject("cluster")), Threads.of(c.getJsonObject("threads")),
+      List.copyOf(verticles));
   }
 
   /** Whether this node runs the verticle of that name. */
@@ -70,6 +71,23 @@ public record HubbubConf(Http http, Mqtt mqtt, Mongo mongo, List<String> admins,
       return new Http(j.getString("host"), j.getInteger("port"), j.getInteger("maxBodyBytes"), j.getBoolean("websocketCompression"),
         j.getInteger("idleTimeoutSeconds"), j.getInteger("requestTimeoutSeconds"), "admin".equals(j.getString("metrics")),
         Tls.of(j.getJsonObject("tls")), origins);
+    }
+  }
+
+  /**
+   * {@code threads}: how many event loops the node's verticles share, 0 for one per core. Vert.x's own default is two
+   * per core, room for code that blocks now and then; Hubbub's never does (blocking work goes to worker threads), and a
+   * second loop a core only adds hand-offs between threads: on two cores, 64 publishers' appends took a quarter less
+   * CPU an event with one loop a core than with two ({@code bench/README.md}, "Event loops").
+   */
+  public record Threads(int eventLoops) {
+    static Threads of(JsonObject j) {
+      return new Threads(j.getInteger("eventLoops"));
+    }
+
+    /** The event loops to start: as set, or one per core. */
+    public int eventLoopsToStart() {
+      return eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors();
     }
   }
 

@@ -25,6 +25,8 @@ class ConfTest {
     JsonObject conf = Conf.resolve(TestConf.defaults());
     assertEquals(8080, conf.getJsonObject("http").getInteger("port"));
     assertEquals("", conf.getJsonObject("mongo").getString("uri"), "no URI: the embedded store");
+    assertEquals(Runtime.getRuntime().availableProcessors(), HubbubConf.of(conf).threads().eventLoopsToStart(),
+      "one event loop a core");
   }
 
   @Test
@@ -66,6 +68,9 @@ class ConfTest {
       bad("admins[0]", c -> c.put("admins", new JsonArray().add("not a name"))),
       bad("admins: expected a non-empty array of user names", c -> c.put("admins", new JsonArray())),
       bad("limits.maxBatch", c -> c.getJsonObject("limits").put("maxBatch", -5)),
+      bad("threads.eventLoops", c -> c.put("threads", new JsonObject().put("eventLoops", -1))),
+      bad("threads.eventLoops", c -> c.put("threads", new JsonObject().put("eventLoops", "2"))),
+      bad("threads.loops", c -> c.put("threads", new JsonObject().put("loops", 2))),
       bad("http.websocketCompression", c -> c.getJsonObject("http").put("websocketCompression", "yes")),
       bad("limits.liveQueueBytes", c -> c.getJsonObject("limits").put("liveQueueBytes", 1_000)),
       bad("auth.passwordIterations", c -> c.getJsonObject("auth").put("passwordIterations", 10)),
