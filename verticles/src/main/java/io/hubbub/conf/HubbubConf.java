@@ -77,8 +77,8 @@ public record HubbubConf(Http http, Mqtt mqtt, Mongo mongo, List<String> admins,
   /**
    * {@code threads}: how many event loops the node's verticles share, 0 for one per core. Vert.x's own default is two
    * per core, room for code that blocks now and then; Hubbub's never does (blocking work goes to worker threads), and a
-   * second loop a core only adds hand-offs between threads: on two cores, 64 publishers' appends took a quarter less
-   * CPU an event with one loop a core than with two ({@code bench/README.md}, "Event loops").
+   * second loop a core only adds hand-offs between threads: on two cores, 64 publishers' appends took a sixth less CPU
+   * an event with one loop a core than with two ({@code bench/README.md}, "Event loops").
    */
   public record Threads(int eventLoops) {
     static Threads of(JsonObject j) {
