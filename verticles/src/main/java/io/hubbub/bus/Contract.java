@@ -31,6 +31,17 @@ public record Contract<Q, R>(String address, Function<Q, JsonObject> writeReques
   }
 
   /**
+   * A conversation whose reply its server builds for the one caller and keeps nothing of: handed over to a caller on
+   * the same node as it is, not copied ({@link HandOver}); to one on another node it travels as any JSON reply.
+   */
+  public static <Q, R> Contract<Q, R> handedOver(String address, Function<Q, JsonObject> writeRequest,
+                                                 Function<JsonObject, Q> readRequest, Function<R, JsonObject> writeReply,
+                                                 Function<JsonObject, R> readReply) {
+    return new Contract<>(address, writeRequest, readRequest, reply -> new HandOver(writeReply.apply(reply)),
+      body -> readReply.apply(Bus.json(body)));
+  }
+
+  /**
    * A conversation whose reply is JSON its server encodes once and the bus carries as bytes: a caller that passes
    * it on (the gateway answering a read) neither decodes nor encodes it again.
    */

@@ -60,8 +60,9 @@ import java.util.regex.Pattern;
  */
 public final class StorageBus {
 
+  /** Its acks are made for the one request (a thousand for a large batch): handed over, not copied, on the way back. */
   public static final Contract<Append, Appended> APPEND =
-    Contract.of("storage.append", Append::toJson, Append::fromJson, Appended::toJson, Appended::fromJson);
+    Contract.handedOver("storage.append", Append::toJson, Append::fromJson, Appended::toJson, Appended::fromJson);
   public static final Contract<Read, Page> READ = Contract.encoded("storage.read", Read::toJson, Read::fromJson, Page::json, Page::new);
   public static final Contract<StreamKey, StreamInfo> META =
     Contract.of("storage.meta", StreamKey::toJson, StreamKey::fromJson, StreamInfo::toJson, StreamInfo::fromJson);

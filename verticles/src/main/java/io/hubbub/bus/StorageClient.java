@@ -61,6 +61,7 @@ public final class StorageClient implements StorageRequests {
     this.partitions = partitions;
     this.timeoutMs = timeoutMs;
     this.cluster = ClusterGuard.of(vertx);
+    HandOver.register(vertx.eventBus());
     if (cluster.clustered()) {
       members = cluster.members();
       vertx.setPeriodic(MEMBERS_CHECK_MS, t -> checkMembers());
@@ -72,19 +73,28 @@ public final class StorageClient implements StorageRequests {
     return request(address, body, timeoutMs);
   }
 
+  @Override
+  public Future<Object> handOver(String address, JsonObject body) {
+    return request(address, body, timeoutMs, true);
+  }
+
   public Future<Object> request(String address, JsonObject body, long timeoutMs) {
+    return request(address, body, timeoutMs, false);
+  }
+
+  private Future<Object> request(String address, JsonObject body, long timeoutMs, boolean handOver) {
     String routed = StorageBus.route(address, body, partitions);
     int partition = StorageBus.partitionOf(routed);
     if (!cluster.clustered() || partition < 0) {
-      return Bus.requestBody(vertx.eventBus(), routed, body, timeoutMs);
+      return send(routed, body, timeoutMs, handOver);
     }
     if (orphaned.containsKey(partition)) {
       // the cluster still routes to the dead node for a moment, and a message it cannot deliver waits for its timeout
       return Future.failedFuture(Failures.unavailable("the storage node serving this stream left the cluster and another "
         + "takes it over: retry in a moment (with the same id, for a publish)"));
     }
-    Future<Object> reply = Bus.requestBody(vertx.eventBus(), routed, body,
-      back.containsKey(partition) ? Math.min(timeoutMs, BACK_TIMEOUT_MS) : timeoutMs);
+    Future<Object> reply = send(routed, body, back.containsKey(partition) ? Math.min(timeoutMs, BACK_TIMEOUT_MS) : timeoutMs,
+      handOver);
     Promise<Object> answer = Promise.promise();
     Set<Promise<Object>> promises = waiting.computeIfAbsent(partition, p -> new HashSet<>());
     promises.add(answer);
@@ -100,6 +110,11 @@ public final class StorageClient implements StorageRequests {
       }
     });
     return answer.future();
+  }
+
+  private Future<Object> send(String address, JsonObject body, long timeoutMs, boolean handOver) {
+    return handOver ? Bus.handOver(vertx.eventBus(), address, body, timeoutMs)
+      : Bus.requestBody(vertx.eventBus(), address, body, timeoutMs);
   }
 
   private void checkMembers() {

@@ -21,6 +21,15 @@ public interface StorageRequests {
   Future<Object> request(String address, JsonObject body);
 
   /**
+   * {@link #request(String, JsonObject)} for a body built for this request alone, which neither the caller nor
+   * anything sharing its objects reads or changes again: a server on this node gets it as it is, not a copy
+   * ({@link HandOver}).
+   */
+  default Future<Object> handOver(String address, JsonObject body) {
+    return request(address, body);
+  }
+
+  /**
    * Drops every event a stream holds now (its last seq, read first, is where it is cut); answers how many there were.
    * A room or a device being deleted: what is appended after the read is not dropped.
    */
@@ -47,6 +56,11 @@ public interface StorageRequests {
     }
     JsonArray chunk = new JsonArray(new ArrayList<>(docs.subList(from, Math.min(docs.size(), from + PUT_CHUNK))));
     return request(StorageBus.DOC_PUT, StorageBus.docPut(collection, chunk)).compose(v -> putFrom(collection, docs, from + PUT_CHUNK));
+  }
+
+  /** {@link #request(Contract, Object)} for a request that holds nothing its caller keeps ({@link #handOver(String, JsonObject)}). */
+  default <Q, R> Future<R> handOver(Contract<Q, R> contract, Q request) {
+    return handOver(contract.address(), contract.writeRequest().apply(request)).map(contract.readReply());
   }
 
   /** A typed request: an append, a read, a document operation. */

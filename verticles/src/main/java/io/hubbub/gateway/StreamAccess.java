@@ -75,9 +75,9 @@ final class StreamAccess {
         if (readings && SensorsBus.READING.equals(event.getString("type"))) {
           Readings.checkEventData(event.getJsonObject("data"), where, now);
         }
-        checked.add(event.put("stream", stream).put("by", by)); // checkEvent's own copy: no other to make
+        checked.add(event.put("stream", stream).put("by", by)); // checkEvent's own copy: handed over, not copied again
       }
-      return storage.request(StorageBus.APPEND, StorageBus.Append.of(checked)).map(StorageBus.Appended::toJsonArray);
+      return storage.handOver(StorageBus.APPEND, StorageBus.Append.of(checked)).map(StorageBus.Appended::toJsonArray);
     });
   }
 
@@ -93,7 +93,7 @@ final class StreamAccess {
       String stream = SensorsBus.stream(device);
       JsonArray append = new JsonArray(new ArrayList<>(events.size()));
       events.forEach(e -> append.add(StorageBus.event(stream, (JsonObject) e, device)));
-      return storage.request(StorageBus.APPEND, StorageBus.Append.of(append)).map(StorageBus.Appended::toJsonArray);
+      return storage.handOver(StorageBus.APPEND, StorageBus.Append.of(append)).map(StorageBus.Appended::toJsonArray);
     });
   }
 

@@ -7,6 +7,7 @@ import io.hubbub.Partitions;
 import io.hubbub.bus.Consumers;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
+import io.hubbub.bus.HandOver;
 import io.hubbub.bus.StorageBus.Append;
 import io.hubbub.bus.StorageBus.Appended;
 import io.hubbub.bus.StorageBus.Page;
@@ -92,6 +93,7 @@ public final class StorageVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     consumers = new Consumers(vertx.eventBus());
+    HandOver.register(vertx.eventBus()); // a gateway on another node sends its appends so
     HubbubConf.Storage storageConf = conf.storage();
     long timeoutMs = conf.mongo().timeoutMs();
     seqs = new SeqCache(storageConf.seqCacheStreams());

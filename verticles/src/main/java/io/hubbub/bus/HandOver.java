@@ -1,0 +1,64 @@
+package io.hubbub.bus;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageCodec;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * A request body its sender gives up when it sends it: a handler on the same node gets that very object, where the
+ * bus would copy a {@link JsonObject} whole before delivering it: every event of a batch of a thousand, and every ack
+ * on the way back, which cost about 1.5 µs of the server's 9.3 an event (bench/README.md, "Hand-over"). Between nodes
+ * it travels as any JSON body does, and arrives as a {@link JsonObject}; a handler reads it as one either way.
+ *
+ * <p>Only for a body built for this one request, that its sender (and what it shares objects with) never reads or
+ * changes again: the handler, on another thread, may. The gateway's appends are such bodies (events it has just
+ * checked into copies of their own, {@link StorageRequests#handOver}).
+ */
+public record HandOver(JsonObject body) {
+
+  /** The codec's name, on the wire between nodes: every node that serves such requests registers it ({@link #register}). */
+  static final String CODEC_NAME = "hubbub.handover";
+  static final MessageCodec<HandOver, JsonObject> CODEC = new Codec();
+
+  /** Lets this bus carry hand-overs; once per bus is enough, and more do nothing. */
+  public static void register(EventBus bus) {
+    try {
+      bus.registerDefaultCodec(HandOver.class, CODEC);
+    } catch (IllegalStateException registered) {
+      // already registered on this bus (by another verticle of the node)
+    }
+  }
+
+  /** As Vert.x's own JSON codec on the wire (length, then the JSON); on this node, the object itself. */
+  private static final class Codec implements MessageCodec<HandOver, JsonObject> {
+
+    @Override
+    public void encodeToWire(Buffer buffer, HandOver handOver) {
+      Buffer encoded = handOver.body().toBuffer();
+      buffer.appendInt(encoded.length());
+      buffer.appendBuffer(encoded);
+    }
+
+    @Override
+    public JsonObject decodeFromWire(int pos, Buffer buffer) {
+      int length = buffer.getInt(pos);
+      return new JsonObject(buffer.slice(pos + 4, pos + 4 + length));
+    }
+
+    @Override
+    public JsonObject transform(HandOver handOver) {
+      return handOver.body();
+    }
+
+    @Override
+    public String name() {
+      return CODEC_NAME;
+    }
+
+    @Override
+    public byte systemCodecID() {
+      return -1;
+    }
+  }
+}
