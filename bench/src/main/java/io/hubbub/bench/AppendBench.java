@@ -42,7 +42,8 @@ import java.util.stream.IntStream;
  * the group commit's batch sizes and write times come from its {@code /metrics}. Before the rows, {@code warmup}
  * seconds of HTTP, bridge and batch publishers at once warm the server's JIT up ({@link #warmUp}).
  *
- * <pre>java -jar bench/target/hubbub-bench.jar append [seconds=10] [warmup=60] [publishers=1,16,64,256] [sharedStreams=4, 0: none]</pre>
+ * <pre>java -jar bench/target/hubbub-bench.jar append [seconds=10] [warmup=60] [publishers=1,16,64,256] [sharedStreams=4, 0: none]
+ * [batchPublishers=1,4]</pre>
  */
 public final class AppendBench {
 
@@ -54,13 +55,13 @@ public final class AppendBench {
   private static final int RAW_BULK = 500;
   /** The warm-up's HTTP publishers and its bridge ones; one publisher of batches goes beside them. */
   private static final int WARMUP_PUBLISHERS = 16;
-  /** The batch rows' publishers. */
-  private static final List<Integer> BATCH_PUBLISHERS = List.of(1, 4);
   private static final int ONE_PUBLISHER_WARMUP = 15;
 
   private final Vertx vertx;
   private final int seconds;
   private final int warmup;
+  /** The batch rows' publishers. */
+  private final List<Integer> batchPublishers;
   private final List<Object[]> rows = new ArrayList<>();
   private long batchesSeen;
   private double eventsSeen;
@@ -73,17 +74,19 @@ public final class AppendBench {
   private Server server;
   private int serverPort;
 
-  private AppendBench(Vertx vertx, int seconds, int warmup) {
+  private AppendBench(Vertx vertx, int seconds, int warmup, List<Integer> batchPublishers) {
     this.vertx = vertx;
     this.seconds = seconds;
     this.warmup = warmup;
+    this.batchPublishers = List.copyOf(batchPublishers);
   }
 
-  static void run(int seconds, int warmup, List<Integer> publishers, int shared) throws Exception {
+  static void run(int seconds, int warmup, List<Integer> publishers, int shared, List<Integer> batchPublishers)
+    throws Exception {
     Path dir = Files.createTempDirectory("hubbub-append");
     Vertx vertx = Vertx.vertx();
     try {
-      new AppendBench(vertx, seconds, warmup).run(dir, publishers, shared);
+      new AppendBench(vertx, seconds, warmup, batchPublishers).run(dir, publishers, shared);
     } finally {
       vertx.close().await(30, TimeUnit.SECONDS);
       BenchStore.deleteTree(dir);
@@ -125,7 +128,7 @@ public final class AppendBench {
     // 2026-12-07), a run of publishers=1 sent the four batch publishers' requests one after the other over one
     // connection, and the warm-up's seventeen too
     int connections = Math.max(Collections.max(publisherCounts),
-      Math.max(WARMUP_PUBLISHERS + 1, Collections.max(BATCH_PUBLISHERS)));
+      Math.max(WARMUP_PUBLISHERS + 1, Collections.max(batchPublishers)));
     HubbubHttp http = HubbubHttp.create(vertx, "127.0.0.1", port, connections);
     String token = Sessions.token(port);
     warmUp(http, token, port);
@@ -157,7 +160,7 @@ public final class AppendBench {
       markCpu();
       row("HTTP POST /api/streams/{s}/events", many, sharedStreams, http(http, token, many, sharedStreams));
     }
-    for (int publishers : BATCH_PUBLISHERS) {
+    for (int publishers : batchPublishers) {
       markCpu();
       row(BATCHES, publishers, publishers, batches(http, token, publishers));
     }

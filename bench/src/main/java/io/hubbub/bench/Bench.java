@@ -38,8 +38,11 @@ public final class Bench implements Runnable {
               @Option(names = "publishers", defaultValue = "1,16,64,256", split = ",", description = "publisher counts" + DEFAULT)
               List<Integer> publishers,
               @Option(names = "sharedStreams", defaultValue = "4", description = "streams the many-publishers rows share (0: leave those rows out)" + DEFAULT)
-              int sharedStreams) throws Exception {
-    AppendBench.run(seconds, warmup, publishers, sharedStreams);
+              int sharedStreams,
+              @Option(names = "batchPublishers", defaultValue = "1,4", split = ",",
+                description = "publisher counts of the batch rows, each posting batches of 1,000 to a stream of its own" + DEFAULT)
+              List<Integer> batchPublishers) throws Exception {
+    AppendBench.run(seconds, warmup, publishers, sharedStreams, batchPublishers);
   }
 
   @Command(name = "retention", description = "Appends and reads with and without retention dropping buckets beside them.")
