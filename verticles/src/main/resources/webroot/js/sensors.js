@@ -123,7 +123,9 @@ function onReading(id, event) {
   const device = devices.get(id);
   const data = event.data;
   const previous = device.status.last[data.kind];
-  if (!previous || data.at >= previous.at) {
+  // as times, not strings: an ISO time at a whole second has no fraction ("…:06Z"), and as text it sorts after
+  // "…:06.040Z"
+  if (!previous || Date.parse(data.at) >= Date.parse(previous.at)) {
     device.status.last[data.kind] = data;
     renderDevice(device);
   }

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -60,7 +61,11 @@ class DashboardPageTest {
   }
 
   private void post(String device, String key, String kind, double value, String unit) throws Exception {
-    JsonObject reading = new JsonObject().put("kind", kind).put("value", value).put("unit", unit).put("at", Instant.now().toString());
+    post(device, key, kind, value, unit, Instant.now());
+  }
+
+  private void post(String device, String key, String kind, double value, String unit, Instant at) throws Exception {
+    JsonObject reading = new JsonObject().put("kind", kind).put("value", value).put("unit", unit).put("at", at.toString());
     assertEquals(201, node.call(HttpMethod.POST, "/api/sensors/" + device + "/readings", key, reading).status());
   }
 
@@ -116,6 +121,13 @@ class DashboardPageTest {
     second.click();
     first.click();
     assertThat(charts.first()).hasAttribute("data-kind", "temperature"); // the alerting kind first
+
+    // the latest reading is the latest in time: one at a whole second ("…:06Z", no fraction) is not newer than one
+    // 40 ms after it ("…:06.040Z"), as their text would sort
+    Instant whole = Instant.now().truncatedTo(ChronoUnit.SECONDS).plusSeconds(1);
+    post("gh2", two, "temperature", 19.5, "C", whole);
+    post("gh2", two, "temperature", 19.7, "C", whole.plusMillis(40));
+    assertThat(second).containsText("temperature 19.70 C");
     Files.createDirectories(Chromium.SCREENSHOTS);
     page.screenshot(new Page.ScreenshotOptions().setPath(Chromium.SCREENSHOTS.resolve("sensors-switching.png")));
 
