@@ -6,14 +6,15 @@ import io.vertx.core.eventbus.MessageCodec;
 import io.vertx.core.json.JsonObject;
 
 /**
- * A request body its sender gives up when it sends it: a handler on the same node gets that very object, where the
+ * A message body its sender gives up when it sends it: a receiver on the same node gets that very object, where the
  * bus would copy a {@link JsonObject} whole before delivering it: every event of a batch of a thousand, and every ack
  * on the way back, which cost about 1.5 µs of the server's 9.3 an event (bench/README.md, "Hand-over"). Between nodes
- * it travels as any JSON body does, and arrives as a {@link JsonObject}; a handler reads it as one either way.
+ * it travels as any JSON body does, and arrives as a {@link JsonObject}; a receiver reads it as one either way.
  *
- * <p>Only for a body built for this one request, that its sender (and what it shares objects with) never reads or
- * changes again: the handler, on another thread, may. The gateway's appends are such bodies (events it has just
- * checked into copies of their own, {@link StorageRequests#handOver}).
+ * <p>Only for a body built for this one message, that its sender (and what it shares objects with) never reads or
+ * changes again: the receiver, on another thread, may. The gateway's appends are such bodies (events it has just
+ * checked into copies of their own, {@link StorageRequests#handOver}), and so are storage's acks
+ * ({@link Contract#handedOver}).
  */
 public record HandOver(JsonObject body) {
 
