@@ -2,7 +2,6 @@ package io.hubbub;
 
 import io.hubbub.audit.AuditVerticle;
 import io.hubbub.auth.AuthVerticle;
-import io.hubbub.bus.HandOver;
 import io.hubbub.chat.ChatVerticle;
 import io.hubbub.conf.HubbubConf;
 import io.hubbub.gateway.GatewayVerticle;
@@ -83,7 +82,7 @@ public final class Node {
 
   /** A Vert.x instance with the metrics Hubbub exposes on /metrics, not clustered, one event loop a core. */
   public static Vertx newVertx() {
-    return withCodecs(builder(options(new HubbubConf.Threads(0))).build());
+    return builder(options(new HubbubConf.Threads(0))).build();
   }
 
   /**
@@ -93,7 +92,7 @@ public final class Node {
   public static Future<Vertx> newVertx(HubbubConf conf) {
     HubbubConf.Cluster cluster = conf.cluster();
     if (!cluster.enabled()) {
-      return Future.succeededFuture(withCodecs(builder(options(conf.threads())).build()));
+      return Future.succeededFuture(builder(options(conf.threads())).build());
     }
     VertxOptions options = options(conf.threads()).setEventBusOptions(eventBusOptions(cluster.host(), cluster.tls()));
     long started = System.nanoTime();
@@ -104,7 +103,6 @@ public final class Node {
     return builder(options)
       .withClusterManager(manager)
       .buildClustered()
-      .map(Node::withCodecs)
       .onSuccess(vertx -> ClusterGuard.install(vertx, manager, cluster.quorum(), heartbeatMs))
       .onSuccess(vertx -> log.info("joined the cluster [name: {}, host: {}, nodes: {}, in: {} ms]", cluster.name(), cluster.host(),
         manager.getNodes().size(), (System.nanoTime() - started) / 1_000_000));
@@ -125,12 +123,6 @@ public final class Node {
         .setClientAuth(ClientAuth.REQUIRED);
     }
     return options;
-  }
-
-  /** A node reads what other nodes hand over ({@link HandOver}) before any verticle of its own starts. */
-  private static Vertx withCodecs(Vertx vertx) {
-    HandOver.register(vertx.eventBus());
-    return vertx;
   }
 
   private static VertxBuilder builder(VertxOptions options) {

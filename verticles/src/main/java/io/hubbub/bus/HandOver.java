@@ -18,7 +18,10 @@ import io.vertx.core.json.JsonObject;
  */
 public record HandOver(JsonObject body) {
 
-  /** The codec's name, on the wire between nodes: every node that serves such requests registers it ({@link #register}). */
+  /**
+   * The codec's name, on the wire between nodes. What sends or receives hand-overs registers it ({@link #register}) on
+   * its own bus, whoever built it: every {@link StorageClient}, and the storage verticle.
+   */
   static final String CODEC_NAME = "hubbub.handover";
   static final MessageCodec<HandOver, JsonObject> CODEC = new Codec();
 

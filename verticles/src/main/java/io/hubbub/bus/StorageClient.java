@@ -61,7 +61,7 @@ public final class StorageClient implements StorageRequests {
     this.partitions = partitions;
     this.timeoutMs = timeoutMs;
     this.cluster = ClusterGuard.of(vertx);
-    HandOver.register(vertx.eventBus());
+    HandOver.register(vertx.eventBus()); // this verticle's appends go so, and their acks come back so
     if (cluster.clustered()) {
       members = cluster.members();
       vertx.setPeriodic(MEMBERS_CHECK_MS, t -> checkMembers());
@@ -93,8 +93,8 @@ public final class StorageClient implements StorageRequests {
       return Future.failedFuture(Failures.unavailable("the storage node serving this stream left the cluster and another "
         + "takes it over: retry in a moment (with the same id, for a publish)"));
     }
-    Future<Object> reply = send(routed, body, back.containsKey(partition) ? Math.min(timeoutMs, BACK_TIMEOUT_MS) : timeoutMs,
-      handOver);
+    long timeout = back.containsKey(partition) ? Math.min(timeoutMs, BACK_TIMEOUT_MS) : timeoutMs;
+    Future<Object> reply = send(routed, body, timeout, handOver);
     Promise<Object> answer = Promise.promise();
     Set<Promise<Object>> promises = waiting.computeIfAbsent(partition, p -> new HashSet<>());
     promises.add(answer);

@@ -58,7 +58,10 @@ public interface StorageRequests {
     return request(StorageBus.DOC_PUT, StorageBus.docPut(collection, chunk)).compose(v -> putFrom(collection, docs, from + PUT_CHUNK));
   }
 
-  /** {@link #request(Contract, Object)} for a request that holds nothing its caller keeps ({@link #handOver(String, JsonObject)}). */
+  /**
+   * {@link #request(Contract, Object)} for a request holding nothing its caller keeps
+   * ({@link #handOver(String, JsonObject)}).
+   */
   default <Q, R> Future<R> handOver(Contract<Q, R> contract, Q request) {
     return handOver(contract.address(), contract.writeRequest().apply(request)).map(contract.readReply());
   }

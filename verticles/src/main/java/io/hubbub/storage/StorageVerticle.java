@@ -93,7 +93,7 @@ public final class StorageVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     consumers = new Consumers(vertx.eventBus());
-    HandOver.register(vertx.eventBus()); // a gateway on another node sends its appends so
+    HandOver.register(vertx.eventBus()); // appends come so (from other nodes too), and their acks go so
     HubbubConf.Storage storageConf = conf.storage();
     long timeoutMs = conf.mongo().timeoutMs();
     seqs = new SeqCache(storageConf.seqCacheStreams());
