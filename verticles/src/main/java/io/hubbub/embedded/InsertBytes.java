@@ -8,14 +8,17 @@ import de.bwaldvogel.mongo.wire.message.ClientRequest;
 import de.bwaldvogel.mongo.wire.message.MessageHeader;
 import de.bwaldvogel.mongo.wire.message.MongoMessage;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +63,7 @@ final class InsertBytes extends MongoWireProtocolHandler {
   /** How deep and how wide a document is checked before the library is left to decode it. */
   private static final int MAX_DEPTH = 100;
   private static final int MAX_FIELDS = 64;
+  private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
   /** The documents of the last insert decoded on this thread, each with its bytes as they came. */
   private static final ThreadLocal<IdentityHashMap<Document, byte[]>> KEPT = new ThreadLocal<>();
@@ -174,10 +178,10 @@ final class InsertBytes extends MongoWireProtocolHandler {
    * library's decoding of each value cannot fail, and no name comes twice).
    */
   private static Document topLevel(byte[] bson) {
-    ByteBuf in = Unpooled.wrappedBuffer(bson);
-    if (checkDocument(in, 0, bson.length) != bson.length) {
+    if (checkDocument(bson, 0, bson.length) != bson.length) {
       return null;
     }
+    ByteBuf in = Unpooled.wrappedBuffer(bson);
     Document document = new Document();
     in.readerIndex(4);
     for (byte type = in.readByte(); type != 0; type = in.readByte()) {
@@ -196,24 +200,25 @@ final class InsertBytes extends MongoWireProtocolHandler {
    * Where the BSON document at {@code at}, ending by {@code limit}, ends if the library's decoder reads it without
    * fault (the types it knows and their sizes, strings and C strings terminated, booleans 0 or 1, the binary subtypes
    * it takes, no field named twice); -1 if it is not so, or too large to tell cheaply: then the library decodes it, and
-   * refuses it or not. Reads without allocating.
+   * refuses it or not. Reads the array itself, without allocating: read through a {@link ByteBuf}, every byte checked
+   * the buffer's reference count first (~7% of the store worker's CPU samples in appends of 1,000 events).
    */
-  static int checkDocument(ByteBuf in, int at, int limit) {
+  static int checkDocument(byte[] in, int at, int limit) {
     return check(in, at, limit, false, 0);
   }
 
-  private static int check(ByteBuf in, int at, int limit, boolean array, int depth) {
+  private static int check(byte[] in, int at, int limit, boolean array, int depth) {
     if (depth > MAX_DEPTH || limit - at < 5) {
       return -1;
     }
-    int size = in.getIntLE(at);
+    int size = intAt(in, at);
     int end = at + size;
-    if (size < 5 || size > limit - at || in.getByte(end - 1) != 0) {
+    if (size < 5 || size > limit - at || in[end - 1] != 0) {
       return -1;
     }
     int i = at + 4;
     for (int fields = 0; i < end - 1; fields++) {
-      byte type = in.getByte(i++);
+      byte type = in[i++];
       int name = i;
       i = cString(in, i, end - 1);
       if (i < 0) {
@@ -235,10 +240,10 @@ final class InsertBytes extends MongoWireProtocolHandler {
   }
 
   /** Where the value of {@code type} at {@code at} ends, by {@code limit}; -1 if it is not well-formed. */
-  private static int checkValue(ByteBuf in, byte type, int at, int limit, int depth) {
+  private static int checkValue(byte[] in, byte type, int at, int limit, int depth) {
     return switch (type) {
       case 0x06, 0x0A, 0x7F, (byte) 0xFF -> at; // undefined, null, max key, min key
-      case 0x08 -> at < limit && (in.getByte(at) == 0 || in.getByte(at) == 1) ? at + 1 : -1; // boolean
+      case 0x08 -> at < limit && (in[at] == 0 || in[at] == 1) ? at + 1 : -1; // boolean
       case 0x10 -> fixed(at, 4, limit); // int32
       case 0x01, 0x09, 0x11, 0x12 -> fixed(at, 8, limit); // double, date, timestamp, int64
       case 0x07 -> fixed(at, 12, limit); // object id
@@ -255,29 +260,28 @@ final class InsertBytes extends MongoWireProtocolHandler {
   }
 
   /** Where a value checked before ends. */
-  private static int skipValue(ByteBuf in, byte type, int at) {
+  private static int skipValue(byte[] in, byte type, int at) {
     return switch (type) {
       case 0x08 -> at + 1;
       case 0x10 -> at + 4;
       case 0x01, 0x09, 0x11, 0x12 -> at + 8;
       case 0x07 -> at + 12;
       case 0x13 -> at + 16;
-      case 0x02, 0x0D -> at + 4 + in.getIntLE(at);
-      case TYPE_DOCUMENT, TYPE_ARRAY -> at + in.getIntLE(at);
-      case 0x05 -> at + 5 + in.getIntLE(at);
-      case 0x0B -> in.indexOf(in.indexOf(at, in.writerIndex(), (byte) 0) + 1, in.writerIndex(), (byte) 0) + 1;
+      case 0x02, 0x0D -> at + 4 + intAt(in, at);
+      case TYPE_DOCUMENT, TYPE_ARRAY -> at + intAt(in, at);
+      case 0x05 -> at + 5 + intAt(in, at);
+      case 0x0B -> cString(in, cString(in, at, in.length), in.length);
       default -> at;
     };
   }
 
   /** Whether a field checked before, from {@code from} up to the name at {@code name} (ending at its 0), has it. */
-  private static boolean named(ByteBuf in, int from, int name, int nameEnd) {
-    int length = nameEnd - name;
+  private static boolean named(byte[] in, int from, int name, int nameEnd) {
     int i = from;
     while (i < name - 1) {
-      byte type = in.getByte(i++);
-      int zero = in.indexOf(i, nameEnd, (byte) 0);
-      if (zero - i == length && ByteBufUtil.equals(in, i, in, name, length)) {
+      byte type = in[i++];
+      int zero = cString(in, i, nameEnd) - 1; // found: the fields before the name were checked
+      if (Arrays.equals(in, i, zero, in, name, nameEnd)) {
         return true;
       }
       i = skipValue(in, type, zero + 1);
@@ -286,10 +290,10 @@ final class InsertBytes extends MongoWireProtocolHandler {
   }
 
   /** Whether the name from {@code name} to {@code nameEnd} is {@code index} in decimal. */
-  private static boolean isIndex(ByteBuf in, int name, int nameEnd, int index) {
+  private static boolean isIndex(byte[] in, int name, int nameEnd, int index) {
     int rest = index;
     for (int i = nameEnd - 1; i >= name; i--) {
-      if (in.getByte(i) != '0' + rest % 10) {
+      if (in[i] != '0' + rest % 10) {
         return false;
       }
       rest /= 10;
@@ -304,28 +308,37 @@ final class InsertBytes extends MongoWireProtocolHandler {
     return limit - at >= size ? at + size : -1;
   }
 
-  private static int string(ByteBuf in, int at, int limit) {
+  private static int string(byte[] in, int at, int limit) {
     if (limit - at < 5) {
       return -1;
     }
-    int size = in.getIntLE(at);
-    return size >= 1 && size <= limit - at - 4 && in.getByte(at + 4 + size - 1) == 0 ? at + 4 + size : -1;
+    int size = intAt(in, at);
+    return size >= 1 && size <= limit - at - 4 && in[at + 4 + size - 1] == 0 ? at + 4 + size : -1;
   }
 
-  private static int binary(ByteBuf in, int at, int limit) {
+  private static int binary(byte[] in, int at, int limit) {
     if (limit - at < 5) {
       return -1;
     }
-    int size = in.getIntLE(at);
-    byte subtype = in.getByte(at + 4);
+    int size = intAt(in, at);
+    byte subtype = in[at + 4];
     boolean known = subtype == 0 || subtype == (byte) 0x80 || ((subtype == 3 || subtype == 4) && size == 16);
     return known && size >= 0 && size <= limit - at - 5 ? at + 5 + size : -1;
   }
 
   /** Where the C string at {@code at} ends (past its 0), by {@code limit}; -1 if it does not. */
-  private static int cString(ByteBuf in, int at, int limit) {
-    int zero = at < limit ? in.indexOf(at, limit, (byte) 0) : -1;
-    return zero < 0 ? -1 : zero + 1;
+  private static int cString(byte[] in, int at, int limit) {
+    for (int i = at; i < limit; i++) {
+      if (in[i] == 0) {
+        return i + 1;
+      }
+    }
+    return -1;
+  }
+
+  /** The little-endian int at {@code at}. */
+  private static int intAt(byte[] in, int at) {
+    return (int) INT_LE.get(in, at);
   }
 
   /**

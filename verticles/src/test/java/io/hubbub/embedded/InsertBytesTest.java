@@ -211,15 +211,14 @@ class InsertBytesTest {
   @Test
   void nothingTheLibraryRefusesIsLeftUndecoded() {
     byte[] sent = bson(everyType());
-    ByteBuf whole = Unpooled.wrappedBuffer(sent);
-    assertThat(InsertBytes.checkDocument(whole, 0, sent.length)).isEqualTo(sent.length);
+    assertThat(InsertBytes.checkDocument(sent, 0, sent.length)).isEqualTo(sent.length);
     int taken = 0;
     int refused = 0;
     for (int at = 4; at < sent.length; at++) {
       for (int value : new int[] {0, 1, 2, '0', '1', 0x7f, 0xff, sent[at] + 1}) {
         byte[] changed = sent.clone();
         changed[at] = (byte) value;
-        if (InsertBytes.checkDocument(Unpooled.wrappedBuffer(changed), 0, changed.length) == changed.length) {
+        if (InsertBytes.checkDocument(changed, 0, changed.length) == changed.length) {
           taken++;
           assertThat(BsonDecoder.decodeBson(Unpooled.wrappedBuffer(changed)))
             .as("byte %d made %d", at, value).isNotNull();
@@ -231,7 +230,17 @@ class InsertBytesTest {
     assertThat(taken).as("changes to values the library takes").isPositive();
     assertThat(refused).isPositive();
     for (int size = 5; size < sent.length; size++) {
-      assertThat(InsertBytes.checkDocument(whole, 0, size)).as("cut at %d", size).isEqualTo(-1);
+      assertThat(InsertBytes.checkDocument(sent, 0, size)).as("cut at %d", size).isEqualTo(-1);
+    }
+
+    // a name that comes twice, at the top or inside, is left to the library
+    for (Document named : List.of(new Document("_id", "a").append("xb", 1).append("xc", "two"),
+      new Document("_id", "a").append("n", new Document("z", 0).append("xb", 1).append("y", true).append("xc", 2L)))) {
+      byte[] twice = bson(named);
+      assertThat(InsertBytes.checkDocument(twice, 0, twice.length)).isEqualTo(twice.length);
+      int c = new String(twice, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("xc\0");
+      twice[c + 1] = 'b';
+      assertThat(InsertBytes.checkDocument(twice, 0, twice.length)).as("'xb' twice in %s", named).isEqualTo(-1);
     }
 
     byte[] badBoolean = bson(new Document("_id", "a").append("n", new Document("b", true)));
