@@ -11,9 +11,13 @@ import org.bson.codecs.EncoderContext;
 import org.bson.io.BasicOutputBuffer;
 import org.junit.jupiter.api.Test;
 
+import java.math.BigDecimal;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -75,6 +79,26 @@ class BucketBsonTest {
     for (int i = 0; i < events.size(); i++) {
       List<JsonObject> one = events.subList(i, i + 1);
       assertArrayEquals(byTheCodec(EventStore.bucket(stream, one)), written(stream, one), "event " + i + " alone");
+    }
+  }
+
+  /** Data of every kind a JSON object holds, the kinds written straight and those left to the codec alike. */
+  @Test
+  void dataOfEveryKindIsTheCodecsBytes() {
+    List<JsonObject> values = List.of(
+      new JsonObject().put("f", 1.5f).put("d", new BigDecimal("12.50")).put("i", Integer.MIN_VALUE).put("l", Long.MAX_VALUE)
+        .put("neg0", -0.0).put("no", false),
+      new JsonObject().put("at", Instant.parse("2026-12-07T08:00:00.123Z")).put("raw", new byte[] {1, 2, 3}),
+      new JsonObject().put("when", new JsonObject().put("$date", "2026-12-07T08:00:00Z")).put("plain", "x"),
+      new JsonObject().put("o", new JsonObject().put("$oid", "5f2b6c0e9d3a4b1c2d3e4f50")).put("after", 1),
+      new JsonObject().put("deep", new JsonObject().put("z", 1).put("_id", "nested first")
+        .put("list", new JsonArray().add(new JsonObject().put("k", 1).put("_id", 2)).add(List.of("a", 3)))),
+      new JsonObject().put("map", new LinkedHashMap<>(Map.of("k", "v"))).put("nullId", new JsonObject().put("a", 1)
+        .putNull("_id")),
+      new JsonObject().put("$weird", 1));
+    for (int i = 0; i < values.size(); i++) {
+      List<JsonObject> events = List.of(event(i + 1L, "id", "T", values.get(i), "by", "ts"));
+      assertArrayEquals(byTheCodec(EventStore.bucket("s", events)), written("s", events), "data " + values.get(i));
     }
   }
 
