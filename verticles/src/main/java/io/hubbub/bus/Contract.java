@@ -31,14 +31,15 @@ public record Contract<Q, R>(String address, Function<Q, JsonObject> writeReques
   }
 
   /**
-   * A conversation whose reply its server builds for the one caller and keeps nothing of: handed over to a caller on
-   * the same node as it is, not copied ({@link HandOver}); to one on another node it travels as any JSON reply.
+   * A conversation whose reply its server builds for the one caller and keeps nothing of, an object of its own type:
+   * handed over to a caller on the same node as it is, neither copied nor made JSON ({@link HandOver}); to one on
+   * another node it travels as its JSON, read back with {@code readReply}.
    */
-  public static <Q, R> Contract<Q, R> handedOver(String address, Function<Q, JsonObject> writeRequest,
-                                                 Function<JsonObject, Q> readRequest, Function<R, JsonObject> writeReply,
-                                                 Function<JsonObject, R> readReply) {
-    return new Contract<>(address, writeRequest, readRequest, reply -> new HandOver(writeReply.apply(reply)),
-      body -> readReply.apply(Bus.json(body)));
+  public static <Q, R extends HandOver.Typed> Contract<Q, R> handedOver(
+      String address, Function<Q, JsonObject> writeRequest, Function<JsonObject, Q> readRequest, Class<R> reply,
+      Function<JsonObject, R> readReply) {
+    return new Contract<>(address, writeRequest, readRequest, HandOver::new,
+      body -> reply.isInstance(body) ? reply.cast(body) : readReply.apply(Bus.json(body)));
   }
 
   /**

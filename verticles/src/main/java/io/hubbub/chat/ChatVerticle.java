@@ -159,7 +159,7 @@ public final class ChatVerticle extends VerticleBase {
         ChatBus.TYPING_STATE.publish(vertx.eventBus(), new ChatBus.TypingState(user, room, false));
       }
       JsonObject append = StorageBus.event(ChatBus.stream(room), event, user);
-      return storage.request(StorageBus.APPEND, StorageBus.Append.of(append)).map(StorageBus.Appended::first);
+      return storage.request(StorageBus.APPEND, StorageBus.Append.of(append)).map(stored -> stored.first().toJson());
     });
   }
 

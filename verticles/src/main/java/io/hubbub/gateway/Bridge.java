@@ -355,7 +355,7 @@ final class Bridge {
   private Future<JsonObject> publish(JsonObject body, MultiMap headers) {
     JsonObject principal = Caller.principal(headers);
     String stream = stream(body);
-    return streams.publish(principal, stream, List.of(body), PUBLISH_FIELDS).map(results -> results.getJsonObject(0))
+    return streams.publish(principal, stream, List.of(body), PUBLISH_FIELDS).map(results -> results.first().toJson())
       .onFailure(failure -> AccessAudit.refused(vertx, principal, Caller.remote(headers),
         "send " + PUBLISH + " " + EventRules.printable(stream), failure));
   }

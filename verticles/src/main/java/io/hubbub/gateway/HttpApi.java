@@ -131,9 +131,10 @@ record HttpApi(Vertx vertx, Principals principals, StreamAccess streams, LiveHtt
     Object body = jsonBody(ctx);
     String stream = ctx.pathParam("stream");
     if (body instanceof JsonArray array) {
-      reply(ctx, 201, streams.publish(principal(ctx), stream, array.stream().toList(), Set.of()));
+      reply(ctx, 201, streams.publish(principal(ctx), stream, array.stream().toList(), Set.of())
+        .map(StorageBus.Appended::toJsonBuffer));
     } else {
-      reply(ctx, 201, streams.publish(principal(ctx), stream, List.of(body), Set.of()).map(r -> r.getJsonObject(0)));
+      reply(ctx, 201, streams.publish(principal(ctx), stream, List.of(body), Set.of()).map(r -> r.first().toJson()));
     }
   }
 

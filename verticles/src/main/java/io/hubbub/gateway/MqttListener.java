@@ -296,7 +296,7 @@ final class MqttListener {
       if (slot != null) {
         owed.add(slot);
       }
-      Future<JsonArray> stored;
+      Future<?> stored;
       try {
         stored = streams.ingest(device, readings(message));
       } catch (RuntimeException e) {

@@ -3,6 +3,7 @@ package io.hubbub.gateway;
 import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.SensorsBus;
+import io.hubbub.bus.StorageBus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -80,8 +81,9 @@ record SensorsApi(Vertx vertx, StreamAccess streams, long timeoutMs) {
     }
     Object body = HttpApi.jsonBody(ctx);
     JsonArray readings = body instanceof JsonArray array ? array : new JsonArray().add(body);
-    Future<JsonArray> results = streams.ingest(device, readings);
-    HttpApi.reply(ctx, 201, body instanceof JsonArray ? results : results.map(r -> r.getJsonObject(0)));
+    Future<StorageBus.Appended> results = streams.ingest(device, readings);
+    HttpApi.reply(ctx, 201, body instanceof JsonArray ? results.map(StorageBus.Appended::toJsonBuffer)
+      : results.map(r -> r.first().toJson()));
   }
 
   private void aggregates(RoutingContext ctx) {

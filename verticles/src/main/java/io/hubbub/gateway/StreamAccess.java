@@ -53,7 +53,7 @@ final class StreamAccess {
   }
 
   /** Appends events as {@code principal}; {@code extraFields} are the entry point's own fields in each event. */
-  Future<JsonArray> publish(JsonObject principal, String stream, List<?> events, Set<String> extraFields) {
+  Future<StorageBus.Appended> publish(JsonObject principal, String stream, List<?> events, Set<String> extraFields) {
     return guarded(() -> {
       if (namespaces.publishedByMembers(stream)) {
         return publishToRoom(principal, stream, events, extraFields);
@@ -77,7 +77,7 @@ final class StreamAccess {
         }
         checked.add(event.put("stream", stream).put("by", by)); // checkEvent's own copy: handed over, not copied again
       }
-      return storage.handOver(StorageBus.APPEND, StorageBus.Append.of(checked)).map(StorageBus.Appended::toJsonArray);
+      return storage.handOver(StorageBus.APPEND, StorageBus.Append.of(checked));
     });
   }
 
@@ -87,18 +87,19 @@ final class StreamAccess {
    * is the principal. The gateway appends them itself, as any publish to {@code sensor.<deviceId>}: the sensors
    * verticle folds them from the stream, and readings are taken even while no sensors instance runs.
    */
-  Future<JsonArray> ingest(String device, Object readings) {
+  Future<StorageBus.Appended> ingest(String device, Object readings) {
     return guarded(() -> {
       JsonArray events = Readings.events(readings, maxBatch, System.currentTimeMillis());
       String stream = SensorsBus.stream(device);
       JsonArray append = new JsonArray(new ArrayList<>(events.size()));
       events.forEach(e -> append.add(StorageBus.event(stream, (JsonObject) e, device)));
-      return storage.handOver(StorageBus.APPEND, StorageBus.Append.of(append)).map(StorageBus.Appended::toJsonArray);
+      return storage.handOver(StorageBus.APPEND, StorageBus.Append.of(append));
     });
   }
 
   /** A message to a chat room: the chat verticle checks membership, text and rate, as for chat.send. */
-  private Future<JsonArray> publishToRoom(JsonObject principal, String stream, List<?> events, Set<String> extraFields) {
+  private Future<StorageBus.Appended> publishToRoom(JsonObject principal, String stream, List<?> events,
+                                                    Set<String> extraFields) {
     if (principal == null) {
       throw Failures.of(Failures.UNAUTHORIZED, "authentication required to publish to '" + stream + "'");
     }
@@ -110,7 +111,8 @@ final class StreamAccess {
     }
     JsonObject event = EventRules.checkEvent(events.get(0), maxDataBytes, extraFields, "event");
     ChatBus.Post post = new ChatBus.Post(Streams.key(stream), event, principal.getString("name"));
-    return ChatBus.PUBLISH.request(vertx.eventBus(), post, timeoutMs).map(result -> new JsonArray().add(result));
+    return ChatBus.PUBLISH.request(vertx.eventBus(), post, timeoutMs)
+      .map(result -> new StorageBus.Appended(List.of(StorageBus.Ack.fromJson(result))));
   }
 
   /**

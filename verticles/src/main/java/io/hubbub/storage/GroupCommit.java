@@ -1,6 +1,7 @@
 package io.hubbub.storage;
 
 import io.hubbub.bus.Failures;
+import io.hubbub.bus.StorageBus.Ack;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -52,7 +53,7 @@ final class GroupCommit {
   private static final DateTimeFormatter TS =
     DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
-  private record Pending(List<Request> requests, Promise<JsonArray> promise) {
+  private record Pending(List<Request> requests, Promise<List<Ack>> promise) {
   }
 
   /** An event to append, with its id: the publisher's ({@code given}), or one made here, the same for every attempt. */
@@ -108,8 +109,8 @@ final class GroupCommit {
   }
 
   /** Queues checked events ({@code {stream, type, data, by, id?, expectedSeq?}}); completes with their results. */
-  Future<JsonArray> submit(JsonArray events) {
-    Promise<JsonArray> promise = Promise.promise();
+  Future<List<Ack>> submit(JsonArray events) {
+    Promise<List<Ack>> promise = Promise.promise();
     List<Request> requests = new ArrayList<>(events.size());
     events.forEach(e -> requests.add(Request.of((JsonObject) e)));
     queue.add(new Pending(requests, promise));
@@ -338,7 +339,7 @@ final class GroupCommit {
       Map<String, Long> trial = new HashMap<>(); // this request's seqs, over last: dropped if it conflicts
       Map<String, Map<String, JsonObject>> trialIds = new HashMap<>(); // its ids' events: a repeat answers as theirs
       List<JsonObject> events = new ArrayList<>();
-      JsonArray result = new JsonArray();
+      List<Ack> result = new ArrayList<>();
       String conflict = null;
       for (Request request : pending.requests()) {
         String stream = request.stream();
@@ -348,14 +349,13 @@ final class GroupCommit {
           taken = trialIds.getOrDefault(stream, Map.of()).get(id);
         }
         if (taken != null) {
-          result.add(ack(taken).put("duplicate", true));
+          result.add(ack(taken, true));
           continue;
         }
         JsonObject old = stored.getOrDefault(stream, Map.of()).get(id);
         if (old != null) {
           boolean ours = gave(assigned, old);
-          JsonObject ack = ours ? ack(old) : ack(old).put("duplicate", true);
-          result.add(ack);
+          result.add(ack(old, !ours));
           trialIds.computeIfAbsent(stream, s -> new HashMap<>()).put(id, old);
           if (ours) {
             plan.ours().add(old);
@@ -382,7 +382,7 @@ final class GroupCommit {
         trial.put(stream, seq);
         trialIds.computeIfAbsent(stream, s -> new HashMap<>()).put(id, event);
         events.add(event);
-        result.add(ack(stream, seq, id, ts));
+        result.add(new Ack(stream, seq, id, ts, false));
       }
       if (conflict != null) {
         pending.promise().fail(Failures.of(Failures.CONFLICT, conflict));
@@ -424,7 +424,7 @@ final class GroupCommit {
    * @param last        each stream's last seq once written
    */
   private record Plan(List<JsonObject> written, List<JsonObject> ours, List<JsonObject> unannounced,
-                      List<Pending> accepted, List<JsonArray> results, Map<String, Long> last) {
+                      List<Pending> accepted, List<List<Ack>> results, Map<String, Long> last) {
 
     /**
      * The seqs given to {@code written}, by stream and id: made only after a collision, never for a write that
@@ -476,12 +476,9 @@ final class GroupCommit {
     }
   }
 
-  /** What a publisher gets back for a stored event. */
-  static JsonObject ack(JsonObject event) {
-    return ack(event.getString("stream"), event.getLong("seq"), event.getString("id"), event.getString("ts"));
-  }
-
-  private static JsonObject ack(String stream, long seq, String id, String ts) {
-    return new JsonObject().put("stream", stream).put("seq", seq).put("id", id).put("ts", ts);
+  /** What a publisher gets back for a stored event; {@code duplicate} when another event came with its id before. */
+  static Ack ack(JsonObject event, boolean duplicate) {
+    return new Ack(event.getString("stream"), event.getLong("seq"), event.getString("id"), event.getString("ts"),
+      duplicate);
   }
 }

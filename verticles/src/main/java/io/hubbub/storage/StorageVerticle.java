@@ -244,7 +244,7 @@ public final class StorageVerticle extends VerticleBase {
       String stream = inPartition(raw.getString("stream"), partition);
       checked.add(event.put("stream", stream).put("by", raw.getString("by"))); // checkEvent's own copy
     }
-    return commits.submit(checked).map(results -> new Appended(results.stream().map(JsonObject.class::cast).toList()));
+    return commits.submit(checked).map(Appended::new);
   }
 
   /** A page from {@code from}, or from the oldest seq the stream holds when that is later. */

@@ -1,6 +1,7 @@
 package io.hubbub.bus;
 
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -102,6 +103,19 @@ class ContractsTest {
     refused(() -> StorageBus.DocList.fromJson(StorageBus.docList("rooms", 0).toJson()), "limit");
   }
 
+  /** The HTTP API answers a batch's acks written straight: the very bytes Vert.x encodes of their JSON. */
+  @Test
+  void acksWrittenStraightAreVertxsJsonOfThem() {
+    java.util.List<StorageBus.Ack> acks = new java.util.ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      acks.add(new StorageBus.Ack(i % 2 == 0 ? "app.orders" : "sensor.d-1", i * 1_000_003L, "id-\"\u00e9\u0001-" + i,
+        i % 3 == 0 ? null : "2026-12-07T08:00:00." + i + "Z", i % 7 == 0));
+    }
+    StorageBus.Appended appended = new StorageBus.Appended(acks);
+    assertThat(appended.toJsonBuffer().toString()).isEqualTo(Json.encodeToBuffer(appended.toJsonArray()).toString());
+    assertThat(appended.toJsonBuffer().getBytes()).isEqualTo(Json.encodeToBuffer(appended.toJsonArray()).getBytes());
+  }
+
   @Test
   void streamRequestsRoundTripAndAreChecked() {
     JsonObject checked = new JsonObject().put("type", "PLACED").put("data", new JsonObject().put("n", 1));
@@ -120,8 +134,17 @@ class ContractsTest {
     refused(() -> StorageBus.Append.fromJson(new JsonObject().put("events", mixed)), "events[4]: 'stream' is not a valid");
     refused(() -> StorageBus.Append.fromJson(new JsonObject().put("events", new JsonArray().add(event)
       .add(event.copy().put("stream", 7)))), "events[1]: 'stream' is not a valid");
-    StorageBus.Appended appended = new StorageBus.Appended(java.util.List.of(new JsonObject().put("seq", 1)));
+    StorageBus.Appended appended = new StorageBus.Appended(java.util.List.of(
+      new StorageBus.Ack("app.orders", 1, "id-1", "2026-12-07T08:00:00.000Z", false),
+      new StorageBus.Ack("app.orders", 1, "id-1", "2026-12-07T08:00:00.000Z", true)));
     assertThat(StorageBus.Appended.fromJson(appended.toJson())).isEqualTo(appended);
+    assertThat(appended.toJsonArray().getJsonObject(0).fieldNames()).containsExactly("stream", "seq", "id", "ts");
+    assertThat(appended.toJsonArray().getJsonObject(1).getBoolean("duplicate")).isTrue();
+    // a reply that is not what storage writes is storage's fault: 500, not the caller's 400
+    assertThatThrownBy(() -> StorageBus.Appended.fromJson(new JsonObject()))
+      .satisfies(e -> assertThat(Failures.code(e)).isEqualTo(Failures.INTERNAL)).hasMessageContaining("without its results");
+    assertThatThrownBy(() -> StorageBus.Appended.fromJson(new JsonObject().put("results", new JsonArray().add(new JsonObject()))))
+      .satisfies(e -> assertThat(Failures.code(e)).isEqualTo(Failures.INTERNAL)).hasMessageContaining("without its seq");
 
     assertThat(StorageBus.Read.fromJson(new JsonObject().put("stream", "app.orders").put("from", 0)))
       .as("from 0 reads from the first, 100 at a time by default").isEqualTo(new StorageBus.Read("app.orders", 1, 100));

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A body handed over reaches a handler on this node as the very object sent, where a JSON body arrives copied; between
@@ -58,13 +59,24 @@ class HandOverTest {
     assertThat(received.get()).as("a JSON body is copied on its way").isEqualTo(body).isNotSameAs(body);
   }
 
+  /** A typed body: storage's acks are one. */
+  record Acks(JsonObject json) implements HandOver.Typed {
+    @Override
+    public JsonObject toJson() {
+      return json;
+    }
+  }
+
   @Test
-  void aReplyHandedOverReachesItsCallerAsTheVeryObject() throws Exception {
-    JsonObject acks = batch();
-    Contract<JsonObject, JsonObject> contract = Contract.handedOver("storage.test.acks", q -> q, q -> q, r -> r, r -> r);
+  void aTypedReplyHandedOverReachesItsCallerAsTheVeryObject() throws Exception {
+    Acks acks = new Acks(batch());
+    Contract<JsonObject, Acks> contract = Contract.handedOver("storage.test.acks", q -> q, q -> q, Acks.class, Acks::new);
     contract.serve(vertx.eventBus(), request -> Future.succeededFuture(acks));
     assertThat(contract.request(vertx.eventBus(), new JsonObject(), 10_000).await(10, TimeUnit.SECONDS)).isSameAs(acks);
-    assertThat(Bus.json(contract.writeReply().apply(acks))).as("read with no bus between").isSameAs(acks);
+    assertThat(contract.readReply().apply(contract.writeReply().apply(acks))).as("read with no bus between (a fake)")
+      .isEqualTo(acks);
+    assertThat(Bus.json(acks)).as("read as JSON where JSON is asked for").isSameAs(acks.json());
+    assertThatThrownBy(() -> new HandOver("text")).isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
@@ -72,8 +84,11 @@ class HandOverTest {
     JsonObject body = batch();
     Buffer wire = Buffer.buffer("headers");
     HandOver.CODEC.encodeToWire(wire, new HandOver(body));
+    int typed = wire.length();
+    HandOver.CODEC.encodeToWire(wire, new HandOver(new Acks(body)));
     wire.appendString("next message");
     assertThat(HandOver.CODEC.decodeFromWire("headers".length(), wire)).isEqualTo(body);
+    assertThat(HandOver.CODEC.decodeFromWire(typed, wire)).as("a typed body travels as its JSON").isEqualTo(body);
     assertThat(HandOver.CODEC.name()).isEqualTo(HandOver.CODEC_NAME);
     assertThat(HandOver.CODEC.systemCodecID()).isEqualTo((byte) -1);
   }

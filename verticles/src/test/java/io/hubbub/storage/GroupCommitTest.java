@@ -1,6 +1,7 @@
 package io.hubbub.storage;
 
 import io.hubbub.bus.Failures;
+import io.hubbub.bus.StorageBus;
 import io.hubbub.storage.FakeEventLog.Call;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
@@ -39,6 +40,11 @@ class GroupCommitTest {
     return new JsonArray(List.of((Object[]) events));
   }
 
+  /** A batch submitted; its acks as JSON, as a publisher reads them. */
+  private static Future<JsonArray> submit(GroupCommit commits, JsonArray events) {
+    return commits.submit(events).map(acks -> new StorageBus.Appended(acks).toJsonArray());
+  }
+
   private static long seq(Future<JsonArray> acks, int i) {
     assertTrue(acks.succeeded(), () -> "failed: " + acks.cause());
     return acks.result().getJsonObject(i).getLong("seq");
@@ -46,8 +52,8 @@ class GroupCommitTest {
 
   @Test
   void seqsFollowEachStreamGaplessInSubmitOrder() {
-    Future<JsonArray> first = commits.submit(of(event("a", null), event("b", null), event("a", null)));
-    Future<JsonArray> second = commits.submit(of(event("a", null)));
+    Future<JsonArray> first = submit(commits, of(event("a", null), event("b", null), event("a", null)));
+    Future<JsonArray> second = submit(commits, of(event("a", null)));
     assertEquals(List.of(1L, 1L, 2L), List.of(seq(first, 0), seq(first, 1), seq(first, 2)));
     assertEquals(3L, seq(second, 0));
     assertEquals(List.of(1L, 2L, 3L), store.events("a").stream().map(e -> e.getLong("seq")).toList());
@@ -57,10 +63,10 @@ class GroupCommitTest {
   @Test
   void whatArrivesDuringAWriteGoesOutAsTheNextSingleWrite() {
     store.holdNext(Call.INSERT);
-    Future<JsonArray> first = commits.submit(of(event("s", null)));
+    Future<JsonArray> first = submit(commits, of(event("s", null)));
     List<Future<JsonArray>> waiting = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
-      waiting.add(commits.submit(of(event("s", null), event("t", null))));
+      waiting.add(submit(commits, of(event("s", null), event("t", null))));
     }
     assertFalse(first.isComplete(), "not acknowledged before it is durable");
     assertTrue(announced.isEmpty(), "nothing announced before it is durable");
@@ -76,9 +82,9 @@ class GroupCommitTest {
   @Test
   void aBatchStopsAtMaxBatchEvents() {
     store.holdNext(Call.INSERT);
-    commits.submit(of(event("s", null)));
+    submit(commits, of(event("s", null)));
     for (int i = 0; i < 3; i++) {
-      commits.submit(of(event("s", null), event("s", null), event("s", null), event("s", null)));
+      submit(commits, of(event("s", null), event("s", null), event("s", null), event("s", null)));
     }
     store.release();
     assertEquals(List.of("insert 1", "insert 8", "insert 4"), store.calls.stream().filter(c -> c.startsWith("insert")).toList());
@@ -87,8 +93,8 @@ class GroupCommitTest {
 
   @Test
   void aRepeatedIdAnswersTheStoredEventAndWritesNothing() {
-    Future<JsonArray> original = commits.submit(of(event("s", "e-1")));
-    Future<JsonArray> again = commits.submit(of(event("s", "e-1"), event("s", "e-2"), event("s", "e-2")));
+    Future<JsonArray> original = submit(commits, of(event("s", "e-1")));
+    Future<JsonArray> again = submit(commits, of(event("s", "e-1"), event("s", "e-2"), event("s", "e-2")));
     assertEquals(1L, seq(again, 0));
     assertTrue(again.result().getJsonObject(0).getBoolean("duplicate"));
     assertEquals(original.result().getJsonObject(0).getString("ts"), again.result().getJsonObject(0).getString("ts"));
@@ -99,7 +105,7 @@ class GroupCommitTest {
       "the same ack, marked a duplicate");
     assertEquals(2, store.events("s").size());
 
-    Future<JsonArray> twice = commits.submit(of(event("s", "e-1"), event("s", "e-1"), event("s", "e-3")));
+    Future<JsonArray> twice = submit(commits, of(event("s", "e-1"), event("s", "e-1"), event("s", "e-3")));
     assertEquals(again.result().getJsonObject(0), twice.result().getJsonObject(0), "a stored id, found");
     assertEquals(again.result().getJsonObject(0), twice.result().getJsonObject(1), "and found again in the same request");
     assertEquals(3L, seq(twice, 2));
@@ -109,22 +115,22 @@ class GroupCommitTest {
   void aRetryFindsAnEventAnotherOwnerStoredAndAnnouncesIt() {
     store.streams.computeIfAbsent("s", s -> new java.util.TreeMap<>())
       .put(1L, event("s", "e-1").put("seq", 1L).put("ts", "2026-01-01T00:00:00.000Z"));
-    Future<JsonArray> retry = commits.submit(of(event("s", "e-1")));
+    Future<JsonArray> retry = submit(commits, of(event("s", "e-1")));
     assertEquals(1L, seq(retry, 0));
     assertEquals(1, announced.size(), "its writer may have died before announcing it");
-    commits.submit(of(event("s", "e-2")));
-    commits.submit(of(event("s", "e-2")));
+    submit(commits, of(event("s", "e-2")));
+    submit(commits, of(event("s", "e-2")));
     assertEquals(2, announced.size(), "what this instance wrote and announced itself is not announced again");
   }
 
   @Test
   void expectedSeqIsCheckedPerRequestAgainstWhatComesBeforeIt() {
-    commits.submit(of(event("s", null), event("s", null)));
+    submit(commits, of(event("s", null), event("s", null)));
     store.holdNext(Call.INSERT);
-    commits.submit(of(event("x", null)));
-    Future<JsonArray> right = commits.submit(of(event("s", null).put("expectedSeq", 2L)));
-    Future<JsonArray> stale = commits.submit(of(event("t", null), event("s", null).put("expectedSeq", 2L)));
-    Future<JsonArray> next = commits.submit(of(event("s", null).put("expectedSeq", 3L)));
+    submit(commits, of(event("x", null)));
+    Future<JsonArray> right = submit(commits, of(event("s", null).put("expectedSeq", 2L)));
+    Future<JsonArray> stale = submit(commits, of(event("t", null), event("s", null).put("expectedSeq", 2L)));
+    Future<JsonArray> next = submit(commits, of(event("s", null).put("expectedSeq", 3L)));
     store.release();
     assertEquals(3L, seq(right, 0));
     assertEquals(Failures.CONFLICT, Failures.code(stale.cause()));
@@ -135,12 +141,12 @@ class GroupCommitTest {
 
   @Test
   void aFailedWriteFailsItsCallersAndTheNextWriteReadsSeqsAgain() {
-    commits.submit(of(event("s", null)));
+    submit(commits, of(event("s", null)));
     store.failNext(Call.INSERT);
-    Future<JsonArray> failed = commits.submit(of(event("s", "e-2")));
+    Future<JsonArray> failed = submit(commits, of(event("s", "e-2")));
     assertEquals(Failures.UNAVAILABLE, Failures.code(failed.cause()));
     store.calls.clear();
-    Future<JsonArray> retried = commits.submit(of(event("s", "e-2")));
+    Future<JsonArray> retried = submit(commits, of(event("s", "e-2")));
     assertEquals(2L, seq(retried, 0));
     assertTrue(store.calls.contains("lastSeq s"), "after a failure the stream's seq is read again, not trusted");
     assertEquals(List.of(1L, 2L), store.events("s").stream().map(e -> e.getLong("seq")).toList());
@@ -149,32 +155,32 @@ class GroupCommitTest {
   @Test
   void aFailedLookupFailsTheBatchAndTheNextGoesOn() {
     store.failNext(Call.LAST_SEQ);
-    Future<JsonArray> failed = commits.submit(of(event("s", null)));
+    Future<JsonArray> failed = submit(commits, of(event("s", null)));
     assertEquals(Failures.UNAVAILABLE, Failures.code(failed.cause()));
     store.failNext(Call.WITH_IDS);
-    assertEquals(Failures.UNAVAILABLE, Failures.code(commits.submit(of(event("s", "e").put("expectedSeq", 0L))).cause()));
-    assertEquals(1L, seq(commits.submit(of(event("s", "e"))), 0));
+    assertEquals(Failures.UNAVAILABLE, Failures.code(submit(commits, of(event("s", "e").put("expectedSeq", 0L))).cause()));
+    assertEquals(1L, seq(submit(commits, of(event("s", "e"))), 0));
   }
 
   @Test
   void idsAreLeftToTheStoresUniqueIndexUntilOneIsTaken() {
-    commits.submit(of(event("s", "e-1"), event("t", "e-2")));
-    commits.submit(of(event("s", "e-3")));
+    submit(commits, of(event("s", "e-1"), event("t", "e-2")));
+    submit(commits, of(event("s", "e-3")));
     assertTrue(store.calls.stream().noneMatch(c -> c.startsWith("withIds")), store.calls.toString());
     store.calls.clear();
-    Future<JsonArray> again = commits.submit(of(event("s", "e-3")));
+    Future<JsonArray> again = submit(commits, of(event("s", "e-3")));
     assertEquals(2L, seq(again, 0));
     assertEquals(List.of("insert 1", "lastSeq s", "withIds s"), store.calls, "looked up once the index refused it");
   }
 
   @Test
   void aTakenIdPartWayKeepsWhatTheWriteStoredBeforeItAndAnswersThatAsNew() {
-    commits.submit(of(event("b", "e-1")));
+    submit(commits, of(event("b", "e-1")));
     store.holdNext(Call.INSERT);
-    commits.submit(of(event("z", null)));
-    Future<JsonArray> first = commits.submit(of(event("a", null), event("a", "a-2")));
-    Future<JsonArray> retry = commits.submit(of(event("b", "e-1")));
-    Future<JsonArray> last = commits.submit(of(event("c", "c-1")));
+    submit(commits, of(event("z", null)));
+    Future<JsonArray> first = submit(commits, of(event("a", null), event("a", "a-2")));
+    Future<JsonArray> retry = submit(commits, of(event("b", "e-1")));
+    Future<JsonArray> last = submit(commits, of(event("c", "c-1")));
     announced.clear();
     store.release(); // z's write ends; the next stores a's bucket, is refused at b's (e-1 is taken) and never reaches c's
     assertEquals(List.of(1L, 2L), List.of(seq(first, 0), seq(first, 1)));
@@ -186,63 +192,63 @@ class GroupCommitTest {
     assertEquals(1L, seq(last, 0));
     assertEquals(List.of("z 1", "a 1", "a 2", "c 1"), announced.stream().map(e -> e.getString("stream") + " " + e.getLong("seq")).toList(),
       "what the first attempt stored is announced once, e-1 not again");
-    assertEquals(3L, seq(commits.submit(of(event("a", null))), 0));
+    assertEquals(3L, seq(submit(commits, of(event("a", null))), 0));
     assertTrue(fenced.isEmpty());
   }
 
   @Test
   void aFailedLookupAfterATakenIdLeavesNoSeqCached() {
-    commits.submit(of(event("b", "e-1")));
+    submit(commits, of(event("b", "e-1")));
     store.holdNext(Call.INSERT);
-    commits.submit(of(event("z", null)));
-    Future<JsonArray> first = commits.submit(of(event("a", "a-1")));
-    Future<JsonArray> retry = commits.submit(of(event("b", "e-1")));
+    submit(commits, of(event("z", null)));
+    Future<JsonArray> first = submit(commits, of(event("a", "a-1")));
+    Future<JsonArray> retry = submit(commits, of(event("b", "e-1")));
     store.failNext(Call.WITH_IDS);
     store.release();
     assertEquals(Failures.UNAVAILABLE, Failures.code(first.cause()), "what was written is not known: retry with the same id");
     assertEquals(Failures.UNAVAILABLE, Failures.code(retry.cause()));
-    Future<JsonArray> again = commits.submit(of(event("a", "a-1")));
+    Future<JsonArray> again = submit(commits, of(event("a", "a-1")));
     assertEquals(1L, seq(again, 0), "the retry finds it stored");
     assertTrue(again.result().getJsonObject(0).getBoolean("duplicate"), "stored before its publisher heard so");
     assertTrue(announced.stream().anyMatch(e -> e.getString("stream").equals("a")), "and announced, which it was not");
-    assertEquals(2L, seq(commits.submit(of(event("a", null))), 0), "a's seq was read again, not taken from before the write");
+    assertEquals(2L, seq(submit(commits, of(event("a", null))), 0), "a's seq was read again, not taken from before the write");
     assertTrue(fenced.isEmpty(), "no other writer: nothing fenced");
   }
 
   @Test
   void aRetryCarryingExpectedSeqAnswersAsADuplicate() {
-    assertEquals(1L, seq(commits.submit(of(event("s", "e-1").put("expectedSeq", 0L))), 0));
-    Future<JsonArray> retry = commits.submit(of(event("s", "e-1").put("expectedSeq", 0L)));
+    assertEquals(1L, seq(submit(commits, of(event("s", "e-1").put("expectedSeq", 0L))), 0));
+    Future<JsonArray> retry = submit(commits, of(event("s", "e-1").put("expectedSeq", 0L)));
     assertEquals(1L, seq(retry, 0));
     assertTrue(retry.result().getJsonObject(0).getBoolean("duplicate"));
-    Future<JsonArray> stale = commits.submit(of(event("s", "e-2").put("expectedSeq", 0L)));
+    Future<JsonArray> stale = submit(commits, of(event("s", "e-2").put("expectedSeq", 0L)));
     assertEquals(Failures.CONFLICT, Failures.code(stale.cause()));
   }
 
   @Test
   void anExceptionWhileFormingAWriteFailsItsCallersAtOnce() {
     store.next(Call.LAST_SEQ, work -> Future.succeededFuture(null)); // a store answer the write cannot use
-    Future<JsonArray> broken = commits.submit(of(event("s", null)));
+    Future<JsonArray> broken = submit(commits, of(event("s", null)));
     assertTrue(broken.failed(), "the caller is answered now, not after the bus timeout");
     assertEquals(Failures.UNAVAILABLE, Failures.code(broken.cause()));
-    assertEquals(1L, seq(commits.submit(of(event("s", null))), 0), "and the next batch is written");
+    assertEquals(1L, seq(submit(commits, of(event("s", null))), 0), "and the next batch is written");
   }
 
   @Test
   void aCollisionFencesTheStreamsAndAsksForARetry() {
-    commits.submit(of(event("s", null)));
+    submit(commits, of(event("s", null)));
     store.streams.get("s").put(2L, event("s", "other").put("seq", 2L)); // another writer took seq 2
-    Future<JsonArray> collided = commits.submit(of(event("s", "mine")));
+    Future<JsonArray> collided = submit(commits, of(event("s", "mine")));
     assertEquals(Failures.UNAVAILABLE, Failures.code(collided.cause()));
     assertEquals(Set.of("s"), fenced);
-    assertEquals(3L, seq(commits.submit(of(event("s", "mine"))), 0));
+    assertEquals(3L, seq(submit(commits, of(event("s", "mine"))), 0));
   }
 
   @Test
   void aCollisionFencesOnlyTheStreamsAnotherWriterTook() {
-    commits.submit(of(event("s", null), event("t", null)));
+    submit(commits, of(event("s", null), event("t", null)));
     store.streams.get("t").put(2L, event("t", "other").put("seq", 2L));
-    Future<JsonArray> collided = commits.submit(of(event("s", "mine"), event("t", "mine too")));
+    Future<JsonArray> collided = submit(commits, of(event("s", "mine"), event("t", "mine too")));
     assertEquals(Failures.UNAVAILABLE, Failures.code(collided.cause()));
     assertEquals(Set.of("t"), fenced, "s was written by this write alone");
   }
@@ -250,7 +256,7 @@ class GroupCommitTest {
   @Test
   void aStreamThisInstanceNoLongerOwnsIsRefusedWithoutAStoreCall() {
     lost.add("gone");
-    Future<JsonArray> refused = commits.submit(of(event("ok", null), event("gone", null)));
+    Future<JsonArray> refused = submit(commits, of(event("ok", null), event("gone", null)));
     assertEquals(Failures.UNAVAILABLE, Failures.code(refused.cause()));
     assertTrue(store.calls.isEmpty());
     assertTrue(commits.whenIdle().succeeded());
@@ -263,15 +269,15 @@ class GroupCommitTest {
   @Test
   void largeWritesOfOtherStreamsGoOutWhileOneIsInFlightUpToTheLimit() {
     store.holdNext(Call.INSERT).holdNext(Call.INSERT).holdNext(Call.INSERT);
-    Future<JsonArray> a = twoAtOnce.submit(of(event("a", null)));
-    Future<JsonArray> b = twoAtOnce.submit(of(event("b", null), event("b", null)));
-    Future<JsonArray> c = twoAtOnce.submit(of(event("c", null), event("c", null)));
+    Future<JsonArray> a = submit(twoAtOnce, of(event("a", null)));
+    Future<JsonArray> b = submit(twoAtOnce, of(event("b", null), event("b", null)));
+    Future<JsonArray> c = submit(twoAtOnce, of(event("c", null), event("c", null)));
     assertEquals(List.of("insert 1", "insert 2"), inserts(), "c waits: two writes are in flight");
     store.release(1); // b's write ends first
     assertEquals(2L, seq(b, 1));
     assertFalse(a.isComplete(), "a is not acknowledged before its own write is durable");
     assertEquals(List.of("insert 1", "insert 2", "insert 2"), inserts(), "c goes out as soon as b's write is done");
-    Future<JsonArray> d = twoAtOnce.submit(of(event("d", null)));
+    Future<JsonArray> d = submit(twoAtOnce, of(event("d", null)));
     assertEquals(3, inserts().size(), "d, under a quarter of maxBatchEvents, waits for the writes in flight");
     store.release(1);
     assertEquals(2L, seq(c, 1));
@@ -287,9 +293,9 @@ class GroupCommitTest {
   @Test
   void aStreamsWritesGoOutOneAtATimeAndNothingOvertakesTheOneWaiting() {
     store.holdNext(Call.INSERT);
-    Future<JsonArray> first = twoAtOnce.submit(of(event("s", null)));
-    Future<JsonArray> second = twoAtOnce.submit(of(event("s", null)));
-    Future<JsonArray> other = twoAtOnce.submit(of(event("t", null)));
+    Future<JsonArray> first = submit(twoAtOnce, of(event("s", null)));
+    Future<JsonArray> second = submit(twoAtOnce, of(event("s", null)));
+    Future<JsonArray> other = submit(twoAtOnce, of(event("t", null)));
     assertEquals(List.of("insert 1"), inserts(), "s is in flight; t waits behind the request for s, in order");
     Future<Void> written = twoAtOnce.whenWritten();
     assertFalse(written.isComplete());
@@ -304,10 +310,10 @@ class GroupCommitTest {
 
   @Test
   void aFailedWriteInFlightLeavesTheOtherAndItsStreamsReadAgain() {
-    twoAtOnce.submit(of(event("a", null), event("b", null)));
+    submit(twoAtOnce, of(event("a", null), event("b", null)));
     store.holdNext(Call.INSERT).failNext(Call.INSERT);
-    Future<JsonArray> a = twoAtOnce.submit(of(event("a", null)));
-    Future<JsonArray> b = twoAtOnce.submit(of(event("b", null), event("b", null)));
+    Future<JsonArray> a = submit(twoAtOnce, of(event("a", null)));
+    Future<JsonArray> b = submit(twoAtOnce, of(event("b", null), event("b", null)));
     assertEquals(Failures.UNAVAILABLE, Failures.code(b.cause()), "b's write failed at once");
     assertFalse(a.isComplete());
     Future<Void> idle = twoAtOnce.whenIdle();
@@ -316,7 +322,7 @@ class GroupCommitTest {
     assertEquals(2L, seq(a, 0));
     assertTrue(idle.succeeded());
     store.calls.clear();
-    assertEquals(2L, seq(twoAtOnce.submit(of(event("b", null))), 0), "b's seq read again from the store: no gap");
+    assertEquals(2L, seq(submit(twoAtOnce, of(event("b", null))), 0), "b's seq read again from the store: no gap");
     assertEquals("lastSeq b", store.calls.get(0));
   }
 }
