@@ -48,9 +48,9 @@ import java.util.function.BiConsumer;
  * a string per name and value) was the largest share of a catch-up read's CPU once the store answered stored bytes;
  * {@link EventPage} writes each event's JSON straight from the bytes.
  *
- * <p>Inserts: each bucket is encoded here, once, into a heap buffer, written straight from the events with each
- * event's data encoded by the codec vertx-mongo-client uses (so the stored bytes are the same as through that
- * client), and the driver copies those bytes into its message whole. Through
+ * <p>Inserts: each bucket is encoded here, once, into a heap buffer, written straight from the events, each event's
+ * data as the codec vertx-mongo-client uses writes it (so the stored bytes are the same as through that client), and
+ * the driver copies those bytes into its message whole. Through
  * vertx-mongo-client the driver encoded the {@code JsonObject} itself into its pooled direct buffers, a reference
  * count check per byte of every string: the largest single cost of an append of 1,000 events.
  *
@@ -197,7 +197,7 @@ final class RawBuckets {
 
   /**
    * The document {@link EventStore#bucket} makes of a stream's events, written straight as its BSON: byte for byte
-   * what vertx-mongo-client's codec writes of that document (each event's {@code data} is written by that codec), but
+   * what vertx-mongo-client's codec writes of that document (each event's {@code data} too, {@link #writeValue}), but
    * without a JSON object per event and a map entry per field made first, only for the codec to take them apart again.
    * {@code BucketBsonTest} holds the two to the same bytes.
    */
@@ -234,9 +234,9 @@ final class RawBuckets {
   /**
    * A value of an event's data, as the codec writes it: strings, numbers, booleans, nulls, and documents and arrays of
    * them, straight, and anything else (a document with a field named {@code $…}, which the codec may read as a BSON
-   * type such as {@code {$date: …}}, an instant, bytes) by the codec itself. Written through the codec, every value
-   * went through its type dispatch and every document made a set of the names written: ~4% of the server's CPU in
-   * appends of 1,000 events, for data of one string.
+   * type such as {@code {$date: …}}, an instant, bytes) by the codec itself. Through the codec every value went
+   * through its type dispatch and every document made a set of the names it wrote; written so, the data costs about a
+   * tenth less an event (it is ~4% of the server's CPU in appends of 1,000 events, most of it the BSON writer's work).
    */
   private static void writeValue(BsonWriter writer, Object value) {
     if (value == null) {
