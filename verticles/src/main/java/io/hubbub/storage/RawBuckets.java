@@ -16,7 +16,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.WriteOption;
 import io.vertx.ext.mongo.impl.codec.json.JsonObjectCodec;
@@ -36,7 +35,6 @@ import org.reactivestreams.Subscription;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
@@ -48,9 +46,9 @@ import java.util.function.BiConsumer;
  * a string per name and value) was the largest share of a catch-up read's CPU once the store answered stored bytes;
  * {@link EventPage} writes each event's JSON straight from the bytes.
  *
- * <p>Inserts: each bucket is encoded here, once, into a heap buffer, written straight from the events, each event's
- * data as the codec vertx-mongo-client uses writes it (so the stored bytes are the same as through that client), and
- * the driver copies those bytes into its message whole. Through
+ * <p>Inserts: each bucket is encoded here, once, into a heap buffer, written straight from the events with each
+ * event's data encoded by the codec vertx-mongo-client uses (so the stored bytes are the same as through that
+ * client), and the driver copies those bytes into its message whole. Through
  * vertx-mongo-client the driver encoded the {@code JsonObject} itself into its pooled direct buffers, a reference
  * count check per byte of every string: the largest single cost of an append of 1,000 events.
  *
@@ -197,7 +195,7 @@ final class RawBuckets {
 
   /**
    * The document {@link EventStore#bucket} makes of a stream's events, written straight as its BSON: byte for byte
-   * what vertx-mongo-client's codec writes of that document (each event's {@code data} too, {@link #writeValue}), but
+   * what vertx-mongo-client's codec writes of that document (each event's {@code data} is written by that codec), but
    * without a JSON object per event and a map entry per field made first, only for the codec to take them apart again.
    * {@code BucketBsonTest} holds the two to the same bytes.
    */
@@ -221,69 +219,19 @@ final class RawBuckets {
       writeLong(writer, "seq", event.getLong("seq"));
       writeString(writer, "id", event.getString("id"));
       writeString(writer, "type", event.getString("type"));
+      JsonObject data = event.getJsonObject("data");
       writer.writeName("data");
-      writeValue(writer, event.getValue("data"));
+      if (data == null) {
+        writer.writeNull();
+      } else {
+        CODEC.encode(writer, data, COLLECTIBLE);
+      }
       writeString(writer, "by", event.getString("by"));
       writeString(writer, "ts", event.getString("ts"));
       writer.writeEndDocument();
     }
     writer.writeEndArray();
     writer.writeEndDocument();
-  }
-
-  /**
-   * A value of an event's data, as the codec writes it: strings, numbers, booleans, nulls, and documents and arrays of
-   * them, straight, and anything else (a document with a field named {@code $…}, which the codec may read as a BSON
-   * type such as {@code {$date: …}}, an instant, bytes) by the codec itself. Through the codec every value went
-   * through its type dispatch and every document made a set of the names it wrote; written so, the data costs about a
-   * tenth less an event (it is ~4% of the server's CPU in appends of 1,000 events, most of it the BSON writer's work).
-   */
-  private static void writeValue(BsonWriter writer, Object value) {
-    if (value == null) {
-      writer.writeNull();
-    } else if (value instanceof String text) {
-      writer.writeString(text);
-    } else if (value instanceof Integer number) {
-      writer.writeInt32(number);
-    } else if (value instanceof Long number) {
-      writer.writeInt64(number);
-    } else if (value instanceof Double number) {
-      writer.writeDouble(number);
-    } else if (value instanceof Boolean bool) {
-      writer.writeBoolean(bool);
-    } else if (value instanceof JsonObject document && plain(document)) {
-      writer.writeStartDocument();
-      Object id = document.getValue("_id");
-      if (id != null || document.containsKey("_id")) { // first, as the codec writes a collectible document's _id
-        writer.writeName("_id");
-        writeValue(writer, id);
-      }
-      for (Map.Entry<String, Object> field : document) {
-        if (!field.getKey().equals("_id")) {
-          writer.writeName(field.getKey());
-          writeValue(writer, field.getValue());
-        }
-      }
-      writer.writeEndDocument();
-    } else if (value instanceof JsonArray array) {
-      writer.writeStartArray();
-      for (Object element : array) {
-        writeValue(writer, element);
-      }
-      writer.writeEndArray();
-    } else {
-      CODEC.writeValue(writer, null, value, COLLECTIBLE);
-    }
-  }
-
-  /** Whether the codec writes this object as a plain document: none of its fields is named {@code $…}. */
-  private static boolean plain(JsonObject document) {
-    for (String name : document.fieldNames()) {
-      if (name.startsWith("$")) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** A string field, or a null one where the value is null, as the codec writes a JSON object's null. */

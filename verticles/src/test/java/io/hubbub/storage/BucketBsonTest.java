@@ -82,7 +82,7 @@ class BucketBsonTest {
     }
   }
 
-  /** Data of every kind a JSON object holds, the kinds written straight and those left to the codec alike. */
+  /** Data of every kind a JSON object holds: plain values, the codec's own {$…} forms, instants, bytes, nested _ids. */
   @Test
   void dataOfEveryKindIsTheCodecsBytes() {
     List<JsonObject> values = List.of(
