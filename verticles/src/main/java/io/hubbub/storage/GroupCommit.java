@@ -347,9 +347,12 @@ final class GroupCommit {
         // a server-made id (a random UUID) comes once in a batch, so it is neither looked up among the batch's ids
         // nor kept for the events that follow (~1% of the server's CPU in appends of 1,000 events); it is stored
         // only when a collided attempt wrote it, and then {@code stored} holds it
-        JsonObject taken = request.given() ? known.getOrDefault(stream, Map.of()).get(id) : null;
-        if (taken == null && request.given()) {
-          taken = trialIds.getOrDefault(stream, Map.of()).get(id);
+        JsonObject taken = null;
+        if (request.given()) {
+          taken = known.getOrDefault(stream, Map.of()).get(id);
+          if (taken == null) {
+            taken = trialIds.getOrDefault(stream, Map.of()).get(id);
+          }
         }
         if (taken != null) {
           result.add(ack(taken, true));
