@@ -38,8 +38,11 @@ public final class Bus {
     return bus.request(address, body, options).map(Message::body);
   }
 
-  /** {@link #requestBody(EventBus, String, JsonObject, long)} for a body the caller gives up ({@link HandOver}). */
-  static Future<Object> handOver(EventBus bus, String address, JsonObject body, long timeoutMs) {
+  /**
+   * {@link #requestBody(EventBus, String, JsonObject, long)} for a body the caller gives up ({@link HandOver}): a JSON
+   * object or a typed body.
+   */
+  static Future<Object> handOver(EventBus bus, String address, Object body, long timeoutMs) {
     return bus.request(address, new HandOver(body), new DeliveryOptions().setSendTimeout(timeoutMs)).map(Message::body);
   }
 
@@ -98,13 +101,24 @@ public final class Bus {
 
   private static <T> MessageConsumer<Object> serve(MessageConsumer<Object> consumer,
                                                    BiFunction<JsonObject, MultiMap, Future<T>> handler) {
+    return serveBody(consumer, (body, headers) -> handler.apply(jsonBody(body), headers));
+  }
+
+  /** A request's body, which must be a JSON object: 400 for anything else. */
+  static JsonObject jsonBody(Object body) {
+    if (!(body instanceof JsonObject json)) {
+      throw Failures.badRequest("a JSON object body is required");
+    }
+    return json;
+  }
+
+  /** {@link #serve(MessageConsumer, BiFunction)} for a handler that reads the body as it came ({@link Contract#serve}). */
+  static <T> MessageConsumer<Object> serveBody(MessageConsumer<Object> consumer,
+                                               BiFunction<Object, MultiMap, Future<T>> handler) {
     return consumer.handler(message -> {
       Future<T> result;
       try {
-        if (!(message.body() instanceof JsonObject body)) {
-          throw Failures.badRequest("a JSON object body is required");
-        }
-        result = handler.apply(body, message.headers());
+        result = handler.apply(message.body(), message.headers());
       } catch (RuntimeException e) {
         result = Future.failedFuture(e);
       }

@@ -22,24 +22,36 @@ import java.util.function.Function;
  * @param <R> the reply
  */
 public record Contract<Q, R>(String address, Function<Q, JsonObject> writeRequest, Function<JsonObject, Q> readRequest,
-                             Function<R, Object> writeReply, Function<Object, R> readReply) {
+                             Function<R, Object> writeReply, Function<Object, R> readReply, Class<Q> typedRequest) {
+
+  /**
+   * @param typedRequest the request's class when it is a {@link HandOver.Typed} that a caller may hand over
+   *                     ({@link StorageRequests#handOver(Contract, Object)}): a server on the caller's node gets that
+   *                     very object; null when requests are always JSON
+   */
+  public Contract {
+    if (typedRequest != null && !HandOver.Typed.class.isAssignableFrom(typedRequest)) {
+      throw new IllegalArgumentException(typedRequest + " is not a typed body");
+    }
+  }
 
   /** A conversation whose reply is a JSON object on the bus. */
   public static <Q, R> Contract<Q, R> of(String address, Function<Q, JsonObject> writeRequest, Function<JsonObject, Q> readRequest,
                                          Function<R, JsonObject> writeReply, Function<JsonObject, R> readReply) {
-    return new Contract<>(address, writeRequest, readRequest, writeReply::apply, body -> readReply.apply(Bus.json(body)));
+    return new Contract<>(address, writeRequest, readRequest, writeReply::apply, body -> readReply.apply(Bus.json(body)), null);
   }
 
   /**
-   * A conversation whose reply its server builds for the one caller and keeps nothing of, an object of its own type:
-   * handed over to a caller on the same node as it is, neither copied nor made JSON ({@link HandOver}); to one on
-   * another node it travels as its JSON, read back with {@code readReply}.
+   * A conversation whose request and reply each side builds for the other alone and keeps nothing of, objects of
+   * their own types: handed over on the same node as they are, neither copied nor made JSON ({@link HandOver}); to
+   * another node they travel as their JSON, read back with {@code readRequest} and {@code readReply}. A request sent
+   * with {@link #request} goes as JSON all the same.
    */
-  public static <Q, R extends HandOver.Typed> Contract<Q, R> handedOver(
-      String address, Function<Q, JsonObject> writeRequest, Function<JsonObject, Q> readRequest, Class<R> reply,
+  public static <Q extends HandOver.Typed, R extends HandOver.Typed> Contract<Q, R> handedOver(
+      String address, Class<Q> request, Function<JsonObject, Q> readRequest, Class<R> reply,
       Function<JsonObject, R> readReply) {
-    return new Contract<>(address, writeRequest, readRequest, HandOver::new,
-      body -> reply.isInstance(body) ? reply.cast(body) : readReply.apply(Bus.json(body)));
+    return new Contract<>(address, HandOver.Typed::toJson, readRequest, HandOver::new,
+      body -> reply.isInstance(body) ? reply.cast(body) : readReply.apply(Bus.json(body)), request);
   }
 
   /**
@@ -49,7 +61,8 @@ public record Contract<Q, R>(String address, Function<Q, JsonObject> writeReques
   public static <Q, R> Contract<Q, R> encoded(String address, Function<Q, JsonObject> writeRequest,
                                               Function<JsonObject, Q> readRequest, Function<R, Buffer> writeReply,
                                               Function<Buffer, R> readReply) {
-    return new Contract<>(address, writeRequest, readRequest, writeReply::apply, body -> readReply.apply(Bus.encoded(body)));
+    return new Contract<>(address, writeRequest, readRequest, writeReply::apply, body -> readReply.apply(Bus.encoded(body)),
+      null);
   }
 
   /** A contract whose reply is JSON passed on as it is (the HTTP API's body, say). */
@@ -60,7 +73,7 @@ public record Contract<Q, R>(String address, Function<Q, JsonObject> writeReques
 
   /** The same conversation on another address: one partition's, one gateway's. */
   public Contract<Q, R> at(String other) {
-    return new Contract<>(other, writeRequest, readRequest, writeReply, readReply);
+    return new Contract<>(other, writeRequest, readRequest, writeReply, readReply, typedRequest);
   }
 
   /** Asks, with a send timeout: a missing or stuck server is a 503, never a hang. */
@@ -73,9 +86,25 @@ public record Contract<Q, R>(String address, Function<Q, JsonObject> writeReques
     return Bus.requestBody(bus, address, writeRequest.apply(request), options).map(readReply);
   }
 
-  /** Serves the address ({@link Bus#serve}): the handler gets the request read and checked, its result is the reply. */
+  /**
+   * Serves the address ({@link Bus#serve}): the handler gets the request read and checked (or a typed request handed
+   * over on this node, as it is), its result is the reply.
+   */
   public MessageConsumer<Object> serve(EventBus bus, Function<Q, Future<R>> handler) {
-    return Bus.serve(bus, address, body -> handler.apply(readRequest.apply(body)).map(writeReply));
+    return Bus.serveBody(bus.consumer(address), (body, headers) -> handler.apply(read(body)).map(writeReply));
+  }
+
+  /** A request as the bus delivered it: JSON read and checked, or a typed request as it was handed over. */
+  Q read(Object body) {
+    if (typedRequest != null && typedRequest.isInstance(body)) {
+      return typedRequest.cast(body);
+    }
+    return readRequest.apply(Bus.jsonBody(body));
+  }
+
+  /** What a hand-over of this request carries: the request itself when it is typed, else its JSON. */
+  Object handedOver(Q request) {
+    return typedRequest != null ? request : writeRequest.apply(request);
   }
 
   /**

@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
 /**
  * What an event may look like when a client publishes it (PROTOCOL.md, "Streams and events").
  * The gateway checks it to answer the client precisely; storage checks it again, since any verticle
- * may send to it. Nothing that passes can be read by MongoDB as an operator or a path.
+ * may send to it, unless the gateway on its own node checked it ({@link StorageBus.Checking}). Nothing that passes can
+ * be read by MongoDB as an operator or a path.
  */
 public final class EventRules {
 

@@ -74,7 +74,7 @@ public final class StorageClient implements StorageRequests {
   }
 
   @Override
-  public Future<Object> handOver(String address, JsonObject body) {
+  public Future<Object> handOver(String address, Object body) {
     return request(address, body, timeoutMs, true);
   }
 
@@ -82,7 +82,7 @@ public final class StorageClient implements StorageRequests {
     return request(address, body, timeoutMs, false);
   }
 
-  private Future<Object> request(String address, JsonObject body, long timeoutMs, boolean handOver) {
+  private Future<Object> request(String address, Object body, long timeoutMs, boolean handOver) {
     String routed = StorageBus.route(address, body, partitions);
     int partition = StorageBus.partitionOf(routed);
     if (!cluster.clustered() || partition < 0) {
@@ -112,9 +112,9 @@ public final class StorageClient implements StorageRequests {
     return answer.future();
   }
 
-  private Future<Object> send(String address, JsonObject body, long timeoutMs, boolean handOver) {
+  private Future<Object> send(String address, Object body, long timeoutMs, boolean handOver) {
     return handOver ? Bus.handOver(vertx.eventBus(), address, body, timeoutMs)
-      : Bus.requestBody(vertx.eventBus(), address, body, timeoutMs);
+      : Bus.requestBody(vertx.eventBus(), address, (JsonObject) body, timeoutMs);
   }
 
   private void checkMembers() {

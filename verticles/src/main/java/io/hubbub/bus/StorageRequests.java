@@ -21,12 +21,12 @@ public interface StorageRequests {
   Future<Object> request(String address, JsonObject body);
 
   /**
-   * {@link #request(String, JsonObject)} for a body built for this request alone, which neither the caller nor
-   * anything sharing its objects reads or changes again: a server on this node gets it as it is, not a copy
-   * ({@link HandOver}).
+   * {@link #request(String, JsonObject)} for a body built for this request alone, a JSON object or a typed request
+   * ({@link HandOver.Typed}), which neither the caller nor anything sharing its objects reads or changes again: a
+   * server on this node gets it as it is, not a copy ({@link HandOver}). Here, as its JSON.
    */
-  default Future<Object> handOver(String address, JsonObject body) {
-    return request(address, body);
+  default Future<Object> handOver(String address, Object body) {
+    return request(address, Bus.json(body));
   }
 
   /**
@@ -63,7 +63,7 @@ public interface StorageRequests {
    * ({@link #handOver(String, JsonObject)}).
    */
   default <Q, R> Future<R> handOver(Contract<Q, R> contract, Q request) {
-    return handOver(contract.address(), contract.writeRequest().apply(request)).map(contract.readReply());
+    return handOver(contract.address(), contract.handedOver(request)).map(contract.readReply());
   }
 
   /** A typed request: an append, a read, a document operation. */

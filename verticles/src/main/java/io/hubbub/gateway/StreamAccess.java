@@ -68,16 +68,16 @@ final class StreamAccess {
       String by = principal == null ? "anonymous" : principal.getString("name");
       boolean readings = Streams.namespace(stream).equals(SensorsBus.NAMESPACE);
       long now = System.currentTimeMillis();
-      JsonArray checked = new JsonArray();
+      StorageBus.Checking checking = new StorageBus.Checking(stream, by, maxDataBytes, events.size());
       for (int i = 0; i < events.size(); i++) {
         String where = events.size() == 1 ? "event" : "event [" + i + "]";
-        JsonObject event = EventRules.checkEvent(events.get(i), maxDataBytes, extraFields, where);
+        JsonObject event = checking.add(events.get(i), extraFields, where);
         if (readings && SensorsBus.READING.equals(event.getString("type"))) {
           Readings.checkEventData(event.getJsonObject("data"), where, now);
         }
-        checked.add(event.put("stream", stream).put("by", by)); // checkEvent's own copy: handed over, not copied again
       }
-      return storage.handOver(StorageBus.APPEND, StorageBus.Append.of(checked));
+      // checked copies, handed over: storage on this node neither copies nor checks them again
+      return storage.handOver(StorageBus.APPEND, checking.append());
     });
   }
 

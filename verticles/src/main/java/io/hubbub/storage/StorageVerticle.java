@@ -237,12 +237,22 @@ public final class StorageVerticle extends VerticleBase {
     if (list.size() > maxBatch) {
       throw Failures.badRequest("'events' must be an array of 1 to " + maxBatch + " events");
     }
-    JsonArray checked = new JsonArray();
-    for (int i = 0; i < list.size(); i++) {
-      JsonObject raw = list.get(i);
-      JsonObject event = EventRules.checkEvent(raw, maxDataBytes, APPEND_FIELDS, "events[" + i + "]");
-      String stream = inPartition(raw.getString("stream"), partition);
-      checked.add(event.put("stream", stream).put("by", raw.getString("by"))); // checkEvent's own copy
+    JsonArray checked = new JsonArray(new ArrayList<>(list.size()));
+    if (request.checkedWithin(maxDataBytes)) { // by the gateway on this node, handed over: its own copies
+      String stream = null;
+      for (JsonObject event : list) {
+        if (!event.getString("stream").equals(stream)) {
+          stream = inPartition(event.getString("stream"), partition);
+        }
+        checked.add(event);
+      }
+    } else {
+      for (int i = 0; i < list.size(); i++) {
+        JsonObject raw = list.get(i);
+        JsonObject event = EventRules.checkEvent(raw, maxDataBytes, APPEND_FIELDS, "events[" + i + "]");
+        String stream = inPartition(raw.getString("stream"), partition);
+        checked.add(event.put("stream", stream).put("by", raw.getString("by"))); // checkEvent's own copy
+      }
     }
     return commits.submit(checked).map(Appended::new);
   }

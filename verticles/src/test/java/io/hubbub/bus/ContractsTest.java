@@ -103,6 +103,41 @@ class ContractsTest {
     refused(() -> StorageBus.DocList.fromJson(StorageBus.docList("rooms", 0).toJson()), "limit");
   }
 
+  /**
+   * Only a {@link StorageBus.Checking} marks an append checked, and only after checking each event as
+   * {@link EventRules#checkEvent} does; nothing read from JSON is ever marked, so storage checks again whatever came
+   * over the wire, and what was checked under a larger data limit than its own.
+   */
+  @Test
+  void anAppendIsMarkedCheckedOnlyByCheckingItsEvents() {
+    StorageBus.Checking checking = new StorageBus.Checking("app.orders", "ada", 100, 2);
+    JsonObject raw = new JsonObject().put("type", "PLACED").put("data", new JsonObject().put("n", 1)).put("id", "o-1")
+      .put("stream", "ignored").put("junk", 1);
+    refused(() -> checking.add(raw, java.util.Set.of("stream"), "event [0]"), "event [0]: unknown field 'junk'");
+    raw.remove("junk");
+    JsonObject clean = checking.add(raw, java.util.Set.of("stream"), "event [0]");
+    assertThat(clean).isEqualTo(new JsonObject().put("type", "PLACED").put("data", new JsonObject().put("n", 1))
+      .put("id", "o-1").put("stream", "app.orders").put("by", "ada"));
+    assertThat(raw.getString("stream")).as("the client's event is left as it was").isEqualTo("ignored");
+    assertThatThrownBy(() -> checking.add(new JsonObject().put("type", "PLACED").put("data",
+      new JsonObject().put("text", "x".repeat(200))), java.util.Set.of(), "event [1]"))
+      .satisfies(e -> assertThat(Failures.code(e)).isEqualTo(Failures.TOO_LARGE));
+    refused(() -> new StorageBus.Checking("Bad name", "ada", 100, 1), "is not a stream name");
+    refused(() -> new StorageBus.Checking("app.orders", "", 100, 1), "'by' must name");
+
+    StorageBus.Append append = checking.append();
+    assertThat(append.events()).containsExactly(clean);
+    assertThat(append.checkedWithin(100)).isTrue();
+    assertThat(append.checkedWithin(65_536)).isTrue();
+    assertThat(append.checkedWithin(99)).as("checked under a larger limit than the server's").isFalse();
+    StorageBus.Append read = StorageBus.Append.fromJson(StorageBus.APPEND.writeRequest().apply(append));
+    assertThat(read.events()).isEqualTo(append.events());
+    assertThat(read.checkedWithin(Integer.MAX_VALUE)).as("read from JSON: never checked").isFalse();
+    assertThat(StorageBus.Append.of(clean).checkedWithin(Integer.MAX_VALUE)).isFalse();
+    assertThat(StorageBus.route(StorageBus.APPEND.address(), append, 16))
+      .as("routed as its JSON is").isEqualTo(StorageBus.route(StorageBus.APPEND.address(), append.toJson(), 16));
+  }
+
   /** The HTTP API answers a batch's acks written straight: the very bytes Vert.x encodes of their JSON. */
   @Test
   void acksWrittenStraightAreVertxsJsonOfThem() {

@@ -67,16 +67,51 @@ class HandOverTest {
     }
   }
 
+  /** A typed request: storage's appends are one. */
+  record Batch(JsonObject json) implements HandOver.Typed {
+    @Override
+    public JsonObject toJson() {
+      return json;
+    }
+  }
+
   @Test
   void aTypedReplyHandedOverReachesItsCallerAsTheVeryObject() throws Exception {
     Acks acks = new Acks(batch());
-    Contract<JsonObject, Acks> contract = Contract.handedOver("storage.test.acks", q -> q, q -> q, Acks.class, Acks::new);
+    Contract<Batch, Acks> contract = Contract.handedOver("storage.test.acks", Batch.class, Batch::new, Acks.class, Acks::new);
     contract.serve(vertx.eventBus(), request -> Future.succeededFuture(acks));
-    assertThat(contract.request(vertx.eventBus(), new JsonObject(), 10_000).await(10, TimeUnit.SECONDS)).isSameAs(acks);
+    assertThat(contract.request(vertx.eventBus(), new Batch(new JsonObject()), 10_000).await(10, TimeUnit.SECONDS)).isSameAs(acks);
     assertThat(contract.readReply().apply(contract.writeReply().apply(acks))).as("read with no bus between (a fake)")
       .isEqualTo(acks);
     assertThat(Bus.json(acks)).as("read as JSON where JSON is asked for").isSameAs(acks.json());
     assertThatThrownBy(() -> new HandOver("text")).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void aTypedRequestHandedOverReachesItsServerAsTheVeryObjectAndAsJsonOtherwise() throws Exception {
+    Contract<Batch, Acks> contract = Contract.handedOver("storage.test.batch", Batch.class, Batch::new, Acks.class, Acks::new);
+    contract.serve(vertx.eventBus(), request -> {
+      received.set(request);
+      return Future.succeededFuture(new Acks(new JsonObject().put("ok", true)));
+    });
+    Batch batch = new Batch(batch());
+    StorageRequests requests = new StorageClient(vertx, 1, 10_000);
+    assertThat(requests.handOver(contract, batch).await(10, TimeUnit.SECONDS).json()).isEqualTo(new JsonObject().put("ok", true));
+    assertThat(received.get()).as("handed over: the very request").isSameAs(batch);
+
+    requests.request(contract, batch).await(10, TimeUnit.SECONDS);
+    assertThat(received.get()).as("requested: sent as JSON, read back").isEqualTo(batch).isNotSameAs(batch);
+    StorageRequests fake = (address, body) -> Future.succeededFuture(new JsonObject().put("at", address).put("got", body));
+    assertThat(fake.handOver(contract, batch).await(10, TimeUnit.SECONDS).json().getJsonObject("got"))
+      .as("a fake reads a typed request handed over as its JSON").isEqualTo(batch.json());
+
+    // any other object handed over to it is refused, as a body that is not JSON always was
+    Object refused = Bus.handOver(vertx.eventBus(), "storage.test.batch", new Acks(new JsonObject()), 10_000)
+      .transform(r -> Future.succeededFuture(r.failed() ? Failures.code(r.cause()) + " " + r.cause().getMessage() : "served"))
+      .await(10, TimeUnit.SECONDS);
+    assertThat(refused).isEqualTo("400 a JSON object body is required");
+    assertThatThrownBy(() -> new Contract<>("x", (JsonObject q) -> q, q -> q, r -> r, r -> r, JsonObject.class))
+      .as("a typed request is a typed body").isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test

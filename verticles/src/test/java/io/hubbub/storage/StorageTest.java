@@ -3,6 +3,7 @@ package io.hubbub.storage;
 import io.hubbub.bus.Bus;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
+import io.hubbub.bus.StorageClient;
 import io.hubbub.bus.Streams;
 import io.hubbub.support.TestConf;
 import io.hubbub.support.TestNode;
@@ -296,6 +297,37 @@ class StorageTest {
         assertEquals("ex:1", stored.getString("id"));
         assertTrue(stored.getString("ts").matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"), stored.getString("ts"));
         assertEquals(Set.of("stream", "seq", "id", "type", "data", "by", "ts"), stored.fieldNames());
+        ctx.completeNow();
+      })));
+  }
+
+  /**
+   * An append the gateway checked on this node reaches storage as it is and is stored so; one checked under a larger
+   * data limit than storage's own is checked again, and refused as any client's would be.
+   */
+  @Test
+  void anAppendCheckedOnThisNodeIsStoredAsItIsAndOneCheckedMoreLooselyIsCheckedAgain(Vertx vertx, VertxTestContext ctx) {
+    int limit = TestConf.defaults().getJsonObject("limits").getInteger("maxDataBytes");
+    StorageClient client = new StorageClient(vertx, StorageBus.DEFAULT_PARTITIONS, 10_000);
+    StorageBus.Checking within = new StorageBus.Checking("app.checked", "ada", limit, 2);
+    within.add(new JsonObject().put("type", "E").put("data", new JsonObject().put("n", 1)).put("id", "c-1"), Set.of(), "event [0]");
+    within.add(new JsonObject().put("type", "E").put("data", new JsonObject().put("n", 2)), Set.of(), "event [1]");
+    StorageBus.Checking loose = new StorageBus.Checking("app.checked", "ada", Integer.MAX_VALUE, 1);
+    loose.add(new JsonObject().put("type", "E").put("data", new JsonObject().put("text", "x".repeat(limit + 1))), Set.of(), "event");
+    client.handOver(StorageBus.APPEND, within.append())
+      .compose(acks -> client.handOver(StorageBus.APPEND, loose.append())
+        .transform(r -> Future.succeededFuture(r.failed() ? Failures.code(r.cause()) : 200))
+        .map(code -> new JsonObject().put("acks", acks.toJsonArray()).put("loose", code)))
+      .compose(done -> storage(vertx, StorageBus.READ.address(), new StorageBus.Read("app.checked", 1, 10).toJson())
+        .map(read -> done.put("read", read)))
+      .onComplete(ctx.succeeding(done -> ctx.verify(() -> {
+        assertEquals(List.of(1L, 2L), done.getJsonArray("acks").stream().map(a -> ((JsonObject) a).getLong("seq")).toList());
+        assertEquals(Failures.TOO_LARGE, done.getInteger("loose"), "checked again under storage's own limit");
+        JsonArray events = done.getJsonObject("read").getJsonArray("events");
+        assertEquals(2, events.size(), "the refused one stored nothing");
+        assertEquals("c-1", events.getJsonObject(0).getString("id"));
+        assertEquals(new JsonObject().put("n", 2), events.getJsonObject(1).getJsonObject("data"));
+        assertEquals("ada", events.getJsonObject(1).getString("by"));
         ctx.completeNow();
       })));
   }
