@@ -491,7 +491,7 @@ public final class DataTool {
       }
       List<JsonObject> batch = new ArrayList<>(pending);
       pending.clear();
-      await(events.insert(batch));
+      await(events.insert(batch, EventStore.EVERY_ID)); // whoever made an id, a retry of it is found
       return batch.size();
     }
   }

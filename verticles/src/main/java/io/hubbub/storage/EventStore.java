@@ -15,6 +15,7 @@ import org.bson.RawBsonDocument;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -22,15 +23,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Predicate;
 
 /**
  * Events are stored in buckets: each group commit writes the events it appends to a stream as one
  * document of the {@code buckets} collection, {@code {_id, stream, first, last, ts, sids, events}}, at most
  * {@value #MAX_BUCKET_EVENTS} events each ({@code ts}: the time of its newest event, for retention; buckets
  * written before it was added lack it). {@code _id} is {@code <stream>|<first seq, 19 digits>};
- * {@code events} holds {@code {seq, id, type, data, by, ts}} in seq order; {@code sids} holds
- * {@code <id>|<stream>} of each event, under a unique (multikey) index: the idempotency lookup, and a
- * fence against an id stored twice.
+ * {@code events} holds {@code {seq, id, type, data, by, ts}} in seq order; {@code sids} holds the bucket's own key
+ * ({@link #ownKey}) and {@code <id>|<stream>} of each event whose id its publisher gave, under a unique (multikey)
+ * index: the idempotency lookup, and a fence against an id stored twice. An id the server made ({@link MadeIds})
+ * is unique by construction and carries its event's seq, where it is looked up, so it is not indexed: a batch of 1,000
+ * events without ids puts 8 keys into the index, not 1,000 (the index's inserts were a tenth of the server's CPU in
+ * such appends, and a fifth of what it allocated). Buckets written before 2026-12-07 hold every id; both read alike.
  *
  * <p>A stream's buckets are contiguous: each starts right after the end of another (a writer knows
  * where a stream ends only from a bucket it wrote or found), so two writers that both think they may
@@ -103,8 +108,8 @@ final class EventStore implements EventLog {
   }
 
   /**
-   * The {@code sids} entry of an event: id first, so that the server-made ids of one group commit, which
-   * are time-ordered, sit side by side in the index whatever their streams (the embedded store rewrites
+   * The {@code sids} entry of an event whose id its publisher gave: id first, so that ids given in order (a
+   * device's, a client's counter) sit side by side in the index whatever their streams (the embedded store rewrites
    * every index page a commit touches).
    */
   static String idKey(String stream, String id) {
@@ -112,21 +117,43 @@ final class EventStore implements EventLog {
   }
 
   /**
-   * The bucket document of consecutive events of one stream ({@code {stream, seq, id, type, data, by, ts}}),
-   * in seq order. Appends write it straight as BSON ({@link RawBuckets#writeBucket}, the same bytes).
+   * The first {@code sids} entry of every bucket: {@code |} and its {@code _id}, which no {@link #idKey} can be (an id
+   * is never empty and never holds a {@code |}). It keeps a bucket's {@code sids} from being empty, which MongoDB's
+   * unique index would hold as one key shared by every such bucket.
    */
+  static String ownKey(String bucketId) {
+    return "|" + bucketId;
+  }
+
+  /** Every event's id given by its publisher: what buckets written before 2026-12-07 indexed, and imports still do. */
+  static final Predicate<JsonObject> EVERY_ID = event -> true;
+
+  /** {@link #bucket(String, List, Predicate)} with every id indexed. */
   static JsonObject bucket(String stream, List<JsonObject> events) {
+    return bucket(stream, events, EVERY_ID);
+  }
+
+  /**
+   * The bucket document of consecutive events of one stream ({@code {stream, seq, id, type, data, by, ts}}),
+   * in seq order; its {@code sids} are its own key and the keys of the events {@code idGiven} says their publisher
+   * gave an id ({@link EventLog#insert}). Appends write it straight as BSON ({@link RawBuckets#writeBucket}, the same
+   * bytes).
+   */
+  static JsonObject bucket(String stream, List<JsonObject> events, Predicate<JsonObject> idGiven) {
     JsonArray stored = new JsonArray();
-    JsonArray sids = new JsonArray();
+    long first = events.get(0).getLong("seq");
+    String id = key(stream, first);
+    JsonArray sids = new JsonArray().add(ownKey(id));
     for (JsonObject event : events) {
       stored.add(new JsonObject().put("seq", event.getLong("seq")).put("id", event.getString("id"))
         .put("type", event.getString("type")).put("data", event.getJsonObject("data"))
         .put("by", event.getString("by")).put("ts", event.getString("ts")));
-      sids.add(idKey(stream, event.getString("id")));
+      if (idGiven.test(event)) {
+        sids.add(idKey(stream, event.getString("id")));
+      }
     }
-    long first = events.get(0).getLong("seq");
     JsonObject newest = events.get(events.size() - 1);
-    return new JsonObject().put("_id", key(stream, first)).put("stream", stream)
+    return new JsonObject().put("_id", id).put("stream", stream)
       .put("first", first).put("last", newest.getLong("seq")).put("ts", newest.getString("ts"))
       .put("sids", sids).put("events", stored);
   }
@@ -205,7 +232,40 @@ final class EventStore implements EventLog {
     return calls.guard(mongo.findWithOptions(BUCKETS, byIds(keys), options));
   }
 
-  /** The stored events that carry one of these ids in their stream, whole: one query on the {@code sids} index. */
+  /**
+   * The stored events at these seqs of their streams, whole: one query on {@code _id}, for the buckets that may hold
+   * them (from a bucket's length before the lowest of a stream's seqs up to its highest).
+   */
+  @Override
+  public Future<List<JsonObject>> atSeqs(Map<String, ? extends Collection<Long>> seqsByStream) {
+    Set<String> keys = new HashSet<>();
+    seqsByStream.forEach((stream, seqs) -> {
+      if (!seqs.isEmpty()) {
+        keys.addAll(keysHolding(stream, Collections.min(seqs), Collections.max(seqs)));
+      }
+    });
+    if (keys.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    FindOptions options = new FindOptions().setFields(new JsonObject().put("_id", 0).put("stream", 1).put("events", 1));
+    return calls.guard(mongo.findWithOptions(BUCKETS, byIds(keys), options)).map(buckets -> {
+      List<JsonObject> found = new ArrayList<>();
+      for (JsonObject bucket : buckets) {
+        for (JsonObject event : events(bucket)) {
+          Collection<Long> seqs = seqsByStream.get(event.getString("stream"));
+          if (seqs != null && seqs.contains(event.getLong("seq"))) {
+            found.add(event);
+          }
+        }
+      }
+      return found;
+    });
+  }
+
+  /**
+   * The stored events that carry one of these ids in their stream, whole: one query on the {@code sids} index, which
+   * holds the ids their publishers gave (and, in buckets written before 2026-12-07, every id).
+   */
   @Override
   public Future<List<JsonObject>> withIds(Map<String, ? extends Collection<String>> idsByStream) {
     Set<String> keys = new HashSet<>();
@@ -228,10 +288,11 @@ final class EventStore implements EventLog {
 
   /**
    * Writes events (each {@code {stream, seq, ...}}, a stream's in seq order) as one ordered, journaled
-   * bulk write of buckets: done means on disk.
+   * bulk write of buckets: done means on disk. Only the ids {@code idGiven} says a publisher gave go into the
+   * {@code sids} index.
    */
   @Override
-  public Future<Void> insert(List<JsonObject> events) {
+  public Future<Void> insert(List<JsonObject> events, Predicate<JsonObject> idGiven) {
     // a stream's first event: list the stream first, so that retention finds all it has
     Set<String> created = new HashSet<>();
     events.forEach(e -> {
@@ -239,16 +300,17 @@ final class EventStore implements EventLog {
         created.add(e.getString("stream"));
       }
     });
-    return bounds.created(created).compose(v -> insertBuckets(events));
+    return bounds.created(created).compose(v -> insertBuckets(events, idGiven));
   }
 
-  private Future<Void> insertBuckets(List<JsonObject> events) {
+  private Future<Void> insertBuckets(List<JsonObject> events, Predicate<JsonObject> idGiven) {
     List<RawBuckets.Chunk> inserts = new ArrayList<>();
     Map<String, List<JsonObject>> byStream = new LinkedHashMap<>();
     events.forEach(e -> byStream.computeIfAbsent(e.getString("stream"), s -> new ArrayList<>()).add(e));
     byStream.forEach((stream, list) -> {
       for (int from = 0; from < list.size(); from += MAX_BUCKET_EVENTS) {
-        inserts.add(new RawBuckets.Chunk(stream, list.subList(from, Math.min(list.size(), from + MAX_BUCKET_EVENTS))));
+        inserts.add(new RawBuckets.Chunk(stream, list.subList(from, Math.min(list.size(), from + MAX_BUCKET_EVENTS)),
+          idGiven));
       }
     });
     return calls.guard(raw.insertBuckets(inserts, calls.writes()));

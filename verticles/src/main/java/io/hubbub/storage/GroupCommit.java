@@ -19,14 +19,14 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -38,9 +38,11 @@ import java.util.function.Supplier;
  * assigned here, when a batch is formed, from the last durable seq of each stream; a request is acknowledged only
  * after its batch is on disk, and {@code announce} (which publishes live) runs only then.
  *
- * <p>Ids are not looked up before a write: the store's unique index on them refuses one stored before, and only
- * then are the batch's ids looked up and the batch formed again ({@link #afterCollision}). A batch carrying an
- * {@code expectedSeq} looks its ids up first: a retried request answers as a duplicate whatever the stream's seq is.
+ * <p>Ids are not looked up before a write: the store's unique index on the ids publishers gave refuses one stored
+ * before, and only then are the batch's ids looked up and the batch formed again ({@link #afterCollision}). An id
+ * made here ({@link MadeIds}) is unique by construction and not indexed ({@link EventLog#insert}). A batch carrying an
+ * {@code expectedSeq} looks its ids up first: a retried request answers as a duplicate whatever the stream's seq is;
+ * so does one carrying an id that reads as made here, at the seq it carries (where it is stored, if it is).
  *
  * <p>Runs on one event loop (the storage verticle's): no locking. A failed write forgets the seqs
  * of its streams, which are read again from the store next time; the unique key of each event
@@ -56,14 +58,22 @@ final class GroupCommit {
   private record Pending(List<Request> requests, Promise<List<Ack>> promise) {
   }
 
-  /** An event to append, with its id: the publisher's ({@code given}), or one made here, the same for every attempt. */
-  private record Request(String stream, String id, boolean given, String type, JsonObject data, String by,
-                         Long expectedSeq) {
+  /**
+   * An event to append, with the id its publisher gave, or null: then one is made when it gets its seq
+   * ({@link MadeIds}), in each attempt anew unless that attempt stored it. {@code madeSeq}: the seq a given id carries
+   * when it reads as a made one, else -1.
+   */
+  private record Request(String stream, String id, String type, JsonObject data, String by, Long expectedSeq,
+                         long madeSeq) {
 
     static Request of(JsonObject event) {
       String id = event.getString("id");
-      return new Request(event.getString("stream"), id != null ? id : timeOrderedId(), id != null,
-        event.getString("type"), event.getJsonObject("data"), event.getString("by"), event.getLong("expectedSeq"));
+      return new Request(event.getString("stream"), id, event.getString("type"), event.getJsonObject("data"),
+        event.getString("by"), event.getLong("expectedSeq"), id == null ? -1 : MadeIds.seqOf(id));
+    }
+
+    boolean given() {
+      return id != null;
     }
   }
 
@@ -201,20 +211,36 @@ final class GroupCommit {
   /** Writes a batch; {@code streams} are its requests' streams, in the order they came. */
   private Future<Void> commit(List<Pending> batch, Set<String> streams) {
     return formed(streams, () -> {
-      if (batch.stream().anyMatch(p -> p.requests().stream().anyMatch(r -> r.expectedSeq() != null))) {
+      if (batch.stream().anyMatch(p -> p.requests().stream().anyMatch(r -> r.expectedSeq() != null || r.madeSeq() > 0))) {
         // whether an expectedSeq holds depends on which of the batch's ids are stored already (a retry answers as
-        // a duplicate, whatever the stream's seq now): look them up first
+        // a duplicate, whatever the stream's seq now), and an id reading as one made here is not in the index, but
+        // at the seq it carries: look them up first
         Map<String, Set<String>> ids = new HashMap<>();
-        batch.forEach(p -> p.requests().stream().filter(Request::given)
-          .forEach(r -> ids.computeIfAbsent(r.stream(), s -> new HashSet<>()).add(r.id())));
+        Map<String, Map<Long, String>> made = new HashMap<>();
+        batch.forEach(p -> p.requests().stream().filter(Request::given).forEach(r -> {
+          ids.computeIfAbsent(r.stream(), s -> new HashSet<>()).add(r.id());
+          if (r.madeSeq() > 0) {
+            made.computeIfAbsent(r.stream(), s -> new HashMap<>()).put(r.madeSeq(), r.id());
+          }
+        }));
         Future<Map<String, Long>> last = lastSeqs(streams, true);
         Future<Map<String, Map<String, JsonObject>>> stored = stored(ids);
-        return Future.all(last, stored).compose(v ->
-          formed(streams, () -> write(plan(batch, stored.result(), Map.of(), last.result()), streams)));
+        Future<List<JsonObject>> atMade = made.isEmpty() ? Future.succeededFuture(List.of()) : store.atSeqs(
+          made.entrySet().stream().collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().keySet())));
+        return Future.all(last, stored, atMade).compose(v -> formed(streams, () -> {
+          Map<String, Map<String, JsonObject>> found = stored.result();
+          for (JsonObject event : atMade.result()) { // stored there under the very id asked for
+            String id = made.getOrDefault(event.getString("stream"), Map.of()).get(event.getLong("seq"));
+            if (event.getString("id").equals(id)) {
+              found.computeIfAbsent(event.getString("stream"), s -> new HashMap<>()).put(id, event);
+            }
+          }
+          return write(plan(batch, found, null, last.result()), streams);
+        }));
       }
       return lastSeqs(streams, true).compose(last -> {
         Map<String, Long> before = new HashMap<>(last);
-        Plan attempt = plan(batch, Map.of(), Map.of(), last);
+        Plan attempt = plan(batch, Map.of(), null, last);
         return insert(attempt).recover(failure -> {
           if (!collided(failure)) {
             streams.forEach(seqs::forget);
@@ -237,13 +263,23 @@ final class GroupCommit {
    */
   private Future<Void> afterCollision(List<Pending> batch, Set<String> streams, Map<String, Long> before, Plan attempt) {
     Map<String, Map<String, Long>> assigned = attempt.assigned();
+    // the ids publishers gave are indexed: found whoever stored them (the attempt, or a write before it); the events
+    // the attempt wrote are found at the seqs it gave them, whoever made their ids (one the server made is not indexed)
     Map<String, Set<String>> ids = new HashMap<>();
-    assigned.forEach((stream, seqsById) -> ids.put(stream, seqsById.keySet()));
+    attempt.given().forEach(e -> ids.computeIfAbsent(e.getString("stream"), s -> new HashSet<>()).add(e.getString("id")));
+    Map<String, Set<Long>> seqs = new HashMap<>();
+    assigned.forEach((stream, seqsById) -> seqs.put(stream, new HashSet<>(seqsById.values())));
     Future<Map<String, Long>> read = lastSeqs(streams, false);
     Future<Map<String, Map<String, JsonObject>>> found = stored(ids);
-    return Future.all(read, found).compose(v -> formed(streams, () -> {
+    Future<List<JsonObject>> written = store.atSeqs(seqs);
+    return Future.all(read, found, written).compose(v -> formed(streams, () -> {
       Map<String, Long> last = read.result();
       Map<String, Map<String, JsonObject>> stored = found.result();
+      for (JsonObject event : written.result()) {
+        if (gave(assigned, event)) {
+          stored.computeIfAbsent(event.getString("stream"), s -> new HashMap<>()).put(event.getString("id"), event);
+        }
+      }
       Set<String> taken = new LinkedHashSet<>();
       for (String stream : streams) {
         long ours = stored.getOrDefault(stream, Map.of()).values().stream().filter(e -> gave(assigned, e)).count();
@@ -254,7 +290,7 @@ final class GroupCommit {
       if (!taken.isEmpty()) {
         return fenced(streams, taken);
       }
-      return write(plan(batch, stored, assigned, last), streams);
+      return write(plan(batch, stored, attempt, last), streams);
     }));
   }
 
@@ -325,28 +361,32 @@ final class GroupCommit {
    * stored) or came earlier in the batch (answered as that one); a request whose expectedSeq does not hold is refused
    * with 409 now, and none of its events is written.
    *
-   * @param stored   stored events by stream and id
-   * @param assigned the seqs a collided attempt gave, by stream and id: those of them stored were written by it, so
-   *                 they are answered as new and announced
+   * @param stored  stored events by stream and id
+   * @param attempt the collided attempt of this batch, or null: those of its events stored were written by it, so
+   *                they are answered as new and announced, under the ids it made for them
    */
-  private Plan plan(List<Pending> batch, Map<String, Map<String, JsonObject>> stored,
-                    Map<String, Map<String, Long>> assigned, Map<String, Long> last) {
+  private Plan plan(List<Pending> batch, Map<String, Map<String, JsonObject>> stored, Plan attempt,
+                    Map<String, Long> last) {
     String ts = TS.format(Instant.now());
+    Map<String, Map<String, Long>> assigned = attempt == null ? Map.of() : attempt.assigned();
+    IdentityHashMap<Request, String> madeBefore = attempt == null ? new IdentityHashMap<>() : attempt.made();
     Map<String, Map<String, JsonObject>> known = new HashMap<>(); // the events of the ids this batch took
-    Plan plan = new Plan(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
-      last);
+    Plan plan = new Plan(new ArrayList<>(), new ArrayList<>(), Collections.newSetFromMap(new IdentityHashMap<>()),
+      new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), last);
     for (Pending pending : batch) {
       Map<String, Long> trial = new HashMap<>(); // this request's seqs, over last: dropped if it conflicts
       Map<String, Map<String, JsonObject>> trialIds = new HashMap<>(); // its ids' events: a repeat answers as theirs
       List<JsonObject> events = new ArrayList<>();
+      List<JsonObject> given = new ArrayList<>(); // those of them whose id goes into the index
+      List<Request> writers = new ArrayList<>(); // the request of each of them
       List<Ack> result = new ArrayList<>();
       String conflict = null;
       for (Request request : pending.requests()) {
         String stream = request.stream();
-        String id = request.id();
-        // a server-made id (a random UUID) comes once in a batch, so it is neither looked up among the batch's ids
-        // nor kept for the events that follow (~1% of the server's CPU in appends of 1,000 events); it is stored
-        // only when a collided attempt wrote it, and then {@code stored} holds it
+        // an id made here comes once in a batch, so it is neither looked up among the batch's ids nor kept for the
+        // events that follow (~1% of the server's CPU in appends of 1,000 events); it is stored only when a
+        // collided attempt wrote it, and then {@code stored} holds it under the id that attempt made
+        String id = request.given() ? request.id() : madeBefore.get(request);
         JsonObject taken = null;
         if (request.given()) {
           taken = known.getOrDefault(stream, Map.of()).get(id);
@@ -358,7 +398,7 @@ final class GroupCommit {
           result.add(ack(taken, true));
           continue;
         }
-        JsonObject old = stored.getOrDefault(stream, Map.of()).get(id);
+        JsonObject old = id == null ? null : stored.getOrDefault(stream, Map.of()).get(id);
         if (old != null) {
           boolean ours = gave(assigned, old);
           result.add(ack(old, !ours));
@@ -377,6 +417,11 @@ final class GroupCommit {
           break;
         }
         long seq = current + 1;
+        boolean indexed = request.given();
+        if (!indexed) { // made for this seq, even where an attempt made one for another seq that it did not store
+          indexed = seq > MadeIds.MAX_SEQ;
+          id = indexed ? MadeIds.indexed() : MadeIds.of(seq);
+        }
         JsonObject event = new JsonObject()
           .put("stream", stream)
           .put("seq", seq)
@@ -389,7 +434,11 @@ final class GroupCommit {
         if (request.given()) {
           trialIds.computeIfAbsent(stream, s -> new HashMap<>()).put(id, event);
         }
+        if (indexed) {
+          given.add(event);
+        }
         events.add(event);
+        writers.add(request);
         result.add(new Ack(stream, seq, id, ts, false));
       }
       if (conflict != null) {
@@ -403,6 +452,8 @@ final class GroupCommit {
         return before;
       }));
       plan.written().addAll(events);
+      plan.writers().addAll(writers);
+      plan.given().addAll(given);
       plan.accepted().add(pending);
       plan.results().add(result);
     }
@@ -417,7 +468,7 @@ final class GroupCommit {
     }
     batchSizes.record(plan.written().size());
     long started = System.nanoTime();
-    return store.insert(plan.written())
+    return store.insert(plan.written(), plan.given()::contains)
       .onComplete(done -> writeTimes.record(System.nanoTime() - started, TimeUnit.NANOSECONDS))
       .onSuccess(v -> complete(plan));
   }
@@ -426,13 +477,27 @@ final class GroupCommit {
    * A write formed from a batch.
    *
    * @param written     the events to write, with their seqs
+   * @param given       those of them whose id goes into the store's index: their publishers' (the others' were made
+   *                    here, {@link MadeIds}), by identity
+   * @param writers     the request of each of {@code written}, in its order
    * @param ours        stored events a collided attempt of this batch wrote: new to their publishers, not announced yet
    * @param unannounced stored events found under the batch's ids that this instance did not announce (their writer may
    *                    have died between storing and announcing)
    * @param last        each stream's last seq once written
    */
-  private record Plan(List<JsonObject> written, List<JsonObject> ours, List<JsonObject> unannounced,
+  private record Plan(List<JsonObject> written, List<Request> writers, Set<JsonObject> given, List<JsonObject> ours, List<JsonObject> unannounced,
                       List<Pending> accepted, List<List<Ack>> results, Map<String, Long> last) {
+
+    /** The ids made here for the requests of {@code written} that came without one, by request (identity). */
+    IdentityHashMap<Request, String> made() {
+      IdentityHashMap<Request, String> made = new IdentityHashMap<>();
+      for (int i = 0; i < written.size(); i++) {
+        if (!writers.get(i).given()) {
+          made.put(writers.get(i), written.get(i).getString("id"));
+        }
+      }
+      return made;
+    }
 
     /**
      * The seqs given to {@code written}, by stream and id: made only after a collision, never for a write that
@@ -465,17 +530,6 @@ final class GroupCommit {
     announce(plan.unannounced());
     announce(plan.ours());
     announce(plan.written());
-  }
-
-  /**
-   * A server-made id: a version 7 UUID (RFC 9562), the Unix time in milliseconds then random bits, so the
-   * ids of one batch sort together in the store's id index.
-   */
-  static String timeOrderedId() {
-    ThreadLocalRandom random = ThreadLocalRandom.current();
-    long msb = (System.currentTimeMillis() << 16) | 0x7000L | (random.nextLong() & 0x0FFFL);
-    long lsb = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
-    return new UUID(msb, lsb).toString();
   }
 
   private void announce(List<JsonObject> events) {

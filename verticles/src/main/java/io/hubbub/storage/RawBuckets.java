@@ -37,6 +37,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 
 /**
  * The buckets collection as BSON bytes ({@link RawBsonDocument}), through the MongoDB driver's own reactive-streams
@@ -136,7 +137,7 @@ final class RawBuckets {
       events += chunk.events().size();
     }
     long expected = (long) events * bytesPerEvent;
-    List<RawBsonDocument> documents = encode(chunks, (writer, chunk) -> writeBucket(writer, chunk.stream(), chunk.events()),
+    List<RawBsonDocument> documents = encode(chunks, (writer, chunk) -> writeBucket(writer, chunk.stream(), chunk.events(), chunk.idGiven()),
       (int) Math.min(MAX_PRESIZE, expected + expected / 4 + 512));
     if (events > 0) {
       long bytes = 0;
@@ -162,8 +163,8 @@ final class RawBuckets {
     return all(into.bulkWrite(inserts, new BulkWriteOptions().ordered(true))).mapEmpty();
   }
 
-  /** Consecutive events of one stream, in seq order, that are one bucket. */
-  record Chunk(String stream, List<JsonObject> events) {
+  /** Consecutive events of one stream, in seq order, that are one bucket; the ids {@code idGiven} holds are indexed. */
+  record Chunk(String stream, List<JsonObject> events, Predicate<JsonObject> idGiven) {
   }
 
   /** Documents' BSON, byte for byte as vertx-mongo-client writes them ({@link #encode(List, BiConsumer, int)}). */
@@ -199,18 +200,22 @@ final class RawBuckets {
    * without a JSON object per event and a map entry per field made first, only for the codec to take them apart again.
    * {@code BucketBsonTest} holds the two to the same bytes.
    */
-  static void writeBucket(BsonWriter writer, String stream, List<JsonObject> events) {
+  static void writeBucket(BsonWriter writer, String stream, List<JsonObject> events, Predicate<JsonObject> idGiven) {
     long first = events.get(0).getLong("seq");
     JsonObject newest = events.get(events.size() - 1);
+    String id = EventStore.key(stream, first);
     writer.writeStartDocument();
-    writer.writeString("_id", EventStore.key(stream, first));
+    writer.writeString("_id", id);
     writer.writeString("stream", stream);
     writer.writeInt64("first", first);
     writeLong(writer, "last", newest.getLong("seq"));
     writeString(writer, "ts", newest.getString("ts"));
     writer.writeStartArray("sids");
+    writer.writeString(EventStore.ownKey(id));
     for (JsonObject event : events) {
-      writer.writeString(EventStore.idKey(stream, event.getString("id")));
+      if (idGiven.test(event)) {
+        writer.writeString(EventStore.idKey(stream, event.getString("id")));
+      }
     }
     writer.writeEndArray();
     writer.writeStartArray("events");

@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -50,8 +51,12 @@ class BucketBsonTest {
   }
 
   private static byte[] written(String stream, List<JsonObject> events) {
-    return bytes(RawBuckets.encode(List.of(events), (writer, bucket) -> RawBuckets.writeBucket(writer, stream, bucket),
-      16).get(0));
+    return written(stream, events, EventStore.EVERY_ID);
+  }
+
+  private static byte[] written(String stream, List<JsonObject> events, Predicate<JsonObject> idGiven) {
+    return bytes(RawBuckets.encode(List.of(events),
+      (writer, bucket) -> RawBuckets.writeBucket(writer, stream, bucket, idGiven), 16).get(0));
   }
 
   private static JsonObject event(long seq, String id, String type, Object data, String by, String ts) {
@@ -80,6 +85,14 @@ class BucketBsonTest {
       List<JsonObject> one = events.subList(i, i + 1);
       assertArrayEquals(byTheCodec(EventStore.bucket(stream, one)), written(stream, one), "event " + i + " alone");
     }
+    // only the ids publishers gave are indexed; a bucket of none holds its own key alone
+    Predicate<JsonObject> given = e -> e.getString("id").startsWith("id-");
+    assertArrayEquals(byTheCodec(EventStore.bucket(stream, events, given)), written(stream, events, given));
+    assertEquals(new JsonArray().add("|" + EventStore.key(stream, 7)).add("id-2|" + stream).add("id-3|" + stream)
+      .add("id-4|" + stream).add("id-5|" + stream), EventStore.bucket(stream, events, given).getJsonArray("sids"));
+    assertEquals(new JsonArray().add("|" + EventStore.key(stream, 7)),
+      EventStore.bucket(stream, events, e -> false).getJsonArray("sids"));
+    assertArrayEquals(byTheCodec(EventStore.bucket(stream, events, e -> false)), written(stream, events, e -> false));
   }
 
   /** Data of every kind a JSON object holds: plain values, the codec's own {$…} forms, instants, bytes, nested _ids. */

@@ -88,9 +88,22 @@ class BucketsTest {
       new FindOptions().setSort(new JsonObject().put("first", 1))).await(10, TimeUnit.SECONDS);
     List<String> shapes = buckets.stream().map(b -> b.getLong("first") + "-" + b.getLong("last")
       + ":" + b.getJsonArray("events").size() + "/" + b.getJsonArray("sids").size()).toList();
-    assertEquals(List.of("1-128:128/128", "129-256:128/128", "257-300:44/44", "301-301:1/1", "302-302:1/1", "303-303:1/1",
-      "304-304:1/1", "305-305:1/1", "306-433:128/128", "434-435:2/2"), shapes);
+    // sids: the bucket's own key, then each event's id (all given here)
+    assertEquals(List.of("1-128:128/129", "129-256:128/129", "257-300:44/45", "301-301:1/2", "302-302:1/2", "303-303:1/2",
+      "304-304:1/2", "305-305:1/2", "306-433:128/129", "434-435:2/3"), shapes);
     assertEquals("app.buckets|0000000000000000306", buckets.get(8).getString("_id"), "the stored key format");
+    assertEquals("|app.buckets|0000000000000000306", buckets.get(8).getJsonArray("sids").getString(0), "its own key");
+    // ids the server makes are not indexed: a bucket of such events holds its own key alone
+    JsonArray events = new JsonArray();
+    for (int i = 0; i < 130; i++) {
+      events.add(new JsonObject().put("stream", "app.made").put("type", "E").put("data", new JsonObject()).put("by", "t"));
+    }
+    StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.APPEND.address(), appendRequest(events),
+      10_000).await(10, TimeUnit.SECONDS);
+    List<JsonObject> made = node.db().findWithOptions(EventStore.BUCKETS, new JsonObject().put("stream", "app.made"),
+      new FindOptions().setSort(new JsonObject().put("first", 1))).await(10, TimeUnit.SECONDS);
+    assertEquals(List.of(List.of("|app.made|0000000000000000001"), List.of("|app.made|0000000000000000129")),
+      made.stream().map(b -> b.getJsonArray("sids").getList()).toList());
     // inserted as BSON encoded by storage itself: read back through vertx-mongo-client as the document it was made from
     JsonObject stored = buckets.get(9);
     List<JsonObject> itsEvents = stored.getJsonArray("events").stream().map(e -> (JsonObject) e).toList();

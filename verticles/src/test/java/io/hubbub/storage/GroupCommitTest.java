@@ -113,8 +113,7 @@ class GroupCommitTest {
 
   @Test
   void aRetryFindsAnEventAnotherOwnerStoredAndAnnouncesIt() {
-    store.streams.computeIfAbsent("s", s -> new java.util.TreeMap<>())
-      .put(1L, event("s", "e-1").put("seq", 1L).put("ts", "2026-01-01T00:00:00.000Z"));
+    store.storedElsewhere(event("s", "e-1").put("seq", 1L).put("ts", "2026-01-01T00:00:00.000Z"));
     Future<JsonArray> retry = submit(commits, of(event("s", "e-1")));
     assertEquals(1L, seq(retry, 0));
     assertEquals(1, announced.size(), "its writer may have died before announcing it");
@@ -170,7 +169,80 @@ class GroupCommitTest {
     store.calls.clear();
     Future<JsonArray> again = submit(commits, of(event("s", "e-3")));
     assertEquals(2L, seq(again, 0));
-    assertEquals(List.of("insert 1", "lastSeq s", "withIds s"), store.calls, "looked up once the index refused it");
+    assertEquals(List.of("insert 1", "lastSeq s", "withIds s", "atSeqs s"), store.calls, "looked up once the index refused it");
+  }
+
+  @Test
+  void onlyTheIdsPublishersGaveAreIndexedAndAServerMadeOneIsFoundByItsSeqAfterACollision() {
+    submit(commits, of(event("s", null), event("s", "g-1"), event("t", "taken")));
+    assertEquals(Set.of("s|g-1", "t|taken"), store.indexed, "a server-made id is unique by construction");
+    // a write that stores s's bucket and is refused at t's (its id taken): s's event, its id made here, is found at
+    // the seq the attempt gave it, answered as new and announced once; t's is answered as the one stored before
+    store.calls.clear();
+    announced.clear();
+    Future<JsonArray> mixed = submit(commits, of(event("s", null), event("t", "taken")));
+    assertEquals(3L, seq(mixed, 0));
+    assertFalse(mixed.result().getJsonObject(0).containsKey("duplicate"), "stored by this write: new to its publisher");
+    assertTrue(mixed.result().getJsonObject(1).getBoolean("duplicate"));
+    assertEquals(1L, seq(mixed, 1));
+    assertEquals(3, store.events("s").size(), "written once");
+    assertEquals(List.of("s 3"), announced.stream().map(e -> e.getString("stream") + " " + e.getLong("seq")).toList());
+    assertTrue(store.calls.contains("atSeqs s,t") || store.calls.contains("atSeqs t,s"), store.calls.toString());
+    assertTrue(fenced.isEmpty());
+  }
+
+  @Test
+  void anIdTheServerMadeGivenBackIsFoundAtTheSeqItCarriesThoughNotIndexed() {
+    Future<JsonArray> first = submit(commits, of(event("s", null), event("s", null)));
+    String made = first.result().getJsonObject(1).getString("id");
+    assertEquals(2L, MadeIds.seqOf(made), "it carries its seq");
+    assertEquals(made, store.events("s").get(1).getString("id"));
+    assertTrue(store.indexed.isEmpty());
+    announced.clear();
+
+    Future<JsonArray> again = submit(commits, of(event("s", made)));
+    assertEquals(2L, seq(again, 0), "the stream holds that id: nothing new");
+    assertTrue(again.result().getJsonObject(0).getBoolean("duplicate"));
+    assertEquals(2, store.events("s").size());
+    assertTrue(announced.isEmpty(), "announced by this instance before");
+
+    // an id reading as one made here that the stream does not hold at its seq is a publisher's own: stored, indexed
+    String other = MadeIds.of(1);
+    Future<JsonArray> own = submit(commits, of(event("s", other), event("s", other)));
+    assertEquals(3L, seq(own, 0));
+    assertTrue(own.result().getJsonObject(1).getBoolean("duplicate"), "and found again in the same request");
+    assertEquals(Set.of("s|" + other), store.indexed);
+    Future<JsonArray> retried = submit(commits, of(event("s", other)));
+    assertEquals(3L, seq(retried, 0));
+    assertTrue(retried.result().getJsonObject(0).getBoolean("duplicate"));
+    assertEquals(3, store.events("s").size());
+  }
+
+  @Test
+  void anIdMadeForAnEventACollidedWriteDidNotStoreIsMadeAgainForTheSeqItGets() {
+    submit(commits, of(event("t", "taken")));
+    // a's bucket is written, t's refused (its id is taken), u's never reached: u's event gets its seq again, and an
+    // id carrying it
+    Future<JsonArray> mixed = submit(commits, of(event("a", null), event("t", "taken"), event("u", null)));
+    assertTrue(mixed.succeeded(), () -> "failed: " + mixed.cause());
+    for (String stream : List.of("a", "u")) {
+      JsonObject stored = store.events(stream).get(0);
+      assertEquals(1L, MadeIds.seqOf(stored.getString("id")), stream);
+      assertEquals(1, store.events(stream).size(), stream);
+    }
+    assertEquals(store.events("a").get(0).getString("id"), mixed.result().getJsonObject(0).getString("id"));
+    assertEquals(store.events("u").get(0).getString("id"), mixed.result().getJsonObject(2).getString("id"));
+    assertTrue(mixed.result().getJsonObject(1).getBoolean("duplicate"));
+  }
+
+  @Test
+  void aFailedLookupOfTheSeqsACollidedWriteGaveFailsItsRequestsAsUnknown() {
+    store.storedElsewhere(event("t", "taken").put("seq", 1L));
+    store.failNext(Call.AT_SEQS);
+    Future<JsonArray> mixed = submit(commits, of(event("s", null), event("t", "taken")));
+    assertEquals(Failures.UNAVAILABLE, Failures.code(mixed.cause()), "what was written is not known: retry");
+    assertEquals(2L, seq(submit(commits, of(event("s", null))), 0), "s's seq read again: the attempt stored its first");
+    assertTrue(fenced.isEmpty());
   }
 
   @Test
@@ -237,7 +309,7 @@ class GroupCommitTest {
   @Test
   void aCollisionFencesTheStreamsAndAsksForARetry() {
     submit(commits, of(event("s", null)));
-    store.streams.get("s").put(2L, event("s", "other").put("seq", 2L)); // another writer took seq 2
+    store.storedElsewhere(event("s", "other").put("seq", 2L)); // another writer took seq 2
     Future<JsonArray> collided = submit(commits, of(event("s", "mine")));
     assertEquals(Failures.UNAVAILABLE, Failures.code(collided.cause()));
     assertEquals(Set.of("s"), fenced);
@@ -247,7 +319,7 @@ class GroupCommitTest {
   @Test
   void aCollisionFencesOnlyTheStreamsAnotherWriterTook() {
     submit(commits, of(event("s", null), event("t", null)));
-    store.streams.get("t").put(2L, event("t", "other").put("seq", 2L));
+    store.storedElsewhere(event("t", "other").put("seq", 2L));
     Future<JsonArray> collided = submit(commits, of(event("s", "mine"), event("t", "mine too")));
     assertEquals(Failures.UNAVAILABLE, Failures.code(collided.cause()));
     assertEquals(Set.of("t"), fenced, "s was written by this write alone");

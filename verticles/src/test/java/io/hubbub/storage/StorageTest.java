@@ -301,6 +301,28 @@ class StorageTest {
       })));
   }
 
+  /** An id the server made is not in the index of ids, yet publishing it again stores nothing new. */
+  @Test
+  void anIdTheServerMadeGivenBackAnswersTheOriginal(Vertx vertx, VertxTestContext ctx) {
+    append(vertx, event("app.made", "E"), event("app.made", "E"))
+      .compose(first -> {
+        String made = first.getJsonArray("results").getJsonObject(1).getString("id");
+        return append(vertx, event("app.made", "E").put("id", made)).map(again -> List.of(first, again));
+      })
+      .compose(acks -> node.db().find(EventStore.BUCKETS, new JsonObject().put("stream", "app.made"))
+        .map(buckets -> List.of(acks.get(0), acks.get(1), buckets.get(0))))
+      .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+        JsonObject original = all.get(0).getJsonArray("results").getJsonObject(1);
+        JsonObject again = all.get(1).getJsonArray("results").getJsonObject(0);
+        assertEquals(2L, again.getLong("seq"));
+        assertEquals(original.getString("id"), again.getString("id"));
+        assertEquals(true, again.getBoolean("duplicate"));
+        assertEquals(new JsonArray().add("|" + EventStore.key("app.made", 1)), all.get(2).getJsonArray("sids"),
+          "the ids the server made are not indexed");
+        ctx.completeNow();
+      })));
+  }
+
   /**
    * An append the gateway checked on this node reaches storage as it is and is stored so; one checked under a larger
    * data limit than storage's own is checked again, and refused as any client's would be.
