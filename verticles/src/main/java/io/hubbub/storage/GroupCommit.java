@@ -216,11 +216,12 @@ final class GroupCommit {
         // a duplicate, whatever the stream's seq now), and an id reading as one made here is not in the index, but
         // at the seq it carries: look them up first
         Map<String, Set<String>> ids = new HashMap<>();
-        Map<String, Map<Long, String>> made = new HashMap<>();
+        Map<String, Map<Long, Set<String>>> made = new HashMap<>(); // by stream and the seq they carry
         batch.forEach(p -> p.requests().stream().filter(Request::given).forEach(r -> {
           ids.computeIfAbsent(r.stream(), s -> new HashSet<>()).add(r.id());
           if (r.madeSeq() > 0) {
-            made.computeIfAbsent(r.stream(), s -> new HashMap<>()).put(r.madeSeq(), r.id());
+            made.computeIfAbsent(r.stream(), s -> new HashMap<>()).computeIfAbsent(r.madeSeq(), q -> new HashSet<>())
+              .add(r.id());
           }
         }));
         Future<Map<String, Long>> last = lastSeqs(streams, true);
@@ -230,8 +231,8 @@ final class GroupCommit {
         return Future.all(last, stored, atMade).compose(v -> formed(streams, () -> {
           Map<String, Map<String, JsonObject>> found = stored.result();
           for (JsonObject event : atMade.result()) { // stored there under the very id asked for
-            String id = made.getOrDefault(event.getString("stream"), Map.of()).get(event.getLong("seq"));
-            if (event.getString("id").equals(id)) {
+            String id = event.getString("id");
+            if (made.getOrDefault(event.getString("stream"), Map.of()).getOrDefault(event.getLong("seq"), Set.of()).contains(id)) {
               found.computeIfAbsent(event.getString("stream"), s -> new HashMap<>()).put(id, event);
             }
           }

@@ -200,22 +200,24 @@ class GroupCommitTest {
     assertTrue(store.indexed.isEmpty());
     announced.clear();
 
-    Future<JsonArray> again = submit(commits, of(event("s", made)));
-    assertEquals(2L, seq(again, 0), "the stream holds that id: nothing new");
-    assertTrue(again.result().getJsonObject(0).getBoolean("duplicate"));
-    assertEquals(2, store.events("s").size());
-    assertTrue(announced.isEmpty(), "announced by this instance before");
+    String sameSeq = MadeIds.of(2); // another id carrying seq 2, asked for in the same request
+    Future<JsonArray> again = submit(commits, of(event("s", sameSeq), event("s", made)));
+    assertEquals(2L, seq(again, 1), "the stream holds that id: nothing new");
+    assertTrue(again.result().getJsonObject(1).getBoolean("duplicate"));
+    assertEquals(3L, seq(again, 0), "the other is a publisher's own, stored");
+    assertEquals(3, store.events("s").size());
+    assertEquals(List.of(3L), announced.stream().map(e -> e.getLong("seq")).toList(), "seq 2 was announced here before");
 
     // an id reading as one made here that the stream does not hold at its seq is a publisher's own: stored, indexed
     String other = MadeIds.of(1);
     Future<JsonArray> own = submit(commits, of(event("s", other), event("s", other)));
-    assertEquals(3L, seq(own, 0));
+    assertEquals(4L, seq(own, 0));
     assertTrue(own.result().getJsonObject(1).getBoolean("duplicate"), "and found again in the same request");
-    assertEquals(Set.of("s|" + other), store.indexed);
+    assertEquals(Set.of("s|" + sameSeq, "s|" + other), store.indexed);
     Future<JsonArray> retried = submit(commits, of(event("s", other)));
-    assertEquals(3L, seq(retried, 0));
+    assertEquals(4L, seq(retried, 0));
     assertTrue(retried.result().getJsonObject(0).getBoolean("duplicate"));
-    assertEquals(3, store.events("s").size());
+    assertEquals(4, store.events("s").size());
   }
 
   @Test
