@@ -447,8 +447,9 @@ public final class StorageBus {
      * Whether every event was checked as {@link EventRules#checkEvent} checks it, with a data limit of at most
      * {@code maxDataBytes}, and then given its stream and author: what storage need not check again.
      */
+    @SuppressWarnings("ReferenceEquality") // the very list the mark was made for: a mark moved to other events is none
     public boolean checkedWithin(int maxDataBytes) {
-      return checked != null && checked.maxDataBytes <= maxDataBytes;
+      return checked != null && checked.events == events && checked.maxDataBytes <= maxDataBytes;
     }
 
     public static Append of(JsonObject... events) {
@@ -488,12 +489,17 @@ public final class StorageBus {
     }
   }
 
-  /** The mark of an {@link Append} whose events a {@link Checking} checked: made nowhere else. */
+  /**
+   * The mark of an {@link Append} whose events a {@link Checking} checked: made nowhere else, and for that append's
+   * very list of events (an append made of other events with it is not marked).
+   */
   public static final class Checked {
 
+    private final List<JsonObject> events;
     private final int maxDataBytes;
 
-    private Checked(int maxDataBytes) {
+    private Checked(List<JsonObject> events, int maxDataBytes) {
+      this.events = events;
       this.maxDataBytes = maxDataBytes;
     }
   }
@@ -537,7 +543,8 @@ public final class StorageBus {
 
     /** The append of the events added, marked checked. */
     public Append append() {
-      return new Append(events, new Checked(maxDataBytes));
+      List<JsonObject> checked = List.copyOf(events); // the append keeps this very list (List.copyOf of one is itself)
+      return new Append(checked, new Checked(checked, maxDataBytes));
     }
   }
 

@@ -60,7 +60,7 @@ public interface StorageRequests {
 
   /**
    * {@link #request(Contract, Object)} for a request holding nothing its caller keeps
-   * ({@link #handOver(String, JsonObject)}).
+   * ({@link #handOver(String, Object)}).
    */
   default <Q, R> Future<R> handOver(Contract<Q, R> contract, Q request) {
     return handOver(contract.address(), contract.handedOver(request)).map(contract.readReply());

@@ -137,7 +137,8 @@ final class RawBuckets {
       events += chunk.events().size();
     }
     long expected = (long) events * bytesPerEvent;
-    List<RawBsonDocument> documents = encode(chunks, (writer, chunk) -> writeBucket(writer, chunk.stream(), chunk.events(), chunk.idGiven()),
+    List<RawBsonDocument> documents = encode(chunks,
+      (writer, chunk) -> writeBucket(writer, chunk.stream(), chunk.events(), chunk.idGiven()),
       (int) Math.min(MAX_PRESIZE, expected + expected / 4 + 512));
     if (events > 0) {
       long bytes = 0;

@@ -134,6 +134,10 @@ class ContractsTest {
     assertThat(read.events()).isEqualTo(append.events());
     assertThat(read.checkedWithin(Integer.MAX_VALUE)).as("read from JSON: never checked").isFalse();
     assertThat(StorageBus.Append.of(clean).checkedWithin(Integer.MAX_VALUE)).isFalse();
+    assertThat(new StorageBus.Append(java.util.List.of(clean, clean), append.checked()).checkedWithin(65_536))
+      .as("the mark moved to other events").isFalse();
+    assertThat(new StorageBus.Append(append.events(), append.checked()).checkedWithin(100))
+      .as("the same events, the same mark").isTrue();
     assertThat(StorageBus.route(StorageBus.APPEND.address(), append, 16))
       .as("routed as its JSON is").isEqualTo(StorageBus.route(StorageBus.APPEND.address(), append.toJson(), 16));
   }
