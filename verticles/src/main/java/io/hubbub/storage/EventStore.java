@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -260,19 +261,7 @@ final class EventStore implements EventLog {
     if (keys.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
-    FindOptions options = new FindOptions().setFields(new JsonObject().put("_id", 0).put("stream", 1).put("events", 1));
-    return calls.guard(mongo.findWithOptions(BUCKETS, byIds(keys), options)).map(buckets -> {
-      List<JsonObject> found = new ArrayList<>();
-      for (JsonObject bucket : buckets) {
-        for (JsonObject event : events(bucket)) {
-          Collection<Long> seqs = seqsByStream.get(event.getString("stream"));
-          if (seqs != null && seqs.contains(event.getLong("seq"))) {
-            found.add(event);
-          }
-        }
-      }
-      return found;
-    });
+    return eventsOf(byIds(keys), seqsByStream, event -> event.getLong("seq"));
   }
 
   /**
@@ -284,13 +273,22 @@ final class EventStore implements EventLog {
     Set<String> keys = new HashSet<>();
     idsByStream.forEach((stream, ids) -> ids.forEach(id -> keys.add(idKey(stream, id))));
     JsonObject query = new JsonObject().put("sids", new JsonObject().put("$in", new JsonArray(new ArrayList<>(keys))));
+    return eventsOf(query, idsByStream, event -> event.getString("id"));
+  }
+
+  /**
+   * The events of the buckets a query finds whose {@code value} (their seq, their id) is one of those asked for in
+   * their stream ({@code wanted}), whole.
+   */
+  private <T> Future<List<JsonObject>> eventsOf(JsonObject query, Map<String, ? extends Collection<T>> wanted,
+                                               Function<JsonObject, T> value) {
     FindOptions options = new FindOptions().setFields(new JsonObject().put("_id", 0).put("stream", 1).put("events", 1));
     return calls.guard(mongo.findWithOptions(BUCKETS, query, options)).map(buckets -> {
       List<JsonObject> found = new ArrayList<>();
       for (JsonObject bucket : buckets) {
         for (JsonObject event : events(bucket)) {
-          Collection<String> ids = idsByStream.get(event.getString("stream"));
-          if (ids != null && ids.contains(event.getString("id"))) {
+          Collection<T> values = wanted.get(event.getString("stream"));
+          if (values != null && values.contains(value.apply(event))) {
             found.add(event);
           }
         }

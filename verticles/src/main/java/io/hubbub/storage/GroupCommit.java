@@ -31,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /**
  * Appends with group commit. While a write is in flight, whatever arrives waits in the queue and goes out as the next
@@ -227,13 +228,14 @@ final class GroupCommit {
         Future<Map<String, Long>> last = lastSeqs(streams, true);
         Future<Map<String, Map<String, JsonObject>>> stored = stored(ids);
         Future<List<JsonObject>> atMade = made.isEmpty() ? Future.succeededFuture(List.of()) : store.atSeqs(
-          made.entrySet().stream().collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().keySet())));
+          made.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().keySet())));
         return Future.all(last, stored, atMade).compose(v -> formed(streams, () -> {
           Map<String, Map<String, JsonObject>> found = stored.result();
           for (JsonObject event : atMade.result()) { // stored there under the very id asked for
-            String id = event.getString("id");
-            if (made.getOrDefault(event.getString("stream"), Map.of()).getOrDefault(event.getLong("seq"), Set.of()).contains(id)) {
-              found.computeIfAbsent(event.getString("stream"), s -> new HashMap<>()).put(id, event);
+            Set<String> asked = made.getOrDefault(event.getString("stream"), Map.of())
+              .getOrDefault(event.getLong("seq"), Set.of());
+            if (asked.contains(event.getString("id"))) {
+              byStreamAndId(found, event);
             }
           }
           return write(plan(batch, found, null, last.result()), streams);
@@ -278,7 +280,7 @@ final class GroupCommit {
       Map<String, Map<String, JsonObject>> stored = found.result();
       for (JsonObject event : written.result()) {
         if (gave(assigned, event)) {
-          stored.computeIfAbsent(event.getString("stream"), s -> new HashMap<>()).put(event.getString("id"), event);
+          byStreamAndId(stored, event);
         }
       }
       Set<String> taken = new LinkedHashSet<>();
@@ -345,6 +347,11 @@ final class GroupCommit {
     return Future.all(reads).map(v -> last);
   }
 
+  /** Puts a stored event into a map of events by stream and id. */
+  private static void byStreamAndId(Map<String, Map<String, JsonObject>> events, JsonObject event) {
+    events.computeIfAbsent(event.getString("stream"), s -> new HashMap<>()).put(event.getString("id"), event);
+  }
+
   /** The stored events under these ids, by stream and id: one lookup for every stream. */
   private Future<Map<String, Map<String, JsonObject>>> stored(Map<String, Set<String>> ids) {
     Map<String, Map<String, JsonObject>> stored = new HashMap<>();
@@ -352,7 +359,7 @@ final class GroupCommit {
       return Future.succeededFuture(stored);
     }
     return store.withIds(ids).map(found -> {
-      found.forEach(e -> stored.computeIfAbsent(e.getString("stream"), s -> new HashMap<>()).put(e.getString("id"), e));
+      found.forEach(e -> byStreamAndId(stored, e));
       return stored;
     });
   }
