@@ -69,6 +69,7 @@ public final class AppendBench {
   private long cpuMark;
   private long wallMark;
   private Map<String, long[]> threadsMark;
+  private int pauseMark;
   private long loadMark;
   private long[] machineMark;
   private Server server;
@@ -246,6 +247,7 @@ public final class AppendBench {
   private void markCpu() throws Exception {
     cpuMark = server.cpuNanos();
     threadsMark = server.threadCpu();
+    pauseMark = server.pauseMark();
     loadMark = loadGeneratorCpuNanos();
     machineMark = machineTicks();
     wallMark = System.nanoTime();
@@ -322,7 +324,7 @@ public final class AppendBench {
       + " an event] (%.1f events and %.1f ms per write) [load generator %.0f%% of one core, machine idle %s]%n",
       scenario, publishers, streams, rate, 100 * cpu, cpuPerEvent, switchesPerEvent, perWrite, msPerWrite, 100 * load, idle);
     if (events > 0) {
-      System.out.println("  " + Server.byThreads(threadsMark, threads, events, "event"));
+      System.out.println("  " + Server.byThreads(threadsMark, threads, events, "event") + " " + server.pausesSince(pauseMark));
     }
   }
 

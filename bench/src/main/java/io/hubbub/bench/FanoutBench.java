@@ -179,6 +179,7 @@ public final class FanoutBench {
     long acksBefore = acks.get();
     long cpuBefore = server.cpuNanos();
     Map<String, long[]> threadsBefore = server.threadCpu();
+    int pauses = server.pauseMark();
     long started = System.nanoTime();
     AtomicLong offered = new AtomicLong();
     double[] credit = {0};
@@ -200,6 +201,7 @@ public final class FanoutBench {
     double wall = (System.nanoTime() - started) / 1e9;
     long cpu = server.cpuNanos() - cpuBefore;
     Map<String, long[]> threadsAfter = server.threadCpu();
+    String paused = server.pausesSince(pauses);
     Histogram latencies = recorder.getIntervalHistogram(); // the deliveries since the step began
     long published = acks.get() - acksBefore;
     Thread.sleep(1_500); // what is in flight lands before the next step
@@ -213,7 +215,8 @@ public final class FanoutBench {
       latencies.getValueAtPercentile(50) / 1e6, p99, latencies.getValueAtPercentile(99.9) / 1e6, 100.0 * cpu / (wall * 1e9),
       count == 0 ? 0.0 : cpu / 1e3 / count, server.rssBytes() / 1_048_576.0);
     if (count > 0) { // which of the server's threads the CPU a delivery went to (storage's, the gateway's loops, the JIT)
-      System.out.printf("  %s at %,d/s:%n  %s%n", target, rate, Server.byThreads(threadsBefore, threadsAfter, count, "delivery"));
+      System.out.printf("  %s at %,d/s:%n  %s%s%n", target, rate, Server.byThreads(threadsBefore, threadsAfter, count, "delivery"),
+        target.startsWith("hubbub") ? " " + paused : "");
     }
     return delivered < 0.85 * rate * subscribers || p99 > 1_000;
   }

@@ -10,8 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -33,6 +35,11 @@ final class Server implements AutoCloseable {
   private static final Pattern NODE_LISTENING = Pattern.compile("listening on (\\d+)");
   private static final Pattern MQTT_LISTENING = Pattern.compile("mqtt listening \\[port: (\\d+)]");
   private static final long CLOCK_TICKS = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
+  /**
+   * A stop-the-world pause as {@code -Xlog:gc} prints it, its decorations first, e.g.
+   * {@code [49.6s][info][gc] GC(16) Pause Young ... 11.119ms}.
+   */
+  private static final Pattern GC_PAUSE = Pattern.compile("^(?:\\[[^\\]]*\\])*\\[gc *] GC\\(\\d+\\) Pause .* (\\d+(?:\\.\\d+)?)ms$");
 
   final String name;
   private final Process process;
@@ -40,6 +47,8 @@ final class Server implements AutoCloseable {
   private final CompletableFuture<Integer> mqttPort = new CompletableFuture<>();
   private final CompletableFuture<Void> started = new CompletableFuture<>();
   private volatile String joined = "?";
+  /** The JVM's stop-the-world GC pauses so far, in ms, as it logged them (a Hubbub server only). */
+  private final List<Double> pauses = new CopyOnWriteArrayList<>();
   /** Stops the process when the bench itself is stopped (Ctrl-C, SIGTERM) before {@link #close}. */
   private final Thread reaper;
 
@@ -76,6 +85,8 @@ final class Server implements AutoCloseable {
     List<String> command = new java.util.ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
+    // each stop-the-world GC pause as one line on stdout, read by read(): what a tail latency may be made of
+    command.add("-Xlog:gc:stdout");
     String extra = System.getenv(EXTRA_OPTIONS);
     if (extra != null && !extra.isBlank()) {
       command.addAll(List.of(extra.trim().split("\\s+"))); // e.g. a JFR recording of the server
@@ -214,6 +225,29 @@ final class Server implements AutoCloseable {
     return used;
   }
 
+  /** A mark for {@link #pausesSince}: the GC pauses the server has logged so far. */
+  int pauseMark() {
+    return pauses.size();
+  }
+
+  /**
+   * The JVM's stop-the-world GC pauses since {@code mark}: {@code GC pauses: <count>, max <ms>, total <ms>} (a line is
+   * read a moment after its pause ends; only a Hubbub server logs them).
+   */
+  String pausesSince(int mark) {
+    List<Double> all = List.copyOf(pauses); // a copy: a view of the list fails once the reader adds to it
+    List<Double> since = all.subList(Math.min(mark, all.size()), all.size());
+    double max = since.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+    double total = since.stream().mapToDouble(Double::doubleValue).sum();
+    return String.format("GC pauses: %d, max %.1f ms, total %.1f ms", since.size(), max, total);
+  }
+
+  /** The length of the stop-the-world GC pause a line of {@code -Xlog:gc} reports; empty for any other line. */
+  static OptionalDouble pauseMs(String line) {
+    Matcher pause = GC_PAUSE.matcher(line);
+    return pause.find() ? OptionalDouble.of(Double.parseDouble(pause.group(1))) : OptionalDouble.empty();
+  }
+
   /** Resident memory of the process, in bytes. */
   long rssBytes() throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid()), "status"))) {
@@ -255,6 +289,11 @@ final class Server implements AutoCloseable {
         int at = line.indexOf("joined the cluster");
         if (at >= 0) {
           joined = line.substring(at);
+        }
+        OptionalDouble pause = pauseMs(line);
+        if (pause.isPresent()) {
+          pauses.add(pause.getAsDouble());
+          continue; // the JVM's line, not the server's own log
         }
         if (line.contains("hubbub started")) {
           port.complete(-1); // no gateway
