@@ -324,7 +324,7 @@ public final class AppendBench {
       + " an event] (%.1f events and %.1f ms per write) [load generator %.0f%% of one core, machine idle %s]%n",
       scenario, publishers, streams, rate, 100 * cpu, cpuPerEvent, switchesPerEvent, perWrite, msPerWrite, 100 * load, idle);
     if (events > 0) {
-      System.out.println("  " + Server.byThreads(threadsMark, threads, events, "event") + " " + server.pausesSince(pauseMark));
+      System.out.println("  " + Server.byThreads(threadsMark, threads, events, "event") + server.pausesSince(pauseMark));
     }
   }
 

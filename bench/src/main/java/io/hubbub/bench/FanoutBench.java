@@ -216,7 +216,7 @@ public final class FanoutBench {
       count == 0 ? 0.0 : cpu / 1e3 / count, server.rssBytes() / 1_048_576.0);
     if (count > 0) { // which of the server's threads the CPU a delivery went to (storage's, the gateway's loops, the JIT)
       System.out.printf("  %s at %,d/s:%n  %s%s%n", target, rate, Server.byThreads(threadsBefore, threadsAfter, count, "delivery"),
-        target.startsWith("hubbub") ? " " + paused : "");
+        paused);
     }
     return delivered < 0.85 * rate * subscribers || p99 > 1_000;
   }

@@ -47,13 +47,16 @@ final class Server implements AutoCloseable {
   private final CompletableFuture<Integer> mqttPort = new CompletableFuture<>();
   private final CompletableFuture<Void> started = new CompletableFuture<>();
   private volatile String joined = "?";
-  /** The JVM's stop-the-world GC pauses so far, in ms, as it logged them (a Hubbub server only). */
+  /** The JVM's stop-the-world GC pauses so far, in ms, as it logged them; {@link #logsPauses} only. */
   private final List<Double> pauses = new CopyOnWriteArrayList<>();
+  /** Whether it logs its GC pauses: a Hubbub server (a JVM started with {@code -Xlog:gc}), not the Node peer. */
+  private final boolean logsPauses;
   /** Stops the process when the bench itself is stopped (Ctrl-C, SIGTERM) before {@link #close}. */
   private final Thread reaper;
 
-  private Server(String name, ProcessBuilder builder, Pattern listening) throws IOException {
+  private Server(String name, ProcessBuilder builder, Pattern listening, boolean logsPauses) throws IOException {
     this.name = name;
+    this.logsPauses = logsPauses;
     this.process = builder.redirectErrorStream(true).start();
     this.reaper = new Thread(this::stop, "stop-" + name);
     Runtime.getRuntime().addShutdownHook(reaper);
@@ -96,7 +99,7 @@ final class Server implements AutoCloseable {
     builder.environment().keySet().removeIf(k -> k.startsWith("HUBBUB_"));
     builder.environment().put("HUBBUB_CONF", file.toString());
     builder.environment().put("HUBBUB_NODE_NAME", name);
-    return new Server(name, builder, HUBBUB_LISTENING);
+    return new Server(name, builder, HUBBUB_LISTENING, true);
   }
 
   /** The Socket.IO 4 peer ({@code bench/peers/socketio}); {@code mongoUri} null: no store. */
@@ -110,7 +113,7 @@ final class Server implements AutoCloseable {
     if (mongoUri != null) {
       builder.environment().put("MONGO_URI", mongoUri);
     }
-    return new Server("socket.io", builder, NODE_LISTENING);
+    return new Server("socket.io", builder, NODE_LISTENING, false);
   }
 
   /** The HTTP port its gateway listens on, once it does; -1 for a node without a gateway (once started). */
@@ -231,15 +234,18 @@ final class Server implements AutoCloseable {
   }
 
   /**
-   * The JVM's stop-the-world GC pauses since {@code mark}: {@code GC pauses: <count>, max <ms>, total <ms>} (a line is
-   * read a moment after its pause ends; only a Hubbub server logs them).
+   * The JVM's stop-the-world GC pauses since {@code mark}, to follow another text: {@code " GC pauses: <count>, max
+   * <ms>, total <ms>"} (a line is read a moment after its pause ends); empty for a server that logs none (the peer).
    */
   String pausesSince(int mark) {
+    if (!logsPauses) {
+      return "";
+    }
     List<Double> all = List.copyOf(pauses); // a copy: a view of the list fails once the reader adds to it
     List<Double> since = all.subList(Math.min(mark, all.size()), all.size());
     double max = since.stream().mapToDouble(Double::doubleValue).max().orElse(0);
     double total = since.stream().mapToDouble(Double::doubleValue).sum();
-    return String.format("GC pauses: %d, max %.1f ms, total %.1f ms", since.size(), max, total);
+    return String.format(" GC pauses: %d, max %.1f ms, total %.1f ms", since.size(), max, total);
   }
 
   /** The length of the stop-the-world GC pause a line of {@code -Xlog:gc} reports; empty for any other line. */
