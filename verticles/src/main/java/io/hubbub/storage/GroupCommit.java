@@ -14,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -32,6 +33,7 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
+import java.util.stream.DoubleStream;
 
 /**
  * Appends with group commit. While a write is in flight, whatever arrives waits in the queue and goes out as the next
@@ -56,8 +58,16 @@ final class GroupCommit {
   private static final DateTimeFormatter TS =
     DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
-  private record Pending(List<Request> requests, Promise<List<Ack>> promise) {
+  /** Requests that came together, when they came ({@link System#nanoTime}), and their answer. */
+  private record Pending(List<Request> requests, Promise<List<Ack>> promise, long arrived) {
   }
+
+  /**
+   * The buckets of the latency histograms: fine around the milliseconds a group commit takes, so that a percentile read
+   * from them (Prometheus's {@code histogram_quantile}) is close; few, since every one is a series.
+   */
+  static final Duration[] LATENCY_BUCKETS = DoubleStream.of(0.25, 0.5, 1, 2, 3, 4, 6, 8, 10, 12, 15, 20, 30, 50, 100, 250, 1000)
+    .mapToObj(ms -> Duration.ofNanos(Math.round(ms * 1_000_000))).toArray(Duration[]::new);
 
   /**
    * An event to append, with the id its publisher gave, or null: then one is made when it gets its seq
@@ -87,6 +97,7 @@ final class GroupCommit {
   private final Counter appended;
   private final DistributionSummary batchSizes;
   private final Timer writeTimes;
+  private final Timer latencies;
   private final int maxWritesInFlight;
   private final int minEventsBeyondFirst;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
@@ -116,7 +127,12 @@ final class GroupCommit {
     this.batchSizes = DistributionSummary.builder("hubbub.append.batch.events")
       .description("Events per group-committed bulk write").register(registry);
     this.writeTimes = Timer.builder("hubbub.append.write")
-      .description("Time of one group-committed bulk write, until durable").register(registry);
+      .description("Time of one group-committed bulk write, until durable")
+      .serviceLevelObjectives(LATENCY_BUCKETS).register(registry);
+    this.latencies = Timer.builder("hubbub.append.latency")
+      .description("Time from an append's arrival at storage until it is acknowledged as durable: its wait for the write in"
+        + " flight, then its own write")
+      .serviceLevelObjectives(LATENCY_BUCKETS).register(registry);
   }
 
   /** Queues checked events ({@code {stream, type, data, by, id?, expectedSeq?}}); completes with their results. */
@@ -124,7 +140,7 @@ final class GroupCommit {
     Promise<List<Ack>> promise = Promise.promise();
     List<Request> requests = new ArrayList<>(events.size());
     events.forEach(e -> requests.add(Request.of((JsonObject) e)));
-    queue.add(new Pending(requests, promise));
+    queue.add(new Pending(requests, promise, System.nanoTime()));
     drain();
     return promise.future();
   }
@@ -532,8 +548,11 @@ final class GroupCommit {
     plan.ours().forEach(e -> seqs.wrote(e.getString("stream"), e.getLong("seq")));
     plan.written().forEach(e -> seqs.wrote(e.getString("stream"), e.getLong("seq")));
     appended.increment(plan.ours().size() + plan.written().size());
+    long now = System.nanoTime();
     for (int i = 0; i < plan.accepted().size(); i++) {
-      plan.accepted().get(i).promise().complete(plan.results().get(i));
+      Pending pending = plan.accepted().get(i);
+      latencies.record(now - pending.arrived(), TimeUnit.NANOSECONDS);
+      pending.promise().complete(plan.results().get(i));
     }
     announce(plan.unannounced());
     announce(plan.ours());

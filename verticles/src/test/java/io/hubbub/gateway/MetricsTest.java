@@ -45,6 +45,9 @@ class MetricsTest {
         assertThat(metrics.status()).isEqualTo(200);
         String text = metrics.text();
         assertThat(text).as("appends counter").containsPattern("hubbub_appends_total(\\{[^}]*})? [1-9]")
+          .as("append latency as a histogram, with the append above")
+          .containsPattern("hubbub_append_latency_seconds_bucket\\{[^}]*le=\"\\+Inf\"[^}]*} [1-9]")
+          .as("and each write until durable").containsPattern("hubbub_append_write_seconds_bucket\\{[^}]*le=\"0\\.01\"[^}]*} ")
           .as("per-address bus metrics").contains("address=\"storage.append\"")
           .as("HTTP metrics").contains("vertx_http_server_requests_total")
           .as("HTTP metrics per route").containsPattern("route=\"[^\"]*/api/streams/:stream/events\"")

@@ -3,6 +3,8 @@ package io.hubbub.storage;
 import io.hubbub.bus.Failures;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.storage.FakeEventLog.Call;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.distribution.CountAtBucket;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -58,6 +60,28 @@ class GroupCommitTest {
     assertEquals(3L, seq(second, 0));
     assertEquals(List.of(1L, 2L, 3L), store.events("a").stream().map(e -> e.getLong("seq")).toList());
     assertEquals(4, announced.size(), "each stored event is announced once, after it is durable");
+  }
+
+  @Test
+  void eachAcknowledgedRequestIsTimedFromItsArrivalAndEachWriteUntilDurable() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    GroupCommit timed = new GroupCommit(store, new SeqCache(100), 10, 1, announced::addAll, stream -> true,
+      fenced::addAll, registry);
+    store.holdNext(Call.INSERT);
+    Future<JsonArray> first = submit(timed, of(event("s", null)));
+    Future<JsonArray> waited = submit(timed, of(event("s", null), event("t", null)));
+    store.release();
+    assertEquals(2L, seq(waited, 0));
+    assertTrue(first.succeeded());
+    store.failNext(Call.INSERT);
+    assertTrue(submit(timed, of(event("s", null))).failed());
+    Timer latency = registry.get("hubbub.append.latency").timer();
+    assertEquals(2, latency.count(), "the two acknowledged requests, not the refused one");
+    assertEquals(3, registry.get("hubbub.append.write").timer().count(), "every write, the failed one too");
+    // histogram buckets, for percentiles across instances and nodes (Prometheus's histogram_quantile)
+    CountAtBucket[] buckets = latency.takeSnapshot().histogramCounts();
+    assertEquals(GroupCommit.LATENCY_BUCKETS.length, buckets.length);
+    assertEquals(2, buckets[buckets.length - 1].count(), "both within the largest bucket (1 s)");
   }
 
   @Test
