@@ -1,6 +1,5 @@
 package io.hubbub.bench;
 
-import io.hubbub.client.BlockingHttp;
 import io.hubbub.client.BridgeClient;
 import io.hubbub.client.HubbubHttp;
 import io.hubbub.embedded.EmbeddedStore;
@@ -64,6 +63,9 @@ public final class AppendBench {
   private final List<Integer> batchPublishers;
   private final List<Object[]> rows = new ArrayList<>();
   private long batchesSeen;
+  /** The server's metrics as {@link #writesSince} last read them, and storage's latency between that read and the one before. */
+  private String metricsSeen = "";
+  private String storeLatency = "";
   private double eventsSeen;
   private double writeMsSeen;
   private long cpuMark;
@@ -73,7 +75,6 @@ public final class AppendBench {
   private long loadMark;
   private long[] machineMark;
   private Server server;
-  private int serverPort;
 
   private AppendBench(Vertx vertx, int seconds, int warmup, List<Integer> batchPublishers) {
     this.vertx = vertx;
@@ -124,7 +125,6 @@ public final class AppendBench {
     double small = rawBulkInsert(storeUri, true, "raw_64", 64, 64, seconds);
     // the store's own ceiling for one publisher: one journaled insert at a time, each waited for
     double single = rawBulkInsert(storeUri, true, "raw_1", 1, 1, seconds);
-    serverPort = port;
     // a connection for each publisher of any row and of the warm-up: sized by the publisher counts alone (until
     // 2026-12-07), a run of publishers=1 sent the four batch publishers' requests one after the other over one
     // connection, and the warm-up's seventeen too
@@ -279,10 +279,12 @@ public final class AppendBench {
 
   /**
    * Events and milliseconds per group-commit write, and the events written, since the last call, from the server's
-   * metrics ({0, 0, 0} when it wrote nothing).
+   * metrics ({0, 0, 0} when it wrote nothing); storage's latency meanwhile into {@link #storeLatency}.
    */
   private double[] writesSince() throws Exception {
-    String metrics = BlockingHttp.local(serverPort).send(HttpMethod.GET, "/metrics", null, null).text();
+    String metrics = server.metrics();
+    storeLatency = StoreLatency.since(metricsSeen, metrics);
+    metricsSeen = metrics;
     long batches = (long) sum(metrics, "hubbub_append_batch_events_count");
     double events = sum(metrics, "hubbub_append_batch_events_sum");
     double writeMs = sum(metrics, "hubbub_append_write_seconds_sum") * 1000;
@@ -325,6 +327,9 @@ public final class AppendBench {
       scenario, publishers, streams, rate, 100 * cpu, cpuPerEvent, switchesPerEvent, perWrite, msPerWrite, 100 * load, idle);
     if (events > 0) {
       System.out.println("  " + Server.byThreads(threadsMark, threads, events, "event") + server.pausesSince(pauseMark));
+      if (!storeLatency.isEmpty()) {
+        System.out.println("  " + storeLatency.strip());
+      }
     }
   }
 

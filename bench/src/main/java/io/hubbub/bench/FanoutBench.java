@@ -175,6 +175,7 @@ public final class FanoutBench {
   private boolean step(Protocol protocol, List<WebSocket> publishers, List<AtomicInteger> inFlight, Recorder recorder,
                        AtomicLong acks, int rate, int secs, Results out, Server server, String target, boolean compressed)
     throws Exception {
+    String metricsBefore = out == null ? "" : server.metrics(); // read outside the window's CPU
     recorder.reset(); // what arrived between steps is not this step's
     long acksBefore = acks.get();
     long cpuBefore = server.cpuNanos();
@@ -202,6 +203,7 @@ public final class FanoutBench {
     long cpu = server.cpuNanos() - cpuBefore;
     Map<String, long[]> threadsAfter = server.threadCpu();
     String paused = server.pausesSince(pauses);
+    String stored = out == null ? "" : StoreLatency.since(metricsBefore, server.metrics());
     Histogram latencies = recorder.getIntervalHistogram(); // the deliveries since the step began
     long published = acks.get() - acksBefore;
     Thread.sleep(1_500); // what is in flight lands before the next step
@@ -217,6 +219,9 @@ public final class FanoutBench {
     if (count > 0) { // which of the server's threads the CPU a delivery went to (storage's, the gateway's loops, the JIT)
       System.out.printf("  %s at %,d/s:%n  %s%s%n", target, rate, Server.byThreads(threadsBefore, threadsAfter, count, "delivery"),
         paused);
+      if (!stored.isEmpty()) { // how much of a delivery's latency was storage's: from arrival until durable
+        System.out.printf("  %s%n", stored.strip());
+      }
     }
     return delivered < 0.85 * rate * subscribers || p99 > 1_000;
   }

@@ -1,5 +1,7 @@
 package io.hubbub.bench;
 
+import io.hubbub.client.BlockingHttp;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 
 import java.io.BufferedReader;
@@ -47,16 +49,19 @@ final class Server implements AutoCloseable {
   private final CompletableFuture<Integer> mqttPort = new CompletableFuture<>();
   private final CompletableFuture<Void> started = new CompletableFuture<>();
   private volatile String joined = "?";
-  /** The JVM's stop-the-world GC pauses so far, in ms, as it logged them; {@link #logsPauses} only. */
+  /** The JVM's stop-the-world GC pauses so far, in ms, as it logged them; {@link #hubbub} only. */
   private final List<Double> pauses = new CopyOnWriteArrayList<>();
-  /** Whether it logs its GC pauses: a Hubbub server (a JVM started with {@code -Xlog:gc}), not the Node peer. */
-  private final boolean logsPauses;
+  /**
+   * Whether it is a Hubbub node, not the Node peer: a JVM started with {@code -Xlog:gc}, which logs its GC pauses, and
+   * a gateway serving {@code /metrics}.
+   */
+  private final boolean hubbub;
   /** Stops the process when the bench itself is stopped (Ctrl-C, SIGTERM) before {@link #close}. */
   private final Thread reaper;
 
-  private Server(String name, ProcessBuilder builder, Pattern listening, boolean logsPauses) throws IOException {
+  private Server(String name, ProcessBuilder builder, Pattern listening, boolean hubbub) throws IOException {
     this.name = name;
-    this.logsPauses = logsPauses;
+    this.hubbub = hubbub;
     this.process = builder.redirectErrorStream(true).start();
     this.reaper = new Thread(this::stop, "stop-" + name);
     Runtime.getRuntime().addShutdownHook(reaper);
@@ -238,7 +243,7 @@ final class Server implements AutoCloseable {
    * <ms>, total <ms>"} (a line is read a moment after its pause ends); empty for a server that logs none (the peer).
    */
   String pausesSince(int mark) {
-    if (!logsPauses) {
+    if (!hubbub) {
       return "";
     }
     List<Double> all = List.copyOf(pauses); // a copy: a view of the list fails once the reader adds to it
@@ -246,6 +251,11 @@ final class Server implements AutoCloseable {
     double max = since.stream().mapToDouble(Double::doubleValue).max().orElse(0);
     double total = since.stream().mapToDouble(Double::doubleValue).sum();
     return String.format(" GC pauses: %d, max %.1f ms, total %.1f ms", since.size(), max, total);
+  }
+
+  /** Its {@code /metrics} (Prometheus text) now; empty for a server that has none (the peer). */
+  String metrics() throws Exception {
+    return hubbub ? BlockingHttp.local(port()).send(HttpMethod.GET, "/metrics", null, null).text() : "";
   }
 
   /** The length of the stop-the-world GC pause a line of {@code -Xlog:gc} reports; empty for any other line. */
