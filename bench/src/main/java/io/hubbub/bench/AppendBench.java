@@ -62,12 +62,9 @@ public final class AppendBench {
   /** The batch rows' publishers. */
   private final List<Integer> batchPublishers;
   private final List<Object[]> rows = new ArrayList<>();
-  private long batchesSeen;
   /** The server's metrics as {@link #writesSince} last read them, and storage's latency between that read and the one before. */
   private String metricsSeen = "";
   private String storeLatency = "";
-  private double eventsSeen;
-  private double writeMsSeen;
   private long cpuMark;
   private long wallMark;
   private Map<String, long[]> threadsMark;
@@ -283,22 +280,16 @@ public final class AppendBench {
    */
   private double[] writesSince() throws Exception {
     String metrics = server.metrics();
-    storeLatency = StoreLatency.since(metricsSeen, metrics);
+    String before = metricsSeen;
+    storeLatency = StoreLatency.since(before, metrics);
     metricsSeen = metrics;
-    long batches = (long) sum(metrics, "hubbub_append_batch_events_count");
-    double events = sum(metrics, "hubbub_append_batch_events_sum");
-    double writeMs = sum(metrics, "hubbub_append_write_seconds_sum") * 1000;
-    double[] since = {0, 0, 0};
-    if (batches > batchesSeen) {
-      long count = batches - batchesSeen;
-      since[0] = (events - eventsSeen) / count;
-      since[1] = (writeMs - writeMsSeen) / count;
-      since[2] = events - eventsSeen;
-      batchesSeen = batches;
-      eventsSeen = events;
-      writeMsSeen = writeMs;
+    long count = (long) (sum(metrics, "hubbub_append_batch_events_count") - sum(before, "hubbub_append_batch_events_count"));
+    if (count <= 0) {
+      return new double[] {0, 0, 0};
     }
-    return since;
+    double events = sum(metrics, "hubbub_append_batch_events_sum") - sum(before, "hubbub_append_batch_events_sum");
+    double writeMs = (sum(metrics, "hubbub_append_write_seconds_sum") - sum(before, "hubbub_append_write_seconds_sum")) * 1000;
+    return new double[] {events / count, writeMs / count, events};
   }
 
   /**
