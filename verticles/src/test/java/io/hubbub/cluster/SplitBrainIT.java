@@ -117,19 +117,24 @@ class SplitBrainIT {
       Publishers publishers = new Publishers(cluster, token, stream, EVENTS, 16, EDGES);
       eventually("a fifth of the events acknowledged", () -> publishers.acked.size() >= EVENTS / 5, 60);
       cluster.pause(frozen);
-      publishers.mark();
-      Thread.sleep(FROZEN_MS);
-      cluster.resume(frozen);
-      assertDroppedAndExited(frozen);
-      publishers.await();
-      System.out.println("a storage node frozen for " + FROZEN_MS / 1000 + " s: " + publishers.summary());
-      // in-flight requests are answered within the 5 s heartbeat timeout plus 1 s (Hazelcast checks heartbeats
-      // every second; the send timeout is 6 s too), with a second to spare for a loaded machine: a bound, not a target
-      assertTrue(publishers.longestWaitNs() < TimeUnit.SECONDS.toNanos(7), publishers.summary());
-      publishers.assertStoredOnce(cluster.readAll("edge-2", stream, token));
-      assertEquals(Map.of("storage-1", StorageBus.DEFAULT_PARTITIONS), cluster.owners("edge-1"), "the survivor owns all");
-
-      cluster.start(frozen); // as its supervisor would
+      try {
+        publishers.mark();
+        Thread.sleep(FROZEN_MS);
+        cluster.resume(frozen);
+        assertDroppedAndExited(frozen);
+        publishers.await();
+        System.out.println("a storage node frozen for " + FROZEN_MS / 1000 + " s: " + publishers.summary());
+        // in-flight requests are answered within the 5 s heartbeat timeout plus 1 s (Hazelcast checks heartbeats
+        // every second; the send timeout is 6 s too), with a second to spare for a loaded machine: a bound, not a target
+        assertTrue(publishers.longestWaitNs() < TimeUnit.SECONDS.toNanos(7), publishers.summary());
+        publishers.assertStoredOnce(cluster.readAll("edge-2", stream, token));
+        assertEquals(Map.of("storage-1", StorageBus.DEFAULT_PARTITIONS), cluster.owners("edge-1"), "the survivor owns all");
+      } finally {
+        if (cluster.alive(frozen)) {
+          cluster.kill(frozen); // a miss above left it stopped or running: it must not stay so for the next test
+        }
+        cluster.start(frozen); // as its supervisor would
+      }
       eventually("the restarted node takes its share again", () -> cluster.owners("edge-1").getOrDefault(frozen, 0) > 0
         && cluster.owners("edge-1").values().stream().mapToInt(Integer::intValue).sum() == StorageBus.DEFAULT_PARTITIONS, 60);
       watch.close();

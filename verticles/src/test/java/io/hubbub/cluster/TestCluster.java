@@ -109,6 +109,11 @@ final class TestCluster implements AutoCloseable {
     return started;
   }
 
+  /** Whether a node's process is running (or stopped), not exited. */
+  boolean alive(String node) {
+    return nodes.get(node).isAlive();
+  }
+
   /** SIGKILL. */
   void kill(String node) throws InterruptedException {
     nodes.get(node).kill();
@@ -157,11 +162,14 @@ final class TestCluster implements AutoCloseable {
     return owners;
   }
 
-  /** Storage partitions by owning node, as an edge's /ready reports them: empty when it does not answer. */
+  /**
+   * Storage partitions by owning node, as an edge's /ready reports them: empty when it does not answer, or answers
+   * without {@code partitions} (optional there: left out when the cluster's map did not answer in time).
+   */
   Map<String, Set<Integer>> partitions(String edge) {
     Response r = callQuietly(edge, "GET", "/ready", null, null);
     Map<String, Set<Integer>> owners = new HashMap<>();
-    if (r == null || r.status() != 200) {
+    if (r == null || r.status() != 200 || r.json().getJsonObject("partitions") == null) {
       return owners;
     }
     r.json().getJsonObject("partitions").getJsonArray("owners").forEach(o -> {
