@@ -103,6 +103,14 @@ class SplitBrainIT {
     assertTrue(said.get(0).contains("heartbeat timeout"), said.get(0));
   }
 
+  /** Starts a node again: killed first when a test's miss left it stopped or running. */
+  private void restart(String node) throws Exception {
+    if (cluster.alive(node)) {
+      cluster.kill(node);
+    }
+    cluster.start(node);
+  }
+
   private void awaitBalanced() {
     eventually("both storage nodes own their share", () -> cluster.owners("edge-1").size() == 2
       && cluster.owners("edge-1").values().stream().allMatch(n -> n == StorageBus.DEFAULT_PARTITIONS / 2), 60);
@@ -129,12 +137,15 @@ class SplitBrainIT {
         assertTrue(publishers.longestWaitNs() < TimeUnit.SECONDS.toNanos(7), publishers.summary());
         publishers.assertStoredOnce(cluster.readAll("edge-2", stream, token));
         assertEquals(Map.of("storage-1", StorageBus.DEFAULT_PARTITIONS), cluster.owners("edge-1"), "the survivor owns all");
-      } finally {
-        if (cluster.alive(frozen)) {
-          cluster.kill(frozen); // a miss above left it stopped or running: it must not stay so for the next test
+      } catch (Throwable missed) {
+        try {
+          restart(frozen); // a miss above must not leave it stopped, or down, for the next test
+        } catch (Exception e) {
+          missed.addSuppressed(e);
         }
-        cluster.start(frozen); // as its supervisor would
+        throw missed;
       }
+      restart(frozen); // as its supervisor would
       eventually("the restarted node takes its share again", () -> cluster.owners("edge-1").getOrDefault(frozen, 0) > 0
         && cluster.owners("edge-1").values().stream().mapToInt(Integer::intValue).sum() == StorageBus.DEFAULT_PARTITIONS, 60);
       watch.close();
