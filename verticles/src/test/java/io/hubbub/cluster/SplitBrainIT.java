@@ -103,10 +103,36 @@ class SplitBrainIT {
     assertTrue(said.get(0).contains("heartbeat timeout"), said.get(0));
   }
 
-  /** Starts a node again: killed first when a test's miss left it stopped or running. */
-  private void restart(String node) throws Exception {
-    if (cluster.alive(node)) {
-      cluster.kill(node);
+  /** Checks that throw what they find. */
+  private interface Checks {
+    void run() throws Exception;
+  }
+
+  /**
+   * Freezes {@code node} past the heartbeat timeout while {@code publishers} go on, resumes it, asserts it was dropped
+   * and exited, waits for the publishers and runs {@code checks}; then starts the node again, as its supervisor would.
+   * It is started again after a miss too (killed first if it is still there), so that the next test finds every node:
+   * a failure of that start is added to the miss, not put in its place.
+   */
+  private void freezeThenRestart(String node, Publishers publishers, Checks checks) throws Exception {
+    cluster.pause(node);
+    try {
+      publishers.mark();
+      Thread.sleep(FROZEN_MS);
+      cluster.resume(node);
+      assertDroppedAndExited(node);
+      publishers.await();
+      checks.run();
+    } catch (Throwable missed) {
+      try {
+        if (cluster.alive(node)) {
+          cluster.kill(node);
+        }
+        cluster.start(node);
+      } catch (Exception e) {
+        missed.addSuppressed(e);
+      }
+      throw missed;
     }
     cluster.start(node);
   }
@@ -124,28 +150,14 @@ class SplitBrainIT {
     try (OwnerWatch watch = new OwnerWatch(cluster)) {
       Publishers publishers = new Publishers(cluster, token, stream, EVENTS, 16, EDGES);
       eventually("a fifth of the events acknowledged", () -> publishers.acked.size() >= EVENTS / 5, 60);
-      cluster.pause(frozen);
-      try {
-        publishers.mark();
-        Thread.sleep(FROZEN_MS);
-        cluster.resume(frozen);
-        assertDroppedAndExited(frozen);
-        publishers.await();
+      freezeThenRestart(frozen, publishers, () -> {
         System.out.println("a storage node frozen for " + FROZEN_MS / 1000 + " s: " + publishers.summary());
         // in-flight requests are answered within the 5 s heartbeat timeout plus 1 s (Hazelcast checks heartbeats
         // every second; the send timeout is 6 s too), with a second to spare for a loaded machine: a bound, not a target
         assertTrue(publishers.longestWaitNs() < TimeUnit.SECONDS.toNanos(7), publishers.summary());
         publishers.assertStoredOnce(cluster.readAll("edge-2", stream, token));
         assertEquals(Map.of("storage-1", StorageBus.DEFAULT_PARTITIONS), cluster.owners("edge-1"), "the survivor owns all");
-      } catch (Throwable missed) {
-        try {
-          restart(frozen); // a miss above must not leave it stopped, or down, for the next test
-        } catch (Exception e) {
-          missed.addSuppressed(e);
-        }
-        throw missed;
-      }
-      restart(frozen); // as its supervisor would
+      });
       eventually("the restarted node takes its share again", () -> cluster.owners("edge-1").getOrDefault(frozen, 0) > 0
         && cluster.owners("edge-1").values().stream().mapToInt(Integer::intValue).sum() == StorageBus.DEFAULT_PARTITIONS, 60);
       watch.close();
@@ -160,25 +172,10 @@ class SplitBrainIT {
     String stream = "app.edge-frozen";
     Publishers publishers = new Publishers(cluster, token, stream, 1_500, 8, List.of("edge-1"));
     eventually("a fifth of the events acknowledged", () -> publishers.acked.size() >= 300, 60);
-    cluster.pause("edge-2");
-    try {
-      publishers.mark();
-      Thread.sleep(FROZEN_MS);
-      cluster.resume("edge-2");
-      assertDroppedAndExited("edge-2");
-      publishers.await();
+    freezeThenRestart("edge-2", publishers, () -> {
       System.out.println("an edge frozen for " + FROZEN_MS / 1000 + " s, publishing through the other: " + publishers.summary());
       publishers.assertStoredOnce(cluster.readAll("edge-1", stream, token));
-    } catch (Throwable missed) {
-      try {
-        restart("edge-2"); // as for the storage node above: the next test publishes through both edges
-      } catch (Exception e) {
-        missed.addSuppressed(e);
-      }
-      throw missed;
-    }
-
-    restart("edge-2");
+    });
     JsonObject ready = cluster.call("edge-2", "GET", "/ready", null, null).json();
     assertEquals("READY", ready.getString("status"), ready.encode());
     assertEquals(4, ready.getJsonObject("cluster").getInteger("members"), ready.encode());

@@ -169,10 +169,11 @@ final class TestCluster implements AutoCloseable {
   Map<String, Set<Integer>> partitions(String edge) {
     Response r = callQuietly(edge, "GET", "/ready", null, null);
     Map<String, Set<Integer>> owners = new HashMap<>();
-    if (r == null || r.status() != 200 || r.json().getJsonObject("partitions") == null) {
+    JsonObject partitions = r == null || r.status() != 200 ? null : r.json().getJsonObject("partitions");
+    if (partitions == null) {
       return owners;
     }
-    r.json().getJsonObject("partitions").getJsonArray("owners").forEach(o -> {
+    partitions.getJsonArray("owners").forEach(o -> {
       JsonObject owner = (JsonObject) o;
       Set<Integer> list = new HashSet<>();
       owner.getJsonArray("partitions").forEach(p -> list.add((Integer) p));
