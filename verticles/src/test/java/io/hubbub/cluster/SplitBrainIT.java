@@ -8,6 +8,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.function.Executable;
 
 import java.util.HashMap;
 import java.util.List;
@@ -103,18 +104,13 @@ class SplitBrainIT {
     assertTrue(said.get(0).contains("heartbeat timeout"), said.get(0));
   }
 
-  /** Checks that throw what they find. */
-  private interface Checks {
-    void run() throws Exception;
-  }
-
   /**
    * Freezes {@code node} past the heartbeat timeout while {@code publishers} go on, resumes it, asserts it was dropped
    * and exited, waits for the publishers and runs {@code checks}; then starts the node again, as its supervisor would.
    * It is started again after a miss too (killed first if it is still there), so that the next test finds every node:
    * a failure of that start is added to the miss, not put in its place.
    */
-  private void freezeThenRestart(String node, Publishers publishers, Checks checks) throws Exception {
+  private void freezeThenRestart(String node, Publishers publishers, Executable checks) throws Throwable {
     cluster.pause(node);
     try {
       publishers.mark();
@@ -122,7 +118,7 @@ class SplitBrainIT {
       cluster.resume(node);
       assertDroppedAndExited(node);
       publishers.await();
-      checks.run();
+      checks.execute();
     } catch (Throwable missed) {
       try {
         if (cluster.alive(node)) {
@@ -143,7 +139,7 @@ class SplitBrainIT {
   }
 
   @Test
-  void aStorageNodeFrozenPastTheHeartbeatIsDroppedAndComesBackOnlyAsANewMember() throws Exception {
+  void aStorageNodeFrozenPastTheHeartbeatIsDroppedAndComesBackOnlyAsANewMember() throws Throwable {
     awaitBalanced();
     String frozen = "storage-2";
     String stream = cluster.streamOwnedBy(frozen, "app.frozen", "edge-1");
@@ -167,7 +163,7 @@ class SplitBrainIT {
   }
 
   @Test
-  void anEdgeFrozenPastTheHeartbeatIsDroppedWhileTheOtherServesOn() throws Exception {
+  void anEdgeFrozenPastTheHeartbeatIsDroppedWhileTheOtherServesOn() throws Throwable {
     awaitBalanced();
     String stream = "app.edge-frozen";
     Publishers publishers = new Publishers(cluster, token, stream, 1_500, 8, List.of("edge-1"));
