@@ -11,6 +11,7 @@ import io.hubbub.bus.Consumers;
 import io.hubbub.bus.Contract;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
+import io.hubbub.bus.IsoTimes;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.StorageClient;
 import io.hubbub.conf.HubbubConf;
@@ -162,7 +163,7 @@ public final class AuthVerticle extends VerticleBase {
 
   private Future<Void> insertUser(String username, String hash) {
     return storage(StorageBus.DOC_INSERT, StorageBus.docInsert("users", new JsonObject()
-      .put("_id", username).put("hash", hash).put("created", Instant.now().toString())));
+      .put("_id", username).put("hash", hash).put("created", IsoTimes.format(Instant.now()))));
   }
 
   /**
@@ -208,7 +209,7 @@ public final class AuthVerticle extends VerticleBase {
           .map(v -> new JsonObject()
             .put("token", token)
             .put("username", username)
-            .put("expiresAt", Instant.ofEpochMilli(expiresAt).toString()));
+            .put("expiresAt", IsoTimes.format(expiresAt)));
       });
   }
 
@@ -255,7 +256,7 @@ public final class AuthVerticle extends VerticleBase {
       .compose(user -> storage(StorageBus.DOC_DELETE_WHERE, new StorageBus.DocWhere("sessions", "username", username, false)))
       .compose(ended -> {
         AuthBus.REVOKED.publish(vertx.eventBus(), AuthBus.Revoked.user(username));
-        JsonObject erasure = new JsonObject().put("_id", username).put("queued", Instant.now().toString());
+        JsonObject erasure = new JsonObject().put("_id", username).put("queued", IsoTimes.format(Instant.now()));
         return storage(StorageBus.DOC_PUT, StorageBus.docPut(ChatBus.ERASURES_COLLECTION, new JsonArray().add(erasure)));
       })
       .compose(queued -> {

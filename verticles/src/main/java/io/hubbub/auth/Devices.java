@@ -3,6 +3,7 @@ package io.hubbub.auth;
 import io.hubbub.bus.AuditBus;
 import io.hubbub.bus.AuthBus;
 import io.hubbub.bus.Failures;
+import io.hubbub.bus.IsoTimes;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.StorageRequests;
 import io.hubbub.bus.Streams;
@@ -60,7 +61,7 @@ final class Devices {
     String name = device.name();
     String secret = Passwords.randomToken(32);
     JsonObject doc = new JsonObject().put("_id", deviceId).put("name", name).put("keyHash", AuthVerticle.tokenHash(secret))
-      .put("created", Instant.now().toString()).put("createdBy", by);
+      .put("created", IsoTimes.format(Instant.now())).put("createdBy", by);
     if (device.idempotencyKey() != null) {
       doc.put("idempotencyKey", device.idempotencyKey());
     }

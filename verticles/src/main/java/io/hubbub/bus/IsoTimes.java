@@ -5,6 +5,8 @@ import java.time.LocalDate;
 import java.time.Month;
 import java.time.OffsetDateTime;
 import java.time.Year;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 
 /**
@@ -16,8 +18,24 @@ import java.time.format.DateTimeParseException;
 public final class IsoTimes {
 
   private static final long NONE = Long.MIN_VALUE;
+  /** The one form of every time the server writes for clients: UTC, always three fraction digits. */
+  private static final DateTimeFormatter MILLIS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+    .withZone(ZoneOffset.UTC);
 
   private IsoTimes() {
+  }
+
+  /**
+   * {@code time} as the server writes times ({@code 2026-11-22T18:00:00.120Z}): unlike {@link Instant#toString}, always
+   * milliseconds, never fewer digits (a whole second) nor more (a clock with finer ticks).
+   */
+  public static String format(Instant time) {
+    return MILLIS.format(time);
+  }
+
+  /** {@link #format(Instant)} of epoch milliseconds. */
+  public static String format(long epochMillis) {
+    return MILLIS.format(Instant.ofEpochMilli(epochMillis));
   }
 
   /** {@code Instant.parse(text).toEpochMilli()}. */

@@ -78,7 +78,7 @@ public final class Readings {
     if (unit != null) {
       data.put("unit", unit);
     }
-    data.put("at", at(reading.getValue("at"), where, now).toString());
+    data.put("at", IsoTimes.format(at(reading.getValue("at"), where, now)));
     JsonObject event = new JsonObject().put("type", SensorsBus.READING).put("data", data);
     if (reading.containsKey("id")) {
       if (!(reading.getValue("id") instanceof String id) || !EventRules.isId(id)) {

@@ -11,6 +11,7 @@ import io.hubbub.bus.Consumers;
 import io.hubbub.bus.Contract;
 import io.hubbub.bus.EventRules;
 import io.hubbub.bus.Failures;
+import io.hubbub.bus.IsoTimes;
 import io.hubbub.bus.StorageBus;
 import io.hubbub.bus.StorageClient;
 import io.hubbub.conf.HubbubConf;
@@ -185,7 +186,7 @@ public final class ChatVerticle extends VerticleBase {
     String user = Caller.user(headers);
     String room = room(body);
     JsonObject doc = new JsonObject().put("_id", room).put("members", new JsonArray().add(user))
-      .put("createdBy", user).put("created", Instant.now().toString());
+      .put("createdBy", user).put("created", IsoTimes.format(Instant.now()));
     return storage(StorageBus.DOC_INSERT, StorageBus.docInsert(ChatBus.ROOMS_COLLECTION, doc))
       // a room made again starts empty, even if its predecessor's deletion left a message behind
       .compose(created -> forgetHistory(room))

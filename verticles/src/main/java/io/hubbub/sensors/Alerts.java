@@ -1,11 +1,11 @@
 package io.hubbub.sensors;
 
 import io.hubbub.bus.Caller;
+import io.hubbub.bus.IsoTimes;
 import io.hubbub.bus.SensorsBus;
 import io.hubbub.conf.HubbubConf;
 import io.vertx.core.json.JsonObject;
 
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -86,7 +86,7 @@ final class Alerts {
         if (!open && at - since >= rule.forMs()) {
           s.put("open", true).put("openedSeq", seq);
           JsonObject alert = event(SensorsBus.ALERT, "alert-r" + rule.index() + "-" + seq, rule, device, value, at);
-          alert.getJsonObject("data").put("since", Instant.ofEpochMilli(since).toString());
+          alert.getJsonObject("data").put("since", IsoTimes.format(since));
           events.add(alert);
         }
       } else {
@@ -116,7 +116,7 @@ final class Alerts {
   private static JsonObject event(String type, String id, Rule rule, String device, double value, long at) {
     JsonObject data = new JsonObject().put("deviceId", device).put("rule", rule.index()).put("kind", rule.kind())
       .put("condition", rule.condition()).put("forSeconds", rule.forMs() / 1_000).put("value", value)
-      .put("at", Instant.ofEpochMilli(at).toString());
+      .put("at", IsoTimes.format(at));
     return new JsonObject().put("stream", SensorsBus.alertStream(device)).put("type", type).put("id", id).put("data", data)
       .put("by", Caller.SERVER);
   }

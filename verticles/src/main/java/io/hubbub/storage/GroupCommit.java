@@ -1,6 +1,7 @@
 package io.hubbub.storage;
 
 import io.hubbub.bus.Failures;
+import io.hubbub.bus.IsoTimes;
 import io.hubbub.bus.StorageBus.Ack;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -16,8 +17,6 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -55,8 +54,6 @@ import java.util.stream.DoubleStream;
 final class GroupCommit {
 
   private static final Logger log = LoggerFactory.getLogger(GroupCommit.class);
-  private static final DateTimeFormatter TS =
-    DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
   /** Requests that came together, when they came ({@link System#nanoTime}), and their answer. */
   private record Pending(List<Request> requests, Promise<List<Ack>> promise, long arrived) {
@@ -391,7 +388,7 @@ final class GroupCommit {
    */
   private Plan plan(List<Pending> batch, Map<String, Map<String, JsonObject>> stored, Plan attempt,
                     Map<String, Long> last) {
-    String ts = TS.format(Instant.now());
+    String ts = IsoTimes.format(Instant.now());
     Map<String, Map<String, Long>> assigned = attempt == null ? Map.of() : attempt.assigned();
     IdentityHashMap<Request, String> madeBefore = attempt == null ? new IdentityHashMap<>() : attempt.made();
     Map<String, Map<String, JsonObject>> known = new HashMap<>(); // the events of the ids this batch took

@@ -12,7 +12,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** The digit-by-digit reading of the common form answers what java.time answers, and leaves the rest to it. */
+/**
+ * The digit-by-digit reading of the common form answers what java.time answers, and leaves the rest to it; times are
+ * written in one form.
+ */
 class IsoTimesTest {
 
   @Test
@@ -30,6 +33,21 @@ class IsoTimesTest {
           assertNotEquals(Long.MIN_VALUE, IsoTimes.utc(s), "read digit by digit: " + s);
         }
       }
+    }
+  }
+
+  @Test
+  void timesAreWrittenWithExactlyThreeFractionDigits() {
+    assertEquals("2026-11-22T18:00:00.000Z", IsoTimes.format(Instant.parse("2026-11-22T18:00:00Z")), "a whole second");
+    assertEquals("2026-11-22T18:00:00.120Z", IsoTimes.format(Instant.parse("2026-11-22T18:00:00.12Z")));
+    assertEquals("2026-11-22T18:00:00.123Z", IsoTimes.format(Instant.parse("2026-11-22T18:00:00.123456789Z")), "a finer clock");
+    assertEquals("1970-01-01T00:00:01.005Z", IsoTimes.format(1_005));
+    Random random = new Random(11);
+    for (int i = 0; i < 1_000; i++) {
+      long millis = random.nextLong(0, 253_000_000_000_000L);
+      String text = IsoTimes.format(millis);
+      assertEquals(24, text.length(), text);
+      assertEquals(millis, IsoTimes.instantMillis(text), text);
     }
   }
 

@@ -61,7 +61,8 @@ class HttpApiTest {
         JsonObject session = r.get(3).json();
         assertEquals("alice", session.getString("username"));
         assertEquals(43, session.getString("token").length(), "256 random bits, base64url");
-        assertTrue(session.getString("expiresAt").endsWith("Z"));
+        assertTrue(session.getString("expiresAt").matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"),
+          "UTC with milliseconds: " + session.getString("expiresAt"));
         assertEquals(200, r.get(4).status());
         assertEquals(204, r.get(5).status());
         assertEquals(401, r.get(6).status(), "a token is dead right after logout");

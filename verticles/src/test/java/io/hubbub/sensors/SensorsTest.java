@@ -1,5 +1,6 @@
 package io.hubbub.sensors;
 
+import io.hubbub.bus.IsoTimes;
 import io.hubbub.client.Response;
 import io.hubbub.conf.HubbubConf;
 import io.hubbub.support.TestConf;
@@ -236,13 +237,16 @@ class SensorsTest {
     assertEquals(413, readings("v1", key, tooMany).status());
     assertEquals(0L, node.call(HttpMethod.GET, "/api/streams/sensor.v1", admin, null).json().getLong("lastSeq"), "nothing of a bad batch is stored");
 
-    Response stored = readings("v1", key, new JsonArray().add(ok).add(new JsonObject().put("kind", "light").put("value", 300)));
+    Response stored = readings("v1", key, new JsonArray().add(ok).add(new JsonObject().put("kind", "light").put("value", 300))
+      .add(new JsonObject().put("kind", "light").put("value", 310).put("at", "2026-11-22T19:00:00.5+01:00")));
     assertEquals(201, stored.status());
     JsonArray events = node.call(HttpMethod.GET, "/api/streams/sensor.v1/events", admin, null).json().getJsonArray("events");
     assertEquals("READING", events.getJsonObject(1).getString("type"));
     assertEquals("v1", events.getJsonObject(1).getString("by"));
     assertEquals(300.0, events.getJsonObject(1).getJsonObject("data").getDouble("value"));
-    assertTrue(events.getJsonObject(1).getJsonObject("data").getString("at").endsWith("Z"), "'at' defaults to now");
+    String defaulted = events.getJsonObject(1).getJsonObject("data").getString("at");
+    assertTrue(defaulted.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"), "'at' defaults to now, in UTC with milliseconds: " + defaulted);
+    assertEquals("2026-11-22T18:00:00.500Z", events.getJsonObject(2).getJsonObject("data").getString("at"), "'at' written in UTC");
   }
 
   @Test
@@ -345,10 +349,10 @@ class SensorsTest {
       .map(e -> e.getString("type") + " " + e.getJsonObject("data").getString("kind") + " " + e.getJsonObject("data").getString("at"))
       .toList();
     assertEquals(List.of(
-      "ALERT temperature " + T0.plusSeconds(61),
-      "RESOLVED temperature " + T0.plusSeconds(100),
-      "ALERT temperature " + T0.plusSeconds(171),
-      "ALERT humidity " + T0.plusSeconds(5)), seen);
+      "ALERT temperature " + IsoTimes.format(T0.plusSeconds(61)),
+      "RESOLVED temperature " + IsoTimes.format(T0.plusSeconds(100)),
+      "ALERT temperature " + IsoTimes.format(T0.plusSeconds(171)),
+      "ALERT humidity " + IsoTimes.format(T0.plusSeconds(5))), seen);
     JsonObject status = node.call(HttpMethod.GET, "/api/sensors/a1", admin, null).json();
     assertEquals(2, status.getJsonArray("openAlerts").size());
     assertEquals(41.0, status.getJsonObject("last").getJsonObject("temperature").getDouble("value"));
