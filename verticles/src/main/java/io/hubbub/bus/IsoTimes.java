@@ -14,6 +14,7 @@ import java.time.format.DateTimeParseException;
  * {@code Z}, whole seconds and up to nine fraction digits — is read digit by digit; anything else goes to java.time's
  * parser, with its answers and its {@link DateTimeParseException}s. Every reading is read twice (the gateway checks
  * it, the sensors fold it), and the general parsers were 6% of the event loops' time under the fleet benchmark.
+ * Every time the server writes for clients is written by {@link #format} in that form, always with milliseconds.
  */
 public final class IsoTimes {
 
