@@ -23,7 +23,8 @@ import java.util.Set;
  * public. An insert works out a document's keys once: mongo-java-server's index works them out three times and
  * looks each one up twice (its {@code add} checks again what {@code checkAdd} has just checked, under the same
  * collection lock), and the keys of a document of plain values are made here without its path and stream
- * machinery ({@link #keysOf}). What it stores and refuses is what mongo-java-server's index stores and refuses.
+ * machinery ({@link #keysOf}). A sparse index takes the same way for every document it holds, and leaves out one
+ * without any of its fields. What it stores and refuses is what mongo-java-server's index stores and refuses.
  */
 final class OrderedIndex extends AbstractUniqueIndex<Object> {
 
@@ -115,8 +116,8 @@ final class OrderedIndex extends AbstractUniqueIndex<Object> {
 
   @Override
   public synchronized void checkAdd(Document document, MongoCollection<Object> collection) {
-    if (isSparse()) {
-      super.checkAdd(document, collection);
+    if (isSparse() && (fields == null || leftOut(document))) {
+      super.checkAdd(document, collection); // a document left out: nothing to check
       return;
     }
     Set<KeyValue> keys = getKeyValues(document);
@@ -130,11 +131,24 @@ final class OrderedIndex extends AbstractUniqueIndex<Object> {
     checkedKeys = keys;
   }
 
+  /**
+   * Whether a sparse index leaves this document out, as mongo-java-server's does: it has none of the (top-level) fields.
+   * A field that holds null, or an empty array, is there.
+   */
+  private boolean leftOut(Document document) {
+    for (String field : fields) {
+      if (document.containsKey(field)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Adds the keys {@link #checkAdd} has just checked (the collection is locked between the two), else checks first. */
   @Override
   @SuppressWarnings("ReferenceEquality") // the very document just checked, not one equal to it
   public synchronized void add(Document document, Object position, MongoCollection<Object> collection) {
-    if (isSparse()) {
+    if (isSparse() && (fields == null || leftOut(document))) {
       super.add(document, position, collection);
       return;
     }

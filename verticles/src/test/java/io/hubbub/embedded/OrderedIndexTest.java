@@ -1,6 +1,8 @@
 package io.hubbub.embedded;
 
+import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.backend.AbstractUniqueIndex;
+import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.bson.Document;
@@ -8,8 +10,10 @@ import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 import org.junit.jupiter.api.Test;
 
+import java.lang.reflect.Proxy;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -135,5 +139,119 @@ class OrderedIndexTest {
     assertNotNull(keys);
     assertEquals(List.of(new KeyValue("x", 3.0), new KeyValue("y", 3.0)), new ArrayList<>(keys));
     assertEquals(Set.of(new KeyValue((Object) null)), OrderedIndex.keysOf(List.of("a"), new Document()));
+  }
+
+  /** mongo-java-server's own unique index, {@code sparse} or not, holding its keys in a hash map. */
+  private static AbstractUniqueIndex<Object> storing(String name, List<IndexKey> keys, boolean sparse) {
+    Map<KeyValue, Object> held = new HashMap<>();
+    return new AbstractUniqueIndex<>(name, keys, sparse) {
+      @Override
+      protected Object removeDocument(KeyValue keyValue) {
+        return held.remove(keyValue);
+      }
+
+      @Override
+      protected boolean putKeyPosition(KeyValue keyValue, Object position) {
+        return held.putIfAbsent(keyValue, position) == null;
+      }
+
+      @Override
+      protected Iterable<Map.Entry<KeyValue, Object>> getIterable() {
+        return held.entrySet();
+      }
+
+      @Override
+      protected Object getPosition(KeyValue keyValue) {
+        return held.get(keyValue);
+      }
+
+      @Override
+      public long getCount() {
+        return held.size();
+      }
+
+      @Override
+      public long getDataSize() {
+        return held.size();
+      }
+    };
+  }
+
+  /** A collection that tells its name, which is all an index asks of it (to name it in a refusal). */
+  @SuppressWarnings("unchecked")
+  private static MongoCollection<Object> named(String fullName) {
+    return (MongoCollection<Object>) Proxy.newProxyInstance(OrderedIndexTest.class.getClassLoader(),
+      new Class<?>[] {MongoCollection.class}, (proxy, method, args) -> {
+        if (method.getName().equals("getFullName")) {
+          return fullName;
+        }
+        throw new UnsupportedOperationException(method.getName());
+      });
+  }
+
+  /** What an insert into an index answers: null when taken, else the refusal's class and message. */
+  private static String insert(Index<Object> index, Document document, Object position, MongoCollection<Object> collection) {
+    try {
+      index.checkAdd(document, collection);
+      index.add(document, position, collection);
+      return null;
+    } catch (RuntimeException e) {
+      return e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
+  }
+
+  /**
+   * Sparse or not, the index takes and refuses what mongo-java-server's own takes and refuses, and holds as many
+   * keys, through random inserts and removals of documents that lack the fields, hold null or an empty array, hold
+   * an array of strings (a key each) or values it leaves to the library.
+   */
+  @Test
+  void takesAndRefusesWhatTheLibrarysIndexDoes() {
+    Random random = new Random(23);
+    MongoCollection<Object> collection = named("db.c");
+    MVStore store = new MVStore.Builder().open(); // in memory
+    try {
+      int leftOut = 0;
+      for (boolean sparse : List.of(true, false)) {
+        for (List<String> fields : List.of(List.of("a"), List.of("a", "b"))) {
+          List<IndexKey> keys = fields.stream().map(f -> new IndexKey(f, true)).toList();
+          MVMap<Object, Object> map = store.openMap("s" + sparse + fields,
+            new MVMap.Builder<Object, Object>().keyType(new KeyOrder()));
+          OrderedIndex index = new OrderedIndex(map, "i", keys, sparse);
+          AbstractUniqueIndex<Object> reference = storing("i", keys, sparse);
+          List<Document> added = new ArrayList<>();
+          int refused = 0;
+          for (int i = 0; i < 2_000; i++) {
+            if (!added.isEmpty() && random.nextInt(4) == 0) {
+              Document gone = added.remove(random.nextInt(added.size()));
+              assertEquals(reference.remove(gone), index.remove(gone), "removing " + gone);
+              continue;
+            }
+            Document document = new Document();
+            for (String field : List.of("a", "b", "c")) {
+              if (random.nextInt(3) != 0) { // else absent: a sparse index leaves it out
+                document.put(field, random.nextInt(4) == 0 ? value(random) : "k" + random.nextInt(1_000));
+              }
+            }
+            if (fields.stream().noneMatch(document::containsKey)) {
+              leftOut++;
+            }
+            String expected = insert(reference, document, i, collection);
+            assertEquals(expected, insert(index, document, i, collection), "inserting " + document + " under " + fields
+              + (sparse ? ", sparse" : ""));
+            if (expected == null) {
+              added.add(document);
+            } else {
+              refused++;
+            }
+            assertEquals(reference.getCount(), index.getCount(), "keys held after " + document);
+          }
+          assertTrue(added.size() > 100 && refused > 100, "taken: " + added.size() + ", refused: " + refused);
+        }
+      }
+      assertTrue(leftOut > 200, "documents without the fields: " + leftOut);
+    } finally {
+      store.close();
+    }
   }
 }
