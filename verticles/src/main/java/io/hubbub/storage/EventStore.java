@@ -31,12 +31,14 @@ import java.util.function.Predicate;
  * document of the {@code buckets} collection, {@code {_id, stream, first, last, ts, sids, events}}, at most
  * {@value #MAX_BUCKET_EVENTS} events each ({@code ts}: the time of its newest event, for retention; buckets
  * written before it was added lack it). {@code _id} is {@code <stream>|<first seq, 19 digits>};
- * {@code events} holds {@code {seq, id, type, data, by, ts}} in seq order; {@code sids} holds the bucket's own key
- * ({@link #ownKey}) and {@code <id>|<stream>} of each event whose id its publisher gave, under a unique (multikey)
- * index: the idempotency lookup, and a fence against an id stored twice. An id the server made ({@link MadeIds})
- * is unique by construction and carries its event's seq, where it is looked up, so it is not indexed: a batch of 1,000
- * events without ids puts 8 keys into the index, not 1,000 (the index's inserts were a tenth of the server's CPU in
- * such appends, and a quarter of what it allocated). Buckets written before 2026-12-07 hold every id; both read alike.
+ * {@code events} holds {@code {seq, id, type, data, by, ts}} in seq order; {@code sids} holds {@code <id>|<stream>}
+ * of each event whose id its publisher gave, under a unique, sparse (multikey) index: the idempotency lookup, and a
+ * fence against an id stored twice. A bucket without such an event has no {@code sids}, but where the store's index
+ * is not sparse (made before 2026-12-08) each bucket holds its own key first ({@link #ownKey}). An id the server made
+ * ({@link MadeIds}) is unique by construction and carries its event's seq, where it is looked up, so it is not
+ * indexed: a batch of 1,000 events without ids puts no key into the index, not 1,000 (the index's inserts were a
+ * tenth of the server's CPU in such appends, and a quarter of what it allocated). Buckets written before 2026-12-07
+ * hold every id; all read alike.
  *
  * <p>A stream's buckets are contiguous: each starts right after the end of another (a writer knows
  * where a stream ends only from a bucket it wrote or found), so two writers that both think they may
@@ -58,6 +60,8 @@ final class EventStore implements EventLog {
   static final String LEGACY_EVENTS = "events";
   static final String META = "meta";
   static final int MAX_BUCKET_EVENTS = 128;
+  /** The unique index on {@code sids}. */
+  static final String IDS_INDEX = "stream_ids";
   /** The name of a bucket's array of events, as its BSON holds it. */
   private static final byte[] EVENTS_FIELD = "events".getBytes(StandardCharsets.US_ASCII);
   /** How many seqs from its start the first fetch of a read asks for. */
@@ -78,6 +82,8 @@ final class EventStore implements EventLog {
   private final StreamBounds bounds;
   /** Per stream, at most {@value #RECENT} (the least recently read dropped): where its last read stopped. */
   private final Map<String, Bucket> recent = new Recent<>(RECENT);
+  /** {@link #ownKeys()}: set once at start, by {@link #ensureIndexes}, before any append. */
+  private volatile boolean ownKeys = true;
 
   EventStore(MongoClient mongo, RawBuckets raw, StoreCalls calls, StreamBounds bounds) {
     this.mongo = mongo;
@@ -86,6 +92,12 @@ final class EventStore implements EventLog {
     this.bounds = bounds;
   }
 
+  /**
+   * Makes the {@code sids} index ({@value #IDS_INDEX}: unique, sparse) unless the store has one, and learns from the
+   * one it has whether buckets must keep their own keys in it ({@link #ownKey}). A store made before 2026-12-08 holds
+   * it not sparse, and keeps it so: MongoDB cannot hold both on one key, and nodes of the version before may share the
+   * store. A node that made the index at the same time as this one (an older one, or the same version) is fine.
+   */
   Future<Void> ensureIndexes() {
     return calls.guard(mongo.count(LEGACY_EVENTS, new JsonObject())).compose(legacy -> {
       if (legacy > 0) {
@@ -93,9 +105,37 @@ final class EventStore implements EventLog {
           + "Hubbub 0.1 (collection '" + LEGACY_EVENTS + "'); this version keeps them in '" + BUCKETS
           + "' and does not convert them: use an empty database or the version that wrote them"));
       }
-      return calls.guard(mongo.createIndexWithOptions(BUCKETS, new JsonObject().put("sids", 1),
-        new IndexOptions().unique(true).name("stream_ids")));
+      return idsIndexSparse().compose(sparse -> sparse != null ? Future.succeededFuture(sparse)
+        : calls.guard(mongo.createIndexWithOptions(BUCKETS, new JsonObject().put("sids", 1),
+            new IndexOptions().unique(true).sparse(true).name(IDS_INDEX))).map(true)
+          .recover(refused -> idsIndexSparse().compose(made -> made != null ? Future.succeededFuture(made)
+            : Future.failedFuture(refused))));
+    }).map(sparse -> {
+      ownKeys = !sparse;
+      return null;
     });
+  }
+
+  /** Whether the store's index on {@code sids} is sparse; null when it has none. */
+  private Future<Boolean> idsIndexSparse() {
+    return calls.guard(mongo.listIndexes(BUCKETS)).map(indexes -> {
+      for (Object o : indexes) {
+        if (o instanceof JsonObject index && index.getValue("key") instanceof JsonObject key
+            && key.fieldNames().equals(Set.of("sids"))) {
+          Object sparse = index.getValue("sparse");
+          return sparse instanceof Boolean yes ? yes : sparse instanceof Number n && n.doubleValue() != 0;
+        }
+      }
+      return null;
+    });
+  }
+
+  /**
+   * Whether each bucket puts its own key into {@code sids} ({@link #ownKey}): while the store's index is not known to
+   * be sparse (one made before 2026-12-08, or not looked at: the data tool's imports), as buckets always did.
+   */
+  boolean ownKeys() {
+    return ownKeys;
   }
 
   /** {@code <stream>|<seq, 19 digits>}; a read makes ~1,100 of these, so no {@code String.format}. */
@@ -118,9 +158,12 @@ final class EventStore implements EventLog {
   }
 
   /**
-   * The first {@code sids} entry of every bucket: {@code |} and its {@code _id}, which no {@link #idKey} can be (an id
-   * is never empty and never holds a {@code |}). It keeps a bucket's {@code sids} from being empty, which MongoDB's
-   * unique index would hold as one key shared by every such bucket.
+   * The first {@code sids} entry of a bucket in a store whose index is not sparse ({@link #ownKeys()}): {@code |} and
+   * its {@code _id}, which no {@link #idKey} can be (an id is never empty and never holds a {@code |}). It keeps a
+   * bucket's {@code sids} there, where the index would hold a bucket without any as one key (null) shared by every
+   * such bucket. A sparse index leaves such a bucket out, so there a bucket holds {@code sids} only when an event of
+   * it carries an id its publisher gave: at one event a bucket (64 streams on 64 publishers) the own keys were a key
+   * in the index for every event, and a third of the store's work (bench/README.md).
    */
   static String ownKey(String bucketId) {
     return "|" + bucketId;
@@ -129,22 +172,25 @@ final class EventStore implements EventLog {
   /** Every event's id given by its publisher: what buckets written before 2026-12-07 indexed, and imports still do. */
   static final Predicate<JsonObject> EVERY_ID = event -> true;
 
-  /** {@link #bucket(String, List, Predicate)} with every id indexed. */
+  /** {@link #bucket(String, List, Predicate, boolean)} with every id indexed, and the bucket's own key. */
   static JsonObject bucket(String stream, List<JsonObject> events) {
-    return bucket(stream, events, EVERY_ID);
+    return bucket(stream, events, EVERY_ID, true);
   }
 
   /**
    * The bucket document of consecutive events of one stream ({@code {stream, seq, id, type, data, by, ts}}),
-   * in seq order; its {@code sids} are its own key and the keys of the events {@code idGiven} says their publisher
-   * gave an id ({@link EventLog#insert}). Appends write it straight as BSON ({@link RawBuckets#writeBucket}, the same
-   * bytes).
+   * in seq order; its {@code sids} are its own key when {@code ownKey} ({@link #ownKeys()}) and the keys of the
+   * events {@code idGiven} says their publisher gave an id ({@link EventLog#insert}), and it has no {@code sids} when
+   * that is none. Appends write it straight as BSON ({@link RawBuckets#writeBucket}, the same bytes).
    */
-  static JsonObject bucket(String stream, List<JsonObject> events, Predicate<JsonObject> idGiven) {
+  static JsonObject bucket(String stream, List<JsonObject> events, Predicate<JsonObject> idGiven, boolean ownKey) {
     JsonArray stored = new JsonArray();
     long first = events.get(0).getLong("seq");
     String id = key(stream, first);
-    JsonArray sids = new JsonArray().add(ownKey(id));
+    JsonArray sids = new JsonArray();
+    if (ownKey) {
+      sids.add(ownKey(id));
+    }
     for (JsonObject event : events) {
       stored.add(new JsonObject().put("seq", event.getLong("seq")).put("id", event.getString("id"))
         .put("type", event.getString("type")).put("data", event.getJsonObject("data"))
@@ -154,9 +200,12 @@ final class EventStore implements EventLog {
       }
     }
     JsonObject newest = events.get(events.size() - 1);
-    return new JsonObject().put("_id", id).put("stream", stream)
-      .put("first", first).put("last", newest.getLong("seq")).put("ts", newest.getString("ts"))
-      .put("sids", sids).put("events", stored);
+    JsonObject bucket = new JsonObject().put("_id", id).put("stream", stream)
+      .put("first", first).put("last", newest.getLong("seq")).put("ts", newest.getString("ts"));
+    if (!sids.isEmpty()) {
+      bucket.put("sids", sids);
+    }
+    return bucket.put("events", stored);
   }
 
   /**
@@ -321,7 +370,7 @@ final class EventStore implements EventLog {
     byStream.forEach((stream, list) -> {
       for (int from = 0; from < list.size(); from += MAX_BUCKET_EVENTS) {
         inserts.add(new RawBuckets.Chunk(stream, list.subList(from, Math.min(list.size(), from + MAX_BUCKET_EVENTS)),
-          idGiven));
+          idGiven, ownKeys));
       }
     });
     return calls.guard(raw.insertBuckets(inserts, calls.writes()));

@@ -138,7 +138,7 @@ final class RawBuckets {
     }
     long expected = (long) events * bytesPerEvent;
     List<RawBsonDocument> documents = encode(chunks,
-      (writer, chunk) -> writeBucket(writer, chunk.stream(), chunk.events(), chunk.idGiven()),
+      (writer, chunk) -> writeBucket(writer, chunk.stream(), chunk.events(), chunk.idGiven(), chunk.ownKey()),
       (int) Math.min(MAX_PRESIZE, expected + expected / 4 + 512));
     if (events > 0) {
       long bytes = 0;
@@ -164,8 +164,11 @@ final class RawBuckets {
     return all(into.bulkWrite(inserts, new BulkWriteOptions().ordered(true))).mapEmpty();
   }
 
-  /** Consecutive events of one stream, in seq order, that are one bucket; the ids {@code idGiven} holds are indexed. */
-  record Chunk(String stream, List<JsonObject> events, Predicate<JsonObject> idGiven) {
+  /**
+   * Consecutive events of one stream, in seq order, that are one bucket; the ids {@code idGiven} holds are indexed, and
+   * the bucket's own key if {@code ownKey} ({@link EventStore#ownKeys()}).
+   */
+  record Chunk(String stream, List<JsonObject> events, Predicate<JsonObject> idGiven, boolean ownKey) {
   }
 
   /** Documents' BSON, byte for byte as vertx-mongo-client writes them ({@link #encode(List, BiConsumer, int)}). */
@@ -201,7 +204,8 @@ final class RawBuckets {
    * without a JSON object per event and a map entry per field made first, only for the codec to take them apart again.
    * {@code BucketBsonTest} holds the two to the same bytes.
    */
-  static void writeBucket(BsonWriter writer, String stream, List<JsonObject> events, Predicate<JsonObject> idGiven) {
+  static void writeBucket(BsonWriter writer, String stream, List<JsonObject> events, Predicate<JsonObject> idGiven,
+                          boolean ownKey) {
     long first = events.get(0).getLong("seq");
     JsonObject newest = events.get(events.size() - 1);
     String id = EventStore.key(stream, first);
@@ -211,14 +215,23 @@ final class RawBuckets {
     writer.writeInt64("first", first);
     writeLong(writer, "last", newest.getLong("seq"));
     writeString(writer, "ts", newest.getString("ts"));
-    writer.writeStartArray("sids");
-    writer.writeString(EventStore.ownKey(id));
+    boolean sids = ownKey;
+    if (ownKey) {
+      writer.writeStartArray("sids");
+      writer.writeString(EventStore.ownKey(id));
+    }
     for (JsonObject event : events) {
       if (idGiven.test(event)) {
+        if (!sids) {
+          writer.writeStartArray("sids");
+          sids = true;
+        }
         writer.writeString(EventStore.idKey(stream, event.getString("id")));
       }
     }
-    writer.writeEndArray();
+    if (sids) {
+      writer.writeEndArray();
+    }
     writer.writeStartArray("events");
     for (JsonObject event : events) {
       writer.writeStartDocument();

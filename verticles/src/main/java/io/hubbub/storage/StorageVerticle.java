@@ -176,7 +176,13 @@ public final class StorageVerticle extends VerticleBase {
    */
   private Future<Void> prepare() {
     return events.ensureIndexes()
-      .onSuccess(v -> indexed = true)
+      .onSuccess(v -> {
+        indexed = true;
+        if (events.ownKeys()) {
+          log.info("the store's ids index ({}.{}) is not sparse, as made before 2026-12-08: each bucket keeps its own key "
+            + "in it (docs/design.md, \"Storage layout\", says how to make it sparse)", EventStore.BUCKETS, EventStore.IDS_INDEX);
+        }
+      })
       .compose(v -> bounds.listExisting())
       .compose(v -> events.storeId())
       .compose(store -> {

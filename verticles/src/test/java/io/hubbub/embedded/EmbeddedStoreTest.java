@@ -125,6 +125,57 @@ class EmbeddedStoreTest {
     assertEquals(List.of(), marked(), "a dropped database's maps are forgotten");
   }
 
+  /** What an insert answers: null when taken, else that it was refused. */
+  private static String insert(MongoClient db, JsonObject document) {
+    try {
+      db.insert("b", document).await(10, TimeUnit.SECONDS);
+      return null;
+    } catch (Exception e) {
+      return "refused";
+    }
+  }
+
+  /**
+   * A sparse unique index (the {@code sids} of buckets) leaves out a document without its field, and holds one with
+   * the field null or a key of each element; it stays sparse across restarts, and is found by {@code $in}.
+   */
+  @Test
+  void aSparseUniqueIndexLeavesOutDocumentsWithoutItsFieldAcrossRestarts() throws Exception {
+    EmbeddedStore store = EmbeddedStore.start(dir);
+    try {
+      MongoClient db = client(store.uri());
+      db.createIndexWithOptions("b", new JsonObject().put("sids", 1), new IndexOptions().unique(true).sparse(true)
+        .name("ids")).await(10, TimeUnit.SECONDS);
+      assertEquals(null, insert(db, new JsonObject().put("_id", 1)));
+      assertEquals(null, insert(db, new JsonObject().put("_id", 2)), "a second document without the field");
+      assertEquals(null, insert(db, new JsonObject().put("_id", 3).put("sids", new JsonArray().add("a").add("b"))));
+      assertEquals("refused", insert(db, new JsonObject().put("_id", 4).put("sids", new JsonArray().add("b"))));
+      assertEquals(null, insert(db, new JsonObject().put("_id", 5).putNull("sids")));
+      assertEquals("refused", insert(db, new JsonObject().put("_id", 6).putNull("sids")), "null is a key");
+      db.close().await(10, TimeUnit.SECONDS);
+    } finally {
+      store.close();
+    }
+    EmbeddedStore reopened = EmbeddedStore.start(dir);
+    try {
+      MongoClient db = client(reopened.uri());
+      JsonObject index = db.listIndexes("b").await(10, TimeUnit.SECONDS).stream().map(i -> (JsonObject) i)
+        .filter(i -> "ids".equals(i.getString("name"))).findFirst().orElseThrow();
+      assertEquals(true, index.getValue("sparse"));
+      assertEquals(true, index.getValue("unique"));
+      assertEquals(null, insert(db, new JsonObject().put("_id", 7)));
+      assertEquals("refused", insert(db, new JsonObject().put("_id", 8).put("sids", new JsonArray().add("c").add("a"))));
+      assertEquals(null, insert(db, new JsonObject().put("_id", 9).put("sids", new JsonArray().add("c"))));
+      assertEquals(List.of(3, 9), db.find("b", new JsonObject().put("sids", new JsonObject().put("$in",
+        new JsonArray().add("b").add("c").add("zz")))).await(10, TimeUnit.SECONDS).stream()
+        .map(d -> d.getInteger("_id")).sorted().toList());
+      assertEquals(6L, db.count("b", new JsonObject()).await(10, TimeUnit.SECONDS));
+      db.close().await(10, TimeUnit.SECONDS);
+    } finally {
+      reopened.close();
+    }
+  }
+
   /**
    * A collection made before documents' ids had their own key type (marked {@code BSON_DOCUMENTS}, keyed by H2's
    * {@code ObjectDataType}) keeps that type across restarts and works as before; one made now gets the new type.

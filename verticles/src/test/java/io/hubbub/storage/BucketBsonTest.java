@@ -55,8 +55,12 @@ class BucketBsonTest {
   }
 
   private static byte[] written(String stream, List<JsonObject> events, Predicate<JsonObject> idGiven) {
+    return written(stream, events, idGiven, true);
+  }
+
+  private static byte[] written(String stream, List<JsonObject> events, Predicate<JsonObject> idGiven, boolean ownKey) {
     return bytes(RawBuckets.encode(List.of(events),
-      (writer, bucket) -> RawBuckets.writeBucket(writer, stream, bucket, idGiven), 16).get(0));
+      (writer, bucket) -> RawBuckets.writeBucket(writer, stream, bucket, idGiven, ownKey), 16).get(0));
   }
 
   private static JsonObject event(long seq, String id, String type, Object data, String by, String ts) {
@@ -85,14 +89,24 @@ class BucketBsonTest {
       List<JsonObject> one = events.subList(i, i + 1);
       assertArrayEquals(byTheCodec(EventStore.bucket(stream, one)), written(stream, one), "event " + i + " alone");
     }
-    // only the ids publishers gave are indexed; a bucket of none holds its own key alone
+    // only the ids publishers gave are indexed, after the bucket's own key where the index is not sparse
     Predicate<JsonObject> given = e -> e.getString("id").startsWith("id-");
-    assertArrayEquals(byTheCodec(EventStore.bucket(stream, events, given)), written(stream, events, given));
-    assertEquals(new JsonArray().add("|" + EventStore.key(stream, 7)).add("id-2|" + stream).add("id-3|" + stream)
-      .add("id-4|" + stream).add("id-5|" + stream), EventStore.bucket(stream, events, given).getJsonArray("sids"));
-    assertEquals(new JsonArray().add("|" + EventStore.key(stream, 7)),
-      EventStore.bucket(stream, events, e -> false).getJsonArray("sids"));
-    assertArrayEquals(byTheCodec(EventStore.bucket(stream, events, e -> false)), written(stream, events, e -> false));
+    JsonArray givenKeys = new JsonArray().add("id-2|" + stream).add("id-3|" + stream).add("id-4|" + stream)
+      .add("id-5|" + stream);
+    String own = "|" + EventStore.key(stream, 7);
+    for (boolean ownKey : List.of(true, false)) {
+      JsonObject withIds = EventStore.bucket(stream, events, given, ownKey);
+      assertArrayEquals(byTheCodec(withIds), written(stream, events, given, ownKey), "own key " + ownKey);
+      assertEquals(ownKey ? new JsonArray().add(own).addAll(givenKeys) : givenKeys, withIds.getJsonArray("sids"));
+      JsonObject none = EventStore.bucket(stream, events, e -> false, ownKey);
+      assertArrayEquals(byTheCodec(none), written(stream, events, e -> false, ownKey), "own key " + ownKey + ", no ids");
+      assertEquals(ownKey ? new JsonArray().add(own) : null, none.getJsonArray("sids"));
+      assertEquals(ownKey, none.containsKey("sids"), "a bucket of no given id in a sparse index holds no sids at all");
+    }
+    // the ids given only further on in the bucket: the array starts there
+    Predicate<JsonObject> last = e -> e.getLong("seq") == 11;
+    assertArrayEquals(byTheCodec(EventStore.bucket(stream, events, last, false)), written(stream, events, last, false));
+    assertEquals(new JsonArray().add("id-5|" + stream), EventStore.bucket(stream, events, last, false).getJsonArray("sids"));
   }
 
   /** Data of every kind a JSON object holds: plain values, the codec's own {$…} forms, instants, bytes, nested _ids. */

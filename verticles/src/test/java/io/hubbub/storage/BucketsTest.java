@@ -88,12 +88,13 @@ class BucketsTest {
       new FindOptions().setSort(new JsonObject().put("first", 1))).await(10, TimeUnit.SECONDS);
     List<String> shapes = buckets.stream().map(b -> b.getLong("first") + "-" + b.getLong("last")
       + ":" + b.getJsonArray("events").size() + "/" + b.getJsonArray("sids").size()).toList();
-    // sids: the bucket's own key, then each event's id (all given here)
-    assertEquals(List.of("1-128:128/129", "129-256:128/129", "257-300:44/45", "301-301:1/2", "302-302:1/2", "303-303:1/2",
-      "304-304:1/2", "305-305:1/2", "306-433:128/129", "434-435:2/3"), shapes);
+    // sids: each event's id (all given here), in a new store's index (sparse) without the bucket's own key
+    assertEquals(List.of("1-128:128/128", "129-256:128/128", "257-300:44/44", "301-301:1/1", "302-302:1/1", "303-303:1/1",
+      "304-304:1/1", "305-305:1/1", "306-433:128/128", "434-435:2/2"), shapes);
     assertEquals("app.buckets|0000000000000000306", buckets.get(8).getString("_id"), "the stored key format");
-    assertEquals("|app.buckets|0000000000000000306", buckets.get(8).getJsonArray("sids").getString(0), "its own key");
-    // ids the server makes are not indexed: a bucket of such events holds its own key alone
+    assertEquals("b1|app.buckets", buckets.get(8).getJsonArray("sids").getString(0), "an id's key");
+    assertEquals(true, idsIndex().getValue("sparse"), "a new store's ids index");
+    // ids the server makes are not indexed: a bucket of only such events holds no sids
     JsonArray events = new JsonArray();
     for (int i = 0; i < 130; i++) {
       events.add(new JsonObject().put("stream", "app.made").put("type", "E").put("data", new JsonObject()).put("by", "t"));
@@ -102,12 +103,14 @@ class BucketsTest {
       10_000).await(10, TimeUnit.SECONDS);
     List<JsonObject> made = node.db().findWithOptions(EventStore.BUCKETS, new JsonObject().put("stream", "app.made"),
       new FindOptions().setSort(new JsonObject().put("first", 1))).await(10, TimeUnit.SECONDS);
-    assertEquals(List.of(List.of("|app.made|0000000000000000001"), List.of("|app.made|0000000000000000129")),
-      made.stream().map(b -> b.getJsonArray("sids").getList()).toList());
+    assertEquals(List.of("app.made|0000000000000000001", "app.made|0000000000000000129"),
+      made.stream().map(b -> b.getString("_id")).toList());
+    assertEquals(List.of(false, false), made.stream().map(b -> b.containsKey("sids")).toList());
     // inserted as BSON encoded by storage itself: read back through vertx-mongo-client as the document it was made from
     JsonObject stored = buckets.get(9);
     List<JsonObject> itsEvents = stored.getJsonArray("events").stream().map(e -> (JsonObject) e).toList();
-    assertEquals(EventStore.bucket(STREAM, itsEvents), stored, "every field and type as made, one _id");
+    assertEquals(EventStore.bucket(STREAM, itsEvents, EventStore.EVERY_ID, false), stored,
+      "every field and type as made, one _id");
     assertEquals(List.of("_id", "stream", "first", "last", "ts", "sids", "events"), new ArrayList<>(stored.fieldNames()));
     assertEquals(Integer.class, itsEvents.get(0).getJsonObject("data").getValue("n").getClass(), "numbers keep their BSON type");
 
@@ -138,6 +141,70 @@ class BucketsTest {
       assertEquals(true, retried.getJsonObject(i).getBoolean("duplicate"));
     }
     assertEquals(436, append(STREAM, "c", 1).getJsonObject(0).getLong("seq"), "a new id lands after the end");
+  }
+
+  /** The store's index on {@code sids}, as it lists it. */
+  private JsonObject idsIndex() throws Exception {
+    JsonArray indexes = node.db().listIndexes(EventStore.BUCKETS).await(10, TimeUnit.SECONDS);
+    return indexes.stream().map(i -> (JsonObject) i).filter(i -> EventStore.IDS_INDEX.equals(i.getString("name")))
+      .findFirst().orElseThrow();
+  }
+
+  private List<JsonObject> bucketsOf(String stream) throws Exception {
+    return node.db().findWithOptions(EventStore.BUCKETS, new JsonObject().put("stream", stream),
+      new FindOptions().setSort(new JsonObject().put("first", 1))).await(10, TimeUnit.SECONDS);
+  }
+
+  private JsonArray appendWithoutIds(String stream, int count) throws Exception {
+    JsonArray events = new JsonArray();
+    for (int i = 0; i < count; i++) {
+      events.add(new JsonObject().put("stream", stream).put("type", "E").put("data", new JsonObject()).put("by", "t"));
+    }
+    return StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.APPEND.address(),
+      appendRequest(events), 10_000).await(10, TimeUnit.SECONDS).getJsonArray("results");
+  }
+
+  /**
+   * A store whose ids index was made before it was sparse keeps it so, and each bucket keeps its own key there: two
+   * buckets without an id their publisher gave do not collide on the missing key. With that index dropped while
+   * nothing appends, the next start makes it sparse, and the ids stored before are still refused as duplicates.
+   */
+  @Test
+  void aStoreWhoseIdsIndexIsNotSparseKeepsItAndTheBucketsKeepTheirOwnKeys() throws Exception {
+    node.stop().await(30, TimeUnit.SECONDS);
+    conf = TestConf.only(TestConf.node(), "storage"); // a database of its own, its index made as before 2026-12-08
+    JsonObject mongo = conf.getJsonObject("mongo");
+    io.vertx.ext.mongo.MongoClient before = io.vertx.ext.mongo.MongoClient.create(vertx, new JsonObject()
+      .put("connection_string", mongo.getString("uri")).put("db_name", mongo.getString("database")));
+    try {
+      before.createIndexWithOptions(EventStore.BUCKETS, new JsonObject().put("sids", 1),
+        new io.vertx.ext.mongo.IndexOptions().unique(true).name(EventStore.IDS_INDEX)).await(10, TimeUnit.SECONDS);
+    } finally {
+      before.close().await(10, TimeUnit.SECONDS);
+    }
+    node = TestNode.start(vertx, conf).await(30, TimeUnit.SECONDS);
+
+    assertEquals(null, idsIndex().getValue("sparse"), "kept as it was");
+    assertEquals(List.of(1L, 2L), appendWithoutIds("app.old", 2).stream().map(r -> ((JsonObject) r).getLong("seq")).toList());
+    assertEquals(3L, appendWithoutIds("app.old", 1).getJsonObject(0).getLong("seq"));
+    assertEquals(1L, appendWithoutIds("app.other", 1).getJsonObject(0).getLong("seq"));
+    assertEquals(1L, append("app.given", "g", 1).getJsonObject(0).getLong("seq"));
+    assertEquals(List.of(List.of("|app.old|0000000000000000001"), List.of("|app.old|0000000000000000003")),
+      bucketsOf("app.old").stream().map(b -> b.getJsonArray("sids").getList()).toList(), "each bucket's own key");
+    assertEquals(List.of("|app.given|0000000000000000001", "g1|app.given"),
+      bucketsOf("app.given").get(0).getJsonArray("sids").getList());
+
+    node.db().dropIndex(EventStore.BUCKETS, EventStore.IDS_INDEX).await(10, TimeUnit.SECONDS);
+    restart();
+    assertEquals(true, idsIndex().getValue("sparse"), "made again, sparse");
+    assertEquals(4L, appendWithoutIds("app.old", 1).getJsonObject(0).getLong("seq"));
+    assertEquals(5L, appendWithoutIds("app.old", 1).getJsonObject(0).getLong("seq"));
+    assertEquals(List.of(true, true, false, false), bucketsOf("app.old").stream().map(b -> b.containsKey("sids")).toList(),
+      "the buckets written since hold no sids");
+    JsonObject again = append("app.given", "g", 2).getJsonObject(0);
+    assertEquals(1L, again.getLong("seq"), "an id stored before");
+    assertEquals(true, again.getBoolean("duplicate"));
+    assertEquals(List.of("g2|app.given"), bucketsOf("app.given").get(1).getJsonArray("sids").getList());
   }
 
   /**

@@ -320,8 +320,7 @@ class StorageTest {
         assertEquals(2L, again.getLong("seq"));
         assertEquals(original.getString("id"), again.getString("id"));
         assertEquals(true, again.getBoolean("duplicate"));
-        assertEquals(new JsonArray().add("|" + EventStore.key("app.made", 1)), all.get(2).getJsonArray("sids"),
-          "the ids the server made are not indexed");
+        assertFalse(all.get(2).containsKey("sids"), "the ids the server made are not indexed");
         ctx.completeNow();
       })));
   }
