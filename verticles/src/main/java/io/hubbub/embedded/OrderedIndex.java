@@ -116,9 +116,12 @@ final class OrderedIndex extends AbstractUniqueIndex<Object> {
 
   @Override
   public synchronized void checkAdd(Document document, MongoCollection<Object> collection) {
-    if (isSparse() && (fields == null || leftOut(document))) {
-      super.checkAdd(document, collection); // a document left out: nothing to check
+    if (isSparse() && fields == null) {
+      super.checkAdd(document, collection);
       return;
+    }
+    if (isSparse() && leftOut(document)) {
+      return; // nothing to check (the library's own test of that took as long as an index look-up)
     }
     Set<KeyValue> keys = getKeyValues(document);
     for (KeyValue key : keys) {
@@ -148,8 +151,11 @@ final class OrderedIndex extends AbstractUniqueIndex<Object> {
   @Override
   @SuppressWarnings("ReferenceEquality") // the very document just checked, not one equal to it
   public synchronized void add(Document document, Object position, MongoCollection<Object> collection) {
-    if (isSparse() && (fields == null || leftOut(document))) {
+    if (isSparse() && fields == null) {
       super.add(document, position, collection);
+      return;
+    }
+    if (isSparse() && leftOut(document)) {
       return;
     }
     if (document != checked) {
@@ -163,6 +169,14 @@ final class OrderedIndex extends AbstractUniqueIndex<Object> {
         throw new IllegalStateException("key " + key + " of index " + getName() + " added twice");
       }
     }
+  }
+
+  @Override
+  public synchronized Object remove(Document document) {
+    if (isSparse() && fields != null && leftOut(document)) {
+      return null; // never held
+    }
+    return super.remove(document);
   }
 
   @Override

@@ -95,8 +95,9 @@ final class EventStore implements EventLog {
   /**
    * Makes the {@code sids} index ({@value #IDS_INDEX}: unique, sparse) unless the store has one, and learns from the
    * one it has whether buckets must keep their own keys in it ({@link #ownKey}). A store made before 2026-12-08 holds
-   * it not sparse, and keeps it so: MongoDB cannot hold both on one key, and nodes of the version before may share the
-   * store. A node that made the index at the same time as this one (an older one, or the same version) is fine.
+   * it not sparse, and keeps it so: MongoDB cannot hold both on one key, and dropping it to make it again would leave
+   * the store without its fence against an id stored twice meanwhile. An index another node made since this one
+   * looked is taken as it is.
    */
   Future<Void> ensureIndexes() {
     return calls.guard(mongo.count(LEGACY_EVENTS, new JsonObject())).compose(legacy -> {
