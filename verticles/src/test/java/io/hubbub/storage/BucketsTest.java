@@ -84,8 +84,7 @@ class BucketsTest {
   void batchesAreBucketsThatAFreshInstanceReadsFromAnySeq() throws Exception {
     appendBucketsOfEverySize();
 
-    List<JsonObject> buckets = node.db().findWithOptions(EventStore.BUCKETS, new JsonObject().put("stream", STREAM),
-      new FindOptions().setSort(new JsonObject().put("first", 1))).await(10, TimeUnit.SECONDS);
+    List<JsonObject> buckets = bucketsOf(STREAM);
     List<String> shapes = buckets.stream().map(b -> b.getLong("first") + "-" + b.getLong("last")
       + ":" + b.getJsonArray("events").size() + "/" + b.getJsonArray("sids").size()).toList();
     // sids: each event's id (all given here), in a new store's index (sparse) without the bucket's own key
@@ -95,14 +94,8 @@ class BucketsTest {
     assertEquals("b1|app.buckets", buckets.get(8).getJsonArray("sids").getString(0), "an id's key");
     assertEquals(true, idsIndex().getValue("sparse"), "a new store's ids index");
     // ids the server makes are not indexed: a bucket of only such events holds no sids
-    JsonArray events = new JsonArray();
-    for (int i = 0; i < 130; i++) {
-      events.add(new JsonObject().put("stream", "app.made").put("type", "E").put("data", new JsonObject()).put("by", "t"));
-    }
-    StorageBus.request(vertx.eventBus(), StorageBus.DEFAULT_PARTITIONS, StorageBus.APPEND.address(), appendRequest(events),
-      10_000).await(10, TimeUnit.SECONDS);
-    List<JsonObject> made = node.db().findWithOptions(EventStore.BUCKETS, new JsonObject().put("stream", "app.made"),
-      new FindOptions().setSort(new JsonObject().put("first", 1))).await(10, TimeUnit.SECONDS);
+    appendWithoutIds("app.made", 130);
+    List<JsonObject> made = bucketsOf("app.made");
     assertEquals(List.of("app.made|0000000000000000001", "app.made|0000000000000000129"),
       made.stream().map(b -> b.getString("_id")).toList());
     assertEquals(List.of(false, false), made.stream().map(b -> b.containsKey("sids")).toList());
