@@ -164,7 +164,7 @@ final class EventStore implements EventLog {
    * bucket's {@code sids} there, where the index would hold a bucket without any as one key (null) shared by every
    * such bucket. A sparse index leaves such a bucket out, so there a bucket holds {@code sids} only when an event of
    * it carries an id its publisher gave: at one event a bucket (64 streams on 64 publishers) the own keys were a key
-   * in the index for every event; without them an insert loop on the embedded store took ~24% less CPU
+   * in the index for every event; without them an insert loop on the embedded store took ~13% less CPU
    * (bench/README.md).
    */
   static String ownKey(String bucketId) {
