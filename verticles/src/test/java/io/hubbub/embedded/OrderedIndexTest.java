@@ -32,41 +32,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class OrderedIndexTest {
 
-  /** mongo-java-server's own way of making keys: its index with nothing stored. */
-  private static AbstractUniqueIndex<Object> library(List<IndexKey> keys) {
-    return new AbstractUniqueIndex<>("ref", keys, false) {
-      @Override
-      protected Object removeDocument(KeyValue keyValue) {
-        return null;
-      }
-
-      @Override
-      protected boolean putKeyPosition(KeyValue keyValue, Object position) {
-        return true;
-      }
-
-      @Override
-      protected Iterable<Map.Entry<KeyValue, Object>> getIterable() {
-        return List.of();
-      }
-
-      @Override
-      protected Object getPosition(KeyValue keyValue) {
-        return null;
-      }
-
-      @Override
-      public long getCount() {
-        return 0;
-      }
-
-      @Override
-      public long getDataSize() {
-        return 0;
-      }
-    };
-  }
-
   private static Object value(Random random) {
     return switch (random.nextInt(16)) {
       case 0 -> "s" + random.nextInt(5);
@@ -97,7 +62,7 @@ class OrderedIndexTest {
         List<IndexKey> keys = fields.stream().map(f -> new IndexKey(f, true)).toList();
         MVMap<Object, Object> map = store.openMap("i" + fields, new MVMap.Builder<Object, Object>().keyType(new KeyOrder()));
         OrderedIndex index = new OrderedIndex(map, "i", keys, false);
-        AbstractUniqueIndex<Object> reference = library(keys);
+        AbstractUniqueIndex<Object> reference = library("ref", keys, false); // its way of making keys
         for (int i = 0; i < 3_000; i++) {
           Document document = new Document();
           for (String field : List.of("a", "b", "_id", "c")) {
@@ -142,7 +107,7 @@ class OrderedIndexTest {
   }
 
   /** mongo-java-server's own unique index, {@code sparse} or not, holding its keys in a hash map. */
-  private static AbstractUniqueIndex<Object> storing(String name, List<IndexKey> keys, boolean sparse) {
+  private static AbstractUniqueIndex<Object> library(String name, List<IndexKey> keys, boolean sparse) {
     Map<KeyValue, Object> held = new HashMap<>();
     return new AbstractUniqueIndex<>(name, keys, sparse) {
       @Override
@@ -218,7 +183,7 @@ class OrderedIndexTest {
           MVMap<Object, Object> map = store.openMap("s" + sparse + fields,
             new MVMap.Builder<Object, Object>().keyType(new KeyOrder()));
           OrderedIndex index = new OrderedIndex(map, "i", keys, sparse);
-          AbstractUniqueIndex<Object> reference = storing("i", keys, sparse);
+          AbstractUniqueIndex<Object> reference = library("i", keys, sparse);
           List<Document> added = new ArrayList<>();
           int refused = 0;
           for (int i = 0; i < 2_000; i++) {

@@ -138,7 +138,12 @@ class BucketsTest {
 
   /** The store's index on {@code sids}, as it lists it. */
   private JsonObject idsIndex() throws Exception {
-    JsonArray indexes = node.db().listIndexes(EventStore.BUCKETS).await(10, TimeUnit.SECONDS);
+    return idsIndex(node.db());
+  }
+
+  /** The index on {@code sids} of the store {@code db} reads, as it lists it. */
+  static JsonObject idsIndex(io.vertx.ext.mongo.MongoClient db) throws Exception {
+    JsonArray indexes = db.listIndexes(EventStore.BUCKETS).await(10, TimeUnit.SECONDS);
     return indexes.stream().map(i -> (JsonObject) i).filter(i -> EventStore.IDS_INDEX.equals(i.getString("name")))
       .findFirst().orElseThrow();
   }
